@@ -1,0 +1,90 @@
+# Makefile: PGXS build of pg_privacy.so (glue in src/pg, linked with the core
+# static library that CMake builds), SQL install script generation, and the
+# project's entry points:
+#   make demo    throwaway cluster with the demo dataset and policies
+#   make test    every suite (unit, pg_regress, pgTAP, checks) on a throwaway cluster
+#   make bench   benchmarks printing ratios measured in one run
+# On a machine without the PostgreSQL server headers, these targets first
+# install the dependencies (scripts/install-deps.sh) and then re-run make.
+
+EXTENSION   = pg_privacy
+EXTVERSION  = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" pg_privacy.control)
+PG_CONFIG  ?= pg_config
+PGXS       := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+
+.PHONY: demo demo-stop test unit bench deps check-versions check-exports format
+
+ifeq ($(wildcard $(PGXS)),)
+
+# Bootstrap mode: no PGXS yet.
+all install installcheck demo test unit bench:
+	bash scripts/install-deps.sh
+	$(MAKE) $@
+
+else
+
+MODULE_big  = pg_privacy
+PG_SRCS    := $(sort $(shell find src/pg -name '*.cpp'))
+OBJS        = $(PG_SRCS:.cpp=.o)
+DATA_built  = src/sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA        = $(wildcard src/sql/updates/*.sql)
+SQL_PARTS  := $(sort $(wildcard src/sql/parts/*.sql))
+
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+CORE_BUILD_DIR ?= build/core
+CORE_LIB        = $(CORE_BUILD_DIR)/libprivacy_core.a
+
+PG_CPPFLAGS  = -I$(CURDIR)/src -I$(CURDIR)/src/core/include -DPRIVACY_EXTVERSION='"$(EXTVERSION)"'
+PG_CXXFLAGS  = -std=c++17 -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-cast-function-type \
+               -fno-omit-frame-pointer -MMD -MP
+SHLIB_LINK   = $(CORE_LIB) -lssl -lcrypto -lsodium -lstdc++ -Wl,--version-script=$(CURDIR)/src/pg/exports.map
+
+EXTRA_CLEAN  = $(DATA_built) $(OBJS:.o=.d) results regression.diffs regression.out build
+
+# Debian's server is built with LLVM JIT; without this PGXS would also emit
+# clang bitcode for every C++ object.
+override with_llvm = no
+
+include $(PGXS)
+
+-include $(OBJS:.o=.d)
+
+# The install script is generated from the ordered parts.
+$(DATA_built): $(SQL_PARTS) pg_privacy.control
+	cat $(SQL_PARTS) > $@
+
+# Core is built by CMake as a static, position-independent library.
+$(CORE_LIB): FORCE
+	@cmake -S . -B $(CORE_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPRIVACY_BUILD_TESTS=OFF \
+		-DPRIVACY_BUILD_BENCH=OFF > /dev/null
+	@cmake --build $(CORE_BUILD_DIR) --target privacy_core
+
+$(shlib): $(CORE_LIB)
+
+.PHONY: FORCE
+FORCE:
+
+demo:
+	bash contrib/demo/run-demo.sh
+
+demo-stop:
+	bash contrib/demo/run-demo.sh stop
+
+test:
+	bash test/harness/run-all.sh
+
+unit:
+	bash test/harness/run-unit.sh
+
+bench:
+	bash test/bench/run-bench.sh
+
+check-versions:
+	bash scripts/check-versions.sh
+
+check-exports: all
+	bash scripts/check-exports.sh $(shlib)
+
+endif

@@ -1,0 +1,51 @@
+// module.cpp: the magic block and _PG_init, the ordered list of Init calls.
+//
+// _PG_init works in both situations:
+//  * from shared_preload_libraries (the supported deployment): every
+//    subsystem, including hooks and background workers, is installed;
+//  * from a plain CREATE EXTENSION or LOAD: SQL functions work, and features
+//    that need preloading refuse to run with SQLSTATE 55000 and a hint
+//    (RequirePreload), rather than silently doing nothing.
+// Order (citus): record the preload state, sanity checks, GUCs, shared memory
+// requests, hooks, workers. Nothing here may allocate through C++ statics.
+#include "pg/module.hpp"
+
+#include "pg/boundary/boundary.hpp"
+#include "privacy/core/version.hpp"
+
+extern "C" {
+#include "miscadmin.h"
+
+PG_MODULE_MAGIC;
+
+void _PG_init(void);
+}
+
+namespace {
+bool loaded_via_preload = false;
+}
+
+namespace privacy::pg {
+
+bool
+LoadedViaPreload() noexcept {
+	return loaded_via_preload;
+}
+
+void
+RequirePreload(const char *feature) {
+	if (!loaded_via_preload)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		                errmsg("%s requires pg_privacy in shared_preload_libraries", feature),
+		                errhint("Add pg_privacy to shared_preload_libraries in postgresql.conf and restart the "
+		                        "server.")));
+}
+
+} // namespace privacy::pg
+
+// _PG_init runs once per process when the library is loaded.
+extern "C" void
+_PG_init(void) {
+	loaded_via_preload = process_shared_preload_libraries_in_progress;
+	privacy::pg::CallCore([] { privacy::core::Initialize(); });
+}

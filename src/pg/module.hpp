@@ -1,0 +1,14 @@
+// module.hpp: process-wide facts established by _PG_init.
+#pragma once
+
+namespace privacy::pg {
+
+// LoadedViaPreload reports whether pg_privacy was loaded from
+// shared_preload_libraries (hooks, workers and shared memory exist only then).
+bool LoadedViaPreload() noexcept;
+
+// RequirePreload raises 55000 with a hint when `feature` needs
+// shared_preload_libraries and the library was loaded some other way.
+void RequirePreload(const char *feature);
+
+} // namespace privacy::pg

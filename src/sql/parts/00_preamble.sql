@@ -1,0 +1,15 @@
+-- 00_preamble.sql: the schema and its security preamble.
+--
+-- The schema is created here without IF NOT EXISTS: a pre-existing schema
+-- named "privacy" (possibly owned by an untrusted role) makes CREATE
+-- EXTENSION fail instead of adopting objects someone else controls.
+-- Every object below is schema-qualified; nothing relies on search_path.
+\echo Use "CREATE EXTENSION pg_privacy" to load this file. \quit
+
+CREATE SCHEMA privacy;
+COMMENT ON SCHEMA privacy IS 'pg_privacy: masking, row policies, tokenization, retention and compliance views';
+
+-- Nothing is usable by default; each public function is granted explicitly.
+REVOKE ALL ON SCHEMA privacy FROM PUBLIC;
+GRANT USAGE ON SCHEMA privacy TO PUBLIC;
+ALTER DEFAULT PRIVILEGES IN SCHEMA privacy REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;

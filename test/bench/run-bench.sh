@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# run-bench.sh: `make bench`. Builds and runs the core Google Benchmark binary
+# (release build), then the SQL benchmarks (test/bench/sql/*.sql, in order)
+# on a throwaway preloaded cluster. Every figure that matters is printed as a
+# ratio measured in this one run; nothing here fails on timing.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$root"
+source test/harness/cluster.sh
+trap cluster_destroy_all EXIT
+
+bash scripts/install-deps.sh
+make -s >/dev/null
+if [ "$(id -u)" -ne 0 ]; then sudo make -s install >/dev/null; else make -s install >/dev/null; fi
+
+echo "== core benchmarks (Google Benchmark, release build)"
+cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DPRIVACY_BUILD_TESTS=OFF >/dev/null
+cmake --build build/bench --target privacy_bench -j2 >/dev/null
+./build/bench/privacy_bench --benchmark_min_time=${BENCH_MIN_TIME:-0.2} ${BENCH_FILTER:+--benchmark_filter=$BENCH_FILTER}
+
+echo
+echo "== SQL benchmarks (ratios measured in one run)"
+cluster_create bench yes
+cluster_start bench
+cluster_psql bench -d postgres -c 'CREATE DATABASE privacy_bench'
+cluster_psql bench -d privacy_bench -c 'CREATE EXTENSION pg_privacy'
+for f in test/bench/sql/*.sql; do
+	echo "-- $(basename "$f")"
+	cluster_psql bench -d privacy_bench -P footer=off -f "$f"
+done
+for f in test/bench/sql/*.sh; do
+	[ -f "$f" ] || continue
+	echo "-- $(basename "$f")"
+	env $(cluster_env bench) PGDATABASE=privacy_bench bash "$f"
+done

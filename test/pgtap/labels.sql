@@ -1,0 +1,40 @@
+-- labels.sql: the label audit. Every function in schema privacy must carry
+-- exactly the volatility, STRICT, PARALLEL, LEAKPROOF, SECURITY DEFINER and
+-- configuration decided for it (STYLE.md §3.2), and every one has a comment.
+-- Adding a function means adding its row here.
+BEGIN;
+SELECT plan(3);
+
+SELECT is(
+	(SELECT string_agg(format('%s %s %s %s %s %s %s', p.oid::regprocedure, p.provolatile,
+	         CASE WHEN p.proisstrict THEN 'strict' ELSE 'called_on_null' END, p.proparallel,
+	         CASE WHEN p.proleakproof THEN 'leakproof' ELSE '-' END,
+	         CASE WHEN p.prosecdef THEN 'definer' ELSE 'invoker' END,
+	         coalesce(array_to_string(p.proconfig, ','), '-')), E'\n' ORDER BY p.oid::regprocedure::text COLLATE "C")
+	 FROM pg_proc p WHERE p.pronamespace = 'privacy'::regnamespace),
+	concat_ws(E'\n',
+		'privacy._boundary_live_objects() v strict s - invoker -',
+		'privacy._boundary_pg_error(text) v strict s - invoker -',
+		'privacy._boundary_throw(text) v strict s - invoker -',
+		'privacy.redact(text) i strict s leakproof invoker -',
+		'privacy.version() s strict s - invoker -'
+	),
+	'every privacy function has its decided labels'
+);
+
+SELECT is_empty(
+	$$SELECT p.oid::regprocedure::text FROM pg_proc p
+	  WHERE p.pronamespace = 'privacy'::regnamespace
+	    AND obj_description(p.oid, 'pg_proc') IS NULL$$,
+	'every privacy function has a comment'
+);
+
+SELECT is_empty(
+	$$SELECT p.oid::regprocedure::text FROM pg_proc p
+	  WHERE p.pronamespace = 'privacy'::regnamespace AND p.prosecdef
+	    AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)$$,
+	'every SECURITY DEFINER function pins search_path'
+);
+
+SELECT * FROM finish();
+ROLLBACK;
