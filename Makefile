@@ -37,7 +37,7 @@ CORE_BUILD_DIR ?= build/core
 CORE_LIB        = $(CORE_BUILD_DIR)/libprivacy_core.a
 
 PG_CPPFLAGS  = -I$(CURDIR)/src -I$(CURDIR)/src/core/include -DPRIVACY_EXTVERSION='"$(EXTVERSION)"'
-PG_CXXFLAGS  = -std=c++17 -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-cast-function-type \
+PG_CXXFLAGS  = -std=gnu++17 -Wno-register -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wno-cast-function-type \
                -fno-omit-frame-pointer -MMD -MP
 SHLIB_LINK   = $(CORE_LIB) -lssl -lcrypto -lsodium -lstdc++ -Wl,--version-script=$(CURDIR)/src/pg/exports.map
 

@@ -11,6 +11,13 @@
 #include "pg/module.hpp"
 
 #include "pg/boundary/boundary.hpp"
+#include "pg/catalog/column_policies.hpp"
+#include "pg/guc.hpp"
+#include "pg/hooks/needs_fmgr.hpp"
+#include "pg/hooks/object_access.hpp"
+#include "pg/hooks/planner.hpp"
+#include "pg/hooks/process_utility.hpp"
+#include "pg/hooks/row_security.hpp"
 #include "privacy/core/version.hpp"
 
 extern "C" {
@@ -48,4 +55,16 @@ extern "C" void
 _PG_init(void) {
 	loaded_via_preload = process_shared_preload_libraries_in_progress;
 	privacy::pg::CallCore([] { privacy::core::Initialize(); });
+	privacy::pg::RegisterGucs();
+	privacy::pg::InitColumnPolicyCache();
+
+	// Hooks only from shared_preload_libraries: a hook installed by a lazy
+	// load would enforce policies in one backend and not in the others.
+	if (!loaded_via_preload)
+		return;
+	privacy::pg::InstallPlannerHook();
+	privacy::pg::InstallNeedsFmgrHook();
+	privacy::pg::InstallProcessUtilityHook();
+	privacy::pg::InstallObjectAccessHook();
+	privacy::pg::InstallRowSecurityHook();
 }

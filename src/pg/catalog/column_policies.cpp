@@ -1,0 +1,588 @@
+// column_policies.cpp: per-backend cache of the column masking catalog, and
+// the analysis of mask expressions (shared by declaration and planning).
+//
+// Invariants:
+//  * Never uses SPI: the planner hook calls into this file, and SPI would
+//    re-enter the planner.
+//  * Mask text is resolved with search_path = pg_catalog, pg_temp at plan
+//    time, so a masked role cannot change what a mask calls by changing its
+//    own search_path or by creating look-alike functions.
+//  * Cache memory is released only when no planner call holds a pin, because
+//    invalidations arrive in the middle of planning (whenever a lock is
+//    taken).
+#include "pg/catalog/column_policies.hpp"
+
+extern "C" {
+#include "miscadmin.h"
+#include "access/relation.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_inherits.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_node.h"
+#include "parser/parse_relation.h"
+#include "parser/parser.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/plancache.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
+}
+
+namespace privacy::pg {
+
+namespace {
+
+// DirectPolicy is one row of privacy._column_policy.
+struct DirectPolicy {
+	Oid relid;
+	NameData column;
+	char *mask;
+};
+
+// Exemption is one row of privacy._unmasked (relid/column may be unset).
+struct Exemption {
+	Oid role;
+	Oid relid;
+	NameData column; // empty: every column
+};
+
+MemoryContext cache_context = NULL;
+bool loaded = false;
+bool stale = false;
+int pins = 0;
+bool catalog_present = false;
+Oid policy_table = InvalidOid;
+Oid unmasked_table = InvalidOid;
+int npolicies = 0;
+DirectPolicy *policies = NULL;
+int nexemptions = 0;
+Exemption *exemptions = NULL;
+int nrls_owned = 0;
+Oid *rls_owned = NULL; // governed tables whose row security pg_privacy enabled
+Oid governed_table = InvalidOid;
+HTAB *rel_cache = NULL;
+
+// ResetCache drops everything; only called with no pins.
+void
+ResetCache() {
+	if (cache_context != NULL)
+		MemoryContextReset(cache_context);
+	loaded = false;
+	stale = false;
+	catalog_present = false;
+	policy_table = InvalidOid;
+	unmasked_table = InvalidOid;
+	npolicies = 0;
+	policies = NULL;
+	nexemptions = 0;
+	exemptions = NULL;
+	nrls_owned = 0;
+	rls_owned = NULL;
+	governed_table = InvalidOid;
+	rel_cache = NULL;
+}
+
+// RelcacheCallback marks the cache stale when a governed relation, a cached
+// relation or one of the catalog tables is invalidated.
+void
+RelcacheCallback(Datum arg, Oid relid) {
+	if (!loaded)
+		return;
+	if (!OidIsValid(relid) || !catalog_present || relid == policy_table || relid == unmasked_table ||
+	    relid == governed_table) {
+		stale = true;
+		return;
+	}
+	if (rel_cache != NULL && hash_search(rel_cache, &relid, HASH_FIND, NULL) != NULL)
+		stale = true;
+	for (int i = 0; i < npolicies; i++)
+		if (policies[i].relid == relid)
+			stale = true;
+}
+
+// RoleCallback forgets plans when role membership or attributes change:
+// plans are keyed by role OID only, so a revoked exemption would otherwise
+// keep serving an unmasked cached plan to the same role.
+void
+RoleCallback(Datum arg, int cacheid, uint32 hashvalue) {
+	if (loaded && catalog_present && npolicies > 0)
+		ResetPlanCache();
+}
+
+// EnsureLoaded (re)reads the catalog tables when needed.
+void
+EnsureLoaded() {
+	if (stale && pins == 0)
+		ResetCache();
+	if (loaded)
+		return;
+
+	if (cache_context == NULL)
+		cache_context = AllocSetContextCreate(CacheMemoryContext, "pg_privacy column policies", ALLOCSET_SMALL_SIZES);
+
+	Oid nsp = get_namespace_oid("privacy", true);
+	Oid ptab = OidIsValid(nsp) ? get_relname_relid("_column_policy", nsp) : InvalidOid;
+	Oid utab = OidIsValid(nsp) ? get_relname_relid("_unmasked", nsp) : InvalidOid;
+	Oid gtab = OidIsValid(nsp) ? get_relname_relid("_governed_table", nsp) : InvalidOid;
+
+	MemoryContext old = MemoryContextSwitchTo(cache_context);
+	HASHCTL ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(GovernedRel);
+	ctl.hcxt = cache_context;
+	rel_cache = hash_create("pg_privacy governed relations", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	MemoryContextSwitchTo(old);
+
+	if (!OidIsValid(ptab) || !OidIsValid(utab) || !OidIsValid(gtab)) {
+		catalog_present = false;
+		loaded = true;
+		return;
+	}
+
+	// Read both tables completely; they are small (one row per masked column
+	// or exemption).
+	int cap = 16;
+	DirectPolicy *rows = (DirectPolicy *)MemoryContextAllocZero(cache_context, sizeof(DirectPolicy) * cap);
+	int n = 0;
+	Relation rel = table_open(ptab, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple tup;
+	while ((tup = systable_getnext(scan)) != NULL) {
+		bool isnull[3];
+		Datum relid = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull[0]);
+		Datum column = heap_getattr(tup, 2, RelationGetDescr(rel), &isnull[1]);
+		Datum mask = heap_getattr(tup, 3, RelationGetDescr(rel), &isnull[2]);
+		if (isnull[0] || isnull[1] || isnull[2])
+			continue;
+		if (n == cap) {
+			cap *= 2;
+			rows = (DirectPolicy *)repalloc(rows, sizeof(DirectPolicy) * cap);
+		}
+		rows[n].relid = DatumGetObjectId(relid);
+		namestrcpy(&rows[n].column, NameStr(*DatumGetName(column)));
+		old = MemoryContextSwitchTo(cache_context);
+		rows[n].mask = TextDatumGetCString(mask);
+		MemoryContextSwitchTo(old);
+		n++;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	int ecap = 16;
+	Exemption *ex = (Exemption *)MemoryContextAllocZero(cache_context, sizeof(Exemption) * ecap);
+	int ne = 0;
+	rel = table_open(utab, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while ((tup = systable_getnext(scan)) != NULL) {
+		bool isnull[3];
+		Datum role = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull[0]);
+		Datum relid = heap_getattr(tup, 2, RelationGetDescr(rel), &isnull[1]);
+		Datum column = heap_getattr(tup, 3, RelationGetDescr(rel), &isnull[2]);
+		if (isnull[0])
+			continue;
+		if (ne == ecap) {
+			ecap *= 2;
+			ex = (Exemption *)repalloc(ex, sizeof(Exemption) * ecap);
+		}
+		memset(&ex[ne], 0, sizeof(Exemption));
+		ex[ne].role = DatumGetObjectId(role);
+		ex[ne].relid = isnull[1] ? InvalidOid : DatumGetObjectId(relid);
+		if (!isnull[2])
+			namestrcpy(&ex[ne].column, NameStr(*DatumGetName(column)));
+		ne++;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	int gcap = 16;
+	Oid *owned = (Oid *)MemoryContextAllocZero(cache_context, sizeof(Oid) * gcap);
+	int ng = 0;
+	rel = table_open(gtab, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while ((tup = systable_getnext(scan)) != NULL) {
+		bool isnull[2];
+		Datum relid = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull[0]);
+		Datum by_privacy = heap_getattr(tup, 2, RelationGetDescr(rel), &isnull[1]);
+		if (isnull[0] || isnull[1] || !DatumGetBool(by_privacy))
+			continue;
+		if (ng == gcap) {
+			gcap *= 2;
+			owned = (Oid *)repalloc(owned, sizeof(Oid) * gcap);
+		}
+		owned[ng++] = DatumGetObjectId(relid);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+
+	rls_owned = owned;
+	nrls_owned = ng;
+	governed_table = gtab;
+	policies = rows;
+	npolicies = n;
+	exemptions = ex;
+	nexemptions = ne;
+	policy_table = ptab;
+	unmasked_table = utab;
+	catalog_present = true;
+	loaded = true;
+}
+
+// Ancestors lists the inheritance/partition ancestors of relid, nearest
+// first.
+List *
+Ancestors(Oid relid) {
+	List *result = NIL;
+	List *queue = list_make1_oid(relid);
+	Relation inh = table_open(InheritsRelationId, AccessShareLock);
+	while (queue != NIL) {
+		Oid child = linitial_oid(queue);
+		queue = list_delete_first(queue);
+		ScanKeyData key;
+		ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(child));
+		SysScanDesc scan = systable_beginscan(inh, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
+		HeapTuple tup;
+		while ((tup = systable_getnext(scan)) != NULL) {
+			Oid parent = ((Form_pg_inherits)GETSTRUCT(tup))->inhparent;
+			if (!list_member_oid(result, parent)) {
+				result = lappend_oid(result, parent);
+				queue = lappend_oid(queue, parent);
+			}
+		}
+		systable_endscan(scan);
+	}
+	table_close(inh, AccessShareLock);
+	return result;
+}
+
+// AddPoliciesOf appends the policies declared on `source` to `entry`,
+// resolving each column by name in the queried relation.
+void
+AddPoliciesOf(GovernedRel *entry, Oid source, int *cap) {
+	for (int i = 0; i < npolicies; i++) {
+		if (policies[i].relid != source)
+			continue;
+		AttrNumber attnum = get_attnum(entry->relid, NameStr(policies[i].column));
+		if (attnum <= 0)
+			continue;
+		bool seen = false;
+		for (int j = 0; j < entry->ncolumns; j++)
+			if (entry->columns[j].attnum == attnum)
+				seen = true;
+		if (seen)
+			continue;
+		if (entry->ncolumns == *cap) {
+			*cap = *cap == 0 ? 4 : *cap * 2;
+			entry->columns = entry->columns == NULL
+			                     ? (MaskedColumn *)MemoryContextAllocZero(cache_context, sizeof(MaskedColumn) * *cap)
+			                     : (MaskedColumn *)repalloc(entry->columns, sizeof(MaskedColumn) * *cap);
+		}
+		MaskedColumn *col = &entry->columns[entry->ncolumns++];
+		memset(col, 0, sizeof(*col));
+		col->attnum = attnum;
+		col->column = policies[i].column;
+		col->source_relid = source;
+		col->mask_text = policies[i].mask;
+		col->mask_expr = NULL;
+		get_atttypetypmodcoll(entry->relid, attnum, &col->atttype, &col->atttypmod, &col->attcollation);
+	}
+}
+
+// CheckMaskNode rejects Vars that are system columns or whole-row
+// references inside a mask expression.
+bool
+CheckMaskNode(Node *node, void *context) {
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var)) {
+		Var *var = (Var *)node;
+		if (var->varattno <= 0)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
+			                errmsg("mask expression cannot reference system columns or the whole row"),
+			                errhint("Reference the table's columns by name.")));
+		return false;
+	}
+	return expression_tree_walker(node, (bool (*)())CheckMaskNode, context);
+}
+
+} // namespace
+
+void
+InitColumnPolicyCache() {
+	CacheRegisterRelcacheCallback(RelcacheCallback, (Datum)0);
+	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, RoleCallback, (Datum)0);
+	CacheRegisterSyscacheCallback(AUTHOID, RoleCallback, (Datum)0);
+}
+
+bool
+ColumnPolicyCatalogPresent() {
+	EnsureLoaded();
+	return catalog_present;
+}
+
+bool
+RowSecurityEnabledByPrivacy(Oid relid) {
+	EnsureLoaded();
+	for (int i = 0; i < nrls_owned; i++)
+		if (rls_owned[i] == relid)
+			return true;
+	return false;
+}
+
+bool
+CatalogMentionsRelation(Oid relid) {
+	EnsureLoaded();
+	if (!catalog_present)
+		return false;
+	for (int i = 0; i < npolicies; i++)
+		if (policies[i].relid == relid)
+			return true;
+	for (int i = 0; i < nexemptions; i++)
+		if (exemptions[i].relid == relid)
+			return true;
+	return RowSecurityEnabledByPrivacy(relid);
+}
+
+bool
+CatalogMentionsRole(Oid roleid) {
+	EnsureLoaded();
+	if (!catalog_present)
+		return false;
+	for (int i = 0; i < nexemptions; i++)
+		if (exemptions[i].role == roleid)
+			return true;
+	return false;
+}
+
+bool
+IsCatalogTable(Oid relid) {
+	EnsureLoaded();
+	return catalog_present && (relid == policy_table || relid == unmasked_table || relid == governed_table);
+}
+
+bool
+AnyColumnPolicy() {
+	EnsureLoaded();
+	return catalog_present && npolicies > 0;
+}
+
+void
+PinColumnPolicyCache() {
+	if (pins == 0 && stale)
+		ResetCache();
+	pins++;
+}
+
+void
+UnpinColumnPolicyCache() {
+	if (pins > 0)
+		pins--;
+}
+
+const GovernedRel *
+LookupGovernedRel(Oid relid) {
+	EnsureLoaded();
+	if (!catalog_present || npolicies == 0 || !OidIsValid(relid))
+		return NULL;
+	bool found;
+	GovernedRel *entry = (GovernedRel *)hash_search(rel_cache, &relid, HASH_ENTER, &found);
+	if (!found) {
+		entry->governed = false;
+		entry->ncolumns = 0;
+		entry->columns = NULL;
+		int cap = 0;
+		AddPoliciesOf(entry, relid, &cap);
+		// Only children can inherit policies; skip the catalog probe when no
+		// policy names another relation.
+		bool other = false;
+		for (int i = 0; i < npolicies && !other; i++)
+			other = policies[i].relid != relid;
+		if (other && get_rel_relkind(relid) != '\0') {
+			ListCell *lc;
+			List *ancestors = Ancestors(relid);
+			foreach (lc, ancestors)
+				AddPoliciesOf(entry, lfirst_oid(lc), &cap);
+		}
+		entry->governed = entry->ncolumns > 0;
+	}
+	return entry->governed ? entry : NULL;
+}
+
+Node *
+MaskExpression(const GovernedRel *rel, int index) {
+	MaskedColumn *col = &rel->columns[index];
+	if (col->mask_expr != NULL)
+		return col->mask_expr;
+
+	Node *expr = AnalyzeMaskExpression(rel->relid, col->attnum, col->mask_text, true, NULL);
+
+	// Keep NULL as NULL: evaluated above an outer join, a mask that is not a
+	// strict function of the column would turn null-extended rows into
+	// values (and break IS NULL tests).
+	bool strict_over_column = false;
+	if (IsA(expr, FuncExpr) && func_strict(((FuncExpr *)expr)->funcid)) {
+		ListCell *lc;
+		foreach (lc, ((FuncExpr *)expr)->args) {
+			Node *arg = (Node *)lfirst(lc);
+			if (IsA(arg, Var) && ((Var *)arg)->varattno == col->attnum)
+				strict_over_column = true;
+		}
+	}
+	if (!strict_over_column) {
+		Var *var = makeVar(1, col->attnum, col->atttype, col->atttypmod, col->attcollation, 0);
+		NullTest *test = makeNode(NullTest);
+		test->arg = (Expr *)var;
+		test->nulltesttype = IS_NULL;
+		test->argisrow = false;
+		test->location = -1;
+		CaseWhen *when = makeNode(CaseWhen);
+		when->expr = (Expr *)test;
+		when->result = (Expr *)makeNullConst(col->atttype, col->atttypmod, col->attcollation);
+		when->location = -1;
+		CaseExpr *guarded = makeNode(CaseExpr);
+		guarded->casetype = col->atttype;
+		guarded->casecollid = col->attcollation;
+		guarded->arg = NULL;
+		guarded->args = list_make1(when);
+		guarded->defresult = (Expr *)expr;
+		guarded->location = -1;
+		expr = (Node *)guarded;
+	}
+
+	MemoryContext old = MemoryContextSwitchTo(cache_context);
+	col->mask_expr = (Node *)copyObject(expr);
+	MemoryContextSwitchTo(old);
+	return col->mask_expr;
+}
+
+bool
+ColumnMaskedFor(const GovernedRel *rel, int index, Oid userid) {
+	if (superuser_arg(userid))
+		return false;
+	const MaskedColumn *col = &rel->columns[index];
+	for (int i = 0; i < nexemptions; i++) {
+		const Exemption *ex = &exemptions[i];
+		if (OidIsValid(ex->relid) && ex->relid != col->source_relid && ex->relid != rel->relid)
+			continue;
+		if (NameStr(ex->column)[0] != '\0' && namestrcmp(const_cast<Name>(&ex->column), NameStr(col->column)) != 0)
+			continue;
+		if (has_privs_of_role(userid, ex->role))
+			return false;
+	}
+	return true;
+}
+
+int
+RunWithFixedSearchPath() {
+	int nest_level = NewGUCNestLevel();
+	(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
+	                        0, false);
+	return nest_level;
+}
+
+void
+RestoreSearchPath(int nest_level) {
+	AtEOXact_GUC(true, nest_level);
+}
+
+Node *
+AnalyzeMaskExpression(Oid relid, AttrNumber attnum, const char *mask, bool use_fixed_search_path,
+                      char **canonical_out) {
+	int nest_level = use_fixed_search_path ? RunWithFixedSearchPath() : -1;
+
+	// The mask must be exactly one expression: parse it as a PL/pgSQL
+	// expression (a target list with optional clauses) and refuse anything
+	// but a single bare target.
+	List *raw = raw_parser(mask, RAW_PARSE_PLPGSQL_EXPR);
+	if (list_length(raw) != 1)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("mask must be a single expression")));
+	RawStmt *stmt = linitial_node(RawStmt, raw);
+	SelectStmt *select = (SelectStmt *)stmt->stmt;
+	if (!IsA(select, SelectStmt) || list_length(select->targetList) != 1 || select->fromClause != NIL ||
+	    select->whereClause != NULL || select->groupClause != NIL || select->havingClause != NULL ||
+	    select->windowClause != NIL || select->sortClause != NIL || select->limitCount != NULL ||
+	    select->limitOffset != NULL || select->lockingClause != NIL || select->distinctClause != NIL ||
+	    select->withClause != NULL || select->intoClause != NULL || select->valuesLists != NIL ||
+	    select->op != SETOP_NONE)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("mask must be a single expression"),
+		                errdetail("A mask is an expression over the table's columns, without FROM, WHERE or other "
+		                          "clauses.")));
+	ResTarget *target = linitial_node(ResTarget, select->targetList);
+	if (IsA(target->val, ColumnRef) && IsA(llast(((ColumnRef *)target->val)->fields), A_Star))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("mask must be a single expression")));
+
+	Relation rel = relation_open(relid, AccessShareLock);
+	ParseState *pstate = make_parsestate(NULL);
+	pstate->p_sourcetext = mask;
+	ParseNamespaceItem *nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, false);
+	addNSItemToQuery(pstate, nsitem, false, true, true);
+
+	Node *expr = transformExpr(pstate, target->val, EXPR_KIND_SELECT_TARGET);
+	if (pstate->p_hasSubLinks)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("mask expression cannot contain a subquery"),
+		                errhint("Read other tables in a STABLE function instead.")));
+	if (pstate->p_hasAggs)
+		ereport(ERROR, (errcode(ERRCODE_GROUPING_ERROR), errmsg("mask expression cannot contain an aggregate")));
+	if (pstate->p_hasWindowFuncs)
+		ereport(ERROR,
+		        (errcode(ERRCODE_WINDOWING_ERROR), errmsg("mask expression cannot contain a window function")));
+	if (pstate->p_hasTargetSRFs || expression_returns_set(expr))
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		                errmsg("mask expression cannot contain a set-returning function")));
+	if (contain_volatile_functions(expr))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("mask expression cannot contain volatile functions"),
+		                errdetail("A mask must return the same output for the same row within a statement."),
+		                errhint("Use an IMMUTABLE or STABLE function.")));
+	(void)CheckMaskNode(expr, NULL);
+
+	if (canonical_out != NULL) {
+		// Canonical text: everything not in pg_catalog qualified, so plan
+		// time resolution does not depend on anyone's search_path.
+		int canon_level = RunWithFixedSearchPath();
+		List *context = deparse_context_for(RelationGetRelationName(rel), relid);
+		*canonical_out = deparse_expression(expr, context, false, false);
+		RestoreSearchPath(canon_level);
+	}
+
+	Oid atttype;
+	int32 atttypmod;
+	Oid attcollation;
+	get_atttypetypmodcoll(relid, attnum, &atttype, &atttypmod, &attcollation);
+	Oid exprtype = exprType(expr);
+	Node *coerced = coerce_to_target_type(pstate, expr, exprtype, atttype, atttypmod, COERCION_ASSIGNMENT,
+	                                      COERCE_IMPLICIT_CAST, -1);
+	if (coerced == NULL)
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+		                errmsg("mask expression is of type %s but column \"%s\" is of type %s",
+		                       format_type_be(exprtype), get_attname(relid, attnum, false),
+		                       format_type_be(atttype)),
+		                errhint("Cast the mask expression to the column's type.")));
+	assign_expr_collations(pstate, coerced);
+	if (OidIsValid(attcollation) && exprCollation(coerced) != attcollation)
+		coerced = (Node *)makeRelabelType((Expr *)coerced, atttype, atttypmod, attcollation, COERCE_IMPLICIT_CAST);
+
+	free_parsestate(pstate);
+	relation_close(rel, AccessShareLock);
+	if (nest_level >= 0)
+		RestoreSearchPath(nest_level);
+	return coerced;
+}
+
+} // namespace privacy::pg

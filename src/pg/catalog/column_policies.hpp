@@ -1,0 +1,99 @@
+// column_policies.hpp: the per-backend cache of column masking policies.
+//
+// The extension's catalog (privacy._column_policy, privacy._unmasked,
+// privacy._governed_table) is read with direct heap scans, never SPI, so the
+// planner hook can consult it without re-entering itself and without the
+// querying role needing any privilege on it. Entries are invalidated by
+// relcache invalidations of governed tables and of the catalog tables (the
+// policy API sends them), and released only when no planner call is using
+// them (Pin/Unpin).
+#pragma once
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "access/attnum.h"
+#include "nodes/nodes.h"
+}
+
+namespace privacy::pg {
+
+// MaskedColumn is one masked column of a queried relation. The policy may be
+// declared on the relation itself or inherited from an ancestor (partitioned
+// or inheritance parent); it is always resolved by column name.
+struct MaskedColumn {
+	AttrNumber attnum;   // attribute number in the queried relation
+	NameData column;     // column name
+	Oid source_relid;    // relation that declares the policy
+	char *mask_text;     // canonical mask expression text
+	Node *mask_expr;     // analyzed against the queried relation (varno 1), built lazily
+	Oid atttype;         // the column's type, typmod and collation
+	int32 atttypmod;
+	Oid attcollation;
+};
+
+// GovernedRel describes the masking policies that apply to one relation.
+struct GovernedRel {
+	Oid relid;           // hash key
+	bool governed;       // false: a cached negative answer
+	int ncolumns;
+	MaskedColumn *columns;
+};
+
+// InitColumnPolicyCache registers the invalidation callbacks. Called once
+// from _PG_init.
+void InitColumnPolicyCache();
+
+// ColumnPolicyCatalogPresent reports whether this database has the
+// extension's column-policy catalog (i.e. pg_privacy is installed).
+bool ColumnPolicyCatalogPresent();
+
+// AnyColumnPolicy reports whether at least one column policy exists.
+bool AnyColumnPolicy();
+
+// RowSecurityEnabledByPrivacy reports whether pg_privacy turned on row
+// security for relid (then it also supplies the permissive policy that keeps
+// every row visible: masking never hides rows).
+bool RowSecurityEnabledByPrivacy(Oid relid);
+
+// CatalogMentionsRelation / CatalogMentionsRole: whether any catalog row
+// refers to the relation or role (drop cleanup).
+bool CatalogMentionsRelation(Oid relid);
+bool CatalogMentionsRole(Oid roleid);
+
+// IsCatalogTable reports whether relid is one of the column-policy tables.
+bool IsCatalogTable(Oid relid);
+
+// LookupGovernedRel returns the policies applying to relid, or NULL.
+const GovernedRel *LookupGovernedRel(Oid relid);
+
+// MaskExpression returns the analyzed mask of rel->columns[index] (Vars have
+// varno 1), coerced to the column's type; callers must copyObject it.
+Node *MaskExpression(const GovernedRel *rel, int index);
+
+// ColumnMaskedFor reports whether userid sees rel->columns[index] masked:
+// everyone is masked except superusers and roles with (membership in) an
+// exemption for all tables, the table, or that column.
+bool ColumnMaskedFor(const GovernedRel *rel, int index, Oid userid);
+
+// PinColumnPolicyCache / UnpinColumnPolicyCache bracket a use of cache
+// entries; an invalidated cache is only freed when nothing holds a pin.
+void PinColumnPolicyCache();
+void UnpinColumnPolicyCache();
+
+// AnalyzeMaskExpression parses `mask` against relation relid as the mask of
+// column attnum: validated (no subqueries, aggregates, window functions,
+// set-returning or volatile functions, system columns), coerced to the
+// column type. With canonical_out it also returns the canonical text (names
+// qualified as seen from search_path = pg_catalog, pg_temp). When
+// use_fixed_search_path is true the text is resolved with that fixed path
+// (plan time); otherwise with the caller's path (declaration time).
+Node *AnalyzeMaskExpression(Oid relid, AttrNumber attnum, const char *mask, bool use_fixed_search_path,
+                            char **canonical_out);
+
+// RunWithFixedSearchPath sets search_path = pg_catalog, pg_temp for the
+// current GUC nest level; returns the level to pass to RestoreSearchPath.
+int RunWithFixedSearchPath();
+void RestoreSearchPath(int nest_level);
+
+} // namespace privacy::pg

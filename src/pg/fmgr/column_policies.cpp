@@ -1,0 +1,209 @@
+// column_policies.cpp: the C parts of the column-policy API.
+//
+//  privacy.mask_column(tbl, col, mask)  parses and validates the mask with
+//      the caller's search_path, stores its canonical (fully qualified)
+//      text through privacy._store_column_policy(), and invalidates plans.
+//  privacy.anonymize_table(tbl)         static masking: one UPDATE that
+//      rewrites every masked column with its mask, evaluated on raw values.
+//  privacy._invalidate_policies(tbl)    relcache invalidation of a table and
+//      its descendants (NULL: every relation), used by the SQL API.
+//  privacy._check_policy_admin(action)  the one privilege check of the
+//      policy API.
+// Errors name tables and columns, never values.
+#include "pg/boundary/boundary.hpp"
+#include "pg/catalog/column_policies.hpp"
+#include "pg/hooks/planner.hpp"
+#include "pg/module.hpp"
+
+extern "C" {
+#include "access/table.h"
+#include "catalog/catalog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+}
+
+namespace privacy::pg {
+
+namespace {
+
+// CheckPolicyAdmin raises 42501 unless the current user may manage policies.
+void
+CheckPolicyAdmin(const char *action) {
+	if (!superuser())
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
+		                errhint("Only superusers can manage privacy policies.")));
+}
+
+// CheckMaskableRelation accepts ordinary and partitioned tables outside the
+// system catalogs and outside the extension's own schema.
+void
+CheckMaskableRelation(Oid relid) {
+	char relkind = get_rel_relkind(relid);
+	if (relkind == '\0')
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+		                errmsg("cannot mask columns of \"%s\"", get_rel_name(relid)),
+		                errdetail("Only tables and partitioned tables can have masking policies.")));
+	Oid nsp = get_rel_namespace(relid);
+	if (relid < FirstNormalObjectId || IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
+	    nsp == get_namespace_oid("privacy", true))
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+		                errmsg("cannot mask columns of \"%s\"", get_rel_name(relid)),
+		                errdetail("System catalogs and pg_privacy's own tables cannot have masking policies.")));
+}
+
+// StripRelabel looks through binary-compatible relabelings.
+Node *
+StripRelabel(Node *node) {
+	while (node != NULL && IsA(node, RelabelType))
+		node = (Node *)((RelabelType *)node)->arg;
+	return node;
+}
+
+// MaskColumnImpl implements privacy.mask_column(regclass, name, text).
+Datum
+MaskColumnImpl(FunctionCallInfo fcinfo) {
+	RequirePreload("column masking");
+	CheckPolicyAdmin("declare masking policies");
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		                errmsg("table, column and mask of a masking policy must not be null")));
+	Oid relid = PG_GETARG_OID(0);
+	Name column = PG_GETARG_NAME(1);
+	char *mask = text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+	CheckMaskableRelation(relid);
+	LockRelationOid(relid, ShareRowExclusiveLock);
+	AttrNumber attnum = get_attnum(relid, NameStr(*column));
+	if (attnum == InvalidAttrNumber)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+		                errmsg("column \"%s\" of relation \"%s\" does not exist", NameStr(*column),
+		                       get_rel_name(relid))));
+	if (attnum < 0)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("cannot mask system column \"%s\"",
+		                                                              NameStr(*column))));
+
+	char *canonical = NULL;
+	Node *declared = AnalyzeMaskExpression(relid, attnum, mask, false, &canonical);
+	Node *resolved = AnalyzeMaskExpression(relid, attnum, canonical, true, NULL);
+	if (!equal(declared, resolved))
+		ereport(ERROR, (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
+		                errmsg("mask expression resolves differently without the current search_path"),
+		                errhint("Schema-qualify the functions, operators and types the mask uses.")));
+	Node *bare = StripRelabel(declared);
+	if (IsA(bare, Var) && ((Var *)bare)->varattno == attnum)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("a mask must not return the column unchanged"),
+		                errhint("To let a role see raw values, use privacy.grant_unmasked().")));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	Oid types[4] = {REGCLASSOID, NAMEOID, TEXTOID, TEXTOID};
+	Datum values[4] = {ObjectIdGetDatum(relid), NameGetDatum(column), CStringGetTextDatum(canonical),
+	                   CStringGetTextDatum(mask)};
+	int rc = SPI_execute_with_args("SELECT privacy._store_column_policy($1, $2, $3, $4)", 4, types, values, NULL,
+	                               false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "storing the masking policy failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+// AnonymizeTableImpl implements privacy.anonymize_table(regclass): one
+// UPDATE setting every masked column to its mask of the raw row.
+Datum
+AnonymizeTableImpl(FunctionCallInfo fcinfo) {
+	CheckPolicyAdmin("anonymize tables");
+	Oid relid = PG_GETARG_OID(0);
+	CheckMaskableRelation(relid);
+	const GovernedRel *rel = LookupGovernedRel(relid);
+	if (rel == NULL)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+		                errmsg("table \"%s\" has no masking policy", get_rel_name(relid))));
+
+	StringInfoData sql;
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "UPDATE %s SET ",
+	                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
+	for (int i = 0; i < rel->ncolumns; i++)
+		appendStringInfo(&sql, "%s%s = (%s)", i > 0 ? ", " : "", quote_identifier(NameStr(rel->columns[i].column)),
+		                 rel->columns[i].mask_text);
+
+	// The masks are canonical text for search_path = pg_catalog, pg_temp, and
+	// must read raw values: masking is suspended for this one statement.
+	int nest_level = RunWithFixedSearchPath();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	uint64 processed = 0;
+	SuspendMasking();
+	PG_TRY();
+	{
+		int rc = SPI_execute(sql.data, false, 0);
+		if (rc != SPI_OK_UPDATE)
+			elog(ERROR, "anonymizing update failed: %s", SPI_result_code_string(rc));
+		processed = SPI_processed;
+	}
+	PG_FINALLY();
+	{
+		ResumeMasking();
+	}
+	PG_END_TRY();
+	SPI_finish();
+	RestoreSearchPath(nest_level);
+	PG_RETURN_INT64((int64)processed);
+}
+
+// InvalidatePoliciesImpl implements privacy._invalidate_policies(regclass).
+// Besides the table family it invalidates privacy._column_policy itself:
+// that is the signal every backend's policy cache listens to (a backend that
+// never looked at this table has no entry that the table's own invalidation
+// would hit).
+Datum
+InvalidatePoliciesImpl(FunctionCallInfo fcinfo) {
+	Oid nsp = get_namespace_oid("privacy", false);
+	Oid policy_table = get_relname_relid("_column_policy", nsp);
+	if (OidIsValid(policy_table))
+		CacheInvalidateRelcacheByRelid(policy_table);
+	if (PG_ARGISNULL(0)) {
+		CacheInvalidateRelcacheAll();
+		PG_RETURN_VOID();
+	}
+	Oid relid = PG_GETARG_OID(0);
+	if (get_rel_relkind(relid) == '\0') {
+		CacheInvalidateRelcacheAll();
+		PG_RETURN_VOID();
+	}
+	List *family = find_all_inheritors(relid, NoLock, NULL);
+	ListCell *lc;
+	foreach (lc, family)
+		CacheInvalidateRelcacheByRelid(lfirst_oid(lc));
+	PG_RETURN_VOID();
+}
+
+// CheckPolicyAdminImpl implements privacy._check_policy_admin(text).
+Datum
+CheckPolicyAdminImpl(FunctionCallInfo fcinfo) {
+	CheckPolicyAdmin(PG_ARGISNULL(0) ? "manage privacy policies" : text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_VOID();
+}
+
+} // namespace
+
+} // namespace privacy::pg
+
+PRIVACY_FUNCTION(mask_column, privacy::pg::MaskColumnImpl)
+PRIVACY_FUNCTION(anonymize_table, privacy::pg::AnonymizeTableImpl)
+PRIVACY_FUNCTION(_invalidate_policies, privacy::pg::InvalidatePoliciesImpl)
+PRIVACY_FUNCTION(_check_policy_admin, privacy::pg::CheckPolicyAdminImpl)

@@ -1,0 +1,40 @@
+// guc.cpp: every privacy.* setting, in alphabetical order, then the prefix
+// reservation. No setting holds a secret: values show in pg_settings, in
+// logged SET statements and in stored role settings.
+#include "pg/guc.hpp"
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "utils/guc.h"
+#include "utils/plancache.h"
+}
+
+namespace privacy::pg {
+
+bool guc_masking = true;
+
+namespace {
+
+// AssignMasking forgets cached plans when enforcement is switched, because a
+// plan does not depend on a GUC: one made with masking off must not be
+// reused once it is back on.
+void
+AssignMasking(bool newval, void *extra) {
+	if (newval != guc_masking)
+		ResetPlanCache();
+}
+
+} // namespace
+
+void
+RegisterGucs() {
+	DefineCustomBoolVariable("privacy.masking", "Enforces dynamic column masking.",
+	                         "When off, masked columns return raw values to every role. Only superusers can change "
+	                         "it; intended for maintenance.",
+	                         &guc_masking, true, PGC_SUSET, 0, NULL, AssignMasking, NULL);
+
+	MarkGUCPrefixReserved("privacy");
+}
+
+} // namespace privacy::pg

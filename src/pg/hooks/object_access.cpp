@@ -1,0 +1,102 @@
+// object_access.cpp: keeps the extension's catalog consistent with the
+// objects it names. When a table, a column or a role is dropped, the rows
+// that refer to it are deleted in the same transaction (rows in our tables
+// are not objects, so pg_depend cannot do it). Rows are deleted with plain
+// heap deletes: the role running DROP may have no privilege on our tables,
+// and the planner must not be re-entered from here.
+#include "pg/hooks/object_access.hpp"
+
+#include "pg/catalog/column_policies.hpp"
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "catalog/objectaccess.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+}
+
+namespace privacy::pg {
+
+namespace {
+
+object_access_hook_type prev_object_access = NULL;
+
+// DeleteRows deletes the rows of privacy.<table> whose attribute key_attno
+// equals key (and, when column is given, whose attribute column_attno is
+// that column name).
+void
+DeleteRows(const char *table, AttrNumber key_attno, Oid key, AttrNumber column_attno, const char *column) {
+	Oid nsp = get_namespace_oid("privacy", true);
+	Oid relid = OidIsValid(nsp) ? get_relname_relid(table, nsp) : InvalidOid;
+	if (!OidIsValid(relid))
+		return;
+	Relation rel = table_open(relid, RowExclusiveLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple tup;
+	while ((tup = systable_getnext(scan)) != NULL) {
+		bool isnull;
+		Datum value = heap_getattr(tup, key_attno, RelationGetDescr(rel), &isnull);
+		if (isnull || DatumGetObjectId(value) != key)
+			continue;
+		if (column != NULL) {
+			Datum name = heap_getattr(tup, column_attno, RelationGetDescr(rel), &isnull);
+			if (isnull || strcmp(NameStr(*DatumGetName(name)), column) != 0)
+				continue;
+		}
+		simple_heap_delete(rel, &tup->t_self);
+	}
+	systable_endscan(scan);
+	table_close(rel, RowExclusiveLock);
+	CacheInvalidateRelcacheByRelid(relid);
+}
+
+// PrivacyObjectAccess handles OAT_DROP of tables, columns and roles.
+void
+PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int sub_id, void *arg) {
+	if (prev_object_access != NULL)
+		prev_object_access(access, class_id, object_id, sub_id, arg);
+	if (access != OAT_DROP || IsBinaryUpgrade || !IsTransactionState())
+		return;
+
+	if (class_id == RelationRelationId) {
+		if (IsCatalogTable(object_id) || !CatalogMentionsRelation(object_id))
+			return;
+		if (sub_id == 0) {
+			DeleteRows("_column_policy", 1, object_id, 0, NULL);
+			DeleteRows("_unmasked", 2, object_id, 0, NULL);
+			DeleteRows("_governed_table", 1, object_id, 0, NULL);
+		} else {
+			char *column = get_attname(object_id, (AttrNumber)sub_id, true);
+			if (column == NULL)
+				return;
+			DeleteRows("_column_policy", 1, object_id, 2, column);
+			DeleteRows("_unmasked", 2, object_id, 3, column);
+			CacheInvalidateRelcacheByRelid(object_id);
+		}
+	} else if (class_id == AuthIdRelationId) {
+		if (!CatalogMentionsRole(object_id))
+			return;
+		DeleteRows("_unmasked", 1, object_id, 0, NULL);
+		CacheInvalidateRelcacheAll();
+	}
+}
+
+} // namespace
+
+void
+InstallObjectAccessHook() {
+	prev_object_access = object_access_hook;
+	object_access_hook = PrivacyObjectAccess;
+}
+
+} // namespace privacy::pg

@@ -1,0 +1,558 @@
+// planner.cpp: dynamic column masking, applied to the rewritten query tree
+// in planner_hook (notes/pg-internals.md §1).
+//
+// For every query level (top, FROM subqueries and expanded views, CTEs,
+// sublinks, set-operation leaves) each range-table entry of a governed
+// relation is examined; for every column masked for the current user, every
+// Var of that column anywhere in the statement - target list, WHERE, JOIN,
+// GROUP BY, HAVING, ORDER BY, window and aggregate arguments, RETURNING,
+// MERGE, LATERAL and correlated references - is replaced by the column's
+// mask expression; whole-row references become a row of masked fields. So
+// the masked role's statement never computes on a raw value.
+//
+// Left raw on purpose: row-security quals and WITH CHECK options (policies
+// must see real data), ON CONFLICT arbiter inference and the EXCLUDED row
+// (they describe the row being inserted), and everything planned for a
+// referential-integrity check.
+//
+// Every plan that touches a governed relation is marked dependsOnRole, so a
+// cached plan is never reused by another role, whether or not the role that
+// planned it was masked.
+//
+// A masked role's INSERT, UPDATE or MERGE may not write a value derived from
+// a masked column (that would overwrite real data with masked data): such a
+// statement fails with 42501 before anything is written.
+#include "pg/hooks/planner.hpp"
+
+#include "pg/catalog/column_policies.hpp"
+#include "pg/guc.hpp"
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/planner.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+}
+
+namespace privacy::pg {
+
+namespace {
+
+planner_hook_type prev_planner = NULL;
+int suspend_depth = 0;
+
+// LevelInfo holds, for one query level, the masked columns of each RTE.
+struct LevelInfo {
+	Query *query;
+	int nrtes;
+	const GovernedRel **rels; // [rti], NULL when nothing is masked
+	bool **masked;            // [rti][column index]
+};
+
+struct MaskContext {
+	Oid userid;
+	List *levels; // LevelInfo *, innermost first
+};
+
+// BuildLevel computes the masked columns of every relation RTE of query.
+LevelInfo *
+BuildLevel(Query *query, Oid userid) {
+	LevelInfo *level = (LevelInfo *)palloc0(sizeof(LevelInfo));
+	level->query = query;
+	level->nrtes = list_length(query->rtable);
+	level->rels = (const GovernedRel **)palloc0(sizeof(GovernedRel *) * (level->nrtes + 1));
+	level->masked = (bool **)palloc0(sizeof(bool *) * (level->nrtes + 1));
+	int excluded = query->onConflict ? query->onConflict->exclRelIndex : 0;
+	ListCell *lc;
+	int rti = 0;
+	foreach (lc, query->rtable) {
+		RangeTblEntry *rte = (RangeTblEntry *)lfirst(lc);
+		rti++;
+		if (rte->rtekind != RTE_RELATION || rti == excluded)
+			continue;
+		const GovernedRel *rel = LookupGovernedRel(rte->relid);
+		if (rel == NULL)
+			continue;
+		bool *masked = (bool *)palloc0(sizeof(bool) * rel->ncolumns);
+		bool any = false;
+		for (int i = 0; i < rel->ncolumns; i++) {
+			masked[i] = ColumnMaskedFor(rel, i, userid);
+			any = any || masked[i];
+		}
+		if (any) {
+			level->rels[rti] = rel;
+			level->masked[rti] = masked;
+		}
+	}
+	return level;
+}
+
+// MaskedIndex returns the column index masked for (level, varno, attno), or -1.
+int
+MaskedIndex(LevelInfo *level, int varno, AttrNumber attno) {
+	if (level == NULL || varno < 1 || varno > level->nrtes || level->rels[varno] == NULL)
+		return -1;
+	const GovernedRel *rel = level->rels[varno];
+	for (int i = 0; i < rel->ncolumns; i++)
+		if (rel->columns[i].attnum == attno && level->masked[varno][i])
+			return i;
+	return -1;
+}
+
+// Substitute returns the mask of rel->columns[index] placed at (varno, levelsup).
+Node *
+Substitute(const GovernedRel *rel, int index, int varno, int levelsup) {
+	Node *expr = (Node *)copyObject(MaskExpression(rel, index));
+	if (varno != 1)
+		ChangeVarNodes(expr, 1, varno, 0);
+	if (levelsup > 0)
+		IncrementVarSublevelsUp(expr, levelsup, 0);
+	return expr;
+}
+
+// WholeRow replaces a whole-row Var by CASE WHEN var IS NULL THEN NULL ELSE
+// ROW(fields) END, with masked fields where masked; the guard keeps the
+// null-extended rows of outer joins NULL.
+Node *
+WholeRow(Var *var, LevelInfo *level) {
+	const GovernedRel *rel = level->rels[var->varno];
+	Relation relation = relation_open(rel->relid, NoLock);
+	TupleDesc desc = RelationGetDescr(relation);
+	List *args = NIL;
+	List *names = NIL;
+	for (int i = 0; i < desc->natts; i++) {
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		if (att->attisdropped) {
+			args = lappend(args, makeNullConst(INT4OID, -1, InvalidOid));
+			names = lappend(names, makeString(pstrdup("")));
+			continue;
+		}
+		int index = MaskedIndex(level, var->varno, att->attnum);
+		if (index >= 0)
+			args = lappend(args, Substitute(rel, index, var->varno, var->varlevelsup));
+		else
+			args = lappend(args, makeVar(var->varno, att->attnum, att->atttypid, att->atttypmod, att->attcollation,
+			                             var->varlevelsup));
+		names = lappend(names, makeString(pstrdup(NameStr(att->attname))));
+	}
+	relation_close(relation, NoLock);
+
+	RowExpr *row = makeNode(RowExpr);
+	row->args = args;
+	row->row_typeid = var->vartype;
+	row->row_format = COERCE_IMPLICIT_CAST;
+	row->colnames = names;
+	row->location = -1;
+
+	NullTest *test = makeNode(NullTest);
+	test->arg = (Expr *)copyObject(var);
+	test->nulltesttype = IS_NULL;
+	test->argisrow = false;
+	test->location = -1;
+	CaseWhen *when = makeNode(CaseWhen);
+	when->expr = (Expr *)test;
+	when->result = (Expr *)makeNullConst(var->vartype, -1, InvalidOid);
+	when->location = -1;
+	CaseExpr *guarded = makeNode(CaseExpr);
+	guarded->casetype = var->vartype;
+	guarded->casecollid = InvalidOid;
+	guarded->args = list_make1(when);
+	guarded->defresult = (Expr *)row;
+	guarded->location = -1;
+	return (Node *)guarded;
+}
+
+Query *MaskQuery(Query *query, MaskContext *context);
+
+// MaskMutator replaces masked Vars; nested Query nodes start a new level.
+Node *
+MaskMutator(Node *node, MaskContext *context) {
+	if (node == NULL)
+		return NULL;
+	if (IsA(node, Var)) {
+		Var *var = (Var *)node;
+		if (var->varlevelsup < (Index)list_length(context->levels)) {
+			LevelInfo *level = (LevelInfo *)list_nth(context->levels, (int)var->varlevelsup);
+			if ((int)var->varno >= 1 && (int)var->varno <= level->nrtes && level->rels[var->varno] != NULL) {
+				if (var->varattno == 0)
+					return WholeRow(var, level);
+				int index = MaskedIndex(level, (int)var->varno, var->varattno);
+				if (index >= 0)
+					return Substitute(level->rels[var->varno], index, (int)var->varno, (int)var->varlevelsup);
+			}
+		}
+		return (Node *)copyObject(var);
+	}
+	if (IsA(node, Query))
+		return (Node *)MaskQuery((Query *)node, context);
+	return expression_tree_mutator(node, (Node * (*)()) MaskMutator, (void *)context);
+}
+
+// MaskQuery masks one query level and everything nested in it.
+Query *
+MaskQuery(Query *query, MaskContext *context) {
+	LevelInfo *level = BuildLevel(query, context->userid);
+	context->levels = lcons(level, context->levels);
+
+	// Detach what must stay raw; query_tree_mutator flat-copies each RTE, so
+	// the detached lists are re-attached by position afterwards.
+	int nrtes = list_length(query->rtable);
+	List **security_quals = (List **)palloc0(sizeof(List *) * (nrtes + 1));
+	ListCell *lc;
+	int rti = 0;
+	foreach (lc, query->rtable) {
+		RangeTblEntry *rte = (RangeTblEntry *)lfirst(lc);
+		security_quals[++rti] = rte->securityQuals;
+		rte->securityQuals = NIL;
+	}
+	List *check_options = query->withCheckOptions;
+	query->withCheckOptions = NIL;
+	List *arbiter_elems = NIL;
+	Node *arbiter_where = NULL;
+	List *excluded_tlist = NIL;
+	if (query->onConflict != NULL) {
+		arbiter_elems = query->onConflict->arbiterElems;
+		arbiter_where = query->onConflict->arbiterWhere;
+		excluded_tlist = query->onConflict->exclRelTlist;
+		query->onConflict->arbiterElems = NIL;
+		query->onConflict->arbiterWhere = NULL;
+		query->onConflict->exclRelTlist = NIL;
+	}
+
+	Query *result = query_tree_mutator(query, (Node * (*)()) MaskMutator, (void *)context, 0);
+
+	rti = 0;
+	foreach (lc, result->rtable) {
+		RangeTblEntry *rte = (RangeTblEntry *)lfirst(lc);
+		rte->securityQuals = security_quals[++rti];
+	}
+	result->withCheckOptions = check_options;
+	rti = 0;
+	foreach (lc, query->rtable) {
+		RangeTblEntry *rte = (RangeTblEntry *)lfirst(lc);
+		rte->securityQuals = security_quals[++rti];
+	}
+	query->withCheckOptions = check_options;
+	if (query->onConflict != NULL) {
+		query->onConflict->arbiterElems = arbiter_elems;
+		query->onConflict->arbiterWhere = arbiter_where;
+		query->onConflict->exclRelTlist = excluded_tlist;
+	}
+	if (result->onConflict != NULL) {
+		result->onConflict->arbiterElems = arbiter_elems;
+		result->onConflict->arbiterWhere = arbiter_where;
+		result->onConflict->exclRelTlist = excluded_tlist;
+	}
+
+	context->levels = list_delete_first(context->levels);
+	return result;
+}
+
+// GovernedWalker finds whether any relation RTE in the tree is governed.
+bool
+GovernedWalker(Node *node, void *context) {
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry)) {
+		RangeTblEntry *rte = (RangeTblEntry *)node;
+		if (rte->rtekind == RTE_RELATION && LookupGovernedRel(rte->relid) != NULL) {
+			*(bool *)context = true;
+			return true;
+		}
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *)node, (bool (*)())GovernedWalker, context, QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, (bool (*)())GovernedWalker, context);
+}
+
+// ---- masked-write check -------------------------------------------------
+
+struct TaintContext {
+	Oid userid;
+	List *levels; // LevelInfo *, innermost first
+};
+
+bool ExprTainted(Node *node, TaintContext *context);
+
+// QueryOutputTainted reports whether output column attno (0: any) of query
+// can carry a value derived from a masked column.
+bool
+QueryOutputTainted(Query *query, AttrNumber attno, TaintContext *context) {
+	LevelInfo *level = BuildLevel(query, context->userid);
+	context->levels = lcons(level, context->levels);
+	bool tainted = false;
+	if (query->setOperations != NULL) {
+		// outputs of a set operation come from every leaf
+		ListCell *lc;
+		foreach (lc, query->rtable) {
+			RangeTblEntry *rte = (RangeTblEntry *)lfirst(lc);
+			if (rte->rtekind == RTE_SUBQUERY && QueryOutputTainted(rte->subquery, attno, context))
+				tainted = true;
+		}
+	}
+	ListCell *lc;
+	foreach (lc, query->targetList) {
+		TargetEntry *tle = (TargetEntry *)lfirst(lc);
+		if (tle->resjunk || (attno != 0 && tle->resno != attno))
+			continue;
+		if (ExprTainted((Node *)tle->expr, context))
+			tainted = true;
+	}
+	if (query->returningList != NIL && query->commandType != CMD_SELECT)
+		foreach (lc, query->returningList) {
+			TargetEntry *tle = (TargetEntry *)lfirst(lc);
+			if ((attno == 0 || tle->resno == attno) && ExprTainted((Node *)tle->expr, context))
+				tainted = true;
+		}
+	context->levels = list_delete_first(context->levels);
+	return tainted;
+}
+
+// VarTainted follows a Var to what it reads.
+bool
+VarTainted(Var *var, TaintContext *context) {
+	if (var->varlevelsup >= (Index)list_length(context->levels))
+		return false;
+	LevelInfo *level = (LevelInfo *)list_nth(context->levels, (int)var->varlevelsup);
+	if ((int)var->varno < 1 || (int)var->varno > level->nrtes)
+		return false;
+	RangeTblEntry *rte = rt_fetch(var->varno, level->query->rtable);
+	switch (rte->rtekind) {
+	case RTE_RELATION:
+		if (level->rels[var->varno] == NULL)
+			return false;
+		return var->varattno == 0 || MaskedIndex(level, (int)var->varno, var->varattno) >= 0;
+	case RTE_SUBQUERY: {
+		// evaluate the subquery as if it were at this variable's level
+		List *saved = context->levels;
+		for (Index i = 0; i < var->varlevelsup; i++)
+			context->levels = list_delete_first(list_copy(context->levels));
+		bool tainted = QueryOutputTainted(rte->subquery, var->varattno, context);
+		context->levels = saved;
+		return tainted;
+	}
+	case RTE_JOIN: {
+		if (var->varattno == 0)
+			return ExprTainted((Node *)rte->joinaliasvars, context);
+		if (var->varattno > list_length(rte->joinaliasvars))
+			return false;
+		Node *alias = (Node *)list_nth(rte->joinaliasvars, var->varattno - 1);
+		if (var->varlevelsup > 0) {
+			alias = (Node *)copyObject(alias);
+			IncrementVarSublevelsUp(alias, (int)var->varlevelsup, 0);
+		}
+		return ExprTainted(alias, context);
+	}
+	case RTE_CTE: {
+		Index cte_level = var->varlevelsup + rte->ctelevelsup;
+		if (cte_level >= (Index)list_length(context->levels))
+			return true;
+		LevelInfo *owner = (LevelInfo *)list_nth(context->levels, (int)cte_level);
+		ListCell *lc;
+		foreach (lc, owner->query->cteList) {
+			CommonTableExpr *cte = (CommonTableExpr *)lfirst(lc);
+			if (strcmp(cte->ctename, rte->ctename) == 0) {
+				List *saved = context->levels;
+				for (Index i = 0; i < cte_level; i++)
+					context->levels = list_delete_first(list_copy(context->levels));
+				bool tainted = QueryOutputTainted((Query *)cte->ctequery, var->varattno, context);
+				context->levels = saved;
+				return tainted;
+			}
+		}
+		return true;
+	}
+	case RTE_FUNCTION:
+	case RTE_TABLEFUNC:
+	case RTE_VALUES: {
+		// conservative: any masked input taints every output column
+		List *saved = context->levels;
+		for (Index i = 0; i < var->varlevelsup; i++)
+			context->levels = list_delete_first(list_copy(context->levels));
+		bool tainted = false;
+		if (rte->rtekind == RTE_FUNCTION)
+			tainted = ExprTainted((Node *)rte->functions, context);
+		else if (rte->rtekind == RTE_VALUES)
+			tainted = ExprTainted((Node *)rte->values_lists, context);
+		else
+			tainted = ExprTainted((Node *)rte->tablefunc, context);
+		context->levels = saved;
+		return tainted;
+	}
+	default:
+		return false;
+	}
+}
+
+// TaintWalker stops at the first tainted node.
+bool
+TaintWalker(Node *node, TaintContext *context) {
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var))
+		return VarTainted((Var *)node, context);
+	if (IsA(node, SubLink)) {
+		SubLink *sublink = (SubLink *)node;
+		if (TaintWalker(sublink->testexpr, context))
+			return true;
+		return QueryOutputTainted((Query *)sublink->subselect, 0, context);
+	}
+	if (IsA(node, Query))
+		return QueryOutputTainted((Query *)node, 0, context);
+	return expression_tree_walker(node, (bool (*)())TaintWalker, (void *)context);
+}
+
+bool
+ExprTainted(Node *node, TaintContext *context) {
+	return TaintWalker(node, context);
+}
+
+// RejectTaintedTargets raises 42501 if a written value of a modifying query
+// can derive from a masked column.
+void
+RejectTaintedTargets(Query *query, TaintContext *context) {
+	ListCell *lc;
+	foreach (lc, query->cteList) {
+		CommonTableExpr *cte = (CommonTableExpr *)lfirst(lc);
+		Query *cteq = (Query *)cte->ctequery;
+		if (cteq->commandType != CMD_SELECT) {
+			context->levels = lcons(BuildLevel(query, context->userid), context->levels);
+			RejectTaintedTargets(cteq, context);
+			context->levels = list_delete_first(context->levels);
+		}
+	}
+	if (query->commandType != CMD_INSERT && query->commandType != CMD_UPDATE && query->commandType != CMD_MERGE)
+		return;
+
+	List *written = NIL;
+	foreach (lc, query->targetList) {
+		TargetEntry *tle = (TargetEntry *)lfirst(lc);
+		if (!tle->resjunk)
+			written = lappend(written, tle->expr);
+	}
+	if (query->onConflict != NULL)
+		foreach (lc, query->onConflict->onConflictSet)
+			written = lappend(written, ((TargetEntry *)lfirst(lc))->expr);
+	foreach (lc, query->mergeActionList) {
+		MergeAction *action = (MergeAction *)lfirst(lc);
+		ListCell *lc2;
+		foreach (lc2, action->targetList)
+			written = lappend(written, ((TargetEntry *)lfirst(lc2))->expr);
+	}
+	if (written == NIL)
+		return;
+
+	context->levels = lcons(BuildLevel(query, context->userid), context->levels);
+	foreach (lc, written) {
+		if (ExprTainted((Node *)lfirst(lc), context))
+			ereport(ERROR,
+			        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			         errmsg("cannot write a value derived from a masked column"),
+			         errdetail("The current role sees some columns of this statement masked; writing what it sees "
+			                   "would replace real data with masked data."),
+			         errhint("Write explicit values, or run the statement as a role exempt from masking.")));
+	}
+	context->levels = list_delete_first(context->levels);
+}
+
+// HasModification reports whether the statement writes (top level or in a
+// data-modifying CTE).
+bool
+HasModification(Query *query) {
+	if (query->commandType == CMD_INSERT || query->commandType == CMD_UPDATE || query->commandType == CMD_MERGE)
+		return true;
+	ListCell *lc;
+	foreach (lc, query->cteList) {
+		CommonTableExpr *cte = (CommonTableExpr *)lfirst(lc);
+		if (((Query *)cte->ctequery)->commandType != CMD_SELECT && HasModification((Query *)cte->ctequery))
+			return true;
+	}
+	return false;
+}
+
+// GovernedAndMask checks the statement and returns it masked for the
+// current user; *governed tells whether it touches a governed relation.
+Query *
+GovernedAndMask(Query *parse, bool *governed) {
+	*governed = false;
+	if (IsBinaryUpgrade || !AnyColumnPolicy())
+		return parse;
+	(void)GovernedWalker((Node *)parse, governed);
+	if (!*governed || !guc_masking || suspend_depth > 0 || InNoForceRLSOperation())
+		return parse;
+	Oid userid = GetUserId();
+	if (HasModification(parse)) {
+		TaintContext taint = {userid, NIL};
+		RejectTaintedTargets(parse, &taint);
+	}
+	MaskContext context = {userid, NIL};
+	return MaskQuery(parse, &context);
+}
+
+// PrivacyPlanner is the planner_hook body (C-style: no C++ objects).
+PlannedStmt *
+PrivacyPlanner(Query *parse, const char *query_string, int cursor_options, ParamListInfo bound_params) {
+	volatile bool governed = false;
+	PlannedStmt *volatile result = NULL;
+
+	PinColumnPolicyCache();
+	PG_TRY();
+	{
+		bool touched = false;
+		Query *masked = GovernedAndMask(parse, &touched);
+		governed = touched;
+		if (prev_planner != NULL)
+			result = prev_planner(masked, query_string, cursor_options, bound_params);
+		else
+			result = standard_planner(masked, query_string, cursor_options, bound_params);
+	}
+	PG_FINALLY();
+	{
+		UnpinColumnPolicyCache();
+	}
+	PG_END_TRY();
+
+	if (governed)
+		result->dependsOnRole = true;
+	return result;
+}
+
+// ResetOnAbort makes sure an error inside a suspended section can never
+// leave masking suspended for the rest of the session.
+void
+ResetOnAbort(XactEvent event, void *arg) {
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		suspend_depth = 0;
+}
+
+} // namespace
+
+void
+InstallPlannerHook() {
+	prev_planner = planner_hook;
+	planner_hook = PrivacyPlanner;
+	RegisterXactCallback(ResetOnAbort, NULL);
+}
+
+void
+SuspendMasking() {
+	suspend_depth++;
+}
+
+void
+ResumeMasking() {
+	if (suspend_depth > 0)
+		suspend_depth--;
+}
+
+} // namespace privacy::pg

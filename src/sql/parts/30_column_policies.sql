@@ -1,0 +1,312 @@
+-- 30_column_policies.sql: dynamic column masking (issue: column policies).
+--
+-- Catalog tables store regclass, column names and regrole so that they
+-- survive pg_dump/pg_restore; they are extension configuration tables, so
+-- their rows are dumped. Nobody but the extension owner can read or write
+-- them directly; the planner reads them with heap scans.
+
+CREATE TABLE privacy._column_policy (
+	relid         regclass NOT NULL,
+	column_name   name NOT NULL,
+	mask          text NOT NULL,
+	declared_mask text NOT NULL,
+	declared_by   name NOT NULL,
+	declared_at   timestamptz NOT NULL,
+	PRIMARY KEY (relid, column_name)
+);
+COMMENT ON TABLE privacy._column_policy IS
+'masking policies: mask is the canonical (schema-qualified) expression, declared_mask what was given';
+
+CREATE TABLE privacy._unmasked (
+	role        regrole NOT NULL,
+	relid       regclass,
+	column_name name,
+	granted_by  name NOT NULL,
+	granted_at  timestamptz NOT NULL,
+	CHECK (column_name IS NULL OR relid IS NOT NULL),
+	UNIQUE NULLS NOT DISTINCT (role, relid, column_name)
+);
+COMMENT ON TABLE privacy._unmasked IS
+'exemptions from masking: all tables (relid NULL), one table (column_name NULL) or one column';
+
+CREATE TABLE privacy._governed_table (
+	relid                  regclass PRIMARY KEY,
+	rls_enabled_by_privacy boolean NOT NULL
+);
+COMMENT ON TABLE privacy._governed_table IS
+'tables under masking; rls_enabled_by_privacy: row security was turned on by pg_privacy (and is turned off with the last policy)';
+
+SELECT pg_catalog.pg_extension_config_dump('privacy._column_policy', '');
+SELECT pg_catalog.pg_extension_config_dump('privacy._unmasked', '');
+SELECT pg_catalog.pg_extension_config_dump('privacy._governed_table', '');
+REVOKE ALL ON privacy._column_policy, privacy._unmasked, privacy._governed_table FROM PUBLIC;
+
+-- Internal C helpers.
+CREATE FUNCTION privacy._check_policy_admin(action text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'pg_privacy__check_policy_admin'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._check_policy_admin(text) IS
+'raises 42501 unless the current user may manage privacy policies';
+
+CREATE FUNCTION privacy._invalidate_policies(tbl regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'pg_privacy__invalidate_policies'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._invalidate_policies(regclass) IS
+'invalidates cached plans and policies of a table and its partitions/children (NULL: all relations)';
+
+-- privacy._family(tbl): the table and all its partitions/inheritance children.
+CREATE FUNCTION privacy._family(tbl regclass)
+RETURNS SETOF regclass
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH RECURSIVE d(relid) AS (
+		SELECT tbl::oid
+		UNION
+		SELECT i.inhrelid FROM pg_catalog.pg_inherits i JOIN d ON i.inhparent OPERATOR(pg_catalog.=) d.relid
+	)
+	SELECT relid::pg_catalog.regclass FROM d
+$$;
+COMMENT ON FUNCTION privacy._family(regclass) IS 'a table and all its partitions and inheritance children';
+
+-- privacy._is_governed(tbl): a policy exists on the table or an ancestor.
+CREATE FUNCTION privacy._is_governed(tbl regclass)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH RECURSIVE a(relid) AS (
+		SELECT tbl::oid
+		UNION
+		SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN a ON i.inhrelid OPERATOR(pg_catalog.=) a.relid
+	)
+	SELECT EXISTS (SELECT 1 FROM privacy._column_policy p
+	               WHERE p.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM a))
+$$;
+COMMENT ON FUNCTION privacy._is_governed(regclass) IS 'whether a masking policy applies to the table (own or inherited)';
+
+-- privacy._store_column_policy: catalog side of mask_column(); called by the
+-- C function after it has validated and canonicalized the mask.
+CREATE FUNCTION privacy._store_column_policy(tbl regclass, col name, canonical text, declared text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	member regclass;
+	had_rls boolean;
+	matview regclass;
+BEGIN
+	PERFORM privacy._check_policy_admin('declare masking policies');
+	INSERT INTO privacy._column_policy AS p (relid, column_name, mask, declared_mask, declared_by, declared_at)
+	VALUES (tbl, col, canonical, declared, current_user, now())
+	ON CONFLICT (relid, column_name) DO UPDATE
+		SET mask = excluded.mask, declared_mask = excluded.declared_mask,
+		    declared_by = excluded.declared_by, declared_at = excluded.declared_at;
+
+	-- Row security hides the masked columns' statistics and the raw values
+	-- PostgreSQL prints in constraint-violation details from RLS-subject roles.
+	FOR member IN SELECT f FROM privacy._family(tbl) AS f LOOP
+		CONTINUE WHEN EXISTS (SELECT 1 FROM privacy._governed_table g WHERE g.relid OPERATOR(pg_catalog.=) member);
+		SELECT c.relrowsecurity INTO had_rls FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) member;
+		IF NOT had_rls THEN
+			EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', member);
+		END IF;
+		INSERT INTO privacy._governed_table (relid, rls_enabled_by_privacy) VALUES (member, NOT had_rls);
+	END LOOP;
+
+	-- A materialized view keeps what its query returned when refreshed.
+	FOR matview IN
+		SELECT DISTINCT r.ev_class::regclass
+		FROM pg_catalog.pg_depend d
+		JOIN pg_catalog.pg_rewrite r ON r.oid OPERATOR(pg_catalog.=) d.objid
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.ev_class
+		WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
+		  AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
+		  AND d.refobjid OPERATOR(pg_catalog.=) ANY (SELECT f::oid FROM privacy._family(tbl) AS f)
+		  AND c.relkind OPERATOR(pg_catalog.=) 'm'
+	LOOP
+		RAISE WARNING 'materialized view % stores values of %.% computed before this mask', matview, tbl, col
+			USING HINT = 'Refresh it as a masked role, mask its columns too, or restrict who can read it.';
+	END LOOP;
+
+	PERFORM privacy._invalidate_policies(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy._store_column_policy(regclass, name, text, text) IS
+'stores a validated masking policy and turns on row security for the table family';
+
+CREATE FUNCTION privacy.mask_column(tbl regclass, col name, mask text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'pg_privacy_mask_column'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy.mask_column(regclass, name, text) IS
+'declares a masking policy: every role that is not exempt sees mask instead of the column, in every clause';
+
+-- privacy._release_row_security: turns row security off again on members of
+-- the family that no policy governs any more, where pg_privacy turned it on.
+CREATE FUNCTION privacy._release_row_security(tbl regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	member regclass;
+	by_privacy boolean;
+BEGIN
+	FOR member IN SELECT f FROM privacy._family(tbl) AS f LOOP
+		CONTINUE WHEN privacy._is_governed(member);
+		DELETE FROM privacy._governed_table g WHERE g.relid OPERATOR(pg_catalog.=) member
+			RETURNING g.rls_enabled_by_privacy INTO by_privacy;
+		IF by_privacy THEN
+			EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', member);
+		END IF;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION privacy._release_row_security(regclass) IS
+'turns row security off where pg_privacy turned it on and no masking policy remains';
+
+CREATE FUNCTION privacy.unmask_column(tbl regclass, col name)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM privacy._check_policy_admin('remove masking policies');
+	IF tbl IS NULL OR col IS NULL THEN
+		RAISE EXCEPTION 'table and column must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	DELETE FROM privacy._column_policy p
+	WHERE p.relid OPERATOR(pg_catalog.=) tbl AND p.column_name OPERATOR(pg_catalog.=) col;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'column "%" of table % has no masking policy', col, tbl USING ERRCODE = 'undefined_object';
+	END IF;
+	PERFORM privacy._release_row_security(tbl);
+	PERFORM privacy._invalidate_policies(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy.unmask_column(regclass, name) IS 'removes the masking policy of a column';
+
+CREATE FUNCTION privacy.grant_unmasked(role regrole, tbl regclass DEFAULT NULL, col name DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM privacy._check_policy_admin('grant exemptions from masking');
+	IF role IS NULL THEN
+		RAISE EXCEPTION 'role must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF col IS NOT NULL AND tbl IS NULL THEN
+		RAISE EXCEPTION 'a column exemption needs its table' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF col IS NOT NULL AND NOT EXISTS (
+		SELECT 1 FROM pg_catalog.pg_attribute a
+		WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) col
+		  AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) THEN
+		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
+	END IF;
+	INSERT INTO privacy._unmasked (role, relid, column_name, granted_by, granted_at)
+	VALUES (role, tbl, col, current_user, now())
+	ON CONFLICT DO NOTHING;
+	PERFORM privacy._invalidate_policies(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy.grant_unmasked(regrole, regclass, name) IS
+'exempts a role (and its members) from masking: everywhere, on one table, or on one column';
+
+CREATE FUNCTION privacy.revoke_unmasked(role regrole, tbl regclass DEFAULT NULL, col name DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM privacy._check_policy_admin('revoke exemptions from masking');
+	IF role IS NULL THEN
+		RAISE EXCEPTION 'role must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	DELETE FROM privacy._unmasked u
+	WHERE u.role OPERATOR(pg_catalog.=) role
+	  AND u.relid IS NOT DISTINCT FROM tbl AND u.column_name IS NOT DISTINCT FROM col;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'role % has no such exemption from masking', role USING ERRCODE = 'undefined_object';
+	END IF;
+	PERFORM privacy._invalidate_policies(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy.revoke_unmasked(regrole, regclass, name) IS
+'removes an exemption granted with privacy.grant_unmasked() (same arguments)';
+
+CREATE FUNCTION privacy.anonymize_table(tbl regclass)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pg_privacy_anonymize_table'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy.anonymize_table(regclass) IS
+'static masking: rewrites every masked column of the table with its mask in one UPDATE; returns the row count';
+
+CREATE FUNCTION privacy.anonymize_database(OUT table_name regclass, OUT rows_anonymized bigint)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM privacy._check_policy_admin('anonymize tables');
+	-- top-most governed tables only: an UPDATE of a parent covers its children
+	FOR table_name IN
+		SELECT DISTINCT p.relid FROM privacy._column_policy p
+		WHERE NOT EXISTS (
+			SELECT 1 FROM privacy._column_policy q
+			WHERE q.relid OPERATOR(pg_catalog.<>) p.relid
+			  AND p.relid OPERATOR(pg_catalog.=) ANY (SELECT f FROM privacy._family(q.relid) AS f))
+		ORDER BY 1
+	LOOP
+		rows_anonymized := privacy.anonymize_table(table_name);
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION privacy.anonymize_database() IS
+'static masking of every governed table in one transaction; returns the row count per table';
+
+CREATE VIEW privacy.column_policies AS
+SELECT p.relid AS table_name,
+	p.column_name,
+	p.mask,
+	p.declared_mask,
+	p.declared_by,
+	p.declared_at,
+	ARRAY(SELECT u.role::text FROM privacy._unmasked u
+	      WHERE (u.relid IS NULL OR u.relid OPERATOR(pg_catalog.=) p.relid)
+	        AND (u.column_name IS NULL OR u.column_name OPERATOR(pg_catalog.=) p.column_name)
+	      ORDER BY 1) AS exempt_roles
+FROM privacy._column_policy p;
+COMMENT ON VIEW privacy.column_policies IS
+'every masking policy with its mask and the roles exempt from it (superusers are always exempt)';
+
+CREATE VIEW privacy.masked_owners AS
+SELECT p.relid AS table_name,
+	p.column_name,
+	r.rolname AS role_name,
+	CASE WHEN r.oid OPERATOR(pg_catalog.=) c.relowner THEN 'owns the table' ELSE 'member of the owning role' END AS reason
+FROM privacy._column_policy p
+JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.relid
+JOIN pg_catalog.pg_roles r ON pg_catalog.pg_has_role(r.oid, c.relowner, 'MEMBER')
+WHERE NOT r.rolsuper
+  AND NOT EXISTS (
+	SELECT 1 FROM privacy._unmasked u
+	WHERE pg_catalog.pg_has_role(r.oid, u.role, 'USAGE')
+	  AND (u.relid IS NULL OR u.relid OPERATOR(pg_catalog.=) p.relid)
+	  AND (u.column_name IS NULL OR u.column_name OPERATOR(pg_catalog.=) p.column_name));
+COMMENT ON VIEW privacy.masked_owners IS
+'masked roles that own (or are members of the owner of) a masked table: they can change the table, so masking does not bind them';
+
+REVOKE ALL ON privacy.column_policies, privacy.masked_owners FROM PUBLIC;
+REVOKE ALL ON FUNCTION privacy._check_policy_admin(text), privacy._invalidate_policies(regclass),
+	privacy._family(regclass), privacy._is_governed(regclass),
+	privacy._store_column_policy(regclass, name, text, text), privacy._release_row_security(regclass),
+	privacy.mask_column(regclass, name, text), privacy.unmask_column(regclass, name),
+	privacy.grant_unmasked(regrole, regclass, name), privacy.revoke_unmasked(regrole, regclass, name),
+	privacy.anonymize_table(regclass), privacy.anonymize_database() FROM PUBLIC;
