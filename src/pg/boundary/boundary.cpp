@@ -84,7 +84,8 @@ RaiseCaught(const CaughtError &caught) {
 // the transaction state is only safe because the error is re-raised).
 ErrorData *
 TryPg(void (*fn)(void *), void *arg) {
-	MemoryContext caller_context = CurrentMemoryContext;
+	// volatile: read after the longjmp back into this frame
+	MemoryContext volatile caller_context = CurrentMemoryContext;
 	ErrorData *volatile edata = NULL;
 
 	PG_TRY();

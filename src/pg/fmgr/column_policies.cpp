@@ -146,7 +146,7 @@ AnonymizeTableImpl(FunctionCallInfo fcinfo) {
 	int nest_level = RunWithFixedSearchPath();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	uint64 processed = 0;
+	volatile uint64 processed = 0;
 	SuspendMasking();
 	PG_TRY();
 	{

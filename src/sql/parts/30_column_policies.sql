@@ -210,7 +210,7 @@ BEGIN
 		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
 	END IF;
 	INSERT INTO privacy._unmasked (role, relid, column_name, granted_by, granted_at)
-	VALUES (role, tbl, col, current_user, now())
+	VALUES (grant_unmasked.role, grant_unmasked.tbl, grant_unmasked.col, current_user, now())
 	ON CONFLICT DO NOTHING;
 	PERFORM privacy._invalidate_policies(tbl);
 END
@@ -229,8 +229,8 @@ BEGIN
 		RAISE EXCEPTION 'role must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	DELETE FROM privacy._unmasked u
-	WHERE u.role OPERATOR(pg_catalog.=) role
-	  AND u.relid IS NOT DISTINCT FROM tbl AND u.column_name IS NOT DISTINCT FROM col;
+	WHERE u.role OPERATOR(pg_catalog.=) revoke_unmasked.role
+	  AND u.relid IS NOT DISTINCT FROM revoke_unmasked.tbl AND u.column_name IS NOT DISTINCT FROM revoke_unmasked.col;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'role % has no such exemption from masking', role USING ERRCODE = 'undefined_object';
 	END IF;
