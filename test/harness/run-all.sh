@@ -6,6 +6,9 @@
 #   regress    pg_regress (sql/, expected/) on a preloaded throwaway cluster
 #   nopreload  pg_regress (test/nopreload) on a cluster without preloading
 #   pgtap      pg_prove over test/pgtap/*.sql
+#   adversarial a masked role's attacks must reveal nothing (test/adversarial)
+#   roundtrip  pg_dump/pg_restore round trips (test/roundtrip/*.sh)
+#   tap        Perl TAP tests with their own clusters (test/tap: replicas)
 #   leakscan   no canary value in any server log or result file
 # Every cluster is created in a fresh temp dir and destroyed on exit, also on
 # failure, so the command can run again at once. The last line is
@@ -106,6 +109,33 @@ if ls test/pgtap/*.sql >/dev/null 2>&1; then
 else
 	record pgtap 0 1
 fi
+# parse_counts LABEL FILE prints "passed failed" from a "LABEL: N passed, M failed" line.
+parse_counts() {
+	local line
+	line=$(grep -E "^$1: [0-9]+ passed, [0-9]+ failed" "$2" | tail -1)
+	if [ -z "$line" ]; then
+		echo "0 1"
+	else
+		echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/'
+	fi
+}
+
+echo "== adversarial"
+env $(cluster_env main) ADVERSARIAL_OUT="$root/build/logs/adversarial" bash test/adversarial/run.sh >build/logs/adversarial.log 2>&1
+tail -5 build/logs/adversarial.log
+read -r p f < <(parse_counts adversarial build/logs/adversarial.log)
+record adversarial "$p" "$f"
+
+echo "== roundtrip"
+for script in test/roundtrip/*.sh; do
+	name=$(basename "$script" .sh)
+	env $(cluster_env main) bash "$script" >"build/logs/roundtrip-$name.log" 2>&1
+	tail -3 "build/logs/roundtrip-$name.log"
+	label=$(grep -oE '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "build/logs/roundtrip-$name.log" | tail -1 | cut -d: -f1)
+	read -r p f < <(parse_counts "${label:-none}" "build/logs/roundtrip-$name.log")
+	record "roundtrip/$name" "$p" "$f"
+done
+
 main_log=$(cluster_log main)
 cp "$main_log" build/logs/server-main.log 2>/dev/null || true
 cluster_destroy main
@@ -121,8 +151,21 @@ record nopreload "$p" "$f"
 cp "$(cluster_log nopreload)" build/logs/server-nopreload.log 2>/dev/null || true
 cluster_destroy nopreload
 
+echo "== tap (PostgreSQL::Test::Cluster)"
+bash test/tap/run.sh >build/logs/tap.log 2>&1
+grep -E '^(ok|not ok)|^Result' build/logs/tap.log | tail -20
+tests=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' build/logs/tap.log)
+tests=${tests:-0}
+if grep -q '^Result: PASS' build/logs/tap.log && [ "$tests" -gt 0 ]; then
+	record tap "$tests" 0
+else
+	bad=$(grep -c '^not ok' build/logs/tap.log)
+	[ "$bad" -eq 0 ] && bad=1
+	record tap "$((tests > bad ? tests - bad : 0))" "$bad"
+fi
+
 echo "== leakscan"
-if bash test/leak/canary-scan.sh --self-test && bash test/leak/canary-scan.sh build/logs/server-main.log build/logs/server-nopreload.log results/*.out test/nopreload/results/*.out build/logs/pgtap.out.log; then
+if bash test/leak/canary-scan.sh --self-test && bash test/leak/canary-scan.sh build/logs/server-main.log build/logs/server-nopreload.log results/*.out test/nopreload/results/*.out build/logs/pgtap.out.log build/logs/adversarial/adv_*.out build/logs/roundtrip-*.log build/logs/tap.log; then
 	record leakscan 1 0
 else
 	record leakscan 0 1

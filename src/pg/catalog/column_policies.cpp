@@ -321,6 +321,45 @@ CheckMaskNode(Node *node, void *context) {
 	return expression_tree_walker(node, (bool (*)())CheckMaskNode, context);
 }
 
+// NullPreserving reports whether expr is NULL whenever column attnum is:
+// the column itself, or a strict function/operator with such an argument.
+bool
+NullPreserving(Node *expr, AttrNumber attnum) {
+	if (expr == NULL)
+		return false;
+	switch (nodeTag(expr)) {
+	case T_Var:
+		return ((Var *)expr)->varattno == attnum && ((Var *)expr)->varlevelsup == 0;
+	case T_RelabelType:
+		return NullPreserving((Node *)((RelabelType *)expr)->arg, attnum);
+	case T_CoerceViaIO:
+		return NullPreserving((Node *)((CoerceViaIO *)expr)->arg, attnum);
+	case T_FuncExpr: {
+		FuncExpr *func = (FuncExpr *)expr;
+		if (func->funcretset || !func_strict(func->funcid))
+			return false;
+		ListCell *lc;
+		foreach (lc, func->args)
+			if (NullPreserving((Node *)lfirst(lc), attnum))
+				return true;
+		return false;
+	}
+	case T_OpExpr: {
+		OpExpr *op = (OpExpr *)expr;
+		set_opfuncid(op);
+		if (op->opretset || !func_strict(op->opfuncid))
+			return false;
+		ListCell *lc;
+		foreach (lc, op->args)
+			if (NullPreserving((Node *)lfirst(lc), attnum))
+				return true;
+		return false;
+	}
+	default:
+		return false;
+	}
+}
+
 } // namespace
 
 void
@@ -434,16 +473,9 @@ MaskExpression(const GovernedRel *rel, int index) {
 
 	// Keep NULL as NULL: evaluated above an outer join, a mask that is not a
 	// strict function of the column would turn null-extended rows into
-	// values (and break IS NULL tests).
-	bool strict_over_column = false;
-	if (IsA(expr, FuncExpr) && func_strict(((FuncExpr *)expr)->funcid)) {
-		ListCell *lc;
-		foreach (lc, ((FuncExpr *)expr)->args) {
-			Node *arg = (Node *)lfirst(lc);
-			if (IsA(arg, Var) && ((Var *)arg)->varattno == col->attnum)
-				strict_over_column = true;
-		}
-	}
+	// values (and break IS NULL tests). Masks that are strict all the way
+	// down to the column already return NULL for NULL and need no guard.
+	bool strict_over_column = NullPreserving(expr, col->attnum);
 	if (!strict_over_column) {
 		Var *var = makeVar(1, col->attnum, col->atttype, col->atttypmod, col->attcollation, 0);
 		NullTest *test = makeNode(NullTest);

@@ -20,6 +20,9 @@ extern "C" {
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "miscadmin.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
 #include "utils/syscache.h"
 }
 
@@ -29,20 +32,57 @@ namespace {
 
 needs_fmgr_hook_type prev_needs_fmgr = NULL;
 
+// Per-backend answers by function OID: fmgr_info runs for every function of
+// every executed plan, so the pg_proc lookup is done once per function.
+struct LanguageEntry {
+	Oid fn_oid;
+	bool sql_srf;
+};
+HTAB *answers = NULL;
+
+// ForgetAnswers drops the cache when pg_proc changes.
+void
+ForgetAnswers(Datum arg, int cacheid, uint32 hashvalue) {
+	if (answers != NULL) {
+		hash_destroy(answers);
+		answers = NULL;
+	}
+}
+
+// IsSqlSetReturning answers from the cache, filling it from pg_proc.
+bool
+IsSqlSetReturning(Oid fn_oid) {
+	if (answers == NULL) {
+		HASHCTL ctl;
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(LanguageEntry);
+		ctl.hcxt = CacheMemoryContext;
+		answers = hash_create("pg_privacy function languages", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	bool found;
+	LanguageEntry *entry = (LanguageEntry *)hash_search(answers, &fn_oid, HASH_FIND, &found);
+	if (found)
+		return entry->sql_srf;
+	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	Form_pg_proc proc = (Form_pg_proc)GETSTRUCT(tup);
+	bool sql_srf = proc->prolang == SQLlanguageId && proc->proretset;
+	ReleaseSysCache(tup);
+	entry = (LanguageEntry *)hash_search(answers, &fn_oid, HASH_ENTER, &found);
+	entry->sql_srf = sql_srf;
+	return sql_srf;
+}
+
 // PrivacyNeedsFmgr answers whether fn_oid must not be inlined.
 bool
 PrivacyNeedsFmgr(Oid fn_oid) {
 	if (prev_needs_fmgr != NULL && prev_needs_fmgr(fn_oid))
 		return true;
-	if (!guc_masking || !IsTransactionState() || superuser() || !AnyColumnPolicy())
+	if (!guc_masking || !IsTransactionState() || !IsSqlSetReturning(fn_oid) || superuser() || !AnyColumnPolicy())
 		return false;
-	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
-	if (!HeapTupleIsValid(tup))
-		return false;
-	Form_pg_proc proc = (Form_pg_proc)GETSTRUCT(tup);
-	bool block = proc->prolang == SQLlanguageId && proc->proretset;
-	ReleaseSysCache(tup);
-	return block;
+	return true;
 }
 
 } // namespace
@@ -51,6 +91,7 @@ void
 InstallNeedsFmgrHook() {
 	prev_needs_fmgr = needs_fmgr_hook;
 	needs_fmgr_hook = PrivacyNeedsFmgr;
+	CacheRegisterSyscacheCallback(PROCOID, ForgetAnswers, (Datum)0);
 }
 
 } // namespace privacy::pg

@@ -275,6 +275,30 @@ GovernedWalker(Node *node, void *context) {
 	return expression_tree_walker(node, (bool (*)())GovernedWalker, context);
 }
 
+// MaskedWalker finds whether any governed relation in the tree has a column
+// masked for the user (context: MaskContext with userid set).
+bool
+MaskedWalker(Node *node, void *context) {
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry)) {
+		RangeTblEntry *rte = (RangeTblEntry *)node;
+		if (rte->rtekind != RTE_RELATION)
+			return false;
+		const GovernedRel *rel = LookupGovernedRel(rte->relid);
+		if (rel == NULL)
+			return false;
+		Oid userid = ((MaskContext *)context)->userid;
+		for (int i = 0; i < rel->ncolumns; i++)
+			if (ColumnMaskedFor(rel, i, userid))
+				return true;
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *)node, (bool (*)())MaskedWalker, context, QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, (bool (*)())MaskedWalker, context);
+}
+
 // ---- masked-write check -------------------------------------------------
 
 struct TaintContext {
@@ -490,12 +514,14 @@ GovernedAndMask(Query *parse, bool *governed) {
 	(void)GovernedWalker((Node *)parse, governed);
 	if (!*governed || !guc_masking || suspend_depth > 0 || InNoForceRLSOperation())
 		return parse;
-	Oid userid = GetUserId();
+	MaskContext context = {GetUserId(), NIL};
+	// an exempt user's statement is left untouched (but still role-dependent)
+	if (!MaskedWalker((Node *)parse, &context))
+		return parse;
 	if (HasModification(parse)) {
-		TaintContext taint = {userid, NIL};
+		TaintContext taint = {context.userid, NIL};
 		RejectTaintedTargets(parse, &taint);
 	}
-	MaskContext context = {userid, NIL};
 	return MaskQuery(parse, &context);
 }
 

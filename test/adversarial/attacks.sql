@@ -1,0 +1,107 @@
+-- attacks.sql: what a masked role with SELECT tries in order to learn the
+-- secrets. Run (without echo) as adv_masked against two databases holding
+-- different secrets; each "\echo == attack" line starts one attack, whose
+-- output (rows, row counts, errors, notices) must be identical in both.
+-- The guesses include the secrets of rows 1, 2 and 4 of both databases;
+-- row 3's secret is never typed, so it must never appear in any output.
+\set ON_ERROR_STOP off
+\set VERBOSITY default
+INSERT INTO adv.guesses VALUES (:'g1'), (:'g2'), (:'g4'), (:'h1'), (:'h2'), (:'h4');
+
+\echo == attack: direct read
+SELECT * FROM adv.person ORDER BY id;
+\echo == attack: equality guesses
+SELECT g.g = p.ssn AS hit, count(*) FROM adv.person p CROSS JOIN adv.guesses g GROUP BY 1 ORDER BY 1;
+\echo == attack: where equality
+SELECT id FROM adv.person WHERE ssn = :'g1' OR ssn = :'h1' ORDER BY id;
+\echo == attack: LIKE prefix search
+SELECT c, (SELECT count(*) FROM adv.person WHERE ssn LIKE 'ADVSECRET-' || c || '%') FROM unnest(string_to_array('0 1 2 3 4 5 6 7 8 9 A B C D E F', ' ')) c ORDER BY c;
+\echo == attack: range binary search
+SELECT count(*) FILTER (WHERE ssn < 'ADVSECRET-8'), count(*) FILTER (WHERE ssn >= 'ADVSECRET-8'), count(*) FILTER (WHERE ssn BETWEEN 'ADVSECRET-0' AND 'ADVSECRET-7') FROM adv.person;
+\echo == attack: join with guesses
+SELECT count(*) FROM adv.person p JOIN adv.guesses g ON g.g = p.ssn;
+SELECT count(*) FROM adv.person p WHERE p.ssn IN (SELECT g FROM adv.guesses);
+\echo == attack: grouping and ordering
+SELECT ssn, count(*) FROM adv.person GROUP BY ssn ORDER BY 1;
+SELECT id FROM adv.person ORDER BY ssn, id;
+SELECT id, rank() OVER (ORDER BY ssn), row_number() OVER (PARTITION BY ssn ORDER BY id) FROM adv.person ORDER BY id;
+SELECT count(DISTINCT ssn), min(ssn), max(ssn), string_agg(ssn, ',' ORDER BY ssn) FROM adv.person;
+\echo == attack: derived values
+SELECT id, length(ssn), md5(ssn), ssn::bytea, ascii(substr(ssn, 8, 1)), hashtext(ssn) FROM adv.person ORDER BY id;
+\echo == attack: whole-row and JSON
+SELECT p FROM adv.person p ORDER BY id;
+SELECT p::text, row_to_json(p), to_jsonb(p) FROM adv.person p ORDER BY id;
+SELECT json_agg(p ORDER BY id) FROM adv.person p;
+SELECT hstore_like FROM (SELECT array_agg(p.* ORDER BY id)::text AS hstore_like FROM adv.person p) s;
+\echo == attack: error-message echoes
+SELECT ssn::int FROM adv.person WHERE id = 1;
+SELECT ssn::inet FROM adv.person WHERE id = 1;
+SELECT to_date(ssn, 'YYYY') FROM adv.person WHERE id = 1;
+SELECT 1 / (CASE WHEN ssn LIKE 'ADVSECRET-' || substr(:'g1', 11, 1) || '%' THEN 0 ELSE 1 END) FROM adv.person;
+SELECT ssn::json FROM adv.person WHERE id = 2;
+SELECT regexp_match('x', ssn) FROM adv.person WHERE id = 3;
+\echo == attack: COPY
+COPY adv.person TO STDOUT;
+COPY adv.person (ssn) TO STDOUT WITH (FORMAT csv);
+COPY (SELECT ssn FROM adv.person ORDER BY id) TO STDOUT;
+\echo == attack: views, own views, functions
+SELECT * FROM adv.person_view ORDER BY id;
+CREATE VIEW adv_scratch.mine AS SELECT id, ssn FROM adv.person;
+SELECT * FROM adv_scratch.mine ORDER BY id;
+CREATE VIEW adv_scratch.oracle AS SELECT id FROM adv.person WHERE ssn LIKE 'ADVSECRET-%';
+SELECT count(*) FROM adv_scratch.oracle;
+SELECT adv.ssn_of(2);
+SELECT * FROM adv.all_people() ORDER BY id;
+CREATE FUNCTION adv_scratch.leaky(text) RETURNS boolean LANGUAGE plpgsql COST 0.0001 AS $$ BEGIN RAISE NOTICE 'seen %', $1; RETURN true; END $$;
+SELECT id FROM adv.person WHERE adv_scratch.leaky(ssn) ORDER BY id;
+SELECT id FROM adv.person_view WHERE adv_scratch.leaky(ssn) ORDER BY id;
+CREATE FUNCTION adv_scratch.srf() RETURNS SETOF text LANGUAGE sql STABLE AS 'SELECT ssn FROM adv.person ORDER BY id';
+SELECT * FROM adv_scratch.srf();
+CREATE FUNCTION adv_scratch.atomic() RETURNS SETOF text LANGUAGE sql STABLE BEGIN ATOMIC SELECT ssn FROM adv.person ORDER BY id; END;
+SELECT * FROM adv_scratch.atomic();
+DO $$ DECLARE r record; BEGIN FOR r IN SELECT ssn FROM adv.person ORDER BY id LOOP RAISE NOTICE 'plpgsql sees %', r.ssn; END LOOP; END $$;
+\echo == attack: prepared statements and cursors
+PREPARE p1(text) AS SELECT count(*) FROM adv.person WHERE ssn = $1;
+EXECUTE p1(:'g1');
+EXECUTE p1(:'h1');
+SET plan_cache_mode = force_generic_plan;
+PREPARE p2 AS SELECT ssn FROM adv.person ORDER BY id;
+EXECUTE p2;
+EXECUTE p2;
+RESET plan_cache_mode;
+BEGIN;
+DECLARE c CURSOR FOR SELECT ssn FROM adv.person ORDER BY id;
+FETCH ALL FROM c;
+COMMIT;
+\echo == attack: CTEs, subqueries, set operations, LATERAL
+WITH s AS (SELECT ssn FROM adv.person) SELECT * FROM s ORDER BY 1;
+WITH RECURSIVE r(n, s) AS (SELECT 1, min(ssn) FROM adv.person UNION ALL SELECT n + 1, s FROM r WHERE n < 2) SELECT * FROM r;
+SELECT (SELECT ssn FROM adv.person WHERE id = 1), EXISTS (SELECT 1 FROM adv.person WHERE ssn = :'g1');
+SELECT ssn FROM adv.person INTERSECT SELECT g FROM adv.guesses;
+SELECT g FROM adv.guesses EXCEPT SELECT ssn FROM adv.person ORDER BY 1;
+SELECT g.g, l.n FROM adv.guesses g, LATERAL (SELECT count(*) AS n FROM adv.person p WHERE p.ssn = g.g) l ORDER BY 1;
+\echo == attack: partitions
+SELECT * FROM adv.events;
+SELECT * FROM adv.events_1;
+SELECT count(*) FROM adv.events_1 WHERE secret = :'g4' OR secret = :'h4';
+\echo == attack: statistics
+SELECT attname, null_frac, avg_width, n_distinct, most_common_vals::text, histogram_bounds::text FROM pg_stats WHERE schemaname = 'adv' ORDER BY tablename, attname;
+SELECT statistics_name, most_common_vals FROM pg_stats_ext WHERE schemaname = 'adv';
+SELECT count(*) FROM pg_statistic;
+\echo == attack: EXPLAIN
+EXPLAIN (COSTS OFF) SELECT * FROM adv.person WHERE ssn = :'g1';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM adv.person WHERE ssn = :'g1';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM adv.person WHERE ssn = :'h1';
+EXPLAIN (VERBOSE, COSTS OFF) SELECT ssn FROM adv.person;
+\echo == attack: catalog and settings
+SELECT * FROM privacy._column_policy;
+SELECT * FROM privacy.column_policies;
+SET privacy.masking = off;
+SELECT * FROM adv.person ORDER BY id;
+SET search_path = adv_scratch, privacy, public;
+CREATE FUNCTION adv_scratch.redact(text) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT $1';
+SELECT ssn FROM adv.person ORDER BY id;
+RESET search_path;
+SELECT privacy.unmask_column('adv.person', 'ssn');
+SELECT privacy.grant_unmasked('adv_masked');
+\echo == end
