@@ -27,6 +27,29 @@ SELECT * FROM ONLY md.parent;
 SELECT * FROM md.parent;
 SELECT * FROM md.child;
 RESET ROLE;
+-- a partition created (or attached) later is masked and gets row security too
+CREATE TABLE md.events_2026 PARTITION OF md.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+CREATE TABLE md.events_2027 (id int, at date, secret text);
+ALTER TABLE md.events ATTACH PARTITION md.events_2027 FOR VALUES FROM ('2027-01-01') TO ('2028-01-01');
+INSERT INTO md.events VALUES (3, '2026-02-01', 'CANARY-' || 'E0000006'), (4, '2027-02-01', 'CANARY-' || 'E0000007');
+GRANT SELECT ON md.events_2026, md.events_2027 TO md_masked;
+SELECT c.relname, c.relrowsecurity, g.rls_enabled_by_privacy
+FROM pg_class c LEFT JOIN privacy._governed_table g ON g.relid = c.oid
+WHERE c.relname IN ('events_2026', 'events_2027') ORDER BY 1;
+SET ROLE md_masked;
+SELECT * FROM md.events_2026;
+SELECT * FROM md.events_2027;
+RESET ROLE;
+-- a masked role that owns a masked table is listed: it can change the table
+CREATE ROLE md_owner;
+CREATE TABLE md.owned (id int, secret text);
+ALTER TABLE md.owned OWNER TO md_owner;
+SELECT privacy.mask_column('md.owned', 'secret', 'privacy.redact(secret)');
+SELECT table_name, column_name, role_name, reason FROM privacy.masked_owners ORDER BY table_name::text, role_name;
+SELECT privacy.grant_unmasked('md_owner', 'md.owned');
+SELECT count(*) AS listed_after_exemption FROM privacy.masked_owners WHERE role_name = 'md_owner';
+DROP TABLE md.owned;
+DROP ROLE md_owner;
 
 -- statistics of masked columns are hidden from masked roles
 CREATE TABLE md.stats (id int, secret text);

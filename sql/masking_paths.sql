@@ -30,6 +30,8 @@ CREATE FUNCTION mp.ssn_pl(int) RETURNS text LANGUAGE plpgsql STABLE AS
 	$$ DECLARE r text; BEGIN SELECT ssn INTO r FROM mp.person WHERE id = $1; RETURN r; END $$;
 GRANT SELECT ON mp.person_v, mp.person_sb, mp.person_inv TO mp_masked;
 
+-- EXPLAIN below must not print query identifiers (they hash OIDs)
+SET compute_query_id = off;
 SET ROLE mp_masked;
 -- target list and WHERE
 SELECT * FROM mp.person ORDER BY id;

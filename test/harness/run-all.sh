@@ -35,6 +35,13 @@ record() {
 
 sudo_cmd=()
 [ "$(id -u)" -ne 0 ] && sudo_cmd=(sudo)
+if [ -n "${PRIVACY_PG_ROOT:-}" ]; then
+	# a private PostgreSQL copy (scripts/private-pg.sh): build against it and
+	# install there, leaving the system installation alone
+	export PATH="$PRIVACY_PG_ROOT/usr/lib/postgresql/15/bin:$PATH"
+	export PG_BINDIR="$PRIVACY_PG_ROOT/usr/lib/postgresql/15/bin"
+	sudo_cmd=()
+fi
 
 mkdir -p build/logs
 echo "== dependencies"

@@ -7,6 +7,11 @@
 //    writes masked data.
 //  * Renaming a masked column, or changing its type, would silently break
 //    the stored mask: refused until the policy is removed.
+//  * A partition or inheritance child created under (or attached to) a
+//    governed table inherits its masks at once (the planner resolves them
+//    by ancestry); afterwards it also gets row security, like its siblings,
+//    through privacy._govern_family() run as the bootstrap superuser (the
+//    creating role may own the table but not pg_privacy's catalog).
 #include "pg/hooks/process_utility.hpp"
 
 #include "pg/catalog/column_policies.hpp"
@@ -18,6 +23,10 @@ extern "C" {
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "tcop/utility.h"
+#include "access/xact.h"
+#include "catalog/pg_authid.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "utils/lsyscache.h"
 }
 
@@ -132,6 +141,53 @@ MaskedCopy(CopyStmt *copy) {
 	return masked;
 }
 
+// NewFamilyMember returns the relation that stmt adds to a table family
+// (CREATE TABLE ... PARTITION OF / INHERITS, ALTER TABLE ... ATTACH
+// PARTITION / INHERIT), or InvalidOid. Called after the statement ran.
+Oid
+NewFamilyMember(Node *stmt) {
+	if (IsA(stmt, CreateStmt)) {
+		CreateStmt *create = (CreateStmt *)stmt;
+		if (create->inhRelations == NIL && create->partbound == NULL)
+			return InvalidOid;
+		return RangeVarGetRelid(create->relation, NoLock, true);
+	}
+	if (IsA(stmt, AlterTableStmt)) {
+		AlterTableStmt *alter = (AlterTableStmt *)stmt;
+		ListCell *lc;
+		foreach (lc, alter->cmds) {
+			AlterTableCmd *cmd = (AlterTableCmd *)lfirst(lc);
+			if (cmd->subtype == AT_AttachPartition)
+				return RangeVarGetRelid(((PartitionCmd *)cmd->def)->name, NoLock, true);
+			if (cmd->subtype == AT_AddInherit)
+				return alter->relation ? RangeVarGetRelid(alter->relation, NoLock, true) : InvalidOid;
+		}
+	}
+	return InvalidOid;
+}
+
+// GovernNewMember turns on row security for a new member of a governed
+// family, as the bootstrap superuser.
+void
+GovernNewMember(Oid relid) {
+	if (!OidIsValid(relid) || LookupGovernedRel(relid) == NULL || RowSecurityEnabledByPrivacy(relid))
+		return;
+	Oid save_userid;
+	int save_sec_context;
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	Oid types[1] = {REGCLASSOID};
+	Datum values[1] = {ObjectIdGetDatum(relid)};
+	int rc = SPI_execute_with_args("SELECT privacy._govern_family($1)", 1, types, values, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not enable row security on a new member of a governed table: %s",
+		     SPI_result_code_string(rc));
+	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+}
+
 // PrivacyProcessUtility is the hook body (C-style).
 void
 PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_only_tree,
@@ -154,6 +210,14 @@ PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_on
 		prev_process_utility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
 	else
 		standard_ProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
+
+	if (!IsBinaryUpgrade && (IsA(stmt, CreateStmt) || IsA(stmt, AlterTableStmt)) && AnyColumnPolicy()) {
+		Oid member = NewFamilyMember(stmt);
+		if (OidIsValid(member)) {
+			CommandCounterIncrement();
+			GovernNewMember(member);
+		}
+	}
 }
 
 } // namespace

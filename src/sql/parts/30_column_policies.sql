@@ -87,6 +87,35 @@ AS $$
 $$;
 COMMENT ON FUNCTION privacy._is_governed(regclass) IS 'whether a masking policy applies to the table (own or inherited)';
 
+-- privacy._govern_family: turns on row security for every member of a
+-- governed table's family that does not have it yet (recording whether
+-- pg_privacy turned it on). Row security hides the masked columns'
+-- statistics and the raw values PostgreSQL prints in constraint-violation
+-- details from RLS-subject roles. Also called by the utility hook when a
+-- partition or child is created under, or attached to, a governed table.
+CREATE FUNCTION privacy._govern_family(tbl regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	member regclass;
+	had_rls boolean;
+BEGIN
+	FOR member IN SELECT f FROM privacy._family(tbl) AS f LOOP
+		CONTINUE WHEN EXISTS (SELECT 1 FROM privacy._governed_table g WHERE g.relid OPERATOR(pg_catalog.=) member);
+		SELECT c.relrowsecurity INTO had_rls FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) member;
+		IF NOT had_rls THEN
+			EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', member);
+		END IF;
+		INSERT INTO privacy._governed_table (relid, rls_enabled_by_privacy) VALUES (member, NOT had_rls);
+	END LOOP;
+	PERFORM privacy._invalidate_policies(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy._govern_family(regclass) IS
+'turns on row security for the members of a governed table family that lack it';
+
 -- privacy._store_column_policy: catalog side of mask_column(); called by the
 -- C function after it has validated and canonicalized the mask.
 CREATE FUNCTION privacy._store_column_policy(tbl regclass, col name, canonical text, declared text)
@@ -95,8 +124,6 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	member regclass;
-	had_rls boolean;
 	matview regclass;
 BEGIN
 	PERFORM privacy._check_policy_admin('declare masking policies');
@@ -106,16 +133,7 @@ BEGIN
 		SET mask = excluded.mask, declared_mask = excluded.declared_mask,
 		    declared_by = excluded.declared_by, declared_at = excluded.declared_at;
 
-	-- Row security hides the masked columns' statistics and the raw values
-	-- PostgreSQL prints in constraint-violation details from RLS-subject roles.
-	FOR member IN SELECT f FROM privacy._family(tbl) AS f LOOP
-		CONTINUE WHEN EXISTS (SELECT 1 FROM privacy._governed_table g WHERE g.relid OPERATOR(pg_catalog.=) member);
-		SELECT c.relrowsecurity INTO had_rls FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) member;
-		IF NOT had_rls THEN
-			EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', member);
-		END IF;
-		INSERT INTO privacy._governed_table (relid, rls_enabled_by_privacy) VALUES (member, NOT had_rls);
-	END LOOP;
+	PERFORM privacy._govern_family(tbl);
 
 	-- A materialized view keeps what its query returned when refreshed.
 	FOR matview IN
@@ -307,6 +325,7 @@ REVOKE ALL ON privacy.column_policies, privacy.masked_owners FROM PUBLIC;
 REVOKE ALL ON FUNCTION privacy._check_policy_admin(text), privacy._invalidate_policies(regclass),
 	privacy._family(regclass), privacy._is_governed(regclass),
 	privacy._store_column_policy(regclass, name, text, text), privacy._release_row_security(regclass),
+	privacy._govern_family(regclass),
 	privacy.mask_column(regclass, name, text), privacy.unmask_column(regclass, name),
 	privacy.grant_unmasked(regrole, regclass, name), privacy.revoke_unmasked(regrole, regclass, name),
 	privacy.anonymize_table(regclass), privacy.anonymize_database() FROM PUBLIC;
