@@ -13,6 +13,8 @@ extern "C" {
 namespace privacy::pg {
 
 bool guc_masking = true;
+char *guc_master_key_command = NULL;
+char *guc_master_key_file = NULL;
 
 namespace {
 
@@ -33,6 +35,17 @@ RegisterGucs() {
 	                         "When off, masked columns return raw values to every role. Only superusers can change "
 	                         "it; intended for maintenance.",
 	                         &guc_masking, true, PGC_SUSET, 0, NULL, AssignMasking, NULL);
+
+	DefineCustomStringVariable("privacy.master_key_command",
+	                           "Shell command that prints the tokenization master key.",
+	                           "It must print 64 hexadecimal characters and exit with status 0; lets a KMS or "
+	                           "Vault supply the key. Holds a command, never a key.",
+	                           &guc_master_key_command, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+
+	DefineCustomStringVariable("privacy.master_key_file", "File holding the tokenization master key.",
+	                           "64 hexadecimal characters; the file must be owned by the server user with mode "
+	                           "0600. Holds a path, never a key.",
+	                           &guc_master_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("privacy");
 }

@@ -14,11 +14,13 @@
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/masking_secret.hpp"
 #include "pg/guc.hpp"
+#include "pg/hooks/executor_end.hpp"
 #include "pg/hooks/needs_fmgr.hpp"
 #include "pg/hooks/object_access.hpp"
 #include "pg/hooks/planner.hpp"
 #include "pg/hooks/process_utility.hpp"
 #include "pg/hooks/row_security.hpp"
+#include "pg/keys/key_cache.hpp"
 #include "privacy/core/version.hpp"
 
 extern "C" {
@@ -59,6 +61,7 @@ _PG_init(void) {
 	privacy::pg::RegisterGucs();
 	privacy::pg::InitColumnPolicyCache();
 	privacy::pg::InitMaskingSecretCache();
+	privacy::pg::InitTokenization();
 
 	// Hooks only from shared_preload_libraries: a hook installed by a lazy
 	// load would enforce policies in one backend and not in the others.
@@ -69,4 +72,5 @@ _PG_init(void) {
 	privacy::pg::InstallProcessUtilityHook();
 	privacy::pg::InstallObjectAccessHook();
 	privacy::pg::InstallRowSecurityHook();
+	privacy::pg::InstallExecutorEndHook();
 }

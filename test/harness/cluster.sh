@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # cluster.sh: throwaway PostgreSQL clusters for tests, the demo and benchmarks.
 # Source it, then:
-#   cluster_create NAME [preload]   initdb + config into a fresh temp dir
+#   cluster_create NAME [preload] [master_key]
+#                                   initdb + config into a fresh temp dir;
+#                                   master_key = yes|no (default yes) writes a
+#                                   random tokenization master key file
 #   cluster_start NAME / cluster_stop NAME / cluster_destroy NAME
 #   cluster_psql NAME [psql args]   psql as the cluster superuser "postgres"
 # Each cluster lives in its own directory, listens only on a Unix socket in
@@ -39,7 +42,7 @@ as_server_user() {
 
 # cluster_create makes a new cluster NAME; preload = yes|no (default yes).
 cluster_create() {
-	local name=$1 preload=${2:-yes} dir user
+	local name=$1 preload=${2:-yes} master_key=${3:-yes} dir user
 	user=$(cluster_server_user)
 	dir=${CLUSTER_BASE_DIR:-}
 	if [ -z "$dir" ]; then
@@ -72,6 +75,20 @@ cluster_create() {
 			echo "shared_preload_libraries = 'pg_stat_statements,pg_privacy'"
 		fi
 	} >>"$dir/data/postgresql.conf"
+	if [ "$master_key" = yes ]; then
+		cluster_write_master_key "$dir/master.key"
+		echo "privacy.master_key_file = '$dir/master.key'" >>"$dir/data/postgresql.conf"
+	fi
+}
+
+# cluster_write_master_key FILE writes a random tokenization master key (64
+# hexadecimal characters and a newline) owned by the server user, mode 0600.
+cluster_write_master_key() {
+	local file=$1 user
+	user=$(cluster_server_user)
+	(umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$file" && echo >>"$file")
+	chown "$user" "$file"
+	chmod 600 "$file"
 }
 
 # cluster_start starts NAME and waits until it accepts connections.

@@ -9,7 +9,9 @@
 CREATE SCHEMA privacy;
 COMMENT ON SCHEMA privacy IS 'pg_privacy: masking, row policies, tokenization, retention and compliance views';
 
--- Nothing is usable by default; each public function is granted explicitly.
+-- Functions are executable by PUBLIC unless revoked (PostgreSQL has no
+-- per-schema way to change that default): every part revokes its internal
+-- and administrative functions explicitly; test/pgtap/privileges.sql pins
+-- the list of functions PUBLIC may execute.
 REVOKE ALL ON SCHEMA privacy FROM PUBLIC;
 GRANT USAGE ON SCHEMA privacy TO PUBLIC;
-ALTER DEFAULT PRIVILEGES IN SCHEMA privacy REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;

@@ -1,0 +1,310 @@
+// keys.cpp: key and token-format administration.
+//
+//  privacy.create_key(name)              random 256-bit key, version 1
+//  privacy.rotate_key(name)              random key, next version
+//  privacy.import_key(name, material)    given material, next version
+//  privacy.drop_key(name)                crypto-shredding of every version
+//  privacy.create_token_format(...)      a custom token format
+//  privacy._invalidate_keys()            cache invalidation for SQL admin code
+//
+// Every function checks that the caller is a superuser (42501 with a hint).
+// Key material exists unwrapped only in sodium_malloc'd memory, wiped before
+// any error is raised. import_key's statement carries key material, so every
+// error it raises, including PostgreSQL's, hides the statement.
+#include "pg/boundary/boundary.hpp"
+#include "pg/keys/key_cache.hpp"
+#include "pg/keys/key_wrap.hpp"
+#include "pg/keys/master_key.hpp"
+#include "privacy/core/token_format.hpp"
+
+#include <sodium.h>
+
+#include <memory>
+#include <utility>
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+}
+
+namespace privacy::pg {
+
+namespace {
+
+constexpr size_t kMaxNameBytes = 63;
+
+void
+CheckKeyAdmin(const char *action) {
+	if (!superuser())
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
+		                errhint("Only superusers can manage data keys and token formats."), errhidestmt(true)));
+}
+
+// ArgName returns argument i as a C string, checking null, empty and length.
+char *
+ArgName(FunctionCallInfo fcinfo, int i, const char *what) {
+	if (PG_ARGISNULL(i))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be null", what),
+		                errhidestmt(true)));
+	char *name = text_to_cstring(PG_GETARG_TEXT_PP(i));
+	if (name[0] == '\0' || strlen(name) > kMaxNameBytes)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must have 1 to 63 bytes", what),
+		                errhidestmt(true)));
+	return name;
+}
+
+// NewestVersion returns the newest version of key name, 0 when none (SPI connected).
+int32
+NewestVersion(const char *name) {
+	Oid types[1] = {TEXTOID};
+	Datum values[1] = {CStringGetTextDatum(name)};
+	int rc = SPI_execute_with_args("SELECT pg_catalog.max(version) FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $1",
+	                               1, types, values, NULL, true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "reading privacy._key failed");
+	bool isnull;
+	Datum v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? 0 : DatumGetInt32(v);
+}
+
+// StoreVersion wraps material under the master key and inserts it (SPI connected).
+void
+StoreVersion(const char *name, int32 version, const unsigned char *material, size_t len) {
+	unsigned char *master = (unsigned char *)sodium_malloc(kMasterKeyBytes);
+	if (master == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of secure memory")));
+	ErrorData *edata = TryPg([](void *p) { LoadMasterKey((unsigned char *)p); }, master);
+	if (edata != NULL) {
+		sodium_free(master);
+		ReThrowError(edata);
+	}
+	bytea *wrapped = WrapDataKey(name, version, material, len, master);
+	sodium_free(master);
+	const char *algorithm = len == 16 ? "aes-128" : len == 24 ? "aes-192" : "aes-256";
+	Oid types[4] = {TEXTOID, INT4OID, TEXTOID, BYTEAOID};
+	Datum values[4] = {CStringGetTextDatum(name), Int32GetDatum(version), CStringGetTextDatum(algorithm),
+	                   PointerGetDatum(wrapped)};
+	int rc = SPI_execute_with_args("INSERT INTO privacy._key (name, version, algorithm, wrapped, created_at) "
+	                               "VALUES ($1, $2, $3, $4, pg_catalog.now())",
+	                               4, types, values, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "storing the data key failed: %s", SPI_result_code_string(rc));
+	InvalidateKeyCache();
+}
+
+enum class NewKeyMode { kCreate, kRotate, kImport };
+
+struct NewKeyArgs {
+	const char *name;
+	NewKeyMode mode;
+	const unsigned char *material; // import only
+	size_t len;
+	int32 version; // result
+};
+
+// AddVersion creates, rotates or imports (C-style; may raise).
+void
+AddVersion(void *arg) {
+	NewKeyArgs *args = (NewKeyArgs *)arg;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	int32 newest = NewestVersion(args->name);
+	if (args->mode == NewKeyMode::kCreate && newest != 0)
+		ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("data key \"%s\" already exists", args->name),
+		                errhint("Use privacy.rotate_key() to add a version."), errhidestmt(true)));
+	if (args->mode == NewKeyMode::kRotate && newest == 0)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("data key \"%s\" does not exist", args->name),
+		                errhint("Create it with privacy.create_key()."), errhidestmt(true)));
+	int32 version = newest + 1;
+	if (args->mode == NewKeyMode::kImport) {
+		StoreVersion(args->name, version, args->material, args->len);
+	} else {
+		unsigned char *material = (unsigned char *)sodium_malloc(32);
+		if (material == NULL)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of secure memory")));
+		randombytes_buf(material, 32);
+		ErrorData *edata = NULL;
+		struct StoreArgs {
+			const char *name;
+			int32 version;
+			unsigned char *material;
+		} store{args->name, version, material};
+		edata = TryPg(
+		    [](void *p) {
+			    StoreArgs *s = (StoreArgs *)p;
+			    StoreVersion(s->name, s->version, s->material, 32);
+		    },
+		    &store);
+		sodium_free(material);
+		if (edata != NULL)
+			ReThrowError(edata);
+	}
+	SPI_finish();
+	args->version = version;
+}
+
+// RunHidden runs fn(arg) and re-raises any error with the statement and
+// context hidden from the server log.
+void
+RunHidden(void (*fn)(void *), void *arg) {
+	ErrorData *edata = TryPg(fn, arg);
+	if (edata != NULL) {
+		edata->hide_stmt = true;
+		edata->hide_ctx = true;
+		ReThrowError(edata);
+	}
+}
+
+Datum
+CreateKeyImpl(FunctionCallInfo fcinfo) {
+	CheckKeyAdmin("create data keys");
+	NewKeyArgs args{ArgName(fcinfo, 0, "key name"), NewKeyMode::kCreate, NULL, 0, 0};
+	RunHidden(AddVersion, &args);
+	PG_RETURN_INT32(args.version);
+}
+
+Datum
+RotateKeyImpl(FunctionCallInfo fcinfo) {
+	CheckKeyAdmin("rotate data keys");
+	NewKeyArgs args{ArgName(fcinfo, 0, "key name"), NewKeyMode::kRotate, NULL, 0, 0};
+	RunHidden(AddVersion, &args);
+	PG_RETURN_INT32(args.version);
+}
+
+struct ImportArgs {
+	FunctionCallInfo fcinfo;
+	int32 version;
+};
+
+void
+ImportKeyBody(void *arg) {
+	ImportArgs *import = (ImportArgs *)arg;
+	FunctionCallInfo fcinfo = import->fcinfo;
+	CheckKeyAdmin("import data keys");
+	char *name = ArgName(fcinfo, 0, "key name");
+	if (PG_ARGISNULL(1))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("key material must not be null"),
+		                errhidestmt(true)));
+	bytea *material = PG_GETARG_BYTEA_PP(1);
+	size_t len = VARSIZE_ANY_EXHDR(material);
+	if (len != 16 && len != 24 && len != 32)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("key material must be 16, 24 or 32 bytes"),
+		                errhidestmt(true)));
+	unsigned char *secure = (unsigned char *)sodium_malloc(len);
+	if (secure == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of secure memory")));
+	memcpy(secure, VARDATA_ANY(material), len);
+	NewKeyArgs args{name, NewKeyMode::kImport, secure, len, 0};
+	ErrorData *edata = TryPg(AddVersion, &args);
+	sodium_free(secure);
+	if (edata != NULL)
+		ReThrowError(edata);
+	import->version = args.version;
+}
+
+Datum
+ImportKeyImpl(FunctionCallInfo fcinfo) {
+	ImportArgs args{fcinfo, 0};
+	RunHidden(ImportKeyBody, &args);
+	PG_RETURN_INT32(args.version);
+}
+
+Datum
+DropKeyImpl(FunctionCallInfo fcinfo) {
+	CheckKeyAdmin("drop data keys");
+	char *name = ArgName(fcinfo, 0, "key name");
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	Oid types[1] = {TEXTOID};
+	Datum values[1] = {CStringGetTextDatum(name)};
+	int rc = SPI_execute_with_args("DELETE FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $1", 1, types, values,
+	                               NULL, false, 0);
+	if (rc != SPI_OK_DELETE)
+		elog(ERROR, "deleting the data key failed: %s", SPI_result_code_string(rc));
+	uint64 deleted = SPI_processed;
+	SPI_finish();
+	if (deleted == 0)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("data key \"%s\" does not exist", name),
+		                errhidestmt(true)));
+	InvalidateKeyCache();
+	ereport(WARNING, (errmsg("data key \"%s\" was destroyed (%llu versions): tokens made with it can never be "
+	                         "detokenized again",
+	                         name, (unsigned long long)deleted),
+	                  errdetail("This is crypto-shredding; it cannot be undone except by restoring a backup that "
+	                            "holds the key.")));
+	PG_RETURN_VOID();
+}
+
+Datum
+InvalidateKeysImpl(FunctionCallInfo fcinfo) {
+	InvalidateKeyCache();
+	PG_RETURN_VOID();
+}
+
+// ValidateFormat builds and discards a core TokenFormat (C++ only): throws
+// the core error that describes a bad alphabet or passthrough set.
+void
+ValidateFormat(const char *name, const char *alphabet, const char *passthrough, int32 keep_prefix,
+               int32 keep_suffix) {
+	core::TokenFormatSpec spec;
+	spec.name = name;
+	spec.alphabet = alphabet;
+	spec.passthrough = passthrough;
+	spec.keep_prefix = (size_t)keep_prefix;
+	spec.keep_suffix = (size_t)keep_suffix;
+	core::TokenFormat format(std::move(spec));
+}
+
+Datum
+CreateTokenFormatImpl(FunctionCallInfo fcinfo) {
+	CheckKeyAdmin("create token formats");
+	char *name = ArgName(fcinfo, 0, "token format name");
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4) || PG_ARGISNULL(5))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		                errmsg("alphabet, key, passthrough and kept counts must not be null"), errhidestmt(true)));
+	char *alphabet = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char *key = ArgName(fcinfo, 2, "key name");
+	char *passthrough = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	int32 keep_prefix = PG_GETARG_INT32(4);
+	int32 keep_suffix = PG_GETARG_INT32(5);
+	if (keep_prefix < 0 || keep_suffix < 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("kept counts must not be negative"),
+		                errhidestmt(true)));
+	ValidateFormat(name, alphabet, passthrough, keep_prefix, keep_suffix);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	Oid types[6] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, TEXTOID};
+	Datum values[6] = {CStringGetTextDatum(name), CStringGetTextDatum(alphabet), CStringGetTextDatum(passthrough),
+	                   Int32GetDatum(keep_prefix), Int32GetDatum(keep_suffix), CStringGetTextDatum(key)};
+	int rc = SPI_execute_with_args("SELECT 1 FROM privacy._token_format WHERE name OPERATOR(pg_catalog.=) $1", 1,
+	                               types, values, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading privacy._token_format failed");
+	if (SPI_processed > 0)
+		ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("token format \"%s\" already exists", name),
+		                errhidestmt(true)));
+	rc = SPI_execute_with_args(
+	    "INSERT INTO privacy._token_format (name, kind, alphabet, passthrough, keep_prefix, keep_suffix, min_chars, "
+	    "max_chars, key_name, builtin, created_at) VALUES ($1, 'plain', $2, $3, $4, $5, 0, 0, $6, false, "
+	    "pg_catalog.now())",
+	    6, types, values, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "storing the token format failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	InvalidateKeyCache();
+	PG_RETURN_VOID();
+}
+
+} // namespace
+
+} // namespace privacy::pg
+
+PRIVACY_FUNCTION(create_key, privacy::pg::CreateKeyImpl)
+PRIVACY_FUNCTION(rotate_key, privacy::pg::RotateKeyImpl)
+PRIVACY_FUNCTION(import_key, privacy::pg::ImportKeyImpl)
+PRIVACY_FUNCTION(drop_key, privacy::pg::DropKeyImpl)
+PRIVACY_FUNCTION(_invalidate_keys, privacy::pg::InvalidateKeysImpl)
+PRIVACY_FUNCTION(create_token_format, privacy::pg::CreateTokenFormatImpl)

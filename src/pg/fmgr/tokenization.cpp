@@ -1,0 +1,282 @@
+// tokenization.cpp: the SQL entry points of tokenization.
+//
+//  privacy.tokenize(value, format)            deterministic FF1 token
+//  privacy.detokenize(token, format)          privileged, audited
+//  privacy.fpe_encrypt/fpe_decrypt(...)       raw FF1 / FF3-1 with a data key
+//  privacy._token_key_version(token, format)  version a token was made with
+//  privacy._retokenize_value(token, format)   same value, newest key version
+//
+// Key versions: card tokens carry (version - 1) mod 9 in their Luhn-breaking
+// digit; detokenize uses the newest key version in that slot. Formats that
+// are not versioned always use the key's first (oldest) version.
+//
+// Each call site caches its resolved format and key in fn_extra, valid while
+// the key cache generation is unchanged. Errors never contain a value, token
+// or key, and all hide the statement (core errors through the boundary, ours
+// with errhidestmt).
+#include "pg/boundary/boundary.hpp"
+#include "pg/keys/audit.hpp"
+#include "pg/keys/key_cache.hpp"
+#include "privacy/core/fpe.hpp"
+#include "privacy/core/token_format.hpp"
+
+#include <openssl/crypto.h>
+
+#include <string>
+#include <string_view>
+
+extern "C" {
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+}
+
+namespace privacy::pg {
+
+namespace {
+
+constexpr int kMaxFormatName = 64;
+
+struct CallCache {
+	uint64 generation;
+	char format_name[kMaxFormatName];
+	int format_len;
+	FormatEntry *format;
+	KeyRing *ring;
+	Oid checked_user; // detokenize: user whose right was checked
+	bool allowed;
+};
+
+std::string_view
+TextView(const text *t) {
+	return std::string_view(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
+// ResolveCall returns the call site's cache for format, resolving it when the
+// format changed or the key cache was invalidated.
+CallCache *
+ResolveCall(FunctionCallInfo fcinfo, const text *format) {
+	CallCache *cache = (CallCache *)fcinfo->flinfo->fn_extra;
+	if (cache == NULL) {
+		cache = (CallCache *)MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(CallCache));
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	int len = (int)VARSIZE_ANY_EXHDR(format);
+	if (cache->format != NULL && KeyCacheUsable(cache->generation) && len == cache->format_len &&
+	    memcmp(VARDATA_ANY(format), cache->format_name, len) == 0)
+		return cache;
+
+	cache->format = NULL;
+	cache->checked_user = InvalidOid;
+	char *name = text_to_cstring(format);
+	uint64 generation = BeginKeyLookup();
+	FormatEntry *entry = LookupFormat(name);
+	KeyRing *ring = LookupKeyRing(entry->key_name);
+	if (len >= kMaxFormatName)
+		ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG), errmsg("token format name is too long"), errhidestmt(true)));
+	memcpy(cache->format_name, name, len);
+	cache->format_len = len;
+	cache->generation = generation;
+	cache->ring = ring;
+	cache->format = entry;
+	return cache;
+}
+
+// KeyForToken returns the key version a token of the cached format was made with.
+DataKey *
+KeyForToken(CallCache *cache, std::string_view token) {
+	if (!cache->format->format->Versioned())
+		return cache->ring->oldest;
+	std::uint32_t slot = cache->format->format->VersionSlot(token);
+	DataKey *key = cache->ring->by_slot[slot];
+	if (key == NULL)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+		                errmsg("no version of data key \"%s\" matches the token", cache->ring->name),
+		                errdetail("The token was made with a key version that no longer exists."),
+		                errhidestmt(true)));
+	return key;
+}
+
+// TokenKey returns the key version new tokens of the cached format use.
+DataKey *
+TokenKey(CallCache *cache) {
+	return cache->format->format->Versioned() ? cache->ring->newest : cache->ring->oldest;
+}
+
+text *
+ToText(std::string_view s) {
+	return cstring_to_text_with_len(s.data(), (int)s.size());
+}
+
+Datum
+TokenizeImpl(FunctionCallInfo fcinfo) {
+	text *value = PG_GETARG_TEXT_PP(0);
+	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
+	DataKey *key = TokenKey(cache);
+	std::string_view token = cache->format->format->TokenizeView(*key->ff1, TextView(value), (uint32)key->version);
+	PG_RETURN_TEXT_P(ToText(token));
+}
+
+// CheckDetokenize raises 42501 unless the current user may detokenize the
+// cached format, and refuses read-only transactions (the audit row is a write).
+void
+CheckDetokenize(CallCache *cache) {
+	Oid user = GetUserId();
+	if (cache->checked_user != user) {
+		cache->allowed = MayDetokenize(cache->format->name);
+		cache->checked_user = user;
+	}
+	if (!cache->allowed)
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		                errmsg("permission denied to detokenize format \"%s\"", cache->format->name),
+		                errhint("A superuser can grant it with privacy.grant_detokenize()."), errhidestmt(true)));
+	if (XactReadOnly)
+		ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+		                errmsg("cannot detokenize in a read-only transaction"),
+		                errdetail("Every detokenization is recorded in privacy.audit_log."), errhidestmt(true)));
+}
+
+Datum
+DetokenizeImpl(FunctionCallInfo fcinfo) {
+	text *token = PG_GETARG_TEXT_PP(0);
+	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
+	CheckDetokenize(cache);
+	DataKey *key = KeyForToken(cache, TextView(token));
+	std::string_view value = cache->format->format->DetokenizeView(*key->ff1, TextView(token));
+	text *result = ToText(value);
+	CountDetokenized(cache->format->name, 1);
+	PG_RETURN_TEXT_P(result);
+}
+
+Datum
+TokenKeyVersionImpl(FunctionCallInfo fcinfo) {
+	text *token = PG_GETARG_TEXT_PP(0);
+	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
+	DataKey *key = KeyForToken(cache, TextView(token));
+	PG_RETURN_INT32(key->version);
+}
+
+// Retokenize decrypts token with old and encrypts the value with newest (C++
+// only; the value is wiped before returning).
+void
+Retokenize(const core::TokenFormat &format, const DataKey *old, const DataKey *newest, std::string_view token,
+           std::string &out) {
+	std::string value(format.DetokenizeView(*old->ff1, token));
+	out.assign(format.TokenizeView(*newest->ff1, value, (uint32)newest->version));
+	OPENSSL_cleanse(&value[0], value.size());
+}
+
+Datum
+RetokenizeValueImpl(FunctionCallInfo fcinfo) {
+	if (!superuser())
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to retokenize"),
+		                errhint("Only superusers can retokenize columns."), errhidestmt(true)));
+	text *token = PG_GETARG_TEXT_PP(0);
+	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
+	DataKey *old = KeyForToken(cache, TextView(token));
+	DataKey *newest = TokenKey(cache);
+	if (old == newest)
+		PG_RETURN_TEXT_P(token);
+	text *result;
+	{
+		std::string out;
+		Retokenize(*cache->format->format, old, newest, TextView(token), out);
+		result = CallPg([&] { return ToText(out); });
+	}
+	PG_RETURN_TEXT_P(result);
+}
+
+// FpeArgs are the arguments of fpe_encrypt/fpe_decrypt after resolution.
+struct FpeArgs {
+	std::string_view value;
+	std::string_view alphabet;
+	const uint8 *tweak;
+	size_t tweak_len;
+	bool ff3_1;
+	DataKey *key;
+	bool encrypt;
+};
+
+// RunFpe runs the raw mode (C++ only).
+void
+RunFpe(const FpeArgs &args, std::string &out) {
+	core::Alphabet alphabet(args.alphabet);
+	if (args.ff3_1) {
+		core::Ff31 *ff31 = KeyFf31(args.key);
+		if (args.encrypt)
+			core::EncryptString(*ff31, alphabet, args.value, args.tweak, args.tweak_len, out);
+		else
+			core::DecryptString(*ff31, alphabet, args.value, args.tweak, args.tweak_len, out);
+	} else {
+		if (args.encrypt)
+			core::EncryptString(*args.key->ff1, alphabet, args.value, args.tweak, args.tweak_len, out);
+		else
+			core::DecryptString(*args.key->ff1, alphabet, args.value, args.tweak, args.tweak_len, out);
+	}
+}
+
+Datum
+Fpe(FunctionCallInfo fcinfo, bool encrypt) {
+	text *value = PG_GETARG_TEXT_PP(0);
+	char *key_name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	text *alphabet = PG_GETARG_TEXT_PP(2);
+	bytea *tweak = PG_GETARG_BYTEA_PP(3);
+	char *mode = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	int32 version = PG_GETARG_INT32(5);
+	bool ff3_1;
+	if (pg_strcasecmp(mode, "ff1") == 0)
+		ff3_1 = false;
+	else if (pg_strcasecmp(mode, "ff3-1") == 0)
+		ff3_1 = true;
+	else
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown FPE mode \"%s\"", mode),
+		                errhint("Use 'ff1' or 'ff3-1'."), errhidestmt(true)));
+	BeginKeyLookup();
+	KeyRing *ring = LookupKeyRing(key_name);
+	DataKey *key = ring->newest;
+	if (version != 0) {
+		key = NULL;
+		for (DataKey *k = ring->versions; k != NULL; k = k->next)
+			if (k->version == version)
+				key = k;
+		if (key == NULL)
+			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+			                errmsg("data key \"%s\" has no version %d", key_name, version), errhidestmt(true)));
+	}
+	FpeArgs args{TextView(value),
+	             TextView(alphabet),
+	             (const uint8 *)VARDATA_ANY(tweak),
+	             VARSIZE_ANY_EXHDR(tweak),
+	             ff3_1,
+	             key,
+	             encrypt};
+	text *result;
+	{
+		std::string out;
+		RunFpe(args, out);
+		result = CallPg([&] { return ToText(out); });
+		OPENSSL_cleanse(&out[0], out.size());
+	}
+	PG_RETURN_TEXT_P(result);
+}
+
+Datum
+FpeEncryptImpl(FunctionCallInfo fcinfo) {
+	return Fpe(fcinfo, true);
+}
+
+Datum
+FpeDecryptImpl(FunctionCallInfo fcinfo) {
+	return Fpe(fcinfo, false);
+}
+
+} // namespace
+
+} // namespace privacy::pg
+
+PRIVACY_FUNCTION(tokenize, privacy::pg::TokenizeImpl)
+PRIVACY_FUNCTION(detokenize, privacy::pg::DetokenizeImpl)
+PRIVACY_FUNCTION(fpe_encrypt, privacy::pg::FpeEncryptImpl)
+PRIVACY_FUNCTION(fpe_decrypt, privacy::pg::FpeDecryptImpl)
+PRIVACY_FUNCTION(_token_key_version, privacy::pg::TokenKeyVersionImpl)
+PRIVACY_FUNCTION(_retokenize_value, privacy::pg::RetokenizeValueImpl)

@@ -1,0 +1,414 @@
+// key_cache.cpp: per-backend cache of data keys, token formats and detokenize
+// grants (see key_cache.hpp), and data key wrapping.
+//
+// Wrapping: wrapped = nonce (24 bytes) || XChaCha20-Poly1305-IETF ciphertext
+// of the key material under the master key, with associated data
+// "pg_privacy data key" NUL name NUL version (4 bytes, big-endian), so a
+// wrapped key moved to another name or version does not unwrap.
+//
+// Invariants: the master key is read only while unwrapping and wiped at once;
+// unwrapped material lives in sodium_malloc'd memory owned by the cache
+// context's reset callback. C++ objects are created by helpers that call no
+// PostgreSQL function. Must never: log or report key bytes.
+#include "pg/keys/key_cache.hpp"
+
+#include "pg/boundary/boundary.hpp"
+#include "pg/keys/audit.hpp"
+#include "pg/keys/key_wrap.hpp"
+#include "pg/keys/master_key.hpp"
+#include "privacy/core/fpe.hpp"
+#include "privacy/core/token_format.hpp"
+
+#include <sodium.h>
+
+#include <new>
+#include <utility>
+
+extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/namespace.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+}
+
+namespace privacy::pg {
+
+namespace {
+
+struct GrantEntry {
+	Oid role;
+	char *format;
+	GrantEntry *next;
+};
+
+MemoryContext cache_context = NULL;
+MemoryContextCallback cache_callback;
+bool cache_stale = false;
+uint64 cache_generation = 1;
+uint64 invalidations = 0;
+KeyRing *rings = NULL;
+FormatEntry *formats = NULL;
+bool formats_loaded = false;
+GrantEntry *grants = NULL;
+bool grants_loaded = false;
+Oid key_table = InvalidOid;
+Oid format_table = InvalidOid;
+Oid grant_table = InvalidOid;
+
+// FreeCacheObjects deletes the C++ objects and frees the key material of
+// every entry; runs when cache_context is reset (on abort too).
+void
+FreeCacheObjects(void *arg) {
+	for (KeyRing *ring = rings; ring != NULL; ring = ring->next) {
+		for (DataKey *key = ring->versions; key != NULL; key = key->next) {
+			delete key->ff1;
+			delete key->ff31;
+			key->ff1 = NULL;
+			key->ff31 = NULL;
+			if (key->material != NULL)
+				sodium_free(key->material);
+			key->material = NULL;
+		}
+	}
+	for (FormatEntry *format = formats; format != NULL; format = format->next) {
+		delete format->format;
+		format->format = NULL;
+	}
+	rings = NULL;
+	formats = NULL;
+	grants = NULL;
+	formats_loaded = false;
+	grants_loaded = false;
+}
+
+void
+EnsureContext() {
+	if (cache_context != NULL)
+		return;
+	cache_context = AllocSetContextCreate(CacheMemoryContext, "pg_privacy keys", ALLOCSET_SMALL_SIZES);
+	cache_callback.func = FreeCacheObjects;
+	cache_callback.arg = NULL;
+	MemoryContextRegisterResetCallback(cache_context, &cache_callback);
+}
+
+void
+ResetCache() {
+	if (cache_context != NULL) {
+		MemoryContextReset(cache_context); // runs FreeCacheObjects, then drops the callback
+		MemoryContextRegisterResetCallback(cache_context, &cache_callback);
+	}
+	key_table = format_table = grant_table = InvalidOid;
+	cache_generation++;
+	cache_stale = false;
+}
+
+// RelcacheCallback marks the cache stale when one of our tables (or every
+// relation) is invalidated.
+void
+RelcacheCallback(Datum arg, Oid relid) {
+	if (!OidIsValid(relid) || relid == key_table || relid == format_table || relid == grant_table) {
+		cache_stale = true;
+		invalidations++;
+	}
+}
+
+// CatalogTable returns the OID of privacy.<name>, raising 55000 when the
+// extension is not installed in this database.
+Oid
+CatalogTable(const char *name) {
+	Oid nsp = get_namespace_oid("privacy", true);
+	Oid table = OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
+	if (!OidIsValid(table))
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		                errmsg("pg_privacy is not installed in this database"),
+		                errhint("Run CREATE EXTENSION pg_privacy."), errhidestmt(true)));
+	return table;
+}
+
+void
+RememberTables() {
+	if (!OidIsValid(key_table))
+		key_table = CatalogTable("_key");
+	if (!OidIsValid(format_table))
+		format_table = CatalogTable("_token_format");
+	if (!OidIsValid(grant_table))
+		grant_table = CatalogTable("_detokenize_grant");
+}
+
+// KeyRow is one row of privacy._key, copied out of the scan.
+struct KeyRow {
+	int32 version;
+	bytea *wrapped;
+};
+
+// NewFf1 builds an Ff1 (C++ only; may throw core errors, caught by CallCore).
+core::Ff1 *
+NewFf1(const unsigned char *material, size_t len) {
+	return new core::Ff1(material, len);
+}
+
+// FormatRow is one row of privacy._token_format.
+struct FormatRow {
+	char *name;
+	char *kind;
+	char *alphabet;
+	char *passthrough;
+	int32 keep_prefix;
+	int32 keep_suffix;
+	int32 min_chars;
+	int32 max_chars;
+};
+
+// NewTokenFormat builds a core TokenFormat from a catalog row (C++ only).
+core::TokenFormat *
+NewTokenFormat(const FormatRow &row) {
+	core::TokenFormatSpec spec;
+	spec.name = row.name;
+	spec.alphabet = row.alphabet;
+	spec.passthrough = row.passthrough;
+	spec.keep_prefix = (size_t)row.keep_prefix;
+	spec.keep_suffix = (size_t)row.keep_suffix;
+	spec.min_chars = (size_t)row.min_chars;
+	spec.max_chars = (size_t)row.max_chars;
+	spec.card = strcmp(row.kind, "card") == 0;
+	spec.email = strcmp(row.kind, "email") == 0;
+	return new core::TokenFormat(std::move(spec));
+}
+
+void
+LoadFormats() {
+	Relation rel = table_open(format_table, AccessShareLock);
+	TupleDesc desc = RelationGetDescr(rel);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple tup;
+	while ((tup = systable_getnext(scan)) != NULL) {
+		Datum values[11];
+		bool nulls[11];
+		heap_deform_tuple(tup, desc, values, nulls);
+		MemoryContext old = MemoryContextSwitchTo(cache_context);
+		FormatEntry *entry = (FormatEntry *)palloc0(sizeof(FormatEntry));
+		entry->name = TextDatumGetCString(values[0]);
+		entry->key_name = TextDatumGetCString(values[8]);
+		entry->builtin = DatumGetBool(values[9]);
+		MemoryContextSwitchTo(old);
+		FormatRow row{entry->name,
+		              TextDatumGetCString(values[1]),
+		              TextDatumGetCString(values[2]),
+		              TextDatumGetCString(values[3]),
+		              DatumGetInt32(values[4]),
+		              DatumGetInt32(values[5]),
+		              DatumGetInt32(values[6]),
+		              DatumGetInt32(values[7])};
+		entry->next = formats;
+		formats = entry;
+		entry->format = NewTokenFormat(row);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	formats_loaded = true;
+}
+
+void
+LoadGrants() {
+	Relation rel = table_open(grant_table, AccessShareLock);
+	TupleDesc desc = RelationGetDescr(rel);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple tup;
+	while ((tup = systable_getnext(scan)) != NULL) {
+		bool isnull;
+		Datum role = heap_getattr(tup, 1, desc, &isnull);
+		Datum format = heap_getattr(tup, 2, desc, &isnull);
+		MemoryContext old = MemoryContextSwitchTo(cache_context);
+		GrantEntry *entry = (GrantEntry *)palloc0(sizeof(GrantEntry));
+		entry->role = DatumGetObjectId(role);
+		entry->format = TextDatumGetCString(format);
+		entry->next = grants;
+		grants = entry;
+		MemoryContextSwitchTo(old);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	grants_loaded = true;
+}
+
+KeyRing *
+LoadKeyRing(const char *name) {
+	Relation rel = table_open(key_table, AccessShareLock);
+	TupleDesc desc = RelationGetDescr(rel);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple tup;
+	int nrows = 0;
+	int capacity = 4;
+	KeyRow *rows = (KeyRow *)palloc(sizeof(KeyRow) * capacity);
+	while ((tup = systable_getnext(scan)) != NULL) {
+		bool isnull;
+		char *row_name = TextDatumGetCString(heap_getattr(tup, 1, desc, &isnull));
+		if (strcmp(row_name, name) != 0)
+			continue;
+		if (nrows == capacity) {
+			capacity *= 2;
+			rows = (KeyRow *)repalloc(rows, sizeof(KeyRow) * capacity);
+		}
+		rows[nrows].version = DatumGetInt32(heap_getattr(tup, 2, desc, &isnull));
+		rows[nrows].wrapped = DatumGetByteaPCopy(heap_getattr(tup, 4, desc, &isnull));
+		nrows++;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (nrows == 0)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("data key \"%s\" does not exist", name),
+		                errhint("A superuser can create it with privacy.create_key()."), errhidestmt(true)));
+
+	MemoryContext old = MemoryContextSwitchTo(cache_context);
+	KeyRing *ring = (KeyRing *)palloc0(sizeof(KeyRing));
+	ring->name = pstrdup(name);
+	MemoryContextSwitchTo(old);
+	ring->next = rings;
+	rings = ring;
+
+	unsigned char *master = (unsigned char *)sodium_malloc(kMasterKeyBytes);
+	if (master == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of secure memory")));
+	// LoadMasterKey may raise: free the guarded page first.
+	ErrorData *edata = TryPg([](void *p) { LoadMasterKey((unsigned char *)p); }, master);
+	if (edata != NULL) {
+		sodium_free(master);
+		ReThrowError(edata);
+	}
+	bool unwrapped_all = true;
+	int failed_version = 0;
+	for (int i = 0; i < nrows; i++) {
+		DataKey *key = (DataKey *)MemoryContextAllocZero(cache_context, sizeof(DataKey));
+		key->version = rows[i].version;
+		key->next = ring->versions;
+		ring->versions = key;
+		size_t len = 0;
+		key->material = UnwrapDataKey(name, rows[i].version, rows[i].wrapped, master, &len);
+		if (key->material == NULL) {
+			unwrapped_all = false;
+			failed_version = rows[i].version;
+			break;
+		}
+		key->material_len = len;
+	}
+	sodium_free(master);
+	if (!unwrapped_all)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		                errmsg("data key \"%s\" version %d cannot be unwrapped with the configured master key", name,
+		                       failed_version),
+		                errhint("The master key must be the one the data key was created under."),
+		                errhidestmt(true)));
+	for (DataKey *key = ring->versions; key != NULL; key = key->next) {
+		if (ring->newest == NULL || key->version > ring->newest->version)
+			ring->newest = key;
+		if (ring->oldest == NULL || key->version < ring->oldest->version)
+			ring->oldest = key;
+		int slot = (key->version - 1) % 9;
+		if (ring->by_slot[slot] == NULL || key->version > ring->by_slot[slot]->version)
+			ring->by_slot[slot] = key;
+		key->ff1 = NewFf1(key->material, key->material_len);
+	}
+	return ring;
+}
+
+} // namespace
+
+void
+InitTokenization() {
+	CacheRegisterRelcacheCallback(RelcacheCallback, (Datum)0);
+	InitAudit();
+}
+
+uint64
+BeginKeyLookup() {
+	EnsureContext();
+	if (cache_stale)
+		ResetCache();
+	RememberTables();
+	return cache_generation;
+}
+
+bool
+KeyCacheUsable(uint64 generation) {
+	return !cache_stale && generation == cache_generation;
+}
+
+KeyRing *
+LookupKeyRing(const char *name) {
+	for (KeyRing *ring = rings; ring != NULL; ring = ring->next)
+		if (strcmp(ring->name, name) == 0)
+			return ring;
+	// A failed load leaves a partial ring: reset before the next lookup.
+	uint64 seen = invalidations;
+	bool was_stale = cache_stale;
+	cache_stale = true;
+	KeyRing *ring = LoadKeyRing(name);
+	if (!was_stale && seen == invalidations)
+		cache_stale = false;
+	return ring;
+}
+
+core::Ff31 *
+KeyFf31(DataKey *key) {
+	if (key->ff31 == NULL)
+		key->ff31 = new core::Ff31(key->material, key->material_len);
+	return key->ff31;
+}
+
+FormatEntry *
+LookupFormat(const char *name) {
+	if (!formats_loaded) {
+		uint64 seen = invalidations;
+		bool was_stale = cache_stale;
+		cache_stale = true;
+		LoadFormats();
+		if (!was_stale && seen == invalidations)
+			cache_stale = false;
+	}
+	for (FormatEntry *format = formats; format != NULL; format = format->next)
+		if (strcmp(format->name, name) == 0)
+			return format;
+	ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("token format \"%s\" does not exist", name),
+	                errhint("See privacy.token_formats for the available formats."), errhidestmt(true)));
+	pg_unreachable();
+}
+
+bool
+MayDetokenize(const char *format) {
+	if (superuser())
+		return true;
+	if (!grants_loaded) {
+		uint64 seen = invalidations;
+		bool was_stale = cache_stale;
+		cache_stale = true;
+		LoadGrants();
+		if (!was_stale && seen == invalidations)
+			cache_stale = false;
+	}
+	Oid user = GetUserId();
+	for (GrantEntry *grant = grants; grant != NULL; grant = grant->next)
+		if (strcmp(grant->format, format) == 0 && has_privs_of_role(user, grant->role))
+			return true;
+	return false;
+}
+
+void
+InvalidateKeyCache() {
+	Oid nsp = get_namespace_oid("privacy", true);
+	if (!OidIsValid(nsp))
+		return;
+	const char *names[] = {"_key", "_token_format", "_detokenize_grant"};
+	for (const char *name : names) {
+		Oid table = get_relname_relid(name, nsp);
+		if (OidIsValid(table))
+			CacheInvalidateRelcacheByRelid(table);
+	}
+}
+
+} // namespace privacy::pg
