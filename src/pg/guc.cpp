@@ -3,6 +3,8 @@
 // logged SET statements and in stored role settings.
 #include "pg/guc.hpp"
 
+#include "pg/catalog/row_policies.hpp"
+
 #include "pg/postgres.hpp"
 
 extern "C" {
@@ -13,6 +15,7 @@ extern "C" {
 namespace privacy::pg {
 
 bool guc_masking = true;
+char *guc_purpose = NULL;
 
 namespace {
 
@@ -25,6 +28,12 @@ AssignMasking(bool newval, void *extra) {
 		ResetPlanCache();
 }
 
+// CheckPurposeHook adapts the GUC check hook signature.
+bool
+CheckPurposeHook(char **newval, void **extra, GucSource source) {
+	return CheckPurposeGuc(newval, extra, (int)source);
+}
+
 } // namespace
 
 void
@@ -33,6 +42,12 @@ RegisterGucs() {
 	                         "When off, masked columns return raw values to every role. Only superusers can change "
 	                         "it; intended for maintenance.",
 	                         &guc_masking, true, PGC_SUSET, 0, NULL, AssignMasking, NULL);
+
+	DefineCustomStringVariable("privacy.purpose", "Declares what the session is doing with personal data.",
+	                           "Consent-gated rows are visible only under a declared purpose the role is allowed "
+	                           "(privacy.allow_purpose) and only for subjects consenting to it.",
+	                           &guc_purpose, "", PGC_USERSET, 0,
+	                           (GucStringCheckHook)CheckPurposeHook, NULL, NULL);
 
 	MarkGUCPrefixReserved("privacy");
 }

@@ -12,6 +12,7 @@
 
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/row_policies.hpp"
 #include "pg/guc.hpp"
 #include "pg/hooks/needs_fmgr.hpp"
 #include "pg/hooks/object_access.hpp"
@@ -57,6 +58,7 @@ _PG_init(void) {
 	privacy::pg::CallCore([] { privacy::core::Initialize(); });
 	privacy::pg::RegisterGucs();
 	privacy::pg::InitColumnPolicyCache();
+	privacy::pg::InitRowPolicyCache();
 
 	// Hooks only from shared_preload_libraries: a hook installed by a lazy
 	// load would enforce policies in one backend and not in the others.
