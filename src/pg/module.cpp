@@ -12,6 +12,7 @@
 
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/masking_secret.hpp"
 #include "pg/catalog/row_policies.hpp"
 #include "pg/guc.hpp"
 #include "pg/hooks/needs_fmgr.hpp"
@@ -58,6 +59,7 @@ _PG_init(void) {
 	privacy::pg::CallCore([] { privacy::core::Initialize(); });
 	privacy::pg::RegisterGucs();
 	privacy::pg::InitColumnPolicyCache();
+	privacy::pg::InitMaskingSecretCache();
 	privacy::pg::InitRowPolicyCache();
 
 	// Hooks only from shared_preload_libraries: a hook installed by a lazy

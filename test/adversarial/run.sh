@@ -34,8 +34,10 @@ attack() {
 		-v h1="${secrets_b[0]}" -v h2="${secrets_b[1]}" -v h3="${secrets_b[2]}" -v h4="${secrets_b[3]}" \
 		-f "$here/$file" 2>&1 |
 		# EXPLAIN VERBOSE prints query identifiers, which hash relation OIDs
-		# (different in the two databases); they carry no data
-		sed -E 's/Query Identifier: -?[0-9]+/Query Identifier: N/' >"$out/$db.$tag.out"
+		# (different in the two databases); they carry no data. Their width
+		# also sets the width of the plan's header lines.
+		sed -E -e 's/Query Identifier: -?[0-9]+/Query Identifier: N/' -e 's/^ +QUERY PLAN +$/QUERY PLAN/' \
+			-e 's/^-+$/----/' >"$out/$db.$tag.out"
 }
 
 for db in adv_a adv_b; do psql_su -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; done

@@ -5,6 +5,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 build=build/unit-asan
+# The generated dictionary source must match src/core/mask/data (a stale file fails the suite).
+if ! python3 src/core/mask/data/generate.py --check; then
+	echo "unit: dictionaries_data.cpp is stale: run python3 src/core/mask/data/generate.py"
+	echo "unit: 0 passed, 1 failed"
+	exit 1
+fi
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Debug -DPRIVACY_SANITIZE=ON -DPRIVACY_BUILD_BENCH=OFF \
 	-DPRIVACY_WERROR=ON >"$build.cmake.log" 2>&1 || { cat "$build.cmake.log"; echo "unit: 0 passed, 1 failed"; exit 1; }
 if ! cmake --build "$build" -j2 >"$build.build.log" 2>&1; then

@@ -1,25 +1,536 @@
 // masking.cpp: SQL wrappers of the core masking functions.
 //
-// Masks never fail because of their data: core redacts malformed input. The
-// wrappers only unpack arguments, call core, and copy the result into a
-// palloc'd text. Argument errors (not data errors) come from core with a
-// SQLSTATE and a static message.
-#include "pg/boundary/boundary.hpp"
+// Masks never fail because of their data: core redacts malformed input, and
+// the glue passes infinite dates/timestamps and NaN/infinite numbers through
+// or widens their bucket to "everything". Argument errors (keep counts,
+// widths, units, ratios, locales) come from core as privacy::core::Error with
+// a static message and become SQLSTATE 22023 at the boundary; they are
+// checked before the value is looked at, so whether a call fails never
+// depends on the data.
+//
+// Frame discipline (boundary.hpp): every Impl first unpacks its arguments
+// (detoasting may ereport), then reads the masking secret if it needs it,
+// and only then creates C++ objects (the output std::string). The result is
+// copied into a palloc'd text with CopyToText, which cannot ereport
+// (MCXT_ALLOC_NO_OOM; failure throws std::bad_alloc -> 53200), so the hot
+// path needs no CallPg/sigsetjmp per row.
+#include <cfloat>
+#include <cmath>
+#include <cstring>
+#include <new>
+#include <string>
+#include <string_view>
+
 #include "privacy/core/mask.hpp"
+
+#include "pg/boundary/boundary.hpp"
+#include "pg/catalog/masking_secret.hpp"
 
 extern "C" {
 #include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/fmgrprotos.h"
+#include <sys/socket.h> /* AF_INET, used by utils/inet.h macros */
+#include "utils/inet.h"
+#include "utils/numeric.h"
+#include "utils/rangetypes.h"
+#include "utils/timestamp.h"
+#include "catalog/pg_type.h"
 }
 
 namespace {
 
+namespace core = privacy::core;
+
+// TextArg returns argument n (text, detoasted) as a string_view. It may
+// ereport, so call it before any C++ object is alive.
+std::string_view
+TextArg(FunctionCallInfo fcinfo, int n) {
+	text *value = PG_GETARG_TEXT_PP(n);
+	return std::string_view(VARDATA_ANY(value), VARSIZE_ANY_EXHDR(value));
+}
+
+// CopyToText copies out into a new text in the current memory context. It
+// never ereports: an impossible size or an allocation failure throws
+// std::bad_alloc, which CallCore reports as 53200.
+text *
+CopyToText(const std::string &out) {
+	Size size = out.size() + VARHDRSZ;
+	if (!AllocSizeIsValid(size))
+		throw std::bad_alloc();
+	text *result = (text *)palloc_extended(size, MCXT_ALLOC_NO_OOM);
+	if (result == NULL)
+		throw std::bad_alloc();
+	SET_VARSIZE(result, size);
+	memcpy(VARDATA(result), out.data(), out.size());
+	return result;
+}
+
+// TextResult runs fill(out) on a fresh buffer and returns the text Datum.
+template <typename Fill>
+Datum
+TextResult(std::size_t reserve, Fill &&fill) {
+	text *result;
+	{
+		std::string out;
+		out.reserve(reserve);
+		fill(out);
+		result = CopyToText(out);
+	}
+	return PointerGetDatum(result);
+}
+
+// ---------------------------------------------------------------------------
+// Text masks
+// ---------------------------------------------------------------------------
+
 // RedactImpl returns the fixed redaction text whatever the input.
 Datum
 RedactImpl(FunctionCallInfo fcinfo) {
-	std::string_view redacted = privacy::core::RedactedText();
+	std::string_view redacted = core::RedactedText();
 	PG_RETURN_TEXT_P(cstring_to_text_with_len(redacted.data(), (int)redacted.size()));
+}
+
+// PartialImpl keeps a prefix and a suffix of code points (core rule: never
+// more than a third of the value).
+Datum
+PartialImpl(FunctionCallInfo fcinfo) {
+	std::string_view value = TextArg(fcinfo, 0);
+	int32 keep_prefix = PG_GETARG_INT32(1);
+	std::string_view padding = TextArg(fcinfo, 2);
+	int32 keep_suffix = PG_GETARG_INT32(3);
+	return TextResult(padding.size() + value.size() / 3 + 16,
+	                  [&](std::string &out) { core::Partial(value, keep_prefix, padding, keep_suffix, out); });
+}
+
+// MaskEmailImpl keeps the first character of the local part and the domain.
+Datum
+MaskEmailImpl(FunctionCallInfo fcinfo) {
+	std::string_view value = TextArg(fcinfo, 0);
+	return TextResult(value.size() + 16, [&](std::string &out) { core::MaskEmail(value, out); });
+}
+
+// MaskPhoneImpl keeps the last 4 digits, separators and '+'.
+Datum
+MaskPhoneImpl(FunctionCallInfo fcinfo) {
+	std::string_view value = TextArg(fcinfo, 0);
+	return TextResult(value.size() + 16, [&](std::string &out) { core::MaskPhone(value, out); });
+}
+
+// MaskCardImpl keeps the last 4 digits of a card number.
+Datum
+MaskCardImpl(FunctionCallInfo fcinfo) {
+	std::string_view value = TextArg(fcinfo, 0);
+	return TextResult(value.size() + 16, [&](std::string &out) { core::MaskCard(value, 0, out); });
+}
+
+// MaskCardKeepFirstImpl keeps the last 4 and, with keep_first 6, the BIN.
+Datum
+MaskCardKeepFirstImpl(FunctionCallInfo fcinfo) {
+	std::string_view value = TextArg(fcinfo, 0);
+	int32 keep_first = PG_GETARG_INT32(1);
+	return TextResult(value.size() + 16, [&](std::string &out) { core::MaskCard(value, keep_first, out); });
+}
+
+// MaskIbanImpl keeps the country code and the last 4 characters.
+Datum
+MaskIbanImpl(FunctionCallInfo fcinfo) {
+	std::string_view value = TextArg(fcinfo, 0);
+	return TextResult(value.size() + 16, [&](std::string &out) { core::MaskIban(value, out); });
+}
+
+// ---------------------------------------------------------------------------
+// Network masks
+// ---------------------------------------------------------------------------
+
+// CheckPrefixBits validates both prefix lengths whatever the value's family,
+// so an argument error never depends on the data.
+void
+CheckPrefixBits(int32 v4_bits, int32 v6_bits) {
+	if (v4_bits < 0 || v4_bits > 32)
+		throw core::Error(core::ErrorKind::kInvalidParameter, "IPv4 prefix length must be between 0 and 32");
+	if (v6_bits < 0 || v6_bits > 128)
+		throw core::Error(core::ErrorKind::kInvalidParameter, "IPv6 prefix length must be between 0 and 128");
+}
+
+// TruncateInet returns value with every bit after the family's prefix zeroed
+// and its netmask length min(original, prefix).
+Datum
+TruncateInet(inet *value, int32 v4_bits, int32 v6_bits) {
+	inet *result = (inet *)palloc0(sizeof(inet));
+	bool v4 = ip_family(value) == PGSQL_AF_INET;
+	int prefix = v4 ? v4_bits : v6_bits;
+	ip_family(result) = ip_family(value);
+	ip_bits(result) = (unsigned char)(ip_bits(value) < prefix ? ip_bits(value) : prefix);
+	memcpy(ip_addr(result), ip_addr(value), ip_addrsize(value));
+	core::ZeroHostBits(ip_addr(result), ip_addrsize(result), prefix);
+	SET_INET_VARSIZE(result);
+	return InetPGetDatum(result);
+}
+
+// MaskIpImpl truncates to /24 (IPv4) or /48 (IPv6).
+Datum
+MaskIpImpl(FunctionCallInfo fcinfo) {
+	inet *value = PG_GETARG_INET_PP(0);
+	return TruncateInet(value, core::kDefaultIpv4PrefixBits, core::kDefaultIpv6PrefixBits);
+}
+
+// MaskIpBitsImpl truncates to the given prefix lengths.
+Datum
+MaskIpBitsImpl(FunctionCallInfo fcinfo) {
+	inet *value = PG_GETARG_INET_PP(0);
+	int32 v4_bits = PG_GETARG_INT32(1);
+	int32 v6_bits = PG_GETARG_INT32(2);
+	CheckPrefixBits(v4_bits, v6_bits);
+	return TruncateInet(value, v4_bits, v6_bits);
+}
+
+// ---------------------------------------------------------------------------
+// Generalization to ranges
+// ---------------------------------------------------------------------------
+
+// MakeRange builds a range of type rngtypid from two bounds (infinite when
+// the matching flag says so). lower_inclusive/upper_inclusive as given.
+Datum
+MakeRange(FunctionCallInfo fcinfo, Oid rngtypid, Datum lo, bool lo_infinite, bool lo_inclusive, Datum hi,
+          bool hi_infinite, bool hi_inclusive) {
+	TypeCacheEntry *typcache = range_get_typcache(fcinfo, rngtypid);
+	RangeBound lower;
+	RangeBound upper;
+	lower.val = lo;
+	lower.infinite = lo_infinite;
+	lower.inclusive = lo_infinite ? false : lo_inclusive;
+	lower.lower = true;
+	upper.val = hi;
+	upper.infinite = hi_infinite;
+	upper.inclusive = hi_infinite ? false : hi_inclusive;
+	upper.lower = false;
+	return RangeTypePGetDatum(make_range(typcache, &lower, &upper, false));
+}
+
+// GeneralizeInt8Impl returns [floor(value / width) * width, + width).
+Datum
+GeneralizeInt8Impl(FunctionCallInfo fcinfo) {
+	int64 value = PG_GETARG_INT64(0);
+	int64 width = PG_GETARG_INT64(1);
+	core::Int64Bucket bucket = core::GeneralizeInt64(value, width);
+	return MakeRange(fcinfo, INT8RANGEOID, Int64GetDatum(bucket.lo), false, true, Int64GetDatum(bucket.hi),
+	                 bucket.upper_unbounded, false);
+}
+
+// GeneralizeInt4Impl is generalize for integer (without it integer
+// arguments would be ambiguous between bigint and numeric); a bucket
+// reaching past the int4 range is unbounded on that side.
+Datum
+GeneralizeInt4Impl(FunctionCallInfo fcinfo) {
+	int32 value = PG_GETARG_INT32(0);
+	int32 width = PG_GETARG_INT32(1);
+	core::Int64Bucket bucket = core::GeneralizeInt64(value, width);
+	bool lo_infinite = bucket.lo < PG_INT32_MIN;
+	bool hi_infinite = bucket.hi > PG_INT32_MAX;
+	return MakeRange(fcinfo, INT4RANGEOID, lo_infinite ? (Datum)0 : Int32GetDatum((int32)bucket.lo), lo_infinite,
+	                 true, hi_infinite ? (Datum)0 : Int32GetDatum((int32)bucket.hi), hi_infinite, false);
+}
+
+// GeneralizeNumericImpl is the exact numeric version; NaN and infinite values
+// give (,), which reveals nothing.
+Datum
+GeneralizeNumericImpl(FunctionCallInfo fcinfo) {
+	Numeric value = PG_GETARG_NUMERIC(0);
+	Numeric width = PG_GETARG_NUMERIC(1);
+	Datum zero = NumericGetDatum(int64_to_numeric(0));
+	if (numeric_is_nan(width) || numeric_is_inf(width) ||
+	    DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(width), zero)) <= 0)
+		throw core::Error(core::ErrorKind::kInvalidParameter, "bucket width must be a positive finite number");
+	if (numeric_is_nan(value) || numeric_is_inf(value))
+		return MakeRange(fcinfo, NUMRANGEOID, (Datum)0, true, false, (Datum)0, true, false);
+	// trunc(value / width) is exact; step down for negative values with a
+	// remainder to get the floor.
+	Datum quotient = DirectFunctionCall2(numeric_div_trunc, NumericGetDatum(value), NumericGetDatum(width));
+	Datum lo = DirectFunctionCall2(numeric_mul, quotient, NumericGetDatum(width));
+	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, lo, NumericGetDatum(value))) > 0)
+		lo = DirectFunctionCall2(numeric_sub, lo, NumericGetDatum(width));
+	Datum hi = DirectFunctionCall2(numeric_add, lo, NumericGetDatum(width));
+	return MakeRange(fcinfo, NUMRANGEOID, lo, false, true, hi, false, false);
+}
+
+// ParseUnit reads the unit argument (text) into a DateUnit.
+core::DateUnit
+ParseUnit(std::string_view unit) {
+	return core::ParseDateUnit(unit);
+}
+
+// GeneralizeDateImpl returns the day/week/month/quarter/year/decade holding
+// the date; bounds outside PostgreSQL's date range become unbounded;
+// infinite dates give [value, value].
+Datum
+GeneralizeDateImpl(FunctionCallInfo fcinfo) {
+	DateADT value = PG_GETARG_DATEADT(0);
+	std::string_view unit_text = TextArg(fcinfo, 1);
+	core::DateUnit unit = ParseUnit(unit_text);
+	if (DATE_NOT_FINITE(value))
+		return MakeRange(fcinfo, DATERANGEOID, DateADTGetDatum(value), false, true, DateADTGetDatum(value), false,
+		                 true);
+	core::DateBucket bucket = core::GeneralizeDate((std::int32_t)(value + core::kPostgresEpochDays), unit);
+	std::int64_t start = bucket.start - core::kPostgresEpochDays;
+	std::int64_t end = bucket.end - core::kPostgresEpochDays;
+	constexpr std::int64_t kMinDate = DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE;
+	constexpr std::int64_t kEndDate = DATE_END_JULIAN - POSTGRES_EPOCH_JDATE;
+	bool lo_infinite = start < kMinDate;
+	bool hi_infinite = end >= kEndDate;
+	return MakeRange(fcinfo, DATERANGEOID, lo_infinite ? (Datum)0 : DateADTGetDatum((DateADT)start), lo_infinite,
+	                 true, hi_infinite ? (Datum)0 : DateADTGetDatum((DateADT)end), hi_infinite, false);
+}
+
+// GeneralizeTimestamptzImpl buckets in UTC (so the result never depends on
+// the session's TimeZone and the function can be IMMUTABLE); bounds outside
+// the timestamp range become unbounded; infinite values give [value, value].
+Datum
+GeneralizeTimestamptzImpl(FunctionCallInfo fcinfo) {
+	TimestampTz value = PG_GETARG_TIMESTAMPTZ(0);
+	std::string_view unit_text = TextArg(fcinfo, 1);
+	core::DateUnit unit = ParseUnit(unit_text);
+	if (TIMESTAMP_NOT_FINITE(value))
+		return MakeRange(fcinfo, TSTZRANGEOID, TimestampTzGetDatum(value), false, true, TimestampTzGetDatum(value),
+		                 false, true);
+	// Every unit is a whole number of UTC days, so bucket the UTC day (this
+	// also avoids overflowing int64 when moving the epoch of late values).
+	std::int64_t day = value / USECS_PER_DAY;
+	if (value % USECS_PER_DAY < 0)
+		day--;
+	core::DateBucket bucket = core::GeneralizeDate((std::int32_t)(day + core::kPostgresEpochDays), unit);
+	__int128 start = (__int128)(bucket.start - core::kPostgresEpochDays) * USECS_PER_DAY;
+	__int128 end = (__int128)(bucket.end - core::kPostgresEpochDays) * USECS_PER_DAY;
+	bool lo_infinite = start < MIN_TIMESTAMP;
+	bool hi_infinite = end >= END_TIMESTAMP;
+	return MakeRange(fcinfo, TSTZRANGEOID, lo_infinite ? (Datum)0 : TimestampTzGetDatum((TimestampTz)start),
+	                 lo_infinite, true, hi_infinite ? (Datum)0 : TimestampTzGetDatum((TimestampTz)end), hi_infinite,
+	                 false);
+}
+
+// ---------------------------------------------------------------------------
+// Keyed masks: noise, date shifts, pseudonyms
+// ---------------------------------------------------------------------------
+
+// CheckRatio repeats core's check for values core never sees (NaN numerics).
+void
+CheckRatio(double ratio) {
+	if (!(ratio >= 0.0 && ratio <= core::kMaxNoiseRatio))
+		throw core::Error(core::ErrorKind::kInvalidParameter, "noise ratio must be between 0 and 10");
+}
+
+// CheckMaxDays repeats core's check for values core never sees (infinities).
+void
+CheckMaxDays(int32 max_days) {
+	if (max_days < 0 || max_days > core::kMaxShiftDays)
+		throw core::Error(core::ErrorKind::kInvalidParameter, "maximum shift must be between 0 and 36500 days");
+}
+
+// NoiseInt4Impl perturbs an integer by up to ratio, clamped to int4.
+Datum
+NoiseInt4Impl(FunctionCallInfo fcinfo) {
+	int32 value = PG_GETARG_INT32(0);
+	double ratio = PG_GETARG_FLOAT8(1);
+	const std::uint8_t *key = privacy::pg::MaskingSecret();
+	std::int64_t noised = core::NoiseInt64(value, ratio, key);
+	if (noised > PG_INT32_MAX)
+		noised = PG_INT32_MAX;
+	if (noised < PG_INT32_MIN)
+		noised = PG_INT32_MIN;
+	PG_RETURN_INT32((int32)noised);
+}
+
+// NoiseInt8Impl perturbs a bigint by up to ratio (saturating).
+Datum
+NoiseInt8Impl(FunctionCallInfo fcinfo) {
+	int64 value = PG_GETARG_INT64(0);
+	double ratio = PG_GETARG_FLOAT8(1);
+	const std::uint8_t *key = privacy::pg::MaskingSecret();
+	PG_RETURN_INT64(core::NoiseInt64(value, ratio, key));
+}
+
+// NoiseFloat8Impl perturbs a double by up to ratio; NaN/infinity unchanged.
+Datum
+NoiseFloat8Impl(FunctionCallInfo fcinfo) {
+	double value = PG_GETARG_FLOAT8(0);
+	double ratio = PG_GETARG_FLOAT8(1);
+	const std::uint8_t *key = privacy::pg::MaskingSecret();
+	PG_RETURN_FLOAT8(core::NoiseDouble(value, ratio, key));
+}
+
+// NoiseNumericImpl perturbs through float8 and rounds back to the value's
+// scale. NaN/infinity are returned unchanged; magnitudes beyond float8 are
+// treated as +-DBL_MAX (the result reveals only that the value is huge).
+Datum
+NoiseNumericImpl(FunctionCallInfo fcinfo) {
+	Numeric value = PG_GETARG_NUMERIC(0);
+	double ratio = PG_GETARG_FLOAT8(1);
+	CheckRatio(ratio);
+	const std::uint8_t *key = privacy::pg::MaskingSecret();
+	if (numeric_is_nan(value) || numeric_is_inf(value))
+		PG_RETURN_NUMERIC(value);
+	double d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(value)));
+	if (std::isinf(d))
+		d = std::copysign(DBL_MAX, d);
+	double noised = core::NoiseDouble(d, ratio, key);
+	int32 scale = DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(value)));
+	Datum result = DirectFunctionCall1(float8_numeric, Float8GetDatum(noised));
+	return DirectFunctionCall2(numeric_round, result, Int32GetDatum(scale));
+}
+
+// ShiftDateImpl moves a date by a keyed, non-zero number of days within
+// max_days, clamped to the date range; infinite dates pass through.
+Datum
+ShiftDateImpl(FunctionCallInfo fcinfo) {
+	DateADT value = PG_GETARG_DATEADT(0);
+	int32 max_days = PG_GETARG_INT32(1);
+	CheckMaxDays(max_days);
+	const std::uint8_t *key = privacy::pg::MaskingSecret();
+	if (DATE_NOT_FINITE(value))
+		PG_RETURN_DATEADT(value);
+	std::int64_t shifted = core::ShiftDays((std::int32_t)(value + core::kPostgresEpochDays), max_days, key) -
+	                       core::kPostgresEpochDays;
+	constexpr std::int64_t kMinDate = DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE;
+	constexpr std::int64_t kEndDate = DATE_END_JULIAN - POSTGRES_EPOCH_JDATE;
+	if (shifted < kMinDate)
+		shifted = kMinDate;
+	if (shifted >= kEndDate)
+		shifted = kEndDate - 1;
+	PG_RETURN_DATEADT((DateADT)shifted);
+}
+
+// ShiftTimestamptzImpl moves a timestamp by a keyed, non-zero number of
+// microseconds within max_days days, clamped to the timestamp range.
+Datum
+ShiftTimestamptzImpl(FunctionCallInfo fcinfo) {
+	TimestampTz value = PG_GETARG_TIMESTAMPTZ(0);
+	int32 max_days = PG_GETARG_INT32(1);
+	CheckMaxDays(max_days);
+	const std::uint8_t *key = privacy::pg::MaskingSecret();
+	if (TIMESTAMP_NOT_FINITE(value))
+		PG_RETURN_TIMESTAMPTZ(value);
+	// Move the epoch without overflowing (values past year ~264000 saturate).
+	__int128 micros = (__int128)value + core::kPostgresEpochMicros;
+	if (micros > PG_INT64_MAX)
+		micros = PG_INT64_MAX;
+	__int128 shifted = (__int128)core::ShiftTimestamp((std::int64_t)micros, max_days, key) -
+	                   core::kPostgresEpochMicros;
+	if (shifted < MIN_TIMESTAMP)
+		shifted = MIN_TIMESTAMP;
+	if (shifted >= END_TIMESTAMP)
+		shifted = END_TIMESTAMP - 1;
+	PG_RETURN_TIMESTAMPTZ((TimestampTz)shifted);
+}
+
+// PseudonymImpl returns the keyed 26-character pseudonym of (value, domain).
+Datum
+PseudonymImpl(FunctionCallInfo fcinfo) {
+	std::string_view value = TextArg(fcinfo, 0);
+	std::string_view domain = TextArg(fcinfo, 1);
+	const std::uint8_t *key = privacy::pg::MaskingSecret();
+	return TextResult(core::kPseudonymLength,
+	                  [&](std::string &out) { core::Pseudonym(value, domain, key, out); });
+}
+
+// ---------------------------------------------------------------------------
+// Deterministic fake values
+// ---------------------------------------------------------------------------
+
+using FakeFunction = void (*)(std::string_view, core::FakeLocale, const std::uint8_t *, std::string &);
+
+// FakeResult unpacks (seed, locale), reads the secret and runs fake.
+Datum
+FakeResult(FunctionCallInfo fcinfo, FakeFunction fake) {
+	std::string_view seed = TextArg(fcinfo, 0);
+	std::string_view locale_text = TextArg(fcinfo, 1);
+	core::FakeLocale locale = core::ParseFakeLocale(locale_text);
+	const std::uint8_t *key = privacy::pg::MaskingSecret();
+	return TextResult(48, [&](std::string &out) { fake(seed, locale, key, out); });
+}
+
+Datum
+FakeFirstNameImpl(FunctionCallInfo fcinfo) {
+	return FakeResult(fcinfo, core::FakeFirstName);
+}
+
+Datum
+FakeLastNameImpl(FunctionCallInfo fcinfo) {
+	return FakeResult(fcinfo, core::FakeLastName);
+}
+
+Datum
+FakeFullNameImpl(FunctionCallInfo fcinfo) {
+	return FakeResult(fcinfo, core::FakeFullName);
+}
+
+Datum
+FakeEmailImpl(FunctionCallInfo fcinfo) {
+	return FakeResult(fcinfo, core::FakeEmail);
+}
+
+Datum
+FakePhoneImpl(FunctionCallInfo fcinfo) {
+	return FakeResult(fcinfo, core::FakePhone);
+}
+
+Datum
+FakeCityImpl(FunctionCallInfo fcinfo) {
+	return FakeResult(fcinfo, core::FakeCity);
+}
+
+Datum
+FakeStreetAddressImpl(FunctionCallInfo fcinfo) {
+	return FakeResult(fcinfo, core::FakeStreetAddress);
+}
+
+Datum
+FakeCompanyImpl(FunctionCallInfo fcinfo) {
+	return FakeResult(fcinfo, core::FakeCompany);
+}
+
+Datum
+FakeIbanImpl(FunctionCallInfo fcinfo) {
+	return FakeResult(fcinfo, core::FakeIban);
+}
+
+// FakeCardImpl returns a Luhn-valid test card number (no locale).
+Datum
+FakeCardImpl(FunctionCallInfo fcinfo) {
+	std::string_view seed = TextArg(fcinfo, 0);
+	const std::uint8_t *key = privacy::pg::MaskingSecret();
+	return TextResult(24, [&](std::string &out) { core::FakeCard(seed, key, out); });
 }
 
 } // namespace
 
 PRIVACY_FUNCTION(redact, RedactImpl)
+PRIVACY_FUNCTION(partial, PartialImpl)
+PRIVACY_FUNCTION(mask_email, MaskEmailImpl)
+PRIVACY_FUNCTION(mask_phone, MaskPhoneImpl)
+PRIVACY_FUNCTION(mask_card, MaskCardImpl)
+PRIVACY_FUNCTION(mask_card_keep_first, MaskCardKeepFirstImpl)
+PRIVACY_FUNCTION(mask_iban, MaskIbanImpl)
+PRIVACY_FUNCTION(mask_ip, MaskIpImpl)
+PRIVACY_FUNCTION(mask_ip_bits, MaskIpBitsImpl)
+PRIVACY_FUNCTION(generalize_int4, GeneralizeInt4Impl)
+PRIVACY_FUNCTION(generalize_int8, GeneralizeInt8Impl)
+PRIVACY_FUNCTION(generalize_numeric, GeneralizeNumericImpl)
+PRIVACY_FUNCTION(generalize_date, GeneralizeDateImpl)
+PRIVACY_FUNCTION(generalize_timestamptz, GeneralizeTimestamptzImpl)
+PRIVACY_FUNCTION(noise_int4, NoiseInt4Impl)
+PRIVACY_FUNCTION(noise_int8, NoiseInt8Impl)
+PRIVACY_FUNCTION(noise_float8, NoiseFloat8Impl)
+PRIVACY_FUNCTION(noise_numeric, NoiseNumericImpl)
+PRIVACY_FUNCTION(shift_date_date, ShiftDateImpl)
+PRIVACY_FUNCTION(shift_date_timestamptz, ShiftTimestamptzImpl)
+PRIVACY_FUNCTION(pseudonym, PseudonymImpl)
+PRIVACY_FUNCTION(fake_first_name, FakeFirstNameImpl)
+PRIVACY_FUNCTION(fake_last_name, FakeLastNameImpl)
+PRIVACY_FUNCTION(fake_full_name, FakeFullNameImpl)
+PRIVACY_FUNCTION(fake_email, FakeEmailImpl)
+PRIVACY_FUNCTION(fake_phone, FakePhoneImpl)
+PRIVACY_FUNCTION(fake_city, FakeCityImpl)
+PRIVACY_FUNCTION(fake_street_address, FakeStreetAddressImpl)
+PRIVACY_FUNCTION(fake_company, FakeCompanyImpl)
+PRIVACY_FUNCTION(fake_iban, FakeIbanImpl)
+PRIVACY_FUNCTION(fake_card, FakeCardImpl)
