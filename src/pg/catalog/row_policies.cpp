@@ -325,6 +325,15 @@ RestrictiveRowPolicies(CmdType cmdtype, Relation relation) {
 }
 
 bool
+RowPolicyMentionsRelation(Oid relid) {
+	EnsureLoaded();
+	for (int i = 0; i < nrows; i++)
+		if (rows[i].relid == relid)
+			return true;
+	return false;
+}
+
+bool
 ExemptFromRowPolicies(Oid relid, Oid userid) {
 	if (superuser_arg(userid))
 		return true;

@@ -25,6 +25,9 @@ void InitRowPolicyCache();
 // the relation and command (consent requirements do not apply to INSERT).
 List *RestrictiveRowPolicies(CmdType cmdtype, Relation relation);
 
+// RowPolicyMentionsRelation reports whether a row policy names relid.
+bool RowPolicyMentionsRelation(Oid relid);
+
 // ExemptFromRowPolicies reports whether userid is exempt from relid's row
 // policies: superusers, and roles with a masking exemption that covers the
 // whole table (or everything), directly or through INHERIT membership.
