@@ -64,6 +64,7 @@ INSERT INTO rp.customer VALUES (5, 'eve@example.com', 'eu', 'new');
 CREATE FUNCTION pg_temp.leak(text) RETURNS boolean LANGUAGE plpgsql COST 0.0001 AS
 	$$ BEGIN RAISE NOTICE 'saw %', $1; RETURN true; END $$;
 SELECT id FROM rp.customer WHERE pg_temp.leak(email) ORDER BY id;
+DROP FUNCTION pg_temp.leak(text);
 -- prepared before a revocation, executed after it
 PREPARE visible AS SELECT id FROM rp.customer ORDER BY id;
 EXECUTE visible;

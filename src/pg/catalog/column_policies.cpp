@@ -570,13 +570,15 @@ Node *
 AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool use_fixed_search_path,
                           char **canonical_out, const char *what) {
 	int nest_level = use_fixed_search_path ? RunWithFixedSearchPath() : -1;
+	// the short noun for sentences ("A mask is ...")
+	const char *noun = strcmp(what, "mask expression") == 0 ? "mask" : what;
 
 	// The text must be exactly one expression: parse it as a PL/pgSQL
 	// expression (a target list with optional clauses) and refuse anything
 	// but a single bare target.
 	List *raw = raw_parser(text, RAW_PARSE_PLPGSQL_EXPR);
 	if (list_length(raw) != 1)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be a single expression", what)));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be a single expression", noun)));
 	RawStmt *stmt = linitial_node(RawStmt, raw);
 	SelectStmt *select = (SelectStmt *)stmt->stmt;
 	if (!IsA(select, SelectStmt) || list_length(select->targetList) != 1 || select->fromClause != NIL ||
@@ -585,12 +587,13 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 	    select->limitOffset != NULL || select->lockingClause != NIL || select->distinctClause != NIL ||
 	    select->withClause != NULL || select->intoClause != NULL || select->valuesLists != NIL ||
 	    select->op != SETOP_NONE)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be a single expression", what),
-		                errdetail("It is an expression over the table's columns, without FROM, WHERE or other "
-		                          "clauses.")));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be a single expression", noun),
+		                errdetail("A %s is an expression over the table's columns, without FROM, WHERE or other "
+		                          "clauses.",
+		                          noun)));
 	ResTarget *target = linitial_node(ResTarget, select->targetList);
 	if (IsA(target->val, ColumnRef) && IsA(llast(((ColumnRef *)target->val)->fields), A_Star))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be a single expression", what)));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be a single expression", noun)));
 
 	Relation rel = relation_open(relid, AccessShareLock);
 	ParseState *pstate = make_parsestate(NULL);
@@ -611,7 +614,7 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 		        (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("%s cannot contain a set-returning function", what)));
 	if (contain_volatile_functions(expr))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s cannot contain volatile functions", what),
-		                errdetail("It must return the same result for the same row within a statement."),
+		                errdetail("A %s must return the same output for the same row within a statement.", noun),
 		                errhint("Use an IMMUTABLE or STABLE function.")));
 	(void)CheckMaskNode(expr, NULL);
 

@@ -191,12 +191,12 @@ CheckPolicyTarget(Oid relid, const char *what) {
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
 		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("cannot %s \"%s\"", what, get_rel_name(relid)),
-		                errdetail("Only tables and partitioned tables can have privacy policies.")));
+		                errdetail("Only tables and partitioned tables can have %s.", strcmp(what, "mask columns of") == 0 ? "masking policies" : "row policies")));
 	Oid nsp = get_rel_namespace(relid);
 	if (relid < FirstNormalObjectId || IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
 	    nsp == get_namespace_oid("privacy", true))
 		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("cannot %s \"%s\"", what, get_rel_name(relid)),
-		                errdetail("System catalogs and pg_privacy's own tables cannot have privacy policies.")));
+		                errdetail("System catalogs and pg_privacy's own tables cannot have %s.", strcmp(what, "mask columns of") == 0 ? "masking policies" : "row policies")));
 }
 
 } // namespace privacy::pg
