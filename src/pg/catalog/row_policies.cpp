@@ -3,10 +3,12 @@
 //
 // Quals are SQL built here from catalog values (quoted identifiers and
 // literals, relation OIDs) plus canonical filter text that was validated
-// when declared, and parsed with search_path = pg_catalog, pg_temp. The
-// per-statement decisions (exempt? purpose usable?) run once per statement
-// as InitPlans; consent is checked with a hashed subplan over the subjects
-// that consent to the declared purpose, never a per-row registry scan.
+// when declared, and parsed with search_path = pg_catalog, pg_temp. They
+// contain no subqueries, so plans stay parallel-safe: the per-statement
+// decisions (exempt? purpose usable?) are cached in the helper's fn_extra,
+// and consent is a probe into a per-backend hash set of the subjects
+// consenting to the declared purpose, rebuilt only when the registry
+// changes, never a per-row registry scan.
 //
 // Never uses SPI (called while the rewriter runs), and never frees cache
 // memory while a build is in progress (invalidations arrive whenever a lock
@@ -36,7 +38,10 @@ extern "C" {
 #include "utils/acl.h"
 #include "utils/array.h"
 #include "lib/stringinfo.h"
+#include "common/hashfn.h"
+#include "datatype/timestamp.h"
 #include "utils/builtins.h"
+#include "utils/timestamp.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -236,16 +241,12 @@ BuildPolicies(RelPolicies *entry) {
 					ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
 					                errmsg("subject column \"%s\" of consent policy \"%s\" is missing from \"%s\"",
 					                       NameStr(row->subject_column), row->name, get_rel_name(entry->relid))));
-				appendStringInfo(&qual,
-				                 "CASE (SELECT privacy._consent_gate(%u::pg_catalog.regclass, %s)) "
-				                 "WHEN 1 THEN true "
-				                 "WHEN 2 THEN (%s)::pg_catalog.text IN (SELECT privacy._consented_subjects()) "
-				                 "ELSE false END",
+				appendStringInfo(&qual, "privacy._consent_allows(%u::pg_catalog.regclass, %s, (%s)::pg_catalog.text)",
 				                 entry->relid, quote_literal_cstr(row->purpose),
 				                 quote_identifier(NameStr(row->subject_column)));
 			} else {
-				appendStringInfo(&qual, "(SELECT privacy._row_exempt(%u::pg_catalog.regclass)) OR (%s)",
-				                 entry->relid, row->condition);
+				appendStringInfo(&qual, "privacy._row_exempt(%u::pg_catalog.regclass) OR (%s)", entry->relid,
+				                 row->condition);
 			}
 			bool has_sublinks = false;
 			Expr *expr = ParseQual(entry->relid, qual.data, &has_sublinks);
@@ -277,11 +278,107 @@ BuildPolicies(RelPolicies *entry) {
 	}
 }
 
+// ---- consent sets ------------------------------------------------------
+
+// ConsentKey is a 128-bit digest of a subject (two independent 64-bit
+// hashes): collisions are negligible and keys have a fixed size.
+struct ConsentKey {
+	uint64 h1;
+	uint64 h2;
+};
+struct ConsentEntry {
+	ConsentKey key;
+	TimestampTz expires_at; // DT_NOEND when the consent does not expire
+};
+
+MemoryContext consent_context = NULL;
+HTAB *consent_set = NULL;
+char consent_purpose[NAMEDATALEN];
+Oid consent_table = InvalidOid;
+bool consent_stale = true;
+
+// ConsentCallback drops the sets when privacy._consent changes.
+void
+ConsentCallback(Datum arg, Oid relid) {
+	if (!OidIsValid(relid) || relid == consent_table || !OidIsValid(consent_table))
+		consent_stale = true;
+}
+
+ConsentKey
+KeyOf(const char *subject, size_t len) {
+	ConsentKey key;
+	// two independent 64-bit hashes; the first also serves as the bucket hash
+	key.h1 = hash_bytes_extended((const unsigned char *)subject, (int)len, UINT64CONST(0x5bd1e9955bd1e995));
+	key.h2 = hash_bytes_extended((const unsigned char *)subject, (int)len, UINT64CONST(0x9e3779b97f4a7c15));
+	return key;
+}
+
+// BuildConsentSet loads the standing consents for purpose.
+void
+BuildConsentSet(const char *purpose) {
+	if (consent_context == NULL)
+		consent_context = AllocSetContextCreate(CacheMemoryContext, "pg_privacy consent sets", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(consent_context);
+	consent_set = NULL;
+	consent_stale = false;
+
+	Oid nsp = get_namespace_oid("privacy", true);
+	consent_table = OidIsValid(nsp) ? get_relname_relid("_consent", nsp) : InvalidOid;
+	HASHCTL ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(ConsentKey);
+	ctl.entrysize = sizeof(ConsentEntry);
+	ctl.hcxt = consent_context;
+	HTAB *set = hash_create("pg_privacy consent set", 65536, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	if (OidIsValid(consent_table)) {
+		size_t purpose_len = strlen(purpose);
+		Relation rel = table_open(consent_table, AccessShareLock);
+		TupleDesc desc = RelationGetDescr(rel);
+		Datum values[8];
+		bool nulls[8];
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+		HeapTuple tup;
+		while ((tup = systable_getnext(scan)) != NULL) {
+			// columns: 1 id, 2 subject, 3 purpose, 4 granted_at, 5 expires_at, 6 revoked_at
+			heap_deform_tuple(tup, desc, values, nulls);
+			if (!nulls[5] || nulls[1] || nulls[2])
+				continue;
+			text *row_purpose = DatumGetTextPP(values[2]);
+			if (VARSIZE_ANY_EXHDR(row_purpose) != purpose_len ||
+			    memcmp(VARDATA_ANY(row_purpose), purpose, purpose_len) != 0)
+				continue;
+			text *subject = DatumGetTextPP(values[1]);
+			ConsentKey key = KeyOf(VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject));
+			bool found;
+			ConsentEntry *entry =
+			    (ConsentEntry *)hash_search_with_hash_value(set, &key, (uint32)key.h1, HASH_ENTER, &found);
+			TimestampTz until = nulls[4] ? DT_NOEND : DatumGetTimestampTz(values[4]);
+			if (!found || until > entry->expires_at)
+				entry->expires_at = until;
+		}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+	}
+	consent_set = set;
+	strlcpy(consent_purpose, purpose, sizeof(consent_purpose));
+}
+
 } // namespace
+
+bool
+SubjectConsents(const char *purpose, const char *subject, size_t len) {
+	if (consent_stale || consent_set == NULL || strcmp(consent_purpose, purpose) != 0)
+		BuildConsentSet(purpose);
+	ConsentKey key = KeyOf(subject, len);
+	ConsentEntry *entry =
+	    (ConsentEntry *)hash_search_with_hash_value(consent_set, &key, (uint32)key.h1, HASH_FIND, NULL);
+	return entry != NULL && (entry->expires_at == DT_NOEND || entry->expires_at > GetCurrentTransactionStartTimestamp());
+}
 
 void
 InitRowPolicyCache() {
 	CacheRegisterRelcacheCallback(RelcacheCallback, (Datum)0);
+	CacheRegisterRelcacheCallback(ConsentCallback, (Datum)0);
 }
 
 List *
@@ -401,7 +498,7 @@ CheckPurposeGuc(char **newval, void **extra, int source) {
 	// Authorization needs the catalog: only inside a transaction of a normal
 	// backend. Elsewhere (configuration files, parallel workers restoring the
 	// leader's value) the value is accepted here and checked where it is
-	// used: privacy._consent_gate() treats an unusable purpose as none.
+	// used: privacy._consent_allows() treats an unusable purpose as none.
 	if (!IsTransactionState() || IsParallelWorker() || InitializingParallelWorker || !OidIsValid(MyDatabaseId) ||
 	    source < PGC_S_DATABASE)
 		return true;

@@ -33,6 +33,10 @@ bool RowPolicyMentionsRelation(Oid relid);
 // whole table (or everything), directly or through INHERIT membership.
 bool ExemptFromRowPolicies(Oid relid, Oid userid);
 
+// SubjectConsents reports whether subject has standing consent for purpose
+// (a probe into the per-backend set, rebuilt when the registry changes).
+bool SubjectConsents(const char *purpose, const char *subject, size_t len);
+
 // PurposeUsable reports whether purpose exists and userid may declare it.
 bool PurposeUsable(const char *purpose, Oid userid);
 

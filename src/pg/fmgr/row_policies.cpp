@@ -5,8 +5,8 @@
 //      condition like a mask (one expression over the table's columns, no
 //      subqueries, volatile or set-returning functions; boolean) with the
 //      caller's search_path and stores its canonical text.
-//  privacy._consent_gate / _purpose_usable / _row_exempt  per-statement
-//      decisions, evaluated once per statement as InitPlans of the quals.
+//  privacy._consent_allows / _row_exempt  the helpers the quals call; the
+//      per-statement part of each decision is cached in fn_extra.
 // Errors name tables, columns and purposes, never values.
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
@@ -15,6 +15,10 @@
 
 extern "C" {
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -104,30 +108,69 @@ AddRowFilterImpl(FunctionCallInfo fcinfo) {
 	PG_RETURN_VOID();
 }
 
-// ConsentGateImpl implements privacy._consent_gate(regclass, text).
-Datum
-ConsentGateImpl(FunctionCallInfo fcinfo) {
-	Oid relid = PG_GETARG_OID(0);
-	char *purpose = text_to_cstring(PG_GETARG_TEXT_PP(1));
+// GateFor decides, once per statement, what a consent requirement of relid
+// for purpose lets through: 1 everything, 2 consenting subjects, 0 nothing.
+int
+GateFor(Oid relid, const char *purpose) {
 	Oid userid = GetUserId();
 	if (ExemptFromRowPolicies(relid, userid))
-		PG_RETURN_INT32(1);
+		return 1;
 	const char *declared = CurrentPurpose();
 	if (declared[0] == '\0' || !PurposeUsable(declared, userid))
-		PG_RETURN_INT32(0);
-	PG_RETURN_INT32(strcmp(declared, purpose) == 0 ? 2 : 1);
+		return 0;
+	return strcmp(declared, purpose) == 0 ? 2 : 1;
 }
 
-// PurposeUsableImpl implements privacy._purpose_usable().
+// ConsentCallCache lives in fn_extra: one per qual per statement execution.
+struct ConsentCallCache {
+	int gate;
+	char purpose[NAMEDATALEN];
+};
+
+// ConsentAllowsImpl implements privacy._consent_allows(regclass, text, text).
 Datum
-PurposeUsableImpl(FunctionCallInfo fcinfo) {
-	PG_RETURN_BOOL(PurposeUsable(CurrentPurpose(), GetUserId()));
+ConsentAllowsImpl(FunctionCallInfo fcinfo) {
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(false);
+	ConsentCallCache *cache = (ConsentCallCache *)fcinfo->flinfo->fn_extra;
+	if (cache == NULL) {
+		char *purpose = text_to_cstring(PG_GETARG_TEXT_PP(1));
+		int gate = GateFor(PG_GETARG_OID(0), purpose);
+		cache = (ConsentCallCache *)MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ConsentCallCache));
+		cache->gate = gate;
+		strlcpy(cache->purpose, purpose, sizeof(cache->purpose));
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	if (cache->gate != 2)
+		PG_RETURN_BOOL(cache->gate == 1);
+	if (PG_ARGISNULL(2))
+		PG_RETURN_BOOL(false);
+	text *subject = PG_GETARG_TEXT_PP(2);
+	PG_RETURN_BOOL(SubjectConsents(cache->purpose, VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject)));
 }
 
-// RowExemptImpl implements privacy._row_exempt(regclass).
+// ConsentChangedImpl implements the trigger privacy._consent_changed().
+Datum
+ConsentChangedImpl(FunctionCallInfo fcinfo) {
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("privacy._consent_changed() must be called as a trigger")));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(((TriggerData *)fcinfo->context)->tg_relation));
+	return PointerGetDatum(NULL);
+}
+
+// RowExemptImpl implements privacy._row_exempt(regclass), decided once per
+// statement (fn_extra).
 Datum
 RowExemptImpl(FunctionCallInfo fcinfo) {
-	PG_RETURN_BOOL(ExemptFromRowPolicies(PG_GETARG_OID(0), GetUserId()));
+	bool *cached = (bool *)fcinfo->flinfo->fn_extra;
+	if (cached == NULL) {
+		bool exempt = ExemptFromRowPolicies(PG_GETARG_OID(0), GetUserId());
+		cached = (bool *)MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(bool));
+		*cached = exempt;
+		fcinfo->flinfo->fn_extra = cached;
+	}
+	PG_RETURN_BOOL(*cached);
 }
 
 } // namespace
@@ -137,6 +180,6 @@ RowExemptImpl(FunctionCallInfo fcinfo) {
 PRIVACY_FUNCTION(_check_row_policy_target, privacy::pg::CheckRowPolicyTargetImpl)
 PRIVACY_FUNCTION(_canonical_row_filter, privacy::pg::CanonicalRowFilterImpl)
 PRIVACY_FUNCTION(add_row_filter, privacy::pg::AddRowFilterImpl)
-PRIVACY_FUNCTION(_consent_gate, privacy::pg::ConsentGateImpl)
-PRIVACY_FUNCTION(_purpose_usable, privacy::pg::PurposeUsableImpl)
+PRIVACY_FUNCTION(_consent_allows, privacy::pg::ConsentAllowsImpl)
+PRIVACY_FUNCTION(_consent_changed, privacy::pg::ConsentChangedImpl)
 PRIVACY_FUNCTION(_row_exempt, privacy::pg::RowExemptImpl)

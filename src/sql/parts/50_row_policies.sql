@@ -350,47 +350,22 @@ FROM privacy._row_policy r;
 COMMENT ON VIEW privacy.row_policies IS 'every consent requirement and row filter';
 
 -- Helpers called from the row-security quals the hook builds. They run as
--- the querying role, read the catalog with pg_privacy's rights (SECURITY
--- DEFINER, pinned search_path) and reveal nothing the caller could not see
--- through the table itself.
+-- the querying role, read the catalog directly (C, no privilege needed), and
+-- reveal nothing the caller could not learn through the table itself.
 
--- privacy._consent_gate(tbl, purpose): for the consent requirement of tbl
--- for purpose: 1 = it does not restrict (exempt role, or another purpose
--- declared), 2 = only rows with standing consent for the declared purpose,
--- 0 = no row (no purpose declared, or one the current role may not use).
-CREATE FUNCTION privacy._consent_gate(tbl regclass, purpose text)
-RETURNS integer
-AS 'MODULE_PATHNAME', 'pg_privacy__consent_gate'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION privacy._consent_gate(regclass, text) IS
-'row-policy helper: what the current role and declared purpose may see of a consent-gated table';
-GRANT EXECUTE ON FUNCTION privacy._consent_gate(regclass, text) TO PUBLIC;
-
--- privacy._consented_subjects(): subjects with standing consent for the
--- declared purpose, or nothing if the current role may not use it.
-CREATE FUNCTION privacy._consented_subjects()
-RETURNS SETOF text
-LANGUAGE sql STABLE PARALLEL SAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-ROWS 10000
-AS $$
-	SELECT c.subject FROM privacy._consent c
-	WHERE privacy._purpose_usable()
-	  AND c.purpose OPERATOR(pg_catalog.=) pg_catalog.current_setting('privacy.purpose')
-	  AND c.revoked_at IS NULL
-	  AND (c.expires_at IS NULL OR c.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())
-$$;
-COMMENT ON FUNCTION privacy._consented_subjects() IS
-'row-policy helper (SECURITY DEFINER: reads the consent registry): subjects consenting to the declared purpose';
-GRANT EXECUTE ON FUNCTION privacy._consented_subjects() TO PUBLIC;
-
-CREATE FUNCTION privacy._purpose_usable()
+-- privacy._consent_allows(tbl, purpose, subject): the consent requirement
+-- of tbl for purpose lets this row through: the role is exempt, or another
+-- usable purpose is declared, or this purpose is declared (and usable) and
+-- the subject's consent for it stands. The per-statement part is decided
+-- once per statement; consenting subjects are a per-backend hash set
+-- rebuilt when the registry changes, so a point lookup costs a hash probe.
+CREATE FUNCTION privacy._consent_allows(tbl regclass, purpose text, subject text)
 RETURNS boolean
-AS 'MODULE_PATHNAME', 'pg_privacy__purpose_usable'
-LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION privacy._purpose_usable() IS
-'whether the declared privacy.purpose exists and the current role may use it';
-GRANT EXECUTE ON FUNCTION privacy._purpose_usable() TO PUBLIC;
+AS 'MODULE_PATHNAME', 'pg_privacy__consent_allows'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._consent_allows(regclass, text, text) IS
+'row-policy helper: whether a consent requirement lets a row through for the current role and declared purpose';
+GRANT EXECUTE ON FUNCTION privacy._consent_allows(regclass, text, text) TO PUBLIC;
 
 -- privacy._row_exempt(tbl): the current role is exempt from the table's row
 -- policies (superuser, or a masking exemption covering the whole table).
@@ -402,8 +377,19 @@ COMMENT ON FUNCTION privacy._row_exempt(regclass) IS
 'row-policy helper: whether the current role is exempt from the table''s row policies';
 GRANT EXECUTE ON FUNCTION privacy._row_exempt(regclass) TO PUBLIC;
 
+-- Any change to the consent registry invalidates every backend's cached
+-- consent sets (also for direct DML by an administrator).
+CREATE FUNCTION privacy._consent_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pg_privacy__consent_changed'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._consent_changed() IS
+'trigger: invalidates cached consent sets when privacy._consent changes';
+CREATE TRIGGER consent_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON privacy._consent
+	FOR EACH STATEMENT EXECUTE FUNCTION privacy._consent_changed();
+
 REVOKE ALL ON privacy.consents, privacy.row_policies FROM PUBLIC;
-REVOKE ALL ON FUNCTION privacy._force_family(regclass), privacy._unforce_family(regclass),
+REVOKE ALL ON FUNCTION privacy._consent_changed(), privacy._force_family(regclass), privacy._unforce_family(regclass),
 	privacy.create_purpose(text, text), privacy.allow_purpose(regrole, text), privacy.disallow_purpose(regrole, text),
 	privacy.grant_consent(text, text, timestamptz), privacy.revoke_consent(text, text),
 	privacy.require_consent(regclass, name, text), privacy._check_row_policy_target(regclass),
