@@ -159,7 +159,10 @@ SELECT privacy.require_consent('rp.customer', 'email', 'marketing');
 \echo :LAST_ERROR_SQLSTATE
 SELECT * FROM privacy.consents;
 \echo :LAST_ERROR_SQLSTATE
-SELECT count(*) FROM privacy._consented_subjects();
+SELECT count(*) FROM privacy._consent;
+\echo :LAST_ERROR_SQLSTATE
+-- the qual helper answers only what the table would show
+SELECT privacy._consent_allows('rp.customer', 'marketing', 'cy@example.com') AS allowed_without_purpose;
 RESET ROLE;
 
 DROP SCHEMA rp CASCADE;
