@@ -3,6 +3,8 @@
 // logged SET statements and in stored role settings.
 #include "pg/guc.hpp"
 
+#include "pg/catalog/row_policies.hpp"
+
 #include "pg/postgres.hpp"
 
 extern "C" {
@@ -15,6 +17,7 @@ namespace privacy::pg {
 bool guc_masking = true;
 char *guc_master_key_command = NULL;
 char *guc_master_key_file = NULL;
+char *guc_purpose = NULL;
 
 namespace {
 
@@ -25,6 +28,12 @@ void
 AssignMasking(bool newval, void *extra) {
 	if (newval != guc_masking)
 		ResetPlanCache();
+}
+
+// CheckPurposeHook adapts the GUC check hook signature.
+bool
+CheckPurposeHook(char **newval, void **extra, GucSource source) {
+	return CheckPurposeGuc(newval, extra, (int)source);
 }
 
 } // namespace
@@ -46,6 +55,12 @@ RegisterGucs() {
 	                           "64 hexadecimal characters; the file must be owned by the server user with mode "
 	                           "0600. Holds a path, never a key.",
 	                           &guc_master_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+
+	DefineCustomStringVariable("privacy.purpose", "Declares what the session is doing with personal data.",
+	                           "Consent-gated rows are visible only under a declared purpose the role is allowed "
+	                           "(privacy.allow_purpose) and only for subjects consenting to it.",
+	                           &guc_purpose, "", PGC_USERSET, 0,
+	                           (GucStringCheckHook)CheckPurposeHook, NULL, NULL);
 
 	MarkGUCPrefixReserved("privacy");
 }

@@ -12,6 +12,9 @@ extern bool guc_masking;
 extern char *guc_master_key_command;
 extern char *guc_master_key_file;
 
+// privacy.purpose (user): the purpose the session declares.
+extern char *guc_purpose;
+
 // RegisterGucs defines every privacy.* setting and reserves the prefix.
 void RegisterGucs();
 

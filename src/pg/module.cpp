@@ -13,6 +13,7 @@
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/masking_secret.hpp"
+#include "pg/catalog/row_policies.hpp"
 #include "pg/guc.hpp"
 #include "pg/hooks/executor_end.hpp"
 #include "pg/hooks/needs_fmgr.hpp"
@@ -61,6 +62,7 @@ _PG_init(void) {
 	privacy::pg::RegisterGucs();
 	privacy::pg::InitColumnPolicyCache();
 	privacy::pg::InitMaskingSecretCache();
+	privacy::pg::InitRowPolicyCache();
 	privacy::pg::InitTokenization();
 
 	// Hooks only from shared_preload_libraries: a hook installed by a lazy

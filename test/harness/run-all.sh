@@ -6,6 +6,7 @@
 #   regress    pg_regress (sql/, expected/) on a preloaded throwaway cluster
 #   nopreload  pg_regress (test/nopreload) on a cluster without preloading
 #   pgtap      pg_prove over test/pgtap/*.sql
+#   isolation  pg_isolation_regress over test/isolation/specs (concurrency)
 #   adversarial a masked role's attacks must reveal nothing (test/adversarial)
 #   roundtrip  pg_dump/pg_restore round trips (test/roundtrip/*.sh)
 #   tap        Perl TAP tests with their own clusters (test/tap: replicas)
@@ -126,6 +127,20 @@ parse_counts() {
 		echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed.*/\1 \2/'
 	fi
 }
+
+echo "== isolation"
+isolation_bin="$(dirname "$(pg_config --pgxs)")/../../src/test/isolation/pg_isolation_regress"
+specs=$(cd test/isolation/specs 2>/dev/null && ls *.spec 2>/dev/null | sed 's/\.spec$//' | tr '\n' ' ')
+if [ -n "$specs" ]; then
+	rm -rf build/isolation
+	env $(cluster_env main) "$isolation_bin" --inputdir=test/isolation --outputdir=build/isolation \
+		--host="${CLUSTER_DIR[main]}/sock" --port="$PRIVACY_PG_PORT" --user=postgres --dbname=privacy_isolation \
+		$specs >build/logs/isolation.log 2>&1
+	grep -E '^(ok|not ok|test )|tests (passed|failed)' build/logs/isolation.log | tail -10
+	read -r p f < <(parse_regress build/logs/isolation.log)
+	[ "$f" -ne 0 ] && [ -f build/isolation/regression.diffs ] && head -60 build/isolation/regression.diffs
+	record isolation "$p" "$f"
+fi
 
 echo "== adversarial"
 env $(cluster_env main) ADVERSARIAL_OUT="$root/build/logs/adversarial" bash test/adversarial/run.sh >build/logs/adversarial.log 2>&1

@@ -22,6 +22,7 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
@@ -244,10 +245,12 @@ EnsureLoaded() {
 	loaded = true;
 }
 
-// Ancestors lists the inheritance/partition ancestors of relid, nearest
-// first.
+} // namespace
+
+// InheritanceAncestors lists the inheritance/partition ancestors of relid,
+// nearest first.
 List *
-Ancestors(Oid relid) {
+InheritanceAncestors(Oid relid) {
 	List *result = NIL;
 	List *queue = list_make1_oid(relid);
 	Relation inh = table_open(InheritsRelationId, AccessShareLock);
@@ -270,6 +273,8 @@ Ancestors(Oid relid) {
 	table_close(inh, AccessShareLock);
 	return result;
 }
+
+namespace {
 
 // AddPoliciesOf appends the policies declared on `source` to `entry`,
 // resolving each column by name in the queried relation.
@@ -454,7 +459,7 @@ LookupGovernedRel(Oid relid) {
 			other = policies[i].relid != relid;
 		if (other && get_rel_relkind(relid) != '\0') {
 			ListCell *lc;
-			List *ancestors = Ancestors(relid);
+			List *ancestors = InheritanceAncestors(relid);
 			foreach (lc, ancestors)
 				AddPoliciesOf(entry, lfirst_oid(lc), &cap);
 		}
@@ -504,6 +509,28 @@ MaskExpression(const GovernedRel *rel, int index) {
 }
 
 bool
+HasRelationExemption(Oid relid, Oid userid) {
+	EnsureLoaded();
+	if (!catalog_present || nexemptions == 0)
+		return false;
+	List *family = NIL;
+	for (int i = 0; i < nexemptions; i++) {
+		const Exemption *ex = &exemptions[i];
+		if (NameStr(ex->column)[0] != '\0')
+			continue;
+		if (OidIsValid(ex->relid) && ex->relid != relid) {
+			if (family == NIL)
+				family = lappend_oid(InheritanceAncestors(relid), relid);
+			if (!list_member_oid(family, ex->relid))
+				continue;
+		}
+		if (has_privs_of_role(userid, ex->role))
+			return true;
+	}
+	return false;
+}
+
+bool
 ColumnMaskedFor(const GovernedRel *rel, int index, Oid userid) {
 	if (superuser_arg(userid))
 		return false;
@@ -536,14 +563,22 @@ RestoreSearchPath(int nest_level) {
 Node *
 AnalyzeMaskExpression(Oid relid, AttrNumber attnum, const char *mask, bool use_fixed_search_path,
                       char **canonical_out) {
-	int nest_level = use_fixed_search_path ? RunWithFixedSearchPath() : -1;
+	return AnalyzeRelationExpression(relid, attnum, mask, use_fixed_search_path, canonical_out, "mask expression");
+}
 
-	// The mask must be exactly one expression: parse it as a PL/pgSQL
+Node *
+AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool use_fixed_search_path,
+                          char **canonical_out, const char *what) {
+	int nest_level = use_fixed_search_path ? RunWithFixedSearchPath() : -1;
+	// the short noun for sentences ("A mask is ...")
+	const char *noun = strcmp(what, "mask expression") == 0 ? "mask" : what;
+
+	// The text must be exactly one expression: parse it as a PL/pgSQL
 	// expression (a target list with optional clauses) and refuse anything
 	// but a single bare target.
-	List *raw = raw_parser(mask, RAW_PARSE_PLPGSQL_EXPR);
+	List *raw = raw_parser(text, RAW_PARSE_PLPGSQL_EXPR);
 	if (list_length(raw) != 1)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("mask must be a single expression")));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be a single expression", noun)));
 	RawStmt *stmt = linitial_node(RawStmt, raw);
 	SelectStmt *select = (SelectStmt *)stmt->stmt;
 	if (!IsA(select, SelectStmt) || list_length(select->targetList) != 1 || select->fromClause != NIL ||
@@ -552,35 +587,34 @@ AnalyzeMaskExpression(Oid relid, AttrNumber attnum, const char *mask, bool use_f
 	    select->limitOffset != NULL || select->lockingClause != NIL || select->distinctClause != NIL ||
 	    select->withClause != NULL || select->intoClause != NULL || select->valuesLists != NIL ||
 	    select->op != SETOP_NONE)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("mask must be a single expression"),
-		                errdetail("A mask is an expression over the table's columns, without FROM, WHERE or other "
-		                          "clauses.")));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be a single expression", noun),
+		                errdetail("A %s is an expression over the table's columns, without FROM, WHERE or other "
+		                          "clauses.",
+		                          noun)));
 	ResTarget *target = linitial_node(ResTarget, select->targetList);
 	if (IsA(target->val, ColumnRef) && IsA(llast(((ColumnRef *)target->val)->fields), A_Star))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("mask must be a single expression")));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be a single expression", noun)));
 
 	Relation rel = relation_open(relid, AccessShareLock);
 	ParseState *pstate = make_parsestate(NULL);
-	pstate->p_sourcetext = mask;
+	pstate->p_sourcetext = text;
 	ParseNamespaceItem *nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, false);
 	addNSItemToQuery(pstate, nsitem, false, true, true);
 
 	Node *expr = transformExpr(pstate, target->val, EXPR_KIND_SELECT_TARGET);
 	if (pstate->p_hasSubLinks)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("mask expression cannot contain a subquery"),
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("%s cannot contain a subquery", what),
 		                errhint("Read other tables in a STABLE function instead.")));
 	if (pstate->p_hasAggs)
-		ereport(ERROR, (errcode(ERRCODE_GROUPING_ERROR), errmsg("mask expression cannot contain an aggregate")));
+		ereport(ERROR, (errcode(ERRCODE_GROUPING_ERROR), errmsg("%s cannot contain an aggregate", what)));
 	if (pstate->p_hasWindowFuncs)
-		ereport(ERROR,
-		        (errcode(ERRCODE_WINDOWING_ERROR), errmsg("mask expression cannot contain a window function")));
+		ereport(ERROR, (errcode(ERRCODE_WINDOWING_ERROR), errmsg("%s cannot contain a window function", what)));
 	if (pstate->p_hasTargetSRFs || expression_returns_set(expr))
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-		                errmsg("mask expression cannot contain a set-returning function")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("%s cannot contain a set-returning function", what)));
 	if (contain_volatile_functions(expr))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("mask expression cannot contain volatile functions"),
-		                errdetail("A mask must return the same output for the same row within a statement."),
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s cannot contain volatile functions", what),
+		                errdetail("A %s must return the same output for the same row within a statement.", noun),
 		                errhint("Use an IMMUTABLE or STABLE function.")));
 	(void)CheckMaskNode(expr, NULL);
 
@@ -593,22 +627,35 @@ AnalyzeMaskExpression(Oid relid, AttrNumber attnum, const char *mask, bool use_f
 		RestoreSearchPath(canon_level);
 	}
 
-	Oid atttype;
-	int32 atttypmod;
-	Oid attcollation;
-	get_atttypetypmodcoll(relid, attnum, &atttype, &atttypmod, &attcollation);
-	Oid exprtype = exprType(expr);
-	Node *coerced = coerce_to_target_type(pstate, expr, exprtype, atttype, atttypmod, COERCION_ASSIGNMENT,
-	                                      COERCE_IMPLICIT_CAST, -1);
-	if (coerced == NULL)
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-		                errmsg("mask expression is of type %s but column \"%s\" is of type %s",
-		                       format_type_be(exprtype), get_attname(relid, attnum, false),
-		                       format_type_be(atttype)),
-		                errhint("Cast the mask expression to the column's type.")));
-	assign_expr_collations(pstate, coerced);
-	if (OidIsValid(attcollation) && exprCollation(coerced) != attcollation)
-		coerced = (Node *)makeRelabelType((Expr *)coerced, atttype, atttypmod, attcollation, COERCE_IMPLICIT_CAST);
+	Node *coerced;
+	if (attnum == InvalidAttrNumber) {
+		// a row filter: boolean
+		Oid exprtype = exprType(expr);
+		coerced = coerce_to_target_type(pstate, expr, exprtype, BOOLOID, -1, COERCION_ASSIGNMENT,
+		                                COERCE_IMPLICIT_CAST, -1);
+		if (coerced == NULL)
+			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+			                errmsg("%s must return boolean, not %s", what, format_type_be(exprtype))));
+		assign_expr_collations(pstate, coerced);
+	} else {
+		Oid atttype;
+		int32 atttypmod;
+		Oid attcollation;
+		get_atttypetypmodcoll(relid, attnum, &atttype, &atttypmod, &attcollation);
+		Oid exprtype = exprType(expr);
+		coerced = coerce_to_target_type(pstate, expr, exprtype, atttype, atttypmod, COERCION_ASSIGNMENT,
+		                                COERCE_IMPLICIT_CAST, -1);
+		if (coerced == NULL)
+			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+			                errmsg("%s is of type %s but column \"%s\" is of type %s", what,
+			                       format_type_be(exprtype), get_attname(relid, attnum, false),
+			                       format_type_be(atttype)),
+			                errhint("Cast the %s to the column's type.", what)));
+		assign_expr_collations(pstate, coerced);
+		if (OidIsValid(attcollation) && exprCollation(coerced) != attcollation)
+			coerced =
+			    (Node *)makeRelabelType((Expr *)coerced, atttype, atttypmod, attcollation, COERCE_IMPLICIT_CAST);
+	}
 
 	free_parsestate(pstate);
 	relation_close(rel, AccessShareLock);

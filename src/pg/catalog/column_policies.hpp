@@ -14,6 +14,7 @@
 extern "C" {
 #include "access/attnum.h"
 #include "nodes/nodes.h"
+#include "nodes/pg_list.h"
 }
 
 namespace privacy::pg {
@@ -76,6 +77,20 @@ Node *MaskExpression(const GovernedRel *rel, int index);
 // exemption for all tables, the table, or that column.
 bool ColumnMaskedFor(const GovernedRel *rel, int index, Oid userid);
 
+// HasRelationExemption reports whether userid holds (directly or through
+// INHERIT membership) an exemption covering all of relid: one for every
+// table, or one for relid or an ancestor without a column.
+bool HasRelationExemption(Oid relid, Oid userid);
+
+// InheritanceAncestors lists relid's partition/inheritance ancestors,
+// nearest first.
+List *InheritanceAncestors(Oid relid);
+
+// CheckPolicyTarget raises unless relid is an ordinary or partitioned table
+// outside the system catalogs and pg_privacy's schema (what: "mask columns
+// of", "add row policies to"). Implemented in fmgr/column_policies.cpp.
+void CheckPolicyTarget(Oid relid, const char *what);
+
 // PinColumnPolicyCache / UnpinColumnPolicyCache bracket a use of cache
 // entries; an invalidated cache is only freed when nothing holds a pin.
 void PinColumnPolicyCache();
@@ -90,6 +105,13 @@ void UnpinColumnPolicyCache();
 // (plan time); otherwise with the caller's path (declaration time).
 Node *AnalyzeMaskExpression(Oid relid, AttrNumber attnum, const char *mask, bool use_fixed_search_path,
                             char **canonical_out);
+
+// AnalyzeRelationExpression is the general form: with attnum =
+// InvalidAttrNumber the expression is a row filter and must be boolean.
+// `what` names the expression in error messages ("mask expression", "row
+// filter").
+Node *AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool use_fixed_search_path,
+                                char **canonical_out, const char *what);
 
 // RunWithFixedSearchPath sets search_path = pg_catalog, pg_temp for the
 // current GUC nest level; returns the level to pass to RestoreSearchPath.

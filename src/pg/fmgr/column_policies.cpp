@@ -45,25 +45,6 @@ CheckPolicyAdmin(const char *action) {
 		                errhint("Only superusers can manage privacy policies.")));
 }
 
-// CheckMaskableRelation accepts ordinary and partitioned tables outside the
-// system catalogs and outside the extension's own schema.
-void
-CheckMaskableRelation(Oid relid) {
-	char relkind = get_rel_relkind(relid);
-	if (relkind == '\0')
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
-	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-		                errmsg("cannot mask columns of \"%s\"", get_rel_name(relid)),
-		                errdetail("Only tables and partitioned tables can have masking policies.")));
-	Oid nsp = get_rel_namespace(relid);
-	if (relid < FirstNormalObjectId || IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
-	    nsp == get_namespace_oid("privacy", true))
-		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-		                errmsg("cannot mask columns of \"%s\"", get_rel_name(relid)),
-		                errdetail("System catalogs and pg_privacy's own tables cannot have masking policies.")));
-}
-
 // StripRelabel looks through binary-compatible relabelings.
 Node *
 StripRelabel(Node *node) {
@@ -84,7 +65,7 @@ MaskColumnImpl(FunctionCallInfo fcinfo) {
 	Name column = PG_GETARG_NAME(1);
 	char *mask = text_to_cstring(PG_GETARG_TEXT_PP(2));
 
-	CheckMaskableRelation(relid);
+	CheckPolicyTarget(relid, "mask columns of");
 	LockRelationOid(relid, ShareRowExclusiveLock);
 	AttrNumber attnum = get_attnum(relid, NameStr(*column));
 	if (attnum == InvalidAttrNumber)
@@ -127,7 +108,7 @@ Datum
 AnonymizeTableImpl(FunctionCallInfo fcinfo) {
 	CheckPolicyAdmin("anonymize tables");
 	Oid relid = PG_GETARG_OID(0);
-	CheckMaskableRelation(relid);
+	CheckPolicyTarget(relid, "mask columns of");
 	const GovernedRel *rel = LookupGovernedRel(relid);
 	if (rel == NULL)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -200,6 +181,23 @@ CheckPolicyAdminImpl(FunctionCallInfo fcinfo) {
 }
 
 } // namespace
+
+// CheckPolicyTarget accepts ordinary and partitioned tables outside the
+// system catalogs and outside the extension's own schema.
+void
+CheckPolicyTarget(Oid relid, const char *what) {
+	char relkind = get_rel_relkind(relid);
+	if (relkind == '\0')
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("cannot %s \"%s\"", what, get_rel_name(relid)),
+		                errdetail("Only tables and partitioned tables can have %s.", strcmp(what, "mask columns of") == 0 ? "masking policies" : "row policies")));
+	Oid nsp = get_rel_namespace(relid);
+	if (relid < FirstNormalObjectId || IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
+	    nsp == get_namespace_oid("privacy", true))
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("cannot %s \"%s\"", what, get_rel_name(relid)),
+		                errdetail("System catalogs and pg_privacy's own tables cannot have %s.", strcmp(what, "mask columns of") == 0 ? "masking policies" : "row policies")));
+}
 
 } // namespace privacy::pg
 

@@ -7,6 +7,7 @@
 #include "pg/hooks/object_access.hpp"
 
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/row_policies.hpp"
 #include "pg/postgres.hpp"
 
 extern "C" {
@@ -69,18 +70,27 @@ PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int su
 		return;
 
 	if (class_id == RelationRelationId) {
-		if (IsCatalogTable(object_id) || !CatalogMentionsRelation(object_id))
+		if (IsCatalogTable(object_id))
+			return;
+		bool masks = CatalogMentionsRelation(object_id);
+		bool rows = RowPolicyMentionsRelation(object_id);
+		if (!masks && !rows)
 			return;
 		if (sub_id == 0) {
 			DeleteRows("_column_policy", 1, object_id, 0, NULL);
 			DeleteRows("_unmasked", 2, object_id, 0, NULL);
 			DeleteRows("_governed_table", 1, object_id, 0, NULL);
+			if (rows)
+				DeleteRows("_row_policy", 1, object_id, 0, NULL);
 		} else {
 			char *column = get_attname(object_id, (AttrNumber)sub_id, true);
 			if (column == NULL)
 				return;
 			DeleteRows("_column_policy", 1, object_id, 2, column);
 			DeleteRows("_unmasked", 2, object_id, 3, column);
+			// a consent requirement on the dropped subject column goes with it
+			if (rows)
+				DeleteRows("_row_policy", 1, object_id, 4, column);
 			CacheInvalidateRelcacheByRelid(object_id);
 		}
 	} else if (class_id == AuthIdRelationId) {

@@ -1,4 +1,6 @@
-// row_security.cpp: the permissive row-security policy of masked tables.
+// row_security.cpp: pg_privacy's row-security hooks: the permissive
+// keep-every-row policy of governed tables (below) and the restrictive row
+// policies of the catalog (consent, filters; catalog/row_policies.cpp).
 //
 // Masking turns row security on for the tables it governs (unless the owner
 // had already done so): for RLS-subject roles that hides the columns'
@@ -11,6 +13,7 @@
 #include "pg/hooks/row_security.hpp"
 
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/row_policies.hpp"
 #include "pg/postgres.hpp"
 
 extern "C" {
@@ -27,6 +30,15 @@ namespace privacy::pg {
 namespace {
 
 row_security_policy_hook_type prev_permissive = NULL;
+row_security_policy_hook_type prev_restrictive = NULL;
+
+// PrivacyRestrictivePolicies adds the row policies of the catalog
+// (consent requirements and attribute filters) for the relation.
+List *
+PrivacyRestrictivePolicies(CmdType cmdtype, Relation relation) {
+	List *policies = prev_restrictive != NULL ? prev_restrictive(cmdtype, relation) : NIL;
+	return list_concat(policies, RestrictiveRowPolicies(cmdtype, relation));
+}
 
 // PrivacyPermissivePolicies adds the keep-every-row policy for tables whose
 // row security pg_privacy enabled.
@@ -54,6 +66,8 @@ void
 InstallRowSecurityHook() {
 	prev_permissive = row_security_policy_hook_permissive;
 	row_security_policy_hook_permissive = PrivacyPermissivePolicies;
+	prev_restrictive = row_security_policy_hook_restrictive;
+	row_security_policy_hook_restrictive = PrivacyRestrictivePolicies;
 }
 
 } // namespace privacy::pg

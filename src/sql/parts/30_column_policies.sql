@@ -31,10 +31,11 @@ COMMENT ON TABLE privacy._unmasked IS
 
 CREATE TABLE privacy._governed_table (
 	relid                  regclass PRIMARY KEY,
-	rls_enabled_by_privacy boolean NOT NULL
+	rls_enabled_by_privacy boolean NOT NULL,
+	force_rls_by_privacy   boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE privacy._governed_table IS
-'tables under masking; rls_enabled_by_privacy: row security was turned on by pg_privacy (and is turned off with the last policy)';
+'tables under masking or row policies; *_by_privacy: pg_privacy turned row security on (or forced it) and undoes it with the last policy';
 
 SELECT pg_catalog.pg_extension_config_dump('privacy._column_policy', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy._unmasked', '');
@@ -70,22 +71,6 @@ AS $$
 	SELECT relid::pg_catalog.regclass FROM d
 $$;
 COMMENT ON FUNCTION privacy._family(regclass) IS 'a table and all its partitions and inheritance children';
-
--- privacy._is_governed(tbl): a policy exists on the table or an ancestor.
-CREATE FUNCTION privacy._is_governed(tbl regclass)
-RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH RECURSIVE a(relid) AS (
-		SELECT tbl::oid
-		UNION
-		SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN a ON i.inhrelid OPERATOR(pg_catalog.=) a.relid
-	)
-	SELECT EXISTS (SELECT 1 FROM privacy._column_policy p
-	               WHERE p.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM a))
-$$;
-COMMENT ON FUNCTION privacy._is_governed(regclass) IS 'whether a masking policy applies to the table (own or inherited)';
 
 -- privacy._govern_family: turns on row security for every member of a
 -- governed table's family that does not have it yet (recording whether
@@ -323,7 +308,7 @@ COMMENT ON VIEW privacy.masked_owners IS
 
 REVOKE ALL ON privacy.column_policies, privacy.masked_owners FROM PUBLIC;
 REVOKE ALL ON FUNCTION privacy._check_policy_admin(text), privacy._invalidate_policies(regclass),
-	privacy._family(regclass), privacy._is_governed(regclass),
+	privacy._family(regclass),
 	privacy._store_column_policy(regclass, name, text, text), privacy._release_row_security(regclass),
 	privacy._govern_family(regclass),
 	privacy.mask_column(regclass, name, text), privacy.unmask_column(regclass, name),

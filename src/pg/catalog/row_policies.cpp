@@ -1,0 +1,518 @@
+// row_policies.cpp: the row-policy cache and the decisions behind the quals
+// that pg_privacy's restrictive row-security hook attaches.
+//
+// Quals are SQL built here from catalog values (quoted identifiers and
+// literals, relation OIDs) plus canonical filter text that was validated
+// when declared, and parsed with search_path = pg_catalog, pg_temp. They
+// contain no subqueries, so plans stay parallel-safe: the per-statement
+// decisions (exempt? purpose usable?) are cached in the helper's fn_extra,
+// and consent is a probe into a per-backend hash set of the subjects
+// consenting to the declared purpose, rebuilt only when the registry
+// changes, never a per-row registry scan.
+//
+// Never uses SPI (called while the rewriter runs), and never frees cache
+// memory while a build is in progress (invalidations arrive whenever a lock
+// is taken).
+#include "pg/catalog/row_policies.hpp"
+
+#include "pg/catalog/column_policies.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/parallel.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_node.h"
+#include "parser/parse_relation.h"
+#include "parser/parser.h"
+#include "rewrite/rowsecurity.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "lib/stringinfo.h"
+#include "common/hashfn.h"
+#include "datatype/timestamp.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+}
+
+namespace privacy::pg {
+
+namespace {
+
+// PolicyRow is one row of privacy._row_policy.
+struct PolicyRow {
+	Oid relid;
+	char *name;
+	bool consent;
+	NameData subject_column;
+	char *purpose;
+	char *condition;
+	int nroles;
+	Oid *roles;
+};
+
+// RelPolicies is the cached set of policies for one queried relation.
+struct RelPolicies {
+	Oid relid; // hash key
+	int npolicies;
+	RowSecurityPolicy *policies; // consent ones first flagged by consent[]
+	bool *consent;
+};
+
+MemoryContext cache_context = NULL;
+bool loaded = false;
+bool stale = false;
+int in_use = 0;
+Oid policy_table = InvalidOid;
+int nrows = 0;
+PolicyRow *rows = NULL;
+HTAB *rel_cache = NULL;
+
+void
+ResetCache() {
+	if (cache_context != NULL)
+		MemoryContextReset(cache_context);
+	loaded = false;
+	stale = false;
+	policy_table = InvalidOid;
+	nrows = 0;
+	rows = NULL;
+	rel_cache = NULL;
+}
+
+// RelcacheCallback marks the cache stale on any relevant invalidation: our
+// catalog table, the column-policy table (the API's common signal), a cached
+// relation, or everything.
+void
+RelcacheCallback(Datum arg, Oid relid) {
+	if (!loaded)
+		return;
+	if (!OidIsValid(relid) || relid == policy_table || IsCatalogTable(relid) || !OidIsValid(policy_table)) {
+		stale = true;
+		return;
+	}
+	if (rel_cache != NULL && hash_search(rel_cache, &relid, HASH_FIND, NULL) != NULL)
+		stale = true;
+}
+
+// EnsureLoaded reads privacy._row_policy when needed.
+void
+EnsureLoaded() {
+	if (stale && in_use == 0)
+		ResetCache();
+	if (loaded)
+		return;
+	if (cache_context == NULL)
+		cache_context = AllocSetContextCreate(CacheMemoryContext, "pg_privacy row policies", ALLOCSET_SMALL_SIZES);
+
+	MemoryContext old = MemoryContextSwitchTo(cache_context);
+	HASHCTL ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(Oid);
+	ctl.entrysize = sizeof(RelPolicies);
+	ctl.hcxt = cache_context;
+	rel_cache = hash_create("pg_privacy row-policy relations", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	MemoryContextSwitchTo(old);
+
+	Oid nsp = get_namespace_oid("privacy", true);
+	Oid table = OidIsValid(nsp) ? get_relname_relid("_row_policy", nsp) : InvalidOid;
+	if (!OidIsValid(table)) {
+		loaded = true;
+		return;
+	}
+
+	int cap = 8;
+	PolicyRow *found = (PolicyRow *)MemoryContextAllocZero(cache_context, sizeof(PolicyRow) * cap);
+	int n = 0;
+	Relation rel = table_open(table, AccessShareLock);
+	TupleDesc desc = RelationGetDescr(rel);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple tup;
+	while ((tup = systable_getnext(scan)) != NULL) {
+		bool isnull;
+		if (n == cap) {
+			cap *= 2;
+			found = (PolicyRow *)repalloc(found, sizeof(PolicyRow) * cap);
+		}
+		PolicyRow *row = &found[n];
+		memset(row, 0, sizeof(*row));
+		old = MemoryContextSwitchTo(cache_context);
+		row->relid = DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull));
+		row->name = TextDatumGetCString(heap_getattr(tup, 2, desc, &isnull));
+		char *kind = TextDatumGetCString(heap_getattr(tup, 3, desc, &isnull));
+		row->consent = strcmp(kind, "consent") == 0;
+		Datum column = heap_getattr(tup, 4, desc, &isnull);
+		if (!isnull)
+			namestrcpy(&row->subject_column, NameStr(*DatumGetName(column)));
+		Datum purpose = heap_getattr(tup, 5, desc, &isnull);
+		row->purpose = isnull ? NULL : TextDatumGetCString(purpose);
+		Datum condition = heap_getattr(tup, 6, desc, &isnull);
+		row->condition = isnull ? NULL : TextDatumGetCString(condition);
+		Datum roles = heap_getattr(tup, 8, desc, &isnull);
+		if (!isnull) {
+			ArrayType *array = DatumGetArrayTypePCopy(roles);
+			Datum *elems;
+			bool *nulls;
+			int count;
+			deconstruct_array(array, REGROLEOID, sizeof(Oid), true, TYPALIGN_INT, &elems, &nulls, &count);
+			row->roles = (Oid *)palloc0(sizeof(Oid) * (count > 0 ? count : 1));
+			for (int i = 0; i < count; i++)
+				if (!nulls[i])
+					row->roles[row->nroles++] = DatumGetObjectId(elems[i]);
+		}
+		MemoryContextSwitchTo(old);
+		n++;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	rows = found;
+	nrows = n;
+	policy_table = table;
+	loaded = true;
+}
+
+// ParseQual analyzes a qual over relation relid (varno 1) with the fixed
+// search_path; *has_sublinks tells whether it contains subqueries.
+Expr *
+ParseQual(Oid relid, const char *text, bool *has_sublinks) {
+	int nest_level = RunWithFixedSearchPath();
+	List *raw = raw_parser(text, RAW_PARSE_PLPGSQL_EXPR);
+	SelectStmt *select = (SelectStmt *)linitial_node(RawStmt, raw)->stmt;
+	ResTarget *target = linitial_node(ResTarget, select->targetList);
+	Relation rel = relation_open(relid, AccessShareLock);
+	ParseState *pstate = make_parsestate(NULL);
+	pstate->p_sourcetext = text;
+	ParseNamespaceItem *nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, false);
+	addNSItemToQuery(pstate, nsitem, false, true, true);
+	Node *expr = transformExpr(pstate, target->val, EXPR_KIND_POLICY);
+	expr = coerce_to_boolean(pstate, expr, "row policy");
+	assign_expr_collations(pstate, expr);
+	*has_sublinks = pstate->p_hasSubLinks;
+	free_parsestate(pstate);
+	relation_close(rel, AccessShareLock);
+	RestoreSearchPath(nest_level);
+	return (Expr *)expr;
+}
+
+// BuildPolicies builds the RowSecurityPolicy nodes of relid.
+void
+BuildPolicies(RelPolicies *entry) {
+	List *sources = list_make1_oid(entry->relid);
+	// the relation's own policies, then its ancestors' (nearest first)
+	sources = list_concat(sources, InheritanceAncestors(entry->relid));
+
+	int count = 0;
+	for (int i = 0; i < nrows; i++)
+		if (list_member_oid(sources, rows[i].relid))
+			count++;
+	entry->npolicies = 0;
+	entry->policies = (RowSecurityPolicy *)MemoryContextAllocZero(cache_context,
+	                                                             sizeof(RowSecurityPolicy) * (count + 1));
+	entry->consent = (bool *)MemoryContextAllocZero(cache_context, sizeof(bool) * (count + 1));
+	if (count == 0)
+		return;
+
+	ListCell *lc;
+	foreach (lc, sources) {
+		Oid source = lfirst_oid(lc);
+		for (int i = 0; i < nrows; i++) {
+			PolicyRow *row = &rows[i];
+			if (row->relid != source)
+				continue;
+			StringInfoData qual;
+			initStringInfo(&qual);
+			if (row->consent) {
+				if (get_attnum(entry->relid, NameStr(row->subject_column)) == InvalidAttrNumber)
+					ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+					                errmsg("subject column \"%s\" of consent policy \"%s\" is missing from \"%s\"",
+					                       NameStr(row->subject_column), row->name, get_rel_name(entry->relid))));
+				appendStringInfo(&qual, "privacy._consent_allows(%u::pg_catalog.regclass, %s, (%s)::pg_catalog.text)",
+				                 entry->relid, quote_literal_cstr(row->purpose),
+				                 quote_identifier(NameStr(row->subject_column)));
+			} else {
+				appendStringInfo(&qual, "privacy._row_exempt(%u::pg_catalog.regclass) OR (%s)", entry->relid,
+				                 row->condition);
+			}
+			bool has_sublinks = false;
+			Expr *expr = ParseQual(entry->relid, qual.data, &has_sublinks);
+
+			MemoryContext old = MemoryContextSwitchTo(cache_context);
+			RowSecurityPolicy *policy = &entry->policies[entry->npolicies];
+			policy->policy_name = psprintf("pg_privacy %s", row->name);
+			policy->polcmd = '*';
+			if (row->nroles > 0) {
+				Datum *elems = (Datum *)palloc(sizeof(Datum) * row->nroles);
+				for (int r = 0; r < row->nroles; r++)
+					elems[r] = ObjectIdGetDatum(row->roles[r]);
+				policy->roles = construct_array(elems, row->nroles, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
+			} else {
+				Datum public_role = ObjectIdGetDatum(ACL_ID_PUBLIC);
+				policy->roles = construct_array(&public_role, 1, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
+			}
+			policy->permissive = false;
+			policy->qual = (Expr *)copyObject(expr);
+			// consent gates visibility; new and updated rows are not checked
+			// against it (they are the application's writes)
+			policy->with_check_qual =
+			    row->consent ? (Expr *)makeBoolConst(true, false) : (Expr *)copyObject(expr);
+			policy->hassublinks = has_sublinks;
+			entry->consent[entry->npolicies] = row->consent;
+			entry->npolicies++;
+			MemoryContextSwitchTo(old);
+		}
+	}
+}
+
+// ---- consent sets ------------------------------------------------------
+
+// ConsentKey is a 128-bit digest of a subject (two independent 64-bit
+// hashes): collisions are negligible and keys have a fixed size.
+struct ConsentKey {
+	uint64 h1;
+	uint64 h2;
+};
+struct ConsentEntry {
+	ConsentKey key;
+	TimestampTz expires_at; // DT_NOEND when the consent does not expire
+};
+
+MemoryContext consent_context = NULL;
+HTAB *consent_set = NULL;
+char consent_purpose[NAMEDATALEN];
+Oid consent_table = InvalidOid;
+bool consent_stale = true;
+
+// ConsentCallback drops the sets when privacy._consent changes.
+void
+ConsentCallback(Datum arg, Oid relid) {
+	if (!OidIsValid(relid) || relid == consent_table || !OidIsValid(consent_table))
+		consent_stale = true;
+}
+
+ConsentKey
+KeyOf(const char *subject, size_t len) {
+	ConsentKey key;
+	// two independent 64-bit hashes; the first also serves as the bucket hash
+	key.h1 = hash_bytes_extended((const unsigned char *)subject, (int)len, UINT64CONST(0x5bd1e9955bd1e995));
+	key.h2 = hash_bytes_extended((const unsigned char *)subject, (int)len, UINT64CONST(0x9e3779b97f4a7c15));
+	return key;
+}
+
+// BuildConsentSet loads the standing consents for purpose.
+void
+BuildConsentSet(const char *purpose) {
+	if (consent_context == NULL)
+		consent_context = AllocSetContextCreate(CacheMemoryContext, "pg_privacy consent sets", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextReset(consent_context);
+	consent_set = NULL;
+	consent_stale = false;
+
+	Oid nsp = get_namespace_oid("privacy", true);
+	consent_table = OidIsValid(nsp) ? get_relname_relid("_consent", nsp) : InvalidOid;
+	HASHCTL ctl;
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(ConsentKey);
+	ctl.entrysize = sizeof(ConsentEntry);
+	ctl.hcxt = consent_context;
+	HTAB *set = hash_create("pg_privacy consent set", 65536, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	if (OidIsValid(consent_table)) {
+		size_t purpose_len = strlen(purpose);
+		Relation rel = table_open(consent_table, AccessShareLock);
+		TupleDesc desc = RelationGetDescr(rel);
+		Datum values[8];
+		bool nulls[8];
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+		HeapTuple tup;
+		while ((tup = systable_getnext(scan)) != NULL) {
+			// columns: 1 id, 2 subject, 3 purpose, 4 granted_at, 5 expires_at, 6 revoked_at
+			heap_deform_tuple(tup, desc, values, nulls);
+			if (!nulls[5] || nulls[1] || nulls[2])
+				continue;
+			text *row_purpose = DatumGetTextPP(values[2]);
+			if (VARSIZE_ANY_EXHDR(row_purpose) != purpose_len ||
+			    memcmp(VARDATA_ANY(row_purpose), purpose, purpose_len) != 0)
+				continue;
+			text *subject = DatumGetTextPP(values[1]);
+			ConsentKey key = KeyOf(VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject));
+			bool found;
+			ConsentEntry *entry =
+			    (ConsentEntry *)hash_search_with_hash_value(set, &key, (uint32)key.h1, HASH_ENTER, &found);
+			TimestampTz until = nulls[4] ? DT_NOEND : DatumGetTimestampTz(values[4]);
+			if (!found || until > entry->expires_at)
+				entry->expires_at = until;
+		}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+	}
+	consent_set = set;
+	strlcpy(consent_purpose, purpose, sizeof(consent_purpose));
+}
+
+} // namespace
+
+bool
+SubjectConsents(const char *purpose, const char *subject, size_t len) {
+	if (consent_stale || consent_set == NULL || strcmp(consent_purpose, purpose) != 0)
+		BuildConsentSet(purpose);
+	ConsentKey key = KeyOf(subject, len);
+	ConsentEntry *entry =
+	    (ConsentEntry *)hash_search_with_hash_value(consent_set, &key, (uint32)key.h1, HASH_FIND, NULL);
+	return entry != NULL && (entry->expires_at == DT_NOEND || entry->expires_at > GetCurrentTransactionStartTimestamp());
+}
+
+void
+InitRowPolicyCache() {
+	CacheRegisterRelcacheCallback(RelcacheCallback, (Datum)0);
+	CacheRegisterRelcacheCallback(ConsentCallback, (Datum)0);
+}
+
+List *
+RestrictiveRowPolicies(CmdType cmdtype, Relation relation) {
+	if (IsBinaryUpgrade)
+		return NIL;
+	EnsureLoaded();
+	if (nrows == 0)
+		return NIL;
+	Oid relid = RelationGetRelid(relation);
+	bool found;
+	RelPolicies *entry = (RelPolicies *)hash_search(rel_cache, &relid, HASH_ENTER, &found);
+	if (!found) {
+		entry->npolicies = 0;
+		entry->policies = NULL;
+		entry->consent = NULL;
+		in_use++;
+		PG_TRY();
+		{
+			BuildPolicies(entry);
+		}
+		PG_FINALLY();
+		{
+			in_use--;
+		}
+		PG_END_TRY();
+	}
+	List *result = NIL;
+	for (int i = 0; i < entry->npolicies; i++) {
+		if (entry->consent[i] && cmdtype == CMD_INSERT)
+			continue;
+		RowSecurityPolicy *copy = (RowSecurityPolicy *)palloc(sizeof(RowSecurityPolicy));
+		*copy = entry->policies[i];
+		copy->policy_name = pstrdup(entry->policies[i].policy_name);
+		copy->roles = DatumGetArrayTypePCopy(PointerGetDatum(entry->policies[i].roles));
+		copy->qual = (Expr *)copyObject(entry->policies[i].qual);
+		copy->with_check_qual = (Expr *)copyObject(entry->policies[i].with_check_qual);
+		result = lappend(result, copy);
+	}
+	return result;
+}
+
+bool
+RowPolicyMentionsRelation(Oid relid) {
+	EnsureLoaded();
+	for (int i = 0; i < nrows; i++)
+		if (rows[i].relid == relid)
+			return true;
+	return false;
+}
+
+bool
+ExemptFromRowPolicies(Oid relid, Oid userid) {
+	if (superuser_arg(userid))
+		return true;
+	return HasRelationExemption(relid, userid);
+}
+
+bool
+PurposeUsable(const char *purpose, Oid userid) {
+	if (purpose == NULL || purpose[0] == '\0')
+		return false;
+	Oid nsp = get_namespace_oid("privacy", true);
+	Oid purposes = OidIsValid(nsp) ? get_relname_relid("_purpose", nsp) : InvalidOid;
+	Oid allowed = OidIsValid(nsp) ? get_relname_relid("_purpose_role", nsp) : InvalidOid;
+	if (!OidIsValid(purposes) || !OidIsValid(allowed))
+		return false;
+
+	bool exists = false;
+	Relation rel = table_open(purposes, AccessShareLock);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple tup;
+	while (!exists && (tup = systable_getnext(scan)) != NULL) {
+		bool isnull;
+		Datum name = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull);
+		if (!isnull && strcmp(TextDatumGetCString(name), purpose) == 0)
+			exists = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	if (!exists)
+		return false;
+	if (superuser_arg(userid))
+		return true;
+
+	bool usable = false;
+	rel = table_open(allowed, AccessShareLock);
+	scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	while (!usable && (tup = systable_getnext(scan)) != NULL) {
+		bool isnull[2];
+		Datum role = heap_getattr(tup, 1, RelationGetDescr(rel), &isnull[0]);
+		Datum name = heap_getattr(tup, 2, RelationGetDescr(rel), &isnull[1]);
+		if (!isnull[0] && !isnull[1] && strcmp(TextDatumGetCString(name), purpose) == 0 &&
+		    has_privs_of_role(userid, DatumGetObjectId(role)))
+			usable = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return usable;
+}
+
+bool
+CheckPurposeGuc(char **newval, void **extra, int source) {
+	const char *value = *newval;
+	if (value == NULL || value[0] == '\0')
+		return true;
+	bool syntax_ok = value[0] >= 'a' && value[0] <= 'z' && strlen(value) <= 63;
+	for (const char *p = value; syntax_ok && *p; p++)
+		syntax_ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+	if (!syntax_ok) {
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errmsg("invalid purpose name");
+		GUC_check_errdetail("A purpose name is a lower-case letter followed by lower-case letters, digits or "
+		                    "underscores.");
+		return false;
+	}
+	// Authorization needs the catalog: only inside a transaction of a normal
+	// backend. Elsewhere (configuration files, parallel workers restoring the
+	// leader's value) the value is accepted here and checked where it is
+	// used: privacy._consent_allows() treats an unusable purpose as none.
+	if (!IsTransactionState() || IsParallelWorker() || InitializingParallelWorker || !OidIsValid(MyDatabaseId) ||
+	    source < PGC_S_DATABASE)
+		return true;
+	Oid nsp = get_namespace_oid("privacy", true);
+	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("_purpose", nsp)))
+		return true;
+	if (!PurposeUsable(value, GetUserId())) {
+		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+		GUC_check_errmsg("permission denied to declare purpose \"%s\"", value);
+		GUC_check_errhint("The purpose must exist (privacy.create_purpose) and be allowed to the role "
+		                  "(privacy.allow_purpose).");
+		return false;
+	}
+	return true;
+}
+
+} // namespace privacy::pg

@@ -1,0 +1,46 @@
+// row_policies.hpp: the per-backend cache of row policies (consent
+// requirements and attribute filters) and the decisions their quals call.
+//
+// The catalog (privacy._row_policy) is read with heap scans, never SPI. For
+// each queried relation the cache holds ready-made RowSecurityPolicy quals,
+// built from the relation's own policies and its ancestors' (so a partition
+// queried directly is filtered like its parent) and invalidated with the
+// same relcache signals as the column-policy cache.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "nodes/nodes.h"
+#include "nodes/pg_list.h"
+#include "utils/relcache.h"
+}
+
+namespace privacy::pg {
+
+// InitRowPolicyCache registers invalidation callbacks (from _PG_init).
+void InitRowPolicyCache();
+
+// RestrictiveRowPolicies returns freshly copied RowSecurityPolicy nodes for
+// the relation and command (consent requirements do not apply to INSERT).
+List *RestrictiveRowPolicies(CmdType cmdtype, Relation relation);
+
+// RowPolicyMentionsRelation reports whether a row policy names relid.
+bool RowPolicyMentionsRelation(Oid relid);
+
+// ExemptFromRowPolicies reports whether userid is exempt from relid's row
+// policies: superusers, and roles with a masking exemption that covers the
+// whole table (or everything), directly or through INHERIT membership.
+bool ExemptFromRowPolicies(Oid relid, Oid userid);
+
+// SubjectConsents reports whether subject has standing consent for purpose
+// (a probe into the per-backend set, rebuilt when the registry changes).
+bool SubjectConsents(const char *purpose, const char *subject, size_t len);
+
+// PurposeUsable reports whether purpose exists and userid may declare it.
+bool PurposeUsable(const char *purpose, Oid userid);
+
+// CheckPurposeGuc is the check hook of privacy.purpose.
+bool CheckPurposeGuc(char **newval, void **extra, int source);
+
+} // namespace privacy::pg

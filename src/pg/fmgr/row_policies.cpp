@@ -1,0 +1,185 @@
+// row_policies.cpp: the C parts of the row-policy API and the helpers the
+// row-security quals call.
+//
+//  privacy.add_row_filter(tbl, name, condition, roles)  validates the
+//      condition like a mask (one expression over the table's columns, no
+//      subqueries, volatile or set-returning functions; boolean) with the
+//      caller's search_path and stores its canonical text.
+//  privacy._consent_allows / _row_exempt  the helpers the quals call; the
+//      per-statement part of each decision is cached in fn_extra.
+// Errors name tables, columns and purposes, never values.
+#include "pg/boundary/boundary.hpp"
+#include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/row_policies.hpp"
+#include "pg/module.hpp"
+
+extern "C" {
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+}
+
+namespace privacy::pg {
+
+namespace {
+
+// CurrentPurpose returns the session's declared purpose, or "".
+const char *
+CurrentPurpose() {
+	const char *value = GetConfigOption("privacy.purpose", true, false);
+	return value != NULL ? value : "";
+}
+
+// CanonicalRowFilter validates condition against relid and returns its
+// canonical text.
+char *
+CanonicalRowFilter(Oid relid, const char *condition) {
+	char *canonical = NULL;
+	Node *declared = AnalyzeRelationExpression(relid, InvalidAttrNumber, condition, false, &canonical, "row filter");
+	Node *resolved = AnalyzeRelationExpression(relid, InvalidAttrNumber, canonical, true, NULL, "row filter");
+	if (!equal(declared, resolved))
+		ereport(ERROR, (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
+		                errmsg("row filter resolves differently without the current search_path"),
+		                errhint("Schema-qualify the functions, operators and types the filter uses.")));
+	return canonical;
+}
+
+// CheckRowPolicyTargetImpl implements privacy._check_row_policy_target().
+Datum
+CheckRowPolicyTargetImpl(FunctionCallInfo fcinfo) {
+	RequirePreload("row policies");
+	if (PG_ARGISNULL(0))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table must not be null")));
+	CheckPolicyTarget(PG_GETARG_OID(0), "add row policies to");
+	PG_RETURN_VOID();
+}
+
+// CanonicalRowFilterImpl implements privacy._canonical_row_filter().
+Datum
+CanonicalRowFilterImpl(FunctionCallInfo fcinfo) {
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table and condition must not be null")));
+	Oid relid = PG_GETARG_OID(0);
+	CheckPolicyTarget(relid, "add row policies to");
+	char *canonical = CanonicalRowFilter(relid, text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	PG_RETURN_TEXT_P(cstring_to_text(canonical));
+}
+
+// AddRowFilterImpl implements privacy.add_row_filter().
+Datum
+AddRowFilterImpl(FunctionCallInfo fcinfo) {
+	RequirePreload("row policies");
+	if (!superuser())
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to declare row policies"),
+		                errhint("Only superusers can manage privacy policies.")));
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR,
+		        (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table, name and condition must not be null")));
+	Oid relid = PG_GETARG_OID(0);
+	char *name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char *condition = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	CheckPolicyTarget(relid, "add row policies to");
+	if (name[0] == '\0' || strncmp(name, "consent:", 8) == 0 || strlen(name) > 63)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid row filter name"),
+		                errdetail("A filter name has 1 to 63 characters and does not start with \"consent:\".")));
+	LockRelationOid(relid, ShareRowExclusiveLock);
+	char *canonical = CanonicalRowFilter(relid, condition);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	Oid types[5] = {REGCLASSOID, TEXTOID, TEXTOID, TEXTOID, REGROLEARRAYOID};
+	Datum values[5] = {ObjectIdGetDatum(relid), CStringGetTextDatum(name), CStringGetTextDatum(canonical),
+	                   CStringGetTextDatum(condition), PG_ARGISNULL(3) ? (Datum)0 : PG_GETARG_DATUM(3)};
+	const char nulls[5] = {' ', ' ', ' ', ' ', PG_ARGISNULL(3) ? 'n' : ' '};
+	int rc = SPI_execute_with_args("SELECT privacy._store_row_filter($1, $2, $3, $4, $5)", 5, types, values, nulls,
+	                               false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "storing the row filter failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	PG_RETURN_VOID();
+}
+
+// GateFor decides, once per statement, what a consent requirement of relid
+// for purpose lets through: 1 everything, 2 consenting subjects, 0 nothing.
+int
+GateFor(Oid relid, const char *purpose) {
+	Oid userid = GetUserId();
+	if (ExemptFromRowPolicies(relid, userid))
+		return 1;
+	const char *declared = CurrentPurpose();
+	if (declared[0] == '\0' || !PurposeUsable(declared, userid))
+		return 0;
+	return strcmp(declared, purpose) == 0 ? 2 : 1;
+}
+
+// ConsentCallCache lives in fn_extra: one per qual per statement execution.
+struct ConsentCallCache {
+	int gate;
+	char purpose[NAMEDATALEN];
+};
+
+// ConsentAllowsImpl implements privacy._consent_allows(regclass, text, text).
+Datum
+ConsentAllowsImpl(FunctionCallInfo fcinfo) {
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(false);
+	ConsentCallCache *cache = (ConsentCallCache *)fcinfo->flinfo->fn_extra;
+	if (cache == NULL) {
+		char *purpose = text_to_cstring(PG_GETARG_TEXT_PP(1));
+		int gate = GateFor(PG_GETARG_OID(0), purpose);
+		cache = (ConsentCallCache *)MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ConsentCallCache));
+		cache->gate = gate;
+		strlcpy(cache->purpose, purpose, sizeof(cache->purpose));
+		fcinfo->flinfo->fn_extra = cache;
+	}
+	if (cache->gate != 2)
+		PG_RETURN_BOOL(cache->gate == 1);
+	if (PG_ARGISNULL(2))
+		PG_RETURN_BOOL(false);
+	text *subject = PG_GETARG_TEXT_PP(2);
+	PG_RETURN_BOOL(SubjectConsents(cache->purpose, VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject)));
+}
+
+// ConsentChangedImpl implements the trigger privacy._consent_changed().
+Datum
+ConsentChangedImpl(FunctionCallInfo fcinfo) {
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("privacy._consent_changed() must be called as a trigger")));
+	CacheInvalidateRelcacheByRelid(RelationGetRelid(((TriggerData *)fcinfo->context)->tg_relation));
+	return PointerGetDatum(NULL);
+}
+
+// RowExemptImpl implements privacy._row_exempt(regclass), decided once per
+// statement (fn_extra).
+Datum
+RowExemptImpl(FunctionCallInfo fcinfo) {
+	bool *cached = (bool *)fcinfo->flinfo->fn_extra;
+	if (cached == NULL) {
+		bool exempt = ExemptFromRowPolicies(PG_GETARG_OID(0), GetUserId());
+		cached = (bool *)MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(bool));
+		*cached = exempt;
+		fcinfo->flinfo->fn_extra = cached;
+	}
+	PG_RETURN_BOOL(*cached);
+}
+
+} // namespace
+
+} // namespace privacy::pg
+
+PRIVACY_FUNCTION(_check_row_policy_target, privacy::pg::CheckRowPolicyTargetImpl)
+PRIVACY_FUNCTION(_canonical_row_filter, privacy::pg::CanonicalRowFilterImpl)
+PRIVACY_FUNCTION(add_row_filter, privacy::pg::AddRowFilterImpl)
+PRIVACY_FUNCTION(_consent_allows, privacy::pg::ConsentAllowsImpl)
+PRIVACY_FUNCTION(_consent_changed, privacy::pg::ConsentChangedImpl)
+PRIVACY_FUNCTION(_row_exempt, privacy::pg::RowExemptImpl)

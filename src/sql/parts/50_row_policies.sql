@@ -1,0 +1,398 @@
+-- 50_row_policies.sql: consent, purpose and attribute filters applied through
+-- PostgreSQL's row security (issue: row policies).
+--
+-- The catalog below is the one truth the compliance views read. The filters
+-- are attached by pg_privacy's restrictive row-security hook, which builds
+-- them from this catalog (src/pg/catalog/row_policies.cpp); tables with row
+-- policies get row security forced on, so their owners are filtered too
+-- unless exempt.
+
+CREATE TABLE privacy._purpose (
+	name        text PRIMARY KEY CHECK (name ~ '^[a-z][a-z0-9_]{0,62}$'),
+	description text NOT NULL,
+	created_by  name NOT NULL,
+	created_at  timestamptz NOT NULL
+);
+COMMENT ON TABLE privacy._purpose IS 'processing purposes a session can declare with SET privacy.purpose';
+
+CREATE TABLE privacy._purpose_role (
+	role    regrole NOT NULL,
+	purpose text NOT NULL REFERENCES privacy._purpose ON DELETE CASCADE,
+	PRIMARY KEY (role, purpose)
+);
+COMMENT ON TABLE privacy._purpose_role IS 'roles (and their members) allowed to declare a purpose';
+
+CREATE TABLE privacy._consent (
+	id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	subject    text NOT NULL,
+	purpose    text NOT NULL REFERENCES privacy._purpose,
+	granted_at timestamptz NOT NULL,
+	expires_at timestamptz,
+	revoked_at timestamptz,
+	granted_by name NOT NULL,
+	revoked_by name,
+	CHECK (expires_at IS NULL OR expires_at > granted_at)
+);
+CREATE INDEX _consent_standing ON privacy._consent (purpose, subject) WHERE revoked_at IS NULL;
+COMMENT ON TABLE privacy._consent IS
+'consent history: one row per grant; revocation stamps revoked_at; rows are never deleted';
+
+CREATE TABLE privacy._row_policy (
+	relid              regclass NOT NULL,
+	name               text NOT NULL,
+	kind               text NOT NULL CHECK (kind IN ('consent', 'filter')),
+	subject_column     name,
+	purpose            text REFERENCES privacy._purpose,
+	condition          text,
+	declared_condition text,
+	roles              regrole[],
+	created_by         name NOT NULL,
+	created_at         timestamptz NOT NULL,
+	PRIMARY KEY (relid, name),
+	CHECK ((kind = 'consent') = (subject_column IS NOT NULL AND purpose IS NOT NULL)),
+	CHECK ((kind = 'filter') = (condition IS NOT NULL))
+);
+COMMENT ON TABLE privacy._row_policy IS
+'row policies: consent requirements (subject column + purpose) and attribute filters (canonical condition)';
+
+SELECT pg_catalog.pg_extension_config_dump('privacy._purpose', '');
+SELECT pg_catalog.pg_extension_config_dump('privacy._purpose_role', '');
+SELECT pg_catalog.pg_extension_config_dump('privacy._consent', '');
+SELECT pg_catalog.pg_extension_config_dump('privacy._row_policy', '');
+REVOKE ALL ON privacy._purpose, privacy._purpose_role, privacy._consent, privacy._row_policy FROM PUBLIC;
+
+-- A table is governed while a masking policy or a row policy applies to it
+-- (its own or an ancestor's).
+CREATE FUNCTION privacy._is_governed(tbl regclass)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH RECURSIVE a(relid) AS (
+		SELECT tbl::oid
+		UNION
+		SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN a ON i.inhrelid OPERATOR(pg_catalog.=) a.relid
+	)
+	SELECT EXISTS (SELECT 1 FROM privacy._column_policy p
+	               WHERE p.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM a))
+	    OR EXISTS (SELECT 1 FROM privacy._row_policy r
+	               WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM a))
+$$;
+COMMENT ON FUNCTION privacy._is_governed(regclass) IS
+'whether a masking or row policy applies to the table (own or inherited)';
+REVOKE ALL ON FUNCTION privacy._is_governed(regclass) FROM PUBLIC;
+
+-- privacy._force_family: row policies bind owners too (FORCE ROW LEVEL
+-- SECURITY), unless the owner had forced it already.
+CREATE FUNCTION privacy._force_family(tbl regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	member regclass;
+	was_forced boolean;
+BEGIN
+	PERFORM privacy._govern_family(tbl);
+	FOR member IN SELECT f FROM privacy._family(tbl) AS f LOOP
+		SELECT c.relforcerowsecurity INTO was_forced FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) member;
+		IF NOT was_forced THEN
+			EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', member);
+			UPDATE privacy._governed_table SET force_rls_by_privacy = true WHERE relid OPERATOR(pg_catalog.=) member;
+		END IF;
+	END LOOP;
+	PERFORM privacy._invalidate_policies(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy._force_family(regclass) IS
+'forces row security on a table family that has row policies, so owners are filtered too';
+
+-- privacy._unforce_family: undoes _force_family where no row policy remains.
+CREATE FUNCTION privacy._unforce_family(tbl regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	member regclass;
+BEGIN
+	FOR member IN SELECT f FROM privacy._family(tbl) AS f LOOP
+		CONTINUE WHEN EXISTS (
+			WITH RECURSIVE a(relid) AS (
+				SELECT member::oid
+				UNION
+				SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN a ON i.inhrelid OPERATOR(pg_catalog.=) a.relid)
+			SELECT 1 FROM privacy._row_policy r WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM a));
+		IF EXISTS (SELECT 1 FROM privacy._governed_table g
+		           WHERE g.relid OPERATOR(pg_catalog.=) member AND g.force_rls_by_privacy) THEN
+			EXECUTE format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY', member);
+			UPDATE privacy._governed_table SET force_rls_by_privacy = false WHERE relid OPERATOR(pg_catalog.=) member;
+		END IF;
+	END LOOP;
+	PERFORM privacy._release_row_security(tbl);
+	PERFORM privacy._invalidate_policies(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy._unforce_family(regclass) IS
+'stops forcing row security where pg_privacy forced it and no row policy remains';
+
+-- Purposes ---------------------------------------------------------------
+
+CREATE FUNCTION privacy.create_purpose(name text, description text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM privacy._check_policy_admin('create purposes');
+	IF create_purpose.name IS NULL OR create_purpose.description IS NULL THEN
+		RAISE EXCEPTION 'purpose name and description must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF create_purpose.name !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+		RAISE EXCEPTION 'invalid purpose name'
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = 'A purpose name is a lower-case letter followed by up to 62 lower-case letters, digits or underscores.';
+	END IF;
+	IF EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) create_purpose.name) THEN
+		RAISE EXCEPTION 'purpose "%" already exists', create_purpose.name USING ERRCODE = 'duplicate_object';
+	END IF;
+	INSERT INTO privacy._purpose VALUES (create_purpose.name, create_purpose.description, current_user, now());
+END
+$$;
+COMMENT ON FUNCTION privacy.create_purpose(text, text) IS 'declares a processing purpose';
+
+CREATE FUNCTION privacy.allow_purpose(role regrole, purpose text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM privacy._check_policy_admin('allow purposes');
+	IF allow_purpose.role IS NULL OR allow_purpose.purpose IS NULL THEN
+		RAISE EXCEPTION 'role and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) allow_purpose.purpose) THEN
+		RAISE EXCEPTION 'purpose "%" does not exist', allow_purpose.purpose USING ERRCODE = 'undefined_object';
+	END IF;
+	INSERT INTO privacy._purpose_role VALUES (allow_purpose.role, allow_purpose.purpose) ON CONFLICT DO NOTHING;
+END
+$$;
+COMMENT ON FUNCTION privacy.allow_purpose(regrole, text) IS
+'lets a role (and its members) declare a purpose with SET privacy.purpose';
+
+CREATE FUNCTION privacy.disallow_purpose(role regrole, purpose text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM privacy._check_policy_admin('disallow purposes');
+	DELETE FROM privacy._purpose_role r
+	WHERE r.role OPERATOR(pg_catalog.=) disallow_purpose.role AND r.purpose OPERATOR(pg_catalog.=) disallow_purpose.purpose;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'role % is not allowed purpose "%"', disallow_purpose.role, disallow_purpose.purpose
+			USING ERRCODE = 'undefined_object';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION privacy.disallow_purpose(regrole, text) IS 'withdraws privacy.allow_purpose()';
+
+-- Consent -----------------------------------------------------------------
+
+CREATE FUNCTION privacy.grant_consent(subject text, purpose text, expires_at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	new_id bigint;
+BEGIN
+	PERFORM privacy._check_policy_admin('record consent');
+	IF grant_consent.subject IS NULL OR grant_consent.purpose IS NULL THEN
+		RAISE EXCEPTION 'subject and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose) THEN
+		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object';
+	END IF;
+	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
+		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- a new grant supersedes a standing one (which stays in the history)
+	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = current_user
+	WHERE c.subject OPERATOR(pg_catalog.=) grant_consent.subject
+	  AND c.purpose OPERATOR(pg_catalog.=) grant_consent.purpose AND c.revoked_at IS NULL;
+	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
+	VALUES (grant_consent.subject, grant_consent.purpose, now(), grant_consent.expires_at, current_user)
+	RETURNING id INTO new_id;
+	RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION privacy.grant_consent(text, text, timestamptz) IS
+'records a subject''s consent for a purpose (optionally until expires_at); returns the consent id';
+
+CREATE FUNCTION privacy.revoke_consent(subject text, purpose text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM privacy._check_policy_admin('record consent');
+	IF revoke_consent.subject IS NULL OR revoke_consent.purpose IS NULL THEN
+		RAISE EXCEPTION 'subject and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = current_user
+	WHERE c.subject OPERATOR(pg_catalog.=) revoke_consent.subject
+	  AND c.purpose OPERATOR(pg_catalog.=) revoke_consent.purpose AND c.revoked_at IS NULL;
+	RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION privacy.revoke_consent(text, text) IS
+'revokes a subject''s standing consent for a purpose; true if there was one; effective from the next statement';
+
+CREATE VIEW privacy.consents AS
+SELECT c.subject, c.purpose, c.granted_at, c.expires_at, c.revoked_at, c.granted_by, c.revoked_by,
+	(c.revoked_at IS NULL AND (c.expires_at IS NULL OR c.expires_at OPERATOR(pg_catalog.>) now())) AS standing
+FROM privacy._consent c;
+COMMENT ON VIEW privacy.consents IS 'consent history; standing = granted, not revoked, not expired';
+
+-- Row policies -----------------------------------------------------------
+
+CREATE FUNCTION privacy.require_consent(tbl regclass, subject_column name, purpose text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM privacy._check_policy_admin('declare row policies');
+	PERFORM privacy._check_row_policy_target(tbl);
+	IF subject_column IS NULL OR purpose IS NULL THEN
+		RAISE EXCEPTION 'subject column and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+	               WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) subject_column
+	                 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) THEN
+		RAISE EXCEPTION 'column "%" of relation % does not exist', subject_column, tbl USING ERRCODE = 'undefined_column';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) require_consent.purpose) THEN
+		RAISE EXCEPTION 'purpose "%" does not exist', require_consent.purpose USING ERRCODE = 'undefined_object';
+	END IF;
+	INSERT INTO privacy._row_policy (relid, name, kind, subject_column, purpose, created_by, created_at)
+	VALUES (tbl, 'consent:' || require_consent.purpose, 'consent', subject_column, require_consent.purpose,
+	        current_user, now())
+	ON CONFLICT ON CONSTRAINT _row_policy_pkey DO UPDATE SET subject_column = excluded.subject_column;
+	PERFORM privacy._force_family(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy.require_consent(regclass, name, text) IS
+'while a session declares this purpose, only rows whose subject has standing consent for it are visible';
+
+CREATE FUNCTION privacy._check_row_policy_target(tbl regclass)
+RETURNS void
+AS 'MODULE_PATHNAME', 'pg_privacy__check_row_policy_target'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._check_row_policy_target(regclass) IS
+'raises unless the relation can carry row policies (a table outside the system and pg_privacy schemas), and requires preloading';
+
+CREATE FUNCTION privacy._canonical_row_filter(tbl regclass, condition text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__canonical_row_filter'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._canonical_row_filter(regclass, text) IS
+'validates a row filter condition and returns its canonical, schema-qualified text';
+
+CREATE FUNCTION privacy.add_row_filter(tbl regclass, name text, condition text, roles regrole[] DEFAULT NULL)
+RETURNS void
+AS 'MODULE_PATHNAME', 'pg_privacy_add_row_filter'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy.add_row_filter(regclass, text, text, regrole[]) IS
+'adds a restrictive filter: rows for which condition is not true are invisible (to the listed roles, or to every non-exempt role)';
+
+CREATE FUNCTION privacy._store_row_filter(tbl regclass, name text, canonical text, declared text, roles regrole[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM privacy._check_policy_admin('declare row policies');
+	INSERT INTO privacy._row_policy (relid, name, kind, condition, declared_condition, roles, created_by, created_at)
+	VALUES (tbl, _store_row_filter.name, 'filter', canonical, declared, _store_row_filter.roles, current_user, now())
+	ON CONFLICT ON CONSTRAINT _row_policy_pkey DO UPDATE
+		SET kind = 'filter', condition = excluded.condition, declared_condition = excluded.declared_condition,
+		    roles = excluded.roles, subject_column = NULL, purpose = NULL;
+	PERFORM privacy._force_family(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy._store_row_filter(regclass, text, text, text, regrole[]) IS
+'stores a validated row filter and forces row security on the table family';
+
+CREATE FUNCTION privacy.drop_row_policy(tbl regclass, name text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM privacy._check_policy_admin('drop row policies');
+	DELETE FROM privacy._row_policy r
+	WHERE r.relid OPERATOR(pg_catalog.=) tbl AND r.name OPERATOR(pg_catalog.=) drop_row_policy.name;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'table % has no row policy "%"', tbl, drop_row_policy.name USING ERRCODE = 'undefined_object';
+	END IF;
+	PERFORM privacy._unforce_family(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy.drop_row_policy(regclass, text) IS
+'removes a row policy (consent requirements are named consent:<purpose>)';
+
+CREATE VIEW privacy.row_policies AS
+SELECT r.relid AS table_name, r.name, r.kind, r.subject_column, r.purpose, r.condition, r.declared_condition,
+	r.roles, r.created_by, r.created_at
+FROM privacy._row_policy r;
+COMMENT ON VIEW privacy.row_policies IS 'every consent requirement and row filter';
+
+-- Helpers called from the row-security quals the hook builds. They run as
+-- the querying role, read the catalog directly (C, no privilege needed), and
+-- reveal nothing the caller could not learn through the table itself.
+
+-- privacy._consent_allows(tbl, purpose, subject): the consent requirement
+-- of tbl for purpose lets this row through: the role is exempt, or another
+-- usable purpose is declared, or this purpose is declared (and usable) and
+-- the subject's consent for it stands. The per-statement part is decided
+-- once per statement; consenting subjects are a per-backend hash set
+-- rebuilt when the registry changes, so a point lookup costs a hash probe.
+CREATE FUNCTION privacy._consent_allows(tbl regclass, purpose text, subject text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_privacy__consent_allows'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._consent_allows(regclass, text, text) IS
+'row-policy helper: whether a consent requirement lets a row through for the current role and declared purpose';
+GRANT EXECUTE ON FUNCTION privacy._consent_allows(regclass, text, text) TO PUBLIC;
+
+-- privacy._row_exempt(tbl): the current role is exempt from the table's row
+-- policies (superuser, or a masking exemption covering the whole table).
+CREATE FUNCTION privacy._row_exempt(tbl regclass)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_privacy__row_exempt'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._row_exempt(regclass) IS
+'row-policy helper: whether the current role is exempt from the table''s row policies';
+GRANT EXECUTE ON FUNCTION privacy._row_exempt(regclass) TO PUBLIC;
+
+-- Any change to the consent registry invalidates every backend's cached
+-- consent sets (also for direct DML by an administrator).
+CREATE FUNCTION privacy._consent_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pg_privacy__consent_changed'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._consent_changed() IS
+'trigger: invalidates cached consent sets when privacy._consent changes';
+CREATE TRIGGER consent_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON privacy._consent
+	FOR EACH STATEMENT EXECUTE FUNCTION privacy._consent_changed();
+
+REVOKE ALL ON privacy.consents, privacy.row_policies FROM PUBLIC;
+REVOKE ALL ON FUNCTION privacy._consent_changed(), privacy._force_family(regclass), privacy._unforce_family(regclass),
+	privacy.create_purpose(text, text), privacy.allow_purpose(regrole, text), privacy.disallow_purpose(regrole, text),
+	privacy.grant_consent(text, text, timestamptz), privacy.revoke_consent(text, text),
+	privacy.require_consent(regclass, name, text), privacy._check_row_policy_target(regclass),
+	privacy._canonical_row_filter(regclass, text), privacy.add_row_filter(regclass, text, text, regrole[]),
+	privacy._store_row_filter(regclass, text, text, text, regrole[]), privacy.drop_row_policy(regclass, text)
+	FROM PUBLIC;
