@@ -1,7 +1,7 @@
 -- privileges.sql: what an ordinary role may and may not call, and the
 -- schema's security preamble.
 BEGIN;
-SELECT plan(7);
+SELECT plan(9);
 
 CREATE ROLE tap_ordinary;
 
@@ -17,6 +17,72 @@ SELECT throws_ok($$SELECT privacy._boundary_live_objects()$$, '42501', NULL,
 	'an ordinary role calling a test probe gets 42501');
 SELECT is(privacy.redact('x'), '[REDACTED]', 'an ordinary role can redact');
 RESET ROLE;
+
+-- the inventory of what PUBLIC may execute and read: anything new must be
+-- granted on purpose (PostgreSQL grants EXECUTE to PUBLIC by default, so
+-- every internal or administrative function has to be revoked explicitly)
+SELECT is(
+	(SELECT string_agg(f, E'\n' ORDER BY f COLLATE "C") FROM (
+		SELECT p.oid::regprocedure::text AS f FROM pg_proc p
+		WHERE p.pronamespace = 'privacy'::regnamespace AND has_function_privilege('public', p.oid, 'EXECUTE')) s),
+	concat_ws(E'\n',
+		'privacy._consent_allows(regclass,text,text)',
+		'privacy._row_exempt(regclass)',
+		'privacy.card_token_cmp(privacy.card_token,privacy.card_token)',
+		'privacy.card_token_eq(privacy.card_token,privacy.card_token)',
+		'privacy.card_token_ge(privacy.card_token,privacy.card_token)',
+		'privacy.card_token_gt(privacy.card_token,privacy.card_token)',
+		'privacy.card_token_hash(privacy.card_token)',
+		'privacy.card_token_hash_extended(privacy.card_token,bigint)',
+		'privacy.card_token_in(cstring)',
+		'privacy.card_token_le(privacy.card_token,privacy.card_token)',
+		'privacy.card_token_lt(privacy.card_token,privacy.card_token)',
+		'privacy.card_token_ne(privacy.card_token,privacy.card_token)',
+		'privacy.card_token_out(privacy.card_token)',
+		'privacy.card_token_recv(internal)',
+		'privacy.card_token_send(privacy.card_token)',
+		'privacy.detokenize(text,text)',
+		'privacy.fake_card(text)',
+		'privacy.fake_city(text,text)',
+		'privacy.fake_company(text,text)',
+		'privacy.fake_email(text,text)',
+		'privacy.fake_first_name(text,text)',
+		'privacy.fake_full_name(text,text)',
+		'privacy.fake_iban(text,text)',
+		'privacy.fake_last_name(text,text)',
+		'privacy.fake_phone(text,text)',
+		'privacy.fake_street_address(text,text)',
+		'privacy.generalize(bigint,bigint)',
+		'privacy.generalize(date,text)',
+		'privacy.generalize(integer,integer)',
+		'privacy.generalize(numeric,numeric)',
+		'privacy.generalize(timestamp with time zone,text)',
+		'privacy.mask_card(text)',
+		'privacy.mask_card(text,integer)',
+		'privacy.mask_email(text)',
+		'privacy.mask_iban(text)',
+		'privacy.mask_ip(inet)',
+		'privacy.mask_ip(inet,integer,integer)',
+		'privacy.mask_phone(text)',
+		'privacy.noise(bigint,double precision)',
+		'privacy.noise(double precision,double precision)',
+		'privacy.noise(integer,double precision)',
+		'privacy.noise(numeric,double precision)',
+		'privacy.partial(text,integer,text,integer)',
+		'privacy.pseudonym(text,text)',
+		'privacy.redact(text)',
+		'privacy.shift_date(date,integer)',
+		'privacy.shift_date(timestamp with time zone,integer)',
+		'privacy.version()'
+	),
+	'PUBLIC may execute exactly the public API and the helpers policies call'
+);
+SELECT is(
+	(SELECT string_agg(c.oid::regclass::text, ',' ORDER BY c.relname COLLATE "C") FROM pg_class c
+	 WHERE c.relnamespace = 'privacy'::regnamespace AND has_table_privilege('public', c.oid, 'SELECT')),
+	'privacy.keys,privacy.token_formats',
+	'PUBLIC may read only key and token-format metadata'
+);
 
 SELECT * FROM finish();
 ROLLBACK;

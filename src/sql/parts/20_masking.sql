@@ -60,7 +60,8 @@ AS 'MODULE_PATHNAME', 'pg_privacy_rotate_masking_secret'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy.rotate_masking_secret() IS
 'replaces the masking secret with a new random one: pseudonyms, noise, date shifts and fakes all change (superuser only)';
-REVOKE ALL ON FUNCTION privacy.rotate_masking_secret() FROM PUBLIC;
+REVOKE ALL ON FUNCTION privacy.rotate_masking_secret(), privacy._init_masking_secret(), privacy._masking_secret_trigger()
+	FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- Text masks
