@@ -40,6 +40,9 @@ echo "== loading the demo dataset (${PRIVACY_DEMO_CUSTOMERS:-100000} customers)"
 cluster_psql demo -d privacy_demo -f contrib/demo/schema.sql
 cluster_psql demo -d privacy_demo -v customers="${PRIVACY_DEMO_CUSTOMERS:-100000}" -f contrib/demo/seed.sql
 
+echo "== declaring the privacy programme (contrib/demo/policies.sql)"
+cluster_psql demo -d privacy_demo -f contrib/demo/policies.sql >/dev/null
+
 cluster_psql demo -d privacy_demo -f contrib/demo/walkthrough.sql
 trap - ERR
 

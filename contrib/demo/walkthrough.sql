@@ -1,6 +1,7 @@
 -- walkthrough.sql: what the demo shows, step by step. Run by run-demo.sh
--- as the cluster superuser against the demo database.
+-- as the cluster superuser against the demo database, after policies.sql.
 \pset footer off
+\set ON_ERROR_STOP on
 \echo
 \echo '== 1. pg_privacy is installed and preloaded'
 SELECT privacy.version();
@@ -11,12 +12,65 @@ SELECT (SELECT count(*) FROM cx.customers) AS customers, (SELECT count(*) FROM c
 	(SELECT count(*) FROM cx.orders) AS orders, (SELECT count(*) FROM cx.payments) AS payments;
 
 \echo
-\echo '== 3. Raw personal data, as the superuser sees it'
-SELECT customer_id, full_name, email, phone, card_number FROM cx.customers ORDER BY customer_id LIMIT 3;
+\echo '== 3. The policies the DBA declared (privacy.column_policies)'
+SELECT table_name, column_name, mask, exempt_roles FROM privacy.column_policies ORDER BY table_name::text, column_name;
 
 \echo
-\echo '== 4. The same rows through privacy.redact(): nothing, not even the length, is revealed'
-SELECT customer_id, privacy.redact(full_name) AS full_name, privacy.redact(email) AS email,
-	privacy.redact(card_number) AS card_number
-FROM cx.customers ORDER BY customer_id LIMIT 3;
+\echo '== 4. The same query, as four roles (each declares its purpose: rows about customers need one)'
+\echo '-- the data-protection officer (exempt): raw values'
+SET ROLE dpo;
+SELECT customer_id, full_name, email, phone, date_of_birth, card_number FROM cx.customers ORDER BY customer_id LIMIT 3;
+RESET ROLE;
+\echo '-- a support agent (masked), working on tickets: enough to recognise a caller, nothing more'
+SET ROLE support_agent;
+SET privacy.purpose = 'support';
+SELECT customer_id, full_name, email, phone, date_of_birth, card_number FROM cx.customers ORDER BY customer_id LIMIT 3;
+\echo '-- ... and the mask holds in WHERE too: searching for a real address finds nothing'
+SELECT count(*) AS found FROM cx.customers WHERE email = 'liam.smith1@example.org';
+\echo '-- ... writing back what it sees is refused, so masking never destroys data'
+\set ON_ERROR_STOP off
+UPDATE cx.customers SET phone = phone WHERE customer_id = 1;
+\set ON_ERROR_STOP on
+RESET privacy.purpose;
+RESET ROLE;
+\echo '-- an analyst: generalized birth dates still give statistics'
+SET ROLE analyst;
+SET privacy.purpose = 'analytics';
+SELECT (extract(year FROM date_of_birth)::int / 10) * 10 AS birth_decade, count(*)
+FROM cx.customers GROUP BY 1 ORDER BY 1 LIMIT 5;
+RESET privacy.purpose;
+RESET ROLE;
+\echo '-- marketing, without a declared purpose: no customer at all (rows need a purpose)'
+SET ROLE marketing;
+SELECT count(*) AS visible_customers FROM cx.customers;
+\echo '-- marketing, declaring its purpose: only customers who consented'
+SET privacy.purpose = 'marketing';
+SELECT count(*) AS visible_customers FROM cx.customers;
+RESET privacy.purpose;
+RESET ROLE;
 
+\echo
+\echo '== 5. Consent revoked: the customer disappears for marketing at once'
+SELECT privacy.revoke_consent(email, 'marketing') AS revoked FROM cx.customers WHERE customer_id = 3;
+SET ROLE marketing;
+SET privacy.purpose = 'marketing';
+SELECT count(*) AS visible_customers, count(*) FILTER (WHERE customer_id = 3) AS customer_3 FROM cx.customers;
+RESET privacy.purpose;
+RESET ROLE;
+
+\echo
+\echo '== 6. Tokenized card numbers: same format, and only billing can reverse them'
+SET ROLE support_agent;
+SET privacy.purpose = 'support';
+SELECT payment_id, card_number, card_token FROM cx.payments ORDER BY payment_id LIMIT 3;
+\set ON_ERROR_STOP off
+SELECT privacy.detokenize(card_token::text, 'card') FROM cx.payments WHERE payment_id = 1;
+\set ON_ERROR_STOP on
+RESET privacy.purpose;
+RESET ROLE;
+SET ROLE billing;
+SELECT payment_id, card_token, privacy.detokenize(card_token::text, 'card') AS card_number
+FROM cx.payments WHERE payment_id = 1;
+RESET ROLE;
+\echo '-- every detokenization is audited (who, when, how many; never the values)'
+SELECT role_name, action, format, value_count FROM privacy.audit_log ORDER BY logged_at DESC LIMIT 3;
