@@ -3,6 +3,7 @@
 // logged SET statements and in stored role settings.
 #include "pg/guc.hpp"
 
+#include "pg/catalog/privileges.hpp"
 #include "pg/catalog/row_policies.hpp"
 
 #include "pg/postgres.hpp"
@@ -40,6 +41,15 @@ CheckPurposeHook(char **newval, void **extra, GucSource source) {
 
 void
 RegisterGucs() {
+	DefineCustomStringVariable("privacy.admin_role", "Role whose members administer privacy policies.",
+	                           "Members (with INHERIT) may declare and drop policies of every kind, grant "
+	                           "exemptions and detokenize rights. privacy.setup_roles() creates the role.",
+	                           &guc_admin_role, "privacy_admin", PGC_SUSET, 0, NULL, NULL, NULL);
+
+	DefineCustomStringVariable("privacy.auditor_role", "Role whose members read the compliance views.",
+	                           "Members may read every compliance view and the audit log, and change nothing.",
+	                           &guc_auditor_role, "privacy_auditor", PGC_SUSET, 0, NULL, NULL, NULL);
+
 	DefineCustomBoolVariable("privacy.masking", "Enforces dynamic column masking.",
 	                         "When off, masked columns return raw values to every role. Only superusers can change "
 	                         "it; intended for maintenance.",
@@ -55,6 +65,11 @@ RegisterGucs() {
 	                           "64 hexadecimal characters; the file must be owned by the server user with mode "
 	                           "0600. Holds a path, never a key.",
 	                           &guc_master_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("privacy.owners_may_declare", "Lets table owners declare policies on their own tables.",
+	                         "Owners may then declare masks and row policies on tables they own; they can never "
+	                         "grant exemptions. Off by default.",
+	                         &guc_owners_may_declare, false, PGC_SUSET, 0, NULL, NULL, NULL);
 
 	DefineCustomStringVariable("privacy.purpose", "Declares what the session is doing with personal data.",
 	                           "Consent-gated rows are visible only under a declared purpose the role is allowed "

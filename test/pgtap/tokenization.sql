@@ -46,9 +46,9 @@ SELECT throws_ok($$SELECT privacy.detokenize(tok, 'card') FROM public.tap_tok$$,
 	'permission denied to detokenize format "card"', 'app cannot detokenize');
 SELECT throws_ok($$SELECT privacy.create_key('x')$$, '42501', 'permission denied to create data keys',
 	'app cannot create keys');
-SELECT throws_ok($$SELECT privacy.rotate_key('default')$$, '42501', 'permission denied for function rotate_key',
+SELECT throws_ok($$SELECT privacy.rotate_key('default')$$, '42501', 'permission denied to rotate data keys',
 	'app cannot rotate keys');
-SELECT throws_ok($$SELECT privacy.drop_key('default')$$, '42501', 'permission denied for function drop_key',
+SELECT throws_ok($$SELECT privacy.drop_key('default')$$, '42501', 'permission denied to drop data keys',
 	'app cannot drop keys');
 SELECT throws_ok($$SELECT privacy.fpe_decrypt('0123456789', 'default')$$, '42501', NULL, 'fpe_decrypt not granted');
 SELECT throws_ok($$SELECT privacy.grant_detokenize('tap_tok_app', 'card')$$, '42501', NULL,

@@ -12,6 +12,7 @@
 // Errors name tables and columns, never values.
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/privileges.hpp"
 #include "pg/hooks/planner.hpp"
 #include "pg/module.hpp"
 
@@ -37,14 +38,6 @@ namespace privacy::pg {
 
 namespace {
 
-// CheckPolicyAdmin raises 42501 unless the current user may manage policies.
-void
-CheckPolicyAdmin(const char *action) {
-	if (!superuser())
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
-		                errhint("Only superusers can manage privacy policies.")));
-}
-
 // StripRelabel looks through binary-compatible relabelings.
 Node *
 StripRelabel(Node *node) {
@@ -57,7 +50,6 @@ StripRelabel(Node *node) {
 Datum
 MaskColumnImpl(FunctionCallInfo fcinfo) {
 	RequirePreload("column masking");
-	CheckPolicyAdmin("declare masking policies");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 		                errmsg("table, column and mask of a masking policy must not be null")));
@@ -65,6 +57,7 @@ MaskColumnImpl(FunctionCallInfo fcinfo) {
 	Name column = PG_GETARG_NAME(1);
 	char *mask = text_to_cstring(PG_GETARG_TEXT_PP(2));
 
+	CheckPolicyAdmin("declare masking policies", relid);
 	CheckPolicyTarget(relid, "mask columns of");
 	LockRelationOid(relid, ShareRowExclusiveLock);
 	AttrNumber attnum = get_attnum(relid, NameStr(*column));
@@ -106,8 +99,8 @@ MaskColumnImpl(FunctionCallInfo fcinfo) {
 // UPDATE setting every masked column to its mask of the raw row.
 Datum
 AnonymizeTableImpl(FunctionCallInfo fcinfo) {
-	CheckPolicyAdmin("anonymize tables");
 	Oid relid = PG_GETARG_OID(0);
+	CheckPolicyAdmin("anonymize tables", relid);
 	CheckPolicyTarget(relid, "mask columns of");
 	const GovernedRel *rel = LookupGovernedRel(relid);
 	if (rel == NULL)
@@ -173,11 +166,22 @@ InvalidatePoliciesImpl(FunctionCallInfo fcinfo) {
 	PG_RETURN_VOID();
 }
 
-// CheckPolicyAdminImpl implements privacy._check_policy_admin(text).
+// CheckPolicyAdminImpl implements privacy._check_policy_admin(text, regclass).
 Datum
 CheckPolicyAdminImpl(FunctionCallInfo fcinfo) {
-	CheckPolicyAdmin(PG_ARGISNULL(0) ? "manage privacy policies" : text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	const char *action = PG_ARGISNULL(0) ? "manage privacy policies" : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	Oid relid = PG_NARGS() > 1 && !PG_ARGISNULL(1) ? PG_GETARG_OID(1) : InvalidOid;
+	CheckPolicyAdmin(action, relid);
 	PG_RETURN_VOID();
+}
+
+// OuterUserImpl implements privacy._outer_user(): the role the session runs
+// as, also inside SECURITY DEFINER functions (recorded as "declared by").
+Datum
+OuterUserImpl(FunctionCallInfo fcinfo) {
+	Name result = (Name)palloc0(NAMEDATALEN);
+	namestrcpy(result, GetUserNameFromId(GetOuterUserId(), false));
+	PG_RETURN_NAME(result);
 }
 
 } // namespace
@@ -205,3 +209,4 @@ PRIVACY_FUNCTION(mask_column, privacy::pg::MaskColumnImpl)
 PRIVACY_FUNCTION(anonymize_table, privacy::pg::AnonymizeTableImpl)
 PRIVACY_FUNCTION(_invalidate_policies, privacy::pg::InvalidatePoliciesImpl)
 PRIVACY_FUNCTION(_check_policy_admin, privacy::pg::CheckPolicyAdminImpl)
+PRIVACY_FUNCTION(_outer_user, privacy::pg::OuterUserImpl)

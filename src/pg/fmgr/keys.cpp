@@ -12,6 +12,7 @@
 // any error is raised. import_key's statement carries key material, so every
 // error it raises, including PostgreSQL's, hides the statement.
 #include "pg/boundary/boundary.hpp"
+#include "pg/catalog/privileges.hpp"
 #include "pg/keys/key_cache.hpp"
 #include "pg/keys/key_wrap.hpp"
 #include "pg/keys/master_key.hpp"
@@ -37,9 +38,7 @@ constexpr size_t kMaxNameBytes = 63;
 
 void
 CheckKeyAdmin(const char *action) {
-	if (!superuser())
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
-		                errhint("Only superusers can manage data keys and token formats."), errhidestmt(true)));
+	CheckPolicyAdmin(action, InvalidOid);
 }
 
 // ArgName returns argument i as a C string, checking null, empty and length.
@@ -182,7 +181,11 @@ void
 ImportKeyBody(void *arg) {
 	ImportArgs *import = (ImportArgs *)arg;
 	FunctionCallInfo fcinfo = import->fcinfo;
-	CheckKeyAdmin("import data keys");
+	// importing key material stays superuser-only (the rule): the
+	// material travels in the statement
+	if (!superuser())
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to import data keys"),
+		                errhint("Only superusers can import key material."), errhidestmt(true)));
 	char *name = ArgName(fcinfo, 0, "key name");
 	if (PG_ARGISNULL(1))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("key material must not be null"),

@@ -10,6 +10,7 @@
 // Errors name tables, columns and purposes, never values.
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/privileges.hpp"
 #include "pg/catalog/row_policies.hpp"
 #include "pg/module.hpp"
 
@@ -78,15 +79,13 @@ CanonicalRowFilterImpl(FunctionCallInfo fcinfo) {
 Datum
 AddRowFilterImpl(FunctionCallInfo fcinfo) {
 	RequirePreload("row policies");
-	if (!superuser())
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to declare row policies"),
-		                errhint("Only superusers can manage privacy policies.")));
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR,
 		        (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table, name and condition must not be null")));
 	Oid relid = PG_GETARG_OID(0);
 	char *name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char *condition = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	CheckPolicyAdmin("declare row policies", relid);
 	CheckPolicyTarget(relid, "add row policies to");
 	if (name[0] == '\0' || strncmp(name, "consent:", 8) == 0 || strlen(name) > 63)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid row filter name"),

@@ -15,6 +15,7 @@
 // or key, and all hide the statement (core errors through the boundary, ours
 // with errhidestmt).
 #include "pg/boundary/boundary.hpp"
+#include "pg/catalog/privileges.hpp"
 #include "pg/keys/audit.hpp"
 #include "pg/keys/key_cache.hpp"
 #include "privacy/core/fpe.hpp"
@@ -168,9 +169,7 @@ Retokenize(const core::TokenFormat &format, const DataKey *old, const DataKey *n
 
 Datum
 RetokenizeValueImpl(FunctionCallInfo fcinfo) {
-	if (!superuser())
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to retokenize"),
-		                errhint("Only superusers can retokenize columns."), errhidestmt(true)));
+	CheckPolicyAdmin("retokenize", InvalidOid);
 	text *token = PG_GETARG_TEXT_PP(0);
 	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
 	DataKey *old = KeyForToken(cache, TextView(token));

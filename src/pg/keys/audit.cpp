@@ -99,9 +99,13 @@ FlushAudit() {
 	NameData session_role;
 	namestrcpy(&role, GetUserNameFromId(GetUserId(), false));
 	namestrcpy(&session_role, GetUserNameFromId(GetSessionUserId(), false));
+	int natts = desc->natts;
+	Datum *values = (Datum *)palloc0(sizeof(Datum) * natts);
+	bool *nulls = (bool *)palloc(sizeof(bool) * natts);
 	for (int i = 0; i < nrows; i++) {
-		Datum values[6];
-		bool nulls[6] = {false, false, false, false, false, false};
+		// columns after value_count (object, definitions) stay NULL
+		for (int a = 0; a < natts; a++)
+			nulls[a] = a >= 6;
 		values[0] = TimestampTzGetDatum(now);
 		values[1] = NameGetDatum(&role);
 		values[2] = NameGetDatum(&session_role);

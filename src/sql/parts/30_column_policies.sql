@@ -43,12 +43,19 @@ SELECT pg_catalog.pg_extension_config_dump('privacy._governed_table', '');
 REVOKE ALL ON privacy._column_policy, privacy._unmasked, privacy._governed_table FROM PUBLIC;
 
 -- Internal C helpers.
-CREATE FUNCTION privacy._check_policy_admin(action text)
+CREATE FUNCTION privacy._check_policy_admin(action text, tbl regclass DEFAULT NULL)
 RETURNS void
 AS 'MODULE_PATHNAME', 'pg_privacy__check_policy_admin'
 LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION privacy._check_policy_admin(text) IS
-'raises 42501 unless the current user may manage privacy policies';
+COMMENT ON FUNCTION privacy._check_policy_admin(text, regclass) IS
+'raises 42501 unless the current user may perform the action (on tbl, for table-scoped actions)';
+
+CREATE FUNCTION privacy._outer_user()
+RETURNS name
+AS 'MODULE_PATHNAME', 'pg_privacy__outer_user'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._outer_user() IS
+'the role the session runs as (SET ROLE), also inside SECURITY DEFINER functions';
 
 CREATE FUNCTION privacy._invalidate_policies(tbl regclass)
 RETURNS void
@@ -105,15 +112,15 @@ COMMENT ON FUNCTION privacy._govern_family(regclass) IS
 -- C function after it has validated and canonicalized the mask.
 CREATE FUNCTION privacy._store_column_policy(tbl regclass, col name, canonical text, declared text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	matview regclass;
 BEGIN
-	PERFORM privacy._check_policy_admin('declare masking policies');
+	PERFORM privacy._check_policy_admin('declare masking policies', tbl);
 	INSERT INTO privacy._column_policy AS p (relid, column_name, mask, declared_mask, declared_by, declared_at)
-	VALUES (tbl, col, canonical, declared, current_user, now())
+	VALUES (tbl, col, canonical, declared, privacy._outer_user(), now())
 	ON CONFLICT (relid, column_name) DO UPDATE
 		SET mask = excluded.mask, declared_mask = excluded.declared_mask,
 		    declared_by = excluded.declared_by, declared_at = excluded.declared_at;
@@ -174,11 +181,11 @@ COMMENT ON FUNCTION privacy._release_row_security(regclass) IS
 
 CREATE FUNCTION privacy.unmask_column(tbl regclass, col name)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM privacy._check_policy_admin('remove masking policies');
+	PERFORM privacy._check_policy_admin('remove masking policies', tbl);
 	IF tbl IS NULL OR col IS NULL THEN
 		RAISE EXCEPTION 'table and column must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
@@ -195,7 +202,7 @@ COMMENT ON FUNCTION privacy.unmask_column(regclass, name) IS 'removes the maskin
 
 CREATE FUNCTION privacy.grant_unmasked(role regrole, tbl regclass DEFAULT NULL, col name DEFAULT NULL)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -213,7 +220,7 @@ BEGIN
 		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
 	END IF;
 	INSERT INTO privacy._unmasked (role, relid, column_name, granted_by, granted_at)
-	VALUES (grant_unmasked.role, grant_unmasked.tbl, grant_unmasked.col, current_user, now())
+	VALUES (grant_unmasked.role, grant_unmasked.tbl, grant_unmasked.col, privacy._outer_user(), now())
 	ON CONFLICT DO NOTHING;
 	PERFORM privacy._invalidate_policies(tbl);
 END
@@ -223,7 +230,7 @@ COMMENT ON FUNCTION privacy.grant_unmasked(regrole, regclass, name) IS
 
 CREATE FUNCTION privacy.revoke_unmasked(role regrole, tbl regclass DEFAULT NULL, col name DEFAULT NULL)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -307,7 +314,7 @@ COMMENT ON VIEW privacy.masked_owners IS
 'masked roles that own (or are members of the owner of) a masked table: they can change the table, so masking does not bind them';
 
 REVOKE ALL ON privacy.column_policies, privacy.masked_owners FROM PUBLIC;
-REVOKE ALL ON FUNCTION privacy._check_policy_admin(text), privacy._invalidate_policies(regclass),
+REVOKE ALL ON FUNCTION privacy._check_policy_admin(text, regclass), privacy._invalidate_policies(regclass),
 	privacy._family(regclass),
 	privacy._store_column_policy(regclass, name, text, text), privacy._release_row_security(regclass),
 	privacy._govern_family(regclass),

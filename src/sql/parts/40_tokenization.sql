@@ -143,14 +143,11 @@ COMMENT ON FUNCTION privacy.create_token_format(text, text, text, text, integer,
 
 CREATE FUNCTION privacy.drop_token_format(name text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
-		RAISE EXCEPTION 'permission denied to drop token formats'
-			USING ERRCODE = 'insufficient_privilege', HINT = 'Only superusers can manage token formats.';
-	END IF;
+	PERFORM privacy._check_policy_admin('drop token formats');
 	IF name IS NULL THEN
 		RAISE EXCEPTION 'token format name must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
@@ -225,10 +222,7 @@ DECLARE
 	newest integer;
 	key text;
 BEGIN
-	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
-		RAISE EXCEPTION 'permission denied to retokenize'
-			USING ERRCODE = 'insufficient_privilege', HINT = 'Only superusers can retokenize columns.';
-	END IF;
+	PERFORM privacy._check_policy_admin('retokenize');
 	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
 		RAISE EXCEPTION 'table, column, format and a positive batch size are required'
 			USING ERRCODE = 'invalid_parameter_value';
@@ -265,14 +259,11 @@ COMMENT ON FUNCTION privacy.retokenize(regclass, name, text, integer) IS
 -- Detokenize privileges.
 CREATE FUNCTION privacy.grant_detokenize(role regrole, format text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
-		RAISE EXCEPTION 'permission denied to grant detokenize'
-			USING ERRCODE = 'insufficient_privilege', HINT = 'Only superusers can grant detokenize.';
-	END IF;
+	PERFORM privacy._check_policy_admin('grant detokenize');
 	IF role IS NULL OR format IS NULL THEN
 		RAISE EXCEPTION 'role and format must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
@@ -280,7 +271,7 @@ BEGIN
 		RAISE EXCEPTION 'token format "%" does not exist', format USING ERRCODE = 'undefined_object';
 	END IF;
 	INSERT INTO privacy._detokenize_grant AS g (role, format, granted_by, granted_at)
-	VALUES (grant_detokenize.role, grant_detokenize.format, current_user, now())
+	VALUES (grant_detokenize.role, grant_detokenize.format, privacy._outer_user(), now())
 	ON CONFLICT ON CONSTRAINT _detokenize_grant_pkey DO NOTHING;
 	PERFORM privacy._invalidate_keys();
 END
@@ -289,14 +280,11 @@ COMMENT ON FUNCTION privacy.grant_detokenize(regrole, text) IS 'allows a role (a
 
 CREATE FUNCTION privacy.revoke_detokenize(role regrole, format text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = current_user) THEN
-		RAISE EXCEPTION 'permission denied to revoke detokenize'
-			USING ERRCODE = 'insufficient_privilege', HINT = 'Only superusers can revoke detokenize.';
-	END IF;
+	PERFORM privacy._check_policy_admin('revoke detokenize');
 	IF role IS NULL OR format IS NULL THEN
 		RAISE EXCEPTION 'role and format must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;

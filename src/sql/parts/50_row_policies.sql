@@ -140,7 +140,7 @@ COMMENT ON FUNCTION privacy._unforce_family(regclass) IS
 
 CREATE FUNCTION privacy.create_purpose(name text, description text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -156,14 +156,14 @@ BEGIN
 	IF EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) create_purpose.name) THEN
 		RAISE EXCEPTION 'purpose "%" already exists', create_purpose.name USING ERRCODE = 'duplicate_object';
 	END IF;
-	INSERT INTO privacy._purpose VALUES (create_purpose.name, create_purpose.description, current_user, now());
+	INSERT INTO privacy._purpose VALUES (create_purpose.name, create_purpose.description, privacy._outer_user(), now());
 END
 $$;
 COMMENT ON FUNCTION privacy.create_purpose(text, text) IS 'declares a processing purpose';
 
 CREATE FUNCTION privacy.allow_purpose(role regrole, purpose text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -182,7 +182,7 @@ COMMENT ON FUNCTION privacy.allow_purpose(regrole, text) IS
 
 CREATE FUNCTION privacy.disallow_purpose(role regrole, purpose text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -201,7 +201,7 @@ COMMENT ON FUNCTION privacy.disallow_purpose(regrole, text) IS 'withdraws privac
 
 CREATE FUNCTION privacy.grant_consent(subject text, purpose text, expires_at timestamptz DEFAULT NULL)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -218,11 +218,11 @@ BEGIN
 		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	-- a new grant supersedes a standing one (which stays in the history)
-	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = current_user
+	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = privacy._outer_user()
 	WHERE c.subject OPERATOR(pg_catalog.=) grant_consent.subject
 	  AND c.purpose OPERATOR(pg_catalog.=) grant_consent.purpose AND c.revoked_at IS NULL;
 	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
-	VALUES (grant_consent.subject, grant_consent.purpose, now(), grant_consent.expires_at, current_user)
+	VALUES (grant_consent.subject, grant_consent.purpose, now(), grant_consent.expires_at, privacy._outer_user())
 	RETURNING id INTO new_id;
 	RETURN new_id;
 END
@@ -232,7 +232,7 @@ COMMENT ON FUNCTION privacy.grant_consent(text, text, timestamptz) IS
 
 CREATE FUNCTION privacy.revoke_consent(subject text, purpose text)
 RETURNS boolean
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -240,7 +240,7 @@ BEGIN
 	IF revoke_consent.subject IS NULL OR revoke_consent.purpose IS NULL THEN
 		RAISE EXCEPTION 'subject and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = current_user
+	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = privacy._outer_user()
 	WHERE c.subject OPERATOR(pg_catalog.=) revoke_consent.subject
 	  AND c.purpose OPERATOR(pg_catalog.=) revoke_consent.purpose AND c.revoked_at IS NULL;
 	RETURN FOUND;
@@ -259,11 +259,11 @@ COMMENT ON VIEW privacy.consents IS 'consent history; standing = granted, not re
 
 CREATE FUNCTION privacy.require_consent(tbl regclass, subject_column name, purpose text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM privacy._check_policy_admin('declare row policies');
+	PERFORM privacy._check_policy_admin('declare row policies', tbl);
 	PERFORM privacy._check_row_policy_target(tbl);
 	IF subject_column IS NULL OR purpose IS NULL THEN
 		RAISE EXCEPTION 'subject column and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -278,7 +278,7 @@ BEGIN
 	END IF;
 	INSERT INTO privacy._row_policy (relid, name, kind, subject_column, purpose, created_by, created_at)
 	VALUES (tbl, 'consent:' || require_consent.purpose, 'consent', subject_column, require_consent.purpose,
-	        current_user, now())
+	        privacy._outer_user(), now())
 	ON CONFLICT ON CONSTRAINT _row_policy_pkey DO UPDATE SET subject_column = excluded.subject_column;
 	PERFORM privacy._force_family(tbl);
 END
@@ -309,13 +309,18 @@ COMMENT ON FUNCTION privacy.add_row_filter(regclass, text, text, regrole[]) IS
 
 CREATE FUNCTION privacy._store_row_filter(tbl regclass, name text, canonical text, declared text, roles regrole[])
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM privacy._check_policy_admin('declare row policies');
+	PERFORM privacy._check_policy_admin('declare row policies', tbl);
+	-- called directly, the text must already be a valid canonical filter
+	IF privacy._canonical_row_filter(tbl, canonical) IS DISTINCT FROM canonical THEN
+		RAISE EXCEPTION 'row filter is not in canonical form' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Declare filters with privacy.add_row_filter().';
+	END IF;
 	INSERT INTO privacy._row_policy (relid, name, kind, condition, declared_condition, roles, created_by, created_at)
-	VALUES (tbl, _store_row_filter.name, 'filter', canonical, declared, _store_row_filter.roles, current_user, now())
+	VALUES (tbl, _store_row_filter.name, 'filter', canonical, declared, _store_row_filter.roles, privacy._outer_user(), now())
 	ON CONFLICT ON CONSTRAINT _row_policy_pkey DO UPDATE
 		SET kind = 'filter', condition = excluded.condition, declared_condition = excluded.declared_condition,
 		    roles = excluded.roles, subject_column = NULL, purpose = NULL;
@@ -327,11 +332,11 @@ COMMENT ON FUNCTION privacy._store_row_filter(regclass, text, text, text, regrol
 
 CREATE FUNCTION privacy.drop_row_policy(tbl regclass, name text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM privacy._check_policy_admin('drop row policies');
+	PERFORM privacy._check_policy_admin('drop row policies', tbl);
 	DELETE FROM privacy._row_policy r
 	WHERE r.relid OPERATOR(pg_catalog.=) tbl AND r.name OPERATOR(pg_catalog.=) drop_row_policy.name;
 	IF NOT FOUND THEN

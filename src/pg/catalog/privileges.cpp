@@ -1,0 +1,71 @@
+// privileges.cpp: the one privilege check of the policy API (see the
+// header). Never trusts GRANT EXECUTE alone; never reads anything a session
+// can change without being a superuser (the role names and the owner switch
+// are superuser-only settings).
+#include "pg/catalog/privileges.hpp"
+
+extern "C" {
+#include "catalog/pg_class.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/lsyscache.h"
+}
+
+namespace privacy::pg {
+
+char *guc_admin_role = NULL;
+char *guc_auditor_role = NULL;
+bool guc_owners_may_declare = false;
+
+namespace {
+
+// OwnsRelation reports whether userid owns relid (the ownership check
+// function was generalised in PostgreSQL 16).
+bool
+OwnsRelation(Oid relid, Oid userid) {
+#if PG_VERSION_NUM >= 160000
+	return object_ownercheck(RelationRelationId, relid, userid);
+#else
+	return pg_class_ownercheck(relid, userid);
+#endif
+}
+
+// MemberOf reports whether userid has the privileges of the named role
+// (false when the role does not exist).
+bool
+MemberOf(Oid userid, const char *role_name) {
+	if (role_name == NULL || role_name[0] == '\0')
+		return false;
+	Oid role = get_role_oid(role_name, true);
+	return OidIsValid(role) && has_privs_of_role(userid, role);
+}
+
+} // namespace
+
+bool
+IsPolicyAdmin(Oid userid) {
+	return superuser_arg(userid) || MemberOf(userid, guc_admin_role);
+}
+
+bool
+IsPolicyAuditor(Oid userid) {
+	return IsPolicyAdmin(userid) || MemberOf(userid, guc_auditor_role);
+}
+
+void
+CheckPolicyAdmin(const char *action, Oid relid) {
+	// The outer user: the role the session runs as (SET ROLE), also inside
+	// the SECURITY DEFINER functions of the API, whose current_user is the
+	// extension owner.
+	Oid userid = GetOuterUserId();
+	if (IsPolicyAdmin(userid))
+		return;
+	if (OidIsValid(relid) && guc_owners_may_declare && OwnsRelation(relid, userid))
+		return;
+	ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
+	                errhint("Members of role \"%s\" and superusers can do it%s.",
+	                        guc_admin_role != NULL && guc_admin_role[0] ? guc_admin_role : "privacy_admin",
+	                        OidIsValid(relid) ? "; table owners too when privacy.owners_may_declare is on" : "")));
+}
+
+} // namespace privacy::pg

@@ -1,0 +1,33 @@
+// privileges.hpp: who may declare, change and lift privacy policies.
+//
+// Policy administrators are superusers and members (with INHERIT) of the
+// role named by privacy.admin_role (default privacy_admin); auditors are
+// administrators and members of privacy.auditor_role (default
+// privacy_auditor). Table owners may declare table-scoped policies on their
+// own tables only while privacy.owners_may_declare is on (off by default),
+// and never grant exemptions. Every administrative function calls
+// CheckPolicyAdmin itself: GRANT EXECUTE alone is never the only check.
+#pragma once
+
+#include "pg/postgres.hpp"
+
+namespace privacy::pg {
+
+// IsPolicyAdmin reports whether userid administers privacy policies.
+bool IsPolicyAdmin(Oid userid);
+
+// IsPolicyAuditor reports whether userid may read compliance data.
+bool IsPolicyAuditor(Oid userid);
+
+// CheckPolicyAdmin raises 42501 (with a hint naming the role that may do
+// it) unless the current user may perform `action`; relid is the table the
+// action is scoped to (InvalidOid: not table-scoped, owners never qualify).
+void CheckPolicyAdmin(const char *action, Oid relid);
+
+// RegisterPrivilegeGucs defines privacy.admin_role, privacy.auditor_role and
+// privacy.owners_may_declare (called from RegisterGucs, alphabetical there).
+extern char *guc_admin_role;
+extern char *guc_auditor_role;
+extern bool guc_owners_may_declare;
+
+} // namespace privacy::pg

@@ -1,0 +1,120 @@
+-- 60_separation_of_duties.sql: who may declare, change and lift policies,
+-- and the audit of every change (issue: separation of duties).
+--
+-- Every administrative function checks its caller itself
+-- (privacy._check_policy_admin: superusers and members of
+-- privacy.admin_role; table owners for their own tables when
+-- privacy.owners_may_declare is on) and fails with 42501 and a hint naming
+-- the role that may do it. So the administrative API is executable by
+-- PUBLIC: a refused caller gets that explanation instead of a bare
+-- "permission denied for function". Catalog writes happen inside SECURITY
+-- DEFINER functions (pinned search_path) whose checks look at the session's
+-- own role (GetOuterUserId), never at the function owner.
+
+GRANT EXECUTE ON FUNCTION
+	privacy._check_policy_admin(text, regclass), privacy._outer_user(),
+	privacy._store_column_policy(regclass, name, text, text), privacy._store_row_filter(regclass, text, text, text, regrole[]),
+	privacy.mask_column(regclass, name, text), privacy.unmask_column(regclass, name),
+	privacy.grant_unmasked(regrole, regclass, name), privacy.revoke_unmasked(regrole, regclass, name),
+	privacy.anonymize_table(regclass), privacy.anonymize_database(),
+	privacy.create_purpose(text, text), privacy.allow_purpose(regrole, text), privacy.disallow_purpose(regrole, text),
+	privacy.grant_consent(text, text, timestamptz), privacy.revoke_consent(text, text),
+	privacy.require_consent(regclass, name, text), privacy.add_row_filter(regclass, text, text, regrole[]),
+	privacy.drop_row_policy(regclass, text),
+	privacy.create_key(text), privacy.rotate_key(text), privacy.drop_key(text), privacy.import_key(text, bytea),
+	privacy.create_token_format(text, text, text, text, integer, integer), privacy.drop_token_format(text),
+	privacy.grant_detokenize(regrole, text), privacy.revoke_detokenize(regrole, text),
+	privacy.retokenize(regclass, name, text, integer), privacy.rotate_masking_secret()
+TO PUBLIC;
+
+-- The catalog-sync helpers run inside the SECURITY DEFINER writers (as the
+-- extension owner): they only move row security towards what the catalog
+-- says, and are not callable by others.
+ALTER FUNCTION privacy._govern_family(regclass) SECURITY DEFINER;
+ALTER FUNCTION privacy._force_family(regclass) SECURITY DEFINER;
+ALTER FUNCTION privacy._unforce_family(regclass) SECURITY DEFINER;
+ALTER FUNCTION privacy._release_row_security(regclass) SECURITY DEFINER;
+
+-- privacy.setup_roles(): creates (or adopts) the administrator and auditor
+-- group roles and gives them what they need. Run by a superuser; roles are
+-- never created silently by CREATE EXTENSION.
+CREATE FUNCTION privacy.setup_roles(admin_role name DEFAULT 'privacy_admin', auditor_role name DEFAULT 'privacy_auditor')
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r name;
+	bad boolean;
+BEGIN
+	IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE oid OPERATOR(pg_catalog.=) pg_catalog.to_regrole(privacy._outer_user()::text)) THEN
+		RAISE EXCEPTION 'permission denied to set up privacy roles'
+			USING ERRCODE = 'insufficient_privilege', HINT = 'Only superusers can create the privacy roles.';
+	END IF;
+	FOREACH r IN ARRAY ARRAY[admin_role, auditor_role] LOOP
+		IF r IS NULL THEN
+			RAISE EXCEPTION 'role names must not be null' USING ERRCODE = 'null_value_not_allowed';
+		END IF;
+		SELECT rolcanlogin OR rolsuper OR rolcreaterole OR rolbypassrls OR rolreplication INTO bad
+		FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r;
+		IF bad THEN
+			RAISE EXCEPTION 'role "%" exists and is not a plain group role', r
+				USING ERRCODE = 'invalid_parameter_value',
+				      DETAIL = 'It can log in or has SUPERUSER, CREATEROLE, BYPASSRLS or REPLICATION.',
+				      HINT = 'Pass another name, or use a NOLOGIN role without those attributes.';
+		ELSIF bad IS NULL THEN
+			EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+		END IF;
+	END LOOP;
+	-- administrators: the key and token-format functions write through SPI
+	-- as the caller
+	EXECUTE format('GRANT SELECT, INSERT, DELETE ON privacy._key, privacy._token_format TO %I', admin_role);
+	EXECUTE format('GRANT SELECT ON privacy.column_policies, privacy.masked_owners, privacy.row_policies, '
+	               'privacy.consents, privacy.detokenize_grants, privacy.audit_log TO %I, %I', admin_role, auditor_role);
+	IF admin_role OPERATOR(pg_catalog.<>) pg_catalog.current_setting('privacy.admin_role')
+	   OR auditor_role OPERATOR(pg_catalog.<>) pg_catalog.current_setting('privacy.auditor_role') THEN
+		RAISE NOTICE 'set privacy.admin_role = %, privacy.auditor_role = % in postgresql.conf', admin_role, auditor_role;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION privacy.setup_roles(name, name) IS
+'creates or adopts the privacy administrator and auditor group roles and grants them their rights (superuser only)';
+REVOKE ALL ON FUNCTION privacy.setup_roles(name, name) FROM PUBLIC;
+
+-- The audit of policy changes: every row written to a policy catalog table,
+-- by the API or by direct DML, is logged in the same transaction (a C trigger
+-- that writes privacy.audit_log without needing privileges on it). Key rows
+-- are logged by name and version only; the masking secret is never logged.
+ALTER TABLE privacy.audit_log
+	ALTER COLUMN format DROP NOT NULL,
+	ALTER COLUMN value_count DROP NOT NULL,
+	ADD COLUMN object text,
+	ADD COLUMN old_definition text,
+	ADD COLUMN new_definition text;
+COMMENT ON TABLE privacy.audit_log IS
+'append-only audit: detokenizations (format, value_count) and policy changes (object, old and new definition); never a protected value';
+
+CREATE FUNCTION privacy._audit_policy_change()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pg_privacy__audit_policy_change'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._audit_policy_change() IS
+'trigger: logs every change to a policy catalog table in privacy.audit_log';
+REVOKE ALL ON FUNCTION privacy._audit_policy_change() FROM PUBLIC;
+
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._column_policy
+	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._unmasked
+	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._row_policy
+	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._purpose
+	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._purpose_role
+	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._token_format
+	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._detokenize_grant
+	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._key
+	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();
