@@ -12,6 +12,8 @@
 //    taken).
 #include "pg/catalog/column_policies.hpp"
 
+#include "pg/catalog/privileges.hpp"
+
 extern "C" {
 #include "miscadmin.h"
 #include "access/relation.h"
@@ -22,6 +24,7 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -40,6 +43,7 @@ extern "C" {
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/plancache.h"
+#include "utils/regproc.h"
 #include "utils/rel.h"
 #include "utils/ruleutils.h"
 #include "utils/syscache.h"
@@ -365,6 +369,32 @@ NullPreserving(Node *expr, AttrNumber attnum) {
 	}
 }
 
+// UntrustedFunction finds a function the expression calls whose owner is
+// neither a superuser nor a policy administrator: its owner could change
+// its body and so run code on every masked row, raw values in hand.
+bool
+UntrustedFunction(Oid funcid, void *context) {
+	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	Oid owner = ((Form_pg_proc)GETSTRUCT(tup))->proowner;
+	ReleaseSysCache(tup);
+	if (IsPolicyAdmin(owner))
+		return false;
+	*(Oid *)context = funcid;
+	return true;
+}
+
+// UntrustedWalker applies UntrustedFunction to every function of the tree.
+bool
+UntrustedWalker(Node *node, void *context) {
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, UntrustedFunction, context))
+		return true;
+	return expression_tree_walker(node, (bool (*)())UntrustedWalker, context);
+}
+
 } // namespace
 
 void
@@ -617,6 +647,14 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 		                errdetail("A %s must return the same output for the same row within a statement.", noun),
 		                errhint("Use an IMMUTABLE or STABLE function.")));
 	(void)CheckMaskNode(expr, NULL);
+	Oid untrusted = InvalidOid;
+	if (UntrustedWalker(expr, &untrusted))
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		                errmsg("%s calls function %s, whose owner is not trusted", what,
+		                       format_procedure_qualified(untrusted)),
+		                errdetail("Only functions owned by superusers or privacy administrators may run in policies: "
+		                          "their owners could change them to copy raw values."),
+		                errhint("Have a superuser own the function.")));
 
 	if (canonical_out != NULL) {
 		// Canonical text: everything not in pg_catalog qualified, so plan
