@@ -9,7 +9,8 @@
 # superuser postgres.
 set -euo pipefail
 duration=${BENCH_SECONDS:-10}
-psql -X -q -U postgres -v ON_ERROR_STOP=1 <<'SQL'
+psql -X -q -U postgres -v ON_ERROR_STOP=1 -o /dev/null <<'SQL'
+SET client_min_messages = warning;
 DROP TABLE IF EXISTS bench.masked5;
 DROP ROLE IF EXISTS bench_masked;
 DROP ROLE IF EXISTS bench_exempt;

@@ -7,7 +7,8 @@
 # cluster preloading pg_privacy, as the superuser postgres.
 set -euo pipefail
 duration=${BENCH_SECONDS:-10}
-psql -X -q -U postgres -v ON_ERROR_STOP=1 <<'SQL'
+psql -X -q -U postgres -v ON_ERROR_STOP=1 -o /dev/null <<'SQL'
+SET client_min_messages = warning;
 DROP TABLE IF EXISTS bench.gated, bench.ungated;
 DROP ROLE IF EXISTS bench_marketer;
 CREATE TABLE bench.gated AS SELECT n AS id, 'subject' || (n % 100000) AS subject, n % 1000 AS score
