@@ -12,7 +12,7 @@ SELECT is(
 	         CASE WHEN p.prosecdef THEN 'definer' ELSE 'invoker' END,
 	         coalesce(array_to_string(p.proconfig, ','), '-')), E'\n' ORDER BY p.oid::regprocedure::text COLLATE "C")
 	 FROM pg_proc p WHERE p.pronamespace = 'privacy'::regnamespace),
-	concat_ws(E'\n',
+	array_to_string(ARRAY[
 		'privacy._audit_policy_change() v called_on_null u - invoker -',
 		'privacy._boundary_live_objects() v strict s - invoker -',
 		'privacy._boundary_pg_error(text) v strict s - invoker -',
@@ -29,6 +29,7 @@ SELECT is(
 		'privacy._invalidate_keys() v called_on_null u - invoker -',
 		'privacy._invalidate_policies(regclass) v called_on_null u - invoker -',
 		'privacy._is_governed(regclass) s called_on_null s - invoker search_path=pg_catalog, pg_temp',
+		'privacy._lineage(regclass) s called_on_null s - invoker search_path=pg_catalog, pg_temp',
 		'privacy._masking_secret_trigger() v called_on_null u - invoker -',
 		'privacy._outer_user() s called_on_null s - invoker -',
 		'privacy._release_row_security(regclass) v called_on_null u - definer search_path=pg_catalog, pg_temp',
@@ -112,7 +113,7 @@ SELECT is(
 		'privacy.tokenize(text,text) s strict s - invoker -',
 		'privacy.unmask_column(regclass,name) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy.version() s strict s - invoker -'
-	),
+	], E'\n'),
 	'every privacy function has its decided labels'
 );
 

@@ -25,7 +25,7 @@ SELECT is(
 	(SELECT string_agg(f, E'\n' ORDER BY f COLLATE "C") FROM (
 		SELECT p.oid::regprocedure::text AS f FROM pg_proc p
 		WHERE p.pronamespace = 'privacy'::regnamespace AND has_function_privilege('public', p.oid, 'EXECUTE')) s),
-	concat_ws(E'\n',
+	array_to_string(ARRAY[
 		'privacy._check_policy_admin(text,regclass)',
 		'privacy._consent_allows(regclass,text,text)',
 		'privacy._outer_user()',
@@ -102,7 +102,7 @@ SELECT is(
 		'privacy.shift_date(timestamp with time zone,integer)',
 		'privacy.unmask_column(regclass,name)',
 		'privacy.version()'
-	),
+	], E'\n'),
 	'PUBLIC may execute exactly the public API (administrative functions check their caller themselves) and the helpers policies call'
 );
 SELECT is(

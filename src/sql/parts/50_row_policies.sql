@@ -61,10 +61,10 @@ SELECT pg_catalog.pg_extension_config_dump('privacy._consent', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy._row_policy', '');
 REVOKE ALL ON privacy._purpose, privacy._purpose_role, privacy._consent, privacy._row_policy FROM PUBLIC;
 
--- A table is governed while a masking policy or a row policy applies to it
--- (its own or an ancestor's).
-CREATE FUNCTION privacy._is_governed(tbl regclass)
-RETURNS boolean
+-- privacy._lineage(tbl): the table and all its partition/inheritance
+-- ancestors.
+CREATE FUNCTION privacy._lineage(tbl regclass)
+RETURNS SETOF oid
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -73,10 +73,22 @@ AS $$
 		UNION
 		SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN a ON i.inhrelid OPERATOR(pg_catalog.=) a.relid
 	)
+	SELECT relid FROM a
+$$;
+COMMENT ON FUNCTION privacy._lineage(regclass) IS 'a table and all its partition and inheritance ancestors';
+REVOKE ALL ON FUNCTION privacy._lineage(regclass) FROM PUBLIC;
+
+-- A table is governed while a masking policy or a row policy applies to it
+-- (its own or an ancestor's).
+CREATE FUNCTION privacy._is_governed(tbl regclass)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
 	SELECT EXISTS (SELECT 1 FROM privacy._column_policy p
-	               WHERE p.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM a))
+	               WHERE p.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(tbl)))
 	    OR EXISTS (SELECT 1 FROM privacy._row_policy r
-	               WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM a))
+	               WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(tbl)))
 $$;
 COMMENT ON FUNCTION privacy._is_governed(regclass) IS
 'whether a masking or row policy applies to the table (own or inherited)';
@@ -117,12 +129,8 @@ DECLARE
 	member regclass;
 BEGIN
 	FOR member IN SELECT f FROM privacy._family(tbl) AS f LOOP
-		CONTINUE WHEN EXISTS (
-			WITH RECURSIVE a(relid) AS (
-				SELECT member::oid
-				UNION
-				SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN a ON i.inhrelid OPERATOR(pg_catalog.=) a.relid)
-			SELECT 1 FROM privacy._row_policy r WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT relid FROM a));
+		CONTINUE WHEN EXISTS (SELECT 1 FROM privacy._row_policy r
+		                      WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(member)));
 		IF EXISTS (SELECT 1 FROM privacy._governed_table g
 		           WHERE g.relid OPERATOR(pg_catalog.=) member AND g.force_rls_by_privacy) THEN
 			EXECUTE format('ALTER TABLE %s NO FORCE ROW LEVEL SECURITY', member);
