@@ -18,6 +18,7 @@
 #include "pg/hooks/planner.hpp"
 #include "pg/hooks/process_utility.hpp"
 #include "pg/hooks/row_security.hpp"
+#include "pg/workers/purge_worker.hpp"
 #include "privacy/core/version.hpp"
 
 extern "C" {
@@ -67,4 +68,7 @@ _PG_init(void) {
 	privacy::pg::InstallProcessUtilityHook();
 	privacy::pg::InstallObjectAccessHook();
 	privacy::pg::InstallRowSecurityHook();
+
+	// Background workers (preload only): the retention purge launcher.
+	privacy::pg::RegisterPurgeLauncher();
 }
