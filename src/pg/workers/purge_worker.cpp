@@ -441,15 +441,25 @@ Detach(Run *run, bool finalize, MemoryContext worker_cxt, MemoryContext scratch)
 		pgstat_report_activity(STATE_RUNNING, sql.data);
 		PushActiveSnapshot(GetTransactionSnapshot());
 		Snapshot pushed = GetActiveSnapshot();
+		// DETACH ... CONCURRENTLY keeps names in PortalContext across its
+		// internal commit (a backend has a portal there; we lend scratch)
+		// and runs in the portal's memory, which outlives the internal
+		// commit as scratch does
+		PortalContext = scratch;
+		MemoryContext before = MemoryContextSwitchTo(scratch);
 		ProcessUtility(planned, sql.data, false, PROCESS_UTILITY_TOPLEVEL, NULL, NULL, None_Receiver, NULL);
+		PortalContext = NULL;
+		(void)before;
 		if (ActiveSnapshotSet() && GetActiveSnapshot() == pushed)
 			PopActiveSnapshot();
 		CommitTransactionCommand();
+		MemoryContextSwitchTo(worker_cxt);
 		pgstat_report_activity(STATE_IDLE, NULL);
 		ereport(DEBUG1, (errmsg("pg_privacy purge detached a partition of table \"%s\"", run->relname)));
 	}
 	PG_CATCH();
 	{
+		PortalContext = NULL;
 		MemoryContextSwitchTo(worker_cxt);
 		ErrorData *edata = CopyErrorData();
 		FlushErrorState();
