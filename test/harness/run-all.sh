@@ -6,6 +6,7 @@
 #   regress    pg_regress (sql/, expected/) on a preloaded throwaway cluster
 #   nopreload  pg_regress (test/nopreload) on a cluster without preloading
 #   pgtap      pg_prove over test/pgtap/*.sql
+#   isolation  pg_isolation_regress (test/isolation/specs, expected)
 #   adversarial a masked role's attacks must reveal nothing (test/adversarial)
 #   roundtrip  pg_dump/pg_restore round trips (test/roundtrip/*.sh)
 #   tap        Perl TAP tests with their own clusters (test/tap: replicas)
@@ -142,6 +143,22 @@ for script in test/roundtrip/*.sh; do
 	read -r p f < <(parse_counts "${label:-none}" "build/logs/roundtrip-$name.log")
 	record "roundtrip/$name" "$p" "$f"
 done
+
+echo "== isolation"
+iso_bin="$(dirname "$(pg_config --pgxs)")/../../src/test/isolation/pg_isolation_regress"
+if [ -x "$iso_bin" ] && ls test/isolation/specs/*.spec >/dev/null 2>&1; then
+	rm -rf build/isolation && mkdir -p build/isolation
+	env $(cluster_env main) "$iso_bin" --dbname=privacy_isolation --load-extension=pg_privacy --inputdir=test/isolation \
+		--outputdir=build/isolation $(cd test/isolation/specs && ls *.spec | sed 's/\.spec$//' | tr '\n' ' ') \
+		>build/logs/isolation.out.log 2>&1
+	grep -E '^(ok|not ok|test )|tests (passed|failed)' build/logs/isolation.out.log | tail -20
+	read -r p f < <(parse_regress build/logs/isolation.out.log)
+	[ "$f" -ne 0 ] && [ -f build/isolation/regression.diffs ] && head -60 build/isolation/regression.diffs
+	record isolation "$p" "$f"
+else
+	echo "pg_isolation_regress not found at $iso_bin"
+	record isolation 0 1
+fi
 
 main_log=$(cluster_log main)
 cp "$main_log" build/logs/server-main.log 2>/dev/null || true
