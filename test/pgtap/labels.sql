@@ -22,6 +22,7 @@ SELECT is(
 		'privacy._choose_method(regclass,timestamp with time zone) v called_on_null u - invoker search_path=pg_catalog, pg_temp',
 		'privacy._expired_rows(regclass) s called_on_null s - invoker search_path=pg_catalog, pg_temp',
 		'privacy._family(regclass) s called_on_null s - invoker search_path=pg_catalog, pg_temp',
+		'privacy._govern_family(regclass) v called_on_null u - invoker search_path=pg_catalog, pg_temp',
 		'privacy._hold_predicate(regclass) s called_on_null s - invoker search_path=pg_catalog, pg_temp',
 		'privacy._invalidate_policies(regclass) v called_on_null u - invoker -',
 		'privacy._is_governed(regclass) s called_on_null s - invoker search_path=pg_catalog, pg_temp',
