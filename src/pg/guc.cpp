@@ -3,6 +3,7 @@
 // logged SET statements and in stored role settings.
 #include "pg/guc.hpp"
 
+#include <climits>
 #include "pg/catalog/privileges.hpp"
 #include "pg/catalog/row_policies.hpp"
 
@@ -19,6 +20,12 @@ bool guc_masking = true;
 char *guc_master_key_command = NULL;
 char *guc_master_key_file = NULL;
 char *guc_purpose = NULL;
+int guc_purge_batch_size = 10000;
+int guc_purge_lock_wait = 20;
+int guc_purge_max_replica_lag = 65536;
+int guc_purge_max_wal_rate = 8192;
+int guc_purge_max_workers = 2;
+int guc_purge_naptime = 60;
 
 namespace {
 
@@ -70,6 +77,35 @@ RegisterGucs() {
 	                         "Owners may then declare masks and row policies on tables they own; they can never "
 	                         "grant exemptions. Off by default.",
 	                         &guc_owners_may_declare, false, PGC_SUSET, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("privacy.purge_batch_size", "Rows per purge batch (one transaction each).",
+	                        "Used for tables whose retention policy sets no batch size.", &guc_purge_batch_size,
+	                        10000, 1, 1000000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("privacy.purge_lock_wait",
+	                        "How long a purge batch may wait for a row lock before skipping locked rows.",
+	                        "After this wait the batch is redone with FOR UPDATE SKIP LOCKED; 0 always skips "
+	                        "locked rows without waiting.",
+	                        &guc_purge_lock_wait, 20, 0, 10000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("privacy.purge_max_replica_lag",
+	                        "Replication lag above which purge workers pause.",
+	                        "Measured as the largest replay lag in pg_stat_replication; 0 disables the check.",
+	                        &guc_purge_max_replica_lag, 65536, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_KB, NULL, NULL,
+	                        NULL);
+
+	DefineCustomIntVariable("privacy.purge_max_wal_rate", "WAL a purge worker may write per second.",
+	                        "Purge workers sleep between batches to stay below this rate; 0 disables the "
+	                        "throttle.",
+	                        &guc_purge_max_wal_rate, 8192, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_KB, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("privacy.purge_max_workers", "Purge workers running at the same time.",
+	                        "One worker serves one database; they are dynamic background workers and share "
+	                        "max_worker_processes.",
+	                        &guc_purge_max_workers, 2, 0, 64, PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("privacy.purge_naptime", "Time between purge cycles of a database.", NULL,
+	                        &guc_purge_naptime, 60, 1, 86400, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
 
 	DefineCustomStringVariable("privacy.purpose", "Declares what the session is doing with personal data.",
 	                           "Consent-gated rows are visible only under a declared purpose the role is allowed "

@@ -15,6 +15,14 @@ extern char *guc_master_key_file;
 // privacy.purpose (user): the purpose the session declares.
 extern char *guc_purpose;
 
+// Retention (doc/retention.md): purge workers and batches.
+extern int guc_purge_batch_size;       // privacy.purge_batch_size (rows)
+extern int guc_purge_lock_wait;        // privacy.purge_lock_wait (ms)
+extern int guc_purge_max_replica_lag;  // privacy.purge_max_replica_lag (kB)
+extern int guc_purge_max_wal_rate;     // privacy.purge_max_wal_rate (kB/s)
+extern int guc_purge_max_workers;      // privacy.purge_max_workers
+extern int guc_purge_naptime;          // privacy.purge_naptime (s)
+
 // RegisterGucs defines every privacy.* setting and reserves the prefix.
 void RegisterGucs();
 

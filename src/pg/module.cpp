@@ -22,6 +22,7 @@
 #include "pg/hooks/process_utility.hpp"
 #include "pg/hooks/row_security.hpp"
 #include "pg/keys/key_cache.hpp"
+#include "pg/workers/purge_worker.hpp"
 #include "privacy/core/version.hpp"
 
 extern "C" {
@@ -75,4 +76,7 @@ _PG_init(void) {
 	privacy::pg::InstallObjectAccessHook();
 	privacy::pg::InstallRowSecurityHook();
 	privacy::pg::InstallExecutorEndHook();
+
+	// Background workers (preload only): the retention purge launcher.
+	privacy::pg::RegisterPurgeLauncher();
 }

@@ -73,6 +73,10 @@ cluster_create() {
 		if [ "$preload" = yes ]; then
 			# pg_stat_statements first: pg_privacy must chain hooks, never demand to be first
 			echo "shared_preload_libraries = 'pg_stat_statements,pg_privacy'"
+			# suites call privacy.purge_now(); a purge worker starting a run on
+			# the same table meanwhile would make their output vary (the TAP
+			# tests cover the workers with their own clusters)
+			echo "privacy.purge_naptime = ${PRIVACY_PURGE_NAPTIME:-3600}"
 		fi
 	} >>"$dir/data/postgresql.conf"
 	if [ "$master_key" = yes ]; then

@@ -128,20 +128,6 @@ parse_counts() {
 	fi
 }
 
-echo "== isolation"
-isolation_bin="$(dirname "$(pg_config --pgxs)")/../../src/test/isolation/pg_isolation_regress"
-specs=$(cd test/isolation/specs 2>/dev/null && ls *.spec 2>/dev/null | sed 's/\.spec$//' | tr '\n' ' ')
-if [ -n "$specs" ]; then
-	rm -rf build/isolation
-	env $(cluster_env main) "$isolation_bin" --inputdir=test/isolation --outputdir=build/isolation \
-		--host="${CLUSTER_DIR[main]}/sock" --port="$PRIVACY_PG_PORT" --user=postgres --dbname=privacy_isolation \
-		$specs >build/logs/isolation.log 2>&1
-	grep -E '^(ok|not ok|test )|tests (passed|failed)' build/logs/isolation.log | tail -10
-	read -r p f < <(parse_regress build/logs/isolation.log)
-	[ "$f" -ne 0 ] && [ -f build/isolation/regression.diffs ] && head -60 build/isolation/regression.diffs
-	record isolation "$p" "$f"
-fi
-
 echo "== adversarial"
 env $(cluster_env main) ADVERSARIAL_OUT="$root/build/logs/adversarial" bash test/adversarial/run.sh >build/logs/adversarial.log 2>&1
 tail -5 build/logs/adversarial.log
@@ -157,6 +143,22 @@ for script in test/roundtrip/*.sh; do
 	read -r p f < <(parse_counts "${label:-none}" "build/logs/roundtrip-$name.log")
 	record "roundtrip/$name" "$p" "$f"
 done
+
+echo "== isolation"
+iso_bin="$(dirname "$(pg_config --pgxs)")/../../src/test/isolation/pg_isolation_regress"
+if [ -x "$iso_bin" ] && ls test/isolation/specs/*.spec >/dev/null 2>&1; then
+	rm -rf build/isolation && mkdir -p build/isolation
+	env $(cluster_env main) "$iso_bin" --dbname=privacy_isolation --load-extension=pg_privacy --inputdir=test/isolation \
+		--outputdir=build/isolation $(cd test/isolation/specs && ls *.spec | sed 's/\.spec$//' | tr '\n' ' ') \
+		>build/logs/isolation.out.log 2>&1
+	grep -E '^(ok|not ok|test )|tests (passed|failed)' build/logs/isolation.out.log | tail -20
+	read -r p f < <(parse_regress build/logs/isolation.out.log)
+	[ "$f" -ne 0 ] && [ -f build/isolation/regression.diffs ] && head -60 build/isolation/regression.diffs
+	record isolation "$p" "$f"
+else
+	echo "pg_isolation_regress not found at $iso_bin"
+	record isolation 0 1
+fi
 
 main_log=$(cluster_log main)
 cp "$main_log" build/logs/server-main.log 2>/dev/null || true

@@ -70,6 +70,18 @@ PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int su
 		return;
 
 	if (class_id == RelationRelationId) {
+		// retention: a dropped table loses its policy and holds (its OID
+		// could be reused by a new table); a dropped time column its policy
+		if (get_rel_namespace(object_id) != get_namespace_oid("privacy", true)) {
+			if (sub_id == 0) {
+				DeleteRows("_retention_policy", 1, object_id, 0, NULL);
+				DeleteRows("_legal_hold", 2, object_id, 0, NULL);
+			} else {
+				char *column = get_attname(object_id, (AttrNumber)sub_id, true);
+				if (column != NULL)
+					DeleteRows("_retention_policy", 1, object_id, 2, column);
+			}
+		}
 		if (IsCatalogTable(object_id))
 			return;
 		bool masks = CatalogMentionsRelation(object_id);

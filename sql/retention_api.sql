@@ -1,0 +1,107 @@
+-- retention_api.sql: proves the retention API validates its input with the
+-- documented SQLSTATEs and changes nothing on bad input: null arguments,
+-- unknown tables/columns, non-timestamp time columns, non-positive or
+-- infinite periods, unknown actions, nullify without valid columns,
+-- anonymize without masks, and hostile legal-hold conditions (SQL
+-- injection attempts, subqueries, volatile/aggregate/set-returning
+-- functions, system columns, non-boolean expressions). Valid conditions are
+-- stored as canonical text.
+CREATE TABLE ret_api (id int PRIMARY KEY, created timestamptz NOT NULL, day date, label text, email text,
+	secret text NOT NULL DEFAULT 's');
+CREATE VIEW ret_api_v AS SELECT * FROM ret_api;
+\set VERBOSITY terse
+\set ON_ERROR_STOP 0
+SELECT privacy.set_retention(NULL, 'created', '1 day');
+\echo :SQLSTATE
+SELECT privacy.set_retention('ret_api', 'nope', '1 day');
+\echo :SQLSTATE
+SELECT privacy.set_retention('ret_api', 'label', '1 day');
+\echo :SQLSTATE
+SELECT privacy.set_retention('ret_api', 'created', '0 days');
+\echo :SQLSTATE
+SELECT privacy.set_retention('ret_api', 'created', '-3 days');
+\echo :SQLSTATE
+SELECT privacy.set_retention('ret_api', 'created', 'infinity');
+\echo :SQLSTATE
+SELECT privacy.set_retention('ret_api', 'created', '1 day', 'shred');
+\echo :SQLSTATE
+SELECT privacy.set_retention('ret_api', 'created', '1 day', 'nullify');
+\echo :SQLSTATE
+SELECT privacy.set_retention('ret_api', 'created', '1 day', 'nullify', '{nope}');
+\echo :SQLSTATE
+SELECT privacy.set_retention('ret_api', 'created', '1 day', 'nullify', '{created}');
+\echo :SQLSTATE
+SELECT privacy.set_retention('ret_api', 'created', '1 day', 'nullify', '{secret}');
+\echo :SQLSTATE
+SELECT privacy.set_retention('ret_api', 'created', '1 day', 'delete', '{email}');
+\echo :SQLSTATE
+SELECT privacy.set_retention('ret_api', 'created', '1 day', 'anonymize');
+\echo :SQLSTATE
+SELECT privacy.set_retention('ret_api', 'created', '1 day', batch_size => 0);
+\echo :SQLSTATE
+SELECT privacy.set_retention('ret_api_v', 'created', '1 day');
+\echo :SQLSTATE
+SELECT privacy.set_retention('privacy._purge_log', 'started', '1 day');
+\echo :SQLSTATE
+SELECT privacy.drop_retention('ret_api');
+\echo :SQLSTATE
+SELECT privacy.purge_now('ret_api');
+\echo :SQLSTATE
+SELECT count(*) AS policies_after_errors FROM privacy.retention_policies;
+
+-- valid declarations (timestamptz and date columns), replaced in place
+SELECT privacy.set_retention('ret_api', 'created', '30 days');
+SELECT privacy.set_retention('ret_api', 'day', '90 days', 'nullify', '{email,label}', batch_size => 500,
+	max_rows_per_second => 1000);
+SELECT table_name, time_column, keep, action, columns, batch_size, max_rows_per_second, active_holds
+FROM privacy.retention_policies;
+
+-- hostile and invalid hold conditions
+SELECT privacy.place_hold('ret_api', 'true); DROP TABLE ret_api; --', 'injection');
+\echo :SQLSTATE
+SELECT privacy.place_hold('ret_api', 'true; DROP TABLE ret_api', 'injection');
+\echo :SQLSTATE
+SELECT privacy.place_hold('ret_api', 'id IN (SELECT 1)', 'subquery');
+\echo :SQLSTATE
+SELECT privacy.place_hold('ret_api', 'EXISTS (SELECT 1 FROM pg_class)', 'subquery');
+\echo :SQLSTATE
+SELECT privacy.place_hold('ret_api', 'random() < 0.5', 'volatile');
+\echo :SQLSTATE
+SELECT privacy.place_hold('ret_api', 'count(*) > 0', 'aggregate');
+\echo :SQLSTATE
+SELECT privacy.place_hold('ret_api', 'generate_series(1, 2) = id', 'srf');
+\echo :SQLSTATE
+SELECT privacy.place_hold('ret_api', 'ctid = ''(0,1)''', 'system column');
+\echo :SQLSTATE
+SELECT privacy.place_hold('ret_api', 'label', 'not boolean');
+\echo :SQLSTATE
+SELECT privacy.place_hold('ret_api', 'nope = 1', 'unknown column');
+\echo :SQLSTATE
+SELECT privacy.place_hold('ret_api', 'id = 1 ORDER BY 1', 'clauses');
+\echo :SQLSTATE
+SELECT privacy.place_hold('ret_api', 'id = 1', NULL);
+\echo :SQLSTATE
+SELECT privacy.place_hold('ret_api', 'id = 1', '  ');
+\echo :SQLSTATE
+SELECT privacy.release_hold(424242);
+\echo :SQLSTATE
+SELECT count(*) AS holds_after_errors FROM privacy.legal_holds;
+\set ON_ERROR_STOP 1
+
+-- a valid condition is stored as canonical text
+SELECT privacy.place_hold('ret_api', 'lower(email) = ''x@example.org'' AND id between 1 and 10', 'case 17') > 0 AS placed;
+SELECT condition, declared_condition, reason, active FROM privacy.legal_holds;
+SELECT active_holds FROM privacy.retention_policies;
+SELECT privacy.release_hold(id) FROM privacy.legal_holds;
+SELECT active, released_by IS NOT NULL AS released FROM privacy.legal_holds;
+\set ON_ERROR_STOP 0
+SELECT privacy.release_hold(id) FROM privacy.legal_holds;
+\echo :SQLSTATE
+\set ON_ERROR_STOP 1
+
+-- dropping the table removes its policy and holds
+SELECT privacy.place_hold('ret_api', 'id = 1', 'r') > 0 AS placed;
+DROP VIEW ret_api_v;
+DROP TABLE ret_api;
+SELECT count(*) AS policies_left FROM privacy.retention_policies;
+SELECT count(*) AS holds_left FROM privacy.legal_holds;

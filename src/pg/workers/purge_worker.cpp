@@ -1,0 +1,645 @@
+// purge_worker.cpp: the retention launcher and the per-database purge
+// workers.
+//
+//  launcher  a static background worker registered from
+//            shared_preload_libraries, connected to no database, started at
+//            BgWorkerStart_RecoveryFinished (so it never runs on a standby and
+//            starts after a promotion). Each cycle it reads pg_database (a
+//            shared catalog) and starts a short-lived dynamic worker for every
+//            database that is due (privacy.purge_naptime after the previous
+//            start) while fewer than privacy.purge_max_workers run. New
+//            databases are picked up at the next cycle; nothing stays
+//            connected to a database between cycles, so DROP DATABASE and
+//            CREATE DATABASE ... TEMPLATE are not blocked.
+//  worker    connects to one database by OID as the bootstrap superuser
+//            (exempt from masking, bypasses row security), exits 0 at once if
+//            pg_privacy is not installed there, otherwise runs every retention
+//            policy round-robin, one batch (privacy._purge_step) per
+//            transaction, throttled by WAL bytes per second, per-table rows
+//            per second and standby replay lag, then exits 0.
+//
+// Must never: hold a transaction across batches, wait on a latch without
+// WL_EXIT_ON_PM_DEATH, log row values (only table names, counts and the
+// primary error message; details and context of errors are dropped, since
+// constraint violations put key values there), or let a C++ exception out
+// (this file is C-style glue: no C++ objects, PG_TRY only).
+#include "pg/workers/purge_worker.hpp"
+
+#include "pg/guc.hpp"
+#include "pg/postgres.hpp"
+
+extern "C" {
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "access/xlog.h"
+#include "catalog/pg_database.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "executor/instrument.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/plannodes.h"
+#include "parser/parser.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "tcop/utility.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+PGDLLEXPORT void pg_privacy_purge_launcher_main(Datum arg);
+PGDLLEXPORT void pg_privacy_purge_worker_main(Datum arg);
+}
+
+namespace privacy::pg {
+
+namespace {
+
+constexpr const char *kLibrary = "pg_privacy";
+constexpr long kBusyRetryMs = 200;
+constexpr long kBusyGiveUpMs = 30000;
+constexpr long kReplicaLagPollMs = 1000;
+
+// DbSlot is the launcher's record of one database.
+struct DbSlot {
+	Oid dboid;
+	BackgroundWorkerHandle *handle; // NULL when no worker runs
+	TimestampTz last_start;
+	bool seen;                      // still in pg_database this cycle
+};
+
+// Run is the worker's record of one purge run.
+struct Run {
+	int64 run_id;
+	Oid relid;
+	char *relname;         // for log lines only
+	int max_rows_per_second;
+	int64 rows;
+	TimestampTz started;
+	TimestampTz next_at;   // earliest time of the next batch
+	TimestampTz busy_since;
+	bool active;
+};
+
+// StepResult is what one batch reports (filled inside PG_TRY).
+struct StepResult {
+	char status[16];
+	int64 rows;
+	bool failed;
+};
+
+// ReloadConfigIfPending applies a SIGHUP.
+void
+ReloadConfigIfPending() {
+	if (ConfigReloadPending) {
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+	}
+}
+
+// Nap sleeps up to ms (woken by the latch), exits if the postmaster died,
+// and serves interrupts and reloads.
+void
+Nap(long ms) {
+	if (ms < 1)
+		ms = 1;
+	(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+	CHECK_FOR_INTERRUPTS();
+	ReloadConfigIfPending();
+}
+
+// ---------------------------------------------------------------- launcher
+
+// StartDatabaseWorker starts the purge worker of one database.
+BackgroundWorkerHandle *
+StartDatabaseWorker(Oid dboid) {
+	BackgroundWorker worker;
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "%s", kLibrary);
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pg_privacy_purge_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "pg_privacy purge worker for database %u", dboid);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "pg_privacy purge worker");
+	worker.bgw_main_arg = ObjectIdGetDatum(dboid);
+	worker.bgw_notify_pid = MyProcPid;
+	BackgroundWorkerHandle *handle = NULL;
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		return NULL;
+	return handle;
+}
+
+} // namespace
+
+void
+RegisterPurgeLauncher() {
+	BackgroundWorker worker;
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = 10;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "%s", kLibrary);
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pg_privacy_purge_launcher_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "pg_privacy purge launcher");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "pg_privacy purge launcher");
+	RegisterBackgroundWorker(&worker);
+}
+
+namespace {
+
+// LauncherMain is the launcher's main loop.
+void
+LauncherMain(Datum arg) {
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+
+	MemoryContext long_lived = AllocSetContextCreate(TopMemoryContext, "pg_privacy purge launcher",
+	                                                 ALLOCSET_DEFAULT_SIZES);
+	int cap = 16;
+	int nslots = 0;
+	DbSlot *slots = (DbSlot *)MemoryContextAllocZero(long_lived, sizeof(DbSlot) * cap);
+
+	while (!ShutdownRequestPending) {
+		CHECK_FOR_INTERRUPTS();
+		ReloadConfigIfPending();
+
+		// which databases exist (templates and databases that refuse
+		// connections are skipped)
+		for (int i = 0; i < nslots; i++)
+			slots[i].seen = false;
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		Relation rel = table_open(DatabaseRelationId, AccessShareLock);
+		TableScanDesc scan = table_beginscan_catalog(rel, 0, NULL);
+		HeapTuple tup;
+		while ((tup = heap_getnext(scan, ForwardScanDirection)) != NULL) {
+			Form_pg_database db = (Form_pg_database)GETSTRUCT(tup);
+			if (!db->datallowconn || db->datistemplate || db->datconnlimit == -2)
+				continue;
+			int found = -1;
+			for (int i = 0; i < nslots; i++)
+				if (slots[i].dboid == db->oid)
+					found = i;
+			if (found < 0) {
+				if (nslots == cap) {
+					cap *= 2;
+					slots = (DbSlot *)repalloc(slots, sizeof(DbSlot) * cap);
+				}
+				found = nslots++;
+				memset(&slots[found], 0, sizeof(DbSlot));
+				slots[found].dboid = db->oid;
+			}
+			slots[found].seen = true;
+		}
+		table_endscan(scan);
+		table_close(rel, AccessShareLock);
+		CommitTransactionCommand();
+
+		// forget finished workers and dropped databases; count running ones
+		int running = 0;
+		for (int i = 0; i < nslots; i++) {
+			if (slots[i].handle != NULL) {
+				pid_t pid;
+				if (GetBackgroundWorkerPid(slots[i].handle, &pid) == BGWH_STOPPED) {
+					pfree(slots[i].handle);
+					slots[i].handle = NULL;
+				} else {
+					running++;
+				}
+			}
+		}
+		int kept = 0;
+		for (int i = 0; i < nslots; i++)
+			if (slots[i].seen || slots[i].handle != NULL)
+				slots[kept++] = slots[i];
+		nslots = kept;
+
+		// start the due ones (round-robin: the least recently started first)
+		TimestampTz now = GetCurrentTimestamp();
+		long naptime_ms = (long)guc_purge_naptime * 1000L;
+		long wait_ms = naptime_ms;
+		while (running < guc_purge_max_workers) {
+			int best = -1;
+			for (int i = 0; i < nslots; i++) {
+				if (!slots[i].seen || slots[i].handle != NULL)
+					continue;
+				if (slots[i].last_start != 0 &&
+				    !TimestampDifferenceExceeds(slots[i].last_start, now, (int)naptime_ms))
+					continue;
+				if (best < 0 || slots[i].last_start < slots[best].last_start)
+					best = i;
+			}
+			if (best < 0)
+				break;
+			MemoryContext old = MemoryContextSwitchTo(long_lived);
+			slots[best].handle = StartDatabaseWorker(slots[best].dboid);
+			MemoryContextSwitchTo(old);
+			slots[best].last_start = now;
+			if (slots[best].handle == NULL) {
+				ereport(DEBUG1, (errmsg("pg_privacy purge launcher found no free background worker slot"),
+				                 errhint("Raise max_worker_processes.")));
+				break;
+			}
+			running++;
+		}
+		for (int i = 0; i < nslots; i++) {
+			if (!slots[i].seen || slots[i].handle != NULL || slots[i].last_start == 0)
+				continue;
+			long remaining = naptime_ms - (long)((now - slots[i].last_start) / 1000);
+			if (remaining < wait_ms)
+				wait_ms = remaining;
+		}
+		if (wait_ms < 100)
+			wait_ms = 100;
+		// workers stopping set the latch (bgw_notify_pid)
+		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait_ms, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	proc_exit(0);
+}
+
+// RunQueryInt8 runs sql (one int8 parameter) in its own transaction and
+// returns the first column of the first row (is_null when none/NULL).
+int64
+RunQueryInt8(const char *sql, int nargs, Oid *types, Datum *values, bool *is_null) {
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, sql);
+	int rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_privacy purge query failed: %s", SPI_result_code_string(rc));
+	int64 result = 0;
+	*is_null = true;
+	if (SPI_processed > 0) {
+		bool isnull;
+		Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		if (!isnull) {
+			result = DatumGetInt64(d);
+			*is_null = false;
+		}
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return result;
+}
+
+// ThrottleWal sleeps while this worker wrote WAL faster than
+// privacy.purge_max_wal_rate since it started (its own WAL: pgWalUsage).
+void
+ThrottleWal(uint64 wal_start, TimestampTz t0) {
+	for (;;) {
+		if (guc_purge_max_wal_rate <= 0)
+			return;
+		double bytes = (double)(pgWalUsage.wal_bytes - wal_start);
+		double allowed = bytes / ((double)guc_purge_max_wal_rate * 1024.0);
+		double elapsed = (double)(GetCurrentTimestamp() - t0) / 1000000.0;
+		if (allowed <= elapsed)
+			return;
+		double wait = allowed - elapsed;
+		Nap(wait > 1.0 ? 1000 : (long)(wait * 1000.0) + 1);
+	}
+}
+
+// WaitForReplicas pauses while a standby replays further behind than
+// privacy.purge_max_replica_lag.
+void
+WaitForReplicas() {
+	for (;;) {
+		if (guc_purge_max_replica_lag <= 0)
+			return;
+		bool is_null;
+		int64 lag = RunQueryInt8("SELECT coalesce(max(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), "
+		                         "replay_lsn)), 0)::int8 FROM pg_catalog.pg_stat_replication WHERE replay_lsn IS NOT NULL",
+		                         0, NULL, NULL, &is_null);
+		if (is_null || lag <= (int64)guc_purge_max_replica_lag * 1024)
+			return;
+		ereport(DEBUG1, (errmsg("pg_privacy purge pauses: a standby lags %lld bytes behind", (long long)lag)));
+		Nap(kReplicaLagPollMs);
+	}
+}
+
+// RecordFailure ends a run as failed, storing and logging the primary
+// message only (never detail or context: they can carry row values).
+void
+RecordFailure(Run *run, ErrorData *edata) {
+	StringInfoData msg;
+	initStringInfo(&msg);
+	appendStringInfo(&msg, "%s: %s", unpack_sql_state(edata->sqlerrcode),
+	                 edata->message != NULL ? edata->message : "unknown error");
+	ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" failed after %lld rows", run->relname,
+	                     (long long)run->rows),
+	              errdetail_internal("%s", msg.data)));
+	Oid types[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum values[3] = {Int64GetDatum(run->run_id), CStringGetTextDatum("failed"), CStringGetTextDatum(msg.data)};
+	bool is_null;
+	(void)RunQueryInt8("SELECT 0::int8 FROM privacy._purge_finish($1, $2, $3)", 3, types, values, &is_null);
+	run->active = false;
+}
+
+// Step runs one batch of run in its own transaction.
+void
+Step(Run *run, StepResult *result, MemoryContext worker_cxt) {
+	result->failed = false;
+	result->rows = 0;
+	strlcpy(result->status, "failed", sizeof(result->status));
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		PushActiveSnapshot(GetTransactionSnapshot());
+		pgstat_report_activity(STATE_RUNNING, "pg_privacy purge batch");
+		Oid types[1] = {INT8OID};
+		Datum values[1] = {Int64GetDatum(run->run_id)};
+		int rc = SPI_execute_with_args("SELECT status, batch_rows FROM privacy._purge_step($1, false)", 1, types,
+		                               values, NULL, false, 1);
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "pg_privacy purge step failed: %s", SPI_result_code_string(rc));
+		char *status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		bool isnull;
+		Datum rows = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		strlcpy(result->status, status != NULL ? status : "done", sizeof(result->status));
+		result->rows = isnull ? 0 : DatumGetInt64(rows);
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		pgstat_report_activity(STATE_IDLE, NULL);
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(worker_cxt);
+		ErrorData *edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		result->failed = true;
+		RecordFailure(run, edata);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+}
+
+// Detach runs ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY (or
+// FINALIZE) for the run's pending partition as a top-level statement: it
+// commits internally and cannot run inside a transaction block or SPI.
+void
+Detach(Run *run, bool finalize, MemoryContext worker_cxt, MemoryContext scratch) {
+	bool is_null;
+	Oid types[1] = {INT8OID};
+	Datum values[1] = {Int64GetDatum(run->run_id)};
+	int64 part = RunQueryInt8("SELECT pending_partition::int8 FROM privacy._purge_log WHERE id = $1", 1, types,
+	                          values, &is_null);
+	if (is_null)
+		return;
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		// statement text and plan must outlive the transactions the
+		// command commits internally: they live in the scratch context
+		MemoryContext old = MemoryContextSwitchTo(scratch);
+		Oid part_oid = (Oid)part;
+		char *parent_name = get_rel_name(run->relid);
+		char *part_name = get_rel_name(part_oid);
+		if (parent_name == NULL || part_name == NULL)
+			elog(ERROR, "partition to detach no longer exists");
+		StringInfoData sql;
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "ALTER TABLE %s DETACH PARTITION %s %s",
+		                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(run->relid)), parent_name),
+		                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(part_oid)), part_name),
+		                 finalize ? "FINALIZE" : "CONCURRENTLY");
+		List *raw = raw_parser(sql.data, RAW_PARSE_DEFAULT);
+		RawStmt *stmt = linitial_node(RawStmt, raw);
+		PlannedStmt *planned = makeNode(PlannedStmt);
+		planned->commandType = CMD_UTILITY;
+		planned->canSetTag = true;
+		planned->utilityStmt = stmt->stmt;
+		planned->stmt_location = stmt->stmt_location;
+		planned->stmt_len = stmt->stmt_len;
+		MemoryContextSwitchTo(old);
+		pgstat_report_activity(STATE_RUNNING, sql.data);
+		PushActiveSnapshot(GetTransactionSnapshot());
+		Snapshot pushed = GetActiveSnapshot();
+		// DETACH ... CONCURRENTLY keeps names in PortalContext across its
+		// internal commit (a backend has a portal there; we lend scratch)
+		// and runs in the portal's memory, which outlives the internal
+		// commit as scratch does
+		PortalContext = scratch;
+		MemoryContext before = MemoryContextSwitchTo(scratch);
+		ProcessUtility(planned, sql.data, false, PROCESS_UTILITY_TOPLEVEL, NULL, NULL, None_Receiver, NULL);
+		PortalContext = NULL;
+		(void)before;
+		if (ActiveSnapshotSet() && GetActiveSnapshot() == pushed)
+			PopActiveSnapshot();
+		CommitTransactionCommand();
+		MemoryContextSwitchTo(worker_cxt);
+		pgstat_report_activity(STATE_IDLE, NULL);
+		ereport(DEBUG1, (errmsg("pg_privacy purge detached a partition of table \"%s\"", run->relname)));
+	}
+	PG_CATCH();
+	{
+		PortalContext = NULL;
+		MemoryContextSwitchTo(worker_cxt);
+		ErrorData *edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ereport(LOG, (errmsg("pg_privacy purge could not detach a partition of table \"%s\"; deleting its rows "
+		                     "instead",
+		                     run->relname),
+		              errdetail_internal("%s: %s", unpack_sql_state(edata->sqlerrcode),
+		                                 edata->message != NULL ? edata->message : "unknown error")));
+		FreeErrorData(edata);
+		(void)RunQueryInt8("SELECT 0::int8 FROM privacy._purge_detach_failed($1)", 1, types, values, &is_null);
+	}
+	PG_END_TRY();
+	MemoryContextReset(scratch);
+}
+
+// WorkerMain is the main function of a database's purge worker;
+// bgw_main_arg is the database OID.
+void
+WorkerMain(Datum arg) {
+	Oid dboid = DatumGetObjectId(arg);
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	pgstat_report_appname("pg_privacy purge");
+
+	MemoryContext worker_cxt = AllocSetContextCreate(TopMemoryContext, "pg_privacy purge worker",
+	                                                 ALLOCSET_DEFAULT_SIZES);
+	MemoryContext scratch = AllocSetContextCreate(worker_cxt, "pg_privacy purge scratch", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(worker_cxt);
+	// never wait long for a lock: a busy table is retried next cycle
+	SetConfigOption("lock_timeout", "1s", PGC_SUSET, PGC_S_SESSION);
+
+	// is pg_privacy (with retention) installed here?
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	bool installed = !RecoveryInProgress() && OidIsValid(get_extension_oid("pg_privacy", true));
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(worker_cxt);
+	if (!installed)
+		proc_exit(0);
+	bool is_null;
+	(void)RunQueryInt8("SELECT 1::int8 WHERE pg_catalog.to_regprocedure('privacy._purge_step(bigint,boolean)') "
+	                   "IS NOT NULL",
+	                   0, NULL, NULL, &is_null);
+	if (is_null)
+		proc_exit(0);
+
+	// the tables, least recently purged first, and their runs
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	int rc = SPI_execute("SELECT p.relid::oid, coalesce(p.max_rows_per_second, 0) FROM privacy._retention_policy p "
+	                     "LEFT JOIN LATERAL (SELECT max(l.id) AS last FROM privacy._purge_log l "
+	                     "WHERE l.relid = p.relid::oid) x ON true ORDER BY x.last NULLS FIRST, p.relid::oid",
+	                     true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_privacy purge could not read the retention policies");
+	int nruns = (int)SPI_processed;
+	Run *runs = (Run *)MemoryContextAllocZero(worker_cxt, sizeof(Run) * (nruns > 0 ? nruns : 1));
+	for (int i = 0; i < nruns; i++) {
+		bool isnull;
+		runs[i].relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		runs[i].max_rows_per_second =
+		    DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		char *name = get_rel_name(runs[i].relid);
+		runs[i].relname = MemoryContextStrdup(worker_cxt, name != NULL ? name : "?");
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	MemoryContextSwitchTo(worker_cxt);
+
+	for (int i = 0; i < nruns; i++) {
+		Oid types[1] = {OIDOID};
+		Datum values[1] = {ObjectIdGetDatum(runs[i].relid)};
+		PG_TRY();
+		{
+			runs[i].run_id = RunQueryInt8("SELECT privacy._purge_start($1::regclass, 'worker')", 1, types, values,
+			                              &is_null);
+			runs[i].active = !is_null;
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(worker_cxt);
+			ErrorData *edata = CopyErrorData();
+			FlushErrorState();
+			AbortCurrentTransaction();
+			ereport(LOG, (errmsg("pg_privacy purge could not start on table \"%s\"", runs[i].relname),
+			              errdetail_internal("%s: %s", unpack_sql_state(edata->sqlerrcode),
+			                                 edata->message != NULL ? edata->message : "unknown error")));
+			FreeErrorData(edata);
+			runs[i].active = false;
+		}
+		PG_END_TRY();
+		runs[i].started = GetCurrentTimestamp();
+	}
+
+	uint64 wal_start = pgWalUsage.wal_bytes;
+	TimestampTz t0 = GetCurrentTimestamp();
+	StepResult result;
+	for (;;) {
+		bool any = false;
+		bool stepped = false;
+		TimestampTz next = 0;
+		for (int i = 0; i < nruns; i++) {
+			Run *run = &runs[i];
+			if (!run->active)
+				continue;
+			any = true;
+			CHECK_FOR_INTERRUPTS();
+			ReloadConfigIfPending();
+			TimestampTz now = GetCurrentTimestamp();
+			if (run->next_at > now) {
+				if (next == 0 || run->next_at < next)
+					next = run->next_at;
+				continue;
+			}
+			ThrottleWal(wal_start, t0);
+			WaitForReplicas();
+			Step(run, &result, worker_cxt);
+			stepped = true;
+			if (result.failed)
+				continue;
+			now = GetCurrentTimestamp();
+			if (strcmp(result.status, "done") == 0) {
+				run->active = false;
+				ereport(DEBUG1, (errmsg("pg_privacy purge of table \"%s\" done: %lld rows", run->relname,
+				                        (long long)run->rows)));
+			} else if (strcmp(result.status, "busy") == 0) {
+				// a legal hold is being placed on the table
+				if (run->busy_since == 0)
+					run->busy_since = now;
+				if (TimestampDifferenceExceeds(run->busy_since, now, (int)kBusyGiveUpMs)) {
+					Oid types[3] = {INT8OID, TEXTOID, TEXTOID};
+					Datum values[3] = {Int64GetDatum(run->run_id), CStringGetTextDatum("skipped"),
+					                   CStringGetTextDatum("a legal hold was being placed")};
+					(void)RunQueryInt8("SELECT 0::int8 FROM privacy._purge_finish($1, $2, $3)", 3, types, values,
+					                   &is_null);
+					run->active = false;
+				}
+				run->next_at = TimestampTzPlusMilliseconds(now, kBusyRetryMs);
+			} else if (strcmp(result.status, "detach") == 0 || strcmp(result.status, "finalize") == 0) {
+				run->busy_since = 0;
+				Detach(run, strcmp(result.status, "finalize") == 0, worker_cxt, scratch);
+			} else {
+				run->busy_since = 0;
+				run->rows += result.rows;
+				if (run->max_rows_per_second > 0) {
+					// the table's ceiling: the next batch waits until the
+					// rows so far fit the rate
+					long ms = (long)(run->rows * 1000 / run->max_rows_per_second);
+					run->next_at = TimestampTzPlusMilliseconds(run->started, ms);
+				}
+			}
+		}
+		if (!any)
+			break;
+		if (!stepped && next != 0) {
+			long ms = (long)((next - GetCurrentTimestamp()) / 1000);
+			Nap(ms);
+		}
+	}
+	proc_exit(0);
+}
+
+} // namespace
+
+} // namespace privacy::pg
+
+// The entry points the postmaster looks up by name (bgw_function_name).
+extern "C" void
+pg_privacy_purge_launcher_main(Datum arg) {
+	privacy::pg::LauncherMain(arg);
+}
+
+extern "C" void
+pg_privacy_purge_worker_main(Datum arg) {
+	privacy::pg::WorkerMain(arg);
+}
