@@ -118,7 +118,7 @@ COMMENT ON FUNCTION privacy._time_column_type_ok(regclass, name) IS
 CREATE FUNCTION privacy.set_retention(tbl regclass, time_column name, keep interval, action text DEFAULT 'delete',
 	columns name[] DEFAULT NULL, batch_size integer DEFAULT NULL, max_rows_per_second integer DEFAULT NULL)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -126,7 +126,7 @@ DECLARE
 	type_ok boolean;
 	col name;
 BEGIN
-	PERFORM privacy._check_policy_admin('declare retention policies');
+	PERFORM privacy._check_policy_admin('declare retention policies', tbl);
 	IF tbl IS NULL OR time_column IS NULL OR keep IS NULL OR action IS NULL THEN
 		RAISE EXCEPTION 'table, time column, keep and action of a retention policy must not be null'
 			USING ERRCODE = 'null_value_not_allowed';
@@ -186,7 +186,7 @@ BEGIN
 	END IF;
 	INSERT INTO privacy._retention_policy AS p (relid, time_column, keep, action, columns, batch_size,
 		max_rows_per_second, declared_by, declared_at)
-	VALUES (tbl, time_column, keep, action, columns, batch_size, max_rows_per_second, current_user, now())
+	VALUES (tbl, time_column, keep, action, columns, batch_size, max_rows_per_second, privacy._outer_user(), now())
 	ON CONFLICT (relid) DO UPDATE
 		SET time_column = excluded.time_column, keep = excluded.keep, action = excluded.action,
 		    columns = excluded.columns, batch_size = excluded.batch_size,
@@ -199,11 +199,11 @@ COMMENT ON FUNCTION privacy.set_retention(regclass, name, interval, text, name[]
 
 CREATE FUNCTION privacy.drop_retention(tbl regclass)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM privacy._check_policy_admin('drop retention policies');
+	PERFORM privacy._check_policy_admin('drop retention policies', tbl);
 	IF tbl IS NULL THEN
 		RAISE EXCEPTION 'table must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
@@ -217,14 +217,14 @@ COMMENT ON FUNCTION privacy.drop_retention(regclass) IS 'removes the retention p
 
 CREATE FUNCTION privacy.place_hold(tbl regclass, condition text, reason text)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	canonical text;
 	hold_id bigint;
 BEGIN
-	PERFORM privacy._check_policy_admin('place legal holds');
+	PERFORM privacy._check_policy_admin('place legal holds', tbl);
 	IF tbl IS NULL OR condition IS NULL OR reason IS NULL THEN
 		RAISE EXCEPTION 'table, condition and reason of a legal hold must not be null'
 			USING ERRCODE = 'null_value_not_allowed';
@@ -240,7 +240,7 @@ BEGIN
 	-- until this transaction ends: a batch reads the holds after this lock
 	PERFORM pg_catalog.pg_advisory_xact_lock(privacy._retention_lock_key(1, tbl));
 	INSERT INTO privacy._legal_hold (relid, condition, declared_condition, reason, placed_by, placed_at)
-	VALUES (tbl, canonical, condition, reason, current_user, now())
+	VALUES (tbl, canonical, condition, reason, privacy._outer_user(), now())
 	RETURNING id INTO hold_id;
 	RETURN hold_id;
 END
@@ -250,7 +250,7 @@ COMMENT ON FUNCTION privacy.place_hold(regclass, text, text) IS
 
 CREATE FUNCTION privacy.release_hold(id bigint)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
@@ -258,7 +258,7 @@ BEGIN
 	IF release_hold.id IS NULL THEN
 		RAISE EXCEPTION 'hold id must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	UPDATE privacy._legal_hold h SET released_by = current_user, released_at = now()
+	UPDATE privacy._legal_hold h SET released_by = privacy._outer_user(), released_at = now()
 	WHERE h.id OPERATOR(pg_catalog.=) release_hold.id AND h.released_at IS NULL;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'no active legal hold with id %', release_hold.id USING ERRCODE = 'undefined_object';
@@ -770,7 +770,7 @@ COMMENT ON FUNCTION privacy._purge_detach_failed(bigint) IS
 CREATE FUNCTION privacy.purge_now(tbl regclass DEFAULT NULL, OUT table_name regclass, OUT action text,
 	OUT method text, OUT status text, OUT rows_purged bigint, OUT partitions_dropped integer, OUT batches integer)
 RETURNS SETOF record
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

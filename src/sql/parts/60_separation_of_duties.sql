@@ -24,7 +24,9 @@ GRANT EXECUTE ON FUNCTION
 	privacy.create_key(text), privacy.rotate_key(text), privacy.drop_key(text), privacy.import_key(text, bytea),
 	privacy.create_token_format(text, text, text, text, integer, integer), privacy.drop_token_format(text),
 	privacy.grant_detokenize(regrole, text), privacy.revoke_detokenize(regrole, text),
-	privacy.retokenize(regclass, name, text, integer), privacy.rotate_masking_secret()
+	privacy.retokenize(regclass, name, text, integer), privacy.rotate_masking_secret(),
+	privacy.set_retention(regclass, name, interval, text, name[], integer, integer), privacy.drop_retention(regclass),
+	privacy.place_hold(regclass, text, text), privacy.release_hold(bigint), privacy.purge_now(regclass)
 TO PUBLIC;
 
 -- The catalog-sync helpers run inside the SECURITY DEFINER writers (as the
@@ -70,7 +72,9 @@ BEGIN
 	-- as the caller
 	EXECUTE format('GRANT SELECT, INSERT, DELETE ON privacy._key, privacy._token_format TO %I', admin_role);
 	EXECUTE format('GRANT SELECT ON privacy.column_policies, privacy.masked_owners, privacy.row_policies, '
-	               'privacy.consents, privacy.detokenize_grants, privacy.audit_log TO %I, %I', admin_role, auditor_role);
+	               'privacy.consents, privacy.detokenize_grants, privacy.audit_log, privacy.retention_policies, '
+	               'privacy.legal_holds, privacy.purge_log, privacy.retention_status TO %I, %I',
+	               admin_role, auditor_role);
 	IF admin_role OPERATOR(pg_catalog.<>) pg_catalog.current_setting('privacy.admin_role')
 	   OR auditor_role OPERATOR(pg_catalog.<>) pg_catalog.current_setting('privacy.auditor_role') THEN
 		RAISE NOTICE 'set privacy.admin_role = %, privacy.auditor_role = % in postgresql.conf', admin_role, auditor_role;
@@ -117,4 +121,8 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._token_format
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._detokenize_grant
 	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._key
+	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._retention_policy
+	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._legal_hold
 	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();
