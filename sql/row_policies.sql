@@ -142,6 +142,31 @@ SELECT id FROM rp.events_1 ORDER BY id;
 RESET privacy.purpose;
 RESET ROLE;
 
+-- rows past their retention window can be hidden at once, before any purge
+CREATE TABLE rp.visits (id int, visited_at timestamptz, page text);
+INSERT INTO rp.visits VALUES (1, now() - interval '40 days', 'old'), (2, now() - interval '1 day', 'new'),
+	(3, NULL, 'undated');
+GRANT SELECT ON rp.visits TO rp_support;
+SELECT privacy.hide_expired('rp.visits');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.set_retention('rp.visits', 'visited_at', interval '30 days');
+SELECT privacy.hide_expired('rp.visits');
+SET ROLE rp_support;
+SELECT id, page FROM rp.visits ORDER BY id;
+RESET ROLE;
+SELECT count(*) AS superuser_sees FROM rp.visits;
+-- a shorter window applies at once
+SELECT privacy.set_retention('rp.visits', 'visited_at', interval '12 hours');
+SET ROLE rp_support;
+SELECT id, page FROM rp.visits ORDER BY id;
+RESET ROLE;
+-- without a retention policy nothing stays hidden
+SELECT privacy.drop_retention('rp.visits');
+SELECT name FROM privacy.row_policies WHERE table_name = 'rp.visits'::regclass;
+SET ROLE rp_support;
+SELECT id, page FROM rp.visits ORDER BY id;
+RESET ROLE;
+
 -- dropping the last row policy un-forces row security
 SELECT privacy.drop_row_policy('rp.customer', 'nope');
 \echo :LAST_ERROR_SQLSTATE

@@ -98,6 +98,7 @@ SELECT is(
 		'privacy.grant_consent(text,text,timestamp with time zone) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy.grant_detokenize(regrole,text) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy.grant_unmasked(regrole,regclass,name) v called_on_null u - definer search_path=pg_catalog, pg_temp',
+		'privacy.hide_expired(regclass) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy.import_key(text,bytea) v called_on_null u - invoker -',
 		'privacy.mask_card(text) i strict s leakproof invoker -',
 		'privacy.mask_card(text,integer) i strict s - invoker -',

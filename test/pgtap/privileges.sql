@@ -76,6 +76,7 @@ SELECT is(
 		'privacy.grant_consent(text,text,timestamp with time zone)',
 		'privacy.grant_detokenize(regrole,text)',
 		'privacy.grant_unmasked(regrole,regclass,name)',
+		'privacy.hide_expired(regclass)',
 		'privacy.import_key(text,bytea)',
 		'privacy.mask_card(text)',
 		'privacy.mask_card(text,integer)',

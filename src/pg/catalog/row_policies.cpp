@@ -58,7 +58,8 @@ namespace {
 struct PolicyRow {
 	Oid relid;
 	char *name;
-	bool consent;
+	bool consent;   // kind consent
+	bool retention; // kind retention (hide rows past the retention window)
 	NameData subject_column;
 	char *purpose;
 	char *condition;
@@ -156,6 +157,7 @@ EnsureLoaded() {
 		row->name = TextDatumGetCString(heap_getattr(tup, 2, desc, &isnull));
 		char *kind = TextDatumGetCString(heap_getattr(tup, 3, desc, &isnull));
 		row->consent = strcmp(kind, "consent") == 0;
+		row->retention = strcmp(kind, "retention") == 0;
 		Datum column = heap_getattr(tup, 4, desc, &isnull);
 		if (!isnull)
 			namestrcpy(&row->subject_column, NameStr(*DatumGetName(column)));
@@ -209,6 +211,33 @@ ParseQual(Oid relid, const char *text, bool *has_sublinks) {
 	return (Expr *)expr;
 }
 
+// RetentionWindow reads the time column and keep interval of relid's
+// retention policy (privacy._retention_policy); false if there is none.
+bool
+RetentionWindow(Oid relid, char **time_column, char **keep) {
+	Oid nsp = get_namespace_oid("privacy", true);
+	Oid table = OidIsValid(nsp) ? get_relname_relid("_retention_policy", nsp) : InvalidOid;
+	if (!OidIsValid(table))
+		return false;
+	bool found = false;
+	Relation rel = table_open(table, AccessShareLock);
+	TupleDesc desc = RelationGetDescr(rel);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple tup;
+	while (!found && (tup = systable_getnext(scan)) != NULL) {
+		bool isnull;
+		if (DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull)) != relid)
+			continue;
+		*time_column = pstrdup(NameStr(*DatumGetName(heap_getattr(tup, 2, desc, &isnull))));
+		Datum interval = heap_getattr(tup, 3, desc, &isnull);
+		*keep = DatumGetCString(DirectFunctionCall1(interval_out, interval));
+		found = true;
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return found;
+}
+
 // BuildPolicies builds the RowSecurityPolicy nodes of relid.
 void
 BuildPolicies(RelPolicies *entry) {
@@ -244,6 +273,20 @@ BuildPolicies(RelPolicies *entry) {
 				appendStringInfo(&qual, "privacy._consent_allows(%u::pg_catalog.regclass, %s, (%s)::pg_catalog.text)",
 				                 entry->relid, quote_literal_cstr(row->purpose),
 				                 quote_identifier(NameStr(row->subject_column)));
+			} else if (row->retention) {
+				char *time_column = NULL;
+				char *keep = NULL;
+				if (!RetentionWindow(source, &time_column, &keep))
+					ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+					                errmsg("row policy \"retention\" of \"%s\" has no retention policy",
+					                       get_rel_name(source)),
+					                errhint("Drop it with privacy.drop_row_policy() or declare one with "
+					                        "privacy.set_retention().")));
+				appendStringInfo(&qual,
+				                 "privacy._row_exempt(%u::pg_catalog.regclass) OR (%s) IS NULL OR "
+				                 "(%s) >= pg_catalog.now() OPERATOR(pg_catalog.-) %s::pg_catalog.interval",
+				                 entry->relid, quote_identifier(time_column), quote_identifier(time_column),
+				                 quote_literal_cstr(keep));
 			} else {
 				appendStringInfo(&qual, "privacy._row_exempt(%u::pg_catalog.regclass) OR (%s)", entry->relid,
 				                 row->condition);
@@ -266,12 +309,14 @@ BuildPolicies(RelPolicies *entry) {
 			}
 			policy->permissive = false;
 			policy->qual = (Expr *)copyObject(expr);
-			// consent gates visibility; new and updated rows are not checked
-			// against it (they are the application's writes)
+			// consent and the retention window gate visibility; new and updated
+			// rows are not checked against them (they are the application's
+			// writes)
+			bool visibility_only = row->consent || row->retention;
 			policy->with_check_qual =
-			    row->consent ? (Expr *)makeBoolConst(true, false) : (Expr *)copyObject(expr);
+			    visibility_only ? (Expr *)makeBoolConst(true, false) : (Expr *)copyObject(expr);
 			policy->hassublinks = has_sublinks;
-			entry->consent[entry->npolicies] = row->consent;
+			entry->consent[entry->npolicies] = visibility_only;
 			entry->npolicies++;
 			MemoryContextSwitchTo(old);
 		}
@@ -408,7 +453,7 @@ RestrictiveRowPolicies(CmdType cmdtype, Relation relation) {
 	}
 	List *result = NIL;
 	for (int i = 0; i < entry->npolicies; i++) {
-		if (entry->consent[i] && cmdtype == CMD_INSERT)
+		if (entry->consent[i] && cmdtype == CMD_INSERT) // visibility-only policies
 			continue;
 		RowSecurityPolicy *copy = (RowSecurityPolicy *)palloc(sizeof(RowSecurityPolicy));
 		*copy = entry->policies[i];

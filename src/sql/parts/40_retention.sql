@@ -192,6 +192,8 @@ BEGIN
 		    columns = excluded.columns, batch_size = excluded.batch_size,
 		    max_rows_per_second = excluded.max_rows_per_second, declared_by = excluded.declared_by,
 		    declared_at = excluded.declared_at;
+	-- a row policy hiding expired rows (privacy.hide_expired) follows the new window
+	PERFORM privacy._invalidate_policies(tbl);
 END
 $$;
 COMMENT ON FUNCTION privacy.set_retention(regclass, name, interval, text, name[], integer, integer) IS
@@ -211,6 +213,13 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'table % has no retention policy', tbl USING ERRCODE = 'undefined_object';
 	END IF;
+	-- expired rows can no longer be hidden without a window
+	DELETE FROM privacy._row_policy r
+	WHERE r.relid OPERATOR(pg_catalog.=) tbl AND r.kind OPERATOR(pg_catalog.=) 'retention';
+	IF FOUND THEN
+		PERFORM privacy._unforce_family(tbl);
+	END IF;
+	PERFORM privacy._invalidate_policies(tbl);
 END
 $$;
 COMMENT ON FUNCTION privacy.drop_retention(regclass) IS 'removes the retention policy of a table';

@@ -40,7 +40,7 @@ COMMENT ON TABLE privacy._consent IS
 CREATE TABLE privacy._row_policy (
 	relid              regclass NOT NULL,
 	name               text NOT NULL,
-	kind               text NOT NULL CHECK (kind IN ('consent', 'filter')),
+	kind               text NOT NULL CHECK (kind IN ('consent', 'filter', 'retention')),
 	subject_column     name,
 	purpose            text REFERENCES privacy._purpose,
 	condition          text,
@@ -53,7 +53,7 @@ CREATE TABLE privacy._row_policy (
 	CHECK ((kind = 'filter') = (condition IS NOT NULL))
 );
 COMMENT ON TABLE privacy._row_policy IS
-'row policies: consent requirements (subject column + purpose) and attribute filters (canonical condition)';
+'row policies: consent requirements (subject column + purpose), attribute filters (canonical condition) and hiding of rows past their retention window';
 
 SELECT pg_catalog.pg_extension_config_dump('privacy._purpose', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy._purpose_role', '');
@@ -356,6 +356,27 @@ $$;
 COMMENT ON FUNCTION privacy.drop_row_policy(regclass, text) IS
 'removes a row policy (consent requirements are named consent:<purpose>)';
 
+CREATE FUNCTION privacy.hide_expired(tbl regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM privacy._check_policy_admin('declare row policies', tbl);
+	PERFORM privacy._check_row_policy_target(tbl);
+	IF NOT EXISTS (SELECT 1 FROM privacy._retention_policy r WHERE r.relid OPERATOR(pg_catalog.=) tbl) THEN
+		RAISE EXCEPTION 'table % has no retention policy', tbl USING ERRCODE = 'undefined_object',
+			HINT = 'Declare one with privacy.set_retention() first.';
+	END IF;
+	INSERT INTO privacy._row_policy (relid, name, kind, created_by, created_at)
+	VALUES (tbl, 'retention', 'retention', privacy._outer_user(), now())
+	ON CONFLICT ON CONSTRAINT _row_policy_pkey DO NOTHING;
+	PERFORM privacy._force_family(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy.hide_expired(regclass) IS
+'hides rows past the table''s retention window at once, before the purge removes them (row policy "retention")';
+
 CREATE VIEW privacy.row_policies AS
 SELECT r.relid AS table_name, r.name, r.kind, r.subject_column, r.purpose, r.condition, r.declared_condition,
 	r.roles, r.created_by, r.created_at
@@ -409,3 +430,4 @@ REVOKE ALL ON FUNCTION privacy._consent_changed(), privacy._force_family(regclas
 	privacy._canonical_row_filter(regclass, text), privacy.add_row_filter(regclass, text, text, regrole[]),
 	privacy._store_row_filter(regclass, text, text, text, regrole[]), privacy.drop_row_policy(regclass, text)
 	FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.hide_expired(regclass) TO PUBLIC;
