@@ -12,7 +12,7 @@ EXTVERSION  = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" pg_privacy.con
 PG_CONFIG  ?= pg_config
 PGXS       := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
-.PHONY: demo demo-stop test unit bench deps check-versions check-exports format
+.PHONY: demo demo-stop test unit bench fuzz deps check-versions check-exports format
 
 ifeq ($(wildcard $(PGXS)),)
 
@@ -80,6 +80,9 @@ unit:
 
 bench:
 	bash test/bench/run-bench.sh
+
+fuzz:
+	bash test/fuzz/run-fuzz.sh
 
 check-versions:
 	bash scripts/check-versions.sh
