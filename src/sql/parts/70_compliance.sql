@@ -157,8 +157,8 @@ SELECT c.relid AS table_name,
 	c.column_name,
 	c.category,
 	CASE WHEN pg_catalog.cardinality(pr.p) OPERATOR(pg_catalog.=) 0 THEN 'none'
-	     ELSE pg_catalog.array_to_string(pr.p, ', ') END AS protection,
-	pr.p AS protections,
+	     ELSE pg_catalog.array_to_string(pr.p, ', ') END COLLATE pg_catalog."default" AS protection,
+	pr.p COLLATE pg_catalog."default" AS protections,
 	(SELECT m.mask FROM privacy._column_policy m
 	 WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid))
 	   AND m.column_name OPERATOR(pg_catalog.=) c.column_name LIMIT 1) AS mask,
@@ -242,10 +242,10 @@ COMMENT ON VIEW privacy.policies IS
 
 -- privacy.effective_access: for every non-system role and classified column,
 -- what a query by that role returns: 'no access' (no SELECT privilege on the
--- column, by membership included), 'raw' (superuser, unmasked column, or an
--- exemption held through has_privs_of_role), 'masked', or 'tokenized'
--- (privacy.card_token or a declared token format; can_detokenize says
--- whether the role may turn the tokens back). rows_filtered: a row policy
+-- column, by membership included), 'tokenized' (privacy.card_token or a
+-- declared token format: everyone reads tokens; can_detokenize says whether
+-- the role may turn them back), 'raw' (superuser, unmasked column, or an
+-- exemption held through has_privs_of_role) or 'masked'. rows_filtered: a row policy
 -- applies to the role (consent requirements apply while a purpose is
 -- declared; attribute filters to their roles, or all); exempt roles
 -- (superusers, table-wide masking exemptions) are never filtered.
@@ -255,8 +255,8 @@ SELECT r.rolname AS role_name,
 	c.column_name,
 	c.category,
 	CASE WHEN NOT pg_catalog.has_column_privilege(r.oid, c.relid, c.column_name, 'SELECT') THEN 'no access'
-	     WHEN r.rolsuper THEN 'raw'
 	     WHEN tok.tokenized THEN 'tokenized'
+	     WHEN r.rolsuper THEN 'raw'
 	     WHEN masked.masked AND NOT ex.column_exempt THEN 'masked'
 	     ELSE 'raw' END AS access,
 	CASE WHEN tok.tokenized THEN r.rolsuper OR EXISTS (
@@ -548,6 +548,7 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+#variable_conflict use_variable
 DECLARE
 	attnum smallint;
 	ref_column name;
@@ -795,8 +796,8 @@ BEGIN
 	FOR t IN SELECT s.relid, s.depth, s.predicate FROM privacy._subject_tables() s
 	         ORDER BY s.depth DESC, s.relid::text LOOP
 		pred := t.predicate;
-		-- held rows: active holds of the table, and rows still referenced by
-		-- (held) rows of registered children
+		-- held rows: active holds of the table, and (when deleting) rows still
+		-- referenced by held rows of registered children
 		holds := '[]';
 		held := 0;
 		FOR h IN SELECT lh.id, lh.reason, lh.condition FROM privacy._legal_hold lh
@@ -812,7 +813,8 @@ BEGIN
 			pg_catalog.string_agg(pg_catalog.format('NOT EXISTS (SELECT 1 FROM %s c WHERE c.%I OPERATOR(pg_catalog.=) %s.%I)',
 			                                        c.relid, c.subject_column, t.relid, c.via_column), ' AND '))
 		INTO keep
-		FROM privacy._subject_table c WHERE c.via OPERATOR(pg_catalog.=) t.relid;
+		FROM privacy._subject_table c
+		WHERE c.via OPERATOR(pg_catalog.=) t.relid AND mode OPERATOR(pg_catalog.=) 'delete';
 		IF keep OPERATOR(pg_catalog.<>) '' THEN
 			EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND NOT (%s)', t.relid, pred, keep)
 				INTO held USING subject;
