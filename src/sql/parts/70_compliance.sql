@@ -410,6 +410,9 @@ BEGIN
 	IF schema IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) schema) THEN
 		RAISE EXCEPTION 'schema "%" does not exist', schema USING ERRCODE = 'invalid_schema_name';
 	END IF;
+	-- forget findings about tables that are gone
+	DELETE FROM privacy._discovery d
+	WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) d.relid::oid);
 	FOR t IN
 		SELECT c.oid::regclass AS relid, c.reltuples
 		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
@@ -422,6 +425,7 @@ BEGIN
 		                    AND d.objid OPERATOR(pg_catalog.=) c.oid AND d.deptype OPERATOR(pg_catalog.=) 'e')
 		ORDER BY n.nspname, c.relname
 	LOOP
+		DELETE FROM privacy._discovery d WHERE d.relid OPERATOR(pg_catalog.=) t.relid;
 		-- a bounded sample: the first sample_rows rows of a small table, or a
 		-- repeatable block sample of a large one
 		sample_sql := pg_catalog.format('%s%s LIMIT %s', t.relid,
