@@ -45,6 +45,10 @@ SELECT privacy.register_subject('subj.accounts', 'id', via => 'subj.lines');
 \echo :SQLSTATE
 \set ON_ERROR_STOP 1
 SELECT privacy.release_hold(id) FROM privacy.legal_holds WHERE table_name = 'subj.lines'::regclass;
+-- leave the hold catalog as it was (later files expect fresh hold ids)
+DELETE FROM privacy._legal_hold WHERE relid = 'subj.lines'::regclass;
+SELECT setval(pg_get_serial_sequence('privacy._legal_hold', 'id'),
+	(SELECT coalesce(max(id), 0) + 1 FROM privacy._legal_hold), false) > 0 AS hold_ids_reset;
 SELECT privacy.unregister_subject(t) FROM unnest(ARRAY['subj.lines', 'subj.invoices', 'subj.accounts']::regclass[]) t;
 SELECT privacy.unmask_column('subj.accounts', c) FROM unnest(ARRAY['email', 'name']::name[]) c;
 SELECT privacy.unclassify('subj.accounts', c) FROM unnest(ARRAY['email', 'name']::name[]) c;
