@@ -73,7 +73,8 @@ BEGIN
 	EXECUTE format('GRANT SELECT, INSERT, DELETE ON privacy._key, privacy._token_format TO %I', admin_role);
 	EXECUTE format('GRANT SELECT ON privacy.column_policies, privacy.masked_owners, privacy.row_policies, '
 	               'privacy.consents, privacy.detokenize_grants, privacy.audit_log, privacy.retention_policies, '
-	               'privacy.legal_holds, privacy.purge_log, privacy.retention_status TO %I, %I',
+	               'privacy.legal_holds, privacy.purge_log, privacy.retention_status, privacy.inventory, '
+	               'privacy.coverage_gaps, privacy.policies, privacy.effective_access, privacy.subject_tables TO %I, %I',
 	               admin_role, auditor_role);
 	IF admin_role OPERATOR(pg_catalog.<>) pg_catalog.current_setting('privacy.admin_role')
 	   OR auditor_role OPERATOR(pg_catalog.<>) pg_catalog.current_setting('privacy.auditor_role') THEN

@@ -1,0 +1,56 @@
+-- compliance_subjects.sql: result shapes of the compliance views and the
+-- data-subject functions on a two-hop schema (accounts <- invoices <- lines):
+-- inventory, policies, effective_access, export_subject, and the erasure
+-- report with a legal hold, in delete and anonymize modes.
+CREATE SCHEMA subj;
+CREATE TABLE subj.accounts (id int PRIMARY KEY, email text NOT NULL, name text);
+CREATE TABLE subj.invoices (id int PRIMARY KEY, account_id int NOT NULL REFERENCES subj.accounts, total numeric);
+CREATE TABLE subj.lines (id int PRIMARY KEY, invoice_id int NOT NULL REFERENCES subj.invoices, item text);
+INSERT INTO subj.accounts VALUES (1, 'eve' || '@example.org', 'Eve Park'), (2, 'finn' || '@example.org', 'Finn Roe');
+INSERT INTO subj.invoices VALUES (100, 1, 12.50), (101, 1, 99.00), (102, 2, 5.00);
+INSERT INTO subj.lines VALUES (1000, 100, 'book'), (1001, 101, 'lamp'), (1002, 101, 'desk'), (1003, 102, 'pen');
+CREATE ROLE subj_reader;
+GRANT USAGE ON SCHEMA subj TO subj_reader;
+GRANT SELECT ON subj.accounts, subj.invoices TO subj_reader;
+SELECT privacy.classify('subj.accounts', 'email', 'email');
+SELECT privacy.classify('subj.accounts', 'name', 'person_name');
+SELECT privacy.mask_column('subj.accounts', 'email', 'privacy.mask_email(email)');
+SELECT privacy.mask_column('subj.accounts', 'name', 'privacy.redact(name)');
+SELECT privacy.register_subject('subj.accounts', 'email');
+SELECT privacy.register_subject('subj.invoices', 'account_id', via => 'subj.accounts');
+SELECT privacy.register_subject('subj.lines', 'invoice_id', via => 'subj.invoices');
+SELECT table_name, column_name, category, protection, mask FROM privacy.inventory ORDER BY 1, 2;
+SELECT kind, table_name, column_name, definition FROM privacy.policies
+WHERE table_name::text LIKE 'subj.%' ORDER BY 1, 2, 3;
+SELECT role_name, table_name, column_name, access, rows_filtered FROM privacy.effective_access
+WHERE role_name IN ('subj_reader', current_user) ORDER BY role_name = current_user, 1, 3;
+SELECT jsonb_pretty(privacy.export_subject('eve' || '@example.org'));
+SELECT privacy.place_hold('subj.lines', 'item = ''desk''', 'warranty claim') IS NOT NULL AS hold_placed;
+BEGIN;
+SELECT jsonb_pretty(privacy.erase_subject('eve' || '@example.org') #- '{tables,0,holds,0,hold_id}');
+SELECT 'accounts' AS t, count(*) FROM subj.accounts UNION ALL SELECT 'invoices', count(*) FROM subj.invoices
+UNION ALL SELECT 'lines', count(*) FROM subj.lines;
+ROLLBACK;
+BEGIN;
+SELECT jsonb_pretty(privacy.erase_subject('eve' || '@example.org', 'anonymize') #- '{tables,0,holds,0,hold_id}');
+SELECT id, name FROM subj.accounts ORDER BY id;
+ROLLBACK;
+\set VERBOSITY terse
+\set ON_ERROR_STOP 0
+SELECT privacy.erase_subject(NULL);
+\echo :SQLSTATE
+SELECT privacy.register_subject('subj.lines', 'item', via => 'subj.invoices');
+\echo :SQLSTATE
+SELECT privacy.register_subject('subj.accounts', 'id', via => 'subj.lines');
+\echo :SQLSTATE
+\set ON_ERROR_STOP 1
+SELECT privacy.release_hold(id) FROM privacy.legal_holds WHERE table_name = 'subj.lines'::regclass;
+-- leave the hold catalog as it was (later files expect fresh hold ids)
+DELETE FROM privacy._legal_hold WHERE relid = 'subj.lines'::regclass;
+SELECT setval(pg_get_serial_sequence('privacy._legal_hold', 'id'),
+	(SELECT coalesce(max(id), 0) + 1 FROM privacy._legal_hold), false) > 0 AS hold_ids_reset;
+SELECT privacy.unregister_subject(t) FROM unnest(ARRAY['subj.lines', 'subj.invoices', 'subj.accounts']::regclass[]) t;
+SELECT privacy.unmask_column('subj.accounts', c) FROM unnest(ARRAY['email', 'name']::name[]) c;
+SELECT privacy.unclassify('subj.accounts', c) FROM unnest(ARRAY['email', 'name']::name[]) c;
+DROP SCHEMA subj CASCADE;
+DROP ROLE subj_reader;
