@@ -42,3 +42,18 @@ SELECT privacy.require_consent('cx.customers', 'email', 'marketing');
 INSERT INTO privacy._consent (subject, purpose, granted_at, granted_by)
 SELECT email, 'marketing', now(), 'demo' FROM cx.customers WHERE customer_id % 3 = 0;
 ANALYZE cx.customers, cx.payments;
+
+-- Separation of duties: the DPO administers policies and reads the audit.
+SELECT privacy.setup_roles();
+GRANT privacy_admin TO dpo;
+
+-- Retention: tickets are kept two years; a legal hold keeps one customer's.
+SELECT privacy.set_retention('cx.tickets', 'opened_at', interval '2 years');
+SELECT privacy.place_hold('cx.tickets', 'customer_id = 42', 'Litigation: case 2026-117') AS hold_id;
+
+-- Inventory: accept what discovery finds, and register the data subjects.
+SELECT privacy.classify(table_name, column_name, category) FROM privacy.discover('cx');
+SELECT privacy.register_subject('cx.customers', 'email');
+SELECT privacy.register_subject('cx.tickets', 'customer_id', via => 'cx.customers');
+SELECT privacy.register_subject('cx.orders', 'customer_id', via => 'cx.customers');
+SELECT privacy.register_subject('cx.payments', 'order_id', via => 'cx.orders');

@@ -29,6 +29,8 @@ make -s >/dev/null
 if [ "$(id -u)" -ne 0 ]; then sudo make -s install >/dev/null; else make -s install >/dev/null; fi
 
 echo "== starting a throwaway cluster in $CLUSTER_BASE_DIR"
+# the purge worker looks for expired rows every few seconds in the demo
+export PRIVACY_PURGE_NAPTIME=5
 stop_demo
 cluster_create demo yes
 trap 'echo "demo failed; removing the cluster" >&2; stop_demo' ERR

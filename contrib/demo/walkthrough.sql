@@ -74,3 +74,40 @@ FROM cx.payments WHERE payment_id = 1;
 RESET ROLE;
 \echo '-- every detokenization is audited (who, when, how many; never the values)'
 SELECT role_name, action, format, value_count FROM privacy.audit_log ORDER BY logged_at DESC LIMIT 3;
+
+\echo
+\echo '== 7. Retention: the purge worker removes expired tickets on its own; the hold keeps some'
+SELECT count(*) FILTER (WHERE opened_at < now() - interval '2 years') AS expired_tickets_left,
+	count(*) FILTER (WHERE opened_at < now() - interval '2 years' AND customer_id = 42) AS held_for_litigation
+FROM cx.tickets;
+\echo '-- (waiting, at most two minutes, for the background worker)'
+DO $$
+BEGIN
+	FOR i IN 1..120 LOOP
+		EXIT WHEN NOT EXISTS (SELECT 1 FROM cx.tickets
+		                      WHERE opened_at < now() - interval '2 years' AND customer_id <> 42);
+		PERFORM pg_sleep(1);
+	END LOOP;
+END $$;
+SELECT count(*) FILTER (WHERE opened_at < now() - interval '2 years') AS expired_tickets_left,
+	count(*) FILTER (WHERE opened_at < now() - interval '2 years' AND customer_id = 42) AS held_for_litigation
+FROM cx.tickets;
+SELECT table_name, rows_expired, rows_held, method, last_run_status, retention_lag FROM privacy.retention_status;
+
+\echo
+\echo '== 8. Compliance: where personal data is, how it is protected, who sees it'
+SELECT table_name, column_name, category, protection FROM privacy.inventory ORDER BY table_name::text, column_name;
+SELECT count(*) AS coverage_gaps FROM privacy.coverage_gaps;
+SELECT role_name, column_name, access, rows_filtered FROM privacy.effective_access
+WHERE table_name = 'cx.customers'::regclass AND column_name IN ('email', 'card_number')
+  AND role_name IN ('support_agent', 'analyst', 'marketing', 'dpo')
+ORDER BY role_name, column_name;
+
+\echo
+\echo '== 9. A data-subject request: export, then erasure (the legal hold is respected)'
+SET ROLE dpo;
+SELECT jsonb_pretty(privacy.export_subject(email) -> 'cx.customers') AS export_customers
+FROM cx.customers WHERE customer_id = 42;
+SELECT jsonb_pretty(privacy.erase_subject(email)) AS erasure_report FROM cx.customers WHERE customer_id = 42;
+RESET ROLE;
+SELECT action, object FROM privacy.audit_log WHERE action LIKE 'erase%' ORDER BY logged_at DESC LIMIT 1;
