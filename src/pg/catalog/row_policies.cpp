@@ -48,6 +48,7 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 }
 
 namespace privacy::pg {
@@ -96,11 +97,27 @@ ResetCache() {
 	rel_cache = NULL;
 }
 
+// The last PurposeUsable answer: the gate of every consent-gated statement
+// asks it once, so a point lookup should not scan two catalog tables.
+char usable_purpose[NAMEDATALEN];
+Oid usable_user = InvalidOid;
+bool usable_answer = false;
+bool usable_valid = false;
+
+// RoleChangeCallback forgets the answer when roles or memberships change.
+void
+RoleChangeCallback(Datum arg, int cacheid, uint32 hashvalue) {
+	usable_valid = false;
+}
+
 // RelcacheCallback marks the cache stale on any relevant invalidation: our
 // catalog table, the column-policy table (the API's common signal), a cached
 // relation, or everything.
 void
 RelcacheCallback(Datum arg, Oid relid) {
+	// the purpose answer follows the same signal (privacy._invalidate_policies)
+	if (!OidIsValid(relid) || IsCatalogTable(relid))
+		usable_valid = false;
 	if (!loaded)
 		return;
 	if (!OidIsValid(relid) || relid == policy_table || IsCatalogTable(relid) || !OidIsValid(policy_table)) {
@@ -424,6 +441,8 @@ void
 InitRowPolicyCache() {
 	CacheRegisterRelcacheCallback(RelcacheCallback, (Datum)0);
 	CacheRegisterRelcacheCallback(ConsentCallback, (Datum)0);
+	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, RoleChangeCallback, (Datum)0);
+	CacheRegisterSyscacheCallback(AUTHOID, RoleChangeCallback, (Datum)0);
 }
 
 List *
@@ -486,6 +505,18 @@ bool
 PurposeUsable(const char *purpose, Oid userid) {
 	if (purpose == NULL || purpose[0] == '\0')
 		return false;
+	if (usable_valid && usable_user == userid && strcmp(usable_purpose, purpose) == 0)
+		return usable_answer;
+	bool answer = PurposeUsableUncached(purpose, userid);
+	strlcpy(usable_purpose, purpose, sizeof(usable_purpose));
+	usable_user = userid;
+	usable_answer = answer;
+	usable_valid = strlen(purpose) < sizeof(usable_purpose);
+	return answer;
+}
+
+bool
+PurposeUsableUncached(const char *purpose, Oid userid) {
 	Oid nsp = get_namespace_oid("privacy", true);
 	Oid purposes = OidIsValid(nsp) ? get_relname_relid("_purpose", nsp) : InvalidOid;
 	Oid allowed = OidIsValid(nsp) ? get_relname_relid("_purpose_role", nsp) : InvalidOid;

@@ -37,8 +37,10 @@ bool ExemptFromRowPolicies(Oid relid, Oid userid);
 // (a probe into the per-backend set, rebuilt when the registry changes).
 bool SubjectConsents(const char *purpose, const char *subject, size_t len);
 
-// PurposeUsable reports whether purpose exists and userid may declare it.
+// PurposeUsable reports whether purpose exists and userid may declare it
+// (the last answer is cached until roles or the purpose catalog change).
 bool PurposeUsable(const char *purpose, Oid userid);
+bool PurposeUsableUncached(const char *purpose, Oid userid);
 
 // CheckPurposeGuc is the check hook of privacy.purpose.
 bool CheckPurposeGuc(char **newval, void **extra, int source);

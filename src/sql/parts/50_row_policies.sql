@@ -165,6 +165,7 @@ BEGIN
 		RAISE EXCEPTION 'purpose "%" already exists', create_purpose.name USING ERRCODE = 'duplicate_object';
 	END IF;
 	INSERT INTO privacy._purpose VALUES (create_purpose.name, create_purpose.description, privacy._outer_user(), now());
+	PERFORM privacy._invalidate_policies('privacy._purpose_role'::regclass);
 END
 $$;
 COMMENT ON FUNCTION privacy.create_purpose(text, text) IS 'declares a processing purpose';
@@ -183,6 +184,7 @@ BEGIN
 		RAISE EXCEPTION 'purpose "%" does not exist', allow_purpose.purpose USING ERRCODE = 'undefined_object';
 	END IF;
 	INSERT INTO privacy._purpose_role VALUES (allow_purpose.role, allow_purpose.purpose) ON CONFLICT DO NOTHING;
+	PERFORM privacy._invalidate_policies('privacy._purpose_role'::regclass);
 END
 $$;
 COMMENT ON FUNCTION privacy.allow_purpose(regrole, text) IS
@@ -201,6 +203,7 @@ BEGIN
 		RAISE EXCEPTION 'role % is not allowed purpose "%"', disallow_purpose.role, disallow_purpose.purpose
 			USING ERRCODE = 'undefined_object';
 	END IF;
+	PERFORM privacy._invalidate_policies('privacy._purpose_role'::regclass);
 END
 $$;
 COMMENT ON FUNCTION privacy.disallow_purpose(regrole, text) IS 'withdraws privacy.allow_purpose()';
