@@ -5,7 +5,7 @@
 set -euo pipefail
 
 packages=(
-	build-essential cmake pkg-config
+	build-essential cmake pkg-config python3
 	postgresql-15 postgresql-server-dev-15 postgresql-contrib
 	libssl-dev libsodium-dev
 	libgtest-dev libbenchmark-dev
