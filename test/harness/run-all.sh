@@ -9,6 +9,7 @@
 #   isolation  pg_isolation_regress over test/isolation/specs (concurrency)
 #   adversarial a masked role's attacks must reveal nothing (test/adversarial)
 #   roundtrip  pg_dump/pg_restore round trips (test/roundtrip/*.sh)
+#   doctests   every ```sql block of doc/*.md runs (test/doc)
 #   tap        Perl TAP tests with their own clusters (test/tap: replicas)
 #   leakscan   no canary value in any server log or result file
 # Every cluster is created in a fresh temp dir and destroyed on exit, also on
@@ -159,6 +160,12 @@ else
 	echo "pg_isolation_regress not found at $iso_bin"
 	record isolation 0 1
 fi
+
+echo "== doctests"
+env $(cluster_env main) DOCTEST_OUT="$root/build/logs/doctests" bash test/doc/run-doctests.sh >build/logs/doctests.log 2>&1
+tail -4 build/logs/doctests.log
+read -r p f < <(parse_counts doctests build/logs/doctests.log)
+record doctests "$p" "$f"
 
 main_log=$(cluster_log main)
 cp "$main_log" build/logs/server-main.log 2>/dev/null || true
