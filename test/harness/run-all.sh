@@ -9,7 +9,8 @@
 #   isolation  pg_isolation_regress over test/isolation/specs (concurrency)
 #   adversarial a masked role's attacks must reveal nothing (test/adversarial)
 #   roundtrip  pg_dump/pg_restore round trips (test/roundtrip/*.sh)
-#   doctests   every ```sql block of doc/*.md runs (test/doc)
+#   doctests   every ```sql block of doc/*.md runs, and doc/reference.md
+#              matches the catalog (test/doc)
 #   tap        Perl TAP tests with their own clusters (test/tap: replicas)
 #   leakscan   no canary value in any server log or result file
 # Every cluster is created in a fresh temp dir and destroyed on exit, also on
@@ -166,6 +167,10 @@ env $(cluster_env main) DOCTEST_OUT="$root/build/logs/doctests" bash test/doc/ru
 tail -4 build/logs/doctests.log
 read -r p f < <(parse_counts doctests build/logs/doctests.log)
 record doctests "$p" "$f"
+env $(cluster_env main) bash test/doc/check-reference.sh >build/logs/reference.log 2>&1
+tail -2 build/logs/reference.log
+read -r p f < <(parse_counts reference build/logs/reference.log)
+record reference "$p" "$f"
 
 main_log=$(cluster_log main)
 cp "$main_log" build/logs/server-main.log 2>/dev/null || true
