@@ -93,6 +93,40 @@ EXPLAIN (COSTS OFF) SELECT * FROM adv.person WHERE ssn = :'g1';
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM adv.person WHERE ssn = :'g1';
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM adv.person WHERE ssn = :'h1';
 EXPLAIN (VERBOSE, COSTS OFF) SELECT ssn FROM adv.person;
+\echo == attack: consent-gated rows without a purpose
+SELECT * FROM adv.contact ORDER BY id;
+SELECT count(*) FROM adv.contact;
+\echo == attack: consent-gated rows under a purpose
+SET privacy.purpose = 'adv';
+SELECT * FROM adv.contact ORDER BY id;
+SELECT count(*), min(secret), max(secret), string_agg(subject, ',' ORDER BY id) FROM adv.contact;
+SELECT id FROM adv.contact WHERE secret = :'g1' OR secret = :'h1' OR subject = :'g2' OR subject = :'h2';
+SELECT c, (SELECT count(*) FROM adv.contact WHERE secret LIKE 'ADVSECRET-' || c || '%') FROM unnest(string_to_array('0 1 2 3 4 5 6 7 8 9 A B C D E F', ' ')) c ORDER BY c;
+SELECT id FROM adv.contact WHERE adv_scratch.leaky(secret) ORDER BY id;
+SELECT id FROM adv.contact WHERE adv_scratch.leaky(subject) OR 1 / (CASE WHEN secret LIKE 'ADVSECRET-%' THEN 0 ELSE 1 END) = 1 ORDER BY id;
+SELECT count(*) FROM adv.contact c JOIN adv.guesses g ON g.g = c.secret;
+SELECT secret::int FROM adv.contact;
+COPY adv.contact TO STDOUT;
+COPY (SELECT * FROM adv.contact ORDER BY id) TO STDOUT;
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM adv.contact WHERE secret = :'g1';
+EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM adv.contact WHERE secret = :'h1';
+CREATE VIEW adv_scratch.contacts AS SELECT * FROM adv.contact;
+SELECT * FROM adv_scratch.contacts ORDER BY id;
+BEGIN;
+DECLARE cc CURSOR FOR SELECT secret FROM adv.contact ORDER BY id;
+FETCH ALL FROM cc;
+COMMIT;
+SELECT subject, purpose FROM privacy.consents ORDER BY 1, 2;
+SELECT privacy.grant_consent(:'g1', 'adv');
+SELECT privacy.grant_consent(:'h1', 'adv');
+SELECT privacy.drop_row_policy('adv.contact', 'consent:adv');
+SELECT id FROM adv.contact ORDER BY id;
+\echo == attack: consent-gated rows under a purpose the role may not declare
+SET privacy.purpose = 'other';
+SHOW privacy.purpose;
+SELECT id FROM adv.contact ORDER BY id;
+RESET privacy.purpose;
+SELECT id FROM adv.contact ORDER BY id;
 \echo == attack: catalog and settings
 SELECT * FROM privacy._column_policy;
 SELECT * FROM privacy.column_policies;

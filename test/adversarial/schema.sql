@@ -25,3 +25,20 @@ CREATE SCHEMA adv_scratch AUTHORIZATION adv_masked;
 GRANT USAGE ON SCHEMA adv TO adv_masked;
 GRANT SELECT ON ALL TABLES IN SCHEMA adv TO adv_masked;
 GRANT INSERT ON adv.guesses TO adv_masked;
+-- Consent-gated rows: subjects a/b consented to 'adv'; the other rows (which
+-- hold this database's secrets, in every column an attacker can reach) are
+-- invisible to adv_masked even under that purpose. Both databases hold the
+-- same number of rows (row counts are not secret in PostgreSQL's model:
+-- pg_class.reltuples is public), only their contents differ.
+CREATE TABLE adv.contact (id int PRIMARY KEY, subject text, secret text);
+INSERT INTO adv.contact VALUES (1, 'subject-a', 'visible-1'), (2, 'subject-b', 'visible-2'),
+    (3, :'s1', :'s1'), (4, :'s3', :'s3'), (5, 'subject-z', :'s2');
+SELECT privacy.create_purpose('adv', 'adversarial suite');
+SELECT privacy.create_purpose('other', 'a purpose adv_masked may not declare');
+SELECT privacy.allow_purpose('adv_masked', 'adv');
+SELECT privacy.require_consent('adv.contact', 'subject', 'adv');
+SELECT privacy.grant_consent('subject-a', 'adv');
+SELECT privacy.grant_consent('subject-b', 'adv');
+SELECT privacy.grant_consent(:'s3', 'other');
+ANALYZE adv.contact;
+GRANT SELECT ON adv.contact TO adv_masked;
