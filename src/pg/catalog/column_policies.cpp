@@ -451,6 +451,13 @@ IsCatalogTable(Oid relid) {
 }
 
 bool
+MaybeCatalogTable(Oid relid) {
+	if (!loaded || !catalog_present)
+		return true;
+	return relid == policy_table || relid == unmasked_table || relid == governed_table;
+}
+
+bool
 AnyColumnPolicy() {
 	EnsureLoaded();
 	return catalog_present && npolicies > 0;

@@ -65,6 +65,13 @@ bool CatalogMentionsRole(Oid roleid);
 // IsCatalogTable reports whether relid is one of the column-policy tables.
 bool IsCatalogTable(Oid relid);
 
+// MaybeCatalogTable answers the same question without reading any catalog,
+// for invalidation callbacks (which run in every process that loaded the
+// library, launchers without a database included, and must never access
+// catalogs): true when relid is one of the masking catalog tables or when
+// their OIDs are not known in this process yet.
+bool MaybeCatalogTable(Oid relid);
+
 // LookupGovernedRel returns the policies applying to relid, or NULL.
 const GovernedRel *LookupGovernedRel(Oid relid);
 

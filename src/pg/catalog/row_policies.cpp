@@ -116,11 +116,12 @@ RoleChangeCallback(Datum arg, int cacheid, uint32 hashvalue) {
 void
 RelcacheCallback(Datum arg, Oid relid) {
 	// the purpose answer follows the same signal (privacy._invalidate_policies)
-	if (!OidIsValid(relid) || IsCatalogTable(relid))
+	// never IsCatalogTable here: it may read catalogs (see MaybeCatalogTable)
+	if (!OidIsValid(relid) || MaybeCatalogTable(relid))
 		usable_valid = false;
 	if (!loaded)
 		return;
-	if (!OidIsValid(relid) || relid == policy_table || IsCatalogTable(relid) || !OidIsValid(policy_table)) {
+	if (!OidIsValid(relid) || relid == policy_table || MaybeCatalogTable(relid) || !OidIsValid(policy_table)) {
 		stale = true;
 		return;
 	}
