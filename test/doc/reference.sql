@@ -7,7 +7,7 @@
 SELECT '# Reference (generated from the catalog: `make test` fails when it is stale)' || E'\n\n' ||
 	'Labels: volatility (immutable/stable/volatile), strict, parallel safety, leakproof, security definer. ' ||
 	'Administrative functions check their caller themselves (see [privileges](privileges.md)); ' ||
-	'functions starting with `_` are internal.' || E'\n\n## Functions\n\n' ||
+	'functions starting with `_` are internal. [Examples](examples.md) shows each public function, view and setting at work with its real output.' || E'\n\n## Functions\n\n' ||
 	'| function | returns | labels | PUBLIC may execute | description |' || E'\n' ||
 	'| --- | --- | --- | --- | --- |' || E'\n' ||
 	string_agg(format('| `%s` | %s | %s | %s | %s |',

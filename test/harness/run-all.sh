@@ -9,7 +9,8 @@
 #   isolation  pg_isolation_regress over test/isolation/specs (concurrency)
 #   adversarial a masked role's attacks must reveal nothing (test/adversarial)
 #   roundtrip  pg_dump/pg_restore round trips (test/roundtrip/*.sh)
-#   doctests   every ```sql block of doc/*.md runs, and doc/reference.md
+#   doctests   every ```sql block of doc/*.md runs, doc/examples.md (every
+#              public function, view and setting with real output) is current, and doc/reference.md
 #              matches the catalog (test/doc)
 #   tap        Perl TAP tests with their own clusters (test/tap: replicas)
 #   leakscan   no canary value in any server log or result file
@@ -171,6 +172,10 @@ env $(cluster_env main) bash test/doc/check-reference.sh >build/logs/reference.l
 tail -2 build/logs/reference.log
 read -r p f < <(parse_counts reference build/logs/reference.log)
 record reference "$p" "$f"
+env $(cluster_env main) python3 test/doc/render-examples.py >build/logs/examples.log 2>&1
+tail -3 build/logs/examples.log
+read -r p f < <(parse_counts examples build/logs/examples.log)
+record examples "$p" "$f"
 
 main_log=$(cluster_log main)
 cp "$main_log" build/logs/server-main.log 2>/dev/null || true
