@@ -1,4 +1,4 @@
-// mask_keyed_test.cpp: noise, shift_date and pseudonym (keyed BLAKE2b derivations).
+// mask_keyed_test.cpp: noise, shift_date and pseudonym (keyed derivations: SipHash subkeys, BLAKE2b).
 //
 // Proves: determinism per (value, key); key sensitivity; bounds (noise within +-ratio, shifts within +-max_days and
 // never zero); saturation at the int64 extremes without UB; NaN/infinity pass-through; pseudonym length,
@@ -14,6 +14,7 @@
 #include <limits>
 #include <set>
 #include <string>
+#include <vector>
 
 #include <sodium.h>
 
@@ -99,6 +100,27 @@ TEST_F(MaskKeyed, NoiseDependsOnKeyAndRatio) {
 	}
 	EXPECT_GT(differs_by_key, 190);
 	EXPECT_GT(differs_by_ratio, 190);
+}
+
+// The subkeys noise and shift derive from the secret are cached per thread: a secret changed in place (same
+// buffer, as the glue's cache does on rotation) must derive new ones, and forgetting them changes no result.
+TEST_F(MaskKeyed, SubkeyCacheFollowsTheKeyContents) {
+	std::uint8_t buffer[core::kMaskKeyBytes];
+	std::memcpy(buffer, key_, sizeof(buffer));
+	std::vector<std::int64_t> before;
+	for (std::int64_t value = 5000; value < 5100; value++)
+		before.push_back(core::NoiseInt64(value, 0.5, buffer) + core::ShiftDays(static_cast<std::int32_t>(value), 365, buffer));
+	std::memcpy(buffer, other_key_, sizeof(buffer));
+	int differs = 0;
+	for (std::int64_t value = 5000; value < 5100; value++)
+		differs += before[static_cast<std::size_t>(value - 5000)] !=
+		           core::NoiseInt64(value, 0.5, buffer) + core::ShiftDays(static_cast<std::int32_t>(value), 365, buffer);
+	EXPECT_GT(differs, 95);
+	std::memcpy(buffer, key_, sizeof(buffer));
+	core::ForgetMaskSubkeys();
+	for (std::int64_t value = 5000; value < 5100; value++)
+		EXPECT_EQ(before[static_cast<std::size_t>(value - 5000)],
+		          core::NoiseInt64(value, 0.5, buffer) + core::ShiftDays(static_cast<std::int32_t>(value), 365, buffer));
 }
 
 TEST_F(MaskKeyed, NoiseInt64SaturatesAtExtremes) {

@@ -1,4 +1,5 @@
-// keyed_masks.cpp: noise, shift_date and pseudonym, all derived from keyed BLAKE2b of the value.
+// keyed_masks.cpp: noise, shift_date and pseudonym, all derived from the value with keyed PRFs (SipHash-2-4 under
+// BLAKE2b-derived subkeys for noise and shift, keyed BLAKE2b for pseudonyms).
 //
 // Invariants: deterministic per (value, arguments, key), so repeated queries return the same masked value and
 // cannot be averaged; every family uses its own tag, so one secret yields independent derivations. Arguments that
@@ -56,14 +57,49 @@ NoiseFactor(std::uint64_t word, double ratio) noexcept {
 	return ratio * (2.0 * unit - 1.0);
 }
 
-// HashWord returns the first 64 bits of keyed BLAKE2b(tag, a, b).
+// Noise and shift draw one 64-bit word per value from SipHash-2-4 (libsodium crypto_shorthash), a PRF with a
+// 128-bit key: ample for that, and an order of magnitude cheaper than keyed BLAKE2b of a short message, whose
+// 128-byte key block costs a compression on every call. Each family (tag) has its own SipHash subkey, derived
+// once from the masking key with keyed BLAKE2b and cached per thread for the keys last seen; a different key
+// (rotation) derives new subkeys, and ForgetMaskSubkeys wipes them.
+struct SubkeyEntry {
+	const char *tag_data;
+	std::size_t tag_size;
+	std::uint8_t key[kMaskKeyBytes];
+	std::uint8_t subkey[crypto_shorthash_KEYBYTES];
+};
+constexpr int kSubkeySlots = 8;
+thread_local SubkeyEntry subkey_cache[kSubkeySlots];
+thread_local int subkey_next = 0;
+
+// Subkey returns the SipHash subkey of tag under key, deriving it on a miss.
+const std::uint8_t *
+Subkey(const std::uint8_t *key, std::string_view tag) noexcept {
+	for (SubkeyEntry &entry : subkey_cache)
+		if (entry.tag_data == tag.data() && entry.tag_size == tag.size() &&
+		    sodium_memcmp(entry.key, key, kMaskKeyBytes) == 0)
+			return entry.subkey;
+	SubkeyEntry &entry = subkey_cache[subkey_next];
+	subkey_next = (subkey_next + 1) % kSubkeySlots;
+	KeyedHash hash(key, "pg_privacy/siphash-subkey/v1", crypto_shorthash_KEYBYTES);
+	hash.AddRaw(tag);
+	hash.Finish(entry.subkey);
+	std::memcpy(entry.key, key, kMaskKeyBytes);
+	entry.tag_data = tag.data();
+	entry.tag_size = tag.size();
+	return entry.subkey;
+}
+
+// HashWord returns SipHash-2-4 under the tag's subkey of u64le(a) || u64le(b).
 std::uint64_t
 HashWord(const std::uint8_t *key, std::string_view tag, std::uint64_t a, std::uint64_t b) noexcept {
-	KeyedHash hash(key, tag, 16);
-	hash.AddU64(a);
-	hash.AddU64(b);
-	std::uint8_t digest[16];
-	hash.Finish(digest);
+	std::uint8_t message[16];
+	for (int i = 0; i < 8; i++) {
+		message[i] = static_cast<std::uint8_t>(a >> (8 * i));
+		message[8 + i] = static_cast<std::uint8_t>(b >> (8 * i));
+	}
+	std::uint8_t digest[crypto_shorthash_BYTES];
+	crypto_shorthash(digest, message, sizeof(message), Subkey(key, tag));
 	return ReadU64(digest);
 }
 
@@ -87,12 +123,18 @@ SaturatingAdd(std::int64_t a, std::int64_t b) noexcept {
 
 } // namespace
 
+void
+ForgetMaskSubkeys() noexcept {
+	sodium_memzero(subkey_cache, sizeof(subkey_cache));
+	subkey_next = 0;
+}
+
 std::int64_t
 NoiseInt64(std::int64_t value, double ratio, const std::uint8_t key[kMaskKeyBytes]) {
 	CheckRatio(ratio);
 	if (ratio == 0.0 || value == 0)
 		return value;
-	std::uint64_t word = HashWord(key, "pg_privacy/noise/int64/v1", static_cast<std::uint64_t>(value),
+	std::uint64_t word = HashWord(key, "pg_privacy/noise/int64/v2", static_cast<std::uint64_t>(value),
 	                              DoubleBits(ratio));
 	// The noise itself needs no more precision than a double: only value + delta must be exact and saturating.
 	double delta = std::nearbyint(static_cast<double>(value) * NoiseFactor(word, ratio));
@@ -108,7 +150,7 @@ NoiseDouble(double value, double ratio, const std::uint8_t key[kMaskKeyBytes]) {
 	CheckRatio(ratio);
 	if (!std::isfinite(value) || ratio == 0.0 || value == 0.0)
 		return value;
-	std::uint64_t word = HashWord(key, "pg_privacy/noise/float64/v1", DoubleBits(value), DoubleBits(ratio));
+	std::uint64_t word = HashWord(key, "pg_privacy/noise/float64/v2", DoubleBits(value), DoubleBits(ratio));
 	double result = value + value * NoiseFactor(word, ratio);
 	if (!std::isfinite(result))
 		return value > 0 ? DBL_MAX : -DBL_MAX;
@@ -120,7 +162,7 @@ ShiftDays(std::int32_t days, std::int64_t max_days, const std::uint8_t key[kMask
 	CheckMaxDays(max_days);
 	if (max_days == 0)
 		return days;
-	std::uint64_t word = HashWord(key, "pg_privacy/shift/date/v1", static_cast<std::uint64_t>(std::int64_t {days}),
+	std::uint64_t word = HashWord(key, "pg_privacy/shift/date/v2", static_cast<std::uint64_t>(std::int64_t {days}),
 	                              static_cast<std::uint64_t>(max_days));
 	return std::int64_t {days} + NonZeroOffset(word, max_days);
 }
@@ -130,7 +172,7 @@ ShiftTimestamp(std::int64_t micros, std::int64_t max_days, const std::uint8_t ke
 	CheckMaxDays(max_days);
 	if (max_days == 0)
 		return micros;
-	std::uint64_t word = HashWord(key, "pg_privacy/shift/timestamp/v1", static_cast<std::uint64_t>(micros),
+	std::uint64_t word = HashWord(key, "pg_privacy/shift/timestamp/v2", static_cast<std::uint64_t>(micros),
 	                              static_cast<std::uint64_t>(max_days));
 	return SaturatingAdd(micros, NonZeroOffset(word, max_days * kMicrosPerDay));
 }

@@ -6,9 +6,12 @@
 //    masks through column policies and have no right on the table.
 //  * The cached bytes live in a dedicated child of CacheMemoryContext and are
 //    wiped with sodium_memzero as soon as an invalidation of the table (or a
-//    full relcache reset) is processed; nothing else keeps a copy.
+//    full relcache reset) is processed, together with the subkeys (and the
+//    key copy they are matched by) that core caches for noise and shift
+//    (core::ForgetMaskSubkeys); nothing else keeps a copy.
 //  * Never prints the secret or anything derived from it.
 #include "pg/catalog/masking_secret.hpp"
+#include "privacy/core/mask.hpp"
 
 #include <sodium.h>
 
@@ -41,6 +44,7 @@ WipeSecret() {
 		sodium_memzero(secret, core::kMaskKeyBytes);
 	secret_valid = false;
 	secret_table = InvalidOid;
+	privacy::core::ForgetMaskSubkeys();
 	invalidations++;
 }
 

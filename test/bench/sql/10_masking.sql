@@ -44,8 +44,8 @@ SELECT * FROM bench.ratio('noise(float8) vs multiplication',
 SELECT * FROM bench.ratio('noise(numeric) vs numeric multiplication',
 	'SELECT count(privacy.noise(id::numeric / 7, 0.1)) FROM bench.people',
 	'SELECT count(round(id::numeric / 7 * 1.1, 2)) FROM bench.people');
--- noise and shift_date compute one keyed BLAKE2b per row: next to plain
--- arithmetic they cannot reach 2x, so they are also measured against md5.
+-- noise and shift_date compute one keyed PRF (SipHash) per row; they are
+-- also measured against md5, a hash of similar work.
 SELECT * FROM bench.ratio('noise(bigint) vs md5(id::text)',
 	'SELECT count(privacy.noise(id, 0.1)) FROM bench.people',
 	'SELECT count(md5(id::text)) FROM bench.people');

@@ -12,7 +12,8 @@
 // - Text outputs are APPENDED to the caller's std::string (never cleared), so one buffer can be reserved once and
 //   reused. Outputs are valid UTF-8 whenever the input value was; a mask never splits a code point.
 // - Keyed functions take the 32-byte per-database secret as `const std::uint8_t key[kMaskKeyBytes]` and use
-//   keyed BLAKE2b (libsodium crypto_generichash) over a domain-separated encoding, so every function family
+//   keyed BLAKE2b (libsodium crypto_generichash; noise and shift: SipHash-2-4 under BLAKE2b-derived subkeys) over a
+//   domain-separated encoding, so every function family
 //   derives independent values from one secret. The caller must have called sodium_init().
 // - Dates are days since 1970-01-01 (proleptic Gregorian, astronomical year numbering: year 0 = 1 BC) and
 //   timestamps are microseconds since 1970-01-01 00:00:00. PostgreSQL counts from 2000-01-01: the glue adds or
@@ -195,8 +196,12 @@ TimestampBucket GeneralizeTimestamp(std::int64_t micros, DateUnit unit) noexcept
 
 inline constexpr double kMaxNoiseRatio = 10.0;
 
-// NoiseInt64 returns round(value * (1 + r)) where r in [-ratio, +ratio) is derived from keyed BLAKE2b of
-// (value, ratio): the same (value, ratio, key) always gives the same result, so repeating a query cannot average
+// ForgetMaskSubkeys wipes the per-thread cache of subkeys that noise and shift derive from the secret; call it
+// when the secret changes or is dropped (a new secret also simply misses the cache).
+void ForgetMaskSubkeys() noexcept;
+
+// NoiseInt64 returns round(value * (1 + r)) where r in [-ratio, +ratio) is derived from a keyed PRF of
+// (value, ratio) (SipHash-2-4 under a per-family subkey derived with keyed BLAKE2b): the same (value, ratio, key) always gives the same result, so repeating a query cannot average
 // the noise away. The result saturates at INT64_MIN / INT64_MAX. ratio 0 returns value. Throws kInvalidParameter
 // unless 0 <= ratio <= kMaxNoiseRatio (NaN included).
 std::int64_t NoiseInt64(std::int64_t value, double ratio, const std::uint8_t key[kMaskKeyBytes]);
@@ -208,13 +213,13 @@ double NoiseDouble(double value, double ratio, const std::uint8_t key[kMaskKeyBy
 inline constexpr std::int64_t kMaxShiftDays = 36500;
 
 // ShiftDays returns days + s where s in [-max_days, -1] U [1, max_days] (never 0 when max_days > 0, so a shifted
-// date never equals the raw one) is derived from keyed BLAKE2b of (days, max_days). max_days 0 returns days.
+// date never equals the raw one) is derived from the keyed PRF of (days, max_days). max_days 0 returns days.
 // Throws kInvalidParameter unless 0 <= max_days <= kMaxShiftDays. Days since 1970-01-01 in, days out; the result
 // may leave PostgreSQL's date range at the extremes, which the glue checks.
 std::int64_t ShiftDays(std::int32_t days, std::int64_t max_days, const std::uint8_t key[kMaskKeyBytes]);
 
 // ShiftTimestamp returns micros + s where s is a non-zero number of MICROSECONDS in
-// [-max_days * kMicrosPerDay, +max_days * kMicrosPerDay], derived from keyed BLAKE2b of (micros, max_days), so the
+// [-max_days * kMicrosPerDay, +max_days * kMicrosPerDay], derived from the keyed PRF of (micros, max_days), so the
 // time of day is hidden too. Saturates at INT64_MIN / INT64_MAX. Same argument rule as ShiftDays.
 std::int64_t ShiftTimestamp(std::int64_t micros, std::int64_t max_days, const std::uint8_t key[kMaskKeyBytes]);
 
