@@ -184,8 +184,13 @@ DELETE FROM privacy.audit_log;
 SELECT pg_temp.err($$SELECT privacy.detokenize(token, 'card'), 1 / 0 FROM tok_cards$$);
 SELECT count(*) AS rows_after_abort FROM privacy.audit_log;
 
--- crypto-shredding: drop_key makes detokenize (and tokenize) fail
-SELECT privacy.drop_key('default');
+-- crypto-shredding: a key that formats use (the built-in ones use "default")
+-- is refused without force, and force must not be NULL; nothing changes
+SELECT pg_temp.err($$SELECT privacy.drop_key('default')$$);
+SELECT pg_temp.err($$SELECT privacy.drop_key('default', NULL)$$);
+SELECT count(*) > 0 AS key_still_there FROM privacy.keys WHERE name = 'default';
+-- with force, drop_key makes detokenize (and tokenize) fail
+SELECT privacy.drop_key('default', force => true);
 SELECT pg_temp.err($$SELECT privacy.detokenize(token, 'card') FROM tok_cards$$);
 SELECT pg_temp.err($$SELECT privacy.tokenize(('4111' || '111111111111'), 'card')$$, ('4111' || '111111111111'));
 

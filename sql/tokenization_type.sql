@@ -92,5 +92,5 @@ SELECT opcname, amname, opcdefault FROM pg_opclass c JOIN pg_am a ON a.oid = c.o
 WHERE c.opcnamespace = 'privacy'::regnamespace ORDER BY opcname;
 
 DROP TABLE tok_people, tok_orders, tok_parted;
-SELECT privacy.drop_key('default');
+SELECT privacy.drop_key('default', force => true);
 DELETE FROM privacy.audit_log;

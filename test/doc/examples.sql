@@ -259,12 +259,17 @@ SELECT c.customer_id, c.card <> b.card AS changed, right(c.card::text, 4) AS las
 FROM shop.cards c JOIN before b USING (customer_id) ORDER BY 1;
 
 -- @ privacy.import_key(text,bytea)
--- @ privacy.drop_key(text)
+-- @ privacy.drop_key(text,boolean)
 -- # import_key (superuser only) brings in existing material (migrations, published test vectors). drop_key (superuser only) destroys every version of a key: crypto-shredding, so tokens made with it can never be detokenized again; it is meant for exactly that, and warns.
 SELECT privacy.import_key('nist', '\x2B7E151628AED2A6ABF7158809CF4F3C');
 SELECT privacy.drop_key('nist');
 SELECT privacy.drop_key('loyalty');
 SELECT name FROM privacy.keys ORDER BY 1;
+
+-- @ privacy.drop_key(text,boolean)
+-- # A key that token formats use (here: every built-in format) is refused unless force => true.
+-- ! error
+SELECT privacy.drop_key('default');
 
 -- @ privacy.fpe_encrypt(text,text,text,bytea,text,integer)
 -- @ privacy.fpe_decrypt(text,text,text,bytea,text,integer)

@@ -83,7 +83,7 @@ SELECT is(
 		'privacy.detokenize(text,text) v strict u - invoker -',
 		'privacy.disallow_purpose(regrole,text) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy.discover(name,integer) v called_on_null u - definer search_path=pg_catalog, pg_temp',
-		'privacy.drop_key(text) v called_on_null u - invoker -',
+		'privacy.drop_key(text,boolean) v called_on_null u - invoker -',
 		'privacy.drop_retention(regclass) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy.drop_row_policy(regclass,text) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy.drop_token_format(text) v called_on_null u - definer search_path=pg_catalog, pg_temp',

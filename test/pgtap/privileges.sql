@@ -58,7 +58,7 @@ SELECT is(
 		'privacy.detokenize(text,text)',
 		'privacy.disallow_purpose(regrole,text)',
 		'privacy.discover(name,integer)',
-		'privacy.drop_key(text)',
+		'privacy.drop_key(text,boolean)',
 		'privacy.drop_retention(regclass)',
 		'privacy.drop_row_policy(regclass,text)',
 		'privacy.drop_token_format(text)',

@@ -3,7 +3,7 @@
 //  privacy.create_key(name)              random 256-bit key, version 1
 //  privacy.rotate_key(name)              random key, next version
 //  privacy.import_key(name, material)    given material, next version
-//  privacy.drop_key(name)                crypto-shredding of every version
+//  privacy.drop_key(name, force)         crypto-shredding of every version (force when formats use it)
 //  privacy.create_token_format(...)      a custom token format
 //  privacy._invalidate_keys()            cache invalidation for SQL admin code
 //
@@ -218,12 +218,29 @@ Datum
 DropKeyImpl(FunctionCallInfo fcinfo) {
 	CheckKeyAdmin("drop data keys");
 	char *name = ArgName(fcinfo, 0, "key name");
+	if (PG_ARGISNULL(1))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("force must not be null"), errhidestmt(true)));
+	bool force = PG_GETARG_BOOL(1);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	Oid types[1] = {TEXTOID};
 	Datum values[1] = {CStringGetTextDatum(name)};
-	int rc = SPI_execute_with_args("DELETE FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $1", 1, types, values,
-	                               NULL, false, 0);
+	// a key that token formats use (the built-in formats use "default") is
+	// shredded only on purpose: force => true
+	int rc = SPI_execute_with_args("SELECT pg_catalog.string_agg(f.name, ', ' ORDER BY f.name) FROM privacy._token_format f "
+	                               "WHERE f.key_name OPERATOR(pg_catalog.=) $1",
+	                               1, types, values, NULL, true, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "reading the token formats failed: %s", SPI_result_code_string(rc));
+	char *formats = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (formats != NULL && !force)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE), errmsg("data key \"%s\" is used by token formats", name),
+		                errdetail("Formats: %s. Tokens of these formats could never be detokenized again.", formats),
+		                errhint("Call privacy.drop_key(name, force => true) to crypto-shred it anyway (custom formats "
+		                        "can be dropped first with privacy.drop_token_format)."),
+		                errhidestmt(true)));
+	rc = SPI_execute_with_args("DELETE FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $1", 1, types, values, NULL,
+	                           false, 0);
 	if (rc != SPI_OK_DELETE)
 		elog(ERROR, "deleting the data key failed: %s", SPI_result_code_string(rc));
 	uint64 deleted = SPI_processed;

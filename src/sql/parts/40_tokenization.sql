@@ -118,12 +118,12 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy.import_key(text, bytea) IS
 'stores given key material (16, 24 or 32 bytes) as the next version of a data key; run it with SET LOCAL log_statement = ''none''';
 
-CREATE FUNCTION privacy.drop_key(name text)
+CREATE FUNCTION privacy.drop_key(name text, force boolean DEFAULT false)
 RETURNS void
 AS 'MODULE_PATHNAME', 'pg_privacy_drop_key'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION privacy.drop_key(text) IS
-'crypto-shredding: deletes every version of a data key; tokens made with it can never be detokenized again';
+COMMENT ON FUNCTION privacy.drop_key(text, boolean) IS
+'crypto-shredding: deletes every version of a data key; tokens made with it can never be detokenized again (force => true when token formats use the key)';
 
 CREATE FUNCTION privacy._invalidate_keys()
 RETURNS void
@@ -431,7 +431,7 @@ CREATE CAST (text AS privacy.card_token) WITH INOUT AS ASSIGNMENT;
 -- global PUBLIC EXECUTE default, so every function is revoked explicitly and
 -- granted where intended (detokenize and the card_token support functions).
 REVOKE ALL ON FUNCTION privacy.create_key(text), privacy.rotate_key(text), privacy.import_key(text, bytea),
-	privacy.drop_key(text), privacy._invalidate_keys(),
+	privacy.drop_key(text, boolean), privacy._invalidate_keys(),
 	privacy.create_token_format(text, text, text, text, integer, integer), privacy.drop_token_format(text),
 	privacy.tokenize(text, text),
 	privacy.fpe_encrypt(text, text, text, bytea, text, integer),

@@ -21,7 +21,7 @@ GRANT EXECUTE ON FUNCTION
 	privacy.grant_consent(text, text, timestamptz), privacy.revoke_consent(text, text),
 	privacy.require_consent(regclass, name, text), privacy.add_row_filter(regclass, text, text, regrole[]),
 	privacy.drop_row_policy(regclass, text),
-	privacy.create_key(text), privacy.rotate_key(text), privacy.drop_key(text), privacy.import_key(text, bytea),
+	privacy.create_key(text), privacy.rotate_key(text), privacy.drop_key(text, boolean), privacy.import_key(text, bytea),
 	privacy.create_token_format(text, text, text, text, integer, integer), privacy.drop_token_format(text),
 	privacy.grant_detokenize(regrole, text), privacy.revoke_detokenize(regrole, text),
 	privacy.retokenize(regclass, name, text, integer), privacy.rotate_masking_secret(),
