@@ -30,12 +30,11 @@ NOT_CALLABLE = {
 }
 
 
-def psql(db, sql=None, file=None, user="postgres"):
-    args = ["psql", "-X", "-U", user, "-d", db, "-v", "VERBOSITY=default", "-v", "SHOW_CONTEXT=never"]
-    if file:
-        args += ["-f", file]
-    return subprocess.run(args, input=sql, capture_output=False, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True)
+def run_block(db, file):
+    """Runs one example file as the superuser; stdout and stderr interleaved."""
+    args = ["psql", "-X", "-U", "postgres", "-d", db, "-v", "VERBOSITY=default", "-v", "SHOW_CONTEXT=never",
+            "-f", file]
+    return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def su(db, sql):
@@ -120,7 +119,7 @@ UNION ALL SELECT name FROM pg_settings WHERE name LIKE 'privacy.%' ORDER BY 1;""
             sql = "\n".join(b["sql"]).strip()
             with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
                 f.write(sql + "\n")
-            r = psql(DB, file=f.name)
+            r = run_block(DB, f.name)
             os.unlink(f.name)
             text = clean(r.stdout)
             has_error = bool(re.search(r"^(ERROR|FATAL):", text, re.M))

@@ -19,8 +19,7 @@ KeyedHash::~KeyedHash() noexcept {
 void
 KeyedHash::AddU64(std::uint64_t value) noexcept {
 	std::uint8_t bytes[8];
-	for (int i = 0; i < 8; i++)
-		bytes[i] = static_cast<std::uint8_t>(value >> (8 * i));
+	WriteU64(value, bytes);
 	crypto_generichash_update(&state_, bytes, sizeof(bytes));
 }
 
@@ -38,6 +37,12 @@ KeyedHash::AddRaw(std::string_view bytes) noexcept {
 void
 KeyedHash::Finish(std::uint8_t *out) noexcept {
 	crypto_generichash_final(&state_, out, output_length_);
+}
+
+void
+WriteU64(std::uint64_t value, std::uint8_t *bytes) noexcept {
+	for (int i = 0; i < 8; i++)
+		bytes[i] = static_cast<std::uint8_t>(value >> (8 * i));
 }
 
 std::uint64_t

@@ -44,6 +44,9 @@ private:
 // ReadU64 returns the 8 little-endian bytes at bytes as an integer.
 std::uint64_t ReadU64(const std::uint8_t *bytes) noexcept;
 
+// WriteU64 stores value as 8 little-endian bytes at bytes.
+void WriteU64(std::uint64_t value, std::uint8_t *bytes) noexcept;
+
 // UniformBelow maps a uniform 64-bit word to [0, bound) by multiply-high (bias below bound / 2^64).
 inline std::uint64_t
 UniformBelow(std::uint64_t word, std::uint64_t bound) noexcept {

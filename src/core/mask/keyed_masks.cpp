@@ -23,6 +23,7 @@ namespace {
 
 using mask_internal::KeyedHash;
 using mask_internal::ReadU64;
+using mask_internal::WriteU64;
 using mask_internal::UniformBelow;
 
 constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
@@ -94,10 +95,8 @@ Subkey(const std::uint8_t *key, std::string_view tag) noexcept {
 std::uint64_t
 HashWord(const std::uint8_t *key, std::string_view tag, std::uint64_t a, std::uint64_t b) noexcept {
 	std::uint8_t message[16];
-	for (int i = 0; i < 8; i++) {
-		message[i] = static_cast<std::uint8_t>(a >> (8 * i));
-		message[8 + i] = static_cast<std::uint8_t>(b >> (8 * i));
-	}
+	WriteU64(a, message);
+	WriteU64(b, message + 8);
 	std::uint8_t digest[crypto_shorthash_BYTES];
 	crypto_shorthash(digest, message, sizeof(message), Subkey(key, tag));
 	return ReadU64(digest);

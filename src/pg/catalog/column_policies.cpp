@@ -103,14 +103,20 @@ ResetCache() {
 	rel_cache = NULL;
 }
 
+// IsOwnTable compares relid with the cached OIDs of the catalog tables (no
+// catalog access: callbacks use it too).
+bool
+IsOwnTable(Oid relid) {
+	return relid == policy_table || relid == unmasked_table || relid == governed_table;
+}
+
 // RelcacheCallback marks the cache stale when a governed relation, a cached
 // relation or one of the catalog tables is invalidated.
 void
 RelcacheCallback(Datum arg, Oid relid) {
 	if (!loaded)
 		return;
-	if (!OidIsValid(relid) || !catalog_present || relid == policy_table || relid == unmasked_table ||
-	    relid == governed_table) {
+	if (!OidIsValid(relid) || !catalog_present || IsOwnTable(relid)) {
 		stale = true;
 		return;
 	}
@@ -447,14 +453,12 @@ CatalogMentionsRole(Oid roleid) {
 bool
 IsCatalogTable(Oid relid) {
 	EnsureLoaded();
-	return catalog_present && (relid == policy_table || relid == unmasked_table || relid == governed_table);
+	return catalog_present && IsOwnTable(relid);
 }
 
 bool
 MaybeCatalogTable(Oid relid) {
-	if (!loaded || !catalog_present)
-		return true;
-	return relid == policy_table || relid == unmasked_table || relid == governed_table;
+	return !loaded || !catalog_present || IsOwnTable(relid);
 }
 
 bool
