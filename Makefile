@@ -27,7 +27,9 @@ MODULE_big  = pg_privacy
 PG_SRCS    := $(sort $(shell find src/pg -name '*.cpp'))
 OBJS        = $(PG_SRCS:.cpp=.o)
 DATA_built  = src/sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA        = $(wildcard src/sql/updates/*.sql)
+# the released install scripts are frozen (src/sql/pg_privacy--<released>.sql,
+# committed); the current one is generated from the parts
+DATA        = $(filter-out $(DATA_built),$(wildcard src/sql/pg_privacy--*.sql)) $(wildcard src/sql/updates/*.sql)
 SQL_PARTS  := $(sort $(wildcard src/sql/parts/*.sql))
 
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
@@ -62,6 +64,9 @@ $(CORE_LIB): FORCE
 	@cmake --build $(CORE_BUILD_DIR) --target privacy_core
 
 $(shlib): $(CORE_LIB)
+
+# the version is compiled into this object only
+src/pg/fmgr/version.o: pg_privacy.control
 
 .PHONY: FORCE
 FORCE:

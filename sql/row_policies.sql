@@ -94,7 +94,7 @@ ALTER TABLE rp.customer OWNER TO rp_owner;
 SET ROLE rp_owner;
 SELECT count(*) AS owner_rows FROM rp.customer;
 RESET ROLE;
-ALTER TABLE rp.customer OWNER TO postgres;
+ALTER TABLE rp.customer OWNER TO CURRENT_USER;
 
 -- attribute filters, for everyone or for listed roles
 SELECT privacy.add_row_filter('rp.customer', 'eu_only', $$region = 'eu'$$, ARRAY['rp_support']::regrole[]);

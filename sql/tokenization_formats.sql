@@ -160,7 +160,7 @@ SELECT pg_temp.err($$SELECT privacy.detokenize(token, 'card') FROM tok_cards$$);
 ROLLBACK;
 
 -- audit: one row per statement and format, counts only, never a value
-SELECT role_name, session_role, action, format, value_count FROM privacy.audit_log
+SELECT role_name, session_role = session_user AS by_session_user, action, format, value_count FROM privacy.audit_log
 WHERE role_name IN ('regress_tok_reader', 'regress_tok_member') ORDER BY role_name, format, value_count;
 SELECT count(*) AS rows_with_values FROM privacy.audit_log a, tok_tokens t
 WHERE position(t.value IN a::text) > 0 OR position(t.token IN a::text) > 0;

@@ -89,17 +89,20 @@ COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; printf "%064d\n" 7 > regress_0644.ke
 -- mode 0644: refused
 ALTER SYSTEM SET privacy.master_key_file = 'regress_0644.key';
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set wait_cond 'current_setting(''privacy.master_key_file'') = ''regress_0644.key'''
+\ir sql/include/wait_until.psql
 SELECT pg_temp.err($$SELECT privacy.create_key('regress_m')$$);
 -- content that is not 64 hex characters: refused
 ALTER SYSTEM SET privacy.master_key_file = 'regress_bad.key';
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set wait_cond 'current_setting(''privacy.master_key_file'') = ''regress_bad.key'''
+\ir sql/include/wait_until.psql
 SELECT pg_temp.err($$SELECT privacy.create_key('regress_m')$$);
 -- missing file: 55000 with a hint
 ALTER SYSTEM SET privacy.master_key_file = 'regress_missing.key';
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set wait_cond 'current_setting(''privacy.master_key_file'') = ''regress_missing.key'''
+\ir sql/include/wait_until.psql
 SELECT pg_temp.err($$SELECT privacy.create_key('regress_m')$$);
 \set VERBOSITY default
 SELECT privacy.create_key('regress_m');
@@ -107,40 +110,47 @@ SELECT privacy.create_key('regress_m');
 -- no source at all
 ALTER SYSTEM SET privacy.master_key_file = '';
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set wait_cond 'current_setting(''privacy.master_key_file'') = '''''
+\ir sql/include/wait_until.psql
 SELECT privacy.create_key('regress_m');
 \echo :SQLSTATE
 -- a failing command: 38000
 ALTER SYSTEM SET privacy.master_key_command = 'echo oops >&2; exit 3';
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set wait_cond 'current_setting(''privacy.master_key_command'') = ''echo oops >&2; exit 3'''
+\ir sql/include/wait_until.psql
 SELECT pg_temp.err($$SELECT privacy.create_key('regress_m')$$);
 -- a command that prints nothing useful: 38000
 ALTER SYSTEM SET privacy.master_key_command = 'echo hello';
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set wait_cond 'current_setting(''privacy.master_key_command'') = ''echo hello'''
+\ir sql/include/wait_until.psql
 SELECT pg_temp.err($$SELECT privacy.create_key('regress_m')$$);
 -- a working command (a KMS would print the key the same way)
 ALTER SYSTEM SET privacy.master_key_command = 'cat regress_good.key';
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set wait_cond 'current_setting(''privacy.master_key_command'') = ''cat regress_good.key'''
+\ir sql/include/wait_until.psql
 SELECT privacy.create_key('regress_m') AS created_with_command;
 SELECT length(privacy.fpe_encrypt('0123456789', 'regress_m')) AS usable;
 -- both sources set: refused
 ALTER SYSTEM SET privacy.master_key_file = 'regress_good.key';
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set wait_cond 'current_setting(''privacy.master_key_file'') = ''regress_good.key'''
+\ir sql/include/wait_until.psql
 SELECT pg_temp.err($$SELECT privacy.rotate_key('regress_m')$$);
 -- the same key from a 0600 file works
 ALTER SYSTEM RESET privacy.master_key_command;
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set wait_cond 'current_setting(''privacy.master_key_command'') = '''''
+\ir sql/include/wait_until.psql
 SELECT privacy.rotate_key('regress_m') AS rotated_with_file;
 SELECT privacy.drop_key('regress_m');
 -- back to the cluster's key file
 ALTER SYSTEM RESET privacy.master_key_file;
 SELECT pg_reload_conf();
-SELECT pg_sleep(0.5);
+\set wait_cond 'current_setting(''privacy.master_key_file'') NOT LIKE ''regress\\_%'''
+\ir sql/include/wait_until.psql
 COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; rm -f regress_0644.key regress_good.key regress_bad.key';
 SELECT privacy.create_key('regress_after') AS works_again;
 
