@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run-all.sh: the README's test command (`make test`). Installs what is
 # missing, builds and installs the extension, then runs every suite:
-#   checks     version consistency, exported symbols
+#   checks     version consistency, exported symbols, callback registrations
 #   unit       GoogleTest under ASan/UBSan (src/core)
 #   regress    pg_regress (sql/, expected/) on a preloaded throwaway cluster
 #   nopreload  pg_regress (test/nopreload) on a cluster without preloading
@@ -63,7 +63,8 @@ echo "== checks"
 checks_failed=0
 bash scripts/check-versions.sh || checks_failed=$((checks_failed + 1))
 bash scripts/check-exports.sh pg_privacy.so || checks_failed=$((checks_failed + 1))
-record checks $((2 - checks_failed)) $checks_failed
+bash scripts/check-registrations.sh || checks_failed=$((checks_failed + 1))
+record checks $((3 - checks_failed)) $checks_failed
 
 echo "== unit"
 unit_out=$(bash test/harness/run-unit.sh 2>&1)

@@ -9,7 +9,7 @@ bindir=$(pg_config --bindir)
 pgxs=$(dirname "$(pg_config --pgxs)")/..
 perl_lib=$(cd "$pgxs/test/perl" && pwd)
 work=$(mktemp -d /tmp/pg_privacy_tap.XXXXXX)
-cp -r "$here/t" "$work/"
+cp -r "$here/t" "$here/modules" "$work/"
 run=()
 if [ "$(id -u)" -eq 0 ]; then
 	chown -R postgres "$work"

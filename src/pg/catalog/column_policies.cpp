@@ -11,6 +11,7 @@
 //    invalidations arrive in the middle of planning (whenever a lock is
 //    taken).
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/invalidation.hpp"
 
 #include "pg/catalog/privileges.hpp"
 
@@ -405,9 +406,9 @@ UntrustedWalker(Node *node, void *context) {
 
 void
 InitColumnPolicyCache() {
-	CacheRegisterRelcacheCallback(RelcacheCallback, (Datum)0);
-	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, RoleCallback, (Datum)0);
-	CacheRegisterSyscacheCallback(AUTHOID, RoleCallback, (Datum)0);
+	RegisterRelcacheInvalidation(RelcacheCallback, (Datum)0);
+	RegisterSyscacheInvalidation(AUTHMEMROLEMEM, RoleCallback, (Datum)0);
+	RegisterSyscacheInvalidation(AUTHOID, RoleCallback, (Datum)0);
 }
 
 bool

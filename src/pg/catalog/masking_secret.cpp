@@ -11,6 +11,7 @@
 //    (core::ForgetMaskSubkeys); nothing else keeps a copy.
 //  * Never prints the secret or anything derived from it.
 #include "pg/catalog/masking_secret.hpp"
+#include "pg/catalog/invalidation.hpp"
 #include "privacy/core/mask.hpp"
 
 #include <sodium.h>
@@ -60,7 +61,7 @@ RelcacheCallback(Datum arg, Oid relid) {
 
 void
 InitMaskingSecretCache() {
-	CacheRegisterRelcacheCallback(RelcacheCallback, (Datum)0);
+	RegisterRelcacheInvalidation(RelcacheCallback, (Datum)0);
 }
 
 Oid

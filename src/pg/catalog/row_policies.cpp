@@ -14,6 +14,7 @@
 // memory while a build is in progress (invalidations arrive whenever a lock
 // is taken).
 #include "pg/catalog/row_policies.hpp"
+#include "pg/catalog/invalidation.hpp"
 
 #include "pg/catalog/column_policies.hpp"
 
@@ -440,10 +441,10 @@ SubjectConsents(const char *purpose, const char *subject, size_t len) {
 
 void
 InitRowPolicyCache() {
-	CacheRegisterRelcacheCallback(RelcacheCallback, (Datum)0);
-	CacheRegisterRelcacheCallback(ConsentCallback, (Datum)0);
-	CacheRegisterSyscacheCallback(AUTHMEMROLEMEM, RoleChangeCallback, (Datum)0);
-	CacheRegisterSyscacheCallback(AUTHOID, RoleChangeCallback, (Datum)0);
+	RegisterRelcacheInvalidation(RelcacheCallback, (Datum)0);
+	RegisterRelcacheInvalidation(ConsentCallback, (Datum)0);
+	RegisterSyscacheInvalidation(AUTHMEMROLEMEM, RoleChangeCallback, (Datum)0);
+	RegisterSyscacheInvalidation(AUTHOID, RoleChangeCallback, (Datum)0);
 }
 
 List *

@@ -9,6 +9,7 @@
 // functions keep their fast path. The side effect (calls go through
 // fmgr_security_definer) is harmless: no fmgr_hook is installed.
 #include "pg/hooks/needs_fmgr.hpp"
+#include "pg/catalog/invalidation.hpp"
 
 #include "pg/catalog/column_policies.hpp"
 #include "pg/guc.hpp"
@@ -91,7 +92,7 @@ void
 InstallNeedsFmgrHook() {
 	prev_needs_fmgr = needs_fmgr_hook;
 	needs_fmgr_hook = PrivacyNeedsFmgr;
-	CacheRegisterSyscacheCallback(PROCOID, ForgetAnswers, (Datum)0);
+	RegisterSyscacheInvalidation(PROCOID, ForgetAnswers, (Datum)0);
 }
 
 } // namespace privacy::pg

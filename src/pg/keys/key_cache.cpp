@@ -11,6 +11,7 @@
 // context's reset callback. C++ objects are created by helpers that call no
 // PostgreSQL function. Must never: log or report key bytes.
 #include "pg/keys/key_cache.hpp"
+#include "pg/catalog/invalidation.hpp"
 
 #include "pg/boundary/boundary.hpp"
 #include "pg/keys/audit.hpp"
@@ -321,7 +322,7 @@ LoadKeyRing(const char *name) {
 
 void
 InitTokenization() {
-	CacheRegisterRelcacheCallback(RelcacheCallback, (Datum)0);
+	RegisterRelcacheInvalidation(RelcacheCallback, (Datum)0);
 	InitAudit();
 }
 

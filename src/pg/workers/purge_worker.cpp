@@ -209,6 +209,9 @@ LauncherMain(Datum arg) {
 		table_endscan(scan);
 		table_close(rel, AccessShareLock);
 		CommitTransactionCommand();
+		// one line per cycle at DEBUG1: tests wait for it to know the launcher
+		// has processed the invalidations queued before the cycle started
+		ereport(DEBUG1, (errmsg_internal("pg_privacy purge launcher scanned %d databases", nslots)));
 
 		// forget finished workers and dropped databases; count running ones
 		int running = 0;

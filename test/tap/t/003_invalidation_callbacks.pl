@@ -13,7 +13,8 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('inval');
 $node->init;
-$node->append_conf('postgresql.conf', "shared_preload_libraries = 'pg_privacy'\nautovacuum_naptime = 1");
+$node->append_conf('postgresql.conf',
+	"shared_preload_libraries = 'pg_privacy'\nautovacuum_naptime = 1\nprivacy.purge_naptime = 1\nlog_min_messages = debug1");
 $node->start;
 $node->safe_psql('postgres', q{
 	CREATE EXTENSION pg_privacy;
@@ -38,7 +39,16 @@ for my $round (1 .. 3) {
 		DO $$ BEGIN FOR i IN 1..2000 LOOP EXECUTE 'CREATE TEMP TABLE tt (i int)'; EXECUTE 'DROP TABLE tt'; END LOOP; END $$;
 	});
 }
-sleep 3;
+# wait (bounded) until both launchers have run a cycle, and so processed the
+# invalidations, after the storm: the purge launcher logs each scan, the
+# autovacuum launcher starts a worker that logs the database it processes
+my %pid = map { split /:/ } split /,/, $before;
+my $offset = -s $node->logfile;
+$node->safe_psql('postgres', 'SELECT count(*) FROM pg_class');
+ok($node->wait_for_log(qr/\[$pid{'pg_privacy purge launcher'}\] DEBUG:  pg_privacy purge launcher scanned/, $offset),
+	'the purge launcher ran a cycle after the invalidations');
+ok($node->wait_for_log(qr/DEBUG:  autovacuum: processing database/, $offset),
+	'the autovacuum launcher ran a cycle after the invalidations');
 is($node->safe_psql('postgres', $launchers), $before, 'the launchers survived shared-catalog invalidations');
 my $log = slurp_file($node->logfile);
 unlike($log, qr/cannot read pg_class without having selected a database/, 'no catalog access without a database');
