@@ -2,13 +2,13 @@
 # masking_policies.sh: masking policies survive pg_dump/pg_restore, and
 # pg_dump run by a masked role produces a masked (anonymous) dump.
 # Needs PGHOST/PGPORT of a running cluster preloading pg_privacy; connects as
-# the superuser "postgres". Prints "roundtrip-masking: N passed, M failed".
+# the cluster superuser (PGUSER). Prints "roundtrip-masking: N passed, M failed".
 set -uo pipefail
 work=$(mktemp -d /tmp/pg_privacy_rt.XXXXXX)
 chmod 755 "$work"
 passed=0
 failed=0
-su() { psql -X -q -At -U postgres -v ON_ERROR_STOP=1 "$@"; }
+su() { psql -X -q -At -v ON_ERROR_STOP=1 "$@"; }
 check() { # check NAME EXPECTED ACTUAL
 	if [ "$2" = "$3" ]; then
 		passed=$((passed + 1))
@@ -31,20 +31,29 @@ SELECT privacy.mask_column('app.customer', 'email', $$'hidden@' || split_part(em
 SELECT privacy.grant_unmasked('rt_exempt', 'app.customer', 'email');
 GRANT USAGE ON SCHEMA app TO rt_masked;
 GRANT SELECT ON app.customer TO rt_masked;
+-- retention history: one purge run in the log
+CREATE TABLE app.events (id int, created timestamptz);
+INSERT INTO app.events SELECT g, now() - g * interval '1 day' FROM generate_series(1, 10) g;
+SELECT privacy.set_retention('app.events', 'created', '5 days');
+SELECT count(*) FROM privacy.purge_now('app.events');
 SQL
 policies() { su -d "$1" -c "SELECT table_name, column_name, mask, exempt_roles FROM privacy.column_policies ORDER BY 1::text, 2"; }
 masked_view() { psql -X -q -At -U rt_masked -d "$1" -c "SELECT id, email, ssn FROM app.customer ORDER BY id"; }
 
 # 1. dump and restore as superuser: policies, exemptions and enforcement come back
-pg_dump -U postgres -Fc -f "$work/src.dump" rt_src
+pg_dump -Fc -f "$work/src.dump" rt_src
 su -d postgres -c "CREATE DATABASE rt_dst" >/dev/null
-pg_restore -U postgres -d rt_dst "$work/src.dump" 2>"$work/restore.log"
+pg_restore -d rt_dst "$work/src.dump" 2>"$work/restore.log"
 check "restore succeeded" "0" "$(grep -c ERROR "$work/restore.log")"
 check "policies restored" "$(policies rt_src)" "$(policies rt_dst)"
 check "masked role sees masks after restore" "$(masked_view rt_src)" "$(masked_view rt_dst)"
 check "mask applied after restore" "1|hidden@example.com|[REDACTED]" "$(masked_view rt_dst | head -1)"
 check "raw data restored" "2" "$(su -d rt_dst -c "SELECT count(*) FROM app.customer WHERE ssn LIKE 'CANARY-%'")"
 check "row security restored" "t" "$(su -d rt_dst -c "SELECT relrowsecurity FROM pg_class WHERE oid = 'app.customer'::regclass")"
+purges="SELECT string_agg(table_name_at_run || ' ' || status || ' ' || rows, ',' ORDER BY id) FROM privacy.purge_log"
+check "purge history restored" "$(su -d rt_src -c "$purges")" "$(su -d rt_dst -c "$purges")"
+su -d rt_dst -c "SELECT count(*) FROM privacy.purge_now('app.events')" >"$work/purge-after-restore.log" 2>&1; cat "$work/purge-after-restore.log" >&2
+check "purges log again after a restore" "2" "$(su -d rt_dst -c "SELECT count(*) FROM privacy.purge_log")"
 
 # 2. pg_dump as the masked role: without --enable-row-security it refuses
 # (fail closed); with it the dump holds masked values only

@@ -22,8 +22,11 @@ CREATE TABLE privacy._purpose_role (
 );
 COMMENT ON TABLE privacy._purpose_role IS 'roles (and their members) allowed to declare a purpose';
 
+-- a configuration sequence, not an identity: pg_dump keeps its position
+-- (see privacy._legal_hold)
+CREATE SEQUENCE privacy._consent_id_seq;
 CREATE TABLE privacy._consent (
-	id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+	id         bigint NOT NULL DEFAULT pg_catalog.nextval('privacy._consent_id_seq') PRIMARY KEY,
 	subject    text NOT NULL,
 	purpose    text NOT NULL REFERENCES privacy._purpose,
 	granted_at timestamptz NOT NULL,
@@ -58,6 +61,8 @@ COMMENT ON TABLE privacy._row_policy IS
 SELECT pg_catalog.pg_extension_config_dump('privacy._purpose', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy._purpose_role', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy._consent', '');
+ALTER SEQUENCE privacy._consent_id_seq OWNED BY privacy._consent.id;
+SELECT pg_catalog.pg_extension_config_dump('privacy._consent_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy._row_policy', '');
 REVOKE ALL ON privacy._purpose, privacy._purpose_role, privacy._consent, privacy._row_policy FROM PUBLIC;
 

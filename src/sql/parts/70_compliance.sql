@@ -58,6 +58,7 @@ COMMENT ON TABLE privacy._discovery IS
 
 SELECT pg_catalog.pg_extension_config_dump('privacy._classification', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy._subject_table', '');
+SELECT pg_catalog.pg_extension_config_dump('privacy._discovery', '');
 REVOKE ALL ON privacy._classification, privacy._subject_table, privacy._discovery FROM PUBLIC;
 
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._classification
