@@ -4,6 +4,8 @@
 #   make demo    throwaway cluster with the demo dataset and policies
 #   make test    every suite (unit, pg_regress, pgTAP, checks) on a throwaway cluster
 #   make bench   benchmarks printing ratios measured in one run
+#   make deb     the Debian package postgresql-15-pg-privacy (build/deb/)
+#   make dist    the PGXN distribution zip (build/dist/)
 # On a machine without the PostgreSQL server headers, these targets first
 # install the dependencies (scripts/install-deps.sh) and then re-run make.
 
@@ -12,7 +14,7 @@ EXTVERSION  = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" pg_privacy.con
 PG_CONFIG  ?= pg_config
 PGXS       := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
-.PHONY: demo demo-stop test unit bench fuzz deps check-versions check-exports format
+.PHONY: demo demo-stop test unit bench fuzz deps check-versions check-exports format deb dist
 
 ifeq ($(wildcard $(PGXS)),)
 
@@ -96,3 +98,11 @@ check-exports: all
 	bash scripts/check-exports.sh $(shlib)
 
 endif
+
+# packaging needs no PGXS of its own: it installs what it needs (defined
+# last so that the default goal stays the build)
+deb:
+	bash scripts/build-deb.sh
+
+dist:
+	bash scripts/build-dist.sh

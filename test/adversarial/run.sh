@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # run.sh: the adversarial suite. Needs PGHOST, PGPORT (a running cluster with
-# pg_privacy preloaded) and connects as the superuser "postgres".
+# pg_privacy preloaded) and connects as its superuser (PGUSER).
 # Builds two databases with the same schema and different secrets, runs
 # attacks.sql and then (with write privileges) attacks_write.sql as the
 # masked login role in both, and checks that
@@ -18,7 +18,7 @@ rm -f "$out"/a.* "$out"/b.* "$out"/adv_*
 chmod 755 "$out"
 secrets_a=("ADVSECRET-A1B2C3D4" "ADVSECRET-0F1E2D3C" "ADVSECRET-99887766" "ADVSECRET-ABCDEF01")
 secrets_b=("ADVSECRET-5E6F7081" "ADVSECRET-F0E1D2C3" "ADVSECRET-12345678" "ADVSECRET-00000001")
-psql_su() { psql -X -q -U postgres -v ON_ERROR_STOP=1 "$@"; }
+psql_su() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 setup() {
 	local db=$1

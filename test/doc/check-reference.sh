@@ -6,11 +6,11 @@
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 db=doc_reference
-psql -X -q -U postgres -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
-psql -X -q -U postgres -d "$db" -c 'CREATE EXTENSION pg_privacy' >/dev/null
+psql -X -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+psql -X -q -d "$db" -c 'CREATE EXTENSION pg_privacy' >/dev/null
 rendered=$(mktemp)
-psql -X -q -U postgres -d "$db" -f "$root/test/doc/reference.sql" >"$rendered"
-psql -X -q -U postgres -d postgres -c "DROP DATABASE $db" >/dev/null
+psql -X -q -d "$db" -f "$root/test/doc/reference.sql" >"$rendered"
+psql -X -q -d postgres -c "DROP DATABASE $db" >/dev/null
 if [ "${1:-}" = "--write" ]; then
 	cp "$rendered" "$root/doc/reference.md"
 	echo "reference: doc/reference.md written"

@@ -31,14 +31,15 @@ NOT_CALLABLE = {
 
 
 def run_block(db, file):
-    """Runs one example file as the superuser; stdout and stderr interleaved."""
+    """Runs one example file as the superuser "postgres"; stdout and stderr interleaved."""
     args = ["psql", "-X", "-U", "postgres", "-d", db, "-v", "VERBOSITY=default", "-v", "SHOW_CONTEXT=never",
             "-f", file]
     return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def su(db, sql):
-    r = subprocess.run(["psql", "-X", "-q", "-U", "postgres", "-d", db, "-v", "ON_ERROR_STOP=1", "-At"],
+def su(db, sql, user="postgres"):
+    """Runs sql as user (None: the cluster's bootstrap superuser, PGUSER)."""
+    r = subprocess.run(["psql", "-X", "-q", "-d", db, "-v", "ON_ERROR_STOP=1", "-At"] + (["-U", user] if user else []),
                        input=sql, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if r.returncode != 0:
         sys.stderr.write(r.stderr)
@@ -85,7 +86,14 @@ def main():
     write = "--write" in sys.argv
     setup, blocks = parse(os.path.join(ROOT, "test/doc/examples.sql"))
     failures = []
-    su("postgres", "SET client_min_messages = warning;\nDROP DATABASE IF EXISTS %s;\nCREATE DATABASE %s;" % (DB, DB))
+    # The page shows a superuser called postgres, as on most installations;
+    # a test cluster whose bootstrap superuser has another name (the shifted
+    # pass of make test) gets a postgres superuser for the examples.
+    made_role = su("postgres", """SELECT NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'postgres');""",
+                   user=None).strip() == "t"
+    if made_role:
+        su("postgres", "CREATE ROLE postgres SUPERUSER LOGIN;", user=None)
+    su("postgres", "SET client_min_messages = warning;\nDROP DATABASE IF EXISTS %s;\nCREATE DATABASE %s OWNER postgres;" % (DB, DB))
     try:
         # the output must not depend on the machine's time zone or locale
         su(DB, "ALTER DATABASE %s SET timezone = 'UTC';\nALTER DATABASE %s SET datestyle = 'ISO, YMD';\n"
@@ -134,6 +142,8 @@ UNION ALL SELECT name FROM pg_settings WHERE name LIKE 'privacy.%' ORDER BY 1;""
         rendered = "\n".join(out).rstrip() + "\n"
     finally:
         su("postgres", "SET client_min_messages = warning;\nDROP DATABASE IF EXISTS %s;" % DB)
+        if made_role:
+            su("postgres", "DROP ROLE postgres;", user=None)
     page = os.path.join(ROOT, "doc/examples.md")
     if write:
         open(page, "w", encoding="utf-8").write(rendered)

@@ -9,7 +9,7 @@ set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${DOCTEST_OUT:-$(mktemp -d /tmp/pg_privacy_doctest.XXXXXX)}
 mkdir -p "$out"
-su() { psql -X -q -U postgres -v ON_ERROR_STOP=1 "$@"; }
+su() { psql -X -q -v ON_ERROR_STOP=1 "$@"; }
 
 su -d postgres >/dev/null 2>&1 <<'SQL'
 CREATE ROLE support_agent;

@@ -6,7 +6,7 @@
 #                                   master_key = yes|no (default yes) writes a
 #                                   random tokenization master key file
 #   cluster_start NAME / cluster_stop NAME / cluster_destroy NAME
-#   cluster_psql NAME [psql args]   psql as the cluster superuser "postgres"
+#   cluster_psql NAME [psql args]   psql as the cluster superuser ($PRIVACY_TEST_SUPERUSER)
 # Each cluster lives in its own directory, listens only on a Unix socket in
 # that directory (no TCP port, so nothing on the machine can collide), and
 # runs as a non-root user: PostgreSQL refuses to run as root, and CI runs as
@@ -15,6 +15,9 @@
 
 PG_BINDIR=${PG_BINDIR:-$(pg_config --bindir)}
 PRIVACY_PG_PORT=${PRIVACY_PG_PORT:-54329}
+# the clusters' superuser; the shifted pass of run-all.sh uses another name
+# so that no test depends on it
+PRIVACY_TEST_SUPERUSER=${PRIVACY_TEST_SUPERUSER:-postgres}
 declare -gA CLUSTER_DIR=()
 
 # cluster_server_user prints the OS user that runs servers.
@@ -55,7 +58,7 @@ cluster_create() {
 	mkdir -p "$dir/sock"
 	chown -R "$user" "$dir"
 	CLUSTER_DIR[$name]=$dir
-	as_server_user "$PG_BINDIR/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
+	as_server_user "$PG_BINDIR/initdb" -D "$dir/data" -U "$PRIVACY_TEST_SUPERUSER" --auth=trust -E UTF8 --locale=C.UTF-8 \
 		--no-sync >"$dir/initdb.log" 2>&1 || {
 		cat "$dir/initdb.log" >&2
 		return 1
@@ -130,14 +133,14 @@ cluster_destroy_all() {
 
 # cluster_env prints PGHOST/PGPORT/PGUSER assignments for NAME.
 cluster_env() {
-	echo "PGHOST=${CLUSTER_DIR[$1]}/sock PGPORT=$PRIVACY_PG_PORT PGUSER=postgres"
+	echo "PGHOST=${CLUSTER_DIR[$1]}/sock PGPORT=$PRIVACY_PG_PORT PGUSER=$PRIVACY_TEST_SUPERUSER"
 }
 
 # cluster_psql runs psql against NAME as the cluster superuser.
 cluster_psql() {
 	local name=$1
 	shift
-	PGHOST=${CLUSTER_DIR[$name]}/sock PGPORT=$PRIVACY_PG_PORT PGUSER=postgres \
+	PGHOST=${CLUSTER_DIR[$name]}/sock PGPORT=$PRIVACY_PG_PORT PGUSER=$PRIVACY_TEST_SUPERUSER \
 		"$PG_BINDIR/psql" -X -v ON_ERROR_STOP=1 -q "$@"
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # run-all.sh: the README's test command (`make test`). Installs what is
 # missing, builds and installs the extension, then runs every suite:
-#   checks     version consistency, exported symbols, callback registrations
+#   checks     version consistency, exported symbols, callback registrations,
+#              the PGXN zip (make dist) and its META.json
 #   unit       GoogleTest under ASan/UBSan (src/core)
 #   regress    pg_regress (sql/, expected/) on a preloaded throwaway cluster
 #   nopreload  pg_regress (test/nopreload) on a cluster without preloading
@@ -9,11 +10,16 @@
 #   isolation  pg_isolation_regress over test/isolation/specs (concurrency)
 #   adversarial a masked role's attacks must reveal nothing (test/adversarial)
 #   roundtrip  pg_dump/pg_restore round trips (test/roundtrip/*.sh)
+#   upgrade    ALTER EXTENSION UPDATE from every released version: enforcement
+#              unchanged, schema equal to a fresh install (test/upgrade)
 #   doctests   every ```sql block of doc/*.md runs, doc/examples.md (every
 #              public function, view and setting with real output) is current, and doc/reference.md
 #              matches the catalog (test/doc)
 #   tap        Perl TAP tests with their own clusters (test/tap: replicas)
 #   leakscan   no canary value in any server log or result file
+# then every suite that needs a server again under a clock 400 days ahead,
+# another time zone and another superuser name (shifted/...), and last
+#   package    make deb, dpkg -i, pg_regress against the installed package
 # Every cluster is created in a fresh temp dir and destroyed on exit, also on
 # failure, so the command can run again at once. The last line is
 # "summary: N passed, M failed" (counts of individual tests).
@@ -64,7 +70,8 @@ checks_failed=0
 bash scripts/check-versions.sh || checks_failed=$((checks_failed + 1))
 bash scripts/check-exports.sh pg_privacy.so || checks_failed=$((checks_failed + 1))
 bash scripts/check-registrations.sh || checks_failed=$((checks_failed + 1))
-record checks $((3 - checks_failed)) $checks_failed
+bash scripts/build-dist.sh >/dev/null || checks_failed=$((checks_failed + 1))
+record checks $((4 - checks_failed)) $checks_failed
 
 echo "== unit"
 unit_out=$(bash test/harness/run-unit.sh 2>&1)
@@ -91,36 +98,6 @@ parse_regress() {
 	fi
 }
 
-echo "== regress (preloaded cluster)"
-cluster_create main yes && cluster_start main || { record regress 0 1; echo "summary: $total_passed passed, $((total_failed)) failed"; exit 1; }
-env $(cluster_env main) make -s installcheck >build/logs/regress.out.log 2>&1
-grep -E '^(ok|not ok|test |     )|tests (passed|failed)' build/logs/regress.out.log | tail -60
-read -r p f < <(parse_regress build/logs/regress.out.log)
-[ "$f" -ne 0 ] && [ -f regression.diffs ] && head -100 regression.diffs
-record regress "$p" "$f"
-
-echo "== pgtap"
-if ls test/pgtap/*.sql >/dev/null 2>&1; then
-	cluster_psql main -d postgres -c 'CREATE DATABASE privacy_tap' &&
-		cluster_psql main -d privacy_tap -c 'CREATE EXTENSION pgtap; CREATE EXTENSION pg_privacy;'
-	env $(cluster_env main) pg_prove --ext .sql -d privacy_tap test/pgtap/ >build/logs/pgtap.out.log 2>&1
-	tail -25 build/logs/pgtap.out.log
-	tests=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' build/logs/pgtap.out.log)
-	tap_failed=0
-	for n in $(grep -E '^Failed [0-9]+/[0-9]+ subtests' build/logs/pgtap.out.log | sed 's#Failed \([0-9]*\)/.*#\1#'); do
-		tap_failed=$((tap_failed + n))
-	done
-	tests=${tests:-0}
-	tap_failed=${tap_failed:-0}
-	if grep -q '^Result: PASS' build/logs/pgtap.out.log && [ "$tests" -gt 0 ]; then
-		record pgtap "$tests" 0
-	else
-		[ "$tap_failed" -eq 0 ] && tap_failed=1
-		record pgtap "$((tests > tap_failed ? tests - tap_failed : 0))" "$tap_failed"
-	fi
-else
-	record pgtap 0 1
-fi
 # parse_counts LABEL FILE prints "passed failed" from a "LABEL: N passed, M failed" line.
 parse_counts() {
 	local line
@@ -132,85 +109,173 @@ parse_counts() {
 	fi
 }
 
-echo "== adversarial"
-env $(cluster_env main) ADVERSARIAL_OUT="$root/build/logs/adversarial" bash test/adversarial/run.sh >build/logs/adversarial.log 2>&1
-tail -5 build/logs/adversarial.log
-read -r p f < <(parse_counts adversarial build/logs/adversarial.log)
-record adversarial "$p" "$f"
+# cluster_suites PREFIX runs every suite that needs a server, on fresh
+# throwaway clusters, recording each suite as PREFIX<suite> and writing its
+# logs to build/logs/PREFIX. It runs twice: as it is, then under a clock
+# shifted 400 days ahead (libfaketime), in another time zone and with a
+# superuser that is not called postgres, so no test can depend on the day,
+# the zone or the superuser's name.
+cluster_suites() {
+	local pfx=$1 logs p f
+	logs=build/logs${pfx:+/${pfx%/}}
+	mkdir -p "$logs"
+	echo "== ${pfx}regress (preloaded cluster)"
+	cluster_create main yes && cluster_start main || { record "${pfx}regress" 0 1; return; }
+	if [ -n "${FAKETIME:-}" ]; then
+		# the servers must see the shifted clock, or the pass proves nothing
+		local real server
+		real=$(env -u LD_PRELOAD date -u +%s)
+		server=$(cluster_psql main -d postgres -Atc 'SELECT extract(epoch FROM now())::bigint')
+		echo "server clock: $(cluster_psql main -d postgres -Atc 'SELECT now()'), $(((server - real) / 86400)) days ahead"
+		if [ $((server - real)) -gt $((300 * 86400)) ]; then record "${pfx}clock" 1 0; else record "${pfx}clock" 0 1; fi
+	fi
+	env $(cluster_env main) make -s installcheck >$logs/regress.out.log 2>&1
+	grep -E '^(ok|not ok|test |     )|tests (passed|failed)' $logs/regress.out.log | tail -60
+	read -r p f < <(parse_regress $logs/regress.out.log)
+	[ "$f" -ne 0 ] && [ -f regression.diffs ] && head -100 regression.diffs
+	record "${pfx}regress" "$p" "$f"
 
-echo "== roundtrip"
-for script in test/roundtrip/*.sh; do
-	name=$(basename "$script" .sh)
-	env $(cluster_env main) bash "$script" >"build/logs/roundtrip-$name.log" 2>&1
-	tail -3 "build/logs/roundtrip-$name.log"
-	label=$(grep -oE '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "build/logs/roundtrip-$name.log" | tail -1 | cut -d: -f1)
-	read -r p f < <(parse_counts "${label:-none}" "build/logs/roundtrip-$name.log")
-	record "roundtrip/$name" "$p" "$f"
-done
+	echo "== ${pfx}pgtap"
+	if ls test/pgtap/*.sql >/dev/null 2>&1; then
+		cluster_psql main -d postgres -c 'CREATE DATABASE privacy_tap' &&
+			cluster_psql main -d privacy_tap -c 'CREATE EXTENSION pgtap; CREATE EXTENSION pg_privacy;'
+		env $(cluster_env main) pg_prove --ext .sql -d privacy_tap test/pgtap/ >$logs/pgtap.out.log 2>&1
+		tail -25 $logs/pgtap.out.log
+		tests=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' $logs/pgtap.out.log)
+		tap_failed=0
+		for n in $(grep -E '^Failed [0-9]+/[0-9]+ subtests' $logs/pgtap.out.log | sed 's#Failed \([0-9]*\)/.*#\1#'); do
+			tap_failed=$((tap_failed + n))
+		done
+		tests=${tests:-0}
+		tap_failed=${tap_failed:-0}
+		if grep -q '^Result: PASS' $logs/pgtap.out.log && [ "$tests" -gt 0 ]; then
+			record "${pfx}pgtap" "$tests" 0
+		else
+			[ "$tap_failed" -eq 0 ] && tap_failed=1
+			record "${pfx}pgtap" "$((tests > tap_failed ? tests - tap_failed : 0))" "$tap_failed"
+		fi
+	else
+		record "${pfx}pgtap" 0 1
+	fi
 
-echo "== isolation"
-iso_bin="$(dirname "$(pg_config --pgxs)")/../../src/test/isolation/pg_isolation_regress"
-if [ -x "$iso_bin" ] && ls test/isolation/specs/*.spec >/dev/null 2>&1; then
-	rm -rf build/isolation && mkdir -p build/isolation
-	env $(cluster_env main) "$iso_bin" --dbname=privacy_isolation --load-extension=pg_privacy --inputdir=test/isolation \
-		--outputdir=build/isolation $(cd test/isolation/specs && ls *.spec | sed 's/\.spec$//' | tr '\n' ' ') \
-		>build/logs/isolation.out.log 2>&1
-	grep -E '^(ok|not ok|test )|tests (passed|failed)' build/logs/isolation.out.log | tail -20
-	read -r p f < <(parse_regress build/logs/isolation.out.log)
-	[ "$f" -ne 0 ] && [ -f build/isolation/regression.diffs ] && head -60 build/isolation/regression.diffs
-	record isolation "$p" "$f"
+	echo "== ${pfx}adversarial"
+	env $(cluster_env main) ADVERSARIAL_OUT="$root/$logs/adversarial" bash test/adversarial/run.sh >$logs/adversarial.log 2>&1
+	tail -5 $logs/adversarial.log
+	read -r p f < <(parse_counts adversarial $logs/adversarial.log)
+	record "${pfx}adversarial" "$p" "$f"
+
+	echo "== ${pfx}roundtrip"
+	for script in test/roundtrip/*.sh; do
+		name=$(basename "$script" .sh)
+		env $(cluster_env main) bash "$script" >"$logs/roundtrip-$name.log" 2>&1
+		tail -3 "$logs/roundtrip-$name.log"
+		label=$(grep -oE '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$logs/roundtrip-$name.log" | tail -1 | cut -d: -f1)
+		read -r p f < <(parse_counts "${label:-none}" "$logs/roundtrip-$name.log")
+		record "${pfx}roundtrip/$name" "$p" "$f"
+	done
+
+	echo "== ${pfx}upgrade"
+	env $(cluster_env main) bash test/upgrade/run.sh >$logs/upgrade.log 2>&1
+	grep -E '^(ok|not ok)' $logs/upgrade.log | tail -20
+	read -r p f < <(parse_counts upgrade $logs/upgrade.log)
+	[ "$f" -ne 0 ] && grep -vE '^(ok|not ok)' $logs/upgrade.log | head -80
+	record "${pfx}upgrade" "$p" "$f"
+
+	echo "== ${pfx}isolation"
+	iso_bin="$(dirname "$(pg_config --pgxs)")/../../src/test/isolation/pg_isolation_regress"
+	if [ -x "$iso_bin" ] && ls test/isolation/specs/*.spec >/dev/null 2>&1; then
+		rm -rf build/isolation && mkdir -p build/isolation
+		env $(cluster_env main) "$iso_bin" --dbname=privacy_isolation --load-extension=pg_privacy --inputdir=test/isolation \
+			--outputdir=build/isolation $(cd test/isolation/specs && ls *.spec | sed 's/\.spec$//' | tr '\n' ' ') \
+			>$logs/isolation.out.log 2>&1
+		grep -E '^(ok|not ok|test )|tests (passed|failed)' $logs/isolation.out.log | tail -20
+		read -r p f < <(parse_regress $logs/isolation.out.log)
+		[ "$f" -ne 0 ] && [ -f build/isolation/regression.diffs ] && head -60 build/isolation/regression.diffs
+		record "${pfx}isolation" "$p" "$f"
+	else
+		echo "pg_isolation_regress not found at $iso_bin"
+		record "${pfx}isolation" 0 1
+	fi
+
+	echo "== ${pfx}doctests"
+	env $(cluster_env main) DOCTEST_OUT="$root/$logs/doctests" bash test/doc/run-doctests.sh >$logs/doctests.log 2>&1
+	tail -4 $logs/doctests.log
+	read -r p f < <(parse_counts doctests $logs/doctests.log)
+	record "${pfx}doctests" "$p" "$f"
+	env $(cluster_env main) bash test/doc/check-reference.sh >$logs/reference.log 2>&1
+	tail -2 $logs/reference.log
+	read -r p f < <(parse_counts reference $logs/reference.log)
+	record "${pfx}reference" "$p" "$f"
+	env $(cluster_env main) python3 test/doc/render-examples.py >$logs/examples.log 2>&1
+	tail -3 $logs/examples.log
+	read -r p f < <(parse_counts examples $logs/examples.log)
+	record "${pfx}examples" "$p" "$f"
+
+	main_log=$(cluster_log main)
+	cp "$main_log" $logs/server-main.log 2>/dev/null || true
+	cluster_destroy main
+
+	echo "== ${pfx}regress (cluster without shared_preload_libraries)"
+	cluster_create nopreload no && cluster_start nopreload || { record "${pfx}nopreload" 0 1; }
+	env $(cluster_env nopreload) make -s installcheck REGRESS_OPTS="--load-extension=pg_privacy --inputdir=test/nopreload --outputdir=test/nopreload" \
+		REGRESS="$(cd test/nopreload/sql && ls *.sql | sed 's/\.sql$//' | tr '\n' ' ')" >$logs/nopreload.out.log 2>&1
+	grep -E '^(ok|not ok|test )|tests (passed|failed)' $logs/nopreload.out.log | tail -20
+	read -r p f < <(parse_regress $logs/nopreload.out.log)
+	[ "$f" -ne 0 ] && [ -f test/nopreload/regression.diffs ] && head -60 test/nopreload/regression.diffs
+	record "${pfx}nopreload" "$p" "$f"
+	cp "$(cluster_log nopreload)" $logs/server-nopreload.log 2>/dev/null || true
+	cluster_destroy nopreload
+
+	echo "== ${pfx}tap (PostgreSQL::Test::Cluster)"
+	bash test/tap/run.sh >$logs/tap.log 2>&1
+	grep -E '^(ok|not ok)|^Result' $logs/tap.log | tail -20
+	tests=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' $logs/tap.log)
+	tests=${tests:-0}
+	if grep -q '^Result: PASS' $logs/tap.log && [ "$tests" -gt 0 ]; then
+		record "${pfx}tap" "$tests" 0
+	else
+		bad=$(grep -c '^not ok' $logs/tap.log)
+		[ "$bad" -eq 0 ] && bad=1
+		record "${pfx}tap" "$((tests > bad ? tests - bad : 0))" "$bad"
+	fi
+
+	echo "== ${pfx}leakscan"
+	if bash test/leak/canary-scan.sh --self-test && bash test/leak/canary-scan.sh $logs/server-main.log $logs/server-nopreload.log results/*.out test/nopreload/results/*.out $logs/pgtap.out.log $logs/adversarial/adv_*.out $logs/roundtrip-*.log $logs/tap.log; then
+		record "${pfx}leakscan" 1 0
+	else
+		record "${pfx}leakscan" 0 1
+	fi
+
+}
+
+cluster_suites ''
+
+# the second pass: 400 days ahead, another zone, another superuser name
+faketime_lib=$(ls /usr/lib/*/faketime/libfaketime.so.1 2>/dev/null | head -1)
+if [ -n "$faketime_lib" ]; then
+	(
+		trap cluster_destroy_all EXIT
+		export LD_PRELOAD=$faketime_lib FAKETIME=+400d FAKETIME_DONT_FAKE_MONOTONIC=1 TZ=Pacific/Chatham
+		export PRIVACY_TEST_SUPERUSER=privacy_root
+		echo "== shifted pass: $(date -u '+%Y-%m-%d') (UTC, 400 days ahead), TZ=$TZ, superuser $PRIVACY_TEST_SUPERUSER"
+		cluster_suites shifted/
+		echo "$total_passed $total_failed ${failed_suites[*]}" >build/logs/shifted.counts
+	)
+	read -r total_passed total_failed rest <build/logs/shifted.counts
+	read -r -a failed_suites <<<"$rest"
 else
-	echo "pg_isolation_regress not found at $iso_bin"
-	record isolation 0 1
+	record shifted-clock 0 1
 fi
 
-echo "== doctests"
-env $(cluster_env main) DOCTEST_OUT="$root/build/logs/doctests" bash test/doc/run-doctests.sh >build/logs/doctests.log 2>&1
-tail -4 build/logs/doctests.log
-read -r p f < <(parse_counts doctests build/logs/doctests.log)
-record doctests "$p" "$f"
-env $(cluster_env main) bash test/doc/check-reference.sh >build/logs/reference.log 2>&1
-tail -2 build/logs/reference.log
-read -r p f < <(parse_counts reference build/logs/reference.log)
-record reference "$p" "$f"
-env $(cluster_env main) python3 test/doc/render-examples.py >build/logs/examples.log 2>&1
-tail -3 build/logs/examples.log
-read -r p f < <(parse_counts examples build/logs/examples.log)
-record examples "$p" "$f"
-
-main_log=$(cluster_log main)
-cp "$main_log" build/logs/server-main.log 2>/dev/null || true
-cluster_destroy main
-
-echo "== regress (cluster without shared_preload_libraries)"
-cluster_create nopreload no && cluster_start nopreload || { record nopreload 0 1; }
-env $(cluster_env nopreload) make -s installcheck REGRESS_OPTS="--load-extension=pg_privacy --inputdir=test/nopreload --outputdir=test/nopreload" \
-	REGRESS="$(cd test/nopreload/sql && ls *.sql | sed 's/\.sql$//' | tr '\n' ' ')" >build/logs/nopreload.out.log 2>&1
-grep -E '^(ok|not ok|test )|tests (passed|failed)' build/logs/nopreload.out.log | tail -20
-read -r p f < <(parse_regress build/logs/nopreload.out.log)
-[ "$f" -ne 0 ] && [ -f test/nopreload/regression.diffs ] && head -60 test/nopreload/regression.diffs
-record nopreload "$p" "$f"
-cp "$(cluster_log nopreload)" build/logs/server-nopreload.log 2>/dev/null || true
-cluster_destroy nopreload
-
-echo "== tap (PostgreSQL::Test::Cluster)"
-bash test/tap/run.sh >build/logs/tap.log 2>&1
-grep -E '^(ok|not ok)|^Result' build/logs/tap.log | tail -20
-tests=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' build/logs/tap.log)
-tests=${tests:-0}
-if grep -q '^Result: PASS' build/logs/tap.log && [ "$tests" -gt 0 ]; then
-	record tap "$tests" 0
+echo "== package (make deb, dpkg -i, pg_regress against the installed package)"
+bash test/package/run.sh >build/logs/package.log 2>&1
+grep -E '^(ok|not ok|package:)|tests (passed|failed)' build/logs/package.log
+if grep -q '^package: skipped' build/logs/package.log; then
+	echo "package: skipped"
 else
-	bad=$(grep -c '^not ok' build/logs/tap.log)
-	[ "$bad" -eq 0 ] && bad=1
-	record tap "$((tests > bad ? tests - bad : 0))" "$bad"
-fi
-
-echo "== leakscan"
-if bash test/leak/canary-scan.sh --self-test && bash test/leak/canary-scan.sh build/logs/server-main.log build/logs/server-nopreload.log results/*.out test/nopreload/results/*.out build/logs/pgtap.out.log build/logs/adversarial/adv_*.out build/logs/roundtrip-*.log build/logs/tap.log; then
-	record leakscan 1 0
-else
-	record leakscan 0 1
+	read -r p f < <(parse_counts package build/logs/package.log)
+	[ "$f" -ne 0 ] && grep -vE '^(ok|not ok)' build/logs/package.log | tail -40
+	record package "$p" "$f"
 fi
 
 echo

@@ -5,7 +5,7 @@
 # in the restored database returns the original values (same cluster, so the
 # same master key). Also: a plain-format dump restored with psql (COPY text)
 # and a binary COPY round trip leave the tokens unchanged.
-# Needs PGHOST/PGPORT (PGUSER defaults to postgres) of a running cluster
+# Needs PGHOST/PGPORT (PGUSER: the superuser) of a running cluster
 # preloading pg_privacy with privacy.master_key_file set.
 # Prints "roundtrip-tokens: N passed, M failed".
 set -uo pipefail
