@@ -4,7 +4,9 @@
 # extension and a small demo dataset (contrib/demo, 200 customers) with the
 # demo's roles; its blocks run in order as the superuser, and the page fails
 # at the first error. Needs PGHOST/PGPORT of a cluster preloading pg_privacy
-# (with a master key). Prints "doctests: N passed, M failed" (one per page).
+# (with a master key). A page marked <!-- doctest: fresh --> instead runs on an
+# empty database and must create everything it uses (the quick start).
+# Prints "doctests: N passed, M failed" (one per page).
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${DOCTEST_OUT:-$(mktemp -d /tmp/pg_privacy_doctest.XXXXXX)}
@@ -33,7 +35,17 @@ for page in "$root"/doc/*.md; do
 		awk '/^```sql[[:space:]]*$/ { inside = 1; next } /^```/ { if (inside) print ""; inside = 0; next } inside { print }' "$page"
 	} >"$script"
 	su -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null 2>&1
-	if su -d "$db" -c 'CREATE EXTENSION pg_privacy' >"$out/$name.log" 2>&1 &&
+	if grep -q '^<!-- doctest: fresh -->' "$page"; then
+		# a page that starts from nothing (the quick start): an empty
+		# database, no extension, no demo data; the page creates its roles
+		if su -d "$db" -f "$script" >"$out/$name.log" 2>&1; then
+			passed=$((passed + 1))
+		else
+			failed=$((failed + 1))
+			echo "doctests: doc/$name.md failed:" >&2
+			grep -E 'ERROR|psql:' "$out/$name.log" | head -5 >&2
+		fi
+	elif su -d "$db" -c 'CREATE EXTENSION pg_privacy' >"$out/$name.log" 2>&1 &&
 		su -d "$db" -f "$root/contrib/demo/schema.sql" >>"$out/$name.log" 2>&1 &&
 		su -d "$db" -v customers=200 -f "$root/contrib/demo/seed.sql" >>"$out/$name.log" 2>&1 &&
 		su -d "$db" -c 'GRANT USAGE ON SCHEMA cx TO support_agent, analyst, marketing, billing, dpo; GRANT SELECT ON ALL TABLES IN SCHEMA cx TO support_agent, analyst, marketing, billing, dpo' >>"$out/$name.log" 2>&1 &&
