@@ -85,6 +85,25 @@ COPY tok_copy FROM '/tmp/pg_privacy_tok_bad.copy';
 \set VERBOSITY terse
 COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; rm -f /tmp/pg_privacy_tok_people.copy /tmp/pg_privacy_tok_people.bin /tmp/pg_privacy_tok_bad.copy';
 
+-- comparisons resolve to the card_token operators whatever the search_path
+-- (they live in pg_catalog): an index on the column is used without schema
+-- privacy on the path, and nothing falls back to comparing text
+CREATE FUNCTION pg_temp.plan(q text) RETURNS SETOF text LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+	FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || q LOOP
+		RETURN NEXT regexp_replace(line, '''[0-9]+''', '''<token>''');
+	END LOOP;
+END $$;
+SET search_path = public;
+SET enable_seqscan = off;
+SELECT pg_temp.plan(format('SELECT id FROM tok_people WHERE card_tok = %L', card_tok))
+FROM (SELECT card_tok FROM tok_people ORDER BY id LIMIT 1) t;
+SELECT o.oprnamespace::regnamespace AS schema, o.oprleft::regtype AS left_type, count(*) AS operators
+FROM pg_operator o WHERE o.oprleft = 'privacy.card_token'::regtype GROUP BY 1, 2;
+RESET enable_seqscan;
+SET search_path = public, privacy;
+
 -- labels: comparison and hash functions are LEAKPROOF; I/O is immutable
 SELECT p.proname, p.provolatile, p.proisstrict, p.proparallel, p.proleakproof
 FROM pg_proc p WHERE p.pronamespace = 'privacy'::regnamespace AND p.proname LIKE 'card_token%' ORDER BY p.proname;

@@ -4,7 +4,8 @@
 Reads the output of `pg_dump --schema-only --binary-upgrade` on stdin (the
 binary-upgrade mode dumps extension members one by one, with the ALTER
 EXTENSION ... ADD that records their membership) and keeps only the blocks of
-objects in schema privacy and of the extension itself, without the OID
+the extension's members (whatever their schema), of other objects in schema
+privacy and of the extension itself, without the OID
 assignments, so that an updated database and a fresh install can be
 compared with diff. Blocks are sorted by their header so that a difference
 in the order of creation does not count, only a difference in definition."""
@@ -41,7 +42,8 @@ for line in sys.stdin:
 kept = []
 for b in blocks:
     header = b[0]
-    if (re.search(r"; Schema: privacy;", header) or header.startswith("-- Name: privacy; Type: SCHEMA;")
+    member = any(l.startswith("ALTER EXTENSION pg_privacy ADD ") for l in b)
+    if (member or re.search(r"; Schema: privacy;", header) or header.startswith("-- Name: privacy; Type: SCHEMA;")
             or header.startswith("-- Name: pg_privacy; Type: EXTENSION;")):
         body = "\n".join(l for l in b if l.strip() and l != "--")
         kept.append(body)

@@ -382,43 +382,48 @@ GRANT EXECUTE ON FUNCTION privacy.card_token_eq(privacy.card_token, privacy.card
 	privacy.card_token_in(cstring), privacy.card_token_out(privacy.card_token),
 	privacy.card_token_recv(internal), privacy.card_token_send(privacy.card_token) TO PUBLIC;
 
-CREATE OPERATOR privacy.= (
+-- The comparison operators live in pg_catalog, which every search_path
+-- includes: with them in schema privacy, "card = '...'" on a search_path
+-- without privacy resolved to text = text through the implicit cast to text
+-- and never used an index on the column. Their argument types are ours, so
+-- they cannot capture comparisons of any other type.
+CREATE OPERATOR pg_catalog.= (
 	LEFTARG = privacy.card_token, RIGHTARG = privacy.card_token, FUNCTION = privacy.card_token_eq,
-	COMMUTATOR = OPERATOR(privacy.=), NEGATOR = OPERATOR(privacy.<>),
+	COMMUTATOR = OPERATOR(pg_catalog.=), NEGATOR = OPERATOR(pg_catalog.<>),
 	RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES
 );
-CREATE OPERATOR privacy.<> (
+CREATE OPERATOR pg_catalog.<> (
 	LEFTARG = privacy.card_token, RIGHTARG = privacy.card_token, FUNCTION = privacy.card_token_ne,
-	COMMUTATOR = OPERATOR(privacy.<>), NEGATOR = OPERATOR(privacy.=), RESTRICT = neqsel, JOIN = neqjoinsel
+	COMMUTATOR = OPERATOR(pg_catalog.<>), NEGATOR = OPERATOR(pg_catalog.=), RESTRICT = neqsel, JOIN = neqjoinsel
 );
-CREATE OPERATOR privacy.< (
+CREATE OPERATOR pg_catalog.< (
 	LEFTARG = privacy.card_token, RIGHTARG = privacy.card_token, FUNCTION = privacy.card_token_lt,
-	COMMUTATOR = OPERATOR(privacy.>), NEGATOR = OPERATOR(privacy.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel
+	COMMUTATOR = OPERATOR(pg_catalog.>), NEGATOR = OPERATOR(pg_catalog.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel
 );
-CREATE OPERATOR privacy.<= (
+CREATE OPERATOR pg_catalog.<= (
 	LEFTARG = privacy.card_token, RIGHTARG = privacy.card_token, FUNCTION = privacy.card_token_le,
-	COMMUTATOR = OPERATOR(privacy.>=), NEGATOR = OPERATOR(privacy.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel
+	COMMUTATOR = OPERATOR(pg_catalog.>=), NEGATOR = OPERATOR(pg_catalog.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel
 );
-CREATE OPERATOR privacy.> (
+CREATE OPERATOR pg_catalog.> (
 	LEFTARG = privacy.card_token, RIGHTARG = privacy.card_token, FUNCTION = privacy.card_token_gt,
-	COMMUTATOR = OPERATOR(privacy.<), NEGATOR = OPERATOR(privacy.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel
+	COMMUTATOR = OPERATOR(pg_catalog.<), NEGATOR = OPERATOR(pg_catalog.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel
 );
-CREATE OPERATOR privacy.>= (
+CREATE OPERATOR pg_catalog.>= (
 	LEFTARG = privacy.card_token, RIGHTARG = privacy.card_token, FUNCTION = privacy.card_token_ge,
-	COMMUTATOR = OPERATOR(privacy.<=), NEGATOR = OPERATOR(privacy.<), RESTRICT = scalargesel, JOIN = scalargejoinsel
+	COMMUTATOR = OPERATOR(pg_catalog.<=), NEGATOR = OPERATOR(pg_catalog.<), RESTRICT = scalargesel, JOIN = scalargejoinsel
 );
 
 CREATE OPERATOR CLASS privacy.card_token_ops DEFAULT FOR TYPE privacy.card_token USING btree AS
-	OPERATOR 1 privacy.<,
-	OPERATOR 2 privacy.<=,
-	OPERATOR 3 privacy.=,
-	OPERATOR 4 privacy.>=,
-	OPERATOR 5 privacy.>,
+	OPERATOR 1 pg_catalog.<,
+	OPERATOR 2 pg_catalog.<=,
+	OPERATOR 3 pg_catalog.=,
+	OPERATOR 4 pg_catalog.>=,
+	OPERATOR 5 pg_catalog.>,
 	FUNCTION 1 privacy.card_token_cmp(privacy.card_token, privacy.card_token),
 	FUNCTION 4 (privacy.card_token, privacy.card_token) pg_catalog.btequalimage(oid);
 
 CREATE OPERATOR CLASS privacy.card_token_hash_ops DEFAULT FOR TYPE privacy.card_token USING hash AS
-	OPERATOR 1 privacy.=,
+	OPERATOR 1 pg_catalog.=,
 	FUNCTION 1 privacy.card_token_hash(privacy.card_token),
 	FUNCTION 2 privacy.card_token_hash_extended(privacy.card_token, bigint);
 

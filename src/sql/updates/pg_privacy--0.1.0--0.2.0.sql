@@ -31,3 +31,12 @@ SELECT pg_catalog.setval('privacy._consent_id_seq', max(id)) FROM privacy._conse
 ALTER TABLE privacy._consent ALTER COLUMN id SET DEFAULT pg_catalog.nextval('privacy._consent_id_seq');
 ALTER SEQUENCE privacy._consent_id_seq OWNED BY privacy._consent.id;
 SELECT pg_catalog.pg_extension_config_dump('privacy._consent_id_seq', '');
+
+-- issue 21: card_token comparisons resolve whatever the search_path (the
+-- operator classes and indexes keep referring to the same operators)
+ALTER OPERATOR privacy.= (privacy.card_token, privacy.card_token) SET SCHEMA pg_catalog;
+ALTER OPERATOR privacy.<> (privacy.card_token, privacy.card_token) SET SCHEMA pg_catalog;
+ALTER OPERATOR privacy.< (privacy.card_token, privacy.card_token) SET SCHEMA pg_catalog;
+ALTER OPERATOR privacy.<= (privacy.card_token, privacy.card_token) SET SCHEMA pg_catalog;
+ALTER OPERATOR privacy.> (privacy.card_token, privacy.card_token) SET SCHEMA pg_catalog;
+ALTER OPERATOR privacy.>= (privacy.card_token, privacy.card_token) SET SCHEMA pg_catalog;
