@@ -12,6 +12,7 @@
 //    taken).
 #include "pg/catalog/column_policies.hpp"
 
+#include "pg/catalog/keyed_masks.hpp"
 #include "pg/catalog/privileges.hpp"
 
 extern "C" {
@@ -515,7 +516,8 @@ MaskExpression(const GovernedRel *rel, int index) {
 	if (col->mask_expr != NULL)
 		return col->mask_expr;
 
-	Node *expr = AnalyzeMaskExpression(rel->relid, col->attnum, col->mask_text, true, NULL);
+	// keyed masks run through their policy-only entry points (keyed_masks.hpp)
+	Node *expr = UseMaskEntryPoints(AnalyzeMaskExpression(rel->relid, col->attnum, col->mask_text, true, NULL));
 
 	// Keep NULL as NULL: evaluated above an outer join, a mask that is not a
 	// strict function of the column would turn null-extended rows into
