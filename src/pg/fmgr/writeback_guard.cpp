@@ -17,8 +17,9 @@
 //  * roles that see the column raw (exempt, superuser), statements run while
 //    pg_privacy itself suspends masking (static anonymization), and
 //    privacy.masking = off (nothing is masked then);
-//  * roles without SELECT on the column: they never see the masked value,
-//    and a refusal would tell them whether a guess equals it;
+//  * roles without SELECT on the column (on the table or on any ancestor it
+//    is read through): they never see the masked value, and a refusal would
+//    tell them whether a guess equals it;
 //  * a NULL new value and an unchanged value (nothing is destroyed).
 //
 // The trigger is named so that it sorts after ordinary trigger names and
@@ -37,6 +38,7 @@ extern "C" {
 #include "executor/executor.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
+#include "optimizer/optimizer.h"
 #include "utils/acl.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -63,7 +65,8 @@ SameValue(Datum a, Datum b, Form_pg_attribute att) {
 // *isnull.
 Datum
 MaskOfOld(const GovernedRel *rel, int index, TupleTableSlot *old_slot, bool *isnull) {
-	Expr *mask = (Expr *)copyObject(MaskExpression(rel, index));
+	// planned like the mask in a query: default arguments filled in
+	Expr *mask = expression_planner((Expr *)copyObject(MaskExpression(rel, index)));
 	ExprState *state = ExecInitExpr(mask, NULL);
 	ExprContext *econtext = CreateStandaloneExprContext();
 	econtext->ecxt_scantuple = old_slot;
@@ -76,12 +79,22 @@ MaskOfOld(const GovernedRel *rel, int index, TupleTableSlot *old_slot, bool *isn
 	return value;
 }
 
-// MaySelectColumn reports whether userid holds SELECT on the column (directly
-// or through the table).
+// MaySelectColumn reports whether userid holds SELECT on the column, on the
+// table itself or on a partitioned/inheritance ancestor (queries through a
+// parent check privileges on the parent only).
 bool
-MaySelectColumn(Oid relid, AttrNumber attnum, Oid userid) {
-	return pg_attribute_aclcheck(relid, attnum, userid, ACL_SELECT) == ACLCHECK_OK ||
-	       pg_class_aclcheck(relid, userid, ACL_SELECT) == ACLCHECK_OK;
+MaySelectColumn(Oid relid, const char *column, Oid userid) {
+	List *family = lcons_oid(relid, InheritanceAncestors(relid));
+	ListCell *lc;
+	foreach (lc, family) {
+		Oid member = lfirst_oid(lc);
+		if (pg_class_aclcheck(member, userid, ACL_SELECT) == ACLCHECK_OK)
+			return true;
+		AttrNumber attnum = get_attnum(member, column);
+		if (attnum > 0 && pg_attribute_aclcheck(member, attnum, userid, ACL_SELECT) == ACLCHECK_OK)
+			return true;
+	}
+	return false;
 }
 
 // CheckRow raises 42501 if the update writes a masked value over a raw one.
@@ -108,13 +121,15 @@ CheckRow(TriggerData *trigger) {
 		Form_pg_attribute att = TupleDescAttr(desc, attnum - 1);
 		if (!old_null && datumIsEqual(old_value, new_value, att->attbyval, att->attlen))
 			continue;
-		if (!ColumnMaskedFor(rel, i, userid) || !MaySelectColumn(RelationGetRelid(relation), attnum, userid))
+		if (!ColumnMaskedFor(rel, i, userid))
 			continue;
 		if (!old_null && SameValue(old_value, new_value, att))
 			continue;
 		bool mask_null;
 		Datum mask = MaskOfOld(rel, i, old_slot, &mask_null);
 		if (mask_null || !SameValue(mask, new_value, att))
+			continue;
+		if (!MaySelectColumn(RelationGetRelid(relation), NameStr(att->attname), userid))
 			continue;
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 		                errmsg("cannot write the masked value of column \"%s\" of table \"%s\" over its real value",

@@ -261,7 +261,11 @@ BEGIN
 		IF by_privacy THEN
 			EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', member);
 		END IF;
-		EXECUTE format('DROP TRIGGER IF EXISTS %I ON %s', '~pg_privacy_writeback_guard', member);
+		IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+		           WHERE t.tgrelid OPERATOR(pg_catalog.=) member
+		             AND t.tgname OPERATOR(pg_catalog.=) '~pg_privacy_writeback_guard') THEN
+			EXECUTE format('DROP TRIGGER %I ON %s', '~pg_privacy_writeback_guard', member);
+		END IF;
 	END LOOP;
 END
 $$;
