@@ -57,9 +57,10 @@ TEST_P(MaskSaturation, NoiseInt64NeverWraps) {
 				std::int64_t noisy = core::NoiseInt64(value, ratio, key_);
 				long double bound = ratio * std::fabs(static_cast<long double>(value)) + 1.0L;
 				ASSERT_LE(Distance(noisy, value), bound) << "value index " << i << " ratio " << ratio;
-				// without a factor below zero (ratio <= 1), the sign of the value is kept
-				if (ratio <= 1.0)
+				// without a factor at or below zero (ratio < 1), the sign of the value is kept
+				if (ratio < 1.0) {
 					ASSERT_EQ(noisy > 0, value > 0) << "value index " << i << " ratio " << ratio;
+				}
 				clamped_high += noisy == kMax;
 				clamped_low += noisy == kMin;
 			}
