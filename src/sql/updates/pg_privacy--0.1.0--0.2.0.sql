@@ -272,5 +272,8 @@ $$;
 COMMENT ON FUNCTION privacy._release_row_security(regclass) IS
 'turns row security off where pg_privacy turned it on and no masking policy remains';
 
+-- 60_separation_of_duties makes both SECURITY DEFINER; CREATE OR REPLACE reset that
+ALTER FUNCTION privacy._govern_family(regclass) SECURITY DEFINER;
+ALTER FUNCTION privacy._release_row_security(regclass) SECURITY DEFINER;
 REVOKE ALL ON FUNCTION privacy._writeback_guard(), privacy._guard_writes(regclass) FROM PUBLIC;
 SELECT privacy._guard_writes(g.relid) FROM privacy._governed_table g ORDER BY g.relid::oid;
