@@ -15,7 +15,7 @@
 CREATE SCHEMA wb;
 CREATE TABLE wb.person (id int PRIMARY KEY, ssn text, card text, amount bigint, pn text, born date, note text);
 INSERT INTO wb.person VALUES
-	(1, '123-45-6789', '4111111111111111', 1000, 'alice', '1980-01-02', 'n1'),
+	(1, '123-45-6789', '4000056655665556', 1000, 'alice', '1980-01-02', 'n1'),
 	(2, '987-65-4321', '5500000000000004', 2000, 'bob', '1990-03-04', 'n2');
 SELECT privacy.mask_column('wb.person', 'ssn', $$privacy.partial(ssn, 0, 'XXX-XX-', 4)$$);
 SELECT privacy.mask_column('wb.person', 'card', 'privacy.mask_card(card)');
