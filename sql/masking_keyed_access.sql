@@ -194,6 +194,27 @@ GRANT SELECT ON ka.tiny TO ka_reader;
 SET ROLE ka_reader;
 SELECT count(*) AS rows, count(*) FILTER (WHERE v BETWEEN -32768 AND 32767) AS in_range FROM ka.tiny;
 RESET ROLE;
+-- the same for every narrower column type a noised value is coerced to:
+-- numeric(p, s), real, and integers noised through a wider type (masks
+-- declared as noise(c::integer, ...)); the mask saturates at the column's
+-- limits instead of failing for some raw values and not others
+CREATE TABLE ka.narrow (id int, a numeric(6,2), b numeric(3,-2), c numeric(2,3), r real, s smallint, i int);
+INSERT INTO ka.narrow VALUES (1, 9999.99, 99900, 0.099, 3.4e38, 32767, 2147483647),
+	(2, -9999.99, -99900, -0.099, -3.4e38, -32768, -2147483648), (3, NULL, NULL, NULL, NULL, NULL, NULL);
+INSERT INTO ka.narrow SELECT 10 + g, 9999.99 - g, 99900 - 100 * g, 0.099, 3.4e38, 32767 - g, 2147483647 - g
+FROM generate_series(0, 199) g;
+SELECT privacy.mask_column('ka.narrow', c, format('privacy.noise(%I, 10)', c)) FROM unnest('{a,b,c,r}'::text[]) c;
+SELECT privacy.mask_column('ka.narrow', 's', 'privacy.noise(s::integer, 10)'),
+	privacy.mask_column('ka.narrow', 'i', 'privacy.noise(i::bigint, 10)');
+GRANT SELECT ON ka.narrow TO ka_reader;
+SET ROLE ka_reader;
+SELECT count(*) AS rows, count(a) AS a, count(b) AS b, count(c) AS c, count(r) AS r, count(s) AS s, count(i) AS i,
+	count(*) FILTER (WHERE a IN (9999.99, -9999.99)) > 0 AS a_saturates,
+	count(*) FILTER (WHERE s IN (32767, -32768)) > 0 AS s_saturates
+FROM ka.narrow;
+SELECT id, a IS NULL AND b IS NULL AND c IS NULL AND r IS NULL AND s IS NULL AND i IS NULL AS null_stays_null
+FROM ka.narrow WHERE id = 3;
+RESET ROLE;
 
 DROP SCHEMA ka CASCADE;
 DROP OWNED BY ka_reader, ka_granted;

@@ -27,6 +27,14 @@ namespace privacy::pg {
 // replaced by its marked internal entry point (expr is modified in place).
 Node *UseMaskEntryPoints(Node *expr);
 
+// CheckDeclarerMayExecute raises 42501 unless userid may EXECUTE every
+// function the mask expression calls. mask_column() applies it to callers
+// that are not policy administrators (table owners, with
+// privacy.owners_may_declare): otherwise an owner could declare
+// pseudonym(c) on a table of its own, insert guesses and read their
+// pseudonyms back, the oracle that revoking EXECUTE closes.
+void CheckDeclarerMayExecute(Node *expr, Oid userid);
+
 // CalledFromMaskPolicy reports whether this call of an internal entry point
 // carries the policy mark (noexcept, reads no catalog).
 bool CalledFromMaskPolicy(FunctionCallInfo fcinfo) noexcept;
