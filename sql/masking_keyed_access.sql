@@ -135,6 +135,29 @@ SELECT privacy.pseudonym('alice') = (SELECT name FROM ka.expected WHERE id = 1) 
 SELECT privacy._mask_pseudonym('alice');
 \echo :LAST_ERROR_SQLSTATE
 
+-- a table owner allowed to declare its own policies cannot get the oracle
+-- back by declaring a keyed mask on a table of its own (inserting guesses
+-- and reading their pseudonyms): a declarer that is not a policy
+-- administrator needs EXECUTE on what the mask calls
+CREATE ROLE ka_owner;
+GRANT USAGE, CREATE ON SCHEMA ka TO ka_owner;
+SET privacy.owners_may_declare = on;
+SET ROLE ka_owner;
+CREATE TABLE ka.owned (id int, secret text);
+SELECT privacy.mask_column('ka.owned', 'secret', 'privacy.pseudonym(secret)');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.mask_column('ka.owned', 'secret', 'privacy.redact(secret)') IS NOT NULL AS unkeyed_mask_declared;
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION privacy.pseudonym(text, text) TO ka_owner;
+SET ROLE ka_owner;
+SELECT privacy.mask_column('ka.owned', 'secret', 'privacy.pseudonym(secret)') IS NOT NULL AS granted_owner_declares;
+RESET ROLE;
+RESET privacy.owners_may_declare;
+DROP TABLE ka.owned;
+REVOKE EXECUTE ON FUNCTION privacy.pseudonym(text, text) FROM ka_owner;
+REVOKE USAGE, CREATE ON SCHEMA ka FROM ka_owner;
+DROP ROLE ka_owner;
+
 -- who may execute what
 SELECT p.oid::regprocedure AS function, has_function_privilege('public', p.oid, 'EXECUTE') AS public_execute
 FROM pg_proc p WHERE p.pronamespace = 'privacy'::regnamespace
