@@ -21,7 +21,12 @@
 //
 // A masked role's INSERT, UPDATE or MERGE may not write a value derived from
 // a masked column (that would overwrite real data with masked data): such a
-// statement fails with 42501 before anything is written.
+// statement fails with 42501 before anything is written. This static check
+// gives the early, clear error; shapes it cannot see through (functions,
+// triggers, rules) are stopped row by row by the write-back guard
+// (fmgr/writeback_guard.cpp). Keyed masks reach the plan through their
+// policy-only entry points (catalog/keyed_masks.hpp), substituted when the
+// mask expression is built.
 #include "pg/hooks/planner.hpp"
 
 #include "pg/catalog/column_policies.hpp"
