@@ -3,8 +3,9 @@
 -- prints only properties: formats, bounds, determinism within one secret,
 -- change after rotate_masking_secret() (and not after a rolled-back one),
 -- identical results in parallel workers, 55000 when the secret row is
--- missing, and that an ordinary role can use the keyed masks but can neither
--- read the secret (42501) nor rotate it (42501).
+-- missing, and that an ordinary role can neither call the keyed masks
+-- (42501, unless granted EXECUTE) nor read the secret (42501) nor rotate it
+-- (42501).
 \set VERBOSITY terse
 
 -- The secret: one row of 32 bytes, no statistics kept on it.
@@ -158,11 +159,25 @@ RESET max_parallel_workers_per_gather;
 RESET parallel_leader_participation;
 DROP TABLE keyed_parallel;
 
--- An ordinary role uses keyed masks, but cannot read or rotate the secret.
+-- An ordinary role can neither call the keyed masks (they would let it
+-- compute the mask of any guess: issue 13), nor read or rotate the secret.
+-- A role granted EXECUTE calls them (the positive control).
 CREATE ROLE masking_fn_ordinary;
 SET ROLE masking_fn_ordinary;
-SELECT privacy.pseudonym('1') ~ '^[a-z2-7]{26}$' AS ordinary_can_pseudonymize,
-	privacy.fake_card('x') ~ '^[0-9]{16}$' AS ordinary_can_fake;
+SELECT privacy.pseudonym('1');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.fake_card('x');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.noise(1::smallint, 1), privacy.shift_date('2020-01-01'::timestamp, 3);
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+GRANT EXECUTE ON FUNCTION privacy.pseudonym(text, text), privacy.fake_card(text) TO masking_fn_ordinary;
+SET ROLE masking_fn_ordinary;
+SELECT privacy.pseudonym('1') ~ '^[a-z2-7]{26}$' AS granted_can_pseudonymize,
+	privacy.fake_card('x') ~ '^[0-9]{16}$' AS granted_can_fake;
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION privacy.pseudonym(text, text), privacy.fake_card(text) FROM masking_fn_ordinary;
+SET ROLE masking_fn_ordinary;
 SELECT secret FROM privacy._masking_secret;
 \echo :LAST_ERROR_SQLSTATE
 SELECT privacy.rotate_masking_secret();

@@ -92,8 +92,11 @@ if [ "$sections" -lt 15 ]; then
 	failed=$((failed + 1))
 	echo "adversarial: only $sections attack sections ran" >&2
 fi
+# issue 13, classes 4-6 (write-back, keyed-mask oracle, noise wrap-around)
+source "$here/classes_4_6.sh"
 for db in adv_a adv_b; do psql_su -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; done
 psql_su -d postgres -c "DROP ROLE IF EXISTS adv_masked" >/dev/null 2>&1
+psql_su -d postgres -c "DROP ROLE IF EXISTS adv_control46" >/dev/null 2>&1
 echo "adversarial: outputs in $out"
 echo "adversarial: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

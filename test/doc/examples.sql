@@ -82,13 +82,17 @@ FROM shop.customers ORDER BY id;
 -- @ privacy.noise(bigint,double precision)
 -- @ privacy.noise(numeric,double precision)
 -- @ privacy.noise(double precision,double precision)
--- # Keyed by the masking secret and the value: the same input always gets the same noise, so averaging repeated queries does not remove it.
+-- @ privacy.noise(smallint,double precision)
+-- # Keyed by the masking secret and the value: the same input always gets the same noise, so averaging repeated queries does not remove it. Results saturate at the type's limits (the smallint here), never wrap around. Not executable by PUBLIC.
 SELECT privacy.noise(1000, 0.1), privacy.noise(1000::bigint, 0.1), privacy.noise(1000.00::numeric, 0.1),
-       privacy.noise(1000::float8, 0.1), privacy.noise(1000, 0.1) = privacy.noise(1000, 0.1) AS stable;
+       privacy.noise(1000::float8, 0.1), privacy.noise(1000, 0.1) = privacy.noise(1000, 0.1) AS stable,
+       privacy.noise(32767::smallint, 10) AS near_smallint_max;
 
 -- @ privacy.shift_date(date,integer)
 -- @ privacy.shift_date(timestamp with time zone,integer)
-SELECT dob, privacy.shift_date(dob, 30), privacy.shift_date('2026-01-15 12:00+00'::timestamptz, 7) FROM shop.customers ORDER BY id;
+-- @ privacy.shift_date(timestamp without time zone,integer)
+SELECT dob, privacy.shift_date(dob, 30), privacy.shift_date('2026-01-15 12:00+00'::timestamptz, 7),
+       privacy.shift_date('2026-01-15 12:00'::timestamp, 7) FROM shop.customers ORDER BY id;
 
 -- @ privacy.pseudonym(text,text)
 -- # Stable keyed pseudonyms; a domain separates namespaces so the same value gets unrelated pseudonyms in different contexts.

@@ -1,7 +1,7 @@
 -- privileges.sql: what an ordinary role may and may not call, and the
 -- schema's security preamble.
 BEGIN;
-SELECT plan(9);
+SELECT plan(13);
 
 CREATE ROLE tap_ordinary;
 
@@ -16,7 +16,22 @@ SET LOCAL ROLE tap_ordinary;
 SELECT throws_ok($$SELECT privacy._boundary_live_objects()$$, '42501', NULL,
 	'an ordinary role calling a test probe gets 42501');
 SELECT is(privacy.redact('x'), '[REDACTED]', 'an ordinary role can redact');
+-- keyed masks are no oracle (issue 13): an ordinary role cannot compute
+-- pseudonym('guess'), neither directly nor through the policy-only entry point
+SELECT throws_ok($$SELECT privacy.pseudonym('guess')$$, '42501', NULL,
+	'an ordinary role cannot call a keyed mask');
+SELECT throws_ok($$SELECT privacy._mask_pseudonym('guess')$$, '42501', 'this function can only be called by a masking policy',
+	'an ordinary role cannot call the policy-only entry point of a keyed mask');
 RESET ROLE;
+SELECT ok(NOT has_function_privilege('tap_ordinary', 'privacy.noise(bigint,double precision)', 'EXECUTE')
+	AND NOT has_function_privilege('tap_ordinary', 'privacy.shift_date(date,integer)', 'EXECUTE')
+	AND NOT has_function_privilege('tap_ordinary', 'privacy.fake_email(text,text)', 'EXECUTE'),
+	'keyed masks are not executable by PUBLIC');
+GRANT EXECUTE ON FUNCTION privacy.pseudonym(text, text) TO tap_ordinary;
+SET LOCAL ROLE tap_ordinary;
+SELECT is(length(privacy.pseudonym('guess')), 26, 'a role granted EXECUTE calls a keyed mask');
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION privacy.pseudonym(text, text) FROM tap_ordinary;
 
 -- the inventory of what PUBLIC may execute and read: anything new must be
 -- granted on purpose (PostgreSQL grants EXECUTE to PUBLIC by default, so
@@ -28,6 +43,25 @@ SELECT is(
 	array_to_string(ARRAY[
 		'privacy._check_policy_admin(text,regclass)',
 		'privacy._consent_allows(regclass,text,text)',
+		'privacy._mask_fake_card(text)',
+		'privacy._mask_fake_city(text,text)',
+		'privacy._mask_fake_company(text,text)',
+		'privacy._mask_fake_email(text,text)',
+		'privacy._mask_fake_first_name(text,text)',
+		'privacy._mask_fake_full_name(text,text)',
+		'privacy._mask_fake_iban(text,text)',
+		'privacy._mask_fake_last_name(text,text)',
+		'privacy._mask_fake_phone(text,text)',
+		'privacy._mask_fake_street_address(text,text)',
+		'privacy._mask_noise(bigint,double precision)',
+		'privacy._mask_noise(double precision,double precision)',
+		'privacy._mask_noise(integer,double precision)',
+		'privacy._mask_noise(numeric,double precision)',
+		'privacy._mask_noise(smallint,double precision)',
+		'privacy._mask_pseudonym(text,text)',
+		'privacy._mask_shift_date(date,integer)',
+		'privacy._mask_shift_date(timestamp with time zone,integer)',
+		'privacy._mask_shift_date(timestamp without time zone,integer)',
 		'privacy._may_detokenize(text)',
 		'privacy._outer_user()',
 		'privacy._row_exempt(regclass)',
@@ -64,16 +98,6 @@ SELECT is(
 		'privacy.drop_token_format(text)',
 		'privacy.erase_subject(text,text)',
 		'privacy.export_subject(text)',
-		'privacy.fake_card(text)',
-		'privacy.fake_city(text,text)',
-		'privacy.fake_company(text,text)',
-		'privacy.fake_email(text,text)',
-		'privacy.fake_first_name(text,text)',
-		'privacy.fake_full_name(text,text)',
-		'privacy.fake_iban(text,text)',
-		'privacy.fake_last_name(text,text)',
-		'privacy.fake_phone(text,text)',
-		'privacy.fake_street_address(text,text)',
 		'privacy.generalize(bigint,bigint)',
 		'privacy.generalize(date,text)',
 		'privacy.generalize(integer,integer)',
@@ -92,13 +116,8 @@ SELECT is(
 		'privacy.mask_ip(inet)',
 		'privacy.mask_ip(inet,integer,integer)',
 		'privacy.mask_phone(text)',
-		'privacy.noise(bigint,double precision)',
-		'privacy.noise(double precision,double precision)',
-		'privacy.noise(integer,double precision)',
-		'privacy.noise(numeric,double precision)',
 		'privacy.partial(text,integer,text,integer)',
 		'privacy.place_hold(regclass,text,text)',
-		'privacy.pseudonym(text,text)',
 		'privacy.purge_now(regclass)',
 		'privacy.redact(text)',
 		'privacy.register_subject(regclass,name,regclass)',
@@ -111,8 +130,6 @@ SELECT is(
 		'privacy.rotate_key(text)',
 		'privacy.rotate_masking_secret()',
 		'privacy.set_retention(regclass,name,interval,text,name[],integer,integer)',
-		'privacy.shift_date(date,integer)',
-		'privacy.shift_date(timestamp with time zone,integer)',
 		'privacy.unclassify(regclass,name)',
 		'privacy.unmask_column(regclass,name)',
 		'privacy.unregister_subject(regclass)',

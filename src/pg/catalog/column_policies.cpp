@@ -13,6 +13,7 @@
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/invalidation.hpp"
 
+#include "pg/catalog/keyed_masks.hpp"
 #include "pg/catalog/privileges.hpp"
 
 extern "C" {
@@ -516,7 +517,8 @@ MaskExpression(const GovernedRel *rel, int index) {
 	if (col->mask_expr != NULL)
 		return col->mask_expr;
 
-	Node *expr = AnalyzeMaskExpression(rel->relid, col->attnum, col->mask_text, true, NULL);
+	// keyed masks run through their policy-only entry points (keyed_masks.hpp)
+	Node *expr = UseMaskEntryPoints(AnalyzeMaskExpression(rel->relid, col->attnum, col->mask_text, true, NULL));
 
 	// Keep NULL as NULL: evaluated above an outer join, a mask that is not a
 	// strict function of the column would turn null-extended rows into

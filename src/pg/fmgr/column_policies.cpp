@@ -12,6 +12,7 @@
 // Errors name tables and columns, never values.
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/keyed_masks.hpp"
 #include "pg/catalog/privileges.hpp"
 #include "pg/hooks/planner.hpp"
 #include "pg/module.hpp"
@@ -76,6 +77,8 @@ MaskColumnImpl(FunctionCallInfo fcinfo) {
 		ereport(ERROR, (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
 		                errmsg("mask expression resolves differently without the current search_path"),
 		                errhint("Schema-qualify the functions, operators and types the mask uses.")));
+	if (!IsPolicyAdmin(GetUserId()))
+		CheckDeclarerMayExecute(declared, GetUserId());
 	Node *bare = StripRelabel(declared);
 	if (IsA(bare, Var) && ((Var *)bare)->varattno == attnum)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),

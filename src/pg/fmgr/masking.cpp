@@ -24,6 +24,7 @@
 #include "privacy/core/mask.hpp"
 
 #include "pg/boundary/boundary.hpp"
+#include "pg/catalog/keyed_masks.hpp"
 #include "pg/catalog/masking_secret.hpp"
 
 extern "C" {
@@ -340,6 +341,20 @@ NoiseInt4Impl(FunctionCallInfo fcinfo) {
 	PG_RETURN_INT32((int32)noised);
 }
 
+// NoiseInt2Impl perturbs a smallint by up to ratio, clamped to int2.
+Datum
+NoiseInt2Impl(FunctionCallInfo fcinfo) {
+	int16 value = PG_GETARG_INT16(0);
+	double ratio = PG_GETARG_FLOAT8(1);
+	const std::uint8_t *key = privacy::pg::MaskingSecret();
+	std::int64_t noised = core::NoiseInt64(value, ratio, key);
+	if (noised > PG_INT16_MAX)
+		noised = PG_INT16_MAX;
+	if (noised < PG_INT16_MIN)
+		noised = PG_INT16_MIN;
+	PG_RETURN_INT16((int16)noised);
+}
+
 // NoiseInt8Impl perturbs a bigint by up to ratio (saturating).
 Datum
 NoiseInt8Impl(FunctionCallInfo fcinfo) {
@@ -399,16 +414,12 @@ ShiftDateImpl(FunctionCallInfo fcinfo) {
 	PG_RETURN_DATEADT((DateADT)shifted);
 }
 
-// ShiftTimestamptzImpl moves a timestamp by a keyed, non-zero number of
-// microseconds within max_days days, clamped to the timestamp range.
-Datum
-ShiftTimestamptzImpl(FunctionCallInfo fcinfo) {
-	TimestampTz value = PG_GETARG_TIMESTAMPTZ(0);
-	int32 max_days = PG_GETARG_INT32(1);
-	CheckMaxDays(max_days);
+// ShiftMicros moves a finite timestamp (microseconds since 2000-01-01, the
+// same representation for timestamp and timestamptz) by a keyed, non-zero
+// offset within max_days days, clamped to the timestamp range.
+std::int64_t
+ShiftMicros(std::int64_t value, int32 max_days) {
 	const std::uint8_t *key = privacy::pg::MaskingSecret();
-	if (TIMESTAMP_NOT_FINITE(value))
-		PG_RETURN_TIMESTAMPTZ(value);
 	// Move the epoch without overflowing (values past year ~264000 saturate).
 	__int128 micros = (__int128)value + core::kPostgresEpochMicros;
 	if (micros > PG_INT64_MAX)
@@ -419,7 +430,32 @@ ShiftTimestamptzImpl(FunctionCallInfo fcinfo) {
 		shifted = MIN_TIMESTAMP;
 	if (shifted >= END_TIMESTAMP)
 		shifted = END_TIMESTAMP - 1;
-	PG_RETURN_TIMESTAMPTZ((TimestampTz)shifted);
+	return (std::int64_t)shifted;
+}
+
+// ShiftTimestamptzImpl moves a timestamptz by a keyed, non-zero number of
+// microseconds within max_days days, clamped to the timestamp range;
+// infinities pass through.
+Datum
+ShiftTimestamptzImpl(FunctionCallInfo fcinfo) {
+	TimestampTz value = PG_GETARG_TIMESTAMPTZ(0);
+	int32 max_days = PG_GETARG_INT32(1);
+	CheckMaxDays(max_days);
+	if (TIMESTAMP_NOT_FINITE(value))
+		PG_RETURN_TIMESTAMPTZ(value);
+	PG_RETURN_TIMESTAMPTZ((TimestampTz)ShiftMicros(value, max_days));
+}
+
+// ShiftTimestampImpl is ShiftTimestamptzImpl for timestamp without time zone
+// (no conversion through the session's TimeZone, which could overflow).
+Datum
+ShiftTimestampImpl(FunctionCallInfo fcinfo) {
+	Timestamp value = PG_GETARG_TIMESTAMP(0);
+	int32 max_days = PG_GETARG_INT32(1);
+	CheckMaxDays(max_days);
+	if (TIMESTAMP_NOT_FINITE(value))
+		PG_RETURN_TIMESTAMP(value);
+	PG_RETURN_TIMESTAMP((Timestamp)ShiftMicros(value, max_days));
 }
 
 // PseudonymImpl returns the keyed 26-character pseudonym of (value, domain).
@@ -501,6 +537,20 @@ FakeCardImpl(FunctionCallInfo fcinfo) {
 	return TextResult(24, [&](std::string &out) { core::FakeCard(seed, key, out); });
 }
 
+// MaskEntryPoint is the body of privacy._mask_<name>: the keyed mask impl,
+// for calls that a masking policy placed into a plan (keyed_masks.hpp).
+template <Datum (*Impl)(FunctionCallInfo)>
+Datum
+MaskEntryPoint(FunctionCallInfo fcinfo) {
+	if (!privacy::pg::CalledFromMaskPolicy(fcinfo))
+		throw core::Error(core::ErrorKind::kInsufficientPrivilege,
+		                  "this function can only be called by a masking policy",
+		                  "It is the policy-only entry point of a keyed mask.",
+		                  "Call the public function; keyed masks are executable by superusers and by roles "
+		                  "granted EXECUTE on them.");
+	return Impl(fcinfo);
+}
+
 } // namespace
 
 PRIVACY_FUNCTION(redact, RedactImpl)
@@ -517,11 +567,13 @@ PRIVACY_FUNCTION(generalize_int8, GeneralizeInt8Impl)
 PRIVACY_FUNCTION(generalize_numeric, GeneralizeNumericImpl)
 PRIVACY_FUNCTION(generalize_date, GeneralizeDateImpl)
 PRIVACY_FUNCTION(generalize_timestamptz, GeneralizeTimestamptzImpl)
+PRIVACY_FUNCTION(noise_int2, NoiseInt2Impl)
 PRIVACY_FUNCTION(noise_int4, NoiseInt4Impl)
 PRIVACY_FUNCTION(noise_int8, NoiseInt8Impl)
 PRIVACY_FUNCTION(noise_float8, NoiseFloat8Impl)
 PRIVACY_FUNCTION(noise_numeric, NoiseNumericImpl)
 PRIVACY_FUNCTION(shift_date_date, ShiftDateImpl)
+PRIVACY_FUNCTION(shift_date_timestamp, ShiftTimestampImpl)
 PRIVACY_FUNCTION(shift_date_timestamptz, ShiftTimestamptzImpl)
 PRIVACY_FUNCTION(pseudonym, PseudonymImpl)
 PRIVACY_FUNCTION(fake_first_name, FakeFirstNameImpl)
@@ -534,3 +586,24 @@ PRIVACY_FUNCTION(fake_street_address, FakeStreetAddressImpl)
 PRIVACY_FUNCTION(fake_company, FakeCompanyImpl)
 PRIVACY_FUNCTION(fake_iban, FakeIbanImpl)
 PRIVACY_FUNCTION(fake_card, FakeCardImpl)
+
+// Policy-only entry points of the keyed masks (keyed_masks.hpp).
+PRIVACY_FUNCTION(_mask_noise_int2, MaskEntryPoint<NoiseInt2Impl>)
+PRIVACY_FUNCTION(_mask_noise_int4, MaskEntryPoint<NoiseInt4Impl>)
+PRIVACY_FUNCTION(_mask_noise_int8, MaskEntryPoint<NoiseInt8Impl>)
+PRIVACY_FUNCTION(_mask_noise_float8, MaskEntryPoint<NoiseFloat8Impl>)
+PRIVACY_FUNCTION(_mask_noise_numeric, MaskEntryPoint<NoiseNumericImpl>)
+PRIVACY_FUNCTION(_mask_shift_date_date, MaskEntryPoint<ShiftDateImpl>)
+PRIVACY_FUNCTION(_mask_shift_date_timestamp, MaskEntryPoint<ShiftTimestampImpl>)
+PRIVACY_FUNCTION(_mask_shift_date_timestamptz, MaskEntryPoint<ShiftTimestamptzImpl>)
+PRIVACY_FUNCTION(_mask_pseudonym, MaskEntryPoint<PseudonymImpl>)
+PRIVACY_FUNCTION(_mask_fake_first_name, MaskEntryPoint<FakeFirstNameImpl>)
+PRIVACY_FUNCTION(_mask_fake_last_name, MaskEntryPoint<FakeLastNameImpl>)
+PRIVACY_FUNCTION(_mask_fake_full_name, MaskEntryPoint<FakeFullNameImpl>)
+PRIVACY_FUNCTION(_mask_fake_email, MaskEntryPoint<FakeEmailImpl>)
+PRIVACY_FUNCTION(_mask_fake_phone, MaskEntryPoint<FakePhoneImpl>)
+PRIVACY_FUNCTION(_mask_fake_city, MaskEntryPoint<FakeCityImpl>)
+PRIVACY_FUNCTION(_mask_fake_street_address, MaskEntryPoint<FakeStreetAddressImpl>)
+PRIVACY_FUNCTION(_mask_fake_company, MaskEntryPoint<FakeCompanyImpl>)
+PRIVACY_FUNCTION(_mask_fake_iban, MaskEntryPoint<FakeIbanImpl>)
+PRIVACY_FUNCTION(_mask_fake_card, MaskEntryPoint<FakeCardImpl>)

@@ -21,7 +21,12 @@
 //
 // A masked role's INSERT, UPDATE or MERGE may not write a value derived from
 // a masked column (that would overwrite real data with masked data): such a
-// statement fails with 42501 before anything is written.
+// statement fails with 42501 before anything is written. This static check
+// gives the early, clear error; shapes it cannot see through (functions,
+// triggers, rules) are stopped row by row by the write-back guard
+// (fmgr/writeback_guard.cpp). Keyed masks reach the plan through their
+// policy-only entry points (catalog/keyed_masks.hpp), substituted when the
+// mask expression is built.
 #include "pg/hooks/planner.hpp"
 
 #include "pg/catalog/column_policies.hpp"
@@ -441,6 +446,25 @@ ExprTainted(Node *node, TaintContext *context) {
 	return TaintWalker(node, context);
 }
 
+// WrittenExpressions appends the values a target list writes to `written`.
+// A multiple-column assignment, SET (a, b) = (SELECT ...), writes through
+// PARAM_MULTIEXPR Params whose sub-select sits in a resjunk entry: that
+// sub-select counts as written (all its columns; the parser keeps no
+// per-column link that survives rewriting).
+List *
+WrittenExpressions(List *tlist, List *written) {
+	ListCell *lc;
+	foreach (lc, tlist) {
+		TargetEntry *tle = (TargetEntry *)lfirst(lc);
+		if (!tle->resjunk)
+			written = lappend(written, tle->expr);
+		else if (tle->expr != NULL && IsA(tle->expr, SubLink) &&
+		         ((SubLink *)tle->expr)->subLinkType == MULTIEXPR_SUBLINK)
+			written = lappend(written, tle->expr);
+	}
+	return written;
+}
+
 // RejectTaintedTargets raises 42501 if a written value of a modifying query
 // can derive from a masked column.
 void
@@ -458,20 +482,12 @@ RejectTaintedTargets(Query *query, TaintContext *context) {
 	if (query->commandType != CMD_INSERT && query->commandType != CMD_UPDATE && query->commandType != CMD_MERGE)
 		return;
 
-	List *written = NIL;
-	foreach (lc, query->targetList) {
-		TargetEntry *tle = (TargetEntry *)lfirst(lc);
-		if (!tle->resjunk)
-			written = lappend(written, tle->expr);
-	}
+	List *written = WrittenExpressions(query->targetList, NIL);
 	if (query->onConflict != NULL)
-		foreach (lc, query->onConflict->onConflictSet)
-			written = lappend(written, ((TargetEntry *)lfirst(lc))->expr);
+		written = WrittenExpressions(query->onConflict->onConflictSet, written);
 	foreach (lc, query->mergeActionList) {
 		MergeAction *action = (MergeAction *)lfirst(lc);
-		ListCell *lc2;
-		foreach (lc2, action->targetList)
-			written = lappend(written, ((TargetEntry *)lfirst(lc2))->expr);
+		written = WrittenExpressions(action->targetList, written);
 	}
 	if (written == NIL)
 		return;
@@ -573,6 +589,11 @@ InstallPlannerHook() {
 void
 SuspendMasking() {
 	suspend_depth++;
+}
+
+bool
+MaskingSuspended() {
+	return suspend_depth > 0;
 }
 
 void

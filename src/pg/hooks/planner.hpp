@@ -11,4 +11,8 @@ void InstallPlannerHook();
 void SuspendMasking();
 void ResumeMasking();
 
+// MaskingSuspended reports whether pg_privacy itself has suspended masking
+// (the write-back guard stands aside for the extension's own writes).
+bool MaskingSuspended();
+
 } // namespace privacy::pg

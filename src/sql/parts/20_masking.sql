@@ -196,7 +196,20 @@ GRANT EXECUTE ON FUNCTION privacy.generalize(timestamptz, text) TO PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- Keyed masks: STABLE (the secret can be rotated), never leakproof.
+-- Not executable by PUBLIC: whoever can call them can compute the mask of a
+-- guess and compare it with what a masked column shows (a dictionary attack
+-- on pseudonyms, a narrowing of noise and date shifts). Superusers and roles
+-- granted EXECUTE call them directly; masking policies use the policy-only
+-- entry points privacy._mask_* below (src/pg/catalog/keyed_masks.hpp).
 -- ---------------------------------------------------------------------------
+
+CREATE FUNCTION privacy.noise(value smallint, ratio double precision)
+RETURNS smallint
+AS 'MODULE_PATHNAME', 'pg_privacy_noise_int2'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy.noise(smallint, double precision) IS
+'value * (1 + r), r in [-ratio, ratio) derived from the value and the masking secret (deterministic), clamped to smallint';
+REVOKE ALL ON FUNCTION privacy.noise(smallint, double precision) FROM PUBLIC;
 
 CREATE FUNCTION privacy.noise(value integer, ratio double precision)
 RETURNS integer
@@ -204,7 +217,7 @@ AS 'MODULE_PATHNAME', 'pg_privacy_noise_int4'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.noise(integer, double precision) IS
 'value * (1 + r), r in [-ratio, ratio) derived from the value and the masking secret (deterministic), clamped to integer';
-GRANT EXECUTE ON FUNCTION privacy.noise(integer, double precision) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.noise(integer, double precision) FROM PUBLIC;
 
 CREATE FUNCTION privacy.noise(value bigint, ratio double precision)
 RETURNS bigint
@@ -212,7 +225,7 @@ AS 'MODULE_PATHNAME', 'pg_privacy_noise_int8'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.noise(bigint, double precision) IS
 'value * (1 + r), r in [-ratio, ratio) derived from the value and the masking secret (deterministic), saturating';
-GRANT EXECUTE ON FUNCTION privacy.noise(bigint, double precision) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.noise(bigint, double precision) FROM PUBLIC;
 
 CREATE FUNCTION privacy.noise(value numeric, ratio double precision)
 RETURNS numeric
@@ -220,7 +233,7 @@ AS 'MODULE_PATHNAME', 'pg_privacy_noise_numeric'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.noise(numeric, double precision) IS
 'value * (1 + r), r in [-ratio, ratio) derived from the value and the masking secret, rounded to the value''s scale; NaN and infinity unchanged';
-GRANT EXECUTE ON FUNCTION privacy.noise(numeric, double precision) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.noise(numeric, double precision) FROM PUBLIC;
 
 CREATE FUNCTION privacy.noise(value double precision, ratio double precision)
 RETURNS double precision
@@ -228,7 +241,7 @@ AS 'MODULE_PATHNAME', 'pg_privacy_noise_float8'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.noise(double precision, double precision) IS
 'value * (1 + r), r in [-ratio, ratio) derived from the value and the masking secret; NaN and infinity unchanged';
-GRANT EXECUTE ON FUNCTION privacy.noise(double precision, double precision) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.noise(double precision, double precision) FROM PUBLIC;
 
 CREATE FUNCTION privacy.shift_date(value date, max_days integer)
 RETURNS date
@@ -236,7 +249,15 @@ AS 'MODULE_PATHNAME', 'pg_privacy_shift_date_date'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.shift_date(date, integer) IS
 'moves the date by 1 to max_days days either way, derived from the date and the masking secret; infinity unchanged';
-GRANT EXECUTE ON FUNCTION privacy.shift_date(date, integer) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.shift_date(date, integer) FROM PUBLIC;
+
+CREATE FUNCTION privacy.shift_date(value timestamp, max_days integer)
+RETURNS timestamp
+AS 'MODULE_PATHNAME', 'pg_privacy_shift_date_timestamp'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy.shift_date(timestamp, integer) IS
+'moves the timestamp by up to max_days days (to the microsecond, never 0), derived from it and the masking secret, clamped to the timestamp range; infinity unchanged';
+REVOKE ALL ON FUNCTION privacy.shift_date(timestamp, integer) FROM PUBLIC;
 
 CREATE FUNCTION privacy.shift_date(value timestamptz, max_days integer)
 RETURNS timestamptz
@@ -244,7 +265,7 @@ AS 'MODULE_PATHNAME', 'pg_privacy_shift_date_timestamptz'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.shift_date(timestamptz, integer) IS
 'moves the timestamp by up to max_days days (to the microsecond, never 0), derived from it and the masking secret; infinity unchanged';
-GRANT EXECUTE ON FUNCTION privacy.shift_date(timestamptz, integer) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.shift_date(timestamptz, integer) FROM PUBLIC;
 
 CREATE FUNCTION privacy.pseudonym(value text, domain text DEFAULT '')
 RETURNS text
@@ -252,7 +273,7 @@ AS 'MODULE_PATHNAME', 'pg_privacy_pseudonym'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.pseudonym(text, text) IS
 '26-character keyed BLAKE2b pseudonym of (value, domain) under the masking secret: deterministic, irreversible without the secret';
-GRANT EXECUTE ON FUNCTION privacy.pseudonym(text, text) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.pseudonym(text, text) FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- Deterministic fake values (keyed hash of the seed; locales en, fr, de).
@@ -264,7 +285,7 @@ AS 'MODULE_PATHNAME', 'pg_privacy_fake_first_name'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.fake_first_name(text, text) IS
 'a first name chosen from the locale''s dictionary by a keyed hash of the seed';
-GRANT EXECUTE ON FUNCTION privacy.fake_first_name(text, text) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.fake_first_name(text, text) FROM PUBLIC;
 
 CREATE FUNCTION privacy.fake_last_name(seed text, locale text DEFAULT 'en')
 RETURNS text
@@ -272,7 +293,7 @@ AS 'MODULE_PATHNAME', 'pg_privacy_fake_last_name'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.fake_last_name(text, text) IS
 'a last name chosen from the locale''s dictionary by a keyed hash of the seed';
-GRANT EXECUTE ON FUNCTION privacy.fake_last_name(text, text) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.fake_last_name(text, text) FROM PUBLIC;
 
 CREATE FUNCTION privacy.fake_full_name(seed text, locale text DEFAULT 'en')
 RETURNS text
@@ -280,7 +301,7 @@ AS 'MODULE_PATHNAME', 'pg_privacy_fake_full_name'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.fake_full_name(text, text) IS
 'fake_first_name || '' '' || fake_last_name of the same seed';
-GRANT EXECUTE ON FUNCTION privacy.fake_full_name(text, text) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.fake_full_name(text, text) FROM PUBLIC;
 
 CREATE FUNCTION privacy.fake_email(seed text, locale text DEFAULT 'en')
 RETURNS text
@@ -288,7 +309,7 @@ AS 'MODULE_PATHNAME', 'pg_privacy_fake_email'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.fake_email(text, text) IS
 'first.lastNN@example.(com|net|org) for the fake name of the same seed (reserved domains only)';
-GRANT EXECUTE ON FUNCTION privacy.fake_email(text, text) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.fake_email(text, text) FROM PUBLIC;
 
 CREATE FUNCTION privacy.fake_phone(seed text, locale text DEFAULT 'en')
 RETURNS text
@@ -296,7 +317,7 @@ AS 'MODULE_PATHNAME', 'pg_privacy_fake_phone'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.fake_phone(text, text) IS
 'a national-format phone number from the ranges reserved for fiction in the locale''s country';
-GRANT EXECUTE ON FUNCTION privacy.fake_phone(text, text) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.fake_phone(text, text) FROM PUBLIC;
 
 CREATE FUNCTION privacy.fake_city(seed text, locale text DEFAULT 'en')
 RETURNS text
@@ -304,7 +325,7 @@ AS 'MODULE_PATHNAME', 'pg_privacy_fake_city'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.fake_city(text, text) IS
 'a city of the locale''s country chosen by a keyed hash of the seed';
-GRANT EXECUTE ON FUNCTION privacy.fake_city(text, text) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.fake_city(text, text) FROM PUBLIC;
 
 CREATE FUNCTION privacy.fake_street_address(seed text, locale text DEFAULT 'en')
 RETURNS text
@@ -312,7 +333,7 @@ AS 'MODULE_PATHNAME', 'pg_privacy_fake_street_address'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.fake_street_address(text, text) IS
 'a house number and street in the locale''s format chosen by a keyed hash of the seed';
-GRANT EXECUTE ON FUNCTION privacy.fake_street_address(text, text) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.fake_street_address(text, text) FROM PUBLIC;
 
 CREATE FUNCTION privacy.fake_company(seed text, locale text DEFAULT 'en')
 RETURNS text
@@ -320,7 +341,7 @@ AS 'MODULE_PATHNAME', 'pg_privacy_fake_company'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.fake_company(text, text) IS
 'a company name with the locale''s legal form chosen by a keyed hash of the seed';
-GRANT EXECUTE ON FUNCTION privacy.fake_company(text, text) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.fake_company(text, text) FROM PUBLIC;
 
 CREATE FUNCTION privacy.fake_iban(seed text, locale text DEFAULT 'en')
 RETURNS text
@@ -328,7 +349,7 @@ AS 'MODULE_PATHNAME', 'pg_privacy_fake_iban'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.fake_iban(text, text) IS
 'a check-digit-valid IBAN of the locale''s country (GB, FR, DE) with keyed random digits';
-GRANT EXECUTE ON FUNCTION privacy.fake_iban(text, text) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.fake_iban(text, text) FROM PUBLIC;
 
 CREATE FUNCTION privacy.fake_card(seed text)
 RETURNS text
@@ -336,4 +357,145 @@ AS 'MODULE_PATHNAME', 'pg_privacy_fake_card'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.fake_card(text) IS
 'a Luhn-valid 16-digit card number from a test BIN range, chosen by a keyed hash of the seed';
-GRANT EXECUTE ON FUNCTION privacy.fake_card(text) TO PUBLIC;
+REVOKE ALL ON FUNCTION privacy.fake_card(text) FROM PUBLIC;
+
+-- ---------------------------------------------------------------------------
+-- Policy-only entry points of the keyed masks. The planner calls these in
+-- place of the public keyed masks when it puts a mask into a masked role's
+-- statement, with a mark that no parsed call carries; called any other way
+-- they fail with 42501. EXECUTE stays with PUBLIC because the executor
+-- checks it, as the querying role, for every function in the plan.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION privacy._mask_noise(value smallint, ratio double precision)
+RETURNS smallint
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_noise_int2'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_noise(smallint, double precision) IS 'policy-only entry point of privacy.noise(smallint, double precision)';
+GRANT EXECUTE ON FUNCTION privacy._mask_noise(smallint, double precision) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_noise(value integer, ratio double precision)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_noise_int4'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_noise(integer, double precision) IS 'policy-only entry point of privacy.noise(integer, double precision)';
+GRANT EXECUTE ON FUNCTION privacy._mask_noise(integer, double precision) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_noise(value bigint, ratio double precision)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_noise_int8'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_noise(bigint, double precision) IS 'policy-only entry point of privacy.noise(bigint, double precision)';
+GRANT EXECUTE ON FUNCTION privacy._mask_noise(bigint, double precision) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_noise(value numeric, ratio double precision)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_noise_numeric'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_noise(numeric, double precision) IS 'policy-only entry point of privacy.noise(numeric, double precision)';
+GRANT EXECUTE ON FUNCTION privacy._mask_noise(numeric, double precision) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_noise(value double precision, ratio double precision)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_noise_float8'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_noise(double precision, double precision) IS 'policy-only entry point of privacy.noise(double precision, double precision)';
+GRANT EXECUTE ON FUNCTION privacy._mask_noise(double precision, double precision) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_shift_date(value date, max_days integer)
+RETURNS date
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_shift_date_date'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_shift_date(date, integer) IS 'policy-only entry point of privacy.shift_date(date, integer)';
+GRANT EXECUTE ON FUNCTION privacy._mask_shift_date(date, integer) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_shift_date(value timestamp, max_days integer)
+RETURNS timestamp
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_shift_date_timestamp'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_shift_date(timestamp, integer) IS 'policy-only entry point of privacy.shift_date(timestamp, integer)';
+GRANT EXECUTE ON FUNCTION privacy._mask_shift_date(timestamp, integer) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_shift_date(value timestamptz, max_days integer)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_shift_date_timestamptz'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_shift_date(timestamptz, integer) IS 'policy-only entry point of privacy.shift_date(timestamptz, integer)';
+GRANT EXECUTE ON FUNCTION privacy._mask_shift_date(timestamptz, integer) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_pseudonym(value text, domain text DEFAULT '')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_pseudonym'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_pseudonym(text, text) IS 'policy-only entry point of privacy.pseudonym(text, text)';
+GRANT EXECUTE ON FUNCTION privacy._mask_pseudonym(text, text) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_fake_first_name(seed text, locale text DEFAULT 'en')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_fake_first_name'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_fake_first_name(text, text) IS 'policy-only entry point of privacy.fake_first_name(text, text)';
+GRANT EXECUTE ON FUNCTION privacy._mask_fake_first_name(text, text) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_fake_last_name(seed text, locale text DEFAULT 'en')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_fake_last_name'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_fake_last_name(text, text) IS 'policy-only entry point of privacy.fake_last_name(text, text)';
+GRANT EXECUTE ON FUNCTION privacy._mask_fake_last_name(text, text) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_fake_full_name(seed text, locale text DEFAULT 'en')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_fake_full_name'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_fake_full_name(text, text) IS 'policy-only entry point of privacy.fake_full_name(text, text)';
+GRANT EXECUTE ON FUNCTION privacy._mask_fake_full_name(text, text) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_fake_email(seed text, locale text DEFAULT 'en')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_fake_email'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_fake_email(text, text) IS 'policy-only entry point of privacy.fake_email(text, text)';
+GRANT EXECUTE ON FUNCTION privacy._mask_fake_email(text, text) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_fake_phone(seed text, locale text DEFAULT 'en')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_fake_phone'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_fake_phone(text, text) IS 'policy-only entry point of privacy.fake_phone(text, text)';
+GRANT EXECUTE ON FUNCTION privacy._mask_fake_phone(text, text) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_fake_city(seed text, locale text DEFAULT 'en')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_fake_city'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_fake_city(text, text) IS 'policy-only entry point of privacy.fake_city(text, text)';
+GRANT EXECUTE ON FUNCTION privacy._mask_fake_city(text, text) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_fake_street_address(seed text, locale text DEFAULT 'en')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_fake_street_address'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_fake_street_address(text, text) IS 'policy-only entry point of privacy.fake_street_address(text, text)';
+GRANT EXECUTE ON FUNCTION privacy._mask_fake_street_address(text, text) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_fake_company(seed text, locale text DEFAULT 'en')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_fake_company'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_fake_company(text, text) IS 'policy-only entry point of privacy.fake_company(text, text)';
+GRANT EXECUTE ON FUNCTION privacy._mask_fake_company(text, text) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_fake_iban(seed text, locale text DEFAULT 'en')
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_fake_iban'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_fake_iban(text, text) IS 'policy-only entry point of privacy.fake_iban(text, text)';
+GRANT EXECUTE ON FUNCTION privacy._mask_fake_iban(text, text) TO PUBLIC;
+
+CREATE FUNCTION privacy._mask_fake_card(seed text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__mask_fake_card'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._mask_fake_card(text) IS 'policy-only entry point of privacy.fake_card(text)';
+GRANT EXECUTE ON FUNCTION privacy._mask_fake_card(text) TO PUBLIC;

@@ -79,9 +79,43 @@ AS $$
 $$;
 COMMENT ON FUNCTION privacy._family(regclass) IS 'a table and all its partitions and inheritance children';
 
+-- privacy._writeback_guard: the BEFORE UPDATE row trigger on every governed
+-- table, partition and child (src/pg/fmgr/writeback_guard.cpp): a role that
+-- sees a column masked cannot store the masked value over the real one,
+-- whatever statement, function, trigger or rule produced it. Its name sorts
+-- after ordinary trigger names, so it fires last and sees the final NEW.
+CREATE FUNCTION privacy._writeback_guard()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pg_privacy__writeback_guard'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._writeback_guard() IS
+'refuses (42501) an update that would store the masked value of a column, as the updating role sees it, over the real value';
+
+-- privacy._guard_writes(tbl): installs the write-back guard on one table
+-- (ordinary tables only: partitioned tables store nothing, their leaf
+-- partitions get their own guard, and row triggers fire on the leaves).
+CREATE FUNCTION privacy._guard_writes(tbl regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+	           WHERE c.oid OPERATOR(pg_catalog.=) tbl AND c.relkind OPERATOR(pg_catalog.=) 'r')
+	   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+	                   WHERE t.tgrelid OPERATOR(pg_catalog.=) tbl
+	                     AND t.tgname OPERATOR(pg_catalog.=) '~pg_privacy_writeback_guard') THEN
+		EXECUTE format('CREATE TRIGGER %I BEFORE UPDATE ON %s FOR EACH ROW EXECUTE FUNCTION privacy._writeback_guard()',
+		               '~pg_privacy_writeback_guard', tbl);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION privacy._guard_writes(regclass) IS
+'installs the write-back guard trigger on a governed table (if it is missing)';
+
 -- privacy._govern_family: turns on row security for every member of a
 -- governed table's family that does not have it yet (recording whether
--- pg_privacy turned it on). Row security hides the masked columns'
+-- pg_privacy turned it on), and installs the write-back guard on each. Row security hides the masked columns'
 -- statistics and the raw values PostgreSQL prints in constraint-violation
 -- details from RLS-subject roles. Also called by the utility hook when a
 -- partition or child is created under, or attached to, a governed table.
@@ -95,6 +129,7 @@ DECLARE
 	had_rls boolean;
 BEGIN
 	FOR member IN SELECT f FROM privacy._family(tbl) AS f LOOP
+		PERFORM privacy._guard_writes(member);
 		CONTINUE WHEN EXISTS (SELECT 1 FROM privacy._governed_table g WHERE g.relid OPERATOR(pg_catalog.=) member);
 		SELECT c.relrowsecurity INTO had_rls FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) member;
 		IF NOT had_rls THEN
@@ -172,6 +207,11 @@ BEGIN
 			RETURNING g.rls_enabled_by_privacy INTO by_privacy;
 		IF by_privacy THEN
 			EXECUTE format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', member);
+		END IF;
+		IF EXISTS (SELECT 1 FROM pg_catalog.pg_trigger t
+		           WHERE t.tgrelid OPERATOR(pg_catalog.=) member
+		             AND t.tgname OPERATOR(pg_catalog.=) '~pg_privacy_writeback_guard') THEN
+			EXECUTE format('DROP TRIGGER %I ON %s', '~pg_privacy_writeback_guard', member);
 		END IF;
 	END LOOP;
 END
@@ -317,7 +357,7 @@ REVOKE ALL ON privacy.column_policies, privacy.masked_owners FROM PUBLIC;
 REVOKE ALL ON FUNCTION privacy._check_policy_admin(text, regclass), privacy._invalidate_policies(regclass),
 	privacy._family(regclass),
 	privacy._store_column_policy(regclass, name, text, text), privacy._release_row_security(regclass),
-	privacy._govern_family(regclass),
+	privacy._govern_family(regclass), privacy._writeback_guard(), privacy._guard_writes(regclass),
 	privacy.mask_column(regclass, name, text), privacy.unmask_column(regclass, name),
 	privacy.grant_unmasked(regrole, regclass, name), privacy.revoke_unmasked(regrole, regclass, name),
 	privacy.anonymize_table(regclass), privacy.anonymize_database() FROM PUBLIC;
