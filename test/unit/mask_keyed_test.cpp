@@ -214,6 +214,27 @@ TEST_F(MaskKeyed, ShiftTimestampIsBoundedAndSaturates) {
 	ExpectInvalidParameter([&] { core::ShiftTimestamp(1, 36501, key_); }, "36501");
 }
 
+TEST_F(MaskKeyed, ShiftTimestampOffsetIsTheShiftAndStaysBoundedEverywhere) {
+	// the offset is what ShiftTimestamp adds wherever nothing saturates
+	for (std::int64_t micros : {std::int64_t {0}, std::int64_t {1700000000000000LL}, std::int64_t {-5}}) {
+		EXPECT_EQ(core::ShiftTimestamp(micros, 30, key_) - micros,
+		          core::ShiftTimestampOffset(static_cast<std::uint64_t>(micros), 30, key_));
+	}
+	// keyed on wrapped bits, near the int64 limits too: distinct inputs keep
+	// distinct, bounded, non-zero offsets instead of collapsing onto one
+	const std::int64_t limit = core::kMaxShiftDays * core::kMicrosPerDay;
+	std::set<std::int64_t> offsets;
+	for (std::int64_t i = 0; i < 1000; i++) {
+		std::uint64_t bits = static_cast<std::uint64_t>(kMax) + static_cast<std::uint64_t>(i) * 86400000000ULL;
+		std::int64_t offset = core::ShiftTimestampOffset(bits, core::kMaxShiftDays, key_);
+		ASSERT_NE(offset, 0);
+		ASSERT_LE(std::llabs(offset), limit);
+		offsets.insert(offset);
+	}
+	EXPECT_GT(offsets.size(), 990u);
+	EXPECT_EQ(core::ShiftTimestampOffset(99, 0, key_), 0);
+}
+
 // ----- pseudonym -----------------------------------------------------------------------------------------------
 
 TEST_F(MaskKeyed, PseudonymHasFixedLengthAndAlphabet) {

@@ -167,13 +167,18 @@ ShiftDays(std::int32_t days, std::int64_t max_days, const std::uint8_t key[kMask
 }
 
 std::int64_t
-ShiftTimestamp(std::int64_t micros, std::int64_t max_days, const std::uint8_t key[kMaskKeyBytes]) {
+ShiftTimestampOffset(std::uint64_t micros_bits, std::int64_t max_days, const std::uint8_t key[kMaskKeyBytes]) {
 	CheckMaxDays(max_days);
 	if (max_days == 0)
-		return micros;
-	std::uint64_t word = HashWord(key, "pg_privacy/shift/timestamp/v2", static_cast<std::uint64_t>(micros),
-	                              static_cast<std::uint64_t>(max_days));
-	return SaturatingAdd(micros, NonZeroOffset(word, max_days * kMicrosPerDay));
+		return 0;
+	std::uint64_t word =
+	    HashWord(key, "pg_privacy/shift/timestamp/v2", micros_bits, static_cast<std::uint64_t>(max_days));
+	return NonZeroOffset(word, max_days * kMicrosPerDay);
+}
+
+std::int64_t
+ShiftTimestamp(std::int64_t micros, std::int64_t max_days, const std::uint8_t key[kMaskKeyBytes]) {
+	return SaturatingAdd(micros, ShiftTimestampOffset(static_cast<std::uint64_t>(micros), max_days, key));
 }
 
 void

@@ -420,12 +420,12 @@ ShiftDateImpl(FunctionCallInfo fcinfo) {
 std::int64_t
 ShiftMicros(std::int64_t value, int32 max_days) {
 	const std::uint8_t *key = privacy::pg::MaskingSecret();
-	// Move the epoch without overflowing (values past year ~264000 saturate).
-	__int128 micros = (__int128)value + core::kPostgresEpochMicros;
-	if (micros > PG_INT64_MAX)
-		micros = PG_INT64_MAX;
-	__int128 shifted = (__int128)core::ShiftTimestamp((std::int64_t)micros, max_days, key) -
-	                   core::kPostgresEpochMicros;
+	// The offset is keyed on the microseconds since 1970 (as in 0.1.0), taken
+	// modulo 2^64 so that the last ~30 years of the range, past INT64_MAX in
+	// that epoch, are neither saturated nor collapsed onto one key input, and
+	// it is applied in PostgreSQL's own epoch: |result - value| <= max_days.
+	std::uint64_t unix_bits = (std::uint64_t)value + (std::uint64_t)core::kPostgresEpochMicros;
+	__int128 shifted = (__int128)value + core::ShiftTimestampOffset(unix_bits, max_days, key);
 	if (shifted < MIN_TIMESTAMP)
 		shifted = MIN_TIMESTAMP;
 	if (shifted >= END_TIMESTAMP)

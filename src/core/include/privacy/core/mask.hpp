@@ -223,6 +223,13 @@ std::int64_t ShiftDays(std::int32_t days, std::int64_t max_days, const std::uint
 // time of day is hidden too. Saturates at INT64_MIN / INT64_MAX. Same argument rule as ShiftDays.
 std::int64_t ShiftTimestamp(std::int64_t micros, std::int64_t max_days, const std::uint8_t key[kMaskKeyBytes]);
 
+// ShiftTimestampOffset returns the offset ShiftTimestamp adds, keyed on the 64 bits micros_bits (the
+// microseconds since 1970 as an unsigned, wrapping value): a caller whose own epoch differs computes the
+// key input with wrapping arithmetic and applies the offset in its own epoch, so no value is ever
+// saturated before it is shifted. Same argument rule as ShiftDays.
+std::int64_t ShiftTimestampOffset(std::uint64_t micros_bits, std::int64_t max_days,
+                                  const std::uint8_t key[kMaskKeyBytes]);
+
 // kPseudonymLength is the length of every pseudonym: 128 bits in lower-case RFC 4648 base32 without padding.
 inline constexpr std::size_t kPseudonymLength = 26;
 
