@@ -180,6 +180,7 @@ BEGIN
 	IF allow_purpose.role IS NULL OR allow_purpose.purpose IS NULL THEN
 		RAISE EXCEPTION 'role and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	PERFORM privacy._check_exemption_grantee(allow_purpose.role, 'allow purposes');
 	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) allow_purpose.purpose) THEN
 		RAISE EXCEPTION 'purpose "%" does not exist', allow_purpose.purpose USING ERRCODE = 'undefined_object';
 	END IF;
