@@ -276,11 +276,10 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM privacy._check_policy_admin('grant detokenize');
+	PERFORM privacy._check_policy_admin('grant detokenize'), privacy._check_exemption_grantee(role, 'grant detokenize');
 	IF role IS NULL OR format IS NULL THEN
 		RAISE EXCEPTION 'role and format must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	PERFORM privacy._check_exemption_grantee(role, 'grant detokenize');
 	IF NOT EXISTS (SELECT FROM privacy._token_format f WHERE f.name = grant_detokenize.format) THEN
 		RAISE EXCEPTION 'token format "%" does not exist', format USING ERRCODE = 'undefined_object';
 	END IF;

@@ -21,11 +21,10 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM privacy._check_policy_admin('grant exemptions from masking');
+	PERFORM privacy._check_policy_admin('grant exemptions from masking'), privacy._check_exemption_grantee(role, 'grant exemptions from masking');
 	IF role IS NULL THEN
 		RAISE EXCEPTION 'role must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	PERFORM privacy._check_exemption_grantee(role, 'grant exemptions from masking');
 	IF col IS NOT NULL AND tbl IS NULL THEN
 		RAISE EXCEPTION 'a column exemption needs its table' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -65,11 +64,10 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM privacy._check_policy_admin('grant detokenize');
+	PERFORM privacy._check_policy_admin('grant detokenize'), privacy._check_exemption_grantee(role, 'grant detokenize');
 	IF role IS NULL OR format IS NULL THEN
 		RAISE EXCEPTION 'role and format must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	PERFORM privacy._check_exemption_grantee(role, 'grant detokenize');
 	IF NOT EXISTS (SELECT FROM privacy._token_format f WHERE f.name = grant_detokenize.format) THEN
 		RAISE EXCEPTION 'token format "%" does not exist', format USING ERRCODE = 'undefined_object';
 	END IF;
@@ -88,11 +86,10 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM privacy._check_policy_admin('allow purposes');
+	PERFORM privacy._check_policy_admin('allow purposes'), privacy._check_exemption_grantee(allow_purpose.role, 'allow purposes');
 	IF allow_purpose.role IS NULL OR allow_purpose.purpose IS NULL THEN
 		RAISE EXCEPTION 'role and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	PERFORM privacy._check_exemption_grantee(allow_purpose.role, 'allow purposes');
 	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) allow_purpose.purpose) THEN
 		RAISE EXCEPTION 'purpose "%" does not exist', allow_purpose.purpose USING ERRCODE = 'undefined_object';
 	END IF;
