@@ -19,6 +19,7 @@
 #include "pg/postgres.hpp"
 
 extern "C" {
+#include "access/xlog.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -128,6 +129,12 @@ SubjectPseudonym(text *subject, char *out, size_t size) {
 Datum
 ExportRowsImpl(FunctionCallInfo fcinfo) {
 	CheckPolicyAdmin("export data subjects", InvalidOid);
+	// the audit writer runs only on a primary: a standby could not record it
+	if (RecoveryInProgress())
+		ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+		                errmsg("cannot export data subjects on a standby"),
+		                errdetail("Every export is recorded in privacy.audit_log."),
+		                errhint("Run the export on the primary.")));
 	Oid relid = PG_GETARG_OID(0);
 	ArrayType *ids = PG_GETARG_ARRAYTYPE_P(1);
 	text *subject = PG_GETARG_TEXT_PP(2);

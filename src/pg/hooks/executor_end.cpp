@@ -4,7 +4,9 @@
 // accumulated are handed to the audit queue as one record per format. A
 // top-level run (no other executor run active: a statement, or a FETCH from
 // a cursor) hands its counts over as soon as it returns, so a cursor fetched
-// partially and kept open is audited at once, not when it is closed.
+// partially and kept open is audited at once, not when it is closed; it also
+// hands over counts left from before it (PL/pgSQL simple expressions) before
+// it starts.
 //
 // C-style shell: no C++ objects, nothing that can throw; handing counts to
 // the queue needs no transaction and never raises.
@@ -33,6 +35,11 @@ PrivacyExecutorEnd(QueryDesc *query_desc) {
 
 void
 PrivacyExecutorRun(QueryDesc *query_desc, ScanDirection direction, uint64 count, bool execute_once) {
+	// counts left from outside any executor (PL/pgSQL simple expressions of
+	// a DO block, whose values may already have been shown with RAISE) go
+	// before a top-level run that may take long
+	if (run_depth == 0 && AuditPending())
+		FlushAudit();
 	run_depth++;
 	PG_TRY();
 	{

@@ -3,7 +3,8 @@
 #  * a rolled-back detokenization reaches privacy.audit_log on its own
 #    (bounded poll, no fixed sleep), through the audit launcher and writer;
 #  * a session that fetched detokenized values from a cursor and was then
-#    terminated is recorded;
+#    terminated is recorded; so is a session idle in its transaction after
+#    swallowing an error, and a DO block's value before its long statement;
 #  * while the writer cannot write, records stay queued; when the queue
 #    (privacy.audit_queue_size = 16) is full, detokenize is refused with
 #    53400 and no value; once the writer can write again every queued record
@@ -55,6 +56,23 @@ my ($ret, $out, $err) = $node->psql('postgres', q{
 }, extra_params => ['-U', 'reader']);
 ok($node->poll_query_until('postgres', "SELECT ($detok_rows) = 3"), 'a terminated session\'s fetch is recorded');
 
+# a session that swallowed an error after detokenizing and stays idle in
+# its transaction is recorded while it waits
+my $idle = $node->background_psql('postgres', extra_params => ['-U', 'reader']);
+$idle->query_safe(q{BEGIN});
+$idle->query_safe(q{DO $$BEGIN PERFORM privacy.detokenize(card, 'card') FROM pay; RAISE EXCEPTION 'x';
+	EXCEPTION WHEN raise_exception THEN NULL; END$$});
+ok($node->poll_query_until('postgres', "SELECT ($detok_rows) = 5"), 'an idle session\'s swallowed disclosure is recorded');
+# values obtained in a DO block's simple expressions are recorded before a
+# long statement that follows them
+$idle->query_until(qr/started/, q{\echo started
+DO $$DECLARE t text; v text; BEGIN SELECT card INTO t FROM pay WHERE id = 1;
+	v := privacy.detokenize(t, 'card'); RAISE NOTICE 'length %', length(v); PERFORM pg_sleep(600); END$$;
+});
+ok($node->poll_query_until('postgres', "SELECT ($detok_rows) = 6"), 'a DO block\'s value is recorded before its long statement');
+$node->safe_psql('postgres', q{SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE usename = 'reader'});
+$idle->{run}->kill_kill;
+
 # the writer cannot write: a constraint refuses detokenize rows
 $node->safe_psql('postgres', q{
 	ALTER TABLE privacy.audit_log ADD CONSTRAINT tap_block CHECK (action <> 'detokenize') NOT VALID;
@@ -75,13 +93,13 @@ is($leaked, 0, 'refusals show no value');
 my ($r, $o, $e) = $node->psql('postgres', q{\set VERBOSITY verbose
 SELECT privacy.detokenize(card, 'card') FROM pay WHERE id = 1}, extra_params => ['-U', 'reader']);
 like($e, qr/53400/, 'the refusal has SQLSTATE 53400');
-is($node->safe_psql('postgres', $detok_rows), '3', 'nothing was written while the writer was blocked');
+is($node->safe_psql('postgres', $detok_rows), '6', 'nothing was written while the writer was blocked');
 
 # the writer can write again: everything queued arrives once
 $node->safe_psql('postgres', q{ALTER TABLE privacy.audit_log DROP CONSTRAINT tap_block});
-ok($node->poll_query_until('postgres', "SELECT ($detok_rows) = 19"), 'every queued record is written after the block');
+ok($node->poll_query_until('postgres', "SELECT ($detok_rows) = 22"), 'every queued record is written after the block');
 ok($node->poll_query_until('postgres', q{SELECT privacy.audit_wait('1 second')}), 'the queue is drained');
-is($node->safe_psql('postgres', $detok_rows), '19', 'no record written twice');
+is($node->safe_psql('postgres', $detok_rows), '22', 'no record written twice');
 ($r, $o, $e) = $node->psql('postgres', q{SELECT length(privacy.detokenize(card, 'card')) FROM pay WHERE id = 1},
 	extra_params => ['-U', 'reader']);
 is($r, 0, 'disclosure works again once the queue drains');
