@@ -46,7 +46,7 @@ Datum
 AuditWaitImpl(FunctionCallInfo fcinfo) {
 	Interval *timeout = PG_GETARG_INTERVAL_P(0);
 	if (timeout->month != 0 || timeout->day != 0 || timeout->time < 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("timeout must be between 0 and 24 hours"),
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("timeout must be a non-negative time without days or months"),
 		                errhint("Use a timeout such as '30 seconds'.")));
 	if (!AuditQueueAvailable())
 		PG_RETURN_BOOL(true);

@@ -142,8 +142,8 @@ LauncherMain(Datum arg) {
 			pfree(slots[i].handle);
 			slots[i].handle = NULL;
 			int back = FinishClaims(slots[i].dboid, false);
-			if (back > 0 || QueuedFor(slots[i].dboid) > 0) {
-				// it stopped with records left: retry later, backing off
+			if (back > 0) {
+				// it failed with records claimed: retry later, backing off
 				slots[i].delay_ms = slots[i].delay_ms == 0 ? kRetryMs : Min(slots[i].delay_ms * 2, kMaxRetryMs);
 				slots[i].not_before = TimestampTzPlusMilliseconds(now, slots[i].delay_ms);
 			}
@@ -295,7 +295,8 @@ WriterMain(Datum arg) {
 			ErrorData *edata = CopyErrorData();
 			FlushErrorState();
 			AbortCurrentTransaction();
-			(void)FinishClaims(dboid, false);
+			// the records stay claimed: the launcher re-queues them when it
+			// sees this writer stopped, and backs off before the next one
 			ereport(LOG, (errmsg("pg_privacy audit could not write %d disclosure records; they stay queued", n),
 			              errdetail_internal("%s: %s", unpack_sql_state(edata->sqlerrcode),
 			                                 edata->message != NULL ? edata->message : "unknown error")));
