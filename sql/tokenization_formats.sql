@@ -14,6 +14,7 @@ CREATE ROLE regress_tok_app;
 CREATE ROLE regress_tok_reader;
 CREATE ROLE regress_tok_member IN ROLE regress_tok_reader;
 RESET client_min_messages;
+SELECT privacy.audit_wait() AS audit_written;
 DELETE FROM privacy.audit_log;
 
 CREATE FUNCTION pg_temp.err(q text, secret text DEFAULT NULL) RETURNS text LANGUAGE plpgsql AS $$
@@ -160,6 +161,8 @@ SELECT pg_temp.err($$SELECT privacy.detokenize(token, 'card') FROM tok_cards$$);
 ROLLBACK;
 
 -- audit: one row per statement and format, counts only, never a value
+-- (written by the audit writer outside the transaction: wait for it)
+SELECT privacy.audit_wait() AS audit_written;
 SELECT role_name, session_role = session_user AS by_session_user, action, format, value_count FROM privacy.audit_log
 WHERE role_name IN ('regress_tok_reader', 'regress_tok_member') ORDER BY role_name, format, value_count;
 SELECT count(*) AS rows_with_values FROM privacy.audit_log a, tok_tokens t
@@ -168,6 +171,7 @@ SET ROLE regress_tok_reader;
 SELECT pg_temp.err($$SELECT * FROM privacy.audit_log$$);
 RESET ROLE;
 -- a plpgsql function that detokenizes in a loop: one row for the statement
+SELECT privacy.audit_wait() AS audit_written;
 DELETE FROM privacy.audit_log;
 CREATE FUNCTION pg_temp.detok_all() RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE n bigint := 0; r record;
@@ -178,10 +182,15 @@ BEGIN
 	RETURN n;
 END $$;
 SELECT pg_temp.detok_all() AS detokenized;
+SELECT privacy.audit_wait() AS audit_written;
 SELECT format, value_count FROM privacy.audit_log ORDER BY format;
--- an aborted statement leaves no row
+-- a statement that fails before detokenizing anything (1 / 0 is folded at
+-- planning) leaves no row; aborts after values were returned do
+-- (audit_durable)
+SELECT privacy.audit_wait() AS audit_written;
 DELETE FROM privacy.audit_log;
 SELECT pg_temp.err($$SELECT privacy.detokenize(token, 'card'), 1 / 0 FROM tok_cards$$);
+SELECT privacy.audit_wait() AS audit_written;
 SELECT count(*) AS rows_after_abort FROM privacy.audit_log;
 
 -- crypto-shredding: a key that formats use (the built-in ones use "default")
@@ -200,6 +209,7 @@ SELECT privacy.drop_token_format('regress_greek');
 SELECT pg_temp.err($$SELECT privacy.drop_token_format('card')$$);
 SELECT privacy.drop_key('regress_custom');
 DROP TABLE tok_samples, tok_tokens, tok_cards;
+SELECT privacy.audit_wait() AS audit_written;
 DELETE FROM privacy.audit_log;
 REVOKE EXECUTE ON FUNCTION privacy.tokenize(text, text) FROM regress_tok_app;
 DROP ROLE regress_tok_app, regress_tok_member, regress_tok_reader;

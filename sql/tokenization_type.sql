@@ -112,4 +112,5 @@ WHERE c.opcnamespace = 'privacy'::regnamespace ORDER BY opcname;
 
 DROP TABLE tok_people, tok_orders, tok_parted;
 SELECT privacy.drop_key('default', force => true);
+SELECT privacy.audit_wait() AS audit_written;
 DELETE FROM privacy.audit_log;

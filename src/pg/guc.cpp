@@ -4,12 +4,15 @@
 #include "pg/guc.hpp"
 
 #include <climits>
+
+#include "pg/audit/queue.hpp"
 #include "pg/catalog/privileges.hpp"
 #include "pg/catalog/row_policies.hpp"
 
 #include "pg/postgres.hpp"
 
 extern "C" {
+#include "miscadmin.h"
 #include "utils/guc.h"
 #include "utils/plancache.h"
 }
@@ -56,6 +59,14 @@ RegisterGucs() {
 	DefineCustomStringVariable("privacy.auditor_role", "Role whose members read the compliance views.",
 	                           "Members may read every compliance view and the audit log, and change nothing.",
 	                           &guc_auditor_role, "privacy_auditor", PGC_SUSET, 0, NULL, NULL, NULL);
+
+	// a postmaster setting can only be defined while preloading (it sizes
+	// shared memory); without preloading there is no queue
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomIntVariable("privacy.audit_queue_size", "Disclosure audit records shared memory can hold.",
+		                        "Detokenizations and subject exports are recorded through this queue, outside the "
+		                        "disclosing transaction; when it is full they are refused (SQLSTATE 53400).",
+		                        &guc_audit_queue_size, 1024, 16, 1048576, PGC_POSTMASTER, 0, NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("privacy.masking", "Enforces dynamic column masking.",
 	                         "When off, masked columns return raw values to every role. Only superusers can change "

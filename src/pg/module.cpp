@@ -10,6 +10,7 @@
 // requests, hooks, workers. Nothing here may allocate through C++ statics.
 #include "pg/module.hpp"
 
+#include "pg/audit/queue.hpp"
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/masking_secret.hpp"
@@ -22,6 +23,7 @@
 #include "pg/hooks/process_utility.hpp"
 #include "pg/hooks/row_security.hpp"
 #include "pg/keys/key_cache.hpp"
+#include "pg/workers/audit_writer.hpp"
 #include "pg/workers/purge_worker.hpp"
 #include "privacy/core/version.hpp"
 
@@ -76,7 +78,11 @@ _PG_init(void) {
 	privacy::pg::InstallObjectAccessHook();
 	privacy::pg::InstallRowSecurityHook();
 	privacy::pg::InstallExecutorEndHook();
+	// the durable disclosure audit: a queue in shared memory
+	privacy::pg::InstallAuditQueue();
 
-	// Background workers (preload only): the retention purge launcher.
+	// Background workers (preload only): the retention purge launcher and
+	// the audit launcher.
 	privacy::pg::RegisterPurgeLauncher();
+	privacy::pg::RegisterAuditLauncher();
 }

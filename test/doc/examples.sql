@@ -207,6 +207,18 @@ SELECT privacy.revoke_detokenize('ex_billing', 'card');
 SELECT privacy.grant_detokenize('ex_dpo', 'card');
 SELECT role, format, granted_by FROM privacy.detokenize_grants;
 
+-- @ privacy.audit_wait(interval)
+-- @ privacy.audit_queue_size
+-- # Detokenizations (and subject exports) are recorded even when the transaction rolls back: outside it, through a bounded shared-memory queue (privacy.audit_queue_size, a server-start setting) that the audit writer drains; audit_wait waits until it has.
+BEGIN;
+SET LOCAL ROLE ex_dpo;
+SELECT privacy.detokenize('6589 2680 9807 1111', 'card');
+ROLLBACK;
+SELECT privacy.audit_wait();
+SELECT role_name, action, format, value_count FROM privacy.audit_log
+WHERE action = 'detokenize' ORDER BY logged_at DESC LIMIT 1;
+SELECT name, boot_val, context FROM pg_settings WHERE name = 'privacy.audit_queue_size';
+
 -- @ privacy.detokenize(text,text)
 -- # Without a grant: refused, and the token is not echoed.
 -- ! error

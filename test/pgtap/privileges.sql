@@ -43,6 +43,7 @@ SELECT is(
 	array_to_string(ARRAY[
 		'privacy._check_policy_admin(text,regclass)',
 		'privacy._consent_allows(regclass,text,text)',
+		'privacy._export_rows(regclass,tid[],text,text[],text[])',
 		'privacy._mask_fake_card(text)',
 		'privacy._mask_fake_city(text,text)',
 		'privacy._mask_fake_company(text,text)',
@@ -72,6 +73,7 @@ SELECT is(
 		'privacy.allow_purpose(regrole,text)',
 		'privacy.anonymize_database()',
 		'privacy.anonymize_table(regclass)',
+		'privacy.audit_wait(interval)',
 		'privacy.card_token_cmp(privacy.card_token,privacy.card_token)',
 		'privacy.card_token_eq(privacy.card_token,privacy.card_token)',
 		'privacy.card_token_ge(privacy.card_token,privacy.card_token)',

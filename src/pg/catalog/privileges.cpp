@@ -68,4 +68,32 @@ CheckPolicyAdmin(const char *action, Oid relid) {
 	                        OidIsValid(relid) ? "; table owners too when privacy.owners_may_declare is on" : "")));
 }
 
+void
+CheckExemptionGrantee(Oid grantee, const char *action) {
+	// Both the outer user (SET ROLE) and the session user: an administrator
+	// that switched to another role still acts for itself. Inside SECURITY
+	// DEFINER functions neither changes.
+	Oid outer = GetOuterUserId();
+	Oid session = GetSessionUserId();
+	if (superuser_arg(outer) || superuser_arg(session))
+		return;
+	Oid users[2] = {outer, session};
+	for (Oid user : users) {
+		// a member of the grantee (with or without INHERIT: it can SET ROLE
+		// to it), or a role that can make itself one (ADMIN OPTION on the
+		// grantee, or CREATEROLE, which grants any non-superuser role)
+		bool self = is_member_of_role_nosuper(user, grantee) || is_admin_of_role(user, grantee) ||
+		            (has_createrole_privilege(user) && !superuser_arg(grantee));
+		if (self)
+			ereport(ERROR,
+			        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			         errmsg("permission denied to %s for role \"%s\"", action, GetUserNameFromId(grantee, false)),
+			         errdetail("An administrator cannot exempt itself, a role it is a member of, or a role it can "
+			                   "make itself a member of."),
+			         errhint("Another administrator (who is not a member of role \"%s\") or a superuser must grant "
+			                 "it.",
+			                 GetUserNameFromId(grantee, false))));
+	}
+}
+
 } // namespace privacy::pg

@@ -30,4 +30,10 @@ extern char *guc_admin_role;
 extern char *guc_auditor_role;
 extern bool guc_owners_may_declare;
 
+// CheckExemptionGrantee raises 42501 unless a superuser runs the session
+// (outer user), when the outer or the session user is a member of grantee
+// or could make itself one (ADMIN OPTION, CREATEROLE): no administrator
+// grants exemptions (unmasked, detokenize, purposes) to itself.
+void CheckExemptionGrantee(Oid grantee, const char *action);
+
 } // namespace privacy::pg

@@ -31,12 +31,15 @@ namespace {
 
 row_security_policy_hook_type prev_permissive = NULL;
 row_security_policy_hook_type prev_restrictive = NULL;
+Oid lifted_relid = InvalidOid;
 
 // PrivacyRestrictivePolicies adds the row policies of the catalog
 // (consent requirements and attribute filters) for the relation.
 List *
 PrivacyRestrictivePolicies(CmdType cmdtype, Relation relation) {
 	List *policies = prev_restrictive != NULL ? prev_restrictive(cmdtype, relation) : NIL;
+	if (OidIsValid(lifted_relid) && RelationGetRelid(relation) == lifted_relid)
+		return policies;
 	return list_concat(policies, RestrictiveRowPolicies(cmdtype, relation));
 }
 
@@ -61,6 +64,11 @@ PrivacyPermissivePolicies(CmdType cmdtype, Relation relation) {
 }
 
 } // namespace
+
+void
+LiftRowFilters(Oid relid) noexcept {
+	lifted_relid = relid;
+}
 
 void
 InstallRowSecurityHook() {

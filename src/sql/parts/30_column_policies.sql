@@ -57,6 +57,14 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION privacy._outer_user() IS
 'the role the session runs as (SET ROLE), also inside SECURITY DEFINER functions';
 
+CREATE FUNCTION privacy._check_exemption_grantee(role regrole, action text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'pg_privacy__check_exemption_grantee'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._check_exemption_grantee(regrole, text) IS
+'raises 42501 when a non-superuser session would exempt itself: its role (or session user) is a member of the grantee or can make itself one';
+REVOKE ALL ON FUNCTION privacy._check_exemption_grantee(regrole, text) FROM PUBLIC;
+
 CREATE FUNCTION privacy._invalidate_policies(tbl regclass)
 RETURNS void
 AS 'MODULE_PATHNAME', 'pg_privacy__invalidate_policies'
@@ -246,7 +254,7 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM privacy._check_policy_admin('grant exemptions from masking');
+	PERFORM privacy._check_policy_admin('grant exemptions from masking'), privacy._check_exemption_grantee(role, 'grant exemptions from masking');
 	IF role IS NULL THEN
 		RAISE EXCEPTION 'role must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;

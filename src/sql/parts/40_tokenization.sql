@@ -256,6 +256,19 @@ $$;
 COMMENT ON FUNCTION privacy.retokenize(regclass, name, text, integer) IS
 'moves the tokens of a column to the newest version of the format''s key, in batches; returns how many moved';
 
+-- privacy.audit_wait(timeout): detokenizations and subject exports are
+-- recorded outside the disclosing transaction, through a queue in shared
+-- memory that the audit writer drains into privacy.audit_log; this waits
+-- (polling, at most timeout) until no record of this database is still
+-- queued. Reveals nothing but whether the queue is drained.
+CREATE FUNCTION privacy.audit_wait(timeout interval DEFAULT '30 seconds')
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_privacy_audit_wait'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION privacy.audit_wait(interval) IS
+'waits (at most timeout) until the disclosure records of this database are written to privacy.audit_log; true when they are';
+GRANT EXECUTE ON FUNCTION privacy.audit_wait(interval) TO PUBLIC;
+
 -- Detokenize privileges.
 CREATE FUNCTION privacy.grant_detokenize(role regrole, format text)
 RETURNS void
@@ -263,7 +276,7 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM privacy._check_policy_admin('grant detokenize');
+	PERFORM privacy._check_policy_admin('grant detokenize'), privacy._check_exemption_grantee(role, 'grant detokenize');
 	IF role IS NULL OR format IS NULL THEN
 		RAISE EXCEPTION 'role and format must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;

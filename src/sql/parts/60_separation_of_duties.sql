@@ -97,7 +97,7 @@ ALTER TABLE privacy.audit_log
 	ADD COLUMN old_definition text,
 	ADD COLUMN new_definition text;
 COMMENT ON TABLE privacy.audit_log IS
-'append-only audit: detokenizations (format, value_count) and policy changes (object, old and new definition); never a protected value';
+'append-only audit: detokenizations (format, value_count) and subject exports (object, value_count), recorded even when their transaction aborts, and policy changes (object, old and new definition); never a protected value';
 
 CREATE FUNCTION privacy._audit_policy_change()
 RETURNS trigger

@@ -716,12 +716,34 @@ $$;
 COMMENT ON FUNCTION privacy._subject_export_plan(text) IS
 'row ids of a subject''s rows and token columns of every registered table (administrators only; used by export_subject)';
 
+-- privacy._export_rows(tbl, ids, subject, token_columns, token_formats): one
+-- table's part of export_subject. Reads the rows ids as the caller (its
+-- privileges and masking apply) with pg_privacy's own row policies (consent,
+-- filters) lifted for that one statement, so that the export sees every row
+-- of the subject; token columns are detokenized (each detokenization audited
+-- as usual). Records the disclosure durably (action 'export subject',
+-- object 'subject <pseudonym> in <table>', value_count = rows) before
+-- returning, even if the caller's transaction later aborts. Administrators
+-- only.
+CREATE FUNCTION privacy._export_rows(tbl regclass, ids tid[], subject text, token_columns text[], token_formats text[])
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'pg_privacy__export_rows'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._export_rows(regclass, tid[], text, text[], text[]) IS
+'rows of one registered table for export_subject, read as the caller without pg_privacy''s row policies; audited durably (administrators only)';
+
 -- privacy.export_subject(subject): everything the registered tables hold
--- about a subject, as {"schema.table": [rows...]}. Rows are located by a
--- definer helper (administrators only), then read as the caller: masking and
--- row policies apply to the caller; token columns are detokenized only when
--- the caller may detokenize their format; a table the caller cannot read is
--- reported as {"error": "permission denied"}.
+-- about a subject, as {"schema.table": [rows...]}: one key per registered
+-- table searched, [] when the subject has no row there. Rows are located by
+-- a definer helper (administrators only, every row whatever row policies
+-- say), then read as the caller through privacy._export_rows: masking
+-- applies to the caller, pg_privacy's row policies do not; token columns are
+-- detokenized only when the caller may detokenize their format; a table the
+-- caller cannot read is reported as {"error": "permission denied"}. If
+-- other row-security policies (the owner's own) still hide some of the
+-- subject's rows from the caller, the export is refused (42501): never a
+-- silently partial result. Each table read is recorded in privacy.audit_log
+-- durably, even if the transaction aborts.
 CREATE FUNCTION privacy.export_subject(subject text)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -731,34 +753,37 @@ DECLARE
 	t record;
 	result jsonb := '{}';
 	rows jsonb;
-	overrides text;
+	cols text[];
+	fmts text[];
 BEGIN
 	PERFORM privacy._check_policy_admin('export data subjects');
 	IF subject IS NULL THEN
 		RAISE EXCEPTION 'subject must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	FOR t IN SELECT p.relid, p.ids, p.token_columns FROM privacy._subject_export_plan(subject) p LOOP
-		SELECT pg_catalog.string_agg(pg_catalog.format('%L, privacy.detokenize(t.%I::text, %L)', k.key, k.key, k.value), ', ')
-		INTO overrides
+		SELECT coalesce(pg_catalog.array_agg(k.key ORDER BY k.key), '{}'), coalesce(pg_catalog.array_agg(k.value ORDER BY k.key), '{}')
+		INTO cols, fmts
 		FROM pg_catalog.jsonb_each_text(t.token_columns) k WHERE privacy._may_detokenize(k.value);
 		BEGIN
-			EXECUTE pg_catalog.format(
-				'SELECT coalesce(pg_catalog.jsonb_agg(r ORDER BY r::text), ''[]'') FROM ('
-				'SELECT pg_catalog.to_jsonb(t) %s AS r FROM %s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)) s',
-				CASE WHEN overrides IS NULL THEN ''
-				     ELSE 'OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(' OPERATOR(pg_catalog.||) overrides OPERATOR(pg_catalog.||) ')' END,
-				t.relid)
-			INTO rows USING t.ids;
+			rows := privacy._export_rows(t.relid, t.ids, subject, cols, fmts);
 		EXCEPTION WHEN insufficient_privilege THEN
 			rows := '{"error": "permission denied"}';
 		END;
+		IF pg_catalog.jsonb_typeof(rows) OPERATOR(pg_catalog.=) 'array'
+		   AND pg_catalog.jsonb_array_length(rows) OPERATOR(pg_catalog.<) pg_catalog.cardinality(t.ids) THEN
+			RAISE EXCEPTION 'export of the subject refused: % of its rows in % are hidden from you',
+				pg_catalog.cardinality(t.ids) OPERATOR(pg_catalog.-) pg_catalog.jsonb_array_length(rows), t.relid
+				USING ERRCODE = 'insufficient_privilege',
+				      DETAIL = 'Row-security policies that pg_privacy does not manage filter the table for your role; the export would be incomplete.',
+				      HINT = 'Run the export as a role those policies do not filter (the table owner without FORCE ROW LEVEL SECURITY, or a BYPASSRLS role that is a privacy administrator).';
+		END IF;
 		result := result OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(t.relid::text, rows);
 	END LOOP;
 	RETURN result;
 END
 $$;
 COMMENT ON FUNCTION privacy.export_subject(text) IS
-'everything registered tables hold about a subject, read as the caller (masked, filtered, detokenized only where allowed)';
+'everything registered tables hold about a subject, one key per table searched; every row whatever row policies say, masked for the caller, detokenized only where allowed; audited durably';
 
 -- privacy.erase_subject(subject, mode): deletes ('delete') or anonymizes
 -- with the table's masks ('anonymize') the subject's rows in every
@@ -879,5 +904,6 @@ REVOKE ALL ON FUNCTION privacy._protections(regclass, name), privacy._luhn_ok(te
 GRANT EXECUTE ON FUNCTION privacy.classify(regclass, name, text, text), privacy.unclassify(regclass, name),
 	privacy.discover(name, integer), privacy.register_subject(regclass, name, regclass),
 	privacy.unregister_subject(regclass), privacy.export_subject(text), privacy.erase_subject(text, text),
-	privacy._may_detokenize(text), privacy._subject_export_plan(text)
+	privacy._may_detokenize(text), privacy._subject_export_plan(text),
+	privacy._export_rows(regclass, tid[], text, text[], text[])
 TO PUBLIC;
