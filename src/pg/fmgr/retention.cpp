@@ -10,9 +10,12 @@
 // Errors name tables, never values.
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/legal_holds.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "access/relation.h"
+#include "funcapi.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -124,8 +127,46 @@ AnalyzeHoldConditionImpl(FunctionCallInfo fcinfo) {
 	PG_RETURN_TEXT_P(cstring_to_text(canonical));
 }
 
+// HoldTriggerQualsImpl implements privacy._hold_trigger_quals: the
+// canonical condition (search_path pg_catalog, pg_temp) is analyzed against
+// the member and deparsed with every column prefixed by old. or new.
+// Generated columns need no care: the triggers are AFTER triggers.
+Datum
+HoldTriggerQualsImpl(FunctionCallInfo fcinfo) {
+	Oid relid = PG_GETARG_OID(0);
+	char *condition = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (get_rel_relkind(relid) == '\0')
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+	TupleDesc desc;
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	Relation rel = relation_open(relid, AccessShareLock);
+	int level = RunWithFixedSearchPath();
+	Node *expr = AnalyzeCondition(rel, condition);
+	char *on_old = deparse_expression(expr, deparse_context_for("old", relid), true, false);
+	char *on_new = deparse_expression(expr, deparse_context_for("new", relid), true, false);
+	RestoreSearchPath(level);
+	relation_close(rel, AccessShareLock);
+
+	Datum values[2];
+	bool nulls[2] = {false, false};
+	values[0] = CStringGetTextDatum(psprintf("((%s) IS TRUE) AND ((%s) IS NOT TRUE)", on_old, on_new));
+	values[1] = CStringGetTextDatum(psprintf("(%s) IS TRUE", on_old));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
+// HoldMaintenanceImpl implements privacy._hold_maintenance.
+Datum
+HoldMaintenanceImpl(FunctionCallInfo fcinfo) {
+	SetHoldMaintenance(PG_GETARG_BOOL(0));
+	PG_RETURN_VOID();
+}
+
 } // namespace
 
 } // namespace privacy::pg
 
 PRIVACY_FUNCTION(_analyze_hold_condition, privacy::pg::AnalyzeHoldConditionImpl)
+PRIVACY_FUNCTION(_hold_trigger_quals, privacy::pg::HoldTriggerQualsImpl)
+PRIVACY_FUNCTION(_hold_maintenance, privacy::pg::HoldMaintenanceImpl)

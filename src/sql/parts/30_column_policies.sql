@@ -79,6 +79,39 @@ AS $$
 $$;
 COMMENT ON FUNCTION privacy._family(regclass) IS 'a table and all its partitions and inheritance children';
 
+-- privacy._check_family_root(tbl, what): policies are declared on the root
+-- of a table family (issue 15). The planner masks and filters a scan of a
+-- parent with the parent's policies (and its ancestors'), so a policy
+-- declared on a partition or inheritance child would be bypassed by every
+-- query through the parent: it is refused instead, with a hint naming the
+-- root, where it covers every member.
+CREATE FUNCTION privacy._check_family_root(tbl regclass, what text)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	roots text;
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid OPERATOR(pg_catalog.=) tbl) THEN
+		RETURN;
+	END IF;
+	WITH RECURSIVE a(relid) AS (
+		SELECT tbl::oid
+		UNION
+		SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN a ON i.inhrelid OPERATOR(pg_catalog.=) a.relid
+	)
+	SELECT pg_catalog.string_agg(a.relid::regclass::text, ', ' ORDER BY a.relid::regclass::text) INTO roots FROM a
+	WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid OPERATOR(pg_catalog.=) a.relid);
+	RAISE EXCEPTION 'cannot % %: it is a partition or inheritance child', what, tbl
+		USING ERRCODE = 'wrong_object_type',
+		      DETAIL = 'Queries through its parent would not apply a policy declared on a member of a table family.',
+		      HINT = pg_catalog.format('Declare it on the root table %s: it applies to every partition and child.', roots);
+END
+$$;
+COMMENT ON FUNCTION privacy._check_family_root(regclass, text) IS
+'raises 42809 when a policy is declared on a partition or inheritance child instead of the family root';
+
 -- privacy._govern_family: turns on row security for every member of a
 -- governed table's family that does not have it yet (recording whether
 -- pg_privacy turned it on). Row security hides the masked columns'
@@ -119,6 +152,7 @@ DECLARE
 	matview regclass;
 BEGIN
 	PERFORM privacy._check_policy_admin('declare masking policies', tbl);
+	PERFORM privacy._check_family_root(tbl, 'mask columns of');
 	INSERT INTO privacy._column_policy AS p (relid, column_name, mask, declared_mask, declared_by, declared_at)
 	VALUES (tbl, col, canonical, declared, privacy._outer_user(), now())
 	ON CONFLICT (relid, column_name) DO UPDATE
@@ -315,7 +349,7 @@ COMMENT ON VIEW privacy.masked_owners IS
 
 REVOKE ALL ON privacy.column_policies, privacy.masked_owners FROM PUBLIC;
 REVOKE ALL ON FUNCTION privacy._check_policy_admin(text, regclass), privacy._invalidate_policies(regclass),
-	privacy._family(regclass),
+	privacy._family(regclass), privacy._check_family_root(regclass, text),
 	privacy._store_column_policy(regclass, name, text, text), privacy._release_row_security(regclass),
 	privacy._govern_family(regclass),
 	privacy.mask_column(regclass, name, text), privacy.unmask_column(regclass, name),

@@ -804,9 +804,10 @@ BEGIN
 		-- referenced by held rows of registered children
 		holds := '[]';
 		held := 0;
+		-- (holds placed on any member of the table's family, issue 15)
 		FOR h IN SELECT lh.id, lh.reason, lh.condition FROM privacy._legal_hold lh
-		         WHERE lh.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid))
-		           AND lh.released_at IS NULL ORDER BY lh.id LOOP
+		         WHERE lh.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(t.relid)))
+		         ORDER BY lh.id LOOP
 			EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)', t.relid, pred, h.condition)
 				INTO affected USING subject;
 			IF affected OPERATOR(pg_catalog.>) 0 THEN
