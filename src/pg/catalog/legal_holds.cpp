@@ -26,6 +26,7 @@ extern "C" {
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_trigger.h"
 #include "executor/spi.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
@@ -352,6 +353,22 @@ CheckDropOfTrigger(Oid trigger_oid) {
 		                errmsg("cannot drop trigger \"%s\" on table \"%s\": it enforces a legal hold", NameStr(name),
 		                       get_rel_name(tgrelid)),
 		                errhint("Release the hold with privacy.release_hold(); its triggers go with it.")));
+}
+
+void
+CheckFamilyRoot(Oid relid, const char *what) {
+	if (!has_superclass(relid))
+		return;
+	StringInfoData roots;
+	initStringInfo(&roots);
+	ListCell *lc;
+	foreach (lc, Roots(relid))
+		appendStringInfo(&roots, "%s%s", roots.len > 0 ? ", " : "", QualifiedName(lfirst_oid(lc)));
+	ereport(ERROR,
+	        (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+	         errmsg("cannot %s \"%s\": it is a partition or inheritance child", what, get_rel_name(relid)),
+	         errdetail("Queries through its parent would not apply a policy declared on a member of a table family."),
+	         errhint("Declare it on the root table %s: it applies to every partition and child.", roots.data)));
 }
 
 } // namespace privacy::pg

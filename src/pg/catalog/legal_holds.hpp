@@ -59,4 +59,11 @@ bool HasHoldTrigger(Oid relid, const char *name);
 void CheckDropOfRelation(Oid relid);
 void CheckDropOfTrigger(Oid trigger_oid);
 
+// CheckFamilyRoot raises 42809 when relid is a partition or inheritance
+// child: policies (masks, consent, filters, hiding expired rows) are
+// declared on the root of a family, where they cover every member; one
+// declared on a member would be bypassed by every query through its parent.
+// what: "mask columns of", "add row policies to".
+void CheckFamilyRoot(Oid relid, const char *what);
+
 } // namespace privacy::pg

@@ -12,6 +12,7 @@
 // Errors name tables and columns, never values.
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/privileges.hpp"
 #include "pg/hooks/planner.hpp"
 #include "pg/module.hpp"
@@ -59,6 +60,7 @@ MaskColumnImpl(FunctionCallInfo fcinfo) {
 
 	CheckPolicyAdmin("declare masking policies", relid);
 	CheckPolicyTarget(relid, "mask columns of");
+	CheckFamilyRoot(relid, "mask columns of");
 	LockRelationOid(relid, ShareRowExclusiveLock);
 	AttrNumber attnum = get_attnum(relid, NameStr(*column));
 	if (attnum == InvalidAttrNumber)

@@ -156,6 +156,13 @@ HoldTriggerQualsImpl(FunctionCallInfo fcinfo) {
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
 
+// CheckFamilyRootImpl implements privacy._check_family_root.
+Datum
+CheckFamilyRootImpl(FunctionCallInfo fcinfo) {
+	CheckFamilyRoot(PG_GETARG_OID(0), text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	PG_RETURN_VOID();
+}
+
 // HoldMaintenanceImpl implements privacy._hold_maintenance.
 Datum
 HoldMaintenanceImpl(FunctionCallInfo fcinfo) {
@@ -170,3 +177,4 @@ HoldMaintenanceImpl(FunctionCallInfo fcinfo) {
 PRIVACY_FUNCTION(_analyze_hold_condition, privacy::pg::AnalyzeHoldConditionImpl)
 PRIVACY_FUNCTION(_hold_trigger_quals, privacy::pg::HoldTriggerQualsImpl)
 PRIVACY_FUNCTION(_hold_maintenance, privacy::pg::HoldMaintenanceImpl)
+PRIVACY_FUNCTION(_check_family_root, privacy::pg::CheckFamilyRootImpl)

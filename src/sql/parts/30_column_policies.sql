@@ -87,28 +87,8 @@ COMMENT ON FUNCTION privacy._family(regclass) IS 'a table and all its partitions
 -- root, where it covers every member.
 CREATE FUNCTION privacy._check_family_root(tbl regclass, what text)
 RETURNS void
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	roots text;
-BEGIN
-	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid OPERATOR(pg_catalog.=) tbl) THEN
-		RETURN;
-	END IF;
-	WITH RECURSIVE a(relid) AS (
-		SELECT tbl::oid
-		UNION
-		SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN a ON i.inhrelid OPERATOR(pg_catalog.=) a.relid
-	)
-	SELECT pg_catalog.string_agg(a.relid::regclass::text, ', ' ORDER BY a.relid::regclass::text) INTO roots FROM a
-	WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid OPERATOR(pg_catalog.=) a.relid);
-	RAISE EXCEPTION 'cannot % %: it is a partition or inheritance child', what, tbl
-		USING ERRCODE = 'wrong_object_type',
-		      DETAIL = 'Queries through its parent would not apply a policy declared on a member of a table family.',
-		      HINT = pg_catalog.format('Declare it on the root table %s: it applies to every partition and child.', roots);
-END
-$$;
+AS 'MODULE_PATHNAME', 'pg_privacy__check_family_root'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy._check_family_root(regclass, text) IS
 'raises 42809 when a policy is declared on a partition or inheritance child instead of the family root';
 

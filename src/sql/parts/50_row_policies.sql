@@ -276,7 +276,6 @@ AS $$
 BEGIN
 	PERFORM privacy._check_policy_admin('declare row policies', tbl);
 	PERFORM privacy._check_row_policy_target(tbl);
-	PERFORM privacy._check_family_root(tbl, 'require consent on');
 	IF subject_column IS NULL OR purpose IS NULL THEN
 		RAISE EXCEPTION 'subject column and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
@@ -326,7 +325,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM privacy._check_policy_admin('declare row policies', tbl);
-	PERFORM privacy._check_family_root(tbl, 'add row filters to');
 	-- called directly, the text must already be a valid canonical filter
 	IF privacy._canonical_row_filter(tbl, canonical) IS DISTINCT FROM canonical THEN
 		RAISE EXCEPTION 'row filter is not in canonical form' USING ERRCODE = 'invalid_parameter_value',
@@ -369,7 +367,6 @@ AS $$
 BEGIN
 	PERFORM privacy._check_policy_admin('declare row policies', tbl);
 	PERFORM privacy._check_row_policy_target(tbl);
-	PERFORM privacy._check_family_root(tbl, 'hide expired rows of');
 	IF NOT EXISTS (SELECT 1 FROM privacy._retention_policy r WHERE r.relid OPERATOR(pg_catalog.=) tbl) THEN
 		RAISE EXCEPTION 'table % has no retention policy', tbl USING ERRCODE = 'undefined_object',
 			HINT = 'Declare one with privacy.set_retention() first.';
