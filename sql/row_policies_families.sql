@@ -6,7 +6,8 @@
 -- every member, through the parent and directly (positive control). A
 -- governed table cannot get a new parent (ATTACH PARTITION, INHERIT) whose
 -- scans would read it under the parent's policies only (55000); an
--- ungoverned table can, and is governed by its new root at once.
+-- ungoverned table can, and is governed by its new root at once. A masked
+-- partition key is listed by coverage_gaps (tableoid reveals its range).
 CREATE ROLE famp_reader;
 CREATE SCHEMA famp;
 GRANT USAGE ON SCHEMA famp TO famp_reader;
@@ -69,6 +70,20 @@ SET ROLE famp_reader;
 SELECT id, email FROM famp.orders WHERE id = 9;
 SELECT id, email FROM famp.loose;
 RESET ROLE;
+
+-- a masked partition key: tableoid names the partition of each row, so a
+-- masked role learns the range of the raw value; coverage_gaps says so
+CREATE TABLE famp.births (id int, born date NOT NULL) PARTITION BY RANGE (born);
+CREATE TABLE famp.births_old PARTITION OF famp.births FOR VALUES FROM ('1900-01-01') TO ('1970-01-01');
+CREATE TABLE famp.births_new PARTITION OF famp.births FOR VALUES FROM ('1970-01-01') TO ('2100-01-01');
+INSERT INTO famp.births VALUES (1, '1950-06-01'), (2, '1990-06-01');
+GRANT SELECT ON famp.births TO famp_reader;
+SELECT privacy.mask_column('famp.births', 'born', 'NULL::date');
+SET ROLE famp_reader;
+SELECT tableoid::regclass AS partition, id, born FROM famp.births ORDER BY id;
+RESET ROLE;
+SELECT table_name, column_name, source, evidence FROM privacy.coverage_gaps
+WHERE table_name::text LIKE 'famp.%' ORDER BY 1, 2;
 
 DROP SCHEMA famp CASCADE;
 SELECT privacy.drop_row_policy(r.table_name, r.name) FROM privacy.row_policies r WHERE r.table_name::text LIKE 'famp.%';
