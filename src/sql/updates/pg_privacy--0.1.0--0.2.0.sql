@@ -7,7 +7,8 @@
 -- issue 15: table families and legal holds. Holds apply to the whole
 -- family of the table they name and protect records (hold triggers);
 -- policies are declared on family roots only; DDL that would take held rows
--- out of a family is refused by the hooks (C).
+-- out of a family is refused by the hooks (C); coverage_gaps lists masked
+-- partition keys (tableoid reveals their range).
 CREATE FUNCTION privacy._check_family_root(tbl regclass, what text)
 RETURNS void
 AS 'MODULE_PATHNAME', 'pg_privacy__check_family_root'
@@ -116,7 +117,8 @@ BEGIN
 	IF pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
 		RAISE EXCEPTION 'a legal hold needs a reason' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) NOT IN ('r', 'p') THEN
+	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) NOT IN ('r', 'p')
+	   OR (SELECT c.relpersistence FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) OPERATOR(pg_catalog.=) 't' THEN
 		RAISE EXCEPTION 'cannot place a legal hold on %', tbl USING ERRCODE = 'wrong_object_type';
 	END IF;
 	canonical := privacy._analyze_hold_condition(tbl, condition);
@@ -618,6 +620,45 @@ SELECT p.relid AS table_name,
 	p.declared_at
 FROM privacy._retention_policy p;
 
+CREATE OR REPLACE VIEW privacy.coverage_gaps AS
+SELECT c.relid AS table_name, c.column_name, c.category, 'classified'::text AS source, NULL::numeric AS confidence,
+	NULL::text AS evidence
+FROM privacy._classification c
+WHERE pg_catalog.cardinality(privacy._protections(c.relid, c.column_name)) OPERATOR(pg_catalog.=) 0
+UNION ALL
+SELECT d.relid, d.column_name, d.category, 'discovered', d.confidence, d.evidence
+FROM privacy._discovery d
+WHERE NOT EXISTS (SELECT 1 FROM privacy._classification c
+                  WHERE c.relid OPERATOR(pg_catalog.=) d.relid AND c.column_name OPERATOR(pg_catalog.=) d.column_name)
+  AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+              WHERE a.attrelid OPERATOR(pg_catalog.=) d.relid AND a.attname OPERATOR(pg_catalog.=) d.column_name
+                AND NOT a.attisdropped)
+  AND pg_catalog.cardinality(privacy._protections(d.relid, d.column_name)) OPERATOR(pg_catalog.=) 0
+UNION ALL
+-- a masked partition key (issue 15): the partition a row lives in (its
+-- tableoid, whose bounds pg_class shows to every role) reveals the range,
+-- list value or hash bucket of the raw value to a masked role
+SELECT p.relid, p.column_name, coalesce(cl.category, 'other'), 'masked partition key', NULL,
+	'the partition of a row (tableoid) reveals the key''s range: partitioned by it: ' OPERATOR(pg_catalog.||) k.tables
+FROM privacy._column_policy p
+LEFT JOIN privacy._classification cl
+  ON cl.relid OPERATOR(pg_catalog.=) p.relid AND cl.column_name OPERATOR(pg_catalog.=) p.column_name
+CROSS JOIN LATERAL (
+	SELECT pg_catalog.string_agg(pt.partrelid::pg_catalog.regclass::text, ', ' ORDER BY pt.partrelid::pg_catalog.regclass::text) AS tables
+	FROM pg_catalog.pg_partitioned_table pt
+	WHERE pt.partrelid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT f::oid FROM privacy._family(p.relid) AS f))
+	  AND (EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+	               WHERE a.attrelid OPERATOR(pg_catalog.=) pt.partrelid
+	                 AND a.attnum OPERATOR(pg_catalog.=) ANY (pt.partattrs::pg_catalog.int2[])
+	                 AND a.attname OPERATOR(pg_catalog.=) p.column_name)
+	       OR (pt.partexprs IS NOT NULL
+	           AND pg_catalog.strpos(pg_catalog.pg_get_partkeydef(pt.partrelid), pg_catalog.quote_ident(p.column_name))
+	               OPERATOR(pg_catalog.>) 0))) k
+WHERE k.tables IS NOT NULL;
+
+COMMENT ON VIEW privacy.coverage_gaps IS
+'personal data (classified, or found by the last privacy.discover() and not classified) with no protection at all, and masked partition keys (a row''s partition reveals their range)';
+
 CREATE OR REPLACE FUNCTION privacy.erase_subject(subject text, mode text DEFAULT 'delete')
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -751,43 +792,3 @@ BEGIN
 	END LOOP;
 END
 $$;
-
--- issue 15: coverage_gaps lists masked partition keys (tableoid reveals their range)
-CREATE OR REPLACE VIEW privacy.coverage_gaps AS
-SELECT c.relid AS table_name, c.column_name, c.category, 'classified'::text AS source, NULL::numeric AS confidence,
-	NULL::text AS evidence
-FROM privacy._classification c
-WHERE pg_catalog.cardinality(privacy._protections(c.relid, c.column_name)) OPERATOR(pg_catalog.=) 0
-UNION ALL
-SELECT d.relid, d.column_name, d.category, 'discovered', d.confidence, d.evidence
-FROM privacy._discovery d
-WHERE NOT EXISTS (SELECT 1 FROM privacy._classification c
-                  WHERE c.relid OPERATOR(pg_catalog.=) d.relid AND c.column_name OPERATOR(pg_catalog.=) d.column_name)
-  AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-              WHERE a.attrelid OPERATOR(pg_catalog.=) d.relid AND a.attname OPERATOR(pg_catalog.=) d.column_name
-                AND NOT a.attisdropped)
-  AND pg_catalog.cardinality(privacy._protections(d.relid, d.column_name)) OPERATOR(pg_catalog.=) 0
-UNION ALL
--- a masked partition key (issue 15): the partition a row lives in (its
--- tableoid, whose bounds pg_class shows to every role) reveals the range,
--- list value or hash bucket of the raw value to a masked role
-SELECT p.relid, p.column_name, coalesce(cl.category, 'other'), 'masked partition key', NULL,
-	'the partition of a row (tableoid) reveals the key''s range: partitioned by it: ' OPERATOR(pg_catalog.||) k.tables
-FROM privacy._column_policy p
-LEFT JOIN privacy._classification cl
-  ON cl.relid OPERATOR(pg_catalog.=) p.relid AND cl.column_name OPERATOR(pg_catalog.=) p.column_name
-CROSS JOIN LATERAL (
-	SELECT pg_catalog.string_agg(pt.partrelid::pg_catalog.regclass::text, ', ' ORDER BY pt.partrelid::pg_catalog.regclass::text) AS tables
-	FROM pg_catalog.pg_partitioned_table pt
-	WHERE pt.partrelid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT f::oid FROM privacy._family(p.relid) AS f))
-	  AND (EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-	               WHERE a.attrelid OPERATOR(pg_catalog.=) pt.partrelid
-	                 AND a.attnum OPERATOR(pg_catalog.=) ANY (pt.partattrs::pg_catalog.int2[])
-	                 AND a.attname OPERATOR(pg_catalog.=) p.column_name)
-	       OR (pt.partexprs IS NOT NULL
-	           AND pg_catalog.strpos(pg_catalog.pg_get_partkeydef(pt.partrelid), pg_catalog.quote_ident(p.column_name))
-	               OPERATOR(pg_catalog.>) 0))) k
-WHERE k.tables IS NOT NULL;
-
-COMMENT ON VIEW privacy.coverage_gaps IS
-'personal data (classified, or found by the last privacy.discover() and not classified) with no protection at all, and masked partition keys (a row''s partition reveals their range)';
