@@ -91,6 +91,50 @@ DELETE FROM fam.events WHERE id = 6;
 SELECT id, customer_id FROM fam.events ORDER BY id;
 RESET ROLE;
 
+-- red-team: the owner's BEFORE trigger that rewrites the row after the
+-- hold was checked changes nothing (the hold triggers are AFTER triggers)
+SET ROLE fam_owner;
+CREATE FUNCTION fam.sneak() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN NEW.id := 100; RETURN NEW; END $$;
+CREATE TRIGGER zz_sneak BEFORE UPDATE ON fam.events_2000 FOR EACH ROW EXECUTE FUNCTION fam.sneak();
+RESET ROLE;
+SET ROLE fam_app;
+\set ON_ERROR_STOP 0
+\set VERBOSITY sqlstate
+UPDATE fam.events SET customer_id = 1 WHERE id = 1;
+\set VERBOSITY terse
+\set ON_ERROR_STOP 1
+RESET ROLE;
+SET ROLE fam_owner;
+DROP TRIGGER zz_sneak ON fam.events_2000;
+-- nor DROP OWNED, nor a hold condition calling a function its owner could
+-- redefine (42501)
+CREATE FUNCTION fam.is_held(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1 = 1';
+RESET ROLE;
+\set ON_ERROR_STOP 0
+\set VERBOSITY sqlstate
+DROP OWNED BY fam_owner;
+SELECT privacy.place_hold('fam.events', 'fam.is_held(id)', 'owner function');
+\set VERBOSITY terse
+\set ON_ERROR_STOP 1
+-- a trigger of the owner named like the next hold's trigger makes
+-- place_hold fail instead of standing in for the real one
+SELECT format('privacy_hold_%s_delete', CASE WHEN is_called THEN last_value + 1 ELSE last_value END) AS next_trig
+FROM privacy._legal_hold_id_seq \gset
+SET ROLE fam_owner;
+CREATE FUNCTION fam.noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER :"next_trig" AFTER DELETE ON fam.events_now FOR EACH ROW EXECUTE FUNCTION fam.noop();
+RESET ROLE;
+\set ON_ERROR_STOP 0
+\set VERBOSITY sqlstate
+SELECT privacy.place_hold('fam.events', 'id = 5', 'decoy');
+\set VERBOSITY terse
+\set ON_ERROR_STOP 1
+SELECT count(*) AS decoy_holds FROM privacy.legal_holds WHERE reason = 'decoy';
+SET ROLE fam_owner;
+DROP TRIGGER :"next_trig" ON fam.events_now;
+RESET ROLE;
+
 -- erase_subject through the root honours the hold placed on the partition
 SELECT privacy.register_subject('fam.events', 'customer_id');
 BEGIN;
@@ -159,6 +203,13 @@ UPDATE fam.guest SET id = 3 WHERE id = 1;
 \set VERBOSITY terse
 \set ON_ERROR_STOP 1
 DELETE FROM fam.guest WHERE id = 2;
+RESET ROLE;
+-- a temporary child of a held family goes with its session, held rows or not
+SET ROLE fam_owner;
+CREATE TEMP TABLE fam_tmp () INHERITS (fam.person);
+INSERT INTO fam_tmp VALUES (1, now());
+SELECT count(*) AS held_temp_rows FROM fam.person WHERE id = 1 AND tableoid = 'fam_tmp'::regclass;
+DISCARD TEMP;
 RESET ROLE;
 SET ROLE fam_owner;
 \set ON_ERROR_STOP 0

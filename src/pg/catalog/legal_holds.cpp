@@ -257,6 +257,31 @@ CheckFamilyHolds(Oid relid, bool subtree, bool placed, const char *action, LOCKM
 }
 
 void
+CheckLeavingRows(Oid relid, Oid old_parent, const char *action) {
+	int nholds;
+	Hold *holds = ActiveHolds(&nholds);
+	if (nholds == 0)
+		return;
+	List *parent_roots = Roots(old_parent);
+	List *members = find_all_inheritors(relid, NoLock, NULL);
+	ListCell *lc;
+	foreach (lc, members) {
+		Oid member = lfirst_oid(lc);
+		if (get_rel_relkind(member) != RELKIND_RELATION)
+			continue;
+		for (int i = 0; i < nholds; i++) {
+			if (!Applies(&holds[i], parent_roots) || !RowsMatch(member, holds[i].condition))
+				continue;
+			ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+			                errmsg("cannot %s \"%s\": \"%s\" has rows under legal hold %lld", action,
+			                       get_rel_name(relid), get_rel_name(member), (long long)holds[i].id),
+			                errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id, holds[i].reason),
+			                errhint("Release the hold with privacy.release_hold() first.")));
+		}
+	}
+}
+
+void
 ClearDrop(Oid relid) {
 	if (ncleared == cleared_cap) {
 		int cap = cleared_cap == 0 ? 16 : cleared_cap * 2;
@@ -344,7 +369,10 @@ CheckDropOfTrigger(Oid trigger_oid) {
 		Form_pg_trigger trig = (Form_pg_trigger)GETSTRUCT(tup);
 		tgrelid = trig->tgrelid;
 		name = trig->tgname;
-		guarded = IsHoldGuard(trig->tgfoid) && !DropCleared(tgrelid);
+		// a temporary child of a held family goes at the end of its
+		// session, whatever it holds
+		guarded = IsHoldGuard(trig->tgfoid) && !DropCleared(tgrelid) &&
+		          get_rel_persistence(tgrelid) != RELPERSISTENCE_TEMP;
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);

@@ -38,6 +38,13 @@ bool AnyActiveHold();
 // learns whether a table holds held rows.
 void CheckFamilyHolds(Oid relid, bool subtree, bool placed, const char *action, LOCKMODE lockmode);
 
+// CheckLeavingRows raises 55006 when relid (or its partitions/children),
+// which has just left the family of old_parent in this transaction (DETACH
+// PARTITION, NO INHERIT, still holding the statement's locks), has rows under
+// an active hold of that family: the check before the statement could miss
+// rows inserted meanwhile.
+void CheckLeavingRows(Oid relid, Oid old_parent, const char *action);
+
 // ClearDrop records that relid passed CheckFamilyHolds for the running
 // utility statement, so that the object-access backstop lets it (and its
 // hold triggers) go. ClearedMark/ResetCleared bracket a statement.

@@ -3,7 +3,9 @@
 //  privacy._analyze_hold_condition(tbl, condition)  validates a legal-hold
 //      condition the way masks are validated (one expression, no subquery,
 //      aggregate, window, set-returning or volatile function, no system
-//      column or whole-row reference), coerces it to boolean and returns its
+//      column or whole-row reference, no function or operator a role other
+//      than a superuser owns: its owner could redefine which rows the hold
+//      protects), coerces it to boolean and returns its
 //      canonical text: deparsed from the analyzed tree with every name not
 //      in pg_catalog schema-qualified. Only that text ever reaches a purge
 //      statement; the text a user typed is never spliced into SQL.
@@ -15,6 +17,8 @@
 extern "C" {
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "catalog/pg_proc.h"
+#include "miscadmin.h"
 #include "funcapi.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
@@ -29,7 +33,9 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/regproc.h"
 #include "utils/ruleutils.h"
+#include "utils/syscache.h"
 }
 
 namespace privacy::pg {
@@ -49,6 +55,32 @@ CheckConditionNode(Node *node, void *context) {
 		return false;
 	}
 	return expression_tree_walker(node, (bool (*)())CheckConditionNode, context);
+}
+
+// UntrustedFunction records in *context, and reports, a function that a
+// role other than a superuser owns: its owner could redefine it and so
+// change which rows a hold protects.
+bool
+UntrustedFunction(Oid funcid, void *context) {
+	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	Oid owner = ((Form_pg_proc)GETSTRUCT(tup))->proowner;
+	ReleaseSysCache(tup);
+	if (superuser_arg(owner))
+		return false;
+	*(Oid *)context = funcid;
+	return true;
+}
+
+// UntrustedFunctionWalker finds such a function anywhere in a condition.
+bool
+UntrustedFunctionWalker(Node *node, void *context) {
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, UntrustedFunction, context))
+		return true;
+	return expression_tree_walker(node, (bool (*)())UntrustedFunctionWalker, context);
 }
 
 // AnalyzeCondition parses `condition` against relid and returns the
@@ -112,6 +144,12 @@ AnalyzeHoldConditionImpl(FunctionCallInfo fcinfo) {
 	Relation rel = relation_open(relid, AccessShareLock);
 	// declared with the caller's search_path ...
 	Node *declared = AnalyzeCondition(rel, condition);
+	Oid untrusted = InvalidOid;
+	if (UntrustedFunctionWalker(declared, &untrusted))
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		                errmsg("hold condition calls %s, which is not owned by a superuser", format_procedure(untrusted)),
+		                errdetail("Its owner could change which rows the hold protects."),
+		                errhint("Use functions and operators owned by a superuser.")));
 	int level = RunWithFixedSearchPath();
 	List *context = deparse_context_for(RelationGetRelationName(rel), relid);
 	char *canonical = deparse_expression(declared, context, false, false);

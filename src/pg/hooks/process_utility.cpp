@@ -376,6 +376,32 @@ FamilyChanged(Node *stmt) {
 	return InvalidOid;
 }
 
+// RecheckLeavingRows looks again, after a plain DETACH PARTITION or NO
+// INHERIT ran (its locks still held, in its transaction), for rows under the
+// holds of the family the table left. DETACH ... CONCURRENTLY and FINALIZE
+// have committed by now: the purge re-checks the partitions it detaches.
+void
+RecheckLeavingRows(AlterTableStmt *alter) {
+	if (alter->relation == NULL)
+		return;
+	ListCell *lc;
+	foreach (lc, alter->cmds) {
+		AlterTableCmd *cmd = (AlterTableCmd *)lfirst(lc);
+		Oid child = InvalidOid;
+		Oid parent = InvalidOid;
+		if (cmd->subtype == AT_DetachPartition && !((PartitionCmd *)cmd->def)->concurrent) {
+			child = RangeVarGetRelid(((PartitionCmd *)cmd->def)->name, NoLock, true);
+			parent = RangeVarGetRelid(alter->relation, NoLock, true);
+		} else if (cmd->subtype == AT_DropInherit) {
+			child = RangeVarGetRelid(alter->relation, NoLock, true);
+			parent = RangeVarGetRelid((RangeVar *)cmd->def, NoLock, true);
+		}
+		if (OidIsValid(child) && OidIsValid(parent) && pg_class_ownercheck(child, GetUserId()))
+			CheckLeavingRows(child, parent, cmd->subtype == AT_DropInherit ? "remove the inheritance of table"
+			                                                              : "detach partition");
+	}
+}
+
 // CallNextProcessUtility calls the next hook (or the standard function)
 // and forgets the tables cleared for this statement, also on error.
 void
@@ -422,6 +448,8 @@ PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_on
 	}
 	CallNextProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc, mark);
 
+	if (families && IsA(stmt, AlterTableStmt))
+		RecheckLeavingRows((AlterTableStmt *)stmt);
 	if (families && (IsA(stmt, CreateStmt) || IsA(stmt, AlterTableStmt))) {
 		Oid member = FamilyChanged(stmt);
 		if (OidIsValid(member) && AnyActiveHold()) {

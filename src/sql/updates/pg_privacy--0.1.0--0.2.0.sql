@@ -248,9 +248,12 @@ BEGIN
 		         WHERE l.id OPERATOR(pg_catalog.=) ANY (wanted) ORDER BY l.id LOOP
 			quals := NULL;
 			FOREACH kind IN ARRAY ARRAY['update', 'delete'] LOOP
+				-- only pg_privacy can make triggers on privacy._hold_guard();
+				-- a trigger of the owner with the same name makes this fail
 				CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg
 				                      WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
-				                        AND tg.tgname OPERATOR(pg_catalog.=) format('privacy_hold_%s_%s', h.id, kind));
+				                        AND tg.tgname OPERATOR(pg_catalog.=) format('privacy_hold_%s_%s', h.id, kind)
+				                        AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure);
 				IF quals IS NULL THEN
 					BEGIN
 						quals := privacy._hold_trigger_quals(member, h.condition);
