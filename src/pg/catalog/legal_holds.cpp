@@ -180,6 +180,9 @@ RowsMatch(Oid relid, const char *condition) {
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION |
 	                                  SECURITY_NOFORCE_RLS);
+	bool pushed = !ActiveSnapshotSet();
+	if (pushed)
+		PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	int rc = SPI_execute(sql, false, 1);
@@ -188,6 +191,8 @@ RowsMatch(Oid relid, const char *condition) {
 	bool isnull;
 	bool found = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
+	if (pushed)
+		PopActiveSnapshot();
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	RestoreSearchPath(level);
 	return found && !isnull;

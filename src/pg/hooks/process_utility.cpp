@@ -43,6 +43,7 @@ extern "C" {
 #include "executor/spi.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 }
 
 namespace privacy::pg {
@@ -190,6 +191,11 @@ RunAsBootstrap(const char *sql, int nargs, Oid arg1, Oid arg2) {
 	int save_sec_context;
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	// after DETACH ... CONCURRENTLY committed inside a purge worker there is
+	// neither an active snapshot nor a portal to make one
+	bool pushed = !ActiveSnapshotSet();
+	if (pushed)
+		PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	Oid types[2] = {REGCLASSOID, REGCLASSOID};
@@ -198,6 +204,8 @@ RunAsBootstrap(const char *sql, int nargs, Oid arg1, Oid arg2) {
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not run a pg_privacy catalog helper: %s", SPI_result_code_string(rc));
 	SPI_finish();
+	if (pushed)
+		PopActiveSnapshot();
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 }
 
