@@ -12,7 +12,8 @@
 --  * a role allowed to UPDATE/DELETE cannot delete a held row, move it to
 --    another partition, or update it out of its hold (positive controls:
 --    unheld rows, updates that keep the row held, after release); the hold
---    triggers cannot be dropped, disabled or renamed by the owner;
+--    triggers cannot be dropped, disabled or renamed by the owner, nor the
+--    columns a hold uses dropped or renamed;
 --  * new partitions get the hold triggers, detached ones lose them;
 --  * a hold on an inheritance child must compile on the family root.
 -- Hold ids are never printed (other files place holds too): errors naming
@@ -61,6 +62,7 @@ ALTER TRIGGER :"trig" ON fam.events_2000 RENAME TO mine;
 DROP TRIGGER :"trig" ON fam.events_2000;
 ALTER TABLE fam.events DROP COLUMN id CASCADE;
 \set VERBOSITY terse
+ALTER TABLE fam.events RENAME COLUMN id TO ident;
 \set ON_ERROR_STOP 1
 -- a partition without held rows can go (positive control)
 TRUNCATE fam.events_2002;

@@ -23,6 +23,7 @@ extern "C" {
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_trigger.h"
 #include "executor/spi.h"
@@ -327,6 +328,47 @@ HasHoldTrigger(Oid relid, const char *name) {
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	return found;
+}
+
+bool
+HoldTriggersUseColumn(Oid relid, const char *column) {
+	AttrNumber attnum = get_attnum(relid, column);
+	if (attnum == InvalidAttrNumber)
+		return false;
+	Relation dep = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData keys[3];
+	ScanKeyInit(&keys[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
+	            ObjectIdGetDatum(RelationRelationId));
+	ScanKeyInit(&keys[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	ScanKeyInit(&keys[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(attnum));
+	SysScanDesc scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 3, keys);
+	List *triggers = NIL;
+	HeapTuple tup;
+	while ((tup = systable_getnext(scan)) != NULL) {
+		Form_pg_depend d = (Form_pg_depend)GETSTRUCT(tup);
+		if (d->classid == TriggerRelationId)
+			triggers = lappend_oid(triggers, d->objid);
+	}
+	systable_endscan(scan);
+	table_close(dep, AccessShareLock);
+	if (triggers == NIL)
+		return false;
+	Relation trg = table_open(TriggerRelationId, AccessShareLock);
+	bool found = false;
+	ListCell *lc;
+	foreach (lc, triggers) {
+		ScanKeyData key;
+		ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(lfirst_oid(lc)));
+		SysScanDesc tscan = systable_beginscan(trg, TriggerOidIndexId, true, NULL, 1, &key);
+		HeapTuple ttup = systable_getnext(tscan);
+		if (HeapTupleIsValid(ttup) && IsHoldGuard(((Form_pg_trigger)GETSTRUCT(ttup))->tgfoid))
+			found = true;
+		systable_endscan(tscan);
+		if (found)
+			break;
+	}
+	table_close(trg, AccessShareLock);
 	return found;
 }
 

@@ -60,6 +60,10 @@ void SetHoldMaintenance(bool active);
 // or any when name is NULL).
 bool HasHoldTrigger(Oid relid, const char *name);
 
+// HoldTriggersUseColumn reports whether a hold trigger of relid uses the
+// named column (its WHEN clause references it).
+bool HoldTriggersUseColumn(Oid relid, const char *column);
+
 // CheckDropOfRelation and CheckDropOfTrigger are the object-access
 // backstop: a table a hold was placed on is never dropped; a table an active
 // hold applies to, or a hold trigger, only when the utility hook cleared it.

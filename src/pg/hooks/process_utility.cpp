@@ -307,6 +307,22 @@ FamilyPrecheck(Node *stmt) {
 	}
 	if (IsA(stmt, RenameStmt)) {
 		RenameStmt *rename = (RenameStmt *)stmt;
+		if (rename->renameType == OBJECT_COLUMN && rename->relation != NULL) {
+			// a hold's canonical condition names the column: renamed, the
+			// hold would no longer compile (purges of the family would fail
+			// and new members would get no hold triggers)
+			Oid relid = RangeVarGetRelid(rename->relation, NoLock, true);
+			if (!OidIsValid(relid))
+				return;
+			List *members = find_all_inheritors(relid, NoLock, NULL);
+			foreach (lc, members)
+				if (HoldTriggersUseColumn(lfirst_oid(lc), rename->subname))
+					ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+					                errmsg("cannot rename column \"%s\" of table \"%s\": a legal hold uses it",
+					                       rename->subname, get_rel_name(relid)),
+					                errhint("Release the hold with privacy.release_hold() first.")));
+			return;
+		}
 		if (rename->renameType != OBJECT_TRIGGER || rename->relation == NULL)
 			return;
 		Oid relid = RangeVarGetRelid(rename->relation, NoLock, true);
