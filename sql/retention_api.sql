@@ -99,9 +99,18 @@ SELECT privacy.release_hold(id) FROM privacy.legal_holds;
 \echo :SQLSTATE
 \set ON_ERROR_STOP 1
 
--- dropping the table removes its policy and holds
-SELECT privacy.place_hold('ret_api', 'id = 1', 'r') > 0 AS placed;
+-- a table under an active hold cannot be dropped (55006, issue 15: hold
+-- rows disappear only through release_hold); once the hold is released,
+-- dropping the table removes its policy and its released holds
+SELECT privacy.place_hold('ret_api', 'id = 1', 'r') AS drop_hold \gset
 DROP VIEW ret_api_v;
+\set ON_ERROR_STOP 0
+\set VERBOSITY sqlstate
+DROP TABLE ret_api;
+\set VERBOSITY terse
+\set ON_ERROR_STOP 1
+SELECT count(*) AS holds_kept FROM privacy.legal_holds WHERE active;
+SELECT privacy.release_hold(:drop_hold);
 DROP TABLE ret_api;
 SELECT count(*) AS policies_left FROM privacy.retention_policies;
 SELECT count(*) AS holds_left FROM privacy.legal_holds;

@@ -13,6 +13,7 @@
 #include "pg/audit/queue.hpp"
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/masking_secret.hpp"
 #include "pg/catalog/row_policies.hpp"
 #include "pg/guc.hpp"
@@ -66,6 +67,7 @@ _PG_init(void) {
 	privacy::pg::InitColumnPolicyCache();
 	privacy::pg::InitMaskingSecretCache();
 	privacy::pg::InitRowPolicyCache();
+	privacy::pg::InitLegalHolds();
 	privacy::pg::InitTokenization();
 
 	// Hooks only from shared_preload_libraries: a hook installed by a lazy

@@ -13,6 +13,7 @@
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/keyed_masks.hpp"
+#include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/privileges.hpp"
 #include "pg/hooks/planner.hpp"
 #include "pg/module.hpp"
@@ -60,6 +61,7 @@ MaskColumnImpl(FunctionCallInfo fcinfo) {
 
 	CheckPolicyAdmin("declare masking policies", relid);
 	CheckPolicyTarget(relid, "mask columns of");
+	CheckFamilyRoot(relid, "mask columns of");
 	LockRelationOid(relid, ShareRowExclusiveLock);
 	AttrNumber attnum = get_attnum(relid, NameStr(*column));
 	if (attnum == InvalidAttrNumber)

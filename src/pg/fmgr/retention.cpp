@@ -3,16 +3,23 @@
 //  privacy._analyze_hold_condition(tbl, condition)  validates a legal-hold
 //      condition the way masks are validated (one expression, no subquery,
 //      aggregate, window, set-returning or volatile function, no system
-//      column or whole-row reference), coerces it to boolean and returns its
+//      column or whole-row reference, no function or operator a role other
+//      than a superuser owns: its owner could redefine which rows the hold
+//      protects), coerces it to boolean and returns its
 //      canonical text: deparsed from the analyzed tree with every name not
 //      in pg_catalog schema-qualified. Only that text ever reaches a purge
 //      statement; the text a user typed is never spliced into SQL.
 // Errors name tables, never values.
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/legal_holds.hpp"
 
 extern "C" {
+#include "access/htup_details.h"
 #include "access/relation.h"
+#include "catalog/pg_proc.h"
+#include "miscadmin.h"
+#include "funcapi.h"
 #include "catalog/pg_type.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -26,7 +33,9 @@ extern "C" {
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/regproc.h"
 #include "utils/ruleutils.h"
+#include "utils/syscache.h"
 }
 
 namespace privacy::pg {
@@ -46,6 +55,32 @@ CheckConditionNode(Node *node, void *context) {
 		return false;
 	}
 	return expression_tree_walker(node, (bool (*)())CheckConditionNode, context);
+}
+
+// UntrustedFunction records in *context, and reports, a function that a
+// role other than a superuser owns: its owner could redefine it and so
+// change which rows a hold protects.
+bool
+UntrustedFunction(Oid funcid, void *context) {
+	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	Oid owner = ((Form_pg_proc)GETSTRUCT(tup))->proowner;
+	ReleaseSysCache(tup);
+	if (superuser_arg(owner))
+		return false;
+	*(Oid *)context = funcid;
+	return true;
+}
+
+// UntrustedFunctionWalker finds such a function anywhere in a condition.
+bool
+UntrustedFunctionWalker(Node *node, void *context) {
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, UntrustedFunction, context))
+		return true;
+	return expression_tree_walker(node, (bool (*)())UntrustedFunctionWalker, context);
 }
 
 // AnalyzeCondition parses `condition` against relid and returns the
@@ -109,6 +144,12 @@ AnalyzeHoldConditionImpl(FunctionCallInfo fcinfo) {
 	Relation rel = relation_open(relid, AccessShareLock);
 	// declared with the caller's search_path ...
 	Node *declared = AnalyzeCondition(rel, condition);
+	Oid untrusted = InvalidOid;
+	if (UntrustedFunctionWalker(declared, &untrusted))
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		                errmsg("hold condition calls %s, which is not owned by a superuser", format_procedure(untrusted)),
+		                errdetail("Its owner could change which rows the hold protects."),
+		                errhint("Use functions and operators owned by a superuser.")));
 	int level = RunWithFixedSearchPath();
 	List *context = deparse_context_for(RelationGetRelationName(rel), relid);
 	char *canonical = deparse_expression(declared, context, false, false);
@@ -124,8 +165,54 @@ AnalyzeHoldConditionImpl(FunctionCallInfo fcinfo) {
 	PG_RETURN_TEXT_P(cstring_to_text(canonical));
 }
 
+// HoldTriggerQualsImpl implements privacy._hold_trigger_quals: the
+// canonical condition (search_path pg_catalog, pg_temp) is analyzed against
+// the member and deparsed with every column prefixed by old. or new.
+// Generated columns need no care: the triggers are AFTER triggers.
+Datum
+HoldTriggerQualsImpl(FunctionCallInfo fcinfo) {
+	Oid relid = PG_GETARG_OID(0);
+	char *condition = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (get_rel_relkind(relid) == '\0')
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+	TupleDesc desc;
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	Relation rel = relation_open(relid, AccessShareLock);
+	int level = RunWithFixedSearchPath();
+	Node *expr = AnalyzeCondition(rel, condition);
+	char *on_old = deparse_expression(expr, deparse_context_for("old", relid), true, false);
+	char *on_new = deparse_expression(expr, deparse_context_for("new", relid), true, false);
+	RestoreSearchPath(level);
+	relation_close(rel, AccessShareLock);
+
+	Datum values[2];
+	bool nulls[2] = {false, false};
+	values[0] = CStringGetTextDatum(psprintf("((%s) IS TRUE) AND ((%s) IS NOT TRUE)", on_old, on_new));
+	values[1] = CStringGetTextDatum(psprintf("(%s) IS TRUE", on_old));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
+}
+
+// CheckFamilyRootImpl implements privacy._check_family_root.
+Datum
+CheckFamilyRootImpl(FunctionCallInfo fcinfo) {
+	CheckFamilyRoot(PG_GETARG_OID(0), text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	PG_RETURN_VOID();
+}
+
+// HoldMaintenanceImpl implements privacy._hold_maintenance.
+Datum
+HoldMaintenanceImpl(FunctionCallInfo fcinfo) {
+	SetHoldMaintenance(PG_GETARG_BOOL(0));
+	PG_RETURN_VOID();
+}
+
 } // namespace
 
 } // namespace privacy::pg
 
 PRIVACY_FUNCTION(_analyze_hold_condition, privacy::pg::AnalyzeHoldConditionImpl)
+PRIVACY_FUNCTION(_hold_trigger_quals, privacy::pg::HoldTriggerQualsImpl)
+PRIVACY_FUNCTION(_hold_maintenance, privacy::pg::HoldMaintenanceImpl)
+PRIVACY_FUNCTION(_check_family_root, privacy::pg::CheckFamilyRootImpl)

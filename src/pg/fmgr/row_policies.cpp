@@ -10,6 +10,7 @@
 // Errors name tables, columns and purposes, never values.
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/privileges.hpp"
 #include "pg/catalog/row_policies.hpp"
 #include "pg/module.hpp"
@@ -61,6 +62,7 @@ CheckRowPolicyTargetImpl(FunctionCallInfo fcinfo) {
 	if (PG_ARGISNULL(0))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table must not be null")));
 	CheckPolicyTarget(PG_GETARG_OID(0), "add row policies to");
+	CheckFamilyRoot(PG_GETARG_OID(0), "add row policies to");
 	PG_RETURN_VOID();
 }
 
@@ -71,6 +73,7 @@ CanonicalRowFilterImpl(FunctionCallInfo fcinfo) {
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table and condition must not be null")));
 	Oid relid = PG_GETARG_OID(0);
 	CheckPolicyTarget(relid, "add row policies to");
+	CheckFamilyRoot(relid, "add row policies to");
 	char *canonical = CanonicalRowFilter(relid, text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	PG_RETURN_TEXT_P(cstring_to_text(canonical));
 }
@@ -87,6 +90,7 @@ AddRowFilterImpl(FunctionCallInfo fcinfo) {
 	char *condition = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	CheckPolicyAdmin("declare row policies", relid);
 	CheckPolicyTarget(relid, "add row policies to");
+	CheckFamilyRoot(relid, "add row policies to");
 	if (name[0] == '\0' || strncmp(name, "consent:", 8) == 0 || strlen(name) > 63)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid row filter name"),
 		                errdetail("A filter name has 1 to 63 characters and does not start with \"consent:\".")));

@@ -3,10 +3,12 @@
 // that refer to it are deleted in the same transaction (rows in our tables
 // are not objects, so pg_depend cannot do it). Rows are deleted with plain
 // heap deletes: the role running DROP may have no privilege on our tables,
-// and the planner must not be re-entered from here.
+// and the planner must not be re-entered from here. Drops that would destroy
+// a legal hold or the triggers enforcing it are refused (legal_holds.cpp).
 #include "pg/hooks/object_access.hpp"
 
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/row_policies.hpp"
 #include "pg/postgres.hpp"
 
@@ -19,6 +21,7 @@ extern "C" {
 #include "catalog/objectaccess.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_trigger.h"
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/inval.h"
@@ -70,10 +73,14 @@ PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int su
 		return;
 
 	if (class_id == RelationRelationId) {
-		// retention: a dropped table loses its policy and holds (its OID
-		// could be reused by a new table); a dropped time column its policy
+		// retention: a dropped table loses its policy and its released holds
+		// (its OID could be reused by a new table); a dropped time column its
+		// policy. A table with an active hold, or one an active hold protects
+		// that the utility hook did not clear, is not dropped at all (issue
+		// 15): hold rows disappear only through privacy.release_hold().
 		if (get_rel_namespace(object_id) != get_namespace_oid("privacy", true)) {
 			if (sub_id == 0) {
+				CheckDropOfRelation(object_id);
 				DeleteRows("_retention_policy", 1, object_id, 0, NULL);
 				DeleteRows("_legal_hold", 2, object_id, 0, NULL);
 			} else {
@@ -105,6 +112,9 @@ PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int su
 				DeleteRows("_row_policy", 1, object_id, 4, column);
 			CacheInvalidateRelcacheByRelid(object_id);
 		}
+	} else if (class_id == TriggerRelationId) {
+		// the triggers enforcing a legal hold go only with the hold
+		CheckDropOfTrigger(object_id);
 	} else if (class_id == AuthIdRelationId) {
 		if (!CatalogMentionsRole(object_id))
 			return;

@@ -12,9 +12,19 @@
 //    by ancestry); afterwards it also gets row security, like its siblings,
 //    through privacy._govern_family() run as the bootstrap superuser (the
 //    creating role may own the table but not pg_privacy's catalog).
+//  * Table families (issue 15): a table that policies govern cannot get a
+//    new parent (privacy._check_new_parent); DROP TABLE, DETACH PARTITION,
+//    NO INHERIT and TRUNCATE are refused (55006) while they would take rows
+//    under an active legal hold, or a table a hold was placed on, out of
+//    the family; the triggers that enforce holds cannot be disabled or
+//    renamed; after a table joins or leaves a family its hold triggers are
+//    brought up to date (privacy._sync_hold_triggers). Checks run only for
+//    a role that may run the statement (others get PostgreSQL's error and
+//    learn nothing about held rows).
 #include "pg/hooks/process_utility.hpp"
 
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/legal_holds.hpp"
 #include "pg/guc.hpp"
 #include "pg/postgres.hpp"
 
@@ -24,10 +34,16 @@ extern "C" {
 #include "nodes/makefuncs.h"
 #include "tcop/utility.h"
 #include "access/xact.h"
+#include "catalog/heap.h"
+#include "commands/extension.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "utils/acl.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 }
 
 namespace privacy::pg {
@@ -166,26 +182,270 @@ NewFamilyMember(Node *stmt) {
 	return InvalidOid;
 }
 
+// RunAsBootstrap runs `sql` (a SELECT of one of pg_privacy's catalog
+// helpers, with regclass arguments) as the bootstrap superuser: the role
+// running the DDL may own its tables but not pg_privacy's catalog.
+void
+RunAsBootstrap(const char *sql, int nargs, Oid arg1, Oid arg2) {
+	Oid save_userid;
+	int save_sec_context;
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	// after DETACH ... CONCURRENTLY committed inside a purge worker there is
+	// neither an active snapshot nor a portal to make one
+	bool pushed = !ActiveSnapshotSet();
+	if (pushed)
+		PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	Oid types[2] = {REGCLASSOID, REGCLASSOID};
+	Datum values[2] = {ObjectIdGetDatum(arg1), ObjectIdGetDatum(arg2)};
+	int rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "could not run a pg_privacy catalog helper: %s", SPI_result_code_string(rc));
+	SPI_finish();
+	if (pushed)
+		PopActiveSnapshot();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+}
+
 // GovernNewMember turns on row security for a new member of a governed
 // family, as the bootstrap superuser.
 void
 GovernNewMember(Oid relid) {
 	if (!OidIsValid(relid) || LookupGovernedRel(relid) == NULL || RowSecurityEnabledByPrivacy(relid))
 		return;
-	Oid save_userid;
-	int save_sec_context;
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	Oid types[1] = {REGCLASSOID};
-	Datum values[1] = {ObjectIdGetDatum(relid)};
-	int rc = SPI_execute_with_args("SELECT privacy._govern_family($1)", 1, types, values, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not enable row security on a new member of a governed table: %s",
-		     SPI_result_code_string(rc));
-	SPI_finish();
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+	RunAsBootstrap("SELECT privacy._govern_family($1)", 1, relid, InvalidOid);
+}
+
+// RejectHoldTriggerChange refuses to disable, re-enable in replica or
+// always mode, or rename a trigger that enforces a legal hold (DROP TRIGGER
+// is refused by the object-access hook).
+void
+RejectHoldTriggerChange(Oid relid, const char *name, bool all) {
+	List *members = find_all_inheritors(relid, NoLock, NULL);
+	ListCell *lc;
+	foreach (lc, members) {
+		if (!HasHoldTrigger(lfirst_oid(lc), all ? NULL : name))
+			continue;
+		if (all)
+			ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+			                errmsg("cannot disable the triggers of table \"%s\": some enforce a legal hold",
+			                       get_rel_name(lfirst_oid(lc))),
+			                errhint("Disable the other triggers by name, or release the hold first.")));
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+		                errmsg("cannot change trigger \"%s\" on table \"%s\": it enforces a legal hold", name,
+		                       get_rel_name(lfirst_oid(lc))),
+		                errhint("Release the hold with privacy.release_hold(); its triggers go with it.")));
+	}
+}
+
+// ClearFamily records that relid (and with subtree its partitions and
+// children) passed the hold checks of the running statement.
+void
+ClearFamily(Oid relid, bool subtree) {
+	List *members = subtree ? find_all_inheritors(relid, NoLock, NULL) : list_make1_oid(relid);
+	ListCell *lc;
+	foreach (lc, members)
+		ClearDrop(lfirst_oid(lc));
+}
+
+// CheckTruncate refuses TRUNCATE of tables holding held rows, including the
+// tables TRUNCATE ... CASCADE reaches through foreign keys.
+void
+CheckTruncate(TruncateStmt *truncate) {
+	List *relids = NIL;
+	ListCell *lc;
+	foreach (lc, truncate->relations) {
+		RangeVar *rv = (RangeVar *)lfirst(lc);
+		Oid relid = RangeVarGetRelid(rv, NoLock, true);
+		if (!OidIsValid(relid) || pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
+			continue;
+		CheckFamilyHolds(relid, rv->inh, false, "truncate table", AccessExclusiveLock);
+		relids = list_append_unique_oid(relids, relid);
+	}
+	if (truncate->behavior != DROP_CASCADE)
+		return;
+	for (;;) {
+		List *more = heap_truncate_find_FKs(relids);
+		bool added = false;
+		foreach (lc, more) {
+			Oid relid = lfirst_oid(lc);
+			if (list_member_oid(relids, relid))
+				continue;
+			relids = lappend_oid(relids, relid);
+			added = true;
+			if (pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) == ACLCHECK_OK)
+				CheckFamilyHolds(relid, true, false, "truncate table", AccessExclusiveLock);
+		}
+		if (!added)
+			break;
+	}
+}
+
+// FamilyPrecheck runs the table-family checks before stmt runs.
+void
+FamilyPrecheck(Node *stmt) {
+	ListCell *lc;
+	if (IsA(stmt, DropStmt)) {
+		DropStmt *drop = (DropStmt *)stmt;
+		if (drop->removeType != OBJECT_TABLE)
+			return;
+		foreach (lc, drop->objects) {
+			Oid relid = RangeVarGetRelid(makeRangeVarFromNameList((List *)lfirst(lc)), NoLock, true);
+			if (!OidIsValid(relid) || !pg_class_ownercheck(relid, GetUserId()))
+				continue;
+			bool subtree = drop->behavior == DROP_CASCADE || get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE;
+			CheckFamilyHolds(relid, subtree, true, "drop table", AccessExclusiveLock);
+			ClearFamily(relid, subtree);
+		}
+		return;
+	}
+	if (IsA(stmt, TruncateStmt)) {
+		CheckTruncate((TruncateStmt *)stmt);
+		return;
+	}
+	if (IsA(stmt, RenameStmt)) {
+		RenameStmt *rename = (RenameStmt *)stmt;
+		if (rename->renameType == OBJECT_COLUMN && rename->relation != NULL) {
+			// a hold's canonical condition names the column: renamed, the
+			// hold would no longer compile (purges of the family would fail
+			// and new members would get no hold triggers)
+			Oid relid = RangeVarGetRelid(rename->relation, NoLock, true);
+			if (!OidIsValid(relid))
+				return;
+			List *members = find_all_inheritors(relid, NoLock, NULL);
+			foreach (lc, members)
+				if (HoldTriggersUseColumn(lfirst_oid(lc), rename->subname))
+					ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+					                errmsg("cannot rename column \"%s\" of table \"%s\": a legal hold uses it",
+					                       rename->subname, get_rel_name(relid)),
+					                errhint("Release the hold with privacy.release_hold() first.")));
+			return;
+		}
+		if (rename->renameType != OBJECT_TRIGGER || rename->relation == NULL)
+			return;
+		Oid relid = RangeVarGetRelid(rename->relation, NoLock, true);
+		if (OidIsValid(relid) && HasHoldTrigger(relid, rename->subname))
+			RejectHoldTriggerChange(relid, rename->subname, false);
+		return;
+	}
+	if (!IsA(stmt, AlterTableStmt))
+		return;
+	AlterTableStmt *alter = (AlterTableStmt *)stmt;
+	if (alter->relation == NULL)
+		return;
+	Oid relid = RangeVarGetRelid(alter->relation, NoLock, true);
+	if (!OidIsValid(relid) || !pg_class_ownercheck(relid, GetUserId()))
+		return;
+	foreach (lc, alter->cmds) {
+		AlterTableCmd *cmd = (AlterTableCmd *)lfirst(lc);
+		switch (cmd->subtype) {
+		case AT_DetachPartition:
+		case AT_DetachPartitionFinalize: {
+			Oid part = RangeVarGetRelid(((PartitionCmd *)cmd->def)->name, NoLock, true);
+			if (OidIsValid(part)) {
+				CheckFamilyHolds(part, true, true, "detach partition", NoLock);
+				ClearFamily(part, true);
+			}
+			break;
+		}
+		case AT_DropInherit:
+			CheckFamilyHolds(relid, true, true, "remove the inheritance of table", NoLock);
+			break;
+		case AT_AttachPartition: {
+			Oid child = RangeVarGetRelid(((PartitionCmd *)cmd->def)->name, NoLock, true);
+			if (OidIsValid(child))
+				RunAsBootstrap("SELECT privacy._check_new_parent($1, $2)", 2, child, relid);
+			break;
+		}
+		case AT_AddInherit: {
+			Oid parent = RangeVarGetRelid((RangeVar *)cmd->def, NoLock, true);
+			if (OidIsValid(parent))
+				RunAsBootstrap("SELECT privacy._check_new_parent($1, $2)", 2, relid, parent);
+			break;
+		}
+		case AT_DisableTrig:
+		case AT_EnableReplicaTrig:
+		case AT_EnableAlwaysTrig:
+			RejectHoldTriggerChange(relid, cmd->name, false);
+			break;
+		case AT_DisableTrigAll:
+		case AT_DisableTrigUser:
+			RejectHoldTriggerChange(relid, NULL, true);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+// FamilyChanged returns the table that stmt made join or leave a family
+// (CREATE TABLE ... PARTITION OF / INHERITS, ATTACH / DETACH PARTITION,
+// INHERIT / NO INHERIT), or InvalidOid. Called after the statement ran.
+Oid
+FamilyChanged(Node *stmt) {
+	Oid member = NewFamilyMember(stmt);
+	if (OidIsValid(member) || !IsA(stmt, AlterTableStmt))
+		return member;
+	AlterTableStmt *alter = (AlterTableStmt *)stmt;
+	ListCell *lc;
+	foreach (lc, alter->cmds) {
+		AlterTableCmd *cmd = (AlterTableCmd *)lfirst(lc);
+		if (cmd->subtype == AT_DetachPartition || cmd->subtype == AT_DetachPartitionFinalize)
+			return RangeVarGetRelid(((PartitionCmd *)cmd->def)->name, NoLock, true);
+		if (cmd->subtype == AT_DropInherit)
+			return alter->relation ? RangeVarGetRelid(alter->relation, NoLock, true) : InvalidOid;
+	}
+	return InvalidOid;
+}
+
+// RecheckLeavingRows looks again, after a plain DETACH PARTITION or NO
+// INHERIT ran (its locks still held, in its transaction), for rows under the
+// holds of the family the table left. DETACH ... CONCURRENTLY and FINALIZE
+// have committed by now: the purge re-checks the partitions it detaches.
+void
+RecheckLeavingRows(AlterTableStmt *alter) {
+	if (alter->relation == NULL)
+		return;
+	ListCell *lc;
+	foreach (lc, alter->cmds) {
+		AlterTableCmd *cmd = (AlterTableCmd *)lfirst(lc);
+		Oid child = InvalidOid;
+		Oid parent = InvalidOid;
+		if (cmd->subtype == AT_DetachPartition && !((PartitionCmd *)cmd->def)->concurrent) {
+			child = RangeVarGetRelid(((PartitionCmd *)cmd->def)->name, NoLock, true);
+			parent = RangeVarGetRelid(alter->relation, NoLock, true);
+		} else if (cmd->subtype == AT_DropInherit) {
+			child = RangeVarGetRelid(alter->relation, NoLock, true);
+			parent = RangeVarGetRelid((RangeVar *)cmd->def, NoLock, true);
+		}
+		if (OidIsValid(child) && OidIsValid(parent) && pg_class_ownercheck(child, GetUserId()))
+			CheckLeavingRows(child, parent, cmd->subtype == AT_DropInherit ? "remove the inheritance of table"
+			                                                              : "detach partition");
+	}
+}
+
+// CallNextProcessUtility calls the next hook (or the standard function)
+// and forgets the tables cleared for this statement, also on error.
+void
+CallNextProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_only_tree,
+                       ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *query_env,
+                       DestReceiver *dest, QueryCompletion *qc, int mark) {
+	PG_TRY();
+	{
+		if (prev_process_utility != NULL)
+			prev_process_utility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
+	}
+	PG_CATCH();
+	{
+		ResetCleared(mark);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	ResetCleared(mark);
 }
 
 // PrivacyProcessUtility is the hook body (C-style).
@@ -194,6 +454,10 @@ PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_on
                       ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *query_env,
                       DestReceiver *dest, QueryCompletion *qc) {
 	Node *stmt = pstmt->utilityStmt;
+	bool families = !IsBinaryUpgrade && !creating_extension && ColumnPolicyCatalogPresent();
+	int mark = ClearedMark();
+	if (families)
+		FamilyPrecheck(stmt);
 	if (!IsBinaryUpgrade && AnyColumnPolicy()) {
 		if (IsA(stmt, CopyStmt)) {
 			CopyStmt *masked = MaskedCopy((CopyStmt *)stmt);
@@ -206,10 +470,17 @@ PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_on
 			RejectMaskedColumnChange(stmt);
 		}
 	}
-	if (prev_process_utility != NULL)
-		prev_process_utility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
-	else
-		standard_ProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
+	CallNextProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc, mark);
+
+	if (families && IsA(stmt, AlterTableStmt))
+		RecheckLeavingRows((AlterTableStmt *)stmt);
+	if (families && (IsA(stmt, CreateStmt) || IsA(stmt, AlterTableStmt))) {
+		Oid member = FamilyChanged(stmt);
+		if (OidIsValid(member) && AnyActiveHold()) {
+			CommandCounterIncrement();
+			RunAsBootstrap("SELECT privacy._sync_hold_triggers($1)", 1, member, InvalidOid);
+		}
+	}
 
 	if (!IsBinaryUpgrade && (IsA(stmt, CreateStmt) || IsA(stmt, AlterTableStmt)) && AnyColumnPolicy()) {
 		Oid member = NewFamilyMember(stmt);

@@ -120,6 +120,18 @@ END
 $$;
 COMMENT ON FUNCTION privacy._guard_writes(regclass) IS
 'installs the write-back guard trigger on a governed table (if it is missing)';
+-- privacy._check_family_root(tbl, what): policies are declared on the root
+-- of a table family (issue 15). The planner masks and filters a scan of a
+-- parent with the parent's policies (and its ancestors'), so a policy
+-- declared on a partition or inheritance child would be bypassed by every
+-- query through the parent: it is refused instead, with a hint naming the
+-- root, where it covers every member.
+CREATE FUNCTION privacy._check_family_root(tbl regclass, what text)
+RETURNS void
+AS 'MODULE_PATHNAME', 'pg_privacy__check_family_root'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._check_family_root(regclass, text) IS
+'raises 42809 when a policy is declared on a partition or inheritance child instead of the family root';
 
 -- privacy._govern_family: turns on row security for every member of a
 -- governed table's family that does not have it yet (recording whether
@@ -162,6 +174,7 @@ DECLARE
 	matview regclass;
 BEGIN
 	PERFORM privacy._check_policy_admin('declare masking policies', tbl);
+	PERFORM privacy._check_family_root(tbl, 'mask columns of');
 	INSERT INTO privacy._column_policy AS p (relid, column_name, mask, declared_mask, declared_by, declared_at)
 	VALUES (tbl, col, canonical, declared, privacy._outer_user(), now())
 	ON CONFLICT (relid, column_name) DO UPDATE
@@ -363,7 +376,7 @@ COMMENT ON VIEW privacy.masked_owners IS
 
 REVOKE ALL ON privacy.column_policies, privacy.masked_owners FROM PUBLIC;
 REVOKE ALL ON FUNCTION privacy._check_policy_admin(text, regclass), privacy._invalidate_policies(regclass),
-	privacy._family(regclass),
+	privacy._family(regclass), privacy._check_family_root(regclass, text),
 	privacy._store_column_policy(regclass, name, text, text), privacy._release_row_security(regclass),
 	privacy._govern_family(regclass), privacy._writeback_guard(), privacy._guard_writes(regclass),
 	privacy.mask_column(regclass, name, text), privacy.unmask_column(regclass, name),

@@ -244,6 +244,7 @@ AS $$
 DECLARE
 	canonical text;
 	hold_id bigint;
+	root oid;
 BEGIN
 	PERFORM privacy._check_policy_admin('place legal holds', tbl);
 	IF tbl IS NULL OR condition IS NULL OR reason IS NULL THEN
@@ -253,16 +254,40 @@ BEGIN
 	IF pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
 		RAISE EXCEPTION 'a legal hold needs a reason' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) NOT IN ('r', 'p') THEN
+	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) NOT IN ('r', 'p')
+	   OR (SELECT c.relpersistence FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) OPERATOR(pg_catalog.=) 't' THEN
 		RAISE EXCEPTION 'cannot place a legal hold on %', tbl USING ERRCODE = 'wrong_object_type';
 	END IF;
 	canonical := privacy._analyze_hold_condition(tbl, condition);
-	-- waits for running purge batches of the table and keeps new ones out
-	-- until this transaction ends: a batch reads the holds after this lock
+	-- the hold applies to the whole family (issue 15): its condition must
+	-- compile on the family's roots, hence on every member
+	FOR root IN SELECT r FROM privacy._hold_roots(tbl) AS r WHERE r OPERATOR(pg_catalog.<>) tbl::oid ORDER BY 1 LOOP
+		BEGIN
+			PERFORM privacy._analyze_hold_condition(root::regclass, canonical);
+		EXCEPTION WHEN undefined_column THEN
+			RAISE EXCEPTION 'hold condition uses a column that % does not have', root::regclass
+				USING ERRCODE = 'undefined_column',
+				      DETAIL = pg_catalog.format('A hold on %s applies to its whole family, whose root is %s.', tbl, root::regclass),
+				      HINT = 'Use only columns of the root table in the condition.';
+		END;
+	END LOOP;
+	-- waits for running purge batches of the family's tables and keeps new
+	-- ones out until this transaction ends: a batch reads the holds after
+	-- this lock
 	PERFORM pg_catalog.pg_advisory_xact_lock(privacy._retention_lock_key(1, tbl));
+	FOR root IN SELECT p.relid::oid FROM privacy._retention_policy p
+	            WHERE p.relid OPERATOR(pg_catalog.<>) tbl
+	              AND EXISTS (SELECT 1 FROM privacy._hold_roots(p.relid) a
+	                          WHERE a OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._hold_roots(tbl))))
+	            ORDER BY 1 LOOP
+		PERFORM pg_catalog.pg_advisory_xact_lock(privacy._retention_lock_key(1, root::regclass));
+	END LOOP;
 	INSERT INTO privacy._legal_hold (relid, condition, declared_condition, reason, placed_by, placed_at)
 	VALUES (tbl, canonical, condition, reason, privacy._outer_user(), now())
 	RETURNING id INTO hold_id;
+	-- held rows cannot be updated out of the hold nor deleted (triggers on
+	-- every member of the family)
+	PERFORM privacy._sync_hold_triggers(tbl);
 	RETURN hold_id;
 END
 $$;
@@ -274,24 +299,68 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	tbl regclass;
 BEGIN
 	PERFORM privacy._check_policy_admin('release legal holds');
 	IF release_hold.id IS NULL THEN
 		RAISE EXCEPTION 'hold id must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	UPDATE privacy._legal_hold h SET released_by = privacy._outer_user(), released_at = now()
-	WHERE h.id OPERATOR(pg_catalog.=) release_hold.id AND h.released_at IS NULL;
+	WHERE h.id OPERATOR(pg_catalog.=) release_hold.id AND h.released_at IS NULL
+	RETURNING h.relid INTO tbl;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'no active legal hold with id %', release_hold.id USING ERRCODE = 'undefined_object';
 	END IF;
+	PERFORM privacy._sync_hold_triggers(tbl);
 END
 $$;
 COMMENT ON FUNCTION privacy.release_hold(bigint) IS 'releases an active legal hold';
 
+-- Table families (issue 15). A hold applies to the whole family of the
+-- table it was placed on: every table that shares a root (a top-most
+-- partition or inheritance ancestor) with it, whichever member it names. Its
+-- condition is validated against those roots (a partition has its root's
+-- columns, an inheritance child a superset), so it compiles on every member.
+-- privacy._hold_roots(tbl): the roots of tbl's family (tbl itself when it
+-- has no parent; several with multiple inheritance).
+CREATE FUNCTION privacy._hold_roots(tbl regclass)
+RETURNS SETOF oid
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH RECURSIVE a(relid) AS (
+		SELECT tbl::oid
+		UNION
+		SELECT i.inhparent FROM pg_catalog.pg_inherits i JOIN a ON i.inhrelid OPERATOR(pg_catalog.=) a.relid
+	)
+	SELECT a.relid FROM a
+	WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid OPERATOR(pg_catalog.=) a.relid)
+$$;
+COMMENT ON FUNCTION privacy._hold_roots(regclass) IS
+'the top-most partition/inheritance ancestors of a table (the table itself when it has no parent)';
+
+-- privacy._holds_applying(tbl): the active holds that protect rows of tbl:
+-- those placed on any member of a family tbl belongs to.
+CREATE FUNCTION privacy._holds_applying(tbl regclass)
+RETURNS SETOF bigint
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT h.id FROM privacy._legal_hold h
+	WHERE h.released_at IS NULL
+	  AND EXISTS (SELECT 1 FROM privacy._hold_roots(h.relid) a
+	              WHERE a OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._hold_roots(tbl))))
+	ORDER BY h.id
+$$;
+COMMENT ON FUNCTION privacy._holds_applying(regclass) IS
+'ids of the active legal holds protecting rows of a table (placed on any member of its family)';
+
 -- privacy._hold_predicate(tbl): the SQL condition a row must satisfy to be
 -- purged under the active holds of tbl ('true' without holds). This is the
 -- one place holds enter purge statements; subject holds across tables
--- (compliance issue) extend it.
+-- (compliance issue) extend it. Holds placed on any member of tbl's family
+-- apply (issue 15).
 CREATE FUNCTION privacy._hold_predicate(tbl regclass)
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -301,10 +370,164 @@ AS $$
 		ELSE '((' OPERATOR(pg_catalog.||) string_agg('(' OPERATOR(pg_catalog.||) h.condition OPERATOR(pg_catalog.||) ')', ' OR ' ORDER BY h.id)
 			OPERATOR(pg_catalog.||) ') IS NOT TRUE)' END
 	FROM privacy._legal_hold h
-	WHERE h.relid OPERATOR(pg_catalog.=) tbl AND h.released_at IS NULL
+	WHERE h.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(tbl)))
 $$;
 COMMENT ON FUNCTION privacy._hold_predicate(regclass) IS
 'condition that excludes rows under an active legal hold of the table (canonical hold conditions only)';
+
+-- Held rows are records, not only a predicate evaluated at purge time
+-- (issue 15): while a hold is active, every ordinary table of its family
+-- carries two row triggers, privacy_hold_<id>_update and
+-- privacy_hold_<id>_delete, AFTER UPDATE / AFTER DELETE, whose WHEN clause is
+-- the hold condition on OLD (and, for UPDATE, its negation on NEW). A
+-- statement that deletes a held row, moves it to another partition (a
+-- delete plus an insert) or updates it so that it no longer matches its hold
+-- fails with 55006. AFTER triggers see the final row, whatever BEFORE
+-- triggers did, and only rows that match cost more than the WHEN test.
+-- Trigger and DDL guards in the hooks keep them from being dropped or
+-- disabled while the hold is active (src/pg/catalog/legal_holds.cpp).
+CREATE FUNCTION privacy._hold_guard()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+		RAISE EXCEPTION 'cannot delete a row of %.% under legal hold %',
+			pg_catalog.quote_ident(TG_TABLE_SCHEMA), pg_catalog.quote_ident(TG_TABLE_NAME), TG_ARGV[0]
+			USING ERRCODE = 'object_in_use',
+			      HINT = 'Rows under a legal hold cannot be deleted, nor moved to another partition, until the hold is released.';
+	END IF;
+	RAISE EXCEPTION 'cannot update a row of %.% out of legal hold %',
+		pg_catalog.quote_ident(TG_TABLE_SCHEMA), pg_catalog.quote_ident(TG_TABLE_NAME), TG_ARGV[0]
+		USING ERRCODE = 'object_in_use',
+		      HINT = 'A held row must keep matching its hold condition until the hold is released.';
+END
+$$;
+COMMENT ON FUNCTION privacy._hold_guard() IS
+'trigger: refuses deleting a row under a legal hold or updating it out of the hold (WHEN clauses select the rows)';
+
+CREATE FUNCTION privacy._hold_trigger_quals(member regclass, condition text, OUT on_update text, OUT on_delete text)
+AS 'MODULE_PATHNAME', 'pg_privacy__hold_trigger_quals'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._hold_trigger_quals(regclass, text) IS
+'WHEN clauses of the hold triggers of a table: the canonical hold condition on OLD (and not on NEW)';
+
+CREATE FUNCTION privacy._hold_maintenance(active boolean)
+RETURNS void
+AS 'MODULE_PATHNAME', 'pg_privacy__hold_maintenance'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._hold_maintenance(boolean) IS
+'lets privacy._sync_hold_triggers() drop hold triggers in this transaction (the hooks refuse it otherwise)';
+
+-- privacy._sync_hold_triggers(tbl): makes the hold triggers of every
+-- ordinary table of tbl's families (and of tbl's own subtree, after a
+-- detach) match the active holds that apply to it. Called by place_hold,
+-- release_hold and, as the bootstrap superuser, by the utility hook after a
+-- table joins or leaves a family.
+CREATE FUNCTION privacy._sync_hold_triggers(tbl regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	member regclass;
+	wanted bigint[];
+	t record;
+	h record;
+	quals record;
+	kind text;
+BEGIN
+	PERFORM privacy._hold_maintenance(true);
+	FOR member IN
+		SELECT DISTINCT m.f FROM (
+			SELECT privacy._family(r::regclass) AS f FROM privacy._hold_roots(tbl) AS r
+			UNION SELECT privacy._family(tbl)) m
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.f::oid
+		WHERE c.relkind OPERATOR(pg_catalog.=) 'r' ORDER BY 1
+	LOOP
+		wanted := ARRAY(SELECT privacy._holds_applying(member));
+		FOR t IN SELECT tg.tgname FROM pg_catalog.pg_trigger tg
+		         WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
+		           AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure
+		           AND NOT coalesce(pg_catalog.substring(tg.tgname, '^privacy_hold_([0-9]+)_')::bigint
+		                            OPERATOR(pg_catalog.=) ANY (wanted), false)
+		         ORDER BY 1 LOOP
+			EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, member);
+		END LOOP;
+		FOR h IN SELECT l.id, l.condition FROM privacy._legal_hold l
+		         WHERE l.id OPERATOR(pg_catalog.=) ANY (wanted) ORDER BY l.id LOOP
+			quals := NULL;
+			FOREACH kind IN ARRAY ARRAY['update', 'delete'] LOOP
+				-- only pg_privacy can make triggers on privacy._hold_guard();
+				-- a trigger of the owner with the same name makes this fail
+				CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg
+				                      WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
+				                        AND tg.tgname OPERATOR(pg_catalog.=) format('privacy_hold_%s_%s', h.id, kind)
+				                        AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure);
+				IF quals IS NULL THEN
+					BEGIN
+						quals := privacy._hold_trigger_quals(member, h.condition);
+					EXCEPTION WHEN undefined_column THEN
+						-- a hold of 0.1.0 on a column its family's root lacks:
+						-- purges of this table fail (nothing is deleted) until
+						-- it is released
+						RAISE WARNING 'legal hold % cannot be enforced on %: its condition uses a column the table does not have', h.id, member;
+						EXIT;
+					END;
+				END IF;
+				EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION privacy._hold_guard(%L)',
+					format('privacy_hold_%s_%s', h.id, kind), upper(kind), member,
+					CASE kind WHEN 'update' THEN quals.on_update ELSE quals.on_delete END, h.id);
+			END LOOP;
+		END LOOP;
+	END LOOP;
+	PERFORM privacy._hold_maintenance(false);
+END
+$$;
+COMMENT ON FUNCTION privacy._sync_hold_triggers(regclass) IS
+'creates and drops the hold triggers of a table''s families so that they match the active legal holds';
+
+-- privacy._check_new_parent(child, parent): called by the utility hook
+-- before ALTER TABLE ... ATTACH PARTITION / INHERIT. A table that policies
+-- govern (its own or inherited) cannot get a new parent: scans of that parent
+-- would read its rows under the parent's policies only. The active holds of
+-- the child's family must compile on the new parent's roots.
+CREATE FUNCTION privacy._check_new_parent(child regclass, parent regclass)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	governed regclass;
+	h record;
+	root oid;
+BEGIN
+	SELECT f INTO governed FROM privacy._family(child) AS f WHERE privacy._is_governed(f) ORDER BY f::oid LIMIT 1;
+	IF governed IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot make % a partition or child of %: policies govern %', child, parent, governed
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      DETAIL = 'Scans of the new parent would read its rows under the parent''s policies only.',
+			      HINT = 'Declare the policies on the root of the new family; drop those of the table first (in the same transaction).';
+	END IF;
+	FOR h IN SELECT l.id FROM privacy._legal_hold l
+	         WHERE l.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(child))) ORDER BY l.id LOOP
+		FOR root IN SELECT r FROM privacy._hold_roots(parent) AS r ORDER BY 1 LOOP
+			BEGIN
+				PERFORM privacy._analyze_hold_condition(root::regclass,
+					(SELECT l.condition FROM privacy._legal_hold l WHERE l.id OPERATOR(pg_catalog.=) h.id));
+			EXCEPTION WHEN undefined_column THEN
+				RAISE EXCEPTION 'cannot make % a partition or child of %: legal hold % uses a column that % does not have',
+					child, parent, h.id, root::regclass
+					USING ERRCODE = 'object_in_use',
+					      HINT = 'A hold applies to the whole family; release it first.';
+			END;
+		END LOOP;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION privacy._check_new_parent(regclass, regclass) IS
+'raises unless a table may join the family of parent (no policies govern it; its holds compile on the new roots)';
 
 -- privacy._action_sql(tbl): for anonymize and nullify, the SET list and the
 -- condition selecting rows not processed yet (so a run is idempotent).
@@ -427,6 +650,7 @@ AS $$
 DECLARE
 	held boolean := false;
 	hold text;
+	extra text;
 BEGIN
 	IF part IS NULL OR NOT EXISTS (
 		SELECT 1 FROM pg_catalog.pg_class c
@@ -434,7 +658,13 @@ BEGIN
 		  AND c.oid::regclass::text OPERATOR(pg_catalog.=) part_name) THEN
 		RETURN;
 	END IF;
+	-- the detached table left the family: the holds of both apply to it
 	hold := privacy._hold_predicate(tbl);
+	extra := privacy._hold_predicate(part::regclass);
+	IF extra OPERATOR(pg_catalog.<>) 'true' THEN
+		hold := CASE WHEN hold OPERATOR(pg_catalog.=) 'true' THEN extra
+			ELSE '(' OPERATOR(pg_catalog.||) hold OPERATOR(pg_catalog.||) ' AND ' OPERATOR(pg_catalog.||) extra OPERATOR(pg_catalog.||) ')' END;
+	END IF;
 	IF hold OPERATOR(pg_catalog.<>) 'true' THEN
 		EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', part::regclass, hold) INTO held;
 	END IF;
@@ -531,6 +761,7 @@ DECLARE
 	p privacy._retention_policy;
 	target oid;
 	hold text;
+	extra text;
 	act record;
 	pred text;
 	rng text;
@@ -576,6 +807,15 @@ BEGIN
 	batch := coalesce(p.batch_size, pg_catalog.current_setting('privacy.purge_batch_size')::integer);
 	target := r.targets[r.target_idx];
 	status := 'more';
+	-- holds placed on any member of the family apply (issue 15); a
+	-- partition this run detached is no longer a member: both sets apply
+	IF target OPERATOR(pg_catalog.<>) p.relid::oid THEN
+		extra := privacy._hold_predicate(target::regclass);
+		IF extra OPERATOR(pg_catalog.<>) 'true' THEN
+			hold := CASE WHEN hold OPERATOR(pg_catalog.=) 'true' THEN extra
+				ELSE '(' OPERATOR(pg_catalog.||) hold OPERATOR(pg_catalog.||) ' AND ' OPERATOR(pg_catalog.||) extra OPERATOR(pg_catalog.||) ')' END;
+		END IF;
+	END IF;
 
 	SELECT c.relispartition, coalesce(i.inhdetachpending, false) INTO is_part, detach_pending
 	FROM pg_catalog.pg_class c
@@ -865,8 +1105,7 @@ SELECT p.relid AS table_name,
 	p.columns,
 	p.batch_size,
 	p.max_rows_per_second,
-	(SELECT count(*) FROM privacy._legal_hold h
-	 WHERE h.relid OPERATOR(pg_catalog.=) p.relid AND h.released_at IS NULL) AS active_holds,
+	(SELECT count(*) FROM privacy._holds_applying(p.relid)) AS active_holds,
 	p.declared_by,
 	p.declared_at
 FROM privacy._retention_policy p;
@@ -922,6 +1161,9 @@ REVOKE ALL ON FUNCTION privacy._retention_lock_key(integer, regclass), privacy._
 	privacy._time_column_type_ok(regclass, name),
 	privacy.set_retention(regclass, name, interval, text, name[], integer, integer), privacy.drop_retention(regclass),
 	privacy.place_hold(regclass, text, text), privacy.release_hold(bigint), privacy._hold_predicate(regclass),
+	privacy._hold_roots(regclass), privacy._holds_applying(regclass), privacy._hold_guard(),
+	privacy._hold_trigger_quals(regclass, text), privacy._hold_maintenance(boolean),
+	privacy._sync_hold_triggers(regclass), privacy._check_new_parent(regclass, regclass),
 	privacy._action_sql(regclass), privacy._partition_bound(regclass, text), privacy._choose_method(regclass, timestamptz),
 	privacy._recover_partition(regclass, oid, text, text), privacy._purge_start(regclass, text),
 	privacy._purge_finish(bigint, text, text), privacy._purge_step(bigint, boolean), privacy._purge_detach_failed(bigint),

@@ -188,9 +188,30 @@ WHERE NOT EXISTS (SELECT 1 FROM privacy._classification c
   AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
               WHERE a.attrelid OPERATOR(pg_catalog.=) d.relid AND a.attname OPERATOR(pg_catalog.=) d.column_name
                 AND NOT a.attisdropped)
-  AND pg_catalog.cardinality(privacy._protections(d.relid, d.column_name)) OPERATOR(pg_catalog.=) 0;
+  AND pg_catalog.cardinality(privacy._protections(d.relid, d.column_name)) OPERATOR(pg_catalog.=) 0
+UNION ALL
+-- a masked partition key (issue 15): the partition a row lives in (its
+-- tableoid, whose bounds pg_class shows to every role) reveals the range,
+-- list value or hash bucket of the raw value to a masked role
+SELECT p.relid, p.column_name, coalesce(cl.category, 'other'), 'masked partition key', NULL,
+	'the partition of a row (tableoid) reveals the key''s range: partitioned by it: ' OPERATOR(pg_catalog.||) k.tables
+FROM privacy._column_policy p
+LEFT JOIN privacy._classification cl
+  ON cl.relid OPERATOR(pg_catalog.=) p.relid AND cl.column_name OPERATOR(pg_catalog.=) p.column_name
+CROSS JOIN LATERAL (
+	SELECT pg_catalog.string_agg(pt.partrelid::pg_catalog.regclass::text, ', ' ORDER BY pt.partrelid::pg_catalog.regclass::text) AS tables
+	FROM pg_catalog.pg_partitioned_table pt
+	WHERE pt.partrelid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT f::oid FROM privacy._family(p.relid) AS f))
+	  AND (EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+	               WHERE a.attrelid OPERATOR(pg_catalog.=) pt.partrelid
+	                 AND a.attnum OPERATOR(pg_catalog.=) ANY (pt.partattrs::pg_catalog.int2[])
+	                 AND a.attname OPERATOR(pg_catalog.=) p.column_name)
+	       OR (pt.partexprs IS NOT NULL
+	           AND pg_catalog.strpos(pg_catalog.pg_get_partkeydef(pt.partrelid), pg_catalog.quote_ident(p.column_name))
+	               OPERATOR(pg_catalog.>) 0))) k
+WHERE k.tables IS NOT NULL;
 COMMENT ON VIEW privacy.coverage_gaps IS
-'personal data (classified, or found by the last privacy.discover() and not classified) with no protection at all';
+'personal data (classified, or found by the last privacy.discover() and not classified) with no protection at all, and masked partition keys (a row''s partition reveals their range)';
 
 -- The policy catalog in one place ------------------------------------------
 
@@ -830,9 +851,10 @@ BEGIN
 		-- referenced by held rows of registered children
 		holds := '[]';
 		held := 0;
+		-- (holds placed on any member of the table's family, issue 15)
 		FOR h IN SELECT lh.id, lh.reason, lh.condition FROM privacy._legal_hold lh
-		         WHERE lh.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid))
-		           AND lh.released_at IS NULL ORDER BY lh.id LOOP
+		         WHERE lh.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(t.relid)))
+		         ORDER BY lh.id LOOP
 			EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)', t.relid, pred, h.condition)
 				INTO affected USING subject;
 			IF affected OPERATOR(pg_catalog.>) 0 THEN
