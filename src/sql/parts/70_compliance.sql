@@ -400,10 +400,12 @@ COMMENT ON FUNCTION privacy._name_category(name) IS
 -- privacy.discover(schema, sample_rows): candidate personal-data columns of
 -- the ordinary tables of a schema (all user schemas when NULL), from column
 -- names and a bounded sample of values checked by validators. Confidence
--- combines the name evidence (0.6) and the value evidence (the share of
--- sampled non-null values passing the category's validator, times 0.9 for
--- checksummed or unambiguous validators, 0.5 for shape-only ones) as
--- 1 - (1 - name)(1 - values). Runs as the extension owner (so masking does
+-- combines the name evidence (0.6; 0.3 when a qualifier follows the keyword,
+-- as in email_template_id; 0.15 when the column's type or sampled values
+-- contradict the category) and the value evidence (the share of sampled
+-- non-null values passing the category's validator, times 0.9 for
+-- checksummed or unambiguous validators, 0.5 for shape-only ones, 0.4 for
+-- personal names) as 1 - (1 - name)(1 - values); a finding needs 0.5. Runs as the extension owner (so masking does
 -- not hide the values from the validators) after the administrator check;
 -- the findings are stored for privacy.coverage_gaps.
 CREATE FUNCTION privacy.discover(schema name DEFAULT NULL, sample_rows integer DEFAULT 200,
@@ -419,7 +421,11 @@ DECLARE
 	nc record;
 	sample_sql text;
 	n bigint; c_email bigint; c_card bigint; c_iban bigint; c_iban_shape bigint; c_phone bigint; c_ip bigint;
-	c_dob bigint; c_nid bigint; c_person bigint; c_address bigint; c_prose bigint;
+	c_dob bigint; c_nid bigint; c_person bigint; c_address bigint; c_prose bigint; c_digits bigint; c_numeric bigint;
+	name_conf numeric;
+	name_note text;
+	qualifier text;
+	hits bigint;
 	best_cat text;
 	best_conf numeric;
 	best_ev text;
@@ -464,7 +470,7 @@ BEGIN
 		LOOP
 			SELECT * INTO nc FROM privacy._name_category(col.attname);
 			n := 0; c_email := 0; c_card := 0; c_iban := 0; c_iban_shape := 0; c_phone := 0; c_ip := 0;
-			c_dob := 0; c_nid := 0; c_person := 0; c_address := 0; c_prose := 0;
+			c_dob := 0; c_nid := 0; c_person := 0; c_address := 0; c_prose := 0; c_digits := 0; c_numeric := 0;
 			IF col.atttypid OPERATOR(pg_catalog.=) ANY (ARRAY['text', 'character varying', 'character', 'inet', 'cidr',
 			       'date', 'timestamp without time zone', 'timestamp with time zone', 'privacy.card_token']::regtype[]::oid[])
 			   OR pg_catalog.format_type(col.atttypid, NULL) OPERATOR(pg_catalog.=) 'citext' THEN
@@ -486,13 +492,56 @@ BEGIN
 						count(*) FILTER (WHERE v ~ '^[[:upper:]][[:alpha:]''-]+( [[:upper:]][[:alpha:]''-]+)+$') AS person,
 						count(*) FILTER (WHERE v ~ '^[0-9]+[A-Za-z]?,? [[:alpha:]]' OR v ~ '[[:alpha:]],? [0-9]+[A-Za-z]?$') AS address,
 						count(*) FILTER (WHERE pg_catalog.length(v) OPERATOR(pg_catalog.>=) 30
-						                 AND pg_catalog.array_length(pg_catalog.regexp_split_to_array(v, '\s+'), 1) OPERATOR(pg_catalog.>=) 5) AS prose
+						                 AND pg_catalog.array_length(pg_catalog.regexp_split_to_array(v, '\s+'), 1) OPERATOR(pg_catalog.>=) 5) AS prose,
+						count(*) FILTER (WHERE pg_catalog.translate(v, ' -', '') ~ '^[0-9]{12,19}$') AS digits,
+						count(*) FILTER (WHERE v ~ '^[+-]?[0-9]+([.,][0-9]+)?$') AS numeric
 					FROM (SELECT %1$I::text AS v FROM %3$s) s WHERE v IS NOT NULL$q$,
 					col.attname,
 					CASE WHEN col.atttypid OPERATOR(pg_catalog.=) ANY (ARRAY['date', 'timestamp without time zone',
 					          'timestamp with time zone']::regtype[]::oid[]) THEN 'true' ELSE 'false' END,
 					sample_sql)
-				INTO n, c_email, c_card, c_iban, c_iban_shape, c_phone, c_ip, c_dob, c_nid, c_person, c_address, c_prose;
+				INTO n, c_email, c_card, c_iban, c_iban_shape, c_phone, c_ip, c_dob, c_nid, c_person, c_address, c_prose,
+					c_digits, c_numeric;
+			END IF;
+
+			-- How much the name alone says (0.6). It says less when the word
+			-- after the keyword makes the column a property of the thing
+			-- rather than the thing (email_template_id, phone_model: 0.3),
+			-- and little when the column's type or its sampled values
+			-- contradict the category (integers for an email, model names
+			-- for a phone: 0.15). Either way values that validate still
+			-- raise the confidence; alone such a name is below the 0.5 of a
+			-- finding.
+			name_conf := CASE WHEN nc.category IS NULL THEN 0 ELSE 0.6 END;
+			name_note := NULL;
+			IF nc.category IS NOT NULL THEN
+				qualifier := (pg_catalog.regexp_match(pg_catalog.lower(col.attname::text),
+					'(?:^|_)' OPERATOR(pg_catalog.||) nc.keyword OPERATOR(pg_catalog.||) '_([[:alnum:]]+)'))[1];
+				IF qualifier OPERATOR(pg_catalog.=) ANY (ARRAY['id', 'ids', 'type', 'types', 'model', 'models', 'template',
+				       'templates', 'count', 'counts', 'status', 'flag', 'enabled', 'verified', 'format', 'kind',
+				       'provider', 'optin', 'opt', 'sent', 'bounced', 'version', 'length', 'len', 'policy', 'config',
+				       'setting', 'settings', 'category', 'level', 'source', 'channel', 'code', 'tipo', 'modelo',
+				       'modele', 'typ', 'modell', 'anzahl', 'nombre']) THEN
+					name_conf := 0.3;
+					name_note := pg_catalog.format('"%s" after it makes it a property, not the value itself', qualifier);
+				END IF;
+				hits := CASE nc.category
+					WHEN 'email' THEN c_email WHEN 'ip_address' THEN c_ip WHEN 'iban' THEN c_iban_shape
+					WHEN 'payment_card' THEN c_digits WHEN 'phone' THEN c_phone END;
+				IF col.typname IN ('boolean')
+				   OR (col.typname IN ('smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision')
+				       AND nc.category OPERATOR(pg_catalog.<>) ALL (ARRAY['payment_card', 'phone', 'national_id', 'date_of_birth'])) THEN
+					name_conf := 0.15;
+					name_note := pg_catalog.format('but its type %s cannot hold it', col.typname);
+				ELSIF n OPERATOR(pg_catalog.>=) 5 AND hits IS NOT NULL
+				      AND hits::numeric OPERATOR(pg_catalog./) n OPERATOR(pg_catalog.<) 0.1 THEN
+					name_conf := 0.15;
+					name_note := pg_catalog.format('but %s/%s sampled values fit the category', hits, n);
+				ELSIF n OPERATOR(pg_catalog.>=) 5 AND nc.category IN ('person_name', 'postal_address', 'email', 'free_text')
+				      AND c_numeric::numeric OPERATOR(pg_catalog./) n OPERATOR(pg_catalog.>=) 0.9 THEN
+					name_conf := 0.15;
+					name_note := pg_catalog.format('but %s/%s sampled values are numbers', c_numeric, n);
+				END IF;
 			END IF;
 
 			best_cat := NULL; best_conf := 0; best_ev := NULL;
@@ -506,7 +555,9 @@ BEGIN
 					('ip_address', c_ip, 0.9, 'are IP addresses'),
 					('date_of_birth', c_dob, 0.5, 'are plausible dates of birth'),
 					('national_id', c_nid, 0.5, 'have the shape of a national id'),
-					('person_name', c_person, 0.5, 'look like personal names'),
+					-- capitalised word pairs are as often products or places as people:
+					-- alone they never make a finding (0.4), with the name they confirm it
+					('person_name', c_person, 0.4, 'look like personal names'),
 					('postal_address', c_address, 0.5, 'look like street addresses'),
 					('free_text', c_prose, 0.5, 'are free text of five words or more')),
 				scored(category, value_conf, value_ev) AS (
@@ -529,14 +580,15 @@ BEGIN
 					SELECT nc.category WHERE nc.category IS NOT NULL),
 				combined AS (
 					SELECT k.category,
-						CASE WHEN k.category OPERATOR(pg_catalog.=) nc.category THEN 0.6 ELSE 0 END AS name_conf,
+						CASE WHEN k.category OPERATOR(pg_catalog.=) nc.category THEN name_conf ELSE 0 END AS name_conf,
 						coalesce(b.value_conf, 0) AS value_conf, b.value_ev
 					FROM cats k LEFT JOIN best b ON b.category OPERATOR(pg_catalog.=) k.category)
 				SELECT m.category,
 					pg_catalog.round(1 OPERATOR(pg_catalog.-) ((1 OPERATOR(pg_catalog.-) m.name_conf) OPERATOR(pg_catalog.*) (1 OPERATOR(pg_catalog.-) m.value_conf)), 2) AS conf,
 					pg_catalog.concat_ws('; ',
 						CASE WHEN m.name_conf OPERATOR(pg_catalog.>) 0
-						     THEN pg_catalog.format('column name matches keyword "%s"', nc.keyword) END,
+						     THEN pg_catalog.format('column name matches keyword "%s"', nc.keyword)
+						          OPERATOR(pg_catalog.||) coalesce(' (' OPERATOR(pg_catalog.||) name_note OPERATOR(pg_catalog.||) ')', '') END,
 						m.value_ev) AS ev
 				FROM combined m
 				ORDER BY 2 DESC, 1

@@ -1280,3 +1280,217 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- issue 18: discovery precision. A qualifier after the keyword
+-- (email_template_id) or a type or sampled values that contradict the
+-- category (integers for an email, model names for a phone) demote a
+-- name-only match below a finding; capitalised word pairs alone are not
+-- personal names.
+CREATE OR REPLACE FUNCTION privacy.discover(schema name DEFAULT NULL, sample_rows integer DEFAULT 200,
+	OUT table_name regclass, OUT column_name name, OUT category text, OUT confidence numeric, OUT evidence text,
+	OUT classified_as text)
+RETURNS SETOF record
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t record;
+	col record;
+	nc record;
+	sample_sql text;
+	n bigint; c_email bigint; c_card bigint; c_iban bigint; c_iban_shape bigint; c_phone bigint; c_ip bigint;
+	c_dob bigint; c_nid bigint; c_person bigint; c_address bigint; c_prose bigint; c_digits bigint; c_numeric bigint;
+	name_conf numeric;
+	name_note text;
+	qualifier text;
+	hits bigint;
+	best_cat text;
+	best_conf numeric;
+	best_ev text;
+	cand record;
+BEGIN
+	PERFORM privacy._check_policy_admin('discover personal data');
+	IF sample_rows IS NULL OR sample_rows OPERATOR(pg_catalog.<) 1 OR sample_rows OPERATOR(pg_catalog.>) 100000 THEN
+		RAISE EXCEPTION 'sample_rows must be between 1 and 100000' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF schema IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) schema) THEN
+		RAISE EXCEPTION 'schema "%" does not exist', schema USING ERRCODE = 'invalid_schema_name';
+	END IF;
+	-- forget findings about tables that are gone
+	DELETE FROM privacy._discovery d
+	WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) d.relid::oid);
+	FOR t IN
+		SELECT c.oid::regclass AS relid, c.reltuples
+		FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+		WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
+		  AND (discover.schema IS NULL OR n.nspname OPERATOR(pg_catalog.=) discover.schema)
+		  AND n.nspname OPERATOR(pg_catalog.<>) ALL (ARRAY['pg_catalog', 'information_schema', 'privacy', 'pg_toast'])
+		  AND n.nspname !~~ 'pg\_temp\_%' AND n.nspname !~~ 'pg\_toast\_temp\_%'
+		  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+		                  WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
+		                    AND d.objid OPERATOR(pg_catalog.=) c.oid AND d.deptype OPERATOR(pg_catalog.=) 'e')
+		ORDER BY n.nspname, c.relname
+	LOOP
+		DELETE FROM privacy._discovery d WHERE d.relid OPERATOR(pg_catalog.=) t.relid;
+		-- a bounded sample: the first sample_rows rows of a small table, or a
+		-- repeatable block sample of a large one
+		sample_sql := pg_catalog.format('%s%s LIMIT %s', t.relid,
+			CASE WHEN t.reltuples OPERATOR(pg_catalog.>) (10 OPERATOR(pg_catalog.*) sample_rows)
+			     THEN pg_catalog.format(' TABLESAMPLE SYSTEM (%s) REPEATABLE (0)',
+			              LEAST(100, pg_catalog.ceil(400.0 OPERATOR(pg_catalog.*) sample_rows OPERATOR(pg_catalog./) t.reltuples)))
+			     ELSE '' END,
+			sample_rows);
+		FOR col IN
+			SELECT a.attname, a.atttypid, pg_catalog.format_type(a.atttypid, NULL) AS typname
+			FROM pg_catalog.pg_attribute a
+			WHERE a.attrelid OPERATOR(pg_catalog.=) t.relid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+			ORDER BY a.attnum
+		LOOP
+			SELECT * INTO nc FROM privacy._name_category(col.attname);
+			n := 0; c_email := 0; c_card := 0; c_iban := 0; c_iban_shape := 0; c_phone := 0; c_ip := 0;
+			c_dob := 0; c_nid := 0; c_person := 0; c_address := 0; c_prose := 0; c_digits := 0; c_numeric := 0;
+			IF col.atttypid OPERATOR(pg_catalog.=) ANY (ARRAY['text', 'character varying', 'character', 'inet', 'cidr',
+			       'date', 'timestamp without time zone', 'timestamp with time zone', 'privacy.card_token']::regtype[]::oid[])
+			   OR pg_catalog.format_type(col.atttypid, NULL) OPERATOR(pg_catalog.=) 'citext' THEN
+				EXECUTE pg_catalog.format($q$
+					SELECT count(v) AS n,
+						count(*) FILTER (WHERE v ~ '^[^@[:space:]]+@[^@[:space:]]+\.[A-Za-z]{2,}$') AS email,
+						count(*) FILTER (WHERE privacy._luhn_ok(pg_catalog.translate(v, ' -', ''))) AS card,
+						count(*) FILTER (WHERE privacy._iban_ok(v)) AS iban,
+						count(*) FILTER (WHERE pg_catalog.upper(pg_catalog.replace(v, ' ', '')) ~ '^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$') AS iban_shape,
+						count(*) FILTER (WHERE v ~ '^\+?[0-9][0-9 ().-]{5,18}[0-9]$'
+						                 AND pg_catalog.length(pg_catalog.regexp_replace(v, '[^0-9]', '', 'g')) BETWEEN 7 AND 15
+						                 AND NOT privacy._luhn_ok(pg_catalog.translate(v, ' -', ''))) AS phone,
+						count(*) FILTER (WHERE v ~ '^([0-9]{1,3}\.){3}[0-9]{1,3}(/[0-9]{1,2})?$'
+						                 OR (v ~ '^[0-9A-Fa-f:]+(/[0-9]{1,3})?$' AND v ~ ':.*:')) AS ip,
+						count(*) FILTER (WHERE %2$s AND v::date BETWEEN '1900-01-01' AND (now() OPERATOR(pg_catalog.-) '16 years'::interval)::date) AS dob,
+						count(*) FILTER (WHERE v ~ '^[0-9]{3}-[0-9]{2}-[0-9]{4}$' OR v ~ '^[12][0-9]{12}([0-9]{2})?$'
+						                 OR v ~ '^[A-CEGHJ-PR-TW-Z]{2}[0-9]{6}[A-D]$' OR v ~ '^[0-9]{8}[A-Z]$'
+						                 OR v ~ '^[XYZ][0-9]{7}[A-Z]$') AS national_id,
+						count(*) FILTER (WHERE v ~ '^[[:upper:]][[:alpha:]''-]+( [[:upper:]][[:alpha:]''-]+)+$') AS person,
+						count(*) FILTER (WHERE v ~ '^[0-9]+[A-Za-z]?,? [[:alpha:]]' OR v ~ '[[:alpha:]],? [0-9]+[A-Za-z]?$') AS address,
+						count(*) FILTER (WHERE pg_catalog.length(v) OPERATOR(pg_catalog.>=) 30
+						                 AND pg_catalog.array_length(pg_catalog.regexp_split_to_array(v, '\s+'), 1) OPERATOR(pg_catalog.>=) 5) AS prose,
+						count(*) FILTER (WHERE pg_catalog.translate(v, ' -', '') ~ '^[0-9]{12,19}$') AS digits,
+						count(*) FILTER (WHERE v ~ '^[+-]?[0-9]+([.,][0-9]+)?$') AS numeric
+					FROM (SELECT %1$I::text AS v FROM %3$s) s WHERE v IS NOT NULL$q$,
+					col.attname,
+					CASE WHEN col.atttypid OPERATOR(pg_catalog.=) ANY (ARRAY['date', 'timestamp without time zone',
+					          'timestamp with time zone']::regtype[]::oid[]) THEN 'true' ELSE 'false' END,
+					sample_sql)
+				INTO n, c_email, c_card, c_iban, c_iban_shape, c_phone, c_ip, c_dob, c_nid, c_person, c_address, c_prose,
+					c_digits, c_numeric;
+			END IF;
+
+			-- How much the name alone says (0.6). It says less when the word
+			-- after the keyword makes the column a property of the thing
+			-- rather than the thing (email_template_id, phone_model: 0.3),
+			-- and little when the column's type or its sampled values
+			-- contradict the category (integers for an email, model names
+			-- for a phone: 0.15). Either way values that validate still
+			-- raise the confidence; alone such a name is below the 0.5 of a
+			-- finding.
+			name_conf := CASE WHEN nc.category IS NULL THEN 0 ELSE 0.6 END;
+			name_note := NULL;
+			IF nc.category IS NOT NULL THEN
+				qualifier := (pg_catalog.regexp_match(pg_catalog.lower(col.attname::text),
+					'(?:^|_)' OPERATOR(pg_catalog.||) nc.keyword OPERATOR(pg_catalog.||) '_([[:alnum:]]+)'))[1];
+				IF qualifier OPERATOR(pg_catalog.=) ANY (ARRAY['id', 'ids', 'type', 'types', 'model', 'models', 'template',
+				       'templates', 'count', 'counts', 'status', 'flag', 'enabled', 'verified', 'format', 'kind',
+				       'provider', 'optin', 'opt', 'sent', 'bounced', 'version', 'length', 'len', 'policy', 'config',
+				       'setting', 'settings', 'category', 'level', 'source', 'channel', 'code', 'tipo', 'modelo',
+				       'modele', 'typ', 'modell', 'anzahl', 'nombre']) THEN
+					name_conf := 0.3;
+					name_note := pg_catalog.format('"%s" after it makes it a property, not the value itself', qualifier);
+				END IF;
+				hits := CASE nc.category
+					WHEN 'email' THEN c_email WHEN 'ip_address' THEN c_ip WHEN 'iban' THEN c_iban_shape
+					WHEN 'payment_card' THEN c_digits WHEN 'phone' THEN c_phone END;
+				IF col.typname IN ('boolean')
+				   OR (col.typname IN ('smallint', 'integer', 'bigint', 'numeric', 'real', 'double precision')
+				       AND nc.category OPERATOR(pg_catalog.<>) ALL (ARRAY['payment_card', 'phone', 'national_id', 'date_of_birth'])) THEN
+					name_conf := 0.15;
+					name_note := pg_catalog.format('but its type %s cannot hold it', col.typname);
+				ELSIF n OPERATOR(pg_catalog.>=) 5 AND hits IS NOT NULL
+				      AND hits::numeric OPERATOR(pg_catalog./) n OPERATOR(pg_catalog.<) 0.1 THEN
+					name_conf := 0.15;
+					name_note := pg_catalog.format('but %s/%s sampled values fit the category', hits, n);
+				ELSIF n OPERATOR(pg_catalog.>=) 5 AND nc.category IN ('person_name', 'postal_address', 'email', 'free_text')
+				      AND c_numeric::numeric OPERATOR(pg_catalog./) n OPERATOR(pg_catalog.>=) 0.9 THEN
+					name_conf := 0.15;
+					name_note := pg_catalog.format('but %s/%s sampled values are numbers', c_numeric, n);
+				END IF;
+			END IF;
+
+			best_cat := NULL; best_conf := 0; best_ev := NULL;
+			FOR cand IN
+				WITH v(category, hits, weight, what) AS (VALUES
+					('email', c_email, 0.9, 'are email addresses'),
+					('payment_card', c_card, 0.9, 'are Luhn-valid card numbers'),
+					('iban', c_iban, 0.9, 'are IBANs with a valid mod-97 checksum'),
+					('iban', c_iban_shape, 0.5, 'have the shape of an IBAN'),
+					('phone', c_phone, 0.5, 'have the shape of a phone number'),
+					('ip_address', c_ip, 0.9, 'are IP addresses'),
+					('date_of_birth', c_dob, 0.5, 'are plausible dates of birth'),
+					('national_id', c_nid, 0.5, 'have the shape of a national id'),
+					-- capitalised word pairs are as often products or places as people:
+					-- alone they never make a finding (0.4), with the name they confirm it
+					('person_name', c_person, 0.4, 'look like personal names'),
+					('postal_address', c_address, 0.5, 'look like street addresses'),
+					('free_text', c_prose, 0.5, 'are free text of five words or more')),
+				scored(category, value_conf, value_ev) AS (
+					SELECT v.category, v.weight OPERATOR(pg_catalog.*) v.hits OPERATOR(pg_catalog./) n,
+						pg_catalog.format('%s/%s sampled values %s', v.hits, n, v.what)
+					FROM v WHERE n OPERATOR(pg_catalog.>) 0
+					  AND v.hits::numeric OPERATOR(pg_catalog./) n OPERATOR(pg_catalog.>=) 0.3
+					UNION ALL
+					SELECT 'ip_address', 0.9, 'column type is ' OPERATOR(pg_catalog.||) col.typname
+					WHERE col.typname IN ('inet', 'cidr')
+					UNION ALL
+					SELECT 'payment_card', 0.9, 'column type is privacy.card_token (tokenized)'
+					WHERE col.typname OPERATOR(pg_catalog.=) 'privacy.card_token'),
+				best AS (
+					SELECT DISTINCT ON (s.category) s.category, s.value_conf, s.value_ev
+					FROM scored s ORDER BY s.category, s.value_conf DESC, s.value_ev),
+				cats AS (
+					SELECT b.category FROM best b
+					UNION
+					SELECT nc.category WHERE nc.category IS NOT NULL),
+				combined AS (
+					SELECT k.category,
+						CASE WHEN k.category OPERATOR(pg_catalog.=) nc.category THEN name_conf ELSE 0 END AS name_conf,
+						coalesce(b.value_conf, 0) AS value_conf, b.value_ev
+					FROM cats k LEFT JOIN best b ON b.category OPERATOR(pg_catalog.=) k.category)
+				SELECT m.category,
+					pg_catalog.round(1 OPERATOR(pg_catalog.-) ((1 OPERATOR(pg_catalog.-) m.name_conf) OPERATOR(pg_catalog.*) (1 OPERATOR(pg_catalog.-) m.value_conf)), 2) AS conf,
+					pg_catalog.concat_ws('; ',
+						CASE WHEN m.name_conf OPERATOR(pg_catalog.>) 0
+						     THEN pg_catalog.format('column name matches keyword "%s"', nc.keyword)
+						          OPERATOR(pg_catalog.||) coalesce(' (' OPERATOR(pg_catalog.||) name_note OPERATOR(pg_catalog.||) ')', '') END,
+						m.value_ev) AS ev
+				FROM combined m
+				ORDER BY 2 DESC, 1
+			LOOP
+				IF best_cat IS NULL THEN
+					best_cat := cand.category; best_conf := cand.conf; best_ev := cand.ev;
+				END IF;
+			END LOOP;
+
+			CONTINUE WHEN best_cat IS NULL OR best_conf OPERATOR(pg_catalog.<) 0.5;
+			table_name := t.relid;
+			column_name := col.attname;
+			category := best_cat;
+			confidence := best_conf;
+			evidence := best_ev;
+			classified_as := (SELECT c.category FROM privacy._classification c
+			                  WHERE c.relid OPERATOR(pg_catalog.=) t.relid AND c.column_name OPERATOR(pg_catalog.=) col.attname);
+			INSERT INTO privacy._discovery AS d (relid, column_name, category, confidence, evidence, found_by, found_at)
+			VALUES (t.relid, col.attname, best_cat, best_conf, best_ev, privacy._outer_user(), now())
+			ON CONFLICT ON CONSTRAINT _discovery_pkey DO UPDATE
+				SET category = excluded.category, confidence = excluded.confidence, evidence = excluded.evidence,
+				    found_by = excluded.found_by, found_at = excluded.found_at;
+			RETURN NEXT;
+		END LOOP;
+	END LOOP;
+END
+$$;
