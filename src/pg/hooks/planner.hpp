@@ -6,8 +6,11 @@ namespace privacy::pg {
 // InstallPlannerHook saves the previous planner_hook and installs ours.
 void InstallPlannerHook();
 
-// SuspendMasking / ResumeMasking bracket statements the extension runs on
-// raw values on purpose (static anonymization). Nesting is counted.
+// SuspendMasking / ResumeMasking bracket a statement the extension runs on
+// raw values on purpose (static anonymization). The suspension covers the
+// first statement planned after SuspendMasking and nothing planned while it
+// runs (its triggers and functions stay masked); its plan is transient
+// (masking_authorship.cpp implements both).
 void SuspendMasking();
 void ResumeMasking();
 
