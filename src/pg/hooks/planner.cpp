@@ -582,8 +582,15 @@ GovernedAndMask(Query *parse, bool suspended, bool *governed, bool *raw) {
 	// an exempt user's statement is left untouched (but still role-dependent)
 	if (!MaskedWalker((Node *)parse, &context))
 		return parse;
-	if (suspended || IsForeignKeyQuery(parse)) {
+	if (suspended) {
 		*raw = true;
+		return parse;
+	}
+	if (IsForeignKeyQuery(parse)) {
+		// exempt only where it matters (masked key columns): other foreign
+		// keys of governed tables keep their plans cached as usual
+		Query *masked = MaskQuery((Query *)copyObject(parse), &context);
+		*raw = !equal(masked, parse);
 		return parse;
 	}
 	if (HasModification(parse)) {
