@@ -2,6 +2,10 @@
 -- secrets. Run (without echo) as adv_masked against two databases holding
 -- different secrets; each "\echo == attack" line starts one attack, whose
 -- output (rows, row counts, errors, notices) must be identical in both.
+-- The same file runs as an unmasked control role with the same privileges
+-- (sections marked [row security]: one that also bypasses row security),
+-- and there every attack's output must differ from the masked role's: the
+-- attack works when nothing stops it.
 -- The guesses include the secrets of rows 1, 2 and 4 of both databases;
 -- row 3's secret is never typed, so it must never appear in any output.
 \set ON_ERROR_STOP off
@@ -84,7 +88,7 @@ SELECT g.g, l.n FROM adv.guesses g, LATERAL (SELECT count(*) AS n FROM adv.perso
 SELECT * FROM adv.events;
 SELECT * FROM adv.events_1;
 SELECT count(*) FROM adv.events_1 WHERE secret = :'g4' OR secret = :'h4';
-\echo == attack: statistics
+\echo == attack: statistics [row security]
 SELECT attname, null_frac, avg_width, n_distinct, most_common_vals::text, histogram_bounds::text FROM pg_stats WHERE schemaname = 'adv' ORDER BY tablename, attname;
 SELECT statistics_name, most_common_vals FROM pg_stats_ext WHERE schemaname = 'adv';
 SELECT count(*) FROM pg_statistic;
@@ -93,10 +97,10 @@ EXPLAIN (COSTS OFF) SELECT * FROM adv.person WHERE ssn = :'g1';
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM adv.person WHERE ssn = :'g1';
 EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT * FROM adv.person WHERE ssn = :'h1';
 EXPLAIN (VERBOSE, COSTS OFF) SELECT ssn FROM adv.person;
-\echo == attack: consent-gated rows without a purpose
+\echo == attack: consent-gated rows without a purpose [row security]
 SELECT * FROM adv.contact ORDER BY id;
 SELECT count(*) FROM adv.contact;
-\echo == attack: consent-gated rows under a purpose
+\echo == attack: consent-gated rows under a purpose [row security]
 SET privacy.purpose = 'adv';
 SELECT * FROM adv.contact ORDER BY id;
 SELECT count(*), min(secret), max(secret), string_agg(subject, ',' ORDER BY id) FROM adv.contact;
@@ -121,12 +125,52 @@ SELECT privacy.grant_consent(:'g1', 'adv');
 SELECT privacy.grant_consent(:'h1', 'adv');
 SELECT privacy.drop_row_policy('adv.contact', 'consent:adv');
 SELECT id FROM adv.contact ORDER BY id;
-\echo == attack: consent-gated rows under a purpose the role may not declare
+\echo == attack: consent-gated rows under a purpose the role may not declare [row security]
 SET privacy.purpose = 'other';
 SHOW privacy.purpose;
 SELECT id FROM adv.contact ORDER BY id;
 RESET privacy.purpose;
 SELECT id FROM adv.contact ORDER BY id;
+\echo == attack: a trigger fired inside a foreign-key cascade
+-- PostgreSQL runs the cascade's DELETE in its no-force-row-security state;
+-- whatever that DELETE fires (here a trigger on the attacker's own temporary
+-- table) is the attacker's code and sees masked values, and the plan it
+-- leaves in the function's cache stays masked when called again later.
+CREATE TEMP TABLE cascade_parent (id int PRIMARY KEY);
+CREATE TEMP TABLE cascade_child (id int REFERENCES cascade_parent ON DELETE CASCADE);
+CREATE FUNCTION adv_scratch.every_ssn() RETURNS text LANGUAGE plpgsql AS
+	$$ BEGIN RETURN (SELECT string_agg(ssn, ',' ORDER BY id) FROM adv.person); END $$;
+CREATE FUNCTION adv_scratch.in_cascade() RETURNS trigger LANGUAGE plpgsql AS
+	$$ BEGIN RAISE NOTICE 'during the cascade: %', adv_scratch.every_ssn(); RETURN OLD; END $$;
+CREATE TRIGGER in_cascade BEFORE DELETE ON cascade_child FOR EACH ROW EXECUTE FUNCTION adv_scratch.in_cascade();
+INSERT INTO cascade_parent VALUES (1);
+INSERT INTO cascade_child VALUES (1);
+DELETE FROM cascade_parent;
+SELECT adv_scratch.every_ssn() AS after_the_cascade;
+\echo == attack: policies the attacker writes on its own tables
+-- A policy may hold a sublink over the governed table: as a filter it is an
+-- equality oracle, as a cast of an aggregate it echoes values in its error,
+-- as an INSERT check it refuses exactly the right guesses.
+CREATE TABLE adv_scratch.probe (g text);
+INSERT INTO adv_scratch.probe SELECT g FROM adv.guesses;
+ALTER TABLE adv_scratch.probe ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY probe_hits ON adv_scratch.probe USING (EXISTS (SELECT 1 FROM adv.person p WHERE p.ssn = probe.g));
+SELECT count(*) AS oracle_hits FROM adv_scratch.probe;
+CREATE TABLE adv_scratch.echo (x int);
+INSERT INTO adv_scratch.echo VALUES (1);
+ALTER TABLE adv_scratch.echo ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY echo_all ON adv_scratch.echo USING ((SELECT string_agg(ssn, ',' ORDER BY id) FROM adv.person)::int > x);
+SELECT * FROM adv_scratch.echo;
+CREATE TABLE adv_scratch.gate (g text);
+ALTER TABLE adv_scratch.gate ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
+CREATE POLICY gate_read ON adv_scratch.gate FOR SELECT USING (true);
+CREATE POLICY gate_miss ON adv_scratch.gate FOR INSERT WITH CHECK (NOT EXISTS (SELECT 1 FROM adv.person p WHERE p.ssn = gate.g));
+DO $$ DECLARE r record; BEGIN
+	FOR r IN SELECT g FROM adv.guesses ORDER BY g LOOP
+		BEGIN INSERT INTO adv_scratch.gate VALUES (r.g); EXCEPTION WHEN insufficient_privilege THEN NULL; END;
+	END LOOP;
+END $$;
+SELECT count(*) AS accepted FROM adv_scratch.gate;
 \echo == attack: catalog and settings
 SELECT * FROM privacy._column_policy;
 SELECT * FROM privacy.column_policies;

@@ -1,6 +1,8 @@
 -- schema.sql: the adversarial target. Run as superuser in a fresh database
--- with psql variables :s1 .. :s4 holding this database's secrets; the role
--- adv_masked (LOGIN) exists already. Two
+-- with psql variables :s1 .. :s4 holding this database's secrets, :attacker
+-- naming the attacking login role (it exists already) and :unmasked true for
+-- the positive-control databases, where that role is exempt from masking.
+-- Two
 -- databases get the same schema and different secrets; every attack must
 -- produce byte-identical output in both (nothing observable depends on a
 -- secret) and no secret may appear anywhere.
@@ -21,24 +23,27 @@ SELECT privacy.mask_column('adv.events', 'secret', 'privacy.redact(secret)');
 CREATE VIEW adv.person_view AS SELECT * FROM adv.person;
 CREATE FUNCTION adv.ssn_of(int) RETURNS text LANGUAGE sql STABLE AS 'SELECT ssn FROM adv.person WHERE id = $1';
 CREATE FUNCTION adv.all_people() RETURNS SETOF adv.person LANGUAGE sql STABLE AS 'SELECT * FROM adv.person';
-CREATE SCHEMA adv_scratch AUTHORIZATION adv_masked;
-GRANT USAGE ON SCHEMA adv TO adv_masked;
-GRANT SELECT ON ALL TABLES IN SCHEMA adv TO adv_masked;
-GRANT INSERT ON adv.guesses TO adv_masked;
+CREATE SCHEMA adv_scratch AUTHORIZATION :"attacker";
+GRANT USAGE ON SCHEMA adv TO :"attacker";
+GRANT SELECT ON ALL TABLES IN SCHEMA adv TO :"attacker";
+GRANT INSERT ON adv.guesses TO :"attacker";
 -- Consent-gated rows: subjects a/b consented to 'adv'; the other rows (which
 -- hold this database's secrets, in every column an attacker can reach) are
--- invisible to adv_masked even under that purpose. Both databases hold the
+-- invisible to the attacker even under that purpose. Both databases hold the
 -- same number of rows (row counts are not secret in PostgreSQL's model:
 -- pg_class.reltuples is public), only their contents differ.
 CREATE TABLE adv.contact (id int PRIMARY KEY, subject text, secret text);
 INSERT INTO adv.contact VALUES (1, 'subject-a', 'visible-1'), (2, 'subject-b', 'visible-2'),
     (3, :'s1', :'s1'), (4, :'s3', :'s3'), (5, 'subject-z', :'s2');
 SELECT privacy.create_purpose('adv', 'adversarial suite');
-SELECT privacy.create_purpose('other', 'a purpose adv_masked may not declare');
-SELECT privacy.allow_purpose('adv_masked', 'adv');
+SELECT privacy.create_purpose('other', 'a purpose the attacker may not declare');
+SELECT privacy.allow_purpose(:'attacker', 'adv');
 SELECT privacy.require_consent('adv.contact', 'subject', 'adv');
 SELECT privacy.grant_consent('subject-a', 'adv');
 SELECT privacy.grant_consent('subject-b', 'adv');
 SELECT privacy.grant_consent(:'s3', 'other');
 ANALYZE adv.contact;
-GRANT SELECT ON adv.contact TO adv_masked;
+GRANT SELECT ON adv.contact TO :"attacker";
+\if :unmasked
+SELECT privacy.grant_unmasked(:'attacker');
+\endif

@@ -41,7 +41,10 @@ struct LanguageEntry {
 };
 HTAB *answers = NULL;
 
-// ForgetAnswers drops the cache when pg_proc changes.
+// ForgetAnswers drops the cache when pg_proc changes. It runs whenever
+// invalidations are absorbed, which includes the middle of
+// IsSqlSetReturning (a syscache miss opens pg_proc, and taking its lock
+// accepts pending invalidation messages).
 void
 ForgetAnswers(Datum arg, int cacheid, uint32 hashvalue) {
 	if (answers != NULL) {
@@ -50,9 +53,9 @@ ForgetAnswers(Datum arg, int cacheid, uint32 hashvalue) {
 	}
 }
 
-// IsSqlSetReturning answers from the cache, filling it from pg_proc.
-bool
-IsSqlSetReturning(Oid fn_oid) {
+// Answers returns the answer cache, creating it when there is none.
+HTAB *
+Answers() {
 	if (answers == NULL) {
 		HASHCTL ctl;
 		memset(&ctl, 0, sizeof(ctl));
@@ -61,8 +64,19 @@ IsSqlSetReturning(Oid fn_oid) {
 		ctl.hcxt = CacheMemoryContext;
 		answers = hash_create("pg_privacy function languages", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
+	return answers;
+}
+
+// IsSqlSetReturning answers from the cache, filling it from pg_proc. The
+// syscache lookup may destroy the cache (ForgetAnswers), so nothing taken
+// from the cache before it (table pointer, entry pointer) is used after it:
+// the table is fetched again through Answers(). The answer itself stays
+// right: it comes from the tuple the lookup returned, which is current as of
+// every invalidation absorbed so far, and a later one destroys the table.
+bool
+IsSqlSetReturning(Oid fn_oid) {
 	bool found;
-	LanguageEntry *entry = (LanguageEntry *)hash_search(answers, &fn_oid, HASH_FIND, &found);
+	LanguageEntry *entry = (LanguageEntry *)hash_search(Answers(), &fn_oid, HASH_FIND, &found);
 	if (found)
 		return entry->sql_srf;
 	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn_oid));
@@ -71,7 +85,7 @@ IsSqlSetReturning(Oid fn_oid) {
 	Form_pg_proc proc = (Form_pg_proc)GETSTRUCT(tup);
 	bool sql_srf = proc->prolang == SQLlanguageId && proc->proretset;
 	ReleaseSysCache(tup);
-	entry = (LanguageEntry *)hash_search(answers, &fn_oid, HASH_ENTER, &found);
+	entry = (LanguageEntry *)hash_search(Answers(), &fn_oid, HASH_ENTER, &found);
 	entry->sql_srf = sql_srf;
 	return sql_srf;
 }

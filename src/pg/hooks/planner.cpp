@@ -10,10 +10,14 @@
 // mask expression; whole-row references become a row of masked fields. So
 // the masked role's statement never computes on a raw value.
 //
-// Left raw on purpose: row-security quals and WITH CHECK options (policies
-// must see real data), ON CONFLICT arbiter inference and the EXCLUDED row
-// (they describe the row being inserted), and everything planned for a
-// referential-integrity check.
+// Who wrote an expression decides whether it sees raw values
+// (masking_authorship.hpp states the rule): a relation's own row-security
+// policies (securityQuals and WITH CHECK options of RLS origin) see that
+// relation raw; view quals and check options, policies of other relations
+// and everything else are masked like the statement. Left raw as well: ON
+// CONFLICT arbiter inference and the EXCLUDED row (they describe the row
+// being inserted), a foreign key's own query, and the one statement
+// pg_privacy suspends masking for; plans of the last two are transient.
 //
 // Every plan that touches a governed relation is marked dependsOnRole, so a
 // cached plan is never reused by another role, whether or not the role that
@@ -31,6 +35,7 @@
 
 #include "pg/catalog/column_policies.hpp"
 #include "pg/guc.hpp"
+#include "pg/hooks/masking_authorship.hpp"
 #include "pg/postgres.hpp"
 
 extern "C" {
@@ -53,7 +58,6 @@ namespace privacy::pg {
 namespace {
 
 planner_hook_type prev_planner = NULL;
-int suspend_depth = 0;
 
 // LevelInfo holds, for one query level, the masked columns of each RTE.
 struct LevelInfo {
@@ -65,7 +69,8 @@ struct LevelInfo {
 
 struct MaskContext {
 	Oid userid;
-	List *levels; // LevelInfo *, innermost first
+	List *levels;  // LevelInfo *, innermost first
+	Oid raw_relid; // relation the expression being masked may see raw (RawRelationFor)
 };
 
 // BuildLevel computes the masked columns of every relation RTE of query.
@@ -177,6 +182,59 @@ WholeRow(Var *var, LevelInfo *level) {
 }
 
 Query *MaskQuery(Query *query, MaskContext *context);
+Node *MaskMutator(Node *node, MaskContext *context);
+
+// MaskAs masks node as an expression that may see raw_relid raw.
+Node *
+MaskAs(Node *node, Oid raw_relid, MaskContext *context) {
+	Oid saved = context->raw_relid;
+	context->raw_relid = raw_relid;
+	Node *result = MaskMutator(node, context);
+	context->raw_relid = saved;
+	return result;
+}
+
+// MaskSecurityQuals masks the securityQuals of query's entry rti (the
+// current level): the relation's own policies may see it raw, the quals of
+// views written through may not. The origin is only worked out when the
+// relation has masked columns (otherwise both readings are the same).
+List *
+MaskSecurityQuals(Query *query, int rti, List *quals, MaskContext *context) {
+	if (quals == NIL)
+		return NIL;
+	RangeTblEntry *rte = rt_fetch(rti, query->rtable);
+	LevelInfo *level = (LevelInfo *)linitial(context->levels);
+	int own = list_length(quals);
+	if (rte->rtekind == RTE_RELATION && level->rels[rti] != NULL)
+		own = OwnPolicyQualCount(query, rti, quals);
+	List *result = NIL;
+	ListCell *lc;
+	foreach (lc, quals) {
+		ExprOrigin origin = foreach_current_index(lc) < own ? ExprOrigin::kOwnPolicy : ExprOrigin::kViewQual;
+		Oid relid = rte->rtekind == RTE_RELATION ? rte->relid : InvalidOid;
+		result = lappend(result, MaskAs((Node *)lfirst(lc), RawRelationFor(origin, relid), context));
+	}
+	return result;
+}
+
+// MaskCheckOptions masks the WITH CHECK options of query (the current
+// level): RLS checks are the result relation's own policies.
+List *
+MaskCheckOptions(Query *query, List *check_options, MaskContext *context) {
+	Oid result_relid = InvalidOid;
+	if (query->resultRelation > 0) {
+		RangeTblEntry *target = rt_fetch(query->resultRelation, query->rtable);
+		if (target->rtekind == RTE_RELATION)
+			result_relid = target->relid;
+	}
+	List *result = NIL;
+	ListCell *lc;
+	foreach (lc, check_options) {
+		WithCheckOption *wco = (WithCheckOption *)lfirst(lc);
+		result = lappend(result, MaskAs((Node *)wco, RawRelationFor(CheckOptionOrigin(wco), result_relid), context));
+	}
+	return result;
+}
 
 // MaskMutator replaces masked Vars; nested Query nodes start a new level.
 Node *
@@ -187,7 +245,8 @@ MaskMutator(Node *node, MaskContext *context) {
 		Var *var = (Var *)node;
 		if (var->varlevelsup < (Index)list_length(context->levels)) {
 			LevelInfo *level = (LevelInfo *)list_nth(context->levels, (int)var->varlevelsup);
-			if ((int)var->varno >= 1 && (int)var->varno <= level->nrtes && level->rels[var->varno] != NULL) {
+			if ((int)var->varno >= 1 && (int)var->varno <= level->nrtes && level->rels[var->varno] != NULL &&
+			    level->rels[var->varno]->relid != context->raw_relid) {
 				if (var->varattno == 0)
 					return WholeRow(var, level);
 				int index = MaskedIndex(level, (int)var->varno, var->varattno);
@@ -208,8 +267,9 @@ MaskQuery(Query *query, MaskContext *context) {
 	LevelInfo *level = BuildLevel(query, context->userid);
 	context->levels = lcons(level, context->levels);
 
-	// Detach what must stay raw; query_tree_mutator flat-copies each RTE, so
-	// the detached lists are re-attached by position afterwards.
+	// Detach the expressions whose author decides what they see (and what
+	// must stay raw); query_tree_mutator flat-copies each RTE, so the
+	// detached lists are masked separately and attached by position.
 	int nrtes = list_length(query->rtable);
 	List **security_quals = (List **)palloc0(sizeof(List *) * (nrtes + 1));
 	ListCell *lc;
@@ -238,9 +298,10 @@ MaskQuery(Query *query, MaskContext *context) {
 	rti = 0;
 	foreach (lc, result->rtable) {
 		RangeTblEntry *rte = (RangeTblEntry *)lfirst(lc);
-		rte->securityQuals = security_quals[++rti];
+		rti++;
+		rte->securityQuals = MaskSecurityQuals(query, rti, security_quals[rti], context);
 	}
-	result->withCheckOptions = check_options;
+	result->withCheckOptions = MaskCheckOptions(query, check_options, context);
 	rti = 0;
 	foreach (lc, query->rtable) {
 		RangeTblEntry *rte = (RangeTblEntry *)lfirst(lc);
@@ -521,19 +582,33 @@ HasModification(Query *query) {
 }
 
 // GovernedAndMask checks the statement and returns it masked for the
-// current user; *governed tells whether it touches a governed relation.
+// current user; *governed tells whether it touches a governed relation,
+// *raw whether it was left unmasked by an exemption (suspended: pg_privacy
+// armed one for this statement).
 Query *
-GovernedAndMask(Query *parse, bool *governed) {
+GovernedAndMask(Query *parse, bool suspended, bool *governed, bool *raw) {
 	*governed = false;
+	*raw = false;
 	if (IsBinaryUpgrade || !AnyColumnPolicy())
 		return parse;
 	(void)GovernedWalker((Node *)parse, governed);
-	if (!*governed || !guc_masking || suspend_depth > 0 || InNoForceRLSOperation())
+	if (!*governed || !guc_masking)
 		return parse;
-	MaskContext context = {GetUserId(), NIL};
+	MaskContext context = {GetUserId(), NIL, InvalidOid};
 	// an exempt user's statement is left untouched (but still role-dependent)
 	if (!MaskedWalker((Node *)parse, &context))
 		return parse;
+	if (suspended) {
+		*raw = true;
+		return parse;
+	}
+	if (IsForeignKeyQuery(parse)) {
+		// exempt only where it matters (masked key columns): other foreign
+		// keys of governed tables keep their plans cached as usual
+		Query *masked = MaskQuery((Query *)copyObject(parse), &context);
+		*raw = !equal(masked, parse);
+		return parse;
+	}
 	if (HasModification(parse)) {
 		TaintContext taint = {context.userid, NIL};
 		RejectTaintedTargets(parse, &taint);
@@ -545,14 +620,19 @@ GovernedAndMask(Query *parse, bool *governed) {
 PlannedStmt *
 PrivacyPlanner(Query *parse, const char *query_string, int cursor_options, ParamListInfo bound_params) {
 	volatile bool governed = false;
+	volatile bool raw = false;
 	PlannedStmt *volatile result = NULL;
+	// consumed before anything can plan a nested statement
+	bool suspended = ConsumeMaskingSuspension();
 
 	PinColumnPolicyCache();
 	PG_TRY();
 	{
 		bool touched = false;
-		Query *masked = GovernedAndMask(parse, &touched);
+		bool exempt = false;
+		Query *masked = GovernedAndMask(parse, suspended, &touched, &exempt);
 		governed = touched;
+		raw = exempt;
 		if (prev_planner != NULL)
 			result = prev_planner(masked, query_string, cursor_options, bound_params);
 		else
@@ -566,15 +646,10 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options, Param
 
 	if (governed)
 		result->dependsOnRole = true;
+	// a plan made under an exemption is never reused in a later transaction
+	if (raw)
+		result->transientPlan = true;
 	return result;
-}
-
-// ResetOnAbort makes sure an error inside a suspended section can never
-// leave masking suspended for the rest of the session.
-void
-ResetOnAbort(XactEvent event, void *arg) {
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		suspend_depth = 0;
 }
 
 } // namespace
@@ -583,23 +658,7 @@ void
 InstallPlannerHook() {
 	prev_planner = planner_hook;
 	planner_hook = PrivacyPlanner;
-	RegisterXactCallback(ResetOnAbort, NULL);
-}
-
-void
-SuspendMasking() {
-	suspend_depth++;
-}
-
-bool
-MaskingSuspended() {
-	return suspend_depth > 0;
-}
-
-void
-ResumeMasking() {
-	if (suspend_depth > 0)
-		suspend_depth--;
+	InstallMaskingAuthorship();
 }
 
 } // namespace privacy::pg
