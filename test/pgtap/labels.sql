@@ -45,6 +45,7 @@ SELECT is(
 		'privacy._invalidate_keys() v called_on_null u - invoker -',
 		'privacy._invalidate_policies(regclass) v called_on_null u - invoker -',
 		'privacy._is_governed(regclass) s called_on_null s - invoker search_path=pg_catalog, pg_temp',
+		'privacy._known_name(text) i strict s - invoker -',
 		'privacy._lineage(regclass) s called_on_null s - invoker search_path=pg_catalog, pg_temp',
 		'privacy._luhn_ok(text) i strict s - invoker search_path=pg_catalog, pg_temp',
 		'privacy._mask_fake_card(text) s strict s - invoker -',

@@ -337,6 +337,17 @@ AS $$
 $$;
 COMMENT ON FUNCTION privacy._luhn_ok(text) IS 'discovery validator: whether a digit string passes the Luhn check';
 
+-- privacy._known_name(value): discovery validator: whether a value starts
+-- with a first name of the fake_* dictionaries (en, fr, de), or is one first
+-- or last name ("Ann Lee", "Marie", "Dupont"). Capitalised words alone are
+-- as often products or places as people; a known given name is not.
+CREATE FUNCTION privacy._known_name(value text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_privacy__known_name'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._known_name(text) IS
+'discovery validator: whether a value starts with a known first name, or is one known first or last name';
+
 -- privacy._iban_ok(value): IBAN shape and ISO 13616 mod-97 checksum.
 CREATE FUNCTION privacy._iban_ok(value text)
 RETURNS boolean
@@ -404,8 +415,9 @@ COMMENT ON FUNCTION privacy._name_category(name) IS
 -- as in email_template_id; 0.15 when the column's type or sampled values
 -- contradict the category) and the value evidence (the share of sampled
 -- non-null values passing the category's validator, times 0.9 for
--- checksummed or unambiguous validators, 0.5 for shape-only ones, 0.4 for
--- personal names) as 1 - (1 - name)(1 - values); a finding needs 0.5. Runs as the extension owner (so masking does
+-- checksummed or unambiguous validators and known first names, 0.5 for
+-- shape-only ones, 0.4 for capitalised word pairs) as
+-- 1 - (1 - name)(1 - values); a finding needs 0.5. Runs as the extension owner (so masking does
 -- not hide the values from the validators) after the administrator check;
 -- the findings are stored for privacy.coverage_gaps.
 CREATE FUNCTION privacy.discover(schema name DEFAULT NULL, sample_rows integer DEFAULT 200,
@@ -422,6 +434,7 @@ DECLARE
 	sample_sql text;
 	n bigint; c_email bigint; c_card bigint; c_iban bigint; c_iban_shape bigint; c_phone bigint; c_ip bigint;
 	c_dob bigint; c_nid bigint; c_person bigint; c_address bigint; c_prose bigint; c_digits bigint; c_numeric bigint;
+	c_known bigint;
 	name_conf numeric;
 	name_note text;
 	qualifier text;
@@ -471,6 +484,7 @@ BEGIN
 			SELECT * INTO nc FROM privacy._name_category(col.attname);
 			n := 0; c_email := 0; c_card := 0; c_iban := 0; c_iban_shape := 0; c_phone := 0; c_ip := 0;
 			c_dob := 0; c_nid := 0; c_person := 0; c_address := 0; c_prose := 0; c_digits := 0; c_numeric := 0;
+			c_known := 0;
 			IF col.atttypid OPERATOR(pg_catalog.=) ANY (ARRAY['text', 'character varying', 'character', 'inet', 'cidr',
 			       'date', 'timestamp without time zone', 'timestamp with time zone', 'privacy.card_token']::regtype[]::oid[])
 			   OR pg_catalog.format_type(col.atttypid, NULL) OPERATOR(pg_catalog.=) 'citext' THEN
@@ -494,14 +508,15 @@ BEGIN
 						count(*) FILTER (WHERE pg_catalog.length(v) OPERATOR(pg_catalog.>=) 30
 						                 AND pg_catalog.array_length(pg_catalog.regexp_split_to_array(v, '\s+'), 1) OPERATOR(pg_catalog.>=) 5) AS prose,
 						count(*) FILTER (WHERE pg_catalog.translate(v, ' -', '') ~ '^[0-9]{12,19}$') AS digits,
-						count(*) FILTER (WHERE v ~ '^[+-]?[0-9]+([.,][0-9]+)?$') AS numeric
+						count(*) FILTER (WHERE v ~ '^[+-]?[0-9]+([.,][0-9]+)?$') AS numeric,
+						count(*) FILTER (WHERE privacy._known_name(v)) AS known_name
 					FROM (SELECT %1$I::text AS v FROM %3$s) s WHERE v IS NOT NULL$q$,
 					col.attname,
 					CASE WHEN col.atttypid OPERATOR(pg_catalog.=) ANY (ARRAY['date', 'timestamp without time zone',
 					          'timestamp with time zone']::regtype[]::oid[]) THEN 'true' ELSE 'false' END,
 					sample_sql)
 				INTO n, c_email, c_card, c_iban, c_iban_shape, c_phone, c_ip, c_dob, c_nid, c_person, c_address, c_prose,
-					c_digits, c_numeric;
+					c_digits, c_numeric, c_known;
 			END IF;
 
 			-- How much the name alone says (0.6). It says less when the word
@@ -558,6 +573,7 @@ BEGIN
 					-- capitalised word pairs are as often products or places as people:
 					-- alone they never make a finding (0.4), with the name they confirm it
 					('person_name', c_person, 0.4, 'look like personal names'),
+					('person_name', c_known, 0.9, 'start with or are known names'),
 					('postal_address', c_address, 0.5, 'look like street addresses'),
 					('free_text', c_prose, 0.5, 'are free text of five words or more')),
 				scored(category, value_conf, value_ev) AS (
@@ -974,7 +990,7 @@ COMMENT ON FUNCTION privacy.erase_subject(text, text) IS
 REVOKE ALL ON privacy.inventory, privacy.coverage_gaps, privacy.policies, privacy.effective_access,
 	privacy.subject_tables FROM PUBLIC;
 REVOKE ALL ON FUNCTION privacy._protections(regclass, name), privacy._luhn_ok(text), privacy._iban_ok(text),
-	privacy._name_category(name), privacy._subject_tables() FROM PUBLIC;
+	privacy._name_category(name), privacy._subject_tables(), privacy._known_name(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION privacy.classify(regclass, name, text, text), privacy.unclassify(regclass, name),
 	privacy.discover(name, integer), privacy.register_subject(regclass, name, regclass),
 	privacy.unregister_subject(regclass), privacy.export_subject(text), privacy.erase_subject(text, text),

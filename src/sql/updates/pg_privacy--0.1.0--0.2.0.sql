@@ -1285,7 +1285,14 @@ $$;
 -- (email_template_id) or a type or sampled values that contradict the
 -- category (integers for an email, model names for a phone) demote a
 -- name-only match below a finding; capitalised word pairs alone are not
--- personal names.
+-- personal names, values that start with a known first name are.
+CREATE FUNCTION privacy._known_name(value text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_privacy__known_name'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._known_name(text) IS
+'discovery validator: whether a value starts with a known first name, or is one known first or last name';
+REVOKE ALL ON FUNCTION privacy._known_name(text) FROM PUBLIC;
 CREATE OR REPLACE FUNCTION privacy.discover(schema name DEFAULT NULL, sample_rows integer DEFAULT 200,
 	OUT table_name regclass, OUT column_name name, OUT category text, OUT confidence numeric, OUT evidence text,
 	OUT classified_as text)
@@ -1300,6 +1307,7 @@ DECLARE
 	sample_sql text;
 	n bigint; c_email bigint; c_card bigint; c_iban bigint; c_iban_shape bigint; c_phone bigint; c_ip bigint;
 	c_dob bigint; c_nid bigint; c_person bigint; c_address bigint; c_prose bigint; c_digits bigint; c_numeric bigint;
+	c_known bigint;
 	name_conf numeric;
 	name_note text;
 	qualifier text;
@@ -1349,6 +1357,7 @@ BEGIN
 			SELECT * INTO nc FROM privacy._name_category(col.attname);
 			n := 0; c_email := 0; c_card := 0; c_iban := 0; c_iban_shape := 0; c_phone := 0; c_ip := 0;
 			c_dob := 0; c_nid := 0; c_person := 0; c_address := 0; c_prose := 0; c_digits := 0; c_numeric := 0;
+			c_known := 0;
 			IF col.atttypid OPERATOR(pg_catalog.=) ANY (ARRAY['text', 'character varying', 'character', 'inet', 'cidr',
 			       'date', 'timestamp without time zone', 'timestamp with time zone', 'privacy.card_token']::regtype[]::oid[])
 			   OR pg_catalog.format_type(col.atttypid, NULL) OPERATOR(pg_catalog.=) 'citext' THEN
@@ -1372,14 +1381,15 @@ BEGIN
 						count(*) FILTER (WHERE pg_catalog.length(v) OPERATOR(pg_catalog.>=) 30
 						                 AND pg_catalog.array_length(pg_catalog.regexp_split_to_array(v, '\s+'), 1) OPERATOR(pg_catalog.>=) 5) AS prose,
 						count(*) FILTER (WHERE pg_catalog.translate(v, ' -', '') ~ '^[0-9]{12,19}$') AS digits,
-						count(*) FILTER (WHERE v ~ '^[+-]?[0-9]+([.,][0-9]+)?$') AS numeric
+						count(*) FILTER (WHERE v ~ '^[+-]?[0-9]+([.,][0-9]+)?$') AS numeric,
+						count(*) FILTER (WHERE privacy._known_name(v)) AS known_name
 					FROM (SELECT %1$I::text AS v FROM %3$s) s WHERE v IS NOT NULL$q$,
 					col.attname,
 					CASE WHEN col.atttypid OPERATOR(pg_catalog.=) ANY (ARRAY['date', 'timestamp without time zone',
 					          'timestamp with time zone']::regtype[]::oid[]) THEN 'true' ELSE 'false' END,
 					sample_sql)
 				INTO n, c_email, c_card, c_iban, c_iban_shape, c_phone, c_ip, c_dob, c_nid, c_person, c_address, c_prose,
-					c_digits, c_numeric;
+					c_digits, c_numeric, c_known;
 			END IF;
 
 			-- How much the name alone says (0.6). It says less when the word
@@ -1436,6 +1446,7 @@ BEGIN
 					-- capitalised word pairs are as often products or places as people:
 					-- alone they never make a finding (0.4), with the name they confirm it
 					('person_name', c_person, 0.4, 'look like personal names'),
+					('person_name', c_known, 0.9, 'start with or are known names'),
 					('postal_address', c_address, 0.5, 'look like street addresses'),
 					('free_text', c_prose, 0.5, 'are free text of five words or more')),
 				scored(category, value_conf, value_ev) AS (

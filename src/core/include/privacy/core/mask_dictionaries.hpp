@@ -37,4 +37,11 @@ struct LocaleDictionaries {
 // DictionariesFor returns the dictionaries of locale.
 const LocaleDictionaries &DictionariesFor(FakeLocale locale) noexcept;
 
+// LooksLikeKnownName reports whether value starts with a first name of any locale's dictionary (its first word,
+// up to a space), or, when value is one word, whether it is a first or last name of any locale: "Ann Lee",
+// "Marie", "Dupont". A value starting with a lower-case letter is never a name; otherwise letters A-Z compare
+// case-insensitively and other bytes exactly ("ANN LEE" is a name). Used by discovery, where
+// capitalised words alone are as often products or places as people; never throws.
+bool LooksLikeKnownName(std::string_view value) noexcept;
+
 } // namespace privacy::core
