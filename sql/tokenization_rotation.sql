@@ -92,6 +92,24 @@ RESET ROLE;
 -- version 1 is still used by the non-card formats: refused without force
 SELECT pg_temp.err($$SELECT privacy.drop_key_version('default', 1)$$);
 
+-- every token moves exactly once: a partitioned table whose partition is
+-- classified as well (reached twice) and an inheritance child; a view over
+-- the tokens is refused (its rows live elsewhere), and so is REPEATABLE READ
+CREATE TABLE rot_part (id int, ssn text) PARTITION BY RANGE (id);
+CREATE TABLE rot_part_1 PARTITION OF rot_part FOR VALUES FROM (1) TO (11);
+CREATE TABLE rot_part_2 PARTITION OF rot_part FOR VALUES FROM (11) TO (21);
+CREATE TABLE rot_child () INHERITS (rot_ssn_copy);
+INSERT INTO rot_part SELECT id, privacy.tokenize(value, 'ssn') FROM rot_ssn_plain;
+INSERT INTO rot_child SELECT id, privacy.tokenize(value, 'ssn') FROM rot_ssn_plain;
+SELECT privacy.classify('rot_part', 'ssn', 'national_id', token_format => 'ssn');
+SELECT privacy.classify('rot_part_1', 'ssn', 'national_id', token_format => 'ssn');
+CREATE VIEW rot_view AS SELECT id, ssn FROM rot_people;
+SELECT privacy.classify('rot_view', 'ssn', 'national_id', token_format => 'ssn');
+SELECT pg_temp.err($$SELECT privacy.retokenize('rot_people', 'ssn', 'ssn')$$);
+SELECT privacy.unclassify('rot_view', 'ssn');
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT pg_temp.err($$SELECT privacy.retokenize('rot_people', 'ssn', 'ssn')$$);
+ROLLBACK;
 -- retokenize moves a non-card format: the column passed, every column
 -- classified with the format, and the format's version, in one transaction
 SELECT privacy.retokenize('rot_people', 'ssn', 'ssn') AS ssn_moved;
@@ -99,9 +117,11 @@ SELECT name, key_version FROM privacy.token_formats WHERE name = 'ssn';
 SELECT count(*) FILTER (WHERE p.ssn <> b.ssn) AS changed, count(*) FILTER (WHERE p.ssn = c.ssn) AS same_as_copy,
 	count(*) FILTER (WHERE privacy.detokenize(p.ssn, 'ssn') = s.value) AS moved_detokenize,
 	count(*) FILTER (WHERE privacy.tokenize(s.value, 'ssn') = p.ssn) AS new_tokens_equal_moved
-FROM rot_people p JOIN rot_ssn_plain s USING (id) JOIN rot_ssn_copy c USING (id) JOIN rot_ssn_before b USING (id);
+FROM rot_people p JOIN rot_ssn_plain s USING (id) JOIN ONLY rot_ssn_copy c USING (id) JOIN rot_ssn_before b USING (id);
 SELECT count(*) FILTER (WHERE privacy.detokenize(c.ssn, 'ssn') = s.value) AS classified_copy_moved_too
-FROM rot_ssn_copy c JOIN rot_ssn_plain s USING (id);
+FROM ONLY rot_ssn_copy c JOIN rot_ssn_plain s USING (id);
+SELECT (SELECT count(*) FROM rot_part p JOIN rot_ssn_plain s USING (id) WHERE privacy.detokenize(p.ssn, 'ssn') = s.value) AS partitions_moved_once,
+	(SELECT count(*) FROM rot_child c JOIN rot_ssn_plain s USING (id) WHERE privacy.detokenize(c.ssn, 'ssn') = s.value) AS child_moved_once;
 -- moving again changes nothing (the format records where it is)
 SELECT privacy.retokenize('rot_people', 'ssn', 'ssn') AS ssn_moved_again;
 -- tokens kept elsewhere (an export, a column nobody classified) stay at
@@ -187,8 +207,9 @@ SELECT name, key_version FROM privacy.token_formats WHERE name IN ('card', 'ssn'
 SELECT privacy.detokenize(privacy.tokenize('123-45-6789', 'ssn'), 'ssn') AS ssn_round_trip;
 
 -- clean up
-SELECT privacy.unclassify('rot_ssn_copy', 'ssn');
-DROP TABLE rot_cards, rot_people, rot_ssn_plain, rot_ssn_copy, rot_ssn_before, rot_raw;
+SELECT privacy.unclassify('rot_ssn_copy', 'ssn'), privacy.unclassify('rot_part', 'ssn'), privacy.unclassify('rot_part_1', 'ssn');
+DROP VIEW rot_view;
+DROP TABLE rot_part, rot_child, rot_cards, rot_people, rot_ssn_plain, rot_ssn_copy, rot_ssn_before, rot_raw;
 SET client_min_messages = error;
 SELECT privacy.drop_key('default', force => true);
 RESET client_min_messages;

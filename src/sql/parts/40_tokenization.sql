@@ -339,7 +339,9 @@ DECLARE
 	key text;
 	kind text;
 	from_version integer;
-	target record;
+	rels oid[];
+	atts name[];
+	kinds text[];
 BEGIN
 	PERFORM privacy._check_policy_admin('retokenize');
 	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
@@ -373,20 +375,45 @@ BEGIN
 			RAISE EXCEPTION 'data key "%" has no version %, which token format "%" uses', key, from_version, format
 				USING ERRCODE = 'undefined_object';
 		END IF;
-		FOR target IN
-			SELECT DISTINCT t.relid, t.attname FROM (
-				SELECT tbl::oid AS relid, col AS attname
-				UNION ALL
-				SELECT c.relid::oid, c.column_name FROM privacy._classification c
-				WHERE c.token_format = retokenize.format) t
-			JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relid AND a.attname = t.attname
-			     AND a.attnum > 0 AND NOT a.attisdropped
-			ORDER BY t.relid, t.attname
-		LOOP
-			-- writers of the table wait: none may store a token of the old version after the move
-			EXECUTE format('LOCK TABLE %s IN EXCLUSIVE MODE', target.relid::regclass);
-			EXECUTE format('UPDATE %s SET %I = privacy._retokenize_value(%I::text, $1, $2) WHERE %I IS NOT NULL',
-			               target.relid::regclass, target.attname, target.attname, target.attname)
+		-- Every token must move exactly once: a token moved twice is garbage.
+		-- Targets are expanded to the tables that store rows (partitions and
+		-- inheritance children), each updated ONLY once even when reached
+		-- through a parent and itself; views and foreign tables are refused
+		-- (their rows live elsewhere and could be reached twice).
+		IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+			RAISE EXCEPTION 'retokenize of format "%" needs READ COMMITTED', format
+				USING ERRCODE = 'feature_not_supported',
+				      DETAIL = 'Rows committed by writers it waited for must be visible to it.';
+		END IF;
+		WITH RECURSIVE named(relid, attname) AS (
+			SELECT tbl::oid, col
+			UNION
+			SELECT c.relid::oid, c.column_name FROM privacy._classification c WHERE c.token_format = retokenize.format
+		), tree(relid, attname) AS (
+			SELECT n.relid, n.attname FROM named n
+			UNION
+			SELECT i.inhrelid, t.attname FROM pg_catalog.pg_inherits i JOIN tree t ON i.inhparent = t.relid
+		)
+		SELECT array_agg(t.relid ORDER BY t.relid, t.attname), array_agg(t.attname ORDER BY t.relid, t.attname),
+		       array_agg(c.relkind::text ORDER BY t.relid, t.attname)
+		INTO rels, atts, kinds
+		FROM tree t JOIN pg_catalog.pg_class c ON c.oid = t.relid
+		JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relid AND a.attname = t.attname AND a.attnum > 0 AND NOT a.attisdropped;
+		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
+			IF kinds[i] NOT IN ('r', 'p') THEN
+				RAISE EXCEPTION 'cannot retokenize format "%" through %', format, rels[i]::regclass
+					USING ERRCODE = 'wrong_object_type',
+					      HINT = 'Classify the columns of the tables that store the tokens, not of views or foreign tables.';
+			END IF;
+		END LOOP;
+		-- writers wait (parents too: an INSERT through a parent locks it before computing tokens)
+		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
+			EXECUTE format('LOCK TABLE %s IN EXCLUSIVE MODE', rels[i]::regclass);
+		END LOOP;
+		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
+			CONTINUE WHEN kinds[i] <> 'r';
+			EXECUTE format('UPDATE ONLY %s SET %I = privacy._retokenize_value(%I::text, $1, $2) WHERE %I IS NOT NULL',
+			               rels[i]::regclass, atts[i], atts[i], atts[i])
 				USING format, from_version;
 			GET DIAGNOSTICS n = ROW_COUNT;
 			moved := moved + n;
