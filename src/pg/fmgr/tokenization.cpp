@@ -172,7 +172,9 @@ TokenizeImpl(FunctionCallInfo fcinfo) {
 	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
 	DataKey *key = TokenKey(cache);
 	std::string_view token = cache->format->format->TokenizeView(*key->ff1, TextView(value), (uint32)key->version);
-	PG_RETURN_TEXT_P(ToText(token));
+	text *result = ToText(token);
+	cache->format->format->Wipe(); // the scratch held the value's numerals
+	PG_RETURN_TEXT_P(result);
 }
 
 // CheckDetokenize raises 42501 unless the current user may detokenize the
@@ -203,6 +205,7 @@ DetokenizeImpl(FunctionCallInfo fcinfo) {
 	                              : KeyForToken(cache, TextView(token));
 	std::string_view value = cache->format->format->DetokenizeView(*key->ff1, TextView(token));
 	text *result = ToText(value);
+	cache->format->format->Wipe(); // the scratch held the plaintext
 	CountDetokenized(cache->format->name, 1);
 	PG_RETURN_TEXT_P(result);
 }
@@ -221,8 +224,14 @@ void
 Retokenize(const core::TokenFormat &format, const DataKey *old, const DataKey *newest, std::string_view token,
            std::string &out) {
 	std::string value(format.DetokenizeView(*old->ff1, token));
-	out.assign(format.TokenizeView(*newest->ff1, value, (uint32)newest->version));
+	try {
+		out.assign(format.TokenizeView(*newest->ff1, value, (uint32)newest->version));
+	} catch (...) {
+		OPENSSL_cleanse(&value[0], value.size());
+		throw;
+	}
 	OPENSSL_cleanse(&value[0], value.size());
+	format.Wipe();
 }
 
 Datum
