@@ -248,7 +248,10 @@ RetokenizeValueImpl(FunctionCallInfo fcinfo) {
 		                errhint("Use privacy.retokenize(), which knows the version of the column."), errhidestmt(true)));
 	DataKey *old = PG_NARGS() > 2 ? ExplicitKey(cache, TextView(token), PG_GETARG_INT32(2))
 	                              : KeyForToken(cache, TextView(token));
-	DataKey *newest = versioned ? TokenKey(cache) : cache->ring->newest;
+	// with an explicit from_version the caller knows the token's version: move
+	// it to the newest even while that version's slot is shared by a version
+	// made before 0.2.0 (the way out of such a state: move, then drop the old)
+	DataKey *newest = versioned && PG_NARGS() <= 2 ? TokenKey(cache) : cache->ring->newest;
 	if (old == newest)
 		PG_RETURN_TEXT_P(token);
 	text *result;
