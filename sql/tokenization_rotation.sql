@@ -195,6 +195,26 @@ SELECT action, format, value_count FROM privacy.audit_log WHERE value_count IS N
 BEGIN READ ONLY;
 SELECT pg_temp.err($$SELECT privacy.fpe_decrypt('0123456789', 'regress_raw')$$);
 ROLLBACK;
+-- a PARALLEL SAFE wrapper cannot move detokenize or fpe_decrypt into a
+-- parallel worker, whose audit counts would be lost (0A000); positive
+-- control: the same calls without parallelism work and are audited
+CREATE FUNCTION pg_temp.raw_w(v text) RETURNS text LANGUAGE plpgsql PARALLEL SAFE AS $$ BEGIN RETURN privacy.fpe_decrypt(v, 'regress_raw'); END $$;
+CREATE FUNCTION pg_temp.detok_w(v text) RETURNS text LANGUAGE plpgsql PARALLEL SAFE AS $$ BEGIN RETURN privacy.detokenize(v, 'ssn'); END $$;
+CREATE TABLE rot_par AS SELECT lpad(i::text, 10, '0') AS v, privacy.tokenize(lpad(i::text, 9, '0'), 'ssn') AS s FROM generate_series(1, 50) i;
+DELETE FROM privacy.audit_log;
+BEGIN;
+SET LOCAL force_parallel_mode = on;
+SET LOCAL parallel_leader_participation = off;
+SET LOCAL parallel_setup_cost = 0;
+SET LOCAL parallel_tuple_cost = 0;
+SET LOCAL min_parallel_table_scan_size = 0;
+SET LOCAL max_parallel_workers_per_gather = 2;
+SELECT pg_temp.err($$SELECT count(pg_temp.raw_w(v)) FROM rot_par$$);
+SELECT pg_temp.err($$SELECT count(pg_temp.detok_w(s)) FROM rot_par$$);
+ROLLBACK;
+SELECT count(pg_temp.raw_w(v)) AS raw_serial, count(pg_temp.detok_w(s)) AS detokenized_serial FROM rot_par;
+SELECT format, value_count FROM privacy.audit_log WHERE value_count IS NOT NULL ORDER BY format;
+DROP TABLE rot_par;
 SELECT privacy.drop_key('regress_raw');
 
 -- drop_key forgets the format versions: a key created again starts at version 1

@@ -34,6 +34,7 @@
 #include <string_view>
 
 extern "C" {
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -177,6 +178,18 @@ TokenizeImpl(FunctionCallInfo fcinfo) {
 	PG_RETURN_TEXT_P(result);
 }
 
+// CheckNotParallelWorker refuses to disclose values in a parallel worker: its
+// audit counts would die with the worker (a PARALLEL SAFE wrapper function
+// would otherwise detokenize without any audit row).
+void
+CheckNotParallelWorker(const char *what) {
+	if (IsParallelWorker())
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("cannot run %s in a parallel worker", what),
+		                errdetail("Every disclosure is recorded in privacy.audit_log, which a parallel worker cannot "
+		                          "write."),
+		                errhint("Mark the functions that call %s PARALLEL UNSAFE.", what), errhidestmt(true)));
+}
+
 // CheckDetokenize raises 42501 unless the current user may detokenize the
 // cached format, and refuses read-only transactions (the audit row is a write).
 void
@@ -190,6 +203,7 @@ CheckDetokenize(CallCache *cache) {
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 		                errmsg("permission denied to detokenize format \"%s\"", cache->format->name),
 		                errhint("A superuser can grant it with privacy.grant_detokenize()."), errhidestmt(true)));
+	CheckNotParallelWorker("detokenize");
 	if (XactReadOnly)
 		ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 		                errmsg("cannot detokenize in a read-only transaction"),
@@ -331,6 +345,8 @@ Fpe(FunctionCallInfo fcinfo, bool encrypt) {
 		                          "tokens without its detokenize privilege and audit."),
 		                errhint("Use privacy.tokenize() and privacy.detokenize(), or another tweak."),
 		                errhidestmt(true)));
+	if (!encrypt)
+		CheckNotParallelWorker("fpe_decrypt");
 	if (!encrypt && XactReadOnly)
 		ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 		                errmsg("cannot run fpe_decrypt in a read-only transaction"),

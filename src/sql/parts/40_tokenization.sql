@@ -157,6 +157,9 @@ BEGIN
 	IF drop_key_version.name IS NULL OR drop_key_version.version IS NULL OR force IS NULL THEN
 		RAISE EXCEPTION 'key name, version and force must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	IF octet_length(drop_key_version.name) NOT BETWEEN 1 AND 63 THEN
+		RAISE EXCEPTION 'key name must have 1 to 63 bytes' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	-- serializes with rotate_key, retokenize and other drops of this key
 	PERFORM FROM privacy._key k WHERE k.name = drop_key_version.name FOR UPDATE;
 	SELECT max(k.version), min(k.version) INTO newest, oldest FROM privacy._key k WHERE k.name = drop_key_version.name;
