@@ -217,6 +217,23 @@ SELECT format, value_count FROM privacy.audit_log WHERE value_count IS NOT NULL 
 DROP TABLE rot_par;
 SELECT privacy.drop_key('regress_raw');
 
+-- a new custom format starts on its key's newest version, so shredding
+-- older versions does not touch it
+SELECT privacy.create_key('regress_fmt');
+SELECT privacy.rotate_key('regress_fmt'), privacy.rotate_key('regress_fmt');
+SELECT privacy.create_token_format('regress_ref', '0123456789ABCDEF', 'regress_fmt');
+SELECT name, key_version FROM privacy.token_formats WHERE name = 'regress_ref';
+SELECT privacy.tokenize('00AB12CD', 'regress_ref') AS t \gset
+SET client_min_messages = error;
+SELECT privacy.drop_key_version('regress_fmt', 1), privacy.drop_key_version('regress_fmt', 2);
+RESET client_min_messages;
+SELECT privacy.detokenize(:'t', 'regress_ref') AS still_reads;
+SELECT privacy.drop_token_format('regress_ref');
+SELECT count(*) AS version_row_left FROM privacy._token_format_version WHERE format = 'regress_ref';
+SET client_min_messages = error;
+SELECT privacy.drop_key('regress_fmt');
+RESET client_min_messages;
+
 -- drop_key forgets the format versions: a key created again starts at version 1
 SET client_min_messages = error;
 SELECT privacy.drop_key('default', force => true);

@@ -56,13 +56,15 @@ ArgName(FunctionCallInfo fcinfo, int i, const char *what) {
 	return name;
 }
 
-// NewestVersion returns the newest version of key name, 0 when none (SPI connected).
+// NewestVersion returns the newest version of key name, 0 when none (SPI
+// connected). Not read-only: a fresh snapshot sees versions added earlier in
+// the same statement (two rotate_key calls in one SELECT).
 int32
 NewestVersion(const char *name) {
 	Oid types[1] = {TEXTOID};
 	Datum values[1] = {CStringGetTextDatum(name)};
 	int rc = SPI_execute_with_args("SELECT pg_catalog.max(version) FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $1",
-	                               1, types, values, NULL, true, 1);
+	                               1, types, values, NULL, false, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "reading privacy._key failed");
 	bool isnull;
@@ -80,7 +82,7 @@ CheckSlotFree(const char *name, int32 version) {
 	Datum values[2] = {CStringGetTextDatum(name), Int32GetDatum(version)};
 	int rc = SPI_execute_with_args("SELECT pg_catalog.max(version) FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $1 "
 	                               "AND (version OPERATOR(pg_catalog.-) $2) OPERATOR(pg_catalog.%) 9 OPERATOR(pg_catalog.=) 0",
-	                               2, types, values, NULL, true, 1);
+	                               2, types, values, NULL, false, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "reading privacy._key failed");
 	bool isnull;
@@ -353,6 +355,17 @@ CreateTokenFormatImpl(FunctionCallInfo fcinfo) {
 	    6, types, values, NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "storing the token format failed: %s", SPI_result_code_string(rc));
+	// a new format records the key's newest version: its tokens start there,
+	// not on the oldest version (a 0.1.0 database not yet updated has no
+	// format versions)
+	if (OidIsValid(get_relname_relid("_token_format_version", get_namespace_oid("privacy", false)))) {
+		rc = SPI_execute_with_args("SELECT privacy._set_format_version($1, k.newest) FROM (SELECT pg_catalog.max(version) "
+		                           "AS newest FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $6) k WHERE k.newest IS "
+		                           "NOT NULL",
+		                           6, types, values, NULL, false, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "recording the token format's key version failed: %s", SPI_result_code_string(rc));
+	}
 	SPI_finish();
 	InvalidateKeyCache();
 	PG_RETURN_VOID();
