@@ -6,8 +6,9 @@
 --    rotates past the 9 slots (retokenize, then drop_key_version frees the
 --    slot) and checks every old token after every step;
 --  * non-card formats record the version they use: rotate_key leaves them
---    alone, retokenize moves the column, every column classified with the
---    format and the format itself in one transaction; detokenize(token,
+--    alone, retokenize moves every column classified with the format (the
+--    one named must be) and the format itself in one transaction, each
+--    token exactly once; detokenize(token,
 --    format, key_version) reads tokens whose version is kept in a column;
 --  * drop_key_version: never the newest (55006), not a version a format
 --    still uses unless force (55006), unknown version 42704, NULLs 22004,
@@ -46,7 +47,7 @@ CREATE FUNCTION pg_temp.wrong() RETURNS bigint LANGUAGE sql AS $$
 	SELECT count(*) FILTER (WHERE privacy.detokenize(token, 'card') IS DISTINCT FROM value) FROM rot_cards
 $$;
 INSERT INTO rot_cards SELECT pg_temp.card(i), 1, privacy.tokenize(pg_temp.card(i), 'card') FROM generate_series(1, 20) i;
--- non-card tokens: an SSN column passed to retokenize and a copy classified with the format
+-- non-card tokens: an SSN column and a copy, both classified with the format later
 CREATE TABLE rot_people (id int, ssn text, ssn_v int);
 INSERT INTO rot_people SELECT i, privacy.tokenize(lpad((i * 104729)::text, 9, '0'), 'ssn'), 1 FROM generate_series(1, 20) i;
 CREATE TABLE rot_ssn_plain AS SELECT id, lpad((id * 104729)::text, 9, '0') AS value FROM rot_people;
@@ -92,6 +93,11 @@ RESET ROLE;
 -- version 1 is still used by the non-card formats: refused without force
 SELECT pg_temp.err($$SELECT privacy.drop_key_version('default', 1)$$);
 
+-- a column not classified with the format is refused (it could hold another
+-- format's tokens, and the next move would miss it)
+SELECT pg_temp.err($$SELECT privacy.retokenize('rot_people', 'ssn', 'ssn')$$);
+SELECT privacy.classify('rot_people', 'ssn', 'national_id', token_format => 'ssn');
+
 -- every token moves exactly once: a partitioned table whose partition is
 -- classified as well (reached twice) and an inheritance child; a view over
 -- the tokens is refused (its rows live elsewhere), and so is REPEATABLE READ
@@ -110,8 +116,8 @@ SELECT privacy.unclassify('rot_view', 'ssn');
 BEGIN ISOLATION LEVEL REPEATABLE READ;
 SELECT pg_temp.err($$SELECT privacy.retokenize('rot_people', 'ssn', 'ssn')$$);
 ROLLBACK;
--- retokenize moves a non-card format: the column passed, every column
--- classified with the format, and the format's version, in one transaction
+-- retokenize moves a non-card format: every column classified with the
+-- format, and the format's version, in one transaction
 SELECT privacy.retokenize('rot_people', 'ssn', 'ssn') AS ssn_moved;
 SELECT name, key_version FROM privacy.token_formats WHERE name = 'ssn';
 SELECT count(*) FILTER (WHERE p.ssn <> b.ssn) AS changed, count(*) FILTER (WHERE p.ssn = c.ssn) AS same_as_copy,
@@ -244,7 +250,8 @@ SELECT name, key_version FROM privacy.token_formats WHERE name IN ('card', 'ssn'
 SELECT privacy.detokenize(privacy.tokenize('123-45-6789', 'ssn'), 'ssn') AS ssn_round_trip;
 
 -- clean up
-SELECT privacy.unclassify('rot_ssn_copy', 'ssn'), privacy.unclassify('rot_part', 'ssn'), privacy.unclassify('rot_part_1', 'ssn');
+SELECT privacy.unclassify('rot_ssn_copy', 'ssn'), privacy.unclassify('rot_part', 'ssn'), privacy.unclassify('rot_part_1', 'ssn'),
+	privacy.unclassify('rot_people', 'ssn');
 DROP VIEW rot_view;
 DROP TABLE rot_part, rot_child, rot_cards, rot_people, rot_ssn_plain, rot_ssn_copy, rot_ssn_before, rot_raw;
 SET client_min_messages = error;

@@ -259,12 +259,15 @@ SELECT c.customer_id, c.card <> b.card AS changed, right(c.card::text, 4) AS las
 FROM shop.cards c JOIN before b USING (customer_id) ORDER BY 1;
 
 -- @ privacy.retokenize(regclass,name,text,integer)
--- # Formats other than card do not carry their key version: they keep using theirs (token_formats.key_version) until retokenize moves the column, every column classified with the format and the format itself, in one transaction.
-CREATE TEMP TABLE ids AS SELECT id, privacy.tokenize(lpad((id * 7919)::text, 9, '0'), 'ssn') AS ssn FROM shop.customers;
+-- # Formats other than card do not carry their key version: they keep using theirs (token_formats.key_version) until retokenize moves every column classified with the format (the one named must be) and the format itself, in one transaction.
+CREATE TABLE shop.ids AS SELECT id, privacy.tokenize(lpad((id * 7919)::text, 9, '0'), 'ssn') AS ssn FROM shop.customers;
+SELECT privacy.classify('shop.ids', 'ssn', 'national_id', token_format => 'ssn');
 SELECT name, key_version FROM privacy.token_formats WHERE name IN ('card', 'ssn') ORDER BY 1;
-SELECT privacy.retokenize('ids', 'ssn', 'ssn') AS moved;
+SELECT privacy.retokenize('shop.ids', 'ssn', 'ssn') AS moved;
 SELECT name, key_version FROM privacy.token_formats WHERE name IN ('card', 'ssn') ORDER BY 1;
-SELECT id, privacy.detokenize(ssn, 'ssn') FROM ids ORDER BY id;
+SELECT id, privacy.detokenize(ssn, 'ssn') FROM shop.ids ORDER BY id;
+SELECT privacy.unclassify('shop.ids', 'ssn');
+DROP TABLE shop.ids;
 
 -- @ privacy.detokenize(text,text,integer)
 -- # With a version kept next to the token (a version column, an export made before a move): privileged and audited like detokenize(token, format). A card token must carry the version given.

@@ -100,7 +100,9 @@ check "binary COPY leaves tokens unchanged" "$src_tokens" \
 # 4. (issue 20) a rotated key with a non-card format moved to the new
 # version: the version a built-in format records is dumped and restored
 # (built-in formats themselves are not dumped), so its tokens still read
-q -d rt_tok_src -c "SELECT privacy.rotate_key('default')" -c "SELECT privacy.retokenize('payment', 'ssn_tok', 'ssn')" >/dev/null
+q -d rt_tok_src -c "SELECT privacy.rotate_key('default')" \
+	-c "SELECT privacy.classify('payment', 'ssn_tok', 'national_id', token_format => 'ssn')" \
+	-c "SELECT privacy.retokenize('payment', 'ssn_tok', 'ssn')" >/dev/null
 check "ssn moved to version 2 in the source" "2" \
 	"$(q -d rt_tok_src -c "SELECT key_version FROM privacy.token_formats WHERE name = 'ssn'")"
 moved_tokens=$(tokens rt_tok_src)

@@ -185,8 +185,18 @@ BEGIN
 	IF kind <> 'card' THEN
 		-- Tokens of this format do not carry their version: every column that
 		-- holds them moves in this transaction, together with the version the
-		-- format records. The columns are tbl.col and every column classified
-		-- with the format (privacy.classify(..., token_format => format)).
+		-- format records. The columns are those classified with the format
+		-- (privacy.classify(..., token_format => format)), tbl.col among them.
+		-- the classification is the list of columns that move together: a
+		-- column not in it is refused (it may hold another format's tokens,
+		-- which a move would corrupt, and it would be missed next time)
+		IF NOT EXISTS (SELECT FROM privacy._classification c
+		               WHERE c.relid = tbl AND c.column_name = col AND c.token_format = retokenize.format) THEN
+			RAISE EXCEPTION 'column "%" of relation % is not classified as holding tokens of format "%"', col, tbl, format
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+				      DETAIL = 'Tokens of this format do not carry their key version: every column that holds them moves in one transaction, and the classification is the list of those columns.',
+				      HINT = format('Declare it with privacy.classify(%L, %L, category, token_format => %L).', tbl::text, col, format);
+		END IF;
 		PERFORM FROM privacy._key k WHERE k.name = key FOR UPDATE; -- no concurrent drop_key_version/rotate
 		SELECT coalesce((SELECT v.key_version FROM privacy._token_format_version v WHERE v.format = retokenize.format),
 		                (SELECT min(k.version) FROM privacy._key k WHERE k.name = key)) INTO from_version;
@@ -256,7 +266,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION privacy.retokenize(regclass, name, text, integer) IS
-'moves tokens to the newest version of the format''s key and returns how many moved: card tokens of the column in batches, other formats: the column and every column classified with the format, and the format itself, in one transaction';
+'moves tokens to the newest version of the format''s key and returns how many moved: card tokens of the column in batches, other formats: every column classified with the format (the column must be one) and the format itself, in one transaction';
 REVOKE ALL ON FUNCTION privacy._retokenize_value(text, text, integer), privacy.drop_key_version(text, integer, boolean),
 	privacy._forget_format_versions(text), privacy._set_format_version(text, integer) FROM PUBLIC;
 -- as 60_separation_of_duties: administrative functions check their caller themselves
