@@ -52,7 +52,7 @@ SELECT is(
 		'privacy._release_row_security(regclass) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy._retention_lock_key(integer,regclass) i strict s - invoker search_path=pg_catalog, pg_temp',
 		'privacy._retokenize_value(text,text) v strict u - invoker -',
-		'privacy._retokenize_value(text,text,integer) v strict u - invoker -',
+		'privacy._retokenize_value(text,text,integer,integer) v strict u - invoker -',
 		'privacy._row_exempt(regclass) s strict s - invoker -',
 		'privacy._set_format_version(text,integer) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy._store_column_policy(regclass,name,text,text) v called_on_null u - definer search_path=pg_catalog, pg_temp',

@@ -253,19 +253,34 @@ RetokenizeValueImpl(FunctionCallInfo fcinfo) {
 	CheckPolicyAdmin("retokenize", InvalidOid);
 	text *token = PG_GETARG_TEXT_PP(0);
 	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
-	// from_version (formats that do not carry versions: the version the
-	// column's tokens are in, known to retokenize); to the key's newest
+	// privacy._retokenize_value(token, format [, from_version, to_version]):
+	// from_version 0 (or absent) is the version a card token carries;
+	// formats that do not carry one need it (retokenize knows the version of
+	// its columns). to_version 0 (or absent) is the version new tokens use;
+	// retokenize passes the version it records, so a rotation committed while
+	// it runs cannot leave tokens and the format's recorded version apart.
+	// With an explicit from_version the caller knows the token's version:
+	// the token moves even while its slot is shared by versions made before
+	// 0.2.0 (the way out of such a state: move, then drop the old version).
 	bool versioned = cache->format->format->Versioned();
-	if (!versioned && PG_NARGS() <= 2)
+	int32 from_version = PG_NARGS() > 2 ? PG_GETARG_INT32(2) : 0;
+	int32 to_version = PG_NARGS() > 3 ? PG_GETARG_INT32(3) : 0;
+	if (!versioned && from_version == 0)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 		                errmsg("tokens of format \"%s\" do not carry their key version", cache->format->name),
 		                errhint("Use privacy.retokenize(), which knows the version of the column."), errhidestmt(true)));
-	DataKey *old = PG_NARGS() > 2 ? ExplicitKey(cache, TextView(token), PG_GETARG_INT32(2))
-	                              : KeyForToken(cache, TextView(token));
-	// with an explicit from_version the caller knows the token's version: move
-	// it to the newest even while that version's slot is shared by a version
-	// made before 0.2.0 (the way out of such a state: move, then drop the old)
-	DataKey *newest = versioned && PG_NARGS() <= 2 ? TokenKey(cache) : cache->ring->newest;
+	DataKey *old = from_version != 0 ? ExplicitKey(cache, TextView(token), from_version)
+	                                 : KeyForToken(cache, TextView(token));
+	DataKey *newest;
+	if (to_version != 0) {
+		newest = FindVersion(cache->ring, to_version);
+		if (newest == NULL)
+			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+			                errmsg("data key \"%s\" has no version %d", cache->ring->name, to_version),
+			                errhidestmt(true)));
+	} else {
+		newest = versioned && from_version == 0 ? TokenKey(cache) : cache->ring->newest;
+	}
 	if (old == newest)
 		PG_RETURN_TEXT_P(token);
 	text *result;

@@ -323,12 +323,12 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._retokenize_value(text, text) IS
 'the token of the same value under the newest key version (superuser only; the value never leaves C)';
 
-CREATE FUNCTION privacy._retokenize_value(token text, format text, from_version integer)
+CREATE FUNCTION privacy._retokenize_value(token text, format text, from_version integer, to_version integer DEFAULT 0)
 RETURNS text
 AS 'MODULE_PATHNAME', 'pg_privacy__retokenize_value'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION privacy._retokenize_value(text, text, integer) IS
-'the token, made with key version from_version, of the same value under the newest key version (the value never leaves C)';
+COMMENT ON FUNCTION privacy._retokenize_value(text, text, integer, integer) IS
+'the token, made with key version from_version (0: the one a card token carries), of the same value under key version to_version (0: the newest); the value never leaves C';
 
 CREATE FUNCTION privacy.retokenize(tbl regclass, col name, format text DEFAULT 'card', batch_size integer DEFAULT 10000)
 RETURNS bigint
@@ -425,9 +425,9 @@ BEGIN
 		END LOOP;
 		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
 			CONTINUE WHEN kinds[i] <> 'r';
-			EXECUTE format('UPDATE ONLY %s SET %I = privacy._retokenize_value(%I::text, $1, $2) WHERE %I IS NOT NULL',
+			EXECUTE format('UPDATE ONLY %s SET %I = privacy._retokenize_value(%I::text, $1, $2, $3) WHERE %I IS NOT NULL',
 			               rels[i]::regclass, atts[i], atts[i], atts[i])
-				USING format, from_version;
+				USING format, from_version, newest;
 			GET DIAGNOSTICS n = ROW_COUNT;
 			moved := moved + n;
 		END LOOP;
@@ -435,7 +435,8 @@ BEGIN
 		RETURN moved;
 	END IF;
 	LOOP
-		EXECUTE format('UPDATE %s SET %I = privacy._retokenize_value(%I::text, $1) WHERE ctid = ANY (ARRAY('
+		-- to the version the loop compares with, even if a rotation commits meanwhile
+		EXECUTE format('UPDATE %s SET %I = privacy._retokenize_value(%I::text, $1, 0, $2) WHERE ctid = ANY (ARRAY('
 		               'SELECT ctid FROM %s WHERE %I IS NOT NULL AND privacy._token_key_version(%I::text, $1) '
 		               'OPERATOR(pg_catalog.<>) $2 LIMIT $3))', tbl, col, col, tbl, col, col)
 			USING format, newest, batch_size;
@@ -630,7 +631,7 @@ REVOKE ALL ON FUNCTION privacy.create_key(text), privacy.rotate_key(text), priva
 	privacy.fpe_encrypt(text, text, text, bytea, text, integer),
 	privacy.fpe_decrypt(text, text, text, bytea, text, integer),
 	privacy._token_key_version(text, text), privacy._retokenize_value(text, text),
-	privacy._retokenize_value(text, text, integer), privacy.drop_key_version(text, integer, boolean),
+	privacy._retokenize_value(text, text, integer, integer), privacy.drop_key_version(text, integer, boolean),
 	privacy._forget_format_versions(text), privacy._set_format_version(text, integer),
 	privacy.retokenize(regclass, name, text, integer),
 	privacy.grant_detokenize(regrole, text), privacy.revoke_detokenize(regrole, text) FROM PUBLIC;

@@ -143,12 +143,12 @@ COMMENT ON FUNCTION privacy.fpe_encrypt(text, text, text, bytea, text, integer) 
 ALTER FUNCTION privacy.fpe_decrypt(text, text, text, bytea, text, integer) VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy.fpe_decrypt(text, text, text, bytea, text, integer) IS
 'raw FF1/FF3-1 decryption with a data key; audited; refuses a token format''s tweak; not granted to PUBLIC';
-CREATE FUNCTION privacy._retokenize_value(token text, format text, from_version integer)
+CREATE FUNCTION privacy._retokenize_value(token text, format text, from_version integer, to_version integer DEFAULT 0)
 RETURNS text
 AS 'MODULE_PATHNAME', 'pg_privacy__retokenize_value'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION privacy._retokenize_value(text, text, integer) IS
-'the token, made with key version from_version, of the same value under the newest key version (the value never leaves C)';
+COMMENT ON FUNCTION privacy._retokenize_value(text, text, integer, integer) IS
+'the token, made with key version from_version (0: the one a card token carries), of the same value under key version to_version (0: the newest); the value never leaves C';
 CREATE OR REPLACE FUNCTION privacy.retokenize(tbl regclass, col name, format text DEFAULT 'card', batch_size integer DEFAULT 10000)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -244,9 +244,9 @@ BEGIN
 		END LOOP;
 		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
 			CONTINUE WHEN kinds[i] <> 'r';
-			EXECUTE format('UPDATE ONLY %s SET %I = privacy._retokenize_value(%I::text, $1, $2) WHERE %I IS NOT NULL',
+			EXECUTE format('UPDATE ONLY %s SET %I = privacy._retokenize_value(%I::text, $1, $2, $3) WHERE %I IS NOT NULL',
 			               rels[i]::regclass, atts[i], atts[i], atts[i])
-				USING format, from_version;
+				USING format, from_version, newest;
 			GET DIAGNOSTICS n = ROW_COUNT;
 			moved := moved + n;
 		END LOOP;
@@ -254,7 +254,8 @@ BEGIN
 		RETURN moved;
 	END IF;
 	LOOP
-		EXECUTE format('UPDATE %s SET %I = privacy._retokenize_value(%I::text, $1) WHERE ctid = ANY (ARRAY('
+		-- to the version the loop compares with, even if a rotation commits meanwhile
+		EXECUTE format('UPDATE %s SET %I = privacy._retokenize_value(%I::text, $1, 0, $2) WHERE ctid = ANY (ARRAY('
 		               'SELECT ctid FROM %s WHERE %I IS NOT NULL AND privacy._token_key_version(%I::text, $1) '
 		               'OPERATOR(pg_catalog.<>) $2 LIMIT $3))', tbl, col, col, tbl, col, col)
 			USING format, newest, batch_size;
@@ -267,7 +268,7 @@ END
 $$;
 COMMENT ON FUNCTION privacy.retokenize(regclass, name, text, integer) IS
 'moves tokens to the newest version of the format''s key and returns how many moved: card tokens of the column in batches, other formats: every column classified with the format (the column must be one) and the format itself, in one transaction';
-REVOKE ALL ON FUNCTION privacy._retokenize_value(text, text, integer), privacy.drop_key_version(text, integer, boolean),
+REVOKE ALL ON FUNCTION privacy._retokenize_value(text, text, integer, integer), privacy.drop_key_version(text, integer, boolean),
 	privacy._forget_format_versions(text), privacy._set_format_version(text, integer) FROM PUBLIC;
 -- as 60_separation_of_duties: administrative functions check their caller themselves
 GRANT EXECUTE ON FUNCTION privacy.drop_key_version(text, integer, boolean), privacy._forget_format_versions(text),
