@@ -184,6 +184,12 @@ void
 ServeInterrupts(CommandState *state) {
 	if (!INTERRUPTS_PENDING_CONDITION())
 		return;
+	// a termination exits the process (FATAL, no longjmp to PG_CATCH): kill
+	// the command first so that no key command outlives its backend
+	if (ProcDiePending) {
+		kill(-state->pid, SIGKILL);
+		kill(state->pid, SIGKILL);
+	}
 	PG_TRY();
 	{
 		CHECK_FOR_INTERRUPTS();
