@@ -1,9 +1,11 @@
 -- tokenization_keys: data keys and the master key. NIST SP 800-38G FF1
 -- sample vectors pass through SQL with an imported key; FF3-1 needs a 7-byte
 -- tweak; create/rotate/import/drop_key and the privacy.keys view; only
--- superusers manage keys (42501); the master key comes only from a 0600 file
--- of the server user (F0000 otherwise), a missing file or no source gives
--- 55000 with a hint, a failing command 38000; the settings are superuser-only
+-- superusers manage keys (42501); the master key comes only from a 0600
+-- regular file of the server user (F0000 otherwise, also for a FIFO or a
+-- device, without blocking); a command is killed after
+-- privacy.master_key_command_timeout (38000) or on cancel; a missing file
+-- or no source gives 55000 with a hint, a failing command 38000; the settings are superuser-only
 -- and never hold a key. Errors never contain key material.
 SET client_min_messages = warning;
 CREATE ROLE regress_tok_nobody;
@@ -145,13 +147,55 @@ SELECT pg_reload_conf();
 \set wait_cond 'current_setting(''privacy.master_key_command'') = '''''
 \ir sql/include/wait_until.psql
 SELECT privacy.rotate_key('regress_m') AS rotated_with_file;
+-- a FIFO as the key file (issue 20): refused at once with F0000, never a
+-- hang (an open without O_NONBLOCK waits for a writer forever, and
+-- statement_timeout cannot interrupt it); the 5 s statement_timeout only
+-- bounds this test if the fix regresses
+COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; rm -f regress_fifo.key; mkfifo -m 600 regress_fifo.key';
+ALTER SYSTEM SET privacy.master_key_file = 'regress_fifo.key';
+SELECT pg_reload_conf();
+\set wait_cond 'current_setting(''privacy.master_key_file'') = ''regress_fifo.key'''
+\ir sql/include/wait_until.psql
+SET statement_timeout = '5s';
+SELECT pg_temp.err($$SELECT privacy.rotate_key('regress_m')$$);
+RESET statement_timeout;
+-- a device is refused the same way
+ALTER SYSTEM SET privacy.master_key_file = '/dev/zero';
+SELECT pg_reload_conf();
+\set wait_cond 'current_setting(''privacy.master_key_file'') = ''/dev/zero'''
+\ir sql/include/wait_until.psql
+SELECT pg_temp.err($$SELECT privacy.rotate_key('regress_m')$$);
+ALTER SYSTEM SET privacy.master_key_file = '';
+-- a command that never finishes is killed after privacy.master_key_command_timeout (38000)
+ALTER SYSTEM SET privacy.master_key_command = 'sleep 59.5';
+ALTER SYSTEM SET privacy.master_key_command_timeout = '300ms';
+SELECT pg_reload_conf();
+\set wait_cond 'current_setting(''privacy.master_key_command'') = ''sleep 59.5'' AND current_setting(''privacy.master_key_command_timeout'') = ''300ms'' AND current_setting(''privacy.master_key_file'') = '''''
+\ir sql/include/wait_until.psql
+SELECT pg_temp.err($$SELECT privacy.rotate_key('regress_m')$$);
+-- and one still running when statement_timeout fires is cancelled (57014)
+ALTER SYSTEM SET privacy.master_key_command = 'sleep 59.25';
+ALTER SYSTEM SET privacy.master_key_command_timeout = '60s';
+SELECT pg_reload_conf();
+\set wait_cond 'current_setting(''privacy.master_key_command_timeout'') = ''1min'' AND current_setting(''privacy.master_key_command'') = ''sleep 59.25'''
+\ir sql/include/wait_until.psql
+SET statement_timeout = '300ms';
+\set VERBOSITY terse
+SELECT privacy.rotate_key('regress_m');
+\echo :SQLSTATE
+\set VERBOSITY default
+RESET statement_timeout;
+-- no key command is left running (COPY fails if pgrep finds one)
+COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; ! pgrep -f "sleep 59\.[25]"';
+ALTER SYSTEM RESET privacy.master_key_command;
+ALTER SYSTEM RESET privacy.master_key_command_timeout;
 SELECT privacy.drop_key('regress_m');
 -- back to the cluster's key file
 ALTER SYSTEM RESET privacy.master_key_file;
 SELECT pg_reload_conf();
-\set wait_cond 'current_setting(''privacy.master_key_file'') NOT LIKE ''regress\\_%'''
+\set wait_cond 'current_setting(''privacy.master_key_file'') NOT LIKE ''regress\\_%'' AND current_setting(''privacy.master_key_file'') <> '''' AND current_setting(''privacy.master_key_command'') = '''''
 \ir sql/include/wait_until.psql
-COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; rm -f regress_0644.key regress_good.key regress_bad.key';
+COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; rm -f regress_0644.key regress_good.key regress_bad.key regress_fifo.key';
 SELECT privacy.create_key('regress_after') AS works_again;
 
 SELECT privacy.drop_key('regress_after');

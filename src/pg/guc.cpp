@@ -21,6 +21,7 @@ namespace privacy::pg {
 
 bool guc_masking = true;
 char *guc_master_key_command = NULL;
+int guc_master_key_command_timeout = 10000;
 char *guc_master_key_file = NULL;
 char *guc_purpose = NULL;
 int guc_purge_batch_size = 10000;
@@ -78,6 +79,13 @@ RegisterGucs() {
 	                           "It must print 64 hexadecimal characters and exit with status 0; lets a KMS or "
 	                           "Vault supply the key. Holds a command, never a key.",
 	                           &guc_master_key_command, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("privacy.master_key_command_timeout",
+	                        "How long privacy.master_key_command may run before it is killed.",
+	                        "A command still running after this time (or when the statement is cancelled) is "
+	                        "killed with its process group and the key operation fails with SQLSTATE 38000.",
+	                        &guc_master_key_command_timeout, 10000, 100, 600000, PGC_SIGHUP,
+	                        GUC_SUPERUSER_ONLY | GUC_UNIT_MS, NULL, NULL, NULL);
 
 	DefineCustomStringVariable("privacy.master_key_file", "File holding the tokenization master key.",
 	                           "64 hexadecimal characters; the file must be owned by the server user with mode "

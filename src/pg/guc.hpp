@@ -10,6 +10,7 @@ extern bool guc_masking;
 // only): where the tokenization master key comes from (a command or a path,
 // never the key itself).
 extern char *guc_master_key_command;
+extern int guc_master_key_command_timeout; // ms
 extern char *guc_master_key_file;
 
 // privacy.purpose (user): the purpose the session declares.

@@ -274,6 +274,31 @@ SELECT c.customer_id, c.card <> b.card AS changed, right(c.card::text, 4) AS las
        privacy.detokenize(c.card::text, 'card') AS detokenized
 FROM shop.cards c JOIN before b USING (customer_id) ORDER BY 1;
 
+-- @ privacy.retokenize(regclass,name,text,integer)
+-- # Formats other than card do not carry their key version: they keep using theirs (token_formats.key_version) until retokenize moves every column classified with the format (the one named must be) and the format itself, in one transaction.
+CREATE TABLE shop.ids AS SELECT id, privacy.tokenize(lpad((id * 7919)::text, 9, '0'), 'ssn') AS ssn FROM shop.customers;
+SELECT privacy.classify('shop.ids', 'ssn', 'national_id', token_format => 'ssn');
+SELECT name, key_version FROM privacy.token_formats WHERE name IN ('card', 'ssn') ORDER BY 1;
+SELECT privacy.retokenize('shop.ids', 'ssn', 'ssn') AS moved;
+SELECT name, key_version FROM privacy.token_formats WHERE name IN ('card', 'ssn') ORDER BY 1;
+SELECT id, privacy.detokenize(ssn, 'ssn') FROM shop.ids ORDER BY id;
+SELECT privacy.unclassify('shop.ids', 'ssn');
+DROP TABLE shop.ids;
+
+-- @ privacy.detokenize(text,text,integer)
+-- # With a version kept next to the token (a version column, an export made before a move): privileged and audited like detokenize(token, format). A card token must carry the version given.
+SELECT privacy.detokenize(privacy.tokenize('123-45-6789', 'ssn'), 'ssn', 2) AS with_version;
+
+-- @ privacy.drop_key_version(text,integer,boolean)
+-- # Crypto-shredding of one version, after its tokens were moved: frees its card version slot ((v - 1) mod 9) for a later rotation. The newest version, or one a format still uses, is refused (force => true overrides the latter).
+-- ! error
+SELECT privacy.drop_key_version('default', 1);
+
+-- @ privacy.rotate_key(text)
+-- # A version that would share its card version slot with a live version is refused: version 10 needs version 1 gone.
+-- ! error
+DO $$ BEGIN FOR i IN 3..10 LOOP PERFORM privacy.rotate_key('default'); END LOOP; END $$;
+
 -- @ privacy.import_key(text,bytea)
 -- @ privacy.drop_key(text,boolean)
 -- # import_key (superuser only) brings in existing material (migrations, published test vectors). drop_key (superuser only) destroys every version of a key: crypto-shredding, so tokens made with it can never be detokenized again; it is meant for exactly that, and warns.
@@ -295,10 +320,17 @@ SELECT privacy.fpe_encrypt('0123456789', 'nist') AS ff1,
        privacy.fpe_decrypt(privacy.fpe_encrypt('0123456789', 'nist'), 'nist') AS back,
        privacy.fpe_encrypt('0123456789', 'nist', mode => 'ff3-1', tweak => '\x00000000000000'::bytea) AS ff3_1;
 
+-- @ privacy.fpe_decrypt(text,text,text,bytea,text,integer)
+-- # A token format's name is reserved as a tweak on its key: the raw mode cannot read (or forge) a format's tokens. Every fpe_decrypt call is audited like detokenize.
+-- ! error
+SELECT privacy.fpe_decrypt('123456789', 'default', tweak => 'ssn');
+
 -- @ privacy.master_key_file
 -- @ privacy.master_key_command
--- # Where the master key that wraps data keys comes from (postgresql.conf, reload). The file must be owned by the server user with mode 0600.
+-- @ privacy.master_key_command_timeout
+-- # Where the master key that wraps data keys comes from (postgresql.conf, reload). The file must be a regular file owned by the server user with mode 0600 (a FIFO or device is refused without blocking); a command is killed after the timeout.
 SELECT name, context, setting <> '' AS set FROM pg_settings WHERE name IN ('privacy.master_key_file', 'privacy.master_key_command') ORDER BY 1;
+SELECT setting, unit FROM pg_settings WHERE name = 'privacy.master_key_command_timeout';
 
 -- @ privacy.rotate_masking_secret()
 -- # Superuser only: new pseudonyms, fakes and noise everywhere (old ones cannot be linked to new ones).

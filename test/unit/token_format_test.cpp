@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace privacy::core {
 namespace {
@@ -52,6 +53,30 @@ TEST(TokenFormat, CardTokensFailLuhnKeepLast4AndRoundTrip) {
 		EXPECT_TRUE(TokenFormat::IsCardTokenSyntax(token, digits, &n));
 		EXPECT_EQ(n, 16u);
 	}
+}
+
+// Wipe clears the scratch that held the last plaintext, and a failing call wipes it by itself (issue 20). The
+// checks read the old view's bytes: the string keeps its buffer when cleared, so they are still allocated.
+TEST(TokenFormat, WipeClearsThePlaintextScratchAlsoAfterAnError) {
+	Ff1 ff1(kKey, sizeof(kKey));
+	TokenFormat card = Card();
+	const std::string token(card.TokenizeView(ff1, "4111 1111 1111 1111", 1));
+	std::string_view plain = card.DetokenizeView(ff1, token);
+	ASSERT_EQ(plain, "4111 1111 1111 1111");
+	const char *bytes = plain.data();
+	const std::size_t n = plain.size();
+	card.Wipe();
+	for (std::size_t i = 0; i < n; ++i)
+		EXPECT_EQ(bytes[i], 0) << "byte " << i;
+
+	plain = card.DetokenizeView(ff1, token);
+	ASSERT_EQ(plain, "4111 1111 1111 1111");
+	bytes = plain.data();
+	EXPECT_THROW(card.TokenizeView(ff1, "4111 1111 1111 1112", 1), Error); // not Luhn-valid
+	for (std::size_t i = 0; i < n; ++i)
+		EXPECT_EQ(bytes[i], 0) << "byte " << i;
+	// and the format still works
+	EXPECT_EQ(card.DetokenizeView(ff1, token), "4111 1111 1111 1111");
 }
 
 TEST(TokenFormat, CardRefusesLuhnInvalidValuesAndPansAsTokens) {

@@ -21,6 +21,8 @@
 #include <string>
 #include <string_view>
 
+#include <openssl/crypto.h>
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -37,11 +39,15 @@ inline constexpr std::size_t kStackNumerals = 64;
 template <typename T, std::size_t N>
 class ScratchArray {
 public:
-	explicit ScratchArray(std::size_t n) : data_(stack_) {
+	explicit ScratchArray(std::size_t n) : data_(stack_), n_(n) {
 		if (n > N) {
 			heap_.reset(new T[n]);
 			data_ = heap_.get();
 		}
+	}
+	// ~ScratchArray wipes the numerals (values, tokens, round state), also when an exception unwinds.
+	~ScratchArray() {
+		OPENSSL_cleanse(data_, n_ * sizeof(T));
 	}
 	ScratchArray(const ScratchArray &) = delete;
 	ScratchArray &operator=(const ScratchArray &) = delete;
@@ -55,6 +61,7 @@ private:
 	T stack_[N];
 	std::unique_ptr<T[]> heap_;
 	T *data_;
+	std::size_t n_;
 };
 
 [[noreturn]] inline void

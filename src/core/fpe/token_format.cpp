@@ -96,12 +96,20 @@ TokenFormat::TokenFormat(TokenFormatSpec spec) : spec_(std::move(spec)), alphabe
 }
 
 TokenFormat::~TokenFormat() {
+	Wipe();
+}
+
+void
+TokenFormat::Wipe() const noexcept {
 	if (!scratch_out_.empty())
 		OPENSSL_cleanse(&scratch_out_[0], scratch_out_.size());
 	if (!numerals_.empty())
 		OPENSSL_cleanse(numerals_.data(), numerals_.size() * sizeof(std::uint16_t));
 	if (!result_.empty())
 		OPENSSL_cleanse(result_.data(), result_.size() * sizeof(std::uint16_t));
+	scratch_out_.clear();
+	numerals_.clear();
+	result_.clear();
 }
 
 // Parse fills slots_ and numerals_ with the alphabet characters of the tokenized part of value.
@@ -204,12 +212,22 @@ TokenFormat::Transform(const Ff1 &ff1, std::string_view value, std::uint32_t ver
 
 void
 TokenFormat::Tokenize(const Ff1 &ff1, std::string_view value, std::uint32_t version, std::string &out) const {
-	Transform(ff1, value, version, out, true);
+	try {
+		Transform(ff1, value, version, out, true);
+	} catch (...) {
+		Wipe();
+		throw;
+	}
 }
 
 void
 TokenFormat::Detokenize(const Ff1 &ff1, std::string_view token, std::string &out) const {
-	Transform(ff1, token, 0, out, false);
+	try {
+		Transform(ff1, token, 0, out, false);
+	} catch (...) {
+		Wipe();
+		throw;
+	}
 }
 
 std::uint32_t

@@ -24,10 +24,12 @@
 #include <utility>
 
 extern "C" {
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 }
 
 namespace privacy::pg {
@@ -54,18 +56,49 @@ ArgName(FunctionCallInfo fcinfo, int i, const char *what) {
 	return name;
 }
 
-// NewestVersion returns the newest version of key name, 0 when none (SPI connected).
+// NewestVersion returns the newest version of key name, 0 when none (SPI
+// connected). Not read-only: a fresh snapshot sees versions added earlier in
+// the same statement (two rotate_key calls in one SELECT).
 int32
 NewestVersion(const char *name) {
 	Oid types[1] = {TEXTOID};
 	Datum values[1] = {CStringGetTextDatum(name)};
 	int rc = SPI_execute_with_args("SELECT pg_catalog.max(version) FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $1",
-	                               1, types, values, NULL, true, 1);
+	                               1, types, values, NULL, false, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "reading privacy._key failed");
 	bool isnull;
 	Datum v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 	return isnull ? 0 : DatumGetInt32(v);
+}
+
+// CheckSlotFree raises 55000 when a live version of key name shares the card
+// version slot (version - 1) mod 9 of the new version: a card token carries
+// only its slot, so two live versions in one slot would make a token
+// detokenize with the wrong key (SPI connected).
+void
+CheckSlotFree(const char *name, int32 version) {
+	Oid types[2] = {TEXTOID, INT4OID};
+	Datum values[2] = {CStringGetTextDatum(name), Int32GetDatum(version)};
+	int rc = SPI_execute_with_args("SELECT pg_catalog.max(version) FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $1 "
+	                               "AND (version OPERATOR(pg_catalog.-) $2) OPERATOR(pg_catalog.%) 9 OPERATOR(pg_catalog.=) 0",
+	                               2, types, values, NULL, false, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "reading privacy._key failed");
+	bool isnull;
+	Datum held = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (isnull)
+		return;
+	int32 live = DatumGetInt32(held);
+	ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+	                errmsg("version %d of data key \"%s\" would share card version slot %d with live version %d", version,
+	                       name, (version - 1) % 9, live),
+	                errdetail("Card tokens carry their key version modulo 9; two live versions in one slot would make "
+	                          "tokens of the older one detokenize to a different value."),
+	                errhint("Move the tokens of version %d to the newest version with privacy.retokenize(), drop it with "
+	                        "privacy.drop_key_version(), then rotate again.",
+	                        live),
+	                errhidestmt(true)));
 }
 
 // StoreVersion wraps material under the master key and inserts it (SPI connected).
@@ -117,6 +150,7 @@ AddVersion(void *arg) {
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("data key \"%s\" does not exist", args->name),
 		                errhint("Create it with privacy.create_key()."), errhidestmt(true)));
 	int32 version = newest + 1;
+	CheckSlotFree(args->name, version);
 	if (args->mode == NewKeyMode::kImport) {
 		StoreVersion(args->name, version, args->material, args->len);
 	} else {
@@ -244,6 +278,14 @@ DropKeyImpl(FunctionCallInfo fcinfo) {
 	if (rc != SPI_OK_DELETE)
 		elog(ERROR, "deleting the data key failed: %s", SPI_result_code_string(rc));
 	uint64 deleted = SPI_processed;
+	// formats of the key go back to "the key's oldest version": a key created
+	// again under this name starts at version 1
+	// (a 0.1.0 database not yet updated has no format versions)
+	if (deleted > 0 && OidIsValid(get_relname_relid("_token_format_version", get_namespace_oid("privacy", false)))) {
+		rc = SPI_execute_with_args("SELECT privacy._forget_format_versions($1)", 1, types, values, NULL, false, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "resetting the token format versions failed: %s", SPI_result_code_string(rc));
+	}
 	SPI_finish();
 	if (deleted == 0)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("data key \"%s\" does not exist", name),
@@ -313,6 +355,17 @@ CreateTokenFormatImpl(FunctionCallInfo fcinfo) {
 	    6, types, values, NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "storing the token format failed: %s", SPI_result_code_string(rc));
+	// a new format records the key's newest version: its tokens start there,
+	// not on the oldest version (a 0.1.0 database not yet updated has no
+	// format versions)
+	if (OidIsValid(get_relname_relid("_token_format_version", get_namespace_oid("privacy", false)))) {
+		rc = SPI_execute_with_args("SELECT privacy._set_format_version($1, k.newest) FROM (SELECT pg_catalog.max(version) "
+		                           "AS newest FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $6) k WHERE k.newest IS "
+		                           "NOT NULL",
+		                           6, types, values, NULL, false, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "recording the token format's key version failed: %s", SPI_result_code_string(rc));
+	}
 	SPI_finish();
 	InvalidateKeyCache();
 	PG_RETURN_VOID();

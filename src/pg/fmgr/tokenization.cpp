@@ -1,14 +1,21 @@
 // tokenization.cpp: the SQL entry points of tokenization.
 //
 //  privacy.tokenize(value, format)            deterministic FF1 token
-//  privacy.detokenize(token, format)          privileged, audited
+//  privacy.detokenize(token, format [, key_version])  privileged, audited
 //  privacy.fpe_encrypt/fpe_decrypt(...)       raw FF1 / FF3-1 with a data key
+//                                             (fpe_decrypt audited; a format's
+//                                             tweak is refused)
 //  privacy._token_key_version(token, format)  version a token was made with
-//  privacy._retokenize_value(token, format)   same value, newest key version
+//  privacy._retokenize_value(token, format [, from_version])
+//                                             same value, newest key version
 //
 // Key versions: card tokens carry (version - 1) mod 9 in their Luhn-breaking
-// digit; detokenize uses the newest key version in that slot. Formats that
-// are not versioned always use the key's first (oldest) version.
+// digit; detokenize uses the one live key version in that slot (rotate_key
+// refuses a version whose slot a live version holds, so there is never more
+// than one; a slot shared by versions made before 0.2.0 is refused with
+// 55000 instead of guessing). Other formats use the version recorded in
+// privacy._token_format_version (moved by retokenize), or the key's oldest
+// version when none is recorded (0.1.0 behaviour).
 //
 // Each call site caches its resolved format and key in fn_extra, valid while
 // the key cache generation is unchanged. Errors never contain a value, token
@@ -27,6 +34,7 @@
 #include <string_view>
 
 extern "C" {
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
@@ -83,25 +91,75 @@ ResolveCall(FunctionCallInfo fcinfo, const text *format) {
 	return cache;
 }
 
+// SlotKey returns the single live version of card slot slot; raises 42704
+// when none and 55000 when several versions made before 0.2.0 share it.
+DataKey *
+SlotKey(CallCache *cache, std::uint32_t slot) {
+	KeyRing *ring = cache->ring;
+	if (ring->by_slot[slot] == NULL)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+		                errmsg("no version of data key \"%s\" matches the token", ring->name),
+		                errdetail("The token was made with a key version that no longer exists."),
+		                errhidestmt(true)));
+	if (ring->slot_versions[slot] > 1)
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		                errmsg("data key \"%s\" has %d live versions in card version slot %u", ring->name,
+		                       ring->slot_versions[slot], slot),
+		                errdetail("Versions v and v + 9 share a slot; the token does not say which one made it."),
+		                errhint("Pass the version with privacy.detokenize(token, format, key_version), then drop the "
+		                        "versions no token uses with privacy.drop_key_version()."),
+		                errhidestmt(true)));
+	return ring->by_slot[slot];
+}
+
+// FormatKey returns the version a format that does not carry versions uses:
+// the recorded one, or the key's oldest.
+DataKey *
+FormatKey(CallCache *cache) {
+	if (cache->format->key_version == 0)
+		return cache->ring->oldest;
+	DataKey *key = FindVersion(cache->ring, cache->format->key_version);
+	if (key == NULL)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+		                errmsg("data key \"%s\" has no version %d, which token format \"%s\" uses", cache->ring->name,
+		                       cache->format->key_version, cache->format->name),
+		                errdetail("The version was dropped; tokens made with it cannot be detokenized."),
+		                errhidestmt(true)));
+	return key;
+}
+
 // KeyForToken returns the key version a token of the cached format was made with.
 DataKey *
 KeyForToken(CallCache *cache, std::string_view token) {
 	if (!cache->format->format->Versioned())
-		return cache->ring->oldest;
-	std::uint32_t slot = cache->format->format->VersionSlot(token);
-	DataKey *key = cache->ring->by_slot[slot];
+		return FormatKey(cache);
+	return SlotKey(cache, cache->format->format->VersionSlot(token));
+}
+
+// ExplicitKey returns version of the cached format's key for a token whose
+// version the caller knows (a version column); card tokens must carry it.
+DataKey *
+ExplicitKey(CallCache *cache, std::string_view token, int32 version) {
+	DataKey *key = version >= 1 ? FindVersion(cache->ring, version) : NULL;
 	if (key == NULL)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-		                errmsg("no version of data key \"%s\" matches the token", cache->ring->name),
-		                errdetail("The token was made with a key version that no longer exists."),
-		                errhidestmt(true)));
+		                errmsg("data key \"%s\" has no version %d", cache->ring->name, version), errhidestmt(true)));
+	if (cache->format->format->Versioned() &&
+	    cache->format->format->VersionSlot(token) != core::TokenFormat::SlotOf((std::uint32_t)version))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("the token was not made with version %d of data key \"%s\"", version,
+		                       cache->ring->name),
+		                errdetail("Card tokens carry their key version modulo 9."), errhidestmt(true)));
 	return key;
 }
 
 // TokenKey returns the key version new tokens of the cached format use.
 DataKey *
 TokenKey(CallCache *cache) {
-	return cache->format->format->Versioned() ? cache->ring->newest : cache->ring->oldest;
+	if (!cache->format->format->Versioned())
+		return FormatKey(cache);
+	// the newest version; refused while an older live version shares its slot
+	return SlotKey(cache, core::TokenFormat::SlotOf((std::uint32_t)cache->ring->newest->version));
 }
 
 text *
@@ -115,7 +173,21 @@ TokenizeImpl(FunctionCallInfo fcinfo) {
 	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
 	DataKey *key = TokenKey(cache);
 	std::string_view token = cache->format->format->TokenizeView(*key->ff1, TextView(value), (uint32)key->version);
-	PG_RETURN_TEXT_P(ToText(token));
+	text *result = ToText(token);
+	cache->format->format->Wipe(); // the scratch held the value's numerals
+	PG_RETURN_TEXT_P(result);
+}
+
+// CheckNotParallelWorker refuses to disclose values in a parallel worker: its
+// audit counts would die with the worker (a PARALLEL SAFE wrapper function
+// would otherwise detokenize without any audit row).
+void
+CheckNotParallelWorker(const char *what) {
+	if (IsParallelWorker())
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("cannot run %s in a parallel worker", what),
+		                errdetail("Every disclosure is recorded in privacy.audit_log, which a parallel worker cannot "
+		                          "write."),
+		                errhint("Mark the functions that call %s PARALLEL UNSAFE.", what), errhidestmt(true)));
 }
 
 // CheckDetokenize raises 42501 unless the current user may detokenize the
@@ -131,6 +203,7 @@ CheckDetokenize(CallCache *cache) {
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 		                errmsg("permission denied to detokenize format \"%s\"", cache->format->name),
 		                errhint("A superuser can grant it with privacy.grant_detokenize()."), errhidestmt(true)));
+	CheckNotParallelWorker("detokenize");
 	if (XactReadOnly)
 		ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 		                errmsg("cannot detokenize in a read-only transaction"),
@@ -142,9 +215,11 @@ DetokenizeImpl(FunctionCallInfo fcinfo) {
 	text *token = PG_GETARG_TEXT_PP(0);
 	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
 	CheckDetokenize(cache);
-	DataKey *key = KeyForToken(cache, TextView(token));
+	DataKey *key = PG_NARGS() > 2 ? ExplicitKey(cache, TextView(token), PG_GETARG_INT32(2))
+	                              : KeyForToken(cache, TextView(token));
 	std::string_view value = cache->format->format->DetokenizeView(*key->ff1, TextView(token));
 	text *result = ToText(value);
+	cache->format->format->Wipe(); // the scratch held the plaintext
 	CountDetokenized(cache->format->name, 1);
 	PG_RETURN_TEXT_P(result);
 }
@@ -163,8 +238,14 @@ void
 Retokenize(const core::TokenFormat &format, const DataKey *old, const DataKey *newest, std::string_view token,
            std::string &out) {
 	std::string value(format.DetokenizeView(*old->ff1, token));
-	out.assign(format.TokenizeView(*newest->ff1, value, (uint32)newest->version));
+	try {
+		out.assign(format.TokenizeView(*newest->ff1, value, (uint32)newest->version));
+	} catch (...) {
+		OPENSSL_cleanse(&value[0], value.size());
+		throw;
+	}
 	OPENSSL_cleanse(&value[0], value.size());
+	format.Wipe();
 }
 
 Datum
@@ -172,8 +253,34 @@ RetokenizeValueImpl(FunctionCallInfo fcinfo) {
 	CheckPolicyAdmin("retokenize", InvalidOid);
 	text *token = PG_GETARG_TEXT_PP(0);
 	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
-	DataKey *old = KeyForToken(cache, TextView(token));
-	DataKey *newest = TokenKey(cache);
+	// privacy._retokenize_value(token, format [, from_version, to_version]):
+	// from_version 0 (or absent) is the version a card token carries;
+	// formats that do not carry one need it (retokenize knows the version of
+	// its columns). to_version 0 (or absent) is the version new tokens use;
+	// retokenize passes the version it records, so a rotation committed while
+	// it runs cannot leave tokens and the format's recorded version apart.
+	// With an explicit from_version the caller knows the token's version:
+	// the token moves even while its slot is shared by versions made before
+	// 0.2.0 (the way out of such a state: move, then drop the old version).
+	bool versioned = cache->format->format->Versioned();
+	int32 from_version = PG_NARGS() > 2 ? PG_GETARG_INT32(2) : 0;
+	int32 to_version = PG_NARGS() > 3 ? PG_GETARG_INT32(3) : 0;
+	if (!versioned && from_version == 0)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		                errmsg("tokens of format \"%s\" do not carry their key version", cache->format->name),
+		                errhint("Use privacy.retokenize(), which knows the version of the column."), errhidestmt(true)));
+	DataKey *old = from_version != 0 ? ExplicitKey(cache, TextView(token), from_version)
+	                                 : KeyForToken(cache, TextView(token));
+	DataKey *newest;
+	if (to_version != 0) {
+		newest = FindVersion(cache->ring, to_version);
+		if (newest == NULL)
+			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+			                errmsg("data key \"%s\" has no version %d", cache->ring->name, to_version),
+			                errhidestmt(true)));
+	} else {
+		newest = versioned && from_version == 0 ? TokenKey(cache) : cache->ring->newest;
+	}
 	if (old == newest)
 		PG_RETURN_TEXT_P(token);
 	text *result;
@@ -242,10 +349,27 @@ Fpe(FunctionCallInfo fcinfo, bool encrypt) {
 			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
 			                errmsg("data key \"%s\" has no version %d", key_name, version), errhidestmt(true)));
 	}
+	const uint8 *tweak_bytes = (const uint8 *)VARDATA_ANY(tweak);
+	size_t tweak_len = VARSIZE_ANY_EXHDR(tweak);
+	// A format's tokens are FF1 under its key with its name as the tweak:
+	// the raw mode must not reproduce (encrypt) or read (decrypt) them.
+	if (!ff3_1 && IsFormatTweak(key_name, tweak_bytes, tweak_len))
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		                errmsg("the tweak is reserved for a token format of data key \"%s\"", key_name),
+		                errdetail("Raw FF1 with a format's name as the tweak would read or forge that format's "
+		                          "tokens without its detokenize privilege and audit."),
+		                errhint("Use privacy.tokenize() and privacy.detokenize(), or another tweak."),
+		                errhidestmt(true)));
+	if (!encrypt)
+		CheckNotParallelWorker("fpe_decrypt");
+	if (!encrypt && XactReadOnly)
+		ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+		                errmsg("cannot run fpe_decrypt in a read-only transaction"),
+		                errdetail("Every raw decryption is recorded in privacy.audit_log."), errhidestmt(true)));
 	FpeArgs args{TextView(value),
 	             TextView(alphabet),
-	             (const uint8 *)VARDATA_ANY(tweak),
-	             VARSIZE_ANY_EXHDR(tweak),
+	             tweak_bytes,
+	             tweak_len,
 	             ff3_1,
 	             key,
 	             encrypt};
@@ -255,6 +379,12 @@ Fpe(FunctionCallInfo fcinfo, bool encrypt) {
 		RunFpe(args, out);
 		result = CallPg([&] { return ToText(out); });
 		OPENSSL_cleanse(&out[0], out.size());
+	}
+	if (!encrypt) {
+		// audited like detokenize: one row per statement and key
+		char label[64];
+		snprintf(label, sizeof(label), "fpe_decrypt(%s)", key_name);
+		CountDetokenized(label, 1);
 	}
 	PG_RETURN_TEXT_P(result);
 }

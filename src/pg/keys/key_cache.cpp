@@ -29,6 +29,7 @@ extern "C" {
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
@@ -61,6 +62,7 @@ bool grants_loaded = false;
 Oid key_table = InvalidOid;
 Oid format_table = InvalidOid;
 Oid grant_table = InvalidOid;
+Oid format_version_table = InvalidOid;
 
 // FreeCacheObjects deletes the C++ objects and frees the key material of
 // every entry; runs when cache_context is reset (on abort too).
@@ -104,7 +106,7 @@ ResetCache() {
 		MemoryContextReset(cache_context); // runs FreeCacheObjects, then drops the callback
 		MemoryContextRegisterResetCallback(cache_context, &cache_callback);
 	}
-	key_table = format_table = grant_table = InvalidOid;
+	key_table = format_table = grant_table = format_version_table = InvalidOid;
 	cache_generation++;
 	cache_stale = false;
 }
@@ -113,7 +115,8 @@ ResetCache() {
 // relation) is invalidated.
 void
 RelcacheCallback(Datum arg, Oid relid) {
-	if (!OidIsValid(relid) || relid == key_table || relid == format_table || relid == grant_table) {
+	if (!OidIsValid(relid) || relid == key_table || relid == format_table || relid == grant_table ||
+	    relid == format_version_table) {
 		cache_stale = true;
 		invalidations++;
 	}
@@ -140,6 +143,23 @@ RememberTables() {
 		format_table = CatalogTable("_token_format");
 	if (!OidIsValid(grant_table))
 		grant_table = CatalogTable("_detokenize_grant");
+	if (!OidIsValid(format_version_table)) {
+		// absent in a 0.1.0 database not yet updated: every format then uses
+		// the key's oldest version, as 0.1.0 did
+		Oid nsp = get_namespace_oid("privacy", true);
+		format_version_table = OidIsValid(nsp) ? get_relname_relid("_token_format_version", nsp) : InvalidOid;
+	}
+}
+
+// ResetAtXactEnd resets a stale cache when the transaction ends, so a
+// dropped key's material and AES schedules do not wait for this backend's
+// next key lookup (which may never come).
+void
+ResetAtXactEnd(XactEvent event, void *arg) {
+	if ((event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_COMMIT ||
+	     event == XACT_EVENT_PARALLEL_ABORT) &&
+	    cache_stale)
+		ResetCache();
 }
 
 // KeyRow is one row of privacy._key, copied out of the scan.
@@ -212,6 +232,21 @@ LoadFormats() {
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
+	if (OidIsValid(format_version_table)) {
+		rel = table_open(format_version_table, AccessShareLock);
+		desc = RelationGetDescr(rel);
+		scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+		while ((tup = systable_getnext(scan)) != NULL) {
+			bool isnull;
+			char *name = TextDatumGetCString(heap_getattr(tup, 1, desc, &isnull));
+			int32 version = DatumGetInt32(heap_getattr(tup, 2, desc, &isnull));
+			for (FormatEntry *entry = formats; entry != NULL; entry = entry->next)
+				if (strcmp(entry->name, name) == 0)
+					entry->key_version = version;
+		}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+	}
 	formats_loaded = true;
 }
 
@@ -313,6 +348,7 @@ LoadKeyRing(const char *name) {
 		int slot = (key->version - 1) % 9;
 		if (ring->by_slot[slot] == NULL || key->version > ring->by_slot[slot]->version)
 			ring->by_slot[slot] = key;
+		ring->slot_versions[slot]++;
 		key->ff1 = NewFf1(key->material, key->material_len);
 	}
 	return ring;
@@ -323,6 +359,7 @@ LoadKeyRing(const char *name) {
 void
 InitTokenization() {
 	RegisterRelcacheInvalidation(RelcacheCallback, (Datum)0);
+	RegisterXactCallback(ResetAtXactEnd, NULL);
 	InitAudit();
 }
 
@@ -355,6 +392,14 @@ LookupKeyRing(const char *name) {
 	return ring;
 }
 
+DataKey *
+FindVersion(KeyRing *ring, int32 version) {
+	for (DataKey *key = ring->versions; key != NULL; key = key->next)
+		if (key->version == version)
+			return key;
+	return NULL;
+}
+
 core::Ff31 *
 KeyFf31(DataKey *key) {
 	if (key->ff31 == NULL)
@@ -381,6 +426,23 @@ LookupFormat(const char *name) {
 }
 
 bool
+IsFormatTweak(const char *key_name, const uint8 *tweak, size_t tweak_len) {
+	if (!formats_loaded) {
+		uint64 seen = invalidations;
+		bool was_stale = cache_stale;
+		cache_stale = true;
+		LoadFormats();
+		if (!was_stale && seen == invalidations)
+			cache_stale = false;
+	}
+	for (FormatEntry *format = formats; format != NULL; format = format->next)
+		if (strcmp(format->key_name, key_name) == 0 && strlen(format->name) == tweak_len &&
+		    memcmp(format->name, tweak, tweak_len) == 0)
+			return true;
+	return false;
+}
+
+bool
 MayDetokenize(const char *format) {
 	if (superuser())
 		return true;
@@ -404,7 +466,7 @@ InvalidateKeyCache() {
 	Oid nsp = get_namespace_oid("privacy", true);
 	if (!OidIsValid(nsp))
 		return;
-	const char *names[] = {"_key", "_token_format", "_detokenize_grant"};
+	const char *names[] = {"_key", "_token_format", "_detokenize_grant", "_token_format_version"};
 	for (const char *name : names) {
 		Oid table = get_relname_relid(name, nsp);
 		if (OidIsValid(table))

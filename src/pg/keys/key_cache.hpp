@@ -1,14 +1,17 @@
 // key_cache.hpp: the per-backend cache of unwrapped data keys, token formats
 // and detokenize grants.
 //
-// The catalog (privacy._key, privacy._token_format, privacy._detokenize_grant)
-// is read with direct heap scans, never SPI, so callers need no privilege on
+// The catalog (privacy._key, privacy._token_format,
+// privacy._token_format_version, privacy._detokenize_grant) is read with
+// direct heap scans, never SPI, so callers need no privilege on
 // it. Everything lives in one child of CacheMemoryContext; the C++ objects
 // (core::Ff1/Ff31/TokenFormat) and the sodium_malloc'd key material are freed
 // and wiped by a reset callback of that context. Relcache invalidations of
-// the three tables (sent by every admin function through InvalidateKeyCache)
-// mark the cache stale; it is reset at the start of the next lookup
-// (BeginKeyLookup), never while a caller holds pointers into it.
+// the four tables (sent by every admin function through InvalidateKeyCache)
+// mark the cache stale; it is reset at the end of the transaction that
+// noticed (so key material does not outlive its key by more than that) or
+// at the start of the next lookup (BeginKeyLookup), whichever comes first,
+// never while a caller holds pointers into it.
 // Parallel workers build their own cache.
 #pragma once
 
@@ -36,7 +39,9 @@ struct KeyRing {
 	DataKey *versions;  // all versions, newest first
 	DataKey *newest;
 	DataKey *oldest;
-	DataKey *by_slot[9]; // newest version of each card version slot (version - 1) mod 9, or NULL
+	DataKey *by_slot[9];  // a version of each card version slot (version - 1) mod 9, or NULL
+	int slot_versions[9]; // how many live versions share the slot (more than 1: only in
+	                      // databases rotated past 9 versions before 0.2.0; such slots are refused)
 	KeyRing *next;
 };
 
@@ -44,6 +49,7 @@ struct FormatEntry {
 	char *name;
 	char *key_name;
 	bool builtin;
+	int32 key_version; // privacy._token_format_version: the version a non-card format uses, 0: the key's oldest
 	core::TokenFormat *format;
 	FormatEntry *next;
 };
@@ -64,11 +70,18 @@ bool KeyCacheUsable(uint64 generation);
 // raises 42704 when the key does not exist.
 KeyRing *LookupKeyRing(const char *name);
 
+// FindVersion returns version of ring, or NULL.
+DataKey *FindVersion(KeyRing *ring, int32 version);
+
 // ConstructFf31 builds key->ff31 when needed.
 core::Ff31 *KeyFf31(DataKey *key);
 
 // LookupFormat returns the token format name; raises 42704 when unknown.
 FormatEntry *LookupFormat(const char *name);
+
+// IsFormatTweak reports whether a token format of key key_name uses tweak
+// (its name) as its FF1 tweak.
+bool IsFormatTweak(const char *key_name, const uint8 *tweak, size_t tweak_len);
 
 // MayDetokenize reports whether the current user may detokenize format.
 bool MayDetokenize(const char *format);

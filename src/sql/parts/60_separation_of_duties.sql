@@ -22,6 +22,8 @@ GRANT EXECUTE ON FUNCTION
 	privacy.require_consent(regclass, name, text), privacy.add_row_filter(regclass, text, text, regrole[]),
 	privacy.drop_row_policy(regclass, text),
 	privacy.create_key(text), privacy.rotate_key(text), privacy.drop_key(text, boolean), privacy.import_key(text, bytea),
+	privacy.drop_key_version(text, integer, boolean), privacy._forget_format_versions(text),
+	privacy._set_format_version(text, integer),
 	privacy.create_token_format(text, text, text, text, integer, integer), privacy.drop_token_format(text),
 	privacy.grant_detokenize(regrole, text), privacy.revoke_detokenize(regrole, text),
 	privacy.retokenize(regclass, name, text, integer), privacy.rotate_masking_secret(),
@@ -122,6 +124,8 @@ CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._token_format
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._detokenize_grant
 	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._key
+	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();
+CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._token_format_version
 	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._retention_policy
 	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();

@@ -100,6 +100,10 @@ public:
 		return scratch_out_;
 	}
 
+	// Wipe clears the scratch buffers (the last value, token and numerals); glue calls it once it has copied a
+	// view, and Tokenize/Detokenize call it themselves when they throw.
+	void Wipe() const noexcept;
+
 	// SlotOf maps a key version (>= 1) to its slot.
 	static std::uint32_t
 	SlotOf(std::uint32_t version) noexcept {
