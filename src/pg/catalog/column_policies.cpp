@@ -320,7 +320,7 @@ AddPoliciesOf(GovernedRel *entry, Oid source, int *cap) {
 }
 
 // CheckMaskNode rejects Vars that are system columns or whole-row
-// references inside a mask expression.
+// references inside a declared expression (context: its name).
 bool
 CheckMaskNode(Node *node, void *context) {
 	if (node == NULL)
@@ -329,7 +329,7 @@ CheckMaskNode(Node *node, void *context) {
 		Var *var = (Var *)node;
 		if (var->varattno <= 0)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
-			                errmsg("mask expression cannot reference system columns or the whole row"),
+			                errmsg("%s cannot reference system columns or the whole row", (const char *)context),
 			                errhint("Reference the table's columns by name.")));
 		return false;
 	}
@@ -657,7 +657,7 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s cannot contain volatile functions", what),
 		                errdetail("A %s must return the same output for the same row within a statement.", noun),
 		                errhint("Use an IMMUTABLE or STABLE function.")));
-	(void)CheckMaskNode(expr, NULL);
+	(void)CheckMaskNode(expr, (void *)what);
 	Oid untrusted = InvalidOid;
 	if (UntrustedWalker(expr, &untrusted))
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -711,6 +711,28 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 	if (nest_level >= 0)
 		RestoreSearchPath(nest_level);
 	return coerced;
+}
+
+char *
+ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what) {
+	char *canonical = NULL;
+	Node *declared = AnalyzeRelationExpression(relid, attnum, text, false, &canonical, what);
+	Node *resolved = AnalyzeRelationExpression(relid, attnum, canonical, true, NULL, what);
+	if (!equal(declared, resolved)) {
+		const char *noun = strcmp(what, "mask expression") == 0 ? "mask" : strcmp(what, "row filter") == 0 ? "filter" : "condition";
+		ereport(ERROR, (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
+		                errmsg("%s resolves differently without the current search_path", what),
+		                errhint("Schema-qualify the functions, operators and types the %s uses.", noun)));
+	}
+	if (attnum != InvalidAttrNumber) {
+		Node *bare = resolved;
+		while (bare != NULL && IsA(bare, RelabelType))
+			bare = (Node *)((RelabelType *)bare)->arg;
+		if (IsA(bare, Var) && ((Var *)bare)->varattno == attnum)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("a mask must not return the column unchanged"),
+			                errhint("To let a role see raw values, use privacy.grant_unmasked().")));
+	}
+	return canonical;
 }
 
 } // namespace privacy::pg

@@ -12,6 +12,7 @@
 // Errors name tables and columns, never values.
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/owner_exec.hpp"
 #include "pg/catalog/privileges.hpp"
 #include "pg/hooks/planner.hpp"
 #include "pg/module.hpp"
@@ -38,14 +39,6 @@ namespace privacy::pg {
 
 namespace {
 
-// StripRelabel looks through binary-compatible relabelings.
-Node *
-StripRelabel(Node *node) {
-	while (node != NULL && IsA(node, RelabelType))
-		node = (Node *)((RelabelType *)node)->arg;
-	return node;
-}
-
 // MaskColumnImpl implements privacy.mask_column(regclass, name, text).
 Datum
 MaskColumnImpl(FunctionCallInfo fcinfo) {
@@ -69,29 +62,12 @@ MaskColumnImpl(FunctionCallInfo fcinfo) {
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("cannot mask system column \"%s\"",
 		                                                              NameStr(*column))));
 
-	char *canonical = NULL;
-	Node *declared = AnalyzeMaskExpression(relid, attnum, mask, false, &canonical);
-	Node *resolved = AnalyzeMaskExpression(relid, attnum, canonical, true, NULL);
-	if (!equal(declared, resolved))
-		ereport(ERROR, (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
-		                errmsg("mask expression resolves differently without the current search_path"),
-		                errhint("Schema-qualify the functions, operators and types the mask uses.")));
-	Node *bare = StripRelabel(declared);
-	if (IsA(bare, Var) && ((Var *)bare)->varattno == attnum)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("a mask must not return the column unchanged"),
-		                errhint("To let a role see raw values, use privacy.grant_unmasked().")));
+	char *canonical = ValidatePolicyExpression(relid, attnum, mask, "mask expression");
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	Oid types[4] = {REGCLASSOID, NAMEOID, TEXTOID, TEXTOID};
 	Datum values[4] = {ObjectIdGetDatum(relid), NameGetDatum(column), CStringGetTextDatum(canonical),
 	                   CStringGetTextDatum(mask)};
-	int rc = SPI_execute_with_args("SELECT privacy._store_column_policy($1, $2, $3, $4)", 4, types, values, NULL,
-	                               false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "storing the masking policy failed: %s", SPI_result_code_string(rc));
-	SPI_finish();
+	CallInternalWriter("_store_column_policy", 4, types, values, NULL);
 	PG_RETURN_VOID();
 }
 
@@ -115,28 +91,29 @@ AnonymizeTableImpl(FunctionCallInfo fcinfo) {
 		appendStringInfo(&sql, "%s%s = (%s)", i > 0 ? ", " : "", quote_identifier(NameStr(rel->columns[i].column)),
 		                 rel->columns[i].mask_text);
 
-	// The masks are canonical text for search_path = pg_catalog, pg_temp, and
-	// must read raw values: masking is suspended for this one statement.
-	int nest_level = RunWithFixedSearchPath();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	volatile uint64 processed = 0;
-	SuspendMasking();
-	PG_TRY();
-	{
-		int rc = SPI_execute(sql.data, false, 0);
-		if (rc != SPI_OK_UPDATE)
-			elog(ERROR, "anonymizing update failed: %s", SPI_result_code_string(rc));
-		processed = SPI_processed;
-	}
-	PG_FINALLY();
-	{
-		ResumeMasking();
-	}
-	PG_END_TRY();
-	SPI_finish();
-	RestoreSearchPath(nest_level);
+	// The masks are canonical text for search_path = pg_catalog, pg_temp and
+	// read raw values; the UPDATE runs as the table's owner, restricted, so
+	// its triggers and the functions the masks call have the owner's rights
+	// (never the caller's), and what they plan is masked for the owner.
+	uint64 processed = RunAsTableOwner(relid, sql.data, 0, NULL, NULL, NULL, NULL);
 	PG_RETURN_INT64((int64)processed);
+}
+
+// AnalyzeMaskImpl implements privacy._analyze_mask(tbl, col, mask): the
+// validator applied again to a stored mask before pg_privacy's own table
+// work splices it into a statement (a function it calls may have changed
+// owner since); returns the canonical text.
+Datum
+AnalyzeMaskImpl(FunctionCallInfo fcinfo) {
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table, column and mask must not be null")));
+	Oid relid = PG_GETARG_OID(0);
+	AttrNumber attnum = get_attnum(relid, NameStr(*PG_GETARG_NAME(1)));
+	if (attnum <= 0)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("column \"%s\" of relation \"%s\" does not exist",
+		                                                      NameStr(*PG_GETARG_NAME(1)), get_rel_name(relid))));
+	char *canonical = ValidatePolicyExpression(relid, attnum, text_to_cstring(PG_GETARG_TEXT_PP(2)), "mask expression");
+	PG_RETURN_TEXT_P(cstring_to_text(canonical));
 }
 
 // InvalidatePoliciesImpl implements privacy._invalidate_policies(regclass).
@@ -207,6 +184,7 @@ CheckPolicyTarget(Oid relid, const char *what) {
 
 PRIVACY_FUNCTION(mask_column, privacy::pg::MaskColumnImpl)
 PRIVACY_FUNCTION(anonymize_table, privacy::pg::AnonymizeTableImpl)
+PRIVACY_FUNCTION(_analyze_mask, privacy::pg::AnalyzeMaskImpl)
 PRIVACY_FUNCTION(_invalidate_policies, privacy::pg::InvalidatePoliciesImpl)
 PRIVACY_FUNCTION(_check_policy_admin, privacy::pg::CheckPolicyAdminImpl)
 PRIVACY_FUNCTION(_outer_user, privacy::pg::OuterUserImpl)

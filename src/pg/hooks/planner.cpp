@@ -39,6 +39,7 @@ extern "C" {
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
+#include "tcop/tcopprot.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 }
@@ -49,6 +50,9 @@ namespace {
 
 planner_hook_type prev_planner = NULL;
 int suspend_depth = 0;
+// planner nesting, and the nesting level PlanUnmasked plans at (-1: none)
+int planner_depth = 0;
+int unmasked_depth = -1;
 
 // LevelInfo holds, for one query level, the masked columns of each RTE.
 struct LevelInfo {
@@ -512,7 +516,7 @@ GovernedAndMask(Query *parse, bool *governed) {
 	if (IsBinaryUpgrade || !AnyColumnPolicy())
 		return parse;
 	(void)GovernedWalker((Node *)parse, governed);
-	if (!*governed || !guc_masking || suspend_depth > 0 || InNoForceRLSOperation())
+	if (!*governed || !guc_masking || suspend_depth > 0 || planner_depth == unmasked_depth || InNoForceRLSOperation())
 		return parse;
 	MaskContext context = {GetUserId(), NIL};
 	// an exempt user's statement is left untouched (but still role-dependent)
@@ -532,6 +536,7 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options, Param
 	PlannedStmt *volatile result = NULL;
 
 	PinColumnPolicyCache();
+	planner_depth++;
 	PG_TRY();
 	{
 		bool touched = false;
@@ -544,6 +549,7 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options, Param
 	}
 	PG_FINALLY();
 	{
+		planner_depth--;
 		UnpinColumnPolicyCache();
 	}
 	PG_END_TRY();
@@ -557,8 +563,10 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options, Param
 // leave masking suspended for the rest of the session.
 void
 ResetOnAbort(XactEvent event, void *arg) {
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) {
 		suspend_depth = 0;
+		unmasked_depth = -1;
+	}
 }
 
 } // namespace
@@ -579,6 +587,23 @@ void
 ResumeMasking() {
 	if (suspend_depth > 0)
 		suspend_depth--;
+}
+
+PlannedStmt *
+PlanUnmasked(Query *query, const char *query_string, ParamListInfo params) {
+	int saved = unmasked_depth;
+	PlannedStmt *volatile result = NULL;
+	unmasked_depth = planner_depth + 1;
+	PG_TRY();
+	{
+		result = pg_plan_query(query, query_string, 0, params);
+	}
+	PG_FINALLY();
+	{
+		unmasked_depth = saved;
+	}
+	PG_END_TRY();
+	return result;
 }
 
 } // namespace privacy::pg

@@ -211,9 +211,13 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._retokenize_value(text, text) IS
 'the token of the same value under the newest key version (superuser only; the value never leaves C)';
 
+-- privacy.retokenize: the new tokens are computed by pg_privacy (as the
+-- extension owner: the values never leave C), then written by one UPDATE per
+-- batch run as the table's owner (privacy._exec_as_owner), so the table's
+-- triggers run with the owner's rights, never the caller's or a superuser's.
 CREATE FUNCTION privacy.retokenize(tbl regclass, col name, format text DEFAULT 'card', batch_size integer DEFAULT 10000)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -221,6 +225,11 @@ DECLARE
 	n bigint;
 	newest integer;
 	key text;
+	coltype text;
+	rels oid[];
+	ids tid[];
+	olds text[];
+	news text[];
 BEGIN
 	PERFORM privacy._check_policy_admin('retokenize');
 	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
@@ -237,16 +246,25 @@ BEGIN
 	IF newest IS NULL THEN
 		RAISE EXCEPTION 'data key "%" does not exist', key USING ERRCODE = 'undefined_object';
 	END IF;
-	IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl AND a.attname = col
-	               AND a.attnum > 0 AND NOT a.attisdropped) THEN
+	SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+	IF NOT FOUND THEN
 		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
 	END IF;
 	LOOP
-		EXECUTE format('UPDATE %s SET %I = privacy._retokenize_value(%I::text, $1) WHERE ctid = ANY (ARRAY('
-		               'SELECT ctid FROM %s WHERE %I IS NOT NULL AND privacy._token_key_version(%I::text, $1) '
-		               'OPERATOR(pg_catalog.<>) $2 LIMIT $3))', tbl, col, col, tbl, col, col)
-			USING format, newest, batch_size;
-		GET DIAGNOSTICS n = ROW_COUNT;
+		-- reading tokens runs no code of the table's (no triggers, no row
+		-- security for the extension owner)
+		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
+		               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1)) '
+		               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM %2$s WHERE %1$I IS NOT NULL '
+		               'AND privacy._token_key_version(%1$I::text, $1) OPERATOR(pg_catalog.<>) $2 LIMIT $3) s', col, tbl)
+			INTO rels, ids, olds, news USING format, newest, batch_size;
+		EXIT WHEN ids IS NULL;
+		n := privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE %1$s t SET %2$I = v.new::%3$s '
+		               'FROM pg_catalog.unnest($1::pg_catalog.oid[], $2::pg_catalog.tid[], $3::text[], $4::text[]) AS v(rel, id, old, new) '
+		               'WHERE t.tableoid OPERATOR(pg_catalog.=) v.rel AND t.ctid OPERATOR(pg_catalog.=) v.id '
+		               'AND t.%2$I::text OPERATOR(pg_catalog.=) v.old', tbl, col, coltype),
+			rels, ids, olds, news);
 		EXIT WHEN n = 0;
 		moved := moved + n;
 	END LOOP;
