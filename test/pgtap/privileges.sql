@@ -31,8 +31,6 @@ SELECT is(
 		'privacy._may_detokenize(text)',
 		'privacy._outer_user()',
 		'privacy._row_exempt(regclass)',
-		'privacy._store_column_policy(regclass,name,text,text)',
-		'privacy._store_row_filter(regclass,text,text,text,regrole[])',
 		'privacy._subject_export_plan(text)',
 		'privacy.add_row_filter(regclass,text,text,regrole[])',
 		'privacy.allow_purpose(regrole,text)',

@@ -23,8 +23,6 @@ extern "C" {
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_class.h"
-#include "catalog/pg_inherits.h"
-#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/params.h"
@@ -41,8 +39,6 @@ extern "C" {
 namespace privacy::pg {
 
 namespace {
-
-Oid last_owner = InvalidOid;
 
 // ValueReceiver keeps the first column of the first row as text.
 struct ValueReceiver {
@@ -89,31 +85,6 @@ RelationOwner(Oid relid) {
 	Oid owner = ((Form_pg_class)GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
 	return owner;
-}
-
-// RefuseDeferrableTriggers raises when relid or one of its partitions or
-// children has a deferrable trigger that is not a constraint's internal
-// trigger: it would fire at commit, as whoever commits.
-void
-RefuseDeferrableTriggers(Oid relid) {
-	List *family = find_all_inheritors(relid, NoLock, NULL);
-	ListCell *lc;
-	foreach (lc, family) {
-		Relation rel = table_open(lfirst_oid(lc), AccessShareLock);
-		TriggerDesc *desc = rel->trigdesc;
-		bool bad = false;
-		for (int i = 0; desc != NULL && i < desc->numtriggers; i++)
-			if (desc->triggers[i].tgdeferrable && !desc->triggers[i].tgisinternal)
-				bad = true;
-		char *name = pstrdup(RelationGetRelationName(rel));
-		table_close(rel, AccessShareLock);
-		if (bad)
-			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			                errmsg("table \"%s\" has a deferrable constraint trigger", name),
-			                errdetail("pg_privacy runs its work on a table as the table's owner; a deferred "
-			                          "trigger would fire later, at commit, as whoever commits."),
-			                errhint("Make the constraint trigger NOT DEFERRABLE.")));
-	}
 }
 
 // ExecuteOwnStatement parses, rewrites, plans and executes sql in the
@@ -197,7 +168,6 @@ ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool 
 uint64
 RunAsTableOwner(Oid relid, const char *sql, int nargs, Oid *types, Datum *values, bool *nulls, char **value) {
 	Oid owner = RelationOwner(relid);
-	RefuseDeferrableTriggers(relid);
 
 	Oid save_userid;
 	int save_sec_context;
@@ -220,15 +190,7 @@ RunAsTableOwner(Oid relid, const char *sql, int nargs, Oid *types, Datum *values
 		SetUserIdAndSecContext(save_userid, save_sec_context);
 	}
 	PG_END_TRY();
-	last_owner = owner;
 	return processed;
-}
-
-Oid
-TakeLastTableOwner() {
-	Oid owner = last_owner;
-	last_owner = InvalidOid;
-	return owner;
 }
 
 } // namespace privacy::pg

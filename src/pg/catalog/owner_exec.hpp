@@ -29,16 +29,10 @@ namespace privacy::pg {
 // parameters $1..$n) as the owner of relid, as described above, and returns
 // the number of rows it processed. With value != NULL the first column of
 // the first row is returned as text (*value NULL when there is no row or
-// the value is NULL). Tables with deferrable constraint triggers of their
-// own are refused: those would fire at commit, under whatever identity
-// commits.
+// the value is NULL). Deferred triggers cannot be queued by the code it
+// runs (PostgreSQL refuses them inside a security-restricted operation), so
+// nothing of the owner's is left to fire at commit under another identity.
 uint64 RunAsTableOwner(Oid relid, const char *sql, int nargs, Oid *types, Datum *values, bool *nulls,
                        char **value);
-
-// TakeLastTableOwner returns (and forgets) the owner the last
-// RunAsTableOwner of this transaction ran as: the purge worker commits as
-// that role, so deferred triggers that the owner's code queued on other
-// tables fire as the owner, never as the bootstrap superuser.
-Oid TakeLastTableOwner();
 
 } // namespace privacy::pg

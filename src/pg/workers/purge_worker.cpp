@@ -20,8 +20,9 @@
 //            standby replay lag, then exits 0. The table work of a batch
 //            (its DELETE/UPDATE, hold conditions, masks, and the table's
 //            triggers) runs as the table's owner inside a security-restricted
-//            operation (privacy._exec_as_owner), and the batch commits as
-//            that owner, so deferred triggers never run as the superuser.
+//            operation (privacy._exec_as_owner); PostgreSQL refuses to queue
+//            deferred triggers there, so nothing of the owner's runs later,
+//            at commit, as the superuser.
 //
 // Must never: hold a transaction across batches, wait on a latch without
 // WL_EXIT_ON_PM_DEATH, log row values (only table names, counts and the
@@ -30,7 +31,6 @@
 // (this file is C-style glue: no C++ objects, PG_TRY only).
 #include "pg/workers/purge_worker.hpp"
 
-#include "pg/catalog/owner_exec.hpp"
 #include "pg/guc.hpp"
 #include "pg/postgres.hpp"
 
@@ -368,7 +368,6 @@ Step(Run *run, StepResult *result, MemoryContext worker_cxt) {
 	result->failed = false;
 	result->rows = 0;
 	strlcpy(result->status, "failed", sizeof(result->status));
-	(void)TakeLastTableOwner();
 	PG_TRY();
 	{
 		SetCurrentStatementStartTimestamp();
@@ -390,18 +389,7 @@ Step(Run *run, StepResult *result, MemoryContext worker_cxt) {
 		result->rows = isnull ? 0 : DatumGetInt64(rows);
 		SPI_finish();
 		PopActiveSnapshot();
-		// The batch ran as the table's owner (privacy._exec_as_owner). Commit
-		// as that owner too, restricted: deferred triggers its code queued
-		// fire now, and must not run as the bootstrap superuser.
-		Oid owner = TakeLastTableOwner();
-		Oid save_userid;
-		int save_sec_context;
-		GetUserIdAndSecContext(&save_userid, &save_sec_context);
-		if (OidIsValid(owner))
-			SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-			                                  SECURITY_RESTRICTED_OPERATION);
 		CommitTransactionCommand();
-		SetUserIdAndSecContext(save_userid, save_sec_context);
 		pgstat_report_activity(STATE_IDLE, NULL);
 	}
 	PG_CATCH();

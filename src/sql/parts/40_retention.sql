@@ -876,7 +876,7 @@ COMMENT ON FUNCTION privacy.purge_now(regclass) IS
 -- privacy._expired_rows(tbl): rows currently expired and still to purge
 -- (not held, not processed yet) and the oldest such time.
 CREATE FUNCTION privacy._expired_rows(tbl regclass, OUT expired bigint, OUT oldest timestamptz, OUT held bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -901,7 +901,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION privacy._expired_rows(regclass) IS
-'expired rows still to purge, the oldest of them, and expired rows kept by legal holds';
+'expired rows still to purge, the oldest of them, and expired rows kept by legal holds (counted as the table''s owner: holds and masks run there)';
 
 CREATE VIEW privacy.retention_policies AS
 SELECT p.relid AS table_name,

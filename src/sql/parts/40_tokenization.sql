@@ -261,7 +261,8 @@ BEGIN
 			INTO rels, ids, olds, news USING format, newest, batch_size;
 		EXIT WHEN ids IS NULL;
 		n := privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE %1$s t SET %2$I = v.new::%3$s '
-		               'FROM pg_catalog.unnest($1::pg_catalog.oid[], $2::pg_catalog.tid[], $3::text[], $4::text[]) AS v(rel, id, old, new) '
+		               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.tid[]), '
+		               'pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::text[])) AS v(rel, id, old, new) '
 		               'WHERE t.tableoid OPERATOR(pg_catalog.=) v.rel AND t.ctid OPERATOR(pg_catalog.=) v.id '
 		               'AND t.%2$I::text OPERATOR(pg_catalog.=) v.old', tbl, col, coltype),
 			rels, ids, olds, news);

@@ -585,7 +585,7 @@ COMMENT ON FUNCTION privacy._purge_step(bigint, boolean) IS
 'one purge batch of a run in the caller''s transaction; returns the next action and the rows purged';
 
 CREATE OR REPLACE FUNCTION privacy._expired_rows(tbl regclass, OUT expired bigint, OUT oldest timestamptz, OUT held bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -610,7 +610,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION privacy._expired_rows(regclass) IS
-'expired rows still to purge, the oldest of them, and expired rows kept by legal holds';
+'expired rows still to purge, the oldest of them, and expired rows kept by legal holds (counted as the table''s owner: holds and masks run there)';
 
 CREATE OR REPLACE FUNCTION privacy.retokenize(tbl regclass, col name, format text DEFAULT 'card', batch_size integer DEFAULT 10000)
 RETURNS bigint
@@ -658,7 +658,8 @@ BEGIN
 			INTO rels, ids, olds, news USING format, newest, batch_size;
 		EXIT WHEN ids IS NULL;
 		n := privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE %1$s t SET %2$I = v.new::%3$s '
-		               'FROM pg_catalog.unnest($1::pg_catalog.oid[], $2::pg_catalog.tid[], $3::text[], $4::text[]) AS v(rel, id, old, new) '
+		               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.tid[]), '
+		               'pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::text[])) AS v(rel, id, old, new) '
 		               'WHERE t.tableoid OPERATOR(pg_catalog.=) v.rel AND t.ctid OPERATOR(pg_catalog.=) v.id '
 		               'AND t.%2$I::text OPERATOR(pg_catalog.=) v.old', tbl, col, coltype),
 			rels, ids, olds, news);
