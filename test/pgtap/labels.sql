@@ -15,7 +15,7 @@ SELECT is(
 	array_to_string(ARRAY[
 		'privacy._action_sql(regclass) s called_on_null s - invoker search_path=pg_catalog, pg_temp',
 		'privacy._analyze_hold_condition(regclass,text) s strict s - invoker -',
-		'privacy._analyze_mask(regclass,name,text) s called_on_null s - invoker -',
+		'privacy._analyze_mask(regclass,name,text,boolean) s called_on_null s - invoker -',
 		'privacy._audit_policy_change() v called_on_null u - invoker -',
 		'privacy._boundary_live_objects() v strict s - invoker -',
 		'privacy._boundary_pg_error(text) v strict s - invoker -',

@@ -17,6 +17,8 @@ CREATE ROLE sd_nobody;
 CREATE SCHEMA sd;
 GRANT USAGE ON SCHEMA sd TO PUBLIC;
 CREATE TABLE sd.t (id int PRIMARY KEY, created timestamptz, email text, card text);
+CREATE ROLE sd_owner;
+ALTER TABLE sd.t OWNER TO sd_owner;
 
 -- sig, public (executable by PUBLIC), the call a role with no privileges
 -- makes, the call an administrator makes with invalid input, its SQLSTATE

@@ -23,6 +23,7 @@ extern "C" {
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -378,6 +379,8 @@ NullPreserving(Node *expr, AttrNumber attnum) {
 // UntrustedFunction finds a function the expression calls whose owner is
 // neither a superuser nor a policy administrator: its owner could change
 // its body and so run code on every masked row, raw values in hand.
+bool superuser_functions_only = false;
+
 bool
 UntrustedFunction(Oid funcid, void *context) {
 	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
@@ -385,7 +388,7 @@ UntrustedFunction(Oid funcid, void *context) {
 		return false;
 	Oid owner = ((Form_pg_proc)GETSTRUCT(tup))->proowner;
 	ReleaseSysCache(tup);
-	if (IsPolicyAdmin(owner))
+	if (superuser_functions_only ? superuser_arg(owner) : IsPolicyAdmin(owner))
 		return false;
 	*(Oid *)context = funcid;
 	return true;
@@ -663,8 +666,11 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 		                errmsg("%s calls function %s, whose owner is not trusted", what,
 		                       format_procedure_qualified(untrusted)),
-		                errdetail("Only functions owned by superusers or privacy administrators may run in policies: "
-		                          "their owners could change them to copy raw values."),
+		                superuser_functions_only
+		                    ? errdetail("The table is owned by a superuser and pg_privacy's work on it runs as that "
+		                                "owner: only functions owned by superusers may run there.")
+		                    : errdetail("Only functions owned by superusers or privacy administrators may run in "
+		                                "policies: their owners could change them to copy raw values."),
 		                errhint("Have a superuser own the function.")));
 
 	if (canonical_out != NULL) {
@@ -714,10 +720,32 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 }
 
 char *
-ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what) {
+ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what, bool table_work) {
 	char *canonical = NULL;
-	Node *declared = AnalyzeRelationExpression(relid, attnum, text, false, &canonical, what);
-	Node *resolved = AnalyzeRelationExpression(relid, attnum, canonical, true, NULL, what);
+	Node *volatile declared = NULL;
+	Node *volatile resolved = NULL;
+	// pg_privacy's table work runs as the table's owner: on a superuser's
+	// table only superusers' functions may run there
+	HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool owner_is_superuser = false;
+	if (HeapTupleIsValid(tup)) {
+		owner_is_superuser = superuser_arg(((Form_pg_class)GETSTRUCT(tup))->relowner);
+		ReleaseSysCache(tup);
+	}
+	bool saved = superuser_functions_only;
+	superuser_functions_only = table_work && owner_is_superuser;
+	PG_TRY();
+	{
+		char *out = NULL;
+		declared = AnalyzeRelationExpression(relid, attnum, text, false, &out, what);
+		canonical = out;
+		resolved = AnalyzeRelationExpression(relid, attnum, canonical, true, NULL, what);
+	}
+	PG_FINALLY();
+	{
+		superuser_functions_only = saved;
+	}
+	PG_END_TRY();
 	if (!equal(declared, resolved)) {
 		const char *noun = strcmp(what, "mask expression") == 0 ? "mask" : strcmp(what, "row filter") == 0 ? "filter" : "condition";
 		ereport(ERROR, (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
@@ -725,7 +753,7 @@ ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const c
 		                errhint("Schema-qualify the functions, operators and types the %s uses.", noun)));
 	}
 	if (attnum != InvalidAttrNumber) {
-		Node *bare = resolved;
+		Node *bare = (Node *)resolved;
 		while (bare != NULL && IsA(bare, RelabelType))
 			bare = (Node *)((RelabelType *)bare)->arg;
 		if (IsA(bare, Var) && ((Var *)bare)->varattno == attnum)

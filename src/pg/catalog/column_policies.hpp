@@ -128,8 +128,10 @@ Node *AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, 
 // function, no system column or whole-row reference, every function owned
 // by a superuser or policy administrator) with the caller's search_path,
 // and returns the canonical text, which must resolve to the same tree with
-// search_path = pg_catalog, pg_temp.
-char *ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what);
+// search_path = pg_catalog, pg_temp. With table_work (the expression is
+// about to run in pg_privacy's table work, as the table's owner) on a table
+// owned by a superuser, only functions owned by superusers are trusted.
+char *ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what, bool table_work);
 
 // RunWithFixedSearchPath sets search_path = pg_catalog, pg_temp for the
 // current GUC nest level; returns the level to pass to RestoreSearchPath.

@@ -16,19 +16,24 @@
 // owner's identity after returning (also on error), or print values.
 #include "pg/catalog/owner_exec.hpp"
 
+#include "pg/catalog/column_policies.hpp"
 #include "pg/hooks/planner.hpp"
 
 extern "C" {
+#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/params.h"
 #include "parser/parsetree.h"
 #include "tcop/dest.h"
 #include "tcop/tcopprot.h"
+#include "utils/acl.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -85,6 +90,56 @@ RelationOwner(Oid relid) {
 	Oid owner = ((Form_pg_class)GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
 	return owner;
+}
+
+// DeclarerIsSuperuser reports whether the role named in a catalog row
+// (declared_by, placed_by) still exists and is a superuser.
+bool
+DeclarerIsSuperuser(Datum name) {
+	Oid role = get_role_oid(NameStr(*DatumGetName(name)), true);
+	return OidIsValid(role) && superuser_arg(role);
+}
+
+// PoliciesDeclaredBySuperusers reports whether every masking policy and
+// every active legal hold of relid, of its ancestors and of its partitions
+// or children was declared by a superuser.
+bool
+PoliciesDeclaredBySuperusers(Oid relid) {
+	List *related = list_concat(InheritanceAncestors(relid), find_all_inheritors(relid, NoLock, NULL));
+	Oid nsp = get_namespace_oid("privacy", false);
+	const char *tables[2] = {"_column_policy", "_legal_hold"};
+	const char *who[2] = {"declared_by", "placed_by"};
+	for (int t = 0; t < 2; t++) {
+		Oid catalog = get_relname_relid(tables[t], nsp);
+		if (!OidIsValid(catalog))
+			continue;
+		AttrNumber relid_att = get_attnum(catalog, "relid");
+		AttrNumber who_att = get_attnum(catalog, who[t]);
+		AttrNumber released_att = t == 1 ? get_attnum(catalog, "released_at") : InvalidAttrNumber;
+		Relation rel = table_open(catalog, AccessShareLock);
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+		HeapTuple tup;
+		bool ok = true;
+		while (ok && (tup = systable_getnext(scan)) != NULL) {
+			bool isnull;
+			Datum row_relid = heap_getattr(tup, relid_att, RelationGetDescr(rel), &isnull);
+			if (isnull || !list_member_oid(related, DatumGetObjectId(row_relid)))
+				continue;
+			if (released_att != InvalidAttrNumber) {
+				(void)heap_getattr(tup, released_att, RelationGetDescr(rel), &isnull);
+				if (!isnull)
+					continue;
+			}
+			Datum declarer = heap_getattr(tup, who_att, RelationGetDescr(rel), &isnull);
+			if (isnull || !DeclarerIsSuperuser(declarer))
+				ok = false;
+		}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+		if (!ok)
+			return false;
+	}
+	return true;
 }
 
 // ExecuteOwnStatement parses, rewrites, plans and executes sql in the
@@ -168,6 +223,20 @@ ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool 
 uint64
 RunAsTableOwner(Oid relid, const char *sql, int nargs, Oid *types, Datum *values, bool *nulls, char **value) {
 	Oid owner = RelationOwner(relid);
+	// A superuser's table would run the masks and hold conditions of its
+	// policies as that superuser: only when superusers declared them all
+	// (the validator then also requires their functions to be owned by
+	// superusers). Otherwise an administrator's expression - or a STABLE
+	// built-in reading superuser-only settings or other tables - would run
+	// with superuser rights.
+	if (superuser_arg(owner) && !PoliciesDeclaredBySuperusers(relid))
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		                errmsg("table \"%s\" is owned by a superuser and has policies declared by other roles",
+		                       get_rel_name(relid)),
+		                errdetail("pg_privacy runs its work on a table as the table's owner; it does not run masks "
+		                          "or legal holds declared by other roles as a superuser."),
+		                errhint("Make a role that is not a superuser own the table, or have a superuser declare its "
+		                        "masks and legal holds.")));
 
 	Oid save_userid;
 	int save_sec_context;

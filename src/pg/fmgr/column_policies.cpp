@@ -62,7 +62,7 @@ MaskColumnImpl(FunctionCallInfo fcinfo) {
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("cannot mask system column \"%s\"",
 		                                                              NameStr(*column))));
 
-	char *canonical = ValidatePolicyExpression(relid, attnum, mask, "mask expression");
+	char *canonical = ValidatePolicyExpression(relid, attnum, mask, "mask expression", false);
 
 	Oid types[4] = {REGCLASSOID, NAMEOID, TEXTOID, TEXTOID};
 	Datum values[4] = {ObjectIdGetDatum(relid), NameGetDatum(column), CStringGetTextDatum(canonical),
@@ -87,9 +87,13 @@ AnonymizeTableImpl(FunctionCallInfo fcinfo) {
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "UPDATE %s SET ",
 	                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
-	for (int i = 0; i < rel->ncolumns; i++)
+	for (int i = 0; i < rel->ncolumns; i++) {
+		// the one validator again, for work run as the table's owner
+		char *mask = ValidatePolicyExpression(relid, rel->columns[i].attnum, rel->columns[i].mask_text,
+		                                      "mask expression", true);
 		appendStringInfo(&sql, "%s%s = (%s)", i > 0 ? ", " : "", quote_identifier(NameStr(rel->columns[i].column)),
-		                 rel->columns[i].mask_text);
+		                 mask);
+	}
 
 	// The masks are canonical text for search_path = pg_catalog, pg_temp and
 	// read raw values; the UPDATE runs as the table's owner, restricted, so
@@ -99,20 +103,22 @@ AnonymizeTableImpl(FunctionCallInfo fcinfo) {
 	PG_RETURN_INT64((int64)processed);
 }
 
-// AnalyzeMaskImpl implements privacy._analyze_mask(tbl, col, mask): the
-// validator applied again to a stored mask before pg_privacy's own table
-// work splices it into a statement (a function it calls may have changed
-// owner since); returns the canonical text.
+// AnalyzeMaskImpl implements privacy._analyze_mask(tbl, col, mask,
+// table_work): the validator applied again to a stored mask, by the catalog
+// writer and (table_work) before pg_privacy's own table work splices it into
+// a statement (a function it calls may have changed owner since); returns
+// the canonical text.
 Datum
 AnalyzeMaskImpl(FunctionCallInfo fcinfo) {
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table, column and mask must not be null")));
 	Oid relid = PG_GETARG_OID(0);
 	AttrNumber attnum = get_attnum(relid, NameStr(*PG_GETARG_NAME(1)));
 	if (attnum <= 0)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("column \"%s\" of relation \"%s\" does not exist",
 		                                                      NameStr(*PG_GETARG_NAME(1)), get_rel_name(relid))));
-	char *canonical = ValidatePolicyExpression(relid, attnum, text_to_cstring(PG_GETARG_TEXT_PP(2)), "mask expression");
+	char *canonical =
+	    ValidatePolicyExpression(relid, attnum, text_to_cstring(PG_GETARG_TEXT_PP(2)), "mask expression", PG_GETARG_BOOL(3));
 	PG_RETURN_TEXT_P(cstring_to_text(canonical));
 }
 

@@ -44,7 +44,7 @@ AnalyzeHoldConditionImpl(FunctionCallInfo fcinfo) {
 	char *condition = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (get_rel_relkind(relid) == '\0')
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
-	char *canonical = ValidatePolicyExpression(relid, InvalidAttrNumber, condition, "hold condition");
+	char *canonical = ValidatePolicyExpression(relid, InvalidAttrNumber, condition, "hold condition", true);
 	PG_RETURN_TEXT_P(cstring_to_text(canonical));
 }
 

@@ -44,7 +44,7 @@ CurrentPurpose() {
 // canonical text.
 char *
 CanonicalRowFilter(Oid relid, const char *condition) {
-	return ValidatePolicyExpression(relid, InvalidAttrNumber, condition, "row filter");
+	return ValidatePolicyExpression(relid, InvalidAttrNumber, condition, "row filter", false);
 }
 
 // CheckRowPolicyTargetImpl implements privacy._check_row_policy_target().

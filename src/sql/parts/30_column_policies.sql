@@ -122,7 +122,7 @@ DECLARE
 BEGIN
 	PERFORM privacy._check_policy_admin('declare masking policies', tbl);
 	-- whoever calls it, the text must be a valid canonical mask
-	IF privacy._analyze_mask(tbl, col, canonical) IS DISTINCT FROM canonical THEN
+	IF privacy._analyze_mask(tbl, col, canonical, false) IS DISTINCT FROM canonical THEN
 		RAISE EXCEPTION 'mask is not in canonical form' USING ERRCODE = 'invalid_parameter_value',
 			HINT = 'Declare masks with privacy.mask_column().';
 	END IF;
@@ -257,14 +257,16 @@ $$;
 COMMENT ON FUNCTION privacy.revoke_unmasked(regrole, regclass, name) IS
 'removes an exemption granted with privacy.grant_unmasked() (same arguments)';
 
--- privacy._analyze_mask(tbl, col, mask): the one validator of declared
--- expressions (mask_column uses it too), applied again to a stored mask
--- before pg_privacy's own table work splices it into a statement.
-CREATE FUNCTION privacy._analyze_mask(tbl regclass, col name, mask text)
+-- privacy._analyze_mask(tbl, col, mask, table_work): the one validator of
+-- declared expressions (mask_column uses it too), applied again to a stored
+-- mask by its catalog writer and (table_work) before pg_privacy's own table
+-- work splices it into a statement run as the table's owner: on a
+-- superuser's table only superusers' functions are trusted there.
+CREATE FUNCTION privacy._analyze_mask(tbl regclass, col name, mask text, table_work boolean)
 RETURNS text
 AS 'MODULE_PATHNAME', 'pg_privacy__analyze_mask'
 LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION privacy._analyze_mask(regclass, name, text) IS
+COMMENT ON FUNCTION privacy._analyze_mask(regclass, name, text, boolean) IS
 'validates a mask of a column (the rules of privacy.mask_column, trust check included) and returns its canonical text';
 
 CREATE FUNCTION privacy.anonymize_table(tbl regclass)
@@ -337,4 +339,4 @@ REVOKE ALL ON FUNCTION privacy._check_policy_admin(text, regclass), privacy._inv
 	privacy._govern_family(regclass),
 	privacy.mask_column(regclass, name, text), privacy.unmask_column(regclass, name),
 	privacy.grant_unmasked(regrole, regclass, name), privacy.revoke_unmasked(regrole, regclass, name),
-	privacy.anonymize_table(regclass), privacy.anonymize_database(), privacy._analyze_mask(regclass, name, text) FROM PUBLIC;
+	privacy.anonymize_table(regclass), privacy.anonymize_database(), privacy._analyze_mask(regclass, name, text, boolean) FROM PUBLIC;

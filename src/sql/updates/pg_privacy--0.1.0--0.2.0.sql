@@ -50,11 +50,11 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._retention_unlock(regclass, integer) IS
 'releases the session-level retention lock of a worker run (false when it was not held)';
 
-CREATE FUNCTION privacy._analyze_mask(tbl regclass, col name, mask text)
+CREATE FUNCTION privacy._analyze_mask(tbl regclass, col name, mask text, table_work boolean)
 RETURNS text
 AS 'MODULE_PATHNAME', 'pg_privacy__analyze_mask'
 LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION privacy._analyze_mask(regclass, name, text) IS
+COMMENT ON FUNCTION privacy._analyze_mask(regclass, name, text, boolean) IS
 'validates a mask of a column (the rules of privacy.mask_column, trust check included) and returns its canonical text';
 
 CREATE FUNCTION privacy._erasure_condition(tbl regclass)
@@ -84,7 +84,7 @@ DECLARE
 BEGIN
 	PERFORM privacy._check_policy_admin('declare masking policies', tbl);
 	-- whoever calls it, the text must be a valid canonical mask
-	IF privacy._analyze_mask(tbl, col, canonical) IS DISTINCT FROM canonical THEN
+	IF privacy._analyze_mask(tbl, col, canonical, false) IS DISTINCT FROM canonical THEN
 		RAISE EXCEPTION 'mask is not in canonical form' USING ERRCODE = 'invalid_parameter_value',
 			HINT = 'Declare masks with privacy.mask_column().';
 	END IF;
@@ -140,6 +140,15 @@ BEGIN
 	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) NOT IN ('r', 'p') THEN
 		RAISE EXCEPTION 'cannot place a legal hold on %', tbl USING ERRCODE = 'wrong_object_type';
 	END IF;
+	-- purges and erasures evaluate the hold as the table's owner: a
+	-- superuser's table runs only what superusers declared (issue 14)
+	IF (SELECT r.rolsuper FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+	    WHERE c.oid OPERATOR(pg_catalog.=) tbl)
+	   AND NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) privacy._outer_user()), false) THEN
+		RAISE EXCEPTION 'permission denied to place legal holds on %', tbl USING ERRCODE = 'insufficient_privilege',
+			DETAIL = 'The table is owned by a superuser, and pg_privacy evaluates legal holds as the table''s owner.',
+			HINT = 'Make a role that is not a superuser own the table, or have a superuser place the hold.';
+	END IF;
 	canonical := privacy._analyze_hold_condition(tbl, condition);
 	-- waits for running purge batches of the table and keeps new ones out
 	-- until this transaction ends: a batch reads the holds after this lock
@@ -183,7 +192,7 @@ BEGIN
 		SELECT string_agg(format('%I = (%s)', m.column_name, m.mask), ', ' ORDER BY m.column_name),
 			'(' OPERATOR(pg_catalog.||) string_agg(format('%I IS DISTINCT FROM (%s)', m.column_name, m.mask), ' OR ' ORDER BY m.column_name) OPERATOR(pg_catalog.||) ')'
 		INTO set_list, pending
-		FROM (SELECT x.column_name, privacy._analyze_mask(tbl, x.column_name, x.mask) AS mask
+		FROM (SELECT x.column_name, privacy._analyze_mask(tbl, x.column_name, x.mask, true) AS mask
 		      FROM privacy._column_policy x WHERE x.relid OPERATOR(pg_catalog.=) tbl) m;
 		IF set_list IS NULL THEN
 			RAISE EXCEPTION 'table % has no masking policy to anonymize with', tbl
@@ -763,7 +772,7 @@ BEGIN
 			tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'deleted', affected,
 				'held_back', held, 'holds', holds);
 		ELSE
-			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, m.mask)),
+			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, m.mask, true)),
 			                             ', ' ORDER BY m.column_name)
 			INTO set_list FROM privacy._column_policy m
 			WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid));
@@ -812,6 +821,6 @@ DROP FUNCTION privacy._retention_lock_key(integer, regclass);
 REVOKE ALL ON FUNCTION privacy._exec_as_owner(regclass, text), privacy._exec_as_owner(regclass, text, "any"),
 	privacy._value_as_owner(regclass, text), privacy._value_as_owner(regclass, text, "any"),
 	privacy._retention_lock(regclass, integer, boolean, boolean, boolean), privacy._retention_unlock(regclass, integer),
-	privacy._analyze_mask(regclass, name, text), privacy._erasure_condition(regclass),
+	privacy._analyze_mask(regclass, name, text, boolean), privacy._erasure_condition(regclass),
 	privacy._store_column_policy(regclass, name, text, text), privacy._store_row_filter(regclass, text, text, text, regrole[])
 	FROM PUBLIC;
