@@ -5,7 +5,9 @@
 //      (ValidatePolicyExpression: one expression, no subquery, aggregate,
 //      window, set-returning or volatile function, no system column or
 //      whole-row reference, only functions owned by superusers or policy
-//      administrators), boolean, and returns its canonical text: deparsed
+//      administrators - only superusers' on a superuser's table, since
+//      holds are evaluated as the table's owner), boolean, and returns its
+//      canonical text: deparsed
 //      from the analyzed tree with every name not in pg_catalog
 //      schema-qualified. Only that text ever reaches a purge statement; the
 //      text a user typed is never spliced into SQL.
@@ -14,21 +16,8 @@
 #include "pg/catalog/column_policies.hpp"
 
 extern "C" {
-#include "access/relation.h"
-#include "catalog/pg_type.h"
-#include "nodes/makefuncs.h"
-#include "nodes/nodeFuncs.h"
-#include "optimizer/optimizer.h"
-#include "parser/parse_coerce.h"
-#include "parser/parse_collate.h"
-#include "parser/parse_expr.h"
-#include "parser/parse_node.h"
-#include "parser/parse_relation.h"
-#include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
-#include "utils/rel.h"
-#include "utils/ruleutils.h"
 }
 
 namespace privacy::pg {
