@@ -68,8 +68,6 @@ SELECT is(
 		'privacy._outer_user()',
 		'privacy._row_exempt(regclass)',
 		'privacy._set_format_version(text,integer)',
-		'privacy._store_column_policy(regclass,name,text,text)',
-		'privacy._store_row_filter(regclass,text,text,text,regrole[])',
 		'privacy._subject_export_plan(text)',
 		'privacy.add_row_filter(regclass,text,text,regrole[])',
 		'privacy.allow_purpose(regrole,text)',

@@ -25,6 +25,7 @@ extern "C" {
 #include "catalog/indexing.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
@@ -322,7 +323,7 @@ AddPoliciesOf(GovernedRel *entry, Oid source, int *cap) {
 }
 
 // CheckMaskNode rejects Vars that are system columns or whole-row
-// references inside a mask expression.
+// references inside a declared expression (context: its name).
 bool
 CheckMaskNode(Node *node, void *context) {
 	if (node == NULL)
@@ -331,7 +332,7 @@ CheckMaskNode(Node *node, void *context) {
 		Var *var = (Var *)node;
 		if (var->varattno <= 0)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
-			                errmsg("mask expression cannot reference system columns or the whole row"),
+			                errmsg("%s cannot reference system columns or the whole row", (const char *)context),
 			                errhint("Reference the table's columns by name.")));
 		return false;
 	}
@@ -380,6 +381,8 @@ NullPreserving(Node *expr, AttrNumber attnum) {
 // UntrustedFunction finds a function the expression calls whose owner is
 // neither a superuser nor a policy administrator: its owner could change
 // its body and so run code on every masked row, raw values in hand.
+bool superuser_functions_only = false;
+
 bool
 UntrustedFunction(Oid funcid, void *context) {
 	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
@@ -387,7 +390,7 @@ UntrustedFunction(Oid funcid, void *context) {
 		return false;
 	Oid owner = ((Form_pg_proc)GETSTRUCT(tup))->proowner;
 	ReleaseSysCache(tup);
-	if (IsPolicyAdmin(owner))
+	if (superuser_functions_only ? superuser_arg(owner) : IsPolicyAdmin(owner))
 		return false;
 	*(Oid *)context = funcid;
 	return true;
@@ -660,14 +663,17 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s cannot contain volatile functions", what),
 		                errdetail("A %s must return the same output for the same row within a statement.", noun),
 		                errhint("Use an IMMUTABLE or STABLE function.")));
-	(void)CheckMaskNode(expr, NULL);
+	(void)CheckMaskNode(expr, (void *)what);
 	Oid untrusted = InvalidOid;
 	if (UntrustedWalker(expr, &untrusted))
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 		                errmsg("%s calls function %s, whose owner is not trusted", what,
 		                       format_procedure_qualified(untrusted)),
-		                errdetail("Only functions owned by superusers or privacy administrators may run in policies: "
-		                          "their owners could change them to copy raw values."),
+		                superuser_functions_only
+		                    ? errdetail("The table is owned by a superuser and pg_privacy's work on it runs as that "
+		                                "owner: only functions owned by superusers may run there.")
+		                    : errdetail("Only functions owned by superusers or privacy administrators may run in "
+		                                "policies: their owners could change them to copy raw values."),
 		                errhint("Have a superuser own the function.")));
 
 	if (canonical_out != NULL) {
@@ -714,6 +720,56 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 	if (nest_level >= 0)
 		RestoreSearchPath(nest_level);
 	return coerced;
+}
+
+char *
+ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what, bool table_work) {
+	char *canonical = NULL;
+	Node *volatile declared = NULL;
+	Node *volatile resolved = NULL;
+	// pg_privacy's table work runs as the table's owner: on a superuser's
+	// table only superusers' functions may run there
+	HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool owner_is_superuser = false;
+	if (HeapTupleIsValid(tup)) {
+		owner_is_superuser = superuser_arg(((Form_pg_class)GETSTRUCT(tup))->relowner);
+		ReleaseSysCache(tup);
+	}
+	bool saved = superuser_functions_only;
+	superuser_functions_only = table_work && owner_is_superuser;
+	PG_TRY();
+	{
+		char *out = NULL;
+		declared = AnalyzeRelationExpression(relid, attnum, text, false, &out, what);
+		canonical = out;
+		resolved = AnalyzeRelationExpression(relid, attnum, canonical, true, NULL, what);
+	}
+	PG_FINALLY();
+	{
+		superuser_functions_only = saved;
+	}
+	PG_END_TRY();
+	if (!equal(declared, resolved)) {
+		const char *noun = strcmp(what, "mask expression") == 0 ? "mask" : strcmp(what, "row filter") == 0 ? "filter" : "condition";
+		ereport(ERROR, (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
+		                errmsg("%s resolves differently without the current search_path", what),
+		                errhint("Schema-qualify the functions, operators and types the %s uses.", noun)));
+	}
+	// a declarer that is not a policy administrator (a table owner with
+	// privacy.owners_may_declare) must itself be allowed to execute what its
+	// mask calls: otherwise a keyed mask it may not call directly would be an
+	// oracle through its own table
+	if (attnum != InvalidAttrNumber && !table_work && !IsPolicyAdmin(GetUserId()))
+		CheckDeclarerMayExecute((Node *)declared, GetUserId());
+	if (attnum != InvalidAttrNumber) {
+		Node *bare = (Node *)resolved;
+		while (bare != NULL && IsA(bare, RelabelType))
+			bare = (Node *)((RelabelType *)bare)->arg;
+		if (IsA(bare, Var) && ((Var *)bare)->varattno == attnum)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("a mask must not return the column unchanged"),
+			                errhint("To let a role see raw values, use privacy.grant_unmasked().")));
+	}
+	return canonical;
 }
 
 } // namespace privacy::pg

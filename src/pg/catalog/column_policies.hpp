@@ -120,6 +120,19 @@ Node *AnalyzeMaskExpression(Oid relid, AttrNumber attnum, const char *mask, bool
 Node *AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool use_fixed_search_path,
                                 char **canonical_out, const char *what);
 
+// ValidatePolicyExpression is the one validator of every expression a
+// policy declares: masks (attnum = the column), row filters and legal-hold
+// conditions (attnum = InvalidAttrNumber, boolean; what = "row filter" or
+// "hold condition"). It applies AnalyzeRelationExpression's rules (one
+// expression, no subquery, aggregate, window, set-returning or volatile
+// function, no system column or whole-row reference, every function owned
+// by a superuser or policy administrator) with the caller's search_path,
+// and returns the canonical text, which must resolve to the same tree with
+// search_path = pg_catalog, pg_temp. With table_work (the expression is
+// about to run in pg_privacy's table work, as the table's owner) on a table
+// owned by a superuser, only functions owned by superusers are trusted.
+char *ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what, bool table_work);
+
 // RunWithFixedSearchPath sets search_path = pg_catalog, pg_temp for the
 // current GUC nest level; returns the level to pass to RestoreSearchPath.
 int RunWithFixedSearchPath();

@@ -6,6 +6,9 @@
 
 extern "C" {
 #include "catalog/pg_class.h"
+#include "nodes/makefuncs.h"
+#include "nodes/value.h"
+#include "parser/parse_func.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
@@ -58,6 +61,17 @@ CheckPolicyAdmin(const char *action, Oid relid) {
 	// the SECURITY DEFINER functions of the API, whose current_user is the
 	// extension owner.
 	Oid userid = GetOuterUserId();
+	// Inside a security-restricted operation the outer user is not who runs
+	// the code: it is a table owner's trigger, index expression or function
+	// running on behalf of a maintenance command (VACUUM, ANALYZE, CREATE
+	// INDEX, REFRESH MATERIALIZED VIEW) or of pg_privacy's own table work
+	// (purge, erasure, anonymization, retokenization), whose session may
+	// belong to an administrator or a superuser. Policy administration is
+	// never possible there, as SET ROLE is not.
+	if (InSecurityRestrictedOperation())
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
+		                errdetail("Policies cannot be changed inside a security-restricted operation: the code "
+		                          "running there acts for a table owner, not for the session's role.")));
 	if (IsPolicyAdmin(userid))
 		return;
 	if (OidIsValid(relid) && guc_owners_may_declare && OwnsRelation(relid, userid))
@@ -94,6 +108,21 @@ CheckExemptionGrantee(Oid grantee, const char *action) {
 			                 "it.",
 			                 GetUserNameFromId(grantee, false))));
 	}
+}
+
+void
+CallInternalWriter(const char *name, int nargs, Oid *types, Datum *values, bool *nulls) {
+	List *qualified = list_make2(makeString(pstrdup("privacy")), makeString(pstrdup(name)));
+	Oid fn = LookupFuncName(qualified, nargs, types, false);
+	FmgrInfo flinfo;
+	fmgr_info(fn, &flinfo);
+	LOCAL_FCINFO(fcinfo, FUNC_MAX_ARGS);
+	InitFunctionCallInfoData(*fcinfo, &flinfo, nargs, InvalidOid, NULL, NULL);
+	for (int i = 0; i < nargs; i++) {
+		fcinfo->args[i].value = values[i];
+		fcinfo->args[i].isnull = nulls != NULL && nulls[i];
+	}
+	(void)FunctionCallInvoke(fcinfo);
 }
 
 } // namespace privacy::pg

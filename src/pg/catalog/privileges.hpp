@@ -24,6 +24,13 @@ bool IsPolicyAuditor(Oid userid);
 // action is scoped to (InvalidOid: not table-scoped, owners never qualify).
 void CheckPolicyAdmin(const char *action, Oid relid);
 
+// CallInternalWriter calls the internal catalog writer privacy.<name>
+// (a SECURITY DEFINER function that PUBLIC may not execute) directly
+// through fmgr, after the C entry point has checked its caller and
+// validated what it stores: only pg_privacy's own C code reaches the
+// writers this way.
+void CallInternalWriter(const char *name, int nargs, Oid *types, Datum *values, bool *nulls);
+
 // RegisterPrivilegeGucs defines privacy.admin_role, privacy.auditor_role and
 // privacy.owners_may_declare (called from RegisterGucs, alphabetical there).
 extern char *guc_admin_role;

@@ -14,6 +14,7 @@
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/keyed_masks.hpp"
 #include "pg/catalog/legal_holds.hpp"
+#include "pg/catalog/owner_exec.hpp"
 #include "pg/catalog/privileges.hpp"
 #include "pg/hooks/planner.hpp"
 #include "pg/module.hpp"
@@ -40,14 +41,6 @@ namespace privacy::pg {
 
 namespace {
 
-// StripRelabel looks through binary-compatible relabelings.
-Node *
-StripRelabel(Node *node) {
-	while (node != NULL && IsA(node, RelabelType))
-		node = (Node *)((RelabelType *)node)->arg;
-	return node;
-}
-
 // MaskColumnImpl implements privacy.mask_column(regclass, name, text).
 Datum
 MaskColumnImpl(FunctionCallInfo fcinfo) {
@@ -72,31 +65,12 @@ MaskColumnImpl(FunctionCallInfo fcinfo) {
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("cannot mask system column \"%s\"",
 		                                                              NameStr(*column))));
 
-	char *canonical = NULL;
-	Node *declared = AnalyzeMaskExpression(relid, attnum, mask, false, &canonical);
-	Node *resolved = AnalyzeMaskExpression(relid, attnum, canonical, true, NULL);
-	if (!equal(declared, resolved))
-		ereport(ERROR, (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
-		                errmsg("mask expression resolves differently without the current search_path"),
-		                errhint("Schema-qualify the functions, operators and types the mask uses.")));
-	if (!IsPolicyAdmin(GetUserId()))
-		CheckDeclarerMayExecute(declared, GetUserId());
-	Node *bare = StripRelabel(declared);
-	if (IsA(bare, Var) && ((Var *)bare)->varattno == attnum)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("a mask must not return the column unchanged"),
-		                errhint("To let a role see raw values, use privacy.grant_unmasked().")));
+	char *canonical = ValidatePolicyExpression(relid, attnum, mask, "mask expression", false);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	Oid types[4] = {REGCLASSOID, NAMEOID, TEXTOID, TEXTOID};
 	Datum values[4] = {ObjectIdGetDatum(relid), NameGetDatum(column), CStringGetTextDatum(canonical),
 	                   CStringGetTextDatum(mask)};
-	int rc = SPI_execute_with_args("SELECT privacy._store_column_policy($1, $2, $3, $4)", 4, types, values, NULL,
-	                               false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "storing the masking policy failed: %s", SPI_result_code_string(rc));
-	SPI_finish();
+	CallInternalWriter("_store_column_policy", 4, types, values, NULL);
 	PG_RETURN_VOID();
 }
 
@@ -116,32 +90,39 @@ AnonymizeTableImpl(FunctionCallInfo fcinfo) {
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "UPDATE %s SET ",
 	                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
-	for (int i = 0; i < rel->ncolumns; i++)
+	for (int i = 0; i < rel->ncolumns; i++) {
+		// the one validator again, for work run as the table's owner
+		char *mask = ValidatePolicyExpression(relid, rel->columns[i].attnum, rel->columns[i].mask_text,
+		                                      "mask expression", true);
 		appendStringInfo(&sql, "%s%s = (%s)", i > 0 ? ", " : "", quote_identifier(NameStr(rel->columns[i].column)),
-		                 rel->columns[i].mask_text);
+		                 mask);
+	}
 
-	// The masks are canonical text for search_path = pg_catalog, pg_temp, and
-	// must read raw values: masking is suspended for this one statement.
-	int nest_level = RunWithFixedSearchPath();
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	volatile uint64 processed = 0;
-	SuspendMasking();
-	PG_TRY();
-	{
-		int rc = SPI_execute(sql.data, false, 0);
-		if (rc != SPI_OK_UPDATE)
-			elog(ERROR, "anonymizing update failed: %s", SPI_result_code_string(rc));
-		processed = SPI_processed;
-	}
-	PG_FINALLY();
-	{
-		ResumeMasking();
-	}
-	PG_END_TRY();
-	SPI_finish();
-	RestoreSearchPath(nest_level);
+	// The masks are canonical text for search_path = pg_catalog, pg_temp and
+	// read raw values; the UPDATE runs as the table's owner, restricted, so
+	// its triggers and the functions the masks call have the owner's rights
+	// (never the caller's), and what they plan is masked for the owner.
+	uint64 processed = RunAsTableOwner(relid, sql.data, 0, NULL, NULL, NULL, NULL);
 	PG_RETURN_INT64((int64)processed);
+}
+
+// AnalyzeMaskImpl implements privacy._analyze_mask(tbl, col, mask,
+// table_work): the validator applied again to a stored mask, by the catalog
+// writer and (table_work) before pg_privacy's own table work splices it into
+// a statement (a function it calls may have changed owner since); returns
+// the canonical text.
+Datum
+AnalyzeMaskImpl(FunctionCallInfo fcinfo) {
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table, column and mask must not be null")));
+	Oid relid = PG_GETARG_OID(0);
+	AttrNumber attnum = get_attnum(relid, NameStr(*PG_GETARG_NAME(1)));
+	if (attnum <= 0)
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("column \"%s\" of relation \"%s\" does not exist",
+		                                                      NameStr(*PG_GETARG_NAME(1)), get_rel_name(relid))));
+	char *canonical =
+	    ValidatePolicyExpression(relid, attnum, text_to_cstring(PG_GETARG_TEXT_PP(2)), "mask expression", PG_GETARG_BOOL(3));
+	PG_RETURN_TEXT_P(cstring_to_text(canonical));
 }
 
 // InvalidatePoliciesImpl implements privacy._invalidate_policies(regclass).
@@ -212,6 +193,7 @@ CheckPolicyTarget(Oid relid, const char *what) {
 
 PRIVACY_FUNCTION(mask_column, privacy::pg::MaskColumnImpl)
 PRIVACY_FUNCTION(anonymize_table, privacy::pg::AnonymizeTableImpl)
+PRIVACY_FUNCTION(_analyze_mask, privacy::pg::AnalyzeMaskImpl)
 PRIVACY_FUNCTION(_invalidate_policies, privacy::pg::InvalidatePoliciesImpl)
 PRIVACY_FUNCTION(_check_policy_admin, privacy::pg::CheckPolicyAdminImpl)
 PRIVACY_FUNCTION(_outer_user, privacy::pg::OuterUserImpl)

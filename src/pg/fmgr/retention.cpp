@@ -1,14 +1,19 @@
 // retention.cpp: the C part of the retention API.
 //
 //  privacy._analyze_hold_condition(tbl, condition)  validates a legal-hold
-//      condition the way masks are validated (one expression, no subquery,
-//      aggregate, window, set-returning or volatile function, no system
-//      column or whole-row reference, no function or operator a role other
-//      than a superuser owns: its owner could redefine which rows the hold
-//      protects), coerces it to boolean and returns its
-//      canonical text: deparsed from the analyzed tree with every name not
-//      in pg_catalog schema-qualified. Only that text ever reaches a purge
-//      statement; the text a user typed is never spliced into SQL.
+//      condition with the validator of masks and row filters
+//      (ValidatePolicyExpression: one expression, no subquery, aggregate,
+//      window, set-returning or volatile function, no system column or
+//      whole-row reference, only functions owned by superusers or policy
+//      administrators - only superusers' on a superuser's table, since
+//      holds are evaluated as the table's owner), boolean, and with every
+//      function and operator owned by a superuser (a policy administrator
+//      could otherwise redefine which rows the hold protects, unaudited),
+//      and returns its
+//      canonical text: deparsed
+//      from the analyzed tree with every name not in pg_catalog
+//      schema-qualified. Only that text ever reaches a purge statement; the
+//      text a user typed is never spliced into SQL.
 // Errors name tables, never values.
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
@@ -42,21 +47,6 @@ namespace privacy::pg {
 
 namespace {
 
-// CheckConditionNode rejects system columns and whole-row references.
-bool
-CheckConditionNode(Node *node, void *context) {
-	if (node == NULL)
-		return false;
-	if (IsA(node, Var)) {
-		if (((Var *)node)->varattno <= 0)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
-			                errmsg("hold condition cannot reference system columns or the whole row"),
-			                errhint("Reference the table's columns by name.")));
-		return false;
-	}
-	return expression_tree_walker(node, (bool (*)())CheckConditionNode, context);
-}
-
 // UntrustedFunction records in *context, and reports, a function that a
 // role other than a superuser owns: its owner could redefine it and so
 // change which rows a hold protects.
@@ -83,85 +73,25 @@ UntrustedFunctionWalker(Node *node, void *context) {
 	return expression_tree_walker(node, (bool (*)())UntrustedFunctionWalker, context);
 }
 
-// AnalyzeCondition parses `condition` against relid and returns the
-// validated boolean expression.
-Node *
-AnalyzeCondition(Relation rel, const char *condition) {
-	List *raw = raw_parser(condition, RAW_PARSE_PLPGSQL_EXPR);
-	if (list_length(raw) != 1)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("hold condition must be a single expression")));
-	RawStmt *stmt = linitial_node(RawStmt, raw);
-	SelectStmt *select = (SelectStmt *)stmt->stmt;
-	if (!IsA(select, SelectStmt) || list_length(select->targetList) != 1 || select->fromClause != NIL ||
-	    select->whereClause != NULL || select->groupClause != NIL || select->havingClause != NULL ||
-	    select->windowClause != NIL || select->sortClause != NIL || select->limitCount != NULL ||
-	    select->limitOffset != NULL || select->lockingClause != NIL || select->distinctClause != NIL ||
-	    select->withClause != NULL || select->intoClause != NULL || select->valuesLists != NIL ||
-	    select->op != SETOP_NONE)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("hold condition must be a single expression"),
-		                errdetail("A hold condition is a boolean expression over the table's columns, without "
-		                          "FROM, WHERE or other clauses.")));
-	ResTarget *target = linitial_node(ResTarget, select->targetList);
-	if (target->name != NULL ||
-	    (IsA(target->val, ColumnRef) && IsA(llast(((ColumnRef *)target->val)->fields), A_Star)))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("hold condition must be a single expression")));
-
-	ParseState *pstate = make_parsestate(NULL);
-	pstate->p_sourcetext = condition;
-	ParseNamespaceItem *nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, false);
-	addNSItemToQuery(pstate, nsitem, false, true, true);
-
-	Node *expr = transformExpr(pstate, target->val, EXPR_KIND_WHERE);
-	if (pstate->p_hasSubLinks)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("hold condition cannot contain a subquery"),
-		                errhint("Read other tables in a STABLE function instead.")));
-	if (pstate->p_hasAggs)
-		ereport(ERROR, (errcode(ERRCODE_GROUPING_ERROR), errmsg("hold condition cannot contain an aggregate")));
-	if (pstate->p_hasWindowFuncs)
-		ereport(ERROR, (errcode(ERRCODE_WINDOWING_ERROR), errmsg("hold condition cannot contain a window function")));
-	if (pstate->p_hasTargetSRFs || expression_returns_set(expr))
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-		                errmsg("hold condition cannot contain a set-returning function")));
-	if (contain_volatile_functions(expr))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("hold condition cannot contain volatile functions"),
-		                errhint("Use IMMUTABLE or STABLE functions.")));
-	(void)CheckConditionNode(expr, NULL);
-	expr = coerce_to_boolean(pstate, expr, "hold condition");
-	assign_expr_collations(pstate, expr);
-	free_parsestate(pstate);
-	return expr;
-}
-
-// AnalyzeHoldConditionImpl implements privacy._analyze_hold_condition.
+// AnalyzeHoldConditionImpl implements privacy._analyze_hold_condition: the
+// one validator of declared expressions (ValidatePolicyExpression, with its
+// trust check) applied to a legal-hold condition.
 Datum
 AnalyzeHoldConditionImpl(FunctionCallInfo fcinfo) {
 	Oid relid = PG_GETARG_OID(0);
 	char *condition = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (get_rel_relkind(relid) == '\0')
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
-
-	Relation rel = relation_open(relid, AccessShareLock);
-	// declared with the caller's search_path ...
-	Node *declared = AnalyzeCondition(rel, condition);
+	char *canonical = ValidatePolicyExpression(relid, InvalidAttrNumber, condition, "hold condition", true);
+	// stricter than masks and filters: only superusers' functions, as an
+	// administrator could otherwise redefine which rows the hold protects
+	Node *expr = AnalyzeRelationExpression(relid, InvalidAttrNumber, canonical, true, NULL, "hold condition");
 	Oid untrusted = InvalidOid;
-	if (UntrustedFunctionWalker(declared, &untrusted))
+	if (UntrustedFunctionWalker(expr, &untrusted))
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 		                errmsg("hold condition calls %s, which is not owned by a superuser", format_procedure(untrusted)),
 		                errdetail("Its owner could change which rows the hold protects."),
 		                errhint("Use functions and operators owned by a superuser.")));
-	int level = RunWithFixedSearchPath();
-	List *context = deparse_context_for(RelationGetRelationName(rel), relid);
-	char *canonical = deparse_expression(declared, context, false, false);
-	// ... and the canonical text must mean the same with the fixed path the
-	// purge runs with
-	Node *resolved = AnalyzeCondition(rel, canonical);
-	RestoreSearchPath(level);
-	relation_close(rel, AccessShareLock);
-	if (!equal(declared, resolved))
-		ereport(ERROR, (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
-		                errmsg("hold condition resolves differently without the current search_path"),
-		                errhint("Schema-qualify the functions, operators and types the condition uses.")));
 	PG_RETURN_TEXT_P(cstring_to_text(canonical));
 }
 
@@ -181,7 +111,7 @@ HoldTriggerQualsImpl(FunctionCallInfo fcinfo) {
 
 	Relation rel = relation_open(relid, AccessShareLock);
 	int level = RunWithFixedSearchPath();
-	Node *expr = AnalyzeCondition(rel, condition);
+	Node *expr = AnalyzeRelationExpression(relid, InvalidAttrNumber, condition, true, NULL, "hold condition");
 	char *on_old = deparse_expression(expr, deparse_context_for("old", relid), true, false);
 	char *on_new = deparse_expression(expr, deparse_context_for("new", relid), true, false);
 	RestoreSearchPath(level);

@@ -45,14 +45,7 @@ CurrentPurpose() {
 // canonical text.
 char *
 CanonicalRowFilter(Oid relid, const char *condition) {
-	char *canonical = NULL;
-	Node *declared = AnalyzeRelationExpression(relid, InvalidAttrNumber, condition, false, &canonical, "row filter");
-	Node *resolved = AnalyzeRelationExpression(relid, InvalidAttrNumber, canonical, true, NULL, "row filter");
-	if (!equal(declared, resolved))
-		ereport(ERROR, (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
-		                errmsg("row filter resolves differently without the current search_path"),
-		                errhint("Schema-qualify the functions, operators and types the filter uses.")));
-	return canonical;
+	return ValidatePolicyExpression(relid, InvalidAttrNumber, condition, "row filter", false);
 }
 
 // CheckRowPolicyTargetImpl implements privacy._check_row_policy_target().
@@ -97,17 +90,11 @@ AddRowFilterImpl(FunctionCallInfo fcinfo) {
 	LockRelationOid(relid, ShareRowExclusiveLock);
 	char *canonical = CanonicalRowFilter(relid, condition);
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
 	Oid types[5] = {REGCLASSOID, TEXTOID, TEXTOID, TEXTOID, REGROLEARRAYOID};
 	Datum values[5] = {ObjectIdGetDatum(relid), CStringGetTextDatum(name), CStringGetTextDatum(canonical),
 	                   CStringGetTextDatum(condition), PG_ARGISNULL(3) ? (Datum)0 : PG_GETARG_DATUM(3)};
-	const char nulls[5] = {' ', ' ', ' ', ' ', PG_ARGISNULL(3) ? 'n' : ' '};
-	int rc = SPI_execute_with_args("SELECT privacy._store_row_filter($1, $2, $3, $4, $5)", 5, types, values, nulls,
-	                               false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "storing the row filter failed: %s", SPI_result_code_string(rc));
-	SPI_finish();
+	bool nulls[5] = {false, false, false, false, PG_ARGISNULL(3)};
+	CallInternalWriter("_store_row_filter", 5, types, values, nulls);
 	PG_RETURN_VOID();
 }
 

@@ -352,4 +352,14 @@ MaskingSuspended() {
 	return own_statement;
 }
 
+void
+BeginOwnStatement() {
+	own_statement = true;
+}
+
+void
+EndOwnStatement() {
+	own_statement = false;
+}
+
 } // namespace privacy::pg

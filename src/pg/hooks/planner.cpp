@@ -49,6 +49,7 @@ extern "C" {
 #include "optimizer/planner.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
+#include "tcop/tcopprot.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 }
@@ -659,6 +660,25 @@ InstallPlannerHook() {
 	prev_planner = planner_hook;
 	planner_hook = PrivacyPlanner;
 	InstallMaskingAuthorship();
+}
+
+PlannedStmt *
+PlanUnmasked(Query *query, const char *query_string, ParamListInfo params) {
+	PlannedStmt *volatile result = NULL;
+	// the suspension is consumed by this planner call alone (and its plan is
+	// transient): statements planned while it runs, or later by the
+	// execution (triggers, functions), are masked for the role running them
+	SuspendMasking();
+	PG_TRY();
+	{
+		result = pg_plan_query(query, query_string, 0, params);
+	}
+	PG_FINALLY();
+	{
+		ResumeMasking();
+	}
+	PG_END_TRY();
+	return result;
 }
 
 } // namespace privacy::pg

@@ -1,6 +1,10 @@
 // planner.hpp: dynamic column masking in planner_hook.
 #pragma once
 
+struct PlannedStmt;
+struct Query;
+struct ParamListInfoData;
+
 namespace privacy::pg {
 
 // InstallPlannerHook saves the previous planner_hook and installs ours.
@@ -19,5 +23,20 @@ void ResumeMasking();
 // write-back guard stands aside for the rows it writes; its planning
 // exemption ended with its first planner call).
 bool MaskingSuspended();
+
+// BeginOwnStatement / EndOwnStatement bracket the execution of a statement
+// pg_privacy planned with PlanUnmasked (its own anonymization or purge
+// write, run as the table owner): MaskingSuspended() is true in between, so
+// the write-back guard stands aside for the rows it writes. Call
+// EndOwnStatement in PG_FINALLY: an abort resets it, a caught error in a
+// subtransaction does not.
+void BeginOwnStatement();
+void EndOwnStatement();
+// PlanUnmasked plans one statement pg_privacy built itself (purge, erasure,
+// static anonymization) on raw values: masking is suspended for this one
+// planner call only, never for statements planned while it runs (functions
+// folded at plan time) nor for anything its execution plans later
+// (triggers, functions), which are masked for the role running them.
+::PlannedStmt *PlanUnmasked(::Query *query, const char *query_string, ::ParamListInfoData *params);
 
 } // namespace privacy::pg

@@ -11,12 +11,18 @@
 //            databases are picked up at the next cycle; nothing stays
 //            connected to a database between cycles, so DROP DATABASE and
 //            CREATE DATABASE ... TEMPLATE are not blocked.
-//  worker    connects to one database by OID as the bootstrap superuser
-//            (exempt from masking, bypasses row security), exits 0 at once if
-//            pg_privacy is not installed there, otherwise runs every retention
-//            policy round-robin, one batch (privacy._purge_step) per
-//            transaction, throttled by WAL bytes per second, per-table rows
-//            per second and standby replay lag, then exits 0.
+//  worker    connects to one database by OID as the bootstrap superuser,
+//            which only does pg_privacy's bookkeeping (the purge log, run
+//            locks, catalog reads), exits 0 at once if pg_privacy is not
+//            installed there, otherwise runs every retention policy
+//            round-robin, one batch (privacy._purge_step) per transaction,
+//            throttled by WAL bytes per second, per-table rows per second and
+//            standby replay lag, then exits 0. The table work of a batch
+//            (its DELETE/UPDATE, hold conditions, masks, and the table's
+//            triggers) runs as the table's owner inside a security-restricted
+//            operation (privacy._exec_as_owner); PostgreSQL refuses to queue
+//            deferred triggers there, so nothing of the owner's runs later,
+//            at commit, as the superuser.
 //
 // Must never: hold a transaction across batches, wait on a latch without
 // WL_EXIT_ON_PM_DEATH, log row values (only table names, counts and the

@@ -164,7 +164,9 @@ COMMENT ON FUNCTION privacy._govern_family(regclass) IS
 'turns on row security for the members of a governed table family that lack it';
 
 -- privacy._store_column_policy: catalog side of mask_column(); called by the
--- C function after it has validated and canonicalized the mask.
+-- C function (directly through fmgr) after it has validated and
+-- canonicalized the mask. Not executable by PUBLIC: it stores what it is
+-- given.
 CREATE FUNCTION privacy._store_column_policy(tbl regclass, col name, canonical text, declared text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -175,6 +177,11 @@ DECLARE
 BEGIN
 	PERFORM privacy._check_policy_admin('declare masking policies', tbl);
 	PERFORM privacy._check_family_root(tbl, 'mask columns of');
+	-- whoever calls it, the text must be a valid canonical mask
+	IF privacy._analyze_mask(tbl, col, canonical, false) IS DISTINCT FROM canonical THEN
+		RAISE EXCEPTION 'mask is not in canonical form' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Declare masks with privacy.mask_column().';
+	END IF;
 	INSERT INTO privacy._column_policy AS p (relid, column_name, mask, declared_mask, declared_by, declared_at)
 	VALUES (tbl, col, canonical, declared, privacy._outer_user(), now())
 	ON CONFLICT (relid, column_name) DO UPDATE
@@ -311,12 +318,24 @@ $$;
 COMMENT ON FUNCTION privacy.revoke_unmasked(regrole, regclass, name) IS
 'removes an exemption granted with privacy.grant_unmasked() (same arguments)';
 
+-- privacy._analyze_mask(tbl, col, mask, table_work): the one validator of
+-- declared expressions (mask_column uses it too), applied again to a stored
+-- mask by its catalog writer and (table_work) before pg_privacy's own table
+-- work splices it into a statement run as the table's owner: on a
+-- superuser's table only superusers' functions are trusted there.
+CREATE FUNCTION privacy._analyze_mask(tbl regclass, col name, mask text, table_work boolean)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__analyze_mask'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._analyze_mask(regclass, name, text, boolean) IS
+'validates a mask of a column (the rules of privacy.mask_column, trust check included) and returns its canonical text';
+
 CREATE FUNCTION privacy.anonymize_table(tbl regclass)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'pg_privacy_anonymize_table'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy.anonymize_table(regclass) IS
-'static masking: rewrites every masked column of the table with its mask in one UPDATE; returns the row count';
+'static masking: rewrites every masked column of the table with its mask in one UPDATE, run as the table''s owner; returns the row count';
 
 CREATE FUNCTION privacy.anonymize_database(OUT table_name regclass, OUT rows_anonymized bigint)
 RETURNS SETOF record
@@ -381,4 +400,4 @@ REVOKE ALL ON FUNCTION privacy._check_policy_admin(text, regclass), privacy._inv
 	privacy._govern_family(regclass), privacy._writeback_guard(), privacy._guard_writes(regclass),
 	privacy.mask_column(regclass, name, text), privacy.unmask_column(regclass, name),
 	privacy.grant_unmasked(regrole, regclass, name), privacy.revoke_unmasked(regrole, regclass, name),
-	privacy.anonymize_table(regclass), privacy.anonymize_database() FROM PUBLIC;
+	privacy.anonymize_table(regclass), privacy.anonymize_database(), privacy._analyze_mask(regclass, name, text, boolean) FROM PUBLIC;

@@ -98,13 +98,61 @@ SELECT pg_catalog.pg_extension_config_dump('privacy._legal_hold_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy._purge_log_id_seq', '');
 REVOKE ALL ON privacy._retention_policy, privacy._legal_hold, privacy._purge_log FROM PUBLIC;
 
-CREATE FUNCTION privacy._retention_lock_key(kind integer, tbl regclass)
+-- Table work on someone's behalf (issue 14): every statement pg_privacy
+-- runs on a governed table - purge batches, the probes that evaluate hold
+-- conditions and masks, erasure, anonymization, retokenization - goes
+-- through privacy._exec_as_owner / privacy._value_as_owner: it runs as the
+-- table's owner inside a security-restricted operation with search_path =
+-- pg_catalog, pg_temp (src/pg/catalog/owner_exec.cpp). The SECURITY DEFINER
+-- functions around them only do pg_privacy's bookkeeping (catalog reads,
+-- the purge log, locks). Internal: not executable by PUBLIC, superusers
+-- only.
+CREATE FUNCTION privacy._exec_as_owner(tbl regclass, statement text)
 RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$ SELECT (kind::bigint OPERATOR(pg_catalog.<<) 32) OPERATOR(pg_catalog.|) tbl::oid::bigint $$;
-COMMENT ON FUNCTION privacy._retention_lock_key(integer, regclass) IS
-'advisory lock key of a table: kind 1 serializes holds against purge batches, kind 2 owns a purge run';
+AS 'MODULE_PATHNAME', 'pg_privacy__exec_as_owner'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._exec_as_owner(regclass, text) IS
+'runs one statement pg_privacy built as the owner of tbl (security-restricted, pinned search_path); returns the rows processed';
+
+CREATE FUNCTION privacy._exec_as_owner(tbl regclass, statement text, VARIADIC args "any")
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pg_privacy__exec_as_owner'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._exec_as_owner(regclass, text, "any") IS
+'runs one statement pg_privacy built, with parameters $1.., as the owner of tbl (security-restricted, pinned search_path); returns the rows processed';
+
+CREATE FUNCTION privacy._value_as_owner(tbl regclass, query text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__value_as_owner'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._value_as_owner(regclass, text) IS
+'runs one query pg_privacy built as the owner of tbl (security-restricted, pinned search_path); returns its first value as text';
+
+CREATE FUNCTION privacy._value_as_owner(tbl regclass, query text, VARIADIC args "any")
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__value_as_owner'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._value_as_owner(regclass, text, "any") IS
+'runs one query pg_privacy built, with parameters $1.., as the owner of tbl (security-restricted, pinned search_path); returns its first value as text';
+
+-- The retention locks: kind 1 serializes legal holds against purge batches
+-- (holds exclusive, batches shared), kind 2 owns a purge run (session-level
+-- for workers, transaction-level for purge_now). Their lock tag is an
+-- object lock of pg_privacy's own catalog table that no SQL function can
+-- request: another role cannot hold it to stall retention.
+CREATE FUNCTION privacy._retention_lock(tbl regclass, kind integer, shared boolean, session boolean, wait boolean)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_privacy__retention_lock'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._retention_lock(regclass, integer, boolean, boolean, boolean) IS
+'takes a retention lock of a table (kind 1: holds vs batches, kind 2: a purge run); false when it is busy and wait is false';
+
+CREATE FUNCTION privacy._retention_unlock(tbl regclass, kind integer)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_privacy__retention_unlock'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._retention_unlock(regclass, integer) IS
+'releases the session-level retention lock of a worker run (false when it was not held)';
 
 CREATE FUNCTION privacy._analyze_hold_condition(tbl regclass, condition text)
 RETURNS text
@@ -258,6 +306,15 @@ BEGIN
 	   OR (SELECT c.relpersistence FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) OPERATOR(pg_catalog.=) 't' THEN
 		RAISE EXCEPTION 'cannot place a legal hold on %', tbl USING ERRCODE = 'wrong_object_type';
 	END IF;
+	-- purges and erasures evaluate the hold as the table's owner: a
+	-- superuser's table runs only what superusers declared (issue 14)
+	IF (SELECT r.rolsuper FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+	    WHERE c.oid OPERATOR(pg_catalog.=) tbl)
+	   AND NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) privacy._outer_user()), false) THEN
+		RAISE EXCEPTION 'permission denied to place legal holds on %', tbl USING ERRCODE = 'insufficient_privilege',
+			DETAIL = 'The table is owned by a superuser, and pg_privacy evaluates legal holds as the table''s owner.',
+			HINT = 'Make a role that is not a superuser own the table, or have a superuser place the hold.';
+	END IF;
 	canonical := privacy._analyze_hold_condition(tbl, condition);
 	-- the hold applies to the whole family (issue 15): its condition must
 	-- compile on the family's roots, hence on every member
@@ -273,14 +330,14 @@ BEGIN
 	END LOOP;
 	-- waits for running purge batches of the family's tables and keeps new
 	-- ones out until this transaction ends: a batch reads the holds after
-	-- this lock
-	PERFORM pg_catalog.pg_advisory_xact_lock(privacy._retention_lock_key(1, tbl));
+	-- this lock (a lock no other role can take)
+	PERFORM privacy._retention_lock(tbl, 1, false, false, true);
 	FOR root IN SELECT p.relid::oid FROM privacy._retention_policy p
 	            WHERE p.relid OPERATOR(pg_catalog.<>) tbl
 	              AND EXISTS (SELECT 1 FROM privacy._hold_roots(p.relid) a
 	                          WHERE a OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._hold_roots(tbl))))
 	            ORDER BY 1 LOOP
-		PERFORM pg_catalog.pg_advisory_xact_lock(privacy._retention_lock_key(1, root::regclass));
+		PERFORM privacy._retention_lock(root::regclass, 1, false, false, true);
 	END LOOP;
 	INSERT INTO privacy._legal_hold (relid, condition, declared_condition, reason, placed_by, placed_at)
 	VALUES (tbl, canonical, condition, reason, privacy._outer_user(), now())
@@ -360,14 +417,16 @@ COMMENT ON FUNCTION privacy._holds_applying(regclass) IS
 -- purged under the active holds of tbl ('true' without holds). This is the
 -- one place holds enter purge statements; subject holds across tables
 -- (compliance issue) extend it. Holds placed on any member of tbl's family
--- apply (issue 15).
+-- apply (issue 15). Every condition goes through the validator again (a
+-- function it calls may have changed owner since it was placed).
 CREATE FUNCTION privacy._hold_predicate(tbl regclass)
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT CASE WHEN count(*) OPERATOR(pg_catalog.=) 0 THEN 'true'
-		ELSE '((' OPERATOR(pg_catalog.||) string_agg('(' OPERATOR(pg_catalog.||) h.condition OPERATOR(pg_catalog.||) ')', ' OR ' ORDER BY h.id)
+		ELSE '((' OPERATOR(pg_catalog.||) string_agg('(' OPERATOR(pg_catalog.||) privacy._analyze_hold_condition(tbl, h.condition)
+			OPERATOR(pg_catalog.||) ')', ' OR ' ORDER BY h.id)
 			OPERATOR(pg_catalog.||) ') IS NOT TRUE)' END
 	FROM privacy._legal_hold h
 	WHERE h.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(tbl)))
@@ -545,7 +604,9 @@ BEGIN
 	ELSIF p.action OPERATOR(pg_catalog.=) 'anonymize' THEN
 		SELECT string_agg(format('%I = (%s)', m.column_name, m.mask), ', ' ORDER BY m.column_name),
 			'(' OPERATOR(pg_catalog.||) string_agg(format('%I IS DISTINCT FROM (%s)', m.column_name, m.mask), ' OR ' ORDER BY m.column_name) OPERATOR(pg_catalog.||) ')'
-		INTO set_list, pending FROM privacy._column_policy m WHERE m.relid OPERATOR(pg_catalog.=) tbl;
+		INTO set_list, pending
+		FROM (SELECT x.column_name, privacy._analyze_mask(tbl, x.column_name, x.mask, true) AS mask
+		      FROM privacy._column_policy x WHERE x.relid OPERATOR(pg_catalog.=) tbl) m;
 		IF set_list IS NULL THEN
 			RAISE EXCEPTION 'table % has no masking policy to anonymize with', tbl
 				USING ERRCODE = 'object_not_in_prerequisite_state';
@@ -627,8 +688,9 @@ BEGIN
 	END IF;
 	-- an index exists: walk it only when few rows are expired (a bounded probe)
 	threshold := greatest(1000, (greatest(est, 0) * 0.05)::bigint);
-	EXECUTE format('SELECT count(*) FROM (SELECT 1 FROM ONLY %s WHERE %I < $1 LIMIT $2) s', tbl, p.time_column)
-		INTO found_rows USING cutoff, threshold;
+	found_rows := privacy._value_as_owner(tbl,
+		format('SELECT count(*) FROM (SELECT 1 FROM ONLY %s WHERE %I < $1 LIMIT $2) s', tbl, p.time_column),
+		cutoff, threshold)::bigint;
 	IF found_rows OPERATOR(pg_catalog.<) threshold THEN
 		RETURN 'time_slice';
 	END IF;
@@ -666,7 +728,8 @@ BEGIN
 			ELSE '(' OPERATOR(pg_catalog.||) hold OPERATOR(pg_catalog.||) ' AND ' OPERATOR(pg_catalog.||) extra OPERATOR(pg_catalog.||) ')' END;
 	END IF;
 	IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-		EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', part::regclass, hold) INTO held;
+		held := privacy._value_as_owner(part::regclass,
+			format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', part::regclass, hold))::boolean;
 	END IF;
 	IF held THEN
 		EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', tbl, part::regclass, bound);
@@ -680,8 +743,8 @@ COMMENT ON FUNCTION privacy._recover_partition(regclass, oid, text, text) IS
 
 -- privacy._purge_start(tbl, via): begins a run (NULL when another run of
 -- the table is in progress or there is no policy). Worker runs own the table
--- with a session advisory lock (released at the end of the run or at exit),
--- purge_now runs with a transaction lock.
+-- with a session-level retention lock (released at the end of the run, at
+-- exit or when a batch fails), purge_now runs with a transaction lock.
 CREATE FUNCTION privacy._purge_start(tbl regclass, via text)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -698,11 +761,7 @@ BEGIN
 	IF NOT FOUND OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) THEN
 		RETURN NULL;
 	END IF;
-	IF via OPERATOR(pg_catalog.=) 'worker' THEN
-		IF NOT pg_catalog.pg_try_advisory_lock(privacy._retention_lock_key(2, tbl)) THEN
-			RETURN NULL;
-		END IF;
-	ELSIF NOT pg_catalog.pg_try_advisory_xact_lock(privacy._retention_lock_key(2, tbl)) THEN
+	IF NOT privacy._retention_lock(tbl, 2, false, via OPERATOR(pg_catalog.=) 'worker', false) THEN
 		RETURN NULL;
 	END IF;
 	-- runs still marked running were killed: nobody else can own the table now
@@ -740,7 +799,7 @@ BEGIN
 	WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
 	RETURNING * INTO r;
 	IF r.via OPERATOR(pg_catalog.=) 'worker' THEN
-		PERFORM pg_catalog.pg_advisory_unlock(privacy._retention_lock_key(2, r.relid::regclass));
+		PERFORM privacy._retention_unlock(r.relid::regclass, 2);
 	END IF;
 END
 $$;
@@ -784,6 +843,7 @@ DECLARE
 	max_ts timestamptz;
 	est real;
 	old_timeout text;
+	bounds timestamptz[];
 BEGIN
 	batch_rows := 0;
 	SELECT * INTO r FROM privacy._purge_log l WHERE l.id OPERATOR(pg_catalog.=) run_id FOR UPDATE;
@@ -798,7 +858,7 @@ BEGIN
 		RETURN;
 	END IF;
 	-- holds are read after this lock; place_hold() waits for the batch
-	IF NOT pg_catalog.pg_try_advisory_xact_lock_shared(privacy._retention_lock_key(1, p.relid)) THEN
+	IF NOT privacy._retention_lock(p.relid, 1, true, false, false) THEN
 		status := 'busy';
 		RETURN;
 	END IF;
@@ -834,7 +894,8 @@ BEGIN
 	IF r.pending_partition OPERATOR(pg_catalog.=) target AND NOT is_part THEN
 		held := false;
 		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-			EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold) INTO held;
+			held := privacy._value_as_owner(target::regclass,
+				format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold))::boolean;
 		END IF;
 		IF held THEN
 			EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', p.relid, target::regclass, r.pending_bound);
@@ -881,7 +942,8 @@ BEGIN
 		END IF;
 		held := false;
 		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-			EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold) INTO held;
+			held := privacy._value_as_owner(target::regclass,
+				format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold))::boolean;
 		END IF;
 		IF hi_bound IS NOT NULL AND hi_bound OPERATOR(pg_catalog.<=) r.cutoff AND NOT held
 		   AND act.pending OPERATOR(pg_catalog.=) 'true' THEN
@@ -912,8 +974,10 @@ BEGIN
 
 	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
 		IF r.pos_ts IS NULL THEN
-			EXECUTE format('SELECT min(%1$I)::timestamptz, max(%1$I)::timestamptz FROM ONLY %2$s', p.time_column, target::regclass)
-				INTO lo_ts, max_ts;
+			bounds := privacy._value_as_owner(target::regclass,
+				format('SELECT ARRAY[min(%1$I)::timestamptz, max(%1$I)::timestamptz] FROM ONLY %2$s', p.time_column, target::regclass))::timestamptz[];
+			lo_ts := bounds[1];
+			max_ts := bounds[2];
 			SELECT c.reltuples INTO est FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
 			IF lo_ts IS NULL OR lo_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
 				UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
@@ -967,11 +1031,10 @@ BEGIN
 		BEGIN
 			PERFORM pg_catalog.set_config('lock_timeout', lock_wait::text, true);
 			IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
-				EXECUTE stmt_fast USING r.cutoff, lo_tid, hi_tid;
+				n := privacy._exec_as_owner(target::regclass, stmt_fast, r.cutoff, lo_tid, hi_tid);
 			ELSE
-				EXECUTE stmt_fast USING r.cutoff, lo_ts, hi_ts;
+				n := privacy._exec_as_owner(target::regclass, stmt_fast, r.cutoff, lo_ts, hi_ts);
 			END IF;
-			GET DIAGNOSTICS n = ROW_COUNT;
 			PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
 		EXCEPTION WHEN lock_not_available THEN
 			lock_wait := 0;
@@ -979,11 +1042,10 @@ BEGIN
 	END IF;
 	IF lock_wait OPERATOR(pg_catalog.=) 0 THEN
 		IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
-			EXECUTE stmt_skip USING r.cutoff, lo_tid, hi_tid;
+			n := privacy._exec_as_owner(target::regclass, stmt_skip, r.cutoff, lo_tid, hi_tid);
 		ELSE
-			EXECUTE stmt_skip USING r.cutoff, lo_ts, hi_ts;
+			n := privacy._exec_as_owner(target::regclass, stmt_skip, r.cutoff, lo_ts, hi_ts);
 		END IF;
-		GET DIAGNOSTICS n = ROW_COUNT;
 	END IF;
 	batch_rows := n;
 
@@ -1075,27 +1137,38 @@ COMMENT ON FUNCTION privacy.purge_now(regclass) IS
 -- privacy._expired_rows(tbl): rows currently expired and still to purge
 -- (not held, not processed yet) and the oldest such time.
 CREATE FUNCTION privacy._expired_rows(tbl regclass, OUT expired bigint, OUT oldest timestamptz, OUT held bigint)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	p privacy._retention_policy;
 	act record;
 	hold text;
+	v text[];
 BEGIN
 	SELECT * INTO p FROM privacy._retention_policy x WHERE x.relid OPERATOR(pg_catalog.=) tbl;
 	IF NOT FOUND THEN
 		RETURN;
 	END IF;
-	hold := privacy._hold_predicate(tbl);
-	act := privacy._action_sql(tbl);
-	EXECUTE format('SELECT count(*) FILTER (WHERE %3$s), min(%1$I::timestamptz) FILTER (WHERE %3$s), count(*) FILTER (WHERE NOT %3$s)
-		FROM %2$s WHERE %1$I < now() - $1 AND %4$s', p.time_column, tbl, hold, act.pending)
-		INTO expired, oldest, held USING p.keep;
+	-- hold conditions and masks are evaluated as the table's owner; when
+	-- that is refused (a superuser's table with policies other roles
+	-- declared, a session with temporary objects) the counts stay unknown
+	BEGIN
+		hold := privacy._hold_predicate(tbl);
+		act := privacy._action_sql(tbl);
+		v := privacy._value_as_owner(tbl, format('SELECT ARRAY[count(*) FILTER (WHERE %3$s)::text,
+			min(%1$I::timestamptz) FILTER (WHERE %3$s)::text, count(*) FILTER (WHERE NOT %3$s)::text]
+			FROM %2$s WHERE %1$I < now() - $1 AND %4$s', p.time_column, tbl, hold, act.pending), p.keep)::text[];
+	EXCEPTION WHEN insufficient_privilege OR object_not_in_prerequisite_state THEN
+		RETURN;
+	END;
+	expired := v[1]::bigint;
+	oldest := v[2]::timestamptz;
+	held := v[3]::bigint;
 END
 $$;
 COMMENT ON FUNCTION privacy._expired_rows(regclass) IS
-'expired rows still to purge, the oldest of them, and expired rows kept by legal holds';
+'expired rows still to purge, the oldest of them, and expired rows kept by legal holds (counted as the table''s owner: holds and masks run there)';
 
 CREATE VIEW privacy.retention_policies AS
 SELECT p.relid AS table_name,
@@ -1157,7 +1230,10 @@ COMMENT ON VIEW privacy.retention_status IS
 'retention SLA per table: expired rows left, oldest expired age, last run, errors, method, lag, backlog, rate, WAL, time to clear';
 
 REVOKE ALL ON privacy.retention_policies, privacy.legal_holds, privacy.purge_log, privacy.retention_status FROM PUBLIC;
-REVOKE ALL ON FUNCTION privacy._retention_lock_key(integer, regclass), privacy._analyze_hold_condition(regclass, text),
+REVOKE ALL ON FUNCTION privacy._exec_as_owner(regclass, text), privacy._exec_as_owner(regclass, text, "any"),
+	privacy._value_as_owner(regclass, text), privacy._value_as_owner(regclass, text, "any"),
+	privacy._retention_lock(regclass, integer, boolean, boolean, boolean), privacy._retention_unlock(regclass, integer),
+	privacy._analyze_hold_condition(regclass, text),
 	privacy._time_column_type_ok(regclass, name),
 	privacy.set_retention(regclass, name, interval, text, name[], integer, integer), privacy.drop_retention(regclass),
 	privacy.place_hold(regclass, text, text), privacy.release_hold(bigint), privacy._hold_predicate(regclass),

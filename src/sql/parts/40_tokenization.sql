@@ -205,6 +205,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM privacy._check_policy_admin('drop data keys');
+	IF _forget_format_versions.key IS NULL THEN
+		RAISE EXCEPTION 'key name must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
 	DELETE FROM privacy._token_format_version v USING privacy._token_format f
 	WHERE v.format = f.name AND f.key_name = _forget_format_versions.key;
 END
@@ -219,6 +222,16 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM privacy._check_policy_admin('retokenize');
+	IF _set_format_version.format IS NULL OR _set_format_version.key_version IS NULL THEN
+		RAISE EXCEPTION 'format and key version must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	-- only a version of the format's own key: any other would make its
+	-- tokens detokenize under the wrong key
+	IF NOT EXISTS (SELECT FROM privacy._token_format f JOIN privacy._key k ON k.name = f.key_name
+	               WHERE f.name = _set_format_version.format AND k.version = _set_format_version.key_version) THEN
+		RAISE EXCEPTION 'token format "%" has no key version %', _set_format_version.format, _set_format_version.key_version
+			USING ERRCODE = 'undefined_object';
+	END IF;
 	INSERT INTO privacy._token_format_version AS v (format, key_version)
 	VALUES (_set_format_version.format, _set_format_version.key_version)
 	ON CONFLICT ON CONSTRAINT _token_format_version_pkey DO UPDATE SET key_version = excluded.key_version;
@@ -330,9 +343,15 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._retokenize_value(text, text, integer, integer) IS
 'the token, made with key version from_version (0: the one a card token carries), of the same value under key version to_version (0: the newest); the value never leaves C';
 
+-- privacy.retokenize: the new tokens are computed by pg_privacy (as the
+-- extension owner: the values never leave C), then written by UPDATEs run as
+-- the table's owner (privacy._exec_as_owner), so the table's triggers run
+-- with the owner's rights, never the caller's or a superuser's. Card tokens
+-- carry their version and move in batches; other formats move every column
+-- classified with them in one transaction, with the version they record.
 CREATE FUNCTION privacy.retokenize(tbl regclass, col name, format text DEFAULT 'card', batch_size integer DEFAULT 10000)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -342,9 +361,13 @@ DECLARE
 	key text;
 	kind text;
 	from_version integer;
+	coltype text;
 	rels oid[];
 	atts name[];
 	kinds text[];
+	ids tid[];
+	olds text[];
+	news text[];
 BEGIN
 	PERFORM privacy._check_policy_admin('retokenize');
 	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
@@ -359,8 +382,9 @@ BEGIN
 	IF newest IS NULL THEN
 		RAISE EXCEPTION 'data key "%" does not exist', key USING ERRCODE = 'undefined_object';
 	END IF;
-	IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl AND a.attname = col
-	               AND a.attnum > 0 AND NOT a.attisdropped) THEN
+	SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+	IF NOT FOUND THEN
 		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
 	END IF;
 	IF kind <> 'card' THEN
@@ -423,24 +447,45 @@ BEGIN
 		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
 			EXECUTE format('LOCK TABLE %s IN EXCLUSIVE MODE', rels[i]::regclass);
 		END LOOP;
+		-- each storing table once: the new tokens are computed here (the values
+		-- never leave C), then written by one UPDATE ONLY run as the table's
+		-- owner (its triggers run with the owner's rights)
 		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
 			CONTINUE WHEN kinds[i] <> 'r';
-			EXECUTE format('UPDATE ONLY %s SET %I = privacy._retokenize_value(%I::text, $1, $2, $3) WHERE %I IS NOT NULL',
-			               rels[i]::regclass, atts[i], atts[i], atts[i])
-				USING format, from_version, newest;
-			GET DIAGNOSTICS n = ROW_COUNT;
+			SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
+			WHERE a.attrelid = rels[i] AND a.attname = atts[i];
+			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid), pg_catalog.array_agg(%1$I::text), '
+			               'pg_catalog.array_agg(privacy._retokenize_value(%1$I::text, $1, $2, $3)) '
+			               'FROM ONLY %2$s WHERE %1$I IS NOT NULL', atts[i], rels[i]::regclass)
+				INTO ids, olds, news USING format, from_version, newest;
+			CONTINUE WHEN ids IS NULL;
+			n := privacy._exec_as_owner(rels[i]::regclass, pg_catalog.format('UPDATE ONLY %1$s t SET %2$I = v.new::%3$s '
+			               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), pg_catalog.unnest($2::text[]), '
+			               'pg_catalog.unnest($3::text[])) AS v(id, old, new) '
+			               'WHERE t.ctid OPERATOR(pg_catalog.=) v.id AND t.%2$I::text OPERATOR(pg_catalog.=) v.old',
+			               rels[i]::regclass, atts[i], coltype),
+				ids, olds, news);
 			moved := moved + n;
 		END LOOP;
 		PERFORM privacy._set_format_version(format, newest);
 		RETURN moved;
 	END IF;
 	LOOP
-		-- to the version the loop compares with, even if a rotation commits meanwhile
-		EXECUTE format('UPDATE %s SET %I = privacy._retokenize_value(%I::text, $1, 0, $2) WHERE ctid = ANY (ARRAY('
-		               'SELECT ctid FROM %s WHERE %I IS NOT NULL AND privacy._token_key_version(%I::text, $1) '
-		               'OPERATOR(pg_catalog.<>) $2 LIMIT $3))', tbl, col, col, tbl, col, col)
-			USING format, newest, batch_size;
-		GET DIAGNOSTICS n = ROW_COUNT;
+		-- reading tokens runs no code of the table's (no triggers, no row
+		-- security for the extension owner); the target version is the one
+		-- the loop compares with, even if a rotation commits meanwhile
+		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
+		               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1, 0, $2)) '
+		               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM %2$s WHERE %1$I IS NOT NULL '
+		               'AND privacy._token_key_version(%1$I::text, $1) OPERATOR(pg_catalog.<>) $2 LIMIT $3) s', col, tbl)
+			INTO rels, ids, olds, news USING format, newest, batch_size;
+		EXIT WHEN ids IS NULL;
+		n := privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE %1$s t SET %2$I = v.new::%3$s '
+		               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.tid[]), '
+		               'pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::text[])) AS v(rel, id, old, new) '
+		               'WHERE t.tableoid OPERATOR(pg_catalog.=) v.rel AND t.ctid OPERATOR(pg_catalog.=) v.id '
+		               'AND t.%2$I::text OPERATOR(pg_catalog.=) v.old', tbl, col, coltype),
+			rels, ids, olds, news);
 		EXIT WHEN n = 0;
 		moved := moved + n;
 	END LOOP;

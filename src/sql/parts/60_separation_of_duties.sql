@@ -9,11 +9,13 @@
 -- PUBLIC: a refused caller gets that explanation instead of a bare
 -- "permission denied for function". Catalog writes happen inside SECURITY
 -- DEFINER functions (pinned search_path) whose checks look at the session's
--- own role (GetOuterUserId), never at the function owner.
+-- own role (GetOuterUserId), never at the function owner, and refuse inside
+-- a security-restricted operation (code running for a table owner). The
+-- internal catalog writers (privacy._store_*) are not executable by PUBLIC:
+-- the C entry points call them through fmgr after validating.
 
 GRANT EXECUTE ON FUNCTION
 	privacy._check_policy_admin(text, regclass), privacy._outer_user(),
-	privacy._store_column_policy(regclass, name, text, text), privacy._store_row_filter(regclass, text, text, text, regrole[]),
 	privacy.mask_column(regclass, name, text), privacy.unmask_column(regclass, name),
 	privacy.grant_unmasked(regrole, regclass, name), privacy.revoke_unmasked(regrole, regclass, name),
 	privacy.anonymize_table(regclass), privacy.anonymize_database(),

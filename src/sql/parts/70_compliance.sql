@@ -874,6 +874,27 @@ $$;
 COMMENT ON FUNCTION privacy.export_subject(text) IS
 'everything registered tables hold about a subject, one key per table searched; every row whatever row policies say, masked for the caller, detokenized only where allowed; audited durably';
 
+-- privacy._erasure_condition(tbl): the condition selecting a subject's rows
+-- of one registered table, reading only that table: $1 is the subject
+-- (compared as text); for a table registered via a parent, $2 holds, per
+-- parent and referenced column, the values of the parent's subject rows.
+CREATE FUNCTION privacy._erasure_condition(tbl regclass)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN s.via IS NULL
+		THEN pg_catalog.format('%I::text OPERATOR(pg_catalog.=) $1', s.subject_column)
+		ELSE pg_catalog.format('%I OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.jsonb_array_elements_text($2 OPERATOR(pg_catalog.->) %L))::%s[])',
+		                       s.subject_column, s.via::oid::text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) s.via_column,
+		                       pg_catalog.format_type(a.atttypid, a.atttypmod)) END
+	FROM privacy._subject_table s
+	JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) s.relid AND a.attname OPERATOR(pg_catalog.=) s.subject_column
+	WHERE s.relid OPERATOR(pg_catalog.=) tbl
+$$;
+COMMENT ON FUNCTION privacy._erasure_condition(regclass) IS
+'condition selecting a subject''s rows of one registered table ($1 subject, $2 values of the parent''s subject rows)';
+
 -- privacy.erase_subject(subject, mode): deletes ('delete') or anonymizes
 -- with the table's masks ('anonymize') the subject's rows in every
 -- registered table, children before parents, in the caller's transaction.
@@ -881,6 +902,14 @@ COMMENT ON FUNCTION privacy.export_subject(text) IS
 -- id and reason; parent rows still referenced by held child rows are kept
 -- too. Revokes the subject's standing consents and logs the erasure in
 -- privacy.audit_log under a pseudonym of the subject.
+--
+-- Every statement on a registered table runs as that table's owner,
+-- restricted (privacy._exec_as_owner / _value_as_owner), and reads only that
+-- table: the values linking a table to its registered parent ($2, per
+-- parent and column) and the values still referenced by kept child rows
+-- ($3, per child) are computed first, each as the owner of the table they
+-- come from, and passed as parameters. This function itself (SECURITY
+-- DEFINER) only reads pg_privacy's catalog and writes its audit.
 CREATE FUNCTION privacy.erase_subject(subject text, mode text DEFAULT 'delete')
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -889,6 +918,7 @@ AS $$
 DECLARE
 	t record;
 	h record;
+	vc record;
 	pred text;
 	keep text;
 	set_list text;
@@ -899,6 +929,8 @@ DECLARE
 	purpose text;
 	revoked integer := 0;
 	report jsonb;
+	links jsonb := '{}';
+	refs jsonb := '{}';
 BEGIN
 	PERFORM privacy._check_policy_admin('erase data subjects');
 	IF subject IS NULL OR mode IS NULL THEN
@@ -912,32 +944,50 @@ BEGIN
 		RAISE EXCEPTION 'no subject table is registered' USING ERRCODE = 'object_not_in_prerequisite_state',
 			HINT = 'Register tables with privacy.register_subject().';
 	END IF;
-	FOR t IN SELECT s.relid, s.depth, s.predicate FROM privacy._subject_tables() s
-	         ORDER BY s.depth DESC, s.relid::text LOOP
-		pred := t.predicate;
+
+	-- parents first: the subject's rows of each table, and the values of its
+	-- columns that registered children reference
+	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
+	         FROM privacy._subject_tables() s ORDER BY s.depth, s.relid::text LOOP
+		FOR vc IN SELECT DISTINCT x.via_column FROM privacy._subject_table x
+		         WHERE x.via OPERATOR(pg_catalog.=) t.relid ORDER BY 1 LOOP
+			links := links OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+				t.relid::oid::text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) vc.via_column,
+				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
+					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
+					vc.via_column, t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
+		END LOOP;
+	END LOOP;
+
+	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
+	         FROM privacy._subject_tables() s ORDER BY s.depth DESC, s.relid::text LOOP
+		pred := t.pred;
 		-- held rows: active holds of the table, and (when deleting) rows still
-		-- referenced by held rows of registered children
+		-- referenced by kept rows of registered children
 		holds := '[]';
 		held := 0;
 		-- (holds placed on any member of the table's family, issue 15)
 		FOR h IN SELECT lh.id, lh.reason, lh.condition FROM privacy._legal_hold lh
 		         WHERE lh.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(t.relid)))
 		         ORDER BY lh.id LOOP
-			EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)', t.relid, pred, h.condition)
-				INTO affected USING subject;
+			affected := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)',
+				t.relid, pred, privacy._analyze_hold_condition(t.relid, h.condition)), subject, links, refs)::bigint;
 			IF affected OPERATOR(pg_catalog.>) 0 THEN
 				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('hold_id', h.id, 'reason', h.reason, 'rows', affected);
 			END IF;
 		END LOOP;
 		SELECT pg_catalog.concat_ws(' AND ', NULLIF(privacy._hold_predicate(t.relid), 'true'),
-			pg_catalog.string_agg(pg_catalog.format('NOT EXISTS (SELECT 1 FROM %s c WHERE c.%I OPERATOR(pg_catalog.=) %s.%I)',
-			                                        c.relid, c.subject_column, t.relid, c.via_column), ' AND '))
+			pg_catalog.string_agg(pg_catalog.format('NOT (%I OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.jsonb_array_elements_text($3 OPERATOR(pg_catalog.->) %L))::%s[]))',
+			                                        ch.via_column, ch.relid::oid::text,
+			                                        (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+			                                         WHERE a.attrelid OPERATOR(pg_catalog.=) t.relid AND a.attname OPERATOR(pg_catalog.=) ch.via_column)),
+			                      ' AND ' ORDER BY ch.relid::text))
 		INTO keep
-		FROM privacy._subject_table c
-		WHERE c.via OPERATOR(pg_catalog.=) t.relid AND mode OPERATOR(pg_catalog.=) 'delete';
+		FROM privacy._subject_table ch
+		WHERE ch.via OPERATOR(pg_catalog.=) t.relid AND mode OPERATOR(pg_catalog.=) 'delete';
 		IF keep OPERATOR(pg_catalog.<>) '' THEN
-			EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND NOT (%s)', t.relid, pred, keep)
-				INTO held USING subject;
+			held := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND NOT (%s)', t.relid, pred, keep),
+				subject, links, refs)::bigint;
 			IF held OPERATOR(pg_catalog.>) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
 			                                 FROM pg_catalog.jsonb_array_elements(holds) x) THEN
 				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('reason', 'referenced by held rows of a child table',
@@ -947,26 +997,36 @@ BEGIN
 			pred := '(' OPERATOR(pg_catalog.||) pred OPERATOR(pg_catalog.||) ') AND ' OPERATOR(pg_catalog.||) keep;
 		END IF;
 		IF mode OPERATOR(pg_catalog.=) 'delete' THEN
-			EXECUTE pg_catalog.format('DELETE FROM %s WHERE %s', t.relid, pred) USING subject;
-			GET DIAGNOSTICS affected = ROW_COUNT;
+			affected := privacy._exec_as_owner(t.relid, pg_catalog.format('DELETE FROM %s WHERE %s', t.relid, pred),
+				subject, links, refs);
 			tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'deleted', affected,
 				'held_back', held, 'holds', holds);
 		ELSE
-			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, m.mask), ', ' ORDER BY m.column_name)
+			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, m.mask, true)),
+			                             ', ' ORDER BY m.column_name)
 			INTO set_list FROM privacy._column_policy m
 			WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid));
 			IF set_list IS NULL THEN
 				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', 0,
 					'held_back', held, 'holds', holds, 'note', 'no masking policy: rows kept unchanged');
 			ELSE
-				-- the masks are canonical for this search_path and read raw
-				-- values: this function runs as the extension owner, whom
-				-- masking exempts (as privacy.anonymize_table suspends it)
-				EXECUTE pg_catalog.format('UPDATE %s SET %s WHERE %s', t.relid, set_list, pred) USING subject;
-				GET DIAGNOSTICS affected = ROW_COUNT;
+				-- the masks are canonical for the pinned search_path and read
+				-- raw values: the UPDATE is planned unmasked, and runs (with
+				-- everything it fires) as the table's owner
+				affected := privacy._exec_as_owner(t.relid, pg_catalog.format('UPDATE %s SET %s WHERE %s', t.relid, set_list, pred),
+					subject, links, refs);
 				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', affected,
 					'held_back', held, 'holds', holds);
 			END IF;
+		END IF;
+		-- the values of this table's subject rows that are still there keep
+		-- the parent rows they reference
+		IF mode OPERATOR(pg_catalog.=) 'delete' AND t.depth OPERATOR(pg_catalog.>) 0 THEN
+			refs := refs OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(t.relid::oid::text,
+				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
+					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
+					(SELECT x.subject_column FROM privacy._subject_table x WHERE x.relid OPERATOR(pg_catalog.=) t.relid),
+					t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
 		END IF;
 	END LOOP;
 
@@ -990,7 +1050,8 @@ COMMENT ON FUNCTION privacy.erase_subject(text, text) IS
 REVOKE ALL ON privacy.inventory, privacy.coverage_gaps, privacy.policies, privacy.effective_access,
 	privacy.subject_tables FROM PUBLIC;
 REVOKE ALL ON FUNCTION privacy._protections(regclass, name), privacy._luhn_ok(text), privacy._iban_ok(text),
-	privacy._name_category(name), privacy._subject_tables(), privacy._known_name(text) FROM PUBLIC;
+	privacy._name_category(name), privacy._subject_tables(), privacy._known_name(text),
+	privacy._erasure_condition(regclass) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION privacy.classify(regclass, name, text, text), privacy.unclassify(regclass, name),
 	privacy.discover(name, integer), privacy.register_subject(regclass, name, regclass),
 	privacy.unregister_subject(regclass), privacy.export_subject(text), privacy.erase_subject(text, text),

@@ -1,0 +1,285 @@
+// owner_exec.cpp: statements pg_privacy runs on someone's behalf, executed
+// as the table's owner inside a security-restricted operation (see the
+// header). The pattern is PostgreSQL's own (commands/matview.c
+// refresh_matview_datafill, commands/vacuum.c vacuum_rel, commands/indexcmds.c
+// DefineIndex): GetUserIdAndSecContext, SetUserIdAndSecContext(owner,
+// ... | SECURITY_RESTRICTED_OPERATION), NewGUCNestLevel + search_path,
+// AtEOXact_GUC, restore.
+//
+// The statement is parsed, rewritten, planned and executed here rather than
+// through SPI, so that the two exemptions it needs (row security of the
+// owner's own table, masking of its own expressions) are scoped exactly:
+// to its rewrite and to its own planner call. Nothing executed on its
+// behalf later (triggers, functions, rule actions) gets them.
+//
+// Must never: run a statement that is not pg_privacy's own text, keep the
+// owner's identity after returning (also on error), or print values.
+#include "pg/catalog/owner_exec.hpp"
+
+#include "pg/catalog/column_policies.hpp"
+#include "pg/hooks/planner.hpp"
+
+extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_inherits.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/params.h"
+#include "parser/parsetree.h"
+#include "tcop/dest.h"
+#include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+}
+
+namespace privacy::pg {
+
+namespace {
+
+// ValueReceiver keeps the first column of the first row as text.
+struct ValueReceiver {
+	DestReceiver pub;
+	MemoryContext cxt;
+	bool got;
+	char *value;
+};
+
+bool
+ValueReceive(TupleTableSlot *slot, DestReceiver *self) {
+	ValueReceiver *receiver = (ValueReceiver *)self;
+	if (receiver->got)
+		return true;
+	receiver->got = true;
+	bool isnull;
+	Datum datum = slot_getattr(slot, 1, &isnull);
+	if (!isnull) {
+		Oid output;
+		bool varlena;
+		getTypeOutputInfo(TupleDescAttr(slot->tts_tupleDescriptor, 0)->atttypid, &output, &varlena);
+		MemoryContext old = MemoryContextSwitchTo(receiver->cxt);
+		receiver->value = OidOutputFunctionCall(output, datum);
+		MemoryContextSwitchTo(old);
+	}
+	return true;
+}
+
+void
+ValueStartup(DestReceiver *self, int operation, TupleDesc typeinfo) {}
+
+void
+ValueShutdown(DestReceiver *self) {}
+
+void
+ValueDestroy(DestReceiver *self) {}
+
+// RelationOwner returns the owner of relid (ERROR when it is gone).
+Oid
+RelationOwner(Oid relid) {
+	HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+	Oid owner = ((Form_pg_class)GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+// DeclarerIsSuperuser reports whether the role named in a catalog row
+// (declared_by, placed_by) still exists and is a superuser.
+bool
+DeclarerIsSuperuser(Datum name) {
+	Oid role = get_role_oid(NameStr(*DatumGetName(name)), true);
+	return OidIsValid(role) && superuser_arg(role);
+}
+
+// PoliciesDeclaredBySuperusers reports whether every masking policy and
+// every active legal hold of relid, of its ancestors and of its partitions
+// or children was declared by a superuser.
+bool
+PoliciesDeclaredBySuperusers(Oid relid) {
+	List *related = list_concat(InheritanceAncestors(relid), find_all_inheritors(relid, NoLock, NULL));
+	Oid nsp = get_namespace_oid("privacy", false);
+	const char *tables[2] = {"_column_policy", "_legal_hold"};
+	const char *who[2] = {"declared_by", "placed_by"};
+	for (int t = 0; t < 2; t++) {
+		Oid catalog = get_relname_relid(tables[t], nsp);
+		if (!OidIsValid(catalog))
+			continue;
+		AttrNumber relid_att = get_attnum(catalog, "relid");
+		AttrNumber who_att = get_attnum(catalog, who[t]);
+		AttrNumber released_att = t == 1 ? get_attnum(catalog, "released_at") : InvalidAttrNumber;
+		Relation rel = table_open(catalog, AccessShareLock);
+		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+		HeapTuple tup;
+		bool ok = true;
+		while (ok && (tup = systable_getnext(scan)) != NULL) {
+			bool isnull;
+			Datum row_relid = heap_getattr(tup, relid_att, RelationGetDescr(rel), &isnull);
+			if (isnull || !list_member_oid(related, DatumGetObjectId(row_relid)))
+				continue;
+			if (released_att != InvalidAttrNumber) {
+				(void)heap_getattr(tup, released_att, RelationGetDescr(rel), &isnull);
+				if (!isnull)
+					continue;
+			}
+			Datum declarer = heap_getattr(tup, who_att, RelationGetDescr(rel), &isnull);
+			if (isnull || !DeclarerIsSuperuser(declarer))
+				ok = false;
+		}
+		systable_endscan(scan);
+		table_close(rel, AccessShareLock);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+// RunQuery runs a planned statement to completion. pg_privacy's own
+// statement (planned on raw values) writes what it means to write, masked
+// values over raw ones included: the write-back guard stands aside for it
+// (own), never for statements the owner's rules add.
+void
+RunQuery(QueryDesc *desc, bool own) {
+	if (own)
+		BeginOwnStatement();
+	PG_TRY();
+	{
+		ExecutorStart(desc, 0);
+		ExecutorRun(desc, ForwardScanDirection, 0, true);
+		ExecutorFinish(desc);
+	}
+	PG_FINALLY();
+	{
+		if (own)
+			EndOwnStatement();
+	}
+	PG_END_TRY();
+}
+
+// ExecuteOwnStatement parses, rewrites, plans and executes sql in the
+// current identity (the owner, set by the caller).
+uint64
+ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool *nulls, char **value) {
+	List *raws = pg_parse_query(sql);
+	if (list_length(raws) != 1)
+		elog(ERROR, "pg_privacy statement must be a single statement");
+	RawStmt *raw = linitial_node(RawStmt, raws);
+
+	ParamListInfo params = NULL;
+	if (nargs > 0) {
+		params = makeParamList(nargs);
+		for (int i = 0; i < nargs; i++) {
+			params->params[i].value = values[i];
+			params->params[i].isnull = nulls[i];
+			params->params[i].pflags = PARAM_FLAG_CONST;
+			params->params[i].ptype = types[i];
+		}
+	}
+
+	// the owner sees every row of its own table (row security is decided
+	// here, by the rewriter): only for this rewrite
+	Oid userid;
+	int sec_context;
+	GetUserIdAndSecContext(&userid, &sec_context);
+	SetUserIdAndSecContext(userid, sec_context | SECURITY_NOFORCE_RLS);
+	List *queries = pg_analyze_and_rewrite_fixedparams(raw, sql, types, nargs, NULL);
+	SetUserIdAndSecContext(userid, sec_context);
+
+	// pg_privacy's own statement is planned on raw values; statements added
+	// by the owner's rules are planned as usual (masked for the owner)
+	List *stmts = NIL;
+	ListCell *lc;
+	foreach (lc, queries) {
+		Query *query = lfirst_node(Query, lc);
+		if (query->commandType == CMD_UTILITY)
+			elog(ERROR, "pg_privacy statement must not be a utility statement");
+		PlannedStmt *stmt = query->querySource == QSRC_ORIGINAL ? PlanUnmasked(query, sql, params)
+		                                                        : pg_plan_query(query, sql, 0, params);
+		stmts = lappend(stmts, stmt);
+	}
+
+	ValueReceiver receiver;
+	memset(&receiver, 0, sizeof(receiver));
+	receiver.pub.receiveSlot = ValueReceive;
+	receiver.pub.rStartup = ValueStartup;
+	receiver.pub.rShutdown = ValueShutdown;
+	receiver.pub.rDestroy = ValueDestroy;
+	receiver.pub.mydest = DestNone;
+	receiver.cxt = CurrentMemoryContext;
+
+	uint64 processed = 0;
+	foreach (lc, stmts) {
+		PlannedStmt *stmt = lfirst_node(PlannedStmt, lc);
+		bool own = stmt->canSetTag;
+		CommandCounterIncrement();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		UpdateActiveSnapshotCommandId();
+		DestReceiver *dest =
+		    own && value != NULL && stmt->commandType == CMD_SELECT ? (DestReceiver *)&receiver : None_Receiver;
+		QueryDesc *desc = CreateQueryDesc(stmt, sql, GetActiveSnapshot(), InvalidSnapshot, dest, params, NULL, 0);
+		RunQuery(desc, own);
+		if (own)
+			processed = desc->estate->es_processed;
+		ExecutorEnd(desc);
+		FreeQueryDesc(desc);
+		PopActiveSnapshot();
+	}
+	CommandCounterIncrement();
+	if (value != NULL)
+		*value = receiver.value;
+	return processed;
+}
+
+} // namespace
+
+uint64
+RunAsTableOwner(Oid relid, const char *sql, int nargs, Oid *types, Datum *values, bool *nulls, char **value) {
+	Oid owner = RelationOwner(relid);
+	// A superuser's table would run the masks and hold conditions of its
+	// policies as that superuser: only when superusers declared them all
+	// (the validator then also requires their functions to be owned by
+	// superusers). Otherwise an administrator's expression - or a STABLE
+	// built-in reading superuser-only settings or other tables - would run
+	// with superuser rights.
+	if (superuser_arg(owner) && !PoliciesDeclaredBySuperusers(relid))
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		                errmsg("table \"%s\" is owned by a superuser and has policies declared by other roles",
+		                       get_rel_name(relid)),
+		                errdetail("pg_privacy runs its work on a table as the table's owner; it does not run masks "
+		                          "or legal holds declared by other roles as a superuser."),
+		                errhint("Make a role that is not a superuser own the table, or have a superuser declare its "
+		                        "masks and legal holds.")));
+
+	Oid save_userid;
+	int save_sec_context;
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	volatile int nest_level = -1;
+	volatile uint64 processed = 0;
+	PG_TRY();
+	{
+		SetUserIdAndSecContext(owner,
+		                       save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+		nest_level = NewGUCNestLevel();
+		(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+		                        true, 0, false);
+		processed = ExecuteOwnStatement(sql, nargs, types, values, nulls, value);
+	}
+	PG_FINALLY();
+	{
+		if (nest_level >= 0)
+			AtEOXact_GUC(false, nest_level);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+	return processed;
+}
+
+} // namespace privacy::pg
