@@ -32,7 +32,7 @@ SELECT is(
 		'privacy._erasure_condition(regclass) s called_on_null s - invoker search_path=pg_catalog, pg_temp',
 		'privacy._exec_as_owner(regclass,text) v called_on_null u - invoker -',
 		'privacy._exec_as_owner(regclass,text,"any") v called_on_null u - invoker -',
-		'privacy._expired_rows(regclass) v called_on_null u - invoker search_path=pg_catalog, pg_temp',
+		'privacy._expired_rows(regclass) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy._export_rows(regclass,tid[],text,text[],text[]) v strict u - invoker -',
 		'privacy._family(regclass) s called_on_null s - invoker search_path=pg_catalog, pg_temp',
 		'privacy._force_family(regclass) v called_on_null u - definer search_path=pg_catalog, pg_temp',

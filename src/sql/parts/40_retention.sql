@@ -1136,8 +1136,13 @@ COMMENT ON FUNCTION privacy.purge_now(regclass) IS
 
 -- privacy._expired_rows(tbl): rows currently expired and still to purge
 -- (not held, not processed yet) and the oldest such time.
+-- SECURITY DEFINER: the counts are computed as the table's owner
+-- (privacy._value_as_owner, which only the extension owner may call), for
+-- every role that may read privacy.retention_status (not PUBLIC: setup_roles
+-- grants it to the administrator and auditor roles); the statement is built
+-- from the catalog only.
 CREATE FUNCTION privacy._expired_rows(tbl regclass, OUT expired bigint, OUT oldest timestamptz, OUT held bigint)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -52,6 +52,8 @@ AS $$
 DECLARE
 	r name;
 	bad boolean;
+	fn regprocedure;
+	tb regclass;
 BEGIN
 	IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE oid OPERATOR(pg_catalog.=) pg_catalog.to_regrole(privacy._outer_user()::text)) THEN
 		RAISE EXCEPTION 'permission denied to set up privacy roles'
@@ -80,6 +82,36 @@ BEGIN
 	               'privacy.legal_holds, privacy.purge_log, privacy.retention_status, privacy.inventory, '
 	               'privacy.coverage_gaps, privacy.policies, privacy.effective_access, privacy.subject_tables TO %I, %I',
 	               admin_role, auditor_role);
+	-- a view's functions are executed with the privileges of the role that
+	-- reads the view: both roles get the internal helpers those views call
+	-- (read-only helpers; PUBLIC still may not call them)
+	FOR fn IN
+		SELECT DISTINCT d.refobjid::regprocedure
+		FROM pg_catalog.pg_depend d
+		JOIN pg_catalog.pg_rewrite w ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
+		                             AND d.objid OPERATOR(pg_catalog.=) w.oid
+		WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
+		  AND w.ev_class OPERATOR(pg_catalog.=) ANY (ARRAY['privacy.column_policies', 'privacy.masked_owners',
+		      'privacy.row_policies', 'privacy.consents', 'privacy.detokenize_grants', 'privacy.retention_policies',
+		      'privacy.legal_holds', 'privacy.purge_log', 'privacy.retention_status', 'privacy.inventory',
+		      'privacy.coverage_gaps', 'privacy.policies', 'privacy.effective_access',
+		      'privacy.subject_tables']::regclass[]::oid[])
+		  AND (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
+		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
+		  AND NOT pg_catalog.has_function_privilege('public', d.refobjid, 'EXECUTE')
+	LOOP
+		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I, %I', fn, admin_role, auditor_role);
+	END LOOP;
+	-- and the catalog tables those helpers read (what the views show
+	-- anyway), never the wrapped keys or the masking secret
+	FOR tb IN
+		SELECT c.oid::regclass FROM pg_catalog.pg_class c
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace AND c.relkind OPERATOR(pg_catalog.=) 'r'
+		  AND c.relname OPERATOR(pg_catalog.~~) '\_%'
+		  AND c.relname OPERATOR(pg_catalog.<>) ALL (ARRAY['_key', '_masking_secret']::name[])
+	LOOP
+		EXECUTE format('GRANT SELECT ON %s TO %I, %I', tb, admin_role, auditor_role);
+	END LOOP;
 	IF admin_role OPERATOR(pg_catalog.<>) pg_catalog.current_setting('privacy.admin_role')
 	   OR auditor_role OPERATOR(pg_catalog.<>) pg_catalog.current_setting('privacy.auditor_role') THEN
 		RAISE NOTICE 'set privacy.admin_role = %, privacy.auditor_role = % in postgresql.conf', admin_role, auditor_role;

@@ -3356,3 +3356,161 @@ END
 $$;
 COMMENT ON FUNCTION privacy._forget_format_versions(text) IS
 'drop_key: the formats of a dropped key go back to its oldest version (a key created again starts at version 1)';
+
+-- merge reconciliation: the final definitions of functions that several
+-- sections above change (each section wrote its own version)
+CREATE OR REPLACE FUNCTION privacy._expired_rows(tbl regclass, OUT expired bigint, OUT oldest timestamptz, OUT held bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p privacy._retention_policy;
+	act record;
+	hold text;
+	v text[];
+BEGIN
+	SELECT * INTO p FROM privacy._retention_policy x WHERE x.relid OPERATOR(pg_catalog.=) tbl;
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	-- hold conditions and masks are evaluated as the table's owner; when
+	-- that is refused (a superuser's table with policies other roles
+	-- declared, a session with temporary objects) the counts stay unknown
+	BEGIN
+		hold := privacy._hold_predicate(tbl);
+		act := privacy._action_sql(tbl);
+		v := privacy._value_as_owner(tbl, format('SELECT ARRAY[count(*) FILTER (WHERE %3$s)::text,
+			min(%1$I::timestamptz) FILTER (WHERE %3$s)::text, count(*) FILTER (WHERE NOT %3$s)::text]
+			FROM %2$s WHERE %1$I < now() - $1 AND %4$s', p.time_column, tbl, hold, act.pending), p.keep)::text[];
+	EXCEPTION WHEN insufficient_privilege OR object_not_in_prerequisite_state THEN
+		RETURN;
+	END;
+	expired := v[1]::bigint;
+	oldest := v[2]::timestamptz;
+	held := v[3]::bigint;
+END
+$$;
+COMMENT ON FUNCTION privacy._expired_rows(regclass) IS
+'expired rows still to purge, the oldest of them, and expired rows kept by legal holds (counted as the table''s owner: holds and masks run there)';
+CREATE OR REPLACE FUNCTION privacy.setup_roles(admin_role name DEFAULT 'privacy_admin', auditor_role name DEFAULT 'privacy_auditor')
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r name;
+	bad boolean;
+	fn regprocedure;
+	tb regclass;
+BEGIN
+	IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE oid OPERATOR(pg_catalog.=) pg_catalog.to_regrole(privacy._outer_user()::text)) THEN
+		RAISE EXCEPTION 'permission denied to set up privacy roles'
+			USING ERRCODE = 'insufficient_privilege', HINT = 'Only superusers can create the privacy roles.';
+	END IF;
+	FOREACH r IN ARRAY ARRAY[admin_role, auditor_role] LOOP
+		IF r IS NULL THEN
+			RAISE EXCEPTION 'role names must not be null' USING ERRCODE = 'null_value_not_allowed';
+		END IF;
+		SELECT rolcanlogin OR rolsuper OR rolcreaterole OR rolbypassrls OR rolreplication INTO bad
+		FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r;
+		IF bad THEN
+			RAISE EXCEPTION 'role "%" exists and is not a plain group role', r
+				USING ERRCODE = 'invalid_parameter_value',
+				      DETAIL = 'It can log in or has SUPERUSER, CREATEROLE, BYPASSRLS or REPLICATION.',
+				      HINT = 'Pass another name, or use a NOLOGIN role without those attributes.';
+		ELSIF bad IS NULL THEN
+			EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+		END IF;
+	END LOOP;
+	-- administrators: the key and token-format functions write through SPI
+	-- as the caller
+	EXECUTE format('GRANT SELECT, INSERT, DELETE ON privacy._key, privacy._token_format TO %I', admin_role);
+	EXECUTE format('GRANT SELECT ON privacy.column_policies, privacy.masked_owners, privacy.row_policies, '
+	               'privacy.consents, privacy.detokenize_grants, privacy.audit_log, privacy.retention_policies, '
+	               'privacy.legal_holds, privacy.purge_log, privacy.retention_status, privacy.inventory, '
+	               'privacy.coverage_gaps, privacy.policies, privacy.effective_access, privacy.subject_tables TO %I, %I',
+	               admin_role, auditor_role);
+	-- a view's functions are executed with the privileges of the role that
+	-- reads the view: both roles get the internal helpers those views call
+	-- (read-only helpers; PUBLIC still may not call them)
+	FOR fn IN
+		SELECT DISTINCT d.refobjid::regprocedure
+		FROM pg_catalog.pg_depend d
+		JOIN pg_catalog.pg_rewrite w ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
+		                             AND d.objid OPERATOR(pg_catalog.=) w.oid
+		WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
+		  AND w.ev_class OPERATOR(pg_catalog.=) ANY (ARRAY['privacy.column_policies', 'privacy.masked_owners',
+		      'privacy.row_policies', 'privacy.consents', 'privacy.detokenize_grants', 'privacy.retention_policies',
+		      'privacy.legal_holds', 'privacy.purge_log', 'privacy.retention_status', 'privacy.inventory',
+		      'privacy.coverage_gaps', 'privacy.policies', 'privacy.effective_access',
+		      'privacy.subject_tables']::regclass[]::oid[])
+		  AND (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
+		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
+		  AND NOT pg_catalog.has_function_privilege('public', d.refobjid, 'EXECUTE')
+	LOOP
+		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I, %I', fn, admin_role, auditor_role);
+	END LOOP;
+	-- and the catalog tables those helpers read (what the views show
+	-- anyway), never the wrapped keys or the masking secret
+	FOR tb IN
+		SELECT c.oid::regclass FROM pg_catalog.pg_class c
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace AND c.relkind OPERATOR(pg_catalog.=) 'r'
+		  AND c.relname OPERATOR(pg_catalog.~~) '\_%'
+		  AND c.relname OPERATOR(pg_catalog.<>) ALL (ARRAY['_key', '_masking_secret']::name[])
+	LOOP
+		EXECUTE format('GRANT SELECT ON %s TO %I, %I', tb, admin_role, auditor_role);
+	END LOOP;
+	IF admin_role OPERATOR(pg_catalog.<>) pg_catalog.current_setting('privacy.admin_role')
+	   OR auditor_role OPERATOR(pg_catalog.<>) pg_catalog.current_setting('privacy.auditor_role') THEN
+		RAISE NOTICE 'set privacy.admin_role = %, privacy.auditor_role = % in postgresql.conf', admin_role, auditor_role;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION privacy.setup_roles(name, name) IS
+'creates or adopts the privacy administrator and auditor group roles and grants them their rights (superuser only)';
+
+-- issue 21: the administrator and auditor roles can read every view their
+-- duties name. Databases where setup_roles() already ran get the grants of
+-- the internal helpers those views call now (setup_roles() grants them from
+-- now on).
+DO $$
+DECLARE
+	admin_role name := coalesce(pg_catalog.current_setting('privacy.admin_role', true), 'privacy_admin');
+	auditor_role name := coalesce(pg_catalog.current_setting('privacy.auditor_role', true), 'privacy_auditor');
+	fn regprocedure;
+	tb regclass;
+BEGIN
+	IF pg_catalog.to_regrole(pg_catalog.quote_ident(admin_role)) IS NULL
+	   OR pg_catalog.to_regrole(pg_catalog.quote_ident(auditor_role)) IS NULL
+	   OR NOT pg_catalog.has_table_privilege(admin_role, 'privacy.column_policies', 'SELECT') THEN
+		RETURN;
+	END IF;
+	FOR fn IN
+		SELECT DISTINCT d.refobjid::regprocedure
+		FROM pg_catalog.pg_depend d
+		JOIN pg_catalog.pg_rewrite w ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
+		                             AND d.objid OPERATOR(pg_catalog.=) w.oid
+		WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
+		  AND w.ev_class OPERATOR(pg_catalog.=) ANY (ARRAY['privacy.column_policies', 'privacy.masked_owners',
+		      'privacy.row_policies', 'privacy.consents', 'privacy.detokenize_grants', 'privacy.retention_policies',
+		      'privacy.legal_holds', 'privacy.purge_log', 'privacy.retention_status', 'privacy.inventory',
+		      'privacy.coverage_gaps', 'privacy.policies', 'privacy.effective_access',
+		      'privacy.subject_tables']::regclass[]::oid[])
+		  AND (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
+		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
+		  AND NOT pg_catalog.has_function_privilege('public', d.refobjid, 'EXECUTE')
+	LOOP
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I, %I', fn, admin_role, auditor_role);
+	END LOOP;
+	-- and the catalog tables those helpers read (what the views show
+	-- anyway), never the wrapped keys or the masking secret
+	FOR tb IN
+		SELECT c.oid::regclass FROM pg_catalog.pg_class c
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace AND c.relkind OPERATOR(pg_catalog.=) 'r'
+		  AND c.relname OPERATOR(pg_catalog.~~) '\_%'
+		  AND c.relname OPERATOR(pg_catalog.<>) ALL (ARRAY['_key', '_masking_secret']::name[])
+	LOOP
+		EXECUTE pg_catalog.format('GRANT SELECT ON %s TO %I, %I', tb, admin_role, auditor_role);
+	END LOOP;
+END
+$$;
