@@ -8,8 +8,8 @@
 -- rules, CTEs, MERGE, ON CONFLICT, views and partitions. Positive controls:
 -- explicit values and NULL are written; an exempt role running the same
 -- statements writes (raw values); pg_privacy's own anonymization still
--- writes masks; a role without SELECT on the column is not told whether its
--- value equals the mask; the update script installs the guard on tables
+-- writes masks; a masked role without SELECT on the column is guarded like
+-- any masked role; the update script installs the guard on tables
 -- governed under 0.1.0.
 \set VERBOSITY terse
 CREATE SCHEMA wb;
@@ -144,10 +144,15 @@ UPDATE wb.person SET ssn = 'XXX-XX-6789' WHERE id = 1 RETURNING ssn;
 ROLLBACK;
 RESET ROLE;
 
--- a role without SELECT on the column learns nothing: its write of the
--- masked value is treated like any other explicit value
+-- a masked role without SELECT on the column is guarded too: it may read
+-- the column through a view or be handed what another role read
+-- (red-team finding); the refusal tells it only that its value is the
+-- mask, which readers of the column see anyway. A different value is
+-- written (positive control).
 SET ROLE wb_blind;
-UPDATE wb.person SET ssn = 'XXX-XX-6789';
+UPDATE wb.person SET ssn = 'XXX-XX-789';
+\echo :LAST_ERROR_SQLSTATE
+UPDATE wb.person SET ssn = 'XXX-XX-0000';
 RESET ROLE;
 SELECT id, ssn FROM wb.person ORDER BY id;
 UPDATE wb.person p SET ssn = b.ssn FROM wb.before b WHERE b.id = p.id;

@@ -26,6 +26,7 @@ SELECT is(
 		'privacy._check_new_parent(regclass,regclass) s called_on_null u - invoker search_path=pg_catalog, pg_temp',
 		'privacy._check_policy_admin(text,regclass) s called_on_null s - invoker -',
 		'privacy._check_row_policy_target(regclass) s called_on_null s - invoker -',
+		'privacy._check_subject_tables() s called_on_null s - invoker search_path=pg_catalog, pg_temp',
 		'privacy._choose_method(regclass,timestamp with time zone) v called_on_null u - invoker search_path=pg_catalog, pg_temp',
 		'privacy._consent_allows(regclass,text,text) s called_on_null s - invoker -',
 		'privacy._consent_changed() v called_on_null u - invoker -',

@@ -353,6 +353,11 @@ FamilyPrecheck(Node *stmt) {
 		case AT_DropInherit:
 			CheckFamilyHolds(relid, true, true, "remove the inheritance of table", NoLock);
 			break;
+		case AT_SetUnLogged:
+			// an unlogged table loses its rows in a crash and never reaches
+			// a standby: held rows would not survive either
+			CheckFamilyHolds(relid, true, true, "make unlogged table", NoLock);
+			break;
 		case AT_AttachPartition: {
 			Oid child = RangeVarGetRelid(((PartitionCmd *)cmd->def)->name, NoLock, true);
 			if (OidIsValid(child))

@@ -387,6 +387,14 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
 	END IF;
+	-- the tokens are read (cast to text) with pg_privacy's rights: only
+	-- built-in types and card_token, whose casts no role can redefine (a
+	-- type's owner could attach a cast to text that runs its own code)
+	IF EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl AND a.attname = col
+	           AND a.atttypid >= 16384 AND a.atttypid <> 'privacy.card_token'::pg_catalog.regtype) THEN
+		RAISE EXCEPTION 'column "%" of relation % does not have a built-in type or privacy.card_token', col, tbl
+			USING ERRCODE = 'feature_not_supported', HINT = 'Keep tokens in text, varchar or privacy.card_token columns.';
+	END IF;
 	IF kind <> 'card' THEN
 		-- Tokens of this format do not carry their version: every column that
 		-- holds them moves in this transaction, together with the version the
@@ -437,6 +445,11 @@ BEGIN
 		FROM tree t JOIN pg_catalog.pg_class c ON c.oid = t.relid
 		JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relid AND a.attname = t.attname AND a.attnum > 0 AND NOT a.attisdropped;
 		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
+			IF EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = rels[i] AND a.attname = atts[i]
+			           AND a.atttypid >= 16384 AND a.atttypid <> 'privacy.card_token'::pg_catalog.regtype) THEN
+				RAISE EXCEPTION 'column "%" of relation % does not have a built-in type or privacy.card_token', atts[i], rels[i]::regclass
+					USING ERRCODE = 'feature_not_supported', HINT = 'Keep tokens in text, varchar or privacy.card_token columns.';
+			END IF;
 			IF kinds[i] NOT IN ('r', 'p') THEN
 				RAISE EXCEPTION 'cannot retokenize format "%" through %', format, rels[i]::regclass
 					USING ERRCODE = 'wrong_object_type',

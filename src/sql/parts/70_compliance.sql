@@ -652,15 +652,30 @@ BEGIN
 	IF tbl IS NULL OR subject_column IS NULL THEN
 		RAISE EXCEPTION 'table and subject column must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) NOT IN ('r', 'p') THEN
+	-- erasure deletes as the table's owner: never a system catalog or
+	-- pg_privacy's own tables (their owner is the bootstrap superuser)
+	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) NOT IN ('r', 'p')
+	   OR tbl::oid OPERATOR(pg_catalog.<) 16384
+	   OR (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl)
+	      OPERATOR(pg_catalog.=) ANY (ARRAY['privacy'::regnamespace, 'pg_catalog'::regnamespace,
+	                                        'information_schema'::regnamespace]) THEN
 		RAISE EXCEPTION 'cannot register % as a subject table', tbl USING ERRCODE = 'wrong_object_type',
-			DETAIL = 'Only tables and partitioned tables can hold subject data.';
+			DETAIL = 'Only tables and partitioned tables outside the system and pg_privacy schemas can hold subject data.';
 	END IF;
 	SELECT a.attnum INTO attnum FROM pg_catalog.pg_attribute a
 	WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) subject_column
 	  AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
 	IF attnum IS NULL THEN
 		RAISE EXCEPTION 'column "%" of relation % does not exist', subject_column, tbl USING ERRCODE = 'undefined_column';
+	END IF;
+	-- exports and erasures compare and cast subject columns with the rights
+	-- of pg_privacy: only built-in types, whose casts and operators no role
+	-- can redefine (a type's owner could attach a cast that runs its code)
+	IF (SELECT a.atttypid FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) tbl
+	    AND a.attnum OPERATOR(pg_catalog.=) attnum) OPERATOR(pg_catalog.>=) 16384 THEN
+		RAISE EXCEPTION 'subject column "%" of % does not have a built-in type', subject_column, tbl
+			USING ERRCODE = 'feature_not_supported',
+			      HINT = 'Register a column of a built-in type (text, integer, uuid, ...) that identifies the subject.';
 	END IF;
 	IF via IS NOT NULL THEN
 		IF NOT EXISTS (SELECT 1 FROM privacy._subject_table s WHERE s.relid OPERATOR(pg_catalog.=) via) THEN
@@ -771,6 +786,44 @@ $$;
 COMMENT ON FUNCTION privacy._may_detokenize(text) IS
 'whether the session''s own role may detokenize the format (reveals only the caller''s own rights)';
 
+-- privacy._check_subject_tables(): exports and erasures read, compare and
+-- cast the subject and link columns of every registered table with the
+-- rights of pg_privacy (and delete as each table's owner): refuses (0A000)
+-- when a registered table is a system or pg_privacy table, or a subject or
+-- link column has a type that is not built-in (its owner could attach a
+-- cast or operator that runs its own code), e.g. after ALTER COLUMN TYPE.
+CREATE FUNCTION privacy._check_subject_tables()
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	bad record;
+BEGIN
+	SELECT s.relid, a.attname INTO bad
+	FROM privacy._subject_table s
+	JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.relid::oid
+	LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) s.relid::oid
+	      AND a.attname OPERATOR(pg_catalog.=) ANY (ARRAY[s.subject_column])
+	WHERE c.oid OPERATOR(pg_catalog.<) 16384
+	   OR c.relnamespace OPERATOR(pg_catalog.=) ANY (ARRAY['privacy'::regnamespace, 'pg_catalog'::regnamespace,
+	                                                 'information_schema'::regnamespace])
+	   OR a.atttypid OPERATOR(pg_catalog.>=) 16384
+	   OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute v
+	              WHERE v.attrelid OPERATOR(pg_catalog.=) s.via::oid AND v.attname OPERATOR(pg_catalog.=) s.via_column
+	                AND v.atttypid OPERATOR(pg_catalog.>=) 16384)
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'subject table % cannot be searched', bad.relid
+			USING ERRCODE = 'feature_not_supported',
+			      DETAIL = 'It is a system or pg_privacy table, or its subject or link column does not have a built-in type.',
+			      HINT = 'Unregister it with privacy.unregister_subject(), or give the column a built-in type.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION privacy._check_subject_tables() IS
+'refuses exports and erasures when a registered table is a system or pg_privacy table or its subject or link column has a type that is not built-in';
+
 -- privacy._subject_export_plan(subject): for every registered table (parents
 -- first), the row ids of the subject's rows, found as the extension owner
 -- (raw values, no row filters), and the columns holding tokens with their
@@ -785,6 +838,7 @@ DECLARE
 	t record;
 BEGIN
 	PERFORM privacy._check_policy_admin('export data subjects');
+	PERFORM privacy._check_subject_tables();
 	FOR t IN SELECT s.relid, s.predicate FROM privacy._subject_tables() s ORDER BY s.depth, s.relid::text LOOP
 		relid := t.relid;
 		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid) FROM %s WHERE %s', t.relid, t.predicate)
@@ -933,6 +987,7 @@ DECLARE
 	refs jsonb := '{}';
 BEGIN
 	PERFORM privacy._check_policy_admin('erase data subjects');
+	PERFORM privacy._check_subject_tables();
 	IF subject IS NULL OR mode IS NULL THEN
 		RAISE EXCEPTION 'subject and mode must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
@@ -1050,7 +1105,7 @@ COMMENT ON FUNCTION privacy.erase_subject(text, text) IS
 REVOKE ALL ON privacy.inventory, privacy.coverage_gaps, privacy.policies, privacy.effective_access,
 	privacy.subject_tables FROM PUBLIC;
 REVOKE ALL ON FUNCTION privacy._protections(regclass, name), privacy._luhn_ok(text), privacy._iban_ok(text),
-	privacy._name_category(name), privacy._subject_tables(), privacy._known_name(text),
+	privacy._name_category(name), privacy._subject_tables(), privacy._known_name(text), privacy._check_subject_tables(),
 	privacy._erasure_condition(regclass) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION privacy.classify(regclass, name, text, text), privacy.unclassify(regclass, name),
 	privacy.discover(name, integer), privacy.register_subject(regclass, name, regclass),

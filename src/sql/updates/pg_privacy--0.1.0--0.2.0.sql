@@ -3514,3 +3514,456 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- red-team fixes (issues 14 and 15): no subject tables among the system or
+-- pg_privacy tables, subject, link and token columns of built-in types only
+-- privacy._check_subject_tables(): exports and erasures read, compare and
+-- cast the subject and link columns of every registered table with the
+-- rights of pg_privacy (and delete as each table's owner): refuses (0A000)
+-- when a registered table is a system or pg_privacy table, or a subject or
+-- link column has a type that is not built-in (its owner could attach a
+-- cast or operator that runs its own code), e.g. after ALTER COLUMN TYPE.
+CREATE FUNCTION privacy._check_subject_tables()
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	bad record;
+BEGIN
+	SELECT s.relid, a.attname INTO bad
+	FROM privacy._subject_table s
+	JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.relid::oid
+	LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) s.relid::oid
+	      AND a.attname OPERATOR(pg_catalog.=) ANY (ARRAY[s.subject_column])
+	WHERE c.oid OPERATOR(pg_catalog.<) 16384
+	   OR c.relnamespace OPERATOR(pg_catalog.=) ANY (ARRAY['privacy'::regnamespace, 'pg_catalog'::regnamespace,
+	                                                 'information_schema'::regnamespace])
+	   OR a.atttypid OPERATOR(pg_catalog.>=) 16384
+	   OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute v
+	              WHERE v.attrelid OPERATOR(pg_catalog.=) s.via::oid AND v.attname OPERATOR(pg_catalog.=) s.via_column
+	                AND v.atttypid OPERATOR(pg_catalog.>=) 16384)
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'subject table % cannot be searched', bad.relid
+			USING ERRCODE = 'feature_not_supported',
+			      DETAIL = 'It is a system or pg_privacy table, or its subject or link column does not have a built-in type.',
+			      HINT = 'Unregister it with privacy.unregister_subject(), or give the column a built-in type.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION privacy._check_subject_tables() IS
+'refuses exports and erasures when a registered table is a system or pg_privacy table or its subject or link column has a type that is not built-in';
+REVOKE ALL ON FUNCTION privacy._check_subject_tables() FROM PUBLIC;
+
+-- merge reconciliation: the final definitions of functions that several
+-- sections above change (each section wrote its own version)
+CREATE OR REPLACE FUNCTION privacy.register_subject(tbl regclass, subject_column name, via regclass DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_variable
+DECLARE
+	attnum smallint;
+	ref_column name;
+	n integer;
+BEGIN
+	PERFORM privacy._check_policy_admin('register data subjects', tbl);
+	IF tbl IS NULL OR subject_column IS NULL THEN
+		RAISE EXCEPTION 'table and subject column must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	-- erasure deletes as the table's owner: never a system catalog or
+	-- pg_privacy's own tables (their owner is the bootstrap superuser)
+	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) NOT IN ('r', 'p')
+	   OR tbl::oid OPERATOR(pg_catalog.<) 16384
+	   OR (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl)
+	      OPERATOR(pg_catalog.=) ANY (ARRAY['privacy'::regnamespace, 'pg_catalog'::regnamespace,
+	                                        'information_schema'::regnamespace]) THEN
+		RAISE EXCEPTION 'cannot register % as a subject table', tbl USING ERRCODE = 'wrong_object_type',
+			DETAIL = 'Only tables and partitioned tables outside the system and pg_privacy schemas can hold subject data.';
+	END IF;
+	SELECT a.attnum INTO attnum FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) subject_column
+	  AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+	IF attnum IS NULL THEN
+		RAISE EXCEPTION 'column "%" of relation % does not exist', subject_column, tbl USING ERRCODE = 'undefined_column';
+	END IF;
+	-- exports and erasures compare and cast subject columns with the rights
+	-- of pg_privacy: only built-in types, whose casts and operators no role
+	-- can redefine (a type's owner could attach a cast that runs its code)
+	IF (SELECT a.atttypid FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) tbl
+	    AND a.attnum OPERATOR(pg_catalog.=) attnum) OPERATOR(pg_catalog.>=) 16384 THEN
+		RAISE EXCEPTION 'subject column "%" of % does not have a built-in type', subject_column, tbl
+			USING ERRCODE = 'feature_not_supported',
+			      HINT = 'Register a column of a built-in type (text, integer, uuid, ...) that identifies the subject.';
+	END IF;
+	IF via IS NOT NULL THEN
+		IF NOT EXISTS (SELECT 1 FROM privacy._subject_table s WHERE s.relid OPERATOR(pg_catalog.=) via) THEN
+			RAISE EXCEPTION 'table % is not registered as a subject table', via
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+				      HINT = 'Register the referenced table first with privacy.register_subject().';
+		END IF;
+		-- the referenced table's own path must not lead back to tbl
+		IF EXISTS (WITH RECURSIVE chain(relid) AS (
+		               SELECT via::oid
+		               UNION
+		               SELECT s.via::oid FROM privacy._subject_table s JOIN chain ON s.relid::oid OPERATOR(pg_catalog.=) chain.relid
+		               WHERE s.via IS NOT NULL)
+		           SELECT 1 FROM chain WHERE chain.relid OPERATOR(pg_catalog.=) tbl::oid) THEN
+			RAISE EXCEPTION 'registering % via % would make a cycle', tbl, via USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+		-- resolve the single-column foreign key subject_column -> via
+		SELECT count(*), pg_catalog.min(ra.attname) INTO n, ref_column
+		FROM pg_catalog.pg_constraint k
+		JOIN pg_catalog.pg_attribute ra ON ra.attrelid OPERATOR(pg_catalog.=) k.confrelid
+		                               AND ra.attnum OPERATOR(pg_catalog.=) k.confkey[1]
+		WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND k.conrelid OPERATOR(pg_catalog.=) tbl
+		  AND k.confrelid OPERATOR(pg_catalog.=) via AND k.conkey OPERATOR(pg_catalog.=) ARRAY[attnum];
+		IF n OPERATOR(pg_catalog.=) 0 THEN
+			RAISE EXCEPTION 'no foreign key from column "%" of % to %', subject_column, tbl, via
+				USING ERRCODE = 'undefined_object',
+				      HINT = 'A subject table registered via another table needs a single-column foreign key to it.';
+		ELSIF n OPERATOR(pg_catalog.>) 1 AND ref_column IS DISTINCT FROM (
+			SELECT pg_catalog.max(ra.attname) FROM pg_catalog.pg_constraint k
+			JOIN pg_catalog.pg_attribute ra ON ra.attrelid OPERATOR(pg_catalog.=) k.confrelid
+			                               AND ra.attnum OPERATOR(pg_catalog.=) k.confkey[1]
+			WHERE k.contype OPERATOR(pg_catalog.=) 'f' AND k.conrelid OPERATOR(pg_catalog.=) tbl
+			  AND k.confrelid OPERATOR(pg_catalog.=) via AND k.conkey OPERATOR(pg_catalog.=) ARRAY[attnum]) THEN
+			RAISE EXCEPTION 'column "%" of % has several foreign keys to %', subject_column, tbl, via
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END IF;
+	INSERT INTO privacy._subject_table AS s (relid, subject_column, via, via_column, declared_by, declared_at)
+	VALUES (tbl, register_subject.subject_column, register_subject.via, ref_column, privacy._outer_user(), now())
+	ON CONFLICT ON CONSTRAINT _subject_table_pkey DO UPDATE
+		SET subject_column = excluded.subject_column, via = excluded.via, via_column = excluded.via_column,
+		    declared_by = excluded.declared_by, declared_at = excluded.declared_at;
+END
+$$;
+COMMENT ON FUNCTION privacy.register_subject(regclass, name, regclass) IS
+'declares which column of a table identifies the data subject: directly, or via a foreign key to a registered table';
+CREATE OR REPLACE FUNCTION privacy.retokenize(tbl regclass, col name, format text DEFAULT 'card', batch_size integer DEFAULT 10000)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	moved bigint := 0;
+	n bigint;
+	newest integer;
+	key text;
+	kind text;
+	from_version integer;
+	coltype text;
+	rels oid[];
+	atts name[];
+	kinds text[];
+	ids tid[];
+	olds text[];
+	news text[];
+BEGIN
+	PERFORM privacy._check_policy_admin('retokenize');
+	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
+		RAISE EXCEPTION 'table, column, format and a positive batch size are required'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT f.key_name, f.kind INTO key, kind FROM privacy._token_format f WHERE f.name = format;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'token format "%" does not exist', format USING ERRCODE = 'undefined_object';
+	END IF;
+	SELECT max(k.version) INTO newest FROM privacy._key k WHERE k.name = key;
+	IF newest IS NULL THEN
+		RAISE EXCEPTION 'data key "%" does not exist', key USING ERRCODE = 'undefined_object';
+	END IF;
+	SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
+	END IF;
+	-- the tokens are read (cast to text) with pg_privacy's rights: only
+	-- built-in types and card_token, whose casts no role can redefine (a
+	-- type's owner could attach a cast to text that runs its own code)
+	IF EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl AND a.attname = col
+	           AND a.atttypid >= 16384 AND a.atttypid <> 'privacy.card_token'::pg_catalog.regtype) THEN
+		RAISE EXCEPTION 'column "%" of relation % does not have a built-in type or privacy.card_token', col, tbl
+			USING ERRCODE = 'feature_not_supported', HINT = 'Keep tokens in text, varchar or privacy.card_token columns.';
+	END IF;
+	IF kind <> 'card' THEN
+		-- Tokens of this format do not carry their version: every column that
+		-- holds them moves in this transaction, together with the version the
+		-- format records. The columns are those classified with the format
+		-- (privacy.classify(..., token_format => format)), tbl.col among them.
+		-- the classification is the list of columns that move together: a
+		-- column not in it is refused (it may hold another format's tokens,
+		-- which a move would corrupt, and it would be missed next time)
+		IF NOT EXISTS (SELECT FROM privacy._classification c
+		               WHERE c.relid = tbl AND c.column_name = col AND c.token_format = retokenize.format) THEN
+			RAISE EXCEPTION 'column "%" of relation % is not classified as holding tokens of format "%"', col, tbl, format
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+				      DETAIL = 'Tokens of this format do not carry their key version: every column that holds them moves in one transaction, and the classification is the list of those columns.',
+				      HINT = format('Declare it with privacy.classify(%L, %L, category, token_format => %L).', tbl::text, col, format);
+		END IF;
+		PERFORM FROM privacy._key k WHERE k.name = key FOR UPDATE; -- no concurrent drop_key_version/rotate
+		SELECT coalesce((SELECT v.key_version FROM privacy._token_format_version v WHERE v.format = retokenize.format),
+		                (SELECT min(k.version) FROM privacy._key k WHERE k.name = key)) INTO from_version;
+		IF from_version = newest THEN
+			RETURN 0;
+		END IF;
+		IF NOT EXISTS (SELECT FROM privacy._key k WHERE k.name = key AND k.version = from_version) THEN
+			RAISE EXCEPTION 'data key "%" has no version %, which token format "%" uses', key, from_version, format
+				USING ERRCODE = 'undefined_object';
+		END IF;
+		-- Every token must move exactly once: a token moved twice is garbage.
+		-- Targets are expanded to the tables that store rows (partitions and
+		-- inheritance children), each updated ONLY once even when reached
+		-- through a parent and itself; views and foreign tables are refused
+		-- (their rows live elsewhere and could be reached twice).
+		IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
+			RAISE EXCEPTION 'retokenize of format "%" needs READ COMMITTED', format
+				USING ERRCODE = 'feature_not_supported',
+				      DETAIL = 'Rows committed by writers it waited for must be visible to it.';
+		END IF;
+		WITH RECURSIVE named(relid, attname) AS (
+			SELECT tbl::oid, col
+			UNION
+			SELECT c.relid::oid, c.column_name FROM privacy._classification c WHERE c.token_format = retokenize.format
+		), tree(relid, attname) AS (
+			SELECT n.relid, n.attname FROM named n
+			UNION
+			SELECT i.inhrelid, t.attname FROM pg_catalog.pg_inherits i JOIN tree t ON i.inhparent = t.relid
+		)
+		SELECT array_agg(t.relid ORDER BY t.relid, t.attname), array_agg(t.attname ORDER BY t.relid, t.attname),
+		       array_agg(c.relkind::text ORDER BY t.relid, t.attname)
+		INTO rels, atts, kinds
+		FROM tree t JOIN pg_catalog.pg_class c ON c.oid = t.relid
+		JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relid AND a.attname = t.attname AND a.attnum > 0 AND NOT a.attisdropped;
+		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
+			IF EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = rels[i] AND a.attname = atts[i]
+			           AND a.atttypid >= 16384 AND a.atttypid <> 'privacy.card_token'::pg_catalog.regtype) THEN
+				RAISE EXCEPTION 'column "%" of relation % does not have a built-in type or privacy.card_token', atts[i], rels[i]::regclass
+					USING ERRCODE = 'feature_not_supported', HINT = 'Keep tokens in text, varchar or privacy.card_token columns.';
+			END IF;
+			IF kinds[i] NOT IN ('r', 'p') THEN
+				RAISE EXCEPTION 'cannot retokenize format "%" through %', format, rels[i]::regclass
+					USING ERRCODE = 'wrong_object_type',
+					      HINT = 'Classify the columns of the tables that store the tokens, not of views or foreign tables.';
+			END IF;
+		END LOOP;
+		-- writers wait (parents too: an INSERT through a parent locks it before computing tokens)
+		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
+			EXECUTE format('LOCK TABLE %s IN EXCLUSIVE MODE', rels[i]::regclass);
+		END LOOP;
+		-- each storing table once: the new tokens are computed here (the values
+		-- never leave C), then written by one UPDATE ONLY run as the table's
+		-- owner (its triggers run with the owner's rights)
+		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
+			CONTINUE WHEN kinds[i] <> 'r';
+			SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
+			WHERE a.attrelid = rels[i] AND a.attname = atts[i];
+			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid), pg_catalog.array_agg(%1$I::text), '
+			               'pg_catalog.array_agg(privacy._retokenize_value(%1$I::text, $1, $2, $3)) '
+			               'FROM ONLY %2$s WHERE %1$I IS NOT NULL', atts[i], rels[i]::regclass)
+				INTO ids, olds, news USING format, from_version, newest;
+			CONTINUE WHEN ids IS NULL;
+			n := privacy._exec_as_owner(rels[i]::regclass, pg_catalog.format('UPDATE ONLY %1$s t SET %2$I = v.new::%3$s '
+			               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), pg_catalog.unnest($2::text[]), '
+			               'pg_catalog.unnest($3::text[])) AS v(id, old, new) '
+			               'WHERE t.ctid OPERATOR(pg_catalog.=) v.id AND t.%2$I::text OPERATOR(pg_catalog.=) v.old',
+			               rels[i]::regclass, atts[i], coltype),
+				ids, olds, news);
+			moved := moved + n;
+		END LOOP;
+		PERFORM privacy._set_format_version(format, newest);
+		RETURN moved;
+	END IF;
+	LOOP
+		-- reading tokens runs no code of the table's (no triggers, no row
+		-- security for the extension owner); the target version is the one
+		-- the loop compares with, even if a rotation commits meanwhile
+		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
+		               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1, 0, $2)) '
+		               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM %2$s WHERE %1$I IS NOT NULL '
+		               'AND privacy._token_key_version(%1$I::text, $1) OPERATOR(pg_catalog.<>) $2 LIMIT $3) s', col, tbl)
+			INTO rels, ids, olds, news USING format, newest, batch_size;
+		EXIT WHEN ids IS NULL;
+		n := privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE %1$s t SET %2$I = v.new::%3$s '
+		               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.tid[]), '
+		               'pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::text[])) AS v(rel, id, old, new) '
+		               'WHERE t.tableoid OPERATOR(pg_catalog.=) v.rel AND t.ctid OPERATOR(pg_catalog.=) v.id '
+		               'AND t.%2$I::text OPERATOR(pg_catalog.=) v.old', tbl, col, coltype),
+			rels, ids, olds, news);
+		EXIT WHEN n = 0;
+		moved := moved + n;
+	END LOOP;
+	RETURN moved;
+END
+$$;
+COMMENT ON FUNCTION privacy.retokenize(regclass, name, text, integer) IS
+'moves tokens to the newest version of the format''s key and returns how many moved: card tokens of the column in batches, other formats: every column classified with the format (the column must be one) and the format itself, in one transaction';
+CREATE OR REPLACE FUNCTION privacy._subject_export_plan(subject text, OUT relid regclass, OUT ids tid[], OUT token_columns jsonb)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t record;
+BEGIN
+	PERFORM privacy._check_policy_admin('export data subjects');
+	PERFORM privacy._check_subject_tables();
+	FOR t IN SELECT s.relid, s.predicate FROM privacy._subject_tables() s ORDER BY s.depth, s.relid::text LOOP
+		relid := t.relid;
+		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid) FROM %s WHERE %s', t.relid, t.predicate)
+			INTO ids USING subject;
+		ids := coalesce(ids, '{}');
+		SELECT coalesce(pg_catalog.jsonb_object_agg(a.attname, f.fmt), '{}') INTO token_columns
+		FROM pg_catalog.pg_attribute a
+		LEFT JOIN privacy._classification c
+		  ON c.relid OPERATOR(pg_catalog.=) t.relid AND c.column_name OPERATOR(pg_catalog.=) a.attname
+		CROSS JOIN LATERAL (SELECT coalesce(c.token_format,
+		                        CASE WHEN a.atttypid OPERATOR(pg_catalog.=) 'privacy.card_token'::pg_catalog.regtype THEN 'card' END) AS fmt) f
+		WHERE a.attrelid OPERATOR(pg_catalog.=) t.relid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+		  AND f.fmt IS NOT NULL;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION privacy._subject_export_plan(text) IS
+'row ids of a subject''s rows and token columns of every registered table (administrators only; used by export_subject)';
+CREATE OR REPLACE FUNCTION privacy.erase_subject(subject text, mode text DEFAULT 'delete')
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t record;
+	h record;
+	vc record;
+	pred text;
+	keep text;
+	set_list text;
+	affected bigint;
+	held bigint;
+	holds jsonb;
+	tables jsonb := '[]';
+	purpose text;
+	revoked integer := 0;
+	report jsonb;
+	links jsonb := '{}';
+	refs jsonb := '{}';
+BEGIN
+	PERFORM privacy._check_policy_admin('erase data subjects');
+	PERFORM privacy._check_subject_tables();
+	IF subject IS NULL OR mode IS NULL THEN
+		RAISE EXCEPTION 'subject and mode must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF mode OPERATOR(pg_catalog.<>) ALL (ARRAY['delete', 'anonymize']) THEN
+		RAISE EXCEPTION 'unknown erasure mode "%"', mode USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Use delete or anonymize.';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM privacy._subject_table) THEN
+		RAISE EXCEPTION 'no subject table is registered' USING ERRCODE = 'object_not_in_prerequisite_state',
+			HINT = 'Register tables with privacy.register_subject().';
+	END IF;
+
+	-- parents first: the subject's rows of each table, and the values of its
+	-- columns that registered children reference
+	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
+	         FROM privacy._subject_tables() s ORDER BY s.depth, s.relid::text LOOP
+		FOR vc IN SELECT DISTINCT x.via_column FROM privacy._subject_table x
+		         WHERE x.via OPERATOR(pg_catalog.=) t.relid ORDER BY 1 LOOP
+			links := links OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+				t.relid::oid::text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) vc.via_column,
+				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
+					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
+					vc.via_column, t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
+		END LOOP;
+	END LOOP;
+
+	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
+	         FROM privacy._subject_tables() s ORDER BY s.depth DESC, s.relid::text LOOP
+		pred := t.pred;
+		-- held rows: active holds of the table, and (when deleting) rows still
+		-- referenced by kept rows of registered children
+		holds := '[]';
+		held := 0;
+		-- (holds placed on any member of the table's family, issue 15)
+		FOR h IN SELECT lh.id, lh.reason, lh.condition FROM privacy._legal_hold lh
+		         WHERE lh.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(t.relid)))
+		         ORDER BY lh.id LOOP
+			affected := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)',
+				t.relid, pred, privacy._analyze_hold_condition(t.relid, h.condition)), subject, links, refs)::bigint;
+			IF affected OPERATOR(pg_catalog.>) 0 THEN
+				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('hold_id', h.id, 'reason', h.reason, 'rows', affected);
+			END IF;
+		END LOOP;
+		SELECT pg_catalog.concat_ws(' AND ', NULLIF(privacy._hold_predicate(t.relid), 'true'),
+			pg_catalog.string_agg(pg_catalog.format('NOT (%I OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.jsonb_array_elements_text($3 OPERATOR(pg_catalog.->) %L))::%s[]))',
+			                                        ch.via_column, ch.relid::oid::text,
+			                                        (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+			                                         WHERE a.attrelid OPERATOR(pg_catalog.=) t.relid AND a.attname OPERATOR(pg_catalog.=) ch.via_column)),
+			                      ' AND ' ORDER BY ch.relid::text))
+		INTO keep
+		FROM privacy._subject_table ch
+		WHERE ch.via OPERATOR(pg_catalog.=) t.relid AND mode OPERATOR(pg_catalog.=) 'delete';
+		IF keep OPERATOR(pg_catalog.<>) '' THEN
+			held := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND NOT (%s)', t.relid, pred, keep),
+				subject, links, refs)::bigint;
+			IF held OPERATOR(pg_catalog.>) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
+			                                 FROM pg_catalog.jsonb_array_elements(holds) x) THEN
+				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('reason', 'referenced by held rows of a child table',
+					'rows', held OPERATOR(pg_catalog.-) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
+					                                     FROM pg_catalog.jsonb_array_elements(holds) x));
+			END IF;
+			pred := '(' OPERATOR(pg_catalog.||) pred OPERATOR(pg_catalog.||) ') AND ' OPERATOR(pg_catalog.||) keep;
+		END IF;
+		IF mode OPERATOR(pg_catalog.=) 'delete' THEN
+			affected := privacy._exec_as_owner(t.relid, pg_catalog.format('DELETE FROM %s WHERE %s', t.relid, pred),
+				subject, links, refs);
+			tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'deleted', affected,
+				'held_back', held, 'holds', holds);
+		ELSE
+			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, m.mask, true)),
+			                             ', ' ORDER BY m.column_name)
+			INTO set_list FROM privacy._column_policy m
+			WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid));
+			IF set_list IS NULL THEN
+				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', 0,
+					'held_back', held, 'holds', holds, 'note', 'no masking policy: rows kept unchanged');
+			ELSE
+				-- the masks are canonical for the pinned search_path and read
+				-- raw values: the UPDATE is planned unmasked, and runs (with
+				-- everything it fires) as the table's owner
+				affected := privacy._exec_as_owner(t.relid, pg_catalog.format('UPDATE %s SET %s WHERE %s', t.relid, set_list, pred),
+					subject, links, refs);
+				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', affected,
+					'held_back', held, 'holds', holds);
+			END IF;
+		END IF;
+		-- the values of this table's subject rows that are still there keep
+		-- the parent rows they reference
+		IF mode OPERATOR(pg_catalog.=) 'delete' AND t.depth OPERATOR(pg_catalog.>) 0 THEN
+			refs := refs OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(t.relid::oid::text,
+				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
+					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
+					(SELECT x.subject_column FROM privacy._subject_table x WHERE x.relid OPERATOR(pg_catalog.=) t.relid),
+					t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
+		END IF;
+	END LOOP;
+
+	FOR purpose IN SELECT DISTINCT c.purpose FROM privacy._consent c
+	               WHERE c.subject OPERATOR(pg_catalog.=) erase_subject.subject AND c.revoked_at IS NULL ORDER BY 1 LOOP
+		IF privacy.revoke_consent(erase_subject.subject, purpose) THEN
+			revoked := revoked OPERATOR(pg_catalog.+) 1;
+		END IF;
+	END LOOP;
+
+	report := pg_catalog.jsonb_build_object('mode', mode, 'tables', tables, 'consents_revoked', revoked);
+	INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, new_definition)
+	VALUES (now(), privacy._outer_user(), session_user, 'erase subject',
+	        'subject ' OPERATOR(pg_catalog.||) privacy.pseudonym(subject, 'erasure'), report::text);
+	RETURN report;
+END
+$$;
+COMMENT ON FUNCTION privacy.erase_subject(text, text) IS
+'deletes or anonymizes a subject''s rows in every registered table (children first), keeping rows under legal holds; revokes consents; audited under a pseudonym';
