@@ -9,6 +9,8 @@
 --    registration, at use after ALTER COLUMN TYPE, and by retokenize.
 -- 3. ALTER TABLE ... SET UNLOGGED on a table with held rows (a crash or a
 --    failover would lose them): refused.
+-- 4. privacy._export_rows called directly with other rows' ids: reads only
+--    the subject's rows.
 SET client_min_messages = warning;
 SELECT privacy.setup_roles('regress_rt2_admin', 'regress_rt2_auditor');
 RESET client_min_messages;
@@ -99,6 +101,26 @@ ALTER TABLE rt2.free SET UNLOGGED;
 RESET ROLE;
 SELECT relname, relpersistence FROM pg_class WHERE relname IN ('h', 'free') AND relnamespace = 'rt2'::regnamespace ORDER BY 1;
 SELECT privacy.release_hold(id) IS NULL AS released FROM privacy.legal_holds WHERE table_name = 'rt2.h'::regclass AND active;
+
+-- 4. a direct call of privacy._export_rows with row ids that are not the
+--    subject's reads nothing (it used to read them past the consent filter)
+CREATE TABLE rt2.c (id int, email text, note text);
+ALTER TABLE rt2.c OWNER TO regress_rt2_owner;
+INSERT INTO rt2.c VALUES (1, 'ann@example.org', 'a'), (2, 'bob@example.org', 'b'), (3, 'cy@example.org', 'c');
+GRANT SELECT ON rt2.c TO regress_rt2_dpo;
+SELECT privacy.create_purpose('regress_rt2_mail', 'mailing');
+SELECT privacy.require_consent('rt2.c', 'email', 'regress_rt2_mail');
+SELECT privacy.register_subject('rt2.c', 'email');
+SELECT array_agg(ctid ORDER BY id) AS all_rows FROM rt2.c \gset
+SET ROLE regress_rt2_dpo;
+SELECT count(*) AS rows_visible_to_admin FROM rt2.c;
+SELECT jsonb_array_length(privacy._export_rows('rt2.c', :'all_rows', 'nobody', '{}', '{}')) AS rows_of_an_unknown_subject;
+-- positive control: the subject's own rows come back
+SELECT jsonb_array_length(privacy._export_rows('rt2.c', :'all_rows', 'bob' || '@example.org', '{}', '{}')) AS rows_of_bob;
+RESET ROLE;
+SELECT privacy.unregister_subject('rt2.c');
+SELECT privacy.drop_row_policy('rt2.c', name) FROM privacy.row_policies WHERE table_name = 'rt2.c'::regclass;
+DELETE FROM privacy._purpose WHERE name = 'regress_rt2_mail';
 
 \set VERBOSITY default
 DROP SCHEMA rt2 CASCADE;

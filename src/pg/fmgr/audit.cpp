@@ -130,8 +130,9 @@ SubjectPseudonym(text *subject, char *out, size_t size) {
 	});
 }
 
-// ExportRowsImpl implements privacy._export_rows: reads the rows ids of tbl
-// as the caller (the caller's privileges and masking apply) with
+// ExportRowsImpl implements privacy._export_rows: reads the subject's rows
+// of tbl (found again here; the ids argument only says which rows the
+// caller expects and is not trusted) as the caller (the caller's privileges and masking apply) with
 // pg_privacy's own row policies lifted for that one statement, so that a
 // subject's rows are not hidden by consent or filters; records the
 // disclosure durably (reserved before the read: a full queue refuses it).
@@ -163,6 +164,22 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 	SubjectPseudonym(subject, pseudonym, sizeof(pseudonym));
 	snprintf(record.object, sizeof(record.object), "subject %s in %s", pseudonym,
 	         quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
+
+	// the rows read are the subject's rows of the table, whatever ids the
+	// caller passed: a direct call cannot read other rows past the filters
+	{
+		Oid plan_types[2] = {TEXTOID, OIDOID};
+		Datum plan_values[2] = {PointerGetDatum(subject), ObjectIdGetDatum(relid)};
+		int rc = SPI_execute_with_args("SELECT coalesce((SELECT p.ids FROM privacy._subject_export_plan($1) p "
+		                               "WHERE p.relid::pg_catalog.oid OPERATOR(pg_catalog.=) $2), "
+		                               "'{}'::pg_catalog.tid[])",
+		                               2, plan_types, plan_values, NULL, true, 1);
+		if (rc != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "pg_privacy could not find the subject's rows: %s", SPI_result_code_string(rc));
+		bool null;
+		Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null);
+		ids = DatumGetArrayTypeP(SPI_datumTransfer(d, false, -1));
+	}
 
 	ReserveAuditSlot();
 	volatile Datum result = (Datum)0;
