@@ -183,9 +183,9 @@ SELECT pg_reload_conf();
 -- statement_timeout's timer does not fire under the shifted clock of make
 -- test's second pass)
 \set ECHO none
-SELECT format('COPY (SELECT 1) TO PROGRAM %L', format('cat >/dev/null; (sleep 1; psql -X -q -h %s -p %s -d %s '
-	'-c "SELECT pg_cancel_backend(%s)" >/dev/null 2>&1) >/dev/null 2>&1 &', current_setting('unix_socket_directories'),
-	current_setting('port'), current_database(), pg_backend_pid())) \gexec
+SELECT format('COPY (SELECT 1) TO PROGRAM %L', format('cat >/dev/null; (sleep 1; psql -X -q -h %s -p %s -U %s -d %s '
+	'-c "SELECT pg_cancel_backend(%s)") >/dev/null 2>&1 &', current_setting('unix_socket_directories'),
+	current_setting('port'), session_user, current_database(), pg_backend_pid())) \gexec
 \set ECHO all
 \set VERBOSITY terse
 SELECT privacy.rotate_key('regress_m');
