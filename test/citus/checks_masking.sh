@@ -27,6 +27,11 @@ check "whole-row reference row_to_json(e) works and is masked" "u*****@example.c
 	"$(q "$C" ct_masked "SELECT row_to_json(e) ->> 'email' FROM public.events e WHERE subject = 3")"
 check "whole-row reference e::text, multi-shard" "40|0" \
 	"$(q "$C" ct_masked "SELECT count(*) || '|' || count(*) FILTER (WHERE e::text LIKE '%user%') FROM public.events e")"
+# COPY out of a distributed table runs as shard queries: masked
+check "masked role, COPY (SELECT ...) TO STDOUT: masked" "0" \
+	"$(psql -X -q -At -h "$C" -d citus_test -c "SET ROLE ct_masked" -c "COPY (SELECT email FROM public.events) TO STDOUT" 2>&1 | grep -c '^user')"
+check "masked role, COPY table TO STDOUT: every row, masked" "40|0" \
+	"$(psql -X -q -At -h "$C" -d citus_test -c "SET ROLE ct_masked" -c "COPY public.events TO STDOUT" 2>&1 | awk '{n++} /user[0-9]+@/ {r++} END {print n "|" r+0}')"
 # directly on a worker: the distributed table and a shard by name
 check "masked role, directly on a worker: every row masked" "40|0" \
 	"$(q "$W1" ct_masked "SELECT count(*) || '|' || count(*) FILTER (WHERE $raw_like) FROM public.events")"
