@@ -14,12 +14,12 @@ EXTVERSION  = $(shell sed -n "s/^default_version = '\(.*\)'/\1/p" pg_privacy.con
 PG_CONFIG  ?= pg_config
 PGXS       := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 
-.PHONY: demo demo-stop test unit bench fuzz deps check-versions check-exports format deb dist
+.PHONY: demo demo-stop test test-citus unit bench fuzz deps check-versions check-exports format deb dist
 
 ifeq ($(wildcard $(PGXS)),)
 
 # Bootstrap mode: no PGXS yet.
-all install installcheck demo test unit bench:
+all install installcheck demo test test-citus unit bench:
 	bash scripts/install-deps.sh
 	$(MAKE) $@
 
@@ -81,6 +81,10 @@ demo-stop:
 
 test:
 	bash test/harness/run-all.sh
+
+# opt-in: a coordinator and two workers when Citus is installed (skipped otherwise)
+test-citus: install
+	bash test/citus/run.sh
 
 unit:
 	bash test/harness/run-unit.sh

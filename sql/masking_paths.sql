@@ -66,6 +66,9 @@ SELECT p::text FROM mp.person p WHERE id = 2;
 SELECT to_jsonb(p) ->> 'ssn' AS json_ssn FROM mp.person p WHERE id = 3;
 SELECT o.id, p FROM mp.orders o LEFT JOIN mp.person p ON p.id = o.person_id + 100 ORDER BY o.id;
 SELECT o.id, (p.*) IS NULL AS null_row FROM mp.orders o LEFT JOIN mp.person p ON p.id = o.person_id + 100 ORDER BY o.id;
+-- the rebuilt row is cast to the relation's row type, so it keeps its type
+-- when the plan is deparsed to SQL (Citus sends it to the shards as text)
+EXPLAIN (VERBOSE, COSTS OFF) SELECT p FROM mp.person p;
 SELECT hashtext(ssn) = hashtext(privacy.redact('x')) AS hash_of_mask FROM mp.person WHERE id = 1;
 -- views: owned by an exempt role, security_barrier, security_invoker
 SELECT * FROM mp.person_v ORDER BY id;

@@ -438,6 +438,12 @@ SELECT count(*) AS policies FROM privacy.retention_policies;
 -- # The purge workers' settings (postgresql.conf and reload; purge_lock_wait per session too). Defaults:
 SELECT name, boot_val, unit, context FROM pg_settings WHERE name LIKE 'privacy.purge%' ORDER BY 1;
 
+-- ## Scale-out (Citus)
+
+-- @ privacy.citus_sync_policies()
+-- # On a Citus coordinator it copies the masking policies of every Citus table to every worker (doc/scale-out.md) and returns the number of workers; without Citus, as here, there is nothing to copy.
+SELECT privacy.citus_sync_policies() AS workers;
+
 -- ## Compliance
 
 -- @ privacy.discover(name,integer)

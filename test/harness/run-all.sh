@@ -17,6 +17,8 @@
 #              matches the catalog (test/doc)
 #   tap        Perl TAP tests with their own clusters (test/tap: replicas)
 #   leakscan   no canary value in any server log or result file
+#   citus      test/citus: a coordinator and two workers, when Citus is
+#              installed (otherwise "citus: skipped", counted neither way)
 # then every suite that needs a server again under a clock 400 days ahead,
 # another time zone and another superuser name (shifted/...), and last
 #   package    make deb, dpkg -i, pg_regress against the installed package
@@ -265,6 +267,17 @@ if [ -n "$faketime_lib" ]; then
 	read -r -a failed_suites <<<"$rest"
 else
 	record shifted-clock 0 1
+fi
+
+echo "== citus (coordinator + 2 workers; skipped when Citus is not installed)"
+bash test/citus/run.sh >build/logs/citus.log 2>&1
+grep -E '^(ok|not ok|citus:)' build/logs/citus.log | tail -40
+if grep -q '^citus: skipped' build/logs/citus.log; then
+	: # neither passed nor failed
+else
+	read -r p f < <(parse_counts citus build/logs/citus.log)
+	[ "$f" -ne 0 ] && grep -E '^#' build/logs/citus.log | head -40
+	record citus "$p" "$f"
 fi
 
 echo "== package (make deb, dpkg -i, pg_regress against the installed package)"

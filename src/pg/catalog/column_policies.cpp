@@ -11,6 +11,7 @@
 //    invalidations arrive in the middle of planning (whenever a lock is
 //    taken).
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/citus.hpp"
 #include "pg/catalog/invalidation.hpp"
 
 #include "pg/catalog/keyed_masks.hpp"
@@ -266,6 +267,12 @@ List *
 InheritanceAncestors(Oid relid) {
 	List *result = NIL;
 	List *queue = list_make1_oid(relid);
+	// a Citus shard descends from its table (citus.hpp)
+	Oid shell = CitusTableOf(relid);
+	if (OidIsValid(shell)) {
+		result = lappend_oid(result, shell);
+		queue = lappend_oid(queue, shell);
+	}
 	Relation inh = table_open(InheritsRelationId, AccessShareLock);
 	while (queue != NIL) {
 		Oid child = linitial_oid(queue);
@@ -424,8 +431,15 @@ ColumnPolicyCatalogPresent() {
 bool
 RowSecurityEnabledByPrivacy(Oid relid) {
 	EnsureLoaded();
+	if (nrls_owned == 0)
+		return false;
 	for (int i = 0; i < nrls_owned; i++)
 		if (rls_owned[i] == relid)
+			return true;
+	// a Citus shard keeps the rows of its table (citus.hpp)
+	Oid shell = CitusTableOf(relid);
+	for (int i = 0; i < nrls_owned && OidIsValid(shell); i++)
+		if (rls_owned[i] == shell)
 			return true;
 	return false;
 }
@@ -441,7 +455,10 @@ CatalogMentionsRelation(Oid relid) {
 	for (int i = 0; i < nexemptions; i++)
 		if (exemptions[i].relid == relid)
 			return true;
-	return RowSecurityEnabledByPrivacy(relid);
+	for (int i = 0; i < nrls_owned; i++)
+		if (rls_owned[i] == relid)
+			return true;
+	return false;
 }
 
 bool

@@ -54,7 +54,8 @@ bool AnyColumnPolicy();
 
 // RowSecurityEnabledByPrivacy reports whether pg_privacy turned on row
 // security for relid (then it also supplies the permissive policy that keeps
-// every row visible: masking never hides rows).
+// every row visible: masking never hides rows). A Citus shard answers as
+// its table (citus.hpp).
 bool RowSecurityEnabledByPrivacy(Oid relid);
 
 // CatalogMentionsRelation / CatalogMentionsRole: whether any catalog row
@@ -90,7 +91,7 @@ bool ColumnMaskedFor(const GovernedRel *rel, int index, Oid userid);
 bool HasRelationExemption(Oid relid, Oid userid);
 
 // InheritanceAncestors lists relid's partition/inheritance ancestors,
-// nearest first.
+// nearest first; a Citus shard's first ancestor is its table (citus.hpp).
 List *InheritanceAncestors(Oid relid);
 
 // CheckPolicyTarget raises unless relid is an ordinary or partitioned table

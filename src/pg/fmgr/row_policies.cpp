@@ -9,6 +9,7 @@
 //      per-statement part of each decision is cached in fn_extra.
 // Errors name tables, columns and purposes, never values.
 #include "pg/boundary/boundary.hpp"
+#include "pg/catalog/citus.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/privileges.hpp"
@@ -56,6 +57,14 @@ CheckRowPolicyTargetImpl(FunctionCallInfo fcinfo) {
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table must not be null")));
 	CheckPolicyTarget(PG_GETARG_OID(0), "add row policies to");
 	CheckFamilyRoot(PG_GETARG_OID(0), "add row policies to");
+	// the filters would be dropped from the SQL Citus sends to the shards and
+	// are not on the workers yet: refuse rather than claim protection
+	if (IsCitusTable(PG_GETARG_OID(0)) || OidIsValid(CitusTableOf(PG_GETARG_OID(0))))
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		                errmsg("row policies on Citus tables are not supported yet"),
+		                errdetail("Table \"%s\" is a Citus table or shard; its rows are read on the workers.",
+		                          get_rel_name(PG_GETARG_OID(0))),
+		                errhint("See doc/scale-out.md for what pg_privacy enforces on Citus tables.")));
 	PG_RETURN_VOID();
 }
 

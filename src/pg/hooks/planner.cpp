@@ -33,6 +33,7 @@
 // mask expression is built.
 #include "pg/hooks/planner.hpp"
 
+#include "pg/catalog/citus.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/guc.hpp"
 #include "pg/hooks/masking_authorship.hpp"
@@ -75,8 +76,12 @@ struct MaskContext {
 };
 
 // BuildLevel computes the masked columns of every relation RTE of query.
+// With for_masking, Citus tables are left out: their rows live in shards,
+// and the shard queries Citus sends are masked where they are planned (a
+// shard inherits its table's policies, citus.hpp); masking here too would
+// mask twice.
 LevelInfo *
-BuildLevel(Query *query, Oid userid) {
+BuildLevel(Query *query, Oid userid, bool for_masking = false) {
 	LevelInfo *level = (LevelInfo *)palloc0(sizeof(LevelInfo));
 	level->query = query;
 	level->nrtes = list_length(query->rtable);
@@ -91,7 +96,7 @@ BuildLevel(Query *query, Oid userid) {
 		if (rte->rtekind != RTE_RELATION || rti == excluded)
 			continue;
 		const GovernedRel *rel = LookupGovernedRel(rte->relid);
-		if (rel == NULL)
+		if (rel == NULL || (for_masking && IsCitusTable(rte->relid)))
 			continue;
 		bool *masked = (bool *)palloc0(sizeof(bool) * rel->ncolumns);
 		bool any = false;
@@ -131,8 +136,8 @@ Substitute(const GovernedRel *rel, int index, int varno, int levelsup) {
 }
 
 // WholeRow replaces a whole-row Var by CASE WHEN var IS NULL THEN NULL ELSE
-// ROW(fields) END, with masked fields where masked; the guard keeps the
-// null-extended rows of outer joins NULL.
+// ROW(fields)::reltype END, with masked fields where masked; the guard keeps
+// the null-extended rows of outer joins NULL.
 Node *
 WholeRow(Var *var, LevelInfo *level) {
 	const GovernedRel *rel = level->rels[var->varno];
@@ -160,7 +165,10 @@ WholeRow(Var *var, LevelInfo *level) {
 	RowExpr *row = makeNode(RowExpr);
 	row->args = args;
 	row->row_typeid = var->vartype;
-	row->row_format = COERCE_IMPLICIT_CAST;
+	// an explicit cast, so that the row keeps the relation's type when the
+	// tree is deparsed to SQL (Citus sends it to the shards as text; an
+	// untyped ROW(...) would be a record there)
+	row->row_format = COERCE_EXPLICIT_CAST;
 	row->colnames = names;
 	row->location = -1;
 
@@ -265,7 +273,7 @@ MaskMutator(Node *node, MaskContext *context) {
 // MaskQuery masks one query level and everything nested in it.
 Query *
 MaskQuery(Query *query, MaskContext *context) {
-	LevelInfo *level = BuildLevel(query, context->userid);
+	LevelInfo *level = BuildLevel(query, context->userid, true);
 	context->levels = lcons(level, context->levels);
 
 	// Detach the expressions whose author decides what they see (and what
@@ -617,6 +625,54 @@ GovernedAndMask(Query *parse, bool suspended, bool *governed, bool *raw) {
 	return MaskQuery(parse, &context);
 }
 
+// ---- Citus 13.2.2 crash guard ------------------------------------------
+
+struct CrashPattern {
+	bool local_rls; // a non-Citus relation carrying row-security quals
+	bool distributed;
+};
+
+// CrashPatternWalker looks for both halves of the pattern below.
+bool
+CrashPatternWalker(Node *node, void *context) {
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry)) {
+		RangeTblEntry *rte = (RangeTblEntry *)node;
+		CrashPattern *found = (CrashPattern *)context;
+		if (rte->rtekind == RTE_RELATION) {
+			if (IsDistributedTable(rte->relid))
+				found->distributed = true;
+			else if (rte->securityQuals != NIL && !IsCitusTable(rte->relid) && !OidIsValid(CitusTableOf(rte->relid)))
+				found->local_rls = true;
+		}
+		return found->local_rls && found->distributed;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *)node, (bool (*)())CrashPatternWalker, context, QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, (bool (*)())CrashPatternWalker, context);
+}
+
+// RejectCitusCrashPattern raises before Citus plans a statement that joins
+// a local table under row security with a distributed table: Citus 13.2.2
+// crashes the backend planning it (in its recursive planning, for roles
+// subject to row security; reproduced without pg_privacy loaded), and
+// pg_privacy's consent-gated and masked local tables make it reachable
+// (doc/scale-out.md).
+void
+RejectCitusCrashPattern(Query *parse) {
+	if (IsBinaryUpgrade || superuser() || !CitusInstalled())
+		return;
+	CrashPattern found = {false, false};
+	if (!CrashPatternWalker((Node *)parse, &found))
+		return;
+	ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+	                errmsg("cannot join a table under row security with a distributed table"),
+	                errdetail("Citus 13.2.2 crashes planning this statement for roles subject to row security."),
+	                errhint("Query the tables separately, make the local table a Citus reference table, or see "
+	                        "doc/scale-out.md.")));
+}
+
 // PrivacyPlanner is the planner_hook body (C-style: no C++ objects).
 PlannedStmt *
 PrivacyPlanner(Query *parse, const char *query_string, int cursor_options, ParamListInfo bound_params) {
@@ -626,6 +682,7 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options, Param
 	// consumed before anything can plan a nested statement
 	bool suspended = ConsumeMaskingSuspension();
 
+	RejectCitusCrashPattern(parse);
 	PinColumnPolicyCache();
 	PG_TRY();
 	{

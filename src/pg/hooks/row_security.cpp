@@ -12,6 +12,8 @@
 // not exist and the table denies every RLS-subject role: fail closed.
 #include "pg/hooks/row_security.hpp"
 
+#include "pg/catalog/citus.hpp"
+
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/row_policies.hpp"
 #include "pg/postgres.hpp"
@@ -40,7 +42,15 @@ PrivacyRestrictivePolicies(CmdType cmdtype, Relation relation) {
 	List *policies = prev_restrictive != NULL ? prev_restrictive(cmdtype, relation) : NIL;
 	if (OidIsValid(lifted_relid) && RelationGetRelid(relation) == lifted_relid)
 		return policies;
-	return list_concat(policies, RestrictiveRowPolicies(cmdtype, relation));
+	List *own = RestrictiveRowPolicies(cmdtype, relation);
+	// Citus drops these quals from the SQL it sends to the shards, and the
+	// workers do not hold them yet (doc/scale-out.md): fail closed
+	if (own != NIL && IsCitusTable(RelationGetRelid(relation)))
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		                errmsg("row policies of Citus table \"%s\" cannot be enforced", RelationGetRelationName(relation)),
+		                errdetail("Row policies on Citus tables are not supported yet."),
+		                errhint("Drop the table's row policies, or query it as a role they do not apply to.")));
+	return list_concat(policies, own);
 }
 
 // PrivacyPermissivePolicies adds the keep-every-row policy for tables whose

@@ -517,6 +517,18 @@ WorkerMain(Datum arg) {
 	                   0, NULL, NULL, &is_null);
 	if (is_null)
 		proc_exit(0);
+	// on a Citus worker node (its local group is not the coordinator's, 0)
+	// the coordinator purges the distributed tables for the whole cluster:
+	// this node would find only shards and empty shell tables
+	// (doc/scale-out.md)
+	(void)RunQueryInt8("SELECT 1::int8 WHERE pg_catalog.to_regclass('pg_catalog.pg_dist_local_group') IS NOT NULL", 0,
+	                   NULL, NULL, &is_null);
+	if (!is_null) {
+		int64 group = RunQueryInt8("SELECT min(groupid)::int8 FROM pg_catalog.pg_dist_local_group", 0, NULL, NULL,
+		                           &is_null);
+		if (!is_null && group != 0)
+			proc_exit(0);
+	}
 
 	// the tables, least recently purged first, and their runs
 	SetCurrentStatementStartTimestamp();

@@ -649,6 +649,27 @@ $$;
 COMMENT ON FUNCTION privacy._partition_bound(regclass, text) IS
 'lower (from) or upper (to) bound of a single-column range partition as timestamptz';
 
+-- privacy._citus_table(tbl): is tbl a Citus table (in pg_dist_partition)?
+-- False where Citus is not installed (doc/scale-out.md).
+CREATE FUNCTION privacy._citus_table(tbl regclass)
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	found boolean;
+BEGIN
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition d WHERE d.logicalrelid OPERATOR(pg_catalog.=) $1)'
+		INTO found USING tbl;
+	RETURN found;
+END
+$$;
+COMMENT ON FUNCTION privacy._citus_table(regclass) IS
+'whether a table is a Citus table (distributed, reference or Citus-managed local); false without Citus';
+
 -- privacy._choose_method(tbl, cutoff): how a run purges the table.
 --   partition_drop  range-partitioned on the time column: expired partitions
 --                   are detached and dropped, the rest swept as below;
@@ -656,6 +677,10 @@ COMMENT ON FUNCTION privacy._partition_bound(regclass, text) IS
 --                   expired: batches by time slices walked with the index;
 --   ctid_sweep      otherwise: batches by heap block ranges (TID range
 --                   scans), no index needed, immune to scattered timestamps.
+-- A Citus table (distributed, reference or Citus-managed local; listed in
+-- pg_dist_partition) keeps its rows in shards: ctid ranges of the
+-- coordinator's shell mean nothing there and SKIP LOCKED subqueries are
+-- refused, so it is purged by time slices (doc/scale-out.md).
 CREATE FUNCTION privacy._choose_method(tbl regclass, cutoff timestamptz)
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -674,7 +699,13 @@ BEGIN
 		IF pg_catalog.pg_get_partkeydef(tbl) OPERATOR(pg_catalog.=) format('RANGE (%I)', p.time_column) THEN
 			RETURN 'partition_drop';
 		END IF;
+		IF privacy._citus_table(tbl) THEN
+			RETURN 'time_slice';
+		END IF;
 		RETURN 'ctid_sweep';
+	END IF;
+	IF privacy._citus_table(tbl) THEN
+		RETURN 'time_slice';
 	END IF;
 	IF NOT EXISTS (
 		SELECT 1 FROM pg_catalog.pg_index i
@@ -844,6 +875,7 @@ DECLARE
 	est real;
 	old_timeout text;
 	bounds timestamptz[];
+	citus boolean;
 BEGIN
 	batch_rows := 0;
 	SELECT * INTO r FROM privacy._purge_log l WHERE l.id OPERATOR(pg_catalog.=) run_id FOR UPDATE;
@@ -971,6 +1003,12 @@ BEGIN
 	END IF;
 
 	pred := format('%I < $1 AND %s AND %s', p.time_column, hold, act.pending);
+	citus := privacy._citus_table(target::regclass);
+	IF citus AND r.method OPERATOR(pg_catalog.<>) 'time_slice' THEN
+		RAISE EXCEPTION 'the % method cannot purge Citus table %', r.method, target::regclass
+			USING ERRCODE = 'feature_not_supported',
+			      HINT = 'Start a new run: Citus tables are purged by time slices.';
+	END IF;
 
 	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
 		IF r.pos_ts IS NULL THEN
@@ -1026,6 +1064,26 @@ BEGIN
 	-- redone with FOR UPDATE SKIP LOCKED (0: always SKIP LOCKED).
 	SELECT s.setting::integer INTO lock_wait FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_lock_wait';
 	lock_wait := coalesce(lock_wait, 20);
+	IF citus THEN
+		-- Citus refuses SKIP LOCKED subqueries on its tables: wait at most
+		-- the lock wait (at least 1ms: 0 would wait forever) on every shard.
+		-- A session setting never reaches the workers; SET LOCAL does with
+		-- citus.propagate_set_commands = 'local' (doc/scale-out.md).
+		PERFORM pg_catalog.set_config('citus.propagate_set_commands', 'local', true);
+		old_timeout := pg_catalog.current_setting('lock_timeout');
+		EXECUTE format('SET LOCAL lock_timeout = %L', greatest(lock_wait, 1)::text);
+		BEGIN
+			EXECUTE stmt_fast USING r.cutoff, lo_ts, hi_ts;
+			GET DIAGNOSTICS n = ROW_COUNT;
+		EXCEPTION WHEN lock_not_available THEN
+			EXECUTE format('SET LOCAL lock_timeout = %L', old_timeout);
+			RAISE EXCEPTION 'rows of Citus table % stayed locked longer than privacy.purge_lock_wait', target::regclass
+				USING ERRCODE = 'lock_not_available',
+				      HINT = 'The run is retried later; rows of Citus tables cannot be skipped when locked.';
+		END;
+		EXECUTE format('SET LOCAL lock_timeout = %L', old_timeout);
+		lock_wait := -1;
+	END IF;
 	IF lock_wait OPERATOR(pg_catalog.>) 0 THEN
 		old_timeout := pg_catalog.current_setting('lock_timeout');
 		BEGIN
@@ -1246,6 +1304,7 @@ REVOKE ALL ON FUNCTION privacy._exec_as_owner(regclass, text), privacy._exec_as_
 	privacy._hold_trigger_quals(regclass, text), privacy._hold_maintenance(boolean),
 	privacy._sync_hold_triggers(regclass), privacy._check_new_parent(regclass, regclass),
 	privacy._action_sql(regclass), privacy._partition_bound(regclass, text), privacy._choose_method(regclass, timestamptz),
+	privacy._citus_table(regclass),
 	privacy._recover_partition(regclass, oid, text, text), privacy._purge_start(regclass, text),
 	privacy._purge_finish(bigint, text, text), privacy._purge_step(bigint, boolean), privacy._purge_detach_failed(bigint),
 	privacy.purge_now(regclass), privacy._expired_rows(regclass) FROM PUBLIC;

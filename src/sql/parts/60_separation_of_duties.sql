@@ -99,6 +99,13 @@ BEGIN
 		  AND (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
 		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
 		  AND NOT pg_catalog.has_function_privilege('public', d.refobjid, 'EXECUTE')
+		-- and the read-only helpers those call in turn: STABLE or IMMUTABLE
+		-- invoker functions read nothing the role could not read itself
+		UNION
+		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+		WHERE p.pronamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace AND p.provolatile IN ('s', 'i')
+		  AND NOT p.prosecdef AND p.prokind OPERATOR(pg_catalog.=) 'f'
+		  AND NOT pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
 	LOOP
 		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I, %I', fn, admin_role, auditor_role);
 	END LOOP;

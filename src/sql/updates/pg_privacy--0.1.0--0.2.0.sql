@@ -3447,6 +3447,13 @@ BEGIN
 		  AND (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
 		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
 		  AND NOT pg_catalog.has_function_privilege('public', d.refobjid, 'EXECUTE')
+		-- and the read-only helpers those call in turn: STABLE or IMMUTABLE
+		-- invoker functions read nothing the role could not read itself
+		UNION
+		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+		WHERE p.pronamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace AND p.provolatile IN ('s', 'i')
+		  AND NOT p.prosecdef AND p.prokind OPERATOR(pg_catalog.=) 'f'
+		  AND NOT pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
 	LOOP
 		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I, %I', fn, admin_role, auditor_role);
 	END LOOP;
@@ -3499,6 +3506,13 @@ BEGIN
 		  AND (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
 		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
 		  AND NOT pg_catalog.has_function_privilege('public', d.refobjid, 'EXECUTE')
+		-- and the read-only helpers those call in turn: STABLE or IMMUTABLE
+		-- invoker functions read nothing the role could not read itself
+		UNION
+		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+		WHERE p.pronamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace AND p.provolatile IN ('s', 'i')
+		  AND NOT p.prosecdef AND p.prokind OPERATOR(pg_catalog.=) 'f'
+		  AND NOT pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
 	LOOP
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I, %I', fn, admin_role, auditor_role);
 	END LOOP;
@@ -3967,3 +3981,807 @@ END
 $$;
 COMMENT ON FUNCTION privacy.erase_subject(text, text) IS
 'deletes or anonymizes a subject''s rows in every registered table (children first), keeping rows under legal holds; revokes consents; audited under a pseudonym';
+
+-- issue 16: retention on Citus tables: purged by time slices (ctid ranges of
+-- the coordinator's shell mean nothing, SKIP LOCKED is refused there), with
+-- a lock timeout that reaches the workers (doc/scale-out.md)
+CREATE FUNCTION privacy._citus_table(tbl regclass)
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	found boolean;
+BEGIN
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition d WHERE d.logicalrelid OPERATOR(pg_catalog.=) $1)'
+		INTO found USING tbl;
+	RETURN found;
+END
+$$;
+COMMENT ON FUNCTION privacy._citus_table(regclass) IS
+'whether a table is a Citus table (distributed, reference or Citus-managed local); false without Citus';
+REVOKE ALL ON FUNCTION privacy._citus_table(regclass) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION privacy._choose_method(tbl regclass, cutoff timestamptz)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p privacy._retention_policy;
+	kind "char";
+	est real;
+	threshold bigint;
+	found_rows bigint;
+BEGIN
+	SELECT * INTO p FROM privacy._retention_policy r WHERE r.relid OPERATOR(pg_catalog.=) tbl;
+	SELECT c.relkind, c.reltuples INTO kind, est FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl;
+	IF kind OPERATOR(pg_catalog.=) 'p' THEN
+		IF pg_catalog.pg_get_partkeydef(tbl) OPERATOR(pg_catalog.=) format('RANGE (%I)', p.time_column) THEN
+			RETURN 'partition_drop';
+		END IF;
+		IF privacy._citus_table(tbl) THEN
+			RETURN 'time_slice';
+		END IF;
+		RETURN 'ctid_sweep';
+	END IF;
+	IF privacy._citus_table(tbl) THEN
+		RETURN 'time_slice';
+	END IF;
+	IF NOT EXISTS (
+		SELECT 1 FROM pg_catalog.pg_index i
+		JOIN pg_catalog.pg_class ic ON ic.oid OPERATOR(pg_catalog.=) i.indexrelid
+		JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) ic.relam
+		JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) tbl
+			AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]
+		WHERE i.indrelid OPERATOR(pg_catalog.=) tbl AND am.amname OPERATOR(pg_catalog.=) 'btree'
+		  AND i.indisvalid AND i.indpred IS NULL AND a.attname OPERATOR(pg_catalog.=) p.time_column) THEN
+		RETURN 'ctid_sweep';
+	END IF;
+	-- an index exists: walk it only when few rows are expired (a bounded probe)
+	threshold := greatest(1000, (greatest(est, 0) * 0.05)::bigint);
+	EXECUTE format('SELECT count(*) FROM (SELECT 1 FROM ONLY %s WHERE %I < $1 LIMIT $2) s', tbl, p.time_column)
+		INTO found_rows USING cutoff, threshold;
+	IF found_rows OPERATOR(pg_catalog.<) threshold THEN
+		RETURN 'time_slice';
+	END IF;
+	RETURN 'ctid_sweep';
+END
+$$;
+COMMENT ON FUNCTION privacy._choose_method(regclass, timestamptz) IS
+'purge method of a table for a run: partition_drop, time_slice or ctid_sweep';
+
+CREATE OR REPLACE FUNCTION privacy._purge_step(run_id bigint, in_transaction boolean, OUT status text, OUT batch_rows bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r privacy._purge_log;
+	p privacy._retention_policy;
+	target oid;
+	hold text;
+	extra text;
+	act record;
+	pred text;
+	rng text;
+	stmt_fast text;
+	stmt_skip text;
+	lo_bound timestamptz;
+	hi_bound timestamptz;
+	is_part boolean;
+	detach_pending boolean;
+	held boolean;
+	n bigint := 0;
+	lock_wait integer;
+	batch integer;
+	nblocks bigint;
+	per_page real;
+	lo_tid tid;
+	hi_tid tid;
+	lo_ts timestamptz;
+	hi_ts timestamptz;
+	max_ts timestamptz;
+	est real;
+	old_timeout text;
+	citus boolean;
+BEGIN
+	batch_rows := 0;
+	SELECT * INTO r FROM privacy._purge_log l WHERE l.id OPERATOR(pg_catalog.=) run_id FOR UPDATE;
+	IF NOT FOUND OR r.status OPERATOR(pg_catalog.<>) 'running' THEN
+		status := 'done';
+		RETURN;
+	END IF;
+	SELECT * INTO p FROM privacy._retention_policy x WHERE x.relid OPERATOR(pg_catalog.=) r.relid;
+	IF NOT FOUND OR r.target_idx OPERATOR(pg_catalog.>) pg_catalog.cardinality(r.targets) THEN
+		PERFORM privacy._purge_finish(run_id, 'done');
+		status := 'done';
+		RETURN;
+	END IF;
+	-- holds are read after this lock; place_hold() waits for the batch
+	IF NOT pg_catalog.pg_try_advisory_xact_lock_shared(privacy._retention_lock_key(1, p.relid)) THEN
+		status := 'busy';
+		RETURN;
+	END IF;
+	hold := privacy._hold_predicate(p.relid);
+	act := privacy._action_sql(p.relid);
+	batch := coalesce(p.batch_size, pg_catalog.current_setting('privacy.purge_batch_size')::integer);
+	target := r.targets[r.target_idx];
+	status := 'more';
+	-- holds placed on any member of the family apply (issue 15); a
+	-- partition this run detached is no longer a member: both sets apply
+	IF target OPERATOR(pg_catalog.<>) p.relid::oid THEN
+		extra := privacy._hold_predicate(target::regclass);
+		IF extra OPERATOR(pg_catalog.<>) 'true' THEN
+			hold := CASE WHEN hold OPERATOR(pg_catalog.=) 'true' THEN extra
+				ELSE '(' OPERATOR(pg_catalog.||) hold OPERATOR(pg_catalog.||) ' AND ' OPERATOR(pg_catalog.||) extra OPERATOR(pg_catalog.||) ')' END;
+		END IF;
+	END IF;
+
+	SELECT c.relispartition, coalesce(i.inhdetachpending, false) INTO is_part, detach_pending
+	FROM pg_catalog.pg_class c
+	LEFT JOIN pg_catalog.pg_inherits i ON i.inhrelid OPERATOR(pg_catalog.=) c.oid
+		AND i.inhparent OPERATOR(pg_catalog.=) p.relid
+	WHERE c.oid OPERATOR(pg_catalog.=) target;
+	IF NOT FOUND THEN
+		-- dropped meanwhile
+		UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL,
+			pos_ts = NULL, slice = NULL WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		RETURN;
+	END IF;
+
+	-- a partition this run detached: drop it now (same transaction as the
+	-- hold check), or re-attach it if a hold arrived meanwhile
+	IF r.pending_partition OPERATOR(pg_catalog.=) target AND NOT is_part THEN
+		held := false;
+		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
+			EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold) INTO held;
+		END IF;
+		IF held THEN
+			EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', p.relid, target::regclass, r.pending_bound);
+			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL, pos = 0
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		ELSE
+			EXECUTE format('DROP TABLE %s', target::regclass);
+			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
+				partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
+				target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		END IF;
+		RETURN;
+	END IF;
+
+	-- first visit of a partition of a partition_drop table
+	IF r.method OPERATOR(pg_catalog.=) 'partition_drop' AND r.pos IS NULL AND is_part
+	   AND (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid OPERATOR(pg_catalog.=) target)
+	       OPERATOR(pg_catalog.=) p.relid THEN
+		IF detach_pending THEN
+			-- an interrupted DETACH ... CONCURRENTLY of an earlier run
+			IF in_transaction THEN
+				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s FINALIZE', p.relid, target::regclass);
+				UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
+					pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
+					                 WHERE c.oid OPERATOR(pg_catalog.=) target)
+				WHERE l.id OPERATOR(pg_catalog.=) run_id;
+			ELSE
+				UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
+					pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
+					                 WHERE c.oid OPERATOR(pg_catalog.=) target)
+				WHERE l.id OPERATOR(pg_catalog.=) run_id;
+				status := 'finalize';
+			END IF;
+			RETURN;
+		END IF;
+		lo_bound := privacy._partition_bound(target::regclass, 'from');
+		hi_bound := privacy._partition_bound(target::regclass, 'to');
+		IF lo_bound IS NOT NULL AND lo_bound OPERATOR(pg_catalog.>=) r.cutoff THEN
+			-- nothing in it can be expired
+			UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+			RETURN;
+		END IF;
+		held := false;
+		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
+			EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold) INTO held;
+		END IF;
+		IF hi_bound IS NOT NULL AND hi_bound OPERATOR(pg_catalog.<=) r.cutoff AND NOT held
+		   AND act.pending OPERATOR(pg_catalog.=) 'true' THEN
+			UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
+				pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
+				                 WHERE c.oid OPERATOR(pg_catalog.=) target)
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+			IF in_transaction THEN
+				-- plain DETACH: DETACH ... CONCURRENTLY cannot run in a transaction block
+				old_timeout := pg_catalog.current_setting('lock_timeout');
+				PERFORM pg_catalog.set_config('lock_timeout', '1s', true);
+				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', p.relid, target::regclass);
+				PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
+				EXECUTE format('DROP TABLE %s', target::regclass);
+				UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
+					partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
+					target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
+				WHERE l.id OPERATOR(pg_catalog.=) run_id;
+			ELSE
+				status := 'detach';
+			END IF;
+			RETURN;
+		END IF;
+		-- partly expired (or holding held rows): sweep its rows
+	END IF;
+
+	pred := format('%I < $1 AND %s AND %s', p.time_column, hold, act.pending);
+	citus := privacy._citus_table(target::regclass);
+	IF citus AND r.method OPERATOR(pg_catalog.<>) 'time_slice' THEN
+		RAISE EXCEPTION 'the % method cannot purge Citus table %', r.method, target::regclass
+			USING ERRCODE = 'feature_not_supported',
+			      HINT = 'Start a new run: Citus tables are purged by time slices.';
+	END IF;
+
+	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
+		IF r.pos_ts IS NULL THEN
+			EXECUTE format('SELECT min(%1$I)::timestamptz, max(%1$I)::timestamptz FROM ONLY %2$s', p.time_column, target::regclass)
+				INTO lo_ts, max_ts;
+			SELECT c.reltuples INTO est FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
+			IF lo_ts IS NULL OR lo_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
+				UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
+				WHERE l.id OPERATOR(pg_catalog.=) run_id;
+				RETURN;
+			END IF;
+			r.pos_ts := lo_ts;
+			r.slice := greatest((max_ts OPERATOR(pg_catalog.-) lo_ts) OPERATOR(pg_catalog.*) (batch::float8 OPERATOR(pg_catalog./) greatest(est, 1)::float8),
+				'1 second'::interval);
+		END IF;
+		lo_ts := r.pos_ts;
+		hi_ts := least(r.pos_ts OPERATOR(pg_catalog.+) r.slice, r.cutoff);
+		rng := format('%1$I >= $2 AND %1$I < $3', p.time_column);
+	ELSE
+		IF r.pos_end IS NULL THEN
+			nblocks := pg_catalog.pg_relation_size(target::regclass) OPERATOR(pg_catalog./) pg_catalog.current_setting('block_size')::bigint;
+			SELECT CASE WHEN c.relpages OPERATOR(pg_catalog.>) 0 AND c.reltuples OPERATOR(pg_catalog.>) 0
+			            THEN c.reltuples OPERATOR(pg_catalog./) c.relpages ELSE 100 END
+			INTO per_page FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
+			r.pos := 0;
+			r.pos_end := nblocks;
+			r.step_blocks := greatest(1, (batch OPERATOR(pg_catalog./) greatest(per_page, 1))::integer);
+		END IF;
+		IF r.pos OPERATOR(pg_catalog.>=) r.pos_end THEN
+			UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+			RETURN;
+		END IF;
+		lo_tid := format('(%s,0)', r.pos)::tid;
+		hi_tid := format('(%s,0)', least(r.pos OPERATOR(pg_catalog.+) r.step_blocks, 4294967295))::tid;
+		rng := 'ctid >= $2 AND ctid < $3';
+	END IF;
+
+	IF act.set_list IS NULL THEN
+		stmt_fast := format('DELETE FROM ONLY %s WHERE %s AND %s', target::regclass, rng, pred);
+		stmt_skip := format('DELETE FROM ONLY %1$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %1$s WHERE %2$s AND %3$s FOR UPDATE SKIP LOCKED)) AND %3$s',
+			target::regclass, rng, pred);
+	ELSE
+		stmt_fast := format('UPDATE ONLY %s SET %s WHERE %s AND %s', target::regclass, act.set_list, rng, pred);
+		stmt_skip := format('UPDATE ONLY %1$s SET %4$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %1$s WHERE %2$s AND %3$s FOR UPDATE SKIP LOCKED)) AND %3$s',
+			target::regclass, rng, pred, act.set_list);
+	END IF;
+
+	-- Rows locked by others are skipped, not waited for: the plain statement
+	-- may wait privacy.purge_lock_wait for a row lock, then the batch is
+	-- redone with FOR UPDATE SKIP LOCKED (0: always SKIP LOCKED).
+	SELECT s.setting::integer INTO lock_wait FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_lock_wait';
+	lock_wait := coalesce(lock_wait, 20);
+	IF citus THEN
+		-- Citus refuses SKIP LOCKED subqueries on its tables: wait at most
+		-- the lock wait (at least 1ms: 0 would wait forever) on every shard.
+		-- A session setting never reaches the workers; SET LOCAL does with
+		-- citus.propagate_set_commands = 'local' (doc/scale-out.md).
+		PERFORM pg_catalog.set_config('citus.propagate_set_commands', 'local', true);
+		old_timeout := pg_catalog.current_setting('lock_timeout');
+		EXECUTE format('SET LOCAL lock_timeout = %L', greatest(lock_wait, 1)::text);
+		BEGIN
+			EXECUTE stmt_fast USING r.cutoff, lo_ts, hi_ts;
+			GET DIAGNOSTICS n = ROW_COUNT;
+		EXCEPTION WHEN lock_not_available THEN
+			EXECUTE format('SET LOCAL lock_timeout = %L', old_timeout);
+			RAISE EXCEPTION 'rows of Citus table % stayed locked longer than privacy.purge_lock_wait', target::regclass
+				USING ERRCODE = 'lock_not_available',
+				      HINT = 'The run is retried later; rows of Citus tables cannot be skipped when locked.';
+		END;
+		EXECUTE format('SET LOCAL lock_timeout = %L', old_timeout);
+		lock_wait := -1;
+	END IF;
+	IF lock_wait OPERATOR(pg_catalog.>) 0 THEN
+		old_timeout := pg_catalog.current_setting('lock_timeout');
+		BEGIN
+			PERFORM pg_catalog.set_config('lock_timeout', lock_wait::text, true);
+			IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
+				EXECUTE stmt_fast USING r.cutoff, lo_tid, hi_tid;
+			ELSE
+				EXECUTE stmt_fast USING r.cutoff, lo_ts, hi_ts;
+			END IF;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
+		EXCEPTION WHEN lock_not_available THEN
+			lock_wait := 0;
+		END;
+	END IF;
+	IF lock_wait OPERATOR(pg_catalog.=) 0 THEN
+		IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
+			EXECUTE stmt_skip USING r.cutoff, lo_tid, hi_tid;
+		ELSE
+			EXECUTE stmt_skip USING r.cutoff, lo_ts, hi_ts;
+		END IF;
+		GET DIAGNOSTICS n = ROW_COUNT;
+	END IF;
+	batch_rows := n;
+
+	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
+		-- adapt the slice to the batch size
+		IF n OPERATOR(pg_catalog.<) (batch OPERATOR(pg_catalog./) 2) AND r.slice OPERATOR(pg_catalog.<) '1 year'::interval THEN
+			r.slice := r.slice OPERATOR(pg_catalog.*) 2;
+		ELSIF n OPERATOR(pg_catalog.>) ((batch OPERATOR(pg_catalog.*) 3) OPERATOR(pg_catalog./) 2) THEN
+			r.slice := greatest(r.slice OPERATOR(pg_catalog./) 2, '1 second'::interval);
+		END IF;
+		IF hi_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
+			UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
+				target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		ELSE
+			UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
+				pos_ts = hi_ts, slice = r.slice
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		END IF;
+	ELSE
+		UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
+			pos = r.pos OPERATOR(pg_catalog.+) r.step_blocks, pos_end = r.pos_end, step_blocks = r.step_blocks
+		WHERE l.id OPERATOR(pg_catalog.=) run_id;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION privacy._purge_step(bigint, boolean) IS
+'one purge batch of a run in the caller''s transaction; returns the next action and the rows purged';
+
+-- issue 16: scale-out on Citus: masking policies of Citus tables copied to
+-- the workers by name (doc/scale-out.md)
+
+-- privacy._citus_apply_policies(payload): replaces this node's masking state
+-- of the Citus tables named in payload by payload's (run on the workers).
+CREATE FUNCTION privacy._citus_apply_policies(payload jsonb)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t record;
+	tbl regclass;
+	n integer := 0;
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		RAISE EXCEPTION 'only a superuser can apply synchronized policies' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF payload IS NULL OR pg_catalog.jsonb_typeof(payload) OPERATOR(pg_catalog.<>) 'object' THEN
+		RAISE EXCEPTION 'policy payload must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	FOR t IN SELECT x.value OPERATOR(pg_catalog.->>) 'relid' AS relid, x.value AS v
+	         FROM pg_catalog.jsonb_array_elements(payload OPERATOR(pg_catalog.->) 'tables') x LOOP
+		tbl := pg_catalog.to_regclass(t.relid);
+		IF tbl IS NULL OR NOT privacy._citus_table(tbl) THEN
+			CONTINUE;
+		END IF;
+		DELETE FROM privacy._column_policy c WHERE c.relid OPERATOR(pg_catalog.=) tbl;
+		DELETE FROM privacy._unmasked u WHERE u.relid OPERATOR(pg_catalog.=) tbl;
+		DELETE FROM privacy._governed_table g WHERE g.relid OPERATOR(pg_catalog.=) tbl;
+		INSERT INTO privacy._governed_table (relid, rls_enabled_by_privacy, force_rls_by_privacy)
+		SELECT tbl, (t.v OPERATOR(pg_catalog.->>) 'rls_enabled_by_privacy')::boolean,
+		       (t.v OPERATOR(pg_catalog.->>) 'force_rls_by_privacy')::boolean
+		WHERE t.v OPERATOR(pg_catalog.?) 'rls_enabled_by_privacy';
+		INSERT INTO privacy._column_policy (relid, column_name, mask, declared_mask, declared_by, declared_at)
+		SELECT tbl, c.column_name, c.mask, c.declared_mask, c.declared_by, c.declared_at
+		FROM pg_catalog.jsonb_to_recordset(t.v OPERATOR(pg_catalog.->) 'columns')
+		     AS c(column_name name, mask text, declared_mask text, declared_by name, declared_at timestamptz);
+		INSERT INTO privacy._unmasked (role, relid, column_name, granted_by, granted_at)
+		SELECT pg_catalog.to_regrole(u.role), tbl, u.column_name, u.granted_by, u.granted_at
+		FROM pg_catalog.jsonb_to_recordset(t.v OPERATOR(pg_catalog.->) 'exemptions')
+		     AS u(role text, column_name name, granted_by name, granted_at timestamptz)
+		WHERE pg_catalog.to_regrole(u.role) IS NOT NULL;
+		PERFORM privacy._invalidate_policies(tbl);
+		n := n OPERATOR(pg_catalog.+) 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION privacy._citus_apply_policies(jsonb) IS
+'replaces this node''s masking policies, exemptions and governed state of the Citus tables in a payload from privacy.citus_sync_policies()';
+REVOKE ALL ON FUNCTION privacy._citus_apply_policies(jsonb) FROM PUBLIC;
+
+CREATE FUNCTION privacy.citus_sync_policies()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	payload jsonb;
+	result record;
+	nodes integer := 0;
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		RAISE EXCEPTION 'only a superuser can synchronize policies to the Citus workers' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
+		RETURN 0;
+	END IF;
+	-- every Citus table, governed or not (a table no longer governed loses
+	-- its state on the workers too)
+	EXECUTE $q$SELECT pg_catalog.jsonb_build_object('tables', coalesce(pg_catalog.jsonb_agg(
+		pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+		'relid', d.logicalrelid::text,
+		'rls_enabled_by_privacy', g.rls_enabled_by_privacy,
+		'force_rls_by_privacy', g.force_rls_by_privacy)) OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+		'columns', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('column_name', c.column_name,
+				'mask', c.mask, 'declared_mask', c.declared_mask, 'declared_by', c.declared_by,
+				'declared_at', c.declared_at)), '[]')
+			FROM privacy._column_policy c WHERE c.relid OPERATOR(pg_catalog.=) d.logicalrelid),
+		'exemptions', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('role', u.role::text,
+				'column_name', u.column_name, 'granted_by', u.granted_by, 'granted_at', u.granted_at)), '[]')
+			FROM privacy._unmasked u WHERE u.relid OPERATOR(pg_catalog.=) d.logicalrelid))), '[]'))
+	FROM pg_catalog.pg_dist_partition d
+	LEFT JOIN privacy._governed_table g ON g.relid OPERATOR(pg_catalog.=) d.logicalrelid$q$
+	INTO payload;
+	-- the workers' own Citus must not propagate what they change locally
+	FOR result IN EXECUTE format('SELECT r.nodename, r.nodeport, r.success, r.result FROM pg_catalog.run_command_on_workers(%L) r',
+		format('SET citus.enable_ddl_propagation = off; SELECT privacy._citus_apply_policies(%L)', payload)) LOOP
+		IF NOT result.success THEN
+			RAISE EXCEPTION 'could not synchronize policies to worker %:%', result.nodename, result.nodeport
+				USING ERRCODE = 'connection_failure', DETAIL = result.result;
+		END IF;
+		nodes := nodes OPERATOR(pg_catalog.+) 1;
+	END LOOP;
+	RETURN nodes;
+END
+$$;
+COMMENT ON FUNCTION privacy.citus_sync_policies() IS
+'copies the masking policies and exemptions of every Citus table to every Citus worker, by name; returns the number of workers (0 without Citus)';
+REVOKE ALL ON FUNCTION privacy.citus_sync_policies() FROM PUBLIC;
+
+-- merge reconciliation: the final definitions of functions that several
+-- sections above change (each section wrote its own version)
+CREATE OR REPLACE FUNCTION privacy._choose_method(tbl regclass, cutoff timestamptz)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p privacy._retention_policy;
+	kind "char";
+	est real;
+	threshold bigint;
+	found_rows bigint;
+BEGIN
+	SELECT * INTO p FROM privacy._retention_policy r WHERE r.relid OPERATOR(pg_catalog.=) tbl;
+	SELECT c.relkind, c.reltuples INTO kind, est FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl;
+	IF kind OPERATOR(pg_catalog.=) 'p' THEN
+		IF pg_catalog.pg_get_partkeydef(tbl) OPERATOR(pg_catalog.=) format('RANGE (%I)', p.time_column) THEN
+			RETURN 'partition_drop';
+		END IF;
+		IF privacy._citus_table(tbl) THEN
+			RETURN 'time_slice';
+		END IF;
+		RETURN 'ctid_sweep';
+	END IF;
+	IF privacy._citus_table(tbl) THEN
+		RETURN 'time_slice';
+	END IF;
+	IF NOT EXISTS (
+		SELECT 1 FROM pg_catalog.pg_index i
+		JOIN pg_catalog.pg_class ic ON ic.oid OPERATOR(pg_catalog.=) i.indexrelid
+		JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) ic.relam
+		JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) tbl
+			AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]
+		WHERE i.indrelid OPERATOR(pg_catalog.=) tbl AND am.amname OPERATOR(pg_catalog.=) 'btree'
+		  AND i.indisvalid AND i.indpred IS NULL AND a.attname OPERATOR(pg_catalog.=) p.time_column) THEN
+		RETURN 'ctid_sweep';
+	END IF;
+	-- an index exists: walk it only when few rows are expired (a bounded probe)
+	threshold := greatest(1000, (greatest(est, 0) * 0.05)::bigint);
+	found_rows := privacy._value_as_owner(tbl,
+		format('SELECT count(*) FROM (SELECT 1 FROM ONLY %s WHERE %I < $1 LIMIT $2) s', tbl, p.time_column),
+		cutoff, threshold)::bigint;
+	IF found_rows OPERATOR(pg_catalog.<) threshold THEN
+		RETURN 'time_slice';
+	END IF;
+	RETURN 'ctid_sweep';
+END
+$$;
+COMMENT ON FUNCTION privacy._choose_method(regclass, timestamptz) IS
+'purge method of a table for a run: partition_drop, time_slice or ctid_sweep';
+CREATE OR REPLACE FUNCTION privacy._purge_step(run_id bigint, in_transaction boolean, OUT status text, OUT batch_rows bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r privacy._purge_log;
+	p privacy._retention_policy;
+	target oid;
+	hold text;
+	extra text;
+	act record;
+	pred text;
+	rng text;
+	stmt_fast text;
+	stmt_skip text;
+	lo_bound timestamptz;
+	hi_bound timestamptz;
+	is_part boolean;
+	detach_pending boolean;
+	held boolean;
+	n bigint := 0;
+	lock_wait integer;
+	batch integer;
+	nblocks bigint;
+	per_page real;
+	lo_tid tid;
+	hi_tid tid;
+	lo_ts timestamptz;
+	hi_ts timestamptz;
+	max_ts timestamptz;
+	est real;
+	old_timeout text;
+	bounds timestamptz[];
+	citus boolean;
+BEGIN
+	batch_rows := 0;
+	SELECT * INTO r FROM privacy._purge_log l WHERE l.id OPERATOR(pg_catalog.=) run_id FOR UPDATE;
+	IF NOT FOUND OR r.status OPERATOR(pg_catalog.<>) 'running' THEN
+		status := 'done';
+		RETURN;
+	END IF;
+	SELECT * INTO p FROM privacy._retention_policy x WHERE x.relid OPERATOR(pg_catalog.=) r.relid;
+	IF NOT FOUND OR r.target_idx OPERATOR(pg_catalog.>) pg_catalog.cardinality(r.targets) THEN
+		PERFORM privacy._purge_finish(run_id, 'done');
+		status := 'done';
+		RETURN;
+	END IF;
+	-- holds are read after this lock; place_hold() waits for the batch
+	IF NOT privacy._retention_lock(p.relid, 1, true, false, false) THEN
+		status := 'busy';
+		RETURN;
+	END IF;
+	hold := privacy._hold_predicate(p.relid);
+	act := privacy._action_sql(p.relid);
+	batch := coalesce(p.batch_size, pg_catalog.current_setting('privacy.purge_batch_size')::integer);
+	target := r.targets[r.target_idx];
+	status := 'more';
+	-- holds placed on any member of the family apply (issue 15); a
+	-- partition this run detached is no longer a member: both sets apply
+	IF target OPERATOR(pg_catalog.<>) p.relid::oid THEN
+		extra := privacy._hold_predicate(target::regclass);
+		IF extra OPERATOR(pg_catalog.<>) 'true' THEN
+			hold := CASE WHEN hold OPERATOR(pg_catalog.=) 'true' THEN extra
+				ELSE '(' OPERATOR(pg_catalog.||) hold OPERATOR(pg_catalog.||) ' AND ' OPERATOR(pg_catalog.||) extra OPERATOR(pg_catalog.||) ')' END;
+		END IF;
+	END IF;
+
+	SELECT c.relispartition, coalesce(i.inhdetachpending, false) INTO is_part, detach_pending
+	FROM pg_catalog.pg_class c
+	LEFT JOIN pg_catalog.pg_inherits i ON i.inhrelid OPERATOR(pg_catalog.=) c.oid
+		AND i.inhparent OPERATOR(pg_catalog.=) p.relid
+	WHERE c.oid OPERATOR(pg_catalog.=) target;
+	IF NOT FOUND THEN
+		-- dropped meanwhile
+		UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL,
+			pos_ts = NULL, slice = NULL WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		RETURN;
+	END IF;
+
+	-- a partition this run detached: drop it now (same transaction as the
+	-- hold check), or re-attach it if a hold arrived meanwhile
+	IF r.pending_partition OPERATOR(pg_catalog.=) target AND NOT is_part THEN
+		held := false;
+		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
+			held := privacy._value_as_owner(target::regclass,
+				format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold))::boolean;
+		END IF;
+		IF held THEN
+			EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', p.relid, target::regclass, r.pending_bound);
+			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL, pos = 0
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		ELSE
+			EXECUTE format('DROP TABLE %s', target::regclass);
+			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
+				partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
+				target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		END IF;
+		RETURN;
+	END IF;
+
+	-- first visit of a partition of a partition_drop table
+	IF r.method OPERATOR(pg_catalog.=) 'partition_drop' AND r.pos IS NULL AND is_part
+	   AND (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid OPERATOR(pg_catalog.=) target)
+	       OPERATOR(pg_catalog.=) p.relid THEN
+		IF detach_pending THEN
+			-- an interrupted DETACH ... CONCURRENTLY of an earlier run
+			IF in_transaction THEN
+				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s FINALIZE', p.relid, target::regclass);
+				UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
+					pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
+					                 WHERE c.oid OPERATOR(pg_catalog.=) target)
+				WHERE l.id OPERATOR(pg_catalog.=) run_id;
+			ELSE
+				UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
+					pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
+					                 WHERE c.oid OPERATOR(pg_catalog.=) target)
+				WHERE l.id OPERATOR(pg_catalog.=) run_id;
+				status := 'finalize';
+			END IF;
+			RETURN;
+		END IF;
+		lo_bound := privacy._partition_bound(target::regclass, 'from');
+		hi_bound := privacy._partition_bound(target::regclass, 'to');
+		IF lo_bound IS NOT NULL AND lo_bound OPERATOR(pg_catalog.>=) r.cutoff THEN
+			-- nothing in it can be expired
+			UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+			RETURN;
+		END IF;
+		held := false;
+		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
+			held := privacy._value_as_owner(target::regclass,
+				format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold))::boolean;
+		END IF;
+		IF hi_bound IS NOT NULL AND hi_bound OPERATOR(pg_catalog.<=) r.cutoff AND NOT held
+		   AND act.pending OPERATOR(pg_catalog.=) 'true' THEN
+			UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
+				pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
+				                 WHERE c.oid OPERATOR(pg_catalog.=) target)
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+			IF in_transaction THEN
+				-- plain DETACH: DETACH ... CONCURRENTLY cannot run in a transaction block
+				old_timeout := pg_catalog.current_setting('lock_timeout');
+				PERFORM pg_catalog.set_config('lock_timeout', '1s', true);
+				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', p.relid, target::regclass);
+				PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
+				EXECUTE format('DROP TABLE %s', target::regclass);
+				UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
+					partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
+					target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
+				WHERE l.id OPERATOR(pg_catalog.=) run_id;
+			ELSE
+				status := 'detach';
+			END IF;
+			RETURN;
+		END IF;
+		-- partly expired (or holding held rows): sweep its rows
+	END IF;
+
+	pred := format('%I < $1 AND %s AND %s', p.time_column, hold, act.pending);
+	citus := privacy._citus_table(target::regclass);
+	IF citus AND r.method OPERATOR(pg_catalog.<>) 'time_slice' THEN
+		RAISE EXCEPTION 'the % method cannot purge Citus table %', r.method, target::regclass
+			USING ERRCODE = 'feature_not_supported',
+			      HINT = 'Start a new run: Citus tables are purged by time slices.';
+	END IF;
+
+	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
+		IF r.pos_ts IS NULL THEN
+			bounds := privacy._value_as_owner(target::regclass,
+				format('SELECT ARRAY[min(%1$I)::timestamptz, max(%1$I)::timestamptz] FROM ONLY %2$s', p.time_column, target::regclass))::timestamptz[];
+			lo_ts := bounds[1];
+			max_ts := bounds[2];
+			SELECT c.reltuples INTO est FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
+			IF lo_ts IS NULL OR lo_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
+				UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
+				WHERE l.id OPERATOR(pg_catalog.=) run_id;
+				RETURN;
+			END IF;
+			r.pos_ts := lo_ts;
+			r.slice := greatest((max_ts OPERATOR(pg_catalog.-) lo_ts) OPERATOR(pg_catalog.*) (batch::float8 OPERATOR(pg_catalog./) greatest(est, 1)::float8),
+				'1 second'::interval);
+		END IF;
+		lo_ts := r.pos_ts;
+		hi_ts := least(r.pos_ts OPERATOR(pg_catalog.+) r.slice, r.cutoff);
+		rng := format('%1$I >= $2 AND %1$I < $3', p.time_column);
+	ELSE
+		IF r.pos_end IS NULL THEN
+			nblocks := pg_catalog.pg_relation_size(target::regclass) OPERATOR(pg_catalog./) pg_catalog.current_setting('block_size')::bigint;
+			SELECT CASE WHEN c.relpages OPERATOR(pg_catalog.>) 0 AND c.reltuples OPERATOR(pg_catalog.>) 0
+			            THEN c.reltuples OPERATOR(pg_catalog./) c.relpages ELSE 100 END
+			INTO per_page FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
+			r.pos := 0;
+			r.pos_end := nblocks;
+			r.step_blocks := greatest(1, (batch OPERATOR(pg_catalog./) greatest(per_page, 1))::integer);
+		END IF;
+		IF r.pos OPERATOR(pg_catalog.>=) r.pos_end THEN
+			UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+			RETURN;
+		END IF;
+		lo_tid := format('(%s,0)', r.pos)::tid;
+		hi_tid := format('(%s,0)', least(r.pos OPERATOR(pg_catalog.+) r.step_blocks, 4294967295))::tid;
+		rng := 'ctid >= $2 AND ctid < $3';
+	END IF;
+
+	IF act.set_list IS NULL THEN
+		stmt_fast := format('DELETE FROM ONLY %s WHERE %s AND %s', target::regclass, rng, pred);
+		stmt_skip := format('DELETE FROM ONLY %1$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %1$s WHERE %2$s AND %3$s FOR UPDATE SKIP LOCKED)) AND %3$s',
+			target::regclass, rng, pred);
+	ELSE
+		stmt_fast := format('UPDATE ONLY %s SET %s WHERE %s AND %s', target::regclass, act.set_list, rng, pred);
+		stmt_skip := format('UPDATE ONLY %1$s SET %4$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %1$s WHERE %2$s AND %3$s FOR UPDATE SKIP LOCKED)) AND %3$s',
+			target::regclass, rng, pred, act.set_list);
+	END IF;
+
+	-- Rows locked by others are skipped, not waited for: the plain statement
+	-- may wait privacy.purge_lock_wait for a row lock, then the batch is
+	-- redone with FOR UPDATE SKIP LOCKED (0: always SKIP LOCKED).
+	SELECT s.setting::integer INTO lock_wait FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_lock_wait';
+	lock_wait := coalesce(lock_wait, 20);
+	IF citus THEN
+		-- Citus refuses SKIP LOCKED subqueries on its tables: wait at most
+		-- the lock wait (at least 1ms: 0 would wait forever) on every shard.
+		-- A session setting never reaches the workers; SET LOCAL does with
+		-- citus.propagate_set_commands = 'local' (doc/scale-out.md).
+		PERFORM pg_catalog.set_config('citus.propagate_set_commands', 'local', true);
+		old_timeout := pg_catalog.current_setting('lock_timeout');
+		EXECUTE format('SET LOCAL lock_timeout = %L', greatest(lock_wait, 1)::text);
+		BEGIN
+			EXECUTE stmt_fast USING r.cutoff, lo_ts, hi_ts;
+			GET DIAGNOSTICS n = ROW_COUNT;
+		EXCEPTION WHEN lock_not_available THEN
+			EXECUTE format('SET LOCAL lock_timeout = %L', old_timeout);
+			RAISE EXCEPTION 'rows of Citus table % stayed locked longer than privacy.purge_lock_wait', target::regclass
+				USING ERRCODE = 'lock_not_available',
+				      HINT = 'The run is retried later; rows of Citus tables cannot be skipped when locked.';
+		END;
+		EXECUTE format('SET LOCAL lock_timeout = %L', old_timeout);
+		lock_wait := -1;
+	END IF;
+	IF lock_wait OPERATOR(pg_catalog.>) 0 THEN
+		old_timeout := pg_catalog.current_setting('lock_timeout');
+		BEGIN
+			PERFORM pg_catalog.set_config('lock_timeout', lock_wait::text, true);
+			IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
+				n := privacy._exec_as_owner(target::regclass, stmt_fast, r.cutoff, lo_tid, hi_tid);
+			ELSE
+				n := privacy._exec_as_owner(target::regclass, stmt_fast, r.cutoff, lo_ts, hi_ts);
+			END IF;
+			PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
+		EXCEPTION WHEN lock_not_available THEN
+			lock_wait := 0;
+		END;
+	END IF;
+	IF lock_wait OPERATOR(pg_catalog.=) 0 THEN
+		IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
+			n := privacy._exec_as_owner(target::regclass, stmt_skip, r.cutoff, lo_tid, hi_tid);
+		ELSE
+			n := privacy._exec_as_owner(target::regclass, stmt_skip, r.cutoff, lo_ts, hi_ts);
+		END IF;
+	END IF;
+	batch_rows := n;
+
+	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
+		-- adapt the slice to the batch size
+		IF n OPERATOR(pg_catalog.<) (batch OPERATOR(pg_catalog./) 2) AND r.slice OPERATOR(pg_catalog.<) '1 year'::interval THEN
+			r.slice := r.slice OPERATOR(pg_catalog.*) 2;
+		ELSIF n OPERATOR(pg_catalog.>) ((batch OPERATOR(pg_catalog.*) 3) OPERATOR(pg_catalog./) 2) THEN
+			r.slice := greatest(r.slice OPERATOR(pg_catalog./) 2, '1 second'::interval);
+		END IF;
+		IF hi_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
+			UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
+				target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		ELSE
+			UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
+				pos_ts = hi_ts, slice = r.slice
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		END IF;
+	ELSE
+		UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
+			pos = r.pos OPERATOR(pg_catalog.+) r.step_blocks, pos_end = r.pos_end, step_blocks = r.step_blocks
+		WHERE l.id OPERATOR(pg_catalog.=) run_id;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION privacy._purge_step(bigint, boolean) IS
+'one purge batch of a run in the caller''s transaction; returns the next action and the rows purged';
