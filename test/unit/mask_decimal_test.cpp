@@ -2,9 +2,9 @@
 //
 // Proves: Base10000ToDouble gives strtod's double for the decimal text numeric_out would print (random digit
 // strings of every length up to the limit, weights across the double range, both signs), and refuses what it
-// cannot promise (digits outside 0..9999, too many digits, overflow, underflow); DoubleToScaledInteger gives
-// the integer that printf "%.15g" followed by numeric_round(scale) gives (random doubles of every magnitude,
-// exact ties at the 15th digit, halves at the scale, scales 0..24), and refuses results of 10^15 and more.
+// cannot promise (digits outside 0..9999, too many digits, overflow, underflow); DoubleToDecimal gives
+// the value that printf "%.15g" followed by numeric_round(scale) gives (random doubles of every magnitude,
+// exact ties at the 15th digit, halves at the scale, scales 0..24) as at most 15 digits and a power of ten.
 #include "privacy/core/mask.hpp"
 
 #include <gtest/gtest.h>
@@ -86,9 +86,9 @@ TEST(MaskDecimal, Base10000Refusals) {
 }
 
 // Reference: printf "%.14e" (the digits of "%.15g"), then numeric_round's half-away-from-zero at scale, on the
-// decimal digits as text.
-bool
-Reference(double value, int scale, std::int64_t *scaled) {
+// decimal digits as text. Returns value * 10^scale after rounding, as a signed decimal integer string.
+std::string
+Reference(double value, int scale) {
 	char text[64];
 	std::snprintf(text, sizeof(text), "%.14e", std::fabs(value));
 	std::string digits;
@@ -98,28 +98,34 @@ Reference(double value, int scale, std::int64_t *scaled) {
 			digits += *p;
 	const long exponent = std::strtol(p + 1, nullptr, 10);
 	const long int_len = exponent + 1 + scale; // digits of `digits` left of the point after * 10^scale
-	std::int64_t n = 0;
+	std::string n;
 	if (int_len >= 15) {
-		if (int_len > 15 + 3)
-			return std::stoll(digits) == 0 ? (*scaled = 0, true) : false;
-		n = std::stoll(digits);
-		for (long k = 15; k < int_len; ++k)
-			n *= 10;
+		n = digits + std::string(static_cast<std::size_t>(int_len - 15), '0');
 	} else if (int_len >= 0) {
-		n = int_len == 0 ? 0 : std::stoll(digits.substr(0, static_cast<std::size_t>(int_len)));
+		std::int64_t kept = int_len == 0 ? 0 : std::stoll(digits.substr(0, static_cast<std::size_t>(int_len)));
 		if (digits[static_cast<std::size_t>(int_len)] >= '5')
-			++n;
+			++kept;
+		n = std::to_string(kept);
+	} else {
+		n = "0";
 	}
-	if (n >= 1000000000000000)
-		return false;
-	*scaled = value < 0 ? -n : n;
-	return true;
+	const std::size_t first = n.find_first_not_of('0');
+	n = first == std::string::npos ? "0" : n.substr(first);
+	return (value < 0 && n != "0" ? "-" : "") + n;
 }
 
-TEST(MaskDecimal, ScaledIntegerMatchesPrintfAndNumericRound) {
+// Scaled writes mantissa / 10^log10_divisor times 10^scale as a signed decimal integer string.
+std::string
+Scaled(std::int64_t mantissa, int log10_divisor, int scale) {
+	if (mantissa == 0)
+		return "0";
+	const std::string magnitude = std::to_string(mantissa < 0 ? -mantissa : mantissa);
+	return (mantissa < 0 ? "-" : "") + magnitude + std::string(static_cast<std::size_t>(scale - log10_divisor), '0');
+}
+
+TEST(MaskDecimal, DecimalMatchesPrintfAndNumericRound) {
 	std::mt19937_64 rng(5);
 	std::uniform_real_distribution<double> unit(-1.0, 1.0);
-	int checked = 0;
 	for (int iter = 0; iter < 150000; ++iter) {
 		double value;
 		switch (iter % 5) {
@@ -138,41 +144,39 @@ TEST(MaskDecimal, ScaledIntegerMatchesPrintfAndNumericRound) {
 			        static_cast<double>(1 + 2 * (rng() % 4)) / 8.0;
 			break;
 		case 3: // halves at the scale: x.5, x.25, x.125 ...
-			value = static_cast<double>(static_cast<std::int64_t>(rng() % 2000000) - 1000000) / static_cast<double>(1 << (rng() % 12));
+			value = static_cast<double>(static_cast<std::int64_t>(rng() % 2000000) - 1000000) /
+			        static_cast<double>(1 << (rng() % 12));
 			break;
 		default:
 			value = unit(rng) * std::pow(10.0, static_cast<double>(static_cast<int>(rng() % 40) - 20));
 		}
 		const int scale = static_cast<int>(rng() % 25);
-		std::int64_t expected = 0;
-		std::int64_t got = 0;
-		const bool expected_ok = Reference(value, scale, &expected);
-		const bool got_ok = core::DoubleToScaledInteger(value, scale, &got);
-		ASSERT_EQ(got_ok, expected_ok) << value << " " << scale;
-		if (got_ok) {
-			ASSERT_EQ(got, expected) << value << " " << scale;
-			++checked;
-		}
+		std::int64_t mantissa = 0;
+		int log10_divisor = 0;
+		ASSERT_TRUE(core::DoubleToDecimal(value, scale, &mantissa, &log10_divisor)) << value;
+		ASSERT_LT(mantissa < 0 ? -mantissa : mantissa, 1000000000000000) << value;
+		ASSERT_LE(log10_divisor, scale) << value;
+		ASSERT_EQ(Scaled(mantissa, log10_divisor, scale), Reference(value, scale)) << value << " " << scale;
 	}
-	EXPECT_GT(checked, 50000);
-	std::int64_t got = 0;
-	ASSERT_TRUE(core::DoubleToScaledInteger(2.5, 0, &got));
-	EXPECT_EQ(got, 3);
-	ASSERT_TRUE(core::DoubleToScaledInteger(-2.5, 0, &got));
-	EXPECT_EQ(got, -3);
-	ASSERT_TRUE(core::DoubleToScaledInteger(0.125, 2, &got));
-	EXPECT_EQ(got, 13);
-	ASSERT_TRUE(core::DoubleToScaledInteger(1234567890123.125, 2, &got)); // "%.15g": ...123.12 (tie to even)
-	EXPECT_EQ(got, 123456789012312);
-	ASSERT_TRUE(core::DoubleToScaledInteger(1234567890123.375, 2, &got)); // ...123.38
-	EXPECT_EQ(got, 123456789012338);
-	EXPECT_FALSE(core::DoubleToScaledInteger(1000000000000005.0, 0, &got)); // 1e+15: too large
-	EXPECT_FALSE(core::DoubleToScaledInteger(1e15, 0, &got));
-	ASSERT_TRUE(core::DoubleToScaledInteger(-0.0, 3, &got));
-	EXPECT_EQ(got, 0);
-	EXPECT_FALSE(core::DoubleToScaledInteger(DBL_MAX, 0, &got));
-	EXPECT_FALSE(core::DoubleToScaledInteger(NAN, 0, &got));
-	EXPECT_FALSE(core::DoubleToScaledInteger(1.0, -1, &got));
+	std::int64_t mantissa = 0;
+	int divisor = 0;
+	const auto decimal = [&](double value, int scale) {
+		EXPECT_TRUE(core::DoubleToDecimal(value, scale, &mantissa, &divisor));
+		return Scaled(mantissa, divisor, scale);
+	};
+	EXPECT_EQ(decimal(2.5, 0), "3");
+	EXPECT_EQ(decimal(-2.5, 0), "-3");
+	EXPECT_EQ(decimal(0.125, 2), "13");
+	EXPECT_EQ(decimal(1234567890123.125, 2), "123456789012312"); // "%.15g": ...123.12 (tie to even)
+	EXPECT_EQ(decimal(1234567890123.375, 2), "123456789012338");
+	EXPECT_EQ(decimal(1000000000000005.0, 0), "1000000000000000"); // 1e+15 (tie to even)
+	EXPECT_EQ(decimal(142857.14285714287, 16), "1428571428571430000000");
+	EXPECT_EQ(divisor, 9); // the 15 digits end 9 decimals in: only the display scale is set
+	EXPECT_EQ(decimal(-0.0, 3), "0");
+	EXPECT_EQ(decimal(DBL_MAX, 0), "17976931348623200" + std::string(292, '0'));
+	EXPECT_FALSE(core::DoubleToDecimal(NAN, 0, &mantissa, &divisor));
+	EXPECT_FALSE(core::DoubleToDecimal(INFINITY, 0, &mantissa, &divisor));
+	EXPECT_FALSE(core::DoubleToDecimal(1.0, -1, &mantissa, &divisor));
 }
 
 } // namespace

@@ -2,7 +2,7 @@
 //
 // Base10000ToDouble writes the digits as "[-]DDDD...DDDDe<exp>" on the stack and parses it with std::from_chars,
 // which rounds to nearest, ties to even, exactly as glibc's strtod does in PostgreSQL's default rounding mode.
-// DoubleToScaledInteger takes the 15 significant digits from std::to_chars (scientific, precision 14: exact,
+// DoubleToDecimal takes the 15 significant digits from std::to_chars (scientific, precision 14: exact,
 // ties to even, as glibc's printf "%.15g" whose digits are those of "%.14e"), then rounds them half away from
 // zero to the scale as numeric_round does. Unit tests compare both with strtod and snprintf.
 #include "privacy/core/mask.hpp"
@@ -54,7 +54,7 @@ Base10000ToDouble(bool negative, const std::int16_t *digits, std::size_t ndigits
 }
 
 bool
-DoubleToScaledInteger(double value, int scale, std::int64_t *scaled) {
+DoubleToDecimal(double value, int scale, std::int64_t *mantissa, int *log10_divisor) {
 	static constexpr std::int64_t kPow10[] = {1,
 	                                          10,
 	                                          100,
@@ -74,7 +74,6 @@ DoubleToScaledInteger(double value, int scale, std::int64_t *scaled) {
 	                                          10000000000000000,
 	                                          100000000000000000,
 	                                          1000000000000000000};
-	constexpr std::int64_t kLimit = 1000000000000000; // 10^15
 	if (!std::isfinite(value) || scale < 0)
 		return false;
 	// "-d.ddddddddddddddde-308": at most 23 characters.
@@ -100,26 +99,25 @@ DoubleToScaledInteger(double value, int scale, std::int64_t *scaled) {
 	const auto exp_parsed = std::from_chars(p + 1 + (p[1] == '+' ? 1 : 0), written.ptr, exponent);
 	if (exp_parsed.ec != std::errc() || exp_parsed.ptr != written.ptr)
 		return false;
-	// value ~ digits * 10^(exponent - 14); scaled = round(digits * 10^shift).
-	const long shift = static_cast<long>(exponent) - 14 + scale;
+	// value ~ digits / 10^(14 - exponent); the digits beyond scale decimals are rounded off.
+	const int divisor_digits = 14 - exponent;
 	std::int64_t magnitude;
-	if (digits == 0) {
-		magnitude = 0;
-	} else if (shift >= 0) {
-		if (shift > 18 || digits >= kLimit / kPow10[shift])
-			return false;
-		magnitude = digits * kPow10[shift];
-	} else if (shift < -18) {
-		magnitude = 0; // digits < 10^15 <= 10^(-shift - 3): far below one half
+	if (digits == 0 || divisor_digits <= scale) {
+		magnitude = digits; // exact at scale decimals already
+		*log10_divisor = digits == 0 ? scale : divisor_digits;
 	} else {
-		const std::int64_t divisor = kPow10[-shift];
-		magnitude = digits / divisor;
-		if (2 * (digits % divisor) >= divisor) // half away from zero, on the magnitude
-			++magnitude;
+		const int drop = divisor_digits - scale; // > 0
+		if (drop > 18) {
+			magnitude = 0; // digits < 10^15 <= 10^(drop - 3): far below one half
+		} else {
+			const std::int64_t divisor = kPow10[drop];
+			magnitude = digits / divisor;
+			if (2 * (digits % divisor) >= divisor) // half away from zero, on the magnitude
+				++magnitude;
+		}
+		*log10_divisor = scale;
 	}
-	if (magnitude >= kLimit)
-		return false;
-	*scaled = negative ? -magnitude : magnitude;
+	*mantissa = negative ? -magnitude : magnitude;
 	return true;
 }
 

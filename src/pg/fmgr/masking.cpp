@@ -439,9 +439,10 @@ NumericToDouble(Numeric value) {
 // NoiseNumericImpl perturbs through float8 and rounds back to the value's
 // scale. NaN/infinity are returned unchanged; magnitudes beyond float8 are
 // treated as +-DBL_MAX (the result reveals only that the value is huge).
-// The result is exactly round(float8_numeric(noised), scale): when it has
-// fewer than 16 digits it is built from an integer (core::DoubleToScaledInteger,
-// int64_div_fast_to_numeric) instead of printf, numeric_in and numeric_round.
+// The result is exactly round(float8_numeric(noised), scale), built from an
+// integer of at most 15 digits (core::DoubleToDecimal, then
+// int64_div_fast_to_numeric) instead of printf and numeric_in; numeric_round
+// only sets the display scale when the digits end left of it.
 Datum
 NoiseNumericImpl(FunctionCallInfo fcinfo) {
 	Numeric value = PG_GETARG_NUMERIC(0);
@@ -455,9 +456,14 @@ NoiseNumericImpl(FunctionCallInfo fcinfo) {
 		d = std::copysign(DBL_MAX, d);
 	double noised = core::NoiseDouble(d, ratio, key);
 	int32 scale = DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(value)));
-	std::int64_t scaled;
-	if (core::DoubleToScaledInteger(noised, scale, &scaled))
-		PG_RETURN_NUMERIC(int64_div_fast_to_numeric(scaled, scale));
+	std::int64_t mantissa;
+	int log10_divisor;
+	if (core::DoubleToDecimal(noised, scale, &mantissa, &log10_divisor)) {
+		Numeric result = int64_div_fast_to_numeric(mantissa, log10_divisor);
+		if (log10_divisor == scale)
+			PG_RETURN_NUMERIC(result);
+		return DirectFunctionCall2(numeric_round, NumericGetDatum(result), Int32GetDatum(scale));
+	}
 	Datum result = DirectFunctionCall1(float8_numeric, Float8GetDatum(noised));
 	return DirectFunctionCall2(numeric_round, result, Int32GetDatum(scale));
 }

@@ -222,10 +222,12 @@ double NoiseDouble(double value, double ratio, const std::uint8_t key[kMaskKeyBy
 inline constexpr std::size_t kMaxFastBase10000Digits = 64;
 bool Base10000ToDouble(bool negative, const std::int16_t *digits, std::size_t ndigits, int weight, double *out);
 
-// DoubleToScaledInteger stores in *scaled round_half_away_from_zero(D * 10^scale), where D is value rounded to 15
-// significant decimal digits (printf "%.15g", ties to even), for a finite value and 0 <= scale. False when
-// |result| >= 10^15 (then the caller builds the numeric the slow way).
-bool DoubleToScaledInteger(double value, int scale, std::int64_t *scaled);
+// DoubleToDecimal rounds a finite value as float8_numeric then numeric_round(scale) do: to 15 significant
+// decimal digits (printf "%.15g", ties to even), then half away from zero to scale >= 0 decimals. The result
+// is *mantissa / 10^*log10_divisor exactly, with |*mantissa| < 10^15 and *log10_divisor <= scale (less than
+// scale when the 15 digits end left of the scale; the result then needs no rounding, only its display scale
+// set). False for a non-finite value or a negative scale.
+bool DoubleToDecimal(double value, int scale, std::int64_t *mantissa, int *log10_divisor);
 
 inline constexpr std::int64_t kMaxShiftDays = 36500;
 
