@@ -16,7 +16,11 @@ if [ "$(id -u)" -ne 0 ]; then sudo make -s install >/dev/null; else make -s inst
 echo "== core benchmarks (Google Benchmark, release build)"
 cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DPRIVACY_BUILD_TESTS=OFF >/dev/null
 cmake --build build/bench --target privacy_bench -j2 >/dev/null
-./build/bench/privacy_bench --benchmark_min_time=${BENCH_MIN_TIME:-0.2} ${BENCH_FILTER:+--benchmark_filter=$BENCH_FILTER}
+./build/bench/privacy_bench --benchmark_min_time=${BENCH_MIN_TIME:-0.2} ${BENCH_FILTER:+--benchmark_filter=$BENCH_FILTER} \
+	--benchmark_out=build/bench/core.json --benchmark_out_format=json
+echo
+echo "== FF1 against its AES floor (median of ${BENCH_ROUNDS:-15} interleaved rounds, thread CPU time)"
+python3 test/bench/core/summary.py build/bench/core.json
 
 echo
 echo "== SQL benchmarks (ratios measured in one run)"

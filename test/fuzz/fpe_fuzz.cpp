@@ -46,6 +46,34 @@ RoundTrip(const Cipher &cipher, const std::vector<std::uint16_t> &pt, std::uint3
 	Check(in_place == ct);
 }
 
+// ManyMatchesSingle runs 1..40 variants of pt (rotations of its numerals) through Ff1::EncryptMany and
+// DecryptMany, which put up to Ff1::kBatchLanes values side by side, and checks each against Encrypt alone.
+void
+ManyMatchesSingle(const Ff1 &ff1, const std::vector<std::uint16_t> &pt, std::uint32_t radix,
+                  const std::uint8_t *tweak, std::size_t tweak_len, std::size_t count) {
+	if (pt.empty())
+		return;
+	std::vector<std::vector<std::uint16_t>> values(count, pt);
+	for (std::size_t k = 0; k < count; ++k)
+		for (std::size_t j = 0; j < pt.size(); ++j)
+			values[k][j] = pt[(j + k) % pt.size()];
+	std::vector<std::vector<std::uint16_t>> expected = values;
+	try {
+		for (auto &value : expected)
+			ff1.Encrypt(value.data(), value.size(), value.data(), radix, tweak, tweak_len);
+	} catch (const Error &) {
+		return;
+	}
+	std::vector<std::vector<std::uint16_t>> batch = values;
+	std::vector<std::uint16_t *> pointers;
+	for (auto &value : batch)
+		pointers.push_back(value.data());
+	ff1.EncryptMany(pointers.data(), count, pt.size(), radix, tweak, tweak_len);
+	Check(batch == expected);
+	ff1.DecryptMany(pointers.data(), count, pt.size(), radix, tweak, tweak_len);
+	Check(batch == values);
+}
+
 } // namespace
 
 extern "C" int
@@ -74,6 +102,8 @@ LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
 
 	const Ff1 ff1(key, key_len);
 	RoundTrip(ff1, pt, radix, tweak_len == 0 ? nullptr : tweak, tweak_len);
+	if (pt.size() <= 128)
+		ManyMatchesSingle(ff1, pt, radix, tweak_len == 0 ? nullptr : tweak, tweak_len, 1 + key[0] % 40);
 	if (tweak_len >= Ff31::kTweakLength) {
 		const Ff31 ff31(key, key_len);
 		RoundTrip(ff31, pt, radix, tweak, Ff31::kTweakLength);

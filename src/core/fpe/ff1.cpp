@@ -54,6 +54,8 @@ struct Ff1::Plan {
 	U128 block_base = 0;       // y0 xor (tail prefix || 0...), as a big-endian integer
 	fpe_detail::Reciprocal64 mod_u;
 	fpe_detail::Reciprocal64 mod_v;
+	fpe_detail::FastMod64 fast_u; // the same moduli, for y < 2^64 (d == 8)
+	fpe_detail::FastMod64 fast_v;
 	fpe_detail::WordDigits digits;
 	// Numeral-string path.
 	unsigned chunk_digits = 0;     // digits per 32-bit chunk
@@ -116,24 +118,24 @@ RunWords(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in, std:
 	constexpr bool kNarrow = sizeof(Word) == 8;
 	auto a = static_cast<Word>(plan.digits.Read<false>(in, plan.u));
 	auto b = static_cast<Word>(plan.digits.Read<false>(in + plan.u, plan.v));
+	// Everything a round needs besides the chained value is copied into locals first, so that the dependency
+	// chain from one AES block to the next holds only the reduction, the addition and the byte moves.
 	const auto radix_u = static_cast<Word>(plan.radix_u);
 	const auto radix_v = static_cast<Word>(plan.radix_v);
+	const fpe_detail::Reciprocal64 mod_u = plan.mod_u;
+	const fpe_detail::Reciprocal64 mod_v = plan.mod_v;
+	const bool small_moduli = kNarrow || plan.small_moduli;
 	const unsigned round_shift = static_cast<unsigned>(8 * plan.b);
 	const unsigned y_shift = static_cast<unsigned>(8 * (16 - plan.d));
+	const U128 block_base = plan.block_base;
 	alignas(16) std::uint8_t block[16];
-	for (int step = 0; step < kRounds; ++step) {
-		const int i = encrypt ? step : kRounds - 1 - step;
-		const bool even = (i % 2 == 0);
-		const U128 x = plan.block_base ^ (static_cast<U128>(i) << round_shift) ^ U128{encrypt ? b : a};
+	// One round: i selects [i] in Q and whether m = u (even i) or v (odd i); inlined with a constant parity.
+	const auto round = [&](int i, Word modulus, const fpe_detail::Reciprocal64 &reduce) {
+		const U128 x = block_base ^ (static_cast<U128>(i) << round_shift) ^ U128{encrypt ? b : a};
 		fpe_detail::StoreBigEndian128(x, block);
 		aes.EncryptBlock(block, block);
 		const U128 y = fpe_detail::LoadBigEndian128(block) >> y_shift;
-		const Word modulus = even ? radix_u : radix_v;
-		Word ym;
-		if (kNarrow || plan.small_moduli)
-			ym = static_cast<Word>((even ? plan.mod_u : plan.mod_v).Mod(y));
-		else
-			ym = static_cast<Word>(y % modulus);
+		const Word ym = small_moduli ? static_cast<Word>(reduce.Mod(y)) : static_cast<Word>(y % modulus);
 		if (encrypt) {
 			const Word c = fpe_detail::AddMod<Word>(a, ym, modulus);
 			a = b;
@@ -143,9 +145,119 @@ RunWords(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in, std:
 			b = a;
 			a = c;
 		}
+	};
+	static_assert(kRounds % 2 == 0, "rounds run in (even, odd) pairs");
+	if (encrypt) {
+		for (int i = 0; i < kRounds; i += 2) {
+			round(i, radix_u, mod_u);
+			round(i + 1, radix_v, mod_v);
+		}
+	} else {
+		for (int i = kRounds - 1; i > 0; i -= 2) {
+			round(i, radix_v, mod_v);
+			round(i - 1, radix_u, mod_u);
+		}
 	}
 	plan.digits.Write<false>(a, plan.u, out);
 	plan.digits.Write<false>(b, plan.v, out + plan.u);
+}
+
+// RunWordsOneWordY is RunWords<uint64_t> for d == 8 (b <= 4: radix^v <= 2^32, which covers card numbers,
+// SSNs and phone numbers): y is then the first 8 bytes of R, read with one load, and reduced with FastMod64.
+void
+RunWordsOneWordY(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in, std::uint16_t *out,
+                 bool encrypt) {
+	std::uint64_t a = static_cast<std::uint64_t>(plan.digits.Read<false>(in, plan.u));
+	std::uint64_t b = static_cast<std::uint64_t>(plan.digits.Read<false>(in + plan.u, plan.v));
+	const auto radix_u = static_cast<std::uint64_t>(plan.radix_u);
+	const auto radix_v = static_cast<std::uint64_t>(plan.radix_v);
+	const fpe_detail::FastMod64 fast_u = plan.fast_u;
+	const fpe_detail::FastMod64 fast_v = plan.fast_v;
+	const unsigned round_shift = static_cast<unsigned>(8 * plan.b);
+	const U128 block_base = plan.block_base;
+	alignas(16) std::uint8_t block[16];
+	const auto round = [&](int i, std::uint64_t modulus, const fpe_detail::FastMod64 &reduce) {
+		const U128 x = block_base ^ (static_cast<U128>(i) << round_shift) ^ U128{encrypt ? b : a};
+		fpe_detail::StoreBigEndian128(x, block);
+		aes.EncryptBlock(block, block);
+		const std::uint64_t y = fpe_detail::LoadBigEndian64(block);
+		const std::uint64_t ym = reduce.Mod(y);
+		if (encrypt) {
+			const std::uint64_t c = fpe_detail::AddMod<std::uint64_t>(a, ym, modulus);
+			a = b;
+			b = c;
+		} else {
+			const std::uint64_t c = fpe_detail::SubMod<std::uint64_t>(b, ym, modulus);
+			b = a;
+			a = c;
+		}
+	};
+	if (encrypt) {
+		for (int i = 0; i < kRounds; i += 2) {
+			round(i, radix_u, fast_u);
+			round(i + 1, radix_v, fast_v);
+		}
+	} else {
+		for (int i = kRounds - 1; i > 0; i -= 2) {
+			round(i, radix_v, fast_v);
+			round(i - 1, radix_u, fast_u);
+		}
+	}
+	plan.digits.Write<false>(a, plan.u, out);
+	plan.digits.Write<false>(b, plan.v, out + plan.u);
+}
+
+// RunWordLanes is RunWords for up to Ff1::kBatchLanes values of the same format side by side: round i of
+// every value is one block of a single multi-block AES call (ECB: the blocks are independent), so the AES-NI
+// code pipelines them and the EVP call overhead is paid once per round for all values. Every numeral is read
+// (and checked) before anything is written, so a bad numeral leaves all these values unchanged.
+template <typename Word>
+void
+RunWordLanes(const AesEcb &aes, const Ff1::Plan &plan, std::uint16_t *const *values, std::size_t lanes,
+             bool encrypt) {
+	constexpr bool kNarrow = sizeof(Word) == 8;
+	Word a[Ff1::kBatchLanes];
+	Word b[Ff1::kBatchLanes];
+	for (std::size_t k = 0; k < lanes; ++k) {
+		a[k] = static_cast<Word>(plan.digits.Read<false>(values[k], plan.u));
+		b[k] = static_cast<Word>(plan.digits.Read<false>(values[k] + plan.u, plan.v));
+	}
+	const auto radix_u = static_cast<Word>(plan.radix_u);
+	const auto radix_v = static_cast<Word>(plan.radix_v);
+	const unsigned round_shift = static_cast<unsigned>(8 * plan.b);
+	const unsigned y_shift = static_cast<unsigned>(8 * (16 - plan.d));
+	alignas(16) std::uint8_t blocks[16 * Ff1::kBatchLanes];
+	for (int step = 0; step < kRounds; ++step) {
+		const int i = encrypt ? step : kRounds - 1 - step;
+		const bool even = (i % 2 == 0);
+		const U128 base = plan.block_base ^ (static_cast<U128>(i) << round_shift);
+		for (std::size_t k = 0; k < lanes; ++k)
+			fpe_detail::StoreBigEndian128(base ^ U128{encrypt ? b[k] : a[k]}, blocks + 16 * k);
+		aes.EncryptBlocks(blocks, blocks, lanes);
+		const Word modulus = even ? radix_u : radix_v;
+		const fpe_detail::Reciprocal64 &reduce = even ? plan.mod_u : plan.mod_v;
+		for (std::size_t k = 0; k < lanes; ++k) {
+			const U128 y = fpe_detail::LoadBigEndian128(blocks + 16 * k) >> y_shift;
+			Word ym;
+			if (kNarrow || plan.small_moduli)
+				ym = static_cast<Word>(reduce.Mod(y));
+			else
+				ym = static_cast<Word>(y % modulus);
+			if (encrypt) {
+				const Word c = fpe_detail::AddMod<Word>(a[k], ym, modulus);
+				a[k] = b[k];
+				b[k] = c;
+			} else {
+				const Word c = fpe_detail::SubMod<Word>(b[k], ym, modulus);
+				b[k] = a[k];
+				a[k] = c;
+			}
+		}
+	}
+	for (std::size_t k = 0; k < lanes; ++k) {
+		plan.digits.Write<false>(a[k], plan.u, values[k]);
+		plan.digits.Write<false>(b[k], plan.v, values[k] + plan.u);
+	}
 }
 
 // RunNumerals runs the ten Feistel rounds on numeral strings, for values whose radix^v reaches 2^96: Q takes
@@ -319,6 +431,8 @@ Ff1::BuildPlan(Plan &plan, std::uint32_t radix, std::size_t n, const std::uint8_
 		if (plan.small_moduli) {
 			plan.mod_u.Init(static_cast<std::uint64_t>(power_u));
 			plan.mod_v.Init(static_cast<std::uint64_t>(power_v));
+			plan.fast_u.Init(static_cast<std::uint64_t>(power_u));
+			plan.fast_v.Init(static_cast<std::uint64_t>(power_v));
 		}
 		plan.digits.Init(radix);
 	} else {
@@ -394,12 +508,44 @@ Ff1::PlanFor(std::uint32_t radix, std::size_t n, const std::uint8_t *tweak, std:
 // Run applies FF1 encryption or decryption under a built plan.
 void
 Ff1::Run(const Plan &plan, const std::uint16_t *in, std::uint16_t *out, bool encrypt) const {
-	if (plan.word_path && plan.small_moduli)
+	if (plan.word_path && plan.small_moduli && plan.d == 8)
+		RunWordsOneWordY(aes_, plan, in, out, encrypt);
+	else if (plan.word_path && plan.small_moduli)
 		RunWords<std::uint64_t>(aes_, plan, in, out, encrypt);
 	else if (plan.word_path)
 		RunWords<U128>(aes_, plan, in, out, encrypt);
 	else
 		RunNumerals(aes_, plan, in, out, encrypt);
+}
+
+// RunMany applies FF1 to count values of n numerals in place, kBatchLanes at a time on the word path and one
+// by one on the numeral-string path.
+void
+Ff1::RunMany(std::uint16_t *const *values, std::size_t count, std::size_t n, std::uint32_t radix,
+             const std::uint8_t *tweak, std::size_t tweak_len, bool encrypt) const {
+	const Plan &plan = PlanFor(radix, n, tweak, tweak_len);
+	for (std::size_t first = 0; first < count; first += kBatchLanes) {
+		const std::size_t lanes = count - first < kBatchLanes ? count - first : kBatchLanes;
+		if (plan.word_path && plan.small_moduli)
+			RunWordLanes<std::uint64_t>(aes_, plan, values + first, lanes, encrypt);
+		else if (plan.word_path)
+			RunWordLanes<U128>(aes_, plan, values + first, lanes, encrypt);
+		else
+			for (std::size_t k = 0; k < lanes; ++k)
+				RunNumerals(aes_, plan, values[first + k], values[first + k], encrypt);
+	}
+}
+
+void
+Ff1::EncryptMany(std::uint16_t *const *values, std::size_t count, std::size_t n, std::uint32_t radix,
+                 const std::uint8_t *tweak, std::size_t tweak_len) const {
+	RunMany(values, count, n, radix, tweak, tweak_len, true);
+}
+
+void
+Ff1::DecryptMany(std::uint16_t *const *values, std::size_t count, std::size_t n, std::uint32_t radix,
+                 const std::uint8_t *tweak, std::size_t tweak_len) const {
+	RunMany(values, count, n, radix, tweak, tweak_len, false);
 }
 
 // Encrypt is FF1.Encrypt(K, T, X) (Algorithm 7).
@@ -452,24 +598,92 @@ DecryptString(const Ff1 &ff1, const Alphabet &alphabet, std::string_view value, 
 	return out;
 }
 
-// EncryptBatch encrypts count values; equal-format values share the cached plan.
+namespace {
+
+// RunStringBatch transforms count strings over alphabet. Consecutive values of equal length (up to
+// kStackNumerals numerals) are collected, up to Ff1::kBatchLanes at a time, and run side by side through
+// EncryptMany/DecryptMany; longer values go one by one. A pending group is always finished before an error of
+// a later value propagates, so when value i is the first invalid one, out[0..i) hold their results.
+void
+RunStringBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view *values, std::size_t count,
+               const std::uint8_t *tweak, std::size_t tweak_len, std::string *out, CancelCheck cancel,
+               bool encrypt) {
+	const std::uint32_t radix = alphabet.Radix();
+	std::uint16_t numerals[Ff1::kBatchLanes][kStackNumerals];
+	std::uint16_t *lanes[Ff1::kBatchLanes];
+	for (std::size_t k = 0; k < Ff1::kBatchLanes; ++k)
+		lanes[k] = numerals[k];
+	std::size_t group_len = 0;
+	std::size_t group_count = 0;
+	std::size_t group_first = 0;
+	const auto flush = [&]() {
+		if (group_count == 0)
+			return;
+		const std::size_t pending = group_count;
+		group_count = 0;
+		if (encrypt)
+			ff1.EncryptMany(lanes, pending, group_len, radix, tweak, tweak_len);
+		else
+			ff1.DecryptMany(lanes, pending, group_len, radix, tweak, tweak_len);
+		for (std::size_t k = 0; k < pending; ++k) {
+			std::string &target = out[group_first + k];
+			target.clear();
+			alphabet.AppendCharacters(lanes[k], group_len, target);
+		}
+	};
+	for (std::size_t i = 0; i < count; ++i) {
+		if (cancel != nullptr && i % fpe_detail::kCancelInterval == 0 && cancel())
+			throw Error(ErrorKind::kCancelled, "canceling statement due to user request");
+		const std::string_view value = values[i];
+		if (value.size() > kStackNumerals) {
+			// Possibly more numerals than a lane holds: the single-value path (it also refuses too long values).
+			flush();
+			fpe_detail::TransformString(alphabet, value, Ff1::kMaxLength, fpe_detail::ThrowFf1TooLong, out[i],
+			                            [&](std::uint16_t *x, std::size_t n) {
+				                            if (encrypt)
+					                            ff1.Encrypt(x, n, x, radix, tweak, tweak_len);
+				                            else
+					                            ff1.Decrypt(x, n, x, radix, tweak, tweak_len);
+			                            });
+			continue;
+		}
+		std::size_t n;
+		try {
+			n = alphabet.ToNumerals(value, lanes[group_count]);
+		} catch (...) {
+			flush(); // the values before this one get their results first
+			throw;
+		}
+		if (group_count > 0 && n != group_len) {
+			std::uint16_t moved[kStackNumerals];
+			std::memcpy(moved, lanes[group_count], n * sizeof(std::uint16_t));
+			flush();
+			std::memcpy(lanes[0], moved, n * sizeof(std::uint16_t));
+		}
+		if (group_count == 0) {
+			group_len = n;
+			group_first = i;
+		}
+		if (++group_count == Ff1::kBatchLanes)
+			flush();
+	}
+	flush();
+}
+
+} // namespace
+
+// EncryptBatch encrypts count values, runs of equal length side by side (see RunStringBatch).
 void
 EncryptBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view *values, std::size_t count,
              const std::uint8_t *tweak, std::size_t tweak_len, std::string *out, CancelCheck cancel) {
-	fpe_detail::RunBatch(alphabet, values, count, out, cancel, Ff1::kMaxLength, fpe_detail::ThrowFf1TooLong,
-	                     [&](std::uint16_t *numerals, std::size_t n) {
-		                     ff1.Encrypt(numerals, n, numerals, alphabet.Radix(), tweak, tweak_len);
-	                     });
+	RunStringBatch(ff1, alphabet, values, count, tweak, tweak_len, out, cancel, true);
 }
 
-// DecryptBatch decrypts count values; equal-format values share the cached plan.
+// DecryptBatch decrypts count values, runs of equal length side by side (see RunStringBatch).
 void
 DecryptBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view *values, std::size_t count,
              const std::uint8_t *tweak, std::size_t tweak_len, std::string *out, CancelCheck cancel) {
-	fpe_detail::RunBatch(alphabet, values, count, out, cancel, Ff1::kMaxLength, fpe_detail::ThrowFf1TooLong,
-	                     [&](std::uint16_t *numerals, std::size_t n) {
-		                     ff1.Decrypt(numerals, n, numerals, alphabet.Radix(), tweak, tweak_len);
-	                     });
+	RunStringBatch(ff1, alphabet, values, count, tweak, tweak_len, out, cancel, false);
 }
 
 } // namespace privacy::core

@@ -373,9 +373,76 @@ NoiseFloat8Impl(FunctionCallInfo fcinfo) {
 	PG_RETURN_FLOAT8(core::NoiseDouble(value, ratio, key));
 }
 
+// The on-disk layout of a numeric, from PostgreSQL's numeric.c (struct NumericData; not in a header). It is
+// part of the stored format that pg_upgrade carries over unchanged, so it is stable across major versions.
+// After the 4-byte varlena header: a uint16 header word; the long format adds an int16 weight; then base-10000
+// digits (int16), most significant first.
+constexpr uint16 kNumericSignMask = 0xC000;
+constexpr uint16 kNumericNeg = 0x4000;
+constexpr uint16 kNumericShort = 0x8000;
+constexpr uint16 kNumericSpecial = 0xC000;
+constexpr uint16 kNumericShortSignMask = 0x2000;
+constexpr uint16 kNumericShortWeightSignMask = 0x0040;
+constexpr uint16 kNumericShortWeightMask = 0x003F;
+static_assert(PG_VERSION_NUM >= 140000 && PG_VERSION_NUM < 190000, "numeric layout checked for PostgreSQL 14-18");
+
+// FastNumericToDouble reads the sign, weight and digits of a finite numeric and rounds them once
+// (core::Base10000ToDouble); false for what that does not take.
+bool
+FastNumericToDouble(Numeric value, double *out) {
+	const auto *data = reinterpret_cast<const char *>(VARDATA(value));
+	const std::size_t size = VARSIZE(value) - VARHDRSZ;
+	if (size < sizeof(uint16))
+		return false;
+	uint16 header;
+	std::memcpy(&header, data, sizeof(header));
+	bool negative;
+	int weight;
+	std::size_t offset;
+	if ((header & kNumericSignMask) == kNumericSpecial) {
+		return false;
+	} else if ((header & kNumericSignMask) == kNumericShort) {
+		negative = (header & kNumericShortSignMask) != 0;
+		weight = header & kNumericShortWeightMask;
+		if ((header & kNumericShortWeightSignMask) != 0)
+			weight -= kNumericShortWeightMask + 1;
+		offset = sizeof(uint16);
+	} else {
+		if (size < sizeof(uint16) + sizeof(int16))
+			return false;
+		negative = (header & kNumericSignMask) == kNumericNeg;
+		int16 long_weight;
+		std::memcpy(&long_weight, data + sizeof(uint16), sizeof(long_weight));
+		weight = long_weight;
+		offset = sizeof(uint16) + sizeof(int16);
+	}
+	const std::size_t ndigits = (size - offset) / sizeof(int16);
+	if (ndigits > core::kMaxFastBase10000Digits)
+		return false;
+	int16 digits[core::kMaxFastBase10000Digits];
+	if (ndigits > 0)
+		std::memcpy(digits, data + offset, ndigits * sizeof(int16));
+	return core::Base10000ToDouble(negative, digits, ndigits, weight, out);
+}
+
+// NumericToDouble is numeric_float8_no_overflow (numeric_out, then strtod)
+// without the text where FastNumericToDouble applies, the PostgreSQL way
+// otherwise (over 256 significant digits, beyond the normal double range).
+double
+NumericToDouble(Numeric value) {
+	double result;
+	if (FastNumericToDouble(value, &result))
+		return result;
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(value)));
+}
+
 // NoiseNumericImpl perturbs through float8 and rounds back to the value's
 // scale. NaN/infinity are returned unchanged; magnitudes beyond float8 are
 // treated as +-DBL_MAX (the result reveals only that the value is huge).
+// The result is exactly round(float8_numeric(noised), scale), built from an
+// integer of at most 15 digits (core::DoubleToDecimal, then
+// int64_div_fast_to_numeric) instead of printf and numeric_in; numeric_round
+// only sets the display scale when the digits end left of it.
 Datum
 NoiseNumericImpl(FunctionCallInfo fcinfo) {
 	Numeric value = PG_GETARG_NUMERIC(0);
@@ -384,11 +451,19 @@ NoiseNumericImpl(FunctionCallInfo fcinfo) {
 	const std::uint8_t *key = privacy::pg::MaskingSecret();
 	if (numeric_is_nan(value) || numeric_is_inf(value))
 		PG_RETURN_NUMERIC(value);
-	double d = DatumGetFloat8(DirectFunctionCall1(numeric_float8_no_overflow, NumericGetDatum(value)));
+	double d = NumericToDouble(value);
 	if (std::isinf(d))
 		d = std::copysign(DBL_MAX, d);
 	double noised = core::NoiseDouble(d, ratio, key);
 	int32 scale = DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(value)));
+	std::int64_t mantissa;
+	int log10_divisor;
+	if (core::DoubleToDecimal(noised, scale, &mantissa, &log10_divisor)) {
+		Numeric result = int64_div_fast_to_numeric(mantissa, log10_divisor);
+		if (log10_divisor == scale)
+			PG_RETURN_NUMERIC(result);
+		return DirectFunctionCall2(numeric_round, NumericGetDatum(result), Int32GetDatum(scale));
+	}
 	Datum result = DirectFunctionCall1(float8_numeric, Float8GetDatum(noised));
 	return DirectFunctionCall2(numeric_round, result, Int32GetDatum(scale));
 }

@@ -14,9 +14,11 @@ BEGIN
 END $$;
 
 -- bench.ratio times `measured` and `baseline` reps times each (after one
--- warm-up run of each) and returns label, medians and measured/baseline.
+-- warm-up run of each) and returns label, medians and measured/baseline,
+-- with the spread: the lowest and highest ratio of one round's pair.
 CREATE FUNCTION bench.ratio(label text, measured text, baseline text, reps int DEFAULT 5,
-	OUT benchmark text, OUT measured_ms numeric, OUT baseline_ms numeric, OUT ratio numeric)
+	OUT benchmark text, OUT measured_ms numeric, OUT baseline_ms numeric, OUT ratio numeric,
+	OUT spread text)
 LANGUAGE plpgsql AS $$
 DECLARE
 	m double precision[] := '{}';
@@ -32,6 +34,8 @@ BEGIN
 	measured_ms := round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(m) x)::numeric, 1);
 	baseline_ms := round((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY x) FROM unnest(b) x)::numeric, 1);
 	ratio := round(measured_ms / nullif(baseline_ms, 0), 2);
+	spread := (SELECT round(min(m[i] / nullif(b[i], 0))::numeric, 2) || '-' ||
+		round(max(m[i] / nullif(b[i], 0))::numeric, 2) FROM generate_subscripts(m, 1) i);
 END $$;
 
 -- bench.people: 1,000,000 rows of realistic personal data.

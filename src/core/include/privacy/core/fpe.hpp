@@ -87,7 +87,8 @@ private:
 class Ff1;
 
 // Batch helpers: one key, one alphabet, one tweak, count values; out[i] receives the result for values[i]
-// (its capacity is reused). The FF1 batch reuses its per-length precomputation across values of equal length.
+// (its capacity is reused). The FF1 batch runs consecutive values of equal length side by side
+// (Ff1::EncryptMany), with the same results as one call per value.
 // cancel, when not null, is polled every 1024 values; when it returns true the call throws kCancelled.
 // The first invalid value throws; out[0..i) then hold results and out[i..) are unspecified.
 void EncryptBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view *values, std::size_t count,
@@ -116,6 +117,19 @@ public:
 	// CheckDomain throws the error Encrypt would throw for a value of n numerals in radix, or returns.
 	static void CheckDomain(std::uint32_t radix, std::size_t n);
 
+	// Values that EncryptMany runs side by side: round i of up to kBatchLanes values goes through one
+	// multi-block AES call, so AES-NI pipelines the blocks instead of waiting for one block at a time.
+	static constexpr std::size_t kBatchLanes = 32;
+
+	// EncryptMany encrypts count values of n numerals each in place (values[k] points to n numerals), with the
+	// same result as Encrypt(values[k], n, values[k], radix, tweak, tweak_len) on each; DecryptMany likewise
+	// for Decrypt. Errors as for Encrypt: a radix, length or tweak error is thrown before any value changes; a
+	// numeral >= radix throws with the values before it possibly transformed and the rest unchanged.
+	void EncryptMany(std::uint16_t *const *values, std::size_t count, std::size_t n, std::uint32_t radix,
+	                 const std::uint8_t *tweak, std::size_t tweak_len) const;
+	void DecryptMany(std::uint16_t *const *values, std::size_t count, std::size_t n, std::uint32_t radix,
+	                 const std::uint8_t *tweak, std::size_t tweak_len) const;
+
 	~Ff1();
 	Ff1(Ff1 &&other) noexcept;
 	Ff1 &operator=(Ff1 &&other) noexcept;
@@ -129,6 +143,8 @@ private:
 	void BuildPlan(Plan &plan, std::uint32_t radix, std::size_t n, const std::uint8_t *tweak,
 	               std::size_t tweak_len) const;
 	void Run(const Plan &plan, const std::uint16_t *in, std::uint16_t *out, bool encrypt) const;
+	void RunMany(std::uint16_t *const *values, std::size_t count, std::size_t n, std::uint32_t radix,
+	             const std::uint8_t *tweak, std::size_t tweak_len, bool encrypt) const;
 
 	AesEcb aes_;
 	// The plan of the last (radix, length, tweak) used; allocated on first use, wiped by the destructor.

@@ -210,6 +210,25 @@ std::int64_t NoiseInt64(std::int64_t value, double ratio, const std::uint8_t key
 // hashed as 0.0, and a finite value never becomes infinite (the result is clamped to +-DBL_MAX).
 double NoiseDouble(double value, double ratio, const std::uint8_t key[kMaskKeyBytes]);
 
+// Decimal conversions for noise(numeric), which perturbs a numeric through a double. They compute exactly what
+// PostgreSQL's text round trips compute (numeric_float8_no_overflow: numeric_out then strtod; float8_numeric:
+// printf "%.15g" then numeric_in; then numeric_round), without the text, and say false where the caller must
+// take that slow path instead. Their results never depend on the locale or the rounding mode.
+//
+// Base10000ToDouble stores in *out the double nearest to (-1)^negative * sum digits[i] * 10000^(weight - i)
+// (ties to even, as strtod), for 0 <= digits[i] <= 9999 and ndigits <= kMaxFastBase10000Digits. False when the
+// digits are out of range, too many, or the value rounds outside the normal finite doubles (overflow or
+// underflow), where strtod's own ERANGE results apply.
+inline constexpr std::size_t kMaxFastBase10000Digits = 64;
+bool Base10000ToDouble(bool negative, const std::int16_t *digits, std::size_t ndigits, int weight, double *out);
+
+// DoubleToDecimal rounds a finite value as float8_numeric then numeric_round(scale) do: to 15 significant
+// decimal digits (printf "%.15g", ties to even), then half away from zero to scale >= 0 decimals. The result
+// is *mantissa / 10^*log10_divisor exactly, with |*mantissa| < 10^15 and *log10_divisor <= scale (less than
+// scale when the 15 digits end left of the scale; the result then needs no rounding, only its display scale
+// set). False for a non-finite value or a negative scale.
+bool DoubleToDecimal(double value, int scale, std::int64_t *mantissa, int *log10_divisor);
+
 inline constexpr std::int64_t kMaxShiftDays = 36500;
 
 // ShiftDays returns days + s where s in [-max_days, -1] U [1, max_days] (never 0 when max_days > 0, so a shifted
