@@ -228,21 +228,31 @@ cluster_suites() {
 	cp "$(cluster_log nopreload)" $logs/server-nopreload.log 2>/dev/null || true
 	cluster_destroy nopreload
 
-	echo "== ${pfx}tap (PostgreSQL::Test::Cluster)"
-	bash test/tap/run.sh >$logs/tap.log 2>&1
-	grep -E '^(ok|not ok)|^Result' $logs/tap.log | tail -20
-	tests=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' $logs/tap.log)
-	tests=${tests:-0}
-	if grep -q '^Result: PASS' $logs/tap.log && [ "$tests" -gt 0 ]; then
-		record "${pfx}tap" "$tests" 0
+	# The TAP tests start, kill -9 and restart their own servers, and
+	# libfaketime does not keep a restarted postmaster's clock and its
+	# children's together (the postmaster logs the real date, the workers
+	# the shifted one), so background-worker scheduling after a crash
+	# restart is not what it would be on any real clock: they run in the
+	# first pass only. Nothing in them depends on the date.
+	if [ -n "$pfx" ]; then
+		echo "== ${pfx}tap: not run under the shifted clock (crash-restart tests; see run-all.sh)"
 	else
-		bad=$(grep -c '^not ok' $logs/tap.log)
-		[ "$bad" -eq 0 ] && bad=1
-		record "${pfx}tap" "$((tests > bad ? tests - bad : 0))" "$bad"
+		echo "== ${pfx}tap (PostgreSQL::Test::Cluster)"
+		bash test/tap/run.sh >$logs/tap.log 2>&1
+		grep -E '^(ok|not ok)|^Result' $logs/tap.log | tail -20
+		tests=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' $logs/tap.log)
+		tests=${tests:-0}
+		if grep -q '^Result: PASS' $logs/tap.log && [ "$tests" -gt 0 ]; then
+			record "${pfx}tap" "$tests" 0
+		else
+			bad=$(grep -c '^not ok' $logs/tap.log)
+			[ "$bad" -eq 0 ] && bad=1
+			record "${pfx}tap" "$((tests > bad ? tests - bad : 0))" "$bad"
+		fi
 	fi
 
 	echo "== ${pfx}leakscan"
-	if bash test/leak/canary-scan.sh --self-test && bash test/leak/canary-scan.sh $logs/server-main.log $logs/server-nopreload.log results/*.out test/nopreload/results/*.out $logs/pgtap.out.log $logs/adversarial/adv_*.out $logs/roundtrip-*.log $logs/tap.log; then
+	if bash test/leak/canary-scan.sh --self-test && bash test/leak/canary-scan.sh $logs/server-main.log $logs/server-nopreload.log results/*.out test/nopreload/results/*.out $logs/pgtap.out.log $logs/adversarial/adv_*.out $logs/roundtrip-*.log $(ls $logs/tap.log 2>/dev/null); then
 		record "${pfx}leakscan" 1 0
 	else
 		record "${pfx}leakscan" 0 1
