@@ -466,51 +466,49 @@ VisitProbe(const char *, size_t, TimestampTz until, void *arg) {
 	return true;
 }
 
-// The per-query set: open addressing over 64-bit hashes, subjects kept
-// verbatim in an arena so a hit is an exact comparison (no digest
-// collision can let a row through).
-struct SetSlot {
-	uint64 hash; // 0: empty
-	TimestampTz until;
+// The per-query set: open addressing over 8-byte slots (a 32-bit tag from
+// the subject's hash and the index of its entry), small enough to stay in
+// cache for the scans it serves; the entries keep the subjects verbatim in
+// an arena, so a hit is an exact comparison (no digest collision can let a
+// row through).
+struct SetEntry {
 	uint32 offset;
 	uint32 len;
+	TimestampTz until;
 };
 
 struct Collected {
 	size_t limit;
 	size_t used;
 	bool overflow;
-	int count;
-	int cap;
-	SetSlot *items;
+	uint32 count;
+	uint32 cap;
+	SetEntry *entries;
 	StringInfoData arena;
 };
 
 uint64
 SubjectHash(const char *subject, size_t len) {
-	uint64 h = hash_bytes_extended((const unsigned char *)subject, (int)len, UINT64CONST(0x5bd1e9955bd1e995));
-	return h == 0 ? 1 : h;
+	return hash_bytes_extended((const unsigned char *)subject, (int)len, UINT64CONST(0x5bd1e9955bd1e995));
 }
 
 bool
 VisitCollect(const char *subject, size_t len, TimestampTz until, void *arg) {
 	Collected *c = (Collected *)arg;
-	// each entry costs its slot about three times over (the collected item
-	// and a table at load factor 1/2) plus its text
-	c->used += 3 * sizeof(SetSlot) + len;
-	if (c->used > c->limit || (size_t)c->arena.len + len > MaxAllocSize / 2 || c->count >= INT_MAX / 4) {
+	// an entry, two slots (load factor at most 1/2) and its text
+	c->used += sizeof(SetEntry) + 2 * sizeof(uint64) + len;
+	if (c->used > c->limit || (size_t)c->arena.len + len > MaxAllocSize / 2 || c->count >= PG_INT32_MAX / 4) {
 		c->overflow = true;
 		return false;
 	}
 	if (c->count == c->cap) {
 		c->cap *= 2;
-		c->items = (SetSlot *)repalloc_huge(c->items, sizeof(SetSlot) * c->cap);
+		c->entries = (SetEntry *)repalloc_huge(c->entries, sizeof(SetEntry) * c->cap);
 	}
-	SetSlot *item = &c->items[c->count++];
-	item->hash = SubjectHash(subject, len);
-	item->until = until;
-	item->offset = (uint32)c->arena.len;
-	item->len = (uint32)len;
+	SetEntry *entry = &c->entries[c->count++];
+	entry->offset = (uint32)c->arena.len;
+	entry->len = (uint32)len;
+	entry->until = until;
 	appendBinaryStringInfo(&c->arena, subject, (int)len);
 	return true;
 }
@@ -519,7 +517,8 @@ VisitCollect(const char *subject, size_t len, TimestampTz until, void *arg) {
 
 struct ConsentSet {
 	uint64 mask;
-	SetSlot *slots;
+	uint64 *slots; // 0: empty; else tag << 32 | (entry index + 1)
+	SetEntry *entries;
 	char *arena;
 };
 
@@ -540,7 +539,7 @@ BuildConsentSet(const char *purpose, MemoryContext context, size_t limit) {
 	c.overflow = false;
 	c.count = 0;
 	c.cap = 1024;
-	c.items = (SetSlot *)palloc(sizeof(SetSlot) * c.cap);
+	c.entries = (SetEntry *)palloc(sizeof(SetEntry) * c.cap);
 	initStringInfo(&c.arena);
 	ScanStanding(purpose, NULL, 0, VisitCollect, &c);
 	if (c.overflow) {
@@ -553,29 +552,33 @@ BuildConsentSet(const char *purpose, MemoryContext context, size_t limit) {
 		size <<= 1;
 	ConsentSet *set = (ConsentSet *)palloc(sizeof(ConsentSet));
 	set->mask = size - 1;
-	set->slots = (SetSlot *)MemoryContextAllocHuge(build, sizeof(SetSlot) * size);
-	memset(set->slots, 0, sizeof(SetSlot) * size);
+	set->slots = (uint64 *)MemoryContextAllocHuge(build, sizeof(uint64) * size);
+	memset(set->slots, 0, sizeof(uint64) * size);
+	set->entries = c.entries;
 	set->arena = c.arena.data;
-	for (int i = 0; i < c.count; i++) {
-		SetSlot *item = &c.items[i];
-		uint64 at = item->hash & set->mask;
+	for (uint32 i = 0; i < c.count; i++) {
+		SetEntry *item = &c.entries[i];
+		const char *subject = set->arena + item->offset;
+		uint64 hash = SubjectHash(subject, item->len);
+		uint64 tag = hash >> 32;
+		uint64 at = hash & set->mask;
 		for (;;) {
-			SetSlot *slot = &set->slots[at];
-			if (slot->hash == 0) {
-				*slot = *item;
+			uint64 slot = set->slots[at];
+			if (slot == 0) {
+				set->slots[at] = tag << 32 | (uint64)(i + 1);
 				break;
 			}
-			if (slot->hash == item->hash && slot->len == item->len &&
-			    memcmp(set->arena + slot->offset, set->arena + item->offset, item->len) == 0) {
+			SetEntry *other = &set->entries[(slot & 0xFFFFFFFF) - 1];
+			if ((slot >> 32) == tag && other->len == item->len &&
+			    memcmp(set->arena + other->offset, subject, item->len) == 0) {
 				// two standing rows for one subject (direct DML): the later expiry wins
-				if (item->until == DT_NOEND || (slot->until != DT_NOEND && item->until > slot->until))
-					slot->until = item->until;
+				if (item->until == DT_NOEND || (other->until != DT_NOEND && item->until > other->until))
+					other->until = item->until;
 				break;
 			}
 			at = (at + 1) & set->mask;
 		}
 	}
-	pfree(c.items);
 	MemoryContextSwitchTo(old);
 	return set;
 }
@@ -583,13 +586,17 @@ BuildConsentSet(const char *purpose, MemoryContext context, size_t limit) {
 bool
 ConsentSetContains(const ConsentSet *set, const char *subject, size_t len) {
 	uint64 hash = SubjectHash(subject, len);
+	uint64 tag = hash >> 32;
 	uint64 at = hash & set->mask;
 	for (;;) {
-		const SetSlot *slot = &set->slots[at];
-		if (slot->hash == 0)
+		uint64 slot = set->slots[at];
+		if (slot == 0)
 			return false;
-		if (slot->hash == hash && slot->len == len && memcmp(set->arena + slot->offset, subject, len) == 0)
-			return StandsAt(slot->until);
+		if ((slot >> 32) == tag) {
+			const SetEntry *entry = &set->entries[(slot & 0xFFFFFFFF) - 1];
+			if (entry->len == len && memcmp(set->arena + entry->offset, subject, len) == 0)
+				return StandsAt(entry->until);
+		}
 		at = (at + 1) & set->mask;
 	}
 }
