@@ -76,6 +76,15 @@ SELECT count(*) AS disagreements
 FROM lookups l FULL JOIN (SELECT id FROM cs.people) p USING (id)
 WHERE l.visible IS DISTINCT FROM (p.id IS NOT NULL);
 SELECT id, subject FROM cs.people WHERE id IN (1, 2, 400, 2001, 2002, 2003) ORDER BY id;
+-- a registry too large for the set (work_mem): scans probe every row, same rows
+RESET ROLE;
+SELECT privacy.grant_consent(array_agg('unrelated' || n), 'cs_mkt') FROM generate_series(1, 3000) n;
+SET ROLE cs_reader;
+SET work_mem = '64kB';
+SET hash_mem_multiplier = 1;
+SELECT count(*) AS scan_probing FROM cs.people;
+RESET work_mem;
+RESET hash_mem_multiplier;
 
 -- parallel plans give the serial answer
 SET parallel_setup_cost = 0;

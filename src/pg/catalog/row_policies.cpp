@@ -410,6 +410,11 @@ ScanStanding(const char *purpose, const char *subject, size_t subject_len, Stand
 	Oid table_oid, index_oid;
 	if (!ConsentRelations(&table_oid, &index_oid))
 		return;
+	// the statement's snapshot; called outside a statement (no active
+	// snapshot), a fresh transaction snapshot
+	bool pushed = !ActiveSnapshotSet();
+	if (pushed)
+		PushActiveSnapshot(GetTransactionSnapshot());
 	Snapshot snapshot = GetActiveSnapshot();
 	size_t purpose_len = strlen(purpose);
 	Relation rel = table_open(table_oid, AccessShareLock);
@@ -450,6 +455,8 @@ ScanStanding(const char *purpose, const char *subject, size_t subject_len, Stand
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	table_close(rel, AccessShareLock);
+	if (pushed)
+		PopActiveSnapshot();
 }
 
 bool
@@ -527,6 +534,25 @@ ConsentStandsNow(const char *purpose, const char *subject, size_t len) {
 	bool found = false;
 	ScanStanding(purpose, subject, len, VisitProbe, &found);
 	return found;
+}
+
+uint32
+ProbesBeforeSet(size_t limit) {
+	constexpr uint32 kMinimum = 64;
+	// an entry costs about 32 bytes and its subject
+	double capacity = (double)limit / 48.0;
+	Oid table_oid, index_oid;
+	if (!ConsentRelations(&table_oid, &index_oid) || !OidIsValid(index_oid))
+		return kMinimum;
+	Relation index = index_open(index_oid, AccessShareLock);
+	double standing = index->rd_rel->reltuples; // all purposes; -1 if never counted
+	index_close(index, AccessShareLock);
+	if (standing < 0 || standing <= capacity)
+		return kMinimum;
+	// the set may not fit: try only once the probes so far cost about what a
+	// build that gives up would (it reads up to capacity entries, each far
+	// cheaper than a probe's descent)
+	return (uint32)Max((double)kMinimum, Min(capacity / 8.0, (double)PG_UINT32_MAX / 2));
 }
 
 ConsentSet *

@@ -42,6 +42,11 @@ struct ConsentSet;
 // BuildConsentSet builds it, or returns NULL (nothing kept) if it would take
 // more than limit bytes.
 ConsentSet *BuildConsentSet(const char *purpose, MemoryContext context, size_t limit);
+// ProbesBeforeSet returns after how many index probes an execution should
+// build the set: soon when the registry's standing consents surely fit in
+// limit bytes, else only once probing has cost about what a failed build
+// would.
+uint32 ProbesBeforeSet(size_t limit);
 // ConsentSetContains reports whether subject's consent in the set stands now.
 bool ConsentSetContains(const ConsentSet *set, const char *subject, size_t len);
 

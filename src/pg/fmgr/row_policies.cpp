@@ -131,13 +131,10 @@ struct ConsentCallCache {
 	int gate;
 	char purpose[NAMEDATALEN];
 	uint32 probes;      // index probes so far
+	uint32 threshold;   // build the set after this many (0: not decided)
 	bool set_tried;     // a set was built (or found too large)
 	ConsentSet *set;    // the purpose's standing consents, for this execution
 };
-
-// After this many rows an execution builds the purpose's set instead of
-// probing the index for each row (a point lookup never gets there).
-constexpr uint32 kProbesBeforeSet = 64;
 
 // ConsentAllowsImpl implements privacy._consent_allows(regclass, text, text).
 Datum
@@ -162,13 +159,19 @@ ConsentAllowsImpl(FunctionCallInfo fcinfo) {
 	size_t len = VARSIZE_ANY_EXHDR(subject);
 	if (cache->set != NULL)
 		PG_RETURN_BOOL(ConsentSetContains(cache->set, bytes, len));
-	if (!cache->set_tried && ++cache->probes > kProbesBeforeSet) {
-		cache->set_tried = true;
-		// bounded like a hashed subplan; larger registries keep probing
-		cache->set = BuildConsentSet(cache->purpose, fcinfo->flinfo->fn_mcxt, get_hash_memory_limit());
-		if (cache->set != NULL)
-			PG_RETURN_BOOL(ConsentSetContains(cache->set, bytes, len));
+	// after the first rows (64 when the set surely fits; a point lookup never
+	// gets there) read the purpose's standing consents once; bounded like a
+	// hashed subplan, larger registries keep probing
+	if (!cache->set_tried && ++cache->probes > 64) {
+		if (cache->threshold == 0)
+			cache->threshold = ProbesBeforeSet(get_hash_memory_limit());
+		if (cache->probes > cache->threshold) {
+			cache->set_tried = true;
+			cache->set = BuildConsentSet(cache->purpose, fcinfo->flinfo->fn_mcxt, get_hash_memory_limit());
+		}
 	}
+	if (cache->set != NULL)
+		PG_RETURN_BOOL(ConsentSetContains(cache->set, bytes, len));
 	PG_RETURN_BOOL(ConsentStandsNow(cache->purpose, bytes, len));
 }
 
