@@ -372,6 +372,14 @@ SET privacy.purpose = 'marketing';
 SELECT count(*) FROM shop.newsletter;
 RESET ROLE;
 
+-- @ privacy.grant_consent(text[],text,timestamp with time zone)
+-- @ privacy.revoke_consent(text[],text)
+-- # Imports and withdrawals in bulk: one statement for any number of subjects, the same history per subject, one audit row per call with the count (never the subjects).
+SELECT privacy.grant_consent(ARRAY['ann.lee@example.com', 'bo.chan@example.com', 'cy.diaz@example.com'], 'marketing') AS granted;
+SELECT privacy.revoke_consent(ARRAY['bo.chan@example.com', 'nobody@example.com'], 'marketing') AS revoked;
+SELECT action, object, value_count FROM privacy.audit_log WHERE action LIKE '% consent' ORDER BY action;
+SELECT subject, standing FROM privacy.consents WHERE purpose = 'marketing' AND revoked_at IS NULL ORDER BY subject;
+
 -- @ privacy.disallow_purpose(regrole,text)
 -- # From the next SET on, the role may no longer declare the purpose.
 -- ! error

@@ -6,9 +6,10 @@
 // when declared, and parsed with search_path = pg_catalog, pg_temp. They
 // contain no subqueries, so plans stay parallel-safe: the per-statement
 // decisions (exempt? purpose usable?) are cached in the helper's fn_extra,
-// and consent is a probe into a per-backend hash set of the subjects
-// consenting to the declared purpose, rebuilt only when the registry
-// changes, never a per-row registry scan.
+// and consent is read from the registry with the statement's snapshot: an
+// index probe per row for the first rows, then (for scans) a set of the
+// purpose's standing consents built once for that execution. No consent
+// state outlives a statement.
 //
 // Never uses SPI (called while the rewriter runs), and never frees cache
 // memory while a build is in progress (invalidations arrive whenever a lock
@@ -20,6 +21,13 @@
 
 extern "C" {
 #include "access/genam.h"
+#include "access/nbtree.h"
+#include "access/relscan.h"
+#include "access/tableam.h"
+#include "catalog/pg_am.h"
+#include "executor/tuptable.h"
+#include "utils/fmgroids.h"
+#include "utils/snapmgr.h"
 #include "access/htup_details.h"
 #include "access/parallel.h"
 #include "access/relation.h"
@@ -342,107 +350,286 @@ BuildPolicies(RelPolicies *entry) {
 	}
 }
 
-// ---- consent sets ------------------------------------------------------
+// ---- consent probes and per-query consent sets ----------------------
+//
+// Consent is read from privacy._consent itself with the statement's snapshot
+// (the active snapshot: the leader's in parallel workers, the portal's for a
+// cursor), through the partial index _consent_standing (purpose, subject)
+// WHERE revoked_at IS NULL. Nothing is cached across statements, so a
+// consent change costs other backends nothing and is visible (or not)
+// exactly as MVCC says. A caller that probes many rows builds a per-query
+// set of the purpose's standing consents instead (ConsentSet below).
 
-// ConsentKey is a 128-bit digest of a subject (two independent 64-bit
-// hashes): collisions are negligible and keys have a fixed size.
-struct ConsentKey {
-	uint64 h1;
-	uint64 h2;
-};
-struct ConsentEntry {
-	ConsentKey key;
-	TimestampTz expires_at; // DT_NOEND when the consent does not expire
-};
-
-MemoryContext consent_context = NULL;
-HTAB *consent_set = NULL;
-char consent_purpose[NAMEDATALEN];
-Oid consent_table = InvalidOid;
-bool consent_stale = true;
-
-// ConsentCallback drops the sets when privacy._consent changes.
-void
-ConsentCallback(Datum arg, Oid relid) {
-	if (!OidIsValid(relid) || relid == consent_table || !OidIsValid(consent_table))
-		consent_stale = true;
-}
-
-ConsentKey
-KeyOf(const char *subject, size_t len) {
-	ConsentKey key;
-	// two independent 64-bit hashes; the first also serves as the bucket hash
-	key.h1 = hash_bytes_extended((const unsigned char *)subject, (int)len, UINT64CONST(0x5bd1e9955bd1e995));
-	key.h2 = hash_bytes_extended((const unsigned char *)subject, (int)len, UINT64CONST(0x9e3779b97f4a7c15));
-	return key;
-}
-
-// BuildConsentSet loads the standing consents for purpose.
-void
-BuildConsentSet(const char *purpose) {
-	if (consent_context == NULL)
-		consent_context = AllocSetContextCreate(CacheMemoryContext, "pg_privacy consent sets", ALLOCSET_DEFAULT_SIZES);
-	MemoryContextReset(consent_context);
-	consent_set = NULL;
-	consent_stale = false;
-
+// ConsentRelations finds privacy._consent and its standing index (the
+// index may be missing: then the heap is scanned).
+bool
+ConsentRelations(Oid *table, Oid *index) {
 	Oid nsp = get_namespace_oid("privacy", true);
-	consent_table = OidIsValid(nsp) ? get_relname_relid("_consent", nsp) : InvalidOid;
-	HASHCTL ctl;
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(ConsentKey);
-	ctl.entrysize = sizeof(ConsentEntry);
-	ctl.hcxt = consent_context;
-	HTAB *set = hash_create("pg_privacy consent set", 65536, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	if (OidIsValid(consent_table)) {
-		size_t purpose_len = strlen(purpose);
-		Relation rel = table_open(consent_table, AccessShareLock);
-		TupleDesc desc = RelationGetDescr(rel);
-		Datum values[8];
-		bool nulls[8];
-		SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-		HeapTuple tup;
-		while ((tup = systable_getnext(scan)) != NULL) {
-			// columns: 1 id, 2 subject, 3 purpose, 4 granted_at, 5 expires_at, 6 revoked_at
-			heap_deform_tuple(tup, desc, values, nulls);
-			if (!nulls[5] || nulls[1] || nulls[2])
-				continue;
-			text *row_purpose = DatumGetTextPP(values[2]);
-			if (VARSIZE_ANY_EXHDR(row_purpose) != purpose_len ||
-			    memcmp(VARDATA_ANY(row_purpose), purpose, purpose_len) != 0)
-				continue;
-			text *subject = DatumGetTextPP(values[1]);
-			ConsentKey key = KeyOf(VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject));
-			bool found;
-			ConsentEntry *entry =
-			    (ConsentEntry *)hash_search_with_hash_value(set, &key, (uint32)key.h1, HASH_ENTER, &found);
-			TimestampTz until = nulls[4] ? DT_NOEND : DatumGetTimestampTz(values[4]);
-			if (!found || until > entry->expires_at)
-				entry->expires_at = until;
-		}
-		systable_endscan(scan);
-		table_close(rel, AccessShareLock);
+	*table = OidIsValid(nsp) ? get_relname_relid("_consent", nsp) : InvalidOid;
+	*index = OidIsValid(nsp) ? get_relname_relid("_consent_standing", nsp) : InvalidOid;
+	return OidIsValid(*table);
+}
+
+// TextEquals compares a text datum with a byte string.
+bool
+TextEquals(Datum value, const char *bytes, size_t len) {
+	text *t = DatumGetTextPP(value);
+	return VARSIZE_ANY_EXHDR(t) == len && memcmp(VARDATA_ANY(t), bytes, len) == 0;
+}
+
+typedef bool (*StandingVisitor)(const char *subject, size_t len, TimestampTz until, void *arg);
+
+// VisitRow checks one heap row of privacy._consent and passes it on.
+// columns: 1 id, 2 subject, 3 purpose, 4 granted_at, 5 expires_at, 6 revoked_at
+bool
+VisitRow(TupleTableSlot *slot, const char *purpose, size_t purpose_len, const char *subject, size_t subject_len,
+         StandingVisitor visit, void *arg) {
+	bool isnull[6];
+	Datum values[6];
+	slot_getsomeattrs(slot, 6);
+	for (int i = 0; i < 6; i++) {
+		values[i] = slot->tts_values[i];
+		isnull[i] = slot->tts_isnull[i];
 	}
-	consent_set = set;
-	strlcpy(consent_purpose, purpose, sizeof(consent_purpose));
+	// recheck on the heap row: the index is partial and its keys collated
+	if (!isnull[5] || isnull[1] || isnull[2] || !TextEquals(values[2], purpose, purpose_len))
+		return true;
+	if (subject != NULL && !TextEquals(values[1], subject, subject_len))
+		return true;
+	text *row_subject = DatumGetTextPP(values[1]);
+	return visit(VARDATA_ANY(row_subject), VARSIZE_ANY_EXHDR(row_subject),
+	             isnull[4] ? DT_NOEND : DatumGetTimestampTz(values[4]), arg);
+}
+
+// ScanStanding calls visit(subject, len, until, arg) for every standing
+// (unrevoked) consent of purpose (and of subject, when not NULL) that the
+// active snapshot sees; until is DT_NOEND when it does not expire. visit
+// returns false to stop.
+void
+ScanStanding(const char *purpose, const char *subject, size_t subject_len, StandingVisitor visit, void *arg) {
+	Oid table_oid, index_oid;
+	if (!ConsentRelations(&table_oid, &index_oid))
+		return;
+	// the statement's snapshot; called outside a statement (no active
+	// snapshot), a fresh transaction snapshot
+	bool pushed = !ActiveSnapshotSet();
+	if (pushed)
+		PushActiveSnapshot(GetTransactionSnapshot());
+	Snapshot snapshot = GetActiveSnapshot();
+	size_t purpose_len = strlen(purpose);
+	Relation rel = table_open(table_oid, AccessShareLock);
+	Relation index = NULL;
+	if (OidIsValid(index_oid)) {
+		index = index_open(index_oid, AccessShareLock);
+		if (index->rd_index->indnatts < 2 || index->rd_index->indkey.values[0] != 3 ||
+		    index->rd_index->indkey.values[1] != 2 || index->rd_rel->relam != BTREE_AM_OID) {
+			index_close(index, AccessShareLock);
+			index = NULL;
+		}
+	}
+	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	text *purpose_text = cstring_to_text_with_len(purpose, (int)purpose_len);
+	text *subject_text = subject != NULL ? cstring_to_text_with_len(subject, (int)subject_len) : NULL;
+	if (index != NULL) {
+		ScanKeyData keys[2];
+		int nkeys = subject != NULL ? 2 : 1;
+		// the index's own collations: its ordering decides where the scan lands
+		ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[0],
+		                       F_TEXTEQ, PointerGetDatum(purpose_text));
+		if (subject != NULL)
+			ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[1],
+			                       F_TEXTEQ, PointerGetDatum(subject_text));
+		IndexScanDesc scan = index_beginscan(rel, index, snapshot, nkeys, 0);
+		index_rescan(scan, keys, nkeys, NULL, 0);
+		while (index_getnext_slot(scan, ForwardScanDirection, slot))
+			if (!VisitRow(slot, purpose, purpose_len, subject, subject_len, visit, arg))
+				break;
+		index_endscan(scan);
+		index_close(index, AccessShareLock);
+	} else {
+		TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+			if (!VisitRow(slot, purpose, purpose_len, subject, subject_len, visit, arg))
+				break;
+		table_endscan(scan);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	table_close(rel, AccessShareLock);
+	if (pushed)
+		PopActiveSnapshot();
+}
+
+bool
+StandsAt(TimestampTz until) {
+	return until == DT_NOEND || until > GetCurrentTransactionStartTimestamp();
+}
+
+bool
+VisitProbe(const char *, size_t, TimestampTz until, void *arg) {
+	if (StandsAt(until)) {
+		*(bool *)arg = true;
+		return false;
+	}
+	return true;
+}
+
+// The per-query set: open addressing over 8-byte slots (a 32-bit tag from
+// the subject's hash and the index of its entry), small enough to stay in
+// cache for the scans it serves; the entries keep the subjects verbatim in
+// an arena, so a hit is an exact comparison (no digest collision can let a
+// row through).
+struct SetEntry {
+	uint32 offset;
+	uint32 len;
+	TimestampTz until;
+};
+
+struct Collected {
+	size_t limit;
+	size_t used;
+	bool overflow;
+	uint32 count;
+	uint32 cap;
+	SetEntry *entries;
+	StringInfoData arena;
+};
+
+uint64
+SubjectHash(const char *subject, size_t len) {
+	return hash_bytes_extended((const unsigned char *)subject, (int)len, UINT64CONST(0x5bd1e9955bd1e995));
+}
+
+bool
+VisitCollect(const char *subject, size_t len, TimestampTz until, void *arg) {
+	Collected *c = (Collected *)arg;
+	// an entry, two slots (load factor at most 1/2) and its text
+	c->used += sizeof(SetEntry) + 2 * sizeof(uint64) + len;
+	if (c->used > c->limit || (size_t)c->arena.len + len > MaxAllocSize / 2 || c->count >= PG_INT32_MAX / 4) {
+		c->overflow = true;
+		return false;
+	}
+	if (c->count == c->cap) {
+		c->cap *= 2;
+		c->entries = (SetEntry *)repalloc_huge(c->entries, sizeof(SetEntry) * c->cap);
+	}
+	SetEntry *entry = &c->entries[c->count++];
+	entry->offset = (uint32)c->arena.len;
+	entry->len = (uint32)len;
+	entry->until = until;
+	appendBinaryStringInfo(&c->arena, subject, (int)len);
+	return true;
 }
 
 } // namespace
 
+struct ConsentSet {
+	uint64 mask;
+	uint64 *slots; // 0: empty; else tag << 32 | (entry index + 1)
+	SetEntry *entries;
+	char *arena;
+};
+
 bool
-SubjectConsents(const char *purpose, const char *subject, size_t len) {
-	if (consent_stale || consent_set == NULL || strcmp(consent_purpose, purpose) != 0)
-		BuildConsentSet(purpose);
-	ConsentKey key = KeyOf(subject, len);
-	ConsentEntry *entry =
-	    (ConsentEntry *)hash_search_with_hash_value(consent_set, &key, (uint32)key.h1, HASH_FIND, NULL);
-	return entry != NULL && (entry->expires_at == DT_NOEND || entry->expires_at > GetCurrentTransactionStartTimestamp());
+ConsentStandsNow(const char *purpose, const char *subject, size_t len) {
+	bool found = false;
+	ScanStanding(purpose, subject, len, VisitProbe, &found);
+	return found;
+}
+
+uint32
+ProbesBeforeSet(size_t limit) {
+	constexpr uint32 kMinimum = 64;
+	// an entry costs about 32 bytes and its subject
+	double capacity = (double)limit / 48.0;
+	Oid table_oid, index_oid;
+	if (!ConsentRelations(&table_oid, &index_oid) || !OidIsValid(index_oid))
+		return kMinimum;
+	Relation index = index_open(index_oid, AccessShareLock);
+	double standing = index->rd_rel->reltuples; // all purposes; -1 if never counted
+	index_close(index, AccessShareLock);
+	if (standing < 0 || standing <= capacity)
+		return kMinimum;
+	// the set may not fit: try only once the probes so far cost about what a
+	// build that gives up would (it reads up to capacity entries, each far
+	// cheaper than a probe's descent)
+	return (uint32)Max((double)kMinimum, Min(capacity / 8.0, (double)PG_UINT32_MAX / 2));
+}
+
+ConsentSet *
+BuildConsentSet(const char *purpose, MemoryContext context, size_t limit) {
+	MemoryContext build = AllocSetContextCreate(context, "pg_privacy consent set", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(build);
+	Collected c;
+	c.limit = limit;
+	c.used = 0;
+	c.overflow = false;
+	c.count = 0;
+	c.cap = 1024;
+	c.entries = (SetEntry *)palloc(sizeof(SetEntry) * c.cap);
+	initStringInfo(&c.arena);
+	ScanStanding(purpose, NULL, 0, VisitCollect, &c);
+	if (c.overflow) {
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(build);
+		return NULL;
+	}
+	uint64 size = 16;
+	while (size < (uint64)c.count * 2)
+		size <<= 1;
+	ConsentSet *set = (ConsentSet *)palloc(sizeof(ConsentSet));
+	set->mask = size - 1;
+	set->slots = (uint64 *)MemoryContextAllocHuge(build, sizeof(uint64) * size);
+	memset(set->slots, 0, sizeof(uint64) * size);
+	set->entries = c.entries;
+	set->arena = c.arena.data;
+	for (uint32 i = 0; i < c.count; i++) {
+		SetEntry *item = &c.entries[i];
+		const char *subject = set->arena + item->offset;
+		uint64 hash = SubjectHash(subject, item->len);
+		uint64 tag = hash >> 32;
+		uint64 at = hash & set->mask;
+		for (;;) {
+			uint64 slot = set->slots[at];
+			if (slot == 0) {
+				set->slots[at] = tag << 32 | (uint64)(i + 1);
+				break;
+			}
+			SetEntry *other = &set->entries[(slot & 0xFFFFFFFF) - 1];
+			if ((slot >> 32) == tag && other->len == item->len &&
+			    memcmp(set->arena + other->offset, subject, item->len) == 0) {
+				// two standing rows for one subject (direct DML): the later expiry wins
+				if (item->until == DT_NOEND || (other->until != DT_NOEND && item->until > other->until))
+					other->until = item->until;
+				break;
+			}
+			at = (at + 1) & set->mask;
+		}
+	}
+	MemoryContextSwitchTo(old);
+	return set;
+}
+
+bool
+ConsentSetContains(const ConsentSet *set, const char *subject, size_t len) {
+	uint64 hash = SubjectHash(subject, len);
+	uint64 tag = hash >> 32;
+	uint64 at = hash & set->mask;
+	for (;;) {
+		uint64 slot = set->slots[at];
+		if (slot == 0)
+			return false;
+		if ((slot >> 32) == tag) {
+			const SetEntry *entry = &set->entries[(slot & 0xFFFFFFFF) - 1];
+			if (entry->len == len && memcmp(set->arena + entry->offset, subject, len) == 0)
+				return StandsAt(entry->until);
+		}
+		at = (at + 1) & set->mask;
+	}
 }
 
 void
 InitRowPolicyCache() {
 	RegisterRelcacheInvalidation(RelcacheCallback, (Datum)0);
-	RegisterRelcacheInvalidation(ConsentCallback, (Datum)0);
 	RegisterSyscacheInvalidation(AUTHMEMROLEMEM, RoleChangeCallback, (Datum)0);
 	RegisterSyscacheInvalidation(AUTHOID, RoleChangeCallback, (Datum)0);
 }

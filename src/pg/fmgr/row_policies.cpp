@@ -22,6 +22,7 @@ extern "C" {
 #include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "executor/nodeHash.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -120,10 +121,15 @@ GateFor(Oid relid, const char *purpose) {
 	return strcmp(declared, purpose) == 0 ? 2 : 1;
 }
 
-// ConsentCallCache lives in fn_extra: one per qual per statement execution.
+// ConsentCallCache lives in fn_extra: one per qual per execution of a
+// statement (per process: a parallel worker has its own).
 struct ConsentCallCache {
 	int gate;
 	char purpose[NAMEDATALEN];
+	uint32 probes;      // index probes so far
+	uint32 threshold;   // build the set after this many (0: not decided)
+	bool set_tried;     // a set was built (or found too large)
+	ConsentSet *set;    // the purpose's standing consents, for this execution
 };
 
 // ConsentAllowsImpl implements privacy._consent_allows(regclass, text, text).
@@ -145,10 +151,29 @@ ConsentAllowsImpl(FunctionCallInfo fcinfo) {
 	if (PG_ARGISNULL(2))
 		PG_RETURN_BOOL(false);
 	text *subject = PG_GETARG_TEXT_PP(2);
-	PG_RETURN_BOOL(SubjectConsents(cache->purpose, VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject)));
+	const char *bytes = VARDATA_ANY(subject);
+	size_t len = VARSIZE_ANY_EXHDR(subject);
+	if (cache->set != NULL)
+		PG_RETURN_BOOL(ConsentSetContains(cache->set, bytes, len));
+	// after the first rows (64 when the set surely fits; a point lookup never
+	// gets there) read the purpose's standing consents once; bounded like a
+	// hashed subplan, larger registries keep probing
+	if (!cache->set_tried && ++cache->probes > 64) {
+		if (cache->threshold == 0)
+			cache->threshold = ProbesBeforeSet(get_hash_memory_limit());
+		if (cache->probes > cache->threshold) {
+			cache->set_tried = true;
+			cache->set = BuildConsentSet(cache->purpose, fcinfo->flinfo->fn_mcxt, get_hash_memory_limit());
+		}
+	}
+	if (cache->set != NULL)
+		PG_RETURN_BOOL(ConsentSetContains(cache->set, bytes, len));
+	PG_RETURN_BOOL(ConsentStandsNow(cache->purpose, bytes, len));
 }
 
-// ConsentChangedImpl implements the trigger privacy._consent_changed().
+// ConsentChangedImpl implements the trigger privacy._consent_changed() of
+// 0.1.0 (kept so a 0.1.0 install script still loads; 0.2.0 keeps no consent
+// state between statements and has no such trigger).
 Datum
 ConsentChangedImpl(FunctionCallInfo fcinfo) {
 	if (!CALLED_AS_TRIGGER(fcinfo))

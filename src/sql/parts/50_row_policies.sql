@@ -265,6 +265,84 @@ $$;
 COMMENT ON FUNCTION privacy.revoke_consent(text, text) IS
 'revokes a subject''s standing consent for a purpose; true if there was one; effective from the next statement';
 
+-- Bulk consent: one statement per call for any number of subjects, the
+-- same history as one call per subject (a grant supersedes the standing
+-- consent, revocation stamps it), and one audit row per call with the count
+-- (never the subjects).
+CREATE FUNCTION privacy.grant_consent(subjects text[], purpose text, expires_at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who name := privacy._outer_user();
+	granted bigint;
+BEGIN
+	PERFORM privacy._check_policy_admin('record consent');
+	IF grant_consent.subjects IS NULL OR grant_consent.purpose IS NULL THEN
+		RAISE EXCEPTION 'subjects and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF pg_catalog.array_position(grant_consent.subjects, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'subjects must not contain null' USING ERRCODE = 'null_value_not_allowed',
+			HINT = 'Remove the null elements; nothing was recorded.';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose) THEN
+		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object';
+	END IF;
+	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
+		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- new grants supersede standing ones (which stay in the history)
+	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = who
+	WHERE c.purpose OPERATOR(pg_catalog.=) grant_consent.purpose AND c.revoked_at IS NULL
+	  AND c.subject OPERATOR(pg_catalog.=) ANY (grant_consent.subjects);
+	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
+	SELECT DISTINCT s.subject, grant_consent.purpose, now(), grant_consent.expires_at, who
+	FROM pg_catalog.unnest(grant_consent.subjects) AS s(subject);
+	GET DIAGNOSTICS granted = ROW_COUNT;
+	IF granted OPERATOR(pg_catalog.>) 0 THEN
+		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count, new_definition)
+		VALUES (now(), who, session_user, 'grant consent', 'purpose ' OPERATOR(pg_catalog.||) grant_consent.purpose,
+		        granted, pg_catalog.jsonb_build_object('subjects', granted, 'expires_at', grant_consent.expires_at)::text);
+	END IF;
+	RETURN granted;
+END
+$$;
+COMMENT ON FUNCTION privacy.grant_consent(text[], text, timestamptz) IS
+'records the consent of many subjects for a purpose in one statement (optionally until expires_at); returns how many; one audit row per call';
+
+CREATE FUNCTION privacy.revoke_consent(subjects text[], purpose text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who name := privacy._outer_user();
+	revoked bigint;
+BEGIN
+	PERFORM privacy._check_policy_admin('record consent');
+	IF revoke_consent.subjects IS NULL OR revoke_consent.purpose IS NULL THEN
+		RAISE EXCEPTION 'subjects and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF pg_catalog.array_position(revoke_consent.subjects, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'subjects must not contain null' USING ERRCODE = 'null_value_not_allowed',
+			HINT = 'Remove the null elements; nothing was revoked.';
+	END IF;
+	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = who
+	WHERE c.purpose OPERATOR(pg_catalog.=) revoke_consent.purpose AND c.revoked_at IS NULL
+	  AND c.subject OPERATOR(pg_catalog.=) ANY (revoke_consent.subjects);
+	GET DIAGNOSTICS revoked = ROW_COUNT;
+	IF revoked OPERATOR(pg_catalog.>) 0 THEN
+		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count)
+		VALUES (now(), who, session_user, 'revoke consent', 'purpose ' OPERATOR(pg_catalog.||) revoke_consent.purpose,
+		        revoked);
+	END IF;
+	RETURN revoked;
+END
+$$;
+COMMENT ON FUNCTION privacy.revoke_consent(text[], text) IS
+'revokes the standing consents of many subjects for a purpose in one statement; returns how many; one audit row per call';
+
 CREATE VIEW privacy.consents AS
 SELECT c.subject, c.purpose, c.granted_at, c.expires_at, c.revoked_at, c.granted_by, c.revoked_by,
 	(c.revoked_at IS NULL AND (c.expires_at IS NULL OR c.expires_at OPERATOR(pg_catalog.>) now())) AS standing
@@ -399,8 +477,11 @@ COMMENT ON VIEW privacy.row_policies IS 'every consent requirement and row filte
 -- of tbl for purpose lets this row through: the role is exempt, or another
 -- usable purpose is declared, or this purpose is declared (and usable) and
 -- the subject's consent for it stands. The per-statement part is decided
--- once per statement; consenting subjects are a per-backend hash set
--- rebuilt when the registry changes, so a point lookup costs a hash probe.
+-- once per statement; consent is read from privacy._consent with the
+-- statement's snapshot: an index probe (_consent_standing) for each of the
+-- first rows, then, for scans, a set of the purpose's standing consents
+-- built once per execution (bounded by work_mem * hash_mem_multiplier;
+-- beyond that it keeps probing). Nothing outlives the statement.
 CREATE FUNCTION privacy._consent_allows(tbl regclass, purpose text, subject text)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'pg_privacy__consent_allows'
@@ -419,21 +500,11 @@ COMMENT ON FUNCTION privacy._row_exempt(regclass) IS
 'row-policy helper: whether the current role is exempt from the table''s row policies';
 GRANT EXECUTE ON FUNCTION privacy._row_exempt(regclass) TO PUBLIC;
 
--- Any change to the consent registry invalidates every backend's cached
--- consent sets (also for direct DML by an administrator).
-CREATE FUNCTION privacy._consent_changed()
-RETURNS trigger
-AS 'MODULE_PATHNAME', 'pg_privacy__consent_changed'
-LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION privacy._consent_changed() IS
-'trigger: invalidates cached consent sets when privacy._consent changes';
-CREATE TRIGGER consent_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON privacy._consent
-	FOR EACH STATEMENT EXECUTE FUNCTION privacy._consent_changed();
-
 REVOKE ALL ON privacy.consents, privacy.row_policies FROM PUBLIC;
-REVOKE ALL ON FUNCTION privacy._consent_changed(), privacy._force_family(regclass), privacy._unforce_family(regclass),
+REVOKE ALL ON FUNCTION privacy._force_family(regclass), privacy._unforce_family(regclass),
 	privacy.create_purpose(text, text), privacy.allow_purpose(regrole, text), privacy.disallow_purpose(regrole, text),
 	privacy.grant_consent(text, text, timestamptz), privacy.revoke_consent(text, text),
+	privacy.grant_consent(text[], text, timestamptz), privacy.revoke_consent(text[], text),
 	privacy.require_consent(regclass, name, text), privacy._check_row_policy_target(regclass),
 	privacy._canonical_row_filter(regclass, text), privacy.add_row_filter(regclass, text, text, regrole[]),
 	privacy._store_row_filter(regclass, text, text, text, regrole[]), privacy.drop_row_policy(regclass, text)

@@ -21,6 +21,7 @@ GRANT EXECUTE ON FUNCTION
 	privacy.anonymize_table(regclass), privacy.anonymize_database(),
 	privacy.create_purpose(text, text), privacy.allow_purpose(regrole, text), privacy.disallow_purpose(regrole, text),
 	privacy.grant_consent(text, text, timestamptz), privacy.revoke_consent(text, text),
+	privacy.grant_consent(text[], text, timestamptz), privacy.revoke_consent(text[], text),
 	privacy.require_consent(regclass, name, text), privacy.add_row_filter(regclass, text, text, regrole[]),
 	privacy.drop_row_policy(regclass, text),
 	privacy.create_key(text), privacy.rotate_key(text), privacy.drop_key(text, boolean), privacy.import_key(text, bytea),

@@ -4785,3 +4785,91 @@ END
 $$;
 COMMENT ON FUNCTION privacy._purge_step(bigint, boolean) IS
 'one purge batch of a run in the caller''s transaction; returns the next action and the rows purged';
+
+-- issue 19: consent gating at customer scale. The qual reads privacy._consent
+-- with the statement's snapshot (index probes, then a per-execution set for
+-- scans) instead of a per-backend copy of the registry, so the trigger that
+-- made every backend rebuild that copy goes; set-based grant/revoke.
+DROP TRIGGER consent_changed ON privacy._consent;
+DROP FUNCTION privacy._consent_changed();
+
+-- Bulk consent: one statement per call for any number of subjects, the
+-- same history as one call per subject (a grant supersedes the standing
+-- consent, revocation stamps it), and one audit row per call with the count
+-- (never the subjects).
+CREATE FUNCTION privacy.grant_consent(subjects text[], purpose text, expires_at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who name := privacy._outer_user();
+	granted bigint;
+BEGIN
+	PERFORM privacy._check_policy_admin('record consent');
+	IF grant_consent.subjects IS NULL OR grant_consent.purpose IS NULL THEN
+		RAISE EXCEPTION 'subjects and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF pg_catalog.array_position(grant_consent.subjects, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'subjects must not contain null' USING ERRCODE = 'null_value_not_allowed',
+			HINT = 'Remove the null elements; nothing was recorded.';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose) THEN
+		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object';
+	END IF;
+	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
+		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- new grants supersede standing ones (which stay in the history)
+	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = who
+	WHERE c.purpose OPERATOR(pg_catalog.=) grant_consent.purpose AND c.revoked_at IS NULL
+	  AND c.subject OPERATOR(pg_catalog.=) ANY (grant_consent.subjects);
+	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
+	SELECT DISTINCT s.subject, grant_consent.purpose, now(), grant_consent.expires_at, who
+	FROM pg_catalog.unnest(grant_consent.subjects) AS s(subject);
+	GET DIAGNOSTICS granted = ROW_COUNT;
+	IF granted OPERATOR(pg_catalog.>) 0 THEN
+		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count, new_definition)
+		VALUES (now(), who, session_user, 'grant consent', 'purpose ' OPERATOR(pg_catalog.||) grant_consent.purpose,
+		        granted, pg_catalog.jsonb_build_object('subjects', granted, 'expires_at', grant_consent.expires_at)::text);
+	END IF;
+	RETURN granted;
+END
+$$;
+COMMENT ON FUNCTION privacy.grant_consent(text[], text, timestamptz) IS
+'records the consent of many subjects for a purpose in one statement (optionally until expires_at); returns how many; one audit row per call';
+
+CREATE FUNCTION privacy.revoke_consent(subjects text[], purpose text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who name := privacy._outer_user();
+	revoked bigint;
+BEGIN
+	PERFORM privacy._check_policy_admin('record consent');
+	IF revoke_consent.subjects IS NULL OR revoke_consent.purpose IS NULL THEN
+		RAISE EXCEPTION 'subjects and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF pg_catalog.array_position(revoke_consent.subjects, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'subjects must not contain null' USING ERRCODE = 'null_value_not_allowed',
+			HINT = 'Remove the null elements; nothing was revoked.';
+	END IF;
+	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = who
+	WHERE c.purpose OPERATOR(pg_catalog.=) revoke_consent.purpose AND c.revoked_at IS NULL
+	  AND c.subject OPERATOR(pg_catalog.=) ANY (revoke_consent.subjects);
+	GET DIAGNOSTICS revoked = ROW_COUNT;
+	IF revoked OPERATOR(pg_catalog.>) 0 THEN
+		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count)
+		VALUES (now(), who, session_user, 'revoke consent', 'purpose ' OPERATOR(pg_catalog.||) revoke_consent.purpose,
+		        revoked);
+	END IF;
+	RETURN revoked;
+END
+$$;
+COMMENT ON FUNCTION privacy.revoke_consent(text[], text) IS
+'revokes the standing consents of many subjects for a purpose in one statement; returns how many; one audit row per call';
+
+REVOKE ALL ON FUNCTION privacy.grant_consent(text[], text, timestamptz), privacy.revoke_consent(text[], text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.grant_consent(text[], text, timestamptz), privacy.revoke_consent(text[], text) TO PUBLIC;

@@ -3,8 +3,15 @@
 # 1,000,000 rows, 100,000 subjects, half of them consenting: SELECT count(*)
 # through the consent-gated table vs the same table without the policy
 # (target <= 1.5x), and point lookups by primary key (pgbench, 2 clients) vs
-# the ungated table (target >= 0.9x TPS). Needs PGHOST/PGPORT/PGDATABASE of a
-# cluster preloading pg_privacy, as the superuser postgres.
+# the ungated table (target >= 0.9x TPS). Then the customer-scale part:
+# BENCH_CONSENT_SUBJECTS subjects (default 1,000,000; set 10000000 for the
+# 10M figures), one row each, half consenting, imported with the bulk API
+# (target >= 100,000 subjects/s); a fresh backend's first gated point lookup
+# (target <= 5 ms); the consent state a backend holds (target <= 1 MB); and
+# gated vs ungated point lookups while another session changes a consent
+# every few milliseconds (a change costs other backends nothing). Needs
+# PGHOST/PGPORT/PGDATABASE of a cluster preloading pg_privacy, as the
+# superuser postgres.
 set -euo pipefail
 duration=${BENCH_SECONDS:-10}
 psql -X -q -U postgres -v ON_ERROR_STOP=1 -o /dev/null <<'SQL'
@@ -50,10 +57,100 @@ tg=$(tps "$work/lookup_gated.sql")
 tu=$(tps "$work/lookup_ungated.sql")
 echo "point lookup by primary key, pgbench -M prepared, 2 clients, ${duration}s each:"
 echo "  gated TPS = $tg, ungated TPS = $tu, ratio = $(ratio "$tg" "$tu")   (target >= 0.90)"
+
+# ---- customer scale ----------------------------------------------------
+subjects=${BENCH_CONSENT_SUBJECTS:-1000000}
+chunk=100000
+psql -X -q -U postgres -v ON_ERROR_STOP=1 -o /dev/null -v subjects="$subjects" <<'SQL'
+SET client_min_messages = warning;
+DROP TABLE IF EXISTS bench.scale_gated, bench.scale_ungated;
+CREATE TABLE bench.scale_gated AS SELECT n AS id, 'customer' || n AS subject, n % 1000 AS score
+FROM generate_series(1, :subjects) n;
+ALTER TABLE bench.scale_gated ADD PRIMARY KEY (id);
+CREATE TABLE bench.scale_ungated AS SELECT * FROM bench.scale_gated;
+ALTER TABLE bench.scale_ungated ADD PRIMARY KEY (id);
+VACUUM ANALYZE bench.scale_gated, bench.scale_ungated;
+GRANT SELECT ON bench.scale_gated, bench.scale_ungated TO bench_marketer;
+SELECT privacy.require_consent('bench.scale_gated', 'subject', 'bench_marketing');
+SQL
+# the import: half the subjects, $chunk per call, one transaction per call
+start=$(date +%s.%N)
+for ((lo = 2; lo <= subjects; lo += 2 * chunk)); do
+	hi=$((lo + 2 * chunk - 2)); [ $hi -gt "$subjects" ] && hi=$subjects
+	psql -X -q -U postgres -v ON_ERROR_STOP=1 -o /dev/null -c \
+		"SELECT privacy.grant_consent(array_agg('customer' || n), 'bench_marketing') FROM generate_series($lo, $hi, 2) n"
+done
+end=$(date +%s.%N)
+imported=$(psql -X -At -U postgres -c "SELECT count(*) FROM privacy._consent WHERE purpose = 'bench_marketing' AND subject LIKE 'customer%' AND revoked_at IS NULL")
+audit_rows=$(psql -X -At -U postgres -c "SELECT count(*) FROM privacy.audit_log WHERE action = 'grant consent' AND object = 'purpose bench_marketing'")
+psql -X -q -U postgres -c "ANALYZE privacy._consent" >/dev/null
+echo "customer scale: $subjects subjects, one row each, $imported consenting:"
+echo "  bulk import privacy.grant_consent(text[], ...) in calls of $chunk: $(awk -v n="$imported" -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", n / (b - a) }') subjects/s, $audit_rows audit rows   (target >= 100000)"
+first() {
+	local t=() i
+	for i in 1 2 3 4 5 6 7; do
+		t+=("$(psql -X -U bench_marketer -c '\timing on' -c "SELECT * FROM bench.$1 WHERE id = $((RANDOM * 7 % subjects + 1))" |
+			sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p')")
+	done
+	printf '%s\n' "${t[@]}" | sort -n | sed -n 4p
+}
+fg=$(first scale_gated)
+fu=$(first scale_ungated)
+echo "  a fresh backend's first point lookup (median of 7 new sessions): gated ${fg} ms, ungated ${fu} ms   (target <= 5 ms)"
+# as the superuser (pg_backend_memory_contexts), gated through SET ROLE
+state=$(psql -X -At -U postgres <<'SQL' | tail -1
+SET ROLE bench_marketer;
+SELECT count(*) FROM bench.scale_gated WHERE id BETWEEN 1 AND 1000;
+SELECT * FROM bench.scale_gated WHERE id = 42;
+SELECT count(*) FROM bench.gated;
+RESET ROLE;
+SELECT coalesce(sum(total_bytes), 0) FROM pg_backend_memory_contexts WHERE name LIKE '%consent%';
+SQL
+)
+echo "  consent state a backend holds after gated lookups and scans: ${state} bytes   (target <= 1 MB)"
+printf '\\set id random(1, %s)\nSELECT * FROM bench.scale_gated WHERE id = :id;\n' "$subjects" >"$work/scale_gated.sql"
+printf '\\set id random(1, %s)\nSELECT * FROM bench.scale_ungated WHERE id = :id;\n' "$subjects" >"$work/scale_ungated.sql"
+# a steady stream of consent changes from another session while lookups run
+psql -X -q -U postgres -o /dev/null <<SQL &
+DO \$stream\$
+DECLARE
+	stop timestamptz := clock_timestamp() + make_interval(secs => $((2 * duration + 2)));
+	n int;
+BEGIN
+	WHILE clock_timestamp() < stop LOOP
+		n := 2 * (1 + floor(random() * ($subjects / 2 - 1)))::int;
+		PERFORM privacy.revoke_consent('customer' || n, 'bench_marketing');
+		PERFORM privacy.grant_consent('customer' || n, 'bench_marketing');
+		COMMIT;
+		PERFORM pg_sleep(0.005);
+	END LOOP;
+END \$stream\$;
+SQL
+stream=$!
+sg=$(tps "$work/scale_gated.sql")
+su=$(tps "$work/scale_ungated.sql")
+wait $stream
+changes=$(psql -X -At -U postgres -c "SELECT count(*) FROM privacy._consent WHERE purpose = 'bench_marketing' AND subject LIKE 'customer%' AND revoked_at IS NOT NULL")
+echo "  point lookups while consents change ($changes revocations in $((2 * duration + 2)) s): gated TPS = $sg, ungated TPS = $su, ratio = $(ratio "$sg" "$su")   (target >= 0.90)"
+# scans of the customer table: the purpose's standing consents fit the
+# per-query set only with a larger work_mem; otherwise every row probes
+scan() {
+	psql -X -U bench_marketer -c '\timing on' -c "SET work_mem = '$1'" -c "SELECT count(*) FROM bench.$2" |
+		sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1
+}
+cu=$(scan 4MB scale_ungated)
+cg=$(scan 4MB scale_gated)
+cu2=$(scan 256MB scale_ungated)
+cg2=$(scan 256MB scale_gated)
+echo "  count(*) of the customer table, gated / ungated: work_mem 4MB (probes) ${cg} / ${cu} ms = $(ratio "$cg" "$cu"); work_mem 256MB (set) ${cg2} / ${cu2} ms = $(ratio "$cg2" "$cu2")"
+psql -X -q -U postgres <<'SQL' >/dev/null
+DROP TABLE bench.scale_gated, bench.scale_ungated;
+SQL
 unset PGOPTIONS
 psql -X -q -U postgres <<'SQL' >/dev/null
 DROP TABLE bench.gated, bench.ungated;
 DELETE FROM privacy._consent WHERE purpose = 'bench_marketing';
+DELETE FROM privacy.audit_log WHERE object = 'purpose bench_marketing';
 SELECT privacy.disallow_purpose('bench_marketer', 'bench_marketing');
 REVOKE USAGE ON SCHEMA bench FROM bench_marketer;
 DROP ROLE bench_marketer;
