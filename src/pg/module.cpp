@@ -17,6 +17,7 @@
 #include "pg/catalog/masking_secret.hpp"
 #include "pg/catalog/row_policies.hpp"
 #include "pg/guc.hpp"
+#include "pg/hooks/caller_identity.hpp"
 #include "pg/hooks/executor_end.hpp"
 #include "pg/hooks/needs_fmgr.hpp"
 #include "pg/hooks/object_access.hpp"
@@ -76,6 +77,7 @@ _PG_init(void) {
 		return;
 	privacy::pg::InstallPlannerHook();
 	privacy::pg::InstallNeedsFmgrHook();
+	privacy::pg::InstallCallerIdentityHook();
 	privacy::pg::InstallProcessUtilityHook();
 	privacy::pg::InstallObjectAccessHook();
 	privacy::pg::InstallRowSecurityHook();

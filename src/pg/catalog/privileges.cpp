@@ -3,6 +3,7 @@
 // can change without being a superuser (the role names and the owner switch
 // are superuser-only settings).
 #include "pg/catalog/privileges.hpp"
+#include "pg/hooks/caller_identity.hpp"
 
 extern "C" {
 #include "catalog/pg_class.h"
@@ -12,6 +13,7 @@ extern "C" {
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 }
 
 namespace privacy::pg {
@@ -57,10 +59,11 @@ IsPolicyAuditor(Oid userid) {
 
 void
 CheckPolicyAdmin(const char *action, Oid relid) {
-	// The outer user: the role the session runs as (SET ROLE), also inside
-	// the SECURITY DEFINER functions of the API, whose current_user is the
-	// extension owner.
-	Oid userid = GetOuterUserId();
+	// The caller: the role the session runs as (SET ROLE), or the owner of
+	// the SECURITY DEFINER function that called the API (whose own
+	// current_user is the extension owner). An administrator who calls
+	// another role's function lends it nothing.
+	Oid userid = CallerUserId();
 	// Inside a security-restricted operation the outer user is not who runs
 	// the code: it is a table owner's trigger, index expression or function
 	// running on behalf of a maintenance command (VACUUM, ANALYZE, CREATE
@@ -84,15 +87,27 @@ CheckPolicyAdmin(const char *action, Oid relid) {
 
 void
 CheckExemptionGrantee(Oid grantee, const char *action) {
-	// Both the outer user (SET ROLE) and the session user: an administrator
-	// that switched to another role still acts for itself. Inside SECURITY
-	// DEFINER functions neither changes.
+	// regrole accepts '-' (OID 0) and any number: a grant row for a role
+	// that does not exist would apply to whichever role gets that OID later
+	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(grantee)))
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("role with OID %u does not exist", grantee),
+		                errhint("Name an existing role.")));
+	// The caller (the role the session runs as, or the owner of the SECURITY
+	// DEFINER function that called), the outer user (SET ROLE) and the
+	// session user: an administrator that switched to another role still
+	// acts for itself, and a function of an administrator called by a
+	// superuser is still the administrator's code.
+	Oid caller = CallerUserId();
 	Oid outer = GetOuterUserId();
 	Oid session = GetSessionUserId();
-	if (superuser_arg(outer) || superuser_arg(session))
+	// superuser code, or a superuser's session (also after SET ROLE) with no
+	// other role's function in between
+	if (superuser_arg(caller) || (caller == outer && superuser_arg(session)))
 		return;
-	Oid users[2] = {outer, session};
+	Oid users[3] = {caller, outer, session};
 	for (Oid user : users) {
+		if (superuser_arg(user))
+			continue;
 		// a member of the grantee (with or without INHERIT: it can SET ROLE
 		// to it), or a role that can make itself one (ADMIN OPTION on the
 		// grantee, or CREATEROLE, which grants any non-superuser role)

@@ -7,6 +7,7 @@
 // never reaches the log). The insert is a plain heap insert: the acting role
 // needs no privilege on the log, and cannot forge or remove its rows.
 #include "pg/boundary/boundary.hpp"
+#include "pg/hooks/caller_identity.hpp"
 
 extern "C" {
 #include "access/heapam.h"
@@ -90,7 +91,7 @@ AuditPolicyChangeImpl(FunctionCallInfo fcinfo) {
 		nulls[i] = true;
 	NameData role;
 	NameData session_role;
-	namestrcpy(&role, GetUserNameFromId(GetOuterUserId(), false));
+	namestrcpy(&role, GetUserNameFromId(CallerUserId(), false));
 	namestrcpy(&session_role, GetUserNameFromId(GetSessionUserId(), false));
 	char *action = psprintf("%s %s", operation, RelationGetRelationName(rel) + (RelationGetRelationName(rel)[0] == '_'));
 	for (int i = 0; i < desc->natts; i++) {

@@ -16,6 +16,7 @@
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/owner_exec.hpp"
 #include "pg/catalog/privileges.hpp"
+#include "pg/hooks/caller_identity.hpp"
 #include "pg/hooks/planner.hpp"
 #include "pg/module.hpp"
 
@@ -161,12 +162,14 @@ CheckPolicyAdminImpl(FunctionCallInfo fcinfo) {
 	PG_RETURN_VOID();
 }
 
-// OuterUserImpl implements privacy._outer_user(): the role the session runs
-// as, also inside SECURITY DEFINER functions (recorded as "declared by").
+// OuterUserImpl implements privacy._outer_user(): the role that called the
+// API (CallerUserId: the role the session runs as, or the owner of the
+// SECURITY DEFINER function that called), recorded as "declared by" and
+// checked by the SQL-level privilege checks.
 Datum
 OuterUserImpl(FunctionCallInfo fcinfo) {
 	Name result = (Name)palloc0(NAMEDATALEN);
-	namestrcpy(result, GetUserNameFromId(GetOuterUserId(), false));
+	namestrcpy(result, GetUserNameFromId(CallerUserId(), false));
 	PG_RETURN_NAME(result);
 }
 

@@ -7,7 +7,8 @@
 // It answers true only for SQL-language set-returning functions, only in
 // databases with column policies and only for non-superusers, so ordinary
 // functions keep their fast path. The side effect (calls go through
-// fmgr_security_definer) is harmless: no fmgr_hook is installed.
+// fmgr_security_definer) is harmless: the one fmgr_hook (caller_identity.cpp)
+// only records whose identity each such frame runs with.
 #include "pg/hooks/needs_fmgr.hpp"
 #include "pg/catalog/invalidation.hpp"
 
