@@ -140,6 +140,7 @@ SELECT privacy._mask_pseudonym('alice');
 -- and reading their pseudonyms): a declarer that is not a policy
 -- administrator needs EXECUTE on what the mask calls
 CREATE ROLE ka_owner;
+GRANT USAGE ON SCHEMA ka TO ka_owner;
 GRANT USAGE, CREATE ON SCHEMA ka TO ka_owner;
 SET privacy.owners_may_declare = on;
 SET ROLE ka_owner;
@@ -239,6 +240,36 @@ SELECT id, a IS NULL AND b IS NULL AND c IS NULL AND r IS NULL AND s IS NULL AND
 FROM ka.narrow WHERE id = 3;
 RESET ROLE;
 
+-- pg_privacy's own table work applies keyed masks as the table's owner, who
+-- may not EXECUTE them (nobody may by default): anonymizing erasure,
+-- anonymize_table and retention's anonymize action call them through the
+-- policy entry points, as the planner does
+CREATE ROLE ka_owner;
+GRANT USAGE ON SCHEMA ka TO ka_owner;
+CREATE TABLE ka.people (id int PRIMARY KEY, subject text, email text, amount numeric(6,2), seen timestamptz);
+ALTER TABLE ka.people OWNER TO ka_owner;
+INSERT INTO ka.people VALUES (1, 's1', 'a@example.com', 12.50, now() - interval '10 days'),
+	(2, 's2', 'b@example.com', 9999.99, now() - interval '10 days'), (3, 's3', 'c@example.com', 3.00, now());
+SELECT privacy.mask_column('ka.people', 'email', 'privacy.pseudonym(email)'),
+	privacy.mask_column('ka.people', 'amount', 'privacy.noise(amount, 0.5)');
+SELECT privacy.register_subject('ka.people', 'subject');
+SELECT bool_or(has_function_privilege('ka_owner', p.oid, 'EXECUTE')) AS owner_may_execute
+FROM pg_proc p WHERE p.pronamespace = 'privacy'::regnamespace AND p.proname IN ('pseudonym', 'noise');
+SELECT privacy.erase_subject('s1', 'anonymize') -> 'tables' -> 0 -> 'anonymized' AS anonymized;
+SELECT id, email = privacy.pseudonym('a@example.com') AS pseudonymized, amount BETWEEN -9999.99 AND 9999.99 AS in_range
+FROM ka.people WHERE id = 1;
+SELECT privacy.set_retention('ka.people', 'seen', '1 day', 'anonymize');
+SELECT privacy.purge_now('ka.people') IS NOT NULL AS purged;
+SELECT id, email LIKE '%@example.com' AS raw FROM ka.people ORDER BY id;
+SELECT privacy.anonymize_table('ka.people') AS anonymized_rows;
+SELECT count(*) FILTER (WHERE email LIKE '%@example.com') AS raw_left, count(*) FILTER (WHERE amount > 9999.99) AS overflow
+FROM ka.people;
+-- the owner still cannot call the keyed masks itself
+SET ROLE ka_owner;
+SELECT privacy.pseudonym('guess@example.com');
+RESET ROLE;
+SELECT privacy.drop_retention('ka.people');
+
 DROP SCHEMA ka CASCADE;
-DROP OWNED BY ka_reader, ka_granted;
-DROP ROLE ka_reader, ka_granted;
+DROP OWNED BY ka_reader, ka_granted, ka_owner;
+DROP ROLE ka_reader, ka_granted, ka_owner;

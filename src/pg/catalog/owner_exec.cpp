@@ -17,6 +17,7 @@
 #include "pg/catalog/owner_exec.hpp"
 
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/keyed_masks.hpp"
 #include "pg/hooks/planner.hpp"
 
 extern "C" {
@@ -164,6 +165,24 @@ RunQuery(QueryDesc *desc, bool own) {
 	PG_END_TRY();
 }
 
+// UseEntryPointsInStatement makes the keyed masks that pg_privacy's own
+// statement calls (anonymization applies the table's masks; a legal hold's
+// condition may call one) go through their policy entry points, as when the
+// planner places a mask: the owner the statement runs as need not be allowed
+// to EXECUTE the public keyed masks (nobody is by default). Only the
+// statement's own target list and WHERE clause: it is built by pg_privacy
+// from validated, stored expressions and parameters.
+void
+UseEntryPointsInStatement(Query *query) {
+	ListCell *lc;
+	foreach (lc, query->targetList) {
+		TargetEntry *entry = lfirst_node(TargetEntry, lc);
+		entry->expr = (Expr *)UseMaskEntryPoints((Node *)entry->expr);
+	}
+	if (query->jointree != NULL)
+		query->jointree->quals = UseMaskEntryPoints(query->jointree->quals);
+}
+
 // ExecuteOwnStatement parses, rewrites, plans and executes sql in the
 // current identity (the owner, set by the caller).
 uint64
@@ -201,8 +220,13 @@ ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool 
 		Query *query = lfirst_node(Query, lc);
 		if (query->commandType == CMD_UTILITY)
 			elog(ERROR, "pg_privacy statement must not be a utility statement");
-		PlannedStmt *stmt = query->querySource == QSRC_ORIGINAL ? PlanUnmasked(query, sql, params)
-		                                                        : pg_plan_query(query, sql, 0, params);
+		PlannedStmt *stmt;
+		if (query->querySource == QSRC_ORIGINAL) {
+			UseEntryPointsInStatement(query);
+			stmt = PlanUnmasked(query, sql, params);
+		} else {
+			stmt = pg_plan_query(query, sql, 0, params);
+		}
 		stmts = lappend(stmts, stmt);
 	}
 
