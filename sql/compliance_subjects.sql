@@ -51,6 +51,24 @@ SELECT privacy.release_hold(id) FROM privacy.legal_holds WHERE table_name = 'sub
 DELETE FROM privacy._legal_hold WHERE relid = 'subj.lines'::regclass;
 SELECT setval(pg_get_serial_sequence('privacy._legal_hold', 'id'),
 	(SELECT coalesce(max(id), 0) + 1 FROM privacy._legal_hold), false) > 0 AS hold_ids_reset;
+-- dropping a registered table or its subject column removes its
+-- registration, classification and findings (a new table that gets the same
+-- OID inherits nothing); tables registered through it are unregistered with
+-- a warning naming them; export and erasure keep working
+CREATE SCHEMA subj_drop;
+CREATE TABLE subj_drop.p (id int PRIMARY KEY, email text);
+CREATE TABLE subj_drop.c (id int PRIMARY KEY, p int REFERENCES subj_drop.p, note text);
+CREATE TABLE subj_drop.k (id int PRIMARY KEY, who text);
+SELECT privacy.register_subject('subj_drop.p', 'email'), privacy.register_subject('subj_drop.c', 'p', via => 'subj_drop.p'),
+	privacy.register_subject('subj_drop.k', 'who'), privacy.classify('subj_drop.p', 'email', 'email');
+ALTER TABLE subj_drop.k DROP COLUMN who;
+DROP TABLE subj_drop.p CASCADE;
+SELECT count(*) AS dangling_registrations FROM privacy._subject_table s
+WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = s.relid) OR s.relid::text LIKE 'subj_drop.%';
+SELECT count(*) AS dangling_classifications FROM privacy._classification s
+WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = s.relid);
+SELECT privacy.export_subject('nobody' || '@example.org') ? 'subj.accounts' AS export_works;
+DROP SCHEMA subj_drop CASCADE;
 SELECT privacy.unregister_subject(t) FROM unnest(ARRAY['subj.lines', 'subj.invoices', 'subj.accounts']::regclass[]) t;
 SELECT privacy.unmask_column('subj.accounts', c) FROM unnest(ARRAY['email', 'name']::name[]) c;
 SELECT privacy.unclassify('subj.accounts', c) FROM unnest(ARRAY['email', 'name']::name[]) c;

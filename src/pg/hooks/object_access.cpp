@@ -1,7 +1,8 @@
 // object_access.cpp: keeps the extension's catalog consistent with the
 // objects it names. When a table, a column or a role is dropped, the rows
 // that refer to it are deleted in the same transaction (rows in our tables
-// are not objects, so pg_depend cannot do it). Rows are deleted with plain
+// are not objects, so pg_depend cannot do it): policies, exemptions,
+// retention, classification, discovery findings and the subject registry. Rows are deleted with plain
 // heap deletes: the role running DROP may have no privilege on our tables,
 // and the planner must not be re-entered from here. Drops that would destroy
 // a legal hold or the triggers enforcing it are refused (legal_holds.cpp).
@@ -25,6 +26,7 @@ extern "C" {
 #include "access/xact.h"
 #include "miscadmin.h"
 #include "utils/inval.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 }
@@ -64,6 +66,43 @@ DeleteRows(const char *table, AttrNumber key_attno, Oid key, AttrNumber column_a
 	CacheInvalidateRelcacheByRelid(relid);
 }
 
+// UnregisterVia removes the registrations of tables registered as holding
+// subjects through relid (through its column, when given), with a warning
+// naming each: they can no longer be resolved to a subject, so erasure and
+// export would stop covering them silently otherwise.
+void
+UnregisterVia(Oid relid, const char *column) {
+	Oid nsp = get_namespace_oid("privacy", true);
+	Oid registry = OidIsValid(nsp) ? get_relname_relid("_subject_table", nsp) : InvalidOid;
+	if (!OidIsValid(registry))
+		return;
+	Relation rel = table_open(registry, RowExclusiveLock);
+	TupleDesc desc = RelationGetDescr(rel);
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
+	HeapTuple tup;
+	while ((tup = systable_getnext(scan)) != NULL) {
+		bool isnull;
+		Datum via = heap_getattr(tup, 3, desc, &isnull);
+		if (isnull || DatumGetObjectId(via) != relid)
+			continue;
+		if (column != NULL) {
+			Datum via_column = heap_getattr(tup, 4, desc, &isnull);
+			if (isnull || strcmp(NameStr(*DatumGetName(via_column)), column) != 0)
+				continue;
+		}
+		Oid child = DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull));
+		char *name = get_rel_name(child);
+		char *schema = get_namespace_name(get_rel_namespace(child));
+		ereport(WARNING, (errmsg("table %s is no longer registered as holding data about subjects",
+		                         name != NULL && schema != NULL ? quote_qualified_identifier(schema, name) : "?"),
+		                  errdetail("It was registered through a table or column that is being dropped."),
+		                  errhint("Register it again with privacy.register_subject().")));
+		simple_heap_delete(rel, &tup->t_self);
+	}
+	systable_endscan(scan);
+	table_close(rel, RowExclusiveLock);
+}
+
 // PrivacyObjectAccess handles OAT_DROP of tables, columns and roles.
 void
 PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int sub_id, void *arg) {
@@ -83,10 +122,23 @@ PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int su
 				CheckDropOfRelation(object_id);
 				DeleteRows("_retention_policy", 1, object_id, 0, NULL);
 				DeleteRows("_legal_hold", 2, object_id, 0, NULL);
+				// classification, findings and the subject registry: a new
+				// table that gets the same OID must not inherit them
+				DeleteRows("_classification", 1, object_id, 0, NULL);
+				DeleteRows("_discovery", 1, object_id, 0, NULL);
+				DeleteRows("_subject_table", 1, object_id, 0, NULL);
+				UnregisterVia(object_id, NULL);
 			} else {
 				char *column = get_attname(object_id, (AttrNumber)sub_id, true);
-				if (column != NULL)
+				if (column != NULL) {
 					DeleteRows("_retention_policy", 1, object_id, 2, column);
+					DeleteRows("_classification", 1, object_id, 2, column);
+					DeleteRows("_discovery", 1, object_id, 2, column);
+					// a table identified by the dropped column is no longer
+					// resolvable to its subjects
+					DeleteRows("_subject_table", 1, object_id, 2, column);
+					UnregisterVia(object_id, column);
+				}
 			}
 		}
 		if (IsCatalogTable(object_id))

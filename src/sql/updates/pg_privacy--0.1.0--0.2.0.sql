@@ -4873,3 +4873,22 @@ COMMENT ON FUNCTION privacy.revoke_consent(text[], text) IS
 
 REVOKE ALL ON FUNCTION privacy.grant_consent(text[], text, timestamptz), privacy.revoke_consent(text[], text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION privacy.grant_consent(text[], text, timestamptz), privacy.revoke_consent(text[], text) TO PUBLIC;
+
+-- lead: 0.1.0 kept the classification, discovery findings and subject
+-- registrations of dropped tables and columns (the drop hook now removes
+-- them); a table created later with the same OID would inherit them
+DELETE FROM privacy._classification x
+WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid OPERATOR(pg_catalog.=) x.relid AND a.attname OPERATOR(pg_catalog.=) x.column_name
+                    AND NOT a.attisdropped);
+DELETE FROM privacy._discovery x
+WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid OPERATOR(pg_catalog.=) x.relid AND a.attname OPERATOR(pg_catalog.=) x.column_name
+                    AND NOT a.attisdropped);
+DELETE FROM privacy._subject_table x
+WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid OPERATOR(pg_catalog.=) x.relid AND a.attname OPERATOR(pg_catalog.=) x.subject_column
+                    AND NOT a.attisdropped)
+   OR (x.via IS NOT NULL AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                  WHERE a.attrelid OPERATOR(pg_catalog.=) x.via AND a.attname OPERATOR(pg_catalog.=) x.via_column
+                    AND NOT a.attisdropped));
