@@ -43,6 +43,8 @@ namespace privacy::pg {
 
 namespace {
 
+constexpr AttrNumber kMasterKeyIdAttnum = 6; // privacy._key(name, version, algorithm, wrapped, created_at, master_key_id)
+
 struct GrantEntry {
 	Oid role;
 	char *format;
@@ -166,6 +168,7 @@ ResetAtXactEnd(XactEvent event, void *arg) {
 struct KeyRow {
 	int32 version;
 	bytea *wrapped;
+	char *master_key_id; // NULL: wrapped before 0.2.0 recorded ids
 };
 
 // NewFf1 builds an Ff1 (C++ only; may throw core errors, caught by CallCore).
@@ -293,6 +296,12 @@ LoadKeyRing(const char *name) {
 		}
 		rows[nrows].version = DatumGetInt32(heap_getattr(tup, 2, desc, &isnull));
 		rows[nrows].wrapped = DatumGetByteaPCopy(heap_getattr(tup, 4, desc, &isnull));
+		rows[nrows].master_key_id = NULL;
+		if (desc->natts >= kMasterKeyIdAttnum) { // absent in a 0.1.0 database not yet updated
+			Datum id = heap_getattr(tup, kMasterKeyIdAttnum, desc, &isnull);
+			if (!isnull)
+				rows[nrows].master_key_id = TextDatumGetCString(id);
+		}
 		nrows++;
 	}
 	systable_endscan(scan);
@@ -308,38 +317,40 @@ LoadKeyRing(const char *name) {
 	ring->next = rings;
 	rings = ring;
 
-	unsigned char *master = (unsigned char *)sodium_malloc(kMasterKeyBytes);
-	if (master == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of secure memory")));
-	// LoadMasterKey may raise: free the guarded page first.
-	ErrorData *edata = TryPg([](void *p) { LoadMasterKey((unsigned char *)p); }, master);
-	if (edata != NULL) {
-		sodium_free(master);
-		ReThrowError(edata);
-	}
-	bool unwrapped_all = true;
-	int failed_version = 0;
+	// the master keys: the current one, and the previous one when a row was
+	// wrapped under another (a master-key rotation not finished yet)
+	// (the entries are allocated first: nothing between loading the master
+	// keys and freeing them may raise)
+	DataKey **entries = (DataKey **)palloc(sizeof(DataKey *) * nrows);
 	for (int i = 0; i < nrows; i++) {
 		DataKey *key = (DataKey *)MemoryContextAllocZero(cache_context, sizeof(DataKey));
 		key->version = rows[i].version;
 		key->next = ring->versions;
 		ring->versions = key;
-		size_t len = 0;
-		key->material = UnwrapDataKey(name, rows[i].version, rows[i].wrapped, master, &len);
-		if (key->material == NULL) {
-			unwrapped_all = false;
-			failed_version = rows[i].version;
+		entries[i] = key;
+	}
+	MasterKeys keys{};
+	LoadCurrentMasterKey(&keys);
+	for (int i = 0; i < nrows; i++)
+		if (rows[i].master_key_id == NULL || strcmp(rows[i].master_key_id, keys.current_id) != 0) {
+			LoadPreviousMasterKey(&keys);
 			break;
 		}
-		key->material_len = len;
+	int failed = -1;
+	for (int i = 0; i < nrows; i++) {
+		size_t len = 0;
+		entries[i]->material =
+		    UnwrapStoredKey(&keys, name, rows[i].version, rows[i].wrapped, rows[i].master_key_id, &len);
+		if (entries[i]->material == NULL) {
+			failed = i;
+			break;
+		}
+		entries[i]->material_len = len;
 	}
-	sodium_free(master);
-	if (!unwrapped_all)
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("data key \"%s\" version %d cannot be unwrapped with the configured master key", name,
-		                       failed_version),
-		                errhint("The master key must be the one the data key was created under."),
-		                errhidestmt(true)));
+	FreeMasterKeys(&keys);
+	if (failed >= 0)
+		ReportUnwrapFailure(psprintf("data key \"%s\" version %d", name, rows[failed].version),
+		                    rows[failed].master_key_id, &keys);
 	for (DataKey *key = ring->versions; key != NULL; key = key->next) {
 		if (ring->newest == NULL || key->version > ring->newest->version)
 			ring->newest = key;
