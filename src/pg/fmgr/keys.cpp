@@ -59,11 +59,11 @@ char *
 ArgName(FunctionCallInfo fcinfo, int i, const char *what) {
 	if (PG_ARGISNULL(i))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be null", what),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	char *name = text_to_cstring(PG_GETARG_TEXT_PP(i));
 	if (name[0] == '\0' || strlen(name) > kMaxNameBytes)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must have 1 to 63 bytes", what),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	return name;
 }
 
@@ -109,7 +109,7 @@ CheckSlotFree(const char *name, int32 version) {
 	                errhint("Move the tokens of version %d to the newest version with privacy.retokenize(), drop it with "
 	                        "privacy.drop_key_version(), then rotate again.",
 	                        live),
-	                errhidestmt(true)));
+	                errhidestmt(true), errhidecontext(true)));
 }
 
 // HasMasterKeyIds reports whether privacy._key has the master_key_id column
@@ -182,10 +182,10 @@ AddVersion(void *arg) {
 	int32 newest = NewestVersion(args->name);
 	if (args->mode == NewKeyMode::kCreate && newest != 0)
 		ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("data key \"%s\" already exists", args->name),
-		                errhint("Use privacy.rotate_key() to add a version."), errhidestmt(true)));
+		                errhint("Use privacy.rotate_key() to add a version."), errhidestmt(true), errhidecontext(true)));
 	if (args->mode == NewKeyMode::kRotate && newest == 0)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("data key \"%s\" does not exist", args->name),
-		                errhint("Create it with privacy.create_key()."), errhidestmt(true)));
+		                errhint("Create it with privacy.create_key()."), errhidestmt(true), errhidecontext(true)));
 	int32 version = newest + 1;
 	CheckSlotFree(args->name, version);
 	if (args->mode == NewKeyMode::kImport) {
@@ -300,7 +300,7 @@ ImportKeyBody(void *arg) {
 			sodium_memzero(VARDATA_ANY(material), VARSIZE_ANY_EXHDR(material));
 		if (len != 16 && len != 24 && len != 32)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			                errmsg("key material must be 16, 24 or 32 bytes"), errhidestmt(true),
+			                errmsg("key material must be 16, 24 or 32 bytes"), errhidestmt(true), errhidecontext(true),
 			                errhidecontext(true)));
 		if (secure == NULL)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of secure memory")));
@@ -328,7 +328,7 @@ DropKeyImpl(FunctionCallInfo fcinfo) {
 	CheckKeyAdmin("drop data keys");
 	char *name = ArgName(fcinfo, 0, "key name");
 	if (PG_ARGISNULL(1))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("force must not be null"), errhidestmt(true)));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("force must not be null"), errhidestmt(true), errhidecontext(true)));
 	bool force = PG_GETARG_BOOL(1);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -347,7 +347,7 @@ DropKeyImpl(FunctionCallInfo fcinfo) {
 		                errdetail("Formats: %s. Tokens of these formats could never be detokenized again.", formats),
 		                errhint("Call privacy.drop_key(name, force => true) to crypto-shred it anyway (custom formats "
 		                        "can be dropped first with privacy.drop_token_format)."),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	rc = SPI_execute_with_args("DELETE FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $1", 1, types, values, NULL,
 	                           false, 0);
 	if (rc != SPI_OK_DELETE)
@@ -364,7 +364,7 @@ DropKeyImpl(FunctionCallInfo fcinfo) {
 	SPI_finish();
 	if (deleted == 0)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("data key \"%s\" does not exist", name),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	InvalidateKeyCache();
 	ereport(WARNING, (errmsg("data key \"%s\" was destroyed (%llu versions): tokens made with it can never be "
 	                         "detokenized again",
@@ -509,7 +509,7 @@ RewrapKeysImpl(FunctionCallInfo fcinfo) {
 	InvalidateKeyCache();
 	InvalidateMaskingSecret();
 	ereport(LOG, (errmsg("pg_privacy: %d wrapped keys moved to master key %s", st.rewrapped, st.keys.current_id),
-	              errhidestmt(true)));
+	              errhidestmt(true), errhidecontext(true)));
 	PG_RETURN_INT32(st.rewrapped);
 }
 
@@ -539,7 +539,7 @@ CreateTokenFormatImpl(FunctionCallInfo fcinfo) {
 	char *name = ArgName(fcinfo, 0, "token format name");
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4) || PG_ARGISNULL(5))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-		                errmsg("alphabet, key, passthrough and kept counts must not be null"), errhidestmt(true)));
+		                errmsg("alphabet, key, passthrough and kept counts must not be null"), errhidestmt(true), errhidecontext(true)));
 	char *alphabet = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char *key = ArgName(fcinfo, 2, "key name");
 	char *passthrough = text_to_cstring(PG_GETARG_TEXT_PP(3));
@@ -547,7 +547,7 @@ CreateTokenFormatImpl(FunctionCallInfo fcinfo) {
 	int32 keep_suffix = PG_GETARG_INT32(5);
 	if (keep_prefix < 0 || keep_suffix < 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("kept counts must not be negative"),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	ValidateFormat(name, alphabet, passthrough, keep_prefix, keep_suffix);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -561,7 +561,7 @@ CreateTokenFormatImpl(FunctionCallInfo fcinfo) {
 		elog(ERROR, "reading privacy._token_format failed");
 	if (SPI_processed > 0)
 		ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("token format \"%s\" already exists", name),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	rc = SPI_execute_with_args(
 	    "INSERT INTO privacy._token_format (name, kind, alphabet, passthrough, keep_prefix, keep_suffix, min_chars, "
 	    "max_chars, key_name, builtin, created_at) VALUES ($1, 'plain', $2, $3, $4, $5, 0, 0, $6, false, "

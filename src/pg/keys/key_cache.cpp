@@ -133,7 +133,7 @@ CatalogTable(const char *name) {
 	if (!OidIsValid(table))
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 		                errmsg("pg_privacy is not installed in this database"),
-		                errhint("Run CREATE EXTENSION pg_privacy."), errhidestmt(true)));
+		                errhint("Run CREATE EXTENSION pg_privacy."), errhidestmt(true), errhidecontext(true)));
 	return table;
 }
 
@@ -308,7 +308,7 @@ LoadKeyRing(const char *name) {
 	table_close(rel, AccessShareLock);
 	if (nrows == 0)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("data key \"%s\" does not exist", name),
-		                errhint("A superuser can create it with privacy.create_key()."), errhidestmt(true)));
+		                errhint("A superuser can create it with privacy.create_key()."), errhidestmt(true), errhidecontext(true)));
 
 	MemoryContext old = MemoryContextSwitchTo(cache_context);
 	KeyRing *ring = (KeyRing *)palloc0(sizeof(KeyRing));
@@ -432,7 +432,7 @@ LookupFormat(const char *name) {
 		if (strcmp(format->name, name) == 0)
 			return format;
 	ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("token format \"%s\" does not exist", name),
-	                errhint("See privacy.token_formats for the available formats."), errhidestmt(true)));
+	                errhint("See privacy.token_formats for the available formats."), errhidestmt(true), errhidecontext(true)));
 	pg_unreachable();
 }
 
