@@ -1,15 +1,18 @@
 // key_cache.cpp: per-backend cache of data keys, token formats and detokenize
-// grants (see key_cache.hpp), and data key wrapping.
+// grants (see key_cache.hpp). Wrapping and unwrapping are in key_wrap.cpp,
+// reading the master keys in master_key.cpp.
 //
-// Wrapping: wrapped = nonce (24 bytes) || XChaCha20-Poly1305-IETF ciphertext
-// of the key material under the master key, with associated data
-// "pg_privacy data key" NUL name NUL version (4 bytes, big-endian), so a
-// wrapped key moved to another name or version does not unwrap.
-//
-// Invariants: the master key is read only while unwrapping and wiped at once;
-// unwrapped material lives in sodium_malloc'd memory owned by the cache
-// context's reset callback. C++ objects are created by helpers that call no
-// PostgreSQL function. Must never: log or report key bytes.
+// Invariants: each version is unwrapped with the master key whose id its row
+// records (the previous master key during a rotation); the master keys are
+// read only while unwrapping and freed (wiped) before anything else can
+// raise. Unwrapped material lives in sodium_malloc'd memory (guard pages,
+// locked, excluded from core dumps) owned by the cache context's reset
+// callback, which also deletes the FF1/FF3-1 objects (OpenSSL cleanses their
+// AES key schedules when it frees them); a stale cache is reset at the end
+// of the transaction in which this backend noticed the change (ResetAtXactEnd)
+// or at the next lookup, whichever comes first. C++ objects are created by
+// helpers that call no PostgreSQL function. Must never: log or report key
+// bytes.
 #include "pg/keys/key_cache.hpp"
 #include "pg/catalog/invalidation.hpp"
 
