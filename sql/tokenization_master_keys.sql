@@ -92,7 +92,7 @@ FROM privacy.keys WHERE name LIKE 'regress%';
 SELECT action, object, regexp_replace(old_definition, '[0-9a-f]{16}', '<id>') AS old_definition,
 	regexp_replace(new_definition, '[0-9a-f]{16}', '<id>') AS new_definition
 FROM privacy.audit_log
-WHERE (action = 'update key' AND old_definition LIKE 'name=regress%') OR action = 'rewrap masking_secret'
+WHERE (action = 'update key' AND old_definition ~ '^name=regress_[ab],') OR action = 'rewrap masking_secret'
 ORDER BY action, old_definition;
 -- step 3: the old master key is no longer configured; everything reads, unchanged
 ALTER SYSTEM RESET privacy.previous_master_key_file;
