@@ -23,6 +23,8 @@ bool guc_masking = true;
 char *guc_master_key_command = NULL;
 int guc_master_key_command_timeout = 10000;
 char *guc_master_key_file = NULL;
+char *guc_previous_master_key_command = NULL;
+char *guc_previous_master_key_file = NULL;
 char *guc_purpose = NULL;
 int guc_purge_batch_size = 10000;
 int guc_purge_lock_wait = 20;
@@ -96,6 +98,18 @@ RegisterGucs() {
 	                         "Owners may then declare masks and row policies on tables they own; they can never "
 	                         "grant exemptions. Off by default.",
 	                         &guc_owners_may_declare, false, PGC_SUSET, 0, NULL, NULL, NULL);
+
+	DefineCustomStringVariable("privacy.previous_master_key_command",
+	                           "Shell command that prints the master key being rotated out.",
+	                           "Used only to unwrap keys wrapped under the previous master key, by "
+	                           "privacy.rewrap_keys() and by key lookups until it has run. Holds a command, never a "
+	                           "key.",
+	                           &guc_previous_master_key_command, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+
+	DefineCustomStringVariable("privacy.previous_master_key_file", "File holding the master key being rotated out.",
+	                           "Used only to unwrap keys wrapped under the previous master key, by "
+	                           "privacy.rewrap_keys() and by key lookups until it has run. Holds a path, never a key.",
+	                           &guc_previous_master_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("privacy.purge_batch_size", "Rows per purge batch (one transaction each).",
 	                        "Used for tables whose retention policy sets no batch size.", &guc_purge_batch_size,

@@ -13,6 +13,12 @@ extern char *guc_master_key_command;
 extern int guc_master_key_command_timeout; // ms
 extern char *guc_master_key_file;
 
+// privacy.previous_master_key_command / privacy.previous_master_key_file
+// (SIGHUP, superuser only): the master key being rotated out; used only to
+// unwrap keys wrapped under it (privacy.rewrap_keys, and lookups meanwhile).
+extern char *guc_previous_master_key_command;
+extern char *guc_previous_master_key_file;
+
 // privacy.purpose (user): the purpose the session declares.
 extern char *guc_purpose;
 

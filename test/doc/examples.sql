@@ -299,9 +299,9 @@ SELECT privacy.drop_key_version('default', 1);
 -- ! error
 DO $$ BEGIN FOR i IN 3..10 LOOP PERFORM privacy.rotate_key('default'); END LOOP; END $$;
 
--- @ privacy.import_key(text,bytea)
+-- @ privacy.import_key(text,bytea,text,text)
 -- @ privacy.drop_key(text,boolean)
--- # import_key (superuser only) brings in existing material (migrations, published test vectors). drop_key (superuser only) destroys every version of a key: crypto-shredding, so tokens made with it can never be detokenized again; it is meant for exactly that, and warns.
+-- # import_key (superuser only) brings in existing material (migrations, published test vectors); material_file or material_command (hexadecimal, read by the server) keep the key out of every query text, while a bytea literal travels in the statement. drop_key (superuser only) destroys every version of a key: crypto-shredding, so tokens made with it can never be detokenized again; it is meant for exactly that, and warns.
 SELECT privacy.import_key('nist', '\x2B7E151628AED2A6ABF7158809CF4F3C');
 SELECT privacy.drop_key('nist');
 SELECT privacy.drop_key('loyalty');
@@ -331,6 +331,14 @@ SELECT privacy.fpe_decrypt('123456789', 'default', tweak => 'ssn');
 -- # Where the master key that wraps data keys comes from (postgresql.conf, reload). The file must be a regular file owned by the server user with mode 0600 (a FIFO or device is refused without blocking); a command is killed after the timeout.
 SELECT name, context, setting <> '' AS set FROM pg_settings WHERE name IN ('privacy.master_key_file', 'privacy.master_key_command') ORDER BY 1;
 SELECT setting, unit FROM pg_settings WHERE name = 'privacy.master_key_command_timeout';
+
+-- @ privacy.rewrap_keys()
+-- @ privacy.previous_master_key_file
+-- @ privacy.previous_master_key_command
+-- # Master-key rotation (superuser only): set the new key as privacy.master_key_file and the old one as privacy.previous_master_key_file (or _command), reload, then re-wrap every data key and the masking secret under the new key in one transaction; it returns how many it moved (here 1: the fixed masking secret this page's setup stored in clear gets wrapped; the data keys are already under the configured key). Each key records the id of its master key, never the key.
+SELECT name, context, setting <> '' AS set FROM pg_settings WHERE name LIKE 'privacy.previous_master_key%' ORDER BY 1;
+SELECT privacy.rewrap_keys();
+SELECT count(*) AS versions, count(DISTINCT master_key_id) AS master_keys FROM privacy.keys;
 
 -- @ privacy.rotate_masking_secret()
 -- # Superuser only: new pseudonyms, fakes and noise everywhere (old ones cannot be linked to new ones).

@@ -273,6 +273,22 @@ if [ -n "$faketime_lib" ]; then
 		# starts (a key command, COPY TO PROGRAM) died with exit code 1 when
 		# pg_ctl, which had created it, was gone
 		export LD_PRELOAD=$faketime_lib FAKETIME=+400d FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_ONLY_CMDS=postgres
+		# libfaketime 0.9.10 creates that shared state in every process that
+		# loads it without FAKETIME_SHARED set (FAKETIME_ONLY_CMDS or not) and
+		# removes it when that process exits: one process that never exits
+		# (bash exec'ing sleep, as the server user) creates it for the whole
+		# pass, and every later process attaches to it (issue 20: the key
+		# command tests failed with exit code 1 in this pass)
+		ft_file=$(mktemp /tmp/pg_privacy_faketime.XXXXXX)
+		chmod 666 "$ft_file"
+		# (runuser itself must not load it: as root it would create the state
+		# with permissions the server user cannot open)
+		LD_PRELOAD='' as_server_user env LD_PRELOAD="$faketime_lib" \
+			bash -c 'echo "$$ $FAKETIME_SHARED" >"$1"; exec sleep 86400' _ "$ft_file" >/dev/null 2>&1 &
+		for _ in $(seq 1 100); do [ -s "$ft_file" ] && break; sleep 0.05; done
+		read -r ft_holder ft_sem ft_shm <"$ft_file"
+		export FAKETIME_SHARED="$ft_sem $ft_shm"
+		trap 'cluster_destroy_all; kill $ft_holder 2>/dev/null; rm -f "$ft_file" /dev/shm/sem.${ft_sem#/} /dev/shm/${ft_shm#/}' EXIT
 		export TZ=Pacific/Chatham PRIVACY_TEST_SUPERUSER=privacy_root
 		echo "== shifted pass: servers 400 days ahead, TZ=$TZ, superuser $PRIVACY_TEST_SUPERUSER"
 		cluster_suites shifted/

@@ -4,7 +4,7 @@
 -- an administrator; refusals are 42501 with a hint naming the admin role;
 -- every change lands in privacy.audit_log; the log is append-only.
 BEGIN;
-SELECT plan(39);
+SELECT plan(42);
 
 -- hint_of(sql) returns the HINT of the error sql raises
 CREATE FUNCTION pg_temp.hint_of(sql text) RETURNS text LANGUAGE plpgsql AS $$
@@ -114,6 +114,14 @@ SELECT lives_ok($$SELECT privacy.grant_detokenize('tap_auditor', 'card')$$, 'adm
 SELECT lives_ok($$SELECT privacy.rotate_key('default')$$, 'admin: rotate_key');
 SELECT throws_ok($$SELECT privacy.import_key('k3', '\x00'::bytea)$$, '42501', NULL,
 	'admin: import_key stays superuser-only');
+-- (issue 20) master-key rotation is the superuser's: an administrator can
+-- neither re-wrap nor name another master key or a material file
+SELECT throws_ok($$SELECT privacy.rewrap_keys()$$, '42501', 'permission denied to re-wrap keys',
+	'admin: rewrap_keys is superuser-only');
+SELECT throws_ok($$SELECT privacy.import_key('k3', material_file => '/etc/passwd')$$, '42501', NULL,
+	'admin: import_key from a file is superuser-only');
+SELECT throws_ok($$SET privacy.previous_master_key_file = '/tmp/k'$$, '55P02', NULL,
+	'admin: cannot name a previous master key');
 SELECT throws_ok($$SELECT privacy.mask_column('sod.t', 'email', 'email')$$, '22023', NULL,
 	'admin: a mask cannot be re-declared as the identity');
 SELECT throws_ok($$DELETE FROM privacy.audit_log$$, '42501', NULL, 'admin: cannot delete audit rows');

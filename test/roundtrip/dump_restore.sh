@@ -3,7 +3,9 @@
 # card_token input function validates and never tokenizes), wrapped data
 # keys, custom token formats and detokenize grants come back, and detokenize
 # in the restored database returns the original values (same cluster, so the
-# same master key). Also: a plain-format dump restored with psql (COPY text)
+# same master key); the masking secret is dumped wrapped and pseudonyms
+# survive the restore (and fail clearly under another master key). Also: a
+# plain-format dump restored with psql (COPY text)
 # and a binary COPY round trip leave the tokens unchanged.
 # Needs PGHOST/PGPORT (PGUSER: the superuser) of a running cluster
 # preloading pg_privacy with privacy.master_key_file set.
@@ -114,6 +116,38 @@ check "moved: format version restored" "ssn|2" \
 	"$(q -d rt_tok_moved -c "SELECT name || '|' || key_version FROM privacy.token_formats WHERE name = 'ssn'")"
 check "moved: tokens unchanged after restore" "$moved_tokens" "$(tokens rt_tok_moved)"
 check "moved: detokenize after restore returns the originals" "$(originals)" "$(detok rt_tok_moved)"
+
+# 5. (issue 20) the masking secret is dumped wrapped, never in clear, and a
+# restore into a fresh database under the same master key keeps pseudonyms,
+# date shifts and fakes; under another master key they fail with 55000 (and
+# a hint) instead of silently changing
+keyed="SELECT privacy.pseudonym('rt-subject') || ' ' || privacy.shift_date('2020-01-01'::date, 30)
+	|| ' ' || privacy.fake_email('rt-subject')"
+check "source secret is wrapped" "72 true" \
+	"$(q -d rt_tok_src -c "SELECT octet_length(secret) || ' ' || (master_key_id IS NOT NULL) FROM privacy._masking_secret")"
+check "dump holds the masking secret only wrapped (72-byte value)" "1" \
+	"$(pg_restore -a -t _masking_secret -f - "$work/moved.dump" | grep -cE '\\\\x[0-9a-f]{144}\b')"
+src_keyed=$(q -d rt_tok_src -c "$keyed")
+check "source computes keyed masks" "1" "$([ -n "$src_keyed" ] && echo 1)"
+check "pseudonyms unchanged after restore (same master key)" "$src_keyed" "$(q -d rt_tok_moved -c "$keyed")"
+# another master key for the cluster, for as long as it takes to look
+q -d postgres -c "COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; umask 077; printf \"%064d\\n\" 5 > rt_other_master.key'" \
+	-c "ALTER SYSTEM SET privacy.master_key_file = 'rt_other_master.key'" -c "SELECT pg_reload_conf()" >/dev/null
+for _ in $(seq 1 200); do
+	[ "$(q -d rt_tok_moved -c "SHOW privacy.master_key_file")" = rt_other_master.key ] && break
+	sleep 0.05
+done
+other=$(q -d rt_tok_moved -c "
+	DO \$\$ BEGIN PERFORM privacy.pseudonym('rt-subject'); RAISE NOTICE 'no error';
+	EXCEPTION WHEN OTHERS THEN RAISE NOTICE '%', SQLSTATE; END \$\$" 2>&1 | sed 's/^NOTICE: *//')
+check "restored under another master key: keyed masks fail with 55000" "55000" "$other"
+q -d postgres -c "ALTER SYSTEM RESET privacy.master_key_file" -c "SELECT pg_reload_conf()" \
+	-c "COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; rm -f rt_other_master.key'" >/dev/null
+for _ in $(seq 1 200); do
+	[ "$(q -d rt_tok_moved -c "SHOW privacy.master_key_file")" != rt_other_master.key ] && break
+	sleep 0.05
+done
+check "back under the cluster's master key: pseudonyms as in the source" "$src_keyed" "$(q -d rt_tok_moved -c "$keyed")"
 
 for db in rt_tok_src rt_tok_dst rt_tok_plain rt_tok_moved; do q -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1; done
 q -d postgres -c "DROP ROLE IF EXISTS rt_tok_reader" >/dev/null 2>&1

@@ -218,6 +218,8 @@ RunWordLanes(const AesEcb &aes, const Ff1::Plan &plan, std::uint16_t *const *val
 	constexpr bool kNarrow = sizeof(Word) == 8;
 	Word a[Ff1::kBatchLanes];
 	Word b[Ff1::kBatchLanes];
+	fpe_detail::StackWipe wipe_a(a, sizeof(a));
+	fpe_detail::StackWipe wipe_b(b, sizeof(b));
 	for (std::size_t k = 0; k < lanes; ++k) {
 		a[k] = static_cast<Word>(plan.digits.Read<false>(values[k], plan.u));
 		b[k] = static_cast<Word>(plan.digits.Read<false>(values[k] + plan.u, plan.v));
@@ -227,6 +229,7 @@ RunWordLanes(const AesEcb &aes, const Ff1::Plan &plan, std::uint16_t *const *val
 	const unsigned round_shift = static_cast<unsigned>(8 * plan.b);
 	const unsigned y_shift = static_cast<unsigned>(8 * (16 - plan.d));
 	alignas(16) std::uint8_t blocks[16 * Ff1::kBatchLanes];
+	fpe_detail::StackWipe wipe_blocks(blocks, sizeof(blocks));
 	for (int step = 0; step < kRounds; ++step) {
 		const int i = encrypt ? step : kRounds - 1 - step;
 		const bool even = (i % 2 == 0);
@@ -610,6 +613,7 @@ RunStringBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view 
                bool encrypt) {
 	const std::uint32_t radix = alphabet.Radix();
 	std::uint16_t numerals[Ff1::kBatchLanes][kStackNumerals];
+	fpe_detail::StackWipe wipe_numerals(numerals, sizeof(numerals)); // values and results, also on error
 	std::uint16_t *lanes[Ff1::kBatchLanes];
 	for (std::size_t k = 0; k < Ff1::kBatchLanes; ++k)
 		lanes[k] = numerals[k];
@@ -656,6 +660,7 @@ RunStringBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view 
 		}
 		if (group_count > 0 && n != group_len) {
 			std::uint16_t moved[kStackNumerals];
+			fpe_detail::StackWipe wipe_moved(moved, sizeof(moved));
 			std::memcpy(moved, lanes[group_count], n * sizeof(std::uint16_t));
 			flush();
 			std::memcpy(lanes[0], moved, n * sizeof(std::uint16_t));

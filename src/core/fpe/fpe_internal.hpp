@@ -64,6 +64,23 @@ private:
 	std::size_t n_;
 };
 
+// StackWipe wipes n bytes at p when it goes out of scope, also when an exception unwinds: for fixed stack
+// arrays that hold numerals of values, tokens or round state.
+class StackWipe {
+public:
+	StackWipe(void *p, std::size_t n) noexcept : p_(p), n_(n) {
+	}
+	~StackWipe() {
+		OPENSSL_cleanse(p_, n_);
+	}
+	StackWipe(const StackWipe &) = delete;
+	StackWipe &operator=(const StackWipe &) = delete;
+
+private:
+	void *p_;
+	std::size_t n_;
+};
+
 [[noreturn]] inline void
 ThrowTooShort() {
 	throw Error(ErrorKind::kNumericOutOfRange, "value is too short for format-preserving encryption",

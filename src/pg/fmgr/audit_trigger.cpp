@@ -4,8 +4,11 @@
 //
 // Rows are rendered with the row type's output function, except privacy._key,
 // whose rows are logged by name and version only (the wrapped key material
-// never reaches the log). The insert is a plain heap insert: the acting role
+// never reaches the log; a re-wrap under a new master key shows as an update
+// of each version, with one more row naming the master key ids). The insert is a plain heap insert: the acting role
 // needs no privilege on the log, and cannot forge or remove its rows.
+#include "pg/fmgr/audit_trigger.hpp"
+
 #include "pg/boundary/boundary.hpp"
 #include "pg/hooks/caller_identity.hpp"
 
@@ -24,6 +27,53 @@ extern "C" {
 }
 
 namespace privacy::pg {
+
+void
+WritePolicyAudit(const char *action, const char *object, const char *old_text, const char *new_text) {
+	Oid nsp = get_namespace_oid("privacy", false);
+	Oid log_table = get_relname_relid("audit_log", nsp);
+	if (!OidIsValid(log_table))
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		                errmsg("policy changes cannot be audited: privacy.audit_log does not exist")));
+	Relation log = table_open(log_table, RowExclusiveLock);
+	TupleDesc desc = RelationGetDescr(log);
+	Datum *values = (Datum *)palloc0(sizeof(Datum) * desc->natts);
+	bool *nulls = (bool *)palloc(sizeof(bool) * desc->natts);
+	for (int i = 0; i < desc->natts; i++)
+		nulls[i] = true;
+	NameData role;
+	NameData session_role;
+	namestrcpy(&role, GetUserNameFromId(CallerUserId(), false));
+	namestrcpy(&session_role, GetUserNameFromId(GetSessionUserId(), false));
+	for (int i = 0; i < desc->natts; i++) {
+		const char *column = NameStr(TupleDescAttr(desc, i)->attname);
+		if (strcmp(column, "logged_at") == 0) {
+			values[i] = TimestampTzGetDatum(GetCurrentTimestamp());
+			nulls[i] = false;
+		} else if (strcmp(column, "role_name") == 0) {
+			values[i] = NameGetDatum(&role);
+			nulls[i] = false;
+		} else if (strcmp(column, "session_role") == 0) {
+			values[i] = NameGetDatum(&session_role);
+			nulls[i] = false;
+		} else if (strcmp(column, "action") == 0) {
+			values[i] = CStringGetTextDatum(action);
+			nulls[i] = false;
+		} else if (strcmp(column, "object") == 0) {
+			values[i] = CStringGetTextDatum(object);
+			nulls[i] = false;
+		} else if (strcmp(column, "old_definition") == 0 && old_text != NULL) {
+			values[i] = CStringGetTextDatum(old_text);
+			nulls[i] = false;
+		} else if (strcmp(column, "new_definition") == 0 && new_text != NULL) {
+			values[i] = CStringGetTextDatum(new_text);
+			nulls[i] = false;
+		}
+	}
+	HeapTuple tup = heap_form_tuple(desc, values, nulls);
+	simple_heap_insert(log, tup);
+	table_close(log, RowExclusiveLock);
+}
 
 namespace {
 
@@ -77,52 +127,8 @@ AuditPolicyChangeImpl(FunctionCallInfo fcinfo) {
 	                                                                 : NULL;
 	char *old_text = Render(rel, old_row);
 	char *new_text = Render(rel, new_row);
-
-	Oid nsp = get_namespace_oid("privacy", false);
-	Oid log_table = get_relname_relid("audit_log", nsp);
-	if (!OidIsValid(log_table))
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("policy changes cannot be audited: privacy.audit_log does not exist")));
-	Relation log = table_open(log_table, RowExclusiveLock);
-	TupleDesc desc = RelationGetDescr(log);
-	Datum *values = (Datum *)palloc0(sizeof(Datum) * desc->natts);
-	bool *nulls = (bool *)palloc(sizeof(bool) * desc->natts);
-	for (int i = 0; i < desc->natts; i++)
-		nulls[i] = true;
-	NameData role;
-	NameData session_role;
-	namestrcpy(&role, GetUserNameFromId(CallerUserId(), false));
-	namestrcpy(&session_role, GetUserNameFromId(GetSessionUserId(), false));
 	char *action = psprintf("%s %s", operation, RelationGetRelationName(rel) + (RelationGetRelationName(rel)[0] == '_'));
-	for (int i = 0; i < desc->natts; i++) {
-		const char *column = NameStr(TupleDescAttr(desc, i)->attname);
-		if (strcmp(column, "logged_at") == 0) {
-			values[i] = TimestampTzGetDatum(GetCurrentTimestamp());
-			nulls[i] = false;
-		} else if (strcmp(column, "role_name") == 0) {
-			values[i] = NameGetDatum(&role);
-			nulls[i] = false;
-		} else if (strcmp(column, "session_role") == 0) {
-			values[i] = NameGetDatum(&session_role);
-			nulls[i] = false;
-		} else if (strcmp(column, "action") == 0) {
-			values[i] = CStringGetTextDatum(action);
-			nulls[i] = false;
-		} else if (strcmp(column, "object") == 0) {
-			values[i] = CStringGetTextDatum(
-			    quote_qualified_identifier("privacy", RelationGetRelationName(rel)));
-			nulls[i] = false;
-		} else if (strcmp(column, "old_definition") == 0 && old_text != NULL) {
-			values[i] = CStringGetTextDatum(old_text);
-			nulls[i] = false;
-		} else if (strcmp(column, "new_definition") == 0 && new_text != NULL) {
-			values[i] = CStringGetTextDatum(new_text);
-			nulls[i] = false;
-		}
-	}
-	HeapTuple tup = heap_form_tuple(desc, values, nulls);
-	simple_heap_insert(log, tup);
-	table_close(log, RowExclusiveLock);
+	WritePolicyAudit(action, quote_qualified_identifier("privacy", RelationGetRelationName(rel)), old_text, new_text);
 	return PointerGetDatum(NULL);
 }
 

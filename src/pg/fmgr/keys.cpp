@@ -2,17 +2,28 @@
 //
 //  privacy.create_key(name)              random 256-bit key, version 1
 //  privacy.rotate_key(name)              random key, next version
-//  privacy.import_key(name, material)    given material, next version
+//  privacy.import_key(name, material, material_file, material_command)
+//                                        given material, next version
 //  privacy.drop_key(name, force)         crypto-shredding of every version (force when formats use it)
+//  privacy.rewrap_keys()                 every data key and the masking secret re-wrapped under the
+//                                        configured master key (master-key rotation)
 //  privacy.create_token_format(...)      a custom token format
 //  privacy._invalidate_keys()            cache invalidation for SQL admin code
 //
-// Every function checks that the caller is a superuser (42501 with a hint).
+// Who may call them (doc/privileges.md): create_key, rotate_key, drop_key and
+// create_token_format check CheckPolicyAdmin (superusers and members of
+// privacy.admin_role); import_key and rewrap_keys are superuser-only (the
+// session's role and the current user must both be superusers, never inside
+// a security-restricted operation). Refusals are 42501 with a hint.
 // Key material exists unwrapped only in sodium_malloc'd memory, wiped before
-// any error is raised. import_key's statement carries key material, so every
-// error it raises, including PostgreSQL's, hides the statement.
+// any error is raised; every stored wrapped key records the id of the master
+// key that wrapped it. import_key's statement may carry key material, so
+// every error it raises, including PostgreSQL's, hides the statement and its
+// context.
 #include "pg/boundary/boundary.hpp"
+#include "pg/catalog/masking_secret.hpp"
 #include "pg/catalog/privileges.hpp"
+#include "pg/fmgr/audit_trigger.hpp"
 #include "pg/keys/key_cache.hpp"
 #include "pg/keys/key_wrap.hpp"
 #include "pg/keys/master_key.hpp"
@@ -48,11 +59,11 @@ char *
 ArgName(FunctionCallInfo fcinfo, int i, const char *what) {
 	if (PG_ARGISNULL(i))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be null", what),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	char *name = text_to_cstring(PG_GETARG_TEXT_PP(i));
 	if (name[0] == '\0' || strlen(name) > kMaxNameBytes)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must have 1 to 63 bytes", what),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	return name;
 }
 
@@ -98,29 +109,55 @@ CheckSlotFree(const char *name, int32 version) {
 	                errhint("Move the tokens of version %d to the newest version with privacy.retokenize(), drop it with "
 	                        "privacy.drop_key_version(), then rotate again.",
 	                        live),
-	                errhidestmt(true)));
+	                errhidestmt(true), errhidecontext(true)));
 }
 
-// StoreVersion wraps material under the master key and inserts it (SPI connected).
+// HasMasterKeyIds reports whether privacy._key has the master_key_id column
+// (a 0.1.0 database not yet updated has not).
+bool
+HasMasterKeyIds() {
+	Oid nsp = get_namespace_oid("privacy", false);
+	Oid table = get_relname_relid("_key", nsp);
+	return OidIsValid(table) && get_attnum(table, "master_key_id") != InvalidAttrNumber;
+}
+
+// StoreVersion wraps material under the master key and inserts it with the
+// master key's id (SPI connected).
 void
 StoreVersion(const char *name, int32 version, const unsigned char *material, size_t len) {
-	unsigned char *master = (unsigned char *)sodium_malloc(kMasterKeyBytes);
-	if (master == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of secure memory")));
-	ErrorData *edata = TryPg([](void *p) { LoadMasterKey((unsigned char *)p); }, master);
-	if (edata != NULL) {
-		sodium_free(master);
+	MasterKeys keys{};
+	LoadCurrentMasterKey(&keys);
+	bytea *wrapped = NULL;
+	// WrapDataKey may raise (a name too long): free the master key first
+	struct WrapArgs {
+		const char *name;
+		int32 version;
+		const unsigned char *material;
+		size_t len;
+		const unsigned char *master;
+		bytea *wrapped;
+	} wrap{name, version, material, len, keys.current, NULL};
+	ErrorData *edata = TryPg(
+	    [](void *p) {
+		    WrapArgs *w = (WrapArgs *)p;
+		    w->wrapped = WrapDataKey(w->name, w->version, w->material, w->len, w->master);
+	    },
+	    &wrap);
+	FreeMasterKeys(&keys);
+	if (edata != NULL)
 		ReThrowError(edata);
-	}
-	bytea *wrapped = WrapDataKey(name, version, material, len, master);
-	sodium_free(master);
+	wrapped = wrap.wrapped;
 	const char *algorithm = len == 16 ? "aes-128" : len == 24 ? "aes-192" : "aes-256";
-	Oid types[4] = {TEXTOID, INT4OID, TEXTOID, BYTEAOID};
-	Datum values[4] = {CStringGetTextDatum(name), Int32GetDatum(version), CStringGetTextDatum(algorithm),
-	                   PointerGetDatum(wrapped)};
-	int rc = SPI_execute_with_args("INSERT INTO privacy._key (name, version, algorithm, wrapped, created_at) "
-	                               "VALUES ($1, $2, $3, $4, pg_catalog.now())",
-	                               4, types, values, NULL, false, 0);
+	Oid types[5] = {TEXTOID, INT4OID, TEXTOID, BYTEAOID, TEXTOID};
+	Datum values[5] = {CStringGetTextDatum(name), Int32GetDatum(version), CStringGetTextDatum(algorithm),
+	                   PointerGetDatum(wrapped), CStringGetTextDatum(keys.current_id)};
+	int rc = HasMasterKeyIds()
+	             ? SPI_execute_with_args("INSERT INTO privacy._key (name, version, algorithm, wrapped, created_at, "
+	                                     "master_key_id) VALUES ($1, $2, $3, $4, pg_catalog.now(), $5)",
+	                                     5, types, values, NULL, false, 0)
+	             : SPI_execute_with_args("INSERT INTO privacy._key (name, version, algorithm, wrapped, created_at) "
+	                                     "VALUES ($1, $2, $3, $4, pg_catalog.now())",
+	                                     4, types, values, NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "storing the data key failed: %s", SPI_result_code_string(rc));
 	InvalidateKeyCache();
@@ -145,10 +182,10 @@ AddVersion(void *arg) {
 	int32 newest = NewestVersion(args->name);
 	if (args->mode == NewKeyMode::kCreate && newest != 0)
 		ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("data key \"%s\" already exists", args->name),
-		                errhint("Use privacy.rotate_key() to add a version."), errhidestmt(true)));
+		                errhint("Use privacy.rotate_key() to add a version."), errhidestmt(true), errhidecontext(true)));
 	if (args->mode == NewKeyMode::kRotate && newest == 0)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("data key \"%s\" does not exist", args->name),
-		                errhint("Create it with privacy.create_key()."), errhidestmt(true)));
+		                errhint("Create it with privacy.create_key()."), errhidestmt(true), errhidecontext(true)));
 	int32 version = newest + 1;
 	CheckSlotFree(args->name, version);
 	if (args->mode == NewKeyMode::kImport) {
@@ -211,28 +248,66 @@ struct ImportArgs {
 	int32 version;
 };
 
+// RequireSuperuser raises 42501 unless both the session's role and the
+// current user are superusers, outside any security-restricted operation
+// (so neither a SECURITY DEFINER function of a superuser nor code a table
+// owner left for a superuser's maintenance command can reach the caller's
+// action).
+void
+RequireSuperuser(const char *action, const char *hint) {
+	if (InSecurityRestrictedOperation() || !superuser() || !superuser_arg(GetOuterUserId()))
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
+		                errhint("%s", hint), errhidestmt(true), errhidecontext(true)));
+}
+
+// OptionalText returns argument i as a C string, NULL when it is null or
+// absent (an import_key of a 0.1.0 database not yet updated has two).
+char *
+OptionalText(FunctionCallInfo fcinfo, int i) {
+	if (PG_NARGS() <= i || PG_ARGISNULL(i))
+		return NULL;
+	return text_to_cstring(PG_GETARG_TEXT_PP(i));
+}
+
 void
 ImportKeyBody(void *arg) {
 	ImportArgs *import = (ImportArgs *)arg;
 	FunctionCallInfo fcinfo = import->fcinfo;
-	// importing key material stays superuser-only (the rule): the
-	// material travels in the statement
-	if (!superuser())
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to import data keys"),
-		                errhint("Only superusers can import key material."), errhidestmt(true)));
+	// importing key material stays superuser-only (the rule): it
+	// names files and commands the server runs, or carries the material
+	RequireSuperuser("import data keys", "Only superusers can import key material.");
 	char *name = ArgName(fcinfo, 0, "key name");
-	if (PG_ARGISNULL(1))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("key material must not be null"),
-		                errhidestmt(true)));
-	bytea *material = PG_GETARG_BYTEA_PP(1);
-	size_t len = VARSIZE_ANY_EXHDR(material);
-	if (len != 16 && len != 24 && len != 32)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("key material must be 16, 24 or 32 bytes"),
-		                errhidestmt(true)));
-	unsigned char *secure = (unsigned char *)sodium_malloc(len);
-	if (secure == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of secure memory")));
-	memcpy(secure, VARDATA_ANY(material), len);
+	char *file = OptionalText(fcinfo, 2);
+	char *command = OptionalText(fcinfo, 3);
+	unsigned char *secure = NULL;
+	size_t len = 0;
+	if (!PG_ARGISNULL(1)) {
+		if (file != NULL || command != NULL)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			                errmsg("material, material_file and material_command are exclusive"),
+			                errhint("Pass only one of them."), errhidestmt(true), errhidecontext(true)));
+		bytea *material = PG_GETARG_BYTEA_PP(1);
+		len = VARSIZE_ANY_EXHDR(material);
+		bool copied = (Pointer)material != DatumGetPointer(PG_GETARG_DATUM(1));
+		if (len == 16 || len == 24 || len == 32) {
+			secure = (unsigned char *)sodium_malloc(len);
+			if (secure != NULL)
+				memcpy(secure, VARDATA_ANY(material), len);
+		}
+		// a detoasted copy of the argument is ours: wipe it (the literal
+		// itself belongs to the statement; see doc/tokenization.md)
+		if (copied)
+			sodium_memzero(VARDATA_ANY(material), VARSIZE_ANY_EXHDR(material));
+		if (len != 16 && len != 24 && len != 32)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			                errmsg("key material must be 16, 24 or 32 bytes"), errhidestmt(true), errhidecontext(true),
+			                errhidecontext(true)));
+		if (secure == NULL)
+			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of secure memory")));
+	} else {
+		// from a file or a command: the key never appears in a query text
+		secure = ReadKeyMaterial(file, command, &len);
+	}
 	NewKeyArgs args{name, NewKeyMode::kImport, secure, len, 0};
 	ErrorData *edata = TryPg(AddVersion, &args);
 	sodium_free(secure);
@@ -253,7 +328,7 @@ DropKeyImpl(FunctionCallInfo fcinfo) {
 	CheckKeyAdmin("drop data keys");
 	char *name = ArgName(fcinfo, 0, "key name");
 	if (PG_ARGISNULL(1))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("force must not be null"), errhidestmt(true)));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("force must not be null"), errhidestmt(true), errhidecontext(true)));
 	bool force = PG_GETARG_BOOL(1);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -272,7 +347,7 @@ DropKeyImpl(FunctionCallInfo fcinfo) {
 		                errdetail("Formats: %s. Tokens of these formats could never be detokenized again.", formats),
 		                errhint("Call privacy.drop_key(name, force => true) to crypto-shred it anyway (custom formats "
 		                        "can be dropped first with privacy.drop_token_format)."),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	rc = SPI_execute_with_args("DELETE FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $1", 1, types, values, NULL,
 	                           false, 0);
 	if (rc != SPI_OK_DELETE)
@@ -289,7 +364,7 @@ DropKeyImpl(FunctionCallInfo fcinfo) {
 	SPI_finish();
 	if (deleted == 0)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("data key \"%s\" does not exist", name),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	InvalidateKeyCache();
 	ereport(WARNING, (errmsg("data key \"%s\" was destroyed (%llu versions): tokens made with it can never be "
 	                         "detokenized again",
@@ -297,6 +372,145 @@ DropKeyImpl(FunctionCallInfo fcinfo) {
 	                  errdetail("This is crypto-shredding; it cannot be undone except by restoring a backup that "
 	                            "holds the key.")));
 	PG_RETURN_VOID();
+}
+
+// RewrapState is what RewrapBody holds while it runs: plain data, freed by
+// RewrapKeysImpl whatever happens.
+struct RewrapState {
+	MasterKeys keys;
+	unsigned char *material; // the data key or masking secret being moved
+	int32 rewrapped;
+};
+
+// RewrapOne is a copied row of privacy._key.
+struct RewrapRow {
+	char *name;
+	int32 version;
+	bytea *wrapped;
+	char *master_key_id;
+};
+
+// RewrapBody re-wraps every data key version and the masking secret not yet
+// wrapped under the current master key (C-style; may raise).
+void
+RewrapBody(void *arg) {
+	RewrapState *st = (RewrapState *)arg;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	// serializes with create_key, rotate_key, import_key, drop_key (row
+	// exclusive), rotate_masking_secret and another rewrap; readers go on
+	int rc = SPI_execute("LOCK TABLE privacy._key, privacy._masking_secret IN SHARE ROW EXCLUSIVE MODE", false, 0);
+	if (rc != SPI_OK_UTILITY)
+		elog(ERROR, "locking the key tables failed: %s", SPI_result_code_string(rc));
+	rc = SPI_execute("SELECT name, version, wrapped, master_key_id FROM privacy._key ORDER BY name, version", false,
+	                 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading privacy._key failed: %s", SPI_result_code_string(rc));
+	uint64 nrows = SPI_processed;
+	RewrapRow *rows = (RewrapRow *)palloc0(sizeof(RewrapRow) * (nrows + 1));
+	for (uint64 i = 0; i < nrows; i++) {
+		HeapTuple tup = SPI_tuptable->vals[i];
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		bool isnull;
+		rows[i].name = TextDatumGetCString(SPI_getbinval(tup, desc, 1, &isnull));
+		rows[i].version = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
+		rows[i].wrapped = DatumGetByteaPCopy(SPI_getbinval(tup, desc, 3, &isnull));
+		Datum id = SPI_getbinval(tup, desc, 4, &isnull);
+		rows[i].master_key_id = isnull ? NULL : TextDatumGetCString(id);
+	}
+	SPI_freetuptable(SPI_tuptable);
+
+	LoadCurrentMasterKey(&st->keys);
+	LoadPreviousMasterKey(&st->keys);
+	const char *current_id = st->keys.current_id;
+	for (uint64 i = 0; i < nrows; i++) {
+		if (rows[i].master_key_id != NULL && strcmp(rows[i].master_key_id, current_id) == 0)
+			continue;
+		size_t len = 0;
+		st->material = UnwrapStoredKey(&st->keys, rows[i].name, rows[i].version, rows[i].wrapped,
+		                               rows[i].master_key_id, &len);
+		if (st->material == NULL)
+			ReportUnwrapFailure(psprintf("data key \"%s\" version %d", rows[i].name, rows[i].version),
+			                    rows[i].master_key_id, &st->keys);
+		bytea *wrapped = WrapDataKey(rows[i].name, rows[i].version, st->material, len, st->keys.current);
+		sodium_free(st->material);
+		st->material = NULL;
+		Oid types[4] = {TEXTOID, INT4OID, BYTEAOID, TEXTOID};
+		Datum values[4] = {CStringGetTextDatum(rows[i].name), Int32GetDatum(rows[i].version),
+		                   PointerGetDatum(wrapped), CStringGetTextDatum(current_id)};
+		rc = SPI_execute_with_args("UPDATE privacy._key SET wrapped = $3, master_key_id = $4 "
+		                           "WHERE name OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
+		                           4, types, values, NULL, false, 0);
+		if (rc != SPI_OK_UPDATE || SPI_processed != 1)
+			elog(ERROR, "re-wrapping the data key failed: %s", SPI_result_code_string(rc));
+		st->rewrapped++;
+	}
+
+	rc = SPI_execute("SELECT secret, master_key_id FROM privacy._masking_secret", false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "reading the masking secret failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1) {
+		HeapTuple tup = SPI_tuptable->vals[0];
+		TupleDesc desc = SPI_tuptable->tupdesc;
+		bool isnull;
+		bytea *stored = DatumGetByteaPP(SPI_getbinval(tup, desc, 1, &isnull));
+		Datum id_datum = SPI_getbinval(tup, desc, 2, &isnull);
+		char *stored_id = isnull ? NULL : TextDatumGetCString(id_datum);
+		if (stored_id == NULL || strcmp(stored_id, current_id) != 0) {
+			st->material = (unsigned char *)sodium_malloc(32);
+			if (st->material == NULL)
+				ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of secure memory")));
+			bool ok;
+			if (stored_id == NULL && VARSIZE_ANY_EXHDR(stored) == 32) {
+				// stored in clear (no master key when it was made, or 0.1.0)
+				memcpy(st->material, VARDATA_ANY(stored), 32);
+				ok = true;
+			} else {
+				ok = UnwrapStoredSecret(&st->keys, stored, stored_id, st->material);
+			}
+			// the copies SPI made of the row
+			sodium_memzero(VARDATA_ANY(stored), VARSIZE_ANY_EXHDR(stored));
+			SPI_freetuptable(SPI_tuptable);
+			if (!ok)
+				ReportUnwrapFailure("the masking secret", stored_id, &st->keys);
+			bytea *wrapped = WrapMaskingSecret(st->material, st->keys.current);
+			sodium_free(st->material);
+			st->material = NULL;
+			Oid types[2] = {BYTEAOID, TEXTOID};
+			Datum values[2] = {PointerGetDatum(wrapped), CStringGetTextDatum(current_id)};
+			rc = SPI_execute_with_args("UPDATE privacy._masking_secret SET secret = $1, master_key_id = $2", 2, types,
+			                           values, NULL, false, 0);
+			if (rc != SPI_OK_UPDATE || SPI_processed != 1)
+				elog(ERROR, "re-wrapping the masking secret failed: %s", SPI_result_code_string(rc));
+			WritePolicyAudit("rewrap masking_secret", "privacy._masking_secret",
+			                 stored_id != NULL ? psprintf("master_key_id=%s", stored_id) : "master_key_id=NULL",
+			                 psprintf("master_key_id=%s", current_id));
+			st->rewrapped++;
+		}
+	}
+	SPI_finish();
+}
+
+// RewrapKeysImpl moves every wrapped key to the configured master key; all
+// or nothing (one transaction; any failure raises before it commits).
+Datum
+RewrapKeysImpl(FunctionCallInfo fcinfo) {
+	RequireSuperuser("re-wrap keys", "Only superusers can re-wrap keys under a new master key.");
+	RewrapState st{};
+	ErrorData *edata = TryPg(RewrapBody, &st);
+	FreeMasterKeys(&st.keys);
+	if (st.material != NULL)
+		sodium_free(st.material);
+	if (edata != NULL) {
+		edata->hide_stmt = true;
+		edata->hide_ctx = true;
+		ReThrowError(edata);
+	}
+	InvalidateKeyCache();
+	InvalidateMaskingSecret();
+	ereport(LOG, (errmsg("pg_privacy: %d wrapped keys moved to master key %s", st.rewrapped, st.keys.current_id),
+	              errhidestmt(true), errhidecontext(true)));
+	PG_RETURN_INT32(st.rewrapped);
 }
 
 Datum
@@ -325,7 +539,7 @@ CreateTokenFormatImpl(FunctionCallInfo fcinfo) {
 	char *name = ArgName(fcinfo, 0, "token format name");
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4) || PG_ARGISNULL(5))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-		                errmsg("alphabet, key, passthrough and kept counts must not be null"), errhidestmt(true)));
+		                errmsg("alphabet, key, passthrough and kept counts must not be null"), errhidestmt(true), errhidecontext(true)));
 	char *alphabet = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char *key = ArgName(fcinfo, 2, "key name");
 	char *passthrough = text_to_cstring(PG_GETARG_TEXT_PP(3));
@@ -333,7 +547,7 @@ CreateTokenFormatImpl(FunctionCallInfo fcinfo) {
 	int32 keep_suffix = PG_GETARG_INT32(5);
 	if (keep_prefix < 0 || keep_suffix < 0)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("kept counts must not be negative"),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	ValidateFormat(name, alphabet, passthrough, keep_prefix, keep_suffix);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -347,7 +561,7 @@ CreateTokenFormatImpl(FunctionCallInfo fcinfo) {
 		elog(ERROR, "reading privacy._token_format failed");
 	if (SPI_processed > 0)
 		ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("token format \"%s\" already exists", name),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	rc = SPI_execute_with_args(
 	    "INSERT INTO privacy._token_format (name, kind, alphabet, passthrough, keep_prefix, keep_suffix, min_chars, "
 	    "max_chars, key_name, builtin, created_at) VALUES ($1, 'plain', $2, $3, $4, $5, 0, 0, $6, false, "
@@ -379,5 +593,6 @@ PRIVACY_FUNCTION(create_key, privacy::pg::CreateKeyImpl)
 PRIVACY_FUNCTION(rotate_key, privacy::pg::RotateKeyImpl)
 PRIVACY_FUNCTION(import_key, privacy::pg::ImportKeyImpl)
 PRIVACY_FUNCTION(drop_key, privacy::pg::DropKeyImpl)
+PRIVACY_FUNCTION(rewrap_keys, privacy::pg::RewrapKeysImpl)
 PRIVACY_FUNCTION(_invalidate_keys, privacy::pg::InvalidateKeysImpl)
 PRIVACY_FUNCTION(create_token_format, privacy::pg::CreateTokenFormatImpl)

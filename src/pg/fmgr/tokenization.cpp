@@ -82,7 +82,7 @@ ResolveCall(FunctionCallInfo fcinfo, const text *format) {
 	FormatEntry *entry = LookupFormat(name);
 	KeyRing *ring = LookupKeyRing(entry->key_name);
 	if (len >= kMaxFormatName)
-		ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG), errmsg("token format name is too long"), errhidestmt(true)));
+		ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG), errmsg("token format name is too long"), errhidestmt(true), errhidecontext(true)));
 	memcpy(cache->format_name, name, len);
 	cache->format_len = len;
 	cache->generation = generation;
@@ -100,7 +100,7 @@ SlotKey(CallCache *cache, std::uint32_t slot) {
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
 		                errmsg("no version of data key \"%s\" matches the token", ring->name),
 		                errdetail("The token was made with a key version that no longer exists."),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	if (ring->slot_versions[slot] > 1)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 		                errmsg("data key \"%s\" has %d live versions in card version slot %u", ring->name,
@@ -108,7 +108,7 @@ SlotKey(CallCache *cache, std::uint32_t slot) {
 		                errdetail("Versions v and v + 9 share a slot; the token does not say which one made it."),
 		                errhint("Pass the version with privacy.detokenize(token, format, key_version), then drop the "
 		                        "versions no token uses with privacy.drop_key_version()."),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	return ring->by_slot[slot];
 }
 
@@ -124,7 +124,7 @@ FormatKey(CallCache *cache) {
 		                errmsg("data key \"%s\" has no version %d, which token format \"%s\" uses", cache->ring->name,
 		                       cache->format->key_version, cache->format->name),
 		                errdetail("The version was dropped; tokens made with it cannot be detokenized."),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	return key;
 }
 
@@ -143,13 +143,13 @@ ExplicitKey(CallCache *cache, std::string_view token, int32 version) {
 	DataKey *key = version >= 1 ? FindVersion(cache->ring, version) : NULL;
 	if (key == NULL)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-		                errmsg("data key \"%s\" has no version %d", cache->ring->name, version), errhidestmt(true)));
+		                errmsg("data key \"%s\" has no version %d", cache->ring->name, version), errhidestmt(true), errhidecontext(true)));
 	if (cache->format->format->Versioned() &&
 	    cache->format->format->VersionSlot(token) != core::TokenFormat::SlotOf((std::uint32_t)version))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 		                errmsg("the token was not made with version %d of data key \"%s\"", version,
 		                       cache->ring->name),
-		                errdetail("Card tokens carry their key version modulo 9."), errhidestmt(true)));
+		                errdetail("Card tokens carry their key version modulo 9."), errhidestmt(true), errhidecontext(true)));
 	return key;
 }
 
@@ -187,7 +187,7 @@ CheckNotParallelWorker(const char *what) {
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("cannot run %s in a parallel worker", what),
 		                errdetail("Every disclosure is recorded in privacy.audit_log, which a parallel worker cannot "
 		                          "write."),
-		                errhint("Mark the functions that call %s PARALLEL UNSAFE.", what), errhidestmt(true)));
+		                errhint("Mark the functions that call %s PARALLEL UNSAFE.", what), errhidestmt(true), errhidecontext(true)));
 }
 
 // CheckDetokenize raises 42501 unless the current user may detokenize the
@@ -202,12 +202,12 @@ CheckDetokenize(CallCache *cache) {
 	if (!cache->allowed)
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 		                errmsg("permission denied to detokenize format \"%s\"", cache->format->name),
-		                errhint("A superuser can grant it with privacy.grant_detokenize()."), errhidestmt(true)));
+		                errhint("A superuser can grant it with privacy.grant_detokenize()."), errhidestmt(true), errhidecontext(true)));
 	CheckNotParallelWorker("detokenize");
 	if (XactReadOnly)
 		ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 		                errmsg("cannot detokenize in a read-only transaction"),
-		                errdetail("Every detokenization is recorded in privacy.audit_log."), errhidestmt(true)));
+		                errdetail("Every detokenization is recorded in privacy.audit_log."), errhidestmt(true), errhidecontext(true)));
 }
 
 Datum
@@ -268,7 +268,7 @@ RetokenizeValueImpl(FunctionCallInfo fcinfo) {
 	if (!versioned && from_version == 0)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 		                errmsg("tokens of format \"%s\" do not carry their key version", cache->format->name),
-		                errhint("Use privacy.retokenize(), which knows the version of the column."), errhidestmt(true)));
+		                errhint("Use privacy.retokenize(), which knows the version of the column."), errhidestmt(true), errhidecontext(true)));
 	DataKey *old = from_version != 0 ? ExplicitKey(cache, TextView(token), from_version)
 	                                 : KeyForToken(cache, TextView(token));
 	DataKey *newest;
@@ -277,7 +277,7 @@ RetokenizeValueImpl(FunctionCallInfo fcinfo) {
 		if (newest == NULL)
 			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
 			                errmsg("data key \"%s\" has no version %d", cache->ring->name, to_version),
-			                errhidestmt(true)));
+			                errhidestmt(true), errhidecontext(true)));
 	} else {
 		newest = versioned && from_version == 0 ? TokenKey(cache) : cache->ring->newest;
 	}
@@ -336,7 +336,7 @@ Fpe(FunctionCallInfo fcinfo, bool encrypt) {
 		ff3_1 = true;
 	else
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown FPE mode \"%s\"", mode),
-		                errhint("Use 'ff1' or 'ff3-1'."), errhidestmt(true)));
+		                errhint("Use 'ff1' or 'ff3-1'."), errhidestmt(true), errhidecontext(true)));
 	BeginKeyLookup();
 	KeyRing *ring = LookupKeyRing(key_name);
 	DataKey *key = ring->newest;
@@ -347,7 +347,7 @@ Fpe(FunctionCallInfo fcinfo, bool encrypt) {
 				key = k;
 		if (key == NULL)
 			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-			                errmsg("data key \"%s\" has no version %d", key_name, version), errhidestmt(true)));
+			                errmsg("data key \"%s\" has no version %d", key_name, version), errhidestmt(true), errhidecontext(true)));
 	}
 	const uint8 *tweak_bytes = (const uint8 *)VARDATA_ANY(tweak);
 	size_t tweak_len = VARSIZE_ANY_EXHDR(tweak);
@@ -359,13 +359,13 @@ Fpe(FunctionCallInfo fcinfo, bool encrypt) {
 		                errdetail("Raw FF1 with a format's name as the tweak would read or forge that format's "
 		                          "tokens without its detokenize privilege and audit."),
 		                errhint("Use privacy.tokenize() and privacy.detokenize(), or another tweak."),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	if (!encrypt)
 		CheckNotParallelWorker("fpe_decrypt");
 	if (!encrypt && XactReadOnly)
 		ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 		                errmsg("cannot run fpe_decrypt in a read-only transaction"),
-		                errdetail("Every raw decryption is recorded in privacy.audit_log."), errhidestmt(true)));
+		                errdetail("Every raw decryption is recorded in privacy.audit_log."), errhidestmt(true), errhidecontext(true)));
 	FpeArgs args{TextView(value),
 	             TextView(alphabet),
 	             tweak_bytes,

@@ -1,15 +1,18 @@
 // key_cache.cpp: per-backend cache of data keys, token formats and detokenize
-// grants (see key_cache.hpp), and data key wrapping.
+// grants (see key_cache.hpp). Wrapping and unwrapping are in key_wrap.cpp,
+// reading the master keys in master_key.cpp.
 //
-// Wrapping: wrapped = nonce (24 bytes) || XChaCha20-Poly1305-IETF ciphertext
-// of the key material under the master key, with associated data
-// "pg_privacy data key" NUL name NUL version (4 bytes, big-endian), so a
-// wrapped key moved to another name or version does not unwrap.
-//
-// Invariants: the master key is read only while unwrapping and wiped at once;
-// unwrapped material lives in sodium_malloc'd memory owned by the cache
-// context's reset callback. C++ objects are created by helpers that call no
-// PostgreSQL function. Must never: log or report key bytes.
+// Invariants: each version is unwrapped with the master key whose id its row
+// records (the previous master key during a rotation); the master keys are
+// read only while unwrapping and freed (wiped) before anything else can
+// raise. Unwrapped material lives in sodium_malloc'd memory (guard pages,
+// locked, excluded from core dumps) owned by the cache context's reset
+// callback, which also deletes the FF1/FF3-1 objects (OpenSSL cleanses their
+// AES key schedules when it frees them); a stale cache is reset at the end
+// of the transaction in which this backend noticed the change (ResetAtXactEnd)
+// or at the next lookup, whichever comes first. C++ objects are created by
+// helpers that call no PostgreSQL function. Must never: log or report key
+// bytes.
 #include "pg/keys/key_cache.hpp"
 #include "pg/catalog/invalidation.hpp"
 
@@ -42,6 +45,8 @@ extern "C" {
 namespace privacy::pg {
 
 namespace {
+
+constexpr AttrNumber kMasterKeyIdAttnum = 6; // privacy._key(name, version, algorithm, wrapped, created_at, master_key_id)
 
 struct GrantEntry {
 	Oid role;
@@ -131,7 +136,7 @@ CatalogTable(const char *name) {
 	if (!OidIsValid(table))
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 		                errmsg("pg_privacy is not installed in this database"),
-		                errhint("Run CREATE EXTENSION pg_privacy."), errhidestmt(true)));
+		                errhint("Run CREATE EXTENSION pg_privacy."), errhidestmt(true), errhidecontext(true)));
 	return table;
 }
 
@@ -166,6 +171,7 @@ ResetAtXactEnd(XactEvent event, void *arg) {
 struct KeyRow {
 	int32 version;
 	bytea *wrapped;
+	char *master_key_id; // NULL: wrapped before 0.2.0 recorded ids
 };
 
 // NewFf1 builds an Ff1 (C++ only; may throw core errors, caught by CallCore).
@@ -293,13 +299,19 @@ LoadKeyRing(const char *name) {
 		}
 		rows[nrows].version = DatumGetInt32(heap_getattr(tup, 2, desc, &isnull));
 		rows[nrows].wrapped = DatumGetByteaPCopy(heap_getattr(tup, 4, desc, &isnull));
+		rows[nrows].master_key_id = NULL;
+		if (desc->natts >= kMasterKeyIdAttnum) { // absent in a 0.1.0 database not yet updated
+			Datum id = heap_getattr(tup, kMasterKeyIdAttnum, desc, &isnull);
+			if (!isnull)
+				rows[nrows].master_key_id = TextDatumGetCString(id);
+		}
 		nrows++;
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	if (nrows == 0)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("data key \"%s\" does not exist", name),
-		                errhint("A superuser can create it with privacy.create_key()."), errhidestmt(true)));
+		                errhint("A superuser can create it with privacy.create_key()."), errhidestmt(true), errhidecontext(true)));
 
 	MemoryContext old = MemoryContextSwitchTo(cache_context);
 	KeyRing *ring = (KeyRing *)palloc0(sizeof(KeyRing));
@@ -308,38 +320,40 @@ LoadKeyRing(const char *name) {
 	ring->next = rings;
 	rings = ring;
 
-	unsigned char *master = (unsigned char *)sodium_malloc(kMasterKeyBytes);
-	if (master == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of secure memory")));
-	// LoadMasterKey may raise: free the guarded page first.
-	ErrorData *edata = TryPg([](void *p) { LoadMasterKey((unsigned char *)p); }, master);
-	if (edata != NULL) {
-		sodium_free(master);
-		ReThrowError(edata);
-	}
-	bool unwrapped_all = true;
-	int failed_version = 0;
+	// the master keys: the current one, and the previous one when a row was
+	// wrapped under another (a master-key rotation not finished yet)
+	// (the entries are allocated first: nothing between loading the master
+	// keys and freeing them may raise)
+	DataKey **entries = (DataKey **)palloc(sizeof(DataKey *) * nrows);
 	for (int i = 0; i < nrows; i++) {
 		DataKey *key = (DataKey *)MemoryContextAllocZero(cache_context, sizeof(DataKey));
 		key->version = rows[i].version;
 		key->next = ring->versions;
 		ring->versions = key;
-		size_t len = 0;
-		key->material = UnwrapDataKey(name, rows[i].version, rows[i].wrapped, master, &len);
-		if (key->material == NULL) {
-			unwrapped_all = false;
-			failed_version = rows[i].version;
+		entries[i] = key;
+	}
+	MasterKeys keys{};
+	LoadCurrentMasterKey(&keys);
+	for (int i = 0; i < nrows; i++)
+		if (rows[i].master_key_id == NULL || strcmp(rows[i].master_key_id, keys.current_id) != 0) {
+			LoadPreviousMasterKey(&keys);
 			break;
 		}
-		key->material_len = len;
+	int failed = -1;
+	for (int i = 0; i < nrows; i++) {
+		size_t len = 0;
+		entries[i]->material =
+		    UnwrapStoredKey(&keys, name, rows[i].version, rows[i].wrapped, rows[i].master_key_id, &len);
+		if (entries[i]->material == NULL) {
+			failed = i;
+			break;
+		}
+		entries[i]->material_len = len;
 	}
-	sodium_free(master);
-	if (!unwrapped_all)
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("data key \"%s\" version %d cannot be unwrapped with the configured master key", name,
-		                       failed_version),
-		                errhint("The master key must be the one the data key was created under."),
-		                errhidestmt(true)));
+	FreeMasterKeys(&keys);
+	if (failed >= 0)
+		ReportUnwrapFailure(psprintf("data key \"%s\" version %d", name, rows[failed].version),
+		                    rows[failed].master_key_id, &keys);
 	for (DataKey *key = ring->versions; key != NULL; key = key->next) {
 		if (ring->newest == NULL || key->version > ring->newest->version)
 			ring->newest = key;
@@ -421,7 +435,7 @@ LookupFormat(const char *name) {
 		if (strcmp(format->name, name) == 0)
 			return format;
 	ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("token format \"%s\" does not exist", name),
-	                errhint("See privacy.token_formats for the available formats."), errhidestmt(true)));
+	                errhint("See privacy.token_formats for the available formats."), errhidestmt(true), errhidecontext(true)));
 	pg_unreachable();
 }
 

@@ -3,16 +3,20 @@
 //
 // The catalog (privacy._key, privacy._token_format,
 // privacy._token_format_version, privacy._detokenize_grant) is read with
-// direct heap scans, never SPI, so callers need no privilege on
-// it. Everything lives in one child of CacheMemoryContext; the C++ objects
+// direct heap scans, never SPI, so callers need no privilege on it.
+// Everything lives in one child of CacheMemoryContext; the C++ objects
 // (core::Ff1/Ff31/TokenFormat) and the sodium_malloc'd key material are freed
-// and wiped by a reset callback of that context. Relcache invalidations of
-// the four tables (sent by every admin function through InvalidateKeyCache)
-// mark the cache stale; it is reset at the end of the transaction that
-// noticed (so key material does not outlive its key by more than that) or
-// at the start of the next lookup (BeginKeyLookup), whichever comes first,
-// never while a caller holds pointers into it.
-// Parallel workers build their own cache.
+// and wiped by a reset callback of that context (the AES key schedules inside
+// OpenSSL's EVP contexts live on OpenSSL's heap and are cleansed by OpenSSL
+// when freed: see doc/tokenization.md, "Key material in memory"). Relcache
+// invalidations of the four tables (sent by every admin function through
+// InvalidateKeyCache, and by any direct change to them) mark the cache stale
+// when this backend processes them (at the start of its next transaction or
+// command); it is then reset at the end of that transaction by a transaction
+// callback (so key material does not outlive its key by more than one
+// statement of each backend), or at the start of the next lookup
+// (BeginKeyLookup), whichever comes first, never while a caller holds
+// pointers into it. Parallel workers build their own cache.
 #pragma once
 
 #include "pg/postgres.hpp"

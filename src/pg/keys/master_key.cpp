@@ -1,19 +1,24 @@
 // master_key.cpp: reading the master key from privacy.master_key_file or
-// privacy.master_key_command.
+// privacy.master_key_command (the previous master key, during a rotation,
+// from privacy.previous_master_key_file or _command), and key material for
+// import_key from a file or a command.
 //
-// Format (both sources): 64 hexadecimal characters (256 bits), optionally
-// followed by whitespace such as a newline. The file must be a regular file
-// owned by the server's OS user with no group or world access (0600 or
-// 0400); it is opened with O_NONBLOCK and checked with fstat before any read,
-// so a FIFO, a device or a socket is refused instead of blocking the backend
-// (an open of a FIFO without a writer blocks, and statement_timeout cannot
-// interrupt it). A command must print the key and exit with status 0 within
+// Format (every source): hexadecimal characters (64 for a master key: 256
+// bits; 32, 48 or 64 for imported material), optionally followed by
+// whitespace such as a newline. A file must be a regular file owned by the
+// server's OS user with no group or world access (0600 or 0400); it is
+// opened with O_NONBLOCK and checked with fstat before any read, so a FIFO, a
+// device or a socket is refused instead of blocking the backend (an open of a
+// FIFO without a writer blocks, and statement_timeout cannot interrupt it). A
+// command must print the key and exit with status 0 within
 // privacy.master_key_command_timeout; it runs in its own process group, which
 // is killed on timeout or when the statement is cancelled.
 //
-// Invariants: the key is never cached here; callers unwrap data keys and wipe
-// it at once. Buffers that held key text are wiped before any error is
-// raised. Must never: put key bytes or command output into a message.
+// Invariants: no key is cached here; the key is returned in sodium_malloc'd
+// memory that the caller frees at once after use. Buffers that held key
+// text are wiped before any error is raised; every error hides the
+// statement and its context. Must never: put key bytes or command output
+// into a message.
 #include "pg/keys/master_key.hpp"
 
 #include "pg/guc.hpp"
@@ -43,81 +48,115 @@ namespace {
 
 constexpr std::size_t kMaxKeyText = 256;
 
-// ParseHexKey decodes 64 hex characters followed only by whitespace.
-bool
-ParseHexKey(const char *text, std::size_t len, unsigned char *key) {
+// Source describes one kind of secret and where its settings live, for the
+// messages (never the secret).
+struct Source {
+	const char *what;            // "master key", "previous master key", "key material"
+	const char *file_setting;    // the setting naming the file (hints)
+	const char *command_setting; // the setting naming the command (hints)
+	bool material;               // import_key material: 16, 24 or 32 bytes; otherwise 32
+};
+
+const Source kCurrent{"master key", "privacy.master_key_file", "privacy.master_key_command", false};
+const Source kPrevious{"previous master key", "privacy.previous_master_key_file",
+                       "privacy.previous_master_key_command", false};
+const Source kMaterial{"key material", "material_file", "material_command", true};
+
+// ParseHexKey decodes hexadecimal characters followed only by whitespace into
+// key (capacity 32 bytes); returns the key length (32, or for material 16, 24
+// or 32), 0 when the text is not such a key.
+std::size_t
+ParseHexKey(const char *text, std::size_t len, unsigned char *key, bool material) {
 	while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' ' ||
 	                   text[len - 1] == '\t'))
 		len--;
-	if (len != 2 * kMasterKeyBytes)
-		return false;
+	std::size_t want = len / 2;
+	if (len % 2 != 0 || !(want == 32 || (material && (want == 16 || want == 24))))
+		return 0;
 	std::size_t bin_len = 0;
-	if (sodium_hex2bin(key, kMasterKeyBytes, text, len, NULL, &bin_len, NULL) != 0 || bin_len != kMasterKeyBytes) {
-		sodium_memzero(key, kMasterKeyBytes);
-		return false;
+	if (sodium_hex2bin(key, 32, text, len, NULL, &bin_len, NULL) != 0 || bin_len != want) {
+		sodium_memzero(key, 32);
+		return 0;
 	}
-	return true;
+	return want;
 }
 
+// BadContent raises the error for a file (path) or a command (path NULL)
+// whose text is not a key.
 void
-LoadFromFile(const char *path, unsigned char *key) {
+BadContent(const Source &source, const char *path) {
+	const char *size = source.material ? "128-, 192- or 256-bit key" : "256-bit key";
+	const char *detail = source.material ? "It must hold 32, 48 or 64 hexadecimal characters."
+	                                     : "It must hold 64 hexadecimal characters.";
+	if (path != NULL)
+		ereport(ERROR, (errcode(source.material ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_CONFIG_FILE_ERROR),
+		                errmsg("%s file \"%s\" does not hold a %s", source.what, path, size), errdetail("%s", detail),
+		                errhidestmt(true), errhidecontext(true)));
+	ereport(ERROR, (errcode(source.material ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+	                errmsg("%s command did not print a %s", source.what, size), errdetail("%s", detail),
+	                errhidestmt(true), errhidecontext(true)));
+}
+
+// LoadFromFile reads a key from path into key (32 bytes); returns its length.
+std::size_t
+LoadFromFile(const Source &source, const char *path, unsigned char *key) {
 	// O_NONBLOCK: opening a FIFO must not wait for a writer (nothing else is
 	// read before fstat has proven this is a regular file)
 	int fd = OpenTransientFile(path, O_RDONLY | O_NONBLOCK | PG_BINARY);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			                errmsg("master key file \"%s\" does not exist", path),
+			                errmsg("%s file \"%s\" does not exist", source.what, path),
 			                errhint("Create it with 64 hexadecimal characters (mode 0600, owned by the server user), "
-			                        "or point privacy.master_key_file at it and reload."),
-			                errhidestmt(true)));
-		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR), errcode_for_file_access(),
-		                errmsg("could not open master key file \"%s\": %m", path), errhidestmt(true)));
+			                        "or point %s at it and reload.",
+			                        source.file_setting),
+			                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg("could not open %s file \"%s\": %m", source.what, path),
+		                errhidestmt(true), errhidecontext(true)));
 	}
 	struct stat st;
 	if (fstat(fd, &st) != 0) {
 		CloseTransientFile(fd);
-		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg("could not stat master key file \"%s\": %m", path),
-		                errhidestmt(true)));
+		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg("could not stat %s file \"%s\": %m", source.what, path),
+		                errhidestmt(true), errhidecontext(true)));
 	}
 	if (!S_ISREG(st.st_mode)) {
 		CloseTransientFile(fd);
 		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-		                errmsg("master key file \"%s\" is not a regular file", path),
+		                errmsg("%s file \"%s\" is not a regular file", source.what, path),
 		                errdetail("FIFOs, devices, sockets and directories are refused."),
-		                errhint("Point privacy.master_key_file at a regular file, or use "
-		                        "privacy.master_key_command to read the key from another source."),
-		                errhidestmt(true)));
+		                errhint("Point %s at a regular file, or use %s to read the key from another source.",
+		                        source.file_setting, source.command_setting),
+		                errhidestmt(true), errhidecontext(true)));
 	}
 	if (st.st_uid != geteuid()) {
 		CloseTransientFile(fd);
 		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-		                errmsg("master key file \"%s\" is not owned by the database server user", path),
+		                errmsg("%s file \"%s\" is not owned by the database server user", source.what, path),
 		                errhint("Change its owner to the operating system user that runs the server."),
-		                errhidestmt(true)));
+		                errhidestmt(true), errhidecontext(true)));
 	}
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		CloseTransientFile(fd);
 		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-		                errmsg("master key file \"%s\" has group or world access", path),
+		                errmsg("%s file \"%s\" has group or world access", source.what, path),
 		                errdetail("The file must have permissions u=rw (0600) or less."),
-		                errhint("Run chmod 0600 on the file."), errhidestmt(true)));
+		                errhint("Run chmod 0600 on the file."), errhidestmt(true), errhidecontext(true)));
 	}
 	char buf[kMaxKeyText + 1];
 	ssize_t n = read(fd, buf, sizeof(buf));
 	int read_errno = errno;
 	CloseTransientFile(fd);
-	bool ok = n > 0 && n <= (ssize_t)kMaxKeyText && ParseHexKey(buf, (std::size_t)n, key);
+	std::size_t len = n > 0 && n <= (ssize_t)kMaxKeyText ? ParseHexKey(buf, (std::size_t)n, key, source.material) : 0;
 	sodium_memzero(buf, sizeof(buf));
 	if (n < 0) {
 		errno = read_errno;
-		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg("could not read master key file \"%s\": %m", path),
-		                errhidestmt(true)));
+		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg("could not read %s file \"%s\": %m", source.what, path),
+		                errhidestmt(true), errhidecontext(true)));
 	}
-	if (!ok)
-		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-		                errmsg("master key file \"%s\" does not hold a 256-bit key", path),
-		                errdetail("The file must contain 64 hexadecimal characters."), errhidestmt(true)));
+	if (len == 0)
+		BadContent(source, path);
+	return len;
 }
 
 // KillCommand kills the key command's process group and reaps the shell.
@@ -132,11 +171,11 @@ KillCommand(pid_t pid) {
 // StartCommand runs command with /bin/sh in a new process group, its stdout
 // on a pipe (returned in *read_fd, non-blocking) and stdin on /dev/null.
 pid_t
-StartCommand(const char *command, int *read_fd) {
+StartCommand(const Source &source, const char *command, int *read_fd) {
 	int fds[2];
 	if (pipe(fds) != 0)
-		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("could not run master key command: %m"),
-		                errhidestmt(true)));
+		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("could not run %s command: %m", source.what),
+		                errhidestmt(true), errhidecontext(true)));
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -144,8 +183,8 @@ StartCommand(const char *command, int *read_fd) {
 		close(fds[0]);
 		close(fds[1]);
 		errno = saved;
-		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("could not run master key command: %m"),
-		                errhidestmt(true)));
+		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("could not run %s command: %m", source.what),
+		                errhidestmt(true), errhidecontext(true)));
 	}
 	if (pid == 0) {
 		// child: no PostgreSQL function may run here
@@ -204,11 +243,13 @@ ServeInterrupts(CommandState *state) {
 	PG_END_TRY();
 }
 
-void
-LoadFromCommand(const char *command, unsigned char *key) {
+// LoadFromCommand reads a key printed by command into key (32 bytes);
+// returns its length.
+std::size_t
+LoadFromCommand(const Source &source, const char *command, unsigned char *key) {
 	char buf[kMaxKeyText + 1];
 	int fd = -1;
-	pid_t pid = StartCommand(command, &fd);
+	pid_t pid = StartCommand(source, command, &fd);
 	CommandState state{pid, fd, buf, sizeof(buf)};
 	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), guc_master_key_command_timeout);
 	std::size_t n = 0;
@@ -258,52 +299,117 @@ LoadFromCommand(const char *command, unsigned char *key) {
 		}
 	}
 	close(fd);
-	bool ok = !timed_out && status == 0 && n > 0 && n <= kMaxKeyText && ParseHexKey(buf, n, key);
+	std::size_t len = !timed_out && status == 0 && n > 0 && n <= kMaxKeyText
+	                      ? ParseHexKey(buf, n, key, source.material)
+	                      : 0;
 	sodium_memzero(buf, sizeof(buf));
 	if (timed_out)
-		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("master key command timed out"),
+		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("%s command timed out", source.what),
 		                errdetail("It did not print the key and exit within %d ms; it was killed.",
 		                          guc_master_key_command_timeout),
-		                errhint("Check privacy.master_key_command, or raise privacy.master_key_command_timeout."),
-		                errhidestmt(true)));
+		                errhint("Check %s, or raise privacy.master_key_command_timeout.", source.command_setting),
+		                errhidestmt(true), errhidecontext(true)));
 	if (status != 0) {
 		char *reason = status == -1 ? pstrdup("could not be waited for") : wait_result_to_str(status);
-		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("master key command failed"),
+		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("%s command failed", source.what),
 		                errdetail("The command %s.", reason),
-		                errhint("Check privacy.master_key_command; it must print the master key and exit with "
-		                        "status 0."),
-		                errhidestmt(true)));
+		                errhint("Check %s; it must print the key and exit with status 0.", source.command_setting),
+		                errhidestmt(true), errhidecontext(true)));
 	}
-	if (!ok)
-		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-		                errmsg("master key command did not print a 256-bit key"),
-		                errdetail("It must print 64 hexadecimal characters."), errhidestmt(true)));
+	if (len == 0)
+		BadContent(source, NULL);
+	return len;
+}
+
+// Load fills key (32 bytes of sodium_malloc'd memory) from exactly one of
+// file and command; returns the key length.
+std::size_t
+Load(const Source &source, const char *file, const char *command, unsigned char *key) {
+	bool have_file = file != NULL && file[0] != '\0';
+	bool have_command = command != NULL && command[0] != '\0';
+	if (have_file && have_command)
+		ereport(ERROR, (errcode(source.material ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_CONFIG_FILE_ERROR),
+		                errmsg("%s and %s are both set", source.file_setting, source.command_setting),
+		                errhint(source.material ? "Pass only one of them."
+		                                        : "Set only one of them and reload the configuration."),
+		                errhidestmt(true), errhidecontext(true)));
+	if (have_file)
+		return LoadFromFile(source, file, key);
+	if (have_command)
+		return LoadFromCommand(source, command, key);
+	if (source.material)
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("key material must not be null"),
+		                errhint("Pass material, material_file or material_command."), errhidestmt(true),
+		                errhidecontext(true)));
+	ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("no %s is configured", source.what),
+	                &source == &kPrevious
+	                    ? errhint("Set privacy.previous_master_key_file or privacy.previous_master_key_command to "
+	                              "the master key the keys were wrapped under, and reload the configuration.")
+	                    : errhint("Set privacy.master_key_file (a file of 64 hexadecimal characters, mode 0600) or "
+	                              "privacy.master_key_command in postgresql.conf and reload the configuration."),
+	                errhidestmt(true), errhidecontext(true)));
+	pg_unreachable();
+}
+
+struct LoadArgs {
+	const Source *source;
+	const char *file;
+	const char *command;
+	unsigned char *key;
+	std::size_t len;
+};
+
+// LoadSecure runs Load into fresh sodium_malloc'd memory, freeing it when
+// Load raises.
+unsigned char *
+LoadSecure(const Source &source, const char *file, const char *command, std::size_t *len) {
+	unsigned char *key = (unsigned char *)sodium_malloc(32);
+	if (key == NULL)
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of secure memory"), errhidestmt(true),
+		                errhidecontext(true)));
+	LoadArgs args{&source, file, command, key, 0};
+	PG_TRY();
+	{
+		args.len = Load(*args.source, args.file, args.command, args.key);
+	}
+	PG_CATCH();
+	{
+		sodium_free(key);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+	*len = args.len;
+	return key;
 }
 
 } // namespace
 
+bool
+MasterKeyConfigured(MasterKeySlot slot) {
+	const char *file = slot == MasterKeySlot::kCurrent ? guc_master_key_file : guc_previous_master_key_file;
+	const char *command = slot == MasterKeySlot::kCurrent ? guc_master_key_command : guc_previous_master_key_command;
+	return (file != NULL && file[0] != '\0') || (command != NULL && command[0] != '\0');
+}
+
+unsigned char *
+AcquireMasterKey(MasterKeySlot slot) {
+	std::size_t len = 0;
+	if (slot == MasterKeySlot::kCurrent)
+		return LoadSecure(kCurrent, guc_master_key_file, guc_master_key_command, &len);
+	return LoadSecure(kPrevious, guc_previous_master_key_file, guc_previous_master_key_command, &len);
+}
+
 void
-LoadMasterKey(unsigned char *key) {
-	const char *file = guc_master_key_file;
-	const char *command = guc_master_key_command;
-	bool have_file = file != NULL && file[0] != '\0';
-	bool have_command = command != NULL && command[0] != '\0';
-	if (have_file && have_command)
-		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-		                errmsg("privacy.master_key_file and privacy.master_key_command are both set"),
-		                errhint("Set only one of them and reload the configuration."), errhidestmt(true)));
-	if (have_file) {
-		LoadFromFile(file, key);
-		return;
-	}
-	if (have_command) {
-		LoadFromCommand(command, key);
-		return;
-	}
-	ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("no master key is configured"),
-	                errhint("Set privacy.master_key_file (a file of 64 hexadecimal characters, mode 0600) or "
-	                        "privacy.master_key_command in postgresql.conf and reload the configuration."),
-	                errhidestmt(true)));
+MasterKeyId(const unsigned char *key, char id[kMasterKeyIdChars + 1]) {
+	static const char kLabel[] = "pg_privacy master key id v1";
+	unsigned char mac[crypto_generichash_BYTES_MIN]; // 16 bytes; the id is the first 8
+	crypto_generichash(mac, sizeof(mac), (const unsigned char *)kLabel, sizeof(kLabel) - 1, key, kMasterKeyBytes);
+	sodium_bin2hex(id, kMasterKeyIdChars + 1, mac, kMasterKeyIdChars / 2);
+}
+
+unsigned char *
+ReadKeyMaterial(const char *file, const char *command, std::size_t *len) {
+	return LoadSecure(kMaterial, file, command, len);
 }
 
 } // namespace privacy::pg

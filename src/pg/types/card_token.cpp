@@ -43,7 +43,7 @@ CardTokenInImpl(FunctionCallInfo fcinfo) {
 		                errmsg("invalid input syntax for type %s", "privacy.card_token"),
 		                errdetail("A card token has 12 to 19 digits and optional separators, and never passes the "
 		                          "Luhn check."),
-		                errhint("Make card tokens with privacy.tokenize(value, 'card')."), errhidestmt(true),
+		                errhint("Make card tokens with privacy.tokenize(value, 'card')."), errhidestmt(true), errhidecontext(true),
 		                errhidecontext(true)));
 	PG_RETURN_BYTEA_P(MakeCardToken(digits, n));
 }

@@ -16,18 +16,25 @@
 -- ---------------------------------------------------------------------------
 
 -- privacy._masking_secret holds one row: 32 random bytes created at CREATE
--- EXTENSION. Nobody but superusers can read it; the keyed masks read it in C
--- with a heap scan. It is a configuration table so that dump/restore keeps
--- pseudonyms and fakes stable; the trigger makes an inserted row (rotation or
--- pg_restore's COPY) replace the existing one and invalidates every backend's
--- cached copy.
+-- EXTENSION, wrapped under the master key like the data keys (24-byte nonce
+-- || XChaCha20-Poly1305 ciphertext and tag, 72 bytes) with the id of that
+-- master key; in clear (32 bytes, no id) only when no master key was
+-- configured, until privacy.rewrap_keys() wraps it. Nobody but superusers
+-- can read it; the keyed masks read and unwrap it in C with a heap scan. It
+-- is a configuration table so that dump/restore keeps pseudonyms and fakes
+-- stable (under the same master key); the trigger makes an inserted row
+-- (rotation or pg_restore's COPY) replace the existing one and invalidates
+-- every backend's cached copy.
 CREATE TABLE privacy._masking_secret (
-	id         boolean PRIMARY KEY DEFAULT true CHECK (id),
-	secret     bytea NOT NULL CHECK (octet_length(secret) = 32),
-	created_at timestamptz NOT NULL DEFAULT pg_catalog.now()
+	id            boolean PRIMARY KEY DEFAULT true CHECK (id),
+	secret        bytea NOT NULL,
+	created_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+	master_key_id text,
+	CONSTRAINT _masking_secret_secret_check CHECK (CASE WHEN master_key_id IS NULL THEN octet_length(secret) = 32
+	                                                    ELSE octet_length(secret) = 72 END)
 );
 COMMENT ON TABLE privacy._masking_secret IS
-'the database''s masking secret (one row, superuser only): keys pseudonym, noise, shift_date and fake_*';
+'the database''s masking secret (one row, superuser only), wrapped under the master key master_key_id: keys pseudonym, noise, shift_date and fake_*';
 REVOKE ALL ON privacy._masking_secret FROM PUBLIC;
 -- No statistics on the secret: pg_statistic would otherwise hold a copy.
 ALTER TABLE privacy._masking_secret ALTER COLUMN secret SET STATISTICS 0;
@@ -60,8 +67,14 @@ AS 'MODULE_PATHNAME', 'pg_privacy_rotate_masking_secret'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy.rotate_masking_secret() IS
 'replaces the masking secret with a new random one: pseudonyms, noise, date shifts and fakes all change (superuser only)';
-REVOKE ALL ON FUNCTION privacy.rotate_masking_secret(), privacy._init_masking_secret(), privacy._masking_secret_trigger()
-	FROM PUBLIC;
+CREATE FUNCTION privacy._wrap_masking_secret()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_privacy__wrap_masking_secret'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._wrap_masking_secret() IS
+'wraps a masking secret stored in clear under the configured master key, keeping its value (run by the 0.1.0 to 0.2.0 update; warns instead of failing; superuser only)';
+REVOKE ALL ON FUNCTION privacy.rotate_masking_secret(), privacy._init_masking_secret(), privacy._masking_secret_trigger(),
+	privacy._wrap_masking_secret() FROM PUBLIC;
 
 -- ---------------------------------------------------------------------------
 -- Text masks

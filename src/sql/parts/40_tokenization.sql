@@ -15,10 +15,11 @@ CREATE TABLE privacy._key (
 	algorithm  text NOT NULL,
 	wrapped    bytea NOT NULL,
 	created_at timestamptz NOT NULL,
+	master_key_id text,
 	PRIMARY KEY (name, version)
 );
 COMMENT ON TABLE privacy._key IS
-'data keys: wrapped = 24-byte nonce || XChaCha20-Poly1305 ciphertext of the key under the master key (AD: name, version)';
+'data keys: wrapped = 24-byte nonce || XChaCha20-Poly1305 ciphertext of the key under the master key master_key_id (AD: name, version; no id: wrapped before 0.2.0)';
 
 CREATE TABLE privacy._token_format (
 	name        text PRIMARY KEY,
@@ -91,10 +92,11 @@ REVOKE ALL ON privacy._token_format_version FROM PUBLIC;
 CREATE VIEW privacy.keys AS
 SELECT k.name, k.version, k.created_at, k.algorithm,
 	k.version OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(k2.version) FROM privacy._key k2
-	                                   WHERE k2.name OPERATOR(pg_catalog.=) k.name) AS active
+	                                   WHERE k2.name OPERATOR(pg_catalog.=) k.name) AS active,
+	k.master_key_id
 FROM privacy._key k;
 COMMENT ON VIEW privacy.keys IS
-'data keys and their versions (metadata only); active: the newest version, which new card tokens, retokenize and raw FPE calls use';
+'data keys and their versions (metadata only); active: the newest version, which new card tokens, retokenize and raw FPE calls use; master_key_id: the id (not the key) of the master key that wraps it, NULL before 0.2.0';
 GRANT SELECT ON privacy.keys TO PUBLIC;
 
 CREATE VIEW privacy.token_formats AS
@@ -129,12 +131,13 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy.rotate_key(text) IS
 'adds a new random version to a data key and returns it; older versions stay to detokenize older tokens';
 
-CREATE FUNCTION privacy.import_key(name text, material bytea)
+CREATE FUNCTION privacy.import_key(name text, material bytea DEFAULT NULL, material_file text DEFAULT NULL,
+	material_command text DEFAULT NULL)
 RETURNS integer
 AS 'MODULE_PATHNAME', 'pg_privacy_import_key'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION privacy.import_key(text, bytea) IS
-'stores given key material (16, 24 or 32 bytes) as the next version of a data key; run it with SET LOCAL log_statement = ''none''';
+COMMENT ON FUNCTION privacy.import_key(text, bytea, text, text) IS
+'stores key material (16, 24 or 32 bytes) as the next version of a data key, read from material_file or printed by material_command (hex) so that it never appears in a query text, or given as material (then run it with SET LOCAL log_statement = ''none''); superuser only';
 
 CREATE FUNCTION privacy.drop_key(name text, force boolean DEFAULT false)
 RETURNS void
@@ -687,6 +690,13 @@ CREATE OPERATOR CLASS privacy.card_token_ops DEFAULT FOR TYPE privacy.card_token
 	FUNCTION 1 privacy.card_token_cmp(privacy.card_token, privacy.card_token),
 	FUNCTION 4 (privacy.card_token, privacy.card_token) pg_catalog.btequalimage(oid);
 
+CREATE FUNCTION privacy.rewrap_keys()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'pg_privacy_rewrap_keys'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy.rewrap_keys() IS
+'master-key rotation: re-wraps every data key and the masking secret under the configured master key (unwrapping with privacy.previous_master_key_file/_command), all or nothing; returns how many were re-wrapped; superuser only';
+
 CREATE OPERATOR CLASS privacy.card_token_hash_ops DEFAULT FOR TYPE privacy.card_token USING hash AS
 	OPERATOR 1 pg_catalog.=,
 	FUNCTION 1 privacy.card_token_hash(privacy.card_token),
@@ -700,7 +710,8 @@ CREATE CAST (text AS privacy.card_token) WITH INOUT AS ASSIGNMENT;
 -- Function privileges. Per-schema default privileges cannot revoke the
 -- global PUBLIC EXECUTE default, so every function is revoked explicitly and
 -- granted where intended (detokenize and the card_token support functions).
-REVOKE ALL ON FUNCTION privacy.create_key(text), privacy.rotate_key(text), privacy.import_key(text, bytea),
+REVOKE ALL ON FUNCTION privacy.create_key(text), privacy.rotate_key(text), privacy.import_key(text, bytea, text, text),
+	privacy.rewrap_keys(),
 	privacy.drop_key(text, boolean), privacy._invalidate_keys(),
 	privacy.create_token_format(text, text, text, text, integer, integer), privacy.drop_token_format(text),
 	privacy.tokenize(text, text),

@@ -4892,3 +4892,59 @@ WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
    OR (x.via IS NOT NULL AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
                   WHERE a.attrelid OPERATOR(pg_catalog.=) x.via AND a.attname OPERATOR(pg_catalog.=) x.via_column
                     AND NOT a.attisdropped));
+-- issue 20: master-key rotation and real shredding (every wrapped key records
+-- the id of the master key that wraps it; privacy.rewrap_keys()), the masking
+-- secret wrapped under the master key (its value is kept: pseudonyms do not
+-- change), import_key from a file or a command
+ALTER TABLE privacy._key ADD COLUMN master_key_id text;
+COMMENT ON TABLE privacy._key IS
+'data keys: wrapped = 24-byte nonce || XChaCha20-Poly1305 ciphertext of the key under the master key master_key_id (AD: name, version; no id: wrapped before 0.2.0)';
+CREATE OR REPLACE VIEW privacy.keys AS
+SELECT k.name, k.version, k.created_at, k.algorithm,
+	k.version OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(k2.version) FROM privacy._key k2
+	                                   WHERE k2.name OPERATOR(pg_catalog.=) k.name) AS active,
+	k.master_key_id
+FROM privacy._key k;
+COMMENT ON VIEW privacy.keys IS
+'data keys and their versions (metadata only); active: the newest version, which new card tokens, retokenize and raw FPE calls use; master_key_id: the id (not the key) of the master key that wraps it, NULL before 0.2.0';
+
+ALTER TABLE privacy._masking_secret DROP CONSTRAINT _masking_secret_secret_check;
+ALTER TABLE privacy._masking_secret ADD COLUMN master_key_id text;
+ALTER TABLE privacy._masking_secret ADD CONSTRAINT _masking_secret_secret_check
+	CHECK (CASE WHEN master_key_id IS NULL THEN octet_length(secret) = 32 ELSE octet_length(secret) = 72 END);
+COMMENT ON TABLE privacy._masking_secret IS
+'the database''s masking secret (one row, superuser only), wrapped under the master key master_key_id: keys pseudonym, noise, shift_date and fake_*';
+
+CREATE FUNCTION privacy._wrap_masking_secret()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_privacy__wrap_masking_secret'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._wrap_masking_secret() IS
+'wraps a masking secret stored in clear under the configured master key, keeping its value (run by the 0.1.0 to 0.2.0 update; warns instead of failing; superuser only)';
+REVOKE ALL ON FUNCTION privacy._wrap_masking_secret() FROM PUBLIC;
+
+DROP FUNCTION privacy.import_key(text, bytea);
+CREATE FUNCTION privacy.import_key(name text, material bytea DEFAULT NULL, material_file text DEFAULT NULL,
+	material_command text DEFAULT NULL)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'pg_privacy_import_key'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy.import_key(text, bytea, text, text) IS
+'stores key material (16, 24 or 32 bytes) as the next version of a data key, read from material_file or printed by material_command (hex) so that it never appears in a query text, or given as material (then run it with SET LOCAL log_statement = ''none''); superuser only';
+
+CREATE FUNCTION privacy.rewrap_keys()
+RETURNS integer
+AS 'MODULE_PATHNAME', 'pg_privacy_rewrap_keys'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy.rewrap_keys() IS
+'master-key rotation: re-wraps every data key and the masking secret under the configured master key (unwrapping with privacy.previous_master_key_file/_command), all or nothing; returns how many were re-wrapped; superuser only';
+
+-- both check their caller themselves (superuser only): executable by PUBLIC
+-- so that a refused caller is told why
+REVOKE ALL ON FUNCTION privacy.import_key(text, bytea, text, text), privacy.rewrap_keys() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION privacy.import_key(text, bytea, text, text), privacy.rewrap_keys() TO PUBLIC;
+
+-- the 0.1.0 secret, in clear until now, is wrapped under the configured
+-- master key with its value unchanged (a warning, not a failure, when no
+-- master key is configured: privacy.rewrap_keys() wraps it later)
+SELECT privacy._wrap_masking_secret();
