@@ -113,6 +113,7 @@ SELECT is(
 		'privacy.grant_unmasked(regrole,regclass,name)',
 		'privacy.hide_expired(regclass)',
 		'privacy.import_key(text,bytea)',
+		'privacy.mark_not_personal(regclass,name)',
 		'privacy.mask_card(text)',
 		'privacy.mask_card(text,integer)',
 		'privacy.mask_column(regclass,name,text)',
@@ -138,6 +139,7 @@ SELECT is(
 		'privacy.set_retention(regclass,name,interval,text,name[],integer,integer)',
 		'privacy.unclassify(regclass,name)',
 		'privacy.unmask_column(regclass,name)',
+		'privacy.unmark_not_personal(regclass,name)',
 		'privacy.unregister_subject(regclass)',
 		'privacy.version()'
 	], E'\n'),

@@ -20,6 +20,8 @@
 // Invariants: no SPI (the planner calls in here); catalog rows are read
 // with heap scans; expression text is only expanded here and analyzed by
 // the cache's one analyzer (MaskExpression) with the fixed search_path.
+#include <cctype>
+
 #include "pg/catalog/categories.hpp"
 
 extern "C" {
@@ -248,6 +250,19 @@ ExpandCategoryMask(const char *mask, const char *column) {
 		                errmsg("a category protection must reference the column as value and nothing else"),
 		                errdetail("It applies to every column classified with the category, whatever the table."),
 		                errhint("Write an expression over value, e.g. privacy.mask_email(value).")));
+	// each reference must be spelled value or "value" (not U&"..." escapes):
+	// the spliced text is validated again, but must mean what was written
+	ListCell *check;
+	foreach (check, collector.locations) {
+		int loc = lfirst_int(check);
+		bool quoted_ok = strncmp(mask + loc, "\"value\"", 7) == 0;
+		bool plain_ok = pg_strncasecmp(mask + loc, "value", 5) == 0 &&
+		                !(isalnum((unsigned char)mask[loc + 5]) || mask[loc + 5] == '_' || mask[loc + 5] == '$');
+		if (!quoted_ok && !plain_ok)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			                errmsg("a category protection must spell the column as value"),
+			                errhint("Write value, without escapes.")));
+	}
 	if (column == NULL)
 		return pstrdup(mask);
 	// splice the quoted column name in place of each `value` token (the
@@ -380,9 +395,9 @@ AddCategoryColumns(GovernedRel *entry, List *ancestors, int *cap) {
 
 	// 4. generated columns over masked columns of the same relation
 	if (entry->ncolumns > 0) {
-		Relation rel = relation_open(entry->relid, AccessShareLock);
-		TupleDesc desc = RelationGetDescr(rel);
-		if (desc->constr != NULL && desc->constr->has_generated_stored) {
+		Relation rel = try_relation_open(entry->relid, AccessShareLock);
+		TupleDesc desc = rel != NULL ? RelationGetDescr(rel) : NULL;
+		if (desc != NULL && desc->constr != NULL && desc->constr->has_generated_stored) {
 			for (int d = 0; d < desc->constr->num_defval; d++) {
 				AttrDefault *def = &desc->constr->defval[d];
 				Form_pg_attribute att = TupleDescAttr(desc, def->adnum - 1);
@@ -422,7 +437,8 @@ AddCategoryColumns(GovernedRel *entry, List *ancestors, int *cap) {
 					}
 			}
 		}
-		relation_close(rel, AccessShareLock);
+		if (rel != NULL)
+			relation_close(rel, AccessShareLock);
 	}
 	(void)first_new;
 

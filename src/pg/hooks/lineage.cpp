@@ -262,8 +262,11 @@ TraceCreateAs(Node *stmt) {
 		return NULL;
 	if (ctas->objtype != OBJECT_TABLE && ctas->objtype != OBJECT_MATVIEW)
 		return NULL;
-	if (OidIsValid(RangeVarGetRelid(ctas->into->rel, NoLock, true)))
-		return NULL; // IF NOT EXISTS on an existing relation: nothing is created
+	// IF NOT EXISTS on an existing relation: nothing is created (without
+	// IF NOT EXISTS the statement fails)
+	if (ctas->if_not_exists &&
+	    OidIsValid(get_relname_relid(ctas->into->rel->relname, RangeVarGetCreationNamespace(ctas->into->rel))))
+		return NULL;
 	Query *query = (Query *)ctas->query;
 	if (query->commandType != CMD_SELECT)
 		return NULL;
@@ -297,7 +300,9 @@ RecordCreateAs(Node *stmt, void *opaque) {
 		return;
 	CreateTableAsStmt *ctas = (CreateTableAsStmt *)stmt;
 	CommandCounterIncrement();
-	Oid relid = RangeVarGetRelid(ctas->into->rel, NoLock, true);
+	// the relation created, in the namespace it was created in (an
+	// unqualified name could find a temporary table first)
+	Oid relid = get_relname_relid(ctas->into->rel->relname, RangeVarGetCreationNamespace(ctas->into->rel));
 	if (!OidIsValid(relid))
 		return;
 	int total = 0;

@@ -503,6 +503,13 @@ BEGIN
 		VALUES (tbl, c.col, CASE WHEN c.category OPERATOR(pg_catalog.=) 'masked' THEN 'other' ELSE c.category END,
 		        privacy._outer_user(), now())
 		ON CONFLICT ON CONSTRAINT _classification_pkey DO NOTHING;
+		-- a materialized view has no row security to hide its statistics
+		-- (pg_stats shows most common values to every reader): none are
+		-- collected for its protected columns
+		IF EXISTS (SELECT 1 FROM pg_catalog.pg_class k WHERE k.oid OPERATOR(pg_catalog.=) tbl
+		           AND k.relkind OPERATOR(pg_catalog.=) 'm') THEN
+			EXECUTE pg_catalog.format('ALTER MATERIALIZED VIEW %s ALTER COLUMN %I SET STATISTICS 0', tbl, c.col);
+		END IF;
 		any_recorded := true;
 	END LOOP;
 	IF any_recorded THEN
