@@ -119,7 +119,7 @@ SELECT id, ssn, score FROM cat_people ORDER BY id;
 RESET ROLE;
 SELECT table_name, column_name, category, source FROM privacy.coverage_gaps
 WHERE table_name = 'cat_people'::regclass ORDER BY 2;
-SELECT role_name, column_name, access, protected_by FROM privacy.effective_access
+SELECT role_name, column_name, access, protected_by, codebook_exposure FROM privacy.effective_access
 WHERE table_name = 'cat_people'::regclass AND role_name LIKE 'regress_cat_%' AND column_name IN ('ssn', 'score', 'email')
 ORDER BY 1, 2;
 -- renaming a denied column is refused (it would escape its record)
@@ -142,6 +142,29 @@ SELECT id, score FROM cat_people ORDER BY id;
 RESET ROLE;
 SELECT column_name, source FROM privacy.coverage_gaps WHERE table_name = 'cat_people'::regclass ORDER BY 1;
 SELECT privacy.set_default_deny('cat_people', true);
+-- a typed table gets its new columns from ALTER TYPE ... ADD ATTRIBUTE
+CREATE TYPE cat_person_t AS (id int, email text);
+CREATE TABLE cat_typed OF cat_person_t;
+INSERT INTO cat_typed VALUES (1, 'x@example.com');
+GRANT SELECT ON cat_typed TO regress_cat_reader;
+SELECT privacy.classify('cat_typed', 'email', 'other');
+ALTER TYPE cat_person_t ADD ATTRIBUTE secret text CASCADE;
+UPDATE cat_typed SET secret = 'typed secret';
+-- and a parent nobody governs whose child is governed
+CREATE TABLE cat_parent (id int, a text);
+CREATE TABLE cat_child () INHERITS (cat_parent);
+INSERT INTO cat_child VALUES (1, 'a');
+GRANT SELECT ON cat_parent, cat_child TO regress_cat_reader;
+SELECT privacy.classify('cat_child', 'a', 'other');
+ALTER TABLE cat_parent ADD COLUMN b text;
+UPDATE cat_parent SET b = 'added through the parent';
+SET ROLE regress_cat_reader;
+SELECT * FROM cat_typed;
+SELECT * FROM cat_child;
+SELECT * FROM cat_parent;
+RESET ROLE;
+DROP TABLE cat_typed, cat_child, cat_parent;
+DROP TYPE cat_person_t;
 -- a table nobody governs: new columns are plain
 CREATE TABLE cat_plain (id int);
 ALTER TABLE cat_plain ADD COLUMN extra text;
@@ -158,6 +181,18 @@ ALTER TABLE cat_owned ADD COLUMN extra text;
 SET ROLE regress_cat_owner;
 SELECT pg_temp.try($$SELECT privacy.mark_not_personal('cat_owned', 'extra')$$) AS owner_mark;
 RESET ROLE;
+-- positive control: with privacy.owners_may_declare an owner may (it can
+-- change its table anyway); but it cannot classify into a keyed protection
+-- it may not execute itself (the protection would be an oracle)
+SELECT privacy.bind_category('credentials', 'privacy.pseudonym(value)');
+SET privacy.owners_may_declare = on;
+SET ROLE regress_cat_owner;
+SELECT pg_temp.try($$SELECT privacy.mark_not_personal('cat_owned', 'extra')$$) AS owner_mark_allowed;
+SELECT pg_temp.try($$SELECT privacy.classify('cat_owned', 'secret', 'credentials')$$) AS owner_keyed_oracle;
+SELECT pg_temp.try($$SELECT privacy.bind_category('credentials', 'privacy.redact(value)')$$) AS owner_bind;
+RESET ROLE;
+RESET privacy.owners_may_declare;
+SELECT privacy.unbind_category('credentials');
 
 -- 3. lineage --------------------------------------------------------------
 -- a generated column over a category-protected column: its protection
@@ -222,6 +257,16 @@ RESET ROLE;
 SET ROLE regress_cat_exempt;
 SELECT * FROM cat_gen_copy;
 RESET ROLE;
+-- static masking writes what masked roles see; generated columns are
+-- recomputed from their anonymized sources
+CREATE TABLE cat_static (id int, email text, email_lower text GENERATED ALWAYS AS (lower(email)) STORED);
+INSERT INTO cat_static (id, email) VALUES (1, 'Dan@Example.com');
+SELECT privacy.classify('cat_static', 'email', 'email');
+ALTER TABLE cat_static ADD COLUMN extra text, ADD COLUMN n int;
+UPDATE cat_static SET extra = 'unclassified', n = 7;
+SELECT privacy.anonymize_table('cat_static');
+SELECT * FROM cat_static;
+DROP TABLE cat_static;
 -- not traced (documented): INSERT ... SELECT into an existing table
 CREATE TABLE cat_sink (id int, email text);
 GRANT SELECT ON cat_sink TO regress_cat_reader;

@@ -12,8 +12,14 @@
 // into existing tables (INSERT ... SELECT, UPDATE, COPY).
 #include "pg/hooks/lineage.hpp"
 
+#include "pg/catalog/column_policies.hpp"
+#include "pg/guc.hpp"
+
 extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
@@ -48,6 +54,11 @@ struct Trace {
 	List **attnums; // and attribute numbers (ints)
 };
 
+struct ColumnCount {
+	Oid relid;
+	int natts; // attributes before the statement
+};
+
 struct TraceContext {
 	List *stack; // Query nodes, outermost first
 	int depth;
@@ -63,11 +74,32 @@ AddSource(TraceContext *ctx, Oid relid, AttrNumber attnum) {
 	ctx->attnums = lappend_int(ctx->attnums, attnum);
 }
 
+// IsMaskingFunction: a pg_privacy function whose result is a masked form
+// of its argument (what masked roles would see): values passed through it
+// are not traced further.
+bool
+IsMaskingFunction(Oid funcid) {
+	Oid nsp = get_func_namespace(funcid);
+	if (!OidIsValid(nsp) || nsp != get_namespace_oid("privacy", true))
+		return false;
+	char *name = get_func_name(funcid);
+	if (name == NULL)
+		return false;
+	static const char *const prefixes[] = {"redact", "partial", "mask_", "generalize", "noise", "shift_date",
+	                                       "pseudonym", "fake_", "_mask_", "tokenize"};
+	for (const char *prefix : prefixes)
+		if (strncmp(name, prefix, strlen(prefix)) == 0)
+			return true;
+	return false;
+}
+
 // TraceWalker follows the Vars of an expression evaluated at the top of
 // ctx->stack.
 bool
 TraceWalker(Node *node, TraceContext *ctx) {
 	if (node == NULL)
+		return false;
+	if (IsA(node, FuncExpr) && IsMaskingFunction(((FuncExpr *)node)->funcid))
 		return false;
 	if (IsA(node, Var)) {
 		Var *var = (Var *)node;
@@ -204,6 +236,20 @@ RunAsBootstrapWith(const char *sql, int nargs, Oid *types, Datum *values) {
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 }
 
+// SourceMaskedFor: whether userid reads column attnum of relid masked.
+bool
+SourceMaskedFor(Oid relid, AttrNumber attnum, Oid userid) {
+	if (!guc_masking)
+		return false;
+	const GovernedRel *rel = LookupGovernedRel(relid);
+	if (rel == NULL)
+		return false;
+	for (int i = 0; i < rel->ncolumns; i++)
+		if (rel->columns[i].attnum == attnum)
+			return ColumnMaskedFor(rel, i, userid);
+	return false;
+}
+
 int
 RelationNatts(Oid relid) {
 	HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
@@ -216,41 +262,69 @@ RelationNatts(Oid relid) {
 
 } // namespace
 
-Oid
-ColumnsBefore(Node *stmt, int *natts) {
-	*natts = -1;
+List *
+ColumnsBefore(Node *stmt) {
 	if (!IsA(stmt, AlterTableStmt))
-		return InvalidOid;
+		return NIL;
 	AlterTableStmt *alter = (AlterTableStmt *)stmt;
-	if (alter->relation == NULL || alter->objtype != OBJECT_TABLE)
-		return InvalidOid;
+	if (alter->relation == NULL || (alter->objtype != OBJECT_TABLE && alter->objtype != OBJECT_TYPE))
+		return NIL;
 	bool adds = false;
 	ListCell *lc;
 	foreach (lc, alter->cmds)
 		if (((AlterTableCmd *)lfirst(lc))->subtype == AT_AddColumn)
 			adds = true;
 	if (!adds)
-		return InvalidOid;
+		return NIL;
 	Oid relid = RangeVarGetRelid(alter->relation, NoLock, true);
 	if (!OidIsValid(relid))
-		return InvalidOid;
-	char relkind = get_rel_relkind(relid);
-	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
-		return InvalidOid;
-	*natts = RelationNatts(relid);
-	return relid;
+		return NIL;
+	List *tables = NIL;
+	if (alter->objtype == OBJECT_TYPE) {
+		// ALTER TYPE ... ADD ATTRIBUTE ... CASCADE: the typed tables of the type
+		Oid type = get_rel_type_id(relid);
+		Relation pg_class = table_open(RelationRelationId, AccessShareLock);
+		SysScanDesc scan = systable_beginscan(pg_class, InvalidOid, false, NULL, 0, NULL);
+		HeapTuple tup;
+		while ((tup = systable_getnext(scan)) != NULL) {
+			Form_pg_class form = (Form_pg_class)GETSTRUCT(tup);
+			if (OidIsValid(type) && form->reloftype == type)
+				tables = lappend_oid(tables, form->oid);
+		}
+		systable_endscan(scan);
+		table_close(pg_class, AccessShareLock);
+	} else {
+		tables = list_make1_oid(relid);
+	}
+	List *result = NIL;
+	foreach (lc, tables) {
+		Oid table = lfirst_oid(lc);
+		char relkind = get_rel_relkind(table);
+		if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
+			continue;
+		ColumnCount *count = (ColumnCount *)palloc(sizeof(ColumnCount));
+		count->relid = table;
+		count->natts = RelationNatts(table);
+		result = lappend(result, count);
+	}
+	return result;
 }
 
 void
-NoteNewColumns(Oid relid, int natts) {
-	if (!OidIsValid(relid) || natts < 0)
+NoteNewColumns(List *before) {
+	if (before == NIL)
 		return;
 	CommandCounterIncrement();
-	if (RelationNatts(relid) <= natts)
-		return;
-	Oid types[2] = {REGCLASSOID, INT4OID};
-	Datum values[2] = {ObjectIdGetDatum(relid), Int32GetDatum(natts + 1)};
-	RunAsBootstrapWith("SELECT privacy._note_new_columns($1, $2)", 2, types, values);
+	ListCell *lc;
+	foreach (lc, before) {
+		Oid relid = ((ColumnCount *)lfirst(lc))->relid;
+		int natts = ((ColumnCount *)lfirst(lc))->natts;
+		if (natts < 0 || RelationNatts(relid) <= natts)
+			continue;
+		Oid types[2] = {REGCLASSOID, INT4OID};
+		Datum values[2] = {ObjectIdGetDatum(relid), Int32GetDatum(natts + 1)};
+		RunAsBootstrapWith("SELECT privacy._note_new_columns($1, $2)", 2, types, values);
+	}
 }
 
 void *
@@ -280,14 +354,24 @@ TraceCreateAs(Node *stmt) {
 	trace->relids = (List **)palloc0(sizeof(List *) * (n + 1));
 	trace->attnums = (List **)palloc0(sizeof(List *) * (n + 1));
 	int i = 0;
+	Oid userid = GetUserId();
 	foreach (lc, query->targetList) {
 		TargetEntry *tle = (TargetEntry *)lfirst(lc);
 		if (tle->resjunk)
 			continue;
 		TraceContext ctx = {list_make1(query), 0, NIL, NIL};
 		(void)TraceWalker((Node *)tle->expr, &ctx);
-		trace->relids[i] = ctx.relids;
-		trace->attnums[i] = ctx.attnums;
+		// a source the creating role sees masked gives it masked values:
+		// they need no protection (and masking them again would hide its
+		// own result from it)
+		ListCell *r;
+		ListCell *a;
+		forboth (r, ctx.relids, a, ctx.attnums) {
+			if (SourceMaskedFor(lfirst_oid(r), (AttrNumber)lfirst_int(a), userid))
+				continue;
+			trace->relids[i] = lappend_oid(trace->relids[i], lfirst_oid(r));
+			trace->attnums[i] = lappend_int(trace->attnums[i], lfirst_int(a));
+		}
 		i++;
 	}
 	return trace;

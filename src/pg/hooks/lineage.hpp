@@ -16,16 +16,19 @@
 
 extern "C" {
 #include "nodes/nodes.h"
+#include "nodes/pg_list.h"
 }
 
 namespace privacy::pg {
 
-// ColumnsBefore returns the relation an ALTER TABLE statement targets and
-// its number of attributes before it runs (InvalidOid when not a table).
-Oid ColumnsBefore(Node *stmt, int *natts);
+// ColumnsBefore lists the tables an ALTER TABLE ... ADD COLUMN (or ALTER
+// TYPE ... ADD ATTRIBUTE, for the typed tables of the type) adds columns
+// to, each with its number of attributes before the statement runs (an
+// opaque list for NoteNewColumns; NIL: none).
+List *ColumnsBefore(Node *stmt);
 
-// NoteNewColumns records the columns added to relid since it had natts.
-void NoteNewColumns(Oid relid, int natts);
+// NoteNewColumns records the columns added to those tables since.
+void NoteNewColumns(List *before);
 
 // TraceCreateAs traces the sources of each output column of a CREATE TABLE
 // AS / SELECT INTO / CREATE MATERIALIZED VIEW (NULL when not one, or when

@@ -480,12 +480,10 @@ PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_on
 	// issue 18 (lineage.hpp): columns added to governed tables, lineage of
 	// CREATE TABLE AS / SELECT INTO / CREATE MATERIALIZED VIEW
 	bool categories = families && CategoryCatalogPresent();
-	int natts_before = -1;
-	Oid added_to = categories ? ColumnsBefore(stmt, &natts_before) : InvalidOid;
+	List *columns_before = categories ? ColumnsBefore(stmt) : NIL;
 	void *trace = categories ? TraceCreateAs(stmt) : NULL;
 	CallNextProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc, mark);
-	if (OidIsValid(added_to))
-		NoteNewColumns(added_to, natts_before);
+	NoteNewColumns(columns_before);
 	if (trace != NULL)
 		RecordCreateAs(stmt, trace);
 

@@ -5304,8 +5304,9 @@ COMMENT ON FUNCTION privacy._default_deny_applies(regclass) IS
 'whether a policy or a classification governs the table (then its new columns are denied by default)';
 
 -- privacy._note_new_columns(tbl, first_attnum): called by the utility hook
--- (as the bootstrap superuser) after ALTER TABLE added columns
--- (attnum >= first_attnum) to a table: records them when the table is
+-- (as the bootstrap superuser) after ALTER TABLE added columns (attnum >=
+-- first_attnum) to a table (or ALTER TYPE ... ADD ATTRIBUTE to a typed
+-- table): records them when the table or a member of its family is
 -- governed.
 CREATE FUNCTION privacy._note_new_columns(tbl regclass, first_attnum integer)
 RETURNS void
@@ -5313,7 +5314,8 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	IF NOT privacy._default_deny_applies(tbl) THEN
+	-- a member of the family governed is enough: the columns reach it
+	IF NOT EXISTS (SELECT 1 FROM privacy._family(tbl) AS f WHERE privacy._default_deny_applies(f)) THEN
 		RETURN;
 	END IF;
 	INSERT INTO privacy._new_column (relid, column_name, added_by, added_at)
@@ -5473,9 +5475,7 @@ COMMENT ON FUNCTION privacy._access_source(regclass, name) IS
 REVOKE ALL ON privacy.category_bindings FROM PUBLIC;
 REVOKE ALL ON FUNCTION privacy._category_mask(regclass, name, text, boolean), privacy._category_governed(regclass),
 	privacy._govern_categories(regclass), privacy._apply_category(regclass, name),
-	privacy.bind_category(text, text), privacy.unbind_category(text),
-	privacy.grant_unmasked_category(regrole, text), privacy.revoke_unmasked_category(regrole, text),
-	privacy.set_default_deny(regclass, boolean), privacy._default_deny_applies(regclass),
+	privacy._default_deny_applies(regclass),
 	privacy._note_new_columns(regclass, integer), privacy._protected_source(regclass, name),
 	privacy._record_lineage(regclass, name[], oid[], integer[]), privacy._access_source(regclass, name) FROM PUBLIC;
 
@@ -5619,12 +5619,12 @@ SELECT r.rolname AS role_name,
 	(SELECT rt.keep FROM privacy._retention_policy rt
 	 WHERE rt.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid)) LIMIT 1) AS retention,
 	src.source COLLATE pg_catalog."default" AS protected_by,
-	(acc.access OPERATOR(pg_catalog.=) 'tokenized'
-	 OR (acc.access OPERATOR(pg_catalog.=) 'masked'
-	     AND privacy._effective_mask(c.relid, c.column_name)
-	         OPERATOR(pg_catalog.~) 'privacy\.(pseudonym|fake_[a-z_]+|partial|mask_email|mask_phone|mask_card|mask_iban|mask_ip)\('))
-	AND (pg_catalog.has_column_privilege(r.oid, c.relid, c.column_name, 'INSERT')
-	     OR pg_catalog.has_column_privilege(r.oid, c.relid, c.column_name, 'UPDATE')) AS codebook_exposure
+	coalesce((acc.access OPERATOR(pg_catalog.=) 'tokenized'
+	          OR (acc.access OPERATOR(pg_catalog.=) 'masked'
+	              AND privacy._effective_mask(c.relid, c.column_name)
+	                  OPERATOR(pg_catalog.~) 'privacy\.(pseudonym|fake_[a-z_]+|partial|mask_email|mask_phone|mask_card|mask_iban|mask_ip)\('))
+	         AND (pg_catalog.has_column_privilege(r.oid, c.relid, c.column_name, 'INSERT')
+	              OR pg_catalog.has_column_privilege(r.oid, c.relid, c.column_name, 'UPDATE')), false) AS codebook_exposure
 FROM (SELECT x.relid, x.column_name, x.category, x.token_format FROM privacy._classification x
       UNION ALL
       SELECT n.relid, n.column_name, NULL, NULL FROM privacy._new_column n
@@ -5676,6 +5676,71 @@ CROSS JOIN LATERAL (
 WHERE r.rolname !~~ 'pg\_%';
 COMMENT ON VIEW privacy.effective_access IS
 'for every non-system role and classified or newly added column: raw, masked, tokenized or no access, what protects it, codebook exposure, whether rows are filtered, and retention';
--- like classify(): the administrator check is inside (table owners may
--- classify their tables when privacy.owners_may_declare is on)
-GRANT EXECUTE ON FUNCTION privacy.mark_not_personal(regclass, name), privacy.unmark_not_personal(regclass, name) TO PUBLIC;
+-- privacy.policies: as in 70_compliance.sql, plus (issue 18) category
+-- protections and exemptions, not-personal marks and default-deny opt-outs.
+CREATE OR REPLACE VIEW privacy.policies AS
+SELECT 'mask'::text AS kind, p.relid AS table_name, p.column_name, NULL::text AS name, p.mask AS definition,
+	NULL::text[] AS roles, true AS active, p.declared_by, p.declared_at
+FROM privacy._column_policy p
+UNION ALL
+SELECT 'masking exemption', u.relid, u.column_name, NULL, 'sees raw values', ARRAY[u.role::text], true,
+	u.granted_by, u.granted_at
+FROM privacy._unmasked u
+UNION ALL
+SELECT CASE r.kind WHEN 'consent' THEN 'consent requirement' ELSE 'row filter' END, r.relid, r.subject_column, r.name,
+	CASE r.kind WHEN 'consent' THEN pg_catalog.format('consent for purpose %s on column %I', r.purpose, r.subject_column)
+	            ELSE r.condition END,
+	(SELECT pg_catalog.array_agg(x::text ORDER BY x::text) FROM pg_catalog.unnest(r.roles) AS x), true,
+	r.created_by, r.created_at
+FROM privacy._row_policy r
+UNION ALL
+SELECT 'token format', NULL, NULL, f.name,
+	pg_catalog.format('%s tokens over %s (key %s)', f.kind, f.alphabet, f.key_name), NULL, true, NULL, f.created_at
+FROM privacy._token_format f
+UNION ALL
+SELECT 'detokenize grant', NULL, NULL, g.format, 'may detokenize', ARRAY[g.role::text], true, g.granted_by, g.granted_at
+FROM privacy._detokenize_grant g
+UNION ALL
+SELECT 'retention', r.relid, r.time_column, NULL,
+	pg_catalog.format('%s rows %s after %s', r.action, r.time_column, r.keep), NULL, true, r.declared_by, r.declared_at
+FROM privacy._retention_policy r
+UNION ALL
+SELECT 'legal hold', h.relid, NULL, h.id::text, h.condition OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) h.reason OPERATOR(pg_catalog.||) ')',
+	NULL, h.released_at IS NULL, h.placed_by, h.placed_at
+FROM privacy._legal_hold h
+UNION ALL
+SELECT 'classification', c.relid, c.column_name, c.category,
+	CASE WHEN c.token_format IS NULL THEN c.category
+	     ELSE c.category OPERATOR(pg_catalog.||) ', tokens of format ' OPERATOR(pg_catalog.||) c.token_format END,
+	NULL, true, c.classified_by, c.classified_at
+FROM privacy._classification c
+UNION ALL
+SELECT 'subject registration', s.relid, s.subject_column, NULL,
+	CASE WHEN s.via IS NULL THEN 'identifies the subject'
+	     ELSE pg_catalog.format('references %s(%I)', s.via, s.via_column) END,
+	NULL, true, s.declared_by, s.declared_at
+FROM privacy._subject_table s
+UNION ALL
+SELECT 'category protection', NULL, NULL, b.category, b.mask, NULL, true, b.declared_by, b.declared_at
+FROM privacy._category_binding b
+UNION ALL
+SELECT 'category exemption', NULL, NULL, u.category, 'sees raw values of the category', ARRAY[u.role::text], true,
+	u.granted_by, u.granted_at
+FROM privacy._category_unmasked u
+UNION ALL
+SELECT 'not personal', n.relid, n.column_name, NULL, 'declared not personal (never denied by default)', NULL, true,
+	n.marked_by, n.marked_at
+FROM privacy._not_personal n
+UNION ALL
+SELECT 'default deny off', o.relid, NULL, NULL, 'new columns are not denied by default', NULL, true, o.set_by, o.set_at
+FROM privacy._default_deny_off o;
+COMMENT ON VIEW privacy.policies IS
+'every policy of every kind (masks, exemptions, row policies, token formats, detokenize grants, retention, holds, classifications, subject registrations, category protections and exemptions, not-personal marks, default-deny opt-outs) for audit export';
+
+-- the administrative API is executable by PUBLIC and checks its caller
+-- itself (60_separation_of_duties.sql): administrators; table owners for
+-- the table-scoped calls when privacy.owners_may_declare is on
+GRANT EXECUTE ON FUNCTION privacy.bind_category(text, text), privacy.unbind_category(text),
+	privacy.grant_unmasked_category(regrole, text), privacy.revoke_unmasked_category(regrole, text),
+	privacy.mark_not_personal(regclass, name), privacy.unmark_not_personal(regclass, name),
+	privacy.set_default_deny(regclass, boolean) TO PUBLIC;
