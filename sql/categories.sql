@@ -44,6 +44,15 @@ SELECT pg_temp.try($$SELECT privacy.bind_category('email', '(SELECT value)')$$) 
 SELECT pg_temp.try($$SELECT privacy.bind_category('nonsense', 'privacy.redact(value)')$$) AS unknown_category;
 SELECT pg_temp.try($$SELECT privacy.bind_category('email', NULL)$$) AS null_mask;
 SELECT pg_temp.try($$SELECT privacy.bind_category('email', 'privacy.mask_email(U&"\0076alue")')$$) AS escaped_value;
+-- checked before any column is classified: no untrusted function, no
+-- protection that returns the column unchanged
+CREATE ROLE regress_cat_untrusted;
+CREATE FUNCTION public.cat_leak(t text) RETURNS text LANGUAGE sql STABLE AS 'SELECT t';
+ALTER FUNCTION public.cat_leak(text) OWNER TO regress_cat_untrusted;
+SELECT pg_temp.try($$SELECT privacy.bind_category('phone', 'public.cat_leak(value)')$$) AS untrusted;
+SELECT pg_temp.try($$SELECT privacy.bind_category('phone', 'value')$$) AS unchanged;
+DROP FUNCTION public.cat_leak(text);
+DROP ROLE regress_cat_untrusted;
 SELECT count(*) AS bindings FROM privacy.category_bindings;
 
 -- classified first, bound afterwards: the binding must fit the column
@@ -267,6 +276,24 @@ UPDATE cat_static SET extra = 'unclassified', n = 7;
 SELECT privacy.anonymize_table('cat_static');
 SELECT * FROM cat_static;
 DROP TABLE cat_static;
+-- a copy whose source is dropped stays masked (nobody can tell whom the
+-- source masked any more); the exempt role of the source loses raw access
+CREATE TABLE cat_src (id int, secret text);
+INSERT INTO cat_src VALUES (1, 'source secret');
+SELECT privacy.mask_column('cat_src', 'secret', 'privacy.redact(secret)');
+CREATE TABLE cat_der AS SELECT id, secret FROM cat_src;
+GRANT SELECT ON cat_src, cat_der TO regress_cat_reader, regress_cat_exempt;
+SELECT privacy.grant_unmasked('regress_cat_exempt', 'cat_src');
+SET ROLE regress_cat_exempt;
+SELECT * FROM cat_der;
+RESET ROLE;
+DROP TABLE cat_src;
+SET ROLE regress_cat_reader;
+SELECT * FROM cat_der;
+SET ROLE regress_cat_exempt;
+SELECT * FROM cat_der;
+RESET ROLE;
+DROP TABLE cat_der;
 -- not traced (documented): INSERT ... SELECT into an existing table
 CREATE TABLE cat_sink (id int, email text);
 GRANT SELECT ON cat_sink TO regress_cat_reader;

@@ -340,7 +340,7 @@ CategoryCatalogMentionsRelation(Oid relid) {
 	int counts[5] = {nclassified, nnot_personal, nnew, ndeny_off, nderived};
 	for (int t = 0; t < 5; t++)
 		for (int i = 0; i < counts[t]; i++)
-			if (tables[t][i].relid == relid || (t == 4 && tables[t][i].source_relid == relid))
+			if (tables[t][i].relid == relid)
 				return true;
 	return false;
 }
@@ -481,6 +481,13 @@ CategoryColumnMaskedFor(const MaskedColumn *col, Oid userid) {
 	PG_TRY();
 	{
 		for (int s = 0; s < col->nsources && !masked; s++) {
+			// a source that is gone (dropped table or column) cannot tell
+			// whom it masked: the derived column stays masked
+			if (get_rel_relkind(col->source_relids[s]) == '\0' ||
+			    get_attnum(col->source_relids[s], NameStr(col->source_columns[s])) == InvalidAttrNumber) {
+				masked = true;
+				break;
+			}
 			const GovernedRel *source = LookupGovernedRel(col->source_relids[s]);
 			if (source == NULL)
 				continue;

@@ -45,8 +45,11 @@ namespace privacy::pg {
 namespace {
 
 // maximum nesting of views, subqueries and CTEs followed (recursive CTEs
-// stop here)
+// stop here), and of column references resolved per statement (a query
+// over views that join themselves grows exponentially): past it the
+// statement is not traced further, with a WARNING
 constexpr int kMaxDepth = 32;
+constexpr long kMaxSteps = 100000;
 
 struct Trace {
 	int ncols;
@@ -64,6 +67,7 @@ struct TraceContext {
 	int depth;
 	List *relids;
 	List *attnums;
+	long *steps; // column references resolved so far in the statement
 };
 
 void TraceOutput(Query *query, List *stack, AttrNumber attno, TraceContext *ctx);
@@ -102,9 +106,10 @@ TraceWalker(Node *node, TraceContext *ctx) {
 	if (IsA(node, FuncExpr) && IsMaskingFunction(((FuncExpr *)node)->funcid))
 		return false;
 	if (IsA(node, Var)) {
+		CHECK_FOR_INTERRUPTS();
 		Var *var = (Var *)node;
 		int level = list_length(ctx->stack) - 1 - (int)var->varlevelsup;
-		if (level < 0 || ctx->depth >= kMaxDepth)
+		if (level < 0 || ctx->depth >= kMaxDepth || ++*ctx->steps > kMaxSteps)
 			return false;
 		Query *query = (Query *)list_nth(ctx->stack, level);
 		if (var->varno < 1 || (int)var->varno > list_length(query->rtable))
@@ -355,11 +360,12 @@ TraceCreateAs(Node *stmt) {
 	trace->attnums = (List **)palloc0(sizeof(List *) * (n + 1));
 	int i = 0;
 	Oid userid = GetUserId();
+	long steps = 0;
 	foreach (lc, query->targetList) {
 		TargetEntry *tle = (TargetEntry *)lfirst(lc);
 		if (tle->resjunk)
 			continue;
-		TraceContext ctx = {list_make1(query), 0, NIL, NIL};
+		TraceContext ctx = {list_make1(query), 0, NIL, NIL, &steps};
 		(void)TraceWalker((Node *)tle->expr, &ctx);
 		// a source the creating role sees masked gives it masked values:
 		// they need no protection (and masking them again would hide its
@@ -374,6 +380,11 @@ TraceCreateAs(Node *stmt) {
 		}
 		i++;
 	}
+	if (steps > kMaxSteps)
+		ereport(WARNING, (errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
+		                  errmsg("lineage of the new relation traced only in part"),
+		                  errdetail("The query resolves more than %ld column references.", kMaxSteps),
+		                  errhint("Classify its columns with privacy.classify().")));
 	return trace;
 }
 

@@ -100,8 +100,9 @@ PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int su
 				DeleteRows("_classification", 1, object_id, 2, column);
 				DeleteRows("_not_personal", 1, object_id, 2, column);
 				DeleteRows("_new_column", 1, object_id, 2, column);
+				// (rows naming a dropped source stay: the derived column
+				// stays masked, categories.cpp)
 				DeleteRows("_derived_column", 1, object_id, 2, column);
-				DeleteRows("_derived_column", 3, object_id, 4, column);
 				if (sub_id == 0)
 					DeleteRows("_default_deny_off", 1, object_id, 0, NULL);
 				CacheInvalidateRelcacheByRelid(object_id);

@@ -5130,6 +5130,15 @@ BEGIN
 			HINT = 'Use one of email, phone, person_name, postal_address, national_id, payment_card, iban, ip_address, date_of_birth, health, credentials, free_text, other.';
 	END IF;
 	PERFORM privacy._category_mask(NULL, NULL, mask, false);
+	-- before any column is classified with the category, check what can be
+	-- checked on a text column (pg_description.description): untrusted,
+	-- volatile or set-returning functions, subqueries, a protection that
+	-- returns the column unchanged; type errors wait for a real column
+	BEGIN
+		PERFORM privacy._category_mask('pg_catalog.pg_description'::pg_catalog.regclass, 'description', mask, false);
+	EXCEPTION WHEN undefined_function OR datatype_mismatch OR cannot_coerce OR undefined_column THEN
+		NULL;
+	END;
 	-- every column already classified with the category must take it
 	FOR c IN SELECT x.relid, x.column_name FROM privacy._classification x
 	         WHERE x.category OPERATOR(pg_catalog.=) bind_category.category
