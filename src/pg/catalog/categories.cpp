@@ -477,7 +477,9 @@ CategoryColumnMaskedFor(const MaskedColumn *col, Oid userid) {
 	}
 	// lineage: masked while one of its sources is masked for userid
 	bool masked = false;
-	PinColumnPolicyCache();
+	// the caller may hold this entry without a pin: nothing may reset the
+	// cache while the sources are looked up
+	HoldColumnPolicyCache();
 	PG_TRY();
 	{
 		for (int s = 0; s < col->nsources && !masked; s++) {

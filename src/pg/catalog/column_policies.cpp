@@ -514,6 +514,11 @@ PinColumnPolicyCache() {
 }
 
 void
+HoldColumnPolicyCache() {
+	pins++;
+}
+
+void
 UnpinColumnPolicyCache() {
 	if (pins > 0)
 		pins--;
@@ -544,9 +549,20 @@ LookupGovernedRel(Oid relid) {
 			foreach (lc, ancestors)
 				AddPoliciesOf(entry, lfirst_oid(lc), &cap);
 		}
-		// issue 18: category protections, default deny, lineage
-		if (CategoryPoliciesLoaded() && get_rel_relkind(relid) != '\0')
-			AddCategoryColumns(entry, ancestors, &cap);
+		// issue 18: category protections, default deny, lineage; an entry
+		// left half-built by an error would read as ungoverned: forget it
+		if (CategoryPoliciesLoaded() && get_rel_relkind(relid) != '\0') {
+			PG_TRY();
+			{
+				AddCategoryColumns(entry, ancestors, &cap);
+			}
+			PG_CATCH();
+			{
+				(void)hash_search(rel_cache, &relid, HASH_REMOVE, NULL);
+				PG_RE_THROW();
+			}
+			PG_END_TRY();
+		}
 		entry->governed = entry->ncolumns > 0;
 	}
 	return entry->governed ? entry : NULL;

@@ -120,6 +120,12 @@ void CheckPolicyTarget(Oid relid, const char *what);
 void PinColumnPolicyCache();
 void UnpinColumnPolicyCache();
 
+// HoldColumnPolicyCache pins like PinColumnPolicyCache but never resets a
+// stale cache first: for use while a caller may hold entries without a pin
+// (issue 18: a lineage column looks up its sources). Released with
+// UnpinColumnPolicyCache.
+void HoldColumnPolicyCache();
+
 // AnalyzeMaskExpression parses `mask` against relation relid as the mask of
 // column attnum: validated (no subqueries, aggregates, window functions,
 // set-returning or volatile functions, system columns), coerced to the
