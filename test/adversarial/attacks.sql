@@ -171,6 +171,20 @@ DO $$ DECLARE r record; BEGIN
 	END LOOP;
 END $$;
 SELECT count(*) AS accepted FROM adv_scratch.gate;
+\echo == attack: categories, new columns, derived data
+SELECT id, email, token, email_upper FROM adv.member ORDER BY id;
+SELECT count(*) AS token_hits FROM adv.member WHERE token LIKE 'ADVSECRET%' OR email_upper LIKE 'ADVSECRET%';
+SELECT id FROM adv.member ORDER BY email_upper, token, id;
+SELECT * FROM adv.member_copy ORDER BY id;
+SELECT * FROM adv.member_mv ORDER BY id;
+SELECT tablename, attname, most_common_vals::text, histogram_bounds::text FROM pg_stats
+WHERE schemaname = 'adv' AND tablename IN ('member', 'member_copy', 'member_mv') ORDER BY 1, 2;
+COPY adv.member TO STDOUT;
+CREATE TABLE adv_scratch.mine AS SELECT m.*, upper(m.token) AS t2 FROM adv.member m;
+SELECT * FROM adv_scratch.mine ORDER BY id;
+SELECT privacy.mark_not_personal('adv.member', 'token');
+SELECT privacy.set_default_deny('adv.member', false);
+SELECT privacy.grant_unmasked_category('adv_masked', 'email');
 \echo == attack: catalog and settings
 SELECT * FROM privacy._column_policy;
 SELECT * FROM privacy.column_policies;

@@ -44,6 +44,22 @@ SELECT privacy.grant_consent('subject-b', 'adv');
 SELECT privacy.grant_consent(:'s3', 'other');
 ANALYZE adv.contact;
 GRANT SELECT ON adv.contact TO :"attacker";
+-- issue 18: a column protected by its category, a column added after the
+-- table became governed (denied by default), a generated column over the
+-- protected one, and a table and a materialized view the superuser (exempt)
+-- built from protected columns (lineage)
+CREATE TABLE adv.member (id int PRIMARY KEY, email text, plan text);
+INSERT INTO adv.member VALUES (1, :'s1', 'basic'), (2, :'s2', 'pro'), (3, :'s3', 'basic');
+SELECT privacy.bind_category('email', 'privacy.redact(value)');
+SELECT privacy.classify('adv.member', 'email', 'email');
+ALTER TABLE adv.member ADD COLUMN token text;
+UPDATE adv.member SET token = :'s4' || id;
+ALTER TABLE adv.member ADD COLUMN email_upper text GENERATED ALWAYS AS (upper(email)) STORED;
+SELECT privacy.mark_not_personal('adv.member', 'email_upper');
+CREATE TABLE adv.member_copy AS SELECT id, email || '/' || token AS contact FROM adv.member;
+CREATE MATERIALIZED VIEW adv.member_mv AS SELECT id, lower(email) AS email FROM adv.member;
+ANALYZE adv.member, adv.member_copy, adv.member_mv;
+GRANT SELECT ON adv.member, adv.member_copy, adv.member_mv TO :"attacker";
 \if :unmasked
 SELECT privacy.grant_unmasked(:'attacker');
 \endif

@@ -509,6 +509,82 @@ SELECT count(*) FROM shop.customers WHERE email = 'bob.roy@example.org';
 SELECT privacy.unregister_subject('shop.newsletter');
 SELECT table_name FROM privacy.subject_tables ORDER BY 1;
 
+-- ## Categories, default deny and lineage
+
+-- @ privacy.bind_category(text,text)
+-- @ privacy.category_bindings
+-- # A protection bound to a category masks every column classified with it (value is the column).
+CREATE TABLE shop.leads (id int PRIMARY KEY, email text, phone text, source text);
+INSERT INTO shop.leads VALUES (1, 'dan.moe@example.com', '+1 212 555 0199', 'fair'), (2, 'eve.ng@example.net', '+44 161 496 0000', 'web');
+GRANT SELECT, INSERT ON shop.leads TO ex_support, ex_dpo;
+SELECT privacy.bind_category('email', 'privacy.mask_email(value)');
+SELECT privacy.bind_category('phone', 'privacy.mask_phone(value)');
+SELECT privacy.classify('shop.leads', 'email', 'email');
+SELECT privacy.classify('shop.leads', 'phone', 'phone');
+SELECT category, mask, classified_columns FROM privacy.category_bindings ORDER BY 1;
+SET ROLE ex_support;
+SELECT id, email, phone FROM shop.leads ORDER BY id;
+RESET ROLE;
+
+-- @ privacy.grant_unmasked_category(regrole,text)
+-- # An exemption from one category, on every column classified with it.
+SELECT privacy.grant_unmasked_category('ex_dpo', 'email');
+SET ROLE ex_dpo;
+SELECT id, email, phone FROM shop.leads ORDER BY id;
+RESET ROLE;
+
+-- @ privacy.revoke_unmasked_category(regrole,text)
+SELECT privacy.revoke_unmasked_category('ex_dpo', 'email');
+
+-- @ privacy.mark_not_personal(regclass,name)
+-- # A column added to a governed table is NULL (text: redacted) for masked roles until it is classified or marked not personal.
+ALTER TABLE shop.leads ADD COLUMN score int, ADD COLUMN referrer text;
+UPDATE shop.leads SET score = 40 + id, referrer = 'partner ' || id;
+SET ROLE ex_support;
+SELECT id, score, referrer FROM shop.leads ORDER BY id;
+RESET ROLE;
+SELECT table_name, column_name, source FROM privacy.coverage_gaps WHERE table_name = 'shop.leads'::regclass ORDER BY 2;
+SELECT privacy.mark_not_personal('shop.leads', 'score');
+SET ROLE ex_support;
+SELECT id, score, referrer FROM shop.leads ORDER BY id;
+RESET ROLE;
+
+-- @ privacy.unmark_not_personal(regclass,name)
+SELECT privacy.unmark_not_personal('shop.leads', 'score');
+
+-- @ privacy.set_default_deny(regclass,boolean)
+-- # Opt a table family out of default deny (its new columns stay listed in coverage_gaps).
+SELECT privacy.set_default_deny('shop.leads', false);
+SET ROLE ex_support;
+SELECT id, score, referrer FROM shop.leads ORDER BY id;
+RESET ROLE;
+SELECT privacy.set_default_deny('shop.leads', true);
+
+-- @ privacy.effective_access
+-- # What protects each column (protected_by), and which writers could build a codebook of masked forms.
+SELECT role_name, column_name, access, protected_by, codebook_exposure FROM privacy.effective_access
+WHERE table_name = 'shop.leads'::regclass AND role_name IN ('ex_support', 'ex_dpo') ORDER BY 1, 2;
+
+-- @ privacy.category_bindings
+-- # Derived data inherits protection: a generated column, and a table an exempt role creates from protected columns.
+ALTER TABLE shop.leads ADD COLUMN email_lower text GENERATED ALWAYS AS (lower(email)) STORED;
+SELECT privacy.mark_not_personal('shop.leads', 'email_lower');
+CREATE TABLE shop.lead_export AS SELECT id, lower(email) AS email, source FROM shop.leads;
+GRANT SELECT ON shop.lead_export TO ex_support;
+SELECT table_name, column_name, category FROM privacy.inventory WHERE table_name = 'shop.lead_export'::regclass;
+SET ROLE ex_support;
+SELECT id, email_lower FROM shop.leads ORDER BY id;
+SELECT * FROM shop.lead_export ORDER BY id;
+RESET ROLE;
+
+-- @ privacy.unbind_category(text)
+SELECT privacy.unbind_category('phone');
+SET ROLE ex_support;
+SELECT id, phone FROM shop.leads ORDER BY id;
+RESET ROLE;
+DROP TABLE shop.lead_export, shop.leads;
+SELECT privacy.unbind_category('email');
+
 -- ## Separation of duties
 
 -- @ privacy.setup_roles(name,name)

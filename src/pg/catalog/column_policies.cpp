@@ -11,6 +11,7 @@
 //    invalidations arrive in the middle of planning (whenever a lock is
 //    taken).
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/categories.hpp"
 #include "pg/catalog/citus.hpp"
 #include "pg/catalog/invalidation.hpp"
 
@@ -105,13 +106,15 @@ ResetCache() {
 	rls_owned = NULL;
 	governed_table = InvalidOid;
 	rel_cache = NULL;
+	ResetCategoryCatalog();
 }
 
 // IsOwnTable compares relid with the cached OIDs of the catalog tables (no
 // catalog access: callbacks use it too).
 bool
 IsOwnTable(Oid relid) {
-	return relid == policy_table || relid == unmasked_table || relid == governed_table;
+	return relid == policy_table || relid == unmasked_table || relid == governed_table ||
+	       IsCategoryCatalogTable(relid);
 }
 
 // RelcacheCallback marks the cache stale when a governed relation, a cached
@@ -136,7 +139,7 @@ RelcacheCallback(Datum arg, Oid relid) {
 // keep serving an unmasked cached plan to the same role.
 void
 RoleCallback(Datum arg, int cacheid, uint32 hashvalue) {
-	if (loaded && catalog_present && npolicies > 0)
+	if (loaded && catalog_present && (npolicies > 0 || CategoryPoliciesLoaded()))
 		ResetPlanCache();
 }
 
@@ -255,6 +258,8 @@ EnsureLoaded() {
 	nexemptions = ne;
 	policy_table = ptab;
 	unmasked_table = utab;
+	// issue 18: category bindings, default deny and lineage (categories.cpp)
+	LoadCategoryCatalog(cache_context, nsp);
 	catalog_present = true;
 	loaded = true;
 }
@@ -312,14 +317,8 @@ AddPoliciesOf(GovernedRel *entry, Oid source, int *cap) {
 				seen = true;
 		if (seen)
 			continue;
-		if (entry->ncolumns == *cap) {
-			*cap = *cap == 0 ? 4 : *cap * 2;
-			entry->columns = entry->columns == NULL
-			                     ? (MaskedColumn *)MemoryContextAllocZero(cache_context, sizeof(MaskedColumn) * *cap)
-			                     : (MaskedColumn *)repalloc(entry->columns, sizeof(MaskedColumn) * *cap);
-		}
-		MaskedColumn *col = &entry->columns[entry->ncolumns++];
-		memset(col, 0, sizeof(*col));
+		MaskedColumn *col = AppendMaskedColumn(entry, cap);
+		col->kind = 'm';
 		col->attnum = attnum;
 		col->column = policies[i].column;
 		col->source_relid = source;
@@ -415,6 +414,24 @@ UntrustedWalker(Node *node, void *context) {
 
 } // namespace
 
+MaskedColumn *
+AppendMaskedColumn(GovernedRel *entry, int *cap) {
+	if (entry->ncolumns == *cap) {
+		*cap = *cap == 0 ? 4 : *cap * 2;
+		entry->columns = entry->columns == NULL
+		                     ? (MaskedColumn *)MemoryContextAllocZero(cache_context, sizeof(MaskedColumn) * *cap)
+		                     : (MaskedColumn *)repalloc(entry->columns, sizeof(MaskedColumn) * *cap);
+	}
+	MaskedColumn *col = &entry->columns[entry->ncolumns++];
+	memset(col, 0, sizeof(*col));
+	return col;
+}
+
+MemoryContext
+ColumnPolicyCacheContext() {
+	return cache_context;
+}
+
 void
 InitColumnPolicyCache() {
 	RegisterRelcacheInvalidation(RelcacheCallback, (Datum)0);
@@ -486,13 +503,18 @@ MaybeCatalogTable(Oid relid) {
 bool
 AnyColumnPolicy() {
 	EnsureLoaded();
-	return catalog_present && npolicies > 0;
+	return catalog_present && (npolicies > 0 || CategoryPoliciesLoaded());
 }
 
 void
 PinColumnPolicyCache() {
 	if (pins == 0 && stale)
 		ResetCache();
+	pins++;
+}
+
+void
+HoldColumnPolicyCache() {
 	pins++;
 }
 
@@ -505,7 +527,7 @@ UnpinColumnPolicyCache() {
 const GovernedRel *
 LookupGovernedRel(Oid relid) {
 	EnsureLoaded();
-	if (!catalog_present || npolicies == 0 || !OidIsValid(relid))
+	if (!catalog_present || (npolicies == 0 && !CategoryPoliciesLoaded()) || !OidIsValid(relid))
 		return NULL;
 	bool found;
 	GovernedRel *entry = (GovernedRel *)hash_search(rel_cache, &relid, HASH_ENTER, &found);
@@ -517,14 +539,29 @@ LookupGovernedRel(Oid relid) {
 		AddPoliciesOf(entry, relid, &cap);
 		// Only children can inherit policies; skip the catalog probe when no
 		// policy names another relation.
-		bool other = false;
+		bool other = CategoryPoliciesLoaded();
 		for (int i = 0; i < npolicies && !other; i++)
 			other = policies[i].relid != relid;
+		List *ancestors = NIL;
 		if (other && get_rel_relkind(relid) != '\0') {
 			ListCell *lc;
-			List *ancestors = InheritanceAncestors(relid);
+			ancestors = InheritanceAncestors(relid);
 			foreach (lc, ancestors)
 				AddPoliciesOf(entry, lfirst_oid(lc), &cap);
+		}
+		// issue 18: category protections, default deny, lineage; an entry
+		// left half-built by an error would read as ungoverned: forget it
+		if (CategoryPoliciesLoaded() && get_rel_relkind(relid) != '\0') {
+			PG_TRY();
+			{
+				AddCategoryColumns(entry, ancestors, &cap);
+			}
+			PG_CATCH();
+			{
+				(void)hash_search(rel_cache, &relid, HASH_REMOVE, NULL);
+				PG_RE_THROW();
+			}
+			PG_END_TRY();
 		}
 		entry->governed = entry->ncolumns > 0;
 	}
@@ -608,6 +645,9 @@ ColumnMaskedFor(const GovernedRel *rel, int index, Oid userid) {
 		if (has_privs_of_role(userid, ex->role))
 			return false;
 	}
+	// issue 18: category exemptions, lineage (categories.cpp)
+	if (col->kind == 'c' || col->kind == 'l')
+		return CategoryColumnMaskedFor(col, userid);
 	return true;
 }
 

@@ -31,6 +31,15 @@ struct MaskedColumn {
 	Oid atttype;         // the column's type, typmod and collation
 	int32 atttypmod;
 	Oid attcollation;
+	// issue 18 (categories.hpp): what masks the column. 'm': a mask_column
+	// policy; 'c': the protection bound to its category (category set);
+	// 'd': a new column denied by default; 'l': lineage, masked for a role
+	// only while one of its sources (source_relids/source_columns) is.
+	char kind;
+	const char *category;
+	int nsources;
+	Oid *source_relids;
+	NameData *source_columns;
 };
 
 // GovernedRel describes the masking policies that apply to one relation.
@@ -40,6 +49,13 @@ struct GovernedRel {
 	int ncolumns;
 	MaskedColumn *columns;
 };
+
+// AppendMaskedColumn adds a zeroed column to entry (cache memory) and
+// returns it; *cap is the allocated length of entry->columns.
+MaskedColumn *AppendMaskedColumn(GovernedRel *entry, int *cap);
+
+// ColumnPolicyCacheContext is the memory context of the cache.
+MemoryContext ColumnPolicyCacheContext();
 
 // InitColumnPolicyCache registers the invalidation callbacks. Called once
 // from _PG_init.
@@ -103,6 +119,12 @@ void CheckPolicyTarget(Oid relid, const char *what);
 // entries; an invalidated cache is only freed when nothing holds a pin.
 void PinColumnPolicyCache();
 void UnpinColumnPolicyCache();
+
+// HoldColumnPolicyCache pins like PinColumnPolicyCache but never resets a
+// stale cache first: for use while a caller may hold entries without a pin
+// (issue 18: a lineage column looks up its sources). Released with
+// UnpinColumnPolicyCache.
+void HoldColumnPolicyCache();
 
 // AnalyzeMaskExpression parses `mask` against relation relid as the mask of
 // column attnum: validated (no subqueries, aggregates, window functions,

@@ -91,12 +91,21 @@ AnonymizeTableImpl(FunctionCallInfo fcinfo) {
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "UPDATE %s SET ",
 	                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
+	int nset = 0;
 	for (int i = 0; i < rel->ncolumns; i++) {
+		// issue 18: a generated column is recomputed from its (anonymized)
+		// sources; category, default-deny and lineage masks are resolved
+		// with the fixed search_path, as at plan time
+		if (get_attgenerated(relid, rel->columns[i].attnum) != '\0')
+			continue;
+		int level = rel->columns[i].kind != 'm' ? RunWithFixedSearchPath() : -1;
 		// the one validator again, for work run as the table's owner
 		char *mask = ValidatePolicyExpression(relid, rel->columns[i].attnum, rel->columns[i].mask_text,
 		                                      "mask expression", true);
-		appendStringInfo(&sql, "%s%s = (%s)", i > 0 ? ", " : "", quote_identifier(NameStr(rel->columns[i].column)),
-		                 mask);
+		if (level >= 0)
+			RestoreSearchPath(level);
+		appendStringInfo(&sql, "%s%s = (%s)", nset++ > 0 ? ", " : "",
+		                 quote_identifier(NameStr(rel->columns[i].column)), mask);
 	}
 
 	// The masks are canonical text for search_path = pg_catalog, pg_temp and

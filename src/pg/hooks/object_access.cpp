@@ -7,6 +7,7 @@
 // and the planner must not be re-entered from here. Drops that would destroy
 // a legal hold or the triggers enforcing it are refused (legal_holds.cpp).
 #include "pg/hooks/object_access.hpp"
+#include "pg/catalog/categories.hpp"
 
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/legal_holds.hpp"
@@ -143,6 +144,22 @@ PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int su
 		}
 		if (IsCatalogTable(object_id))
 			return;
+		// issue 18: classifications, category, default-deny and lineage rows
+		// go with their table or column (a reused OID must not inherit them)
+		if (CategoryCatalogMentionsRelation(object_id)) {
+			char *column = sub_id == 0 ? NULL : get_attname(object_id, (AttrNumber)sub_id, true);
+			if (sub_id == 0 || column != NULL) {
+				DeleteRows("_classification", 1, object_id, 2, column);
+				DeleteRows("_not_personal", 1, object_id, 2, column);
+				DeleteRows("_new_column", 1, object_id, 2, column);
+				// (rows naming a dropped source stay: the derived column
+				// stays masked, categories.cpp)
+				DeleteRows("_derived_column", 1, object_id, 2, column);
+				if (sub_id == 0)
+					DeleteRows("_default_deny_off", 1, object_id, 0, NULL);
+				CacheInvalidateRelcacheByRelid(object_id);
+			}
+		}
 		bool masks = CatalogMentionsRelation(object_id);
 		bool rows = RowPolicyMentionsRelation(object_id);
 		if (!masks && !rows)
@@ -168,6 +185,10 @@ PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int su
 		// the triggers enforcing a legal hold go only with the hold
 		CheckDropOfTrigger(object_id);
 	} else if (class_id == AuthIdRelationId) {
+		if (CategoryCatalogMentionsRole(object_id)) {
+			DeleteRows("_category_unmasked", 1, object_id, 0, NULL);
+			CacheInvalidateRelcacheAll();
+		}
 		if (!CatalogMentionsRole(object_id))
 			return;
 		DeleteRows("_unmasked", 1, object_id, 0, NULL);

@@ -23,7 +23,9 @@
 //    learn nothing about held rows).
 #include "pg/hooks/process_utility.hpp"
 
+#include "pg/catalog/categories.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/hooks/lineage.hpp"
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/guc.hpp"
 #include "pg/postgres.hpp"
@@ -475,7 +477,15 @@ PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_on
 			RejectMaskedColumnChange(stmt);
 		}
 	}
+	// issue 18 (lineage.hpp): columns added to governed tables, lineage of
+	// CREATE TABLE AS / SELECT INTO / CREATE MATERIALIZED VIEW
+	bool categories = families && CategoryCatalogPresent();
+	List *columns_before = categories ? ColumnsBefore(stmt) : NIL;
+	void *trace = categories ? TraceCreateAs(stmt) : NULL;
 	CallNextProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc, mark);
+	NoteNewColumns(columns_before);
+	if (trace != NULL)
+		RecordCreateAs(stmt, trace);
 
 	if (families && IsA(stmt, AlterTableStmt))
 		RecheckLeavingRows((AlterTableStmt *)stmt);

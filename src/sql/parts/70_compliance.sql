@@ -104,6 +104,8 @@ BEGIN
 	ON CONFLICT ON CONSTRAINT _classification_pkey DO UPDATE
 		SET category = excluded.category, token_format = excluded.token_format,
 		    classified_by = excluded.classified_by, classified_at = excluded.classified_at;
+	-- issue 18: the protection bound to the category applies (72_categories.sql)
+	PERFORM privacy._apply_category(tbl, col);
 END
 $$;
 COMMENT ON FUNCTION privacy.classify(regclass, name, text, text) IS
@@ -121,6 +123,8 @@ BEGIN
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'column "%" of table % is not classified', col, tbl USING ERRCODE = 'undefined_object';
 	END IF;
+	-- issue 18: a category protection no longer applies (72_categories.sql)
+	PERFORM privacy._govern_categories(tbl);
 END
 $$;
 COMMENT ON FUNCTION privacy.unclassify(regclass, name) IS 'removes the classification of a column';
