@@ -123,9 +123,8 @@ PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int su
 				CheckDropOfRelation(object_id);
 				DeleteRows("_retention_policy", 1, object_id, 0, NULL);
 				DeleteRows("_legal_hold", 2, object_id, 0, NULL);
-				// classification, findings and the subject registry: a new
-				// table that gets the same OID must not inherit them
-				DeleteRows("_classification", 1, object_id, 0, NULL);
+				// findings and the subject registry: a new table that gets
+				// the same OID must not inherit them (classifications: below)
 				DeleteRows("_discovery", 1, object_id, 0, NULL);
 				DeleteRows("_subject_table", 1, object_id, 0, NULL);
 				UnregisterVia(object_id, NULL);
@@ -133,7 +132,6 @@ PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int su
 				char *column = get_attname(object_id, (AttrNumber)sub_id, true);
 				if (column != NULL) {
 					DeleteRows("_retention_policy", 1, object_id, 2, column);
-					DeleteRows("_classification", 1, object_id, 2, column);
 					DeleteRows("_discovery", 1, object_id, 2, column);
 					// a table identified by the dropped column is no longer
 					// resolvable to its subjects
@@ -144,6 +142,9 @@ PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int su
 		}
 		if (IsCatalogTable(object_id))
 			return;
+		// the policy cache (which loads the category catalog with it) first:
+		// a backend that never planned a governed query has not loaded it
+		bool masks = CatalogMentionsRelation(object_id);
 		// issue 18: classifications, category, default-deny and lineage rows
 		// go with their table or column (a reused OID must not inherit them)
 		if (CategoryCatalogMentionsRelation(object_id)) {
@@ -160,7 +161,6 @@ PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int su
 				CacheInvalidateRelcacheByRelid(object_id);
 			}
 		}
-		bool masks = CatalogMentionsRelation(object_id);
 		bool rows = RowPolicyMentionsRelation(object_id);
 		if (!masks && !rows)
 			return;
