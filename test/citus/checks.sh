@@ -56,4 +56,5 @@ su "$C" citus_test "GRANT SELECT ON public.events TO ct_masked, ct_exempt"
 check "distributed table has rows on both workers" "40" "$(q "$C" '' "SELECT count(*) FROM public.events")"
 
 . "$(dirname "$0")/checks_masking.sh"
+. "$(dirname "$0")/checks_rows.sh"
 . "$(dirname "$0")/checks_retention.sh"

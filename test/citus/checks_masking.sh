@@ -49,10 +49,6 @@ check "exempt role, directly on a worker: raw values" "40" \
 # a masked role may not write what it sees back
 check "masked role cannot copy masked values into the table" "ERROR:  cannot write a value derived from a masked column" \
 	"$(q "$C" ct_masked "INSERT INTO public.events (id, subject, email) SELECT 99, 99, email FROM public.events WHERE subject = 1" | head -1)"
-# row policies on Citus tables are refused, not silently dropped
-check "row policies on a Citus table are refused (not supported yet)" "ERROR:  row policies on Citus tables are not supported yet" \
-	"$(q "$C" '' "SELECT privacy.require_consent('public.events', 'subject', 'marketing')" | head -1)"
-
 # Citus 13.2.2 crashes planning a join of a local table under row security
 # with a distributed table for a role subject to it: refused before Citus
 # plans it

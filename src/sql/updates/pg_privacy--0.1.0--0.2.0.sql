@@ -4873,3 +4873,240 @@ COMMENT ON FUNCTION privacy.revoke_consent(text[], text) IS
 
 REVOKE ALL ON FUNCTION privacy.grant_consent(text[], text, timestamptz), privacy.revoke_consent(text[], text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION privacy.grant_consent(text[], text, timestamptz), privacy.revoke_consent(text[], text) TO PUBLIC;
+
+-- issue 16: consent, purpose and attribute filters enforced on Citus shards;
+-- purposes, consents, token formats, wrapped keys, detokenize grants and the
+-- masking secret copied to the workers; policy changes propagated at commit
+-- (doc/scale-out.md)
+
+-- privacy._citus_present(): whether Citus's metadata exists here (the WHEN
+-- of the propagation triggers: one syscache lookup per changed row).
+CREATE FUNCTION privacy._citus_present()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_privacy__citus_present'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._citus_present() IS
+'whether Citus''s metadata exists in this database';
+
+-- privacy._citus_payload(): the coordinator's policy state, by name.
+CREATE FUNCTION privacy._citus_payload()
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET IntervalStyle = 'postgres'
+SET bytea_output = 'hex'
+AS $$
+DECLARE
+	payload jsonb;
+BEGIN
+	SELECT pg_catalog.jsonb_build_object(
+		'column_policy', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c)), '[]')
+			FROM privacy._column_policy c WHERE privacy._citus_table(c.relid)),
+		'unmasked', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(u)), '[]')
+			FROM privacy._unmasked u WHERE u.relid IS NULL OR privacy._citus_table(u.relid)),
+		'governed_table', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(g)), '[]')
+			FROM privacy._governed_table g WHERE privacy._citus_table(g.relid)),
+		'retention_policy', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r)), '[]')
+			FROM privacy._retention_policy r WHERE privacy._citus_table(r.relid)),
+		'purpose', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p)), '[]') FROM privacy._purpose p),
+		'purpose_role', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p)), '[]') FROM privacy._purpose_role p),
+		'row_policy', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r)), '[]')
+			FROM privacy._row_policy r WHERE privacy._citus_table(r.relid)),
+		'consent', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c)), '[]') FROM privacy._consent c),
+		'token_format', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f)), '[]') FROM privacy._token_format f),
+		'token_format_version', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f)), '[]')
+			FROM privacy._token_format_version f),
+		'detokenize_grant', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(d)), '[]')
+			FROM privacy._detokenize_grant d),
+		'key', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(k)), '[]') FROM privacy._key k),
+		'masking_secret', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s)), '[]') FROM privacy._masking_secret s))
+	INTO payload;
+	RETURN payload;
+END
+$$;
+COMMENT ON FUNCTION privacy._citus_payload() IS
+'the policy state privacy.citus_sync_policies() copies to the Citus workers, by name (wrapped keys, the masking secret row as stored)';
+REVOKE ALL ON FUNCTION privacy._citus_payload() FROM PUBLIC;
+
+-- privacy._citus_replace(tbl, rows, scope): makes the rows of catalog table
+-- tbl within scope (an SQL condition over alias t) equal to rows: deletes
+-- those not among rows, inserts the rows it lacks (a row whose key another
+-- row outside the scope holds is left out). Rows are compared as jsonb.
+CREATE FUNCTION privacy._citus_replace(tbl regclass, rows jsonb, scope text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET IntervalStyle = 'postgres'
+SET bytea_output = 'hex'
+AS $$
+DECLARE
+	deleted bigint;
+	inserted bigint;
+BEGIN
+	IF rows IS NULL OR pg_catalog.jsonb_typeof(rows) OPERATOR(pg_catalog.<>) 'array' THEN
+		RAISE EXCEPTION 'synchronized rows of % must be a JSON array', tbl USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	EXECUTE format('DELETE FROM %s t WHERE (%s) AND pg_catalog.to_jsonb(t) NOT IN '
+		'(SELECT x FROM pg_catalog.jsonb_array_elements($1) x)', tbl, scope) USING rows;
+	GET DIAGNOSTICS deleted = ROW_COUNT;
+	EXECUTE format('INSERT INTO %s SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::%s, $1) r '
+		'WHERE pg_catalog.to_jsonb(r) NOT IN (SELECT pg_catalog.to_jsonb(t) FROM %s t) ON CONFLICT DO NOTHING',
+		tbl, tbl, tbl) USING rows;
+	GET DIAGNOSTICS inserted = ROW_COUNT;
+	RETURN deleted OPERATOR(pg_catalog.+) inserted;
+END
+$$;
+COMMENT ON FUNCTION privacy._citus_replace(regclass, jsonb, text) IS
+'makes the rows of a pg_privacy catalog table within a scope equal to synchronized rows (deletes the missing, inserts the new)';
+REVOKE ALL ON FUNCTION privacy._citus_replace(regclass, jsonb, text) FROM PUBLIC;
+
+-- privacy._citus_apply_policies(payload): replaces this node's state by the
+-- coordinator's (run on the workers).
+CREATE OR REPLACE FUNCTION privacy._citus_apply_policies(payload jsonb)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	changed bigint := 0;
+	citus_rows constant text := 'privacy._citus_table(t.relid)';
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		RAISE EXCEPTION 'only a superuser can apply synchronized policies' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF payload IS NULL OR pg_catalog.jsonb_typeof(payload) OPERATOR(pg_catalog.<>) 'object'
+	   OR NOT payload OPERATOR(pg_catalog.?&) ARRAY['column_policy', 'unmasked', 'governed_table', 'retention_policy',
+	       'purpose', 'purpose_role', 'row_policy', 'consent', 'token_format', 'token_format_version',
+	       'detokenize_grant', 'key', 'masking_secret'] THEN
+		RAISE EXCEPTION 'policy payload must be a JSON object from privacy.citus_sync_policies()'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- purposes first (consents and row policies refer to them); removed
+	-- purposes last
+	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'false');
+	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose_role', payload OPERATOR(pg_catalog.->) 'purpose_role', 'true');
+	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._consent', payload OPERATOR(pg_catalog.->) 'consent', 'true');
+	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._row_policy', payload OPERATOR(pg_catalog.->) 'row_policy', citus_rows);
+	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._retention_policy', payload OPERATOR(pg_catalog.->) 'retention_policy', citus_rows);
+	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._governed_table', payload OPERATOR(pg_catalog.->) 'governed_table', citus_rows);
+	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._column_policy', payload OPERATOR(pg_catalog.->) 'column_policy', citus_rows);
+	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._unmasked', payload OPERATOR(pg_catalog.->) 'unmasked',
+		't.relid IS NULL OR ' OPERATOR(pg_catalog.||) citus_rows);
+	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._key', payload OPERATOR(pg_catalog.->) 'key', 'true');
+	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._token_format', payload OPERATOR(pg_catalog.->) 'token_format', 'true');
+	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._token_format_version', payload OPERATOR(pg_catalog.->) 'token_format_version', 'true');
+	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._detokenize_grant', payload OPERATOR(pg_catalog.->) 'detokenize_grant', 'true');
+	IF pg_catalog.jsonb_array_length(payload OPERATOR(pg_catalog.->) 'masking_secret') OPERATOR(pg_catalog.=) 1 THEN
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._masking_secret', payload OPERATOR(pg_catalog.->) 'masking_secret', 'true');
+	END IF;
+	-- purposes the coordinator no longer has
+	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'true');
+	IF changed OPERATOR(pg_catalog.>) 0 THEN
+		PERFORM privacy._invalidate_policies(NULL);
+	END IF;
+	RETURN changed::integer;
+END
+$$;
+COMMENT ON FUNCTION privacy._citus_apply_policies(jsonb) IS
+'replaces this node''s policy state of the Citus tables and the database-wide policy state by a payload from privacy.citus_sync_policies()';
+REVOKE ALL ON FUNCTION privacy._citus_apply_policies(jsonb) FROM PUBLIC;
+
+-- privacy._citus_push(): sends the payload to every active primary worker
+-- (from the coordinator); returns the number of workers.
+CREATE FUNCTION privacy._citus_push()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	payload jsonb;
+	result record;
+	nodes integer := 0;
+BEGIN
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
+		RETURN 0;
+	END IF;
+	payload := privacy._citus_payload();
+	-- the workers' own Citus must not propagate what they change locally;
+	-- the payload holds consent subjects and wrapped keys: never log it
+	FOR result IN EXECUTE format('SELECT r.nodename, r.nodeport, r.success, r.result FROM pg_catalog.run_command_on_workers(%L) r',
+		format('SET log_min_duration_statement = -1; SET citus.enable_ddl_propagation = off; '
+		       'SELECT privacy._citus_apply_policies(%L)', payload)) LOOP
+		IF NOT result.success THEN
+			RAISE EXCEPTION 'could not synchronize policies to worker %:%', result.nodename, result.nodeport
+				USING ERRCODE = 'connection_failure',
+				      DETAIL = pg_catalog.left(pg_catalog.regexp_replace(result.result, '\s+', ' ', 'g'), 200);
+		END IF;
+		nodes := nodes OPERATOR(pg_catalog.+) 1;
+	END LOOP;
+	RETURN nodes;
+END
+$$;
+COMMENT ON FUNCTION privacy._citus_push() IS
+'sends the coordinator''s policy state to every active primary Citus worker; returns the number of workers';
+REVOKE ALL ON FUNCTION privacy._citus_push() FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION privacy.citus_sync_policies()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		RAISE EXCEPTION 'only a superuser can synchronize policies to the Citus workers' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	RETURN privacy._citus_push();
+END
+$$;
+COMMENT ON FUNCTION privacy.citus_sync_policies() IS
+'copies the policy state (masks, exemptions, row policies, purposes, consents, formats, wrapped keys, masking secret) to every Citus worker, by name; returns the number of workers (0 without Citus)';
+REVOKE ALL ON FUNCTION privacy.citus_sync_policies() FROM PUBLIC;
+
+-- privacy._citus_autosync(): deferred trigger of the policy catalogs: at
+-- commit of a transaction that changed them on the coordinator, sends the
+-- state to the workers once (a worker that cannot be reached makes the
+-- commit fail). On workers and without Citus it does nothing.
+CREATE FUNCTION privacy._citus_autosync()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	is_coordinator boolean;
+BEGIN
+	IF pg_catalog.current_setting('pg_privacy_citus.synced_xact', true) IS NOT DISTINCT FROM
+	   pg_catalog.txid_current()::text THEN
+		RETURN NULL;
+	END IF;
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_local_group') IS NULL THEN
+		RETURN NULL;
+	END IF;
+	EXECUTE 'SELECT coalesce(min(groupid) OPERATOR(pg_catalog.=) 0, false) FROM pg_catalog.pg_dist_local_group'
+		INTO is_coordinator;
+	IF NOT is_coordinator THEN
+		RETURN NULL;
+	END IF;
+	PERFORM pg_catalog.set_config('pg_privacy_citus.synced_xact', pg_catalog.txid_current()::text, true);
+	PERFORM privacy._citus_push();
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION privacy._citus_autosync() IS
+'deferred trigger: at commit of a change to a policy catalog on the Citus coordinator, copies the policy state to every worker';
+REVOKE ALL ON FUNCTION privacy._citus_autosync() FROM PUBLIC;
+
+DO $do$
+DECLARE
+	t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['_column_policy', '_unmasked', '_governed_table', '_retention_policy', '_purpose',
+		'_purpose_role', '_row_policy', '_consent', '_token_format', '_token_format_version', '_detokenize_grant',
+		'_key', '_masking_secret'] LOOP
+		EXECUTE format('CREATE CONSTRAINT TRIGGER citus_sync AFTER INSERT OR UPDATE OR DELETE ON privacy.%I '
+			'DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (privacy._citus_present()) '
+			'EXECUTE FUNCTION privacy._citus_autosync()', t);
+	END LOOP;
+END
+$do$;
