@@ -57,4 +57,5 @@ check "distributed table has rows on both workers" "40" "$(q "$C" '' "SELECT cou
 
 . "$(dirname "$0")/checks_masking.sh"
 . "$(dirname "$0")/checks_rows.sh"
+. "$(dirname "$0")/checks_tokens.sh"
 . "$(dirname "$0")/checks_retention.sh"
