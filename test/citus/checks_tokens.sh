@@ -52,3 +52,12 @@ check "a role without the grant cannot detokenize on the shards" "ERROR:  permis
 su "$C" citus_test "SELECT privacy.revoke_detokenize('ct_detok', 'ssn')"
 check "a revoked grant reaches the workers at commit" "ERROR:  permission denied to detokenize format \"ssn\"" \
 	"$(q "$C" ct_detok "SELECT privacy.detokenize(card, 'ssn') FROM public.cards WHERE subject = 102" | grep -m1 -o 'ERROR: .*"ssn"')"
+# the detokenizations ran on the workers: they are recorded there and read
+# in one place on the coordinator
+for h in "$W1" "$W2"; do q "$h" '' "SELECT privacy.audit_wait('20 seconds')" >/dev/null; done
+check "detokenizations on the shards are in the audit log gathered on the coordinator" "true|true" \
+	"$(q "$C" '' "SELECT (sum(value_count) FILTER (WHERE role_name = 'ct_detok' AND format = 'ssn') >= 13) || '|' || bool_and(node <> 'coordinator') FILTER (WHERE role_name = 'ct_detok' AND format = 'ssn') FROM privacy.citus_audit_log()")"
+check "positive control: the coordinator's own log holds none of them" "0" \
+	"$(q "$C" '' "SELECT count(*) FROM privacy.audit_log WHERE role_name = 'ct_detok' AND format = 'ssn'")"
+check "citus_audit_log is for superusers only" "ERROR:  permission denied for function citus_audit_log" \
+	"$(q "$C" ct_detok "SELECT count(*) FROM privacy.citus_audit_log()" | head -1)"

@@ -203,6 +203,49 @@ COMMENT ON FUNCTION privacy.citus_sync_policies() IS
 'copies the policy state (masks, exemptions, row policies, purposes, consents, formats, wrapped keys, masking secret) to every Citus worker, by name; returns the number of workers (0 without Citus)';
 REVOKE ALL ON FUNCTION privacy.citus_sync_policies() FROM PUBLIC;
 
+-- privacy.citus_audit_log(since): the audit log of every node, read on the
+-- coordinator. A detokenization is recorded by the node that ran it (a
+-- worker, for the shard queries Citus sends it), outside the disclosing
+-- transaction; this gathers the records of the coordinator and of every
+-- active primary worker, each row with the node that holds it.
+CREATE FUNCTION privacy.citus_audit_log(since timestamptz DEFAULT '-infinity')
+RETURNS TABLE (node text, logged_at timestamptz, role_name name, session_role name, action text, format text,
+	value_count bigint, object text)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	result record;
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		RAISE EXCEPTION 'only a superuser can read the audit log of every node' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF since IS NULL THEN
+		RAISE EXCEPTION 'since must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	RETURN QUERY SELECT 'coordinator'::text, a.logged_at, a.role_name, a.session_role, a.action, a.format,
+		a.value_count, a.object
+	FROM privacy.audit_log a WHERE a.logged_at OPERATOR(pg_catalog.>=) since;
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
+		RETURN;
+	END IF;
+	FOR result IN EXECUTE format('SELECT r.nodename, r.nodeport, r.success, r.result FROM pg_catalog.run_command_on_workers(%L) r',
+		format('SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(a)), ''[]'') FROM privacy.audit_log a '
+		       'WHERE a.logged_at OPERATOR(pg_catalog.>=) %L::timestamptz', since)) LOOP
+		IF NOT result.success THEN
+			RAISE EXCEPTION 'could not read the audit log of worker %:%', result.nodename, result.nodeport
+				USING ERRCODE = 'connection_failure';
+		END IF;
+		RETURN QUERY SELECT result.nodename OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) result.nodeport,
+			a.logged_at, a.role_name, a.session_role, a.action, a.format, a.value_count, a.object
+		FROM pg_catalog.jsonb_populate_recordset(NULL::privacy.audit_log, result.result::jsonb) a;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION privacy.citus_audit_log(timestamptz) IS
+'the audit log of the coordinator and of every Citus worker (detokenizations on shards are recorded by the worker that ran them), with the node holding each row';
+REVOKE ALL ON FUNCTION privacy.citus_audit_log(timestamptz) FROM PUBLIC;
+
 -- privacy._citus_autosync(): deferred trigger of the policy catalogs: at
 -- commit of a transaction that changed them on the coordinator, sends the
 -- state to the workers once (a worker that cannot be reached makes the
