@@ -60,3 +60,4 @@ check "distributed table has rows on both workers" "40" "$(q "$C" '' "SELECT cou
 . "$(dirname "$0")/checks_tokens.sh"
 . "$(dirname "$0")/checks_retention.sh"
 . "$(dirname "$0")/checks_subjects.sh"
+. "$(dirname "$0")/checks_sync.sh"

@@ -4888,7 +4888,8 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION privacy._citus_present() IS
 'whether Citus''s metadata exists in this database';
 
--- privacy._citus_payload(): the coordinator's policy state, by name.
+-- privacy._citus_payload(): this node's policy state, by name, in a
+-- canonical order (nodes in sync have equal payloads).
 CREATE FUNCTION privacy._citus_payload()
 RETURNS jsonb
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
@@ -4901,26 +4902,26 @@ DECLARE
 	payload jsonb;
 BEGIN
 	SELECT pg_catalog.jsonb_build_object(
-		'column_policy', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c)), '[]')
+		'column_policy', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY pg_catalog.to_jsonb(c)::text), '[]')
 			FROM privacy._column_policy c WHERE privacy._citus_table(c.relid)),
-		'unmasked', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(u)), '[]')
+		'unmasked', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(u) ORDER BY pg_catalog.to_jsonb(u)::text), '[]')
 			FROM privacy._unmasked u WHERE u.relid IS NULL OR privacy._citus_table(u.relid)),
-		'governed_table', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(g)), '[]')
+		'governed_table', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(g) ORDER BY pg_catalog.to_jsonb(g)::text), '[]')
 			FROM privacy._governed_table g WHERE privacy._citus_table(g.relid)),
-		'retention_policy', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r)), '[]')
+		'retention_policy', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) ORDER BY pg_catalog.to_jsonb(r)::text), '[]')
 			FROM privacy._retention_policy r WHERE privacy._citus_table(r.relid)),
-		'purpose', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p)), '[]') FROM privacy._purpose p),
-		'purpose_role', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p)), '[]') FROM privacy._purpose_role p),
-		'row_policy', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r)), '[]')
+		'purpose', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p) ORDER BY pg_catalog.to_jsonb(p)::text), '[]') FROM privacy._purpose p),
+		'purpose_role', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p) ORDER BY pg_catalog.to_jsonb(p)::text), '[]') FROM privacy._purpose_role p),
+		'row_policy', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) ORDER BY pg_catalog.to_jsonb(r)::text), '[]')
 			FROM privacy._row_policy r WHERE privacy._citus_table(r.relid)),
-		'consent', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c)), '[]') FROM privacy._consent c),
-		'token_format', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f)), '[]') FROM privacy._token_format f),
-		'token_format_version', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f)), '[]')
+		'consent', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY pg_catalog.to_jsonb(c)::text), '[]') FROM privacy._consent c),
+		'token_format', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY pg_catalog.to_jsonb(f)::text), '[]') FROM privacy._token_format f),
+		'token_format_version', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY pg_catalog.to_jsonb(f)::text), '[]')
 			FROM privacy._token_format_version f),
-		'detokenize_grant', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(d)), '[]')
+		'detokenize_grant', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(d) ORDER BY pg_catalog.to_jsonb(d)::text), '[]')
 			FROM privacy._detokenize_grant d),
-		'key', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(k)), '[]') FROM privacy._key k),
-		'masking_secret', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s)), '[]') FROM privacy._masking_secret s))
+		'key', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(k) ORDER BY pg_catalog.to_jsonb(k)::text), '[]') FROM privacy._key k),
+		'masking_secret', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s) ORDER BY pg_catalog.to_jsonb(s)::text), '[]') FROM privacy._masking_secret s))
 	INTO payload;
 	RETURN payload;
 END
@@ -5106,6 +5107,43 @@ $$;
 COMMENT ON FUNCTION privacy.citus_audit_log(timestamptz) IS
 'the audit log of the coordinator and of every Citus worker (detokenizations on shards are recorded by the worker that ran them), with the node holding each row';
 REVOKE ALL ON FUNCTION privacy.citus_audit_log(timestamptz) FROM PUBLIC;
+
+-- privacy.citus_policy_status(): for every active primary worker, whether
+-- its policy state equals the coordinator's (payloads compared by digest).
+-- A worker out of sync enforces a different policy on its shards than the
+-- compliance views of the coordinator report: privacy.citus_sync_policies()
+-- brings it back.
+CREATE FUNCTION privacy.citus_policy_status()
+RETURNS TABLE (node text, in_sync boolean)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	mine text;
+	result record;
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		RAISE EXCEPTION 'only a superuser can compare the policy state of the Citus nodes' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
+		RETURN;
+	END IF;
+	mine := pg_catalog.md5(privacy._citus_payload()::text);
+	FOR result IN SELECT r.nodename, r.nodeport, r.success, r.result
+		FROM pg_catalog.run_command_on_workers('SELECT pg_catalog.md5(privacy._citus_payload()::text)') r LOOP
+		IF NOT result.success THEN
+			RAISE EXCEPTION 'could not read the policy state of worker %:%', result.nodename, result.nodeport
+				USING ERRCODE = 'connection_failure';
+		END IF;
+		node := result.nodename OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) result.nodeport;
+		in_sync := result.result OPERATOR(pg_catalog.=) mine;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION privacy.citus_policy_status() IS
+'for every Citus worker, whether its policy state (masks, exemptions, row policies, purposes, consents, formats, keys, masking secret) equals the coordinator''s';
+REVOKE ALL ON FUNCTION privacy.citus_policy_status() FROM PUBLIC;
 
 -- privacy._citus_autosync(): deferred trigger of the policy catalogs: at
 -- commit of a transaction that changed them on the coordinator, sends the

@@ -1,0 +1,27 @@
+# checks_sync.sh (sourced by checks.sh): whether every worker holds the
+# coordinator's policy state, what happens when one does not, and
+# privacy.citus_sync_policies() bringing it back.
+
+check "every worker holds the coordinator's policy state (propagated at commit)" "2|true" \
+	"$(q "$C" '' "SELECT count(*) || '|' || bool_and(in_sync) FROM privacy.citus_policy_status()")"
+# a worker changed behind the coordinator's back
+su "$W1" citus_test "DELETE FROM privacy._consent WHERE subject = '4'"
+check "a worker whose state was changed locally is reported out of sync" "false true" \
+	"$(q "$C" '' "SELECT string_agg(in_sync::text, ' ' ORDER BY node = '$W1:$PGPORT' DESC) FROM privacy.citus_policy_status()")"
+check "citus_sync_policies brings it back" "2|true" \
+	"$(q "$C" '' "SELECT privacy.citus_sync_policies() || '|' || (SELECT bool_and(in_sync) FROM privacy.citus_policy_status())")"
+
+# a table masked before it was distributed: create_distributed_table does
+# not touch pg_privacy's catalog, so the workers do not know its policy yet
+su "$C" citus_test "CREATE TABLE public.late (id int NOT NULL, email text)"
+su "$C" citus_test "INSERT INTO public.late SELECT g, 'late' || g || '@example.com' FROM generate_series(1, 8) g"
+su "$C" citus_test "GRANT SELECT ON public.late TO ct_masked"
+su "$C" citus_test "SET citus.enable_unsafe_triggers = on; SELECT privacy.mask_column('public.late', 'email', 'privacy.mask_email(email)')"
+su "$C" citus_test "SET citus.enable_unsafe_triggers = on; SELECT create_distributed_table('public.late', 'id', shard_count := 2); SELECT truncate_local_data_after_distributing_table('public.late')"
+check "distributed after masking: the workers are reported out of sync" "2|false" \
+	"$(q "$C" '' "SELECT count(*) || '|' || bool_or(in_sync) FROM privacy.citus_policy_status()")"
+check "until synchronized, masked roles read no row of it (fails closed, never raw)" "0" \
+	"$(q "$C" ct_masked "SELECT count(*) FROM public.late")"
+su "$C" citus_test "SELECT privacy.citus_sync_policies()"
+check "after citus_sync_policies: every row, masked" "8|0" \
+	"$(q "$C" ct_masked "SELECT count(*) || '|' || count(*) FILTER (WHERE email LIKE 'late%') FROM public.late")"
