@@ -25,3 +25,15 @@ check "until synchronized, masked roles read no row of it (fails closed, never r
 su "$C" citus_test "SELECT privacy.citus_sync_policies()"
 check "after citus_sync_policies: every row, masked" "8|0" \
 	"$(q "$C" ct_masked "SELECT count(*) || '|' || count(*) FILTER (WHERE email LIKE 'late%') FROM public.late")"
+
+# propagation follows the transaction: a rolled-back change never reaches
+# the workers; with immediate constraints every changing statement pushes
+su "$C" citus_test "BEGIN; SELECT privacy.grant_consent('12', 'marketing'); ROLLBACK"
+check "a rolled-back consent grant does not reach the workers" "0 0" \
+	"$(q "$W1" '' "SELECT count(*) FROM privacy._consent WHERE subject = '12'") $(q "$W2" '' "SELECT count(*) FROM privacy._consent WHERE subject = '12'")"
+psql -X -q -At -h "$C" -d citus_test -c "BEGIN" -c "SET CONSTRAINTS ALL IMMEDIATE" -c "SELECT privacy.grant_consent('12', 'marketing')" \
+	-c "SELECT privacy.revoke_consent('1', 'marketing')" -c "COMMIT" >>"$out/setup.log" 2>&1
+check "with immediate constraints, every change of the transaction reaches the workers" "1|0 1|0" \
+	"$(for h in "$W1" "$W2"; do q "$h" '' "SELECT count(*) FILTER (WHERE subject = '12' AND revoked_at IS NULL) || '|' || count(*) FILTER (WHERE subject = '1' AND revoked_at IS NULL) FROM privacy._consent"; done | tr '\n' ' ' | sed 's/ $//')"
+check "the gated role sees exactly the subjects whose consent stands on the coordinator" "2,4,5,6,9,10,12" \
+	"$(pq "$C" ct_gated marketing "SELECT string_agg(subject::text, ',' ORDER BY subject) FROM public.contacts")"

@@ -27,6 +27,25 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION privacy._citus_present() IS
 'whether Citus''s metadata exists in this database';
 
+-- privacy._citus_changed() (BEFORE statement trigger of the policy
+-- catalogs) and privacy._citus_take_change(): this transaction changed
+-- policy state since the last push (held in backend memory).
+CREATE FUNCTION privacy._citus_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pg_privacy__citus_changed'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._citus_changed() IS
+'trigger: notes that the transaction changes pg_privacy policy state (pushed to the Citus workers at commit)';
+REVOKE ALL ON FUNCTION privacy._citus_changed() FROM PUBLIC;
+
+CREATE FUNCTION privacy._citus_take_change()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_privacy__citus_take_change'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._citus_take_change() IS
+'whether this transaction changed policy state since its last push to the Citus workers (and forgets it)';
+REVOKE ALL ON FUNCTION privacy._citus_take_change() FROM PUBLIC;
+
 -- privacy._citus_payload(): this node's policy state, by name, in a
 -- canonical order (nodes in sync have equal payloads).
 CREATE FUNCTION privacy._citus_payload()
@@ -296,20 +315,17 @@ AS $$
 DECLARE
 	is_coordinator boolean;
 BEGIN
-	IF pg_catalog.current_setting('pg_privacy_citus.synced_xact', true) IS NOT DISTINCT FROM
-	   pg_catalog.txid_current()::text THEN
-		RETURN NULL;
-	END IF;
-	IF pg_catalog.to_regclass('pg_catalog.pg_dist_local_group') IS NULL THEN
+	-- once per change: the first deferred event of a transaction pushes the
+	-- state after all its statements (or, with SET CONSTRAINTS IMMEDIATE,
+	-- after each changing statement); the other events return here
+	IF NOT privacy._citus_take_change() OR pg_catalog.to_regclass('pg_catalog.pg_dist_local_group') IS NULL THEN
 		RETURN NULL;
 	END IF;
 	EXECUTE 'SELECT coalesce(min(groupid) OPERATOR(pg_catalog.=) 0, false) FROM pg_catalog.pg_dist_local_group'
 		INTO is_coordinator;
-	IF NOT is_coordinator THEN
-		RETURN NULL;
+	IF is_coordinator THEN
+		PERFORM privacy._citus_push();
 	END IF;
-	PERFORM pg_catalog.set_config('pg_privacy_citus.synced_xact', pg_catalog.txid_current()::text, true);
-	PERFORM privacy._citus_push();
 	RETURN NULL;
 END
 $$;
@@ -324,6 +340,8 @@ BEGIN
 	FOREACH t IN ARRAY ARRAY['_column_policy', '_unmasked', '_governed_table', '_retention_policy', '_purpose',
 		'_purpose_role', '_row_policy', '_consent', '_token_format', '_token_format_version', '_detokenize_grant',
 		'_key', '_masking_secret'] LOOP
+		EXECUTE format('CREATE TRIGGER citus_changed BEFORE INSERT OR UPDATE OR DELETE ON privacy.%I '
+			'FOR EACH STATEMENT WHEN (privacy._citus_present()) EXECUTE FUNCTION privacy._citus_changed()', t);
 		EXECUTE format('CREATE CONSTRAINT TRIGGER citus_sync AFTER INSERT OR UPDATE OR DELETE ON privacy.%I '
 			'DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (privacy._citus_present()) '
 			'EXECUTE FUNCTION privacy._citus_autosync()', t);
