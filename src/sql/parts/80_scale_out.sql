@@ -50,7 +50,7 @@ REVOKE ALL ON FUNCTION privacy._citus_take_change() FROM PUBLIC;
 -- canonical order (nodes in sync have equal payloads).
 CREATE FUNCTION privacy._citus_payload()
 RETURNS jsonb
-LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 SET TimeZone = 'UTC'
 SET IntervalStyle = 'postgres'
