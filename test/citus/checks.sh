@@ -16,6 +16,18 @@ q() {
 }
 su() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$1" -d "${2:-citus_test}" -c "$3" >>"$out/setup.log" 2>&1; }
 
+# prepared HOST SETUP PREPARE EXECUTE N: in one session, SETUP (statements
+# separated by ";" are sent one by one), PREPARE, then EXECUTE N times (past
+# the custom plans: a generic plan is cached)
+prepared() {
+	local host=$1 setup=$2 prep=$3 exec=$4 n=$5 args=() stmt
+	IFS=';' read -ra stmts <<<"$setup"
+	for stmt in "${stmts[@]}"; do args+=(-c "$stmt"); done
+	args+=(-c "$prep")
+	for _ in $(seq "$n"); do args+=(-c "$exec"); done
+	psql -X -q -At -h "$host" -d citus_test "${args[@]}" 2>&1 | sed 's/^psql:[^ ]* //'
+}
+
 # check NAME EXPECTED ACTUAL
 check() {
 	if [ "$2" = "$3" ]; then

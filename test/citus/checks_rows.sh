@@ -61,6 +61,17 @@ check "a purpose not allowed to the role is refused" "ERROR:  permission denied 
 # directly on a worker, and a shard by name
 check "gated role directly on a worker: exactly the consenting rows" "10" \
 	"$(pq "$W1" ct_gated marketing "SELECT count(*) FROM public.contacts")"
+# a router lookup on the worker that holds the shard runs there by local
+# execution (the shard query is planned from the rewritten tree)
+holder() { q "$C" '' "SELECT nodename FROM citus_shards WHERE shardid = get_shard_id_for_distribution_column('public.$1', $2)"; }
+check "gated role, router lookup of a non-consenting subject on the worker holding it (local execution): nothing" "0 0 0" \
+	"$(for s in 15 16 17; do pq "$(holder contacts $s)" ct_gated marketing "SELECT count(*) FROM public.contacts WHERE subject = $s"; done | tr '\n' ' ' | sed 's/ $//')"
+check "positive control: a consenting subject on the worker holding it" "1 1 1" \
+	"$(for s in 2 4 6; do pq "$(holder contacts $s)" ct_gated marketing "SELECT count(*) FROM public.contacts WHERE subject = $s"; done | tr '\n' ' ' | sed 's/ $//')"
+check "gated role, prepared router lookup of a non-consenting subject, 8 times on the worker holding it: nothing" "0" \
+	"$(prepared "$(holder contacts 15)" "BEGIN; SET LOCAL ROLE ct_gated; SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL privacy.purpose = 'marketing'" "PREPARE gl(int) AS SELECT subject FROM public.contacts WHERE subject = \$1" "EXECUTE gl(15)" 8 | grep -c '^15$')"
+check "positive control: the same prepared lookup of a consenting subject returns it every time" "8" \
+	"$(prepared "$(holder contacts 2)" "BEGIN; SET LOCAL ROLE ct_gated; SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL privacy.purpose = 'marketing'" "PREPARE gl(int) AS SELECT subject FROM public.contacts WHERE subject = \$1" "EXECUTE gl(2)" 8 | grep -c '^2$')"
 cshard=$(q "$W2" '' "SET citus.override_table_visibility = off; SELECT c.relname FROM pg_class c WHERE c.relname LIKE 'contacts\_%' AND c.relkind = 'r' ORDER BY 1 LIMIT 1")
 su "$W2" citus_test "GRANT SELECT ON public.$cshard TO ct_gated"
 check "gated role, a shard queried by name on its worker: no non-consenting row" "0" \
@@ -86,6 +97,13 @@ check "positive control: the superuser sees the restricted row" "eu,us,xx" \
 	"$(q "$W1" '' "SELECT string_agg(code, ',' ORDER BY code) FROM public.regions")"
 check "filter on a reference table joined with the distributed table" "2" \
 	"$(pq "$C" ct_gated marketing "SELECT count(DISTINCT r.code) FROM public.contacts c JOIN public.regions r ON r.code = c.region")"
+# the filter's WITH CHECK holds for writes (on the shards)
+su "$C" citus_test "GRANT INSERT ON public.regions TO ct_gated"
+check "a filtered role cannot insert a row the filter hides" "ERROR:  new row violates row-level security policy" \
+	"$(q "$C" ct_gated "INSERT INTO public.regions VALUES ('yy', 4, true)" | head -1 | grep -o '^ERROR:  new row violates row-level security policy')"
+check "positive control: it inserts a row the filter lets through" "INSERT 0 1" \
+	"$(psql -X -h "$C" -d citus_test -c "SET ROLE ct_gated" -c "INSERT INTO public.regions VALUES ('zz', 5, false)" 2>&1 | tail -1)"
+su "$C" citus_test "DELETE FROM public.regions WHERE code = 'zz'"
 su "$C" citus_test "SET citus.enable_unsafe_triggers = on; SELECT privacy.drop_row_policy('public.regions', 'no_restricted')"
 check "dropping the filter reaches the workers at commit" "eu,us,xx" \
 	"$(q "$W2" ct_gated "SELECT string_agg(code, ',' ORDER BY code) FROM public.regions")"

@@ -39,3 +39,23 @@ check "purge_now on a distributed table with a hold: done" "time_slice|done|5" \
 	"$(q "$C" '' "SELECT method || '|' || status || '|' || rows_purged FROM privacy.purge_now('public.events')")"
 check "only the held expired row is left" "50" \
 	"$(q "$C" '' "SELECT string_agg(subject::text, ',') FROM public.events WHERE created_at < now() - interval '20 days'")"
+
+# hiding expired rows (a row policy) on a distributed table
+su "$C" citus_test "SET citus.enable_unsafe_triggers = on; SELECT privacy.hide_expired('public.events')"
+check "hide_expired: the held expired row is hidden through the coordinator" "0" \
+	"$(q "$C" ct_masked "SELECT count(*) FROM public.events WHERE subject = 50")"
+check "hide_expired: hidden directly on a worker too" "0" \
+	"$(q "$W1" ct_masked "SELECT count(*) FROM public.events WHERE subject = 50")"
+check "positive control: unexpired rows stay visible, the superuser sees the expired one" "t|1" \
+	"$(q "$C" ct_masked "SELECT count(*) > 0 FROM public.events")|$(q "$C" '' "SELECT count(*) FROM public.events WHERE subject = 50")"
+
+# erasure by anonymization applies the masks on the shards
+check "erase_subject(..., 'anonymize') on a distributed table" "1|u*****@example.com" \
+	"$(q "$C" '' "SELECT t ->> 'anonymized' FROM privacy.erase_subject('2', 'anonymize') e, jsonb_array_elements(e -> 'tables') t WHERE t ->> 'table' = 'public.events'")|$(q "$C" '' "SELECT email FROM public.events WHERE subject = 2")"
+# a keyed (STABLE) mask cannot be applied in a distributed UPDATE
+su "$C" citus_test "SET citus.enable_unsafe_triggers = on; SELECT privacy.mask_column('public.contacts', 'phone', 'privacy.pseudonym(phone)')"
+check "anonymizing with a keyed mask is refused by Citus (not silently skipped)" \
+	"ERROR:  STABLE functions used in UPDATE queries cannot be called with column references" \
+	"$(q "$C" '' "SELECT privacy.erase_subject('9', 'anonymize')" | head -1)"
+check "positive control: nothing of the subject was changed" "555-9" \
+	"$(q "$C" '' "SELECT phone FROM public.contacts WHERE subject = 9")"

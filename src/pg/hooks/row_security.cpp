@@ -45,10 +45,11 @@ PrivacyRestrictivePolicies(CmdType cmdtype, Relation relation) {
 	// A Citus table's rows live in its shards: its row policies are enforced
 	// where a shard is read (a shard inherits its table's policies,
 	// citus.hpp), on the workers and in the coordinator's local execution.
-	// Quals on the coordinator's shell would be dropped from the SQL Citus
-	// sends to the shards (and the shell holds no rows).
-	if (IsCitusTable(RelationGetRelid(relation)))
-		return policies;
+	// They are attached to the shell too: Citus drops them from the SQL it
+	// sends to the shards (the shards enforce them there), but keeps them
+	// when it plans a shard query from this tree for local execution (a
+	// router query on a worker that holds the shard), where the shard is
+	// not rewritten again.
 	List *own = RestrictiveRowPolicies(cmdtype, relation);
 	return list_concat(policies, own);
 }
