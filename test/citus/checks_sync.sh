@@ -37,3 +37,17 @@ check "with immediate constraints, every change of the transaction reaches the w
 	"$(for h in "$W1" "$W2"; do q "$h" '' "SELECT count(*) FILTER (WHERE subject = '12' AND revoked_at IS NULL) || '|' || count(*) FILTER (WHERE subject = '1' AND revoked_at IS NULL) FROM privacy._consent"; done | tr '\n' ' ' | sed 's/ $//')"
 check "the gated role sees exactly the subjects whose consent stands on the coordinator" "4,5,6,9,10,12" \
 	"$(pq "$C" ct_gated marketing "SELECT string_agg(subject::text, ',' ORDER BY subject) FROM public.contacts")"
+
+# a worker that refuses the state: the coordinator's commit fails, and no
+# value of the state is echoed in the error or in the worker's log
+su "$W1" citus_test "ALTER TABLE privacy._consent ADD CONSTRAINT ct_refuse CHECK (subject <> 'canary-subject-77')"
+refused=$(q "$C" '' "SELECT privacy.grant_consent('canary-subject-77', 'marketing')")
+check "a worker refusing the state makes the commit fail" "ERROR:  could not synchronize policies to worker" \
+	"$(echo "$refused" | head -1 | grep -o '^ERROR:  could not synchronize policies to worker')"
+check "the refusal names the table and constraint, not the value" "t|0" \
+	"$(echo "$refused" | grep -q 'table _consent, constraint ct_refuse (SQLSTATE 23514)' && echo t)|$(echo "$refused" | grep -c 'canary-subject-77')"
+check "positive control: the grant was not committed on the coordinator" "0" \
+	"$(q "$C" '' "SELECT count(*) FROM privacy._consent WHERE subject = 'canary-subject-77'")"
+check "the worker's log holds no value of the state" "0" \
+	"$(w1log="$(dirname "$W1")/server.log"; if [ -s "$w1log" ]; then grep -c 'canary-subject-77' "$w1log"; else echo "no log at $w1log"; fi)"
+su "$W1" citus_test "ALTER TABLE privacy._consent DROP CONSTRAINT ct_refuse"

@@ -130,11 +130,19 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	changed bigint := 0;
+	failed_table text;
+	failed_constraint text;
 	citus_rows constant text := 'privacy._citus_table(t.relid)';
 BEGIN
 	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
 		RAISE EXCEPTION 'only a superuser can apply synchronized policies' USING ERRCODE = 'insufficient_privilege';
 	END IF;
+	-- the statement calling this holds the payload: neither a slow run nor
+	-- an error may log it (for this session, a Citus connection); Citus
+	-- must not propagate the local changes
+	PERFORM pg_catalog.set_config('log_min_duration_statement', '-1', false);
+	PERFORM pg_catalog.set_config('log_min_error_statement', 'panic', false);
+	PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
 	IF payload IS NULL OR pg_catalog.jsonb_typeof(payload) OPERATOR(pg_catalog.<>) 'object'
 	   OR NOT payload OPERATOR(pg_catalog.?&) ARRAY['column_policy', 'unmasked', 'governed_table', 'retention_policy',
 	       'purpose', 'purpose_role', 'row_policy', 'consent', 'token_format', 'token_format_version',
@@ -142,29 +150,39 @@ BEGIN
 		RAISE EXCEPTION 'policy payload must be a JSON object from privacy.citus_sync_policies()'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	-- purposes first (consents and row policies refer to them); removed
-	-- purposes last
-	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'false');
-	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose_role', payload OPERATOR(pg_catalog.->) 'purpose_role', 'true');
-	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._consent', payload OPERATOR(pg_catalog.->) 'consent', 'true');
-	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._row_policy', payload OPERATOR(pg_catalog.->) 'row_policy', citus_rows);
-	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._retention_policy', payload OPERATOR(pg_catalog.->) 'retention_policy', citus_rows);
-	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._governed_table', payload OPERATOR(pg_catalog.->) 'governed_table', citus_rows);
-	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._column_policy', payload OPERATOR(pg_catalog.->) 'column_policy', citus_rows);
-	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._unmasked', payload OPERATOR(pg_catalog.->) 'unmasked',
-		't.relid IS NULL OR ' OPERATOR(pg_catalog.||) citus_rows);
-	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._key', payload OPERATOR(pg_catalog.->) 'key', 'true');
-	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._token_format', payload OPERATOR(pg_catalog.->) 'token_format', 'true');
-	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._token_format_version', payload OPERATOR(pg_catalog.->) 'token_format_version', 'true');
-	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._detokenize_grant', payload OPERATOR(pg_catalog.->) 'detokenize_grant', 'true');
-	IF pg_catalog.jsonb_array_length(payload OPERATOR(pg_catalog.->) 'masking_secret') OPERATOR(pg_catalog.=) 1 THEN
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._masking_secret', payload OPERATOR(pg_catalog.->) 'masking_secret', 'true');
-	END IF;
-	-- purposes the coordinator no longer has
-	changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'true');
-	IF changed OPERATOR(pg_catalog.>) 0 THEN
-		PERFORM privacy._invalidate_policies(NULL);
-	END IF;
+	-- a failing row is never echoed: the error says which table and
+	-- constraint refused it, not the values (they may be consent subjects
+	-- or secrets)
+	BEGIN
+		-- purposes first (consents and row policies refer to them); removed
+		-- purposes last
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'false');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose_role', payload OPERATOR(pg_catalog.->) 'purpose_role', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._consent', payload OPERATOR(pg_catalog.->) 'consent', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._row_policy', payload OPERATOR(pg_catalog.->) 'row_policy', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._retention_policy', payload OPERATOR(pg_catalog.->) 'retention_policy', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._governed_table', payload OPERATOR(pg_catalog.->) 'governed_table', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._column_policy', payload OPERATOR(pg_catalog.->) 'column_policy', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._unmasked', payload OPERATOR(pg_catalog.->) 'unmasked',
+			't.relid IS NULL OR ' OPERATOR(pg_catalog.||) citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._key', payload OPERATOR(pg_catalog.->) 'key', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._token_format', payload OPERATOR(pg_catalog.->) 'token_format', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._token_format_version', payload OPERATOR(pg_catalog.->) 'token_format_version', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._detokenize_grant', payload OPERATOR(pg_catalog.->) 'detokenize_grant', 'true');
+		IF pg_catalog.jsonb_array_length(payload OPERATOR(pg_catalog.->) 'masking_secret') OPERATOR(pg_catalog.=) 1 THEN
+			changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._masking_secret', payload OPERATOR(pg_catalog.->) 'masking_secret', 'true');
+		END IF;
+		-- purposes the coordinator no longer has
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'true');
+		IF changed OPERATOR(pg_catalog.>) 0 THEN
+			PERFORM privacy._invalidate_policies(NULL);
+		END IF;
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS failed_table = TABLE_NAME, failed_constraint = CONSTRAINT_NAME;
+		RAISE EXCEPTION 'could not apply synchronized policies: table %, constraint % (SQLSTATE %)',
+			coalesce(nullif(failed_table, ''), '-'), coalesce(nullif(failed_constraint, ''), '-'), SQLSTATE
+			USING ERRCODE = SQLSTATE;
+	END;
 	RETURN changed::integer;
 END
 $$;
@@ -181,6 +199,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	payload jsonb;
+	command text;
 	result record;
 	nodes integer := 0;
 BEGIN
@@ -188,11 +207,13 @@ BEGIN
 		RETURN 0;
 	END IF;
 	payload := privacy._citus_payload();
-	-- the workers' own Citus must not propagate what they change locally;
-	-- the payload holds consent subjects and wrapped keys: never log it
-	FOR result IN EXECUTE format('SELECT r.nodename, r.nodeport, r.success, r.result FROM pg_catalog.run_command_on_workers(%L) r',
-		format('SET log_min_duration_statement = -1; SET citus.enable_ddl_propagation = off; '
-		       'SELECT privacy._citus_apply_policies(%L)', payload)) LOOP
+	-- one statement (run_command_on_workers reports on the first statement
+	-- of a command only). The payload holds consent subjects and wrapped
+	-- secrets: it is passed as a variable, so that no error context here
+	-- quotes it, and the worker's function keeps it out of its log
+	command := format('SELECT privacy._citus_apply_policies(%L)', payload);
+	FOR result IN SELECT r.nodename, r.nodeport, r.success, r.result
+		FROM pg_catalog.run_command_on_workers(command) r LOOP
 		IF NOT result.success THEN
 			RAISE EXCEPTION 'could not synchronize policies to worker %:%', result.nodename, result.nodeport
 				USING ERRCODE = 'connection_failure',
