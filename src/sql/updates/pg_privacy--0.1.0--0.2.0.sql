@@ -4968,12 +4968,14 @@ BEGIN
 	IF rows IS NULL OR pg_catalog.jsonb_typeof(rows) OPERATOR(pg_catalog.<>) 'array' THEN
 		RAISE EXCEPTION 'synchronized rows of % must be a JSON array', tbl USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	EXECUTE format('DELETE FROM %s t WHERE (%s) AND pg_catalog.to_jsonb(t) NOT IN '
-		'(SELECT x FROM pg_catalog.jsonb_array_elements($1) x)', tbl, scope) USING rows;
+	-- anti-joins on the jsonb images (hashable: large registries do not
+	-- compare every row with every other)
+	EXECUTE format('DELETE FROM %s t WHERE (%s) AND NOT EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements($1) x '
+		'WHERE x OPERATOR(pg_catalog.=) pg_catalog.to_jsonb(t))', tbl, scope) USING rows;
 	GET DIAGNOSTICS deleted = ROW_COUNT;
 	EXECUTE format('INSERT INTO %s SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::%s, $1) r '
-		'WHERE pg_catalog.to_jsonb(r) NOT IN (SELECT pg_catalog.to_jsonb(t) FROM %s t) ON CONFLICT DO NOTHING',
-		tbl, tbl, tbl) USING rows;
+		'WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE pg_catalog.to_jsonb(t) OPERATOR(pg_catalog.=) pg_catalog.to_jsonb(r)) '
+		'ON CONFLICT DO NOTHING', tbl, tbl, tbl) USING rows;
 	GET DIAGNOSTICS inserted = ROW_COUNT;
 	RETURN deleted OPERATOR(pg_catalog.+) inserted;
 END
