@@ -16,6 +16,18 @@ q() {
 }
 su() { psql -X -q -At -v ON_ERROR_STOP=1 -h "$1" -d "${2:-citus_test}" -c "$3" >>"$out/setup.log" 2>&1; }
 
+# prepared HOST SETUP PREPARE EXECUTE N: in one session, SETUP (statements
+# separated by ";" are sent one by one), PREPARE, then EXECUTE N times (past
+# the custom plans: a generic plan is cached)
+prepared() {
+	local host=$1 setup=$2 prep=$3 exec=$4 n=$5 args=() stmt
+	IFS=';' read -ra stmts <<<"$setup"
+	for stmt in "${stmts[@]}"; do args+=(-c "$stmt"); done
+	args+=(-c "$prep")
+	for _ in $(seq "$n"); do args+=(-c "$exec"); done
+	psql -X -q -At -h "$host" -d citus_test "${args[@]}" 2>&1 | sed 's/^psql:[^ ]* //'
+}
+
 # check NAME EXPECTED ACTUAL
 check() {
 	if [ "$2" = "$3" ]; then
@@ -56,4 +68,8 @@ su "$C" citus_test "GRANT SELECT ON public.events TO ct_masked, ct_exempt"
 check "distributed table has rows on both workers" "40" "$(q "$C" '' "SELECT count(*) FROM public.events")"
 
 . "$(dirname "$0")/checks_masking.sh"
+. "$(dirname "$0")/checks_rows.sh"
+. "$(dirname "$0")/checks_tokens.sh"
 . "$(dirname "$0")/checks_retention.sh"
+. "$(dirname "$0")/checks_subjects.sh"
+. "$(dirname "$0")/checks_sync.sh"

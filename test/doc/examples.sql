@@ -457,8 +457,16 @@ SELECT name, boot_val, unit, context FROM pg_settings WHERE name LIKE 'privacy.p
 -- ## Scale-out (Citus)
 
 -- @ privacy.citus_sync_policies()
--- # On a Citus coordinator it copies the masking policies of every Citus table to every worker (doc/scale-out.md) and returns the number of workers; without Citus, as here, there is nothing to copy.
+-- # On a Citus coordinator it copies the policy state (masks, exemptions, row policies, purposes, consents, token formats, wrapped keys, detokenize grants, the masking secret) to every worker (doc/scale-out.md) and returns the number of workers. Changes are copied at commit anyway; run it after distributing a table that already has policies, or after adding a worker. Without Citus, as here, there is nothing to copy.
 SELECT privacy.citus_sync_policies() AS workers;
+
+-- @ privacy.citus_policy_status()
+-- # One row per Citus worker: whether its policy state equals the coordinator's. Without Citus, as here, no row.
+SELECT node, in_sync FROM privacy.citus_policy_status();
+
+-- @ privacy.citus_audit_log(timestamp with time zone)
+-- # The audit log of the coordinator and of every Citus worker (detokenizations on shards are recorded by the worker that ran them), each row with its node. Without Citus only the local log:
+SELECT DISTINCT node FROM privacy.citus_audit_log(now() - interval '1 day');
 
 -- ## Compliance
 

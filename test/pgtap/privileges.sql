@@ -42,6 +42,7 @@ SELECT is(
 		WHERE p.pronamespace = 'privacy'::regnamespace AND has_function_privilege('public', p.oid, 'EXECUTE')) s),
 	array_to_string(ARRAY[
 		'privacy._check_policy_admin(text,regclass)',
+		'privacy._citus_present()',
 		'privacy._consent_allows(regclass,text,text)',
 		'privacy._export_rows(regclass,tid[],text,text[],text[])',
 		'privacy._forget_format_versions(text)',

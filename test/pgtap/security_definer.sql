@@ -24,6 +24,7 @@ ALTER TABLE sd.t OWNER TO sd_owner;
 -- makes, the call an administrator makes with invalid input, its SQLSTATE
 CREATE TEMP TABLE secdef (sig text, public boolean, unprivileged text, invalid text, invalid_state text);
 INSERT INTO secdef VALUES
+	('privacy._citus_autosync()', false, $$SELECT privacy._citus_autosync()$$, NULL, NULL),
 	('privacy._expired_rows(regclass)', false, $$SELECT privacy._expired_rows('sd.t')$$, NULL, NULL),
 	('privacy._force_family(regclass)', false, $$SELECT privacy._force_family('sd.t')$$, NULL, NULL),
 	('privacy._forget_format_versions(text)', true, $$SELECT privacy._forget_format_versions('default')$$,

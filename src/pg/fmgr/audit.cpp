@@ -13,6 +13,7 @@
 // C-style glue: no C++ objects in frames that call PostgreSQL.
 #include "pg/audit/queue.hpp"
 #include "pg/boundary/boundary.hpp"
+#include "pg/catalog/citus.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/masking_secret.hpp"
 #include "pg/catalog/privileges.hpp"
@@ -78,9 +79,11 @@ CheckExemptionGranteeImpl(FunctionCallInfo fcinfo) {
 }
 
 // ExportQuery builds the read of one table's subject rows: the whole row as
-// jsonb, the given token columns replaced by their detokenized values.
+// jsonb, the given token columns replaced by their detokenized values. With
+// subject_column, only rows whose subject column equals $2 are read too: a
+// Citus table's row ids are those of its shards, the same on every shard.
 char *
-ExportQuery(Oid relid, ArrayType *columns, ArrayType *formats) {
+ExportQuery(Oid relid, ArrayType *columns, ArrayType *formats, const char *subject_column) {
 	Datum *cols;
 	bool *col_nulls;
 	int ncols;
@@ -107,10 +110,13 @@ ExportQuery(Oid relid, ArrayType *columns, ArrayType *formats) {
 	appendStringInfo(&sql,
 	                 "SELECT coalesce(pg_catalog.jsonb_agg(s.r ORDER BY s.r::pg_catalog.text), "
 	                 "'[]'::pg_catalog.jsonb) FROM (SELECT pg_catalog.to_jsonb(t) %s%s%s AS r FROM %s t "
-	                 "WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)) s",
+	                 "WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)%s%s%s) s",
 	                 ncols > 0 ? "OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(" : "", overrides.data,
 	                 ncols > 0 ? ")" : "",
-	                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
+	                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)),
+	                 subject_column != NULL ? " AND t." : "",
+	                 subject_column != NULL ? quote_identifier(subject_column) : "",
+	                 subject_column != NULL ? "::pg_catalog.text OPERATOR(pg_catalog.=) $2" : "");
 	return sql.data;
 }
 
@@ -150,7 +156,7 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 	text *subject = PG_GETARG_TEXT_PP(2);
 	if (get_rel_relkind(relid) == '\0')
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
-	char *sql = ExportQuery(relid, PG_GETARG_ARRAYTYPE_P(3), PG_GETARG_ARRAYTYPE_P(4));
+	bool citus = IsCitusTable(relid);
 
 	DisclosureRecord record;
 	memset(&record, 0, sizeof(record));
@@ -164,6 +170,30 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 	SubjectPseudonym(subject, pseudonym, sizeof(pseudonym));
 	snprintf(record.object, sizeof(record.object), "subject %s in %s", pseudonym,
 	         quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
+
+	// a Citus table's row ids repeat on every shard: its rows are read by
+	// subject column as well (tables registered through a parent are not
+	// supported there yet)
+	char *subject_column = NULL;
+	if (citus) {
+		Oid types[1] = {OIDOID};
+		Datum values[1] = {ObjectIdGetDatum(relid)};
+		int rc = SPI_execute_with_args("SELECT s.subject_column::pg_catalog.text, s.via IS NOT NULL FROM "
+		                               "privacy._subject_table s WHERE s.relid::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+		                               1, types, values, NULL, true, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "pg_privacy could not read the subject table: %s", SPI_result_code_string(rc));
+		bool null = true;
+		bool via = SPI_processed == 1 &&
+		           DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null));
+		if (SPI_processed != 1 || via)
+			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			                errmsg("cannot export subjects from Citus table \"%s\"", get_rel_name(relid)),
+			                errdetail("Only Citus tables registered with their own subject column are supported."),
+			                errhint("Register the table with privacy.register_subject(table, subject_column).")));
+		subject_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	}
+	char *sql = ExportQuery(relid, PG_GETARG_ARRAYTYPE_P(3), PG_GETARG_ARRAYTYPE_P(4), subject_column);
 
 	// the rows read are the subject's rows of the table, whatever ids the
 	// caller passed: a direct call cannot read other rows past the filters
@@ -186,16 +216,16 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 	volatile bool isnull = true;
 	PG_TRY();
 	{
-		Oid types[1] = {TIDARRAYOID};
+		Oid types[2] = {TIDARRAYOID, TEXTOID};
 		// pg_privacy's row policies are left out while this statement is
 		// rewritten (parse analysis and rewrite run no user code); the
 		// plan and everything it runs are made after they are back
 		LiftRowFilters(relid);
-		SPIPlanPtr plan = SPI_prepare(sql, 1, types);
+		SPIPlanPtr plan = SPI_prepare(sql, subject_column != NULL ? 2 : 1, types);
 		LiftRowFilters(InvalidOid);
 		if (plan == NULL)
 			elog(ERROR, "pg_privacy export read could not be prepared: %s", SPI_result_code_string(SPI_result));
-		Datum values[1] = {PointerGetDatum(ids)};
+		Datum values[2] = {PointerGetDatum(ids), PointerGetDatum(subject)};
 		int rc = SPI_execute_plan(plan, values, NULL, false, 1);
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "pg_privacy export read failed: %s", SPI_result_code_string(rc));

@@ -58,14 +58,14 @@ CheckRowPolicyTargetImpl(FunctionCallInfo fcinfo) {
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table must not be null")));
 	CheckPolicyTarget(PG_GETARG_OID(0), "add row policies to");
 	CheckFamilyRoot(PG_GETARG_OID(0), "add row policies to");
-	// the filters would be dropped from the SQL Citus sends to the shards and
-	// are not on the workers yet: refuse rather than claim protection
-	if (IsCitusTable(PG_GETARG_OID(0)) || OidIsValid(CitusTableOf(PG_GETARG_OID(0))))
+	// a Citus table's policies are declared on the table and enforced on its
+	// shards (doc/scale-out.md); a shard by name is not a policy target
+	if (OidIsValid(CitusTableOf(PG_GETARG_OID(0))))
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-		                errmsg("row policies on Citus tables are not supported yet"),
-		                errdetail("Table \"%s\" is a Citus table or shard; its rows are read on the workers.",
-		                          get_rel_name(PG_GETARG_OID(0))),
-		                errhint("See doc/scale-out.md for what pg_privacy enforces on Citus tables.")));
+		                errmsg("row policies are declared on the Citus table, not on its shards"),
+		                errdetail("Relation \"%s\" is a shard of Citus table \"%s\".", get_rel_name(PG_GETARG_OID(0)),
+		                          get_rel_name(CitusTableOf(PG_GETARG_OID(0)))),
+		                errhint("Declare the policy on the Citus table.")));
 	PG_RETURN_VOID();
 }
 

@@ -35,6 +35,7 @@
 
 #include "pg/catalog/citus.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/row_policies.hpp"
 #include "pg/guc.hpp"
 #include "pg/hooks/masking_authorship.hpp"
 #include "pg/postgres.hpp"
@@ -51,6 +52,7 @@ extern "C" {
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
 #include "tcop/tcopprot.h"
+#include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 }
@@ -673,6 +675,41 @@ RejectCitusCrashPattern(Query *parse) {
 	                        "doc/scale-out.md.")));
 }
 
+// ---- Citus local fast path ------------------------------------------------
+
+// GovernedCitusWalker finds a Citus table that pg_privacy governs here
+// (masks, exemptions, row security it turned on, row policies).
+bool
+GovernedCitusWalker(Node *node, void *context) {
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry)) {
+		RangeTblEntry *rte = (RangeTblEntry *)node;
+		return rte->rtekind == RTE_RELATION && IsCitusTable(rte->relid) &&
+		       (CatalogMentionsRelation(rte->relid) || RowPolicyMentionsRelation(rte->relid));
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *)node, (bool (*)())GovernedCitusWalker, context, QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, (bool (*)())GovernedCitusWalker, context);
+}
+
+// AvoidCitusLocalFastPath returns a GUC nest level (or -1) after turning
+// Citus's local fast path off while a statement on a governed Citus table is
+// planned. With it, Citus plans a router query on a shard of this node from
+// the shell's tree with the shard swapped in, neither rewritten (row
+// security) nor planned through this hook again (masks): the shard's
+// policies would not apply. Without it, Citus deparses the shard query and
+// plans it locally like a remote node would.
+int
+AvoidCitusLocalFastPath(Query *parse) {
+	if (IsBinaryUpgrade || !CitusInstalled() || !GovernedCitusWalker((Node *)parse, NULL))
+		return -1;
+	int nest_level = NewGUCNestLevel();
+	(void)set_config_option("citus.enable_local_fast_path_query_optimization", "off", PGC_USERSET, PGC_S_SESSION,
+	                        GUC_ACTION_SAVE, true, 0, false);
+	return nest_level;
+}
+
 // PrivacyPlanner is the planner_hook body (C-style: no C++ objects).
 PlannedStmt *
 PrivacyPlanner(Query *parse, const char *query_string, int cursor_options, ParamListInfo bound_params) {
@@ -684,6 +721,7 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options, Param
 
 	RejectCitusCrashPattern(parse);
 	PinColumnPolicyCache();
+	volatile int citus_nest_level = -1;
 	PG_TRY();
 	{
 		bool touched = false;
@@ -691,6 +729,7 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options, Param
 		Query *masked = GovernedAndMask(parse, suspended, &touched, &exempt);
 		governed = touched;
 		raw = exempt;
+		citus_nest_level = AvoidCitusLocalFastPath(parse);
 		if (prev_planner != NULL)
 			result = prev_planner(masked, query_string, cursor_options, bound_params);
 		else
@@ -701,6 +740,8 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options, Param
 		UnpinColumnPolicyCache();
 	}
 	PG_END_TRY();
+	if (citus_nest_level >= 0)
+		AtEOXact_GUC(true, citus_nest_level);
 
 	if (governed)
 		result->dependsOnRole = true;

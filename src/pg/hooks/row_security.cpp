@@ -42,14 +42,15 @@ PrivacyRestrictivePolicies(CmdType cmdtype, Relation relation) {
 	List *policies = prev_restrictive != NULL ? prev_restrictive(cmdtype, relation) : NIL;
 	if (OidIsValid(lifted_relid) && RelationGetRelid(relation) == lifted_relid)
 		return policies;
+	// A Citus table's rows live in its shards: its row policies are enforced
+	// where a shard is read (a shard inherits its table's policies,
+	// citus.hpp), on the workers and in the coordinator's local execution.
+	// They are attached to the shell too: Citus drops them from the SQL it
+	// sends to the shards (the shards enforce them there), but keeps them
+	// when it plans a shard query from this tree for local execution (a
+	// router query on a worker that holds the shard), where the shard is
+	// not rewritten again.
 	List *own = RestrictiveRowPolicies(cmdtype, relation);
-	// Citus drops these quals from the SQL it sends to the shards, and the
-	// workers do not hold them yet (doc/scale-out.md): fail closed
-	if (own != NIL && IsCitusTable(RelationGetRelid(relation)))
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-		                errmsg("row policies of Citus table \"%s\" cannot be enforced", RelationGetRelationName(relation)),
-		                errdetail("Row policies on Citus tables are not supported yet."),
-		                errhint("Drop the table's row policies, or query it as a role they do not apply to.")));
 	return list_concat(policies, own);
 }
 

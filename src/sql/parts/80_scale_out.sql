@@ -1,108 +1,373 @@
-
 -- ---------------------------------------------------------------------------
--- Scale-out on Citus (doc/scale-out.md). Masking policies of Citus tables
--- are enforced on the shards, where the rows are read; every node needs the
--- same policies, keyed by schema-qualified names (OIDs differ per node).
--- privacy.citus_sync_policies(), on the coordinator, copies the masking
--- policies, exemptions and governed-table state of every Citus table to
--- every active primary worker, translated by name; the workers apply them
--- with privacy._citus_apply_policies(). Without Citus it does nothing.
+-- Scale-out on Citus (doc/scale-out.md). Policies of Citus tables are
+-- enforced on the shards, where the rows are read; every node needs the same
+-- policy state, keyed by schema-qualified names (OIDs differ per node).
+-- privacy.citus_sync_policies(), on the coordinator, copies that state to
+-- every active primary worker; catalog triggers do it at commit of every
+-- transaction that changes it. Without Citus nothing is sent.
+--
+-- What travels (the payload, built by privacy._citus_payload()):
+--   per Citus table: masks, exemptions, governed state, row policies
+--     (consent requirements, filters, hiding expired rows) and retention
+--     policies; exemptions for every table (relid NULL);
+--   for the whole database: purposes, who may declare them, the consent
+--     registry, token formats and their key versions, detokenize grants,
+--     data keys (wrapped under the master key, which every node shares) and
+--     the masking secret row as it is stored (see doc/scale-out.md).
+-- Rows are compared as jsonb (fixed TimeZone, IntervalStyle, bytea_output):
+-- a worker deletes the rows the coordinator no longer has and inserts the
+-- new ones, so an unchanged catalog is not rewritten.
 
--- privacy._citus_apply_policies(payload): replaces this node's masking state
--- of the Citus tables named in payload by payload's (run on the workers).
+-- privacy._citus_present(): whether Citus's metadata exists here (the WHEN
+-- of the propagation triggers: one syscache lookup per changed row).
+CREATE FUNCTION privacy._citus_present()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_privacy__citus_present'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._citus_present() IS
+'whether Citus''s metadata exists in this database';
+
+-- privacy._citus_changed() (BEFORE statement trigger of the policy
+-- catalogs) and privacy._citus_take_change(): this transaction changed
+-- policy state since the last push (held in backend memory).
+CREATE FUNCTION privacy._citus_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pg_privacy__citus_changed'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._citus_changed() IS
+'trigger: notes that the transaction changes pg_privacy policy state (pushed to the Citus workers at commit)';
+REVOKE ALL ON FUNCTION privacy._citus_changed() FROM PUBLIC;
+
+CREATE FUNCTION privacy._citus_take_change()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_privacy__citus_take_change'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._citus_take_change() IS
+'whether this transaction changed policy state since its last push to the Citus workers (and forgets it)';
+REVOKE ALL ON FUNCTION privacy._citus_take_change() FROM PUBLIC;
+
+-- privacy._citus_payload(): this node's policy state, by name, in a
+-- canonical order (nodes in sync have equal payloads).
+CREATE FUNCTION privacy._citus_payload()
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET IntervalStyle = 'postgres'
+SET bytea_output = 'hex'
+AS $$
+DECLARE
+	payload jsonb;
+BEGIN
+	SELECT pg_catalog.jsonb_build_object(
+		'column_policy', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY pg_catalog.to_jsonb(c)::text), '[]')
+			FROM privacy._column_policy c WHERE privacy._citus_table(c.relid)),
+		'unmasked', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(u) ORDER BY pg_catalog.to_jsonb(u)::text), '[]')
+			FROM privacy._unmasked u WHERE u.relid IS NULL OR privacy._citus_table(u.relid)),
+		'governed_table', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(g) ORDER BY pg_catalog.to_jsonb(g)::text), '[]')
+			FROM privacy._governed_table g WHERE privacy._citus_table(g.relid)),
+		'retention_policy', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) ORDER BY pg_catalog.to_jsonb(r)::text), '[]')
+			FROM privacy._retention_policy r WHERE privacy._citus_table(r.relid)),
+		'purpose', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p) ORDER BY pg_catalog.to_jsonb(p)::text), '[]') FROM privacy._purpose p),
+		'purpose_role', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p) ORDER BY pg_catalog.to_jsonb(p)::text), '[]') FROM privacy._purpose_role p),
+		'row_policy', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) ORDER BY pg_catalog.to_jsonb(r)::text), '[]')
+			FROM privacy._row_policy r WHERE privacy._citus_table(r.relid)),
+		'consent', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY pg_catalog.to_jsonb(c)::text), '[]') FROM privacy._consent c),
+		'token_format', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY pg_catalog.to_jsonb(f)::text), '[]') FROM privacy._token_format f),
+		'token_format_version', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY pg_catalog.to_jsonb(f)::text), '[]')
+			FROM privacy._token_format_version f),
+		'detokenize_grant', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(d) ORDER BY pg_catalog.to_jsonb(d)::text), '[]')
+			FROM privacy._detokenize_grant d),
+		'key', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(k) ORDER BY pg_catalog.to_jsonb(k)::text), '[]') FROM privacy._key k),
+		'masking_secret', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s) ORDER BY pg_catalog.to_jsonb(s)::text), '[]') FROM privacy._masking_secret s))
+	INTO payload;
+	RETURN payload;
+END
+$$;
+COMMENT ON FUNCTION privacy._citus_payload() IS
+'the policy state privacy.citus_sync_policies() copies to the Citus workers, by name (wrapped keys, the masking secret row as stored)';
+REVOKE ALL ON FUNCTION privacy._citus_payload() FROM PUBLIC;
+
+-- privacy._citus_replace(tbl, rows, scope): makes the rows of catalog table
+-- tbl within scope (an SQL condition over alias t) equal to rows: deletes
+-- those not among rows, inserts the rows it lacks (a row whose key another
+-- row outside the scope holds is left out). Rows are compared as jsonb.
+CREATE FUNCTION privacy._citus_replace(tbl regclass, rows jsonb, scope text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+SET IntervalStyle = 'postgres'
+SET bytea_output = 'hex'
+AS $$
+DECLARE
+	deleted bigint;
+	inserted bigint;
+BEGIN
+	IF rows IS NULL OR pg_catalog.jsonb_typeof(rows) OPERATOR(pg_catalog.<>) 'array' THEN
+		RAISE EXCEPTION 'synchronized rows of % must be a JSON array', tbl USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- anti-joins on the jsonb images (hashable: large registries do not
+	-- compare every row with every other)
+	EXECUTE format('DELETE FROM %s t WHERE (%s) AND NOT EXISTS (SELECT 1 FROM pg_catalog.jsonb_array_elements($1) x '
+		'WHERE x OPERATOR(pg_catalog.=) pg_catalog.to_jsonb(t))', tbl, scope) USING rows;
+	GET DIAGNOSTICS deleted = ROW_COUNT;
+	EXECUTE format('INSERT INTO %s SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::%s, $1) r '
+		'WHERE NOT EXISTS (SELECT 1 FROM %s t WHERE pg_catalog.to_jsonb(t) OPERATOR(pg_catalog.=) pg_catalog.to_jsonb(r)) '
+		'ON CONFLICT DO NOTHING', tbl, tbl, tbl) USING rows;
+	GET DIAGNOSTICS inserted = ROW_COUNT;
+	RETURN deleted OPERATOR(pg_catalog.+) inserted;
+END
+$$;
+COMMENT ON FUNCTION privacy._citus_replace(regclass, jsonb, text) IS
+'makes the rows of a pg_privacy catalog table within a scope equal to synchronized rows (deletes the missing, inserts the new)';
+REVOKE ALL ON FUNCTION privacy._citus_replace(regclass, jsonb, text) FROM PUBLIC;
+
+-- privacy._citus_apply_policies(payload): replaces this node's state by the
+-- coordinator's (run on the workers).
 CREATE FUNCTION privacy._citus_apply_policies(payload jsonb)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	t record;
-	tbl regclass;
-	n integer := 0;
+	changed bigint := 0;
+	failed_table text;
+	failed_constraint text;
+	citus_rows constant text := 'privacy._citus_table(t.relid)';
 BEGIN
 	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
 		RAISE EXCEPTION 'only a superuser can apply synchronized policies' USING ERRCODE = 'insufficient_privilege';
 	END IF;
-	IF payload IS NULL OR pg_catalog.jsonb_typeof(payload) OPERATOR(pg_catalog.<>) 'object' THEN
-		RAISE EXCEPTION 'policy payload must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+	-- the statement calling this holds the payload: neither a slow run nor
+	-- an error may log it (for this session, a Citus connection); Citus
+	-- must not propagate the local changes
+	PERFORM pg_catalog.set_config('log_min_duration_statement', '-1', false);
+	PERFORM pg_catalog.set_config('log_min_error_statement', 'panic', false);
+	PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
+	IF payload IS NULL OR pg_catalog.jsonb_typeof(payload) OPERATOR(pg_catalog.<>) 'object'
+	   OR NOT payload OPERATOR(pg_catalog.?&) ARRAY['column_policy', 'unmasked', 'governed_table', 'retention_policy',
+	       'purpose', 'purpose_role', 'row_policy', 'consent', 'token_format', 'token_format_version',
+	       'detokenize_grant', 'key', 'masking_secret'] THEN
+		RAISE EXCEPTION 'policy payload must be a JSON object from privacy.citus_sync_policies()'
+			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	FOR t IN SELECT x.value OPERATOR(pg_catalog.->>) 'relid' AS relid, x.value AS v
-	         FROM pg_catalog.jsonb_array_elements(payload OPERATOR(pg_catalog.->) 'tables') x LOOP
-		tbl := pg_catalog.to_regclass(t.relid);
-		IF tbl IS NULL OR NOT privacy._citus_table(tbl) THEN
-			CONTINUE;
+	-- a failing row is never echoed: the error says which table and
+	-- constraint refused it, not the values (they may be consent subjects
+	-- or secrets)
+	BEGIN
+		-- purposes first (consents and row policies refer to them); removed
+		-- purposes last
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'false');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose_role', payload OPERATOR(pg_catalog.->) 'purpose_role', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._consent', payload OPERATOR(pg_catalog.->) 'consent', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._row_policy', payload OPERATOR(pg_catalog.->) 'row_policy', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._retention_policy', payload OPERATOR(pg_catalog.->) 'retention_policy', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._governed_table', payload OPERATOR(pg_catalog.->) 'governed_table', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._column_policy', payload OPERATOR(pg_catalog.->) 'column_policy', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._unmasked', payload OPERATOR(pg_catalog.->) 'unmasked',
+			't.relid IS NULL OR ' OPERATOR(pg_catalog.||) citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._key', payload OPERATOR(pg_catalog.->) 'key', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._token_format', payload OPERATOR(pg_catalog.->) 'token_format', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._token_format_version', payload OPERATOR(pg_catalog.->) 'token_format_version', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._detokenize_grant', payload OPERATOR(pg_catalog.->) 'detokenize_grant', 'true');
+		IF pg_catalog.jsonb_array_length(payload OPERATOR(pg_catalog.->) 'masking_secret') OPERATOR(pg_catalog.=) 1 THEN
+			changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._masking_secret', payload OPERATOR(pg_catalog.->) 'masking_secret', 'true');
 		END IF;
-		DELETE FROM privacy._column_policy c WHERE c.relid OPERATOR(pg_catalog.=) tbl;
-		DELETE FROM privacy._unmasked u WHERE u.relid OPERATOR(pg_catalog.=) tbl;
-		DELETE FROM privacy._governed_table g WHERE g.relid OPERATOR(pg_catalog.=) tbl;
-		INSERT INTO privacy._governed_table (relid, rls_enabled_by_privacy, force_rls_by_privacy)
-		SELECT tbl, (t.v OPERATOR(pg_catalog.->>) 'rls_enabled_by_privacy')::boolean,
-		       (t.v OPERATOR(pg_catalog.->>) 'force_rls_by_privacy')::boolean
-		WHERE t.v OPERATOR(pg_catalog.?) 'rls_enabled_by_privacy';
-		INSERT INTO privacy._column_policy (relid, column_name, mask, declared_mask, declared_by, declared_at)
-		SELECT tbl, c.column_name, c.mask, c.declared_mask, c.declared_by, c.declared_at
-		FROM pg_catalog.jsonb_to_recordset(t.v OPERATOR(pg_catalog.->) 'columns')
-		     AS c(column_name name, mask text, declared_mask text, declared_by name, declared_at timestamptz);
-		INSERT INTO privacy._unmasked (role, relid, column_name, granted_by, granted_at)
-		SELECT pg_catalog.to_regrole(u.role), tbl, u.column_name, u.granted_by, u.granted_at
-		FROM pg_catalog.jsonb_to_recordset(t.v OPERATOR(pg_catalog.->) 'exemptions')
-		     AS u(role text, column_name name, granted_by name, granted_at timestamptz)
-		WHERE pg_catalog.to_regrole(u.role) IS NOT NULL;
-		PERFORM privacy._invalidate_policies(tbl);
-		n := n OPERATOR(pg_catalog.+) 1;
-	END LOOP;
-	RETURN n;
+		-- purposes the coordinator no longer has
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'true');
+		IF changed OPERATOR(pg_catalog.>) 0 THEN
+			PERFORM privacy._invalidate_policies(NULL);
+		END IF;
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS failed_table = TABLE_NAME, failed_constraint = CONSTRAINT_NAME;
+		RAISE EXCEPTION 'could not apply synchronized policies: table %, constraint % (SQLSTATE %)',
+			coalesce(nullif(failed_table, ''), '-'), coalesce(nullif(failed_constraint, ''), '-'), SQLSTATE
+			USING ERRCODE = SQLSTATE;
+	END;
+	RETURN changed::integer;
 END
 $$;
 COMMENT ON FUNCTION privacy._citus_apply_policies(jsonb) IS
-'replaces this node''s masking policies, exemptions and governed state of the Citus tables in a payload from privacy.citus_sync_policies()';
+'replaces this node''s policy state of the Citus tables and the database-wide policy state by a payload from privacy.citus_sync_policies()';
 REVOKE ALL ON FUNCTION privacy._citus_apply_policies(jsonb) FROM PUBLIC;
 
-CREATE FUNCTION privacy.citus_sync_policies()
+-- privacy._citus_push(): sends the payload to every active primary worker
+-- (from the coordinator); returns the number of workers.
+CREATE FUNCTION privacy._citus_push()
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	payload jsonb;
+	command text;
 	result record;
 	nodes integer := 0;
 BEGIN
-	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
-		RAISE EXCEPTION 'only a superuser can synchronize policies to the Citus workers' USING ERRCODE = 'insufficient_privilege';
-	END IF;
 	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
 		RETURN 0;
 	END IF;
-	-- every Citus table, governed or not (a table no longer governed loses
-	-- its state on the workers too)
-	EXECUTE $q$SELECT pg_catalog.jsonb_build_object('tables', coalesce(pg_catalog.jsonb_agg(
-		pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-		'relid', d.logicalrelid::text,
-		'rls_enabled_by_privacy', g.rls_enabled_by_privacy,
-		'force_rls_by_privacy', g.force_rls_by_privacy)) OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-		'columns', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('column_name', c.column_name,
-				'mask', c.mask, 'declared_mask', c.declared_mask, 'declared_by', c.declared_by,
-				'declared_at', c.declared_at)), '[]')
-			FROM privacy._column_policy c WHERE c.relid OPERATOR(pg_catalog.=) d.logicalrelid),
-		'exemptions', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('role', u.role::text,
-				'column_name', u.column_name, 'granted_by', u.granted_by, 'granted_at', u.granted_at)), '[]')
-			FROM privacy._unmasked u WHERE u.relid OPERATOR(pg_catalog.=) d.logicalrelid))), '[]'))
-	FROM pg_catalog.pg_dist_partition d
-	LEFT JOIN privacy._governed_table g ON g.relid OPERATOR(pg_catalog.=) d.logicalrelid$q$
-	INTO payload;
-	-- the workers' own Citus must not propagate what they change locally
-	FOR result IN EXECUTE format('SELECT r.nodename, r.nodeport, r.success, r.result FROM pg_catalog.run_command_on_workers(%L) r',
-		format('SET citus.enable_ddl_propagation = off; SELECT privacy._citus_apply_policies(%L)', payload)) LOOP
+	payload := privacy._citus_payload();
+	-- one statement (run_command_on_workers reports on the first statement
+	-- of a command only). The payload holds consent subjects and wrapped
+	-- secrets: it is passed as a variable, so that no error context here
+	-- quotes it, and the worker's function keeps it out of its log
+	command := format('SELECT privacy._citus_apply_policies(%L)', payload);
+	FOR result IN SELECT r.nodename, r.nodeport, r.success, r.result
+		FROM pg_catalog.run_command_on_workers(command) r LOOP
 		IF NOT result.success THEN
 			RAISE EXCEPTION 'could not synchronize policies to worker %:%', result.nodename, result.nodeport
-				USING ERRCODE = 'connection_failure', DETAIL = result.result;
+				USING ERRCODE = 'connection_failure',
+				      DETAIL = pg_catalog.left(pg_catalog.regexp_replace(result.result, '\s+', ' ', 'g'), 200);
 		END IF;
 		nodes := nodes OPERATOR(pg_catalog.+) 1;
 	END LOOP;
 	RETURN nodes;
 END
 $$;
+COMMENT ON FUNCTION privacy._citus_push() IS
+'sends the coordinator''s policy state to every active primary Citus worker; returns the number of workers';
+REVOKE ALL ON FUNCTION privacy._citus_push() FROM PUBLIC;
+
+CREATE FUNCTION privacy.citus_sync_policies()
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		RAISE EXCEPTION 'only a superuser can synchronize policies to the Citus workers' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	RETURN privacy._citus_push();
+END
+$$;
 COMMENT ON FUNCTION privacy.citus_sync_policies() IS
-'copies the masking policies and exemptions of every Citus table to every Citus worker, by name; returns the number of workers (0 without Citus)';
+'copies the policy state (masks, exemptions, row policies, purposes, consents, formats, wrapped keys, masking secret) to every Citus worker, by name; returns the number of workers (0 without Citus)';
 REVOKE ALL ON FUNCTION privacy.citus_sync_policies() FROM PUBLIC;
+
+-- privacy.citus_audit_log(since): the audit log of every node, read on the
+-- coordinator. A detokenization is recorded by the node that ran it (a
+-- worker, for the shard queries Citus sends it), outside the disclosing
+-- transaction; this gathers the records of the coordinator and of every
+-- active primary worker, each row with the node that holds it.
+CREATE FUNCTION privacy.citus_audit_log(since timestamptz DEFAULT '-infinity')
+RETURNS TABLE (node text, logged_at timestamptz, role_name name, session_role name, action text, format text,
+	value_count bigint, object text)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	result record;
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		RAISE EXCEPTION 'only a superuser can read the audit log of every node' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF since IS NULL THEN
+		RAISE EXCEPTION 'since must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	RETURN QUERY SELECT 'coordinator'::text, a.logged_at, a.role_name, a.session_role, a.action, a.format,
+		a.value_count, a.object
+	FROM privacy.audit_log a WHERE a.logged_at OPERATOR(pg_catalog.>=) since;
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
+		RETURN;
+	END IF;
+	FOR result IN EXECUTE format('SELECT r.nodename, r.nodeport, r.success, r.result FROM pg_catalog.run_command_on_workers(%L) r',
+		format('SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(a)), ''[]'') FROM privacy.audit_log a '
+		       'WHERE a.logged_at OPERATOR(pg_catalog.>=) %L::timestamptz', since)) LOOP
+		IF NOT result.success THEN
+			RAISE EXCEPTION 'could not read the audit log of worker %:%', result.nodename, result.nodeport
+				USING ERRCODE = 'connection_failure';
+		END IF;
+		RETURN QUERY SELECT result.nodename OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) result.nodeport,
+			a.logged_at, a.role_name, a.session_role, a.action, a.format, a.value_count, a.object
+		FROM pg_catalog.jsonb_populate_recordset(NULL::privacy.audit_log, result.result::jsonb) a;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION privacy.citus_audit_log(timestamptz) IS
+'the audit log of the coordinator and of every Citus worker (detokenizations on shards are recorded by the worker that ran them), with the node holding each row';
+REVOKE ALL ON FUNCTION privacy.citus_audit_log(timestamptz) FROM PUBLIC;
+
+-- privacy.citus_policy_status(): for every active primary worker, whether
+-- its policy state equals the coordinator's (payloads compared by digest).
+-- A worker out of sync enforces a different policy on its shards than the
+-- compliance views of the coordinator report: privacy.citus_sync_policies()
+-- brings it back.
+CREATE FUNCTION privacy.citus_policy_status()
+RETURNS TABLE (node text, in_sync boolean)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	mine text;
+	result record;
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		RAISE EXCEPTION 'only a superuser can compare the policy state of the Citus nodes' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
+		RETURN;
+	END IF;
+	mine := pg_catalog.md5(privacy._citus_payload()::text);
+	FOR result IN SELECT r.nodename, r.nodeport, r.success, r.result
+		FROM pg_catalog.run_command_on_workers('SELECT pg_catalog.md5(privacy._citus_payload()::text)') r LOOP
+		IF NOT result.success THEN
+			RAISE EXCEPTION 'could not read the policy state of worker %:%', result.nodename, result.nodeport
+				USING ERRCODE = 'connection_failure';
+		END IF;
+		node := result.nodename OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) result.nodeport;
+		in_sync := result.result OPERATOR(pg_catalog.=) mine;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION privacy.citus_policy_status() IS
+'for every Citus worker, whether its policy state (masks, exemptions, row policies, purposes, consents, formats, keys, masking secret) equals the coordinator''s';
+REVOKE ALL ON FUNCTION privacy.citus_policy_status() FROM PUBLIC;
+
+-- privacy._citus_autosync(): deferred trigger of the policy catalogs: at
+-- commit of a transaction that changed them on the coordinator, sends the
+-- state to the workers once (a worker that cannot be reached makes the
+-- commit fail). On workers and without Citus it does nothing.
+CREATE FUNCTION privacy._citus_autosync()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	is_coordinator boolean;
+BEGIN
+	-- once per change: the first deferred event of a transaction pushes the
+	-- state after all its statements (or, with SET CONSTRAINTS IMMEDIATE,
+	-- after each changing statement); the other events return here
+	IF NOT privacy._citus_take_change() OR pg_catalog.to_regclass('pg_catalog.pg_dist_local_group') IS NULL THEN
+		RETURN NULL;
+	END IF;
+	EXECUTE 'SELECT coalesce(min(groupid) OPERATOR(pg_catalog.=) 0, false) FROM pg_catalog.pg_dist_local_group'
+		INTO is_coordinator;
+	IF is_coordinator THEN
+		PERFORM privacy._citus_push();
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION privacy._citus_autosync() IS
+'deferred trigger: at commit of a change to a policy catalog on the Citus coordinator, copies the policy state to every worker';
+REVOKE ALL ON FUNCTION privacy._citus_autosync() FROM PUBLIC;
+
+DO $do$
+DECLARE
+	t text;
+BEGIN
+	FOREACH t IN ARRAY ARRAY['_column_policy', '_unmasked', '_governed_table', '_retention_policy', '_purpose',
+		'_purpose_role', '_row_policy', '_consent', '_token_format', '_token_format_version', '_detokenize_grant',
+		'_key', '_masking_secret'] LOOP
+		EXECUTE format('CREATE TRIGGER citus_changed BEFORE INSERT OR UPDATE OR DELETE ON privacy.%I '
+			'FOR EACH STATEMENT WHEN (privacy._citus_present()) EXECUTE FUNCTION privacy._citus_changed()', t);
+		EXECUTE format('CREATE CONSTRAINT TRIGGER citus_sync AFTER INSERT OR UPDATE OR DELETE ON privacy.%I '
+			'DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (privacy._citus_present()) '
+			'EXECUTE FUNCTION privacy._citus_autosync()', t);
+	END LOOP;
+END
+$do$;
