@@ -279,14 +279,31 @@ if [ -n "$faketime_lib" ]; then
 		# (bash exec'ing sleep, as the server user) creates it for the whole
 		# pass, and every later process attaches to it (issue 20: the key
 		# command tests failed with exit code 1 in this pass)
+		# State left by processes that exec'd (libfaketime names it after the
+		# PID) makes a later process with the same PID fail to create its
+		# own: remove the state of processes that no longer exist, and start
+		# the holder again (another PID) if it still could not create one.
+		for f in /dev/shm/faketime_shm_* /dev/shm/sem.faketime_sem_*; do
+			[ -e "$f" ] || continue
+			kill -0 "${f##*_}" 2>/dev/null || rm -f "$f" 2>/dev/null
+		done
 		ft_file=$(mktemp /tmp/pg_privacy_faketime.XXXXXX)
-		chmod 666 "$ft_file"
-		# (runuser itself must not load it: as root it would create the state
-		# with permissions the server user cannot open)
-		LD_PRELOAD='' as_server_user env LD_PRELOAD="$faketime_lib" \
-			bash -c 'echo "$$ $FAKETIME_SHARED" >"$1"; exec sleep 86400' _ "$ft_file" >/dev/null 2>&1 &
-		for _ in $(seq 1 100); do [ -s "$ft_file" ] && break; sleep 0.05; done
-		read -r ft_holder ft_sem ft_shm <"$ft_file"
+		ft_holder='' ft_sem='' ft_shm=''
+		for _ in 1 2 3 4 5; do
+			: >"$ft_file"
+			chmod 666 "$ft_file"
+			# (runuser itself must not load it: as root it would create the
+			# state with permissions the server user cannot open)
+			LD_PRELOAD='' as_server_user env LD_PRELOAD="$faketime_lib" \
+				bash -c 'echo "$$ $FAKETIME_SHARED" >"$1"; exec sleep 86400' _ "$ft_file" >/dev/null 2>&1 &
+			for _ in $(seq 1 200); do [ -s "$ft_file" ] && break; sleep 0.05; done
+			read -r ft_holder ft_sem ft_shm <"$ft_file"
+			[ -n "$ft_shm" ] && break
+			[ -n "$ft_holder" ] && kill "$ft_holder" 2>/dev/null
+		done
+		if [ -z "$ft_shm" ]; then
+			echo "shifted pass: libfaketime could not create its shared state" >&2
+		fi
 		export FAKETIME_SHARED="$ft_sem $ft_shm"
 		trap 'cluster_destroy_all; kill $ft_holder 2>/dev/null; rm -f "$ft_file" /dev/shm/sem.${ft_sem#/} /dev/shm/${ft_shm#/}' EXIT
 		export TZ=Pacific/Chatham PRIVACY_TEST_SUPERUSER=privacy_root
