@@ -128,7 +128,10 @@ END
 $$;
 COMMENT ON FUNCTION privacy.setup_roles(name, name) IS
 'creates or adopts the privacy administrator and auditor group roles and grants them their rights (superuser only)';
-REVOKE ALL ON FUNCTION privacy.setup_roles(name, name) FROM PUBLIC;
+-- executable by PUBLIC like the administrative functions (issue 21): it
+-- refuses a caller that is not a superuser itself, with a hint, instead of
+-- PostgreSQL's bare "permission denied for function"
+GRANT EXECUTE ON FUNCTION privacy.setup_roles(name, name) TO PUBLIC;
 
 -- The audit of policy changes: every row written to a policy catalog table,
 -- by the API or by direct DML, is logged in the same transaction (a C trigger
