@@ -195,6 +195,7 @@ SELECT is(
 		'privacy.shift_date(timestamp without time zone,integer) s strict s - invoker -',
 		'privacy.tokenize(text,text) s strict s - invoker -',
 		'privacy.unclassify(regclass,name) v called_on_null u - definer search_path=pg_catalog, pg_temp',
+		'privacy.uninstall(text,boolean) v called_on_null u - invoker search_path=pg_catalog, pg_temp',
 		'privacy.unmask_column(regclass,name) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy.unregister_subject(regclass) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy.version() s strict s - invoker -'

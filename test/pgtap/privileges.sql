@@ -136,7 +136,9 @@ SELECT is(
 		'privacy.rotate_key(text)',
 		'privacy.rotate_masking_secret()',
 		'privacy.set_retention(regclass,name,interval,text,name[],integer,integer)',
+		'privacy.setup_roles(name,name)',
 		'privacy.unclassify(regclass,name)',
+		'privacy.uninstall(text,boolean)',
 		'privacy.unmask_column(regclass,name)',
 		'privacy.unregister_subject(regclass)',
 		'privacy.version()'
