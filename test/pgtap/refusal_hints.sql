@@ -2,11 +2,12 @@
 -- them. "purpose does not exist" (42704) names create_purpose in every
 -- function that raises it; setup_roles() and uninstall() refuse a role that
 -- is not a superuser with 42501 and a hint (not PostgreSQL's bare
--- "permission denied for function"); detokenize names the administrator
+-- "permission denied for function"); setup_roles grants no oracle (tokenize,
+-- fpe_encrypt, keyed masks); detokenize names the administrator
 -- role that can grant it. Positive controls: the same calls succeed for a
 -- caller that may make them.
 BEGIN;
-SELECT plan(12);
+SELECT plan(14);
 
 SET LOCAL client_min_messages = warning;
 CREATE ROLE rh_plain;
@@ -53,6 +54,17 @@ SELECT is(pg_temp.hint_of($$SELECT privacy.setup_roles('rh_a', 'rh_b')$$, 'rh_pl
 SELECT ok(NOT EXISTS (SELECT FROM pg_roles WHERE rolname IN ('rh_a', 'rh_b')), 'and creates nothing');
 SELECT is(pg_temp.hint_of($$SELECT privacy.setup_roles('rh_a', 'rh_b')$$), 'ok',
 	'positive control: a superuser sets the roles up');
+
+-- setup_roles grants the internal helpers of the views, never an oracle:
+-- tokenize, fpe_encrypt and the keyed masks compute with secrets
+SELECT is((SELECT string_agg(p.proname || ':' || has_function_privilege(r, p.oid, 'EXECUTE'), ',' ORDER BY p.proname, r)
+	FROM pg_proc p, unnest(ARRAY['rh_a', 'rh_b']) r
+	WHERE p.oid IN ('privacy.tokenize(text,text)'::regprocedure, 'privacy.pseudonym(text,text)'::regprocedure,
+	                'privacy.fpe_encrypt(text,text,text,bytea,text,integer)'::regprocedure)),
+	'fpe_encrypt:false,fpe_encrypt:false,pseudonym:false,pseudonym:false,tokenize:false,tokenize:false',
+	'setup_roles grants neither role tokenize, fpe_encrypt or a keyed mask');
+SELECT ok(has_function_privilege('rh_b', 'privacy._token_key_version(text,text)', 'EXECUTE'),
+	'positive control: setup_roles grants the auditor role the internal helpers');
 
 SELECT is(pg_temp.hint_of($$SELECT privacy.uninstall()$$, 'rh_plain'),
 	'42501: Only superusers can run privacy.uninstall(), like DROP EXTENSION pg_privacy.',

@@ -3447,12 +3447,17 @@ BEGIN
 		  AND (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
 		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
 		  AND NOT pg_catalog.has_function_privilege('public', d.refobjid, 'EXECUTE')
-		-- and the read-only helpers those call in turn: STABLE or IMMUTABLE
-		-- invoker functions read nothing the role could not read itself
+		-- and the read-only internal helpers those call in turn: STABLE or
+		-- IMMUTABLE invoker functions read nothing the role could not read
+		-- itself. Only internal ones (_name): the public functions PUBLIC
+		-- may not execute (tokenize, fpe_encrypt, the keyed masks) compute
+		-- with keys or the masking secret, and would be oracles against
+		-- tokens and pseudonyms the roles can read (issue 21)
 		UNION
 		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
 		WHERE p.pronamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace AND p.provolatile IN ('s', 'i')
 		  AND NOT p.prosecdef AND p.prokind OPERATOR(pg_catalog.=) 'f'
+		  AND p.proname OPERATOR(pg_catalog.~~) '\_%'
 		  AND NOT pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
 	LOOP
 		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I, %I', fn, admin_role, auditor_role);
@@ -3506,12 +3511,17 @@ BEGIN
 		  AND (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
 		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
 		  AND NOT pg_catalog.has_function_privilege('public', d.refobjid, 'EXECUTE')
-		-- and the read-only helpers those call in turn: STABLE or IMMUTABLE
-		-- invoker functions read nothing the role could not read itself
+		-- and the read-only internal helpers those call in turn: STABLE or
+		-- IMMUTABLE invoker functions read nothing the role could not read
+		-- itself. Only internal ones (_name): the public functions PUBLIC
+		-- may not execute (tokenize, fpe_encrypt, the keyed masks) compute
+		-- with keys or the masking secret, and would be oracles against
+		-- tokens and pseudonyms the roles can read (issue 21)
 		UNION
 		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
 		WHERE p.pronamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace AND p.provolatile IN ('s', 'i')
 		  AND NOT p.prosecdef AND p.prokind OPERATOR(pg_catalog.=) 'f'
+		  AND p.proname OPERATOR(pg_catalog.~~) '\_%'
 		  AND NOT pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
 	LOOP
 		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I, %I', fn, admin_role, auditor_role);
