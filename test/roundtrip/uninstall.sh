@@ -65,6 +65,7 @@ CREATE TABLE app.forced (id int, secret text);
 ALTER TABLE app.forced ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY;
 CREATE POLICY everyone ON app.forced USING (true);
 CREATE TABLE app.own_rls (id int, team text);
+CREATE TABLE app.later (id int, team text);
 GRANT SELECT ON ALL TABLES IN SCHEMA app TO un_app;
 RESET ROLE;
 INSERT INTO app.customer SELECT n, 'user' || n || '@example.com', 's' || n, now() - n * interval '1 day' FROM generate_series(1, 20) n;
@@ -78,6 +79,7 @@ INSERT INTO app.payment SELECT n, privacy.tokenize(pg_temp.luhn((411111111111100
 INSERT INTO app.event VALUES (1, '2020-06-01', 'old'), (2, '2021-06-01', 'new');
 INSERT INTO app.forced VALUES (1, 'a');
 INSERT INTO app.own_rls VALUES (1, 'red'), (2, 'blue');
+INSERT INTO app.later VALUES (1, 'red'), (2, 'blue');
 SET ROLE un_owner;
 ALTER TABLE app.own_rls ENABLE ROW LEVEL SECURITY;
 CREATE POLICY red_only ON app.own_rls USING (team = 'red');
@@ -95,6 +97,11 @@ SELECT privacy.add_row_filter('app.event', 'recent', 'at >= ''2021-01-01''');
 SELECT privacy.mask_column('app.forced', 'secret', 'privacy.redact(secret)');
 SELECT privacy.add_row_filter('app.forced', 'positive', 'id > 0');
 SELECT privacy.mask_column('app.own_rls', 'team', 'privacy.redact(team)');
+-- pg_privacy turns row security on here, then the owner adds a policy of its own
+SELECT privacy.mask_column('app.later', 'team', 'privacy.redact(team)');
+SET ROLE un_owner;
+CREATE POLICY red_only ON app.later USING (team = 'red');
+RESET ROLE;
 SELECT privacy.classify('app.payment', 'ssn', 'national_id', token_format => 'ssn');
 SELECT privacy.set_retention('app.customer', 'created', '10 days');
 SELECT privacy.hide_expired('app.customer');
@@ -116,6 +123,13 @@ state() { # everything uninstall may change, as one line
 			|| '/' || (SELECT count(*) FROM privacy.audit_log WHERE action <> 'detokenize')" \
 		-c "SELECT md5(string_agg(card::text || ssn, ',' ORDER BY id)) FROM app.payment" | tr '\n' ' '
 }
+# a token column of a type the owner defined: its cast to text would run the
+# owner's code with the caller's rights
+q -c "SET ROLE un_owner" -c "CREATE DOMAIN app.tok AS text" -c "CREATE TABLE app.tokdom (t app.tok)" >/dev/null
+q -c "SELECT privacy.classify('app.tokdom', 't', 'national_id', token_format => 'ssn')" >/dev/null
+check "refuse: detokenize a column of a type that is not built-in (0A000)" "0A000" \
+	"$(qs -c "SELECT privacy.grant_detokenize('un_owner', 'ssn')" -c "SELECT privacy.uninstall(tokens => 'detokenize', release_holds => true)")"
+q -c "SELECT privacy.revoke_detokenize('un_owner', 'ssn')" -c "SELECT privacy.unclassify('app.tokdom', 't')" -c "DROP TABLE app.tokdom" -c "DROP DOMAIN app.tok" >/dev/null
 before=$(state)
 
 # refusals: nothing changes
@@ -189,12 +203,13 @@ SQL
 audit_before=$(q -c "SELECT count(*) FROM privacy.audit_log")
 report=$(q -c "SELECT privacy.uninstall(tokens => 'detokenize', release_holds => true)" 2>/dev/null)
 check "uninstall succeeds" "1" "$(echo "$report" | grep -c '"values_detokenized": 20')"
+check "the report names the table whose row security stays" "1" "$(echo "$report" | grep -c '"row_security_kept": \["app.later"\]')"
 check "uninstall is audited (start, removals, end)" "1" \
 	"$(q -c "SELECT (count(*) FILTER (WHERE action = 'uninstall') = 1 AND count(*) FILTER (WHERE action = 'uninstalled') = 1
 		AND count(*) > $audit_before + 8)::int FROM privacy.audit_log")"
 check "the owner's triggers ran as the owner" "un_owner" "$(q -c "SELECT string_agg(DISTINCT who, ',') FROM app.who")"
 check "row security: pg_privacy's undone, the owners' kept" \
-	"app.customer:00 app.event:00 app.event_2020:00 app.event_2021:00 app.forced:11 app.own_rls:10 app.payment:00 app.who:00" \
+	"app.customer:00 app.event:00 app.event_2020:00 app.event_2021:00 app.forced:11 app.later:10 app.own_rls:10 app.payment:00 app.who:00" \
 	"$(q -c "SELECT string_agg(format('%s:%s%s', c.oid::regclass, c.relrowsecurity::int, c.relforcerowsecurity::int), ' ' ORDER BY c.oid::regclass::text)
 		FROM pg_class c WHERE c.relnamespace = 'app'::regnamespace AND c.relkind IN ('r', 'p')")"
 check "no trigger of pg_privacy left" "0" \
@@ -218,6 +233,7 @@ check "payment: the index on card was rebuilt and is used" "1" \
 check "event: both partitions" "2" "$(app "SELECT count(*) FROM app.event")"
 check "forced: the owner's policy still applies (and lets all through)" "1|a" "$(app "SELECT id, secret FROM app.forced")"
 check "own_rls: the owner's policy still filters" "1|red" "$(app "SELECT id, team FROM app.own_rls")"
+check "later: row security pg_privacy enabled stays on for the owner's later policy" "1|red" "$(app "SELECT id, team FROM app.later")"
 check "held row still there" "1" "$(app "SELECT count(*) FROM app.customer WHERE id = 15")"
 check "the privacy schema is gone" "0" "$(q -c "SELECT count(*) FROM pg_namespace WHERE nspname = 'privacy'")"
 

@@ -5109,6 +5109,22 @@ BEGIN
 			                                 (SELECT pg_catalog.count(*) FROM privacy._legal_hold h WHERE h.released_at IS NULL)),
 			      HINT = 'Release them with privacy.uninstall(release_holds => true), after making sure the rows are kept by other means.';
 	END IF;
+	-- the tokens are read (cast to text) with the caller's rights: only
+	-- built-in types, whose casts no role can redefine (a type's owner could
+	-- attach a cast to text that runs its own code), as for retokenize
+	SELECT pg_catalog.string_agg(pg_catalog.format('%s.%I (%s)', u.relid, u.attname, a.atttypid::regtype), ', '
+	                             ORDER BY u.relid::text, u.attname)
+	INTO r
+	FROM pg_temp._privacy_uninstall_col u
+	JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) u.relid::oid AND a.attname OPERATOR(pg_catalog.=) u.attname
+	WHERE tokens OPERATOR(pg_catalog.=) 'detokenize' AND a.atttypid OPERATOR(pg_catalog.>=) 16384
+	  AND a.atttypid OPERATOR(pg_catalog.<>) card;
+	IF r.string_agg IS NOT NULL THEN
+		RAISE EXCEPTION 'token columns of types that are not built-in cannot be detokenized'
+			USING ERRCODE = 'feature_not_supported',
+			      DETAIL = pg_catalog.format('Columns: %s.', r.string_agg),
+			      HINT = 'Have the owner change them to text first, or choose tokens => ''text''.';
+	END IF;
 	-- detokenizing puts plaintext where the table's owner (and whoever it
 	-- lets read the table) reads it: only into tables whose owner may
 	-- detokenize the format already. Otherwise a role that copied tokens
