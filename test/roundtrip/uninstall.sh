@@ -251,6 +251,29 @@ q -c "DROP EXTENSION pg_privacy" >/dev/null 2>&1
 check "text: tokens kept as text, extension dropped" "$tok|text|0" \
 	"$(q -c "SELECT card || '|' || pg_typeof(card) || '|' || (SELECT count(*) FROM pg_extension WHERE extname = 'pg_privacy') FROM app.t2")"
 
+# a database created with 0.1.0 and updated: what 0.1.0 recorded is enough
+q -c "DROP SCHEMA app CASCADE" >/dev/null 2>&1
+q >/dev/null 2>&1 <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION pg_privacy VERSION '0.1.0';
+SELECT privacy.create_key('default');
+CREATE TABLE public.old (id int, email text, subject text, card privacy.card_token, created timestamptz);
+GRANT SELECT ON public.old TO un_app;
+INSERT INTO public.old VALUES (1, 'a@example.com', 's1', privacy.tokenize('4111111111111111', 'card'), now());
+SELECT privacy.mask_column('public.old', 'email', 'privacy.mask_email(email)');
+SELECT privacy.create_purpose('m', 'x');
+SELECT privacy.require_consent('public.old', 'subject', 'm');
+SELECT privacy.set_retention('public.old', 'created', '10 days');
+SELECT privacy.place_hold('public.old', 'id = 1', 'r');
+ALTER EXTENSION pg_privacy UPDATE;
+SELECT privacy.uninstall(tokens => 'detokenize', release_holds => true);
+DROP EXTENSION pg_privacy;
+SQL
+check "0.1.0 updated: uninstalled, dropped, readable with plaintext" "0|1|a@example.com|4111111111111111|text|00" \
+	"$(q -c "SELECT (SELECT count(*) FROM pg_extension WHERE extname = 'pg_privacy') || '|' || id || '|' || email || '|' || card || '|' || pg_typeof(card)
+		|| '|' || (SELECT relrowsecurity::int || '' || relforcerowsecurity::int FROM pg_class WHERE oid = 'public.old'::regclass) FROM public.old" -c "SET ROLE un_app" 2>&1)"
+check "0.1.0 updated: the application role reads it" "1" "$(app "SELECT count(*) FROM public.old")"
+
 cleanup
 echo "uninstall: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
