@@ -5126,7 +5126,7 @@ BEGIN
 	-- detokenize the format already. Otherwise a role that copied tokens
 	-- into a table of its own would get their plaintext.
 	IF tokens OPERATOR(pg_catalog.=) 'detokenize' THEN
-		SELECT pg_catalog.string_agg(pg_catalog.format('%s.%I (owner %I, format %s)', u.relid, u.attname,
+		SELECT pg_catalog.string_agg(pg_catalog.format('%s.%I (owner %s, format %s)', u.relid, u.attname,
 		                                               c.relowner::regrole::text, u.format), ', ' ORDER BY u.relid::text, u.attname)
 		INTO r
 		FROM pg_temp._privacy_uninstall_col u JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) u.relid::oid
