@@ -207,6 +207,9 @@ check "the report names the table whose row security stays" "1" "$(echo "$report
 check "uninstall is audited (start, removals, end)" "1" \
 	"$(q -c "SELECT (count(*) FILTER (WHERE action = 'uninstall') = 1 AND count(*) FILTER (WHERE action = 'uninstalled') = 1
 		AND count(*) > $audit_before + 8)::int FROM privacy.audit_log")"
+check "its detokenizations are in the audit log when it returns" "t" \
+	"$(q -c "SELECT coalesce(sum(value_count), 0) >= 20 FROM privacy.audit_log WHERE action = 'detokenize'
+		AND logged_at >= (SELECT logged_at FROM privacy.audit_log WHERE action = 'uninstall')")"
 check "the owner's triggers ran as the owner" "un_owner" "$(q -c "SELECT string_agg(DISTINCT who, ',') FROM app.who")"
 check "row security: pg_privacy's undone, the owners' kept" \
 	"app.customer:00 app.event:00 app.event_2020:00 app.event_2021:00 app.forced:11 app.later:10 app.own_rls:10 app.payment:00 app.who:00" \
@@ -217,7 +220,18 @@ check "no trigger of pg_privacy left" "0" \
 		WHERE p.pronamespace = 'privacy'::regnamespace AND c.relnamespace <> 'privacy'::regnamespace")"
 check "a second uninstall is harmless" "1" \
 	"$(q -c "SELECT privacy.uninstall(tokens => 'text')" | grep -c '"card_columns_converted": 0')"
-check "DROP EXTENSION succeeds" "ok" "$(qs -c "DROP EXTENSION pg_privacy")"
+# drop_extension: DROP EXTENSION, again (at most 5 times) when it met a
+# pg_privacy background worker still at work in the database (deadlock,
+# 40P01: documented in doc/operations.md); prints the last outcome
+drop_extension() {
+	local i out
+	for i in 1 2 3 4 5; do
+		out=$(qs -c "DROP EXTENSION pg_privacy")
+		[ "$out" = 40P01 ] || break
+	done
+	echo "$out"
+}
+check "DROP EXTENSION succeeds" "ok" "$(drop_extension)"
 check "the extension is gone" "0" "$(q -c "SELECT count(*) FROM pg_extension WHERE extname = 'pg_privacy'")"
 
 # the application role reads every table with the expected values
@@ -243,11 +257,11 @@ q -c "CREATE EXTENSION pg_privacy" -c "SELECT privacy.create_key('default')" \
 	-c "SET ROLE un_owner" -c "CREATE TABLE app.t2 (id int, card privacy.card_token)" \
 	-c "CREATE FUNCTION app.who(text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS \$\$ BEGIN RAISE NOTICE 'index expression runs as %', current_user; RETURN \$1; END \$\$" \
 	-c "CREATE INDEX ON app.t2 (app.who(card::text))" -c "RESET ROLE" \
-	-c "INSERT INTO app.t2 SELECT 1, privacy.tokenize('4111111111111111', 'card')" >/dev/null 2>&1
+	-c "INSERT INTO app.t2 SELECT 1, privacy.tokenize('4012888888881881', 'card')" >/dev/null 2>&1
 tok=$(q -c "SELECT card FROM app.t2")
 check "text: the index is rebuilt as the table's owner" "un_owner" \
 	"$(q -c "SELECT privacy.uninstall(tokens => 'text')" 2>&1 >/dev/null | sed -n 's/.*index expression runs as //p' | sort -u | tr '\n' ' ' | sed 's/ $//')"
-q -c "DROP EXTENSION pg_privacy" >/dev/null 2>&1
+drop_extension >/dev/null
 check "text: tokens kept as text, extension dropped" "$tok|text|0" \
 	"$(q -c "SELECT card || '|' || pg_typeof(card) || '|' || (SELECT count(*) FROM pg_extension WHERE extname = 'pg_privacy') FROM app.t2")"
 
@@ -259,7 +273,7 @@ CREATE EXTENSION pg_privacy VERSION '0.1.0';
 SELECT privacy.create_key('default');
 CREATE TABLE public.old (id int, email text, subject text, card privacy.card_token, created timestamptz);
 GRANT SELECT ON public.old TO un_app;
-INSERT INTO public.old VALUES (1, 'a@example.com', 's1', privacy.tokenize('4111111111111111', 'card'), now());
+INSERT INTO public.old VALUES (1, 'a@example.com', 's1', privacy.tokenize('4012888888881881', 'card'), now());
 SELECT privacy.mask_column('public.old', 'email', 'privacy.mask_email(email)');
 SELECT privacy.create_purpose('m', 'x');
 SELECT privacy.require_consent('public.old', 'subject', 'm');
@@ -267,11 +281,12 @@ SELECT privacy.set_retention('public.old', 'created', '10 days');
 SELECT privacy.place_hold('public.old', 'id = 1', 'r');
 ALTER EXTENSION pg_privacy UPDATE;
 SELECT privacy.uninstall(tokens => 'detokenize', release_holds => true);
-DROP EXTENSION pg_privacy;
 SQL
-check "0.1.0 updated: uninstalled, dropped, readable with plaintext" "0|1|a@example.com|4111111111111111|text|00" \
-	"$(q -c "SELECT (SELECT count(*) FROM pg_extension WHERE extname = 'pg_privacy') || '|' || id || '|' || email || '|' || card || '|' || pg_typeof(card)
-		|| '|' || (SELECT relrowsecurity::int || '' || relforcerowsecurity::int FROM pg_class WHERE oid = 'public.old'::regclass) FROM public.old" -c "SET ROLE un_app" 2>&1)"
+drop_extension >/dev/null
+# (the plaintext is compared, never printed: it is a canary of the leak scan)
+check "0.1.0 updated: uninstalled, dropped, readable with plaintext" "0|1|a@example.com|true|text|00" \
+	"$(q -c "SELECT (SELECT count(*) FROM pg_extension WHERE extname = 'pg_privacy') || '|' || id || '|' || email || '|' || (card = '4012888888881881') || '|' || pg_typeof(card)
+		|| '|' || (SELECT relrowsecurity::int || '' || relforcerowsecurity::int FROM pg_class WHERE oid = 'public.old'::regclass) FROM public.old" 2>&1)"
 check "0.1.0 updated: the application role reads it" "1" "$(app "SELECT count(*) FROM public.old")"
 
 cleanup

@@ -5317,6 +5317,13 @@ BEGIN
 		END LOOP;
 	END IF;
 
+	-- the detokenizations above are recorded by the audit writer, in its
+	-- own transactions, from the queue: wait until they are in the log, so
+	-- that none is lost with it and DROP EXTENSION does not meet the writer
+	IF detokenized OPERATOR(pg_catalog.>) 0 AND NOT privacy.audit_wait('30 seconds') THEN
+		RAISE WARNING 'some detokenizations are not in privacy.audit_log yet'
+			USING HINT = 'Run SELECT privacy.audit_wait(); before DROP EXTENSION pg_privacy.';
+	END IF;
 	report := pg_catalog.jsonb_build_object('tokens', tokens, 'card_columns_converted', converted,
 	                                        'values_detokenized', detokenized, 'row_security_kept', kept);
 	INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, new_definition)
