@@ -609,3 +609,10 @@ SELECT rolname, rolcanlogin, rolsuper FROM pg_roles WHERE rolname IN ('privacy_a
 -- ! error
 SET ROLE ex_support;
 SELECT privacy.unmask_column('shop.customers', 'email');
+
+-- ## Uninstalling
+
+-- @ privacy.uninstall(text,boolean)
+-- # Superusers only. Refuses (tokens => 'refuse', the default) while token columns remain, naming them, and changes nothing; doc/operations.md shows a whole uninstall followed by DROP EXTENSION.
+-- ! error
+SELECT privacy.uninstall();

@@ -2,7 +2,8 @@
 # run-all.sh: the README's test command (`make test`). Installs what is
 # missing, builds and installs the extension, then runs every suite:
 #   checks     version consistency, exported symbols, callback registrations,
-#              the PGXN zip (make dist) and its META.json
+#              the PGXN zip (make dist) and its META.json, every SQLSTATE the
+#              source raises listed in doc/troubleshooting.md
 #   unit       GoogleTest under ASan/UBSan (src/core)
 #   regress    pg_regress (sql/, expected/) on a preloaded throwaway cluster
 #   nopreload  pg_regress (test/nopreload) on a cluster without preloading
@@ -73,7 +74,11 @@ bash scripts/check-versions.sh || checks_failed=$((checks_failed + 1))
 bash scripts/check-exports.sh pg_privacy.so || checks_failed=$((checks_failed + 1))
 bash scripts/check-registrations.sh || checks_failed=$((checks_failed + 1))
 bash scripts/build-dist.sh >/dev/null || checks_failed=$((checks_failed + 1))
-record checks $((4 - checks_failed)) $checks_failed
+# doc/troubleshooting.md lists every SQLSTATE the source raises (and the
+# check catches a missing one)
+bash test/doc/check-sqlstates.sh || checks_failed=$((checks_failed + 1))
+bash test/doc/check-sqlstates.sh --self-test || checks_failed=$((checks_failed + 1))
+record checks $((6 - checks_failed)) $checks_failed
 
 echo "== unit"
 unit_out=$(bash test/harness/run-unit.sh 2>&1)

@@ -222,6 +222,7 @@ SELECT is(
 		'privacy.tokenize(text,text) s strict s - invoker -',
 		'privacy.unbind_category(text) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy.unclassify(regclass,name) v called_on_null u - definer search_path=pg_catalog, pg_temp',
+		'privacy.uninstall(text,boolean) v called_on_null u - invoker search_path=pg_catalog, pg_temp',
 		'privacy.unmark_not_personal(regclass,name) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy.unmask_column(regclass,name) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy.unregister_subject(regclass) v called_on_null u - definer search_path=pg_catalog, pg_temp',

@@ -2,6 +2,8 @@
 // logs every change to a policy catalog table into privacy.audit_log, in the
 // same transaction, whoever makes it (API or direct DML).
 //
+// Rows a superuser loads with COPY FROM (pg_restore) are not logged again.
+//
 // Rows are rendered with the row type's output function, except privacy._key,
 // whose rows are logged by name and version only (the wrapped key material
 // never reaches the log; a re-wrap under a new master key shows as an update
@@ -11,6 +13,7 @@
 
 #include "pg/boundary/boundary.hpp"
 #include "pg/hooks/caller_identity.hpp"
+#include "pg/hooks/process_utility.hpp"
 
 extern "C" {
 #include "access/heapam.h"
@@ -117,6 +120,11 @@ AuditPolicyChangeImpl(FunctionCallInfo fcinfo) {
 	if (!TRIGGER_FIRED_FOR_ROW(trigger->tg_event) || !TRIGGER_FIRED_AFTER(trigger->tg_event))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("privacy._audit_policy_change() must be an AFTER ROW trigger")));
+	// a superuser's COPY into the catalog - pg_restore bringing back the
+	// extension's configuration - is not logged a second time: the restored
+	// audit log already holds the history of those rows (issue 21)
+	if (TRIGGER_FIRED_BY_INSERT(trigger->tg_event) && InSuperuserCatalogCopy())
+		return PointerGetDatum(NULL);
 	Relation rel = trigger->tg_relation;
 	const char *operation = TRIGGER_FIRED_BY_INSERT(trigger->tg_event)   ? "insert"
 	                        : TRIGGER_FIRED_BY_UPDATE(trigger->tg_event) ? "update"

@@ -23,6 +23,7 @@
 // with errhidestmt).
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/privileges.hpp"
+#include "pg/guc.hpp"
 #include "pg/keys/audit.hpp"
 #include "pg/keys/key_cache.hpp"
 #include "privacy/core/fpe.hpp"
@@ -202,7 +203,10 @@ CheckDetokenize(CallCache *cache) {
 	if (!cache->allowed)
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 		                errmsg("permission denied to detokenize format \"%s\"", cache->format->name),
-		                errhint("A superuser can grant it with privacy.grant_detokenize()."), errhidestmt(true), errhidecontext(true)));
+		                errhint("A superuser or a member of role \"%s\" (another member, for a role it belongs to) "
+		                        "can grant it with privacy.grant_detokenize().",
+		                        guc_admin_role != NULL && guc_admin_role[0] ? guc_admin_role : "privacy_admin"),
+		                errhidestmt(true), errhidecontext(true)));
 	CheckNotParallelWorker("detokenize");
 	if (XactReadOnly)
 		ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),

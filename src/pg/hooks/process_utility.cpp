@@ -54,6 +54,23 @@ namespace {
 
 ProcessUtility_hook_type prev_process_utility = NULL;
 
+// superuser_catalog_copy: see InSuperuserCatalogCopy (process_utility.hpp).
+bool superuser_catalog_copy = false;
+
+// IsSuperuserCatalogCopy reports whether stmt is a superuser's COPY FROM into
+// a table of schema privacy.
+bool
+IsSuperuserCatalogCopy(Node *stmt) {
+	if (!IsA(stmt, CopyStmt))
+		return false;
+	CopyStmt *copy = (CopyStmt *)stmt;
+	if (!copy->is_from || copy->relation == NULL || !superuser())
+		return false;
+	Oid nsp = get_namespace_oid("privacy", true);
+	Oid relid = RangeVarGetRelid(copy->relation, NoLock, true);
+	return OidIsValid(nsp) && OidIsValid(relid) && get_rel_namespace(relid) == nsp;
+}
+
 // AnyColumnMaskedForUser reports whether the current user sees a column of
 // relid masked.
 bool
@@ -482,7 +499,22 @@ PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_on
 	bool categories = families && CategoryCatalogPresent();
 	List *columns_before = categories ? ColumnsBefore(stmt) : NIL;
 	void *trace = categories ? TraceCreateAs(stmt) : NULL;
-	CallNextProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc, mark);
+	bool catalog_copy = IsSuperuserCatalogCopy(stmt);
+	if (catalog_copy) {
+		bool saved = superuser_catalog_copy;
+		superuser_catalog_copy = true;
+		PG_TRY();
+		{
+			CallNextProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc, mark);
+		}
+		PG_FINALLY();
+		{
+			superuser_catalog_copy = saved;
+		}
+		PG_END_TRY();
+	} else {
+		CallNextProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc, mark);
+	}
 	NoteNewColumns(columns_before);
 	if (trace != NULL)
 		RecordCreateAs(stmt, trace);
@@ -507,6 +539,11 @@ PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_on
 }
 
 } // namespace
+
+bool
+InSuperuserCatalogCopy() {
+	return superuser_catalog_copy;
+}
 
 void
 InstallProcessUtilityHook() {

@@ -101,12 +101,17 @@ BEGIN
 		  AND (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
 		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
 		  AND NOT pg_catalog.has_function_privilege('public', d.refobjid, 'EXECUTE')
-		-- and the read-only helpers those call in turn: STABLE or IMMUTABLE
-		-- invoker functions read nothing the role could not read itself
+		-- and the read-only internal helpers those call in turn: STABLE or
+		-- IMMUTABLE invoker functions read nothing the role could not read
+		-- itself. Only internal ones (_name): the public functions PUBLIC
+		-- may not execute (tokenize, fpe_encrypt, the keyed masks) compute
+		-- with keys or the masking secret, and would be oracles against
+		-- tokens and pseudonyms the roles can read (issue 21)
 		UNION
 		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
 		WHERE p.pronamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace AND p.provolatile IN ('s', 'i')
 		  AND NOT p.prosecdef AND p.prokind OPERATOR(pg_catalog.=) 'f'
+		  AND p.proname OPERATOR(pg_catalog.~~) '\_%'
 		  AND NOT pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
 	LOOP
 		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I, %I', fn, admin_role, auditor_role);
@@ -129,7 +134,10 @@ END
 $$;
 COMMENT ON FUNCTION privacy.setup_roles(name, name) IS
 'creates or adopts the privacy administrator and auditor group roles and grants them their rights (superuser only)';
-REVOKE ALL ON FUNCTION privacy.setup_roles(name, name) FROM PUBLIC;
+-- executable by PUBLIC like the administrative functions (issue 21): it
+-- refuses a caller that is not a superuser itself, with a hint, instead of
+-- PostgreSQL's bare "permission denied for function"
+GRANT EXECUTE ON FUNCTION privacy.setup_roles(name, name) TO PUBLIC;
 
 -- The audit of policy changes: every row written to a policy catalog table,
 -- by the API or by direct DML, is logged in the same transaction (a C trigger
