@@ -53,6 +53,9 @@ for path in sorted(glob.glob(os.path.join(root, 'src', 'sql', 'parts', '*.sql'))
                 add_macro('ERRCODE_' + level.upper(), rel)
             continue
         c = re.search(r"ERRCODE\s*=\s*'([^']+)'", body)
+        if c is None and re.search(r"ERRCODE\s*=\s*SQLSTATE\b", body):
+            # re-raises a caught error with its own SQLSTATE
+            continue
         if c is None:
             found['P0001'] = 'raise_exception'
         elif re.fullmatch(r'[0-9A-Z]{5}', c.group(1)):

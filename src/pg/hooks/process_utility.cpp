@@ -472,6 +472,26 @@ CallNextProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_o
 	ResetCleared(mark);
 }
 
+// RunCatalogCopy runs a superuser's COPY FROM into a catalog table of the
+// extension (pg_restore) with the audit trigger told to skip its rows; in
+// its own frame, so that the hook's locals are not live across PG_TRY.
+void
+RunCatalogCopy(PlannedStmt *pstmt, const char *query_string, bool read_only_tree, ProcessUtilityContext context,
+               ParamListInfo params, QueryEnvironment *query_env, DestReceiver *dest, QueryCompletion *qc,
+               int mark) {
+	bool saved = superuser_catalog_copy;
+	superuser_catalog_copy = true;
+	PG_TRY();
+	{
+		CallNextProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc, mark);
+	}
+	PG_FINALLY();
+	{
+		superuser_catalog_copy = saved;
+	}
+	PG_END_TRY();
+}
+
 // PrivacyProcessUtility is the hook body (C-style).
 void
 PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_only_tree,
@@ -499,22 +519,10 @@ PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_on
 	bool categories = families && CategoryCatalogPresent();
 	List *columns_before = categories ? ColumnsBefore(stmt) : NIL;
 	void *trace = categories ? TraceCreateAs(stmt) : NULL;
-	bool catalog_copy = IsSuperuserCatalogCopy(stmt);
-	if (catalog_copy) {
-		bool saved = superuser_catalog_copy;
-		superuser_catalog_copy = true;
-		PG_TRY();
-		{
-			CallNextProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc, mark);
-		}
-		PG_FINALLY();
-		{
-			superuser_catalog_copy = saved;
-		}
-		PG_END_TRY();
-	} else {
+	if (IsSuperuserCatalogCopy(stmt))
+		RunCatalogCopy(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc, mark);
+	else
 		CallNextProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc, mark);
-	}
 	NoteNewColumns(columns_before);
 	if (trace != NULL)
 		RecordCreateAs(stmt, trace);

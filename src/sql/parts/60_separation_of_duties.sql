@@ -79,11 +79,14 @@ BEGIN
 	-- administrators: the key and token-format functions write through SPI
 	-- as the caller
 	EXECUTE format('GRANT SELECT, INSERT, DELETE ON privacy._key, privacy._token_format TO %I', admin_role);
-	EXECUTE format('GRANT SELECT ON privacy.column_policies, privacy.masked_owners, privacy.row_policies, '
-	               'privacy.consents, privacy.detokenize_grants, privacy.audit_log, privacy.retention_policies, '
-	               'privacy.legal_holds, privacy.purge_log, privacy.retention_status, privacy.inventory, '
-	               'privacy.coverage_gaps, privacy.policies, privacy.effective_access, privacy.subject_tables TO %I, %I',
-	               admin_role, auditor_role);
+	-- every view of the extension (compliance views, the audit log, the
+	-- policy listings; privacy.keys and privacy.token_formats are public)
+	FOR tb IN
+		SELECT c.oid::regclass FROM pg_catalog.pg_class c
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace AND c.relkind OPERATOR(pg_catalog.=) 'v'
+	LOOP
+		EXECUTE format('GRANT SELECT ON %s TO %I, %I', tb, admin_role, auditor_role);
+	END LOOP;
 	-- a view's functions are executed with the privileges of the role that
 	-- reads the view: both roles get the internal helpers those views call
 	-- (read-only helpers; PUBLIC still may not call them)
@@ -93,11 +96,8 @@ BEGIN
 		JOIN pg_catalog.pg_rewrite w ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
 		                             AND d.objid OPERATOR(pg_catalog.=) w.oid
 		WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
-		  AND w.ev_class OPERATOR(pg_catalog.=) ANY (ARRAY['privacy.column_policies', 'privacy.masked_owners',
-		      'privacy.row_policies', 'privacy.consents', 'privacy.detokenize_grants', 'privacy.retention_policies',
-		      'privacy.legal_holds', 'privacy.purge_log', 'privacy.retention_status', 'privacy.inventory',
-		      'privacy.coverage_gaps', 'privacy.policies', 'privacy.effective_access',
-		      'privacy.subject_tables']::regclass[]::oid[])
+		  AND (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) w.ev_class)
+		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
 		  AND (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
 		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
 		  AND NOT pg_catalog.has_function_privilege('public', d.refobjid, 'EXECUTE')

@@ -4966,9 +4966,6 @@ SELECT privacy._wrap_masking_secret();
 -- tables start empty: nothing a 0.1.0 database governs is hidden by the
 -- update (only columns added afterwards are denied by default).
 CREATE OR REPLACE FUNCTION privacy.classify(tbl regclass, col name, category text, token_format text DEFAULT NULL)
--- issue 21: hints ("purpose does not exist" names create_purpose; setup_roles
--- executable by PUBLIC, refusing non-superusers itself with a hint)
-CREATE OR REPLACE FUNCTION privacy.allow_purpose(role regrole, purpose text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -5201,19 +5198,6 @@ COMMENT ON FUNCTION privacy._apply_category(regclass, name) IS
 
 CREATE FUNCTION privacy.bind_category(category text, mask text)
 RETURNS void
-	PERFORM privacy._check_policy_admin('allow purposes'), privacy._check_exemption_grantee(allow_purpose.role, 'allow purposes');
-	IF allow_purpose.role IS NULL OR allow_purpose.purpose IS NULL THEN
-		RAISE EXCEPTION 'role and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) allow_purpose.purpose) THEN
-		RAISE EXCEPTION 'purpose "%" does not exist', allow_purpose.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
-	END IF;
-	INSERT INTO privacy._purpose_role VALUES (allow_purpose.role, allow_purpose.purpose) ON CONFLICT DO NOTHING;
-	PERFORM privacy._invalidate_policies('privacy._purpose_role'::regclass);
-END
-$$;
-CREATE OR REPLACE FUNCTION privacy.grant_consent(subject text, purpose text, expires_at timestamptz DEFAULT NULL)
-RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -5262,30 +5246,6 @@ COMMENT ON FUNCTION privacy.bind_category(text, text) IS
 
 CREATE FUNCTION privacy.unbind_category(category text)
 RETURNS void
-	new_id bigint;
-BEGIN
-	PERFORM privacy._check_policy_admin('record consent');
-	IF grant_consent.subject IS NULL OR grant_consent.purpose IS NULL THEN
-		RAISE EXCEPTION 'subject and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose) THEN
-		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
-	END IF;
-	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
-		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	-- a new grant supersedes a standing one (which stays in the history)
-	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = privacy._outer_user()
-	WHERE c.subject OPERATOR(pg_catalog.=) grant_consent.subject
-	  AND c.purpose OPERATOR(pg_catalog.=) grant_consent.purpose AND c.revoked_at IS NULL;
-	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
-	VALUES (grant_consent.subject, grant_consent.purpose, now(), grant_consent.expires_at, privacy._outer_user())
-	RETURNING id INTO new_id;
-	RETURN new_id;
-END
-$$;
-CREATE OR REPLACE FUNCTION privacy.grant_consent(subjects text[], purpose text, expires_at timestamptz DEFAULT NULL)
-RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -5307,40 +5267,6 @@ $$;
 COMMENT ON FUNCTION privacy.unbind_category(text) IS 'removes the protection bound to a category';
 
 CREATE FUNCTION privacy.grant_unmasked_category(role regrole, category text)
-	who name := privacy._outer_user();
-	granted bigint;
-BEGIN
-	PERFORM privacy._check_policy_admin('record consent');
-	IF grant_consent.subjects IS NULL OR grant_consent.purpose IS NULL THEN
-		RAISE EXCEPTION 'subjects and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF pg_catalog.array_position(grant_consent.subjects, NULL) IS NOT NULL THEN
-		RAISE EXCEPTION 'subjects must not contain null' USING ERRCODE = 'null_value_not_allowed',
-			HINT = 'Remove the null elements; nothing was recorded.';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose) THEN
-		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
-	END IF;
-	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
-		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	-- new grants supersede standing ones (which stay in the history)
-	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = who
-	WHERE c.purpose OPERATOR(pg_catalog.=) grant_consent.purpose AND c.revoked_at IS NULL
-	  AND c.subject OPERATOR(pg_catalog.=) ANY (grant_consent.subjects);
-	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
-	SELECT DISTINCT s.subject, grant_consent.purpose, now(), grant_consent.expires_at, who
-	FROM pg_catalog.unnest(grant_consent.subjects) AS s(subject);
-	GET DIAGNOSTICS granted = ROW_COUNT;
-	IF granted OPERATOR(pg_catalog.>) 0 THEN
-		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count, new_definition)
-		VALUES (now(), who, session_user, 'grant consent', 'purpose ' OPERATOR(pg_catalog.||) grant_consent.purpose,
-		        granted, pg_catalog.jsonb_build_object('subjects', granted, 'expires_at', grant_consent.expires_at)::text);
-	END IF;
-	RETURN granted;
-END
-$$;
-CREATE OR REPLACE FUNCTION privacy.require_consent(tbl regclass, subject_column name, purpose text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -6269,6 +6195,99 @@ BEGIN
 	END LOOP;
 END
 $do$;
+
+-- issue 21: hints ("purpose does not exist" names create_purpose; setup_roles
+-- executable by PUBLIC, refusing non-superusers itself with a hint)
+CREATE OR REPLACE FUNCTION privacy.allow_purpose(role regrole, purpose text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM privacy._check_policy_admin('allow purposes'), privacy._check_exemption_grantee(allow_purpose.role, 'allow purposes');
+	IF allow_purpose.role IS NULL OR allow_purpose.purpose IS NULL THEN
+		RAISE EXCEPTION 'role and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) allow_purpose.purpose) THEN
+		RAISE EXCEPTION 'purpose "%" does not exist', allow_purpose.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
+	END IF;
+	INSERT INTO privacy._purpose_role VALUES (allow_purpose.role, allow_purpose.purpose) ON CONFLICT DO NOTHING;
+	PERFORM privacy._invalidate_policies('privacy._purpose_role'::regclass);
+END
+$$;
+CREATE OR REPLACE FUNCTION privacy.grant_consent(subject text, purpose text, expires_at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	new_id bigint;
+BEGIN
+	PERFORM privacy._check_policy_admin('record consent');
+	IF grant_consent.subject IS NULL OR grant_consent.purpose IS NULL THEN
+		RAISE EXCEPTION 'subject and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose) THEN
+		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
+	END IF;
+	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
+		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- a new grant supersedes a standing one (which stays in the history)
+	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = privacy._outer_user()
+	WHERE c.subject OPERATOR(pg_catalog.=) grant_consent.subject
+	  AND c.purpose OPERATOR(pg_catalog.=) grant_consent.purpose AND c.revoked_at IS NULL;
+	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
+	VALUES (grant_consent.subject, grant_consent.purpose, now(), grant_consent.expires_at, privacy._outer_user())
+	RETURNING id INTO new_id;
+	RETURN new_id;
+END
+$$;
+CREATE OR REPLACE FUNCTION privacy.grant_consent(subjects text[], purpose text, expires_at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who name := privacy._outer_user();
+	granted bigint;
+BEGIN
+	PERFORM privacy._check_policy_admin('record consent');
+	IF grant_consent.subjects IS NULL OR grant_consent.purpose IS NULL THEN
+		RAISE EXCEPTION 'subjects and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF pg_catalog.array_position(grant_consent.subjects, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'subjects must not contain null' USING ERRCODE = 'null_value_not_allowed',
+			HINT = 'Remove the null elements; nothing was recorded.';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose) THEN
+		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
+	END IF;
+	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
+		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- new grants supersede standing ones (which stay in the history)
+	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = who
+	WHERE c.purpose OPERATOR(pg_catalog.=) grant_consent.purpose AND c.revoked_at IS NULL
+	  AND c.subject OPERATOR(pg_catalog.=) ANY (grant_consent.subjects);
+	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
+	SELECT DISTINCT s.subject, grant_consent.purpose, now(), grant_consent.expires_at, who
+	FROM pg_catalog.unnest(grant_consent.subjects) AS s(subject);
+	GET DIAGNOSTICS granted = ROW_COUNT;
+	IF granted OPERATOR(pg_catalog.>) 0 THEN
+		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count, new_definition)
+		VALUES (now(), who, session_user, 'grant consent', 'purpose ' OPERATOR(pg_catalog.||) grant_consent.purpose,
+		        granted, pg_catalog.jsonb_build_object('subjects', granted, 'expires_at', grant_consent.expires_at)::text);
+	END IF;
+	RETURN granted;
+END
+$$;
+CREATE OR REPLACE FUNCTION privacy.require_consent(tbl regclass, subject_column name, purpose text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
 	PERFORM privacy._check_policy_admin('declare row policies', tbl);
 	PERFORM privacy._check_row_policy_target(tbl);
 	IF subject_column IS NULL OR purpose IS NULL THEN
@@ -6629,3 +6648,104 @@ $$;
 COMMENT ON FUNCTION privacy.uninstall(text, boolean) IS
 'removes every policy, legal hold, trigger and row-security setting pg_privacy added and converts card_token columns (tokens => detokenize | text | refuse), so that DROP EXTENSION pg_privacy succeeds (superuser only)';
 GRANT EXECUTE ON FUNCTION privacy.uninstall(text, boolean) TO PUBLIC;
+
+-- merge reconciliation: the final definitions of functions that several
+-- sections above change (each section wrote its own version)
+CREATE OR REPLACE FUNCTION privacy.setup_roles(admin_role name DEFAULT 'privacy_admin', auditor_role name DEFAULT 'privacy_auditor')
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r name;
+	bad boolean;
+	fn regprocedure;
+	tb regclass;
+BEGIN
+	IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE oid OPERATOR(pg_catalog.=) pg_catalog.to_regrole(privacy._outer_user()::text)) THEN
+		RAISE EXCEPTION 'permission denied to set up privacy roles'
+			USING ERRCODE = 'insufficient_privilege', HINT = 'Only superusers can create the privacy roles.';
+	END IF;
+	FOREACH r IN ARRAY ARRAY[admin_role, auditor_role] LOOP
+		IF r IS NULL THEN
+			RAISE EXCEPTION 'role names must not be null' USING ERRCODE = 'null_value_not_allowed';
+		END IF;
+		SELECT rolcanlogin OR rolsuper OR rolcreaterole OR rolbypassrls OR rolreplication INTO bad
+		FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r;
+		IF bad THEN
+			RAISE EXCEPTION 'role "%" exists and is not a plain group role', r
+				USING ERRCODE = 'invalid_parameter_value',
+				      DETAIL = 'It can log in or has SUPERUSER, CREATEROLE, BYPASSRLS or REPLICATION.',
+				      HINT = 'Pass another name, or use a NOLOGIN role without those attributes.';
+		ELSIF bad IS NULL THEN
+			EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+		END IF;
+	END LOOP;
+	-- administrators: the key and token-format functions write through SPI
+	-- as the caller
+	EXECUTE format('GRANT SELECT, INSERT, DELETE ON privacy._key, privacy._token_format TO %I', admin_role);
+	-- every view of the extension (compliance views, the audit log, the
+	-- policy listings; privacy.keys and privacy.token_formats are public)
+	FOR tb IN
+		SELECT c.oid::regclass FROM pg_catalog.pg_class c
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace AND c.relkind OPERATOR(pg_catalog.=) 'v'
+	LOOP
+		EXECUTE format('GRANT SELECT ON %s TO %I, %I', tb, admin_role, auditor_role);
+	END LOOP;
+	-- a view's functions are executed with the privileges of the role that
+	-- reads the view: both roles get the internal helpers those views call
+	-- (read-only helpers; PUBLIC still may not call them)
+	FOR fn IN
+		SELECT DISTINCT d.refobjid::regprocedure
+		FROM pg_catalog.pg_depend d
+		JOIN pg_catalog.pg_rewrite w ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
+		                             AND d.objid OPERATOR(pg_catalog.=) w.oid
+		WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
+		  AND (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) w.ev_class)
+		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
+		  AND (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
+		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
+		  AND NOT pg_catalog.has_function_privilege('public', d.refobjid, 'EXECUTE')
+		-- and the read-only internal helpers those call in turn: STABLE or
+		-- IMMUTABLE invoker functions read nothing the role could not read
+		-- itself. Only internal ones (_name): the public functions PUBLIC
+		-- may not execute (tokenize, fpe_encrypt, the keyed masks) compute
+		-- with keys or the masking secret, and would be oracles against
+		-- tokens and pseudonyms the roles can read (issue 21)
+		UNION
+		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
+		WHERE p.pronamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace AND p.provolatile IN ('s', 'i')
+		  AND NOT p.prosecdef AND p.prokind OPERATOR(pg_catalog.=) 'f'
+		  AND p.proname OPERATOR(pg_catalog.~~) '\_%'
+		  AND NOT pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
+	LOOP
+		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I, %I', fn, admin_role, auditor_role);
+	END LOOP;
+	-- and the catalog tables those helpers read (what the views show
+	-- anyway), never the wrapped keys or the masking secret
+	FOR tb IN
+		SELECT c.oid::regclass FROM pg_catalog.pg_class c
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace AND c.relkind OPERATOR(pg_catalog.=) 'r'
+		  AND c.relname OPERATOR(pg_catalog.~~) '\_%'
+		  AND c.relname OPERATOR(pg_catalog.<>) ALL (ARRAY['_key', '_masking_secret']::name[])
+	LOOP
+		EXECUTE format('GRANT SELECT ON %s TO %I, %I', tb, admin_role, auditor_role);
+	END LOOP;
+	IF admin_role OPERATOR(pg_catalog.<>) pg_catalog.current_setting('privacy.admin_role')
+	   OR auditor_role OPERATOR(pg_catalog.<>) pg_catalog.current_setting('privacy.auditor_role') THEN
+		RAISE NOTICE 'set privacy.admin_role = %, privacy.auditor_role = % in postgresql.conf', admin_role, auditor_role;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION privacy.setup_roles(name, name) IS
+'creates or adopts the privacy administrator and auditor group roles and grants them their rights (superuser only)';
+-- (setup_roles: PUBLIC first in its ACL, as in a fresh install)
+DO $$
+DECLARE
+	owner_name name := (SELECT pg_catalog.pg_get_userbyid(p.proowner) FROM pg_catalog.pg_proc p
+	                    WHERE p.oid OPERATOR(pg_catalog.=) 'privacy.setup_roles(name,name)'::pg_catalog.regprocedure);
+BEGIN
+	EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION privacy.setup_roles(name, name) FROM PUBLIC, %I', owner_name);
+	EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION privacy.setup_roles(name, name) TO PUBLIC, %I', owner_name);
+END
+$$;
