@@ -6684,11 +6684,12 @@ BEGIN
 	-- administrators: the key and token-format functions write through SPI
 	-- as the caller
 	EXECUTE format('GRANT SELECT, INSERT, DELETE ON privacy._key, privacy._token_format TO %I', admin_role);
-	-- every view of the extension (compliance views, the audit log, the
-	-- policy listings; privacy.keys and privacy.token_formats are public)
+	-- every view of the extension (compliance views, the policy listings;
+	-- privacy.keys and privacy.token_formats are public) and the audit log
 	FOR tb IN
 		SELECT c.oid::regclass FROM pg_catalog.pg_class c
-		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace AND c.relkind OPERATOR(pg_catalog.=) 'v'
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace
+		  AND (c.relkind OPERATOR(pg_catalog.=) 'v' OR c.relname OPERATOR(pg_catalog.=) 'audit_log')
 	LOOP
 		EXECUTE format('GRANT SELECT ON %s TO %I, %I', tb, admin_role, auditor_role);
 	END LOOP;
