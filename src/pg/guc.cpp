@@ -27,6 +27,7 @@ char *guc_purpose = NULL;
 int guc_purge_batch_size = 10000;
 int guc_purge_lock_wait = 20;
 int guc_purge_log_retention = 90 * 24 * 60;
+int guc_purge_max_busy = 50;
 int guc_purge_max_replica_lag = 65536;
 int guc_purge_max_wal_rate = 8192;
 int guc_purge_max_workers = 2;
@@ -115,6 +116,12 @@ RegisterGucs() {
 	                        "them forever.",
 	                        &guc_purge_log_retention, 90 * 24 * 60, -1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MIN, NULL, NULL,
 	                        NULL);
+
+	DefineCustomIntVariable("privacy.purge_max_busy", "Share of time a purge worker may spend running batches.",
+	                        "In percent: after a batch that took d, the worker pauses at least "
+	                        "d * (100 - this) / this before the next one (as vacuum cost delays pace VACUUM); "
+	                        "100 disables the pause.",
+	                        &guc_purge_max_busy, 50, 1, 100, PGC_SIGHUP, 0, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("privacy.purge_max_replica_lag",
 	                        "Replication lag above which purge workers pause.",

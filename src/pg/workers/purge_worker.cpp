@@ -16,7 +16,8 @@
 //            locks, catalog reads), exits 0 at once if pg_privacy is not
 //            installed there, otherwise runs every retention policy
 //            round-robin, one batch (privacy._purge_step) per transaction,
-//            throttled by WAL bytes per second, per-table rows per second and
+//            paced per batch by WAL bytes per second and by the share of
+//            time spent in batches (Pacer), per-table rows per second and
 //            standby replay lag, then exits 0. Every transaction that runs
 //            table work is bounded by privacy.purge_statement_timeout: a
 //            batch that runs or waits longer (a trigger of the owner that
@@ -519,20 +520,59 @@ LogRunDone(Run *run, MemoryContext cxt) {
 		                     rows, verb, secs, usecs / 1000)));
 }
 
-// ThrottleWal sleeps while this worker wrote WAL faster than
-// privacy.purge_max_wal_rate since it started (its own WAL: pgWalUsage).
+// Pacer spaces the worker's batches (issue 15): after each batch the
+// worker pauses until (a) the WAL that batch wrote fits
+// privacy.purge_max_wal_rate and (b) the batch's own duration is at most
+// privacy.purge_max_busy percent of the time since it started. Both are
+// measured per batch, not averaged since the worker started: a pause (a
+// lock, a lagging standby, a busy table) never earns a burst afterwards.
+struct Pacer {
+	TimestampTz batch_start;
+	TimestampTz batch_end;
+	uint64 wal_before;
+	uint64 wal_after;
+	bool have;
+};
+
+// PaceStart marks the start of a batch.
 void
-ThrottleWal(uint64 wal_start, TimestampTz t0) {
+PaceStart(Pacer *pacer) {
+	pacer->batch_start = GetCurrentTimestamp();
+	pacer->wal_before = pgWalUsage.wal_bytes;
+}
+
+// PaceEnd marks the end of a batch.
+void
+PaceEnd(Pacer *pacer) {
+	pacer->batch_end = GetCurrentTimestamp();
+	pacer->wal_after = pgWalUsage.wal_bytes;
+	pacer->have = true;
+}
+
+// PaceWait sleeps until the next batch may start.
+void
+PaceWait(const Pacer *pacer) {
+	if (!pacer->have)
+		return;
 	for (;;) {
-		if (guc_purge_max_wal_rate <= 0)
+		TimestampTz now = GetCurrentTimestamp();
+		double wait_ms = 0;
+		if (guc_purge_max_wal_rate > 0) {
+			double bytes = (double)(pacer->wal_after - pacer->wal_before);
+			double need_ms = bytes * 1000.0 / ((double)guc_purge_max_wal_rate * 1024.0);
+			double since_ms = (double)(now - pacer->batch_start) / 1000.0;
+			wait_ms = need_ms - since_ms;
+		}
+		if (guc_purge_max_busy < 100) {
+			double busy_ms = (double)(pacer->batch_end - pacer->batch_start) / 1000.0;
+			double pause_ms = busy_ms * (100 - guc_purge_max_busy) / guc_purge_max_busy;
+			double idle_ms = (double)(now - pacer->batch_end) / 1000.0;
+			if (pause_ms - idle_ms > wait_ms)
+				wait_ms = pause_ms - idle_ms;
+		}
+		if (wait_ms < 1.0)
 			return;
-		double bytes = (double)(pgWalUsage.wal_bytes - wal_start);
-		double allowed = bytes / ((double)guc_purge_max_wal_rate * 1024.0);
-		double elapsed = (double)(GetCurrentTimestamp() - t0) / 1000000.0;
-		if (allowed <= elapsed)
-			return;
-		double wait = allowed - elapsed;
-		Nap(wait > 1.0 ? 1000 : (long)(wait * 1000.0) + 1);
+		Nap(wait_ms > 1000.0 ? 1000 : (long)wait_ms);
 	}
 }
 
@@ -831,8 +871,8 @@ WorkerMain(Datum arg) {
 		runs[i].started = GetCurrentTimestamp();
 	}
 
-	uint64 wal_start = pgWalUsage.wal_bytes;
-	TimestampTz t0 = GetCurrentTimestamp();
+	Pacer pacer;
+	memset(&pacer, 0, sizeof(pacer));
 	StepResult result;
 	for (;;) {
 		bool any = false;
@@ -857,9 +897,11 @@ WorkerMain(Datum arg) {
 					next = run->next_at;
 				continue;
 			}
-			ThrottleWal(wal_start, t0);
+			PaceWait(&pacer);
 			WaitForReplicas();
+			PaceStart(&pacer);
 			Step(run, &result, worker_cxt);
+			PaceEnd(&pacer);
 			stepped = true;
 			if (result.failed)
 				continue;
