@@ -7,7 +7,7 @@
 # BENCH_LOAD_ROUNDS rounds (default 5), each of four phases of BENCH_SECONDS
 # (default 10) seconds of pgbench (BENCH_LOAD_CLIENTS, default 2 clients):
 #   idle-w   point reads, updates and inserts on ret_w (BENCH_LOAD_TABLE_ROWS,
-#            default 1,000,000 rows), no purge;
+#            default 2,000,000 rows), no purge;
 #   purge-w  the same while the background worker purges ret_w (30% of it
 #            expired, timestamps scattered: ctid_sweep) at the default
 #            pacing; only the transactions that ended while the worker's run
@@ -35,7 +35,7 @@
 # Alone, on a preloaded cluster with the extension (superuser postgres):
 #   PGHOST=... PGPORT=... PGDATABASE=... bash test/bench/sql/41_retention_load.sh
 set -euo pipefail
-rows=${BENCH_LOAD_TABLE_ROWS:-1000000}
+rows=${BENCH_LOAD_TABLE_ROWS:-2000000}
 rounds=${BENCH_LOAD_ROUNDS:-5}
 duration=${BENCH_SECONDS:-10}
 parts=${BENCH_LOAD_PARTS:-30}
@@ -191,7 +191,7 @@ for r in $(seq 1 "$rounds"); do
 			run_pgbench w.sql "$phase-$r"
 			stop_worker
 			purged=$(q -c "SELECT coalesce(sum(rows), 0) FROM privacy._purge_log WHERE id > $last AND relid = 'ret_w'::regclass")
-			read -r from to < <(window "$last" ret_w rows)
+			read -r from to < <(window "$last" ret_w rows) || true
 			# only the transactions that ended while the worker purged
 			read -r tps p99 secs < <(stats "$phase-$r" "${from:-0}" "${to:-0}")
 			echo "$r $phase $tps $p99 $purged $secs" >>"$work/results"
@@ -206,7 +206,7 @@ for r in $(seq 1 "$rounds"); do
 			run_pgbench p.sql "$phase-$r"
 			stop_worker gentle
 			dropped=$(q -c "SELECT coalesce(sum(partitions_dropped), 0) FROM privacy._purge_log WHERE id > $last AND relid = 'ret_pl'::regclass")
-			read -r from to < <(window "$last" ret_pl partitions_dropped)
+			read -r from to < <(window "$last" ret_pl partitions_dropped) || true
 			read -r tps p99 secs < <(stats "$phase-$r" "${from:-0}" "${to:-0}")
 			echo "$r $phase $tps $p99 $dropped $secs" >>"$work/results"
 			add_expired_parts
