@@ -28,10 +28,13 @@ char *guc_previous_master_key_file = NULL;
 char *guc_purpose = NULL;
 int guc_purge_batch_size = 10000;
 int guc_purge_lock_wait = 20;
+int guc_purge_log_retention = 90 * 24 * 60;
+int guc_purge_max_busy = 50;
 int guc_purge_max_replica_lag = 65536;
 int guc_purge_max_wal_rate = 8192;
 int guc_purge_max_workers = 2;
 int guc_purge_naptime = 60;
+int guc_purge_statement_timeout = 60000;
 
 namespace {
 
@@ -121,6 +124,19 @@ RegisterGucs() {
 	                        "locked rows without waiting.",
 	                        &guc_purge_lock_wait, 20, 0, 10000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
 
+	DefineCustomIntVariable("privacy.purge_log_retention", "How long purge workers keep purge log entries.",
+	                        "Purge workers delete entries of privacy.purge_log whose run finished longer ago "
+	                        "than this (the newest entry of each table with a policy is kept); 0 or -1 keeps "
+	                        "them forever.",
+	                        &guc_purge_log_retention, 90 * 24 * 60, -1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MIN, NULL, NULL,
+	                        NULL);
+
+	DefineCustomIntVariable("privacy.purge_max_busy", "Share of time a purge worker may spend running batches.",
+	                        "In percent: after a batch that took d, the worker pauses at least "
+	                        "d * (100 - this) / this before the next one (as vacuum cost delays pace VACUUM); "
+	                        "100 disables the pause.",
+	                        &guc_purge_max_busy, 50, 1, 100, PGC_SIGHUP, 0, NULL, NULL, NULL);
+
 	DefineCustomIntVariable("privacy.purge_max_replica_lag",
 	                        "Replication lag above which purge workers pause.",
 	                        "Measured as the largest replay lag in pg_stat_replication; 0 disables the check.",
@@ -139,6 +155,15 @@ RegisterGucs() {
 
 	DefineCustomIntVariable("privacy.purge_naptime", "Time between purge cycles of a database.", NULL,
 	                        &guc_purge_naptime, 60, 1, 86400, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+
+	DefineCustomIntVariable("privacy.purge_statement_timeout",
+	                        "How long one statement of a purge worker may run.",
+	                        "A purge batch (with the table's triggers, masks and hold conditions) that runs or "
+	                        "waits longer is cancelled, its run is recorded as failed and the worker goes on with "
+	                        "the next table; a statement that ignores the cancellation ends the worker after "
+	                        "twice this time.",
+	                        &guc_purge_statement_timeout, 60000, 100, INT_MAX / 2, PGC_SIGHUP, GUC_UNIT_MS, NULL,
+	                        NULL, NULL);
 
 	DefineCustomStringVariable("privacy.purpose", "Declares what the session is doing with personal data.",
 	                           "Consent-gated rows are visible only under a declared purpose the role is allowed "

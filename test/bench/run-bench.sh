@@ -3,6 +3,8 @@
 # (release build), then the SQL benchmarks (test/bench/sql/*.sql, in order)
 # on a throwaway preloaded cluster. Every figure that matters is printed as a
 # ratio measured in this one run; nothing here fails on timing.
+# BENCH_SQL=PATTERN runs only the SQL benchmarks whose file name contains
+# PATTERN (e.g. BENCH_SQL=retention) and skips the core benchmarks.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -13,6 +15,7 @@ bash scripts/install-deps.sh
 make -s >/dev/null
 if [ "$(id -u)" -ne 0 ]; then sudo make -s install >/dev/null; else make -s install >/dev/null; fi
 
+if [ -z "${BENCH_SQL:-}" ]; then
 echo "== core benchmarks (Google Benchmark, release build)"
 cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DPRIVACY_BUILD_TESTS=OFF >/dev/null
 cmake --build build/bench --target privacy_bench -j2 >/dev/null
@@ -21,6 +24,7 @@ cmake --build build/bench --target privacy_bench -j2 >/dev/null
 echo
 echo "== FF1 against its AES floor (median of ${BENCH_ROUNDS:-15} interleaved rounds, thread CPU time)"
 python3 test/bench/core/summary.py build/bench/core.json
+fi
 
 echo
 echo "== SQL benchmarks (ratios measured in one run)"
@@ -29,11 +33,13 @@ cluster_start bench
 cluster_psql bench -d postgres -c 'CREATE DATABASE privacy_bench'
 cluster_psql bench -d privacy_bench -c 'CREATE EXTENSION pg_privacy'
 for f in test/bench/sql/*.sql; do
+	[[ "$(basename "$f")" == *"${BENCH_SQL:-}"* ]] || continue
 	echo "-- $(basename "$f")"
 	cluster_psql bench -d privacy_bench -P footer=off -f "$f"
 done
 for f in test/bench/sql/*.sh; do
 	[ -f "$f" ] || continue
+	[[ "$(basename "$f")" == *"${BENCH_SQL:-}"* ]] || continue
 	echo "-- $(basename "$f")"
 	env $(cluster_env bench) PGDATABASE=privacy_bench bash "$f"
 done

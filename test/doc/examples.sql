@@ -451,6 +451,9 @@ SELECT count(*) AS policies FROM privacy.retention_policies;
 -- @ privacy.purge_max_wal_rate
 -- @ privacy.purge_max_replica_lag
 -- @ privacy.purge_lock_wait
+-- @ privacy.purge_max_busy
+-- @ privacy.purge_statement_timeout
+-- @ privacy.purge_log_retention
 -- # The purge workers' settings (postgresql.conf and reload; purge_lock_wait per session too). Defaults:
 SELECT name, boot_val, unit, context FROM pg_settings WHERE name LIKE 'privacy.purge%' ORDER BY 1;
 

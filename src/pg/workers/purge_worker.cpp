@@ -16,8 +16,19 @@
 //            locks, catalog reads), exits 0 at once if pg_privacy is not
 //            installed there, otherwise runs every retention policy
 //            round-robin, one batch (privacy._purge_step) per transaction,
-//            throttled by WAL bytes per second, per-table rows per second and
-//            standby replay lag, then exits 0. The table work of a batch
+//            paced per batch by WAL bytes per second and by the share of
+//            time spent in batches (Pacer), per-table rows per second and
+//            standby replay lag, then exits 0. Every transaction that runs
+//            table work is bounded by privacy.purge_statement_timeout: a
+//            batch that runs or waits longer (a trigger of the owner that
+//            sleeps or waits for a lock) is cancelled, its run recorded as
+//            failed, and the worker goes on with the next table; a statement
+//            that catches the cancellation ends the worker (FATAL) at twice
+//            the timeout, its run recorded as failed on the way out. A run
+//            that changed rows writes one LOG line (table, rows, duration);
+//            a run that changed nothing leaves no purge log entry. Each
+//            cycle prunes purge log entries older than
+//            privacy.purge_log_retention. The table work of a batch
 //            (its DELETE/UPDATE, hold conditions, masks, and the table's
 //            triggers) runs as the table's owner inside a security-restricted
 //            operation (privacy._exec_as_owner); PostgreSQL refuses to queue
@@ -62,6 +73,7 @@ extern "C" {
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
+#include "utils/timeout.h"
 #include "utils/timestamp.h"
 
 PGDLLEXPORT void pg_privacy_purge_launcher_main(Datum arg);
@@ -96,6 +108,7 @@ struct Run {
 	TimestampTz next_at;   // earliest time of the next batch
 	TimestampTz busy_since;
 	bool active;
+	bool deferred;         // its last run failed: runs after the others
 };
 
 // StepResult is what one batch reports (filled inside PG_TRY).
@@ -104,6 +117,76 @@ struct StepResult {
 	int64 rows;
 	bool failed;
 };
+
+// The statement timeout of the worker's table work (ArmTimeouts). The soft
+// timeout cancels the statement as a statement timeout would; the hard one,
+// at twice the time, ends the worker when the cancellation was caught (a
+// PL/pgSQL handler for query_canceled in a trigger). Set in signal handlers.
+volatile sig_atomic_t g_soft_fired = false;
+volatile sig_atomic_t g_hard_fired = false;
+TimeoutId g_soft_timeout = MAX_TIMEOUTS;
+TimeoutId g_hard_timeout = MAX_TIMEOUTS;
+bool g_armed = false;
+// the run whose statement is bounded now (for the exit callback)
+Run *g_current_run = NULL;
+
+// StallMessage is the error stored for a run whose statement outlived
+// privacy.purge_statement_timeout.
+char *
+StallMessage() {
+	StringInfoData msg;
+	initStringInfo(&msg);
+	appendStringInfo(&msg,
+	                 "57014: stalled: a purge statement ran longer than privacy.purge_statement_timeout (%d ms); "
+	                 "the table's triggers, masks or hold conditions ran or waited too long",
+	                 guc_purge_statement_timeout);
+	return msg.data;
+}
+
+// SoftTimeoutHandler cancels the running statement (what the SIGINT
+// handler of a backend does).
+void
+SoftTimeoutHandler() {
+	g_soft_fired = true;
+	QueryCancelPending = true;
+	InterruptPending = true;
+	SetLatch(MyLatch);
+}
+
+// HardTimeoutHandler ends the worker: the statement outlived its
+// cancellation. A FATAL error cannot be caught by SQL code.
+void
+HardTimeoutHandler() {
+	g_hard_fired = true;
+	ProcDiePending = true;
+	InterruptPending = true;
+	SetLatch(MyLatch);
+}
+
+// ArmTimeouts bounds the table work that follows for run.
+void
+ArmTimeouts(Run *run) {
+	g_soft_fired = false;
+	g_hard_fired = false;
+	g_current_run = run;
+	enable_timeout_after(g_soft_timeout, guc_purge_statement_timeout);
+	enable_timeout_after(g_hard_timeout, guc_purge_statement_timeout * 2);
+	g_armed = true;
+}
+
+// DisarmTimeouts ends the bound; a cancellation that fired after the work
+// had finished is dropped (it must not hit the worker's own bookkeeping).
+void
+DisarmTimeouts(bool succeeded) {
+	if (!g_armed)
+		return;
+	disable_timeout(g_soft_timeout, false);
+	disable_timeout(g_hard_timeout, false);
+	g_armed = false;
+	g_current_run = NULL;
+	if (succeeded && g_soft_fired)
+		QueryCancelPending = false;
+}
 
 // ReloadConfigIfPending applies a SIGHUP.
 void
@@ -312,20 +395,184 @@ RunQueryInt8(const char *sql, int nargs, Oid *types, Datum *values, bool *is_nul
 	return result;
 }
 
-// ThrottleWal sleeps while this worker wrote WAL faster than
-// privacy.purge_max_wal_rate since it started (its own WAL: pgWalUsage).
+// RunQueryText runs sql in its own transaction and returns the first column
+// of the first row as text allocated in cxt (NULL when none/NULL).
+char *
+RunQueryText(const char *sql, int nargs, Oid *types, Datum *values, MemoryContext cxt) {
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, sql);
+	int rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "pg_privacy purge query failed: %s", SPI_result_code_string(rc));
+	char *result = NULL;
+	if (SPI_processed > 0) {
+		char *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		if (v != NULL)
+			result = MemoryContextStrdup(cxt, v);
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	return result;
+}
+
+// ExitCallback records, on the way out, the run whose statement ignored
+// its cancellation and ended the worker (HardTimeoutHandler): the purge
+// log shows it failed as stalled (not merely interrupted) and the log says
+// which table it was. It runs before the backend's own shutdown callback,
+// so the catalog is still usable; interrupts stay held (the FATAL was
+// already raised) and any error here is only logged.
 void
-ThrottleWal(uint64 wal_start, TimestampTz t0) {
+ExitCallback(int code, Datum arg) {
+	if (!g_hard_fired || g_current_run == NULL)
+		return;
+	Run *run = g_current_run;
+	g_current_run = NULL;
+	disable_all_timeouts(false);
+	g_armed = false;
+	HOLD_INTERRUPTS();
+	QueryCancelPending = false;
+	ProcDiePending = false;
+	MemoryContextSwitchTo(TopMemoryContext);
+	ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" stalled after %lld rows; the worker was stopped",
+	                     run->relname, (long long)run->rows),
+	              errdetail("A purge statement ignored its cancellation at privacy.purge_statement_timeout (%d ms).",
+	                        guc_purge_statement_timeout),
+	              errhint("Look for triggers, masks or hold conditions of the table that catch query_canceled; "
+	                      "the next cycle retries the table after the others.")));
+	PG_TRY();
+	{
+		AbortOutOfAnyTransaction();
+		Oid types[3] = {INT8OID, TEXTOID, TEXTOID};
+		Datum values[3] = {Int64GetDatum(run->run_id), CStringGetTextDatum("failed"),
+		                   CStringGetTextDatum(StallMessage())};
+		bool is_null;
+		(void)RunQueryInt8("SELECT 0::int8 FROM privacy._purge_finish($1, $2, $3)", 3, types, values, &is_null);
+	}
+	PG_CATCH();
+	{
+		EmitErrorReport();
+		FlushErrorState();
+		AbortOutOfAnyTransaction();
+	}
+	PG_END_TRY();
+	RESUME_INTERRUPTS();
+}
+
+// PruneLog deletes purge log entries older than privacy.purge_log_retention
+// (never a running run's, nor the newest entry of a table with a policy,
+// which retention_status shows as its last run).
+void
+PruneLog() {
+	if (guc_purge_log_retention <= 0)
+		return;
+	Oid types[1] = {INT4OID};
+	Datum values[1] = {Int32GetDatum(guc_purge_log_retention)};
+	bool is_null;
+	int64 n = RunQueryInt8(
+	    "WITH d AS (DELETE FROM privacy._purge_log l WHERE l.status OPERATOR(pg_catalog.<>) 'running' "
+	    "AND l.finished OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) "
+	    "pg_catalog.make_interval(mins => $1)) "
+	    "AND NOT (l.id OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(x.id) FROM privacy._purge_log x "
+	    "WHERE x.relid OPERATOR(pg_catalog.=) l.relid) AND EXISTS (SELECT 1 FROM privacy._retention_policy p "
+	    "WHERE p.relid::pg_catalog.oid OPERATOR(pg_catalog.=) l.relid)) RETURNING 1) "
+	    "SELECT pg_catalog.count(*)::pg_catalog.int8 FROM d",
+	    1, types, values, &is_null);
+	if (n > 0)
+		ereport(DEBUG1, (errmsg("pg_privacy pruned %lld purge log entries older than privacy.purge_log_retention",
+		                        (long long)n)));
+}
+
+// LogRunDone writes the one LOG line of a run that changed rows or dropped
+// partitions: table, action, counts, duration (never values). A run that
+// changed nothing has no purge log entry left (privacy._purge_finish).
+void
+LogRunDone(Run *run, MemoryContext cxt) {
+	Oid types[1] = {INT8OID};
+	Datum values[1] = {Int64GetDatum(run->run_id)};
+	char *done = RunQueryText("SELECT l.action OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) l.rows "
+	                          "OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) l.partitions_dropped "
+	                          "FROM privacy._purge_log l WHERE l.id OPERATOR(pg_catalog.=) $1",
+	                          1, types, values, cxt);
+	if (done == NULL)
+		return;
+	char action[16];
+	long long rows = 0;
+	int parts = 0;
+	if (sscanf(done, "%15s %lld %d", action, &rows, &parts) != 3 || (rows == 0 && parts == 0))
+		return;
+	const char *verb = strcmp(action, "anonymize") == 0 ? "anonymized"
+	                   : strcmp(action, "nullify") == 0 ? "nullified"
+	                                                     : "deleted";
+	long secs;
+	int usecs;
+	TimestampDifference(run->started, GetCurrentTimestamp(), &secs, &usecs);
+	if (parts > 0)
+		ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" done: %lld rows %s, %d partitions dropped in %ld.%03d s",
+		                     run->relname, rows, verb, parts, secs, usecs / 1000)));
+	else
+		ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" done: %lld rows %s in %ld.%03d s", run->relname,
+		                     rows, verb, secs, usecs / 1000)));
+}
+
+// Pacer spaces the worker's batches (issue 15): after each batch the
+// worker pauses until (a) the WAL that batch wrote fits
+// privacy.purge_max_wal_rate and (b) the batch's own duration is at most
+// privacy.purge_max_busy percent of the time since it started. Both are
+// measured per batch, not averaged since the worker started: a pause (a
+// lock, a lagging standby, a busy table) never earns a burst afterwards.
+struct Pacer {
+	TimestampTz batch_start;
+	TimestampTz batch_end;
+	uint64 wal_before;
+	uint64 wal_after;
+	bool have;
+};
+
+// PaceStart marks the start of a batch.
+void
+PaceStart(Pacer *pacer) {
+	pacer->batch_start = GetCurrentTimestamp();
+	pacer->wal_before = pgWalUsage.wal_bytes;
+}
+
+// PaceEnd marks the end of a batch.
+void
+PaceEnd(Pacer *pacer) {
+	pacer->batch_end = GetCurrentTimestamp();
+	pacer->wal_after = pgWalUsage.wal_bytes;
+	pacer->have = true;
+}
+
+// PaceWait sleeps until the next batch may start.
+void
+PaceWait(const Pacer *pacer) {
+	if (!pacer->have)
+		return;
 	for (;;) {
-		if (guc_purge_max_wal_rate <= 0)
+		TimestampTz now = GetCurrentTimestamp();
+		double wait_ms = 0;
+		if (guc_purge_max_wal_rate > 0) {
+			double bytes = (double)(pacer->wal_after - pacer->wal_before);
+			double need_ms = bytes * 1000.0 / ((double)guc_purge_max_wal_rate * 1024.0);
+			double since_ms = (double)(now - pacer->batch_start) / 1000.0;
+			wait_ms = need_ms - since_ms;
+		}
+		if (guc_purge_max_busy < 100) {
+			double busy_ms = (double)(pacer->batch_end - pacer->batch_start) / 1000.0;
+			double pause_ms = busy_ms * (100 - guc_purge_max_busy) / guc_purge_max_busy;
+			double idle_ms = (double)(now - pacer->batch_end) / 1000.0;
+			if (pause_ms - idle_ms > wait_ms)
+				wait_ms = pause_ms - idle_ms;
+		}
+		if (wait_ms < 1.0)
 			return;
-		double bytes = (double)(pgWalUsage.wal_bytes - wal_start);
-		double allowed = bytes / ((double)guc_purge_max_wal_rate * 1024.0);
-		double elapsed = (double)(GetCurrentTimestamp() - t0) / 1000000.0;
-		if (allowed <= elapsed)
-			return;
-		double wait = allowed - elapsed;
-		Nap(wait > 1.0 ? 1000 : (long)(wait * 1000.0) + 1);
+		Nap(wait_ms > 1000.0 ? 1000 : (long)wait_ms);
 	}
 }
 
@@ -349,15 +596,26 @@ WaitForReplicas() {
 
 // RecordFailure ends a run as failed, storing and logging the primary
 // message only (never detail or context: they can carry row values).
+// stalled: the statement timeout cancelled it.
 void
-RecordFailure(Run *run, ErrorData *edata) {
+RecordFailure(Run *run, ErrorData *edata, bool stalled) {
 	StringInfoData msg;
 	initStringInfo(&msg);
-	appendStringInfo(&msg, "%s: %s", unpack_sql_state(edata->sqlerrcode),
-	                 edata->message != NULL ? edata->message : "unknown error");
-	ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" failed after %lld rows", run->relname,
-	                     (long long)run->rows),
-	              errdetail_internal("%s", msg.data)));
+	if (stalled) {
+		appendStringInfoString(&msg, StallMessage());
+		ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" stalled after %lld rows and was cancelled",
+		                     run->relname, (long long)run->rows),
+		              errdetail("A purge statement ran longer than privacy.purge_statement_timeout (%d ms).",
+		                        guc_purge_statement_timeout),
+		              errhint("Look for triggers, masks or hold conditions of the table that run or wait for "
+		                      "long; the worker goes on with the next table and retries this one next cycle.")));
+	} else {
+		appendStringInfo(&msg, "%s: %s", unpack_sql_state(edata->sqlerrcode),
+		                 edata->message != NULL ? edata->message : "unknown error");
+		ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" failed after %lld rows", run->relname,
+		                     (long long)run->rows),
+		              errdetail_internal("%s", msg.data)));
+	}
 	Oid types[3] = {INT8OID, TEXTOID, TEXTOID};
 	Datum values[3] = {Int64GetDatum(run->run_id), CStringGetTextDatum("failed"), CStringGetTextDatum(msg.data)};
 	bool is_null;
@@ -381,8 +639,10 @@ Step(Run *run, StepResult *result, MemoryContext worker_cxt) {
 		pgstat_report_activity(STATE_RUNNING, "pg_privacy purge batch");
 		Oid types[1] = {INT8OID};
 		Datum values[1] = {Int64GetDatum(run->run_id)};
+		ArmTimeouts(run);
 		int rc = SPI_execute_with_args("SELECT status, batch_rows FROM privacy._purge_step($1, false)", 1, types,
 		                               values, NULL, false, 1);
+		DisarmTimeouts(true);
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "pg_privacy purge step failed: %s", SPI_result_code_string(rc));
 		char *status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
@@ -397,12 +657,14 @@ Step(Run *run, StepResult *result, MemoryContext worker_cxt) {
 	}
 	PG_CATCH();
 	{
+		bool stalled = g_soft_fired;
+		DisarmTimeouts(false);
 		MemoryContextSwitchTo(worker_cxt);
 		ErrorData *edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
 		result->failed = true;
-		RecordFailure(run, edata);
+		RecordFailure(run, edata, stalled && edata->sqlerrcode == ERRCODE_QUERY_CANCELED);
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
@@ -456,7 +718,9 @@ Detach(Run *run, bool finalize, MemoryContext worker_cxt, MemoryContext scratch)
 		// commit as scratch does
 		PortalContext = scratch;
 		MemoryContext before = MemoryContextSwitchTo(scratch);
+		ArmTimeouts(run);
 		ProcessUtility(planned, sql.data, false, PROCESS_UTILITY_TOPLEVEL, NULL, NULL, None_Receiver, NULL);
+		DisarmTimeouts(true);
 		PortalContext = NULL;
 		(void)before;
 		if (ActiveSnapshotSet() && GetActiveSnapshot() == pushed)
@@ -468,6 +732,7 @@ Detach(Run *run, bool finalize, MemoryContext worker_cxt, MemoryContext scratch)
 	}
 	PG_CATCH();
 	{
+		DisarmTimeouts(false);
 		PortalContext = NULL;
 		MemoryContextSwitchTo(worker_cxt);
 		ErrorData *edata = CopyErrorData();
@@ -502,6 +767,10 @@ WorkerMain(Datum arg) {
 	MemoryContextSwitchTo(worker_cxt);
 	// never wait long for a lock: a busy table is retried next cycle
 	SetConfigOption("lock_timeout", "1s", PGC_SUSET, PGC_S_SESSION);
+	// and never let table work run unbounded (privacy.purge_statement_timeout)
+	g_soft_timeout = RegisterTimeout(USER_TIMEOUT, SoftTimeoutHandler);
+	g_hard_timeout = RegisterTimeout(USER_TIMEOUT, HardTimeoutHandler);
+	before_shmem_exit(ExitCallback, (Datum)0);
 
 	// is pg_privacy (with retention) installed here?
 	SetCurrentStatementStartTimestamp();
@@ -536,9 +805,14 @@ WorkerMain(Datum arg) {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	PushActiveSnapshot(GetTransactionSnapshot());
-	int rc = SPI_execute("SELECT p.relid::oid, coalesce(p.max_rows_per_second, 0) FROM privacy._retention_policy p "
-	                     "LEFT JOIN LATERAL (SELECT max(l.id) AS last FROM privacy._purge_log l "
-	                     "WHERE l.relid = p.relid::oid) x ON true ORDER BY x.last NULLS FIRST, p.relid::oid",
+	// a table whose last run failed (a stall, an error) is deferred: it
+	// gets its batches once the other tables are done, so it cannot hold
+	// them up cycle after cycle
+	int rc = SPI_execute("SELECT p.relid::oid, coalesce(p.max_rows_per_second, 0), coalesce(x.failed, false) "
+	                     "FROM privacy._retention_policy p "
+	                     "LEFT JOIN LATERAL (SELECT l.id AS last, l.status = 'failed' AS failed "
+	                     "FROM privacy._purge_log l WHERE l.relid = p.relid::oid ORDER BY l.id DESC LIMIT 1) x ON true "
+	                     "ORDER BY x.last NULLS FIRST, p.relid::oid",
 	                     true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pg_privacy purge could not read the retention policies");
@@ -549,32 +823,47 @@ WorkerMain(Datum arg) {
 		runs[i].relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 		runs[i].max_rows_per_second =
 		    DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		runs[i].deferred = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
 		char *name = get_rel_name(runs[i].relid);
-		runs[i].relname = MemoryContextStrdup(worker_cxt, name != NULL ? name : "?");
+		Oid nsp = get_rel_namespace(runs[i].relid);
+		char *nspname = OidIsValid(nsp) ? get_namespace_name(nsp) : NULL;
+		runs[i].relname = MemoryContextStrdup(
+		    worker_cxt, name == NULL ? "?" : nspname == NULL ? name : quote_qualified_identifier(nspname, name));
 	}
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	MemoryContextSwitchTo(worker_cxt);
 
+	PruneLog();
+
 	for (int i = 0; i < nruns; i++) {
 		Oid types[1] = {OIDOID};
 		Datum values[1] = {ObjectIdGetDatum(runs[i].relid)};
 		PG_TRY();
 		{
+			// the start evaluates hold conditions as the table's owner
+			// (partition recovery, the method probe): bounded too
+			ArmTimeouts(&runs[i]);
 			runs[i].run_id = RunQueryInt8("SELECT privacy._purge_start($1::regclass, 'worker')", 1, types, values,
 			                              &is_null);
+			DisarmTimeouts(true);
 			runs[i].active = !is_null;
 		}
 		PG_CATCH();
 		{
+			bool stalled = g_soft_fired;
+			DisarmTimeouts(false);
 			MemoryContextSwitchTo(worker_cxt);
 			ErrorData *edata = CopyErrorData();
 			FlushErrorState();
 			AbortCurrentTransaction();
+			stalled = stalled && edata->sqlerrcode == ERRCODE_QUERY_CANCELED;
 			ereport(LOG, (errmsg("pg_privacy purge could not start on table \"%s\"", runs[i].relname),
-			              errdetail_internal("%s: %s", unpack_sql_state(edata->sqlerrcode),
-			                                 edata->message != NULL ? edata->message : "unknown error")));
+			              errdetail_internal("%s", stalled ? StallMessage()
+			                                               : psprintf("%s: %s", unpack_sql_state(edata->sqlerrcode),
+			                                                          edata->message != NULL ? edata->message
+			                                                                                 : "unknown error"))));
 			FreeErrorData(edata);
 			runs[i].active = false;
 		}
@@ -582,18 +871,24 @@ WorkerMain(Datum arg) {
 		runs[i].started = GetCurrentTimestamp();
 	}
 
-	uint64 wal_start = pgWalUsage.wal_bytes;
-	TimestampTz t0 = GetCurrentTimestamp();
+	Pacer pacer;
+	memset(&pacer, 0, sizeof(pacer));
 	StepResult result;
 	for (;;) {
 		bool any = false;
 		bool stepped = false;
 		TimestampTz next = 0;
+		bool undeferred_active = false;
+		for (int i = 0; i < nruns; i++)
+			if (runs[i].active && !runs[i].deferred)
+				undeferred_active = true;
 		for (int i = 0; i < nruns; i++) {
 			Run *run = &runs[i];
 			if (!run->active)
 				continue;
 			any = true;
+			if (run->deferred && undeferred_active)
+				continue;
 			CHECK_FOR_INTERRUPTS();
 			ReloadConfigIfPending();
 			TimestampTz now = GetCurrentTimestamp();
@@ -602,17 +897,18 @@ WorkerMain(Datum arg) {
 					next = run->next_at;
 				continue;
 			}
-			ThrottleWal(wal_start, t0);
+			PaceWait(&pacer);
 			WaitForReplicas();
+			PaceStart(&pacer);
 			Step(run, &result, worker_cxt);
+			PaceEnd(&pacer);
 			stepped = true;
 			if (result.failed)
 				continue;
 			now = GetCurrentTimestamp();
 			if (strcmp(result.status, "done") == 0) {
 				run->active = false;
-				ereport(DEBUG1, (errmsg("pg_privacy purge of table \"%s\" done: %lld rows", run->relname,
-				                        (long long)run->rows)));
+				LogRunDone(run, worker_cxt);
 			} else if (strcmp(result.status, "busy") == 0) {
 				// a legal hold is being placed on the table
 				if (run->busy_since == 0)

@@ -815,7 +815,11 @@ $$;
 COMMENT ON FUNCTION privacy._purge_start(regclass, text) IS
 'starts a purge run of a table with its cutoff fixed at now() - keep; NULL when the table is busy';
 
--- privacy._purge_finish: ends a run (status done, failed or skipped).
+-- privacy._purge_finish: ends a run (status done, failed or skipped). A
+-- worker run that ends done having changed nothing (no row, no partition)
+-- leaves no entry: the worker checks every table each naptime, and an entry
+-- per check would only grow the log and the audit log (issue 21). Runs of
+-- purge_now() are always kept (an administrator asked for them).
 CREATE FUNCTION privacy._purge_finish(run_id bigint, final_status text, message text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -824,17 +828,25 @@ AS $$
 DECLARE
 	r privacy._purge_log;
 BEGIN
-	UPDATE privacy._purge_log l SET status = final_status, error = message, finished = clock_timestamp(),
-		wal_bytes = greatest(0, pg_catalog.pg_current_wal_insert_lsn() OPERATOR(pg_catalog.-) l.start_lsn),
-		pending_partition = NULL, pending_name = NULL, pending_bound = NULL
+	DELETE FROM privacy._purge_log l
 	WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
+	  AND final_status OPERATOR(pg_catalog.=) 'done' AND l.via OPERATOR(pg_catalog.=) 'worker'
+	  AND l.rows OPERATOR(pg_catalog.=) 0 AND l.partitions_dropped OPERATOR(pg_catalog.=) 0
 	RETURNING * INTO r;
+	IF NOT FOUND THEN
+		UPDATE privacy._purge_log l SET status = final_status, error = message, finished = clock_timestamp(),
+			wal_bytes = greatest(0, pg_catalog.pg_current_wal_insert_lsn() OPERATOR(pg_catalog.-) l.start_lsn),
+			pending_partition = NULL, pending_name = NULL, pending_bound = NULL
+		WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
+		RETURNING * INTO r;
+	END IF;
 	IF r.via OPERATOR(pg_catalog.=) 'worker' THEN
 		PERFORM privacy._retention_unlock(r.relid::regclass, 2);
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION privacy._purge_finish(bigint, text, text) IS 'ends a purge run and releases its table';
+COMMENT ON FUNCTION privacy._purge_finish(bigint, text, text) IS
+'ends a purge run and releases its table; a worker run that changed nothing leaves no purge log entry';
 
 -- privacy._purge_step(run_id, in_transaction): one batch of a run, in the
 -- caller's transaction. Returns the status ('more', 'done', 'busy', or for

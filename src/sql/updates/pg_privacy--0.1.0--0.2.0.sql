@@ -6750,3 +6750,34 @@ BEGIN
 	EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION privacy.setup_roles(name, name) TO PUBLIC, %I', owner_name);
 END
 $$;
+
+-- issue 21: retention operations. A worker run that changed nothing leaves
+-- no purge log entry (and so no audit row) instead of one per table every
+-- naptime; purge_now() runs are always kept.
+CREATE OR REPLACE FUNCTION privacy._purge_finish(run_id bigint, final_status text, message text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r privacy._purge_log;
+BEGIN
+	DELETE FROM privacy._purge_log l
+	WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
+	  AND final_status OPERATOR(pg_catalog.=) 'done' AND l.via OPERATOR(pg_catalog.=) 'worker'
+	  AND l.rows OPERATOR(pg_catalog.=) 0 AND l.partitions_dropped OPERATOR(pg_catalog.=) 0
+	RETURNING * INTO r;
+	IF NOT FOUND THEN
+		UPDATE privacy._purge_log l SET status = final_status, error = message, finished = clock_timestamp(),
+			wal_bytes = greatest(0, pg_catalog.pg_current_wal_insert_lsn() OPERATOR(pg_catalog.-) l.start_lsn),
+			pending_partition = NULL, pending_name = NULL, pending_bound = NULL
+		WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
+		RETURNING * INTO r;
+	END IF;
+	IF r.via OPERATOR(pg_catalog.=) 'worker' THEN
+		PERFORM privacy._retention_unlock(r.relid::regclass, 2);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION privacy._purge_finish(bigint, text, text) IS
+'ends a purge run and releases its table; a worker run that changed nothing leaves no purge log entry';

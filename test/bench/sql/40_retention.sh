@@ -3,12 +3,9 @@
 #  * BENCH_RETENTION_ROWS rows (default 5,000,000) over 100 days, 30% expired,
 #    in time order and scattered: privacy.purge_now() unthrottled vs one
 #    DELETE of the same rows (target <= 1.3), and WAL bytes per purged row;
-#  * pgbench (point reads, updates, inserts on the purged table, 2 clients)
-#    while the background worker purges at the default throttle vs without
-#    a purge: TPS ratio (target >= 0.85), p99 latency ratio (<= 1.5) and the
-#    worker's purge rate (>= 50k rows/s);
 #  * a table partitioned by day: purge_now dropping the expired partitions
 #    vs deleting their rows (target >= 100x faster).
+# The purge under a live workload (fsync on) is 41_retention_load.sh.
 # Needs PGHOST/PGPORT/PGDATABASE of a cluster preloading pg_privacy, as the
 # superuser postgres. Nothing here fails on timing.
 set -euo pipefail
@@ -56,46 +53,6 @@ SQL
 	q -c "DROP TABLE ret_a, ret_b"
 done
 
-# pgbench on the purged table, with and without the worker purging
-work=$(mktemp -d)
-q -c "DROP TABLE IF EXISTS ret_w" -c "CREATE TABLE ret_w AS SELECT * FROM ret_src_scattered" \
-	-c "ALTER TABLE ret_w ADD PRIMARY KEY (id)" -c "CREATE SEQUENCE IF NOT EXISTS ret_w_seq START $((rows + 1))" \
-	-c "VACUUM ANALYZE ret_w"
-cat >"$work/mix.sql" <<SQL
-\set id random(1, $rows)
-SELECT payload FROM ret_w WHERE id = :id;
-UPDATE ret_w SET payload = md5(payload) WHERE id = :id;
-INSERT INTO ret_w VALUES (nextval('ret_w_seq'), now(), 'new');
-SQL
-# run_pgbench PREFIX: prints "tps p99_ms"
-run_pgbench() {
-	(cd "$work" && rm -f "$1".* && pgbench -n -U postgres -f mix.sql -c 2 -j 2 -T "$duration" -l --log-prefix="$1" \
-		>"$1.out" 2>&1)
-	tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$work/$1.out")
-	p99=$(cat "$work/$1".* 2>/dev/null | awk '{print $3}' | sort -n | awk '{a[NR]=$1} END {print a[int(NR*0.99)]/1000}')
-	echo "$tps $p99"
-}
-read -r tps_base p99_base < <(run_pgbench base)
-q -c "SELECT privacy.set_retention('ret_w', 'created', '70 days')" \
-	-c "ALTER SYSTEM SET privacy.purge_naptime = 1" -c "SELECT pg_reload_conf()" >/dev/null
-# wait (bounded) for the worker to start its run
-for _ in $(seq 1 100); do
-	[ "$(q -c "SELECT count(*) FROM privacy._purge_log WHERE relid = 'ret_w'::regclass AND via = 'worker'")" != 0 ] && break
-	sleep 0.1
-done
-read -r tps_purge p99_purge < <(run_pgbench purge)
-q -c "ALTER SYSTEM SET privacy.purge_naptime = 3600" -c "SELECT pg_reload_conf()" >/dev/null
-q <<SQL
-SELECT 'pgbench during purge (default throttle ' || current_setting('privacy.purge_max_wal_rate') || '/s): TPS ' ||
-	round($tps_purge, 0) || ' vs ' || round($tps_base, 0) || ' (ratio ' || round($tps_purge / $tps_base, 2) ||
-	', target >= 0.85); p99 ' || $p99_purge || ' ms vs ' || $p99_base || ' ms (ratio ' ||
-	round(($p99_purge / nullif($p99_base, 0))::numeric, 2) || ', target <= 1.5)';
-SELECT 'worker purge rate: ' || round(sum(rows) / nullif(extract(epoch FROM max(coalesce(finished, clock_timestamp())) - min(started)), 0)) ||
-	' rows/s (' || sum(rows) || ' rows, target >= 50000)'
-FROM privacy._purge_log WHERE relid = 'ret_w'::regclass AND via = 'worker' AND rows > 0;
-SQL
-rm -rf "$work"
-
 # partitioned by day: drop vs delete
 q <<SQL
 DROP TABLE IF EXISTS ret_p, ret_p_copy;
@@ -119,5 +76,5 @@ q -c "SELECT 'partitioned: purge_now dropping partitions ' || $t_pdrop || ' s vs
 	' s (' || round($t_pdel / nullif($t_pdrop, 0), 1) || 'x faster, target >= 100x); ' || partitions_dropped ||
 	' partitions dropped, ' || rows || ' rows deleted in the partly expired one'
 	FROM privacy.purge_log WHERE table_name = 'ret_p'::regclass ORDER BY id DESC LIMIT 1"
-q -c "DROP TABLE ret_p, ret_p_copy, ret_w, ret_src_ordered, ret_src_scattered" -c "DROP SEQUENCE ret_w_seq" \
+q -c "DROP TABLE ret_p, ret_p_copy, ret_src_ordered, ret_src_scattered" \
 	-c "ALTER SYSTEM RESET privacy.purge_naptime" -c "SELECT pg_reload_conf()" >/dev/null
