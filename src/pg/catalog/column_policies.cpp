@@ -16,6 +16,7 @@
 
 #include "pg/catalog/keyed_masks.hpp"
 #include "pg/catalog/privileges.hpp"
+#include "pg/catalog/stored_expressions.hpp"
 
 extern "C" {
 #include "miscadmin.h"
@@ -61,7 +62,8 @@ namespace {
 struct DirectPolicy {
 	Oid relid;
 	NameData column;
-	char *mask;
+	char *mask;         // canonical text (used only by a 0.1.0 catalog)
+	Oid mask_function;  // the stored expression (stored_expressions.hpp)
 };
 
 // Exemption is one row of privacy._unmasked (relid/column may be unset).
@@ -186,6 +188,13 @@ EnsureLoaded() {
 		Datum mask = heap_getattr(tup, 3, RelationGetDescr(rel), &isnull[2]);
 		if (isnull[0] || isnull[1] || isnull[2])
 			continue;
+		// 0.2.0 keeps the analyzed mask as a wrapper function (column 7).
+		// Text only: a 0.1.0 catalog (before ALTER EXTENSION UPDATE) or a
+		// row copied without its wrapper (Citus workers): parsed as 0.1.0
+		// did. A policy whose wrapper was dropped keeps a dangling OID and
+		// fails closed when used.
+		bool nofn = true;
+		Datum fn = RelationGetDescr(rel)->natts >= 7 ? heap_getattr(tup, 7, RelationGetDescr(rel), &nofn) : (Datum)0;
 		if (n == cap) {
 			cap *= 2;
 			rows = (DirectPolicy *)repalloc(rows, sizeof(DirectPolicy) * cap);
@@ -195,6 +204,7 @@ EnsureLoaded() {
 		old = MemoryContextSwitchTo(cache_context);
 		rows[n].mask = TextDatumGetCString(mask);
 		MemoryContextSwitchTo(old);
+		rows[n].mask_function = nofn ? InvalidOid : DatumGetObjectId(fn);
 		n++;
 	}
 	systable_endscan(scan);
@@ -324,6 +334,8 @@ AddPoliciesOf(GovernedRel *entry, Oid source, int *cap) {
 		col->column = policies[i].column;
 		col->source_relid = source;
 		col->mask_text = policies[i].mask;
+		col->mask_function = policies[i].mask_function;
+		col->stored = OidIsValid(col->mask_function);
 		col->mask_expr = NULL;
 		get_atttypetypmodcoll(entry->relid, attnum, &col->atttype, &col->atttypmod, &col->attcollation);
 	}
@@ -413,10 +425,20 @@ UntrustedWalker(Node *node, void *context) {
 	return expression_tree_walker(node, (bool (*)())UntrustedWalker, context);
 }
 
+// ProcCallback marks the cache stale when a function changes: a stored
+// mask's wrapper may have been dropped, or a function a mask calls may have
+// changed owner (the trust check runs when a mask is loaded).
+void
+ProcCallback(Datum arg, int cacheid, uint32 hashvalue) {
+	if (loaded && catalog_present && npolicies > 0)
+		stale = true;
+}
+
 } // namespace
 
 void
 InitColumnPolicyCache() {
+	RegisterSyscacheInvalidation(PROCOID, ProcCallback, (Datum)0);
 	RegisterRelcacheInvalidation(RelcacheCallback, (Datum)0);
 	RegisterSyscacheInvalidation(AUTHMEMROLEMEM, RoleCallback, (Datum)0);
 	RegisterSyscacheInvalidation(AUTHOID, RoleCallback, (Datum)0);
@@ -538,7 +560,10 @@ MaskExpression(const GovernedRel *rel, int index) {
 		return col->mask_expr;
 
 	// keyed masks run through their policy-only entry points (keyed_masks.hpp)
-	Node *expr = UseMaskEntryPoints(AnalyzeMaskExpression(rel->relid, col->attnum, col->mask_text, true, NULL));
+	// the stored tree (no parsing); a 0.1.0 catalog still has text only
+	Node *expr = col->stored ? LoadStoredExpression(col->mask_function, rel->relid, col->attnum, "mask expression")
+	                         : AnalyzeMaskExpression(rel->relid, col->attnum, col->mask_text, true, NULL);
+	expr = UseMaskEntryPoints(expr);
 
 	// Keep NULL as NULL: evaluated above an outer join, a mask that is not a
 	// strict function of the column would turn null-extended rows into
@@ -624,6 +649,57 @@ RestoreSearchPath(int nest_level) {
 	AtEOXact_GUC(true, nest_level);
 }
 
+void
+CheckTrustedFunctions(Node *expr, const char *what) {
+	Oid untrusted = InvalidOid;
+	if (UntrustedWalker(expr, &untrusted))
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		                errmsg("%s calls function %s, whose owner is not trusted", what,
+		                       format_procedure_qualified(untrusted)),
+		                superuser_functions_only
+		                    ? errdetail("The table is owned by a superuser and pg_privacy's work on it runs as that "
+		                                "owner: only functions owned by superusers may run there.")
+		                    : errdetail("Only functions owned by superusers or privacy administrators may run in "
+		                                "policies: their owners could change them to copy raw values."),
+		                errhint("Have a superuser own the function.")));
+
+}
+
+Node *
+CoercePolicyExpression(ParseState *pstate, Node *expr, Oid relid, AttrNumber attnum, const char *what) {
+	Node *coerced;
+	if (attnum == InvalidAttrNumber) {
+		// a row filter: boolean
+		Oid exprtype = exprType(expr);
+		coerced = coerce_to_target_type(pstate, expr, exprtype, BOOLOID, -1, COERCION_ASSIGNMENT,
+		                                COERCE_IMPLICIT_CAST, -1);
+		if (coerced == NULL)
+			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+			                errmsg("%s must return boolean, not %s", what, format_type_be(exprtype))));
+		assign_expr_collations(pstate, coerced);
+	} else {
+		Oid atttype;
+		int32 atttypmod;
+		Oid attcollation;
+		get_atttypetypmodcoll(relid, attnum, &atttype, &atttypmod, &attcollation);
+		Oid exprtype = exprType(expr);
+		coerced = coerce_to_target_type(pstate, expr, exprtype, atttype, atttypmod, COERCION_ASSIGNMENT,
+		                                COERCE_IMPLICIT_CAST, -1);
+		if (coerced == NULL)
+			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+			                errmsg("%s is of type %s but column \"%s\" is of type %s", what,
+			                       format_type_be(exprtype), get_attname(relid, attnum, false),
+			                       format_type_be(atttype)),
+			                errhint("Cast the %s to the column's type.", what)));
+		assign_expr_collations(pstate, coerced);
+		if (OidIsValid(attcollation) && exprCollation(coerced) != attcollation)
+			coerced =
+			    (Node *)makeRelabelType((Expr *)coerced, atttype, atttypmod, attcollation, COERCE_IMPLICIT_CAST);
+	}
+
+	return coerced;
+}
+
 Node *
 AnalyzeMaskExpression(Oid relid, AttrNumber attnum, const char *mask, bool use_fixed_search_path,
                       char **canonical_out) {
@@ -681,17 +757,7 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 		                errdetail("A %s must return the same output for the same row within a statement.", noun),
 		                errhint("Use an IMMUTABLE or STABLE function.")));
 	(void)CheckMaskNode(expr, (void *)what);
-	Oid untrusted = InvalidOid;
-	if (UntrustedWalker(expr, &untrusted))
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-		                errmsg("%s calls function %s, whose owner is not trusted", what,
-		                       format_procedure_qualified(untrusted)),
-		                superuser_functions_only
-		                    ? errdetail("The table is owned by a superuser and pg_privacy's work on it runs as that "
-		                                "owner: only functions owned by superusers may run there.")
-		                    : errdetail("Only functions owned by superusers or privacy administrators may run in "
-		                                "policies: their owners could change them to copy raw values."),
-		                errhint("Have a superuser own the function.")));
+	CheckTrustedFunctions(expr, what);
 
 	if (canonical_out != NULL) {
 		// Canonical text: everything not in pg_catalog qualified, so plan
@@ -702,35 +768,7 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 		RestoreSearchPath(canon_level);
 	}
 
-	Node *coerced;
-	if (attnum == InvalidAttrNumber) {
-		// a row filter: boolean
-		Oid exprtype = exprType(expr);
-		coerced = coerce_to_target_type(pstate, expr, exprtype, BOOLOID, -1, COERCION_ASSIGNMENT,
-		                                COERCE_IMPLICIT_CAST, -1);
-		if (coerced == NULL)
-			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-			                errmsg("%s must return boolean, not %s", what, format_type_be(exprtype))));
-		assign_expr_collations(pstate, coerced);
-	} else {
-		Oid atttype;
-		int32 atttypmod;
-		Oid attcollation;
-		get_atttypetypmodcoll(relid, attnum, &atttype, &atttypmod, &attcollation);
-		Oid exprtype = exprType(expr);
-		coerced = coerce_to_target_type(pstate, expr, exprtype, atttype, atttypmod, COERCION_ASSIGNMENT,
-		                                COERCE_IMPLICIT_CAST, -1);
-		if (coerced == NULL)
-			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-			                errmsg("%s is of type %s but column \"%s\" is of type %s", what,
-			                       format_type_be(exprtype), get_attname(relid, attnum, false),
-			                       format_type_be(atttype)),
-			                errhint("Cast the %s to the column's type.", what)));
-		assign_expr_collations(pstate, coerced);
-		if (OidIsValid(attcollation) && exprCollation(coerced) != attcollation)
-			coerced =
-			    (Node *)makeRelabelType((Expr *)coerced, atttype, atttypmod, attcollation, COERCE_IMPLICIT_CAST);
-	}
+	Node *coerced = CoercePolicyExpression(pstate, expr, relid, attnum, what);
 
 	free_parsestate(pstate);
 	relation_close(rel, AccessShareLock);

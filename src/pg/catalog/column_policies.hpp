@@ -15,6 +15,7 @@ extern "C" {
 #include "access/attnum.h"
 #include "nodes/nodes.h"
 #include "nodes/pg_list.h"
+#include "parser/parse_node.h"
 }
 
 namespace privacy::pg {
@@ -26,7 +27,9 @@ struct MaskedColumn {
 	AttrNumber attnum;   // attribute number in the queried relation
 	NameData column;     // column name
 	Oid source_relid;    // relation that declares the policy
-	char *mask_text;     // canonical mask expression text
+	char *mask_text;     // canonical mask text as declared (0.1.0 catalogs use it)
+	Oid mask_function;   // the stored expression (stored_expressions.hpp)
+	bool stored;         // mask_function is set (else mask_text is parsed)
 	Node *mask_expr;     // analyzed against the queried relation (varno 1), built lazily
 	Oid atttype;         // the column's type, typmod and collation
 	int32 atttypmod;
@@ -133,6 +136,15 @@ Node *AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, 
 // about to run in pg_privacy's table work, as the table's owner) on a table
 // owned by a superuser, only functions owned by superusers are trusted.
 char *ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what, bool table_work);
+
+// CheckTrustedFunctions raises 42501 when expr calls a function whose owner
+// is not trusted to run in policies (superusers and policy administrators).
+void CheckTrustedFunctions(Node *expr, const char *what);
+
+// CoercePolicyExpression coerces an analyzed expression over relid to the
+// type, typmod and collation of column attnum, or to boolean
+// (InvalidAttrNumber). pstate may be NULL.
+Node *CoercePolicyExpression(ParseState *pstate, Node *expr, Oid relid, AttrNumber attnum, const char *what);
 
 // RunWithFixedSearchPath sets search_path = pg_catalog, pg_temp for the
 // current GUC nest level; returns the level to pass to RestoreSearchPath.

@@ -16,6 +16,7 @@
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/owner_exec.hpp"
 #include "pg/catalog/privileges.hpp"
+#include "pg/catalog/stored_expressions.hpp"
 #include "pg/hooks/planner.hpp"
 #include "pg/module.hpp"
 
@@ -92,8 +93,14 @@ AnonymizeTableImpl(FunctionCallInfo fcinfo) {
 	                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
 	for (int i = 0; i < rel->ncolumns; i++) {
 		// the one validator again, for work run as the table's owner
-		char *mask = ValidatePolicyExpression(relid, rel->columns[i].attnum, rel->columns[i].mask_text,
-		                                      "mask expression", true);
+		const MaskedColumn *col = &rel->columns[i];
+		const char *text = col->mask_text;
+		if (col->stored) {
+			text = StoredExpressionText(col->mask_function);
+			if (text == NULL) // dropped with something it used: fail closed
+				(void)LoadStoredExpression(col->mask_function, relid, col->attnum, "mask expression");
+		}
+		char *mask = ValidatePolicyExpression(relid, col->attnum, text, "mask expression", true);
 		appendStringInfo(&sql, "%s%s = (%s)", i > 0 ? ", " : "", quote_identifier(NameStr(rel->columns[i].column)),
 		                 mask);
 	}

@@ -160,7 +160,8 @@ SELECT c.relid AS table_name,
 	CASE WHEN pg_catalog.cardinality(pr.p) OPERATOR(pg_catalog.=) 0 THEN 'none'
 	     ELSE pg_catalog.array_to_string(pr.p, ', ') END COLLATE pg_catalog."default" AS protection,
 	pr.p COLLATE pg_catalog."default" AS protections,
-	(SELECT m.mask FROM privacy._column_policy m
+	(SELECT CASE WHEN m.mask_function IS NULL THEN m.mask ELSE privacy._stored_expression(m.mask_function) END
+	 FROM privacy._column_policy m
 	 WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid))
 	   AND m.column_name OPERATOR(pg_catalog.=) c.column_name LIMIT 1) AS mask,
 	coalesce(c.token_format, CASE WHEN 'tokenized' OPERATOR(pg_catalog.=) ANY (pr.p) THEN 'card' END) AS token_format,
@@ -216,7 +217,8 @@ COMMENT ON VIEW privacy.coverage_gaps IS
 -- The policy catalog in one place ------------------------------------------
 
 CREATE VIEW privacy.policies AS
-SELECT 'mask'::text AS kind, p.relid AS table_name, p.column_name, NULL::text AS name, p.mask AS definition,
+SELECT 'mask'::text AS kind, p.relid AS table_name, p.column_name, NULL::text AS name,
+	CASE WHEN p.mask_function IS NULL THEN p.mask ELSE privacy._stored_expression(p.mask_function) END AS definition,
 	NULL::text[] AS roles, true AS active, p.declared_by, p.declared_at
 FROM privacy._column_policy p
 UNION ALL
@@ -1057,7 +1059,7 @@ BEGIN
 			tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'deleted', affected,
 				'held_back', held, 'holds', holds);
 		ELSE
-			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, m.mask, true)),
+			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, coalesce(privacy._stored_expression(m.mask_function, true), m.mask), true)),
 			                             ', ' ORDER BY m.column_name)
 			INTO set_list FROM privacy._column_policy m
 			WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid));
