@@ -43,6 +43,7 @@ SELECT is(
 	array_to_string(ARRAY[
 		'privacy._check_policy_admin(text,regclass)',
 		'privacy._consent_allows(regclass,text,text)',
+		'privacy._current_expression(regprocedure,text)',
 		'privacy._export_rows(regclass,tid[],text,text[],text[])',
 		'privacy._forget_format_versions(text)',
 		'privacy._mask_fake_card(text)',
@@ -68,6 +69,7 @@ SELECT is(
 		'privacy._outer_user()',
 		'privacy._row_exempt(regclass)',
 		'privacy._set_format_version(text,integer)',
+		'privacy._stored_expression(regprocedure,boolean)',
 		'privacy._subject_export_plan(text)',
 		'privacy.add_row_filter(regclass,text,text,regrole[])',
 		'privacy.allow_purpose(regrole,text)',

@@ -656,7 +656,10 @@ CheckTrustedFunctions(Node *expr, const char *what) {
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 		                errmsg("%s calls function %s, whose owner is not trusted", what,
 		                       format_procedure_qualified(untrusted)),
-		                superuser_functions_only
+		                superuser_functions_only && strcmp(what, "hold condition") == 0
+		                    ? errdetail("Only functions owned by superusers may run in a hold condition: their owners "
+		                                "could change which rows the hold protects.")
+		                : superuser_functions_only
 		                    ? errdetail("The table is owned by a superuser and pg_privacy's work on it runs as that "
 		                                "owner: only functions owned by superusers may run there.")
 		                    : errdetail("Only functions owned by superusers or privacy administrators may run in "
@@ -778,7 +781,8 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 }
 
 char *
-ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what, bool table_work) {
+ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what, bool table_work,
+                         bool superusers_only) {
 	char *canonical = NULL;
 	Node *volatile declared = NULL;
 	Node *volatile resolved = NULL;
@@ -791,7 +795,7 @@ ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const c
 		ReleaseSysCache(tup);
 	}
 	bool saved = superuser_functions_only;
-	superuser_functions_only = table_work && owner_is_superuser;
+	superuser_functions_only = superusers_only || (table_work && owner_is_superuser);
 	PG_TRY();
 	{
 		char *out = NULL;

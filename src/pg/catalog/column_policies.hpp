@@ -135,7 +135,11 @@ Node *AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, 
 // search_path = pg_catalog, pg_temp. With table_work (the expression is
 // about to run in pg_privacy's table work, as the table's owner) on a table
 // owned by a superuser, only functions owned by superusers are trusted.
-char *ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what, bool table_work);
+// With superusers_only (hold conditions: an administrator could otherwise
+// redefine which rows a hold protects) only superusers' functions are
+// trusted, whoever owns the table.
+char *ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what, bool table_work,
+                               bool superusers_only = false);
 
 // CheckTrustedFunctions raises 42501 when expr calls a function whose owner
 // is not trusted to run in policies (superusers and policy administrators).

@@ -146,8 +146,40 @@ IsStoredExpressionFunction(Oid funcid) {
 	return wrapper;
 }
 
+// MakeOwnColumnAuto turns the wrapper's NORMAL dependency on the column its
+// mask masks into an AUTO one: the mask goes with its column (as a default
+// does), while a column it merely reads cannot be dropped under it.
+static void
+MakeOwnColumnAuto(Oid funcid, Oid relid, AttrNumber attnum) {
+	Relation depend = table_open(DependRelationId, RowExclusiveLock);
+	ScanKeyData key[2];
+	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ,
+	            ObjectIdGetDatum(ProcedureRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(funcid));
+	SysScanDesc scan = systable_beginscan(depend, DependDependerIndexId, true, NULL, 2, key);
+	bool has_auto = false;
+	HeapTuple tup;
+	while (HeapTupleIsValid(tup = systable_getnext(scan))) {
+		Form_pg_depend dep = (Form_pg_depend)GETSTRUCT(tup);
+		if (dep->refclassid != RelationRelationId || dep->refobjid != relid || dep->refobjsubid != attnum)
+			continue;
+		if (dep->deptype == DEPENDENCY_AUTO)
+			has_auto = true;
+		else if (dep->deptype == DEPENDENCY_NORMAL)
+			CatalogTupleDelete(depend, &tup->t_self);
+	}
+	systable_endscan(scan);
+	table_close(depend, RowExclusiveLock);
+	if (!has_auto) {
+		ObjectAddress self = {ProcedureRelationId, funcid, 0};
+		ObjectAddress column = {RelationRelationId, relid, attnum};
+		recordDependencyOn(&self, &column, DEPENDENCY_AUTO);
+	}
+}
+
+
 void
-LinkStoredExpression(Oid funcid) {
+LinkStoredExpression(Oid funcid, AttrNumber own_column) {
 	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
 	if (!HeapTupleIsValid(tup))
 		return;
@@ -156,6 +188,8 @@ LinkStoredExpression(Oid funcid) {
 	if (!OidIsValid(relid))
 		return;
 	ObjectAddress self = {ProcedureRelationId, funcid, 0};
+	if (own_column != InvalidAttrNumber)
+		MakeOwnColumnAuto(funcid, relid, own_column);
 	if (!HasDependency(&self, RelationRelationId, relid, DEPENDENCY_AUTO)) {
 		ObjectAddress table = {RelationRelationId, relid, 0};
 		recordDependencyOn(&self, &table, DEPENDENCY_AUTO);
@@ -223,7 +257,7 @@ CreateStoredExpression(Oid relid, AttrNumber attnum, const char *canonical, cons
 	// extension (not dumped): it is the table's, like a policy
 	if (creating_extension)
 		deleteDependencyRecordsForClass(ProcedureRelationId, funcid, ExtensionRelationId, DEPENDENCY_EXTENSION);
-	LinkStoredExpression(funcid);
+	LinkStoredExpression(funcid, attnum);
 
 	// what PostgreSQL stored must be what was validated
 	Node *stored = LoadStoredExpression(funcid, relid, attnum, what);

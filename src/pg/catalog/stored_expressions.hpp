@@ -9,7 +9,8 @@
 // expression uses is refused (2BP01) or cascades to the wrapper, and renames
 // follow (the tree holds OIDs and attribute numbers). Each wrapper also
 // depends AUTO on its table and on the extension, so DROP TABLE and DROP
-// EXTENSION take it along. The policy rows name the wrapper
+// EXTENSION take it along, and a mask depends AUTO on the column it masks
+// (DROP COLUMN takes the mask along, as it takes a default). The policy rows name the wrapper
 // (regprocedure); a policy whose wrapper was dropped fails closed.
 // doc/masking.md ("Stored expressions") has the design and its trade-offs.
 #pragma once
@@ -49,7 +50,10 @@ char *StoredExpressionText(Oid funcid);
 bool IsStoredExpressionFunction(Oid funcid);
 
 // LinkStoredExpression records (once) the wrapper's AUTO dependencies on its
-// table and on the extension; pg_restore recreates wrappers without them.
-void LinkStoredExpression(Oid funcid);
+// table and on the extension, and for a mask (own_column: the masked
+// column) makes its dependency on that column AUTO: the mask goes with its
+// column, a column it only reads cannot be dropped. pg_restore recreates
+// wrappers without these.
+void LinkStoredExpression(Oid funcid, AttrNumber own_column = InvalidAttrNumber);
 
 } // namespace privacy::pg

@@ -68,29 +68,45 @@ LinkStoredExpressionsImpl(FunctionCallInfo fcinfo) {
 		                errmsg("privacy._link_stored_expressions() must be called as a trigger")));
 	TriggerData *trigger = (TriggerData *)fcinfo->context;
 	Relation rel = trigger->tg_relation;
-	if (trigger->tg_trigger->tgnargs != 1)
-		elog(ERROR, "privacy._link_stored_expressions() takes the column name as its argument");
-	AttrNumber attnum = InvalidAttrNumber;
+	// arguments: the column holding the wrapper, and for masks the columns
+	// holding the table and the masked column's name
+	int nargs = trigger->tg_trigger->tgnargs;
+	if (nargs != 1 && nargs != 3)
+		elog(ERROR, "privacy._link_stored_expressions() takes one or three column names");
 	TupleDesc desc = RelationGetDescr(rel);
-	for (int i = 0; i < desc->natts; i++)
-		if (!TupleDescAttr(desc, i)->attisdropped &&
-		    strcmp(NameStr(TupleDescAttr(desc, i)->attname), trigger->tg_trigger->tgargs[0]) == 0)
-			attnum = i + 1;
-	if (attnum == InvalidAttrNumber)
-		elog(ERROR, "column \"%s\" not found", trigger->tg_trigger->tgargs[0]);
+	AttrNumber attnums[3] = {InvalidAttrNumber, InvalidAttrNumber, InvalidAttrNumber};
+	for (int a = 0; a < nargs; a++) {
+		for (int i = 0; i < desc->natts; i++)
+			if (!TupleDescAttr(desc, i)->attisdropped &&
+			    strcmp(NameStr(TupleDescAttr(desc, i)->attname), trigger->tg_trigger->tgargs[a]) == 0)
+				attnums[a] = i + 1;
+		if (attnums[a] == InvalidAttrNumber)
+			elog(ERROR, "column \"%s\" not found", trigger->tg_trigger->tgargs[a]);
+	}
 	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	HeapTuple tup;
 	List *funcs = NIL;
+	List *columns = NIL;
 	while ((tup = systable_getnext(scan)) != NULL) {
 		bool isnull;
-		Datum fn = heap_getattr(tup, attnum, desc, &isnull);
-		if (!isnull)
-			funcs = lappend_oid(funcs, DatumGetObjectId(fn));
+		Datum fn = heap_getattr(tup, attnums[0], desc, &isnull);
+		if (isnull)
+			continue;
+		AttrNumber own = InvalidAttrNumber;
+		if (nargs == 3) {
+			bool null_rel, null_col;
+			Datum relid = heap_getattr(tup, attnums[1], desc, &null_rel);
+			Datum column = heap_getattr(tup, attnums[2], desc, &null_col);
+			if (!null_rel && !null_col)
+				own = get_attnum(DatumGetObjectId(relid), NameStr(*DatumGetName(column)));
+		}
+		funcs = lappend_oid(funcs, DatumGetObjectId(fn));
+		columns = lappend_int(columns, own > 0 ? own : InvalidAttrNumber);
 	}
 	systable_endscan(scan);
-	ListCell *lc;
-	foreach (lc, funcs)
-		LinkStoredExpression(lfirst_oid(lc));
+	ListCell *lc, *lc2;
+	forboth (lc, funcs, lc2, columns)
+		LinkStoredExpression(lfirst_oid(lc), (AttrNumber)lfirst_int(lc2));
 	return PointerGetDatum(NULL);
 }
 

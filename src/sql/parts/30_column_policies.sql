@@ -62,7 +62,7 @@ LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._link_stored_expressions() IS
 'statement trigger of the policy tables: records the AUTO dependencies of their stored expressions (lost by pg_restore)';
 CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._column_policy
-	FOR EACH STATEMENT EXECUTE FUNCTION privacy._link_stored_expressions('mask_function');
+	FOR EACH STATEMENT EXECUTE FUNCTION privacy._link_stored_expressions('mask_function', 'relid', 'column_name');
 
 CREATE FUNCTION privacy._create_stored_expression(tbl regclass, col name, canonical text, what text, label text)
 RETURNS regprocedure
@@ -77,6 +77,20 @@ AS 'MODULE_PATHNAME', 'pg_privacy__stored_expression'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION privacy._stored_expression(regprocedure, boolean) IS
 'a stored policy expression as canonical text, as it reads now; NULL (required: an error) when it was dropped with an object it used';
+
+-- privacy._current_expression(fn, canonical): the text a policy expression
+-- reads as now: its stored form (renames followed; an error, failing
+-- closed, when it was dropped with something it used), or the canonical
+-- text of a row that has no stored form (a 0.1.0 row, a Citus worker's copy).
+CREATE FUNCTION privacy._current_expression(fn regprocedure, canonical text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN fn IS NULL THEN canonical ELSE privacy._stored_expression(fn, true) END
+$$;
+COMMENT ON FUNCTION privacy._current_expression(regprocedure, text) IS
+'the current text of a policy expression: its stored form (an error if that was dropped), or its canonical text without one';
 
 -- privacy._drop_stored_expression(fn): drops a wrapper that still exists.
 CREATE FUNCTION privacy._drop_stored_expression(fn regprocedure)
@@ -313,17 +327,14 @@ CREATE FUNCTION privacy.unmask_column(tbl regclass, col name)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	fn regprocedure;
+AS $$ DECLARE fn regprocedure;
 BEGIN
 	PERFORM privacy._check_policy_admin('remove masking policies', tbl);
 	IF tbl IS NULL OR col IS NULL THEN
 		RAISE EXCEPTION 'table and column must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	DELETE FROM privacy._column_policy p
-	WHERE p.relid OPERATOR(pg_catalog.=) tbl AND p.column_name OPERATOR(pg_catalog.=) col
-	RETURNING p.mask_function INTO fn;
+	WHERE p.relid OPERATOR(pg_catalog.=) tbl AND p.column_name OPERATOR(pg_catalog.=) col RETURNING p.mask_function INTO fn;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'column "%" of table % has no masking policy', col, tbl USING ERRCODE = 'undefined_object';
 	END IF;

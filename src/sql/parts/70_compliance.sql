@@ -228,7 +228,8 @@ FROM privacy._unmasked u
 UNION ALL
 SELECT CASE r.kind WHEN 'consent' THEN 'consent requirement' ELSE 'row filter' END, r.relid, r.subject_column, r.name,
 	CASE r.kind WHEN 'consent' THEN pg_catalog.format('consent for purpose %s on column %I', r.purpose, r.subject_column)
-	            ELSE r.condition END,
+	            ELSE CASE WHEN r.condition_function IS NULL THEN r.condition
+	                      ELSE privacy._stored_expression(r.condition_function) END END,
 	(SELECT pg_catalog.array_agg(x::text ORDER BY x::text) FROM pg_catalog.unnest(r.roles) AS x), true,
 	r.created_by, r.created_at
 FROM privacy._row_policy r
@@ -244,7 +245,9 @@ SELECT 'retention', r.relid, r.time_column, NULL,
 	pg_catalog.format('%s rows %s after %s', r.action, r.time_column, r.keep), NULL, true, r.declared_by, r.declared_at
 FROM privacy._retention_policy r
 UNION ALL
-SELECT 'legal hold', h.relid, NULL, h.id::text, h.condition OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) h.reason OPERATOR(pg_catalog.||) ')',
+SELECT 'legal hold', h.relid, NULL, h.id::text,
+	CASE WHEN h.condition_function IS NULL THEN h.condition ELSE privacy._stored_expression(h.condition_function) END
+	OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) h.reason OPERATOR(pg_catalog.||) ')',
 	NULL, h.released_at IS NULL, h.placed_by, h.placed_at
 FROM privacy._legal_hold h
 UNION ALL
@@ -1024,7 +1027,8 @@ BEGIN
 		holds := '[]';
 		held := 0;
 		-- (holds placed on any member of the table's family, issue 15)
-		FOR h IN SELECT lh.id, lh.reason, lh.condition FROM privacy._legal_hold lh
+		FOR h IN SELECT lh.id, lh.reason, privacy._current_expression(lh.condition_function, lh.condition) AS condition
+		         FROM privacy._legal_hold lh
 		         WHERE lh.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(t.relid)))
 		         ORDER BY lh.id LOOP
 			affected := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)',
@@ -1059,7 +1063,7 @@ BEGIN
 			tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'deleted', affected,
 				'held_back', held, 'holds', holds);
 		ELSE
-			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, coalesce(privacy._stored_expression(m.mask_function, true), m.mask), true)),
+			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, privacy._current_expression(m.mask_function, m.mask), true)),
 			                             ', ' ORDER BY m.column_name)
 			INTO set_list FROM privacy._column_policy m
 			WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid));

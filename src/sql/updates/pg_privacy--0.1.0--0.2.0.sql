@@ -4874,16 +4874,26 @@ COMMENT ON FUNCTION privacy.revoke_consent(text[], text) IS
 REVOKE ALL ON FUNCTION privacy.grant_consent(text[], text, timestamptz), privacy.revoke_consent(text[], text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION privacy.grant_consent(text[], text, timestamptz), privacy.revoke_consent(text[], text) TO PUBLIC;
 
--- issue 17: stored expressions with dependencies (part 4). Masks become the
--- bodies of generated SQL-standard functions in schema privacy_expr (stored
--- analyzed, with pg_depend records); existing masks are converted below.
+-- issue 17: stored expressions with dependencies (part 4).
+-- Masks, row filters and active hold conditions become the bodies of
+-- generated SQL-standard functions in schema privacy_expr (stored analyzed,
+-- with pg_depend records); existing ones are converted at the end.
 CREATE SCHEMA privacy_expr;
 COMMENT ON SCHEMA privacy_expr IS
 'pg_privacy: the stored (analyzed) form of masks, row filters and hold conditions, one function each';
 REVOKE ALL ON SCHEMA privacy_expr FROM PUBLIC;
 ALTER TABLE privacy._column_policy ADD COLUMN mask_function regprocedure;
+ALTER TABLE privacy._row_policy ADD COLUMN condition_function regprocedure;
+ALTER TABLE privacy._legal_hold ADD COLUMN condition_function regprocedure;
+
 COMMENT ON TABLE privacy._column_policy IS
 'masking policies: mask_function holds the analyzed mask (privacy_expr), mask its canonical text when declared, declared_mask what was given';
+
+COMMENT ON TABLE privacy._row_policy IS
+'row policies: consent requirements (subject column + purpose), attribute filters (condition_function: the analyzed condition in privacy_expr; condition: its canonical text when declared) and hiding of rows past their retention window';
+
+COMMENT ON TABLE privacy._legal_hold IS
+'legal holds: rows of relid matching condition (condition_function: its analyzed form in privacy_expr while the hold is active; condition: its canonical text when placed) are never purged while the hold is active';
 
 CREATE FUNCTION privacy._link_stored_expressions()
 RETURNS trigger
@@ -4893,7 +4903,11 @@ COMMENT ON FUNCTION privacy._link_stored_expressions() IS
 'statement trigger of the policy tables: records the AUTO dependencies of their stored expressions (lost by pg_restore)';
 
 CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._column_policy
-	FOR EACH STATEMENT EXECUTE FUNCTION privacy._link_stored_expressions('mask_function');
+	FOR EACH STATEMENT EXECUTE FUNCTION privacy._link_stored_expressions('mask_function', 'relid', 'column_name');
+CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._row_policy
+	FOR EACH STATEMENT EXECUTE FUNCTION privacy._link_stored_expressions('condition_function');
+CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._legal_hold
+	FOR EACH STATEMENT EXECUTE FUNCTION privacy._link_stored_expressions('condition_function');
 
 CREATE FUNCTION privacy._create_stored_expression(tbl regclass, col name, canonical text, what text, label text)
 RETURNS regprocedure
@@ -4908,6 +4922,16 @@ AS 'MODULE_PATHNAME', 'pg_privacy__stored_expression'
 LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION privacy._stored_expression(regprocedure, boolean) IS
 'a stored policy expression as canonical text, as it reads now; NULL (required: an error) when it was dropped with an object it used';
+
+CREATE FUNCTION privacy._current_expression(fn regprocedure, canonical text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN fn IS NULL THEN canonical ELSE privacy._stored_expression(fn, true) END
+$$;
+COMMENT ON FUNCTION privacy._current_expression(regprocedure, text) IS
+'the current text of a policy expression: its stored form (an error if that was dropped), or its canonical text without one';
 
 CREATE FUNCTION privacy._drop_stored_expression(fn regprocedure)
 RETURNS void
@@ -4979,17 +5003,14 @@ CREATE OR REPLACE FUNCTION privacy.unmask_column(tbl regclass, col name)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	fn regprocedure;
+AS $$ DECLARE fn regprocedure;
 BEGIN
 	PERFORM privacy._check_policy_admin('remove masking policies', tbl);
 	IF tbl IS NULL OR col IS NULL THEN
 		RAISE EXCEPTION 'table and column must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	DELETE FROM privacy._column_policy p
-	WHERE p.relid OPERATOR(pg_catalog.=) tbl AND p.column_name OPERATOR(pg_catalog.=) col
-	RETURNING p.mask_function INTO fn;
+	WHERE p.relid OPERATOR(pg_catalog.=) tbl AND p.column_name OPERATOR(pg_catalog.=) col RETURNING p.mask_function INTO fn;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'column "%" of table % has no masking policy', col, tbl USING ERRCODE = 'undefined_object';
 	END IF;
@@ -5000,6 +5021,271 @@ END
 $$;
 COMMENT ON FUNCTION privacy.unmask_column(regclass, name) IS 'removes the masking policy of a column';
 
+CREATE OR REPLACE FUNCTION privacy._store_row_filter(tbl regclass, name text, canonical text, declared text, roles regrole[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	fn regprocedure;
+BEGIN
+	PERFORM privacy._check_policy_admin('declare row policies', tbl);
+	-- called directly, the text must already be a valid canonical filter
+	IF privacy._canonical_row_filter(tbl, canonical) IS DISTINCT FROM canonical THEN
+		RAISE EXCEPTION 'row filter is not in canonical form' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Declare filters with privacy.add_row_filter().';
+	END IF;
+	-- the stored form replaces the previous one
+	PERFORM privacy._drop_stored_expression(r.condition_function) FROM privacy._row_policy r
+	WHERE r.relid OPERATOR(pg_catalog.=) tbl AND r.name OPERATOR(pg_catalog.=) _store_row_filter.name;
+	fn := privacy._create_stored_expression(tbl, NULL, canonical, 'row filter',
+	                                        format('row filter %s of %s', _store_row_filter.name, tbl));
+	INSERT INTO privacy._row_policy (relid, name, kind, condition, declared_condition, roles, created_by, created_at,
+	                                 condition_function)
+	VALUES (tbl, _store_row_filter.name, 'filter', canonical, declared, _store_row_filter.roles, privacy._outer_user(), now(), fn)
+	ON CONFLICT ON CONSTRAINT _row_policy_pkey DO UPDATE
+		SET kind = 'filter', condition = excluded.condition, declared_condition = excluded.declared_condition,
+		    roles = excluded.roles, subject_column = NULL, purpose = NULL,
+		    condition_function = excluded.condition_function;
+	PERFORM privacy._force_family(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy._store_row_filter(regclass, text, text, text, regrole[]) IS
+'stores a validated row filter and forces row security on the table family';
+
+CREATE OR REPLACE FUNCTION privacy.drop_row_policy(tbl regclass, name text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ DECLARE fn regprocedure;
+BEGIN
+	PERFORM privacy._check_policy_admin('drop row policies', tbl);
+	DELETE FROM privacy._row_policy r
+	WHERE r.relid OPERATOR(pg_catalog.=) tbl AND r.name OPERATOR(pg_catalog.=) drop_row_policy.name RETURNING r.condition_function INTO fn;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'table % has no row policy "%"', tbl, drop_row_policy.name USING ERRCODE = 'undefined_object';
+	END IF;
+	PERFORM privacy._drop_stored_expression(fn);
+	PERFORM privacy._unforce_family(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy.drop_row_policy(regclass, text) IS
+'removes a row policy (consent requirements are named consent:<purpose>)';
+
+CREATE OR REPLACE FUNCTION privacy.place_hold(tbl regclass, condition text, reason text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	canonical text;
+	hold_id bigint;
+	root oid;
+BEGIN
+	PERFORM privacy._check_policy_admin('place legal holds', tbl);
+	IF tbl IS NULL OR condition IS NULL OR reason IS NULL THEN
+		RAISE EXCEPTION 'table, condition and reason of a legal hold must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
+		RAISE EXCEPTION 'a legal hold needs a reason' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) NOT IN ('r', 'p')
+	   OR (SELECT c.relpersistence FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) OPERATOR(pg_catalog.=) 't' THEN
+		RAISE EXCEPTION 'cannot place a legal hold on %', tbl USING ERRCODE = 'wrong_object_type';
+	END IF;
+	-- purges and erasures evaluate the hold as the table's owner: a
+	-- superuser's table runs only what superusers declared (issue 14)
+	IF (SELECT r.rolsuper FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+	    WHERE c.oid OPERATOR(pg_catalog.=) tbl)
+	   AND NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) privacy._outer_user()), false) THEN
+		RAISE EXCEPTION 'permission denied to place legal holds on %', tbl USING ERRCODE = 'insufficient_privilege',
+			DETAIL = 'The table is owned by a superuser, and pg_privacy evaluates legal holds as the table''s owner.',
+			HINT = 'Make a role that is not a superuser own the table, or have a superuser place the hold.';
+	END IF;
+	canonical := privacy._analyze_hold_condition(tbl, condition);
+	-- the hold applies to the whole family (issue 15): its condition must
+	-- compile on the family's roots, hence on every member
+	FOR root IN SELECT r FROM privacy._hold_roots(tbl) AS r WHERE r OPERATOR(pg_catalog.<>) tbl::oid ORDER BY 1 LOOP
+		BEGIN
+			PERFORM privacy._analyze_hold_condition(root::regclass, canonical);
+		EXCEPTION WHEN undefined_column THEN
+			RAISE EXCEPTION 'hold condition uses a column that % does not have', root::regclass
+				USING ERRCODE = 'undefined_column',
+				      DETAIL = pg_catalog.format('A hold on %s applies to its whole family, whose root is %s.', tbl, root::regclass),
+				      HINT = 'Use only columns of the root table in the condition.';
+		END;
+	END LOOP;
+	-- waits for running purge batches of the family's tables and keeps new
+	-- ones out until this transaction ends: a batch reads the holds after
+	-- this lock (a lock no other role can take)
+	PERFORM privacy._retention_lock(tbl, 1, false, false, true);
+	FOR root IN SELECT p.relid::oid FROM privacy._retention_policy p
+	            WHERE p.relid OPERATOR(pg_catalog.<>) tbl
+	              AND EXISTS (SELECT 1 FROM privacy._hold_roots(p.relid) a
+	                          WHERE a OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._hold_roots(tbl))))
+	            ORDER BY 1 LOOP
+		PERFORM privacy._retention_lock(root::regclass, 1, false, false, true);
+	END LOOP;
+	INSERT INTO privacy._legal_hold (relid, condition, declared_condition, reason, placed_by, placed_at)
+	VALUES (tbl, canonical, condition, reason, privacy._outer_user(), now())
+	RETURNING id INTO hold_id;
+	-- the stored form: what the condition uses cannot be dropped, renames follow
+	UPDATE privacy._legal_hold h
+	SET condition_function = privacy._create_stored_expression(tbl, NULL, canonical, 'hold condition',
+	                                                           format('hold %s of %s', hold_id, tbl))
+	WHERE h.id OPERATOR(pg_catalog.=) hold_id;
+	-- held rows cannot be updated out of the hold nor deleted (triggers on
+	-- every member of the family)
+	PERFORM privacy._sync_hold_triggers(tbl);
+	RETURN hold_id;
+END
+$$;
+COMMENT ON FUNCTION privacy.place_hold(regclass, text, text) IS
+'places a legal hold: rows of the table matching condition are never purged until the hold is released; returns its id';
+
+CREATE OR REPLACE FUNCTION privacy.release_hold(id bigint)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tbl regclass;
+	fn regprocedure;
+BEGIN
+	PERFORM privacy._check_policy_admin('release legal holds');
+	IF release_hold.id IS NULL THEN
+		RAISE EXCEPTION 'hold id must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	UPDATE privacy._legal_hold h SET released_by = privacy._outer_user(), released_at = now()
+	WHERE h.id OPERATOR(pg_catalog.=) release_hold.id AND h.released_at IS NULL
+	RETURNING h.relid, h.condition_function INTO tbl, fn;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no active legal hold with id %', release_hold.id USING ERRCODE = 'undefined_object';
+	END IF;
+	-- a released hold keeps its canonical text as history, not a stored form
+	UPDATE privacy._legal_hold h SET condition_function = NULL WHERE h.id OPERATOR(pg_catalog.=) release_hold.id;
+	PERFORM privacy._drop_stored_expression(fn);
+	PERFORM privacy._sync_hold_triggers(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy.release_hold(bigint) IS 'releases an active legal hold';
+
+CREATE OR REPLACE FUNCTION privacy._hold_predicate(tbl regclass)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN count(*) OPERATOR(pg_catalog.=) 0 THEN 'true'
+		ELSE '((' OPERATOR(pg_catalog.||) string_agg('(' OPERATOR(pg_catalog.||) privacy._analyze_hold_condition(tbl, privacy._current_expression(h.condition_function, h.condition))
+			OPERATOR(pg_catalog.||) ')', ' OR ' ORDER BY h.id)
+			OPERATOR(pg_catalog.||) ') IS NOT TRUE)' END
+	FROM privacy._legal_hold h
+	WHERE h.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(tbl)))
+$$;
+COMMENT ON FUNCTION privacy._hold_predicate(regclass) IS
+'condition that excludes rows under an active legal hold of the table (canonical hold conditions only)';
+
+CREATE OR REPLACE FUNCTION privacy._sync_hold_triggers(tbl regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	member regclass;
+	wanted bigint[];
+	t record;
+	h record;
+	quals record;
+	kind text;
+BEGIN
+	PERFORM privacy._hold_maintenance(true);
+	FOR member IN
+		SELECT DISTINCT m.f FROM (
+			SELECT privacy._family(r::regclass) AS f FROM privacy._hold_roots(tbl) AS r
+			UNION SELECT privacy._family(tbl)) m
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.f::oid
+		WHERE c.relkind OPERATOR(pg_catalog.=) 'r' ORDER BY 1
+	LOOP
+		wanted := ARRAY(SELECT privacy._holds_applying(member));
+		FOR t IN SELECT tg.tgname FROM pg_catalog.pg_trigger tg
+		         WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
+		           AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure
+		           AND NOT coalesce(pg_catalog.substring(tg.tgname, '^privacy_hold_([0-9]+)_')::bigint
+		                            OPERATOR(pg_catalog.=) ANY (wanted), false)
+		         ORDER BY 1 LOOP
+			EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, member);
+		END LOOP;
+		FOR h IN SELECT l.id, privacy._current_expression(l.condition_function, l.condition) AS condition
+		         FROM privacy._legal_hold l
+		         WHERE l.id OPERATOR(pg_catalog.=) ANY (wanted) ORDER BY l.id LOOP
+			quals := NULL;
+			FOREACH kind IN ARRAY ARRAY['update', 'delete'] LOOP
+				-- only pg_privacy can make triggers on privacy._hold_guard();
+				-- a trigger of the owner with the same name makes this fail
+				CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg
+				                      WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
+				                        AND tg.tgname OPERATOR(pg_catalog.=) format('privacy_hold_%s_%s', h.id, kind)
+				                        AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure);
+				IF quals IS NULL THEN
+					BEGIN
+						quals := privacy._hold_trigger_quals(member, h.condition);
+					EXCEPTION WHEN undefined_column THEN
+						-- a hold of 0.1.0 on a column its family's root lacks:
+						-- purges of this table fail (nothing is deleted) until
+						-- it is released
+						RAISE WARNING 'legal hold % cannot be enforced on %: its condition uses a column the table does not have', h.id, member;
+						EXIT;
+					END;
+				END IF;
+				EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION privacy._hold_guard(%L)',
+					format('privacy_hold_%s_%s', h.id, kind), upper(kind), member,
+					CASE kind WHEN 'update' THEN quals.on_update ELSE quals.on_delete END, h.id);
+			END LOOP;
+		END LOOP;
+	END LOOP;
+	PERFORM privacy._hold_maintenance(false);
+END
+$$;
+COMMENT ON FUNCTION privacy._sync_hold_triggers(regclass) IS
+'creates and drops the hold triggers of a table''s families so that they match the active legal holds';
+
+CREATE OR REPLACE FUNCTION privacy._check_new_parent(child regclass, parent regclass)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	governed regclass;
+	h record;
+	root oid;
+BEGIN
+	SELECT f INTO governed FROM privacy._family(child) AS f WHERE privacy._is_governed(f) ORDER BY f::oid LIMIT 1;
+	IF governed IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot make % a partition or child of %: policies govern %', child, parent, governed
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      DETAIL = 'Scans of the new parent would read its rows under the parent''s policies only.',
+			      HINT = 'Declare the policies on the root of the new family; drop those of the table first (in the same transaction).';
+	END IF;
+	FOR h IN SELECT l.id FROM privacy._legal_hold l
+	         WHERE l.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(child))) ORDER BY l.id LOOP
+		FOR root IN SELECT r FROM privacy._hold_roots(parent) AS r ORDER BY 1 LOOP
+			BEGIN
+				PERFORM privacy._analyze_hold_condition(root::regclass,
+					(SELECT privacy._current_expression(l.condition_function, l.condition)
+					 FROM privacy._legal_hold l WHERE l.id OPERATOR(pg_catalog.=) h.id));
+			EXCEPTION WHEN undefined_column THEN
+				RAISE EXCEPTION 'cannot make % a partition or child of %: legal hold % uses a column that % does not have',
+					child, parent, h.id, root::regclass
+					USING ERRCODE = 'object_in_use',
+					      HINT = 'A hold applies to the whole family; release it first.';
+			END;
+		END LOOP;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION privacy._check_new_parent(regclass, regclass) IS
+'raises unless a table may join the family of parent (no policies govern it; its holds compile on the new roots)';
 
 CREATE OR REPLACE FUNCTION privacy._action_sql(tbl regclass, OUT set_list text, OUT pending text)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
@@ -5016,7 +5302,7 @@ BEGIN
 		SELECT string_agg(format('%I = (%s)', m.column_name, m.mask), ', ' ORDER BY m.column_name),
 			'(' OPERATOR(pg_catalog.||) string_agg(format('%I IS DISTINCT FROM (%s)', m.column_name, m.mask), ' OR ' ORDER BY m.column_name) OPERATOR(pg_catalog.||) ')'
 		INTO set_list, pending
-		FROM (SELECT x.column_name, privacy._analyze_mask(tbl, x.column_name, coalesce(privacy._stored_expression(x.mask_function, true), x.mask), true) AS mask
+		FROM (SELECT x.column_name, privacy._analyze_mask(tbl, x.column_name, privacy._current_expression(x.mask_function, x.mask), true) AS mask
 		      FROM privacy._column_policy x WHERE x.relid OPERATOR(pg_catalog.=) tbl) m;
 		IF set_list IS NULL THEN
 			RAISE EXCEPTION 'table % has no masking policy to anonymize with', tbl
@@ -5088,7 +5374,8 @@ BEGIN
 		holds := '[]';
 		held := 0;
 		-- (holds placed on any member of the table's family, issue 15)
-		FOR h IN SELECT lh.id, lh.reason, lh.condition FROM privacy._legal_hold lh
+		FOR h IN SELECT lh.id, lh.reason, privacy._current_expression(lh.condition_function, lh.condition) AS condition
+		         FROM privacy._legal_hold lh
 		         WHERE lh.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(t.relid)))
 		         ORDER BY lh.id LOOP
 			affected := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)',
@@ -5123,7 +5410,7 @@ BEGIN
 			tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'deleted', affected,
 				'held_back', held, 'holds', holds);
 		ELSE
-			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, coalesce(privacy._stored_expression(m.mask_function, true), m.mask), true)),
+			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, privacy._current_expression(m.mask_function, m.mask), true)),
 			                             ', ' ORDER BY m.column_name)
 			INTO set_list FROM privacy._column_policy m
 			WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid));
@@ -5183,6 +5470,22 @@ FROM privacy._column_policy p;
 COMMENT ON VIEW privacy.column_policies IS
 'every masking policy with its mask and the roles exempt from it (superusers are always exempt)';
 
+CREATE OR REPLACE VIEW privacy.row_policies AS
+SELECT r.relid AS table_name, r.name, r.kind, r.subject_column, r.purpose,
+	CASE WHEN r.condition_function IS NULL THEN r.condition ELSE privacy._stored_expression(r.condition_function) END AS condition,
+	r.declared_condition,
+	r.roles, r.created_by, r.created_at
+FROM privacy._row_policy r;
+COMMENT ON VIEW privacy.row_policies IS 'every consent requirement and row filter';
+
+CREATE OR REPLACE VIEW privacy.legal_holds AS
+SELECT h.id, h.relid AS table_name,
+	CASE WHEN h.condition_function IS NULL THEN h.condition ELSE privacy._stored_expression(h.condition_function) END AS condition,
+	h.declared_condition, h.reason, h.placed_by, h.placed_at,
+	h.released_by, h.released_at, h.released_at IS NULL AS active
+FROM privacy._legal_hold h;
+COMMENT ON VIEW privacy.legal_holds IS 'every legal hold, active or released';
+
 CREATE OR REPLACE VIEW privacy.inventory AS
 SELECT c.relid AS table_name,
 	c.column_name,
@@ -5218,7 +5521,8 @@ FROM privacy._unmasked u
 UNION ALL
 SELECT CASE r.kind WHEN 'consent' THEN 'consent requirement' ELSE 'row filter' END, r.relid, r.subject_column, r.name,
 	CASE r.kind WHEN 'consent' THEN pg_catalog.format('consent for purpose %s on column %I', r.purpose, r.subject_column)
-	            ELSE r.condition END,
+	            ELSE CASE WHEN r.condition_function IS NULL THEN r.condition
+	                      ELSE privacy._stored_expression(r.condition_function) END END,
 	(SELECT pg_catalog.array_agg(x::text ORDER BY x::text) FROM pg_catalog.unnest(r.roles) AS x), true,
 	r.created_by, r.created_at
 FROM privacy._row_policy r
@@ -5234,7 +5538,9 @@ SELECT 'retention', r.relid, r.time_column, NULL,
 	pg_catalog.format('%s rows %s after %s', r.action, r.time_column, r.keep), NULL, true, r.declared_by, r.declared_at
 FROM privacy._retention_policy r
 UNION ALL
-SELECT 'legal hold', h.relid, NULL, h.id::text, h.condition OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) h.reason OPERATOR(pg_catalog.||) ')',
+SELECT 'legal hold', h.relid, NULL, h.id::text,
+	CASE WHEN h.condition_function IS NULL THEN h.condition ELSE privacy._stored_expression(h.condition_function) END
+	OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) h.reason OPERATOR(pg_catalog.||) ')',
 	NULL, h.released_at IS NULL, h.placed_by, h.placed_at
 FROM privacy._legal_hold h
 UNION ALL
@@ -5255,9 +5561,9 @@ COMMENT ON VIEW privacy.policies IS
 REVOKE ALL ON FUNCTION privacy._link_stored_expressions(), privacy._create_stored_expression(regclass, name, text, text, text),
 	privacy._drop_stored_expression(regprocedure) FROM PUBLIC;
 
--- every 0.1.0 mask gets its stored form; a mask that no longer analyzes
--- (something it calls was dropped or renamed) keeps its text, warns, and
--- fails as it did in 0.1.0 until it is declared again
+-- every 0.1.0 mask, row filter and active hold gets its stored form; one
+-- that no longer analyzes (something it calls was dropped or renamed) keeps
+-- its text, warns, and behaves as in 0.1.0 until it is declared again
 DO $$
 DECLARE
 	p record;
@@ -5275,6 +5581,37 @@ BEGIN
 		EXCEPTION WHEN OTHERS THEN
 			RAISE WARNING 'the mask of %.% was not converted: it no longer analyzes', p.tbl, p.column_name
 				USING HINT = 'Declare it again with privacy.mask_column().';
+		END;
+	END LOOP;
+	FOR p IN SELECT f.relid, f.name, f.condition, pg_catalog.format('%I.%I', n.nspname, r.relname) AS tbl
+	         FROM privacy._row_policy f
+	         JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) f.relid
+	         JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.relnamespace
+	         WHERE f.kind OPERATOR(pg_catalog.=) 'filter'
+	         ORDER BY 1, 2 LOOP
+		BEGIN
+			UPDATE privacy._row_policy f
+			SET condition_function = privacy._create_stored_expression(p.relid, NULL, p.condition, 'row filter',
+			                                                           pg_catalog.format('row filter %s of %s', p.name, p.tbl))
+			WHERE f.relid OPERATOR(pg_catalog.=) p.relid AND f.name OPERATOR(pg_catalog.=) p.name;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'row filter % of % was not converted: it no longer analyzes', p.name, p.tbl
+				USING HINT = 'Declare it again with privacy.add_row_filter().';
+		END;
+	END LOOP;
+	FOR p IN SELECT h.id, h.relid, h.condition, pg_catalog.format('%I.%I', n.nspname, r.relname) AS tbl
+	         FROM privacy._legal_hold h
+	         JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) h.relid
+	         JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.relnamespace
+	         WHERE h.released_at IS NULL
+	         ORDER BY 1 LOOP
+		BEGIN
+			UPDATE privacy._legal_hold h
+			SET condition_function = privacy._create_stored_expression(p.relid, NULL, p.condition, 'hold condition',
+			                                                           pg_catalog.format('hold %s of %s', p.id, p.tbl))
+			WHERE h.id OPERATOR(pg_catalog.=) p.id;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'legal hold % was not converted: its condition no longer analyzes', p.id;
 		END;
 	END LOOP;
 END
