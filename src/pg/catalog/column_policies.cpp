@@ -88,6 +88,7 @@ int nrls_owned = 0;
 Oid *rls_owned = NULL; // governed tables whose row security pg_privacy enabled
 Oid governed_table = InvalidOid;
 HTAB *rel_cache = NULL;
+uint64 role_epoch = 1; // bumped by every role membership or attribute change
 
 // ResetCache drops everything; only called with no pins.
 void
@@ -138,6 +139,7 @@ RelcacheCallback(Datum arg, Oid relid) {
 // keep serving an unmasked cached plan to the same role.
 void
 RoleCallback(Datum arg, int cacheid, uint32 hashvalue) {
+	role_epoch++; // per-user decisions are made again (MaskedColumnsFor)
 	if (loaded && catalog_present && npolicies > 0)
 		ResetPlanCache();
 }
@@ -535,6 +537,10 @@ LookupGovernedRel(Oid relid) {
 		entry->governed = false;
 		entry->ncolumns = 0;
 		entry->columns = NULL;
+		entry->decided_user = InvalidOid;
+		entry->decided_epoch = 0;
+		entry->decided_masked = NULL;
+		entry->decided_any = false;
 		int cap = 0;
 		AddPoliciesOf(entry, relid, &cap);
 		// Only children can inherit policies; skip the catalog probe when no
@@ -634,6 +640,27 @@ ColumnMaskedFor(const GovernedRel *rel, int index, Oid userid) {
 			return false;
 	}
 	return true;
+}
+
+const bool *
+MaskedColumnsFor(const GovernedRel *rel, Oid userid, bool *any) {
+	GovernedRel *entry = const_cast<GovernedRel *>(rel);
+	if (entry->decided_user != userid || entry->decided_epoch != role_epoch || entry->decided_masked == NULL) {
+		// a new array: a plan being built may still hold the previous one
+		bool *masked = (bool *)MemoryContextAllocZero(cache_context, sizeof(bool) * (rel->ncolumns + 1));
+		bool found = false;
+		bool super = superuser_arg(userid);
+		for (int i = 0; i < rel->ncolumns; i++) {
+			masked[i] = !super && ColumnMaskedFor(rel, i, userid);
+			found = found || masked[i];
+		}
+		entry->decided_masked = masked;
+		entry->decided_any = found;
+		entry->decided_user = userid;
+		entry->decided_epoch = role_epoch;
+	}
+	*any = entry->decided_any;
+	return entry->decided_masked;
 }
 
 int

@@ -42,6 +42,11 @@ struct GovernedRel {
 	bool governed;       // false: a cached negative answer
 	int ncolumns;
 	MaskedColumn *columns;
+	// the last user the columns were decided for (MaskedColumnsFor)
+	Oid decided_user;
+	uint64 decided_epoch;
+	bool *decided_masked;
+	bool decided_any;
 };
 
 // InitColumnPolicyCache registers the invalidation callbacks. Called once
@@ -87,6 +92,13 @@ Node *MaskExpression(const GovernedRel *rel, int index);
 // everyone is masked except superusers and roles with (membership in) an
 // exemption for all tables, the table, or that column.
 bool ColumnMaskedFor(const GovernedRel *rel, int index, Oid userid);
+
+// MaskedColumnsFor returns ColumnMaskedFor for every column of rel at once
+// (array indexed like rel->columns; *any: whether one is masked), decided
+// once per user and kept until the policies, exemptions or any role
+// membership or attribute change: the planner asks it for every relation
+// of every statement.
+const bool *MaskedColumnsFor(const GovernedRel *rel, Oid userid, bool *any);
 
 // HasRelationExemption reports whether userid holds (directly or through
 // INHERIT membership) an exemption covering all of relid: one for every
