@@ -8,7 +8,7 @@
 //      its table, as it reads now (renames included); NULL if fn is not a
 //      wrapper (dropped with something it used), or
 //      with required an error (fail closed).
-//  privacy._link_stored_expressions()  statement trigger on the policy
+//  privacy._link_stored_expressions()  row trigger on the policy
 //      tables: re-records each wrapper's AUTO dependencies on its table and
 //      the extension, which pg_restore does not recreate.
 #include "pg/boundary/boundary.hpp"
@@ -83,30 +83,24 @@ LinkStoredExpressionsImpl(FunctionCallInfo fcinfo) {
 		if (attnums[a] == InvalidAttrNumber)
 			elog(ERROR, "column \"%s\" not found", trigger->tg_trigger->tgargs[a]);
 	}
-	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
-	HeapTuple tup;
-	List *funcs = NIL;
-	List *columns = NIL;
-	while ((tup = systable_getnext(scan)) != NULL) {
-		bool isnull;
-		Datum fn = heap_getattr(tup, attnums[0], desc, &isnull);
-		if (isnull)
-			continue;
-		AttrNumber own = InvalidAttrNumber;
-		if (nargs == 3) {
-			bool null_rel, null_col;
-			Datum relid = heap_getattr(tup, attnums[1], desc, &null_rel);
-			Datum column = heap_getattr(tup, attnums[2], desc, &null_col);
-			if (!null_rel && !null_col)
-				own = get_attnum(DatumGetObjectId(relid), NameStr(*DatumGetName(column)));
-		}
-		funcs = lappend_oid(funcs, DatumGetObjectId(fn));
-		columns = lappend_int(columns, own > 0 ? own : InvalidAttrNumber);
+	// a row trigger: the new row names its wrapper (a scan here would not
+	// see the rows the triggering statement inserted)
+	if (!TRIGGER_FIRED_FOR_ROW(trigger->tg_event) || !TRIGGER_FIRED_BY_INSERT(trigger->tg_event))
+		elog(ERROR, "privacy._link_stored_expressions() must be an AFTER INSERT row trigger");
+	HeapTuple tup = trigger->tg_trigtuple;
+	bool isnull;
+	Datum fn = heap_getattr(tup, attnums[0], desc, &isnull);
+	if (isnull)
+		return PointerGetDatum(NULL);
+	AttrNumber own = InvalidAttrNumber;
+	if (nargs == 3) {
+		bool null_rel, null_col;
+		Datum relid = heap_getattr(tup, attnums[1], desc, &null_rel);
+		Datum column = heap_getattr(tup, attnums[2], desc, &null_col);
+		if (!null_rel && !null_col)
+			own = get_attnum(DatumGetObjectId(relid), NameStr(*DatumGetName(column)));
 	}
-	systable_endscan(scan);
-	ListCell *lc, *lc2;
-	forboth (lc, funcs, lc2, columns)
-		LinkStoredExpression(lfirst_oid(lc), (AttrNumber)lfirst_int(lc2));
+	LinkStoredExpression(DatumGetObjectId(fn), own > 0 ? own : InvalidAttrNumber);
 	return PointerGetDatum(NULL);
 }
 

@@ -53,16 +53,16 @@ COMMENT ON TABLE privacy._governed_table IS
 
 SELECT pg_catalog.pg_extension_config_dump('privacy._column_policy', '');
 
--- pg_restore recreates the wrappers as plain functions: the trigger
+-- pg_restore recreates the wrappers as plain functions: the row trigger
 -- records their dependencies on their tables and the extension again.
 CREATE FUNCTION privacy._link_stored_expressions()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'pg_privacy__link_stored_expressions'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._link_stored_expressions() IS
-'statement trigger of the policy tables: records the AUTO dependencies of their stored expressions (lost by pg_restore)';
+'row trigger of the policy tables: records the AUTO dependencies of their stored expressions (lost by pg_restore)';
 CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._column_policy
-	FOR EACH STATEMENT EXECUTE FUNCTION privacy._link_stored_expressions('mask_function', 'relid', 'column_name');
+	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('mask_function', 'relid', 'column_name');
 
 CREATE FUNCTION privacy._create_stored_expression(tbl regclass, col name, canonical text, what text, label text)
 RETURNS regprocedure

@@ -4900,14 +4900,14 @@ RETURNS trigger
 AS 'MODULE_PATHNAME', 'pg_privacy__link_stored_expressions'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._link_stored_expressions() IS
-'statement trigger of the policy tables: records the AUTO dependencies of their stored expressions (lost by pg_restore)';
+'row trigger of the policy tables: records the AUTO dependencies of their stored expressions (lost by pg_restore)';
 
 CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._column_policy
-	FOR EACH STATEMENT EXECUTE FUNCTION privacy._link_stored_expressions('mask_function', 'relid', 'column_name');
+	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('mask_function', 'relid', 'column_name');
 CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._row_policy
-	FOR EACH STATEMENT EXECUTE FUNCTION privacy._link_stored_expressions('condition_function');
+	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('condition_function');
 CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._legal_hold
-	FOR EACH STATEMENT EXECUTE FUNCTION privacy._link_stored_expressions('condition_function');
+	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('condition_function');
 
 CREATE FUNCTION privacy._create_stored_expression(tbl regclass, col name, canonical text, what text, label text)
 RETURNS regprocedure
