@@ -4,9 +4,12 @@
 // Invariants:
 //  * Never uses SPI: the planner hook calls into this file, and SPI would
 //    re-enter the planner.
-//  * Mask text is resolved with search_path = pg_catalog, pg_temp at plan
-//    time, so a masked role cannot change what a mask calls by changing its
-//    own search_path or by creating look-alike functions.
+//  * Masks are loaded from their stored, analyzed form (stored_expressions.hpp):
+//    what a mask calls was fixed by OID when it was declared. Only a row
+//    without one (a 0.1.0 catalog before ALTER EXTENSION UPDATE, a Citus
+//    worker's copy) is parsed from its canonical text, with search_path =
+//    pg_catalog, pg_temp, so a masked role's search_path or look-alike
+//    functions cannot change what it calls either.
 //  * Cache memory is released only when no planner call holds a pin, because
 //    invalidations arrive in the middle of planning (whenever a lock is
 //    taken).

@@ -136,16 +136,6 @@ HasDependency(const ObjectAddress *depender, Oid refclass, Oid refobj, char dept
 
 } // namespace
 
-bool
-IsStoredExpressionFunction(Oid funcid) {
-	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
-	if (!HeapTupleIsValid(tup))
-		return false;
-	bool wrapper = OidIsValid(WrapperTable(tup));
-	ReleaseSysCache(tup);
-	return wrapper;
-}
-
 // MakeOwnColumnAuto turns the wrapper's NORMAL dependency on the column its
 // mask masks into an AUTO one: the mask goes with its column (as a default
 // does), while a column it merely reads cannot be dropped under it.

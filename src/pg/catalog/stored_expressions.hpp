@@ -46,9 +46,6 @@ Node *LoadStoredExpression(Oid funcid, Oid relid, AttrNumber attnum, const char 
 // pg_temp); NULL when funcid is not a wrapper.
 char *StoredExpressionText(Oid funcid);
 
-// IsStoredExpressionFunction reports whether funcid is a wrapper.
-bool IsStoredExpressionFunction(Oid funcid);
-
 // LinkStoredExpression records (once) the wrapper's AUTO dependencies on its
 // table and on the extension, and for a mask (own_column: the masked
 // column) makes its dependency on that column AUTO: the mask goes with its
