@@ -29,6 +29,12 @@ INSERT INTO app.customer VALUES (1, 'ann@example.com', 'CANARY-' || '0DDBA110'),
 SELECT privacy.mask_column('app.customer', 'ssn', 'privacy.redact(ssn)');
 SELECT privacy.mask_column('app.customer', 'email', $$'hidden@' || split_part(email, '@', 2)$$);
 SELECT privacy.grant_unmasked('rt_exempt', 'app.customer', 'email');
+-- a mask calling a user function: its stored form (issue 17 part 4)
+CREATE FUNCTION app.shorten(v text) RETURNS text LANGUAGE sql IMMUTABLE RETURN left(v, 2) || '...';
+CREATE TABLE app.note (id int, body text);
+INSERT INTO app.note VALUES (1, 'CANARY-' || '0DDBA112');
+SELECT privacy.mask_column('app.note', 'body', 'app.shorten(body)');
+GRANT SELECT ON app.note TO rt_masked;
 GRANT USAGE ON SCHEMA app TO rt_masked;
 GRANT SELECT ON app.customer TO rt_masked;
 -- retention history: one purge run in the log
@@ -50,6 +56,13 @@ check "masked role sees masks after restore" "$(masked_view rt_src)" "$(masked_v
 check "mask applied after restore" "1|hidden@example.com|[REDACTED]" "$(masked_view rt_dst | head -1)"
 check "raw data restored" "2" "$(su -d rt_dst -c "SELECT count(*) FROM app.customer WHERE ssn LIKE 'CANARY-%'")"
 check "row security restored" "t" "$(su -d rt_dst -c "SELECT relrowsecurity FROM pg_class WHERE oid = 'app.customer'::regclass")"
+# the stored forms come back with their dependencies (the policy tables'
+# trigger records the AUTO ones pg_restore does not recreate)
+check "a restored mask keeps its function from being dropped" "refused" \
+	"$(su -d rt_dst -c "DROP FUNCTION app.shorten(text)" >/dev/null 2>&1 && echo dropped || echo refused)"
+check "a restored mask still masks" "1|CA..." "$(psql -X -q -At -U rt_masked -d rt_dst -c "SELECT id, body FROM app.note")"
+check "a restored masked table drops without CASCADE, its stored form with it" "0" \
+	"$(su -d rt_dst -c "DROP TABLE app.note" -c "SELECT count(*) FROM pg_proc WHERE pronamespace = 'privacy_expr'::regnamespace AND proname LIKE 'mask of app.note.%'" | tail -1)"
 # (the purge launcher may visit the new database and log a run of its own
 # meanwhile: compare the restored rows, those up to the source's last id)
 last=$(su -d rt_src -c "SELECT max(id) FROM privacy.purge_log")

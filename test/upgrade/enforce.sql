@@ -50,3 +50,7 @@ SELECT count(*) FILTER (WHERE created < now() - interval '30 days') AS expired_l
 SELECT privacy.place_hold('app.events', 'customer_id = 6', 'second matter') > max(id) AS new_hold_id_is_fresh
 FROM privacy._legal_hold WHERE reason = 'litigation';
 SELECT privacy.grant_consent('c1', 'support') > 6 AS new_consent_id_is_fresh;
+-- a mask calling a user function
+SET ROLE upg_masked;
+SELECT id, body FROM app.notes ORDER BY id;
+RESET ROLE;

@@ -85,6 +85,12 @@ for script in "$root"/src/sql/pg_privacy--*.sql; do
 	diff -u "$here/expected/enforce.out" "$work/enforce-$from.out" >"$work/enforce-$from.diff"
 	check "$from: enforcement unchanged by the update" $?
 	[ -s "$work/enforce-$from.diff" ] && head -60 "$work/enforce-$from.diff"
+	# issue 17 part 4: the converted mask depends on the function it calls
+	out=$(q -d "$db" -c "DROP FUNCTION app.shorten(text)" 2>&1)
+	echo "$out" | grep -q 'depends on function app.shorten(text)'
+	check "$from: a converted mask keeps the function it calls from being dropped" $?
+	q -d "$db" -At -c "SELECT count(*) FROM privacy._column_policy WHERE mask_function IS NULL" | grep -qx 0
+	check "$from: every mask was converted to its stored form" $?
 	pg_dump --schema-only --binary-upgrade -d "$db" | python3 "$here/schema.py" >"$work/updated-$from.schema"
 	diff -u "$work/fresh.schema" "$work/updated-$from.schema" >"$work/schema-$from.diff"
 	check "$from: the updated schema equals a fresh $current install" $?

@@ -35,6 +35,10 @@ for line in sys.stdin:
             or line.startswith("SELECT pg_catalog.setval(") or line.startswith("\\restrict")
             or line.startswith("\\unrestrict")):
         continue
+    # session settings pg_dump emits before the first table, wherever that
+    # falls in its order (objects outside the extension move it)
+    if line.startswith("SET default_tablespace") or line.startswith("SET default_table_access_method"):
+        continue
     if line.startswith("-- TOC entry") or line.startswith("-- Dependencies:"):
         continue
     current.append(line)

@@ -27,6 +27,13 @@ GRANT SELECT ON ALL TABLES IN SCHEMA app TO upg_masked, upg_gated, upg_detok, up
 SELECT privacy.mask_column('app.customers', 'email', 'privacy.mask_email(email)');
 SELECT privacy.mask_column('app.customers', 'ssn', 'privacy.redact(ssn)');
 SELECT privacy.mask_column('app.customers', 'name', 'privacy.pseudonym(name)');
+-- a mask calling a user function (issue 17 part 4: the update stores it
+-- with a dependency on that function)
+CREATE FUNCTION app.shorten(v text) RETURNS text LANGUAGE sql IMMUTABLE RETURN left(v, 2) || '...';
+CREATE TABLE app.notes (id int PRIMARY KEY, body text);
+INSERT INTO app.notes VALUES (1, 'CANARY-' || 'AB0DE001'), (2, 'CANARY-' || 'AB0DE002');
+GRANT SELECT ON app.notes TO upg_masked, upg_exempt;
+SELECT privacy.mask_column('app.notes', 'body', 'app.shorten(body)');
 SELECT privacy.grant_unmasked('upg_exempt');
 SELECT privacy.create_purpose('support', 'customer support');
 SELECT privacy.allow_purpose('upg_gated', 'support');

@@ -4,9 +4,12 @@
 // Invariants:
 //  * Never uses SPI: the planner hook calls into this file, and SPI would
 //    re-enter the planner.
-//  * Mask text is resolved with search_path = pg_catalog, pg_temp at plan
-//    time, so a masked role cannot change what a mask calls by changing its
-//    own search_path or by creating look-alike functions.
+//  * Masks are loaded from their stored, analyzed form (stored_expressions.hpp):
+//    what a mask calls was fixed by OID when it was declared. Only a row
+//    without one (a 0.1.0 catalog before ALTER EXTENSION UPDATE, a Citus
+//    worker's copy) is parsed from its canonical text, with search_path =
+//    pg_catalog, pg_temp, so a masked role's search_path or look-alike
+//    functions cannot change what it calls either.
 //  * Cache memory is released only when no planner call holds a pin, because
 //    invalidations arrive in the middle of planning (whenever a lock is
 //    taken).
@@ -17,6 +20,7 @@
 
 #include "pg/catalog/keyed_masks.hpp"
 #include "pg/catalog/privileges.hpp"
+#include "pg/catalog/stored_expressions.hpp"
 
 extern "C" {
 #include "miscadmin.h"
@@ -62,7 +66,8 @@ namespace {
 struct DirectPolicy {
 	Oid relid;
 	NameData column;
-	char *mask;
+	char *mask;         // canonical text (used only by a 0.1.0 catalog)
+	Oid mask_function;  // the stored expression (stored_expressions.hpp)
 };
 
 // Exemption is one row of privacy._unmasked (relid/column may be unset).
@@ -87,6 +92,7 @@ int nrls_owned = 0;
 Oid *rls_owned = NULL; // governed tables whose row security pg_privacy enabled
 Oid governed_table = InvalidOid;
 HTAB *rel_cache = NULL;
+uint64 role_epoch = 1; // bumped by every role membership or attribute change
 
 // ResetCache drops everything; only called with no pins.
 void
@@ -139,6 +145,7 @@ RelcacheCallback(Datum arg, Oid relid) {
 // keep serving an unmasked cached plan to the same role.
 void
 RoleCallback(Datum arg, int cacheid, uint32 hashvalue) {
+	role_epoch++; // per-user decisions are made again (MaskedColumnsFor)
 	if (loaded && catalog_present && (npolicies > 0 || CategoryPoliciesLoaded()))
 		ResetPlanCache();
 }
@@ -189,6 +196,13 @@ EnsureLoaded() {
 		Datum mask = heap_getattr(tup, 3, RelationGetDescr(rel), &isnull[2]);
 		if (isnull[0] || isnull[1] || isnull[2])
 			continue;
+		// 0.2.0 keeps the analyzed mask as a wrapper function (column 7).
+		// Text only: a 0.1.0 catalog (before ALTER EXTENSION UPDATE) or a
+		// row copied without its wrapper (Citus workers): parsed as 0.1.0
+		// did. A policy whose wrapper was dropped keeps a dangling OID and
+		// fails closed when used.
+		bool nofn = true;
+		Datum fn = RelationGetDescr(rel)->natts >= 7 ? heap_getattr(tup, 7, RelationGetDescr(rel), &nofn) : (Datum)0;
 		if (n == cap) {
 			cap *= 2;
 			rows = (DirectPolicy *)repalloc(rows, sizeof(DirectPolicy) * cap);
@@ -198,6 +212,7 @@ EnsureLoaded() {
 		old = MemoryContextSwitchTo(cache_context);
 		rows[n].mask = TextDatumGetCString(mask);
 		MemoryContextSwitchTo(old);
+		rows[n].mask_function = nofn ? InvalidOid : DatumGetObjectId(fn);
 		n++;
 	}
 	systable_endscan(scan);
@@ -323,6 +338,8 @@ AddPoliciesOf(GovernedRel *entry, Oid source, int *cap) {
 		col->column = policies[i].column;
 		col->source_relid = source;
 		col->mask_text = policies[i].mask;
+		col->mask_function = policies[i].mask_function;
+		col->stored = OidIsValid(col->mask_function);
 		col->mask_expr = NULL;
 		get_atttypetypmodcoll(entry->relid, attnum, &col->atttype, &col->atttypmod, &col->attcollation);
 	}
@@ -412,6 +429,15 @@ UntrustedWalker(Node *node, void *context) {
 	return expression_tree_walker(node, (bool (*)())UntrustedWalker, context);
 }
 
+// ProcCallback marks the cache stale when a function changes: a stored
+// mask's wrapper may have been dropped, or a function a mask calls may have
+// changed owner (the trust check runs when a mask is loaded).
+void
+ProcCallback(Datum arg, int cacheid, uint32 hashvalue) {
+	if (loaded && catalog_present && npolicies > 0)
+		stale = true;
+}
+
 } // namespace
 
 MaskedColumn *
@@ -434,6 +460,7 @@ ColumnPolicyCacheContext() {
 
 void
 InitColumnPolicyCache() {
+	RegisterSyscacheInvalidation(PROCOID, ProcCallback, (Datum)0);
 	RegisterRelcacheInvalidation(RelcacheCallback, (Datum)0);
 	RegisterSyscacheInvalidation(AUTHMEMROLEMEM, RoleCallback, (Datum)0);
 	RegisterSyscacheInvalidation(AUTHOID, RoleCallback, (Datum)0);
@@ -535,6 +562,10 @@ LookupGovernedRel(Oid relid) {
 		entry->governed = false;
 		entry->ncolumns = 0;
 		entry->columns = NULL;
+		entry->decided_user = InvalidOid;
+		entry->decided_epoch = 0;
+		entry->decided_masked = NULL;
+		entry->decided_any = false;
 		int cap = 0;
 		AddPoliciesOf(entry, relid, &cap);
 		// Only children can inherit policies; skip the catalog probe when no
@@ -575,7 +606,10 @@ MaskExpression(const GovernedRel *rel, int index) {
 		return col->mask_expr;
 
 	// keyed masks run through their policy-only entry points (keyed_masks.hpp)
-	Node *expr = UseMaskEntryPoints(AnalyzeMaskExpression(rel->relid, col->attnum, col->mask_text, true, NULL));
+	// the stored tree (no parsing); a 0.1.0 catalog still has text only
+	Node *expr = col->stored ? LoadStoredExpression(col->mask_function, rel->relid, col->attnum, "mask expression")
+	                         : AnalyzeMaskExpression(rel->relid, col->attnum, col->mask_text, true, NULL);
+	expr = UseMaskEntryPoints(expr);
 
 	// Keep NULL as NULL: evaluated above an outer join, a mask that is not a
 	// strict function of the column would turn null-extended rows into
@@ -651,6 +685,27 @@ ColumnMaskedFor(const GovernedRel *rel, int index, Oid userid) {
 	return true;
 }
 
+const bool *
+MaskedColumnsFor(const GovernedRel *rel, Oid userid, bool *any) {
+	GovernedRel *entry = const_cast<GovernedRel *>(rel);
+	if (entry->decided_user != userid || entry->decided_epoch != role_epoch || entry->decided_masked == NULL) {
+		// a new array: a plan being built may still hold the previous one
+		bool *masked = (bool *)MemoryContextAllocZero(cache_context, sizeof(bool) * (rel->ncolumns + 1));
+		bool found = false;
+		bool super = superuser_arg(userid);
+		for (int i = 0; i < rel->ncolumns; i++) {
+			masked[i] = !super && ColumnMaskedFor(rel, i, userid);
+			found = found || masked[i];
+		}
+		entry->decided_masked = masked;
+		entry->decided_any = found;
+		entry->decided_user = userid;
+		entry->decided_epoch = role_epoch;
+	}
+	*any = entry->decided_any;
+	return entry->decided_masked;
+}
+
 int
 RunWithFixedSearchPath() {
 	int nest_level = NewGUCNestLevel();
@@ -662,6 +717,60 @@ RunWithFixedSearchPath() {
 void
 RestoreSearchPath(int nest_level) {
 	AtEOXact_GUC(true, nest_level);
+}
+
+void
+CheckTrustedFunctions(Node *expr, const char *what) {
+	Oid untrusted = InvalidOid;
+	if (UntrustedWalker(expr, &untrusted))
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		                errmsg("%s calls function %s, whose owner is not trusted", what,
+		                       format_procedure_qualified(untrusted)),
+		                superuser_functions_only && strcmp(what, "hold condition") == 0
+		                    ? errdetail("Only functions owned by superusers may run in a hold condition: their owners "
+		                                "could change which rows the hold protects.")
+		                : superuser_functions_only
+		                    ? errdetail("The table is owned by a superuser and pg_privacy's work on it runs as that "
+		                                "owner: only functions owned by superusers may run there.")
+		                    : errdetail("Only functions owned by superusers or privacy administrators may run in "
+		                                "policies: their owners could change them to copy raw values."),
+		                errhint("Have a superuser own the function.")));
+
+}
+
+Node *
+CoercePolicyExpression(ParseState *pstate, Node *expr, Oid relid, AttrNumber attnum, const char *what) {
+	Node *coerced;
+	if (attnum == InvalidAttrNumber) {
+		// a row filter: boolean
+		Oid exprtype = exprType(expr);
+		coerced = coerce_to_target_type(pstate, expr, exprtype, BOOLOID, -1, COERCION_ASSIGNMENT,
+		                                COERCE_IMPLICIT_CAST, -1);
+		if (coerced == NULL)
+			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+			                errmsg("%s must return boolean, not %s", what, format_type_be(exprtype))));
+		assign_expr_collations(pstate, coerced);
+	} else {
+		Oid atttype;
+		int32 atttypmod;
+		Oid attcollation;
+		get_atttypetypmodcoll(relid, attnum, &atttype, &atttypmod, &attcollation);
+		Oid exprtype = exprType(expr);
+		coerced = coerce_to_target_type(pstate, expr, exprtype, atttype, atttypmod, COERCION_ASSIGNMENT,
+		                                COERCE_IMPLICIT_CAST, -1);
+		if (coerced == NULL)
+			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+			                errmsg("%s is of type %s but column \"%s\" is of type %s", what,
+			                       format_type_be(exprtype), get_attname(relid, attnum, false),
+			                       format_type_be(atttype)),
+			                errhint("Cast the %s to the column's type.", what)));
+		assign_expr_collations(pstate, coerced);
+		if (OidIsValid(attcollation) && exprCollation(coerced) != attcollation)
+			coerced =
+			    (Node *)makeRelabelType((Expr *)coerced, atttype, atttypmod, attcollation, COERCE_IMPLICIT_CAST);
+	}
+
+	return coerced;
 }
 
 Node *
@@ -721,17 +830,7 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 		                errdetail("A %s must return the same output for the same row within a statement.", noun),
 		                errhint("Use an IMMUTABLE or STABLE function.")));
 	(void)CheckMaskNode(expr, (void *)what);
-	Oid untrusted = InvalidOid;
-	if (UntrustedWalker(expr, &untrusted))
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-		                errmsg("%s calls function %s, whose owner is not trusted", what,
-		                       format_procedure_qualified(untrusted)),
-		                superuser_functions_only
-		                    ? errdetail("The table is owned by a superuser and pg_privacy's work on it runs as that "
-		                                "owner: only functions owned by superusers may run there.")
-		                    : errdetail("Only functions owned by superusers or privacy administrators may run in "
-		                                "policies: their owners could change them to copy raw values."),
-		                errhint("Have a superuser own the function.")));
+	CheckTrustedFunctions(expr, what);
 
 	if (canonical_out != NULL) {
 		// Canonical text: everything not in pg_catalog qualified, so plan
@@ -742,35 +841,7 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 		RestoreSearchPath(canon_level);
 	}
 
-	Node *coerced;
-	if (attnum == InvalidAttrNumber) {
-		// a row filter: boolean
-		Oid exprtype = exprType(expr);
-		coerced = coerce_to_target_type(pstate, expr, exprtype, BOOLOID, -1, COERCION_ASSIGNMENT,
-		                                COERCE_IMPLICIT_CAST, -1);
-		if (coerced == NULL)
-			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-			                errmsg("%s must return boolean, not %s", what, format_type_be(exprtype))));
-		assign_expr_collations(pstate, coerced);
-	} else {
-		Oid atttype;
-		int32 atttypmod;
-		Oid attcollation;
-		get_atttypetypmodcoll(relid, attnum, &atttype, &atttypmod, &attcollation);
-		Oid exprtype = exprType(expr);
-		coerced = coerce_to_target_type(pstate, expr, exprtype, atttype, atttypmod, COERCION_ASSIGNMENT,
-		                                COERCE_IMPLICIT_CAST, -1);
-		if (coerced == NULL)
-			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-			                errmsg("%s is of type %s but column \"%s\" is of type %s", what,
-			                       format_type_be(exprtype), get_attname(relid, attnum, false),
-			                       format_type_be(atttype)),
-			                errhint("Cast the %s to the column's type.", what)));
-		assign_expr_collations(pstate, coerced);
-		if (OidIsValid(attcollation) && exprCollation(coerced) != attcollation)
-			coerced =
-			    (Node *)makeRelabelType((Expr *)coerced, atttype, atttypmod, attcollation, COERCE_IMPLICIT_CAST);
-	}
+	Node *coerced = CoercePolicyExpression(pstate, expr, relid, attnum, what);
 
 	free_parsestate(pstate);
 	relation_close(rel, AccessShareLock);
@@ -780,7 +851,8 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 }
 
 char *
-ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what, bool table_work) {
+ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what, bool table_work,
+                         bool superusers_only) {
 	char *canonical = NULL;
 	Node *volatile declared = NULL;
 	Node *volatile resolved = NULL;
@@ -793,7 +865,7 @@ ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const c
 		ReleaseSysCache(tup);
 	}
 	bool saved = superuser_functions_only;
-	superuser_functions_only = table_work && owner_is_superuser;
+	superuser_functions_only = superusers_only || (table_work && owner_is_superuser);
 	PG_TRY();
 	{
 		char *out = NULL;

@@ -15,6 +15,7 @@ extern "C" {
 #include "access/attnum.h"
 #include "nodes/nodes.h"
 #include "nodes/pg_list.h"
+#include "parser/parse_node.h"
 }
 
 namespace privacy::pg {
@@ -26,7 +27,9 @@ struct MaskedColumn {
 	AttrNumber attnum;   // attribute number in the queried relation
 	NameData column;     // column name
 	Oid source_relid;    // relation that declares the policy
-	char *mask_text;     // canonical mask expression text
+	char *mask_text;     // canonical mask text as declared (0.1.0 catalogs use it)
+	Oid mask_function;   // the stored expression (stored_expressions.hpp)
+	bool stored;         // mask_function is set (else mask_text is parsed)
 	Node *mask_expr;     // analyzed against the queried relation (varno 1), built lazily
 	Oid atttype;         // the column's type, typmod and collation
 	int32 atttypmod;
@@ -48,6 +51,11 @@ struct GovernedRel {
 	bool governed;       // false: a cached negative answer
 	int ncolumns;
 	MaskedColumn *columns;
+	// the last user the columns were decided for (MaskedColumnsFor)
+	Oid decided_user;
+	uint64 decided_epoch;
+	bool *decided_masked;
+	bool decided_any;
 };
 
 // AppendMaskedColumn adds a zeroed column to entry (cache memory) and
@@ -100,6 +108,13 @@ Node *MaskExpression(const GovernedRel *rel, int index);
 // everyone is masked except superusers and roles with (membership in) an
 // exemption for all tables, the table, or that column.
 bool ColumnMaskedFor(const GovernedRel *rel, int index, Oid userid);
+
+// MaskedColumnsFor returns ColumnMaskedFor for every column of rel at once
+// (array indexed like rel->columns; *any: whether one is masked), decided
+// once per user and kept until the policies, exemptions or any role
+// membership or attribute change: the planner asks it for every relation
+// of every statement.
+const bool *MaskedColumnsFor(const GovernedRel *rel, Oid userid, bool *any);
 
 // HasRelationExemption reports whether userid holds (directly or through
 // INHERIT membership) an exemption covering all of relid: one for every
@@ -154,7 +169,20 @@ Node *AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, 
 // search_path = pg_catalog, pg_temp. With table_work (the expression is
 // about to run in pg_privacy's table work, as the table's owner) on a table
 // owned by a superuser, only functions owned by superusers are trusted.
-char *ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what, bool table_work);
+// With superusers_only (hold conditions: an administrator could otherwise
+// redefine which rows a hold protects) only superusers' functions are
+// trusted, whoever owns the table.
+char *ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what, bool table_work,
+                               bool superusers_only = false);
+
+// CheckTrustedFunctions raises 42501 when expr calls a function whose owner
+// is not trusted to run in policies (superusers and policy administrators).
+void CheckTrustedFunctions(Node *expr, const char *what);
+
+// CoercePolicyExpression coerces an analyzed expression over relid to the
+// type, typmod and collation of column attnum, or to boolean
+// (InvalidAttrNumber). pstate may be NULL.
+Node *CoercePolicyExpression(ParseState *pstate, Node *expr, Oid relid, AttrNumber attnum, const char *what);
 
 // RunWithFixedSearchPath sets search_path = pg_catalog, pg_temp for the
 // current GUC nest level; returns the level to pass to RestoreSearchPath.

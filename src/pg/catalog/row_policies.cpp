@@ -18,6 +18,7 @@
 #include "pg/catalog/invalidation.hpp"
 
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/stored_expressions.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -72,7 +73,8 @@ struct PolicyRow {
 	bool retention; // kind retention (hide rows past the retention window)
 	NameData subject_column;
 	char *purpose;
-	char *condition;
+	char *condition;     // canonical text (used only without condition_function)
+	Oid condition_function; // a filter's stored expression (stored_expressions.hpp)
 	int nroles;
 	Oid *roles;
 };
@@ -138,6 +140,15 @@ RelcacheCallback(Datum arg, Oid relid) {
 		stale = true;
 }
 
+// ProcCallback marks the cache stale when a function changes: a stored
+// filter's wrapper may have been dropped, or a function it calls may have
+// changed owner (the trust check runs when a filter is loaded).
+void
+ProcCallback(Datum arg, int cacheid, uint32 hashvalue) {
+	if (loaded && nrows > 0)
+		stale = true;
+}
+
 // EnsureLoaded reads privacy._row_policy when needed.
 void
 EnsureLoaded() {
@@ -192,6 +203,15 @@ EnsureLoaded() {
 		row->purpose = isnull ? NULL : TextDatumGetCString(purpose);
 		Datum condition = heap_getattr(tup, 6, desc, &isnull);
 		row->condition = isnull ? NULL : TextDatumGetCString(condition);
+		// 0.2.0 stores a filter as a wrapper function (column 11); a 0.1.0
+		// catalog, or a row copied without one, has the text only. A
+		// dangling OID (dropped with something it used) fails closed.
+		row->condition_function = InvalidOid;
+		if (desc->natts >= 11) {
+			Datum fn = heap_getattr(tup, 11, desc, &isnull);
+			if (!isnull)
+				row->condition_function = DatumGetObjectId(fn);
+		}
 		Datum roles = heap_getattr(tup, 8, desc, &isnull);
 		if (!isnull) {
 			ArrayType *array = DatumGetArrayTypePCopy(roles);
@@ -314,12 +334,20 @@ BuildPolicies(RelPolicies *entry) {
 				                 "(%s) >= pg_catalog.now() OPERATOR(pg_catalog.-) %s::pg_catalog.interval",
 				                 entry->relid, quote_identifier(time_column), quote_identifier(time_column),
 				                 quote_literal_cstr(keep));
-			} else {
+			} else if (!OidIsValid(row->condition_function)) {
 				appendStringInfo(&qual, "privacy._row_exempt(%u::pg_catalog.regclass) OR (%s)", entry->relid,
 				                 row->condition);
+			} else {
+				appendStringInfo(&qual, "privacy._row_exempt(%u::pg_catalog.regclass)", entry->relid);
 			}
 			bool has_sublinks = false;
 			Expr *expr = ParseQual(entry->relid, qual.data, &has_sublinks);
+			if (!row->consent && !row->retention && OidIsValid(row->condition_function)) {
+				// the stored filter, no parsing; fails closed if it was dropped
+				Node *filter = LoadStoredExpression(row->condition_function, entry->relid, InvalidAttrNumber,
+				                                    "row filter");
+				expr = makeBoolExpr(OR_EXPR, list_make2(expr, filter), -1);
+			}
 
 			MemoryContext old = MemoryContextSwitchTo(cache_context);
 			RowSecurityPolicy *policy = &entry->policies[entry->npolicies];
@@ -630,6 +658,7 @@ ConsentSetContains(const ConsentSet *set, const char *subject, size_t len) {
 void
 InitRowPolicyCache() {
 	RegisterRelcacheInvalidation(RelcacheCallback, (Datum)0);
+	RegisterSyscacheInvalidation(PROCOID, ProcCallback, (Datum)0);
 	RegisterSyscacheInvalidation(AUTHMEMROLEMEM, RoleChangeCallback, (Datum)0);
 	RegisterSyscacheInvalidation(AUTHOID, RoleChangeCallback, (Datum)0);
 }

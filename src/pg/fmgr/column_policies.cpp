@@ -17,6 +17,7 @@
 #include "pg/catalog/owner_exec.hpp"
 #include "pg/catalog/privileges.hpp"
 #include "pg/hooks/caller_identity.hpp"
+#include "pg/catalog/stored_expressions.hpp"
 #include "pg/hooks/planner.hpp"
 #include "pg/module.hpp"
 
@@ -100,12 +101,18 @@ AnonymizeTableImpl(FunctionCallInfo fcinfo) {
 			continue;
 		int level = rel->columns[i].kind != 'm' ? RunWithFixedSearchPath() : -1;
 		// the one validator again, for work run as the table's owner
-		char *mask = ValidatePolicyExpression(relid, rel->columns[i].attnum, rel->columns[i].mask_text,
-		                                      "mask expression", true);
+		const MaskedColumn *col = &rel->columns[i];
+		const char *text = col->mask_text;
+		if (col->stored) {
+			text = StoredExpressionText(col->mask_function);
+			if (text == NULL) // dropped with something it used: fail closed
+				(void)LoadStoredExpression(col->mask_function, relid, col->attnum, "mask expression");
+		}
+		char *mask = ValidatePolicyExpression(relid, col->attnum, text, "mask expression", true);
 		if (level >= 0)
 			RestoreSearchPath(level);
-		appendStringInfo(&sql, "%s%s = (%s)", nset++ > 0 ? ", " : "",
-		                 quote_identifier(NameStr(rel->columns[i].column)), mask);
+		appendStringInfo(&sql, "%s%s = (%s)", nset++ > 0 ? ", " : "", quote_identifier(NameStr(col->column)),
+		                 mask);
 	}
 
 	// The masks are canonical text for search_path = pg_catalog, pg_temp and

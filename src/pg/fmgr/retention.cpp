@@ -47,32 +47,6 @@ namespace privacy::pg {
 
 namespace {
 
-// UntrustedFunction records in *context, and reports, a function that a
-// role other than a superuser owns: its owner could redefine it and so
-// change which rows a hold protects.
-bool
-UntrustedFunction(Oid funcid, void *context) {
-	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
-	if (!HeapTupleIsValid(tup))
-		return false;
-	Oid owner = ((Form_pg_proc)GETSTRUCT(tup))->proowner;
-	ReleaseSysCache(tup);
-	if (superuser_arg(owner))
-		return false;
-	*(Oid *)context = funcid;
-	return true;
-}
-
-// UntrustedFunctionWalker finds such a function anywhere in a condition.
-bool
-UntrustedFunctionWalker(Node *node, void *context) {
-	if (node == NULL)
-		return false;
-	if (check_functions_in_node(node, UntrustedFunction, context))
-		return true;
-	return expression_tree_walker(node, (bool (*)())UntrustedFunctionWalker, context);
-}
-
 // AnalyzeHoldConditionImpl implements privacy._analyze_hold_condition: the
 // one validator of declared expressions (ValidatePolicyExpression, with its
 // trust check) applied to a legal-hold condition.
@@ -82,16 +56,10 @@ AnalyzeHoldConditionImpl(FunctionCallInfo fcinfo) {
 	char *condition = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (get_rel_relkind(relid) == '\0')
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
-	char *canonical = ValidatePolicyExpression(relid, InvalidAttrNumber, condition, "hold condition", true);
-	// stricter than masks and filters: only superusers' functions, as an
-	// administrator could otherwise redefine which rows the hold protects
-	Node *expr = AnalyzeRelationExpression(relid, InvalidAttrNumber, canonical, true, NULL, "hold condition");
-	Oid untrusted = InvalidOid;
-	if (UntrustedFunctionWalker(expr, &untrusted))
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-		                errmsg("hold condition calls %s, which is not owned by a superuser", format_procedure(untrusted)),
-		                errdetail("Its owner could change which rows the hold protects."),
-		                errhint("Use functions and operators owned by a superuser.")));
+	// the one validator, with the stricter trust of hold conditions: only
+	// superusers' functions, as an administrator could otherwise redefine
+	// which rows the hold protects
+	char *canonical = ValidatePolicyExpression(relid, InvalidAttrNumber, condition, "hold condition", true, true);
 	PG_RETURN_TEXT_P(cstring_to_text(canonical));
 }
 

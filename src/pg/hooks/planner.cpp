@@ -68,7 +68,7 @@ struct LevelInfo {
 	Query *query;
 	int nrtes;
 	const GovernedRel **rels; // [rti], NULL when nothing is masked
-	bool **masked;            // [rti][column index]
+	const bool **masked;      // [rti][column index]
 };
 
 struct MaskContext {
@@ -88,7 +88,7 @@ BuildLevel(Query *query, Oid userid, bool for_masking = false) {
 	level->query = query;
 	level->nrtes = list_length(query->rtable);
 	level->rels = (const GovernedRel **)palloc0(sizeof(GovernedRel *) * (level->nrtes + 1));
-	level->masked = (bool **)palloc0(sizeof(bool *) * (level->nrtes + 1));
+	level->masked = (const bool **)palloc0(sizeof(bool *) * (level->nrtes + 1));
 	int excluded = query->onConflict ? query->onConflict->exclRelIndex : 0;
 	ListCell *lc;
 	int rti = 0;
@@ -100,12 +100,8 @@ BuildLevel(Query *query, Oid userid, bool for_masking = false) {
 		const GovernedRel *rel = LookupGovernedRel(rte->relid);
 		if (rel == NULL || (for_masking && IsCitusTable(rte->relid)))
 			continue;
-		bool *masked = (bool *)palloc0(sizeof(bool) * rel->ncolumns);
 		bool any = false;
-		for (int i = 0; i < rel->ncolumns; i++) {
-			masked[i] = ColumnMaskedFor(rel, i, userid);
-			any = any || masked[i];
-		}
+		const bool *masked = MaskedColumnsFor(rel, userid, &any);
 		if (any) {
 			level->rels[rti] = rel;
 			level->masked[rti] = masked;
@@ -334,28 +330,18 @@ MaskQuery(Query *query, MaskContext *context) {
 	return result;
 }
 
-// GovernedWalker finds whether any relation RTE in the tree is governed.
-bool
-GovernedWalker(Node *node, void *context) {
-	if (node == NULL)
-		return false;
-	if (IsA(node, RangeTblEntry)) {
-		RangeTblEntry *rte = (RangeTblEntry *)node;
-		if (rte->rtekind == RTE_RELATION && LookupGovernedRel(rte->relid) != NULL) {
-			*(bool *)context = true;
-			return true;
-		}
-		return false;
-	}
-	if (IsA(node, Query))
-		return query_tree_walker((Query *)node, (bool (*)())GovernedWalker, context, QTW_EXAMINE_RTES_BEFORE);
-	return expression_tree_walker(node, (bool (*)())GovernedWalker, context);
-}
+// PolicyScan is what one walk over the statement finds.
+struct PolicyScan {
+	Oid userid;
+	bool governed; // a governed relation is read or written
+	bool masked;   // one of them has a column masked for userid
+};
 
-// MaskedWalker finds whether any governed relation in the tree has a column
-// masked for the user (context: MaskContext with userid set).
+// PolicyWalker finds, in one walk, whether the statement touches a governed
+// relation and whether a column of one is masked for the user (it stops at
+// the first masked one: governed is then known too).
 bool
-MaskedWalker(Node *node, void *context) {
+PolicyWalker(Node *node, void *context) {
 	if (node == NULL)
 		return false;
 	if (IsA(node, RangeTblEntry)) {
@@ -365,15 +351,16 @@ MaskedWalker(Node *node, void *context) {
 		const GovernedRel *rel = LookupGovernedRel(rte->relid);
 		if (rel == NULL)
 			return false;
-		Oid userid = ((MaskContext *)context)->userid;
-		for (int i = 0; i < rel->ncolumns; i++)
-			if (ColumnMaskedFor(rel, i, userid))
-				return true;
-		return false;
+		PolicyScan *scan = (PolicyScan *)context;
+		scan->governed = true;
+		bool any = false;
+		(void)MaskedColumnsFor(rel, scan->userid, &any);
+		scan->masked = any;
+		return any;
 	}
 	if (IsA(node, Query))
-		return query_tree_walker((Query *)node, (bool (*)())MaskedWalker, context, QTW_EXAMINE_RTES_BEFORE);
-	return expression_tree_walker(node, (bool (*)())MaskedWalker, context);
+		return query_tree_walker((Query *)node, (bool (*)())PolicyWalker, context, QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, (bool (*)())PolicyWalker, context);
 }
 
 // ---- masked-write check -------------------------------------------------
@@ -602,13 +589,14 @@ GovernedAndMask(Query *parse, bool suspended, bool *governed, bool *raw) {
 	*raw = false;
 	if (IsBinaryUpgrade || !AnyColumnPolicy())
 		return parse;
-	(void)GovernedWalker((Node *)parse, governed);
-	if (!*governed || !guc_masking)
+	// one walk decides both (an exempt user's statement is left untouched,
+	// but still role-dependent)
+	PolicyScan scan = {GetUserId(), false, false};
+	(void)PolicyWalker((Node *)parse, &scan);
+	*governed = scan.governed;
+	if (!scan.masked || !guc_masking)
 		return parse;
-	MaskContext context = {GetUserId(), NIL, InvalidOid};
-	// an exempt user's statement is left untouched (but still role-dependent)
-	if (!MaskedWalker((Node *)parse, &context))
-		return parse;
+	MaskContext context = {scan.userid, NIL, InvalidOid};
 	if (suspended) {
 		*raw = true;
 		return parse;

@@ -5,6 +5,19 @@
 -- their rows are dumped. Nobody but the extension owner can read or write
 -- them directly; the planner reads them with heap scans.
 
+-- Stored expressions (issue 17 part 4): every mask, row filter and hold
+-- condition is the body of a generated SQL-standard function in schema
+-- privacy_expr, "<label>"(r <table>) RETURN <expression over r.column>.
+-- PostgreSQL keeps that body analyzed (pg_proc.prosqlbody, a pg_node_tree)
+-- with its dependencies in pg_depend: dropping a function, operator, type
+-- or column it uses is refused (2BP01) or cascades to the wrapper, renames
+-- follow. The wrappers also depend AUTO on their table and on the extension
+-- (src/pg/catalog/stored_expressions.hpp, doc/masking.md).
+CREATE SCHEMA privacy_expr;
+COMMENT ON SCHEMA privacy_expr IS
+'pg_privacy: the stored (analyzed) form of masks, row filters and hold conditions, one function each';
+REVOKE ALL ON SCHEMA privacy_expr FROM PUBLIC;
+
 CREATE TABLE privacy._column_policy (
 	relid         regclass NOT NULL,
 	column_name   name NOT NULL,
@@ -12,10 +25,11 @@ CREATE TABLE privacy._column_policy (
 	declared_mask text NOT NULL,
 	declared_by   name NOT NULL,
 	declared_at   timestamptz NOT NULL,
+	mask_function regprocedure,
 	PRIMARY KEY (relid, column_name)
 );
 COMMENT ON TABLE privacy._column_policy IS
-'masking policies: mask is the canonical (schema-qualified) expression, declared_mask what was given';
+'masking policies: mask_function holds the analyzed mask (privacy_expr), mask its canonical text when declared, declared_mask what was given';
 
 CREATE TABLE privacy._unmasked (
 	role        regrole NOT NULL,
@@ -38,6 +52,62 @@ COMMENT ON TABLE privacy._governed_table IS
 'tables under masking or row policies; *_by_privacy: pg_privacy turned row security on (or forced it) and undoes it with the last policy';
 
 SELECT pg_catalog.pg_extension_config_dump('privacy._column_policy', '');
+
+-- pg_restore recreates the wrappers as plain functions: the row trigger
+-- records their dependencies on their tables and the extension again.
+CREATE FUNCTION privacy._link_stored_expressions()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pg_privacy__link_stored_expressions'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._link_stored_expressions() IS
+'row trigger of the policy tables: records the AUTO dependencies of their stored expressions (lost by pg_restore)';
+CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._column_policy
+	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('mask_function', 'relid', 'column_name');
+
+CREATE FUNCTION privacy._create_stored_expression(tbl regclass, col name, canonical text, what text, label text)
+RETURNS regprocedure
+AS 'MODULE_PATHNAME', 'pg_privacy__create_stored_expression'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._create_stored_expression(regclass, name, text, text, text) IS
+'creates the stored (analyzed, dependency-tracked) form of a validated canonical policy expression';
+
+CREATE FUNCTION privacy._stored_expression(fn regprocedure, required boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__stored_expression'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._stored_expression(regprocedure, boolean) IS
+'a stored policy expression as canonical text, as it reads now; NULL (required: an error) when it was dropped with an object it used';
+
+-- privacy._current_expression(fn, canonical): the text a policy expression
+-- reads as now: its stored form (renames followed; an error, failing
+-- closed, when it was dropped with something it used), or the canonical
+-- text of a row that has no stored form (a 0.1.0 row, a Citus worker's copy).
+CREATE FUNCTION privacy._current_expression(fn regprocedure, canonical text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN fn IS NULL THEN canonical ELSE privacy._stored_expression(fn, true) END
+$$;
+COMMENT ON FUNCTION privacy._current_expression(regprocedure, text) IS
+'the current text of a policy expression: its stored form (an error if that was dropped), or its canonical text without one';
+
+-- privacy._drop_stored_expression(fn): drops a wrapper that still exists.
+CREATE FUNCTION privacy._drop_stored_expression(fn regprocedure)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF fn IS NOT NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+	                              WHERE p.oid OPERATOR(pg_catalog.=) fn
+	                                AND p.pronamespace OPERATOR(pg_catalog.=) 'privacy_expr'::pg_catalog.regnamespace) THEN
+		EXECUTE format('DROP FUNCTION %s', fn);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION privacy._drop_stored_expression(regprocedure) IS
+'drops the stored form of a policy expression (if it was not dropped already)';
 SELECT pg_catalog.pg_extension_config_dump('privacy._unmasked', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy._governed_table', '');
 REVOKE ALL ON privacy._column_policy, privacy._unmasked, privacy._governed_table FROM PUBLIC;
@@ -174,6 +244,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	matview regclass;
+	fn regprocedure;
 BEGIN
 	PERFORM privacy._check_policy_admin('declare masking policies', tbl);
 	PERFORM privacy._check_family_root(tbl, 'mask columns of');
@@ -182,11 +253,16 @@ BEGIN
 		RAISE EXCEPTION 'mask is not in canonical form' USING ERRCODE = 'invalid_parameter_value',
 			HINT = 'Declare masks with privacy.mask_column().';
 	END IF;
-	INSERT INTO privacy._column_policy AS p (relid, column_name, mask, declared_mask, declared_by, declared_at)
-	VALUES (tbl, col, canonical, declared, privacy._outer_user(), now())
+	-- the stored form replaces the previous one
+	PERFORM privacy._drop_stored_expression(p.mask_function) FROM privacy._column_policy p
+	WHERE p.relid OPERATOR(pg_catalog.=) tbl AND p.column_name OPERATOR(pg_catalog.=) col;
+	fn := privacy._create_stored_expression(tbl, col, canonical, 'mask expression', format('mask of %s.%s', tbl, col));
+	INSERT INTO privacy._column_policy AS p (relid, column_name, mask, declared_mask, declared_by, declared_at, mask_function)
+	VALUES (tbl, col, canonical, declared, privacy._outer_user(), now(), fn)
 	ON CONFLICT (relid, column_name) DO UPDATE
 		SET mask = excluded.mask, declared_mask = excluded.declared_mask,
-		    declared_by = excluded.declared_by, declared_at = excluded.declared_at;
+		    declared_by = excluded.declared_by, declared_at = excluded.declared_at,
+		    mask_function = excluded.mask_function;
 
 	PERFORM privacy._govern_family(tbl);
 
@@ -251,17 +327,18 @@ CREATE FUNCTION privacy.unmask_column(tbl regclass, col name)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
+AS $$ DECLARE fn regprocedure;
 BEGIN
 	PERFORM privacy._check_policy_admin('remove masking policies', tbl);
 	IF tbl IS NULL OR col IS NULL THEN
 		RAISE EXCEPTION 'table and column must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	DELETE FROM privacy._column_policy p
-	WHERE p.relid OPERATOR(pg_catalog.=) tbl AND p.column_name OPERATOR(pg_catalog.=) col;
+	WHERE p.relid OPERATOR(pg_catalog.=) tbl AND p.column_name OPERATOR(pg_catalog.=) col RETURNING p.mask_function INTO fn;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'column "%" of table % has no masking policy', col, tbl USING ERRCODE = 'undefined_object';
 	END IF;
+	PERFORM privacy._drop_stored_expression(fn);
 	PERFORM privacy._release_row_security(tbl);
 	PERFORM privacy._invalidate_policies(tbl);
 END
@@ -364,7 +441,7 @@ COMMENT ON FUNCTION privacy.anonymize_database() IS
 CREATE VIEW privacy.column_policies AS
 SELECT p.relid AS table_name,
 	p.column_name,
-	p.mask,
+	CASE WHEN p.mask_function IS NULL THEN p.mask ELSE privacy._stored_expression(p.mask_function) END AS mask,
 	p.declared_mask,
 	p.declared_by,
 	p.declared_at,
@@ -400,4 +477,6 @@ REVOKE ALL ON FUNCTION privacy._check_policy_admin(text, regclass), privacy._inv
 	privacy._govern_family(regclass), privacy._writeback_guard(), privacy._guard_writes(regclass),
 	privacy.mask_column(regclass, name, text), privacy.unmask_column(regclass, name),
 	privacy.grant_unmasked(regrole, regclass, name), privacy.revoke_unmasked(regrole, regclass, name),
-	privacy.anonymize_table(regclass), privacy.anonymize_database(), privacy._analyze_mask(regclass, name, text, boolean) FROM PUBLIC;
+	privacy.anonymize_table(regclass), privacy.anonymize_database(), privacy._analyze_mask(regclass, name, text, boolean),
+	privacy._link_stored_expressions(), privacy._create_stored_expression(regclass, name, text, text, text),
+	privacy._drop_stored_expression(regprocedure) FROM PUBLIC;

@@ -48,10 +48,11 @@ CREATE TABLE privacy._legal_hold (
 	placed_by          name NOT NULL,
 	placed_at          timestamptz NOT NULL,
 	released_by        name,
-	released_at        timestamptz
+	released_at        timestamptz,
+	condition_function regprocedure
 );
 COMMENT ON TABLE privacy._legal_hold IS
-'legal holds: rows of relid matching condition (canonical text) are never purged while the hold is active';
+'legal holds: rows of relid matching condition (condition_function: its analyzed form in privacy_expr while the hold is active; condition: its canonical text when placed) are never purged while the hold is active';
 
 CREATE SEQUENCE privacy._purge_log_id_seq;
 CREATE TABLE privacy._purge_log (
@@ -90,6 +91,8 @@ COMMENT ON TABLE privacy._purge_log IS
 
 SELECT pg_catalog.pg_extension_config_dump('privacy._retention_policy', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy._legal_hold', '');
+CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._legal_hold
+	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('condition_function');
 -- the purge log is history a DBA must keep across dump and restore
 SELECT pg_catalog.pg_extension_config_dump('privacy._purge_log', '');
 ALTER SEQUENCE privacy._legal_hold_id_seq OWNED BY privacy._legal_hold.id;
@@ -342,6 +345,11 @@ BEGIN
 	INSERT INTO privacy._legal_hold (relid, condition, declared_condition, reason, placed_by, placed_at)
 	VALUES (tbl, canonical, condition, reason, privacy._outer_user(), now())
 	RETURNING id INTO hold_id;
+	-- the stored form: what the condition uses cannot be dropped, renames follow
+	UPDATE privacy._legal_hold h
+	SET condition_function = privacy._create_stored_expression(tbl, NULL, canonical, 'hold condition',
+	                                                           format('hold %s of %s', hold_id, tbl))
+	WHERE h.id OPERATOR(pg_catalog.=) hold_id;
 	-- held rows cannot be updated out of the hold nor deleted (triggers on
 	-- every member of the family)
 	PERFORM privacy._sync_hold_triggers(tbl);
@@ -358,6 +366,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	tbl regclass;
+	fn regprocedure;
 BEGIN
 	PERFORM privacy._check_policy_admin('release legal holds');
 	IF release_hold.id IS NULL THEN
@@ -365,10 +374,13 @@ BEGIN
 	END IF;
 	UPDATE privacy._legal_hold h SET released_by = privacy._outer_user(), released_at = now()
 	WHERE h.id OPERATOR(pg_catalog.=) release_hold.id AND h.released_at IS NULL
-	RETURNING h.relid INTO tbl;
+	RETURNING h.relid, h.condition_function INTO tbl, fn;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'no active legal hold with id %', release_hold.id USING ERRCODE = 'undefined_object';
 	END IF;
+	-- a released hold keeps its canonical text as history, not a stored form
+	UPDATE privacy._legal_hold h SET condition_function = NULL WHERE h.id OPERATOR(pg_catalog.=) release_hold.id;
+	PERFORM privacy._drop_stored_expression(fn);
 	PERFORM privacy._sync_hold_triggers(tbl);
 END
 $$;
@@ -425,7 +437,7 @@ LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT CASE WHEN count(*) OPERATOR(pg_catalog.=) 0 THEN 'true'
-		ELSE '((' OPERATOR(pg_catalog.||) string_agg('(' OPERATOR(pg_catalog.||) privacy._analyze_hold_condition(tbl, h.condition)
+		ELSE '((' OPERATOR(pg_catalog.||) string_agg('(' OPERATOR(pg_catalog.||) privacy._analyze_hold_condition(tbl, privacy._current_expression(h.condition_function, h.condition))
 			OPERATOR(pg_catalog.||) ')', ' OR ' ORDER BY h.id)
 			OPERATOR(pg_catalog.||) ') IS NOT TRUE)' END
 	FROM privacy._legal_hold h
@@ -514,7 +526,8 @@ BEGIN
 		         ORDER BY 1 LOOP
 			EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, member);
 		END LOOP;
-		FOR h IN SELECT l.id, l.condition FROM privacy._legal_hold l
+		FOR h IN SELECT l.id, privacy._current_expression(l.condition_function, l.condition) AS condition
+		         FROM privacy._legal_hold l
 		         WHERE l.id OPERATOR(pg_catalog.=) ANY (wanted) ORDER BY l.id LOOP
 			quals := NULL;
 			FOREACH kind IN ARRAY ARRAY['update', 'delete'] LOOP
@@ -574,7 +587,8 @@ BEGIN
 		FOR root IN SELECT r FROM privacy._hold_roots(parent) AS r ORDER BY 1 LOOP
 			BEGIN
 				PERFORM privacy._analyze_hold_condition(root::regclass,
-					(SELECT l.condition FROM privacy._legal_hold l WHERE l.id OPERATOR(pg_catalog.=) h.id));
+					(SELECT privacy._current_expression(l.condition_function, l.condition)
+					 FROM privacy._legal_hold l WHERE l.id OPERATOR(pg_catalog.=) h.id));
 			EXCEPTION WHEN undefined_column THEN
 				RAISE EXCEPTION 'cannot make % a partition or child of %: legal hold % uses a column that % does not have',
 					child, parent, h.id, root::regclass
@@ -605,7 +619,7 @@ BEGIN
 		SELECT string_agg(format('%I = (%s)', m.column_name, m.mask), ', ' ORDER BY m.column_name),
 			'(' OPERATOR(pg_catalog.||) string_agg(format('%I IS DISTINCT FROM (%s)', m.column_name, m.mask), ' OR ' ORDER BY m.column_name) OPERATOR(pg_catalog.||) ')'
 		INTO set_list, pending
-		FROM (SELECT x.column_name, privacy._analyze_mask(tbl, x.column_name, x.mask, true) AS mask
+		FROM (SELECT x.column_name, privacy._analyze_mask(tbl, x.column_name, privacy._current_expression(x.mask_function, x.mask), true) AS mask
 		      FROM privacy._column_policy x WHERE x.relid OPERATOR(pg_catalog.=) tbl) m;
 		IF set_list IS NULL THEN
 			RAISE EXCEPTION 'table % has no masking policy to anonymize with', tbl
@@ -1260,7 +1274,9 @@ FROM privacy._retention_policy p;
 COMMENT ON VIEW privacy.retention_policies IS 'every retention policy and its number of active legal holds';
 
 CREATE VIEW privacy.legal_holds AS
-SELECT h.id, h.relid AS table_name, h.condition, h.declared_condition, h.reason, h.placed_by, h.placed_at,
+SELECT h.id, h.relid AS table_name,
+	CASE WHEN h.condition_function IS NULL THEN h.condition ELSE privacy._stored_expression(h.condition_function) END AS condition,
+	h.declared_condition, h.reason, h.placed_by, h.placed_at,
 	h.released_by, h.released_at, h.released_at IS NULL AS active
 FROM privacy._legal_hold h;
 COMMENT ON VIEW privacy.legal_holds IS 'every legal hold, active or released';

@@ -51,12 +51,13 @@ CREATE TABLE privacy._row_policy (
 	roles              regrole[],
 	created_by         name NOT NULL,
 	created_at         timestamptz NOT NULL,
+	condition_function regprocedure,
 	PRIMARY KEY (relid, name),
 	CHECK ((kind = 'consent') = (subject_column IS NOT NULL AND purpose IS NOT NULL)),
 	CHECK ((kind = 'filter') = (condition IS NOT NULL))
 );
 COMMENT ON TABLE privacy._row_policy IS
-'row policies: consent requirements (subject column + purpose), attribute filters (canonical condition) and hiding of rows past their retention window';
+'row policies: consent requirements (subject column + purpose), attribute filters (condition_function: the analyzed condition in privacy_expr; condition: its canonical text when declared) and hiding of rows past their retention window';
 
 SELECT pg_catalog.pg_extension_config_dump('privacy._purpose', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy._purpose_role', '');
@@ -64,6 +65,8 @@ SELECT pg_catalog.pg_extension_config_dump('privacy._consent', '');
 ALTER SEQUENCE privacy._consent_id_seq OWNED BY privacy._consent.id;
 SELECT pg_catalog.pg_extension_config_dump('privacy._consent_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy._row_policy', '');
+CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._row_policy
+	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('condition_function');
 REVOKE ALL ON privacy._purpose, privacy._purpose_role, privacy._consent, privacy._row_policy FROM PUBLIC;
 
 -- privacy._lineage(tbl): the table and all its partition/inheritance
@@ -406,6 +409,8 @@ RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	fn regprocedure;
 BEGIN
 	PERFORM privacy._check_policy_admin('declare row policies', tbl);
 	-- called directly, the text must already be a valid canonical filter
@@ -413,11 +418,18 @@ BEGIN
 		RAISE EXCEPTION 'row filter is not in canonical form' USING ERRCODE = 'invalid_parameter_value',
 			HINT = 'Declare filters with privacy.add_row_filter().';
 	END IF;
-	INSERT INTO privacy._row_policy (relid, name, kind, condition, declared_condition, roles, created_by, created_at)
-	VALUES (tbl, _store_row_filter.name, 'filter', canonical, declared, _store_row_filter.roles, privacy._outer_user(), now())
+	-- the stored form replaces the previous one
+	PERFORM privacy._drop_stored_expression(r.condition_function) FROM privacy._row_policy r
+	WHERE r.relid OPERATOR(pg_catalog.=) tbl AND r.name OPERATOR(pg_catalog.=) _store_row_filter.name;
+	fn := privacy._create_stored_expression(tbl, NULL, canonical, 'row filter',
+	                                        format('row filter %s of %s', _store_row_filter.name, tbl));
+	INSERT INTO privacy._row_policy (relid, name, kind, condition, declared_condition, roles, created_by, created_at,
+	                                 condition_function)
+	VALUES (tbl, _store_row_filter.name, 'filter', canonical, declared, _store_row_filter.roles, privacy._outer_user(), now(), fn)
 	ON CONFLICT ON CONSTRAINT _row_policy_pkey DO UPDATE
 		SET kind = 'filter', condition = excluded.condition, declared_condition = excluded.declared_condition,
-		    roles = excluded.roles, subject_column = NULL, purpose = NULL;
+		    roles = excluded.roles, subject_column = NULL, purpose = NULL,
+		    condition_function = excluded.condition_function;
 	PERFORM privacy._force_family(tbl);
 END
 $$;
@@ -428,14 +440,15 @@ CREATE FUNCTION privacy.drop_row_policy(tbl regclass, name text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
-AS $$
+AS $$ DECLARE fn regprocedure;
 BEGIN
 	PERFORM privacy._check_policy_admin('drop row policies', tbl);
 	DELETE FROM privacy._row_policy r
-	WHERE r.relid OPERATOR(pg_catalog.=) tbl AND r.name OPERATOR(pg_catalog.=) drop_row_policy.name;
+	WHERE r.relid OPERATOR(pg_catalog.=) tbl AND r.name OPERATOR(pg_catalog.=) drop_row_policy.name RETURNING r.condition_function INTO fn;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'table % has no row policy "%"', tbl, drop_row_policy.name USING ERRCODE = 'undefined_object';
 	END IF;
+	PERFORM privacy._drop_stored_expression(fn);
 	PERFORM privacy._unforce_family(tbl);
 END
 $$;
@@ -464,7 +477,9 @@ COMMENT ON FUNCTION privacy.hide_expired(regclass) IS
 'hides rows past the table''s retention window at once, before the purge removes them (row policy "retention")';
 
 CREATE VIEW privacy.row_policies AS
-SELECT r.relid AS table_name, r.name, r.kind, r.subject_column, r.purpose, r.condition, r.declared_condition,
+SELECT r.relid AS table_name, r.name, r.kind, r.subject_column, r.purpose,
+	CASE WHEN r.condition_function IS NULL THEN r.condition ELSE privacy._stored_expression(r.condition_function) END AS condition,
+	r.declared_condition,
 	r.roles, r.created_by, r.created_at
 FROM privacy._row_policy r;
 COMMENT ON VIEW privacy.row_policies IS 'every consent requirement and row filter';

@@ -164,7 +164,8 @@ SELECT c.relid AS table_name,
 	CASE WHEN pg_catalog.cardinality(pr.p) OPERATOR(pg_catalog.=) 0 THEN 'none'
 	     ELSE pg_catalog.array_to_string(pr.p, ', ') END COLLATE pg_catalog."default" AS protection,
 	pr.p COLLATE pg_catalog."default" AS protections,
-	(SELECT m.mask FROM privacy._column_policy m
+	(SELECT CASE WHEN m.mask_function IS NULL THEN m.mask ELSE privacy._stored_expression(m.mask_function) END
+	 FROM privacy._column_policy m
 	 WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid))
 	   AND m.column_name OPERATOR(pg_catalog.=) c.column_name LIMIT 1) AS mask,
 	coalesce(c.token_format, CASE WHEN 'tokenized' OPERATOR(pg_catalog.=) ANY (pr.p) THEN 'card' END) AS token_format,
@@ -220,7 +221,8 @@ COMMENT ON VIEW privacy.coverage_gaps IS
 -- The policy catalog in one place ------------------------------------------
 
 CREATE VIEW privacy.policies AS
-SELECT 'mask'::text AS kind, p.relid AS table_name, p.column_name, NULL::text AS name, p.mask AS definition,
+SELECT 'mask'::text AS kind, p.relid AS table_name, p.column_name, NULL::text AS name,
+	CASE WHEN p.mask_function IS NULL THEN p.mask ELSE privacy._stored_expression(p.mask_function) END AS definition,
 	NULL::text[] AS roles, true AS active, p.declared_by, p.declared_at
 FROM privacy._column_policy p
 UNION ALL
@@ -230,7 +232,8 @@ FROM privacy._unmasked u
 UNION ALL
 SELECT CASE r.kind WHEN 'consent' THEN 'consent requirement' ELSE 'row filter' END, r.relid, r.subject_column, r.name,
 	CASE r.kind WHEN 'consent' THEN pg_catalog.format('consent for purpose %s on column %I', r.purpose, r.subject_column)
-	            ELSE r.condition END,
+	            ELSE CASE WHEN r.condition_function IS NULL THEN r.condition
+	                      ELSE privacy._stored_expression(r.condition_function) END END,
 	(SELECT pg_catalog.array_agg(x::text ORDER BY x::text) FROM pg_catalog.unnest(r.roles) AS x), true,
 	r.created_by, r.created_at
 FROM privacy._row_policy r
@@ -246,7 +249,9 @@ SELECT 'retention', r.relid, r.time_column, NULL,
 	pg_catalog.format('%s rows %s after %s', r.action, r.time_column, r.keep), NULL, true, r.declared_by, r.declared_at
 FROM privacy._retention_policy r
 UNION ALL
-SELECT 'legal hold', h.relid, NULL, h.id::text, h.condition OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) h.reason OPERATOR(pg_catalog.||) ')',
+SELECT 'legal hold', h.relid, NULL, h.id::text,
+	CASE WHEN h.condition_function IS NULL THEN h.condition ELSE privacy._stored_expression(h.condition_function) END
+	OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) h.reason OPERATOR(pg_catalog.||) ')',
 	NULL, h.released_at IS NULL, h.placed_by, h.placed_at
 FROM privacy._legal_hold h
 UNION ALL
@@ -1026,7 +1031,8 @@ BEGIN
 		holds := '[]';
 		held := 0;
 		-- (holds placed on any member of the table's family, issue 15)
-		FOR h IN SELECT lh.id, lh.reason, lh.condition FROM privacy._legal_hold lh
+		FOR h IN SELECT lh.id, lh.reason, privacy._current_expression(lh.condition_function, lh.condition) AS condition
+		         FROM privacy._legal_hold lh
 		         WHERE lh.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(t.relid)))
 		         ORDER BY lh.id LOOP
 			affected := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)',
@@ -1061,7 +1067,7 @@ BEGIN
 			tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'deleted', affected,
 				'held_back', held, 'holds', holds);
 		ELSE
-			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, m.mask, true)),
+			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, privacy._current_expression(m.mask_function, m.mask), true)),
 			                             ', ' ORDER BY m.column_name)
 			INTO set_list FROM privacy._column_policy m
 			WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid));

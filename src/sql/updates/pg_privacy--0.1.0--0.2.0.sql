@@ -6781,3 +6781,746 @@ END
 $$;
 COMMENT ON FUNCTION privacy._purge_finish(bigint, text, text) IS
 'ends a purge run and releases its table; a worker run that changed nothing leaves no purge log entry';
+
+-- issue 17: stored expressions with dependencies (part 4).
+-- Masks, row filters and active hold conditions become the bodies of
+-- generated SQL-standard functions in schema privacy_expr (stored analyzed,
+-- with pg_depend records); existing ones are converted at the end.
+CREATE SCHEMA privacy_expr;
+COMMENT ON SCHEMA privacy_expr IS
+'pg_privacy: the stored (analyzed) form of masks, row filters and hold conditions, one function each';
+REVOKE ALL ON SCHEMA privacy_expr FROM PUBLIC;
+ALTER TABLE privacy._column_policy ADD COLUMN mask_function regprocedure;
+ALTER TABLE privacy._row_policy ADD COLUMN condition_function regprocedure;
+ALTER TABLE privacy._legal_hold ADD COLUMN condition_function regprocedure;
+
+COMMENT ON TABLE privacy._column_policy IS
+'masking policies: mask_function holds the analyzed mask (privacy_expr), mask its canonical text when declared, declared_mask what was given';
+
+COMMENT ON TABLE privacy._row_policy IS
+'row policies: consent requirements (subject column + purpose), attribute filters (condition_function: the analyzed condition in privacy_expr; condition: its canonical text when declared) and hiding of rows past their retention window';
+
+COMMENT ON TABLE privacy._legal_hold IS
+'legal holds: rows of relid matching condition (condition_function: its analyzed form in privacy_expr while the hold is active; condition: its canonical text when placed) are never purged while the hold is active';
+
+CREATE FUNCTION privacy._link_stored_expressions()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pg_privacy__link_stored_expressions'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._link_stored_expressions() IS
+'row trigger of the policy tables: records the AUTO dependencies of their stored expressions (lost by pg_restore)';
+
+CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._column_policy
+	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('mask_function', 'relid', 'column_name');
+CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._row_policy
+	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('condition_function');
+CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._legal_hold
+	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('condition_function');
+
+CREATE FUNCTION privacy._create_stored_expression(tbl regclass, col name, canonical text, what text, label text)
+RETURNS regprocedure
+AS 'MODULE_PATHNAME', 'pg_privacy__create_stored_expression'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._create_stored_expression(regclass, name, text, text, text) IS
+'creates the stored (analyzed, dependency-tracked) form of a validated canonical policy expression';
+
+CREATE FUNCTION privacy._stored_expression(fn regprocedure, required boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__stored_expression'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._stored_expression(regprocedure, boolean) IS
+'a stored policy expression as canonical text, as it reads now; NULL (required: an error) when it was dropped with an object it used';
+
+CREATE FUNCTION privacy._current_expression(fn regprocedure, canonical text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN fn IS NULL THEN canonical ELSE privacy._stored_expression(fn, true) END
+$$;
+COMMENT ON FUNCTION privacy._current_expression(regprocedure, text) IS
+'the current text of a policy expression: its stored form (an error if that was dropped), or its canonical text without one';
+
+CREATE FUNCTION privacy._drop_stored_expression(fn regprocedure)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF fn IS NOT NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_proc p
+	                              WHERE p.oid OPERATOR(pg_catalog.=) fn
+	                                AND p.pronamespace OPERATOR(pg_catalog.=) 'privacy_expr'::pg_catalog.regnamespace) THEN
+		EXECUTE format('DROP FUNCTION %s', fn);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION privacy._drop_stored_expression(regprocedure) IS
+'drops the stored form of a policy expression (if it was not dropped already)';
+
+CREATE OR REPLACE FUNCTION privacy._store_column_policy(tbl regclass, col name, canonical text, declared text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	matview regclass;
+	fn regprocedure;
+BEGIN
+	PERFORM privacy._check_policy_admin('declare masking policies', tbl);
+	PERFORM privacy._check_family_root(tbl, 'mask columns of');
+	-- whoever calls it, the text must be a valid canonical mask
+	IF privacy._analyze_mask(tbl, col, canonical, false) IS DISTINCT FROM canonical THEN
+		RAISE EXCEPTION 'mask is not in canonical form' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Declare masks with privacy.mask_column().';
+	END IF;
+	-- the stored form replaces the previous one
+	PERFORM privacy._drop_stored_expression(p.mask_function) FROM privacy._column_policy p
+	WHERE p.relid OPERATOR(pg_catalog.=) tbl AND p.column_name OPERATOR(pg_catalog.=) col;
+	fn := privacy._create_stored_expression(tbl, col, canonical, 'mask expression', format('mask of %s.%s', tbl, col));
+	INSERT INTO privacy._column_policy AS p (relid, column_name, mask, declared_mask, declared_by, declared_at, mask_function)
+	VALUES (tbl, col, canonical, declared, privacy._outer_user(), now(), fn)
+	ON CONFLICT (relid, column_name) DO UPDATE
+		SET mask = excluded.mask, declared_mask = excluded.declared_mask,
+		    declared_by = excluded.declared_by, declared_at = excluded.declared_at,
+		    mask_function = excluded.mask_function;
+
+	PERFORM privacy._govern_family(tbl);
+
+	-- A materialized view keeps what its query returned when refreshed.
+	FOR matview IN
+		SELECT DISTINCT r.ev_class::regclass
+		FROM pg_catalog.pg_depend d
+		JOIN pg_catalog.pg_rewrite r ON r.oid OPERATOR(pg_catalog.=) d.objid
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.ev_class
+		WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
+		  AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
+		  AND d.refobjid OPERATOR(pg_catalog.=) ANY (SELECT f::oid FROM privacy._family(tbl) AS f)
+		  AND c.relkind OPERATOR(pg_catalog.=) 'm'
+	LOOP
+		RAISE WARNING 'materialized view % stores values of %.% computed before this mask', matview, tbl, col
+			USING HINT = 'Refresh it as a masked role, mask its columns too, or restrict who can read it.';
+	END LOOP;
+
+	PERFORM privacy._invalidate_policies(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy._store_column_policy(regclass, name, text, text) IS
+'stores a validated masking policy and turns on row security for the table family';
+
+CREATE OR REPLACE FUNCTION privacy.unmask_column(tbl regclass, col name)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ DECLARE fn regprocedure;
+BEGIN
+	PERFORM privacy._check_policy_admin('remove masking policies', tbl);
+	IF tbl IS NULL OR col IS NULL THEN
+		RAISE EXCEPTION 'table and column must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	DELETE FROM privacy._column_policy p
+	WHERE p.relid OPERATOR(pg_catalog.=) tbl AND p.column_name OPERATOR(pg_catalog.=) col RETURNING p.mask_function INTO fn;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'column "%" of table % has no masking policy', col, tbl USING ERRCODE = 'undefined_object';
+	END IF;
+	PERFORM privacy._drop_stored_expression(fn);
+	PERFORM privacy._release_row_security(tbl);
+	PERFORM privacy._invalidate_policies(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy.unmask_column(regclass, name) IS 'removes the masking policy of a column';
+
+CREATE OR REPLACE FUNCTION privacy._store_row_filter(tbl regclass, name text, canonical text, declared text, roles regrole[])
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	fn regprocedure;
+BEGIN
+	PERFORM privacy._check_policy_admin('declare row policies', tbl);
+	-- called directly, the text must already be a valid canonical filter
+	IF privacy._canonical_row_filter(tbl, canonical) IS DISTINCT FROM canonical THEN
+		RAISE EXCEPTION 'row filter is not in canonical form' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Declare filters with privacy.add_row_filter().';
+	END IF;
+	-- the stored form replaces the previous one
+	PERFORM privacy._drop_stored_expression(r.condition_function) FROM privacy._row_policy r
+	WHERE r.relid OPERATOR(pg_catalog.=) tbl AND r.name OPERATOR(pg_catalog.=) _store_row_filter.name;
+	fn := privacy._create_stored_expression(tbl, NULL, canonical, 'row filter',
+	                                        format('row filter %s of %s', _store_row_filter.name, tbl));
+	INSERT INTO privacy._row_policy (relid, name, kind, condition, declared_condition, roles, created_by, created_at,
+	                                 condition_function)
+	VALUES (tbl, _store_row_filter.name, 'filter', canonical, declared, _store_row_filter.roles, privacy._outer_user(), now(), fn)
+	ON CONFLICT ON CONSTRAINT _row_policy_pkey DO UPDATE
+		SET kind = 'filter', condition = excluded.condition, declared_condition = excluded.declared_condition,
+		    roles = excluded.roles, subject_column = NULL, purpose = NULL,
+		    condition_function = excluded.condition_function;
+	PERFORM privacy._force_family(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy._store_row_filter(regclass, text, text, text, regrole[]) IS
+'stores a validated row filter and forces row security on the table family';
+
+CREATE OR REPLACE FUNCTION privacy.drop_row_policy(tbl regclass, name text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$ DECLARE fn regprocedure;
+BEGIN
+	PERFORM privacy._check_policy_admin('drop row policies', tbl);
+	DELETE FROM privacy._row_policy r
+	WHERE r.relid OPERATOR(pg_catalog.=) tbl AND r.name OPERATOR(pg_catalog.=) drop_row_policy.name RETURNING r.condition_function INTO fn;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'table % has no row policy "%"', tbl, drop_row_policy.name USING ERRCODE = 'undefined_object';
+	END IF;
+	PERFORM privacy._drop_stored_expression(fn);
+	PERFORM privacy._unforce_family(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy.drop_row_policy(regclass, text) IS
+'removes a row policy (consent requirements are named consent:<purpose>)';
+
+CREATE OR REPLACE FUNCTION privacy.place_hold(tbl regclass, condition text, reason text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	canonical text;
+	hold_id bigint;
+	root oid;
+BEGIN
+	PERFORM privacy._check_policy_admin('place legal holds', tbl);
+	IF tbl IS NULL OR condition IS NULL OR reason IS NULL THEN
+		RAISE EXCEPTION 'table, condition and reason of a legal hold must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
+		RAISE EXCEPTION 'a legal hold needs a reason' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) NOT IN ('r', 'p')
+	   OR (SELECT c.relpersistence FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) OPERATOR(pg_catalog.=) 't' THEN
+		RAISE EXCEPTION 'cannot place a legal hold on %', tbl USING ERRCODE = 'wrong_object_type';
+	END IF;
+	-- purges and erasures evaluate the hold as the table's owner: a
+	-- superuser's table runs only what superusers declared (issue 14)
+	IF (SELECT r.rolsuper FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+	    WHERE c.oid OPERATOR(pg_catalog.=) tbl)
+	   AND NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) privacy._outer_user()), false) THEN
+		RAISE EXCEPTION 'permission denied to place legal holds on %', tbl USING ERRCODE = 'insufficient_privilege',
+			DETAIL = 'The table is owned by a superuser, and pg_privacy evaluates legal holds as the table''s owner.',
+			HINT = 'Make a role that is not a superuser own the table, or have a superuser place the hold.';
+	END IF;
+	canonical := privacy._analyze_hold_condition(tbl, condition);
+	-- the hold applies to the whole family (issue 15): its condition must
+	-- compile on the family's roots, hence on every member
+	FOR root IN SELECT r FROM privacy._hold_roots(tbl) AS r WHERE r OPERATOR(pg_catalog.<>) tbl::oid ORDER BY 1 LOOP
+		BEGIN
+			PERFORM privacy._analyze_hold_condition(root::regclass, canonical);
+		EXCEPTION WHEN undefined_column THEN
+			RAISE EXCEPTION 'hold condition uses a column that % does not have', root::regclass
+				USING ERRCODE = 'undefined_column',
+				      DETAIL = pg_catalog.format('A hold on %s applies to its whole family, whose root is %s.', tbl, root::regclass),
+				      HINT = 'Use only columns of the root table in the condition.';
+		END;
+	END LOOP;
+	-- waits for running purge batches of the family's tables and keeps new
+	-- ones out until this transaction ends: a batch reads the holds after
+	-- this lock (a lock no other role can take)
+	PERFORM privacy._retention_lock(tbl, 1, false, false, true);
+	FOR root IN SELECT p.relid::oid FROM privacy._retention_policy p
+	            WHERE p.relid OPERATOR(pg_catalog.<>) tbl
+	              AND EXISTS (SELECT 1 FROM privacy._hold_roots(p.relid) a
+	                          WHERE a OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._hold_roots(tbl))))
+	            ORDER BY 1 LOOP
+		PERFORM privacy._retention_lock(root::regclass, 1, false, false, true);
+	END LOOP;
+	INSERT INTO privacy._legal_hold (relid, condition, declared_condition, reason, placed_by, placed_at)
+	VALUES (tbl, canonical, condition, reason, privacy._outer_user(), now())
+	RETURNING id INTO hold_id;
+	-- the stored form: what the condition uses cannot be dropped, renames follow
+	UPDATE privacy._legal_hold h
+	SET condition_function = privacy._create_stored_expression(tbl, NULL, canonical, 'hold condition',
+	                                                           format('hold %s of %s', hold_id, tbl))
+	WHERE h.id OPERATOR(pg_catalog.=) hold_id;
+	-- held rows cannot be updated out of the hold nor deleted (triggers on
+	-- every member of the family)
+	PERFORM privacy._sync_hold_triggers(tbl);
+	RETURN hold_id;
+END
+$$;
+COMMENT ON FUNCTION privacy.place_hold(regclass, text, text) IS
+'places a legal hold: rows of the table matching condition are never purged until the hold is released; returns its id';
+
+CREATE OR REPLACE FUNCTION privacy.release_hold(id bigint)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	tbl regclass;
+	fn regprocedure;
+BEGIN
+	PERFORM privacy._check_policy_admin('release legal holds');
+	IF release_hold.id IS NULL THEN
+		RAISE EXCEPTION 'hold id must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	UPDATE privacy._legal_hold h SET released_by = privacy._outer_user(), released_at = now()
+	WHERE h.id OPERATOR(pg_catalog.=) release_hold.id AND h.released_at IS NULL
+	RETURNING h.relid, h.condition_function INTO tbl, fn;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no active legal hold with id %', release_hold.id USING ERRCODE = 'undefined_object';
+	END IF;
+	-- a released hold keeps its canonical text as history, not a stored form
+	UPDATE privacy._legal_hold h SET condition_function = NULL WHERE h.id OPERATOR(pg_catalog.=) release_hold.id;
+	PERFORM privacy._drop_stored_expression(fn);
+	PERFORM privacy._sync_hold_triggers(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy.release_hold(bigint) IS 'releases an active legal hold';
+
+CREATE OR REPLACE FUNCTION privacy._hold_predicate(tbl regclass)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT CASE WHEN count(*) OPERATOR(pg_catalog.=) 0 THEN 'true'
+		ELSE '((' OPERATOR(pg_catalog.||) string_agg('(' OPERATOR(pg_catalog.||) privacy._analyze_hold_condition(tbl, privacy._current_expression(h.condition_function, h.condition))
+			OPERATOR(pg_catalog.||) ')', ' OR ' ORDER BY h.id)
+			OPERATOR(pg_catalog.||) ') IS NOT TRUE)' END
+	FROM privacy._legal_hold h
+	WHERE h.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(tbl)))
+$$;
+COMMENT ON FUNCTION privacy._hold_predicate(regclass) IS
+'condition that excludes rows under an active legal hold of the table (canonical hold conditions only)';
+
+CREATE OR REPLACE FUNCTION privacy._sync_hold_triggers(tbl regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	member regclass;
+	wanted bigint[];
+	t record;
+	h record;
+	quals record;
+	kind text;
+BEGIN
+	PERFORM privacy._hold_maintenance(true);
+	FOR member IN
+		SELECT DISTINCT m.f FROM (
+			SELECT privacy._family(r::regclass) AS f FROM privacy._hold_roots(tbl) AS r
+			UNION SELECT privacy._family(tbl)) m
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.f::oid
+		WHERE c.relkind OPERATOR(pg_catalog.=) 'r' ORDER BY 1
+	LOOP
+		wanted := ARRAY(SELECT privacy._holds_applying(member));
+		FOR t IN SELECT tg.tgname FROM pg_catalog.pg_trigger tg
+		         WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
+		           AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure
+		           AND NOT coalesce(pg_catalog.substring(tg.tgname, '^privacy_hold_([0-9]+)_')::bigint
+		                            OPERATOR(pg_catalog.=) ANY (wanted), false)
+		         ORDER BY 1 LOOP
+			EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, member);
+		END LOOP;
+		FOR h IN SELECT l.id, privacy._current_expression(l.condition_function, l.condition) AS condition
+		         FROM privacy._legal_hold l
+		         WHERE l.id OPERATOR(pg_catalog.=) ANY (wanted) ORDER BY l.id LOOP
+			quals := NULL;
+			FOREACH kind IN ARRAY ARRAY['update', 'delete'] LOOP
+				-- only pg_privacy can make triggers on privacy._hold_guard();
+				-- a trigger of the owner with the same name makes this fail
+				CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg
+				                      WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
+				                        AND tg.tgname OPERATOR(pg_catalog.=) format('privacy_hold_%s_%s', h.id, kind)
+				                        AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure);
+				IF quals IS NULL THEN
+					BEGIN
+						quals := privacy._hold_trigger_quals(member, h.condition);
+					EXCEPTION WHEN undefined_column THEN
+						-- a hold of 0.1.0 on a column its family's root lacks:
+						-- purges of this table fail (nothing is deleted) until
+						-- it is released
+						RAISE WARNING 'legal hold % cannot be enforced on %: its condition uses a column the table does not have', h.id, member;
+						EXIT;
+					END;
+				END IF;
+				EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION privacy._hold_guard(%L)',
+					format('privacy_hold_%s_%s', h.id, kind), upper(kind), member,
+					CASE kind WHEN 'update' THEN quals.on_update ELSE quals.on_delete END, h.id);
+			END LOOP;
+		END LOOP;
+	END LOOP;
+	PERFORM privacy._hold_maintenance(false);
+END
+$$;
+COMMENT ON FUNCTION privacy._sync_hold_triggers(regclass) IS
+'creates and drops the hold triggers of a table''s families so that they match the active legal holds';
+
+CREATE OR REPLACE FUNCTION privacy._check_new_parent(child regclass, parent regclass)
+RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	governed regclass;
+	h record;
+	root oid;
+BEGIN
+	SELECT f INTO governed FROM privacy._family(child) AS f WHERE privacy._is_governed(f) ORDER BY f::oid LIMIT 1;
+	IF governed IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot make % a partition or child of %: policies govern %', child, parent, governed
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      DETAIL = 'Scans of the new parent would read its rows under the parent''s policies only.',
+			      HINT = 'Declare the policies on the root of the new family; drop those of the table first (in the same transaction).';
+	END IF;
+	FOR h IN SELECT l.id FROM privacy._legal_hold l
+	         WHERE l.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(child))) ORDER BY l.id LOOP
+		FOR root IN SELECT r FROM privacy._hold_roots(parent) AS r ORDER BY 1 LOOP
+			BEGIN
+				PERFORM privacy._analyze_hold_condition(root::regclass,
+					(SELECT privacy._current_expression(l.condition_function, l.condition)
+					 FROM privacy._legal_hold l WHERE l.id OPERATOR(pg_catalog.=) h.id));
+			EXCEPTION WHEN undefined_column THEN
+				RAISE EXCEPTION 'cannot make % a partition or child of %: legal hold % uses a column that % does not have',
+					child, parent, h.id, root::regclass
+					USING ERRCODE = 'object_in_use',
+					      HINT = 'A hold applies to the whole family; release it first.';
+			END;
+		END LOOP;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION privacy._check_new_parent(regclass, regclass) IS
+'raises unless a table may join the family of parent (no policies govern it; its holds compile on the new roots)';
+
+CREATE OR REPLACE FUNCTION privacy._action_sql(tbl regclass, OUT set_list text, OUT pending text)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p privacy._retention_policy;
+BEGIN
+	SELECT * INTO p FROM privacy._retention_policy r WHERE r.relid OPERATOR(pg_catalog.=) tbl;
+	IF p.action OPERATOR(pg_catalog.=) 'nullify' THEN
+		SELECT string_agg(format('%I = NULL', c), ', '), '(' OPERATOR(pg_catalog.||) string_agg(format('%I IS NOT NULL', c), ' OR ') OPERATOR(pg_catalog.||) ')'
+		INTO set_list, pending FROM pg_catalog.unnest(p.columns) AS c;
+	ELSIF p.action OPERATOR(pg_catalog.=) 'anonymize' THEN
+		SELECT string_agg(format('%I = (%s)', m.column_name, m.mask), ', ' ORDER BY m.column_name),
+			'(' OPERATOR(pg_catalog.||) string_agg(format('%I IS DISTINCT FROM (%s)', m.column_name, m.mask), ' OR ' ORDER BY m.column_name) OPERATOR(pg_catalog.||) ')'
+		INTO set_list, pending
+		FROM (SELECT x.column_name, privacy._analyze_mask(tbl, x.column_name, privacy._current_expression(x.mask_function, x.mask), true) AS mask
+		      FROM privacy._column_policy x WHERE x.relid OPERATOR(pg_catalog.=) tbl) m;
+		IF set_list IS NULL THEN
+			RAISE EXCEPTION 'table % has no masking policy to anonymize with', tbl
+				USING ERRCODE = 'object_not_in_prerequisite_state';
+		END IF;
+	ELSE
+		pending := 'true';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION privacy._action_sql(regclass) IS
+'SET list and not-yet-processed condition of an anonymize or nullify retention policy';
+
+CREATE OR REPLACE FUNCTION privacy.erase_subject(subject text, mode text DEFAULT 'delete')
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t record;
+	h record;
+	vc record;
+	pred text;
+	keep text;
+	set_list text;
+	affected bigint;
+	held bigint;
+	holds jsonb;
+	tables jsonb := '[]';
+	purpose text;
+	revoked integer := 0;
+	report jsonb;
+	links jsonb := '{}';
+	refs jsonb := '{}';
+BEGIN
+	PERFORM privacy._check_policy_admin('erase data subjects');
+	PERFORM privacy._check_subject_tables();
+	IF subject IS NULL OR mode IS NULL THEN
+		RAISE EXCEPTION 'subject and mode must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF mode OPERATOR(pg_catalog.<>) ALL (ARRAY['delete', 'anonymize']) THEN
+		RAISE EXCEPTION 'unknown erasure mode "%"', mode USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Use delete or anonymize.';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM privacy._subject_table) THEN
+		RAISE EXCEPTION 'no subject table is registered' USING ERRCODE = 'object_not_in_prerequisite_state',
+			HINT = 'Register tables with privacy.register_subject().';
+	END IF;
+
+	-- parents first: the subject's rows of each table, and the values of its
+	-- columns that registered children reference
+	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
+	         FROM privacy._subject_tables() s ORDER BY s.depth, s.relid::text LOOP
+		FOR vc IN SELECT DISTINCT x.via_column FROM privacy._subject_table x
+		         WHERE x.via OPERATOR(pg_catalog.=) t.relid ORDER BY 1 LOOP
+			links := links OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+				t.relid::oid::text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) vc.via_column,
+				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
+					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
+					vc.via_column, t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
+		END LOOP;
+	END LOOP;
+
+	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
+	         FROM privacy._subject_tables() s ORDER BY s.depth DESC, s.relid::text LOOP
+		pred := t.pred;
+		-- held rows: active holds of the table, and (when deleting) rows still
+		-- referenced by kept rows of registered children
+		holds := '[]';
+		held := 0;
+		-- (holds placed on any member of the table's family, issue 15)
+		FOR h IN SELECT lh.id, lh.reason, privacy._current_expression(lh.condition_function, lh.condition) AS condition
+		         FROM privacy._legal_hold lh
+		         WHERE lh.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(t.relid)))
+		         ORDER BY lh.id LOOP
+			affected := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)',
+				t.relid, pred, privacy._analyze_hold_condition(t.relid, h.condition)), subject, links, refs)::bigint;
+			IF affected OPERATOR(pg_catalog.>) 0 THEN
+				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('hold_id', h.id, 'reason', h.reason, 'rows', affected);
+			END IF;
+		END LOOP;
+		SELECT pg_catalog.concat_ws(' AND ', NULLIF(privacy._hold_predicate(t.relid), 'true'),
+			pg_catalog.string_agg(pg_catalog.format('NOT (%I OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.jsonb_array_elements_text($3 OPERATOR(pg_catalog.->) %L))::%s[]))',
+			                                        ch.via_column, ch.relid::oid::text,
+			                                        (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+			                                         WHERE a.attrelid OPERATOR(pg_catalog.=) t.relid AND a.attname OPERATOR(pg_catalog.=) ch.via_column)),
+			                      ' AND ' ORDER BY ch.relid::text))
+		INTO keep
+		FROM privacy._subject_table ch
+		WHERE ch.via OPERATOR(pg_catalog.=) t.relid AND mode OPERATOR(pg_catalog.=) 'delete';
+		IF keep OPERATOR(pg_catalog.<>) '' THEN
+			held := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND NOT (%s)', t.relid, pred, keep),
+				subject, links, refs)::bigint;
+			IF held OPERATOR(pg_catalog.>) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
+			                                 FROM pg_catalog.jsonb_array_elements(holds) x) THEN
+				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('reason', 'referenced by held rows of a child table',
+					'rows', held OPERATOR(pg_catalog.-) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
+					                                     FROM pg_catalog.jsonb_array_elements(holds) x));
+			END IF;
+			pred := '(' OPERATOR(pg_catalog.||) pred OPERATOR(pg_catalog.||) ') AND ' OPERATOR(pg_catalog.||) keep;
+		END IF;
+		IF mode OPERATOR(pg_catalog.=) 'delete' THEN
+			affected := privacy._exec_as_owner(t.relid, pg_catalog.format('DELETE FROM %s WHERE %s', t.relid, pred),
+				subject, links, refs);
+			tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'deleted', affected,
+				'held_back', held, 'holds', holds);
+		ELSE
+			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, privacy._current_expression(m.mask_function, m.mask), true)),
+			                             ', ' ORDER BY m.column_name)
+			INTO set_list FROM privacy._column_policy m
+			WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid));
+			IF set_list IS NULL THEN
+				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', 0,
+					'held_back', held, 'holds', holds, 'note', 'no masking policy: rows kept unchanged');
+			ELSE
+				-- the masks are canonical for the pinned search_path and read
+				-- raw values: the UPDATE is planned unmasked, and runs (with
+				-- everything it fires) as the table's owner
+				affected := privacy._exec_as_owner(t.relid, pg_catalog.format('UPDATE %s SET %s WHERE %s', t.relid, set_list, pred),
+					subject, links, refs);
+				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', affected,
+					'held_back', held, 'holds', holds);
+			END IF;
+		END IF;
+		-- the values of this table's subject rows that are still there keep
+		-- the parent rows they reference
+		IF mode OPERATOR(pg_catalog.=) 'delete' AND t.depth OPERATOR(pg_catalog.>) 0 THEN
+			refs := refs OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(t.relid::oid::text,
+				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
+					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
+					(SELECT x.subject_column FROM privacy._subject_table x WHERE x.relid OPERATOR(pg_catalog.=) t.relid),
+					t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
+		END IF;
+	END LOOP;
+
+	FOR purpose IN SELECT DISTINCT c.purpose FROM privacy._consent c
+	               WHERE c.subject OPERATOR(pg_catalog.=) erase_subject.subject AND c.revoked_at IS NULL ORDER BY 1 LOOP
+		IF privacy.revoke_consent(erase_subject.subject, purpose) THEN
+			revoked := revoked OPERATOR(pg_catalog.+) 1;
+		END IF;
+	END LOOP;
+
+	report := pg_catalog.jsonb_build_object('mode', mode, 'tables', tables, 'consents_revoked', revoked);
+	INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, new_definition)
+	VALUES (now(), privacy._outer_user(), session_user, 'erase subject',
+	        'subject ' OPERATOR(pg_catalog.||) privacy.pseudonym(subject, 'erasure'), report::text);
+	RETURN report;
+END
+$$;
+COMMENT ON FUNCTION privacy.erase_subject(text, text) IS
+'deletes or anonymizes a subject''s rows in every registered table (children first), keeping rows under legal holds; revokes consents; audited under a pseudonym';
+
+CREATE OR REPLACE VIEW privacy.column_policies AS
+SELECT p.relid AS table_name,
+	p.column_name,
+	CASE WHEN p.mask_function IS NULL THEN p.mask ELSE privacy._stored_expression(p.mask_function) END AS mask,
+	p.declared_mask,
+	p.declared_by,
+	p.declared_at,
+	ARRAY(SELECT u.role::text FROM privacy._unmasked u
+	      WHERE (u.relid IS NULL OR u.relid OPERATOR(pg_catalog.=) p.relid)
+	        AND (u.column_name IS NULL OR u.column_name OPERATOR(pg_catalog.=) p.column_name)
+	      ORDER BY 1) AS exempt_roles
+FROM privacy._column_policy p;
+COMMENT ON VIEW privacy.column_policies IS
+'every masking policy with its mask and the roles exempt from it (superusers are always exempt)';
+
+CREATE OR REPLACE VIEW privacy.row_policies AS
+SELECT r.relid AS table_name, r.name, r.kind, r.subject_column, r.purpose,
+	CASE WHEN r.condition_function IS NULL THEN r.condition ELSE privacy._stored_expression(r.condition_function) END AS condition,
+	r.declared_condition,
+	r.roles, r.created_by, r.created_at
+FROM privacy._row_policy r;
+COMMENT ON VIEW privacy.row_policies IS 'every consent requirement and row filter';
+
+CREATE OR REPLACE VIEW privacy.legal_holds AS
+SELECT h.id, h.relid AS table_name,
+	CASE WHEN h.condition_function IS NULL THEN h.condition ELSE privacy._stored_expression(h.condition_function) END AS condition,
+	h.declared_condition, h.reason, h.placed_by, h.placed_at,
+	h.released_by, h.released_at, h.released_at IS NULL AS active
+FROM privacy._legal_hold h;
+COMMENT ON VIEW privacy.legal_holds IS 'every legal hold, active or released';
+
+CREATE OR REPLACE VIEW privacy.inventory AS
+SELECT c.relid AS table_name,
+	c.column_name,
+	c.category,
+	CASE WHEN pg_catalog.cardinality(pr.p) OPERATOR(pg_catalog.=) 0 THEN 'none'
+	     ELSE pg_catalog.array_to_string(pr.p, ', ') END COLLATE pg_catalog."default" AS protection,
+	pr.p COLLATE pg_catalog."default" AS protections,
+	(SELECT CASE WHEN m.mask_function IS NULL THEN m.mask ELSE privacy._stored_expression(m.mask_function) END
+	 FROM privacy._column_policy m
+	 WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid))
+	   AND m.column_name OPERATOR(pg_catalog.=) c.column_name LIMIT 1) AS mask,
+	coalesce(c.token_format, CASE WHEN 'tokenized' OPERATOR(pg_catalog.=) ANY (pr.p) THEN 'card' END) AS token_format,
+	ARRAY(SELECT r.name FROM privacy._row_policy r
+	      WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid)) ORDER BY r.name) AS row_policies,
+	(SELECT r.keep FROM privacy._retention_policy r
+	 WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid)) LIMIT 1) AS retention,
+	c.classified_by,
+	c.classified_at
+FROM privacy._classification c
+CROSS JOIN LATERAL (SELECT privacy._protections(c.relid, c.column_name) AS p) pr;
+COMMENT ON VIEW privacy.inventory IS
+'every classified personal-data column with its protection: masked, tokenized, row-gated, retention or none';
+
+CREATE OR REPLACE VIEW privacy.policies AS
+SELECT 'mask'::text AS kind, p.relid AS table_name, p.column_name, NULL::text AS name,
+	CASE WHEN p.mask_function IS NULL THEN p.mask ELSE privacy._stored_expression(p.mask_function) END AS definition,
+	NULL::text[] AS roles, true AS active, p.declared_by, p.declared_at
+FROM privacy._column_policy p
+UNION ALL
+SELECT 'masking exemption', u.relid, u.column_name, NULL, 'sees raw values', ARRAY[u.role::text], true,
+	u.granted_by, u.granted_at
+FROM privacy._unmasked u
+UNION ALL
+SELECT CASE r.kind WHEN 'consent' THEN 'consent requirement' ELSE 'row filter' END, r.relid, r.subject_column, r.name,
+	CASE r.kind WHEN 'consent' THEN pg_catalog.format('consent for purpose %s on column %I', r.purpose, r.subject_column)
+	            ELSE CASE WHEN r.condition_function IS NULL THEN r.condition
+	                      ELSE privacy._stored_expression(r.condition_function) END END,
+	(SELECT pg_catalog.array_agg(x::text ORDER BY x::text) FROM pg_catalog.unnest(r.roles) AS x), true,
+	r.created_by, r.created_at
+FROM privacy._row_policy r
+UNION ALL
+SELECT 'token format', NULL, NULL, f.name,
+	pg_catalog.format('%s tokens over %s (key %s)', f.kind, f.alphabet, f.key_name), NULL, true, NULL, f.created_at
+FROM privacy._token_format f
+UNION ALL
+SELECT 'detokenize grant', NULL, NULL, g.format, 'may detokenize', ARRAY[g.role::text], true, g.granted_by, g.granted_at
+FROM privacy._detokenize_grant g
+UNION ALL
+SELECT 'retention', r.relid, r.time_column, NULL,
+	pg_catalog.format('%s rows %s after %s', r.action, r.time_column, r.keep), NULL, true, r.declared_by, r.declared_at
+FROM privacy._retention_policy r
+UNION ALL
+SELECT 'legal hold', h.relid, NULL, h.id::text,
+	CASE WHEN h.condition_function IS NULL THEN h.condition ELSE privacy._stored_expression(h.condition_function) END
+	OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) h.reason OPERATOR(pg_catalog.||) ')',
+	NULL, h.released_at IS NULL, h.placed_by, h.placed_at
+FROM privacy._legal_hold h
+UNION ALL
+SELECT 'classification', c.relid, c.column_name, c.category,
+	CASE WHEN c.token_format IS NULL THEN c.category
+	     ELSE c.category OPERATOR(pg_catalog.||) ', tokens of format ' OPERATOR(pg_catalog.||) c.token_format END,
+	NULL, true, c.classified_by, c.classified_at
+FROM privacy._classification c
+UNION ALL
+SELECT 'subject registration', s.relid, s.subject_column, NULL,
+	CASE WHEN s.via IS NULL THEN 'identifies the subject'
+	     ELSE pg_catalog.format('references %s(%I)', s.via, s.via_column) END,
+	NULL, true, s.declared_by, s.declared_at
+FROM privacy._subject_table s;
+COMMENT ON VIEW privacy.policies IS
+'every policy of every kind (masks, exemptions, row policies, token formats, detokenize grants, retention, holds, classifications, subject registrations) for audit export';
+
+REVOKE ALL ON FUNCTION privacy._link_stored_expressions(), privacy._create_stored_expression(regclass, name, text, text, text),
+	privacy._drop_stored_expression(regprocedure) FROM PUBLIC;
+
+-- every 0.1.0 mask, row filter and active hold gets its stored form; one
+-- that no longer analyzes (something it calls was dropped or renamed) keeps
+-- its text, warns, and behaves as in 0.1.0 until it is declared again
+DO $$
+DECLARE
+	p record;
+BEGIN
+	FOR p IN SELECT c.relid, c.column_name, c.mask, pg_catalog.format('%I.%I', n.nspname, r.relname) AS tbl
+	         FROM privacy._column_policy c
+	         JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) c.relid
+	         JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.relnamespace
+	         ORDER BY 1, 2 LOOP
+		BEGIN
+			UPDATE privacy._column_policy c
+			SET mask_function = privacy._create_stored_expression(p.relid, p.column_name, p.mask, 'mask expression',
+			                                                      pg_catalog.format('mask of %s.%s', p.tbl, p.column_name))
+			WHERE c.relid OPERATOR(pg_catalog.=) p.relid AND c.column_name OPERATOR(pg_catalog.=) p.column_name;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'the mask of %.% was not converted: it no longer analyzes', p.tbl, p.column_name
+				USING HINT = 'Declare it again with privacy.mask_column().';
+		END;
+	END LOOP;
+	FOR p IN SELECT f.relid, f.name, f.condition, pg_catalog.format('%I.%I', n.nspname, r.relname) AS tbl
+	         FROM privacy._row_policy f
+	         JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) f.relid
+	         JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.relnamespace
+	         WHERE f.kind OPERATOR(pg_catalog.=) 'filter'
+	         ORDER BY 1, 2 LOOP
+		BEGIN
+			UPDATE privacy._row_policy f
+			SET condition_function = privacy._create_stored_expression(p.relid, NULL, p.condition, 'row filter',
+			                                                           pg_catalog.format('row filter %s of %s', p.name, p.tbl))
+			WHERE f.relid OPERATOR(pg_catalog.=) p.relid AND f.name OPERATOR(pg_catalog.=) p.name;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'row filter % of % was not converted: it no longer analyzes', p.name, p.tbl
+				USING HINT = 'Declare it again with privacy.add_row_filter().';
+		END;
+	END LOOP;
+	FOR p IN SELECT h.id, h.relid, h.condition, pg_catalog.format('%I.%I', n.nspname, r.relname) AS tbl
+	         FROM privacy._legal_hold h
+	         JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) h.relid
+	         JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) r.relnamespace
+	         WHERE h.released_at IS NULL
+	         ORDER BY 1 LOOP
+		BEGIN
+			UPDATE privacy._legal_hold h
+			SET condition_function = privacy._create_stored_expression(p.relid, NULL, p.condition, 'hold condition',
+			                                                           pg_catalog.format('hold %s of %s', p.id, p.tbl))
+			WHERE h.id OPERATOR(pg_catalog.=) p.id;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'legal hold % was not converted: its condition no longer analyzes', p.id;
+		END;
+	END LOOP;
+END
+$$;
