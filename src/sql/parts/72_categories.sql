@@ -623,7 +623,8 @@ LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT coalesce(
-		(SELECT m.mask FROM privacy._column_policy m
+		(SELECT CASE WHEN m.mask_function IS NULL THEN m.mask ELSE privacy._stored_expression(m.mask_function) END
+		 FROM privacy._column_policy m
 		 WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(tbl))
 		   AND m.column_name OPERATOR(pg_catalog.=) col LIMIT 1),
 		(SELECT b.mask FROM privacy._classification c
@@ -789,7 +790,8 @@ COMMENT ON VIEW privacy.effective_access IS
 -- privacy.policies: as in 70_compliance.sql, plus (issue 18) category
 -- protections and exemptions, not-personal marks and default-deny opt-outs.
 CREATE OR REPLACE VIEW privacy.policies AS
-SELECT 'mask'::text AS kind, p.relid AS table_name, p.column_name, NULL::text AS name, p.mask AS definition,
+SELECT 'mask'::text AS kind, p.relid AS table_name, p.column_name, NULL::text AS name,
+	CASE WHEN p.mask_function IS NULL THEN p.mask ELSE privacy._stored_expression(p.mask_function) END AS definition,
 	NULL::text[] AS roles, true AS active, p.declared_by, p.declared_at
 FROM privacy._column_policy p
 UNION ALL
@@ -799,7 +801,8 @@ FROM privacy._unmasked u
 UNION ALL
 SELECT CASE r.kind WHEN 'consent' THEN 'consent requirement' ELSE 'row filter' END, r.relid, r.subject_column, r.name,
 	CASE r.kind WHEN 'consent' THEN pg_catalog.format('consent for purpose %s on column %I', r.purpose, r.subject_column)
-	            ELSE r.condition END,
+	            ELSE CASE WHEN r.condition_function IS NULL THEN r.condition
+	                      ELSE privacy._stored_expression(r.condition_function) END END,
 	(SELECT pg_catalog.array_agg(x::text ORDER BY x::text) FROM pg_catalog.unnest(r.roles) AS x), true,
 	r.created_by, r.created_at
 FROM privacy._row_policy r
@@ -815,7 +818,9 @@ SELECT 'retention', r.relid, r.time_column, NULL,
 	pg_catalog.format('%s rows %s after %s', r.action, r.time_column, r.keep), NULL, true, r.declared_by, r.declared_at
 FROM privacy._retention_policy r
 UNION ALL
-SELECT 'legal hold', h.relid, NULL, h.id::text, h.condition OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) h.reason OPERATOR(pg_catalog.||) ')',
+SELECT 'legal hold', h.relid, NULL, h.id::text,
+	CASE WHEN h.condition_function IS NULL THEN h.condition ELSE privacy._stored_expression(h.condition_function) END
+	OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) h.reason OPERATOR(pg_catalog.||) ')',
 	NULL, h.released_at IS NULL, h.placed_by, h.placed_at
 FROM privacy._legal_hold h
 UNION ALL

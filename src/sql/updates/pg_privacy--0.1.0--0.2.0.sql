@@ -7524,3 +7524,227 @@ BEGIN
 	END LOOP;
 END
 $$;
+
+-- merge reconciliation (issues 17 and 18): the views part 72 redefines, with the
+-- stored expressions of issue 17 shown as they read now
+CREATE OR REPLACE VIEW privacy.inventory AS
+SELECT c.relid AS table_name,
+	c.column_name,
+	c.category,
+	CASE WHEN pg_catalog.cardinality(pr.p) OPERATOR(pg_catalog.=) 0 THEN 'none'
+	     ELSE pg_catalog.array_to_string(pr.p, ', ') END COLLATE pg_catalog."default" AS protection,
+	pr.p COLLATE pg_catalog."default" AS protections,
+	privacy._effective_mask(c.relid, c.column_name) COLLATE pg_catalog."default" AS mask,
+	coalesce(c.token_format, CASE WHEN 'tokenized' OPERATOR(pg_catalog.=) ANY (pr.p) THEN 'card' END) AS token_format,
+	ARRAY(SELECT r.name FROM privacy._row_policy r
+	      WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid)) ORDER BY r.name) AS row_policies,
+	(SELECT r.keep FROM privacy._retention_policy r
+	 WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid)) LIMIT 1) AS retention,
+	c.classified_by,
+	c.classified_at
+FROM privacy._classification c
+CROSS JOIN LATERAL (SELECT privacy._protections(c.relid, c.column_name) AS p) pr;
+CREATE OR REPLACE VIEW privacy.coverage_gaps AS
+SELECT c.relid AS table_name, c.column_name, c.category, 'classified'::text AS source, NULL::numeric AS confidence,
+	NULL::text AS evidence
+FROM privacy._classification c
+WHERE pg_catalog.cardinality(privacy._protections(c.relid, c.column_name)) OPERATOR(pg_catalog.=) 0
+UNION ALL
+SELECT d.relid, d.column_name, d.category, 'discovered', d.confidence, d.evidence
+FROM privacy._discovery d
+WHERE NOT EXISTS (SELECT 1 FROM privacy._classification c
+                  WHERE c.relid OPERATOR(pg_catalog.=) d.relid AND c.column_name OPERATOR(pg_catalog.=) d.column_name)
+  AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+              WHERE a.attrelid OPERATOR(pg_catalog.=) d.relid AND a.attname OPERATOR(pg_catalog.=) d.column_name
+                AND NOT a.attisdropped)
+  AND pg_catalog.cardinality(privacy._protections(d.relid, d.column_name)) OPERATOR(pg_catalog.=) 0
+UNION ALL
+-- a masked partition key (issue 15): the partition a row lives in (its
+-- tableoid, whose bounds pg_class shows to every role) reveals the range,
+-- list value or hash bucket of the raw value to a masked role
+SELECT p.relid, p.column_name, coalesce(cl.category, 'other'), 'masked partition key', NULL,
+	'the partition of a row (tableoid) reveals the key''s range: partitioned by it: ' OPERATOR(pg_catalog.||) k.tables
+FROM privacy._column_policy p
+LEFT JOIN privacy._classification cl
+  ON cl.relid OPERATOR(pg_catalog.=) p.relid AND cl.column_name OPERATOR(pg_catalog.=) p.column_name
+CROSS JOIN LATERAL (
+	SELECT pg_catalog.string_agg(pt.partrelid::pg_catalog.regclass::text, ', ' ORDER BY pt.partrelid::pg_catalog.regclass::text) AS tables
+	FROM pg_catalog.pg_partitioned_table pt
+	WHERE pt.partrelid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT f::oid FROM privacy._family(p.relid) AS f))
+	  AND (EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+	               WHERE a.attrelid OPERATOR(pg_catalog.=) pt.partrelid
+	                 AND a.attnum OPERATOR(pg_catalog.=) ANY (pt.partattrs::pg_catalog.int2[])
+	                 AND a.attname OPERATOR(pg_catalog.=) p.column_name)
+	       OR (pt.partexprs IS NOT NULL
+	           AND pg_catalog.strpos(pg_catalog.pg_get_partkeydef(pt.partrelid), pg_catalog.quote_ident(p.column_name))
+	               OPERATOR(pg_catalog.>) 0))) k
+WHERE k.tables IS NOT NULL
+UNION ALL
+-- issue 18: columns added to a governed table that nobody has classified
+-- or marked not personal (denied by default, or raw where the table opted
+-- out of default deny)
+SELECT n.relid, n.column_name, 'unclassified', s.source COLLATE pg_catalog."default", NULL,
+	(CASE WHEN s.source OPERATOR(pg_catalog.=) 'default deny' THEN 'added to a governed table; denied until classified or marked not personal'
+	      ELSE 'added to a governed table that opted out of default deny: readable by every role with SELECT' END) COLLATE pg_catalog."default"
+FROM privacy._new_column n
+CROSS JOIN LATERAL (SELECT privacy._access_source(n.relid, n.column_name) AS source) s
+WHERE s.source OPERATOR(pg_catalog.=) ANY (ARRAY['default deny', 'default deny (off)'])
+  AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+              WHERE a.attrelid OPERATOR(pg_catalog.=) n.relid AND a.attname OPERATOR(pg_catalog.=) n.column_name
+                AND NOT a.attisdropped);
+CREATE OR REPLACE VIEW privacy.effective_access AS
+SELECT r.rolname AS role_name,
+	c.relid AS table_name,
+	c.column_name,
+	c.category,
+	acc.access,
+	CASE WHEN tok.tokenized THEN r.rolsuper OR EXISTS (
+		SELECT 1 FROM privacy._detokenize_grant g
+		WHERE g.format OPERATOR(pg_catalog.=) tok.format AND pg_catalog.pg_has_role(r.oid, g.role, 'USAGE')) END AS can_detokenize,
+	pg_catalog.has_column_privilege(r.oid, c.relid, c.column_name, 'SELECT') AND NOT r.rolsuper AND NOT ex.table_exempt
+	  AND pg_catalog.cardinality(rp.names) OPERATOR(pg_catalog.>) 0 AS rows_filtered,
+	CASE WHEN r.rolsuper OR ex.table_exempt THEN '{}'::text[] ELSE rp.names END AS row_policies,
+	(SELECT rt.keep FROM privacy._retention_policy rt
+	 WHERE rt.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid)) LIMIT 1) AS retention,
+	src.source COLLATE pg_catalog."default" AS protected_by,
+	coalesce((acc.access OPERATOR(pg_catalog.=) 'tokenized'
+	          OR (acc.access OPERATOR(pg_catalog.=) 'masked'
+	              AND privacy._effective_mask(c.relid, c.column_name)
+	                  OPERATOR(pg_catalog.~) 'privacy\.(pseudonym|fake_[a-z_]+|partial|mask_email|mask_phone|mask_card|mask_iban|mask_ip)\('))
+	         AND (pg_catalog.has_column_privilege(r.oid, c.relid, c.column_name, 'INSERT')
+	              OR pg_catalog.has_column_privilege(r.oid, c.relid, c.column_name, 'UPDATE')), false) AS codebook_exposure
+FROM (SELECT x.relid, x.column_name, x.category, x.token_format FROM privacy._classification x
+      UNION ALL
+      SELECT n.relid, n.column_name, NULL, NULL FROM privacy._new_column n
+      WHERE NOT EXISTS (SELECT 1 FROM privacy._classification x
+                        WHERE x.relid OPERATOR(pg_catalog.=) n.relid AND x.column_name OPERATOR(pg_catalog.=) n.column_name)
+        AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid OPERATOR(pg_catalog.=) n.relid AND a.attname OPERATOR(pg_catalog.=) n.column_name
+                      AND NOT a.attisdropped)) c
+CROSS JOIN pg_catalog.pg_roles r
+CROSS JOIN LATERAL (
+	SELECT coalesce(c.token_format, 'card') AS format,
+		c.token_format IS NOT NULL OR EXISTS (
+			SELECT 1 FROM pg_catalog.pg_attribute a
+			WHERE a.attrelid OPERATOR(pg_catalog.=) c.relid AND a.attname OPERATOR(pg_catalog.=) c.column_name
+			  AND a.atttypid OPERATOR(pg_catalog.=) 'privacy.card_token'::pg_catalog.regtype) AS tokenized) tok
+CROSS JOIN LATERAL (SELECT privacy._access_source(c.relid, c.column_name) AS source) src
+CROSS JOIN LATERAL (
+	SELECT EXISTS (SELECT 1 FROM privacy._unmasked u
+	               WHERE pg_catalog.pg_has_role(r.oid, u.role, 'USAGE')
+	                 AND (u.relid IS NULL OR u.relid OPERATOR(pg_catalog.=) c.relid)
+	                 AND (u.column_name IS NULL OR u.column_name OPERATOR(pg_catalog.=) c.column_name)) AS column_exempt,
+	       EXISTS (SELECT 1 FROM privacy._unmasked u
+	               WHERE pg_catalog.pg_has_role(r.oid, u.role, 'USAGE')
+	                 AND (u.relid IS NULL OR u.relid OPERATOR(pg_catalog.=) c.relid)
+	                 AND u.column_name IS NULL) AS table_exempt,
+	       EXISTS (SELECT 1 FROM privacy._category_unmasked u
+	               WHERE pg_catalog.pg_has_role(r.oid, u.role, 'USAGE')
+	                 AND u.category OPERATOR(pg_catalog.=) c.category) AS category_exempt,
+	       NOT EXISTS (SELECT 1 FROM privacy._derived_column d
+	                   WHERE d.relid OPERATOR(pg_catalog.=) c.relid AND d.column_name OPERATOR(pg_catalog.=) c.column_name
+	                     AND NOT EXISTS (SELECT 1 FROM privacy._unmasked u
+	                                     WHERE pg_catalog.pg_has_role(r.oid, u.role, 'USAGE')
+	                                       AND (u.relid IS NULL OR u.relid OPERATOR(pg_catalog.=) d.source_relid)
+	                                       AND (u.column_name IS NULL OR u.column_name OPERATOR(pg_catalog.=) d.source_column))) AS sources_exempt) ex
+CROSS JOIN LATERAL (
+	SELECT ARRAY(SELECT rp.name FROM privacy._row_policy rp
+	             WHERE rp.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid))
+	               AND (rp.roles IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.unnest(rp.roles) AS x
+	                                               WHERE pg_catalog.pg_has_role(r.oid, x, 'USAGE')))
+	             ORDER BY rp.name) AS names) rp
+CROSS JOIN LATERAL (
+	SELECT CASE WHEN NOT pg_catalog.has_column_privilege(r.oid, c.relid, c.column_name, 'SELECT') THEN 'no access'
+	            WHEN tok.tokenized THEN 'tokenized'
+	            WHEN r.rolsuper THEN 'raw'
+	            WHEN src.source IS NULL OR src.source OPERATOR(pg_catalog.=) 'default deny (off)' OR ex.column_exempt THEN 'raw'
+	            WHEN src.source OPERATOR(pg_catalog.=) 'category' AND ex.category_exempt THEN 'raw'
+	            WHEN src.source OPERATOR(pg_catalog.=) 'lineage' AND ex.sources_exempt THEN 'raw'
+	            ELSE 'masked' END AS access) acc
+WHERE r.rolname !~~ 'pg\_%';
+CREATE OR REPLACE VIEW privacy.policies AS
+SELECT 'mask'::text AS kind, p.relid AS table_name, p.column_name, NULL::text AS name,
+	CASE WHEN p.mask_function IS NULL THEN p.mask ELSE privacy._stored_expression(p.mask_function) END AS definition,
+	NULL::text[] AS roles, true AS active, p.declared_by, p.declared_at
+FROM privacy._column_policy p
+UNION ALL
+SELECT 'masking exemption', u.relid, u.column_name, NULL, 'sees raw values', ARRAY[u.role::text], true,
+	u.granted_by, u.granted_at
+FROM privacy._unmasked u
+UNION ALL
+SELECT CASE r.kind WHEN 'consent' THEN 'consent requirement' ELSE 'row filter' END, r.relid, r.subject_column, r.name,
+	CASE r.kind WHEN 'consent' THEN pg_catalog.format('consent for purpose %s on column %I', r.purpose, r.subject_column)
+	            ELSE CASE WHEN r.condition_function IS NULL THEN r.condition
+	                      ELSE privacy._stored_expression(r.condition_function) END END,
+	(SELECT pg_catalog.array_agg(x::text ORDER BY x::text) FROM pg_catalog.unnest(r.roles) AS x), true,
+	r.created_by, r.created_at
+FROM privacy._row_policy r
+UNION ALL
+SELECT 'token format', NULL, NULL, f.name,
+	pg_catalog.format('%s tokens over %s (key %s)', f.kind, f.alphabet, f.key_name), NULL, true, NULL, f.created_at
+FROM privacy._token_format f
+UNION ALL
+SELECT 'detokenize grant', NULL, NULL, g.format, 'may detokenize', ARRAY[g.role::text], true, g.granted_by, g.granted_at
+FROM privacy._detokenize_grant g
+UNION ALL
+SELECT 'retention', r.relid, r.time_column, NULL,
+	pg_catalog.format('%s rows %s after %s', r.action, r.time_column, r.keep), NULL, true, r.declared_by, r.declared_at
+FROM privacy._retention_policy r
+UNION ALL
+SELECT 'legal hold', h.relid, NULL, h.id::text,
+	CASE WHEN h.condition_function IS NULL THEN h.condition ELSE privacy._stored_expression(h.condition_function) END
+	OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) h.reason OPERATOR(pg_catalog.||) ')',
+	NULL, h.released_at IS NULL, h.placed_by, h.placed_at
+FROM privacy._legal_hold h
+UNION ALL
+SELECT 'classification', c.relid, c.column_name, c.category,
+	CASE WHEN c.token_format IS NULL THEN c.category
+	     ELSE c.category OPERATOR(pg_catalog.||) ', tokens of format ' OPERATOR(pg_catalog.||) c.token_format END,
+	NULL, true, c.classified_by, c.classified_at
+FROM privacy._classification c
+UNION ALL
+SELECT 'subject registration', s.relid, s.subject_column, NULL,
+	CASE WHEN s.via IS NULL THEN 'identifies the subject'
+	     ELSE pg_catalog.format('references %s(%I)', s.via, s.via_column) END,
+	NULL, true, s.declared_by, s.declared_at
+FROM privacy._subject_table s
+UNION ALL
+SELECT 'category protection', NULL, NULL, b.category, b.mask, NULL, true, b.declared_by, b.declared_at
+FROM privacy._category_binding b
+UNION ALL
+SELECT 'category exemption', NULL, NULL, u.category, 'sees raw values of the category', ARRAY[u.role::text], true,
+	u.granted_by, u.granted_at
+FROM privacy._category_unmasked u
+UNION ALL
+SELECT 'not personal', n.relid, n.column_name, NULL, 'declared not personal (never denied by default)', NULL, true,
+	n.marked_by, n.marked_at
+FROM privacy._not_personal n
+UNION ALL
+SELECT 'default deny off', o.relid, NULL, NULL, 'new columns are not denied by default', NULL, true, o.set_by, o.set_at
+FROM privacy._default_deny_off o;
+
+-- merge reconciliation: the final definitions of functions that several
+-- sections above change (each section wrote its own version)
+CREATE OR REPLACE FUNCTION privacy._effective_mask(tbl regclass, col name)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT coalesce(
+		(SELECT CASE WHEN m.mask_function IS NULL THEN m.mask ELSE privacy._stored_expression(m.mask_function) END
+		 FROM privacy._column_policy m
+		 WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(tbl))
+		   AND m.column_name OPERATOR(pg_catalog.=) col LIMIT 1),
+		(SELECT b.mask FROM privacy._classification c
+		 JOIN privacy._category_binding b ON b.category OPERATOR(pg_catalog.=) c.category
+		 WHERE c.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(tbl))
+		   AND c.column_name OPERATOR(pg_catalog.=) col LIMIT 1))
+$$;
+COMMENT ON FUNCTION privacy._effective_mask(regclass, name) IS
+'the mask of a column (own or inherited) or the protection bound to its category';
+COMMENT ON VIEW privacy.coverage_gaps IS
+'personal data (classified, or found by the last privacy.discover() and not classified) with no protection at all, masked partition keys (a row''s partition reveals their range), and new columns of governed tables that are neither classified nor marked not personal';
+COMMENT ON VIEW privacy.effective_access IS
+'for every non-system role and classified or newly added column: raw, masked, tokenized or no access, what protects it, codebook exposure, whether rows are filtered, and retention';
+COMMENT ON VIEW privacy.policies IS
+'every policy of every kind (masks, exemptions, row policies, token formats, detokenize grants, retention, holds, classifications, subject registrations, category protections and exemptions, not-personal marks, default-deny opt-outs) for audit export';
