@@ -162,6 +162,24 @@ SET privacy.purpose = 'cs_mkt';
 SELECT id FROM cs.people WHERE id = 1;
 RESET ROLE;
 
+-- a point lookup probes the subject's hash bucket, not the (purpose,
+-- subject) btree; a scan builds its set from the btree (scan counters
+-- within one transaction: pending statistics are flushed only when idle)
+BEGIN;
+SELECT pg_stat_get_xact_numscans('privacy._consent_subject'::regclass) AS hash0,
+       pg_stat_get_xact_numscans('privacy._consent_standing'::regclass) AS btree0 \gset
+SET LOCAL ROLE cs_reader;
+SET LOCAL privacy.purpose = 'cs_mkt';
+SELECT id FROM cs.people WHERE id = 1;
+RESET ROLE;
+SELECT pg_stat_get_xact_numscans('privacy._consent_subject'::regclass) - :hash0 AS hash_probes,
+       pg_stat_get_xact_numscans('privacy._consent_standing'::regclass) - :btree0 AS btree_scans;
+SET LOCAL ROLE cs_reader;
+SELECT count(*) AS scan FROM cs.people;
+RESET ROLE;
+SELECT pg_stat_get_xact_numscans('privacy._consent_standing'::regclass) - :btree0 AS btree_scans;
+COMMIT;
+
 -- no consent state is kept by a backend between statements
 SELECT count(*) AS consent_contexts FROM pg_backend_memory_contexts WHERE name LIKE '%consent%';
 

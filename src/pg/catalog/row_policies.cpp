@@ -21,6 +21,7 @@
 
 extern "C" {
 #include "access/genam.h"
+#include "access/hash.h"
 #include "access/nbtree.h"
 #include "access/relscan.h"
 #include "access/tableam.h"
@@ -119,11 +120,16 @@ RoleChangeCallback(Datum arg, int cacheid, uint32 hashvalue) {
 	usable_valid = false;
 }
 
+// ForgetConsentRelations drops the cached OIDs of the consent registry (see
+// ConsentRelations) on an invalidation of any of them, or of everything.
+void ForgetConsentRelations(Oid relid);
+
 // RelcacheCallback marks the cache stale on any relevant invalidation: our
 // catalog table, the column-policy table (the API's common signal), a cached
 // relation, or everything.
 void
 RelcacheCallback(Datum arg, Oid relid) {
+	ForgetConsentRelations(relid);
 	// the purpose answer follows the same signal (privacy._invalidate_policies)
 	// never IsCatalogTable here: it may read catalogs (see MaybeCatalogTable)
 	if (!OidIsValid(relid) || MaybeCatalogTable(relid))
@@ -354,20 +360,72 @@ BuildPolicies(RelPolicies *entry) {
 //
 // Consent is read from privacy._consent itself with the statement's snapshot
 // (the active snapshot: the leader's in parallel workers, the portal's for a
-// cursor), through the partial index _consent_standing (purpose, subject)
-// WHERE revoked_at IS NULL. Nothing is cached across statements, so a
+// cursor), through the partial indexes on standing consents (WHERE
+// revoked_at IS NULL): the hash index _consent_subject (subject) for one
+// subject, the btree _consent_standing (purpose, subject) for a purpose. Nothing is cached across statements, so a
 // consent change costs other backends nothing and is visible (or not)
 // exactly as MVCC says. A caller that probes many rows builds a per-query
 // set of the purpose's standing consents instead (ConsentSet below).
 
-// ConsentRelations finds privacy._consent and its standing index (the
-// index may be missing: then the heap is scanned).
+// The OIDs of privacy._consent and its standing indexes, cached once the
+// table and its btree exist (looked up again on every use until then, so a
+// registry created later is found): a point lookup should not pay three
+// catalog lookups for them. Any relcache invalidation of one of them or of
+// the table (DROP, REINDEX, ALTER, CREATE INDEX on it) or of everything
+// forgets them.
+Oid cached_consent_table = InvalidOid;
+Oid cached_standing_index = InvalidOid;
+Oid cached_subject_index = InvalidOid;
+
+void
+ForgetConsentRelations(Oid relid) {
+	if (!OidIsValid(relid) || relid == cached_consent_table || relid == cached_standing_index ||
+	    relid == cached_subject_index)
+		cached_consent_table = cached_standing_index = cached_subject_index = InvalidOid;
+}
+
+// ConsentRelations finds privacy._consent, its standing index by (purpose,
+// subject) and its standing hash index by subject (either index may be
+// missing: then the other one, or the heap, is scanned).
 bool
-ConsentRelations(Oid *table, Oid *index) {
-	Oid nsp = get_namespace_oid("privacy", true);
-	*table = OidIsValid(nsp) ? get_relname_relid("_consent", nsp) : InvalidOid;
-	*index = OidIsValid(nsp) ? get_relname_relid("_consent_standing", nsp) : InvalidOid;
-	return OidIsValid(*table);
+ConsentRelations(Oid *table, Oid *index, Oid *subject_index = NULL) {
+	if (!OidIsValid(cached_consent_table)) {
+		Oid nsp = get_namespace_oid("privacy", true);
+		*table = OidIsValid(nsp) ? get_relname_relid("_consent", nsp) : InvalidOid;
+		*index = OidIsValid(nsp) ? get_relname_relid("_consent_standing", nsp) : InvalidOid;
+		Oid by_subject = OidIsValid(nsp) ? get_relname_relid("_consent_subject", nsp) : InvalidOid;
+		if (subject_index != NULL)
+			*subject_index = by_subject;
+		if (OidIsValid(*table) && OidIsValid(*index)) {
+			cached_consent_table = *table;
+			cached_standing_index = *index;
+			cached_subject_index = by_subject;
+		}
+		return OidIsValid(*table);
+	}
+	*table = cached_consent_table;
+	*index = cached_standing_index;
+	if (subject_index != NULL)
+		*subject_index = cached_subject_index;
+	return true;
+}
+
+// OpenIndexIfShaped opens index_oid when it is an index of the expected
+// access method whose first keys are the given columns of privacy._consent,
+// else returns NULL.
+Relation
+OpenIndexIfShaped(Oid index_oid, Oid am, int nkeys, AttrNumber first, AttrNumber second) {
+	if (!OidIsValid(index_oid))
+		return NULL;
+	Relation index = try_index_open(index_oid, AccessShareLock);
+	if (index == NULL)
+		return NULL;
+	if (index->rd_rel->relam != am || index->rd_index->indnatts < nkeys || index->rd_index->indkey.values[0] != first ||
+	    (nkeys > 1 && index->rd_index->indkey.values[1] != second)) {
+		index_close(index, NoLock);
+		return NULL;
+	}
+	return index;
 }
 
 // TextEquals compares a text datum with a byte string.
@@ -405,10 +463,14 @@ VisitRow(TupleTableSlot *slot, const char *purpose, size_t purpose_len, const ch
 // (unrevoked) consent of purpose (and of subject, when not NULL) that the
 // active snapshot sees; until is DT_NOEND when it does not expire. visit
 // returns false to stop.
+//
+// Locks taken here are kept until the end of the transaction (closed with
+// NoLock, as the executor does with the relations a query reads), so the
+// probes of one transaction after the first take no lock-manager round trip.
 void
 ScanStanding(const char *purpose, const char *subject, size_t subject_len, StandingVisitor visit, void *arg) {
-	Oid table_oid, index_oid;
-	if (!ConsentRelations(&table_oid, &index_oid))
+	Oid table_oid, index_oid, subject_index_oid;
+	if (!ConsentRelations(&table_oid, &index_oid, &subject_index_oid))
 		return;
 	// the statement's snapshot; called outside a statement (no active
 	// snapshot), a fresh transaction snapshot
@@ -418,19 +480,24 @@ ScanStanding(const char *purpose, const char *subject, size_t subject_len, Stand
 	Snapshot snapshot = GetActiveSnapshot();
 	size_t purpose_len = strlen(purpose);
 	Relation rel = table_open(table_oid, AccessShareLock);
-	Relation index = NULL;
-	if (OidIsValid(index_oid)) {
-		index = index_open(index_oid, AccessShareLock);
-		if (index->rd_index->indnatts < 2 || index->rd_index->indkey.values[0] != 3 ||
-		    index->rd_index->indkey.values[1] != 2 || index->rd_rel->relam != BTREE_AM_OID) {
-			index_close(index, AccessShareLock);
-			index = NULL;
-		}
-	}
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	text *purpose_text = cstring_to_text_with_len(purpose, (int)purpose_len);
 	text *subject_text = subject != NULL ? cstring_to_text_with_len(subject, (int)subject_len) : NULL;
+	// one subject: the hash index by subject (one bucket page, no key
+	// comparisons on the way down); every subject: the btree by purpose
+	Relation index = subject != NULL ? OpenIndexIfShaped(subject_index_oid, HASH_AM_OID, 1, 2, 0) : NULL;
 	if (index != NULL) {
+		ScanKeyData key;
+		ScanKeyEntryInitialize(&key, 0, 1, HTEqualStrategyNumber, InvalidOid, index->rd_indcollation[0], F_TEXTEQ,
+		                       PointerGetDatum(subject_text));
+		IndexScanDesc scan = index_beginscan(rel, index, snapshot, 1, 0);
+		index_rescan(scan, &key, 1, NULL, 0);
+		while (index_getnext_slot(scan, ForwardScanDirection, slot))
+			if (!VisitRow(slot, purpose, purpose_len, subject, subject_len, visit, arg))
+				break;
+		index_endscan(scan);
+		index_close(index, NoLock);
+	} else if ((index = OpenIndexIfShaped(index_oid, BTREE_AM_OID, 2, 3, 2)) != NULL) {
 		ScanKeyData keys[2];
 		int nkeys = subject != NULL ? 2 : 1;
 		// the index's own collations: its ordering decides where the scan lands
@@ -445,7 +512,7 @@ ScanStanding(const char *purpose, const char *subject, size_t subject_len, Stand
 			if (!VisitRow(slot, purpose, purpose_len, subject, subject_len, visit, arg))
 				break;
 		index_endscan(scan);
-		index_close(index, AccessShareLock);
+		index_close(index, NoLock);
 	} else {
 		TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
 		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
@@ -454,7 +521,7 @@ ScanStanding(const char *purpose, const char *subject, size_t subject_len, Stand
 		table_endscan(scan);
 	}
 	ExecDropSingleTupleTableSlot(slot);
-	table_close(rel, AccessShareLock);
+	table_close(rel, NoLock);
 	if (pushed)
 		PopActiveSnapshot();
 }

@@ -4873,3 +4873,8 @@ COMMENT ON FUNCTION privacy.revoke_consent(text[], text) IS
 
 REVOKE ALL ON FUNCTION privacy.grant_consent(text[], text, timestamptz), privacy.revoke_consent(text[], text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION privacy.grant_consent(text[], text, timestamptz), privacy.revoke_consent(text[], text) TO PUBLIC;
+
+-- issue 19: consent probes by subject. A gated point lookup reads one
+-- subject's standing consent through a hash index (one bucket page) instead
+-- of a descent through (purpose, subject) that compares text at every level.
+CREATE INDEX _consent_subject ON privacy._consent USING hash (subject) WHERE revoked_at IS NULL;
