@@ -180,6 +180,25 @@ RESET ROLE;
 SELECT pg_stat_get_xact_numscans('privacy._consent_standing'::regclass) - :btree0 AS btree_scans;
 COMMIT;
 
+-- two standing rows for one subject (direct DML): the later expiry wins,
+-- in the set (a scan) as in a probe (a point lookup), whichever row came first
+INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
+VALUES ('s7', 'cs_mkt', now() - interval '2 days', now() - interval '1 day', current_user),
+       ('s7', 'cs_mkt', now(), NULL, current_user),
+       ('s9', 'cs_mkt', now(), NULL, current_user),
+       ('s9', 'cs_mkt', now() - interval '2 days', now() - interval '1 day', current_user),
+       ('s11', 'cs_mkt', now() - interval '2 days', now() - interval '1 day', current_user),
+       ('s11', 'cs_mkt', now() - interval '3 days', now() - interval '1 hour', current_user);
+SET ROLE cs_reader;
+SET privacy.purpose = 'cs_mkt';
+SELECT count(*) FILTER (WHERE subject = 's7') AS s7, count(*) FILTER (WHERE subject = 's9') AS s9,
+       count(*) FILTER (WHERE subject = 's11') AS s11
+FROM cs.people;
+SELECT id FROM cs.people WHERE id = 7;
+SELECT id FROM cs.people WHERE id = 9;
+SELECT id FROM cs.people WHERE id = 11;
+RESET ROLE;
+
 -- no consent state is kept by a backend between statements
 SELECT count(*) AS consent_contexts FROM pg_backend_memory_contexts WHERE name LIKE '%consent%';
 

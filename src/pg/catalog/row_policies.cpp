@@ -541,24 +541,21 @@ VisitProbe(const char *, size_t, TimestampTz until, void *arg) {
 }
 
 // The per-query set: open addressing over 8-byte slots (a 32-bit tag from
-// the subject's hash and the index of its entry), small enough to stay in
-// cache for the scans it serves; the entries keep the subjects verbatim in
-// an arena, so a hit is an exact comparison (no digest collision can let a
-// row through).
-struct SetEntry {
-	uint32 offset;
-	uint32 len;
-	TimestampTz until;
-};
+// the subject's hash and the offset of its record), and in front of it a
+// blocked Bloom filter of about 20 bits per subject, small enough to stay in
+// the CPU's cache while the slots do not: a subject without consent is
+// usually refused there, without touching the slots. The records keep the
+// subjects verbatim in one arena (length, expiry, bytes), so a hit is an
+// exact comparison (no digest collision can let a row through) and costs
+// one slot and one record, both cache misses on a large set.
+constexpr size_t kRecordHeader = sizeof(uint32) + sizeof(TimestampTz);
 
 struct Collected {
 	size_t limit;
 	size_t used;
 	bool overflow;
 	uint32 count;
-	uint32 cap;
-	SetEntry *entries;
-	StringInfoData arena;
+	StringInfoData arena; // records: uint32 length, TimestampTz until, bytes
 };
 
 uint64
@@ -569,31 +566,39 @@ SubjectHash(const char *subject, size_t len) {
 bool
 VisitCollect(const char *subject, size_t len, TimestampTz until, void *arg) {
 	Collected *c = (Collected *)arg;
-	// an entry, two slots (load factor at most 1/2) and its text
-	c->used += sizeof(SetEntry) + 2 * sizeof(uint64) + len;
-	if (c->used > c->limit || (size_t)c->arena.len + len > MaxAllocSize / 2 || c->count >= PG_INT32_MAX / 4) {
+	// a record, two slots (load factor at most 1/2) and its Bloom bits
+	c->used += kRecordHeader + 2 * sizeof(uint64) + 4 + len;
+	if (c->used > c->limit || (size_t)c->arena.len + kRecordHeader + len > MaxAllocSize / 2 ||
+	    c->count >= PG_INT32_MAX / 4) {
 		c->overflow = true;
 		return false;
 	}
-	if (c->count == c->cap) {
-		c->cap *= 2;
-		c->entries = (SetEntry *)repalloc_huge(c->entries, sizeof(SetEntry) * c->cap);
-	}
-	SetEntry *entry = &c->entries[c->count++];
-	entry->offset = (uint32)c->arena.len;
-	entry->len = (uint32)len;
-	entry->until = until;
+	uint32 length = (uint32)len;
+	appendBinaryStringInfo(&c->arena, (const char *)&length, sizeof(length));
+	appendBinaryStringInfo(&c->arena, (const char *)&until, sizeof(until));
 	appendBinaryStringInfo(&c->arena, subject, (int)len);
+	c->count++;
 	return true;
+}
+
+// BloomBits returns the block (of 8 words) and the three bits in it that
+// stand for a subject's hash.
+inline void
+BloomBits(uint64 hash, uint64 block_mask, uint64 *block, uint64 bits[3]) {
+	uint64 mixed = hash * UINT64CONST(0x9E3779B97F4A7C15);
+	*block = (mixed >> 40) & block_mask;
+	for (int k = 0; k < 3; k++)
+		bits[k] = (mixed >> (9 * k)) & 511;
 }
 
 } // namespace
 
 struct ConsentSet {
 	uint64 mask;
-	uint64 *slots; // 0: empty; else tag << 32 | (entry index + 1)
-	SetEntry *entries;
+	uint64 *slots; // 0: empty; else tag << 32 | (record offset + 1)
 	char *arena;
+	uint64 bloom_mask; // blocks - 1
+	uint64 *bloom;     // blocks of 8 words (512 bits)
 };
 
 bool
@@ -606,14 +611,14 @@ ConsentStandsNow(const char *purpose, const char *subject, size_t len) {
 uint32
 ProbesBeforeSet(size_t limit) {
 	constexpr uint32 kMinimum = 64;
-	// an entry costs about 32 bytes and its subject
+	// a record costs about 32 bytes and its subject
 	double capacity = (double)limit / 48.0;
 	Oid table_oid, index_oid;
 	if (!ConsentRelations(&table_oid, &index_oid) || !OidIsValid(index_oid))
 		return kMinimum;
 	Relation index = index_open(index_oid, AccessShareLock);
 	double standing = index->rd_rel->reltuples; // all purposes; -1 if never counted
-	index_close(index, AccessShareLock);
+	index_close(index, NoLock);
 	if (standing < 0 || standing <= capacity)
 		return kMinimum;
 	// the set may not fit: try only once the probes so far cost about what a
@@ -631,8 +636,6 @@ BuildConsentSet(const char *purpose, MemoryContext context, size_t limit) {
 	c.used = 0;
 	c.overflow = false;
 	c.count = 0;
-	c.cap = 1024;
-	c.entries = (SetEntry *)palloc(sizeof(SetEntry) * c.cap);
 	initStringInfo(&c.arena);
 	ScanStanding(purpose, NULL, 0, VisitCollect, &c);
 	if (c.overflow) {
@@ -643,34 +646,52 @@ BuildConsentSet(const char *purpose, MemoryContext context, size_t limit) {
 	uint64 size = 16;
 	while (size < (uint64)c.count * 2)
 		size <<= 1;
+	// about 20 bits per subject, in 512-bit blocks
+	uint64 blocks = 1;
+	while (blocks * 512 < (uint64)c.count * 20)
+		blocks <<= 1;
 	ConsentSet *set = (ConsentSet *)palloc(sizeof(ConsentSet));
 	set->mask = size - 1;
 	set->slots = (uint64 *)MemoryContextAllocHuge(build, sizeof(uint64) * size);
 	memset(set->slots, 0, sizeof(uint64) * size);
-	set->entries = c.entries;
+	set->bloom_mask = blocks - 1;
+	set->bloom = (uint64 *)MemoryContextAllocHuge(build, sizeof(uint64) * 8 * blocks);
+	memset(set->bloom, 0, sizeof(uint64) * 8 * blocks);
 	set->arena = c.arena.data;
-	for (uint32 i = 0; i < c.count; i++) {
-		SetEntry *item = &c.entries[i];
-		const char *subject = set->arena + item->offset;
-		uint64 hash = SubjectHash(subject, item->len);
+	for (uint32 offset = 0; offset < (uint32)c.arena.len;) {
+		uint32 len;
+		TimestampTz until;
+		memcpy(&len, set->arena + offset, sizeof(len));
+		memcpy(&until, set->arena + offset + sizeof(len), sizeof(until));
+		const char *subject = set->arena + offset + kRecordHeader;
+		uint64 hash = SubjectHash(subject, len);
 		uint64 tag = hash >> 32;
 		uint64 at = hash & set->mask;
+		uint64 block;
+		uint64 bits[3];
+		BloomBits(hash, set->bloom_mask, &block, bits);
+		for (int k = 0; k < 3; k++)
+			set->bloom[block * 8 + bits[k] / 64] |= UINT64CONST(1) << (bits[k] % 64);
 		for (;;) {
 			uint64 slot = set->slots[at];
 			if (slot == 0) {
-				set->slots[at] = tag << 32 | (uint64)(i + 1);
+				set->slots[at] = tag << 32 | (uint64)(offset + 1);
 				break;
 			}
-			SetEntry *other = &set->entries[(slot & 0xFFFFFFFF) - 1];
-			if ((slot >> 32) == tag && other->len == item->len &&
-			    memcmp(set->arena + other->offset, subject, item->len) == 0) {
+			char *other = set->arena + (slot & 0xFFFFFFFF) - 1;
+			uint32 other_len;
+			memcpy(&other_len, other, sizeof(other_len));
+			if ((slot >> 32) == tag && other_len == len && memcmp(other + kRecordHeader, subject, len) == 0) {
 				// two standing rows for one subject (direct DML): the later expiry wins
-				if (item->until == DT_NOEND || (other->until != DT_NOEND && item->until > other->until))
-					other->until = item->until;
+				TimestampTz other_until;
+				memcpy(&other_until, other + sizeof(uint32), sizeof(other_until));
+				if (until == DT_NOEND || (other_until != DT_NOEND && until > other_until))
+					memcpy(other + sizeof(uint32), &until, sizeof(until));
 				break;
 			}
 			at = (at + 1) & set->mask;
 		}
+		offset += kRecordHeader + len;
 	}
 	MemoryContextSwitchTo(old);
 	return set;
@@ -679,6 +700,13 @@ BuildConsentSet(const char *purpose, MemoryContext context, size_t limit) {
 bool
 ConsentSetContains(const ConsentSet *set, const char *subject, size_t len) {
 	uint64 hash = SubjectHash(subject, len);
+	uint64 block;
+	uint64 bits[3];
+	BloomBits(hash, set->bloom_mask, &block, bits);
+	const uint64 *words = set->bloom + block * 8;
+	for (int k = 0; k < 3; k++)
+		if ((words[bits[k] / 64] & (UINT64CONST(1) << (bits[k] % 64))) == 0)
+			return false;
 	uint64 tag = hash >> 32;
 	uint64 at = hash & set->mask;
 	for (;;) {
@@ -686,9 +714,14 @@ ConsentSetContains(const ConsentSet *set, const char *subject, size_t len) {
 		if (slot == 0)
 			return false;
 		if ((slot >> 32) == tag) {
-			const SetEntry *entry = &set->entries[(slot & 0xFFFFFFFF) - 1];
-			if (entry->len == len && memcmp(set->arena + entry->offset, subject, len) == 0)
-				return StandsAt(entry->until);
+			const char *record = set->arena + (slot & 0xFFFFFFFF) - 1;
+			uint32 record_len;
+			memcpy(&record_len, record, sizeof(record_len));
+			if (record_len == len && memcmp(record + kRecordHeader, subject, len) == 0) {
+				TimestampTz until;
+				memcpy(&until, record + sizeof(uint32), sizeof(until));
+				return StandsAt(until);
+			}
 		}
 		at = (at + 1) & set->mask;
 	}
