@@ -178,6 +178,12 @@ SET LOCAL ROLE cs_reader;
 SELECT count(*) AS scan FROM cs.people;
 RESET ROLE;
 SELECT pg_stat_get_xact_numscans('privacy._consent_standing'::regclass) - :btree0 AS btree_scans;
+-- and the reads released their locks on the registry (a gated role cannot
+-- hold them from an idle transaction and block its maintenance)
+SELECT count(*) AS registry_locks FROM pg_locks
+WHERE pid = pg_backend_pid() AND locktype = 'relation'
+  AND relation IN ('privacy._consent'::regclass, 'privacy._consent_subject'::regclass,
+                   'privacy._consent_standing'::regclass);
 COMMIT;
 
 -- two standing rows for one subject (direct DML): the later expiry wins,

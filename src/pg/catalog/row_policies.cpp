@@ -410,19 +410,21 @@ ConsentRelations(Oid *table, Oid *index, Oid *subject_index = NULL) {
 	return true;
 }
 
-// OpenIndexIfShaped opens index_oid when it is an index of the expected
-// access method whose first keys are the given columns of privacy._consent,
-// else returns NULL.
+// OpenIndexIfShaped opens index_oid when it is an index of table_oid
+// (privacy._consent) with the expected access method whose first keys are
+// the given columns, else returns NULL. (Whatever index is used, every row
+// it leads to is checked again on the heap: see VisitRow.)
 Relation
-OpenIndexIfShaped(Oid index_oid, Oid am, int nkeys, AttrNumber first, AttrNumber second) {
+OpenIndexIfShaped(Oid table_oid, Oid index_oid, Oid am, int nkeys, AttrNumber first, AttrNumber second) {
 	if (!OidIsValid(index_oid))
 		return NULL;
 	Relation index = try_index_open(index_oid, AccessShareLock);
 	if (index == NULL)
 		return NULL;
-	if (index->rd_rel->relam != am || index->rd_index->indnatts < nkeys || index->rd_index->indkey.values[0] != first ||
+	if (index->rd_index->indrelid != table_oid || index->rd_rel->relam != am || index->rd_index->indnatts < nkeys ||
+	    index->rd_index->indkey.values[0] != first ||
 	    (nkeys > 1 && index->rd_index->indkey.values[1] != second)) {
-		index_close(index, NoLock);
+		index_close(index, AccessShareLock);
 		return NULL;
 	}
 	return index;
@@ -464,9 +466,10 @@ VisitRow(TupleTableSlot *slot, const char *purpose, size_t purpose_len, const ch
 // active snapshot sees; until is DT_NOEND when it does not expire. visit
 // returns false to stop.
 //
-// Locks taken here are kept until the end of the transaction (closed with
-// NoLock, as the executor does with the relations a query reads), so the
-// probes of one transaction after the first take no lock-manager round trip.
+// The registry's locks are released when the scan ends, as catalog reads
+// do: a role that may not read privacy._consent must not be able to hold a
+// lock on it (and block its maintenance) from an idle transaction. (Keeping
+// them to the end of the transaction saved nothing measurable per probe.)
 void
 ScanStanding(const char *purpose, const char *subject, size_t subject_len, StandingVisitor visit, void *arg) {
 	Oid table_oid, index_oid, subject_index_oid;
@@ -485,7 +488,7 @@ ScanStanding(const char *purpose, const char *subject, size_t subject_len, Stand
 	text *subject_text = subject != NULL ? cstring_to_text_with_len(subject, (int)subject_len) : NULL;
 	// one subject: the hash index by subject (one bucket page, no key
 	// comparisons on the way down); every subject: the btree by purpose
-	Relation index = subject != NULL ? OpenIndexIfShaped(subject_index_oid, HASH_AM_OID, 1, 2, 0) : NULL;
+	Relation index = subject != NULL ? OpenIndexIfShaped(table_oid, subject_index_oid, HASH_AM_OID, 1, 2, 0) : NULL;
 	if (index != NULL) {
 		ScanKeyData key;
 		ScanKeyEntryInitialize(&key, 0, 1, HTEqualStrategyNumber, InvalidOid, index->rd_indcollation[0], F_TEXTEQ,
@@ -496,8 +499,8 @@ ScanStanding(const char *purpose, const char *subject, size_t subject_len, Stand
 			if (!VisitRow(slot, purpose, purpose_len, subject, subject_len, visit, arg))
 				break;
 		index_endscan(scan);
-		index_close(index, NoLock);
-	} else if ((index = OpenIndexIfShaped(index_oid, BTREE_AM_OID, 2, 3, 2)) != NULL) {
+		index_close(index, AccessShareLock);
+	} else if ((index = OpenIndexIfShaped(table_oid, index_oid, BTREE_AM_OID, 2, 3, 2)) != NULL) {
 		ScanKeyData keys[2];
 		int nkeys = subject != NULL ? 2 : 1;
 		// the index's own collations: its ordering decides where the scan lands
@@ -512,7 +515,7 @@ ScanStanding(const char *purpose, const char *subject, size_t subject_len, Stand
 			if (!VisitRow(slot, purpose, purpose_len, subject, subject_len, visit, arg))
 				break;
 		index_endscan(scan);
-		index_close(index, NoLock);
+		index_close(index, AccessShareLock);
 	} else {
 		TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);
 		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
@@ -521,7 +524,7 @@ ScanStanding(const char *purpose, const char *subject, size_t subject_len, Stand
 		table_endscan(scan);
 	}
 	ExecDropSingleTupleTableSlot(slot);
-	table_close(rel, NoLock);
+	table_close(rel, AccessShareLock);
 	if (pushed)
 		PopActiveSnapshot();
 }
@@ -618,7 +621,7 @@ ProbesBeforeSet(size_t limit) {
 		return kMinimum;
 	Relation index = index_open(index_oid, AccessShareLock);
 	double standing = index->rd_rel->reltuples; // all purposes; -1 if never counted
-	index_close(index, NoLock);
+	index_close(index, AccessShareLock);
 	if (standing < 0 || standing <= capacity)
 		return kMinimum;
 	// the set may not fit: try only once the probes so far cost about what a

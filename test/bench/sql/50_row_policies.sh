@@ -132,7 +132,7 @@ printf '\\set id random(1, %s)\nSELECT * FROM bench.scale_ungated WHERE id = :id
 psql -X -q -U postgres -o /dev/null <<SQL &
 DO \$stream\$
 DECLARE
-	stop timestamptz := clock_timestamp() + make_interval(secs => $((2 * duration + 2)));
+	stop timestamptz := clock_timestamp() + make_interval(secs => $((2 * rounds * short + 4)));
 	n int;
 BEGIN
 	WHILE clock_timestamp() < stop LOOP
@@ -145,11 +145,15 @@ BEGIN
 END \$stream\$;
 SQL
 stream=$!
-sg=$(tps "$work/scale_gated.sql")
-su=$(tps "$work/scale_ungated.sql")
+sr=()
+for ((r = 1; r <= rounds; r++)); do
+	if ((r % 2)); then sg=$(tps "$work/scale_gated.sql" "$short"); su=$(tps "$work/scale_ungated.sql" "$short")
+	else su=$(tps "$work/scale_ungated.sql" "$short"); sg=$(tps "$work/scale_gated.sql" "$short"); fi
+	sr+=("$(ratio "$sg" "$su")")
+done
 wait $stream
 changes=$(psql -X -At -U postgres -c "SELECT count(*) FROM privacy._consent WHERE purpose = 'bench_marketing' AND subject LIKE 'customer%' AND revoked_at IS NOT NULL")
-echo "  point lookups while consents change ($changes revocations in $((2 * duration + 2)) s): gated TPS = $sg, ungated TPS = $su, ratio = $(ratio "$sg" "$su")   (target >= 0.90)"
+echo "  point lookups while consents change ($changes revocations in $((2 * rounds * short + 4)) s), $rounds interleaved rounds of ${short}s: ratio gated / ungated TPS = $(printf '%s\n' "${sr[@]}" | median_spread)   (target >= 0.90)"
 # scans of the customer table: the purpose's standing consents fit the
 # per-query set only with a larger work_mem; otherwise every row probes
 scan() {
