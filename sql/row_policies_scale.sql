@@ -162,6 +162,49 @@ SET privacy.purpose = 'cs_mkt';
 SELECT id FROM cs.people WHERE id = 1;
 RESET ROLE;
 
+-- a point lookup probes the subject's hash bucket, not the (purpose,
+-- subject) btree; a scan builds its set from the btree (scan counters
+-- within one transaction: pending statistics are flushed only when idle)
+BEGIN;
+SELECT pg_stat_get_xact_numscans('privacy._consent_subject'::regclass) AS hash0,
+       pg_stat_get_xact_numscans('privacy._consent_standing'::regclass) AS btree0 \gset
+SET LOCAL ROLE cs_reader;
+SET LOCAL privacy.purpose = 'cs_mkt';
+SELECT id FROM cs.people WHERE id = 1;
+RESET ROLE;
+SELECT pg_stat_get_xact_numscans('privacy._consent_subject'::regclass) - :hash0 AS hash_probes,
+       pg_stat_get_xact_numscans('privacy._consent_standing'::regclass) - :btree0 AS btree_scans;
+SET LOCAL ROLE cs_reader;
+SELECT count(*) AS scan FROM cs.people;
+RESET ROLE;
+SELECT pg_stat_get_xact_numscans('privacy._consent_standing'::regclass) - :btree0 AS btree_scans;
+-- and the reads released their locks on the registry (a gated role cannot
+-- hold them from an idle transaction and block its maintenance)
+SELECT count(*) AS registry_locks FROM pg_locks
+WHERE pid = pg_backend_pid() AND locktype = 'relation'
+  AND relation IN ('privacy._consent'::regclass, 'privacy._consent_subject'::regclass,
+                   'privacy._consent_standing'::regclass);
+COMMIT;
+
+-- two standing rows for one subject (direct DML): the later expiry wins,
+-- in the set (a scan) as in a probe (a point lookup), whichever row came first
+INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
+VALUES ('s7', 'cs_mkt', now() - interval '2 days', now() - interval '1 day', current_user),
+       ('s7', 'cs_mkt', now(), NULL, current_user),
+       ('s9', 'cs_mkt', now(), NULL, current_user),
+       ('s9', 'cs_mkt', now() - interval '2 days', now() - interval '1 day', current_user),
+       ('s11', 'cs_mkt', now() - interval '2 days', now() - interval '1 day', current_user),
+       ('s11', 'cs_mkt', now() - interval '3 days', now() - interval '1 hour', current_user);
+SET ROLE cs_reader;
+SET privacy.purpose = 'cs_mkt';
+SELECT count(*) FILTER (WHERE subject = 's7') AS s7, count(*) FILTER (WHERE subject = 's9') AS s9,
+       count(*) FILTER (WHERE subject = 's11') AS s11
+FROM cs.people;
+SELECT id FROM cs.people WHERE id = 7;
+SELECT id FROM cs.people WHERE id = 9;
+SELECT id FROM cs.people WHERE id = 11;
+RESET ROLE;
+
 -- no consent state is kept by a backend between statements
 SELECT count(*) AS consent_contexts FROM pg_backend_memory_contexts WHERE name LIKE '%consent%';
 

@@ -22,6 +22,7 @@
 
 extern "C" {
 #include "access/genam.h"
+#include "access/hash.h"
 #include "access/nbtree.h"
 #include "access/relscan.h"
 #include "access/tableam.h"
@@ -121,11 +122,16 @@ RoleChangeCallback(Datum arg, int cacheid, uint32 hashvalue) {
 	usable_valid = false;
 }
 
+// ForgetConsentRelations drops the cached OIDs of the consent registry (see
+// ConsentRelations) on an invalidation of any of them, or of everything.
+void ForgetConsentRelations(Oid relid);
+
 // RelcacheCallback marks the cache stale on any relevant invalidation: our
 // catalog table, the column-policy table (the API's common signal), a cached
 // relation, or everything.
 void
 RelcacheCallback(Datum arg, Oid relid) {
+	ForgetConsentRelations(relid);
 	// the purpose answer follows the same signal (privacy._invalidate_policies)
 	// never IsCatalogTable here: it may read catalogs (see MaybeCatalogTable)
 	if (!OidIsValid(relid) || MaybeCatalogTable(relid))
@@ -382,20 +388,74 @@ BuildPolicies(RelPolicies *entry) {
 //
 // Consent is read from privacy._consent itself with the statement's snapshot
 // (the active snapshot: the leader's in parallel workers, the portal's for a
-// cursor), through the partial index _consent_standing (purpose, subject)
-// WHERE revoked_at IS NULL. Nothing is cached across statements, so a
+// cursor), through the partial indexes on standing consents (WHERE
+// revoked_at IS NULL): the hash index _consent_subject (subject) for one
+// subject, the btree _consent_standing (purpose, subject) for a purpose. Nothing is cached across statements, so a
 // consent change costs other backends nothing and is visible (or not)
 // exactly as MVCC says. A caller that probes many rows builds a per-query
 // set of the purpose's standing consents instead (ConsentSet below).
 
-// ConsentRelations finds privacy._consent and its standing index (the
-// index may be missing: then the heap is scanned).
+// The OIDs of privacy._consent and its standing indexes, cached once the
+// table and its btree exist (looked up again on every use until then, so a
+// registry created later is found): a point lookup should not pay three
+// catalog lookups for them. Any relcache invalidation of one of them or of
+// the table (DROP, REINDEX, ALTER, CREATE INDEX on it) or of everything
+// forgets them.
+Oid cached_consent_table = InvalidOid;
+Oid cached_standing_index = InvalidOid;
+Oid cached_subject_index = InvalidOid;
+
+void
+ForgetConsentRelations(Oid relid) {
+	if (!OidIsValid(relid) || relid == cached_consent_table || relid == cached_standing_index ||
+	    relid == cached_subject_index)
+		cached_consent_table = cached_standing_index = cached_subject_index = InvalidOid;
+}
+
+// ConsentRelations finds privacy._consent, its standing index by (purpose,
+// subject) and its standing hash index by subject (either index may be
+// missing: then the other one, or the heap, is scanned).
 bool
-ConsentRelations(Oid *table, Oid *index) {
-	Oid nsp = get_namespace_oid("privacy", true);
-	*table = OidIsValid(nsp) ? get_relname_relid("_consent", nsp) : InvalidOid;
-	*index = OidIsValid(nsp) ? get_relname_relid("_consent_standing", nsp) : InvalidOid;
-	return OidIsValid(*table);
+ConsentRelations(Oid *table, Oid *index, Oid *subject_index = NULL) {
+	if (!OidIsValid(cached_consent_table)) {
+		Oid nsp = get_namespace_oid("privacy", true);
+		*table = OidIsValid(nsp) ? get_relname_relid("_consent", nsp) : InvalidOid;
+		*index = OidIsValid(nsp) ? get_relname_relid("_consent_standing", nsp) : InvalidOid;
+		Oid by_subject = OidIsValid(nsp) ? get_relname_relid("_consent_subject", nsp) : InvalidOid;
+		if (subject_index != NULL)
+			*subject_index = by_subject;
+		if (OidIsValid(*table) && OidIsValid(*index)) {
+			cached_consent_table = *table;
+			cached_standing_index = *index;
+			cached_subject_index = by_subject;
+		}
+		return OidIsValid(*table);
+	}
+	*table = cached_consent_table;
+	*index = cached_standing_index;
+	if (subject_index != NULL)
+		*subject_index = cached_subject_index;
+	return true;
+}
+
+// OpenIndexIfShaped opens index_oid when it is an index of table_oid
+// (privacy._consent) with the expected access method whose first keys are
+// the given columns, else returns NULL. (Whatever index is used, every row
+// it leads to is checked again on the heap: see VisitRow.)
+Relation
+OpenIndexIfShaped(Oid table_oid, Oid index_oid, Oid am, int nkeys, AttrNumber first, AttrNumber second) {
+	if (!OidIsValid(index_oid))
+		return NULL;
+	Relation index = try_index_open(index_oid, AccessShareLock);
+	if (index == NULL)
+		return NULL;
+	if (index->rd_index->indrelid != table_oid || index->rd_rel->relam != am || index->rd_index->indnatts < nkeys ||
+	    index->rd_index->indkey.values[0] != first ||
+	    (nkeys > 1 && index->rd_index->indkey.values[1] != second)) {
+		index_close(index, AccessShareLock);
+		return NULL;
+	}
+	return index;
 }
 
 // TextEquals compares a text datum with a byte string.
@@ -433,10 +493,15 @@ VisitRow(TupleTableSlot *slot, const char *purpose, size_t purpose_len, const ch
 // (unrevoked) consent of purpose (and of subject, when not NULL) that the
 // active snapshot sees; until is DT_NOEND when it does not expire. visit
 // returns false to stop.
+//
+// The registry's locks are released when the scan ends, as catalog reads
+// do: a role that may not read privacy._consent must not be able to hold a
+// lock on it (and block its maintenance) from an idle transaction. (Keeping
+// them to the end of the transaction saved nothing measurable per probe.)
 void
 ScanStanding(const char *purpose, const char *subject, size_t subject_len, StandingVisitor visit, void *arg) {
-	Oid table_oid, index_oid;
-	if (!ConsentRelations(&table_oid, &index_oid))
+	Oid table_oid, index_oid, subject_index_oid;
+	if (!ConsentRelations(&table_oid, &index_oid, &subject_index_oid))
 		return;
 	// the statement's snapshot; called outside a statement (no active
 	// snapshot), a fresh transaction snapshot
@@ -446,19 +511,24 @@ ScanStanding(const char *purpose, const char *subject, size_t subject_len, Stand
 	Snapshot snapshot = GetActiveSnapshot();
 	size_t purpose_len = strlen(purpose);
 	Relation rel = table_open(table_oid, AccessShareLock);
-	Relation index = NULL;
-	if (OidIsValid(index_oid)) {
-		index = index_open(index_oid, AccessShareLock);
-		if (index->rd_index->indnatts < 2 || index->rd_index->indkey.values[0] != 3 ||
-		    index->rd_index->indkey.values[1] != 2 || index->rd_rel->relam != BTREE_AM_OID) {
-			index_close(index, AccessShareLock);
-			index = NULL;
-		}
-	}
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	text *purpose_text = cstring_to_text_with_len(purpose, (int)purpose_len);
 	text *subject_text = subject != NULL ? cstring_to_text_with_len(subject, (int)subject_len) : NULL;
+	// one subject: the hash index by subject (one bucket page, no key
+	// comparisons on the way down); every subject: the btree by purpose
+	Relation index = subject != NULL ? OpenIndexIfShaped(table_oid, subject_index_oid, HASH_AM_OID, 1, 2, 0) : NULL;
 	if (index != NULL) {
+		ScanKeyData key;
+		ScanKeyEntryInitialize(&key, 0, 1, HTEqualStrategyNumber, InvalidOid, index->rd_indcollation[0], F_TEXTEQ,
+		                       PointerGetDatum(subject_text));
+		IndexScanDesc scan = index_beginscan(rel, index, snapshot, 1, 0);
+		index_rescan(scan, &key, 1, NULL, 0);
+		while (index_getnext_slot(scan, ForwardScanDirection, slot))
+			if (!VisitRow(slot, purpose, purpose_len, subject, subject_len, visit, arg))
+				break;
+		index_endscan(scan);
+		index_close(index, AccessShareLock);
+	} else if ((index = OpenIndexIfShaped(table_oid, index_oid, BTREE_AM_OID, 2, 3, 2)) != NULL) {
 		ScanKeyData keys[2];
 		int nkeys = subject != NULL ? 2 : 1;
 		// the index's own collations: its ordering decides where the scan lands
@@ -502,24 +572,21 @@ VisitProbe(const char *, size_t, TimestampTz until, void *arg) {
 }
 
 // The per-query set: open addressing over 8-byte slots (a 32-bit tag from
-// the subject's hash and the index of its entry), small enough to stay in
-// cache for the scans it serves; the entries keep the subjects verbatim in
-// an arena, so a hit is an exact comparison (no digest collision can let a
-// row through).
-struct SetEntry {
-	uint32 offset;
-	uint32 len;
-	TimestampTz until;
-};
+// the subject's hash and the offset of its record), and in front of it a
+// blocked Bloom filter of about 20 bits per subject, small enough to stay in
+// the CPU's cache while the slots do not: a subject without consent is
+// usually refused there, without touching the slots. The records keep the
+// subjects verbatim in one arena (length, expiry, bytes), so a hit is an
+// exact comparison (no digest collision can let a row through) and costs
+// one slot and one record, both cache misses on a large set.
+constexpr size_t kRecordHeader = sizeof(uint32) + sizeof(TimestampTz);
 
 struct Collected {
 	size_t limit;
 	size_t used;
 	bool overflow;
 	uint32 count;
-	uint32 cap;
-	SetEntry *entries;
-	StringInfoData arena;
+	StringInfoData arena; // records: uint32 length, TimestampTz until, bytes
 };
 
 uint64
@@ -530,31 +597,39 @@ SubjectHash(const char *subject, size_t len) {
 bool
 VisitCollect(const char *subject, size_t len, TimestampTz until, void *arg) {
 	Collected *c = (Collected *)arg;
-	// an entry, two slots (load factor at most 1/2) and its text
-	c->used += sizeof(SetEntry) + 2 * sizeof(uint64) + len;
-	if (c->used > c->limit || (size_t)c->arena.len + len > MaxAllocSize / 2 || c->count >= PG_INT32_MAX / 4) {
+	// a record, two slots (load factor at most 1/2) and its Bloom bits
+	c->used += kRecordHeader + 2 * sizeof(uint64) + 4 + len;
+	if (c->used > c->limit || (size_t)c->arena.len + kRecordHeader + len > MaxAllocSize / 2 ||
+	    c->count >= PG_INT32_MAX / 4) {
 		c->overflow = true;
 		return false;
 	}
-	if (c->count == c->cap) {
-		c->cap *= 2;
-		c->entries = (SetEntry *)repalloc_huge(c->entries, sizeof(SetEntry) * c->cap);
-	}
-	SetEntry *entry = &c->entries[c->count++];
-	entry->offset = (uint32)c->arena.len;
-	entry->len = (uint32)len;
-	entry->until = until;
+	uint32 length = (uint32)len;
+	appendBinaryStringInfo(&c->arena, (const char *)&length, sizeof(length));
+	appendBinaryStringInfo(&c->arena, (const char *)&until, sizeof(until));
 	appendBinaryStringInfo(&c->arena, subject, (int)len);
+	c->count++;
 	return true;
+}
+
+// BloomBits returns the block (of 8 words) and the three bits in it that
+// stand for a subject's hash.
+inline void
+BloomBits(uint64 hash, uint64 block_mask, uint64 *block, uint64 bits[3]) {
+	uint64 mixed = hash * UINT64CONST(0x9E3779B97F4A7C15);
+	*block = (mixed >> 40) & block_mask;
+	for (int k = 0; k < 3; k++)
+		bits[k] = (mixed >> (9 * k)) & 511;
 }
 
 } // namespace
 
 struct ConsentSet {
 	uint64 mask;
-	uint64 *slots; // 0: empty; else tag << 32 | (entry index + 1)
-	SetEntry *entries;
+	uint64 *slots; // 0: empty; else tag << 32 | (record offset + 1)
 	char *arena;
+	uint64 bloom_mask; // blocks - 1
+	uint64 *bloom;     // blocks of 8 words (512 bits)
 };
 
 bool
@@ -567,7 +642,7 @@ ConsentStandsNow(const char *purpose, const char *subject, size_t len) {
 uint32
 ProbesBeforeSet(size_t limit) {
 	constexpr uint32 kMinimum = 64;
-	// an entry costs about 32 bytes and its subject
+	// a record costs about 32 bytes and its subject
 	double capacity = (double)limit / 48.0;
 	Oid table_oid, index_oid;
 	if (!ConsentRelations(&table_oid, &index_oid) || !OidIsValid(index_oid))
@@ -592,8 +667,6 @@ BuildConsentSet(const char *purpose, MemoryContext context, size_t limit) {
 	c.used = 0;
 	c.overflow = false;
 	c.count = 0;
-	c.cap = 1024;
-	c.entries = (SetEntry *)palloc(sizeof(SetEntry) * c.cap);
 	initStringInfo(&c.arena);
 	ScanStanding(purpose, NULL, 0, VisitCollect, &c);
 	if (c.overflow) {
@@ -604,34 +677,52 @@ BuildConsentSet(const char *purpose, MemoryContext context, size_t limit) {
 	uint64 size = 16;
 	while (size < (uint64)c.count * 2)
 		size <<= 1;
+	// about 20 bits per subject, in 512-bit blocks
+	uint64 blocks = 1;
+	while (blocks * 512 < (uint64)c.count * 20)
+		blocks <<= 1;
 	ConsentSet *set = (ConsentSet *)palloc(sizeof(ConsentSet));
 	set->mask = size - 1;
 	set->slots = (uint64 *)MemoryContextAllocHuge(build, sizeof(uint64) * size);
 	memset(set->slots, 0, sizeof(uint64) * size);
-	set->entries = c.entries;
+	set->bloom_mask = blocks - 1;
+	set->bloom = (uint64 *)MemoryContextAllocHuge(build, sizeof(uint64) * 8 * blocks);
+	memset(set->bloom, 0, sizeof(uint64) * 8 * blocks);
 	set->arena = c.arena.data;
-	for (uint32 i = 0; i < c.count; i++) {
-		SetEntry *item = &c.entries[i];
-		const char *subject = set->arena + item->offset;
-		uint64 hash = SubjectHash(subject, item->len);
+	for (uint32 offset = 0; offset < (uint32)c.arena.len;) {
+		uint32 len;
+		TimestampTz until;
+		memcpy(&len, set->arena + offset, sizeof(len));
+		memcpy(&until, set->arena + offset + sizeof(len), sizeof(until));
+		const char *subject = set->arena + offset + kRecordHeader;
+		uint64 hash = SubjectHash(subject, len);
 		uint64 tag = hash >> 32;
 		uint64 at = hash & set->mask;
+		uint64 block;
+		uint64 bits[3];
+		BloomBits(hash, set->bloom_mask, &block, bits);
+		for (int k = 0; k < 3; k++)
+			set->bloom[block * 8 + bits[k] / 64] |= UINT64CONST(1) << (bits[k] % 64);
 		for (;;) {
 			uint64 slot = set->slots[at];
 			if (slot == 0) {
-				set->slots[at] = tag << 32 | (uint64)(i + 1);
+				set->slots[at] = tag << 32 | (uint64)(offset + 1);
 				break;
 			}
-			SetEntry *other = &set->entries[(slot & 0xFFFFFFFF) - 1];
-			if ((slot >> 32) == tag && other->len == item->len &&
-			    memcmp(set->arena + other->offset, subject, item->len) == 0) {
+			char *other = set->arena + (slot & 0xFFFFFFFF) - 1;
+			uint32 other_len;
+			memcpy(&other_len, other, sizeof(other_len));
+			if ((slot >> 32) == tag && other_len == len && memcmp(other + kRecordHeader, subject, len) == 0) {
 				// two standing rows for one subject (direct DML): the later expiry wins
-				if (item->until == DT_NOEND || (other->until != DT_NOEND && item->until > other->until))
-					other->until = item->until;
+				TimestampTz other_until;
+				memcpy(&other_until, other + sizeof(uint32), sizeof(other_until));
+				if (until == DT_NOEND || (other_until != DT_NOEND && until > other_until))
+					memcpy(other + sizeof(uint32), &until, sizeof(until));
 				break;
 			}
 			at = (at + 1) & set->mask;
 		}
+		offset += kRecordHeader + len;
 	}
 	MemoryContextSwitchTo(old);
 	return set;
@@ -640,6 +731,13 @@ BuildConsentSet(const char *purpose, MemoryContext context, size_t limit) {
 bool
 ConsentSetContains(const ConsentSet *set, const char *subject, size_t len) {
 	uint64 hash = SubjectHash(subject, len);
+	uint64 block;
+	uint64 bits[3];
+	BloomBits(hash, set->bloom_mask, &block, bits);
+	const uint64 *words = set->bloom + block * 8;
+	for (int k = 0; k < 3; k++)
+		if ((words[bits[k] / 64] & (UINT64CONST(1) << (bits[k] % 64))) == 0)
+			return false;
 	uint64 tag = hash >> 32;
 	uint64 at = hash & set->mask;
 	for (;;) {
@@ -647,9 +745,14 @@ ConsentSetContains(const ConsentSet *set, const char *subject, size_t len) {
 		if (slot == 0)
 			return false;
 		if ((slot >> 32) == tag) {
-			const SetEntry *entry = &set->entries[(slot & 0xFFFFFFFF) - 1];
-			if (entry->len == len && memcmp(set->arena + entry->offset, subject, len) == 0)
-				return StandsAt(entry->until);
+			const char *record = set->arena + (slot & 0xFFFFFFFF) - 1;
+			uint32 record_len;
+			memcpy(&record_len, record, sizeof(record_len));
+			if (record_len == len && memcmp(record + kRecordHeader, subject, len) == 0) {
+				TimestampTz until;
+				memcpy(&until, record + sizeof(uint32), sizeof(until));
+				return StandsAt(until);
+			}
 		}
 		at = (at + 1) & set->mask;
 	}

@@ -371,6 +371,7 @@ DECLARE
 	ids tid[];
 	olds text[];
 	news text[];
+	position tid;
 BEGIN
 	PERFORM privacy._check_policy_admin('retokenize');
 	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
@@ -485,6 +486,33 @@ BEGIN
 		END LOOP;
 		PERFORM privacy._set_format_version(format, newest);
 		RETURN moved;
+	END IF;
+	-- A table without children is read forward from where the last batch
+	-- ended (a TID range): every batch runs in this one transaction, so the
+	-- old versions of the rows already moved stay in the table, and a scan
+	-- from the first page would pass all of them again at each batch
+	-- (quadratic in the table). Rows the forward pass cannot see (written
+	-- behind it meanwhile, or in a child table) are left to the loop below,
+	-- which scans from the start until a scan finds nothing to move.
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhparent = tbl)
+	   AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = tbl AND c.relkind = 'r') THEN
+		position := '(0,0)';
+		LOOP
+			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
+			               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1, 0, $2)), '
+			               'pg_catalog.max(s.ctid) '
+			               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM ONLY %2$s '
+			               'WHERE ctid OPERATOR(pg_catalog.>) $4 AND %1$I IS NOT NULL '
+			               'AND privacy._token_key_version(%1$I::text, $1) OPERATOR(pg_catalog.<>) $2 LIMIT $3) s', col, tbl)
+				INTO rels, ids, olds, news, position USING format, newest, batch_size, position;
+			EXIT WHEN ids IS NULL;
+			moved := moved + privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE ONLY %1$s t SET %2$I = v.new::%3$s '
+			               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), '
+			               'pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::text[])) AS v(id, old, new) '
+			               'WHERE t.ctid OPERATOR(pg_catalog.=) v.id AND t.%2$I::text OPERATOR(pg_catalog.=) v.old',
+			               tbl, col, coltype),
+				ids, olds, news);
+		END LOOP;
 	END IF;
 	LOOP
 		-- reading tokens runs no code of the table's (no triggers, no row

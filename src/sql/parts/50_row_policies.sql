@@ -37,6 +37,9 @@ CREATE TABLE privacy._consent (
 	CHECK (expires_at IS NULL OR expires_at > granted_at)
 );
 CREATE INDEX _consent_standing ON privacy._consent (purpose, subject) WHERE revoked_at IS NULL;
+-- a gated point lookup probes one subject: a hash bucket instead of a
+-- descent through (purpose, subject) comparing text at every level
+CREATE INDEX _consent_subject ON privacy._consent USING hash (subject) WHERE revoked_at IS NULL;
 COMMENT ON TABLE privacy._consent IS
 'consent history: one row per grant; revocation stamps revoked_at; rows are never deleted';
 
@@ -493,7 +496,7 @@ COMMENT ON VIEW privacy.row_policies IS 'every consent requirement and row filte
 -- usable purpose is declared, or this purpose is declared (and usable) and
 -- the subject's consent for it stands. The per-statement part is decided
 -- once per statement; consent is read from privacy._consent with the
--- statement's snapshot: an index probe (_consent_standing) for each of the
+-- statement's snapshot: an index probe (_consent_subject) for each of the
 -- first rows, then, for scans, a set of the purpose's standing consents
 -- built once per execution (bounded by work_mem * hash_mem_multiplier;
 -- beyond that it keeps probing). Nothing outlives the statement.
