@@ -5,6 +5,11 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 patterns=$(grep -Ev '^(#|$)' "$here/canaries.txt")
+if [ -z "$patterns" ]; then
+	# an empty list would match every line: say what is wrong instead
+	echo "canary-scan: no canary patterns read from $here/canaries.txt" >&2
+	exit 2
+fi
 
 if [ "${1:-}" = "--self-test" ]; then
 	tmp=$(mktemp)
@@ -24,6 +29,7 @@ for f in "$@"; do
 	[ -f "$f" ] || continue
 	scanned=$((scanned + 1))
 	while IFS= read -r pat; do
+		[ -n "$pat" ] || continue
 		if grep -nE -- "$pat" "$f" >/dev/null; then
 			echo "canary-scan: canary /$pat/ found in $f:" >&2
 			grep -nE -- "$pat" "$f" | head -5 >&2
