@@ -175,6 +175,13 @@ BEGIN
 		WHERE d.deptype OPERATOR(pg_catalog.=) 'n'
 		  AND NOT EXISTS (SELECT FROM members x WHERE x.classid OPERATOR(pg_catalog.=) d.classid
 		                                          AND x.objid OPERATOR(pg_catalog.=) d.objid)
+		  -- objects that go with the extension itself (the stored policy
+		  -- expressions of schema privacy_expr)
+		  AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend p
+		                  WHERE p.classid OPERATOR(pg_catalog.=) d.classid AND p.objid OPERATOR(pg_catalog.=) d.objid
+		                    AND p.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::regclass
+		                    AND p.refobjid OPERATOR(pg_catalog.=) ext
+		                    AND p.deptype OPERATOR(pg_catalog.=) ANY (ARRAY['a', 'e']::"char"[]))
 		  -- parts of the extension's own objects (triggers, indexes, defaults)
 		  AND NOT EXISTS (SELECT FROM pg_catalog.pg_depend p JOIN members x
 		                  ON p.refclassid OPERATOR(pg_catalog.=) x.classid AND p.refobjid OPERATOR(pg_catalog.=) x.objid
