@@ -68,6 +68,9 @@ WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = s.relid) OR s.relid::text
 SELECT count(*) AS dangling_classifications FROM privacy._classification s
 WHERE NOT EXISTS (SELECT FROM pg_class c WHERE c.oid = s.relid);
 SELECT privacy.export_subject('nobody' || '@example.org') ? 'subj.accounts' AS export_works;
+-- each registration that went with a drop is in the audit log
+SELECT count(*) AS audited_unregistrations FROM privacy.audit_log
+WHERE action = 'delete subject_table' AND old_definition LIKE 'table subj\_drop.%';
 DROP SCHEMA subj_drop CASCADE;
 SELECT privacy.unregister_subject(t) FROM unnest(ARRAY['subj.lines', 'subj.invoices', 'subj.accounts']::regclass[]) t;
 SELECT privacy.unmask_column('subj.accounts', c) FROM unnest(ARRAY['email', 'name']::name[]) c;

@@ -4,7 +4,7 @@
 -- power from its caller; the administrator calling the API directly keeps
 -- it (positive controls). Exemption grants name existing roles only.
 BEGIN;
-SELECT plan(16);
+SELECT plan(25);
 
 SET LOCAL privacy.admin_role = 'ci_privacy_admin';
 SET LOCAL privacy.auditor_role = 'ci_privacy_auditor';
@@ -87,6 +87,87 @@ SELECT throws_ok($$SELECT privacy.grant_detokenize('-'::regrole, 'card')$$, '427
 SELECT privacy.create_purpose('ci_purpose', 'a purpose that exists');
 SELECT throws_ok($$SELECT privacy.allow_purpose(4294967295::oid::regrole, 'ci_purpose')$$, '42704', NULL,
 	'a purpose grant to a role that does not exist is refused');
+
+-- code that runs as another role without a SECURITY DEFINER frame: a
+-- foreign-key cascade runs its query as the referencing table's owner, and
+-- that owner's trigger gets nothing from the administrator who deleted
+CREATE TABLE ci.accounts (id int PRIMARY KEY);
+INSERT INTO ci.accounts VALUES (1), (2), (3);
+GRANT REFERENCES ON ci.accounts TO ci_mallory;
+GRANT SELECT, DELETE ON ci.accounts TO ci_admin;
+SET LOCAL ROLE ci_mallory;
+CREATE TABLE ci.links (acc int REFERENCES ci.accounts ON DELETE CASCADE);
+INSERT INTO ci.links VALUES (1), (2), (3);
+CREATE FUNCTION ci.cascade_trap() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM privacy.grant_unmasked('ci_mallory', 'ci.t');
+	RETURN OLD;
+END $$;
+CREATE TRIGGER trap BEFORE DELETE ON ci.links FOR EACH ROW EXECUTE FUNCTION ci.cascade_trap();
+RESET ROLE;
+SET LOCAL ROLE ci_admin;
+SELECT throws_ok($$DELETE FROM ci.accounts WHERE id = 2$$, '42501', NULL,
+	'a trigger fired by a foreign-key cascade acts as the referencing table''s owner, not as the administrator');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM privacy._unmasked WHERE role = 'ci_mallory'::regrole), 0::bigint,
+	'no exemption was stored through the cascade');
+DROP TRIGGER trap ON ci.links;
+SET LOCAL ROLE ci_admin;
+SELECT lives_ok($$DELETE FROM ci.accounts WHERE id = 2$$,
+	'positive control: without the trap the same delete cascades (the refusal came from the trap''s API call)');
+RESET ROLE;
+
+-- a table owner's classification through its SECURITY DEFINER function run
+-- by an administrator: the owner must be allowed to run the category's
+-- protection itself (a keyed mask would be an oracle)
+SELECT privacy.bind_category('national_id', 'privacy.pseudonym(value, ''ci'')');
+SET LOCAL privacy.owners_may_declare = on;
+SET LOCAL ROLE ci_mallory;
+CREATE TABLE ci.guesses (plain text, g text);
+CREATE FUNCTION ci.classify_trap() RETURNS void LANGUAGE plpgsql SECURITY DEFINER AS $$
+BEGIN
+	PERFORM privacy.classify('ci.guesses', 'g', 'national_id');
+END $$;
+SELECT throws_ok($$SELECT privacy.classify('ci.guesses', 'g', 'national_id')$$, '42501', NULL,
+	'the owner cannot classify its column into a category bound to a keyed mask it may not run');
+RESET ROLE;
+SET LOCAL ROLE ci_admin;
+SELECT throws_ok($$SELECT ci.classify_trap()$$, '42501', NULL,
+	'nor through its SECURITY DEFINER function run by an administrator');
+SELECT lives_ok($$SELECT privacy.classify('ci.guesses', 'plain', 'national_id')$$,
+	'positive control: the administrator classifies the owner''s column directly');
+RESET ROLE;
+SET LOCAL privacy.owners_may_declare = off;
+
+-- export reads a registered table as the administrator, restricted: the
+-- owner's row-security policy code cannot use the administrator's rights
+SET LOCAL ROLE ci_mallory;
+CREATE TABLE ci.orders (customer text, item text);
+INSERT INTO ci.orders VALUES ('alice', 'lamp');
+CREATE FUNCTION ci.policy_trap() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	IF current_user <> 'ci_mallory' THEN
+		PERFORM privacy.grant_unmasked('ci_mallory', 'ci.t');
+	END IF;
+	RETURN true;
+END $$;
+ALTER TABLE ci.orders ENABLE ROW LEVEL SECURITY;
+CREATE POLICY p ON ci.orders USING (ci.policy_trap());
+GRANT SELECT ON ci.orders TO ci_admin;
+RESET ROLE;
+SELECT privacy.register_subject('ci.orders', 'customer');
+SET LOCAL ROLE ci_admin;
+SELECT is(privacy.export_subject('alice') -> 'ci.orders', '{"error": "permission denied"}'::jsonb,
+	'the owner''s policy code run by an export gets no policy power (its table is reported as unreadable)');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM privacy._unmasked WHERE role = 'ci_mallory'::regrole), 0::bigint,
+	'no exemption was stored through the export');
+CREATE OR REPLACE FUNCTION ci.policy_trap() RETURNS boolean LANGUAGE sql AS $$ SELECT true $$;
+SET LOCAL ROLE ci_admin;
+SELECT is(jsonb_array_length(privacy.export_subject('alice') -> 'ci.orders'), 1,
+	'positive control: with a harmless policy the export returns the row');
+RESET ROLE;
+SELECT privacy.unregister_subject('ci.orders');
 
 SELECT * FROM finish();
 ROLLBACK;

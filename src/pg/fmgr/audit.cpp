@@ -226,7 +226,18 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 		if (plan == NULL)
 			elog(ERROR, "pg_privacy export read could not be prepared: %s", SPI_result_code_string(SPI_result));
 		Datum values[2] = {PointerGetDatum(ids), PointerGetDatum(subject)};
+		// the read runs as the caller (its privileges and masking apply), but
+		// restricted: the table owner's code it runs (its row-security
+		// policies' functions, its columns' types) acts with the
+		// administrator's rights and must not use them for policy changes,
+		// SET ROLE or temporary objects. A subtransaction abort restores the
+		// context on error.
+		Oid userid;
+		int sec_context;
+		GetUserIdAndSecContext(&userid, &sec_context);
+		SetUserIdAndSecContext(userid, sec_context | SECURITY_RESTRICTED_OPERATION);
 		int rc = SPI_execute_plan(plan, values, NULL, false, 1);
+		SetUserIdAndSecContext(userid, sec_context);
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "pg_privacy export read failed: %s", SPI_result_code_string(rc));
 		bool null;

@@ -10,6 +10,7 @@
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/keyed_masks.hpp"
 #include "pg/catalog/privileges.hpp"
+#include "pg/hooks/caller_identity.hpp"
 
 extern "C" {
 #include "miscadmin.h"
@@ -50,9 +51,11 @@ CategoryMaskImpl(FunctionCallInfo fcinfo) {
 		                errhint("Schema-qualify the functions, operators and types it uses.")));
 	// a table owner classifying its own table must itself be allowed to run
 	// what the protection calls (a keyed mask would be an oracle otherwise)
-	Oid outer = GetOuterUserId();
-	if (check_declarer && !IsPolicyAdmin(outer))
-		CheckDeclarerMayExecute(fixed, outer);
+	// (the caller as the policy API's check sees it: the owner of a
+	// SECURITY DEFINER function that called, not the session's role)
+	Oid caller = CallerUserId();
+	if (check_declarer && !IsPolicyAdmin(caller))
+		CheckDeclarerMayExecute(fixed, caller);
 	PG_RETURN_TEXT_P(cstring_to_text(canonical));
 }
 

@@ -87,10 +87,45 @@ ResetAtEnd(XactEvent event, void *arg) {
 
 Oid
 CallerUserId() {
-	for (int i = depth - 1; installed && i >= 0; i--)
+	if (!installed)
+		return GetOuterUserId();
+	// the identity the code that entered the extension ran with: the frame
+	// right below the innermost run of the extension's own frames (its
+	// functions, and executor runs they start as themselves) - a SECURITY
+	// DEFINER function, or an executor run: a foreign-key cascade's query
+	// runs as the owner of the referencing table without a SECURITY DEFINER
+	// frame
+	for (int i = depth - 1; i >= 0; i--) {
 		if (!frames[i].own)
-			return frames[i].userid;
-	return GetOuterUserId();
+			continue;
+		while (i >= 0 && frames[i].own)
+			i--;
+		return i >= 0 ? frames[i].userid : GetOuterUserId();
+	}
+	// no function of the extension is active (a C entry point that is not
+	// SECURITY DEFINER): the current user is the caller
+	return GetUserId();
+}
+
+void
+PushExecutorIdentity() {
+	if (!installed)
+		return;
+	// a statement the extension's own function runs as itself belongs to
+	// the extension's frames
+	Oid userid = GetUserId();
+	Push(userid, depth > 0 && frames[depth - 1].own && frames[depth - 1].userid == userid);
+}
+
+void
+PopExecutorIdentity(int saved_depth) {
+	if (installed && saved_depth >= 0 && saved_depth <= depth)
+		depth = saved_depth;
+}
+
+int
+CallerIdentityDepth() {
+	return depth;
 }
 
 void

@@ -15,11 +15,22 @@
 
 namespace privacy::pg {
 
-// CallerUserId is the role that called the API: the owner of the innermost
-// active SECURITY DEFINER function (or function with SET clauses) outside
-// the extension's schema, else the outer user. Without
-// shared_preload_libraries no hook is installed and it is the outer user.
+// CallerUserId is the role that called the API: the identity of the frame
+// right below the innermost active function of the extension's schema (a
+// SECURITY DEFINER function or function with SET clauses of another role,
+// or an executor run, which records the current user it started with: a
+// foreign-key cascade runs its query as the referencing table's owner),
+// the outer user when nothing is below it, and the current user when no
+// function of the extension is active. Without shared_preload_libraries no
+// hook is installed and it is the outer user.
 Oid CallerUserId();
+
+// PushExecutorIdentity records the current user for an executor run (the
+// ExecutorRun hook); PopExecutorIdentity(depth) unwinds to the depth
+// CallerIdentityDepth() returned before the push, also on error.
+void PushExecutorIdentity();
+void PopExecutorIdentity(int saved_depth);
+int CallerIdentityDepth();
 
 // InstallCallerIdentityHook installs the fmgr_hook (preload only: frames
 // entered before a lazy load would be missed).

@@ -8,10 +8,14 @@
 // hands over counts left from before it (PL/pgSQL simple expressions) before
 // it starts.
 //
+// It also records the identity each executor run starts with, for the
+// policy API's caller check (caller_identity.hpp).
+//
 // C-style shell: no C++ objects, nothing that can throw; handing counts to
 // the queue needs no transaction and never raises.
 #include "pg/hooks/executor_end.hpp"
 
+#include "pg/hooks/caller_identity.hpp"
 #include "pg/keys/audit.hpp"
 
 extern "C" {
@@ -41,6 +45,9 @@ PrivacyExecutorRun(QueryDesc *query_desc, ScanDirection direction, uint64 count,
 	if (run_depth == 0 && AuditPending())
 		FlushAudit();
 	run_depth++;
+	// the identity this run's code runs with (caller_identity.hpp)
+	int identity_depth = CallerIdentityDepth();
+	PushExecutorIdentity();
 	PG_TRY();
 	{
 		prev_executor_run(query_desc, direction, count, execute_once);
@@ -48,6 +55,7 @@ PrivacyExecutorRun(QueryDesc *query_desc, ScanDirection direction, uint64 count,
 	PG_FINALLY();
 	{
 		run_depth--;
+		PopExecutorIdentity(identity_depth);
 	}
 	PG_END_TRY();
 	if (run_depth == 0 && AuditPending())

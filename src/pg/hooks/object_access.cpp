@@ -12,6 +12,7 @@
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/row_policies.hpp"
+#include "pg/fmgr/audit_trigger.hpp"
 #include "pg/postgres.hpp"
 
 extern "C" {
@@ -67,12 +68,14 @@ DeleteRows(const char *table, AttrNumber key_attno, Oid key, AttrNumber column_a
 	CacheInvalidateRelcacheByRelid(relid);
 }
 
-// UnregisterVia removes the registrations of tables registered as holding
-// subjects through relid (through its column, when given), with a warning
-// naming each: they can no longer be resolved to a subject, so erasure and
-// export would stop covering them silently otherwise.
+// Unregister removes the subject registrations that the drop of relid (of
+// its column, when given) leaves unresolvable: the table's own registration
+// when its subject column goes, and those of tables registered through it,
+// with a warning naming each (erasure and export stop covering them). Each
+// removal is written to privacy.audit_log: a registration disappears only
+// visibly, whoever dropped what.
 void
-UnregisterVia(Oid relid, const char *column) {
+Unregister(Oid relid, const char *column) {
 	Oid nsp = get_namespace_oid("privacy", true);
 	Oid registry = OidIsValid(nsp) ? get_relname_relid("_subject_table", nsp) : InvalidOid;
 	if (!OidIsValid(registry))
@@ -83,21 +86,28 @@ UnregisterVia(Oid relid, const char *column) {
 	HeapTuple tup;
 	while ((tup = systable_getnext(scan)) != NULL) {
 		bool isnull;
-		Datum via = heap_getattr(tup, 3, desc, &isnull);
-		if (isnull || DatumGetObjectId(via) != relid)
+		Oid table = DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull));
+		char *subject_column = NameStr(*DatumGetName(heap_getattr(tup, 2, desc, &isnull)));
+		Datum via_datum = heap_getattr(tup, 3, desc, &isnull);
+		Oid via = isnull ? InvalidOid : DatumGetObjectId(via_datum);
+		Datum via_column_datum = heap_getattr(tup, 4, desc, &isnull);
+		const char *via_column = isnull ? NULL : NameStr(*DatumGetName(via_column_datum));
+		bool own = table == relid && (column == NULL || strcmp(subject_column, column) == 0);
+		bool through = OidIsValid(via) && via == relid &&
+		               (column == NULL || (via_column != NULL && strcmp(via_column, column) == 0));
+		if (!own && !through)
 			continue;
-		if (column != NULL) {
-			Datum via_column = heap_getattr(tup, 4, desc, &isnull);
-			if (isnull || strcmp(NameStr(*DatumGetName(via_column)), column) != 0)
-				continue;
-		}
-		Oid child = DatumGetObjectId(heap_getattr(tup, 1, desc, &isnull));
-		char *name = get_rel_name(child);
-		char *schema = get_namespace_name(get_rel_namespace(child));
-		ereport(WARNING, (errmsg("table %s is no longer registered as holding data about subjects",
-		                         name != NULL && schema != NULL ? quote_qualified_identifier(schema, name) : "?"),
-		                  errdetail("It was registered through a table or column that is being dropped."),
-		                  errhint("Register it again with privacy.register_subject().")));
+		char *name = get_rel_name(table);
+		char *schema = name != NULL ? get_namespace_name(get_rel_namespace(table)) : NULL;
+		const char *qualified = name != NULL && schema != NULL ? quote_qualified_identifier(schema, name) : "?";
+		if (through && table != relid)
+			ereport(WARNING, (errmsg("table %s is no longer registered as holding data about subjects", qualified),
+			                  errdetail("It was registered through a table or column that is being dropped."),
+			                  errhint("Register it again with privacy.register_subject().")));
+		WritePolicyAudit("delete subject_table", "privacy._subject_table",
+		                 psprintf("table %s, subject column %s (the registration went with a dropped %s)",
+		                          qualified, subject_column, own ? "table or column" : "table or column it referenced"),
+		                 NULL);
 		simple_heap_delete(rel, &tup->t_self);
 	}
 	systable_endscan(scan);
@@ -126,8 +136,7 @@ PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int su
 				// findings and the subject registry: a new table that gets
 				// the same OID must not inherit them (classifications: below)
 				DeleteRows("_discovery", 1, object_id, 0, NULL);
-				DeleteRows("_subject_table", 1, object_id, 0, NULL);
-				UnregisterVia(object_id, NULL);
+				Unregister(object_id, NULL);
 			} else {
 				char *column = get_attname(object_id, (AttrNumber)sub_id, true);
 				if (column != NULL) {
@@ -135,8 +144,7 @@ PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int su
 					DeleteRows("_discovery", 1, object_id, 2, column);
 					// a table identified by the dropped column is no longer
 					// resolvable to its subjects
-					DeleteRows("_subject_table", 1, object_id, 2, column);
-					UnregisterVia(object_id, column);
+					Unregister(object_id, column);
 				}
 			}
 		}
