@@ -13,6 +13,7 @@
 #include "pg/catalog/column_policies.hpp"
 
 extern "C" {
+#include "utils/guc.h"
 #include "access/attmap.h"
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -234,6 +235,13 @@ CreateStoredExpression(Oid relid, AttrNumber attnum, const char *canonical, cons
 	                 qualified, argtype, format_type_be_qualified(result_type), body, qualified, argtype, qualified,
 	                 argtype,
 	                 quote_literal_cstr(psprintf("pg_privacy: %s (drop it with the policy, not directly)", label)));
+	// the wrapper is the coordinator's (or this node's) own: Citus must not
+	// propagate it to the workers, which keep their policies from the
+	// synchronized catalog (and whose deparsed copy of a SQL-standard body
+	// fails); restored with the search path's nest level
+	if (GetConfigOption("citus.enable_ddl_propagation", true, false) != NULL)
+		(void)set_config_option("citus.enable_ddl_propagation", "off", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+		                        true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_exec(sql.data, 0) < 0)

@@ -60,8 +60,13 @@ DECLARE
 	payload jsonb;
 BEGIN
 	SELECT pg_catalog.jsonb_build_object(
-		'column_policy', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY pg_catalog.to_jsonb(c)::text), '[]')
-			FROM privacy._column_policy c WHERE privacy._citus_table(c.relid)),
+		-- stored expressions travel as the text they read as now (the
+		-- workers keep no stored form: they analyze the text, issue 17)
+		'column_policy', (SELECT coalesce(pg_catalog.jsonb_agg(x.j ORDER BY x.j::text), '[]')
+			FROM (SELECT (pg_catalog.to_jsonb(c) OPERATOR(pg_catalog.-) 'mask_function')
+			             OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('mask',
+			                 coalesce(privacy._stored_expression(c.mask_function), c.mask)) AS j
+			      FROM privacy._column_policy c WHERE privacy._citus_table(c.relid)) x),
 		'unmasked', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(u) ORDER BY pg_catalog.to_jsonb(u)::text), '[]')
 			FROM privacy._unmasked u WHERE u.relid IS NULL OR privacy._citus_table(u.relid)),
 		'governed_table', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(g) ORDER BY pg_catalog.to_jsonb(g)::text), '[]')
@@ -70,8 +75,12 @@ BEGIN
 			FROM privacy._retention_policy r WHERE privacy._citus_table(r.relid)),
 		'purpose', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p) ORDER BY pg_catalog.to_jsonb(p)::text), '[]') FROM privacy._purpose p),
 		'purpose_role', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p) ORDER BY pg_catalog.to_jsonb(p)::text), '[]') FROM privacy._purpose_role p),
-		'row_policy', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) ORDER BY pg_catalog.to_jsonb(r)::text), '[]')
-			FROM privacy._row_policy r WHERE privacy._citus_table(r.relid)),
+		'row_policy', (SELECT coalesce(pg_catalog.jsonb_agg(x.j ORDER BY x.j::text), '[]')
+			FROM (SELECT (pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.-) 'condition_function')
+			             OPERATOR(pg_catalog.||) CASE WHEN r.condition_function IS NULL THEN '{}'::pg_catalog.jsonb
+			                 ELSE pg_catalog.jsonb_build_object('condition',
+			                     coalesce(privacy._stored_expression(r.condition_function), r.condition)) END AS j
+			      FROM privacy._row_policy r WHERE privacy._citus_table(r.relid)) x),
 		'consent', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY pg_catalog.to_jsonb(c)::text), '[]') FROM privacy._consent c),
 		'token_format', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY pg_catalog.to_jsonb(f)::text), '[]') FROM privacy._token_format f),
 		'token_format_version', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY pg_catalog.to_jsonb(f)::text), '[]')
