@@ -336,6 +336,15 @@ BEGIN
 	IF tbl IS NULL OR col IS NULL THEN
 		RAISE EXCEPTION 'table and column must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
+	-- never a system catalog or pg_privacy's own tables: a category's
+	-- protection would put its guard trigger on them
+	IF tbl::oid OPERATOR(pg_catalog.<) 16384
+	   OR (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl)
+	      OPERATOR(pg_catalog.=) ANY (ARRAY['privacy'::regnamespace, 'pg_catalog'::regnamespace,
+	                                        'information_schema'::regnamespace]) THEN
+		RAISE EXCEPTION 'cannot classify columns of %', tbl USING ERRCODE = 'wrong_object_type',
+			DETAIL = 'System catalogs and pg_privacy''s own tables hold no data pg_privacy protects.';
+	END IF;
 	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
 	               WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) col
 	                 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) THEN

@@ -8317,3 +8317,88 @@ END
 $$;
 COMMENT ON FUNCTION privacy._citus_payload() IS
 'the policy state privacy.citus_sync_policies() copies to the Citus workers, by name (wrapped keys, the masking secret row as stored)';
+
+-- merge reconciliation: the final definitions of functions that several
+-- sections above change (each section wrote its own version)
+CREATE OR REPLACE FUNCTION privacy.classify(tbl regclass, col name, category text, token_format text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM privacy._check_policy_admin('classify columns', tbl);
+	IF tbl IS NULL OR col IS NULL OR category IS NULL THEN
+		RAISE EXCEPTION 'table, column and category must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	-- never a system catalog or pg_privacy's own tables: a category's
+	-- protection would put its guard trigger on them
+	IF tbl::oid OPERATOR(pg_catalog.<) 16384
+	   OR (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl)
+	      OPERATOR(pg_catalog.=) ANY (ARRAY['privacy'::regnamespace, 'pg_catalog'::regnamespace,
+	                                        'information_schema'::regnamespace]) THEN
+		RAISE EXCEPTION 'cannot classify columns of %', tbl USING ERRCODE = 'wrong_object_type',
+			DETAIL = 'System catalogs and pg_privacy''s own tables hold no data pg_privacy protects.';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+	               WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) col
+	                 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) THEN
+		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
+	END IF;
+	IF category OPERATOR(pg_catalog.<>) ALL (ARRAY['email', 'phone', 'person_name', 'postal_address', 'national_id',
+	     'payment_card', 'iban', 'ip_address', 'date_of_birth', 'health', 'credentials', 'free_text', 'other']) THEN
+		RAISE EXCEPTION 'unknown personal-data category "%"', category USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Use one of email, phone, person_name, postal_address, national_id, payment_card, iban, ip_address, date_of_birth, health, credentials, free_text, other.';
+	END IF;
+	IF token_format IS NOT NULL
+	   AND NOT EXISTS (SELECT 1 FROM privacy._token_format f WHERE f.name OPERATOR(pg_catalog.=) classify.token_format) THEN
+		RAISE EXCEPTION 'token format "%" does not exist', token_format USING ERRCODE = 'undefined_object';
+	END IF;
+	INSERT INTO privacy._classification AS c (relid, column_name, category, token_format, classified_by, classified_at)
+	VALUES (tbl, col, classify.category, classify.token_format, privacy._outer_user(), now())
+	ON CONFLICT ON CONSTRAINT _classification_pkey DO UPDATE
+		SET category = excluded.category, token_format = excluded.token_format,
+		    classified_by = excluded.classified_by, classified_at = excluded.classified_at;
+	-- issue 18: the protection bound to the category applies (72_categories.sql)
+	PERFORM privacy._apply_category(tbl, col);
+END
+$$;
+COMMENT ON FUNCTION privacy.classify(regclass, name, text, text) IS
+'declares a column as personal data of a category (optionally: holding tokens of a token format)';
+CREATE OR REPLACE FUNCTION privacy.mark_not_personal(tbl regclass, col name)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM privacy._check_policy_admin('classify columns', tbl);
+	IF tbl IS NULL OR col IS NULL THEN
+		RAISE EXCEPTION 'table and column must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	-- never a system catalog or pg_privacy's own tables: a category's
+	-- protection would put its guard trigger on them
+	IF tbl::oid OPERATOR(pg_catalog.<) 16384
+	   OR (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl)
+	      OPERATOR(pg_catalog.=) ANY (ARRAY['privacy'::regnamespace, 'pg_catalog'::regnamespace,
+	                                        'information_schema'::regnamespace]) THEN
+		RAISE EXCEPTION 'cannot classify columns of %', tbl USING ERRCODE = 'wrong_object_type',
+			DETAIL = 'System catalogs and pg_privacy''s own tables hold no data pg_privacy protects.';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+	               WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) col
+	                 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) THEN
+		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
+	END IF;
+	IF EXISTS (SELECT 1 FROM privacy._classification c
+	           WHERE c.relid OPERATOR(pg_catalog.=) tbl AND c.column_name OPERATOR(pg_catalog.=) col) THEN
+		RAISE EXCEPTION 'column "%" of table % is classified as personal data', col, tbl
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = 'Remove the classification with privacy.unclassify() first.';
+	END IF;
+	INSERT INTO privacy._not_personal (relid, column_name, marked_by, marked_at)
+	VALUES (tbl, col, privacy._outer_user(), now())
+	ON CONFLICT DO NOTHING;
+	PERFORM privacy._govern_categories(tbl);
+END
+$$;
+COMMENT ON FUNCTION privacy.mark_not_personal(regclass, name) IS
+'declares that a column holds no personal data: a new column of a governed table is no longer denied by default';
