@@ -10,7 +10,7 @@ packages=(
 	libssl-dev libsodium-dev
 	libgtest-dev libbenchmark-dev
 	postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl libipc-run-perl
-	faketime
+	faketime clang-format
 )
 
 missing=()

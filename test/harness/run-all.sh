@@ -3,7 +3,8 @@
 # missing, builds and installs the extension, then runs every suite:
 #   checks     version consistency, exported symbols, callback registrations,
 #              the PGXN zip (make dist) and its META.json, every SQLSTATE the
-#              source raises listed in doc/troubleshooting.md
+#              source raises listed in doc/troubleshooting.md, C++ formatted
+#              as .clang-format says with lines within 100 columns
 #   unit       GoogleTest under ASan/UBSan (src/core)
 #   regress    pg_regress (sql/, expected/) on a preloaded throwaway cluster
 #   nopreload  pg_regress (test/nopreload) on a cluster without preloading
@@ -78,7 +79,8 @@ bash scripts/build-dist.sh >/dev/null || checks_failed=$((checks_failed + 1))
 # check catches a missing one)
 bash test/doc/check-sqlstates.sh || checks_failed=$((checks_failed + 1))
 bash test/doc/check-sqlstates.sh --self-test || checks_failed=$((checks_failed + 1))
-record checks $((6 - checks_failed)) $checks_failed
+bash scripts/check-format.sh || checks_failed=$((checks_failed + 1))
+record checks $((7 - checks_failed)) $checks_failed
 
 echo "== unit"
 unit_out=$(bash test/harness/run-unit.sh 2>&1)
