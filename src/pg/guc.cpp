@@ -57,119 +57,131 @@ CheckPurposeHook(char **newval, void **extra, GucSource source) {
 
 void
 RegisterGucs() {
-	DefineCustomStringVariable("privacy.admin_role", "Role whose members administer privacy policies.",
-	                           "Members (with INHERIT) may declare and drop policies of every kind, grant "
-	                           "exemptions and detokenize rights. privacy.setup_roles() creates the role.",
-	                           &guc_admin_role, "privacy_admin", PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable(
+	        "privacy.admin_role", "Role whose members administer privacy policies.",
+	        "Members (with INHERIT) may declare and drop policies of every kind, grant exemptions "
+	        "and detokenize rights. privacy.setup_roles() creates the role.",
+	        &guc_admin_role, "privacy_admin", PGC_SUSET, 0, NULL, NULL, NULL);
 
-	DefineCustomStringVariable("privacy.auditor_role", "Role whose members read the compliance views.",
-	                           "Members may read every compliance view and the audit log, and change nothing.",
-	                           &guc_auditor_role, "privacy_auditor", PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable(
+	        "privacy.auditor_role", "Role whose members read the compliance views.",
+	        "Members may read every compliance view and the audit log, and change nothing.",
+	        &guc_auditor_role, "privacy_auditor", PGC_SUSET, 0, NULL, NULL, NULL);
 
 	// a postmaster setting can only be defined while preloading (it sizes
 	// shared memory); without preloading there is no queue
 	if (process_shared_preload_libraries_in_progress)
-		DefineCustomIntVariable("privacy.audit_queue_size", "Disclosure audit records shared memory can hold.",
-		                        "Detokenizations and subject exports are recorded through this queue, outside the "
-		                        "disclosing transaction; when it is full they are refused (SQLSTATE 53400).",
-		                        &guc_audit_queue_size, 1024, 16, 1048576, PGC_POSTMASTER, 0, NULL, NULL, NULL);
+		DefineCustomIntVariable(
+		        "privacy.audit_queue_size", "Disclosure audit records shared memory can hold.",
+		        "Detokenizations and subject exports are recorded through this queue, outside the "
+		        "disclosing transaction; when it is full they are refused (SQLSTATE 53400).",
+		        &guc_audit_queue_size, 1024, 16, 1048576, PGC_POSTMASTER, 0, NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("privacy.masking", "Enforces dynamic column masking.",
-	                         "When off, masked columns return raw values to every role. Only superusers can change "
-	                         "it; intended for maintenance.",
+	                         "When off, masked columns return raw values to every role. Only "
+	                         "superusers can change it; intended for maintenance.",
 	                         &guc_masking, true, PGC_SUSET, 0, NULL, AssignMasking, NULL);
 
-	DefineCustomStringVariable("privacy.master_key_command",
-	                           "Shell command that prints the tokenization master key.",
-	                           "It must print 64 hexadecimal characters and exit with status 0; lets a KMS or "
-	                           "Vault supply the key. Holds a command, never a key.",
-	                           &guc_master_key_command, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable(
+	        "privacy.master_key_command", "Shell command that prints the tokenization master key.",
+	        "It must print 64 hexadecimal characters and exit with status 0; lets a KMS or Vault "
+	        "supply the key. Holds a command, never a key.",
+	        &guc_master_key_command, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 
-	DefineCustomIntVariable("privacy.master_key_command_timeout",
-	                        "How long privacy.master_key_command may run before it is killed.",
-	                        "A command still running after this time (or when the statement is cancelled) is "
-	                        "killed with its process group and the key operation fails with SQLSTATE 38000.",
-	                        &guc_master_key_command_timeout, 10000, 100, 600000, PGC_SIGHUP,
-	                        GUC_SUPERUSER_ONLY | GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	        "privacy.master_key_command_timeout",
+	        "How long privacy.master_key_command may run before it is killed.",
+	        "A command still running after this time (or when the statement is cancelled) is "
+	        "killed with its process group and the key operation fails with SQLSTATE 38000.",
+	        &guc_master_key_command_timeout, 10000, 100, 600000, PGC_SIGHUP,
+	        GUC_SUPERUSER_ONLY | GUC_UNIT_MS, NULL, NULL, NULL);
 
-	DefineCustomStringVariable("privacy.master_key_file", "File holding the tokenization master key.",
-	                           "64 hexadecimal characters; the file must be owned by the server user with mode "
-	                           "0600. Holds a path, never a key.",
-	                           &guc_master_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable(
+	        "privacy.master_key_file", "File holding the tokenization master key.",
+	        "64 hexadecimal characters; the file must be owned by the server user with mode 0600. "
+	        "Holds a path, never a key.",
+	        &guc_master_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 
-	DefineCustomBoolVariable("privacy.owners_may_declare", "Lets table owners declare policies on their own tables.",
-	                         "Owners may then declare masks and row policies on tables they own; they can never "
-	                         "grant exemptions. Off by default.",
+	DefineCustomBoolVariable("privacy.owners_may_declare",
+	                         "Lets table owners declare policies on their own tables.",
+	                         "Owners may then declare masks and row policies on tables they own; "
+	                         "they can never grant exemptions. Off by default.",
 	                         &guc_owners_may_declare, false, PGC_SUSET, 0, NULL, NULL, NULL);
 
 	DefineCustomStringVariable("privacy.previous_master_key_command",
 	                           "Shell command that prints the master key being rotated out.",
 	                           "Used only to unwrap keys wrapped under the previous master key, by "
-	                           "privacy.rewrap_keys() and by key lookups until it has run. Holds a command, never a "
-	                           "key.",
-	                           &guc_previous_master_key_command, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	                           "privacy.rewrap_keys() and by key lookups until it has run. Holds a "
+	                           "command, never a key.",
+	                           &guc_previous_master_key_command, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY,
+	                           NULL, NULL, NULL);
 
-	DefineCustomStringVariable("privacy.previous_master_key_file", "File holding the master key being rotated out.",
-	                           "Used only to unwrap keys wrapped under the previous master key, by "
-	                           "privacy.rewrap_keys() and by key lookups until it has run. Holds a path, never a key.",
-	                           &guc_previous_master_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+	DefineCustomStringVariable(
+	        "privacy.previous_master_key_file", "File holding the master key being rotated out.",
+	        "Used only to unwrap keys wrapped under the previous master key, by "
+	        "privacy.rewrap_keys() and by key lookups until it has run. Holds a path, never a key.",
+	        &guc_previous_master_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 
-	DefineCustomIntVariable("privacy.purge_batch_size", "Rows per purge batch (one transaction each).",
-	                        "Used for tables whose retention policy sets no batch size.", &guc_purge_batch_size,
-	                        10000, 1, 1000000, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	        "privacy.purge_batch_size", "Rows per purge batch (one transaction each).",
+	        "Used for tables whose retention policy sets no batch size.", &guc_purge_batch_size,
+	        10000, 1, 1000000, PGC_SIGHUP, 0, NULL, NULL, NULL);
 
-	DefineCustomIntVariable("privacy.purge_lock_wait",
-	                        "How long a purge batch may wait for a row lock before skipping locked rows.",
-	                        "After this wait the batch is redone with FOR UPDATE SKIP LOCKED; 0 always skips "
-	                        "locked rows without waiting.",
-	                        &guc_purge_lock_wait, 20, 0, 10000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	        "privacy.purge_lock_wait",
+	        "How long a purge batch may wait for a row lock before skipping locked rows.",
+	        "After this wait the batch is redone with FOR UPDATE SKIP LOCKED; 0 always skips "
+	        "locked rows without waiting.",
+	        &guc_purge_lock_wait, 20, 0, 10000, PGC_SUSET, GUC_UNIT_MS, NULL, NULL, NULL);
 
-	DefineCustomIntVariable("privacy.purge_log_retention", "How long purge workers keep purge log entries.",
-	                        "Purge workers delete entries of privacy.purge_log whose run finished longer ago "
-	                        "than this (the newest entry of each table with a policy is kept); 0 or -1 keeps "
-	                        "them forever.",
-	                        &guc_purge_log_retention, 90 * 24 * 60, -1, INT_MAX, PGC_SIGHUP, GUC_UNIT_MIN, NULL, NULL,
-	                        NULL);
+	DefineCustomIntVariable("privacy.purge_log_retention",
+	                        "How long purge workers keep purge log entries.",
+	                        "Purge workers delete entries of privacy.purge_log whose run finished "
+	                        "longer ago than this (the newest entry of each table with a policy is "
+	                        "kept); 0 or -1 keeps them forever.",
+	                        &guc_purge_log_retention, 90 * 24 * 60, -1, INT_MAX, PGC_SIGHUP,
+	                        GUC_UNIT_MIN, NULL, NULL, NULL);
 
-	DefineCustomIntVariable("privacy.purge_max_busy", "Share of time a purge worker may spend running batches.",
-	                        "In percent: after a batch that took d, the worker pauses at least "
-	                        "d * (100 - this) / this before the next one (as vacuum cost delays pace VACUUM); "
-	                        "100 disables the pause.",
-	                        &guc_purge_max_busy, 50, 1, 100, PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	        "privacy.purge_max_busy", "Share of time a purge worker may spend running batches.",
+	        "In percent: after a batch that took d, the worker pauses at least d * (100 - this) / "
+	        "this before the next one (as vacuum cost delays pace VACUUM); 100 disables the pause.",
+	        &guc_purge_max_busy, 50, 1, 100, PGC_SIGHUP, 0, NULL, NULL, NULL);
 
-	DefineCustomIntVariable("privacy.purge_max_replica_lag",
-	                        "Replication lag above which purge workers pause.",
-	                        "Measured as the largest replay lag in pg_stat_replication; 0 disables the check.",
-	                        &guc_purge_max_replica_lag, 65536, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_KB, NULL, NULL,
-	                        NULL);
+	DefineCustomIntVariable(
+	        "privacy.purge_max_replica_lag", "Replication lag above which purge workers pause.",
+	        "Measured as the largest replay lag in pg_stat_replication; 0 disables the check.",
+	        &guc_purge_max_replica_lag, 65536, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_KB, NULL, NULL,
+	        NULL);
 
-	DefineCustomIntVariable("privacy.purge_max_wal_rate", "WAL a purge worker may write per second.",
-	                        "Purge workers sleep between batches to stay below this rate; 0 disables the "
-	                        "throttle.",
-	                        &guc_purge_max_wal_rate, 8192, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_KB, NULL, NULL, NULL);
+	DefineCustomIntVariable(
+	        "privacy.purge_max_wal_rate", "WAL a purge worker may write per second.",
+	        "Purge workers sleep between batches to stay below this rate; 0 disables the throttle.",
+	        &guc_purge_max_wal_rate, 8192, 0, INT_MAX, PGC_SIGHUP, GUC_UNIT_KB, NULL, NULL, NULL);
 
 	DefineCustomIntVariable("privacy.purge_max_workers", "Purge workers running at the same time.",
-	                        "One worker serves one database; they are dynamic background workers and share "
-	                        "max_worker_processes.",
+	                        "One worker serves one database; they are dynamic background workers "
+	                        "and share max_worker_processes.",
 	                        &guc_purge_max_workers, 2, 0, 64, PGC_SIGHUP, 0, NULL, NULL, NULL);
 
-	DefineCustomIntVariable("privacy.purge_naptime", "Time between purge cycles of a database.", NULL,
-	                        &guc_purge_naptime, 60, 1, 86400, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	DefineCustomIntVariable("privacy.purge_naptime", "Time between purge cycles of a database.",
+	                        NULL, &guc_purge_naptime, 60, 1, 86400, PGC_SIGHUP, GUC_UNIT_S, NULL,
+	                        NULL, NULL);
 
 	DefineCustomIntVariable("privacy.purge_statement_timeout",
 	                        "How long one statement of a purge worker may run.",
-	                        "A purge batch (with the table's triggers, masks and hold conditions) that runs or "
-	                        "waits longer is cancelled, its run is recorded as failed and the worker goes on with "
-	                        "the next table; a statement that ignores the cancellation ends the worker after "
-	                        "twice this time.",
-	                        &guc_purge_statement_timeout, 60000, 100, INT_MAX / 2, PGC_SIGHUP, GUC_UNIT_MS, NULL,
-	                        NULL, NULL);
+	                        "A purge batch (with the table's triggers, masks and hold conditions) "
+	                        "that runs or waits longer is cancelled, its run is recorded as failed "
+	                        "and the worker goes on with the next table; a statement that ignores "
+	                        "the cancellation ends the worker after twice this time.",
+	                        &guc_purge_statement_timeout, 60000, 100, INT_MAX / 2, PGC_SIGHUP,
+	                        GUC_UNIT_MS, NULL, NULL, NULL);
 
-	DefineCustomStringVariable("privacy.purpose", "Declares what the session is doing with personal data.",
-	                           "Consent-gated rows are visible only under a declared purpose the role is allowed "
-	                           "(privacy.allow_purpose) and only for subjects consenting to it.",
-	                           &guc_purpose, "", PGC_USERSET, 0,
-	                           (GucStringCheckHook)CheckPurposeHook, NULL, NULL);
+	DefineCustomStringVariable(
+	        "privacy.purpose", "Declares what the session is doing with personal data.",
+	        "Consent-gated rows are visible only under a declared purpose the role is allowed "
+	        "(privacy.allow_purpose) and only for subjects consenting to it.",
+	        &guc_purpose, "", PGC_USERSET, 0, (GucStringCheckHook)CheckPurposeHook, NULL, NULL);
 
 	MarkGUCPrefixReserved("privacy");
 }

@@ -53,8 +53,8 @@ RequirePreload(const char *feature) {
 	if (!loaded_via_preload)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 		                errmsg("%s requires pg_privacy in shared_preload_libraries", feature),
-		                errhint("Add pg_privacy to shared_preload_libraries in postgresql.conf and restart the "
-		                        "server.")));
+		                errhint("Add pg_privacy to shared_preload_libraries in postgresql.conf and "
+		                        "restart the server.")));
 }
 
 } // namespace privacy::pg

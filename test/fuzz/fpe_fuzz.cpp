@@ -1,9 +1,10 @@
 // fpe_fuzz.cpp: libFuzzer target that round-trips random numeral strings through FF1 and FF3-1.
 //
-// Input layout: byte 0 picks the key size (16/24/32) and the mode mix, bytes 1-2 the radix (2..65536), byte 3
-// the FF1 tweak length; then key bytes, tweak bytes, and the numerals (2 bytes each, reduced mod radix).
-// Out-of-domain lengths must raise privacy::core::Error (never crash); in-domain values must decrypt to the
-// plaintext, stay inside the radix, and give the same result in place. Any mismatch aborts.
+// Input layout: byte 0 picks the key size (16/24/32) and the mode mix, bytes 1-2 the radix
+// (2..65536), byte 3 the FF1 tweak length; then key bytes, tweak bytes, and the numerals (2 bytes
+// each, reduced mod radix). Out-of-domain lengths must raise privacy::core::Error (never crash);
+// in-domain values must decrypt to the plaintext, stay inside the radix, and give the same result
+// in place. Any mismatch aborts.
 #include "privacy/core/fpe.hpp"
 
 #include <cstddef>
@@ -28,8 +29,8 @@ Check(bool ok) {
 // RoundTrip encrypts, checks the range, decrypts, checks equality and the in-place result.
 template <typename Cipher>
 void
-RoundTrip(const Cipher &cipher, const std::vector<std::uint16_t> &pt, std::uint32_t radix, const std::uint8_t *tweak,
-          std::size_t tweak_len) {
+RoundTrip(const Cipher &cipher, const std::vector<std::uint16_t> &pt, std::uint32_t radix,
+          const std::uint8_t *tweak, std::size_t tweak_len) {
 	std::vector<std::uint16_t> ct(pt.size());
 	std::vector<std::uint16_t> back(pt.size());
 	try {
@@ -46,8 +47,9 @@ RoundTrip(const Cipher &cipher, const std::vector<std::uint16_t> &pt, std::uint3
 	Check(in_place == ct);
 }
 
-// ManyMatchesSingle runs 1..40 variants of pt (rotations of its numerals) through Ff1::EncryptMany and
-// DecryptMany, which put up to Ff1::kBatchLanes values side by side, and checks each against Encrypt alone.
+// ManyMatchesSingle runs 1..40 variants of pt (rotations of its numerals) through Ff1::EncryptMany
+// and DecryptMany, which put up to Ff1::kBatchLanes values side by side, and checks each against
+// Encrypt alone.
 void
 ManyMatchesSingle(const Ff1 &ff1, const std::vector<std::uint16_t> &pt, std::uint32_t radix,
                   const std::uint8_t *tweak, std::size_t tweak_len, std::size_t count) {
@@ -98,12 +100,14 @@ LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size) {
 	size -= key_len + tweak_len;
 	std::vector<std::uint16_t> pt(size / 2);
 	for (std::size_t i = 0; i < pt.size(); ++i)
-		pt[i] = static_cast<std::uint16_t>((static_cast<std::uint32_t>(data[2 * i]) << 8 | data[2 * i + 1]) % radix);
+		pt[i] = static_cast<std::uint16_t>(
+		        (static_cast<std::uint32_t>(data[2 * i]) << 8 | data[2 * i + 1]) % radix);
 
 	const Ff1 ff1(key, key_len);
 	RoundTrip(ff1, pt, radix, tweak_len == 0 ? nullptr : tweak, tweak_len);
 	if (pt.size() <= 128)
-		ManyMatchesSingle(ff1, pt, radix, tweak_len == 0 ? nullptr : tweak, tweak_len, 1 + key[0] % 40);
+		ManyMatchesSingle(ff1, pt, radix, tweak_len == 0 ? nullptr : tweak, tweak_len,
+		                  1 + key[0] % 40);
 	if (tweak_len >= Ff31::kTweakLength) {
 		const Ff31 ff31(key, key_len);
 		RoundTrip(ff31, pt, radix, tweak, Ff31::kTweakLength);

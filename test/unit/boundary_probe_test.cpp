@@ -41,7 +41,8 @@ TEST(BoundaryProbe, OtherExceptionTypes) {
 }
 
 TEST(BoundaryProbe, UnknownNameIsNotEchoed) {
-	const char *secret = "CANARY-" "DEADBEEF";
+	const char *secret = "CANARY-"
+	                     "DEADBEEF";
 	try {
 		probe::ThrowNamed(secret);
 		FAIL() << "no exception";

@@ -1,6 +1,7 @@
-// fpe_alphabet_test.cpp: Alphabet construction (ASCII and multibyte UTF-8, the 2..65536 size limits, duplicate
-// and malformed alphabets), character <-> numeral mapping, and FF1/FF3-1 string encryption over multibyte
-// alphabets, including the errors for values with characters outside the alphabet.
+// fpe_alphabet_test.cpp: Alphabet construction (ASCII and multibyte UTF-8, the 2..65536 size
+// limits, duplicate and malformed alphabets), character <-> numeral mapping, and FF1/FF3-1 string
+// encryption over multibyte alphabets, including the errors for values with characters outside the
+// alphabet.
 #include "privacy/core/fpe.hpp"
 
 #include <gtest/gtest.h>
@@ -83,7 +84,8 @@ TEST(AlphabetTest, AsciiDigits) {
 
 TEST(AlphabetTest, MultibyteAlphabet) {
 	// 2-, 3- and 4-byte characters mixed with ASCII.
-	const std::string text = std::string("ab") + Utf8(0xE9) + Utf8(0x3B1) + Utf8(0x4E2D) + Utf8(0x1F600) + "z";
+	const std::string text =
+	        std::string("ab") + Utf8(0xE9) + Utf8(0x3B1) + Utf8(0x4E2D) + Utf8(0x1F600) + "z";
 	const Alphabet alphabet(text);
 	EXPECT_EQ(alphabet.Radix(), 7u);
 	EXPECT_FALSE(alphabet.IsAscii());
@@ -106,19 +108,20 @@ TEST(AlphabetTest, MultibyteAlphabet) {
 
 TEST(AlphabetTest, RefusesBadAlphabets) {
 	const char *const bad[] = {
-	    "",             // empty
-	    "a",            // one character
-	    "0123456789 0", // duplicate ASCII
-	    "\xC3\xA9x\xC3\xA9", // duplicate multibyte (U+00E9 twice)
-	    "ab\xC0\xAF",   // overlong '/'
-	    "ab\xED\xA0\x80", // surrogate U+D800
-	    "ab\xF4\x90\x80\x80", // above U+10FFFF
-	    "ab\xE4\xB8",   // truncated
-	    "ab\x80",       // stray continuation byte
+	        "",                   // empty
+	        "a",                  // one character
+	        "0123456789 0",       // duplicate ASCII
+	        "\xC3\xA9x\xC3\xA9",  // duplicate multibyte (U+00E9 twice)
+	        "ab\xC0\xAF",         // overlong '/'
+	        "ab\xED\xA0\x80",     // surrogate U+D800
+	        "ab\xF4\x90\x80\x80", // above U+10FFFF
+	        "ab\xE4\xB8",         // truncated
+	        "ab\x80",             // stray continuation byte
 	};
 	for (const char *text : bad)
 		EXPECT_EQ(KindOf([&] { Alphabet alphabet(text); }), ErrorKind::kInvalidParameter);
-	EXPECT_EQ(KindOf([] { Alphabet alphabet(std::string("\xC3\xA9", 2)); }), ErrorKind::kInvalidParameter);
+	EXPECT_EQ(KindOf([] { Alphabet alphabet(std::string("\xC3\xA9", 2)); }),
+	          ErrorKind::kInvalidParameter);
 }
 
 TEST(AlphabetTest, RadixLimits) {
@@ -133,7 +136,8 @@ TEST(AlphabetTest, RadixLimits) {
 	EXPECT_EQ(largest.Radix(), 65536u);
 	EXPECT_EQ(largest.NumeralOf(0x20), 0);
 	EXPECT_EQ(largest.NumeralOf(0xE000), static_cast<std::int32_t>(0xD800 - 0x20));
-	EXPECT_EQ(KindOf([&] { Alphabet too_big(text + Utf8(0x10FFFF)); }), ErrorKind::kInvalidParameter);
+	EXPECT_EQ(KindOf([&] { Alphabet too_big(text + Utf8(0x10FFFF)); }),
+	          ErrorKind::kInvalidParameter);
 
 	// FF1 over the largest radix: two characters already exceed 10^6.
 	const std::uint8_t key[16] = {5};
@@ -148,8 +152,8 @@ TEST(AlphabetTest, ValueOutsideAlphabet) {
 	const Alphabet digits("0123456789");
 	const Alphabet greek(Utf8(0x3B1) + Utf8(0x3B2) + Utf8(0x3B3) + "-");
 	std::uint16_t numerals[32];
-	for (const std::string &value : {std::string("12a4"), std::string("12 4"), std::string("1\xC3\xA9"),
-	                                std::string("12\x80")}) {
+	for (const std::string &value : {std::string("12a4"), std::string("12 4"),
+	                                 std::string("1\xC3\xA9"), std::string("12\x80")}) {
 		try {
 			digits.ToNumerals(value, numerals);
 			FAIL();
@@ -163,7 +167,8 @@ TEST(AlphabetTest, ValueOutsideAlphabet) {
 	          ErrorKind::kInvalidTextRepresentation);
 	EXPECT_EQ(KindOf([&] { greek.ToNumerals(Utf8(0x3B1) + "\xCE", numerals); }),
 	          ErrorKind::kInvalidTextRepresentation);
-	EXPECT_EQ(KindOf([&] { greek.ToNumerals("-x", numerals); }), ErrorKind::kInvalidTextRepresentation);
+	EXPECT_EQ(KindOf([&] { greek.ToNumerals("-x", numerals); }),
+	          ErrorKind::kInvalidTextRepresentation);
 }
 
 TEST(AlphabetTest, EncryptsOverMultibyteAlphabets) {

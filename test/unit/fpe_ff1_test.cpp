@@ -1,7 +1,7 @@
-// fpe_ff1_test.cpp: FF1 against the NIST SP 800-38G sample vectors, against reference vectors from an
-// independent implementation (test/unit/vectors/ff1_reference.txt), and by property: round trips over many
-// radixes, lengths, key sizes and tweaks, a full-domain permutation check, the domain limits, the batch entry
-// point, and error messages that never carry the input.
+// fpe_ff1_test.cpp: FF1 against the NIST SP 800-38G sample vectors, against reference vectors from
+// an independent implementation (test/unit/vectors/ff1_reference.txt), and by property: round trips
+// over many radixes, lengths, key sizes and tweaks, a full-domain permutation check, the domain
+// limits, the batch entry point, and error messages that never carry the input.
 #include "privacy/core/fpe.hpp"
 
 #include <gtest/gtest.h>
@@ -54,20 +54,23 @@ struct NistSample {
 
 // NIST SP 800-38G, FF1 samples 1-9 (FF1samples.pdf).
 const NistSample kNistSamples[] = {
-    {1, "2B7E151628AED2A6ABF7158809CF4F3C", "-", 10, "0123456789", "2433477484"},
-    {2, "2B7E151628AED2A6ABF7158809CF4F3C", "39383736353433323130", 10, "0123456789", "6124200773"},
-    {3, "2B7E151628AED2A6ABF7158809CF4F3C", "3737373770717273373737", 36, "0123456789abcdefghi",
-     "a9tv40mll9kdu509eum"},
-    {4, "2B7E151628AED2A6ABF7158809CF4F3CEF4359D8D580AA4F", "-", 10, "0123456789", "2830668132"},
-    {5, "2B7E151628AED2A6ABF7158809CF4F3CEF4359D8D580AA4F", "39383736353433323130", 10, "0123456789",
-     "2496655549"},
-    {6, "2B7E151628AED2A6ABF7158809CF4F3CEF4359D8D580AA4F", "3737373770717273373737", 36, "0123456789abcdefghi",
-     "xbj3kv35jrawxv32ysr"},
-    {7, "2B7E151628AED2A6ABF7158809CF4F3CEF4359D8D580AA4F7F036D6F04FC6A94", "-", 10, "0123456789", "6657667009"},
-    {8, "2B7E151628AED2A6ABF7158809CF4F3CEF4359D8D580AA4F7F036D6F04FC6A94", "39383736353433323130", 10,
-     "0123456789", "1001623463"},
-    {9, "2B7E151628AED2A6ABF7158809CF4F3CEF4359D8D580AA4F7F036D6F04FC6A94", "3737373770717273373737", 36,
-     "0123456789abcdefghi", "xs8a0azh2avyalyzuwd"},
+        {1, "2B7E151628AED2A6ABF7158809CF4F3C", "-", 10, "0123456789", "2433477484"},
+        {2, "2B7E151628AED2A6ABF7158809CF4F3C", "39383736353433323130", 10, "0123456789",
+         "6124200773"},
+        {3, "2B7E151628AED2A6ABF7158809CF4F3C", "3737373770717273373737", 36, "0123456789abcdefghi",
+         "a9tv40mll9kdu509eum"},
+        {4, "2B7E151628AED2A6ABF7158809CF4F3CEF4359D8D580AA4F", "-", 10, "0123456789",
+         "2830668132"},
+        {5, "2B7E151628AED2A6ABF7158809CF4F3CEF4359D8D580AA4F", "39383736353433323130", 10,
+         "0123456789", "2496655549"},
+        {6, "2B7E151628AED2A6ABF7158809CF4F3CEF4359D8D580AA4F", "3737373770717273373737", 36,
+         "0123456789abcdefghi", "xbj3kv35jrawxv32ysr"},
+        {7, "2B7E151628AED2A6ABF7158809CF4F3CEF4359D8D580AA4F7F036D6F04FC6A94", "-", 10,
+         "0123456789", "6657667009"},
+        {8, "2B7E151628AED2A6ABF7158809CF4F3CEF4359D8D580AA4F7F036D6F04FC6A94",
+         "39383736353433323130", 10, "0123456789", "1001623463"},
+        {9, "2B7E151628AED2A6ABF7158809CF4F3CEF4359D8D580AA4F7F036D6F04FC6A94",
+         "3737373770717273373737", 36, "0123456789abcdefghi", "xs8a0azh2avyalyzuwd"},
 };
 
 std::vector<std::uint16_t>
@@ -101,8 +104,10 @@ TEST(Ff1Test, NistSamplesOnStrings) {
 		const auto tweak = Hex(sample.tweak);
 		const Ff1 ff1(key.data(), key.size());
 		const Alphabet alphabet(std::string(kAlnum, sample.radix));
-		EXPECT_EQ(EncryptString(ff1, alphabet, sample.plaintext, tweak.data(), tweak.size()), sample.ciphertext);
-		EXPECT_EQ(DecryptString(ff1, alphabet, sample.ciphertext, tweak.data(), tweak.size()), sample.plaintext);
+		EXPECT_EQ(EncryptString(ff1, alphabet, sample.plaintext, tweak.data(), tweak.size()),
+		          sample.ciphertext);
+		EXPECT_EQ(DecryptString(ff1, alphabet, sample.ciphertext, tweak.data(), tweak.size()),
+		          sample.plaintext);
 	}
 }
 
@@ -122,7 +127,8 @@ TEST(Ff1Test, ReferenceVectors) {
 		const auto radix = static_cast<std::uint32_t>(std::stoul(radix_text));
 		const auto pt = Numerals(pt_text);
 		const auto ct = Numerals(ct_text);
-		SCOPED_TRACE(testing::Message() << "radix " << radix << " n " << pt.size() << " t " << tweak.size());
+		SCOPED_TRACE(testing::Message()
+		             << "radix " << radix << " n " << pt.size() << " t " << tweak.size());
 		const Ff1 ff1(key.data(), key.size());
 		std::vector<std::uint16_t> out(pt.size());
 		ff1.Encrypt(pt.data(), pt.size(), out.data(), radix, tweak.data(), tweak.size());
@@ -136,11 +142,13 @@ TEST(Ff1Test, ReferenceVectors) {
 
 TEST(Ff1Test, RoundTripsOverRadixesLengthsKeysAndTweaks) {
 	std::mt19937_64 rng(0x5eed0001);
-	const std::uint32_t radixes[] = {2, 3, 7, 10, 16, 26, 36, 62, 64, 255, 256, 1000, 4096, 65535, 65536};
+	const std::uint32_t radixes[] = {2,  3,   7,   10,   16,   26,    36,   62,
+	                                 64, 255, 256, 1000, 4096, 65535, 65536};
 	const std::size_t key_sizes[] = {16, 24, 32};
 	for (const std::uint32_t radix : radixes) {
 		std::size_t min_len = 2;
-		for (std::uint64_t domain = static_cast<std::uint64_t>(radix) * radix; domain < 1000000; domain *= radix)
+		for (std::uint64_t domain = static_cast<std::uint64_t>(radix) * radix; domain < 1000000;
+		     domain *= radix)
 			++min_len;
 		for (int trial = 0; trial < 40; ++trial) {
 			std::vector<std::uint8_t> key(key_sizes[trial % 3]);
@@ -149,7 +157,8 @@ TEST(Ff1Test, RoundTripsOverRadixesLengthsKeysAndTweaks) {
 			std::vector<std::uint8_t> tweak(rng() % 41);
 			for (auto &byte : tweak)
 				byte = static_cast<std::uint8_t>(rng());
-			const std::size_t n = min_len + (trial < 20 ? static_cast<std::size_t>(trial) : rng() % 150);
+			const std::size_t n =
+			        min_len + (trial < 20 ? static_cast<std::size_t>(trial) : rng() % 150);
 			std::vector<std::uint16_t> pt(n);
 			for (auto &numeral : pt)
 				numeral = static_cast<std::uint16_t>(rng() % radix);
@@ -191,7 +200,8 @@ TEST(Ff1Test, LongestValueRoundTrips) {
 	}
 }
 
-// Every 6-digit value maps to a distinct 6-digit value: FF1 is a permutation of the smallest allowed domain.
+// Every 6-digit value maps to a distinct 6-digit value: FF1 is a permutation of the smallest
+// allowed domain.
 TEST(Ff1Test, SmallestDecimalDomainIsAPermutation) {
 	const std::uint8_t key[32] = {0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6};
 	const std::uint8_t tweak[3] = {'a', 'b', 'c'};
@@ -251,7 +261,8 @@ TEST(Ff1Test, DomainLimits) {
 		FAIL();
 	} catch (const Error &error) {
 		EXPECT_STREQ(error.message(), "value is too short for format-preserving encryption");
-		EXPECT_STREQ(error.detail(), "radix^length must be at least 1000000 (NIST SP 800-38G Rev. 1).");
+		EXPECT_STREQ(error.detail(),
+		             "radix^length must be at least 1000000 (NIST SP 800-38G Rev. 1).");
 	}
 	EXPECT_NO_THROW(Ff1::CheckDomain(10, 6));
 	EXPECT_EQ(KindOf([] { Ff1::CheckDomain(10, 5); }), ErrorKind::kNumericOutOfRange);
@@ -270,14 +281,16 @@ TEST(Ff1Test, BadKeysTweaksAndNumerals) {
 	EXPECT_NO_THROW(ff1.Encrypt(value, 10, out, 10, tweak.data(), Ff1::kMaxTweakLength));
 	EXPECT_EQ(KindOf([&] { ff1.Encrypt(value, 10, out, 10, tweak.data(), tweak.size()); }),
 	          ErrorKind::kInvalidParameter);
-	EXPECT_EQ(KindOf([&] { ff1.Encrypt(value, 10, out, 10, nullptr, 3); }), ErrorKind::kInvalidParameter);
+	EXPECT_EQ(KindOf([&] { ff1.Encrypt(value, 10, out, 10, nullptr, 3); }),
+	          ErrorKind::kInvalidParameter);
 	value[4] = 10;
 	EXPECT_EQ(KindOf([&] { ff1.Encrypt(value, 10, out, 10, nullptr, 0); }),
 	          ErrorKind::kInvalidTextRepresentation);
 	std::vector<std::uint16_t> long_value(200, 3);
 	long_value[150] = 10;
-	EXPECT_EQ(KindOf([&] { ff1.Decrypt(long_value.data(), 200, long_value.data(), 10, nullptr, 0); }),
-	          ErrorKind::kInvalidTextRepresentation);
+	EXPECT_EQ(
+	        KindOf([&] { ff1.Decrypt(long_value.data(), 200, long_value.data(), 10, nullptr, 0); }),
+	        ErrorKind::kInvalidTextRepresentation);
 }
 
 TEST(Ff1Test, BatchMatchesSingleCalls) {
@@ -300,36 +313,40 @@ TEST(Ff1Test, BatchMatchesSingleCalls) {
 		ASSERT_EQ(tokens[i], EncryptString(ff1, digits, values[i], tweak, sizeof(tweak)));
 	std::vector<std::string_view> token_views(tokens.begin(), tokens.end());
 	std::vector<std::string> back(values.size());
-	DecryptBatch(ff1, digits, token_views.data(), token_views.size(), tweak, sizeof(tweak), back.data());
+	DecryptBatch(ff1, digits, token_views.data(), token_views.size(), tweak, sizeof(tweak),
+	             back.data());
 	EXPECT_EQ(back, values);
 
 	static int polls = 0;
 	polls = 0;
 	auto cancel_on_second_poll = []() noexcept { return ++polls >= 2; };
 	EXPECT_EQ(KindOf([&] {
-		          EncryptBatch(ff1, digits, views.data(), views.size(), tweak, sizeof(tweak), tokens.data(),
-		                       cancel_on_second_poll);
+		          EncryptBatch(ff1, digits, views.data(), views.size(), tweak, sizeof(tweak),
+		                       tokens.data(), cancel_on_second_poll);
 	          }),
 	          ErrorKind::kCancelled);
 	EXPECT_EQ(polls, 2);
 
 	std::string_view bad[] = {"1234567", "12345"};
-	EXPECT_EQ(KindOf([&] { EncryptBatch(ff1, digits, bad, 2, tweak, sizeof(tweak), tokens.data()); }),
-	          ErrorKind::kNumericOutOfRange);
+	EXPECT_EQ(
+	        KindOf([&] { EncryptBatch(ff1, digits, bad, 2, tweak, sizeof(tweak), tokens.data()); }),
+	        ErrorKind::kNumericOutOfRange);
 	EXPECT_EQ(tokens[0], EncryptString(ff1, digits, "1234567", tweak, sizeof(tweak)));
 }
 
-// EncryptMany runs up to kBatchLanes values side by side (one multi-block AES call per round); every value
-// must come out exactly as Encrypt alone makes it, on each path: 64-bit words (card16, ssn9, phone10,
-// radix 36), 128-bit words (40 digits), numeral strings (60 digits, radix^v >= 2^96), and radix 65536, for
-// counts below, at and above the lane count.
+// EncryptMany runs up to kBatchLanes values side by side (one multi-block AES call per round);
+// every value must come out exactly as Encrypt alone makes it, on each path: 64-bit words (card16,
+// ssn9, phone10, radix 36), 128-bit words (40 digits), numeral strings (60 digits, radix^v >=
+// 2^96), and radix 65536, for counts below, at and above the lane count.
 TEST(Ff1Test, ManyMatchesOneByOne) {
 	struct Format {
 		std::uint32_t radix;
 		std::size_t n;
 	};
-	const Format formats[] = {{10, 16}, {10, 9}, {10, 10}, {36, 20}, {10, 40}, {10, 60}, {65536, 8}, {2, 20}};
-	const std::size_t counts[] = {1, 2, Ff1::kBatchLanes - 1, Ff1::kBatchLanes, Ff1::kBatchLanes + 1, 100};
+	const Format formats[] = {{10, 16}, {10, 9},  {10, 10},   {36, 20},
+	                          {10, 40}, {10, 60}, {65536, 8}, {2, 20}};
+	const std::size_t counts[] = {
+	        1, 2, Ff1::kBatchLanes - 1, Ff1::kBatchLanes, Ff1::kBatchLanes + 1, 100};
 	std::mt19937 rng(7);
 	for (const std::size_t key_len : {16, 24, 32}) {
 		std::vector<std::uint8_t> key(key_len);
@@ -341,20 +358,24 @@ TEST(Ff1Test, ManyMatchesOneByOne) {
 				std::vector<std::uint8_t> tweak(rng() % 20);
 				for (auto &byte : tweak)
 					byte = static_cast<std::uint8_t>(rng());
-				std::vector<std::vector<std::uint16_t>> values(count, std::vector<std::uint16_t>(format.n));
+				std::vector<std::vector<std::uint16_t>> values(
+				        count, std::vector<std::uint16_t>(format.n));
 				for (auto &value : values)
 					for (auto &numeral : value)
 						numeral = static_cast<std::uint16_t>(rng() % format.radix);
 				std::vector<std::vector<std::uint16_t>> expected = values;
 				for (auto &value : expected)
-					ff1.Encrypt(value.data(), format.n, value.data(), format.radix, tweak.data(), tweak.size());
+					ff1.Encrypt(value.data(), format.n, value.data(), format.radix, tweak.data(),
+					            tweak.size());
 				std::vector<std::vector<std::uint16_t>> batch = values;
 				std::vector<std::uint16_t *> pointers;
 				for (auto &value : batch)
 					pointers.push_back(value.data());
-				ff1.EncryptMany(pointers.data(), count, format.n, format.radix, tweak.data(), tweak.size());
+				ff1.EncryptMany(pointers.data(), count, format.n, format.radix, tweak.data(),
+				                tweak.size());
 				ASSERT_EQ(batch, expected) << format.radix << " " << format.n << " " << count;
-				ff1.DecryptMany(pointers.data(), count, format.n, format.radix, tweak.data(), tweak.size());
+				ff1.DecryptMany(pointers.data(), count, format.n, format.radix, tweak.data(),
+				                tweak.size());
 				ASSERT_EQ(batch, values) << format.radix << " " << format.n << " " << count;
 			}
 		}
@@ -395,20 +416,23 @@ TEST(Ff1Test, ManyErrors) {
 	          ErrorKind::kNumericOutOfRange);
 	EXPECT_EQ(values, original); // domain errors come before any change
 	const std::uint8_t tweak[300] = {};
-	EXPECT_EQ(KindOf([&] { ff1.EncryptMany(pointers.data(), values.size(), 16, 10, tweak, sizeof(tweak)); }),
+	EXPECT_EQ(KindOf([&] {
+		          ff1.EncryptMany(pointers.data(), values.size(), 16, 10, tweak, sizeof(tweak));
+	          }),
 	          ErrorKind::kInvalidParameter);
 	EXPECT_EQ(values, original);
 }
 
-// The string batch groups runs of equal length: mixed lengths, values longer than a lane (> 64 numerals),
-// non-ASCII alphabets and runs broken at every position all give the one-by-one results; the first invalid
-// value throws with every earlier result in place.
+// The string batch groups runs of equal length: mixed lengths, values longer than a lane (> 64
+// numerals), non-ASCII alphabets and runs broken at every position all give the one-by-one results;
+// the first invalid value throws with every earlier result in place.
 TEST(Ff1Test, BatchWithMixedLengthsMatchesSingleCalls) {
 	const std::uint8_t key[32] = {5, 4, 3, 2, 1};
 	const std::uint8_t tweak[3] = {1, 2, 3};
 	const Ff1 ff1(key, sizeof(key));
 	std::mt19937 rng(99);
-	for (const char *characters : {"0123456789", "0123456789abcdefghijklmnopqrstuvwxyz", "αβγδεζηθικ"}) {
+	for (const char *characters :
+	     {"0123456789", "0123456789abcdefghijklmnopqrstuvwxyz", "αβγδεζηθικ"}) {
 		const Alphabet alphabet(characters);
 		std::vector<std::string> chars;
 		for (std::uint16_t k = 0; k < alphabet.Radix(); ++k) {
@@ -419,7 +443,10 @@ TEST(Ff1Test, BatchWithMixedLengthsMatchesSingleCalls) {
 		std::vector<std::string> values;
 		for (int i = 0; i < 500; ++i) {
 			const std::size_t pick = rng() % 10;
-			const std::size_t len = pick < 6 ? 16 : pick < 8 ? 9 + rng() % 3 : pick < 9 ? 40 : 65 + rng() % 40;
+			const std::size_t len = pick < 6   ? 16
+			                        : pick < 8 ? 9 + rng() % 3
+			                        : pick < 9 ? 40
+			                                   : 65 + rng() % 40;
 			std::string value;
 			for (std::size_t j = 0; j < len; ++j)
 				value += chars[rng() % chars.size()];
@@ -427,12 +454,15 @@ TEST(Ff1Test, BatchWithMixedLengthsMatchesSingleCalls) {
 		}
 		std::vector<std::string_view> views(values.begin(), values.end());
 		std::vector<std::string> tokens(values.size(), "stale");
-		EncryptBatch(ff1, alphabet, views.data(), views.size(), tweak, sizeof(tweak), tokens.data());
+		EncryptBatch(ff1, alphabet, views.data(), views.size(), tweak, sizeof(tweak),
+		             tokens.data());
 		for (std::size_t i = 0; i < values.size(); ++i)
-			ASSERT_EQ(tokens[i], EncryptString(ff1, alphabet, values[i], tweak, sizeof(tweak))) << i;
+			ASSERT_EQ(tokens[i], EncryptString(ff1, alphabet, values[i], tweak, sizeof(tweak)))
+			        << i;
 		std::vector<std::string_view> token_views(tokens.begin(), tokens.end());
 		std::vector<std::string> back(values.size());
-		DecryptBatch(ff1, alphabet, token_views.data(), token_views.size(), tweak, sizeof(tweak), back.data());
+		DecryptBatch(ff1, alphabet, token_views.data(), token_views.size(), tweak, sizeof(tweak),
+		             back.data());
 		EXPECT_EQ(back, values);
 	}
 
@@ -443,13 +473,16 @@ TEST(Ff1Test, BatchWithMixedLengthsMatchesSingleCalls) {
 	values[45] = "41111111x1111111";
 	std::vector<std::string_view> views(values.begin(), values.end());
 	std::vector<std::string> tokens(values.size());
-	EXPECT_EQ(KindOf([&] { EncryptBatch(ff1, digits, views.data(), views.size(), tweak, 3, tokens.data()); }),
+	EXPECT_EQ(KindOf([&] {
+		          EncryptBatch(ff1, digits, views.data(), views.size(), tweak, 3, tokens.data());
+	          }),
 	          ErrorKind::kInvalidTextRepresentation);
 	for (std::size_t i = 0; i < 45; ++i)
 		EXPECT_EQ(tokens[i], EncryptString(ff1, digits, values[i], tweak, 3)) << i;
 }
 
-// ExpectNoLeak checks that no message, detail or hint contains the secret or any 4-character piece of it.
+// ExpectNoLeak checks that no message, detail or hint contains the secret or any 4-character piece
+// of it.
 void
 ExpectNoLeak(const Error &error, const std::string &secret) {
 	for (const char *text : {error.message(), error.detail(), error.hint()}) {
@@ -468,10 +501,11 @@ TEST(Ff1Test, ErrorsNeverContainTheInput) {
 	const std::string tweak_text = "9876tweak-secret";
 	const auto *tweak = reinterpret_cast<const std::uint8_t *>(tweak_text.data());
 	const std::string inputs[] = {
-	    "4111111111111111x", // character outside the alphabet
-	    "40417",             // too short
-	    std::string(5000, '7'),
-	    "4111\xC3\xA9""1111", // a non-ASCII character
+	        "4111111111111111x", // character outside the alphabet
+	        "40417",             // too short
+	        std::string(5000, '7'),
+	        "4111\xC3\xA9"
+	        "1111", // a non-ASCII character
 	};
 	for (const std::string &input : inputs) {
 		bool thrown = false;

@@ -1,7 +1,7 @@
-// fpe_ff3_1_test.cpp: FF3-1 against published ACVP-style FF3-1 sample vectors (radix 10, AES-128, 56-bit
-// tweaks), against reference vectors from an independent implementation (test/unit/vectors/ff3_1_reference.txt:
-// other radixes and key sizes), by round trips, and at its domain limits (maxlen = 2*floor(log_radix(2^96)),
-// 7-byte tweaks only).
+// fpe_ff3_1_test.cpp: FF3-1 against published ACVP-style FF3-1 sample vectors (radix 10, AES-128,
+// 56-bit tweaks), against reference vectors from an independent implementation
+// (test/unit/vectors/ff3_1_reference.txt: other radixes and key sizes), by round trips, and at its
+// domain limits (maxlen = 2*floor(log_radix(2^96)), 7-byte tweaks only).
 #include "privacy/core/fpe.hpp"
 
 #include <gtest/gtest.h>
@@ -59,21 +59,27 @@ struct Sample {
 
 // ACVP-style FF3-1 samples (AES-128, radix 10, 56-bit tweaks).
 const Sample kAcvpSamples[] = {
-    {"ad41ec5d2356deae53ae76f50b4ba6d2", "cf29da1e18d970", "6520935496", "4716569208"},
-    {"3c0abb8c4d50528320ed6ef4f536371c", "2e0b7ee01c1370", "37411281822299620587806308530316674537844784195073078382",
-     "45217408528208365340847148215470453887037524494034613315"},
-    {"f0097594805cf9b83b865ac2e86aaa3b", "a864bfdb7ab3e4", "884423490276892452986545", "886740195115224033771281"},
-    {"a4d59150ba523929f2536e22dcd9833a", "c618e4b9f102a9", "5121915885157704276490198331789119695462135673546462",
-     "8700695822600163129327075842807189794897935821179979"},
-    {"65aec32cd5005e9d4fe0337d750f8889", "22566b02ce2b29", "579835153593770625247573877144356016354",
-     "139570038859733375828972899639612707646"},
-    {"da0c3307fd184c1e47ff9b8acfd75305", "d9f1abd9c7ce64", "16554083965640402", "92429329291203011"},
-    {"96040c3bd28cacf5bbc104e17b71c292", "75a8902a2c33ab", "673355560820242081637314985809466",
-     "978822369712766543147569600748825"},
-    {"47d6fd007e50024240b5d502db5b4a6a", "d3399bf93cc10c", "3136368918758657833514782148219054962724377646545",
-     "8465961639246937993407777533030559401101453326524"},
-    {"a84bb554854dcab9cbfd9e298001518c", "7a773172c3f0f1", "082360355025", "901934302943"},
-    {"a00fcedf1ce6e35cf9097e98dc4d284d", "006985bc0e672c", "63987540055130890395", "73110711860320595989"},
+        {"ad41ec5d2356deae53ae76f50b4ba6d2", "cf29da1e18d970", "6520935496", "4716569208"},
+        {"3c0abb8c4d50528320ed6ef4f536371c", "2e0b7ee01c1370",
+         "37411281822299620587806308530316674537844784195073078382",
+         "45217408528208365340847148215470453887037524494034613315"},
+        {"f0097594805cf9b83b865ac2e86aaa3b", "a864bfdb7ab3e4", "884423490276892452986545",
+         "886740195115224033771281"},
+        {"a4d59150ba523929f2536e22dcd9833a", "c618e4b9f102a9",
+         "5121915885157704276490198331789119695462135673546462",
+         "8700695822600163129327075842807189794897935821179979"},
+        {"65aec32cd5005e9d4fe0337d750f8889", "22566b02ce2b29",
+         "579835153593770625247573877144356016354", "139570038859733375828972899639612707646"},
+        {"da0c3307fd184c1e47ff9b8acfd75305", "d9f1abd9c7ce64", "16554083965640402",
+         "92429329291203011"},
+        {"96040c3bd28cacf5bbc104e17b71c292", "75a8902a2c33ab", "673355560820242081637314985809466",
+         "978822369712766543147569600748825"},
+        {"47d6fd007e50024240b5d502db5b4a6a", "d3399bf93cc10c",
+         "3136368918758657833514782148219054962724377646545",
+         "8465961639246937993407777533030559401101453326524"},
+        {"a84bb554854dcab9cbfd9e298001518c", "7a773172c3f0f1", "082360355025", "901934302943"},
+        {"a00fcedf1ce6e35cf9097e98dc4d284d", "006985bc0e672c", "63987540055130890395",
+         "73110711860320595989"},
 };
 
 TEST(Ff31Test, AcvpSamples) {
@@ -84,8 +90,10 @@ TEST(Ff31Test, AcvpSamples) {
 		const auto key = Hex(sample.key);
 		const auto tweak = Hex(sample.tweak);
 		const Ff31 ff31(key.data(), key.size());
-		EXPECT_EQ(EncryptString(ff31, digits, sample.plaintext, tweak.data(), tweak.size()), sample.ciphertext);
-		EXPECT_EQ(DecryptString(ff31, digits, sample.ciphertext, tweak.data(), tweak.size()), sample.plaintext);
+		EXPECT_EQ(EncryptString(ff31, digits, sample.plaintext, tweak.data(), tweak.size()),
+		          sample.ciphertext);
+		EXPECT_EQ(DecryptString(ff31, digits, sample.ciphertext, tweak.data(), tweak.size()),
+		          sample.plaintext);
 	}
 }
 
@@ -122,7 +130,8 @@ TEST(Ff31Test, RoundTripsOverRadixesLengthsAndKeys) {
 	const std::uint32_t radixes[] = {2, 3, 10, 16, 26, 36, 62, 256, 1000, 4096, 65535, 65536};
 	for (const std::uint32_t radix : radixes) {
 		std::size_t min_len = 2;
-		for (std::uint64_t domain = static_cast<std::uint64_t>(radix) * radix; domain < 1000000; domain *= radix)
+		for (std::uint64_t domain = static_cast<std::uint64_t>(radix) * radix; domain < 1000000;
+		     domain *= radix)
 			++min_len;
 		const std::size_t max_len = Ff31::MaxLength(radix);
 		for (std::size_t n = min_len; n <= max_len; ++n) {
@@ -187,7 +196,7 @@ TEST(Ff31Test, DomainLimits) {
 	for (std::size_t len : {0u, 6u, 8u})
 		EXPECT_EQ(KindOf([&] { ff31.Encrypt(buf.data(), 10, buf.data(), 10, tweak, len); }),
 		          ErrorKind::kInvalidParameter)
-		    << len;
+		        << len;
 	EXPECT_EQ(KindOf([&] { ff31.Encrypt(buf.data(), 10, buf.data(), 10, nullptr, 7); }),
 	          ErrorKind::kInvalidParameter);
 	buf[3] = 10;
@@ -229,8 +238,9 @@ TEST(Ff31Test, ErrorsNeverContainTheInput) {
 	const std::uint8_t tweak[7] = {};
 	const Ff31 ff31(key, sizeof(key));
 	const Alphabet digits("0123456789");
-	for (const std::string &input : {std::string("123456789012345678901234567890123456789012345678901234567890"),
-	                                std::string("98765"), std::string("9876543210Z")}) {
+	for (const std::string &input :
+	     {std::string("123456789012345678901234567890123456789012345678901234567890"),
+	      std::string("98765"), std::string("9876543210Z")}) {
 		try {
 			EncryptString(ff31, digits, input, tweak, 7);
 			FAIL();
@@ -239,7 +249,8 @@ TEST(Ff31Test, ErrorsNeverContainTheInput) {
 				if (text == nullptr)
 					continue;
 				for (std::size_t i = 0; i + 4 <= input.size(); ++i)
-					EXPECT_EQ(std::string(text).find(input.substr(i, 4)), std::string::npos) << text;
+					EXPECT_EQ(std::string(text).find(input.substr(i, 4)), std::string::npos)
+					        << text;
 			}
 		}
 	}

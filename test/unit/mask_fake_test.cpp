@@ -1,9 +1,10 @@
 // mask_fake_test.cpp: deterministic fake values and the dictionaries behind them.
 //
-// Proves: dictionary sizes (>= 1000 first and last names, >= 500 cities per locale) and distinctness; each fake is
-// deterministic per (seed, key, locale), changes with the key, spreads over the dictionary, is valid UTF-8 and has
-// its documented shape (reserved email domains, fiction phone ranges, Luhn-valid test cards, mod-97-valid IBANs
-// with a valid French RIB key); person fields agree for one seed; unknown locales raise kInvalidParameter.
+// Proves: dictionary sizes (>= 1000 first and last names, >= 500 cities per locale) and
+// distinctness; each fake is deterministic per (seed, key, locale), changes with the key, spreads
+// over the dictionary, is valid UTF-8 and has its documented shape (reserved email domains, fiction
+// phone ranges, Luhn-valid test cards, mod-97-valid IBANs with a valid French RIB key); person
+// fields agree for one seed; unknown locales raise kInvalidParameter.
 #include "privacy/core/error.hpp"
 #include "privacy/core/mask.hpp"
 #include "privacy/core/mask_dictionaries.hpp"
@@ -34,15 +35,19 @@ struct NamedFake {
 };
 
 constexpr NamedFake kFakes[] = {
-    {"first_name", core::FakeFirstName}, {"last_name", core::FakeLastName},
-    {"full_name", core::FakeFullName},   {"email", core::FakeEmail},
-    {"phone", core::FakePhone},          {"city", core::FakeCity},
-    {"street_address", core::FakeStreetAddress}, {"company", core::FakeCompany},
-    {"iban", core::FakeIban},
+        {"first_name", core::FakeFirstName},
+        {"last_name", core::FakeLastName},
+        {"full_name", core::FakeFullName},
+        {"email", core::FakeEmail},
+        {"phone", core::FakePhone},
+        {"city", core::FakeCity},
+        {"street_address", core::FakeStreetAddress},
+        {"company", core::FakeCompany},
+        {"iban", core::FakeIban},
 };
 
 class MaskFake : public testing::Test {
-protected:
+  protected:
 	static void
 	SetUpTestSuite() {
 		ASSERT_GE(sodium_init(), 0);
@@ -58,7 +63,8 @@ protected:
 	}
 
 	std::string
-	Run(FakeFn fn, std::string_view seed, FakeLocale locale, const std::uint8_t *key = nullptr) const {
+	Run(FakeFn fn, std::string_view seed, FakeLocale locale,
+	    const std::uint8_t *key = nullptr) const {
 		std::string out;
 		fn(seed, locale, key != nullptr ? key : key_, out);
 		return out;
@@ -88,7 +94,8 @@ IndependentLuhn(const std::string &digits) {
 	return sum % 10 == 0;
 }
 
-// IndependentIbanValid checks ISO 13616: move the first four characters to the end, letters to 10..35, mod 97 == 1.
+// IndependentIbanValid checks ISO 13616: move the first four characters to the end, letters
+// to 10..35, mod 97 == 1.
 bool
 IndependentIbanValid(const std::string &iban) {
 	std::string moved = iban.substr(4) + iban.substr(0, 4);
@@ -110,9 +117,9 @@ TEST(MaskDictionaries, SizesAndDistinctness) {
 		EXPECT_GE(dictionaries.streets.size, 50u);
 		EXPECT_GE(dictionaries.street_types.size, 3u);
 		EXPECT_GE(dictionaries.company_words.size, 30u);
-		for (const core::WordList *list : {&dictionaries.first_names, &dictionaries.last_names, &dictionaries.cities,
-		                                   &dictionaries.streets, &dictionaries.street_types,
-		                                   &dictionaries.company_words}) {
+		for (const core::WordList *list :
+		     {&dictionaries.first_names, &dictionaries.last_names, &dictionaries.cities,
+		      &dictionaries.streets, &dictionaries.street_types, &dictionaries.company_words}) {
 			std::set<std::string_view> distinct(list->items, list->items + list->size);
 			EXPECT_EQ(distinct.size(), list->size);
 			for (std::size_t i = 0; i < list->size; i++) {
@@ -148,7 +155,8 @@ TEST_F(MaskFake, EveryFakeIsDeterministicKeyedAndLocaleDependent) {
 		int differs_by_locale = 0;
 		for (int i = 0; i < 50; i++) {
 			std::string seed = std::to_string(i);
-			differs_by_locale += Run(fake.fn, seed, FakeLocale::kEn) != Run(fake.fn, seed, FakeLocale::kDe);
+			differs_by_locale +=
+			        Run(fake.fn, seed, FakeLocale::kEn) != Run(fake.fn, seed, FakeLocale::kDe);
 		}
 		EXPECT_GT(differs_by_locale, 40) << fake.name;
 	}
@@ -157,8 +165,8 @@ TEST_F(MaskFake, EveryFakeIsDeterministicKeyedAndLocaleDependent) {
 TEST_F(MaskFake, OddSeedsAreFine) {
 	std::string huge(1 << 20, 's');
 	for (const NamedFake &fake : kFakes) {
-		for (std::string_view seed : {std::string_view(""), std::string_view("\xFF\xC3"), std::string_view("日本語"),
-		                              std::string_view(huge)}) {
+		for (std::string_view seed : {std::string_view(""), std::string_view("\xFF\xC3"),
+		                              std::string_view("日本語"), std::string_view(huge)}) {
 			std::string out = Run(fake.fn, seed, FakeLocale::kFr);
 			EXPECT_FALSE(out.empty());
 			EXPECT_TRUE(core::utf8::IsValid(out));
@@ -203,12 +211,16 @@ TEST_F(MaskFake, EmailsUseReservedDomainsAndAscii) {
 			std::size_t at = email.find('@');
 			ASSERT_NE(at, std::string::npos);
 			std::string domain = email.substr(at + 1);
-			EXPECT_TRUE(domain == "example.com" || domain == "example.net" || domain == "example.org") << email;
+			EXPECT_TRUE(domain == "example.com" || domain == "example.net" ||
+			            domain == "example.org")
+			        << email;
 			std::string local = email.substr(0, at);
 			ASSERT_GE(local.size(), 5u) << email;
 			EXPECT_NE(local.find('.'), std::string::npos) << email;
 			for (char c : local)
-				ASSERT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-') << email;
+				ASSERT_TRUE((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+				            c == '-')
+				        << email;
 			std::string masked;
 			core::MaskEmail(email, masked);
 			EXPECT_NE(masked, core::RedactedText()) << email;
@@ -220,18 +232,19 @@ TEST_F(MaskFake, EmailsUseReservedDomainsAndAscii) {
 		std::string seed = std::to_string(i);
 		std::string last = Run(core::FakeLastName, seed, FakeLocale::kDe);
 		if (last == "Müller")
-			saw_folded = Run(core::FakeEmail, seed, FakeLocale::kDe).find(".mueller") != std::string::npos;
+			saw_folded = Run(core::FakeEmail, seed, FakeLocale::kDe).find(".mueller") !=
+			             std::string::npos;
 	}
 	EXPECT_TRUE(saw_folded);
 }
 
 TEST_F(MaskFake, PhonesComeFromFictionRanges) {
 	const std::vector<std::string> prefixes[] = {
-	    {"020 7946 0", "0113 496 0", "0114 496 0", "0115 496 0", "0116 496 0", "0117 496 0", "0118 496 0",
-	     "0121 496 0", "0131 496 0", "0141 496 0", "0151 496 0", "0161 496 0", "0191 498 0", "029 2018 0",
-	     "01632 960", "07700 900"},
-	    {"01 99 00 ", "02 61 91 ", "03 53 01 ", "04 65 71 ", "05 36 49 ", "06 39 98 "},
-	    {"030 23125 ", "069 90009 ", "040 66969 ", "0221 4710 ", "089 99998 "},
+	        {"020 7946 0", "0113 496 0", "0114 496 0", "0115 496 0", "0116 496 0", "0117 496 0",
+	         "0118 496 0", "0121 496 0", "0131 496 0", "0141 496 0", "0151 496 0", "0161 496 0",
+	         "0191 498 0", "029 2018 0", "01632 960", "07700 900"},
+	        {"01 99 00 ", "02 61 91 ", "03 53 01 ", "04 65 71 ", "05 36 49 ", "06 39 98 "},
+	        {"030 23125 ", "069 90009 ", "040 66969 ", "0221 4710 ", "089 99998 "},
 	};
 	for (FakeLocale locale : kLocales) {
 		const auto &allowed = prefixes[static_cast<int>(locale)];
@@ -286,7 +299,8 @@ TEST_F(MaskFake, IbansHaveValidCheckDigits) {
 			core::MaskIban(iban, masked);
 			EXPECT_EQ(masked.substr(masked.size() - 4), iban.substr(iban.size() - 4));
 			if (locale == FakeLocale::kFr) {
-				// RIB key: 97 - (89 bank + 15 branch + 3 account) mod 97, with bank/branch/account as numbers.
+				// RIB key: 97 - (89 bank + 15 branch + 3 account) mod 97, with bank/branch/account
+				// as numbers.
 				long long bank = std::stoll(iban.substr(4, 5));
 				long long branch = std::stoll(iban.substr(9, 5));
 				long long account = std::stoll(iban.substr(14, 11));

@@ -1,8 +1,10 @@
-// mask_generalize_test.cpp: IP truncation and generalization of integers, doubles, dates and timestamps.
+// mask_generalize_test.cpp: IP truncation and generalization of integers, doubles, dates and
+// timestamps.
 //
-// Proves: buckets always hold their value and have the requested width, also at INT64_MIN/INT64_MAX and INT32
-// extremes (no overflow under UBSan); calendar buckets start on the right day (ISO weeks on Monday, quarters,
-// decades); civil-date conversion round-trips; argument errors raise kInvalidParameter without echoing values.
+// Proves: buckets always hold their value and have the requested width, also at INT64_MIN/INT64_MAX
+// and INT32 extremes (no overflow under UBSan); calendar buckets start on the right day (ISO weeks
+// on Monday, quarters, decades); civil-date conversion round-trips; argument errors raise
+// kInvalidParameter without echoing values.
 #include "privacy/core/error.hpp"
 #include "privacy/core/mask.hpp"
 
@@ -37,7 +39,8 @@ ExpectInvalidParameter(Fn fn) {
 	}
 }
 
-// ----- IP ------------------------------------------------------------------------------------------------------
+// ----- IP
+// -------------------------------------------------------------------------------------------------
 
 TEST(MaskIp, ZeroesHostBitsOfIpv4) {
 	std::uint8_t address[4] = {192, 168, 10, 77};
@@ -73,7 +76,8 @@ TEST(MaskIp, ZeroesHostBitsOfIpv6ForEveryPrefix) {
 		}
 		EXPECT_EQ(set, bits);
 	}
-	std::uint8_t address[16] = {0x20, 0x01, 0x0d, 0xb8, 0x85, 0xa3, 0x12, 0x34, 1, 2, 3, 4, 5, 6, 7, 8};
+	std::uint8_t address[16] = {0x20, 0x01, 0x0d, 0xb8, 0x85, 0xa3, 0x12, 0x34,
+	                            1,    2,    3,    4,    5,    6,    7,    8};
 	core::ZeroHostBits(address, 16, core::kDefaultIpv6PrefixBits);
 	EXPECT_EQ(address[5], 0xa3);
 	EXPECT_EQ(address[6], 0);
@@ -89,7 +93,8 @@ TEST(MaskIp, RejectsBadPrefixesAndLengths) {
 	ExpectInvalidParameter([&] { core::ZeroHostBits(address, 0, 0); });
 }
 
-// ----- integers ------------------------------------------------------------------------------------------------
+// ----- integers
+// ------------------------------------------------------------------------------------------------
 
 TEST(MaskGeneralizeInt, BucketsByFloorDivision) {
 	auto bucket = core::GeneralizeInt64(17, 10);
@@ -147,7 +152,8 @@ TEST(MaskGeneralizeInt, WidthMustBePositive) {
 	ExpectInvalidParameter([] { core::GeneralizeInt64(5, kMin); });
 }
 
-// ----- doubles -------------------------------------------------------------------------------------------------
+// ----- doubles
+// -------------------------------------------------------------------------------------------------
 
 TEST(MaskGeneralizeDouble, BucketsAndNonFinite) {
 	auto bucket = core::GeneralizeDouble(17.5, 10.0);
@@ -176,7 +182,8 @@ TEST(MaskGeneralizeDouble, WidthMustBePositiveAndFinite) {
 	ExpectInvalidParameter([] { core::GeneralizeDouble(1.0, HUGE_VAL); });
 }
 
-// ----- dates ---------------------------------------------------------------------------------------------------
+// ----- dates
+// -------------------------------------------------------------------------------------------------
 
 TEST(MaskCivilDate, KnownDatesAndRoundTrip) {
 	EXPECT_EQ(core::DaysFromCivil({1970, 1, 1}), 0);

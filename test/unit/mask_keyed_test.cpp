@@ -1,8 +1,10 @@
-// mask_keyed_test.cpp: noise, shift_date and pseudonym (keyed derivations: SipHash subkeys, BLAKE2b).
+// mask_keyed_test.cpp: noise, shift_date and pseudonym (keyed derivations: SipHash subkeys,
+// BLAKE2b).
 //
-// Proves: determinism per (value, key); key sensitivity; bounds (noise within +-ratio, shifts within +-max_days and
-// never zero); saturation at the int64 extremes without UB; NaN/infinity pass-through; pseudonym length,
-// alphabet, documented encoding (known-answer against libsodium directly) and domain separation; argument errors.
+// Proves: determinism per (value, key); key sensitivity; bounds (noise within +-ratio, shifts
+// within +-max_days and never zero); saturation at the int64 extremes without UB; NaN/infinity
+// pass-through; pseudonym length, alphabet, documented encoding (known-answer against libsodium
+// directly) and domain separation; argument errors.
 #include "privacy/core/error.hpp"
 #include "privacy/core/mask.hpp"
 
@@ -28,7 +30,7 @@ constexpr std::int64_t kMin = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
 
 class MaskKeyed : public testing::Test {
-protected:
+  protected:
 	static void
 	SetUpTestSuite() {
 		ASSERT_GE(sodium_init(), 0);
@@ -44,7 +46,8 @@ protected:
 	}
 
 	std::string
-	Pseudonym(std::string_view value, std::string_view domain, const std::uint8_t *key = nullptr) const {
+	Pseudonym(std::string_view value, std::string_view domain,
+	          const std::uint8_t *key = nullptr) const {
 		std::string out;
 		core::Pseudonym(value, domain, key != nullptr ? key : key_, out);
 		return out;
@@ -54,7 +57,8 @@ protected:
 	std::uint8_t other_key_[core::kMaskKeyBytes];
 };
 
-// ExpectInvalidParameter asserts that fn throws Error{kInvalidParameter} whose texts never contain canary.
+// ExpectInvalidParameter asserts that fn throws Error{kInvalidParameter} whose texts never contain
+// canary.
 template <typename Fn>
 void
 ExpectInvalidParameter(Fn fn, std::string_view canary) {
@@ -71,7 +75,8 @@ ExpectInvalidParameter(Fn fn, std::string_view canary) {
 	}
 }
 
-// ----- noise ---------------------------------------------------------------------------------------------------
+// ----- noise
+// -------------------------------------------------------------------------------------------------
 
 TEST_F(MaskKeyed, NoiseInt64IsDeterministicAndBounded) {
 	double min_r = 1;
@@ -95,38 +100,45 @@ TEST_F(MaskKeyed, NoiseDependsOnKeyAndRatio) {
 	int differs_by_key = 0;
 	int differs_by_ratio = 0;
 	for (std::int64_t value = 100000; value < 100200; value++) {
-		differs_by_key += core::NoiseInt64(value, 0.5, key_) != core::NoiseInt64(value, 0.5, other_key_);
-		differs_by_ratio += core::NoiseInt64(value, 0.5, key_) != core::NoiseInt64(value, 0.25, key_);
+		differs_by_key +=
+		        core::NoiseInt64(value, 0.5, key_) != core::NoiseInt64(value, 0.5, other_key_);
+		differs_by_ratio +=
+		        core::NoiseInt64(value, 0.5, key_) != core::NoiseInt64(value, 0.25, key_);
 	}
 	EXPECT_GT(differs_by_key, 190);
 	EXPECT_GT(differs_by_ratio, 190);
 }
 
-// The subkeys noise and shift derive from the secret are cached per thread: a secret changed in place (same
-// buffer, as the glue's cache does on rotation) must derive new ones, and forgetting them changes no result.
+// The subkeys noise and shift derive from the secret are cached per thread: a secret changed in
+// place (same buffer, as the glue's cache does on rotation) must derive new ones, and forgetting
+// them changes no result.
 TEST_F(MaskKeyed, SubkeyCacheFollowsTheKeyContents) {
 	std::uint8_t buffer[core::kMaskKeyBytes];
 	std::memcpy(buffer, key_, sizeof(buffer));
 	std::vector<std::int64_t> before;
 	for (std::int64_t value = 5000; value < 5100; value++)
-		before.push_back(core::NoiseInt64(value, 0.5, buffer) + core::ShiftDays(static_cast<std::int32_t>(value), 365, buffer));
+		before.push_back(core::NoiseInt64(value, 0.5, buffer) +
+		                 core::ShiftDays(static_cast<std::int32_t>(value), 365, buffer));
 	std::memcpy(buffer, other_key_, sizeof(buffer));
 	int differs = 0;
 	for (std::int64_t value = 5000; value < 5100; value++)
 		differs += before[static_cast<std::size_t>(value - 5000)] !=
-		           core::NoiseInt64(value, 0.5, buffer) + core::ShiftDays(static_cast<std::int32_t>(value), 365, buffer);
+		           core::NoiseInt64(value, 0.5, buffer) +
+		                   core::ShiftDays(static_cast<std::int32_t>(value), 365, buffer);
 	EXPECT_GT(differs, 95);
 	std::memcpy(buffer, key_, sizeof(buffer));
 	core::ForgetMaskSubkeys();
 	for (std::int64_t value = 5000; value < 5100; value++)
 		EXPECT_EQ(before[static_cast<std::size_t>(value - 5000)],
-		          core::NoiseInt64(value, 0.5, buffer) + core::ShiftDays(static_cast<std::int32_t>(value), 365, buffer));
+		          core::NoiseInt64(value, 0.5, buffer) +
+		                  core::ShiftDays(static_cast<std::int32_t>(value), 365, buffer));
 }
 
 TEST_F(MaskKeyed, NoiseInt64SaturatesAtExtremes) {
 	for (std::int64_t value : {kMin, kMin + 1, kMax, kMax - 1, kMax / 2, kMin / 2}) {
 		for (double ratio : {10.0, 1.0, 0.5}) {
-			std::int64_t noisy = core::NoiseInt64(value, ratio, key_); // UBSan checks the arithmetic
+			std::int64_t noisy =
+			        core::NoiseInt64(value, ratio, key_); // UBSan checks the arithmetic
 			EXPECT_EQ(noisy, core::NoiseInt64(value, ratio, key_));
 		}
 	}
@@ -159,7 +171,8 @@ TEST_F(MaskKeyed, NoiseRatioIsChecked) {
 	EXPECT_NO_THROW(core::NoiseDouble(5, 0.0, key_));
 }
 
-// ----- shift_date ----------------------------------------------------------------------------------------------
+// ----- shift_date
+// ----------------------------------------------------------------------------------------------
 
 TEST_F(MaskKeyed, ShiftDaysIsBoundedNonZeroAndDeterministic) {
 	std::set<std::int64_t> offsets;
@@ -189,7 +202,7 @@ TEST_F(MaskKeyed, ShiftDaysEdgeCases) {
 	for (std::int32_t day = 0; day < 100; day++)
 		differs += core::ShiftDays(day, 365, key_) != core::ShiftDays(day, 365, other_key_);
 	EXPECT_GT(differs, 95);
-	for (std::int64_t max_days : {std::int64_t {-1}, core::kMaxShiftDays + 1, kMax, kMin})
+	for (std::int64_t max_days : {std::int64_t{-1}, core::kMaxShiftDays + 1, kMax, kMin})
 		ExpectInvalidParameter([&] { core::ShiftDays(424242, max_days, key_); }, "424242");
 }
 
@@ -216,7 +229,8 @@ TEST_F(MaskKeyed, ShiftTimestampIsBoundedAndSaturates) {
 
 TEST_F(MaskKeyed, ShiftTimestampOffsetIsTheShiftAndStaysBoundedEverywhere) {
 	// the offset is what ShiftTimestamp adds wherever nothing saturates
-	for (std::int64_t micros : {std::int64_t {0}, std::int64_t {1700000000000000LL}, std::int64_t {-5}}) {
+	for (std::int64_t micros :
+	     {std::int64_t{0}, std::int64_t{1700000000000000LL}, std::int64_t{-5}}) {
 		EXPECT_EQ(core::ShiftTimestamp(micros, 30, key_) - micros,
 		          core::ShiftTimestampOffset(static_cast<std::uint64_t>(micros), 30, key_));
 	}
@@ -225,7 +239,8 @@ TEST_F(MaskKeyed, ShiftTimestampOffsetIsTheShiftAndStaysBoundedEverywhere) {
 	const std::int64_t limit = core::kMaxShiftDays * core::kMicrosPerDay;
 	std::set<std::int64_t> offsets;
 	for (std::int64_t i = 0; i < 1000; i++) {
-		std::uint64_t bits = static_cast<std::uint64_t>(kMax) + static_cast<std::uint64_t>(i) * 86400000000ULL;
+		std::uint64_t bits =
+		        static_cast<std::uint64_t>(kMax) + static_cast<std::uint64_t>(i) * 86400000000ULL;
 		std::int64_t offset = core::ShiftTimestampOffset(bits, core::kMaxShiftDays, key_);
 		ASSERT_NE(offset, 0);
 		ASSERT_LE(std::llabs(offset), limit);
@@ -235,10 +250,12 @@ TEST_F(MaskKeyed, ShiftTimestampOffsetIsTheShiftAndStaysBoundedEverywhere) {
 	EXPECT_EQ(core::ShiftTimestampOffset(99, 0, key_), 0);
 }
 
-// ----- pseudonym -----------------------------------------------------------------------------------------------
+// ----- pseudonym
+// -----------------------------------------------------------------------------------------------
 
 TEST_F(MaskKeyed, PseudonymHasFixedLengthAndAlphabet) {
-	for (std::string_view value : {"", "a", "Zoë", "日本語", "😀", "\xFF\xFE invalid", "alice@example.com"}) {
+	for (std::string_view value :
+	     {"", "a", "Zoë", "日本語", "😀", "\xFF\xFE invalid", "alice@example.com"}) {
 		std::string out = Pseudonym(value, "");
 		ASSERT_EQ(out.size(), core::kPseudonymLength);
 		for (char c : out)
@@ -263,7 +280,8 @@ TEST_F(MaskKeyed, PseudonymSeparatesDomains) {
 }
 
 TEST_F(MaskKeyed, PseudonymMatchesTheDocumentedEncoding) {
-	// BLAKE2b-128 keyed with the secret over u64le(len(tag)) tag u64le(len(domain)) domain value, then base32.
+	// BLAKE2b-128 keyed with the secret over u64le(len(tag)) tag u64le(len(domain)) domain value,
+	// then base32.
 	auto u64le = [](std::uint64_t v) {
 		std::string bytes(8, '\0');
 		for (int i = 0; i < 8; i++)
@@ -275,7 +293,8 @@ TEST_F(MaskKeyed, PseudonymMatchesTheDocumentedEncoding) {
 	const std::string value = "alice@example.com";
 	std::string message = u64le(tag.size()) + tag + u64le(domain.size()) + domain + value;
 	unsigned char digest[16];
-	crypto_generichash(digest, sizeof(digest), reinterpret_cast<const unsigned char *>(message.data()), message.size(),
+	crypto_generichash(digest, sizeof(digest),
+	                   reinterpret_cast<const unsigned char *>(message.data()), message.size(),
 	                   key_, core::kMaskKeyBytes);
 	const char *alphabet = "abcdefghijklmnopqrstuvwxyz234567";
 	std::string expected;

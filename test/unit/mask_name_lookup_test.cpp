@@ -24,8 +24,8 @@ TEST(NameLookup, RejectsProductsEmptyAndOddInput) {
 	std::string lower(core::DictionariesFor(core::FakeLocale::kEn).first_names.items[0]);
 	lower[0] = static_cast<char>(lower[0] - 'A' + 'a');
 	EXPECT_FALSE(core::LooksLikeKnownName(lower)); // lower-case words are words
-	for (const char *v : {"Steel Kettle", "Coffee Grinder", "Tea Set", "iPhone 12", "Cafetera Italiana", "", "   ",
-	                      "12345", "\xFF\xFE", "Kettle"}) {
+	for (const char *v : {"Steel Kettle", "Coffee Grinder", "Tea Set", "iPhone 12",
+	                      "Cafetera Italiana", "", "   ", "12345", "\xFF\xFE", "Kettle"}) {
 		EXPECT_FALSE(core::LooksLikeKnownName(v)) << v;
 	}
 	// a last name first is not a given name first

@@ -1,9 +1,10 @@
-// mask_text_test.cpp: redact, partial, mask_email, mask_phone, mask_card, mask_iban, and the UTF-8 and Luhn
-// helpers they rely on.
+// mask_text_test.cpp: redact, partial, mask_email, mask_phone, mask_card, mask_iban, and the UTF-8
+// and Luhn helpers they rely on.
 //
-// Proves: each mask on empty, one-character, multibyte, 1 MB and malformed input; that malformed input is
-// redacted rather than raised; that partial never reveals a whole value (exhaustively for small values); that
-// only argument errors throw, with kInvalidParameter and messages that never contain the value.
+// Proves: each mask on empty, one-character, multibyte, 1 MB and malformed input; that malformed
+// input is redacted rather than raised; that partial never reveals a whole value (exhaustively for
+// small values); that only argument errors throw, with kInvalidParameter and messages that never
+// contain the value.
 #include "privacy/core/error.hpp"
 #include "privacy/core/luhn.hpp"
 #include "privacy/core/mask.hpp"
@@ -26,7 +27,8 @@ const std::string kRedacted = "[REDACTED]";
 const std::string kMegabyte(1 << 20, 'a');
 
 std::string
-Partial(std::string_view value, std::int64_t prefix, std::string_view padding, std::int64_t suffix) {
+Partial(std::string_view value, std::int64_t prefix, std::string_view padding,
+        std::int64_t suffix) {
 	std::string out;
 	core::Partial(value, prefix, padding, suffix, out);
 	return out;
@@ -82,7 +84,8 @@ ExpectArgumentError(Fn fn, std::string_view canary) {
 	}
 }
 
-// ----- UTF-8 ---------------------------------------------------------------------------------------------------
+// ----- UTF-8
+// -------------------------------------------------------------------------------------------------
 
 TEST(MaskUtf8, CountsCodePointsNotBytes) {
 	EXPECT_EQ(utf8::CountCodePoints(""), 0u);
@@ -91,12 +94,14 @@ TEST(MaskUtf8, CountsCodePointsNotBytes) {
 	EXPECT_EQ(utf8::CountCodePoints("日本語"), 3u);
 	EXPECT_EQ(utf8::CountCodePoints("😀a😃"), 3u);
 	EXPECT_EQ(utf8::CountCodePoints(kMegabyte), kMegabyte.size());
-	EXPECT_EQ(utf8::CountCodePoints("abcdefghijé"), 11u); // ASCII fast path followed by a multibyte tail
+	EXPECT_EQ(utf8::CountCodePoints("abcdefghijé"),
+	          11u); // ASCII fast path followed by a multibyte tail
 }
 
 TEST(MaskUtf8, RejectsMalformedSequences) {
-	for (std::string_view bad : {"\xC3", "\xC3(", "\x80", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80",
-	                             "\xF4\x90\x80\x80", "\xF5\x80\x80\x80", "\xFF", "abc\xE6\x97", "\xF0\x9F\x98"}) {
+	for (std::string_view bad :
+	     {"\xC3", "\xC3(", "\x80", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
+	      "\xF5\x80\x80\x80", "\xFF", "abc\xE6\x97", "\xF0\x9F\x98"}) {
 		EXPECT_FALSE(utf8::IsValid(bad)) << testing::PrintToString(bad);
 		EXPECT_EQ(utf8::CountCodePoints(bad), utf8::kInvalid);
 	}
@@ -127,7 +132,8 @@ TEST(MaskUtf8, OffsetsAndDecoding) {
 	EXPECT_EQ(utf8::DecodeAt(text, 10, &cp), 0u);
 }
 
-// ----- Luhn ----------------------------------------------------------------------------------------------------
+// ----- Luhn
+// -------------------------------------------------------------------------------------------------
 
 TEST(MaskLuhn, ChecksAndComputesDigits) {
 	EXPECT_TRUE(core::LuhnValid("4111111111111111"));
@@ -140,7 +146,8 @@ TEST(MaskLuhn, ChecksAndComputesDigits) {
 	EXPECT_EQ(core::LuhnCheckDigit("12a"), '\0');
 }
 
-// ----- redact --------------------------------------------------------------------------------------------------
+// ----- redact
+// -------------------------------------------------------------------------------------------------
 
 TEST(MaskRedact, IsConstantAndAppends) {
 	EXPECT_EQ(core::RedactedText(), "[REDACTED]");
@@ -149,7 +156,8 @@ TEST(MaskRedact, IsConstantAndAppends) {
 	EXPECT_EQ(out, "x:[REDACTED]");
 }
 
-// ----- partial -------------------------------------------------------------------------------------------------
+// ----- partial
+// -------------------------------------------------------------------------------------------------
 
 TEST(MaskPartial, KeepsCharactersWithinBudget) {
 	EXPECT_EQ(Partial("4111111111111234", 0, "XXXX", 4), "XXXX1234");
@@ -194,10 +202,12 @@ TEST(MaskPartial, NeverRevealsTheWholeValueExhaustive) {
 		std::string value;
 		for (std::size_t n = 0; n <= 12; n++) {
 			for (std::int64_t prefix = 0; prefix <= static_cast<std::int64_t>(n) + 2; prefix++) {
-				for (std::int64_t suffix = 0; suffix <= static_cast<std::int64_t>(n) + 2; suffix++) {
+				for (std::int64_t suffix = 0; suffix <= static_cast<std::int64_t>(n) + 2;
+				     suffix++) {
 					for (std::string_view padding : {"", "*"}) {
 						std::string out = Partial(value, prefix, padding, suffix);
-						std::size_t revealed = utf8::CountCodePoints(out) - utf8::CountCodePoints(padding);
+						std::size_t revealed =
+						        utf8::CountCodePoints(out) - utf8::CountCodePoints(padding);
 						EXPECT_LE(revealed, n / 3) << n << " " << prefix << " " << suffix;
 						if (n > 0) {
 							EXPECT_NE(out, value);
@@ -224,7 +234,8 @@ TEST(MaskPartial, AppendsToExistingOutput) {
 	EXPECT_EQ(out, "prefix|a*f");
 }
 
-// ----- mask_email ----------------------------------------------------------------------------------------------
+// ----- mask_email
+// ----------------------------------------------------------------------------------------------
 
 TEST(MaskEmail, KeepsFirstCharacterAndDomain) {
 	EXPECT_EQ(Email("john.doe@example.com"), "j*****@example.com");
@@ -245,8 +256,9 @@ TEST(MaskEmail, MultibyteFirstCharacterIsKeptWhole) {
 }
 
 TEST(MaskEmail, MalformedIsRedacted) {
-	for (std::string_view bad : {"", "@", "a@", "@b.c", "a@b@c", "no-at-sign", "a b@c.d", "a@b .c", "a\t@b.c", " a@b.c",
-	                             "a@b.c ", "a@b.c\n", "\xC3@b.c", "a@\xFF.c", "a\x7F@b.c"}) {
+	for (std::string_view bad :
+	     {"", "@", "a@", "@b.c", "a@b@c", "no-at-sign", "a b@c.d", "a@b .c", "a\t@b.c", " a@b.c",
+	      "a@b.c ", "a@b.c\n", "\xC3@b.c", "a@\xFF.c", "a\x7F@b.c"}) {
 		EXPECT_EQ(Email(bad), kRedacted) << testing::PrintToString(bad);
 	}
 	EXPECT_EQ(Email(std::string_view("a\0@b.c", 6)), kRedacted);
@@ -258,7 +270,8 @@ TEST(MaskEmail, HugeValues) {
 	EXPECT_EQ(Email(kMegabyte), kRedacted);
 }
 
-// ----- mask_phone ----------------------------------------------------------------------------------------------
+// ----- mask_phone
+// ----------------------------------------------------------------------------------------------
 
 TEST(MaskPhone, KeepsLastFourDigitsAndSeparators) {
 	EXPECT_EQ(Phone("+1 (212) 555-0123"), "+* (***) ***-0123");
@@ -278,8 +291,9 @@ TEST(MaskPhone, ShortNumbersNeverRevealMoreThanHalf) {
 }
 
 TEST(MaskPhone, MalformedIsRedacted) {
-	for (std::string_view bad : {"555-CALL-NOW", "+44 20 7946 0018 ext 5", "１２３４５６７８", "12345678\n", "1234 5678 é",
-	                             "\xC3\xA9\x31\x32\x33\x34\x35", "123#45678", "\xFF"}) {
+	for (std::string_view bad :
+	     {"555-CALL-NOW", "+44 20 7946 0018 ext 5", "１２３４５６７８", "12345678\n", "1234 5678 é",
+	      "\xC3\xA9\x31\x32\x33\x34\x35", "123#45678", "\xFF"}) {
 		EXPECT_EQ(Phone(bad), kRedacted) << testing::PrintToString(bad);
 	}
 }
@@ -293,7 +307,8 @@ TEST(MaskPhone, HugeValue) {
 	EXPECT_EQ(Phone(kMegabyte), kRedacted);
 }
 
-// ----- mask_card -----------------------------------------------------------------------------------------------
+// ----- mask_card
+// -----------------------------------------------------------------------------------------------
 
 TEST(MaskCard, KeepsLastFourAndSeparators) {
 	EXPECT_EQ(Card("4111 1111 1111 1234"), "**** **** **** 1234");
@@ -312,9 +327,10 @@ TEST(MaskCard, KeepFirstSixOnlyWhenLongEnough) {
 }
 
 TEST(MaskCard, MalformedIsRedacted) {
-	for (std::string_view bad : {"", "4", "41111111111", "41111111111111111111", "4111 1111 1111 123x",
-	                             "4111_1111_1111_1234", "４１１１１１１１１１１１", "4111.1111.1111.1234", "\xC3\xA9",
-	                             "    -----    "}) {
+	for (std::string_view bad :
+	     {"", "4", "41111111111", "41111111111111111111", "4111 1111 1111 123x",
+	      "4111_1111_1111_1234", "４１１１１１１１１１１１", "4111.1111.1111.1234", "\xC3\xA9",
+	      "    -----    "}) {
 		EXPECT_EQ(Card(bad), kRedacted) << testing::PrintToString(bad);
 		EXPECT_EQ(Card(bad, 6), kRedacted) << testing::PrintToString(bad);
 	}
@@ -328,7 +344,8 @@ TEST(MaskCard, KeepFirstMustBeZeroOrSix) {
 		ExpectArgumentError([&] { Card(canary, keep); }, canary);
 }
 
-// ----- mask_iban -----------------------------------------------------------------------------------------------
+// ----- mask_iban
+// -----------------------------------------------------------------------------------------------
 
 TEST(MaskIban, KeepsCountryAndLastFour) {
 	EXPECT_EQ(Iban("DE89370400440532013000"), "DE****************3000");
@@ -345,10 +362,10 @@ TEST(MaskIban, AnySpacingIsReprintedInGroupsOfFour) {
 }
 
 TEST(MaskIban, MalformedIsRedacted) {
-	for (std::string_view bad : {"", "D", "1E89370400440532013000", "DEX9370400440532013000",
-	                             "DE8X370400440532013000", "DE89-3704-0044-0532-0130-00", "DE89370400440532013000\t",
-	                             "DE89 3704 0044 0532 0130 0Ä", "DE893704004405320130001234567890123",
-	                             "DE8937040044"}) {
+	for (std::string_view bad :
+	     {"", "D", "1E89370400440532013000", "DEX9370400440532013000", "DE8X370400440532013000",
+	      "DE89-3704-0044-0532-0130-00", "DE89370400440532013000\t", "DE89 3704 0044 0532 0130 0Ä",
+	      "DE893704004405320130001234567890123", "DE8937040044"}) {
 		EXPECT_EQ(Iban(bad), kRedacted) << testing::PrintToString(bad);
 	}
 	EXPECT_EQ(Iban("NO938601111794"), kRedacted); // 14 characters

@@ -55,8 +55,9 @@ TEST(TokenFormat, CardTokensFailLuhnKeepLast4AndRoundTrip) {
 	}
 }
 
-// Wipe clears the scratch that held the last plaintext, and a failing call wipes it by itself (issue 20). The
-// checks read the old view's bytes: the string keeps its buffer when cleared, so they are still allocated.
+// Wipe clears the scratch that held the last plaintext, and a failing call wipes it by itself
+// (issue 20). The checks read the old view's bytes: the string keeps its buffer when cleared, so
+// they are still allocated.
 TEST(TokenFormat, WipeClearsThePlaintextScratchAlsoAfterAnError) {
 	Ff1 ff1(kKey, sizeof(kKey));
 	TokenFormat card = Card();

@@ -1,9 +1,10 @@
 // aes.cpp: AesEcb, one AES key schedule per key over an OpenSSL EVP ECB context.
 //
-// Invariants: the EVP context is initialised once (cipher, key, padding off) and afterwards only receives whole
-// blocks, so EVP_EncryptUpdate never buffers a partial block and never needs EVP_EncryptFinal. The context is
-// freed (and its key schedule wiped by OpenSSL) by the unique_ptr deleter, including when the constructor
-// throws half-way. No error message names the key or the data.
+// Invariants: the EVP context is initialised once (cipher, key, padding off) and afterwards only
+// receives whole blocks, so EVP_EncryptUpdate never buffers a partial block and never needs
+// EVP_EncryptFinal. The context is freed (and its key schedule wiped by OpenSSL) by the unique_ptr
+// deleter, including when the constructor throws half-way. No error message names the key or the
+// data.
 #include "privacy/core/aes.hpp"
 
 #include "privacy/core/error.hpp"
@@ -17,7 +18,8 @@ namespace privacy::core {
 
 namespace {
 
-// Cipher returns the EVP ECB cipher for a key of key_len bytes, or nullptr for an unsupported length.
+// Cipher returns the EVP ECB cipher for a key of key_len bytes, or nullptr for an unsupported
+// length.
 const EVP_CIPHER *
 Cipher(std::size_t key_len) noexcept {
 	switch (key_len) {
@@ -57,7 +59,8 @@ AesEcb::AesEcb(const std::uint8_t *key, std::size_t key_len) {
 
 AesEcb::~AesEcb() = default;
 
-AesEcb::AesEcb(AesEcb &&other) noexcept : ctx_(std::move(other.ctx_)), key_len_(std::exchange(other.key_len_, 0)) {
+AesEcb::AesEcb(AesEcb &&other) noexcept
+    : ctx_(std::move(other.ctx_)), key_len_(std::exchange(other.key_len_, 0)) {
 }
 
 AesEcb &
@@ -71,19 +74,22 @@ AesEcb::operator=(AesEcb &&other) noexcept {
 void
 AesEcb::EncryptBlock(const std::uint8_t *in, std::uint8_t *out) const {
 	int out_len = 0;
-	if (!ctx_ || EVP_EncryptUpdate(ctx_.get(), out, &out_len, in, static_cast<int>(kBlockSize)) != 1 ||
+	if (!ctx_ ||
+	    EVP_EncryptUpdate(ctx_.get(), out, &out_len, in, static_cast<int>(kBlockSize)) != 1 ||
 	    out_len != static_cast<int>(kBlockSize))
 		throw Error(ErrorKind::kInternal, "AES encryption failed");
 }
 
-// EncryptBlocks encrypts block_count independent 16-byte blocks, in as few EVP calls as int lengths allow.
+// EncryptBlocks encrypts block_count independent 16-byte blocks, in as few EVP calls as int lengths
+// allow.
 void
 AesEcb::EncryptBlocks(const std::uint8_t *in, std::uint8_t *out, std::size_t block_count) const {
 	constexpr std::size_t kMaxBlocksPerCall = (INT_MAX / kBlockSize);
 	if (!ctx_)
 		throw Error(ErrorKind::kInternal, "AES encryption failed");
 	while (block_count > 0) {
-		const std::size_t blocks = block_count < kMaxBlocksPerCall ? block_count : kMaxBlocksPerCall;
+		const std::size_t blocks =
+		        block_count < kMaxBlocksPerCall ? block_count : kMaxBlocksPerCall;
 		const int len = static_cast<int>(blocks * kBlockSize);
 		int out_len = 0;
 		if (EVP_EncryptUpdate(ctx_.get(), out, &out_len, in, len) != 1 || out_len != len)

@@ -1,11 +1,12 @@
 // alphabet.cpp: Alphabet, the mapping between the characters of a UTF-8 value and FPE numerals.
 //
-// Invariants: an Alphabet holds 2..65536 distinct Unicode scalar values (strict UTF-8: no overlong forms, no
-// surrogates, nothing above U+10FFFF). ASCII characters resolve through a 256-entry table (bytes >= 0x80 map to
-// "absent"), other code points through a sorted array, so lookups never allocate. Numeral i is the i-th code
-// point of the alphabet text.
+// Invariants: an Alphabet holds 2..65536 distinct Unicode scalar values (strict UTF-8: no overlong
+// forms, no surrogates, nothing above U+10FFFF). ASCII characters resolve through a 256-entry table
+// (bytes >= 0x80 map to "absent"), other code points through a sorted array, so lookups never
+// allocate. Numeral i is the i-th code point of the alphabet text.
 //
-// Must never: put a character of a value, or the value, into an error (messages are static strings).
+// Must never: put a character of a value, or the value, into an error (messages are static
+// strings).
 #include "privacy/core/fpe.hpp"
 
 #include <algorithm>
@@ -15,8 +16,9 @@ namespace privacy::core {
 
 namespace {
 
-// DecodeUtf8 decodes the code point that starts at text[pos] into *code_point and returns its byte length, or
-// returns 0 when the bytes there are not a complete, shortest-form UTF-8 encoding of a scalar value.
+// DecodeUtf8 decodes the code point that starts at text[pos] into *code_point and returns its byte
+// length, or returns 0 when the bytes there are not a complete, shortest-form UTF-8 encoding of a
+// scalar value.
 std::size_t
 DecodeUtf8(std::string_view text, std::size_t pos, char32_t *code_point) noexcept {
 	const std::size_t left = text.size() - pos;
@@ -59,7 +61,8 @@ DecodeUtf8(std::string_view text, std::size_t pos, char32_t *code_point) noexcep
 
 [[noreturn]] void
 ThrowOutsideAlphabet() {
-	throw Error(ErrorKind::kInvalidTextRepresentation, "value contains a character outside the alphabet");
+	throw Error(ErrorKind::kInvalidTextRepresentation,
+	            "value contains a character outside the alphabet");
 }
 
 [[noreturn]] void
@@ -151,7 +154,8 @@ Alphabet::ToNumerals(std::string_view text, std::uint16_t *out) const {
 
 // AppendCharacters appends the characters of numerals to out.
 void
-Alphabet::AppendCharacters(const std::uint16_t *numerals, std::size_t count, std::string &out) const {
+Alphabet::AppendCharacters(const std::uint16_t *numerals, std::size_t count,
+                           std::string &out) const {
 	for (std::size_t i = 0; i < count; ++i)
 		if (numerals[i] >= radix_)
 			throw Error(ErrorKind::kInvalidParameter, "numeral outside the alphabet");

@@ -1,23 +1,28 @@
-// ff1.cpp: FF1 format-preserving encryption (NIST SP 800-38G Rev. 1, Algorithms 7 and 8), written from the
-// standard.
+// ff1.cpp: FF1 format-preserving encryption (NIST SP 800-38G Rev. 1, Algorithms 7 and 8), written
+// from the standard.
 //
 // How it is fast:
 //   - The AES key schedule and EVP context live in Ff1::aes_ (once per key).
-//   - PRF is a CBC-MAC over P || Q. P depends only on (radix, n, t), and Q = T || 0^pad || [i] || [NUM(B)]^b
-//     changes from round to round only in its last b + 1 bytes. A Plan encrypts P and every constant leading
-//     block of Q once; each round then runs CBC-MAC over the variable tail only: one AES block whenever
-//     b <= 15, i.e. always on the word path below. The object keeps the last Plan (keyed by radix, length and
-//     tweak), so repeated calls with the same format, like a column of card numbers, skip it entirely.
-//   - The Feistel state is kept as two integers NUM_radix(A), NUM_radix(B) instead of numeral strings
-//     (NUM_radix(STR_m(c)) = c), so STR/NUM conversions happen once per call, not once per round. When
-//     radix^v < 2^96 (b <= 12, hence d <= 16) the integers are unsigned __int128 and y mod radix^m uses a
-//     precomputed reciprocal (no hardware division) whenever radix^m < 2^64; longer values take the
-//     numeral-string path with base-2^32 arithmetic.
-//   - Nothing allocates per call for values of up to 64 numerals (the cached Plan is allocated once per
+//   - PRF is a CBC-MAC over P || Q. P depends only on (radix, n, t), and Q = T || 0^pad || [i] ||
+//   [NUM(B)]^b
+//     changes from round to round only in its last b + 1 bytes. A Plan encrypts P and every
+//     constant leading block of Q once; each round then runs CBC-MAC over the variable tail only:
+//     one AES block whenever b <= 15, i.e. always on the word path below. The object keeps the last
+//     Plan (keyed by radix, length and tweak), so repeated calls with the same format, like a
+//     column of card numbers, skip it entirely.
+//   - The Feistel state is kept as two integers NUM_radix(A), NUM_radix(B) instead of numeral
+//   strings
+//     (NUM_radix(STR_m(c)) = c), so STR/NUM conversions happen once per call, not once per round.
+//     When radix^v < 2^96 (b <= 12, hence d <= 16) the integers are unsigned __int128 and y mod
+//     radix^m uses a precomputed reciprocal (no hardware division) whenever radix^m < 2^64; longer
+//     values take the numeral-string path with base-2^32 arithmetic.
+//   - Nothing allocates per call for values of up to 64 numerals (the cached Plan is allocated once
+//   per
 //     object).
 //
-// Invariants: every input numeral is checked against the radix before anything is written to out (in and out
-// may alias). Errors carry static strings only; the plaintext, tweak and key never reach them.
+// Invariants: every input numeral is checked against the radix before anything is written to out
+// (in and out may alias). Errors carry static strings only; the plaintext, tweak and key never
+// reach them.
 #include "privacy/core/fpe.hpp"
 
 #include "fpe_internal.hpp"
@@ -32,8 +37,9 @@ using fpe_detail::kStackNumerals;
 using fpe_detail::ScratchArray;
 using fpe_detail::U128;
 
-// Plan holds what FF1 computes once per (key, radix, n, tweak): the split, b and d, the CBC-MAC state after P
-// and the constant blocks of Q, and the constant bytes that start the first variable block of Q.
+// Plan holds what FF1 computes once per (key, radix, n, tweak): the split, b and d, the CBC-MAC
+// state after P and the constant blocks of Q, and the constant bytes that start the first variable
+// block of Q.
 struct Ff1::Plan {
 	bool valid = false; // false while being (re)built or after a failed build
 	std::uint32_t radix = 0;
@@ -83,7 +89,8 @@ ByteLength(U128 x) noexcept {
 // PowerMinusOneByteLength returns the byte length of radix^v - 1, which equals
 // ceil(ceil(v * log2(radix)) / 8), computed exactly with base-2^32 arithmetic.
 std::size_t
-PowerMinusOneByteLength(std::uint32_t radix, std::size_t v, unsigned chunk_digits, std::uint64_t chunk_power) {
+PowerMinusOneByteLength(std::uint32_t radix, std::size_t v, unsigned chunk_digits,
+                        std::uint64_t chunk_power) {
 	ScratchArray<std::uint32_t, kStackNumerals> limbs(v / 2 + 3); // radix^v < 2^(16v)
 	std::uint32_t *x = limbs.data();
 	std::size_t count = 1;
@@ -108,18 +115,20 @@ PowerMinusOneByteLength(std::uint32_t radix, std::size_t v, unsigned chunk_digit
 	return (bits + 7) / 8;
 }
 
-// RunWords runs the ten Feistel rounds with NUM_radix(A) and NUM_radix(B) held in machine words: uint64_t when
-// radix^v < 2^64 (keeping the state in general registers matters: 128-bit values get moved through memory),
-// unsigned __int128 otherwise. The one variable CBC-MAC block is block_base xor ([i] << 8b) xor NUM_radix(B),
-// and y is the top d bytes of R.
+// RunWords runs the ten Feistel rounds with NUM_radix(A) and NUM_radix(B) held in machine words:
+// uint64_t when radix^v < 2^64 (keeping the state in general registers matters: 128-bit values get
+// moved through memory), unsigned __int128 otherwise. The one variable CBC-MAC block is block_base
+// xor ([i] << 8b) xor NUM_radix(B), and y is the top d bytes of R.
 template <typename Word>
 void
-RunWords(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in, std::uint16_t *out, bool encrypt) {
+RunWords(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in, std::uint16_t *out,
+         bool encrypt) {
 	constexpr bool kNarrow = sizeof(Word) == 8;
 	auto a = static_cast<Word>(plan.digits.Read<false>(in, plan.u));
 	auto b = static_cast<Word>(plan.digits.Read<false>(in + plan.u, plan.v));
-	// Everything a round needs besides the chained value is copied into locals first, so that the dependency
-	// chain from one AES block to the next holds only the reduction, the addition and the byte moves.
+	// Everything a round needs besides the chained value is copied into locals first, so that the
+	// dependency chain from one AES block to the next holds only the reduction, the addition and
+	// the byte moves.
 	const auto radix_u = static_cast<Word>(plan.radix_u);
 	const auto radix_v = static_cast<Word>(plan.radix_v);
 	const fpe_detail::Reciprocal64 mod_u = plan.mod_u;
@@ -129,13 +138,16 @@ RunWords(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in, std:
 	const unsigned y_shift = static_cast<unsigned>(8 * (16 - plan.d));
 	const U128 block_base = plan.block_base;
 	alignas(16) std::uint8_t block[16];
-	// One round: i selects [i] in Q and whether m = u (even i) or v (odd i); inlined with a constant parity.
+	// One round: i selects [i] in Q and whether m = u (even i) or v (odd i); inlined with a
+	// constant parity.
 	const auto round = [&](int i, Word modulus, const fpe_detail::Reciprocal64 &reduce) {
-		const U128 x = block_base ^ (static_cast<U128>(i) << round_shift) ^ U128{encrypt ? b : a};
+		const U128 x =
+		        block_base ^ (static_cast<U128>(i) << round_shift) ^ U128 { encrypt ? b : a };
 		fpe_detail::StoreBigEndian128(x, block);
 		aes.EncryptBlock(block, block);
 		const U128 y = fpe_detail::LoadBigEndian128(block) >> y_shift;
-		const Word ym = small_moduli ? static_cast<Word>(reduce.Mod(y)) : static_cast<Word>(y % modulus);
+		const Word ym =
+		        small_moduli ? static_cast<Word>(reduce.Mod(y)) : static_cast<Word>(y % modulus);
 		if (encrypt) {
 			const Word c = fpe_detail::AddMod<Word>(a, ym, modulus);
 			a = b;
@@ -162,11 +174,12 @@ RunWords(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in, std:
 	plan.digits.Write<false>(b, plan.v, out + plan.u);
 }
 
-// RunWordsOneWordY is RunWords<uint64_t> for d == 8 (b <= 4: radix^v <= 2^32, which covers card numbers,
-// SSNs and phone numbers): y is then the first 8 bytes of R, read with one load, and reduced with FastMod64.
+// RunWordsOneWordY is RunWords<uint64_t> for d == 8 (b <= 4: radix^v <= 2^32, which covers card
+// numbers, SSNs and phone numbers): y is then the first 8 bytes of R, read with one load, and
+// reduced with FastMod64.
 void
-RunWordsOneWordY(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in, std::uint16_t *out,
-                 bool encrypt) {
+RunWordsOneWordY(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in,
+                 std::uint16_t *out, bool encrypt) {
 	std::uint64_t a = static_cast<std::uint64_t>(plan.digits.Read<false>(in, plan.u));
 	std::uint64_t b = static_cast<std::uint64_t>(plan.digits.Read<false>(in + plan.u, plan.v));
 	const auto radix_u = static_cast<std::uint64_t>(plan.radix_u);
@@ -177,7 +190,8 @@ RunWordsOneWordY(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *
 	const U128 block_base = plan.block_base;
 	alignas(16) std::uint8_t block[16];
 	const auto round = [&](int i, std::uint64_t modulus, const fpe_detail::FastMod64 &reduce) {
-		const U128 x = block_base ^ (static_cast<U128>(i) << round_shift) ^ U128{encrypt ? b : a};
+		const U128 x =
+		        block_base ^ (static_cast<U128>(i) << round_shift) ^ U128 { encrypt ? b : a };
 		fpe_detail::StoreBigEndian128(x, block);
 		aes.EncryptBlock(block, block);
 		const std::uint64_t y = fpe_detail::LoadBigEndian64(block);
@@ -207,14 +221,15 @@ RunWordsOneWordY(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *
 	plan.digits.Write<false>(b, plan.v, out + plan.u);
 }
 
-// RunWordLanes is RunWords for up to Ff1::kBatchLanes values of the same format side by side: round i of
-// every value is one block of a single multi-block AES call (ECB: the blocks are independent), so the AES-NI
-// code pipelines them and the EVP call overhead is paid once per round for all values. Every numeral is read
-// (and checked) before anything is written, so a bad numeral leaves all these values unchanged.
+// RunWordLanes is RunWords for up to Ff1::kBatchLanes values of the same format side by side: round
+// i of every value is one block of a single multi-block AES call (ECB: the blocks are independent),
+// so the AES-NI code pipelines them and the EVP call overhead is paid once per round for all
+// values. Every numeral is read (and checked) before anything is written, so a bad numeral leaves
+// all these values unchanged.
 template <typename Word>
 void
-RunWordLanes(const AesEcb &aes, const Ff1::Plan &plan, std::uint16_t *const *values, std::size_t lanes,
-             bool encrypt) {
+RunWordLanes(const AesEcb &aes, const Ff1::Plan &plan, std::uint16_t *const *values,
+             std::size_t lanes, bool encrypt) {
 	constexpr bool kNarrow = sizeof(Word) == 8;
 	Word a[Ff1::kBatchLanes];
 	Word b[Ff1::kBatchLanes];
@@ -263,11 +278,12 @@ RunWordLanes(const AesEcb &aes, const Ff1::Plan &plan, std::uint16_t *const *val
 	}
 }
 
-// RunNumerals runs the ten Feistel rounds on numeral strings, for values whose radix^v reaches 2^96: Q takes
-// NUM_radix as base-2^32 limbs, y mod radix^m is taken as the low m base-radix digits of y, and C = A +/- y
-// is computed digit by digit with a carry.
+// RunNumerals runs the ten Feistel rounds on numeral strings, for values whose radix^v reaches
+// 2^96: Q takes NUM_radix as base-2^32 limbs, y mod radix^m is taken as the low m base-radix digits
+// of y, and C = A +/- y is computed digit by digit with a carry.
 void
-RunNumerals(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in, std::uint16_t *out, bool encrypt) {
+RunNumerals(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in, std::uint16_t *out,
+            bool encrypt) {
 	const std::uint32_t radix = plan.radix;
 	const std::size_t n = plan.n;
 	const std::size_t u = plan.u;
@@ -302,8 +318,9 @@ RunNumerals(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in, s
 		const std::size_t m = (i % 2 == 0) ? u : v;
 		// Q = T || 0^pad || [i] || [NUM_radix(B)]^b on encryption, NUM_radix(A) on decryption.
 		tail.data()[tp] = static_cast<std::uint8_t>(i);
-		std::size_t count = fpe_detail::LimbsFromNumerals(encrypt ? pb : pa, encrypt ? lb : la, radix,
-		                                                  plan.chunk_digits, plan.chunk_power, x);
+		std::size_t count =
+		        fpe_detail::LimbsFromNumerals(encrypt ? pb : pa, encrypt ? lb : la, radix,
+		                                      plan.chunk_digits, plan.chunk_power, x);
 		fpe_detail::LimbsToBigEndian(x, count, tail.data() + tp + 1, plan.b);
 		// R = PRF(P || Q), continuing the CBC-MAC from the precomputed state.
 		std::uint8_t r[16];
@@ -319,7 +336,8 @@ RunNumerals(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in, s
 		for (std::size_t j = 1; j < s_blocks; ++j) {
 			std::memcpy(sb + 16 * j, r, 16);
 			for (int k = 0; k < 8; ++k)
-				sb[16 * j + 15 - k] = static_cast<std::uint8_t>(sb[16 * j + 15 - k] ^ ((j >> (8 * k)) & 0xFF));
+				sb[16 * j + 15 - k] =
+				        static_cast<std::uint8_t>(sb[16 * j + 15 - k] ^ ((j >> (8 * k)) & 0xFF));
 		}
 		if (s_blocks > 1)
 			aes.EncryptBlocks(sb + 16, sb + 16, s_blocks - 1);
@@ -372,7 +390,8 @@ RunNumerals(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in, s
 void
 CheckTweak(const std::uint8_t *tweak, std::size_t tweak_len) {
 	if (tweak_len > Ff1::kMaxTweakLength)
-		throw Error(ErrorKind::kInvalidParameter, "tweak is too long", "FF1 tweaks are at most 256 bytes.");
+		throw Error(ErrorKind::kInvalidParameter, "tweak is too long",
+		            "FF1 tweaks are at most 256 bytes.");
 	if (tweak == nullptr && tweak_len != 0)
 		throw Error(ErrorKind::kInvalidParameter, "tweak is missing");
 }
@@ -400,8 +419,8 @@ Ff1::CheckDomain(std::uint32_t radix, std::size_t n) {
 		fpe_detail::ThrowFf1TooLong();
 }
 
-// BuildPlan checks the domain and tweak, derives u, v, b and d, and runs CBC-MAC over P and the constant
-// leading blocks of Q.
+// BuildPlan checks the domain and tweak, derives u, v, b and d, and runs CBC-MAC over P and the
+// constant leading blocks of Q.
 void
 Ff1::BuildPlan(Plan &plan, std::uint32_t radix, std::size_t n, const std::uint8_t *tweak,
                std::size_t tweak_len) const {
@@ -446,26 +465,27 @@ Ff1::BuildPlan(Plan &plan, std::uint32_t radix, std::size_t n, const std::uint8_
 
 	// P = [1]^1 || [2]^1 || [1]^1 || [radix]^3 || [10]^1 || [u mod 256]^1 || [n]^4 || [t]^4
 	const std::uint8_t p[16] = {
-	    1,
-	    2,
-	    1,
-	    static_cast<std::uint8_t>(radix >> 16),
-	    static_cast<std::uint8_t>(radix >> 8),
-	    static_cast<std::uint8_t>(radix),
-	    10,
-	    static_cast<std::uint8_t>(plan.u & 0xFF),
-	    static_cast<std::uint8_t>(n >> 24),
-	    static_cast<std::uint8_t>(n >> 16),
-	    static_cast<std::uint8_t>(n >> 8),
-	    static_cast<std::uint8_t>(n),
-	    static_cast<std::uint8_t>(tweak_len >> 24),
-	    static_cast<std::uint8_t>(tweak_len >> 16),
-	    static_cast<std::uint8_t>(tweak_len >> 8),
-	    static_cast<std::uint8_t>(tweak_len),
+	        1,
+	        2,
+	        1,
+	        static_cast<std::uint8_t>(radix >> 16),
+	        static_cast<std::uint8_t>(radix >> 8),
+	        static_cast<std::uint8_t>(radix),
+	        10,
+	        static_cast<std::uint8_t>(plan.u & 0xFF),
+	        static_cast<std::uint8_t>(n >> 24),
+	        static_cast<std::uint8_t>(n >> 16),
+	        static_cast<std::uint8_t>(n >> 8),
+	        static_cast<std::uint8_t>(n),
+	        static_cast<std::uint8_t>(tweak_len >> 24),
+	        static_cast<std::uint8_t>(tweak_len >> 16),
+	        static_cast<std::uint8_t>(tweak_len >> 8),
+	        static_cast<std::uint8_t>(tweak_len),
 	};
 	aes_.EncryptBlock(p, plan.y0);
 
-	// Q = T || [0]^((-t-b-1) mod 16) || [i]^1 || [NUM_radix(B)]^b: the first t + pad bytes never change.
+	// Q = T || [0]^((-t-b-1) mod 16) || [i]^1 || [NUM_radix(B)]^b: the first t + pad bytes never
+	// change.
 	const std::size_t pad = (16 - (tweak_len + plan.b + 1) % 16) % 16;
 	const std::size_t constant_len = tweak_len + pad;
 	const std::size_t constant_blocks = constant_len / 16;
@@ -486,13 +506,15 @@ Ff1::BuildPlan(Plan &plan, std::uint32_t radix, std::size_t n, const std::uint8_
 	if (plan.word_path) {
 		std::uint8_t prefix_block[16] = {};
 		std::memcpy(prefix_block, plan.tail_prefix, plan.tail_prefix_len);
-		plan.block_base = fpe_detail::LoadBigEndian128(plan.y0) ^ fpe_detail::LoadBigEndian128(prefix_block);
+		plan.block_base =
+		        fpe_detail::LoadBigEndian128(plan.y0) ^ fpe_detail::LoadBigEndian128(prefix_block);
 	}
 }
 
 // PlanFor returns the plan for (radix, n, tweak), reusing the cached one when all three match.
 const Ff1::Plan &
-Ff1::PlanFor(std::uint32_t radix, std::size_t n, const std::uint8_t *tweak, std::size_t tweak_len) const {
+Ff1::PlanFor(std::uint32_t radix, std::size_t n, const std::uint8_t *tweak,
+             std::size_t tweak_len) const {
 	if (!plan_)
 		plan_.reset(new Plan());
 	Plan &plan = *plan_;
@@ -521,8 +543,8 @@ Ff1::Run(const Plan &plan, const std::uint16_t *in, std::uint16_t *out, bool enc
 		RunNumerals(aes_, plan, in, out, encrypt);
 }
 
-// RunMany applies FF1 to count values of n numerals in place, kBatchLanes at a time on the word path and one
-// by one on the numeral-string path.
+// RunMany applies FF1 to count values of n numerals in place, kBatchLanes at a time on the word
+// path and one by one on the numeral-string path.
 void
 Ff1::RunMany(std::uint16_t *const *values, std::size_t count, std::size_t n, std::uint32_t radix,
              const std::uint8_t *tweak, std::size_t tweak_len, bool encrypt) const {
@@ -540,14 +562,14 @@ Ff1::RunMany(std::uint16_t *const *values, std::size_t count, std::size_t n, std
 }
 
 void
-Ff1::EncryptMany(std::uint16_t *const *values, std::size_t count, std::size_t n, std::uint32_t radix,
-                 const std::uint8_t *tweak, std::size_t tweak_len) const {
+Ff1::EncryptMany(std::uint16_t *const *values, std::size_t count, std::size_t n,
+                 std::uint32_t radix, const std::uint8_t *tweak, std::size_t tweak_len) const {
 	RunMany(values, count, n, radix, tweak, tweak_len, true);
 }
 
 void
-Ff1::DecryptMany(std::uint16_t *const *values, std::size_t count, std::size_t n, std::uint32_t radix,
-                 const std::uint8_t *tweak, std::size_t tweak_len) const {
+Ff1::DecryptMany(std::uint16_t *const *values, std::size_t count, std::size_t n,
+                 std::uint32_t radix, const std::uint8_t *tweak, std::size_t tweak_len) const {
 	RunMany(values, count, n, radix, tweak, tweak_len, false);
 }
 
@@ -567,35 +589,37 @@ Ff1::Decrypt(const std::uint16_t *in, std::size_t n, std::uint16_t *out, std::ui
 
 // EncryptString encrypts value, a string over alphabet, into out.
 void
-EncryptString(const Ff1 &ff1, const Alphabet &alphabet, std::string_view value, const std::uint8_t *tweak,
-              std::size_t tweak_len, std::string &out) {
+EncryptString(const Ff1 &ff1, const Alphabet &alphabet, std::string_view value,
+              const std::uint8_t *tweak, std::size_t tweak_len, std::string &out) {
 	fpe_detail::TransformString(alphabet, value, Ff1::kMaxLength, fpe_detail::ThrowFf1TooLong, out,
 	                            [&](std::uint16_t *numerals, std::size_t n) {
-		                            ff1.Encrypt(numerals, n, numerals, alphabet.Radix(), tweak, tweak_len);
+		                            ff1.Encrypt(numerals, n, numerals, alphabet.Radix(), tweak,
+		                                        tweak_len);
 	                            });
 }
 
 // DecryptString decrypts value, a string over alphabet, into out.
 void
-DecryptString(const Ff1 &ff1, const Alphabet &alphabet, std::string_view value, const std::uint8_t *tweak,
-              std::size_t tweak_len, std::string &out) {
+DecryptString(const Ff1 &ff1, const Alphabet &alphabet, std::string_view value,
+              const std::uint8_t *tweak, std::size_t tweak_len, std::string &out) {
 	fpe_detail::TransformString(alphabet, value, Ff1::kMaxLength, fpe_detail::ThrowFf1TooLong, out,
 	                            [&](std::uint16_t *numerals, std::size_t n) {
-		                            ff1.Decrypt(numerals, n, numerals, alphabet.Radix(), tweak, tweak_len);
+		                            ff1.Decrypt(numerals, n, numerals, alphabet.Radix(), tweak,
+		                                        tweak_len);
 	                            });
 }
 
 std::string
-EncryptString(const Ff1 &ff1, const Alphabet &alphabet, std::string_view value, const std::uint8_t *tweak,
-              std::size_t tweak_len) {
+EncryptString(const Ff1 &ff1, const Alphabet &alphabet, std::string_view value,
+              const std::uint8_t *tweak, std::size_t tweak_len) {
 	std::string out;
 	EncryptString(ff1, alphabet, value, tweak, tweak_len, out);
 	return out;
 }
 
 std::string
-DecryptString(const Ff1 &ff1, const Alphabet &alphabet, std::string_view value, const std::uint8_t *tweak,
-              std::size_t tweak_len) {
+DecryptString(const Ff1 &ff1, const Alphabet &alphabet, std::string_view value,
+              const std::uint8_t *tweak, std::size_t tweak_len) {
 	std::string out;
 	DecryptString(ff1, alphabet, value, tweak, tweak_len, out);
 	return out;
@@ -604,16 +628,18 @@ DecryptString(const Ff1 &ff1, const Alphabet &alphabet, std::string_view value, 
 namespace {
 
 // RunStringBatch transforms count strings over alphabet. Consecutive values of equal length (up to
-// kStackNumerals numerals) are collected, up to Ff1::kBatchLanes at a time, and run side by side through
-// EncryptMany/DecryptMany; longer values go one by one. A pending group is always finished before an error of
-// a later value propagates, so when value i is the first invalid one, out[0..i) hold their results.
+// kStackNumerals numerals) are collected, up to Ff1::kBatchLanes at a time, and run side by side
+// through EncryptMany/DecryptMany; longer values go one by one. A pending group is always finished
+// before an error of a later value propagates, so when value i is the first invalid one, out[0..i)
+// hold their results.
 void
-RunStringBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view *values, std::size_t count,
-               const std::uint8_t *tweak, std::size_t tweak_len, std::string *out, CancelCheck cancel,
-               bool encrypt) {
+RunStringBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view *values,
+               std::size_t count, const std::uint8_t *tweak, std::size_t tweak_len,
+               std::string *out, CancelCheck cancel, bool encrypt) {
 	const std::uint32_t radix = alphabet.Radix();
 	std::uint16_t numerals[Ff1::kBatchLanes][kStackNumerals];
-	fpe_detail::StackWipe wipe_numerals(numerals, sizeof(numerals)); // values and results, also on error
+	fpe_detail::StackWipe wipe_numerals(numerals,
+	                                    sizeof(numerals)); // values and results, also on error
 	std::uint16_t *lanes[Ff1::kBatchLanes];
 	for (std::size_t k = 0; k < Ff1::kBatchLanes; ++k)
 		lanes[k] = numerals[k];
@@ -640,9 +666,11 @@ RunStringBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view 
 			throw Error(ErrorKind::kCancelled, "canceling statement due to user request");
 		const std::string_view value = values[i];
 		if (value.size() > kStackNumerals) {
-			// Possibly more numerals than a lane holds: the single-value path (it also refuses too long values).
+			// Possibly more numerals than a lane holds: the single-value path (it also refuses too
+			// long values).
 			flush();
-			fpe_detail::TransformString(alphabet, value, Ff1::kMaxLength, fpe_detail::ThrowFf1TooLong, out[i],
+			fpe_detail::TransformString(alphabet, value, Ff1::kMaxLength,
+			                            fpe_detail::ThrowFf1TooLong, out[i],
 			                            [&](std::uint16_t *x, std::size_t n) {
 				                            if (encrypt)
 					                            ff1.Encrypt(x, n, x, radix, tweak, tweak_len);
@@ -679,15 +707,17 @@ RunStringBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view 
 
 // EncryptBatch encrypts count values, runs of equal length side by side (see RunStringBatch).
 void
-EncryptBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view *values, std::size_t count,
-             const std::uint8_t *tweak, std::size_t tweak_len, std::string *out, CancelCheck cancel) {
+EncryptBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view *values,
+             std::size_t count, const std::uint8_t *tweak, std::size_t tweak_len, std::string *out,
+             CancelCheck cancel) {
 	RunStringBatch(ff1, alphabet, values, count, tweak, tweak_len, out, cancel, true);
 }
 
 // DecryptBatch decrypts count values, runs of equal length side by side (see RunStringBatch).
 void
-DecryptBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view *values, std::size_t count,
-             const std::uint8_t *tweak, std::size_t tweak_len, std::string *out, CancelCheck cancel) {
+DecryptBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view *values,
+             std::size_t count, const std::uint8_t *tweak, std::size_t tweak_len, std::string *out,
+             CancelCheck cancel) {
 	RunStringBatch(ff1, alphabet, values, count, tweak, tweak_len, out, cancel, false);
 }
 

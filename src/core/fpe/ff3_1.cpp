@@ -1,16 +1,17 @@
-// ff3_1.cpp: FF3-1 format-preserving encryption (NIST SP 800-38G Rev. 1, Algorithms 9 and 10), written from
-// the standard, for interoperability only (FF1 is the mode pg_privacy uses; the 2025 draft revision of
-// SP 800-38G withdraws FF3-1).
+// ff3_1.cpp: FF3-1 format-preserving encryption (NIST SP 800-38G Rev. 1, Algorithms 9 and 10),
+// written from the standard, for interoperability only (FF1 is the mode pg_privacy uses; the 2025
+// draft revision of SP 800-38G withdraws FF3-1).
 //
 // How it is fast: CIPH_REVB(K) is an AES context keyed once with the reversed key. Because maxlen =
-// 2 * floor(log_radix(2^96)), radix^u <= 2^96, so the Feistel state NUM_radix(REV(A)), NUM_radix(REV(B)) always
-// fits unsigned __int128 and no round converts numerals. REVB(P) is built directly (the numeral part is the
-// little-endian encoding of NUM_radix(REV(B))) and NUM(REVB(S)) is the little-endian reading of the AES output.
-// radix^u, radix^v and their reciprocals (no hardware division per round while radix^u < 2^64) are cached per
-// (radix, length) in the object. Eight AES blocks per call; nothing allocates after the first call.
+// 2 * floor(log_radix(2^96)), radix^u <= 2^96, so the Feistel state NUM_radix(REV(A)),
+// NUM_radix(REV(B)) always fits unsigned __int128 and no round converts numerals. REVB(P) is built
+// directly (the numeral part is the little-endian encoding of NUM_radix(REV(B))) and NUM(REVB(S))
+// is the little-endian reading of the AES output. radix^u, radix^v and their reciprocals (no
+// hardware division per round while radix^u < 2^64) are cached per (radix, length) in the object.
+// Eight AES blocks per call; nothing allocates after the first call.
 //
-// Invariants: the tweak is exactly 56 bits; 64-bit FF3 tweaks are refused rather than truncated. The reversed
-// key copy is wiped with OPENSSL_cleanse. Errors carry static strings only.
+// Invariants: the tweak is exactly 56 bits; 64-bit FF3 tweaks are refused rather than truncated.
+// The reversed key copy is wiped with OPENSSL_cleanse. Errors carry static strings only.
 #include "privacy/core/fpe.hpp"
 
 #include "fpe_internal.hpp"
@@ -45,7 +46,6 @@ ReversedKeyCipher(const std::uint8_t *key, std::size_t key_len) {
 
 } // namespace
 
-
 // Moduli caches radix^u, radix^v and the numeral conversion tables for the last (radix, n).
 struct Ff31::Moduli {
 	std::uint32_t radix = 0;
@@ -60,12 +60,13 @@ struct Ff31::Moduli {
 
 namespace {
 
-// RunRounds runs the eight Feistel rounds with NUM_radix(REV(A)), NUM_radix(REV(B)) in machine words: uint64_t
-// when radix^u < 2^64 (the state stays in general registers), unsigned __int128 otherwise.
+// RunRounds runs the eight Feistel rounds with NUM_radix(REV(A)), NUM_radix(REV(B)) in machine
+// words: uint64_t when radix^u < 2^64 (the state stays in general registers), unsigned __int128
+// otherwise.
 template <typename Word>
 void
-RunRounds(const AesEcb &aes, const Ff31::Moduli &moduli, U128 t_left, U128 t_right, const std::uint16_t *in,
-          std::size_t u, std::size_t v, std::uint16_t *out, bool encrypt) {
+RunRounds(const AesEcb &aes, const Ff31::Moduli &moduli, U128 t_left, U128 t_right,
+          const std::uint16_t *in, std::size_t u, std::size_t v, std::uint16_t *out, bool encrypt) {
 	constexpr bool kNarrow = sizeof(Word) == 8;
 	auto a = static_cast<Word>(moduli.digits.Read<true>(in, u));
 	auto b = static_cast<Word>(moduli.digits.Read<true>(in + u, v));
@@ -75,9 +76,11 @@ RunRounds(const AesEcb &aes, const Ff31::Moduli &moduli, U128 t_left, U128 t_rig
 	for (int step = 0; step < kRounds; ++step) {
 		const int i = encrypt ? step : kRounds - 1 - step;
 		const bool even = (i % 2 == 0);
-		// REVB(P) with P = (W xor [i]^4) || [NUM_radix(REV(B))]^12 (A on decryption): read little-endian, the
-		// numeral fills the low 96 bits and W xor [i]^4 the top 32 bits, byte-reversed.
-		const U128 p = (even ? t_right : t_left) ^ (static_cast<U128>(i) << 96) ^ U128{encrypt ? b : a};
+		// REVB(P) with P = (W xor [i]^4) || [NUM_radix(REV(B))]^12 (A on decryption): read
+		// little-endian, the numeral fills the low 96 bits and W xor [i]^4 the top 32 bits,
+		// byte-reversed.
+		const U128 p =
+		        (even ? t_right : t_left) ^ (static_cast<U128>(i) << 96) ^ U128 { encrypt ? b : a };
 		fpe_detail::StoreLittleEndian128(p, block);
 		aes.EncryptBlock(block, block);
 		// S = REVB(CIPH(REVB(P))); y = NUM(S) is the AES output read little-endian.
@@ -141,8 +144,9 @@ Ff31::Run(const std::uint16_t *in, std::size_t n, std::uint16_t *out, std::uint3
           const std::uint8_t *tweak, std::size_t tweak_len, bool encrypt) const {
 	CheckDomain(radix, n);
 	if (tweak_len != kTweakLength || tweak == nullptr)
-		throw Error(ErrorKind::kInvalidParameter, "invalid tweak length for FF3-1",
-		            "FF3-1 tweaks are exactly 56 bits (7 bytes); 64-bit FF3 tweaks are not accepted.");
+		throw Error(
+		        ErrorKind::kInvalidParameter, "invalid tweak length for FF3-1",
+		        "FF3-1 tweaks are exactly 56 bits (7 bytes); 64-bit FF3 tweaks are not accepted.");
 	const std::size_t u = n - n / 2; // ceil(n/2)
 	const std::size_t v = n / 2;
 	if (!moduli_)
@@ -164,12 +168,15 @@ Ff31::Run(const std::uint16_t *in, std::size_t n, std::uint16_t *out, std::uint3
 		moduli.radix = radix;
 		moduli.n = n;
 	}
-	// T_L = T[0..27] || 0^4, T_R = T[32..55] || T[28..31] || 0^4, placed as the top 32 bits of REVB(P) read
-	// little-endian (byte-reversed).
-	const U128 t_left = (static_cast<U128>(tweak[3] & 0xF0) << 96) | (static_cast<U128>(tweak[2]) << 104) |
+	// T_L = T[0..27] || 0^4, T_R = T[32..55] || T[28..31] || 0^4, placed as the top 32 bits of
+	// REVB(P) read little-endian (byte-reversed).
+	const U128 t_left = (static_cast<U128>(tweak[3] & 0xF0) << 96) |
+	                    (static_cast<U128>(tweak[2]) << 104) |
 	                    (static_cast<U128>(tweak[1]) << 112) | (static_cast<U128>(tweak[0]) << 120);
-	const U128 t_right = (static_cast<U128>((tweak[3] << 4) & 0xF0) << 96) | (static_cast<U128>(tweak[6]) << 104) |
-	                     (static_cast<U128>(tweak[5]) << 112) | (static_cast<U128>(tweak[4]) << 120);
+	const U128 t_right = (static_cast<U128>((tweak[3] << 4) & 0xF0) << 96) |
+	                     (static_cast<U128>(tweak[6]) << 104) |
+	                     (static_cast<U128>(tweak[5]) << 112) |
+	                     (static_cast<U128>(tweak[4]) << 120);
 	if (moduli.small)
 		RunRounds<std::uint64_t>(aes_, moduli, t_left, t_right, in, u, v, out, encrypt);
 	else
@@ -200,35 +207,37 @@ MaxNumeralsFor(const Alphabet &alphabet) noexcept {
 
 // EncryptString encrypts value, a string over alphabet, into out.
 void
-EncryptString(const Ff31 &ff31, const Alphabet &alphabet, std::string_view value, const std::uint8_t *tweak,
-              std::size_t tweak_len, std::string &out) {
-	fpe_detail::TransformString(alphabet, value, MaxNumeralsFor(alphabet), fpe_detail::ThrowFf31TooLong, out,
-	                            [&](std::uint16_t *numerals, std::size_t n) {
-		                            ff31.Encrypt(numerals, n, numerals, alphabet.Radix(), tweak, tweak_len);
-	                            });
+EncryptString(const Ff31 &ff31, const Alphabet &alphabet, std::string_view value,
+              const std::uint8_t *tweak, std::size_t tweak_len, std::string &out) {
+	fpe_detail::TransformString(
+	        alphabet, value, MaxNumeralsFor(alphabet), fpe_detail::ThrowFf31TooLong, out,
+	        [&](std::uint16_t *numerals, std::size_t n) {
+		        ff31.Encrypt(numerals, n, numerals, alphabet.Radix(), tweak, tweak_len);
+	        });
 }
 
 // DecryptString decrypts value, a string over alphabet, into out.
 void
-DecryptString(const Ff31 &ff31, const Alphabet &alphabet, std::string_view value, const std::uint8_t *tweak,
-              std::size_t tweak_len, std::string &out) {
-	fpe_detail::TransformString(alphabet, value, MaxNumeralsFor(alphabet), fpe_detail::ThrowFf31TooLong, out,
-	                            [&](std::uint16_t *numerals, std::size_t n) {
-		                            ff31.Decrypt(numerals, n, numerals, alphabet.Radix(), tweak, tweak_len);
-	                            });
+DecryptString(const Ff31 &ff31, const Alphabet &alphabet, std::string_view value,
+              const std::uint8_t *tweak, std::size_t tweak_len, std::string &out) {
+	fpe_detail::TransformString(
+	        alphabet, value, MaxNumeralsFor(alphabet), fpe_detail::ThrowFf31TooLong, out,
+	        [&](std::uint16_t *numerals, std::size_t n) {
+		        ff31.Decrypt(numerals, n, numerals, alphabet.Radix(), tweak, tweak_len);
+	        });
 }
 
 std::string
-EncryptString(const Ff31 &ff31, const Alphabet &alphabet, std::string_view value, const std::uint8_t *tweak,
-              std::size_t tweak_len) {
+EncryptString(const Ff31 &ff31, const Alphabet &alphabet, std::string_view value,
+              const std::uint8_t *tweak, std::size_t tweak_len) {
 	std::string out;
 	EncryptString(ff31, alphabet, value, tweak, tweak_len, out);
 	return out;
 }
 
 std::string
-DecryptString(const Ff31 &ff31, const Alphabet &alphabet, std::string_view value, const std::uint8_t *tweak,
-              std::size_t tweak_len) {
+DecryptString(const Ff31 &ff31, const Alphabet &alphabet, std::string_view value,
+              const std::uint8_t *tweak, std::size_t tweak_len) {
 	std::string out;
 	DecryptString(ff31, alphabet, value, tweak, tweak_len, out);
 	return out;
@@ -236,21 +245,25 @@ DecryptString(const Ff31 &ff31, const Alphabet &alphabet, std::string_view value
 
 // EncryptBatch encrypts count values under one key, alphabet and tweak.
 void
-EncryptBatch(const Ff31 &ff31, const Alphabet &alphabet, const std::string_view *values, std::size_t count,
-             const std::uint8_t *tweak, std::size_t tweak_len, std::string *out, CancelCheck cancel) {
+EncryptBatch(const Ff31 &ff31, const Alphabet &alphabet, const std::string_view *values,
+             std::size_t count, const std::uint8_t *tweak, std::size_t tweak_len, std::string *out,
+             CancelCheck cancel) {
 	fpe_detail::RunBatch(alphabet, values, count, out, cancel, MaxNumeralsFor(alphabet),
 	                     fpe_detail::ThrowFf31TooLong, [&](std::uint16_t *numerals, std::size_t n) {
-		                     ff31.Encrypt(numerals, n, numerals, alphabet.Radix(), tweak, tweak_len);
+		                     ff31.Encrypt(numerals, n, numerals, alphabet.Radix(), tweak,
+		                                  tweak_len);
 	                     });
 }
 
 // DecryptBatch decrypts count values under one key, alphabet and tweak.
 void
-DecryptBatch(const Ff31 &ff31, const Alphabet &alphabet, const std::string_view *values, std::size_t count,
-             const std::uint8_t *tweak, std::size_t tweak_len, std::string *out, CancelCheck cancel) {
+DecryptBatch(const Ff31 &ff31, const Alphabet &alphabet, const std::string_view *values,
+             std::size_t count, const std::uint8_t *tweak, std::size_t tweak_len, std::string *out,
+             CancelCheck cancel) {
 	fpe_detail::RunBatch(alphabet, values, count, out, cancel, MaxNumeralsFor(alphabet),
 	                     fpe_detail::ThrowFf31TooLong, [&](std::uint16_t *numerals, std::size_t n) {
-		                     ff31.Decrypt(numerals, n, numerals, alphabet.Radix(), tweak, tweak_len);
+		                     ff31.Decrypt(numerals, n, numerals, alphabet.Radix(), tweak,
+		                                  tweak_len);
 	                     });
 }
 

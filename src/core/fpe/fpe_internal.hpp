@@ -1,12 +1,14 @@
-// fpe_internal.hpp: helpers shared by the FF1 and FF3-1 implementations (not part of the public API).
+// fpe_internal.hpp: helpers shared by the FF1 and FF3-1 implementations (not part of the public
+// API).
 //
-// Purpose: domain checks with their fixed error messages, a scratch array that stays on the stack for short
-// values and spills to the heap only for long ones, 128-bit word helpers, and the small base-2^32
-// arithmetic FF1 needs when radix^m no longer fits in a machine word.
+// Purpose: domain checks with their fixed error messages, a scratch array that stays on the stack
+// for short values and spills to the heap only for long ones, 128-bit word helpers, and the small
+// base-2^32 arithmetic FF1 needs when radix^m no longer fits in a machine word.
 //
-// Invariants: big numbers are little-endian arrays of 32-bit limbs with an explicit length and no leading zero
-// limbs (length 0 is the value 0); callers size the arrays. Multipliers and divisors are at most 2^32, so every
-// intermediate fits in 64 bits. Nothing here formats a runtime value into an error.
+// Invariants: big numbers are little-endian arrays of 32-bit limbs with an explicit length and no
+// leading zero limbs (length 0 is the value 0); callers size the arrays. Multipliers and divisors
+// are at most 2^32, so every intermediate fits in 64 bits. Nothing here formats a runtime value
+// into an error.
 #pragma once
 
 #include "privacy/core/config.hpp"
@@ -38,14 +40,15 @@ inline constexpr std::size_t kStackNumerals = 64;
 // uninitialised.
 template <typename T, std::size_t N>
 class ScratchArray {
-public:
+  public:
 	explicit ScratchArray(std::size_t n) : data_(stack_), n_(n) {
 		if (n > N) {
 			heap_.reset(new T[n]);
 			data_ = heap_.get();
 		}
 	}
-	// ~ScratchArray wipes the numerals (values, tokens, round state), also when an exception unwinds.
+	// ~ScratchArray wipes the numerals (values, tokens, round state), also when an exception
+	// unwinds.
 	~ScratchArray() {
 		OPENSSL_cleanse(data_, n_ * sizeof(T));
 	}
@@ -57,17 +60,17 @@ public:
 		return data_;
 	}
 
-private:
+  private:
 	T stack_[N];
 	std::unique_ptr<T[]> heap_;
 	T *data_;
 	std::size_t n_;
 };
 
-// StackWipe wipes n bytes at p when it goes out of scope, also when an exception unwinds: for fixed stack
-// arrays that hold numerals of values, tokens or round state.
+// StackWipe wipes n bytes at p when it goes out of scope, also when an exception unwinds: for fixed
+// stack arrays that hold numerals of values, tokens or round state.
 class StackWipe {
-public:
+  public:
 	StackWipe(void *p, std::size_t n) noexcept : p_(p), n_(n) {
 	}
 	~StackWipe() {
@@ -76,20 +79,22 @@ public:
 	StackWipe(const StackWipe &) = delete;
 	StackWipe &operator=(const StackWipe &) = delete;
 
-private:
+  private:
 	void *p_;
 	std::size_t n_;
 };
 
 [[noreturn]] inline void
 ThrowTooShort() {
-	throw Error(ErrorKind::kNumericOutOfRange, "value is too short for format-preserving encryption",
+	throw Error(ErrorKind::kNumericOutOfRange,
+	            "value is too short for format-preserving encryption",
 	            "radix^length must be at least 1000000 (NIST SP 800-38G Rev. 1).");
 }
 
 [[noreturn]] inline void
 ThrowNumeralOutOfRange() {
-	throw Error(ErrorKind::kInvalidTextRepresentation, "value contains a numeral outside the radix");
+	throw Error(ErrorKind::kInvalidTextRepresentation,
+	            "value contains a numeral outside the radix");
 }
 
 [[noreturn]] inline void
@@ -100,8 +105,9 @@ ThrowFf1TooLong() {
 
 [[noreturn]] inline void
 ThrowFf31TooLong() {
-	throw Error(ErrorKind::kNumericOutOfRange, "value is too long for format-preserving encryption",
-	            "FF3-1 accepts at most 2*floor(log_radix(2^96)) characters (NIST SP 800-38G Rev. 1).");
+	throw Error(
+	        ErrorKind::kNumericOutOfRange, "value is too long for format-preserving encryption",
+	        "FF3-1 accepts at most 2*floor(log_radix(2^96)) characters (NIST SP 800-38G Rev. 1).");
 }
 
 // CheckRadixAndMinimum throws unless 2 <= radix <= 65536, n >= 2 and radix^n >= 1,000,000.
@@ -139,11 +145,12 @@ WriteBigEndian(Word value, std::uint8_t *bytes, std::size_t len) noexcept {
 	}
 }
 
-// Reciprocal64 reduces 128-bit values modulo a fixed divisor 1 <= d < 2^64 without a hardware division: it
-// precomputes the reciprocal v = floor((2^128 - 1) / d') - 2^64 of the normalised divisor d' = d << shift and
-// applies Moller and Granlund, "Improved division by invariant integers" (IEEE TC 2011), Algorithm 4, twice.
+// Reciprocal64 reduces 128-bit values modulo a fixed divisor 1 <= d < 2^64 without a hardware
+// division: it precomputes the reciprocal v = floor((2^128 - 1) / d') - 2^64 of the normalised
+// divisor d' = d << shift and applies Moller and Granlund, "Improved division by invariant
+// integers" (IEEE TC 2011), Algorithm 4, twice.
 class Reciprocal64 {
-public:
+  public:
 	void
 	Init(std::uint64_t d) noexcept {
 		shift_ = static_cast<unsigned>(__builtin_clzll(d));
@@ -161,7 +168,8 @@ public:
 		const std::uint64_t n0 = lo << shift_;
 		std::uint64_t q_hi = 0;
 		std::uint64_t q_lo;
-		// y < 2^64 (the common case) leaves n2 = 0 and n1 < 2^shift <= d_: the first step is n1 itself.
+		// y < 2^64 (the common case) leaves n2 = 0 and n1 < 2^shift <= d_: the first step is n1
+		// itself.
 		const std::uint64_t r = hi == 0 ? n1 : Step(n2, n1, &q_hi);
 		const std::uint64_t r2 = Step(r, n0, &q_lo);
 		*quotient = (static_cast<U128>(q_hi) << 64) | q_lo;
@@ -181,7 +189,7 @@ public:
 		return Step(r, n0, &unused) >> shift_;
 	}
 
-private:
+  private:
 	// Step divides u1:u0 (u1 < d_) by d_, returning the remainder and storing the quotient.
 	std::uint64_t
 	Step(std::uint64_t u1, std::uint64_t u0, std::uint64_t *quotient) const noexcept {
@@ -190,7 +198,8 @@ private:
 		std::uint64_t q1 = static_cast<std::uint64_t>(p >> 64) + 1;
 		const auto q0 = static_cast<std::uint64_t>(p);
 		std::uint64_t r = u0 - q1 * d_;
-		// Branch-free: this adjustment happens for about half of all inputs, so a branch would mispredict.
+		// Branch-free: this adjustment happens for about half of all inputs, so a branch would
+		// mispredict.
 		const std::uint64_t adjust = std::uint64_t{0} - static_cast<std::uint64_t>(r > q0);
 		q1 += adjust;
 		r += adjust & d_;
@@ -207,10 +216,11 @@ private:
 	unsigned shift_ = 0;
 };
 
-// FastMod64 reduces values below 2^64 modulo a fixed modulus 2 <= d < 2^64 with three multiplications and no
-// correction step (Lemire, Kaser and Kurz, "Faster remainder by direct computation", 2019, with N = 64 and
-// F = 128: M = ceil(2^128 / d), y mod d = floor(((M * y) mod 2^128) * d / 2^128), exact for every y < 2^64).
-// Shorter dependency chain than Reciprocal64 for the FF1 rounds whose y fits one word.
+// FastMod64 reduces values below 2^64 modulo a fixed modulus 2 <= d < 2^64 with three
+// multiplications and no correction step (Lemire, Kaser and Kurz, "Faster remainder by direct
+// computation", 2019, with N = 64 and F = 128: M = ceil(2^128 / d), y mod d = floor(((M * y) mod
+// 2^128) * d / 2^128), exact for every y < 2^64). Shorter dependency chain than Reciprocal64 for
+// the FF1 rounds whose y fits one word.
 struct FastMod64 {
 	U128 m = 0;
 	std::uint64_t d = 0;
@@ -229,8 +239,9 @@ struct FastMod64 {
 	}
 };
 
-// Radix32 divides values below 2^32 by a fixed radix 2..65536 with one multiplication (Lemire, Kaser and
-// Kurz, "Faster remainder by direct computation", 2019: M = ceil(2^64 / d) is exact for 32-bit dividends).
+// Radix32 divides values below 2^32 by a fixed radix 2..65536 with one multiplication (Lemire,
+// Kaser and Kurz, "Faster remainder by direct computation", 2019: M = ceil(2^64 / d) is exact for
+// 32-bit dividends).
 struct Radix32 {
 	std::uint64_t m = 0;
 	std::uint32_t d = 0;
@@ -246,8 +257,9 @@ struct Radix32 {
 	}
 };
 
-// WordDigits converts between machine-word integers (< 2^96) and numeral strings in chunks of k numerals,
-// where radix^k <= 2^32: one reciprocal division per chunk and one multiplication per numeral.
+// WordDigits converts between machine-word integers (< 2^96) and numeral strings in chunks of k
+// numerals, where radix^k <= 2^32: one reciprocal division per chunk and one multiplication per
+// numeral.
 struct WordDigits {
 	std::uint32_t radix = 0;
 	unsigned chunk_digits = 0;
@@ -268,7 +280,8 @@ struct WordDigits {
 		numeral.Init(r);
 	}
 
-	// Read returns NUM_radix of in[0..len) (kReversed: of REV(in[0..len))), refusing numerals >= radix.
+	// Read returns NUM_radix of in[0..len) (kReversed: of REV(in[0..len))), refusing numerals >=
+	// radix.
 	template <bool kReversed>
 	U128
 	Read(const std::uint16_t *in, std::size_t len) const {
@@ -294,7 +307,8 @@ struct WordDigits {
 		return value;
 	}
 
-	// Write stores STR^len_radix(value) to out (kReversed: REV(STR^len_radix(value))); value < radix^len.
+	// Write stores STR^len_radix(value) to out (kReversed: REV(STR^len_radix(value))); value <
+	// radix^len.
 	template <bool kReversed>
 	void
 	Write(U128 value, std::size_t len, std::uint16_t *out) const noexcept {
@@ -302,7 +316,8 @@ struct WordDigits {
 		while (done < len) {
 			std::uint32_t part;
 			if (len - done <= chunk_digits) {
-				// The last chunk: value < radix^(len - done) <= chunk_power <= 2^32 already, no division.
+				// The last chunk: value < radix^(len - done) <= chunk_power <= 2^32 already, no
+				// division.
 				part = static_cast<std::uint32_t>(value);
 				value = 0;
 			} else {
@@ -348,8 +363,8 @@ LoadBigEndian128(const std::uint8_t *bytes) noexcept {
 	return (static_cast<U128>(hi) << 64) | lo;
 }
 
-// The block is written with one 16-byte store where SSE2 is available: AES reads it back with one 16-byte
-// load, and two 8-byte stores would defeat store-to-load forwarding on every Feistel round.
+// The block is written with one 16-byte store where SSE2 is available: AES reads it back with one
+// 16-byte load, and two 8-byte stores would defeat store-to-load forwarding on every Feistel round.
 inline void
 StoreBigEndian128(U128 value, std::uint8_t *bytes) noexcept {
 	auto hi = static_cast<std::uint64_t>(value >> 64);
@@ -384,8 +399,9 @@ LoadLittleEndian128(const std::uint8_t *bytes) noexcept {
 inline void
 StoreLittleEndian128(U128 value, std::uint8_t *bytes) noexcept {
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__ && defined(__SSE2__)
-	_mm_storeu_si128(reinterpret_cast<__m128i *>(bytes), _mm_set_epi64x(static_cast<long long>(value >> 64),
-	                                                                   static_cast<long long>(value)));
+	_mm_storeu_si128(
+	        reinterpret_cast<__m128i *>(bytes),
+	        _mm_set_epi64x(static_cast<long long>(value >> 64), static_cast<long long>(value)));
 #else
 	std::uint8_t reversed[16];
 	StoreBigEndian128(value, reversed);
@@ -394,9 +410,9 @@ StoreLittleEndian128(U128 value, std::uint8_t *bytes) noexcept {
 #endif
 }
 
-// AddMod returns (a + ym) mod modulus for a, ym < modulus, without branches: the conditions are data-dependent
-// coin flips that a branch predictor cannot learn. The sum may wrap the word (modulus > 2^(bits-1)); sum < a
-// detects that.
+// AddMod returns (a + ym) mod modulus for a, ym < modulus, without branches: the conditions are
+// data-dependent coin flips that a branch predictor cannot learn. The sum may wrap the word
+// (modulus > 2^(bits-1)); sum < a detects that.
 template <typename Word>
 inline Word
 AddMod(Word a, Word ym, Word modulus) noexcept {
@@ -414,7 +430,8 @@ SubMod(Word a, Word ym, Word modulus) noexcept {
 	return static_cast<Word>(static_cast<Word>(a - ym) + (modulus & mask));
 }
 
-// --- base-2^32 arithmetic for long numeral strings -------------------------------------------------------
+// --- base-2^32 arithmetic for long numeral strings
+// -------------------------------------------------------
 
 // ChunkDigits returns the largest k with radix^k <= 2^32 and stores radix^k in *power.
 inline unsigned
@@ -476,7 +493,8 @@ LimbsFromBigEndian(const std::uint8_t *bytes, std::size_t len, std::uint32_t *li
 
 // LimbsToBigEndian writes the value as exactly len big-endian bytes (the value must fit).
 inline void
-LimbsToBigEndian(const std::uint32_t *limbs, std::size_t count, std::uint8_t *bytes, std::size_t len) noexcept {
+LimbsToBigEndian(const std::uint32_t *limbs, std::size_t count, std::uint8_t *bytes,
+                 std::size_t len) noexcept {
 	for (std::size_t i = 0; i < len; ++i) {
 		const std::size_t limb = i / 4;
 		const std::uint32_t word = limb < count ? limbs[limb] : 0;
@@ -484,11 +502,11 @@ LimbsToBigEndian(const std::uint32_t *limbs, std::size_t count, std::uint8_t *by
 	}
 }
 
-// LimbsFromNumerals sets limbs = NUM_radix(numerals[0..n)) (most significant numeral first) and returns the
-// limb count; limbs needs room for the result plus one limb.
+// LimbsFromNumerals sets limbs = NUM_radix(numerals[0..n)) (most significant numeral first) and
+// returns the limb count; limbs needs room for the result plus one limb.
 inline std::size_t
-LimbsFromNumerals(const std::uint16_t *numerals, std::size_t n, std::uint32_t radix, unsigned chunk_digits,
-                  std::uint64_t chunk_power, std::uint32_t *limbs) noexcept {
+LimbsFromNumerals(const std::uint16_t *numerals, std::size_t n, std::uint32_t radix,
+                  unsigned chunk_digits, std::uint64_t chunk_power, std::uint32_t *limbs) noexcept {
 	std::size_t count = 0;
 	std::size_t pos = 0;
 	std::size_t group = n % chunk_digits;
@@ -502,20 +520,23 @@ LimbsFromNumerals(const std::uint16_t *numerals, std::size_t n, std::uint32_t ra
 			power *= radix;
 		}
 		// value < radix^group <= 2^32, so it fits one limb.
-		MulAddSmall(limbs, count, group == chunk_digits ? chunk_power : power, static_cast<std::uint32_t>(value));
+		MulAddSmall(limbs, count, group == chunk_digits ? chunk_power : power,
+		            static_cast<std::uint32_t>(value));
 		pos += group;
 		group = chunk_digits;
 	}
 	return count;
 }
 
-// TransformString decodes value over alphabet, lets transform(numerals, n) rewrite the numerals in place and
-// writes the characters to out. too_long throws when value holds more than max_numerals characters.
+// TransformString decodes value over alphabet, lets transform(numerals, n) rewrite the numerals in
+// place and writes the characters to out. too_long throws when value holds more than max_numerals
+// characters.
 template <typename Transform>
 inline void
-TransformString(const Alphabet &alphabet, std::string_view value, std::size_t max_numerals, void (*too_long)(),
-                std::string &out, Transform &&transform) {
-	// A character takes at most 4 bytes, so a longer value cannot be in the domain; refuse before allocating.
+TransformString(const Alphabet &alphabet, std::string_view value, std::size_t max_numerals,
+                void (*too_long)(), std::string &out, Transform &&transform) {
+	// A character takes at most 4 bytes, so a longer value cannot be in the domain; refuse before
+	// allocating.
 	if (value.size() / 4 > max_numerals)
 		too_long();
 	ScratchArray<std::uint16_t, kStackNumerals> numerals(value.size());
@@ -529,11 +550,13 @@ TransformString(const Alphabet &alphabet, std::string_view value, std::size_t ma
 
 inline constexpr std::size_t kCancelInterval = 1024;
 
-// RunBatch applies step (as for TransformString) to every value, polling cancel every kCancelInterval values.
+// RunBatch applies step (as for TransformString) to every value, polling cancel every
+// kCancelInterval values.
 template <typename Step>
 inline void
-RunBatch(const Alphabet &alphabet, const std::string_view *values, std::size_t count, std::string *out,
-         CancelCheck cancel, std::size_t max_numerals, void (*too_long)(), Step &&step) {
+RunBatch(const Alphabet &alphabet, const std::string_view *values, std::size_t count,
+         std::string *out, CancelCheck cancel, std::size_t max_numerals, void (*too_long)(),
+         Step &&step) {
 	for (std::size_t i = 0; i < count; ++i) {
 		if (cancel != nullptr && i % kCancelInterval == 0 && cancel())
 			throw Error(ErrorKind::kCancelled, "canceling statement due to user request");

@@ -1,7 +1,8 @@
-// token_format.cpp: TokenFormat, values <-> tokens of the same layout (see token_format.hpp for the card rules).
+// token_format.cpp: TokenFormat, values <-> tokens of the same layout (see token_format.hpp for the
+// card rules).
 //
-// Must never: put a character of a value or token into an error (messages are static strings), or produce a
-// token it cannot invert.
+// Must never: put a character of a value or token into an error (messages are static strings), or
+// produce a token it cannot invert.
 #include "privacy/core/token_format.hpp"
 
 #include "privacy/core/luhn.hpp"
@@ -54,7 +55,8 @@ LuhnDigitAt(const std::uint16_t *digits, std::size_t n, std::size_t at) noexcept
 	return 0; // unreachable: doubling is a permutation of 0..9
 }
 
-// DecodePoints decodes UTF-8 text into sorted, distinct code points; throws kInvalidParameter otherwise.
+// DecodePoints decodes UTF-8 text into sorted, distinct code points; throws kInvalidParameter
+// otherwise.
 std::vector<char32_t>
 DecodePoints(std::string_view text) {
 	std::vector<char32_t> points;
@@ -89,9 +91,11 @@ TokenFormat::TokenFormat(TokenFormatSpec spec) : spec_(std::move(spec)), alphabe
 	passthrough_ = DecodePoints(spec_.passthrough);
 	for (char32_t cp : passthrough_)
 		if (alphabet_.NumeralOf(cp) >= 0)
-			throw Error(ErrorKind::kInvalidParameter, "a passthrough character is also in the alphabet");
+			throw Error(ErrorKind::kInvalidParameter,
+			            "a passthrough character is also in the alphabet");
 	if (spec_.email && alphabet_.NumeralOf(U'@') >= 0)
-		throw Error(ErrorKind::kInvalidParameter, "an e-mail format's alphabet must not contain '@'");
+		throw Error(ErrorKind::kInvalidParameter,
+		            "an e-mail format's alphabet must not contain '@'");
 	tweak_.assign(spec_.name.begin(), spec_.name.end());
 }
 
@@ -121,7 +125,8 @@ TokenFormat::Parse(std::string_view value) const {
 	if (spec_.email) {
 		std::size_t at = value.rfind('@');
 		if (at == std::string_view::npos || at == 0)
-			ThrowSyntax("value is not an e-mail address", "An e-mail address has a local part, '@' and a domain.");
+			ThrowSyntax("value is not an e-mail address",
+			            "An e-mail address has a local part, '@' and a domain.");
 		end = at;
 	}
 	for (std::size_t pos = 0; pos < end;) {
@@ -132,8 +137,10 @@ TokenFormat::Parse(std::string_view value) const {
 		std::int32_t numeral = alphabet_.NumeralOf(cp);
 		if (numeral >= 0) {
 			if (slots_.size() >= Ff1::kMaxLength + kMaxKept)
-				throw Error(ErrorKind::kNumericOutOfRange, "value is too long for the token format");
-			slots_.push_back(Slot{static_cast<std::uint32_t>(pos), static_cast<std::uint16_t>(len)});
+				throw Error(ErrorKind::kNumericOutOfRange,
+				            "value is too long for the token format");
+			slots_.push_back(
+			        Slot{static_cast<std::uint32_t>(pos), static_cast<std::uint16_t>(len)});
 			numerals_.push_back(static_cast<std::uint16_t>(numeral));
 		} else if (!std::binary_search(passthrough_.begin(), passthrough_.end(), cp)) {
 			ThrowSyntax("value contains a character that is not allowed by the token format",
@@ -147,7 +154,8 @@ TokenFormat::Parse(std::string_view value) const {
 			ThrowSyntax("value is not a card number", "A card number has 12 to 19 digits.");
 		return;
 	}
-	if ((spec_.min_chars != 0 && m < spec_.min_chars) || (spec_.max_chars != 0 && m > spec_.max_chars))
+	if ((spec_.min_chars != 0 && m < spec_.min_chars) ||
+	    (spec_.max_chars != 0 && m > spec_.max_chars))
 		ThrowSyntax("value has the wrong number of characters for the token format");
 	if (m < spec_.keep_prefix + spec_.keep_suffix + 2)
 		throw Error(ErrorKind::kNumericOutOfRange, "value is too short for the token format",
@@ -173,8 +181,8 @@ TokenFormat::Rebuild(std::string_view value, std::string &out) const {
 }
 
 void
-TokenFormat::Transform(const Ff1 &ff1, std::string_view value, std::uint32_t version, std::string &out,
-                       bool encrypt) const {
+TokenFormat::Transform(const Ff1 &ff1, std::string_view value, std::uint32_t version,
+                       std::string &out, bool encrypt) const {
 	Parse(value);
 	const std::size_t m = numerals_.size();
 	result_.assign(numerals_.begin(), numerals_.end());
@@ -188,14 +196,16 @@ TokenFormat::Transform(const Ff1 &ff1, std::string_view value, std::uint32_t ver
 				digits[i] = static_cast<char>('0' + numerals_[i]);
 			if (!LuhnValid(std::string_view(digits, m)))
 				ThrowSyntax("value is not a valid card number",
-				            "Card numbers pass the Luhn check; use the format 'digits' for other numbers.");
+				            "Card numbers pass the Luhn check; use the format 'digits' for other "
+				            "numbers.");
 			ff1.Encrypt(numerals_.data(), at, result_.data(), radix, tweak_.data(), tweak_.size());
 			std::uint16_t valid = LuhnDigitAt(result_.data(), m, at);
 			result_[at] = static_cast<std::uint16_t>((valid + 1 + SlotOf(version)) % 10);
 		} else {
 			std::uint16_t valid = LuhnDigitAt(numerals_.data(), m, at);
 			if (numerals_[at] == valid)
-				ThrowSyntax("value is not a card token", "It passes the Luhn check, so it is a card number.");
+				ThrowSyntax("value is not a card token",
+				            "It passes the Luhn check, so it is a card number.");
 			ff1.Decrypt(numerals_.data(), at, result_.data(), radix, tweak_.data(), tweak_.size());
 			result_[at] = LuhnDigitAt(result_.data(), m, at);
 		}
@@ -203,15 +213,18 @@ TokenFormat::Transform(const Ff1 &ff1, std::string_view value, std::uint32_t ver
 		const std::size_t p = spec_.keep_prefix;
 		const std::size_t mid = m - p - spec_.keep_suffix;
 		if (encrypt)
-			ff1.Encrypt(numerals_.data() + p, mid, result_.data() + p, radix, tweak_.data(), tweak_.size());
+			ff1.Encrypt(numerals_.data() + p, mid, result_.data() + p, radix, tweak_.data(),
+			            tweak_.size());
 		else
-			ff1.Decrypt(numerals_.data() + p, mid, result_.data() + p, radix, tweak_.data(), tweak_.size());
+			ff1.Decrypt(numerals_.data() + p, mid, result_.data() + p, radix, tweak_.data(),
+			            tweak_.size());
 	}
 	Rebuild(value, out);
 }
 
 void
-TokenFormat::Tokenize(const Ff1 &ff1, std::string_view value, std::uint32_t version, std::string &out) const {
+TokenFormat::Tokenize(const Ff1 &ff1, std::string_view value, std::uint32_t version,
+                      std::string &out) const {
 	try {
 		Transform(ff1, value, version, out, true);
 	} catch (...) {
@@ -240,7 +253,8 @@ TokenFormat::VersionSlot(std::string_view token) const {
 	std::uint16_t valid = LuhnDigitAt(numerals_.data(), m, at);
 	std::uint32_t offset = (numerals_[at] + 10u - valid) % 10u;
 	if (offset == 0)
-		ThrowSyntax("value is not a card token", "It passes the Luhn check, so it is a card number.");
+		ThrowSyntax("value is not a card token",
+		            "It passes the Luhn check, so it is a card number.");
 	return offset - 1;
 }
 

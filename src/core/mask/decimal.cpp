@@ -1,10 +1,11 @@
 // decimal.cpp: the decimal conversions of noise(numeric) without text round trips (see mask.hpp).
 //
-// Base10000ToDouble writes the digits as "[-]DDDD...DDDDe<exp>" on the stack and parses it with std::from_chars,
-// which rounds to nearest, ties to even, exactly as glibc's strtod does in PostgreSQL's default rounding mode.
-// DoubleToDecimal takes the 15 significant digits from std::to_chars (scientific, precision 14: exact,
-// ties to even, as glibc's printf "%.15g" whose digits are those of "%.14e"), then rounds them half away from
-// zero to the scale as numeric_round does. Unit tests compare both with strtod and snprintf.
+// Base10000ToDouble writes the digits as "[-]DDDD...DDDDe<exp>" on the stack and parses it with
+// std::from_chars, which rounds to nearest, ties to even, exactly as glibc's strtod does in
+// PostgreSQL's default rounding mode. DoubleToDecimal takes the 15 significant digits from
+// std::to_chars (scientific, precision 14: exact, ties to even, as glibc's printf "%.15g" whose
+// digits are those of "%.14e"), then rounds them half away from zero to the scale as numeric_round
+// does. Unit tests compare both with strtod and snprintf.
 #include "privacy/core/mask.hpp"
 
 #include <charconv>
@@ -15,7 +16,8 @@
 namespace privacy::core {
 
 bool
-Base10000ToDouble(bool negative, const std::int16_t *digits, std::size_t ndigits, int weight, double *out) {
+Base10000ToDouble(bool negative, const std::int16_t *digits, std::size_t ndigits, int weight,
+                  double *out) {
 	if (ndigits == 0) {
 		*out = negative ? -0.0 : 0.0;
 		return true;
@@ -46,7 +48,8 @@ Base10000ToDouble(bool negative, const std::int16_t *digits, std::size_t ndigits
 	const auto parsed = std::from_chars(text, written.ptr, value);
 	if (parsed.ec != std::errc() || parsed.ptr != written.ptr)
 		return false;
-	// Subnormal or zero results of a non-zero value: leave them to strtod (glibc's ERANGE behaviour).
+	// Subnormal or zero results of a non-zero value: leave them to strtod (glibc's ERANGE
+	// behaviour).
 	if (!std::isnormal(value))
 		return false;
 	*out = value;
@@ -78,7 +81,8 @@ DoubleToDecimal(double value, int scale, std::int64_t *mantissa, int *log10_divi
 		return false;
 	// "-d.ddddddddddddddde-308": at most 23 characters.
 	char text[40];
-	const auto written = std::to_chars(text, text + sizeof(text), value, std::chars_format::scientific, 14);
+	const auto written =
+	        std::to_chars(text, text + sizeof(text), value, std::chars_format::scientific, 14);
 	if (written.ec != std::errc())
 		return false;
 	const char *p = text;

@@ -1,7 +1,7 @@
 // dictionaries.cpp: locale lookup of the generated dictionaries.
 //
-// Invariants: the table order matches FakeLocale (en, fr, de) and generate.py's LOCALES; the data itself lives in
-// the generated dictionaries_data.cpp and is never edited by hand.
+// Invariants: the table order matches FakeLocale (en, fr, de) and generate.py's LOCALES; the data
+// itself lives in the generated dictionaries_data.cpp and is never edited by hand.
 #include "privacy/core/mask_dictionaries.hpp"
 
 namespace privacy::core {

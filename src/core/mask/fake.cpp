@@ -1,9 +1,10 @@
 // fake.cpp: deterministic fake names, contacts, addresses, companies, IBANs and card numbers.
 //
-// Invariants: every choice comes from one keyed BLAKE2b-512 of (kind, locale, seed), read as eight 64-bit words,
-// so the same seed + key + locale always gives the same fake and different kinds are independent. Person fields
-// (first/last/full name, email) share the "person" kind so they describe one person. Fakes never reach real
-// people: reserved example domains, fiction phone ranges, test card BINs. Only the locale argument throws.
+// Invariants: every choice comes from one keyed BLAKE2b-512 of (kind, locale, seed), read as eight
+// 64-bit words, so the same seed + key + locale always gives the same fake and different kinds are
+// independent. Person fields (first/last/full name, email) share the "person" kind so they describe
+// one person. Fakes never reach real people: reserved example domains, fiction phone ranges, test
+// card BINs. Only the locale argument throws.
 #include "privacy/core/mask.hpp"
 
 #include "privacy/core/error.hpp"
@@ -52,17 +53,19 @@ Derive(std::string_view seed, FakeKind kind, FakeLocale locale, const std::uint8
 	hash.AddU64(static_cast<std::uint64_t>(locale));
 	hash.AddRaw(seed);
 	hash.Finish(digest);
-	Draws draws {};
+	Draws draws{};
 	for (std::size_t i = 0; i < 8; i++)
 		draws.words[i] = ReadU64(digest + 8 * i);
 	sodium_memzero(digest, sizeof(digest));
 	return draws;
 }
 
-// DigitSource hands out decimal digits from the words of a derivation, 18 per word (bias below 2^-60 each).
+// DigitSource hands out decimal digits from the words of a derivation, 18 per word (bias below
+// 2^-60 each).
 class DigitSource {
-public:
-	DigitSource(const Draws &draws, std::size_t first_word) noexcept : draws_(draws), word_(first_word) {
+  public:
+	DigitSource(const Draws &draws, std::size_t first_word) noexcept
+	    : draws_(draws), word_(first_word) {
 		Load();
 	}
 
@@ -79,15 +82,15 @@ public:
 		return digit;
 	}
 
-	// Letter returns an upper-case ASCII letter (consumes two digits: 00..99 mod 26 has bias of a few percent,
-	// acceptable for a fake bank code).
+	// Letter returns an upper-case ASCII letter (consumes two digits: 00..99 mod 26 has bias of a
+	// few percent, acceptable for a fake bank code).
 	char
 	Letter() noexcept {
 		int value = (Next() - '0') * 10 + (Next() - '0');
 		return static_cast<char>('A' + value % 26);
 	}
 
-private:
+  private:
 	void
 	Load() noexcept {
 		current_ = draws_.words[word_];
@@ -100,8 +103,9 @@ private:
 	int left_ = 0;
 };
 
-// AppendFolded appends text folded to lower-case ASCII letters, digits and '-' for an email local part: common
-// Latin accents lose their mark, German umlauts become two letters, anything else is dropped.
+// AppendFolded appends text folded to lower-case ASCII letters, digits and '-' for an email local
+// part: common Latin accents lose their mark, German umlauts become two letters, anything else is
+// dropped.
 void
 AppendFolded(std::string_view text, std::string &out) {
 	std::size_t offset = 0;
@@ -121,48 +125,102 @@ AppendFolded(std::string_view text, std::string &out) {
 		}
 		const char *folded = nullptr;
 		switch (cp) {
-		case U'à': case U'á': case U'â': case U'ã': case U'å': case U'ā':
-		case U'À': case U'Á': case U'Â': case U'Ã': case U'Å':
+		case U'à':
+		case U'á':
+		case U'â':
+		case U'ã':
+		case U'å':
+		case U'ā':
+		case U'À':
+		case U'Á':
+		case U'Â':
+		case U'Ã':
+		case U'Å':
 			folded = "a";
 			break;
-		case U'ä': case U'Ä': case U'æ': case U'Æ':
+		case U'ä':
+		case U'Ä':
+		case U'æ':
+		case U'Æ':
 			folded = "ae";
 			break;
-		case U'ç': case U'Ç': case U'č': case U'ć': case U'Č': case U'Ć':
+		case U'ç':
+		case U'Ç':
+		case U'č':
+		case U'ć':
+		case U'Č':
+		case U'Ć':
 			folded = "c";
 			break;
-		case U'è': case U'é': case U'ê': case U'ë': case U'È': case U'É': case U'Ê': case U'Ë':
+		case U'è':
+		case U'é':
+		case U'ê':
+		case U'ë':
+		case U'È':
+		case U'É':
+		case U'Ê':
+		case U'Ë':
 			folded = "e";
 			break;
-		case U'ì': case U'í': case U'î': case U'ï': case U'Ì': case U'Í': case U'Î': case U'Ï':
+		case U'ì':
+		case U'í':
+		case U'î':
+		case U'ï':
+		case U'Ì':
+		case U'Í':
+		case U'Î':
+		case U'Ï':
 			folded = "i";
 			break;
-		case U'ñ': case U'Ñ':
+		case U'ñ':
+		case U'Ñ':
 			folded = "n";
 			break;
-		case U'ò': case U'ó': case U'ô': case U'õ': case U'ø': case U'Ò': case U'Ó': case U'Ô': case U'Õ':
+		case U'ò':
+		case U'ó':
+		case U'ô':
+		case U'õ':
+		case U'ø':
+		case U'Ò':
+		case U'Ó':
+		case U'Ô':
+		case U'Õ':
 		case U'Ø':
 			folded = "o";
 			break;
-		case U'ö': case U'Ö': case U'œ': case U'Œ':
+		case U'ö':
+		case U'Ö':
+		case U'œ':
+		case U'Œ':
 			folded = "oe";
 			break;
-		case U'ù': case U'ú': case U'û': case U'Ù': case U'Ú': case U'Û':
+		case U'ù':
+		case U'ú':
+		case U'û':
+		case U'Ù':
+		case U'Ú':
+		case U'Û':
 			folded = "u";
 			break;
-		case U'ü': case U'Ü':
+		case U'ü':
+		case U'Ü':
 			folded = "ue";
 			break;
-		case U'ý': case U'ÿ': case U'Ý': case U'Ÿ':
+		case U'ý':
+		case U'ÿ':
+		case U'Ý':
+		case U'Ÿ':
 			folded = "y";
 			break;
 		case U'ß':
 			folded = "ss";
 			break;
-		case U'š': case U'Š':
+		case U'š':
+		case U'Š':
 			folded = "s";
 			break;
-		case U'ž': case U'Ž':
+		case U'ž':
+		case U'Ž':
 			folded = "z";
 			break;
 		default:
@@ -217,8 +275,9 @@ AppendIban(std::string_view country, std::string_view bban, std::string &out) {
 	out.append(bban);
 }
 
-// PhoneRange is a block of numbers reserved for fiction: prefix (national format, with its spaces) followed by
-// random_digits digits; group_after inserts a space after that many random digits (0: none).
+// PhoneRange is a block of numbers reserved for fiction: prefix (national format, with its spaces)
+// followed by random_digits digits; group_after inserts a space after that many random digits (0:
+// none).
 struct PhoneRange {
 	std::string_view prefix;
 	int random_digits;
@@ -227,19 +286,20 @@ struct PhoneRange {
 
 // Ofcom drama numbers (UK).
 constexpr PhoneRange kEnPhones[] = {
-    {"020 7946 0", 3, 0},  {"0113 496 0", 3, 0}, {"0114 496 0", 3, 0}, {"0115 496 0", 3, 0},
-    {"0116 496 0", 3, 0},  {"0117 496 0", 3, 0}, {"0118 496 0", 3, 0}, {"0121 496 0", 3, 0},
-    {"0131 496 0", 3, 0},  {"0141 496 0", 3, 0}, {"0151 496 0", 3, 0}, {"0161 496 0", 3, 0},
-    {"0191 498 0", 3, 0},  {"029 2018 0", 3, 0}, {"01632 960", 3, 0},  {"07700 900", 3, 0},
+        {"020 7946 0", 3, 0}, {"0113 496 0", 3, 0}, {"0114 496 0", 3, 0}, {"0115 496 0", 3, 0},
+        {"0116 496 0", 3, 0}, {"0117 496 0", 3, 0}, {"0118 496 0", 3, 0}, {"0121 496 0", 3, 0},
+        {"0131 496 0", 3, 0}, {"0141 496 0", 3, 0}, {"0151 496 0", 3, 0}, {"0161 496 0", 3, 0},
+        {"0191 498 0", 3, 0}, {"029 2018 0", 3, 0}, {"01632 960", 3, 0},  {"07700 900", 3, 0},
 };
 // ARCEP numbers reserved for fiction (France).
 constexpr PhoneRange kFrPhones[] = {
-    {"01 99 00 ", 4, 2}, {"02 61 91 ", 4, 2}, {"03 53 01 ", 4, 2},
-    {"04 65 71 ", 4, 2}, {"05 36 49 ", 4, 2}, {"06 39 98 ", 4, 2},
+        {"01 99 00 ", 4, 2}, {"02 61 91 ", 4, 2}, {"03 53 01 ", 4, 2},
+        {"04 65 71 ", 4, 2}, {"05 36 49 ", 4, 2}, {"06 39 98 ", 4, 2},
 };
 // Bundesnetzagentur numbers reserved for film and television (Germany).
 constexpr PhoneRange kDePhones[] = {
-    {"030 23125 ", 3, 0}, {"069 90009 ", 3, 0}, {"040 66969 ", 3, 0}, {"0221 4710 ", 3, 0}, {"089 99998 ", 3, 0},
+        {"030 23125 ", 3, 0}, {"069 90009 ", 3, 0}, {"040 66969 ", 3, 0},
+        {"0221 4710 ", 3, 0}, {"089 99998 ", 3, 0},
 };
 
 constexpr std::string_view kEnLegalForms[] = {"Ltd", "Limited", "PLC", "LLP", "& Co"};
@@ -262,23 +322,27 @@ ParseFakeLocale(std::string_view locale) {
 		if (a == 'd' && b == 'e')
 			return FakeLocale::kDe;
 	}
-	throw Error(ErrorKind::kInvalidParameter, "unsupported locale", "Supported locales are en, fr and de.");
+	throw Error(ErrorKind::kInvalidParameter, "unsupported locale",
+	            "Supported locales are en, fr and de.");
 }
 
 void
-FakeFirstName(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMaskKeyBytes], std::string &out) {
+FakeFirstName(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMaskKeyBytes],
+              std::string &out) {
 	Draws draws = Derive(seed, FakeKind::kPerson, locale, key);
 	out.append(draws.Word(0, DictionariesFor(locale).first_names));
 }
 
 void
-FakeLastName(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMaskKeyBytes], std::string &out) {
+FakeLastName(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMaskKeyBytes],
+             std::string &out) {
 	Draws draws = Derive(seed, FakeKind::kPerson, locale, key);
 	out.append(draws.Word(1, DictionariesFor(locale).last_names));
 }
 
 void
-FakeFullName(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMaskKeyBytes], std::string &out) {
+FakeFullName(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMaskKeyBytes],
+             std::string &out) {
 	Draws draws = Derive(seed, FakeKind::kPerson, locale, key);
 	const LocaleDictionaries &dictionaries = DictionariesFor(locale);
 	out.append(draws.Word(0, dictionaries.first_names));
@@ -287,7 +351,8 @@ FakeFullName(std::string_view seed, FakeLocale locale, const std::uint8_t key[kM
 }
 
 void
-FakeEmail(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMaskKeyBytes], std::string &out) {
+FakeEmail(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMaskKeyBytes],
+          std::string &out) {
 	Draws draws = Derive(seed, FakeKind::kPerson, locale, key);
 	const LocaleDictionaries &dictionaries = DictionariesFor(locale);
 	std::size_t start = out.size();
@@ -307,7 +372,8 @@ FakeEmail(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMask
 }
 
 void
-FakePhone(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMaskKeyBytes], std::string &out) {
+FakePhone(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMaskKeyBytes],
+          std::string &out) {
 	Draws draws = Derive(seed, FakeKind::kPhone, locale, key);
 	const PhoneRange *ranges = kEnPhones;
 	std::size_t count = std::size(kEnPhones);
@@ -329,7 +395,8 @@ FakePhone(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMask
 }
 
 void
-FakeCity(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMaskKeyBytes], std::string &out) {
+FakeCity(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMaskKeyBytes],
+         std::string &out) {
 	Draws draws = Derive(seed, FakeKind::kCity, locale, key);
 	out.append(draws.Word(0, DictionariesFor(locale).cities));
 }
@@ -370,7 +437,8 @@ FakeStreetAddress(std::string_view seed, FakeLocale locale, const std::uint8_t k
 }
 
 void
-FakeCompany(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMaskKeyBytes], std::string &out) {
+FakeCompany(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMaskKeyBytes],
+            std::string &out) {
 	Draws draws = Derive(seed, FakeKind::kCompany, locale, key);
 	const LocaleDictionaries &dictionaries = DictionariesFor(locale);
 	std::string_view last = draws.Word(0, dictionaries.last_names);
@@ -415,19 +483,22 @@ FakeCompany(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMa
 }
 
 void
-FakeIban(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMaskKeyBytes], std::string &out) {
+FakeIban(std::string_view seed, FakeLocale locale, const std::uint8_t key[kMaskKeyBytes],
+         std::string &out) {
 	Draws draws = Derive(seed, FakeKind::kIban, locale, key);
 	DigitSource digits(draws, 0);
 	char bban[30];
 	std::size_t length = 0;
 	switch (locale) {
 	case FakeLocale::kFr: {
-		// 5-digit bank, 5-digit branch, 11-digit account, 2-digit RIB key (97 - (89 b + 15 g + 3 a) mod 97).
+		// 5-digit bank, 5-digit branch, 11-digit account, 2-digit RIB key (97 - (89 b + 15 g + 3 a)
+		// mod 97).
 		for (int i = 0; i < 21; i++)
 			bban[length++] = digits.Next();
-		unsigned weighted = (89 * Mod97(std::string_view(bban, 5)) + 15 * Mod97(std::string_view(bban + 5, 5)) +
-		                     3 * Mod97(std::string_view(bban + 10, 11))) %
-		                    97;
+		unsigned weighted =
+		        (89 * Mod97(std::string_view(bban, 5)) + 15 * Mod97(std::string_view(bban + 5, 5)) +
+		         3 * Mod97(std::string_view(bban + 10, 11))) %
+		        97;
 		unsigned rib_key = 97 - weighted;
 		bban[length++] = static_cast<char>('0' + rib_key / 10);
 		bban[length++] = static_cast<char>('0' + rib_key % 10);

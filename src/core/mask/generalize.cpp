@@ -1,8 +1,10 @@
-// generalize.cpp: generalization of numbers to [lo, hi) buckets and of dates/timestamps to calendar periods.
+// generalize.cpp: generalization of numbers to [lo, hi) buckets and of dates/timestamps to calendar
+// periods.
 //
-// Invariants: no signed overflow anywhere (floor division is done without computing value - remainder out of
-// range, and timestamp bounds saturate); civil-date arithmetic uses Howard Hinnant's days_from_civil /
-// civil_from_days algorithms on int64, exact for every int32 day count. Only argument checks throw.
+// Invariants: no signed overflow anywhere (floor division is done without computing value -
+// remainder out of range, and timestamp bounds saturate); civil-date arithmetic uses Howard
+// Hinnant's days_from_civil / civil_from_days algorithms on int64, exact for every int32 day count.
+// Only argument checks throw.
 #include "privacy/core/mask.hpp"
 
 #include "privacy/core/error.hpp"
@@ -59,8 +61,8 @@ SaturatingDayMicros(std::int64_t days) noexcept {
 	return static_cast<std::int64_t>(product);
 }
 
-// DateBucketOfDays returns the bucket of unit holding days; days must be far inside the int64 range (|days| below
-// 10^14), which every caller guarantees.
+// DateBucketOfDays returns the bucket of unit holding days; days must be far inside the int64 range
+// (|days| below 10^14), which every caller guarantees.
 DateBucket
 DateBucketOfDays(std::int64_t days, DateUnit unit) noexcept {
 	switch (unit) {
@@ -75,17 +77,19 @@ DateBucketOfDays(std::int64_t days, DateUnit unit) noexcept {
 		break;
 	}
 	CivilDate date = CivilFromDays(days);
-	CivilDate start {date.year, 1, 1};
-	CivilDate end {date.year + 1, 1, 1};
+	CivilDate start{date.year, 1, 1};
+	CivilDate end{date.year + 1, 1, 1};
 	switch (unit) {
 	case DateUnit::kMonth:
 		start.month = date.month;
-		end = date.month == 12 ? CivilDate {date.year + 1, 1, 1} : CivilDate {date.year, date.month + 1, 1};
+		end = date.month == 12 ? CivilDate{date.year + 1, 1, 1}
+		                       : CivilDate{date.year, date.month + 1, 1};
 		break;
 	case DateUnit::kQuarter: {
 		int first_month = ((date.month - 1) / 3) * 3 + 1;
 		start.month = first_month;
-		end = first_month == 10 ? CivilDate {date.year + 1, 1, 1} : CivilDate {date.year, first_month + 3, 1};
+		end = first_month == 10 ? CivilDate{date.year + 1, 1, 1}
+		                        : CivilDate{date.year, first_month + 3, 1};
 		break;
 	}
 	case DateUnit::kDecade:
@@ -104,11 +108,11 @@ Int64Bucket
 GeneralizeInt64(std::int64_t value, std::int64_t width) {
 	if (width <= 0)
 		throw Error(ErrorKind::kInvalidParameter, "bucket width must be positive");
-	// lo = value - FloorMod(value, width) is computed in __int128 and clamped: it can only leave the int64
-	// range downwards (value near INT64_MIN).
+	// lo = value - FloorMod(value, width) is computed in __int128 and clamped: it can only leave
+	// the int64 range downwards (value near INT64_MIN).
 	__int128 lo = static_cast<__int128>(value) - FloorMod(value, width);
 	__int128 hi = lo + width;
-	Int64Bucket bucket {};
+	Int64Bucket bucket{};
 	bucket.lo = lo < kInt64Min ? kInt64Min : static_cast<std::int64_t>(lo);
 	bucket.upper_unbounded = hi > kInt64Max;
 	bucket.hi = bucket.upper_unbounded ? kInt64Max : static_cast<std::int64_t>(hi);
@@ -126,7 +130,8 @@ GeneralizeDouble(double value, double width) {
 	double lo = quotient * width;
 	double hi = (quotient + 1.0) * width;
 	if (!(lo <= value && value < hi) || !std::isfinite(lo) || !std::isfinite(hi)) {
-		// The width is below the precision of value (or the bucket overflows): the narrowest honest bucket.
+		// The width is below the precision of value (or the bucket overflows): the narrowest honest
+		// bucket.
 		if (std::isfinite(lo) && lo <= value && !std::isfinite(hi))
 			return {lo, kInfinity};
 		return {value, std::nextafter(value, kInfinity)};
@@ -156,10 +161,11 @@ std::int64_t
 DaysFromCivil(CivilDate date) noexcept {
 	std::int64_t year = date.year - (date.month <= 2 ? 1 : 0);
 	std::int64_t era = FloorDiv(year, 400);
-	std::int64_t year_of_era = year - era * 400;                                          // [0, 399]
-	std::int64_t month_index = date.month > 2 ? date.month - 3 : date.month + 9;         // March = 0
-	std::int64_t day_of_year = (153 * month_index + 2) / 5 + date.day - 1;                // [0, 365]
-	std::int64_t day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year; // [0, 146096]
+	std::int64_t year_of_era = year - era * 400;                                 // [0, 399]
+	std::int64_t month_index = date.month > 2 ? date.month - 3 : date.month + 9; // March = 0
+	std::int64_t day_of_year = (153 * month_index + 2) / 5 + date.day - 1;       // [0, 365]
+	std::int64_t day_of_era =
+	        year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year; // [0, 146096]
 	return era * 146097 + day_of_era - 719468;
 }
 
@@ -167,11 +173,13 @@ CivilDate
 CivilFromDays(std::int64_t days) noexcept {
 	std::int64_t shifted = days + 719468;
 	std::int64_t era = FloorDiv(shifted, 146097);
-	std::int64_t day_of_era = shifted - era * 146097;                                                   // [0, 146096]
-	std::int64_t year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
-	std::int64_t day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);  // [0, 365]
-	std::int64_t month_index = (5 * day_of_year + 2) / 153;                                            // [0, 11]
-	CivilDate date {};
+	std::int64_t day_of_era = shifted - era * 146097; // [0, 146096]
+	std::int64_t year_of_era =
+	        (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+	std::int64_t day_of_year =
+	        day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100); // [0, 365]
+	std::int64_t month_index = (5 * day_of_year + 2) / 153;                         // [0, 11]
+	CivilDate date{};
 	date.day = static_cast<int>(day_of_year - (153 * month_index + 2) / 5 + 1);
 	date.month = static_cast<int>(month_index < 10 ? month_index + 3 : month_index - 9);
 	date.year = year_of_era + era * 400 + (date.month <= 2 ? 1 : 0);

@@ -1,12 +1,13 @@
 // keyed_hash.cpp: domain-separated keyed BLAKE2b for the keyed masks.
 //
-// Invariants: the libsodium state is wiped with sodium_memzero when the hasher dies; inputs are absorbed, never
-// copied elsewhere.
+// Invariants: the libsodium state is wiped with sodium_memzero when the hasher dies; inputs are
+// absorbed, never copied elsewhere.
 #include "keyed_hash.hpp"
 
 namespace privacy::core::mask_internal {
 
-KeyedHash::KeyedHash(const std::uint8_t *key, std::string_view tag, std::size_t output_length) noexcept
+KeyedHash::KeyedHash(const std::uint8_t *key, std::string_view tag,
+                     std::size_t output_length) noexcept
     : state_(), output_length_(output_length) {
 	crypto_generichash_init(&state_, key, 32, output_length);
 	AddField(tag);
@@ -31,7 +32,8 @@ KeyedHash::AddField(std::string_view bytes) noexcept {
 
 void
 KeyedHash::AddRaw(std::string_view bytes) noexcept {
-	crypto_generichash_update(&state_, reinterpret_cast<const unsigned char *>(bytes.data()), bytes.size());
+	crypto_generichash_update(&state_, reinterpret_cast<const unsigned char *>(bytes.data()),
+	                          bytes.size());
 }
 
 void

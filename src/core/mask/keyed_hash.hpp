@@ -1,8 +1,10 @@
-// keyed_hash.hpp: domain-separated keyed BLAKE2b shared by the keyed masks (internal to src/core/mask).
+// keyed_hash.hpp: domain-separated keyed BLAKE2b shared by the keyed masks (internal to
+// src/core/mask).
 //
-// Invariants: every derivation starts with a length-prefixed tag naming the function family and version, and
-// every variable-length field is length-prefixed, so encodings are injective and families never collide. The
-// hash state lives on the stack and is wiped on destruction. Never logs or reports any input.
+// Invariants: every derivation starts with a length-prefixed tag naming the function family and
+// version, and every variable-length field is length-prefixed, so encodings are injective and
+// families never collide. The hash state lives on the stack and is wiped on destruction. Never logs
+// or reports any input.
 #pragma once
 
 #include "privacy/core/config.hpp"
@@ -15,10 +17,12 @@
 
 namespace privacy::core::mask_internal {
 
-// KeyedHash is an incremental keyed BLAKE2b (libsodium crypto_generichash) over a domain-separated encoding.
+// KeyedHash is an incremental keyed BLAKE2b (libsodium crypto_generichash) over a domain-separated
+// encoding.
 class KeyedHash {
-public:
-	// KeyedHash starts a hash of output_length bytes (16..64) keyed with the 32-byte key and absorbs the tag.
+  public:
+	// KeyedHash starts a hash of output_length bytes (16..64) keyed with the 32-byte key and
+	// absorbs the tag.
 	KeyedHash(const std::uint8_t *key, std::string_view tag, std::size_t output_length) noexcept;
 	~KeyedHash() noexcept;
 	KeyedHash(const KeyedHash &) = delete;
@@ -36,7 +40,7 @@ public:
 	// Finish writes output_length bytes to out.
 	void Finish(std::uint8_t *out) noexcept;
 
-private:
+  private:
 	crypto_generichash_state state_;
 	std::size_t output_length_;
 };

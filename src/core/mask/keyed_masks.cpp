@@ -1,11 +1,12 @@
-// keyed_masks.cpp: noise, shift_date and pseudonym, all derived from the value with keyed PRFs (SipHash-2-4 under
-// BLAKE2b-derived subkeys for noise and shift, keyed BLAKE2b for pseudonyms).
+// keyed_masks.cpp: noise, shift_date and pseudonym, all derived from the value with keyed PRFs
+// (SipHash-2-4 under BLAKE2b-derived subkeys for noise and shift, keyed BLAKE2b for pseudonyms).
 //
-// Invariants: deterministic per (value, arguments, key), so repeated queries return the same masked value and
-// cannot be averaged; every family uses its own tag, so one secret yields independent derivations. Arguments that
-// change the distribution (ratio, max_days) are hashed too: two calls with different arguments give unrelated
-// draws instead of equations an attacker could solve for the value. Results saturate instead of overflowing.
-// Only argument checks throw; nothing here ever reports a value.
+// Invariants: deterministic per (value, arguments, key), so repeated queries return the same masked
+// value and cannot be averaged; every family uses its own tag, so one secret yields independent
+// derivations. Arguments that change the distribution (ratio, max_days) are hashed too: two calls
+// with different arguments give unrelated draws instead of equations an attacker could solve for
+// the value. Results saturate instead of overflowing. Only argument checks throw; nothing here ever
+// reports a value.
 #include "privacy/core/mask.hpp"
 
 #include "privacy/core/error.hpp"
@@ -23,8 +24,8 @@ namespace {
 
 using mask_internal::KeyedHash;
 using mask_internal::ReadU64;
-using mask_internal::WriteU64;
 using mask_internal::UniformBelow;
+using mask_internal::WriteU64;
 
 constexpr std::int64_t kInt64Min = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
@@ -58,11 +59,12 @@ NoiseFactor(std::uint64_t word, double ratio) noexcept {
 	return ratio * (2.0 * unit - 1.0);
 }
 
-// Noise and shift draw one 64-bit word per value from SipHash-2-4 (libsodium crypto_shorthash), a PRF with a
-// 128-bit key: ample for that, and an order of magnitude cheaper than keyed BLAKE2b of a short message, whose
-// 128-byte key block costs a compression on every call. Each family (tag) has its own SipHash subkey, derived
-// once from the masking key with keyed BLAKE2b and cached per thread for the keys last seen; a different key
-// (rotation) derives new subkeys, and ForgetMaskSubkeys wipes them.
+// Noise and shift draw one 64-bit word per value from SipHash-2-4 (libsodium crypto_shorthash), a
+// PRF with a 128-bit key: ample for that, and an order of magnitude cheaper than keyed BLAKE2b of a
+// short message, whose 128-byte key block costs a compression on every call. Each family (tag) has
+// its own SipHash subkey, derived once from the masking key with keyed BLAKE2b and cached per
+// thread for the keys last seen; a different key (rotation) derives new subkeys, and
+// ForgetMaskSubkeys wipes them.
 struct SubkeyEntry {
 	const char *tag_data;
 	std::size_t tag_size;
@@ -105,7 +107,8 @@ HashWord(const std::uint8_t *key, std::string_view tag, std::uint64_t a, std::ui
 // NonZeroOffset maps a hash word to a non-zero integer in [-limit, -1] U [1, limit] (limit > 0).
 std::int64_t
 NonZeroOffset(std::uint64_t word, std::int64_t limit) noexcept {
-	auto index = static_cast<std::int64_t>(UniformBelow(word, 2 * static_cast<std::uint64_t>(limit)));
+	auto index =
+	        static_cast<std::int64_t>(UniformBelow(word, 2 * static_cast<std::uint64_t>(limit)));
 	return index < limit ? index - limit : index - limit + 1;
 }
 
@@ -133,9 +136,10 @@ NoiseInt64(std::int64_t value, double ratio, const std::uint8_t key[kMaskKeyByte
 	CheckRatio(ratio);
 	if (ratio == 0.0 || value == 0)
 		return value;
-	std::uint64_t word = HashWord(key, "pg_privacy/noise/int64/v2", static_cast<std::uint64_t>(value),
-	                              DoubleBits(ratio));
-	// The noise itself needs no more precision than a double: only value + delta must be exact and saturating.
+	std::uint64_t word = HashWord(key, "pg_privacy/noise/int64/v2",
+	                              static_cast<std::uint64_t>(value), DoubleBits(ratio));
+	// The noise itself needs no more precision than a double: only value + delta must be exact and
+	// saturating.
 	double delta = std::nearbyint(static_cast<double>(value) * NoiseFactor(word, ratio));
 	if (delta >= 0x1.0p63)
 		return SaturatingAdd(value, kInt64Max);
@@ -149,7 +153,8 @@ NoiseDouble(double value, double ratio, const std::uint8_t key[kMaskKeyBytes]) {
 	CheckRatio(ratio);
 	if (!std::isfinite(value) || ratio == 0.0 || value == 0.0)
 		return value;
-	std::uint64_t word = HashWord(key, "pg_privacy/noise/float64/v2", DoubleBits(value), DoubleBits(ratio));
+	std::uint64_t word =
+	        HashWord(key, "pg_privacy/noise/float64/v2", DoubleBits(value), DoubleBits(ratio));
 	double result = value + value * NoiseFactor(word, ratio);
 	if (!std::isfinite(result))
 		return value > 0 ? DBL_MAX : -DBL_MAX;
@@ -161,24 +166,27 @@ ShiftDays(std::int32_t days, std::int64_t max_days, const std::uint8_t key[kMask
 	CheckMaxDays(max_days);
 	if (max_days == 0)
 		return days;
-	std::uint64_t word = HashWord(key, "pg_privacy/shift/date/v2", static_cast<std::uint64_t>(std::int64_t {days}),
+	std::uint64_t word = HashWord(key, "pg_privacy/shift/date/v2",
+	                              static_cast<std::uint64_t>(std::int64_t{days}),
 	                              static_cast<std::uint64_t>(max_days));
-	return std::int64_t {days} + NonZeroOffset(word, max_days);
+	return std::int64_t{days} + NonZeroOffset(word, max_days);
 }
 
 std::int64_t
-ShiftTimestampOffset(std::uint64_t micros_bits, std::int64_t max_days, const std::uint8_t key[kMaskKeyBytes]) {
+ShiftTimestampOffset(std::uint64_t micros_bits, std::int64_t max_days,
+                     const std::uint8_t key[kMaskKeyBytes]) {
 	CheckMaxDays(max_days);
 	if (max_days == 0)
 		return 0;
-	std::uint64_t word =
-	    HashWord(key, "pg_privacy/shift/timestamp/v2", micros_bits, static_cast<std::uint64_t>(max_days));
+	std::uint64_t word = HashWord(key, "pg_privacy/shift/timestamp/v2", micros_bits,
+	                              static_cast<std::uint64_t>(max_days));
 	return NonZeroOffset(word, max_days * kMicrosPerDay);
 }
 
 std::int64_t
 ShiftTimestamp(std::int64_t micros, std::int64_t max_days, const std::uint8_t key[kMaskKeyBytes]) {
-	return SaturatingAdd(micros, ShiftTimestampOffset(static_cast<std::uint64_t>(micros), max_days, key));
+	return SaturatingAdd(micros,
+	                     ShiftTimestampOffset(static_cast<std::uint64_t>(micros), max_days, key));
 }
 
 void

@@ -1,8 +1,8 @@
-// name_lookup.cpp: whether a value looks like a person's name, by the fake_* dictionaries (discovery's
-// strongest person-name evidence).
+// name_lookup.cpp: whether a value looks like a person's name, by the fake_* dictionaries
+// (discovery's strongest person-name evidence).
 //
-// Invariants: no allocation, no exception; reads only the static dictionaries; a linear scan of a few thousand
-// entries per value is cheap next to the sampling query that calls it.
+// Invariants: no allocation, no exception; reads only the static dictionaries; a linear scan of a
+// few thousand entries per value is cheap next to the sampling query that calls it.
 #include "privacy/core/mask_dictionaries.hpp"
 
 namespace privacy::core {

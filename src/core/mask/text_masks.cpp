@@ -1,9 +1,9 @@
 // text_masks.cpp: redact, partial, mask_email, mask_phone, mask_card and mask_iban.
 //
-// Invariants: total on data (a malformed or non-UTF-8 value is replaced by RedactedText(), never reported);
-// outputs are appended to the caller's buffer with at most one reserve per call; a mask never splits a UTF-8
-// code point and never reveals a value in full. Only argument errors throw, with literal messages.
-// This file must never echo a value into an Error.
+// Invariants: total on data (a malformed or non-UTF-8 value is replaced by RedactedText(), never
+// reported); outputs are appended to the caller's buffer with at most one reserve per call; a mask
+// never splits a UTF-8 code point and never reveals a value in full. Only argument errors throw,
+// with literal messages. This file must never echo a value into an Error.
 #include "privacy/core/mask.hpp"
 
 #include "privacy/core/error.hpp"
@@ -54,8 +54,8 @@ Redact(std::string &out) {
 }
 
 void
-Partial(std::string_view value, std::int64_t keep_prefix, std::string_view padding, std::int64_t keep_suffix,
-        std::string &out) {
+Partial(std::string_view value, std::int64_t keep_prefix, std::string_view padding,
+        std::int64_t keep_suffix, std::string &out) {
 	if (keep_prefix < 0)
 		throw Error(ErrorKind::kInvalidParameter, "prefix length must not be negative");
 	if (keep_suffix < 0)
@@ -66,7 +66,8 @@ Partial(std::string_view value, std::int64_t keep_prefix, std::string_view paddi
 		Redact(out);
 		return;
 	}
-	// Reveal at most a third of the code points: never the whole value, and at least two thirds stay hidden.
+	// Reveal at most a third of the code points: never the whole value, and at least two thirds
+	// stay hidden.
 	std::size_t budget = count / 3;
 	std::size_t prefix = ClampKeep(keep_prefix, budget);
 	std::size_t suffix = ClampKeep(keep_suffix, budget - prefix);
@@ -96,7 +97,8 @@ MaskEmail(std::string_view value, std::string &out) {
 			at = i;
 		}
 	}
-	if (at == std::string_view::npos || at == 0 || at + 1 == value.size() || !utf8::IsValid(value)) {
+	if (at == std::string_view::npos || at == 0 || at + 1 == value.size() ||
+	    !utf8::IsValid(value)) {
 		Redact(out);
 		return;
 	}
@@ -192,8 +194,8 @@ MaskIban(std::string_view value, std::string &out) {
 		}
 		compact[length++] = c;
 	}
-	if (length < 15 || !IsAsciiLetter(compact[0]) || !IsAsciiLetter(compact[1]) || !IsAsciiDigit(compact[2]) ||
-	    !IsAsciiDigit(compact[3])) {
+	if (length < 15 || !IsAsciiLetter(compact[0]) || !IsAsciiLetter(compact[1]) ||
+	    !IsAsciiDigit(compact[2]) || !IsAsciiDigit(compact[3])) {
 		Redact(out);
 		return;
 	}

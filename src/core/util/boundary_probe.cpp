@@ -37,8 +37,8 @@ void
 ThrowNamed(const std::string &what) {
 	Tracked guard; // must be destroyed by unwinding before the error surfaces
 	if (what == "invalid_parameter")
-		throw Error(ErrorKind::kInvalidParameter, "probe: invalid parameter", "Raised on purpose by a test.",
-		            "This is a test of the error boundary.");
+		throw Error(ErrorKind::kInvalidParameter, "probe: invalid parameter",
+		            "Raised on purpose by a test.", "This is a test of the error boundary.");
 	if (what == "out_of_range")
 		throw Error(ErrorKind::kNumericOutOfRange, "probe: value out of range");
 	if (what == "bad_alloc")

@@ -8,8 +8,8 @@ namespace privacy::core {
 namespace {
 
 // LuhnSum returns the Luhn sum of digits, doubling every second digit counted from the right when
-// double_rightmost is true (payload without check digit) or from the one before it (full number); -1 on a
-// non-digit.
+// double_rightmost is true (payload without check digit) or from the one before it (full number);
+// -1 on a non-digit.
 int
 LuhnSum(std::string_view digits, bool double_rightmost) noexcept {
 	int sum = 0;

@@ -1,8 +1,8 @@
 // utf8.cpp: strict UTF-8 validation, counting and decoding (RFC 3629).
 //
-// Invariants: reads never go past the end of the view; invalid input is reported by a return value (0 or
-// kInvalid), never by an exception, and never partially decoded. ASCII runs take a fast path because most
-// masked values (emails, phone numbers, cards) are pure ASCII.
+// Invariants: reads never go past the end of the view; invalid input is reported by a return value
+// (0 or kInvalid), never by an exception, and never partially decoded. ASCII runs take a fast path
+// because most masked values (emails, phone numbers, cards) are pure ASCII.
 #include "privacy/core/utf8.hpp"
 
 #include <cstring>
@@ -17,7 +17,8 @@ IsContinuation(unsigned char byte) noexcept {
 	return (byte & 0xC0u) == 0x80u;
 }
 
-// AsciiRunEnd returns the first offset at or after start whose byte is not ASCII, reading 8 bytes at a time.
+// AsciiRunEnd returns the first offset at or after start whose byte is not ASCII, reading 8 bytes
+// at a time.
 inline std::size_t
 AsciiRunEnd(std::string_view text, std::size_t start) noexcept {
 	const char *data = text.data();

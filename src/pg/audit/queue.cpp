@@ -43,8 +43,8 @@ struct Queue {
 	LWLock *lock;
 	Latch *writer_latch;
 	int capacity;
-	int used;      // queued + claimed
-	int reserved;  // promised to backends, not yet queued
+	int used;     // queued + claimed
+	int reserved; // promised to backends, not yet queued
 	uint64 enqueued;
 	Slot slots[FLEXIBLE_ARRAY_MEMBER];
 };
@@ -52,7 +52,7 @@ struct Queue {
 Queue *queue = NULL;
 shmem_request_hook_type prev_shmem_request = NULL;
 shmem_startup_hook_type prev_shmem_startup = NULL;
-int my_reserved = 0;       // reservations this backend holds
+int my_reserved = 0; // reservations this backend holds
 bool exit_registered = false;
 
 Size
@@ -130,11 +130,11 @@ ReserveAuditSlot() {
 			SetLatch(writer);
 		ereport(ERROR, (errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 		                errmsg("disclosure refused: the audit queue is full"),
-		                errdetail("Values are disclosed only when their audit record can be queued; %d records "
-		                          "wait for the audit writer.",
+		                errdetail("Values are disclosed only when their audit record can be "
+		                          "queued; %d records wait for the audit writer.",
 		                          guc_audit_queue_size),
-		                errhint("Retry shortly. If it persists, check that the pg_privacy audit writer runs and "
-		                        "raise privacy.audit_queue_size."),
+		                errhint("Retry shortly. If it persists, check that the pg_privacy audit "
+		                        "writer runs and raise privacy.audit_queue_size."),
 		                errhidestmt(true)));
 	}
 	my_reserved++;

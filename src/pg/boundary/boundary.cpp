@@ -62,7 +62,8 @@ RaiseCaught(const CaughtError &caught) {
 		}
 		ereport(ERROR, (errcode(SqlStateFor(caught.kind)), errmsg_internal("%s", caught.message),
 		                caught.detail ? errdetail_internal("%s", caught.detail) : 0,
-		                caught.hint ? errhint("%s", caught.hint) : 0, errhidestmt(true), errhidecontext(true)));
+		                caught.hint ? errhint("%s", caught.hint) : 0, errhidestmt(true),
+		                errhidecontext(true)));
 		break;
 	case CaughtError::Source::kBadAlloc:
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory"),
@@ -74,7 +75,8 @@ RaiseCaught(const CaughtError &caught) {
 		break;
 	}
 	ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR), errmsg("internal error in pg_privacy"),
-	                errdetail("An unexpected C++ exception reached the extension boundary."), errhidestmt(true), errhidecontext(true)));
+	                errdetail("An unexpected C++ exception reached the extension boundary."),
+	                errhidestmt(true), errhidecontext(true)));
 	pg_unreachable();
 }
 
@@ -89,9 +91,7 @@ TryPg(void (*fn)(void *), void *arg) {
 	ErrorData *volatile edata = NULL;
 
 	PG_TRY();
-	{
-		fn(arg);
-	}
+	{ fn(arg); }
 	PG_CATCH();
 	{
 		MemoryContextSwitchTo(caller_context);

@@ -107,11 +107,11 @@ CallPg(Fn &&fn) -> decltype(fn()) {
 			Result result;
 		} frame{&fn, Result{}};
 		ErrorData *edata = TryPg(
-		    [](void *p) {
-			    auto *f = static_cast<Frame *>(p);
-			    f->result = (*f->fn)();
-		    },
-		    &frame);
+		        [](void *p) {
+			        auto *f = static_cast<Frame *>(p);
+			        f->result = (*f->fn)();
+		        },
+		        &frame);
 		if (edata != nullptr)
 			throw PgError{edata};
 		return frame.result;
@@ -122,10 +122,10 @@ CallPg(Fn &&fn) -> decltype(fn()) {
 
 // PRIVACY_FUNCTION declares the C-linkage fmgr entry pg_privacy_<name> and
 // routes it through CallCore to a C++ body `Datum impl(FunctionCallInfo)`.
-#define PRIVACY_FUNCTION(name, impl)                                                                                   \
-	extern "C" {                                                                                                       \
-	PG_FUNCTION_INFO_V1(pg_privacy_##name);                                                                            \
-	}                                                                                                                  \
-	extern "C" Datum pg_privacy_##name(PG_FUNCTION_ARGS) {                                                             \
-		return ::privacy::pg::CallCore([&]() -> Datum { return impl(fcinfo); });                                       \
+#define PRIVACY_FUNCTION(name, impl)                                                               \
+	extern "C" {                                                                                   \
+	PG_FUNCTION_INFO_V1(pg_privacy_##name);                                                        \
+	}                                                                                              \
+	extern "C" Datum pg_privacy_##name(PG_FUNCTION_ARGS) {                                         \
+		return ::privacy::pg::CallCore([&]() -> Datum { return impl(fcinfo); });                   \
 	}

@@ -58,7 +58,7 @@ struct CategoryExemption {
 struct ColumnRow {
 	Oid relid;
 	NameData column;
-	char *category; // classification only
+	char *category;   // classification only
 	Oid source_relid; // lineage only
 	NameData source_column;
 };
@@ -91,7 +91,9 @@ ReadTable(MemoryContext cxt, Oid nsp, const char *name, char kind, void **out, O
 	*relid_out = relid;
 	if (!OidIsValid(relid))
 		return 0;
-	size_t size = kind == 'b' ? sizeof(Binding) : kind == 'x' ? sizeof(CategoryExemption) : sizeof(ColumnRow);
+	size_t size = kind == 'b'   ? sizeof(Binding)
+	              : kind == 'x' ? sizeof(CategoryExemption)
+	                            : sizeof(ColumnRow);
 	int cap = 8;
 	int n = 0;
 	char *rows = (char *)MemoryContextAllocZero(cxt, size * cap);
@@ -175,8 +177,8 @@ HasColumn(const GovernedRel *entry, AttrNumber attnum) {
 
 // NewColumn appends a column of kind `kind` with mask text `mask`.
 MaskedColumn *
-NewColumn(GovernedRel *entry, int *cap, AttrNumber attnum, const char *column, Oid source, char kind,
-          const char *mask) {
+NewColumn(GovernedRel *entry, int *cap, AttrNumber attnum, const char *column, Oid source,
+          char kind, const char *mask) {
 	MaskedColumn *col = AppendMaskedColumn(entry, cap);
 	col->attnum = attnum;
 	namestrcpy(&col->column, column);
@@ -233,23 +235,28 @@ CompareInts(const ListCell *a, const ListCell *b) {
 char *
 ExpandCategoryMask(const char *mask, const char *column) {
 	List *raw = raw_parser(mask, RAW_PARSE_PLPGSQL_EXPR);
-	SelectStmt *select = list_length(raw) == 1 ? (SelectStmt *)linitial_node(RawStmt, raw)->stmt : NULL;
+	SelectStmt *select =
+	        list_length(raw) == 1 ? (SelectStmt *)linitial_node(RawStmt, raw)->stmt : NULL;
 	if (select == NULL || !IsA(select, SelectStmt) || list_length(select->targetList) != 1 ||
 	    select->fromClause != NIL || select->whereClause != NULL || select->groupClause != NIL ||
 	    select->havingClause != NULL || select->windowClause != NIL || select->sortClause != NIL ||
 	    select->limitCount != NULL || select->limitOffset != NULL || select->lockingClause != NIL ||
 	    select->distinctClause != NIL || select->withClause != NULL || select->intoClause != NULL ||
 	    select->valuesLists != NIL || select->op != SETOP_NONE)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("a category protection must be a single expression"),
-		                errhint("Write an expression over value, e.g. privacy.mask_email(value).")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		         errmsg("a category protection must be a single expression"),
+		         errhint("Write an expression over value, e.g. privacy.mask_email(value).")));
 	ReferenceCollector collector = {NIL, false};
 	(void)CollectReferences(linitial_node(ResTarget, select->targetList)->val, &collector);
 	if (collector.other || collector.locations == NIL)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("a category protection must reference the column as value and nothing else"),
-		                errdetail("It applies to every column classified with the category, whatever the table."),
-		                errhint("Write an expression over value, e.g. privacy.mask_email(value).")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		         errmsg("a category protection must reference the column as value and nothing "
+		                "else"),
+		         errdetail("It applies to every column classified with the category, whatever the "
+		                   "table."),
+		         errhint("Write an expression over value, e.g. privacy.mask_email(value).")));
 	// each reference must be spelled value or "value" (not U&"..." escapes):
 	// the spliced text is validated again, but must mean what was written
 	ListCell *check;
@@ -257,7 +264,8 @@ ExpandCategoryMask(const char *mask, const char *column) {
 		int loc = lfirst_int(check);
 		bool quoted_ok = strncmp(mask + loc, "\"value\"", 7) == 0;
 		bool plain_ok = pg_strncasecmp(mask + loc, "value", 5) == 0 &&
-		                !(isalnum((unsigned char)mask[loc + 5]) || mask[loc + 5] == '_' || mask[loc + 5] == '$');
+		                !(isalnum((unsigned char)mask[loc + 5]) || mask[loc + 5] == '_' ||
+		                  mask[loc + 5] == '$');
 		if (!quoted_ok && !plain_ok)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			                errmsg("a category protection must spell the column as value"),
@@ -390,7 +398,8 @@ AddCategoryColumns(GovernedRel *entry, List *ancestors, int *cap) {
 		if (FindRow(classified, nclassified, lineage, name) != NULL ||
 		    FindRow(not_personal, nnot_personal, lineage, name) != NULL)
 			continue;
-		NewColumn(entry, cap, attnum, name, row->relid, 'd', DenyMask(get_atttype(entry->relid, attnum), name));
+		NewColumn(entry, cap, attnum, name, row->relid, 'd',
+		          DenyMask(get_atttype(entry->relid, attnum), name));
 	}
 
 	// 4. generated columns over masked columns of the same relation
@@ -409,7 +418,8 @@ AddCategoryColumns(GovernedRel *entry, List *ancestors, int *cap) {
 				int nsources = 0;
 				int last = -1;
 				for (int j = 0; j < entry->ncolumns; j++)
-					if (bms_is_member(entry->columns[j].attnum - FirstLowInvalidHeapAttributeNumber, refs)) {
+					if (bms_is_member(entry->columns[j].attnum - FirstLowInvalidHeapAttributeNumber,
+					                  refs)) {
 						nsources++;
 						last = j;
 					}
@@ -422,15 +432,17 @@ AddCategoryColumns(GovernedRel *entry, List *ancestors, int *cap) {
 					mask = ExpandCategoryMask(BindingOf(src->category), NameStr(att->attname));
 					category = src->category;
 				}
-				MaskedColumn *col =
-				    NewColumn(entry, cap, def->adnum, NameStr(att->attname), entry->relid, 'l', mask);
+				MaskedColumn *col = NewColumn(entry, cap, def->adnum, NameStr(att->attname),
+				                              entry->relid, 'l', mask);
 				col->category = category;
-				col->source_relids = (Oid *)MemoryContextAllocZero(ColumnPolicyCacheContext(), sizeof(Oid) * nsources);
-				col->source_columns =
-				    (NameData *)MemoryContextAllocZero(ColumnPolicyCacheContext(), sizeof(NameData) * nsources);
+				col->source_relids = (Oid *)MemoryContextAllocZero(ColumnPolicyCacheContext(),
+				                                                   sizeof(Oid) * nsources);
+				col->source_columns = (NameData *)MemoryContextAllocZero(
+				        ColumnPolicyCacheContext(), sizeof(NameData) * nsources);
 				for (int j = 0; j < entry->ncolumns - 1; j++)
 					if (entry->columns[j].kind != 'l' &&
-					    bms_is_member(entry->columns[j].attnum - FirstLowInvalidHeapAttributeNumber, refs)) {
+					    bms_is_member(entry->columns[j].attnum - FirstLowInvalidHeapAttributeNumber,
+					                  refs)) {
 						col->source_relids[col->nsources] = entry->relid;
 						col->source_columns[col->nsources] = entry->columns[j].column;
 						col->nsources++;
@@ -452,13 +464,18 @@ AddCategoryColumns(GovernedRel *entry, List *ancestors, int *cap) {
 			continue;
 		int nsources = 0;
 		for (int j = 0; j < nderived; j++)
-			if (derived[j].relid == entry->relid && namestrcmp(&derived[j].column, NameStr(row->column)) == 0)
+			if (derived[j].relid == entry->relid &&
+			    namestrcmp(&derived[j].column, NameStr(row->column)) == 0)
 				nsources++;
-		MaskedColumn *col = NewColumn(entry, cap, attnum, NameStr(row->column), entry->relid, 'l', "NULL");
-		col->source_relids = (Oid *)MemoryContextAllocZero(ColumnPolicyCacheContext(), sizeof(Oid) * nsources);
-		col->source_columns = (NameData *)MemoryContextAllocZero(ColumnPolicyCacheContext(), sizeof(NameData) * nsources);
+		MaskedColumn *col =
+		        NewColumn(entry, cap, attnum, NameStr(row->column), entry->relid, 'l', "NULL");
+		col->source_relids =
+		        (Oid *)MemoryContextAllocZero(ColumnPolicyCacheContext(), sizeof(Oid) * nsources);
+		col->source_columns = (NameData *)MemoryContextAllocZero(ColumnPolicyCacheContext(),
+		                                                         sizeof(NameData) * nsources);
 		for (int j = 0; j < nderived; j++)
-			if (derived[j].relid == entry->relid && namestrcmp(&derived[j].column, NameStr(row->column)) == 0) {
+			if (derived[j].relid == entry->relid &&
+			    namestrcmp(&derived[j].column, NameStr(row->column)) == 0) {
 				col->source_relids[col->nsources] = derived[j].source_relid;
 				col->source_columns[col->nsources] = derived[j].source_column;
 				col->nsources++;
@@ -471,7 +488,8 @@ bool
 CategoryColumnMaskedFor(const MaskedColumn *col, Oid userid) {
 	if (col->kind == 'c') {
 		for (int i = 0; i < ncatex; i++)
-			if (strcmp(catex[i].category, col->category) == 0 && has_privs_of_role(userid, catex[i].role))
+			if (strcmp(catex[i].category, col->category) == 0 &&
+			    has_privs_of_role(userid, catex[i].role))
 				return false;
 		return true;
 	}
@@ -486,7 +504,8 @@ CategoryColumnMaskedFor(const MaskedColumn *col, Oid userid) {
 			// a source that is gone (dropped table or column) cannot tell
 			// whom it masked: the derived column stays masked
 			if (get_rel_relkind(col->source_relids[s]) == '\0' ||
-			    get_attnum(col->source_relids[s], NameStr(col->source_columns[s])) == InvalidAttrNumber) {
+			    get_attnum(col->source_relids[s], NameStr(col->source_columns[s])) ==
+			            InvalidAttrNumber) {
 				masked = true;
 				break;
 			}
@@ -500,9 +519,7 @@ CategoryColumnMaskedFor(const MaskedColumn *col, Oid userid) {
 		}
 	}
 	PG_FINALLY();
-	{
-		UnpinColumnPolicyCache();
-	}
+	{ UnpinColumnPolicyCache(); }
 	PG_END_TRY();
 	return masked;
 }

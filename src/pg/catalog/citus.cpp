@@ -82,7 +82,8 @@ CitusTableOf(Oid relid) {
 	long long shardid = strtoll(underscore + 1, &end, 10);
 	if (errno != 0 || end == NULL || *end != '\0' || shardid <= 0)
 		return InvalidOid;
-	Oid shell = ScanFirst(shards, "pg_dist_shard_shardid_index", 2, F_INT8EQ, Int64GetDatum((int64)shardid));
+	Oid shell = ScanFirst(shards, "pg_dist_shard_shardid_index", 2, F_INT8EQ,
+	                      Int64GetDatum((int64)shardid));
 	if (!OidIsValid(shell) || shell == relid)
 		return InvalidOid;
 	// the shard lives in its table's schema
@@ -96,8 +97,8 @@ IsCitusTable(Oid relid) {
 	Oid tables = CitusCatalog("pg_dist_partition");
 	if (!OidIsValid(tables))
 		return false;
-	return OidIsValid(
-	    ScanFirst(tables, "pg_dist_partition_logical_relid_index", 1, F_OIDEQ, ObjectIdGetDatum(relid)));
+	return OidIsValid(ScanFirst(tables, "pg_dist_partition_logical_relid_index", 1, F_OIDEQ,
+	                            ObjectIdGetDatum(relid)));
 }
 
 bool
@@ -106,7 +107,8 @@ IsDistributedTable(Oid relid) {
 	if (!OidIsValid(tables))
 		return false;
 	char method = '\0';
-	Oid found = ScanFirst(tables, "pg_dist_partition_logical_relid_index", 1, F_OIDEQ, ObjectIdGetDatum(relid), &method);
+	Oid found = ScanFirst(tables, "pg_dist_partition_logical_relid_index", 1, F_OIDEQ,
+	                      ObjectIdGetDatum(relid), &method);
 	// partmethod: h(ash), r(ange), a(ppend); n(one) for reference and local
 	return OidIsValid(found) && method != 'n' && method != '\0';
 }

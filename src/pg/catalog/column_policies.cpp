@@ -66,8 +66,8 @@ namespace {
 struct DirectPolicy {
 	Oid relid;
 	NameData column;
-	char *mask;         // canonical text (used only by a 0.1.0 catalog)
-	Oid mask_function;  // the stored expression (stored_expressions.hpp)
+	char *mask;        // canonical text (used only by a 0.1.0 catalog)
+	Oid mask_function; // the stored expression (stored_expressions.hpp)
 };
 
 // Exemption is one row of privacy._unmasked (relid/column may be unset).
@@ -159,7 +159,8 @@ EnsureLoaded() {
 		return;
 
 	if (cache_context == NULL)
-		cache_context = AllocSetContextCreate(CacheMemoryContext, "pg_privacy column policies", ALLOCSET_SMALL_SIZES);
+		cache_context = AllocSetContextCreate(CacheMemoryContext, "pg_privacy column policies",
+		                                      ALLOCSET_SMALL_SIZES);
 
 	Oid nsp = get_namespace_oid("privacy", true);
 	Oid ptab = OidIsValid(nsp) ? get_relname_relid("_column_policy", nsp) : InvalidOid;
@@ -172,7 +173,8 @@ EnsureLoaded() {
 	ctl.keysize = sizeof(Oid);
 	ctl.entrysize = sizeof(GovernedRel);
 	ctl.hcxt = cache_context;
-	rel_cache = hash_create("pg_privacy governed relations", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	rel_cache = hash_create("pg_privacy governed relations", 64, &ctl,
+	                        HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	MemoryContextSwitchTo(old);
 
 	if (!OidIsValid(ptab) || !OidIsValid(utab) || !OidIsValid(gtab)) {
@@ -184,7 +186,8 @@ EnsureLoaded() {
 	// Read both tables completely; they are small (one row per masked column
 	// or exemption).
 	int cap = 16;
-	DirectPolicy *rows = (DirectPolicy *)MemoryContextAllocZero(cache_context, sizeof(DirectPolicy) * cap);
+	DirectPolicy *rows =
+	        (DirectPolicy *)MemoryContextAllocZero(cache_context, sizeof(DirectPolicy) * cap);
 	int n = 0;
 	Relation rel = table_open(ptab, AccessShareLock);
 	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
@@ -202,7 +205,9 @@ EnsureLoaded() {
 		// did. A policy whose wrapper was dropped keeps a dangling OID and
 		// fails closed when used.
 		bool nofn = true;
-		Datum fn = RelationGetDescr(rel)->natts >= 7 ? heap_getattr(tup, 7, RelationGetDescr(rel), &nofn) : (Datum)0;
+		Datum fn = RelationGetDescr(rel)->natts >= 7
+		                   ? heap_getattr(tup, 7, RelationGetDescr(rel), &nofn)
+		                   : (Datum)0;
 		if (n == cap) {
 			cap *= 2;
 			rows = (DirectPolicy *)repalloc(rows, sizeof(DirectPolicy) * cap);
@@ -298,7 +303,8 @@ InheritanceAncestors(Oid relid) {
 		Oid child = linitial_oid(queue);
 		queue = list_delete_first(queue);
 		ScanKeyData key;
-		ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(child));
+		ScanKeyInit(&key, Anum_pg_inherits_inhrelid, BTEqualStrategyNumber, F_OIDEQ,
+		            ObjectIdGetDatum(child));
 		SysScanDesc scan = systable_beginscan(inh, InheritsRelidSeqnoIndexId, true, NULL, 1, &key);
 		HeapTuple tup;
 		while ((tup = systable_getnext(scan)) != NULL) {
@@ -341,7 +347,8 @@ AddPoliciesOf(GovernedRel *entry, Oid source, int *cap) {
 		col->mask_function = policies[i].mask_function;
 		col->stored = OidIsValid(col->mask_function);
 		col->mask_expr = NULL;
-		get_atttypetypmodcoll(entry->relid, attnum, &col->atttype, &col->atttypmod, &col->attcollation);
+		get_atttypetypmodcoll(entry->relid, attnum, &col->atttype, &col->atttypmod,
+		                      &col->attcollation);
 	}
 }
 
@@ -355,7 +362,8 @@ CheckMaskNode(Node *node, void *context) {
 		Var *var = (Var *)node;
 		if (var->varattno <= 0)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
-			                errmsg("%s cannot reference system columns or the whole row", (const char *)context),
+			                errmsg("%s cannot reference system columns or the whole row",
+			                       (const char *)context),
 			                errhint("Reference the table's columns by name.")));
 		return false;
 	}
@@ -444,9 +452,11 @@ MaskedColumn *
 AppendMaskedColumn(GovernedRel *entry, int *cap) {
 	if (entry->ncolumns == *cap) {
 		*cap = *cap == 0 ? 4 : *cap * 2;
-		entry->columns = entry->columns == NULL
-		                     ? (MaskedColumn *)MemoryContextAllocZero(cache_context, sizeof(MaskedColumn) * *cap)
-		                     : (MaskedColumn *)repalloc(entry->columns, sizeof(MaskedColumn) * *cap);
+		entry->columns =
+		        entry->columns == NULL
+		                ? (MaskedColumn *)MemoryContextAllocZero(cache_context,
+		                                                         sizeof(MaskedColumn) * *cap)
+		                : (MaskedColumn *)repalloc(entry->columns, sizeof(MaskedColumn) * *cap);
 	}
 	MaskedColumn *col = &entry->columns[entry->ncolumns++];
 	memset(col, 0, sizeof(*col));
@@ -584,9 +594,7 @@ LookupGovernedRel(Oid relid) {
 		// left half-built by an error would read as ungoverned: forget it
 		if (CategoryPoliciesLoaded() && get_rel_relkind(relid) != '\0') {
 			PG_TRY();
-			{
-				AddCategoryColumns(entry, ancestors, &cap);
-			}
+			{ AddCategoryColumns(entry, ancestors, &cap); }
 			PG_CATCH();
 			{
 				(void)hash_search(rel_cache, &relid, HASH_REMOVE, NULL);
@@ -607,8 +615,10 @@ MaskExpression(const GovernedRel *rel, int index) {
 
 	// keyed masks run through their policy-only entry points (keyed_masks.hpp)
 	// the stored tree (no parsing); a 0.1.0 catalog still has text only
-	Node *expr = col->stored ? LoadStoredExpression(col->mask_function, rel->relid, col->attnum, "mask expression")
-	                         : AnalyzeMaskExpression(rel->relid, col->attnum, col->mask_text, true, NULL);
+	Node *expr = col->stored ? LoadStoredExpression(col->mask_function, rel->relid, col->attnum,
+	                                                "mask expression")
+	                         : AnalyzeMaskExpression(rel->relid, col->attnum, col->mask_text, true,
+	                                                 NULL);
 	expr = UseMaskEntryPoints(expr);
 
 	// Keep NULL as NULL: evaluated above an outer join, a mask that is not a
@@ -674,7 +684,8 @@ ColumnMaskedFor(const GovernedRel *rel, int index, Oid userid) {
 		const Exemption *ex = &exemptions[i];
 		if (OidIsValid(ex->relid) && ex->relid != col->source_relid && ex->relid != rel->relid)
 			continue;
-		if (NameStr(ex->column)[0] != '\0' && namestrcmp(const_cast<Name>(&ex->column), NameStr(col->column)) != 0)
+		if (NameStr(ex->column)[0] != '\0' &&
+		    namestrcmp(const_cast<Name>(&ex->column), NameStr(col->column)) != 0)
 			continue;
 		if (has_privs_of_role(userid, ex->role))
 			return false;
@@ -688,9 +699,11 @@ ColumnMaskedFor(const GovernedRel *rel, int index, Oid userid) {
 const bool *
 MaskedColumnsFor(const GovernedRel *rel, Oid userid, bool *any) {
 	GovernedRel *entry = const_cast<GovernedRel *>(rel);
-	if (entry->decided_user != userid || entry->decided_epoch != role_epoch || entry->decided_masked == NULL) {
+	if (entry->decided_user != userid || entry->decided_epoch != role_epoch ||
+	    entry->decided_masked == NULL) {
 		// a new array: a plan being built may still hold the previous one
-		bool *masked = (bool *)MemoryContextAllocZero(cache_context, sizeof(bool) * (rel->ncolumns + 1));
+		bool *masked =
+		        (bool *)MemoryContextAllocZero(cache_context, sizeof(bool) * (rel->ncolumns + 1));
 		bool found = false;
 		bool super = superuser_arg(userid);
 		for (int i = 0; i < rel->ncolumns; i++) {
@@ -709,8 +722,8 @@ MaskedColumnsFor(const GovernedRel *rel, Oid userid, bool *any) {
 int
 RunWithFixedSearchPath() {
 	int nest_level = NewGUCNestLevel();
-	(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
-	                        0, false);
+	(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+	                        GUC_ACTION_SAVE, true, 0, false);
 	return nest_level;
 }
 
@@ -727,19 +740,22 @@ CheckTrustedFunctions(Node *expr, const char *what) {
 		                errmsg("%s calls function %s, whose owner is not trusted", what,
 		                       format_procedure_qualified(untrusted)),
 		                superuser_functions_only && strcmp(what, "hold condition") == 0
-		                    ? errdetail("Only functions owned by superusers may run in a hold condition: their owners "
-		                                "could change which rows the hold protects.")
+		                        ? errdetail("Only functions owned by superusers may run in a hold "
+		                                    "condition: their owners could change which rows the "
+		                                    "hold protects.")
 		                : superuser_functions_only
-		                    ? errdetail("The table is owned by a superuser and pg_privacy's work on it runs as that "
-		                                "owner: only functions owned by superusers may run there.")
-		                    : errdetail("Only functions owned by superusers or privacy administrators may run in "
-		                                "policies: their owners could change them to copy raw values."),
+		                        ? errdetail("The table is owned by a superuser and pg_privacy's "
+		                                    "work on it runs as that owner: only functions owned "
+		                                    "by superusers may run there.")
+		                        : errdetail("Only functions owned by superusers or privacy "
+		                                    "administrators may run in policies: their owners "
+		                                    "could change them to copy raw values."),
 		                errhint("Have a superuser own the function.")));
-
 }
 
 Node *
-CoercePolicyExpression(ParseState *pstate, Node *expr, Oid relid, AttrNumber attnum, const char *what) {
+CoercePolicyExpression(ParseState *pstate, Node *expr, Oid relid, AttrNumber attnum,
+                       const char *what) {
 	Node *coerced;
 	if (attnum == InvalidAttrNumber) {
 		// a row filter: boolean
@@ -747,8 +763,9 @@ CoercePolicyExpression(ParseState *pstate, Node *expr, Oid relid, AttrNumber att
 		coerced = coerce_to_target_type(pstate, expr, exprtype, BOOLOID, -1, COERCION_ASSIGNMENT,
 		                                COERCE_IMPLICIT_CAST, -1);
 		if (coerced == NULL)
-			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-			                errmsg("%s must return boolean, not %s", what, format_type_be(exprtype))));
+			ereport(ERROR,
+			        (errcode(ERRCODE_DATATYPE_MISMATCH),
+			         errmsg("%s must return boolean, not %s", what, format_type_be(exprtype))));
 		assign_expr_collations(pstate, coerced);
 	} else {
 		Oid atttype;
@@ -756,8 +773,8 @@ CoercePolicyExpression(ParseState *pstate, Node *expr, Oid relid, AttrNumber att
 		Oid attcollation;
 		get_atttypetypmodcoll(relid, attnum, &atttype, &atttypmod, &attcollation);
 		Oid exprtype = exprType(expr);
-		coerced = coerce_to_target_type(pstate, expr, exprtype, atttype, atttypmod, COERCION_ASSIGNMENT,
-		                                COERCE_IMPLICIT_CAST, -1);
+		coerced = coerce_to_target_type(pstate, expr, exprtype, atttype, atttypmod,
+		                                COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
 		if (coerced == NULL)
 			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
 			                errmsg("%s is of type %s but column \"%s\" is of type %s", what,
@@ -766,8 +783,8 @@ CoercePolicyExpression(ParseState *pstate, Node *expr, Oid relid, AttrNumber att
 			                errhint("Cast the %s to the column's type.", what)));
 		assign_expr_collations(pstate, coerced);
 		if (OidIsValid(attcollation) && exprCollation(coerced) != attcollation)
-			coerced =
-			    (Node *)makeRelabelType((Expr *)coerced, atttype, atttypmod, attcollation, COERCE_IMPLICIT_CAST);
+			coerced = (Node *)makeRelabelType((Expr *)coerced, atttype, atttypmod, attcollation,
+			                                  COERCE_IMPLICIT_CAST);
 	}
 
 	return coerced;
@@ -776,12 +793,13 @@ CoercePolicyExpression(ParseState *pstate, Node *expr, Oid relid, AttrNumber att
 Node *
 AnalyzeMaskExpression(Oid relid, AttrNumber attnum, const char *mask, bool use_fixed_search_path,
                       char **canonical_out) {
-	return AnalyzeRelationExpression(relid, attnum, mask, use_fixed_search_path, canonical_out, "mask expression");
+	return AnalyzeRelationExpression(relid, attnum, mask, use_fixed_search_path, canonical_out,
+	                                 "mask expression");
 }
 
 Node *
-AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool use_fixed_search_path,
-                          char **canonical_out, const char *what) {
+AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text,
+                          bool use_fixed_search_path, char **canonical_out, const char *what) {
 	int nest_level = use_fixed_search_path ? RunWithFixedSearchPath() : -1;
 	// the short noun for sentences ("A mask is ...")
 	const char *noun = strcmp(what, "mask expression") == 0 ? "mask" : what;
@@ -791,44 +809,54 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 	// but a single bare target.
 	List *raw = raw_parser(text, RAW_PARSE_PLPGSQL_EXPR);
 	if (list_length(raw) != 1)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be a single expression", noun)));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("%s must be a single expression", noun)));
 	RawStmt *stmt = linitial_node(RawStmt, raw);
 	SelectStmt *select = (SelectStmt *)stmt->stmt;
-	if (!IsA(select, SelectStmt) || list_length(select->targetList) != 1 || select->fromClause != NIL ||
-	    select->whereClause != NULL || select->groupClause != NIL || select->havingClause != NULL ||
-	    select->windowClause != NIL || select->sortClause != NIL || select->limitCount != NULL ||
-	    select->limitOffset != NULL || select->lockingClause != NIL || select->distinctClause != NIL ||
-	    select->withClause != NULL || select->intoClause != NULL || select->valuesLists != NIL ||
-	    select->op != SETOP_NONE)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be a single expression", noun),
-		                errdetail("A %s is an expression over the table's columns, without FROM, WHERE or other "
-		                          "clauses.",
+	if (!IsA(select, SelectStmt) || list_length(select->targetList) != 1 ||
+	    select->fromClause != NIL || select->whereClause != NULL || select->groupClause != NIL ||
+	    select->havingClause != NULL || select->windowClause != NIL || select->sortClause != NIL ||
+	    select->limitCount != NULL || select->limitOffset != NULL || select->lockingClause != NIL ||
+	    select->distinctClause != NIL || select->withClause != NULL || select->intoClause != NULL ||
+	    select->valuesLists != NIL || select->op != SETOP_NONE)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("%s must be a single expression", noun),
+		                errdetail("A %s is an expression over the table's columns, without FROM, "
+		                          "WHERE or other clauses.",
 		                          noun)));
 	ResTarget *target = linitial_node(ResTarget, select->targetList);
 	if (IsA(target->val, ColumnRef) && IsA(llast(((ColumnRef *)target->val)->fields), A_Star))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must be a single expression", noun)));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("%s must be a single expression", noun)));
 
 	Relation rel = relation_open(relid, AccessShareLock);
 	ParseState *pstate = make_parsestate(NULL);
 	pstate->p_sourcetext = text;
-	ParseNamespaceItem *nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, false);
+	ParseNamespaceItem *nsitem =
+	        addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, false);
 	addNSItemToQuery(pstate, nsitem, false, true, true);
 
 	Node *expr = transformExpr(pstate, target->val, EXPR_KIND_SELECT_TARGET);
 	if (pstate->p_hasSubLinks)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("%s cannot contain a subquery", what),
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		                errmsg("%s cannot contain a subquery", what),
 		                errhint("Read other tables in a STABLE function instead.")));
 	if (pstate->p_hasAggs)
-		ereport(ERROR, (errcode(ERRCODE_GROUPING_ERROR), errmsg("%s cannot contain an aggregate", what)));
-	if (pstate->p_hasWindowFuncs)
-		ereport(ERROR, (errcode(ERRCODE_WINDOWING_ERROR), errmsg("%s cannot contain a window function", what)));
-	if (pstate->p_hasTargetSRFs || expression_returns_set(expr))
 		ereport(ERROR,
-		        (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("%s cannot contain a set-returning function", what)));
+		        (errcode(ERRCODE_GROUPING_ERROR), errmsg("%s cannot contain an aggregate", what)));
+	if (pstate->p_hasWindowFuncs)
+		ereport(ERROR, (errcode(ERRCODE_WINDOWING_ERROR),
+		                errmsg("%s cannot contain a window function", what)));
+	if (pstate->p_hasTargetSRFs || expression_returns_set(expr))
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		                errmsg("%s cannot contain a set-returning function", what)));
 	if (contain_volatile_functions(expr))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s cannot contain volatile functions", what),
-		                errdetail("A %s must return the same output for the same row within a statement.", noun),
-		                errhint("Use an IMMUTABLE or STABLE function.")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		         errmsg("%s cannot contain volatile functions", what),
+		         errdetail("A %s must return the same output for the same row within a statement.",
+		                   noun),
+		         errhint("Use an IMMUTABLE or STABLE function.")));
 	(void)CheckMaskNode(expr, (void *)what);
 	CheckTrustedFunctions(expr, what);
 
@@ -851,8 +879,8 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool u
 }
 
 char *
-ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what, bool table_work,
-                         bool superusers_only) {
+ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what,
+                         bool table_work, bool superusers_only) {
 	char *canonical = NULL;
 	Node *volatile declared = NULL;
 	Node *volatile resolved = NULL;
@@ -874,15 +902,16 @@ ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const c
 		resolved = AnalyzeRelationExpression(relid, attnum, canonical, true, NULL, what);
 	}
 	PG_FINALLY();
-	{
-		superuser_functions_only = saved;
-	}
+	{ superuser_functions_only = saved; }
 	PG_END_TRY();
 	if (!equal(declared, resolved)) {
-		const char *noun = strcmp(what, "mask expression") == 0 ? "mask" : strcmp(what, "row filter") == 0 ? "filter" : "condition";
-		ereport(ERROR, (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
-		                errmsg("%s resolves differently without the current search_path", what),
-		                errhint("Schema-qualify the functions, operators and types the %s uses.", noun)));
+		const char *noun = strcmp(what, "mask expression") == 0 ? "mask"
+		                   : strcmp(what, "row filter") == 0    ? "filter"
+		                                                        : "condition";
+		ereport(ERROR,
+		        (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
+		         errmsg("%s resolves differently without the current search_path", what),
+		         errhint("Schema-qualify the functions, operators and types the %s uses.", noun)));
 	}
 	// a declarer that is not a policy administrator (a table owner with
 	// privacy.owners_may_declare) must itself be allowed to execute what its
@@ -895,8 +924,10 @@ ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const c
 		while (bare != NULL && IsA(bare, RelabelType))
 			bare = (Node *)((RelabelType *)bare)->arg;
 		if (IsA(bare, Var) && ((Var *)bare)->varattno == attnum)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("a mask must not return the column unchanged"),
-			                errhint("To let a role see raw values, use privacy.grant_unmasked().")));
+			ereport(ERROR,
+			        (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			         errmsg("a mask must not return the column unchanged"),
+			         errhint("To let a role see raw values, use privacy.grant_unmasked().")));
 	}
 	return canonical;
 }

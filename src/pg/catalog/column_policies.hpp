@@ -24,14 +24,14 @@ namespace privacy::pg {
 // declared on the relation itself or inherited from an ancestor (partitioned
 // or inheritance parent); it is always resolved by column name.
 struct MaskedColumn {
-	AttrNumber attnum;   // attribute number in the queried relation
-	NameData column;     // column name
-	Oid source_relid;    // relation that declares the policy
-	char *mask_text;     // canonical mask text as declared (0.1.0 catalogs use it)
-	Oid mask_function;   // the stored expression (stored_expressions.hpp)
-	bool stored;         // mask_function is set (else mask_text is parsed)
-	Node *mask_expr;     // analyzed against the queried relation (varno 1), built lazily
-	Oid atttype;         // the column's type, typmod and collation
+	AttrNumber attnum; // attribute number in the queried relation
+	NameData column;   // column name
+	Oid source_relid;  // relation that declares the policy
+	char *mask_text;   // canonical mask text as declared (0.1.0 catalogs use it)
+	Oid mask_function; // the stored expression (stored_expressions.hpp)
+	bool stored;       // mask_function is set (else mask_text is parsed)
+	Node *mask_expr;   // analyzed against the queried relation (varno 1), built lazily
+	Oid atttype;       // the column's type, typmod and collation
 	int32 atttypmod;
 	Oid attcollation;
 	// issue 18 (categories.hpp): what masks the column. 'm': a mask_column
@@ -47,8 +47,8 @@ struct MaskedColumn {
 
 // GovernedRel describes the masking policies that apply to one relation.
 struct GovernedRel {
-	Oid relid;           // hash key
-	bool governed;       // false: a cached negative answer
+	Oid relid;     // hash key
+	bool governed; // false: a cached negative answer
 	int ncolumns;
 	MaskedColumn *columns;
 	// the last user the columns were decided for (MaskedColumnsFor)
@@ -148,15 +148,15 @@ void HoldColumnPolicyCache();
 // qualified as seen from search_path = pg_catalog, pg_temp). When
 // use_fixed_search_path is true the text is resolved with that fixed path
 // (plan time); otherwise with the caller's path (declaration time).
-Node *AnalyzeMaskExpression(Oid relid, AttrNumber attnum, const char *mask, bool use_fixed_search_path,
-                            char **canonical_out);
+Node *AnalyzeMaskExpression(Oid relid, AttrNumber attnum, const char *mask,
+                            bool use_fixed_search_path, char **canonical_out);
 
 // AnalyzeRelationExpression is the general form: with attnum =
 // InvalidAttrNumber the expression is a row filter and must be boolean.
 // `what` names the expression in error messages ("mask expression", "row
 // filter").
-Node *AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, bool use_fixed_search_path,
-                                char **canonical_out, const char *what);
+Node *AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text,
+                                bool use_fixed_search_path, char **canonical_out, const char *what);
 
 // ValidatePolicyExpression is the one validator of every expression a
 // policy declares: masks (attnum = the column), row filters and legal-hold
@@ -172,8 +172,8 @@ Node *AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text, 
 // With superusers_only (hold conditions: an administrator could otherwise
 // redefine which rows a hold protects) only superusers' functions are
 // trusted, whoever owns the table.
-char *ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what, bool table_work,
-                               bool superusers_only = false);
+char *ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what,
+                               bool table_work, bool superusers_only = false);
 
 // CheckTrustedFunctions raises 42501 when expr calls a function whose owner
 // is not trusted to run in policies (superusers and policy administrators).
@@ -182,7 +182,8 @@ void CheckTrustedFunctions(Node *expr, const char *what);
 // CoercePolicyExpression coerces an analyzed expression over relid to the
 // type, typmod and collation of column attnum, or to boolean
 // (InvalidAttrNumber). pstate may be NULL.
-Node *CoercePolicyExpression(ParseState *pstate, Node *expr, Oid relid, AttrNumber attnum, const char *what);
+Node *CoercePolicyExpression(ParseState *pstate, Node *expr, Oid relid, AttrNumber attnum,
+                             const char *what);
 
 // RunWithFixedSearchPath sets search_path = pg_catalog, pg_temp for the
 // current GUC nest level; returns the level to pass to RestoreSearchPath.

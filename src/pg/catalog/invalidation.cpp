@@ -49,7 +49,8 @@ DispatchSyscache(Datum, int cacheid, uint32 hashvalue) {
 void
 TooMany() {
 	ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-	                errmsg_internal("pg_privacy registered more than %d invalidation callbacks", kMaxCallbacks)));
+	                errmsg_internal("pg_privacy registered more than %d invalidation callbacks",
+	                                kMaxCallbacks)));
 }
 
 } // namespace

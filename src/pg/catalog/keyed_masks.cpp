@@ -44,10 +44,10 @@ namespace {
 
 // kKeyedMasks names the public keyed masks; each has privacy._mask_<name>
 // with the same argument types.
-const char *const kKeyedMasks[] = {"noise",          "shift_date",          "pseudonym",    "fake_first_name",
-                                   "fake_last_name", "fake_full_name",      "fake_email",   "fake_phone",
-                                   "fake_city",      "fake_street_address", "fake_company", "fake_iban",
-                                   "fake_card"};
+const char *const kKeyedMasks[] = {
+        "noise",          "shift_date", "pseudonym",  "fake_first_name", "fake_last_name",
+        "fake_full_name", "fake_email", "fake_phone", "fake_city",       "fake_street_address",
+        "fake_company",   "fake_iban",  "fake_card"};
 
 // EntryPointOf returns the internal entry point of funcid, or InvalidOid when
 // funcid is not a public keyed mask.
@@ -92,7 +92,8 @@ ContainsNoise(Node *node, void *context) {
 // NumericConst makes a numeric constant from its text.
 Const *
 NumericConst(const char *text) {
-	Datum value = DirectFunctionCall3(numeric_in, CStringGetDatum(text), ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
+	Datum value = DirectFunctionCall3(numeric_in, CStringGetDatum(text),
+	                                  ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1));
 	return makeConst(NUMERICOID, -1, InvalidOid, -1, value, false, false);
 }
 
@@ -177,8 +178,9 @@ SaturateCoercion(FuncExpr *call) {
 		                                            : -FLT_MAX;
 		double hi = call->funcid == F_INT2_FLOAT8   ? PG_INT16_MAX
 		            : call->funcid == F_INT4_FLOAT8 ? PG_INT32_MAX
-		            : call->funcid == F_INT8_FLOAT8 ? 9223372036854774784.0 // largest double below 2^63
-		                                            : FLT_MAX;
+		            : call->funcid == F_INT8_FLOAT8
+		                    ? 9223372036854774784.0 // largest double below 2^63
+		                    : FLT_MAX;
 		low = makeConst(FLOAT8OID, -1, InvalidOid, 8, Float8GetDatum(lo), false, FLOAT8PASSBYVAL);
 		high = makeConst(FLOAT8OID, -1, InvalidOid, 8, Float8GetDatum(hi), false, FLOAT8PASSBYVAL);
 		break;
@@ -249,9 +251,12 @@ CheckDeclarerMayExecute(Node *expr, Oid userid) {
 	Oid state[2] = {userid, InvalidOid};
 	if (NotExecutableWalker(expr, state))
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-		                errmsg("permission denied for function %s in the mask", format_procedure(state[1])),
-		                errdetail("A table owner may only declare masks that call functions it may execute itself."),
-		                errhint("Ask a privacy administrator to declare the mask, or to grant EXECUTE on the function.")));
+		                errmsg("permission denied for function %s in the mask",
+		                       format_procedure(state[1])),
+		                errdetail("A table owner may only declare masks that call functions it may "
+		                          "execute itself."),
+		                errhint("Ask a privacy administrator to declare the mask, or to grant "
+		                        "EXECUTE on the function.")));
 }
 
 Node *

@@ -61,8 +61,9 @@ bool maintenance = false;
 // transaction, committed or not.
 void
 ResetOnXactEnd(XactEvent event, void *arg) {
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_COMMIT ||
-	    event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_PREPARE) {
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+	    event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+	    event == XACT_EVENT_PREPARE) {
 		maintenance = false;
 		// a DETACH ... CONCURRENTLY commits inside its statement: keep the
 		// marks of a running utility statement (ResetCleared drops them)
@@ -161,7 +162,8 @@ DropCleared(Oid relid) {
 // QualifiedName returns "schema"."table" for relid.
 char *
 QualifiedName(Oid relid) {
-	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid));
+	return quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+	                                  get_rel_name(relid));
 }
 
 // RowsMatch reports whether ONLY relid has a row for which condition (a
@@ -173,14 +175,15 @@ RowsMatch(Oid relid, const char *condition) {
 		return false;
 	Oid owner = ((Form_pg_class)GETSTRUCT(classtup))->relowner;
 	ReleaseSysCache(classtup);
-	char *sql = psprintf("SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE (%s) IS TRUE)", QualifiedName(relid), condition);
+	char *sql = psprintf("SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE (%s) IS TRUE)",
+	                     QualifiedName(relid), condition);
 
 	int level = RunWithFixedSearchPath();
 	Oid save_userid;
 	int save_sec_context;
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION |
-	                                  SECURITY_NOFORCE_RLS);
+	SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+	                                      SECURITY_RESTRICTED_OPERATION | SECURITY_NOFORCE_RLS);
 	bool pushed = !ActiveSnapshotSet();
 	if (pushed)
 		PushActiveSnapshot(GetTransactionSnapshot());
@@ -190,7 +193,8 @@ RowsMatch(Oid relid, const char *condition) {
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not look for held rows: %s", SPI_result_code_string(rc));
 	bool isnull;
-	bool found = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	bool found =
+	        DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
 	if (pushed)
 		PopActiveSnapshot();
@@ -238,12 +242,13 @@ CheckFamilyHolds(Oid relid, bool subtree, bool placed, const char *action, LOCKM
 	if (placed) {
 		for (int i = 0; i < nholds; i++)
 			if (list_member_oid(members, holds[i].relid))
-				ereport(ERROR,
-				        (errcode(ERRCODE_OBJECT_IN_USE),
-				         errmsg("cannot %s \"%s\": legal hold %lld is active on \"%s\"", action, get_rel_name(relid),
-				                (long long)holds[i].id, get_rel_name(holds[i].relid)),
-				         errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id, holds[i].reason),
-				         errhint("Release the hold with privacy.release_hold() first.")));
+				ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+				                errmsg("cannot %s \"%s\": legal hold %lld is active on \"%s\"",
+				                       action, get_rel_name(relid), (long long)holds[i].id,
+				                       get_rel_name(holds[i].relid)),
+				                errdetail("Legal hold %lld was placed for: %s.",
+				                          (long long)holds[i].id, holds[i].reason),
+				                errhint("Release the hold with privacy.release_hold() first.")));
 	}
 	foreach (lc, members) {
 		Oid member = lfirst_oid(lc);
@@ -253,11 +258,13 @@ CheckFamilyHolds(Oid relid, bool subtree, bool placed, const char *action, LOCKM
 		for (int i = 0; i < nholds; i++) {
 			if (!Applies(&holds[i], roots) || !RowsMatch(member, holds[i].condition))
 				continue;
-			ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
-			                errmsg("cannot %s \"%s\": \"%s\" has rows under legal hold %lld", action,
-			                       get_rel_name(relid), get_rel_name(member), (long long)holds[i].id),
-			                errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id, holds[i].reason),
-			                errhint("Release the hold with privacy.release_hold() first.")));
+			ereport(ERROR,
+			        (errcode(ERRCODE_OBJECT_IN_USE),
+			         errmsg("cannot %s \"%s\": \"%s\" has rows under legal hold %lld", action,
+			                get_rel_name(relid), get_rel_name(member), (long long)holds[i].id),
+			         errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id,
+			                   holds[i].reason),
+			         errhint("Release the hold with privacy.release_hold() first.")));
 		}
 	}
 }
@@ -278,11 +285,13 @@ CheckLeavingRows(Oid relid, Oid old_parent, const char *action) {
 		for (int i = 0; i < nholds; i++) {
 			if (!Applies(&holds[i], parent_roots) || !RowsMatch(member, holds[i].condition))
 				continue;
-			ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
-			                errmsg("cannot %s \"%s\": \"%s\" has rows under legal hold %lld", action,
-			                       get_rel_name(relid), get_rel_name(member), (long long)holds[i].id),
-			                errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id, holds[i].reason),
-			                errhint("Release the hold with privacy.release_hold() first.")));
+			ereport(ERROR,
+			        (errcode(ERRCODE_OBJECT_IN_USE),
+			         errmsg("cannot %s \"%s\": \"%s\" has rows under legal hold %lld", action,
+			                get_rel_name(relid), get_rel_name(member), (long long)holds[i].id),
+			         errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id,
+			                   holds[i].reason),
+			         errhint("Release the hold with privacy.release_hold() first.")));
 		}
 	}
 }
@@ -318,13 +327,15 @@ bool
 HasHoldTrigger(Oid relid, const char *name) {
 	Relation rel = table_open(TriggerRelationId, AccessShareLock);
 	ScanKeyData key;
-	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	ScanKeyInit(&key, Anum_pg_trigger_tgrelid, BTEqualStrategyNumber, F_OIDEQ,
+	            ObjectIdGetDatum(relid));
 	SysScanDesc scan = systable_beginscan(rel, TriggerRelidNameIndexId, true, NULL, 1, &key);
 	bool found = false;
 	HeapTuple tup;
 	while (!found && (tup = systable_getnext(scan)) != NULL) {
 		Form_pg_trigger trig = (Form_pg_trigger)GETSTRUCT(tup);
-		found = IsHoldGuard(trig->tgfoid) && (name == NULL || strcmp(NameStr(trig->tgname), name) == 0);
+		found = IsHoldGuard(trig->tgfoid) &&
+		        (name == NULL || strcmp(NameStr(trig->tgname), name) == 0);
 	}
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
@@ -340,8 +351,10 @@ HoldTriggersUseColumn(Oid relid, const char *column) {
 	ScanKeyData keys[3];
 	ScanKeyInit(&keys[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
 	            ObjectIdGetDatum(RelationRelationId));
-	ScanKeyInit(&keys[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
-	ScanKeyInit(&keys[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(attnum));
+	ScanKeyInit(&keys[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ,
+	            ObjectIdGetDatum(relid));
+	ScanKeyInit(&keys[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber, F_INT4EQ,
+	            Int32GetDatum(attnum));
 	SysScanDesc scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 3, keys);
 	List *triggers = NIL;
 	HeapTuple tup;
@@ -359,7 +372,8 @@ HoldTriggersUseColumn(Oid relid, const char *column) {
 	ListCell *lc;
 	foreach (lc, triggers) {
 		ScanKeyData key;
-		ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(lfirst_oid(lc)));
+		ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
+		            ObjectIdGetDatum(lfirst_oid(lc)));
 		SysScanDesc tscan = systable_beginscan(trg, TriggerOidIndexId, true, NULL, 1, &key);
 		HeapTuple ttup = systable_getnext(tscan);
 		if (HeapTupleIsValid(ttup) && IsHoldGuard(((Form_pg_trigger)GETSTRUCT(ttup))->tgfoid))
@@ -383,9 +397,10 @@ CheckDropOfRelation(Oid relid) {
 	for (int i = 0; i < nholds; i++)
 		if (holds[i].relid == relid)
 			ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
-			                errmsg("cannot drop table \"%s\": legal hold %lld is active on it", get_rel_name(relid),
-			                       (long long)holds[i].id),
-			                errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id, holds[i].reason),
+			                errmsg("cannot drop table \"%s\": legal hold %lld is active on it",
+			                       get_rel_name(relid), (long long)holds[i].id),
+			                errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id,
+			                          holds[i].reason),
 			                errhint("Release the hold with privacy.release_hold() first.")));
 	if (nholds == 0 || DropCleared(relid))
 		return;
@@ -394,10 +409,12 @@ CheckDropOfRelation(Oid relid) {
 		if (Applies(&holds[i], roots))
 			ereport(ERROR,
 			        (errcode(ERRCODE_OBJECT_IN_USE),
-			         errmsg("cannot drop table \"%s\": legal hold %lld protects rows of its family", get_rel_name(relid),
-			                (long long)holds[i].id),
-			         errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id, holds[i].reason),
-			         errhint("Drop it with DROP TABLE, which looks for held rows, or release the hold first.")));
+			         errmsg("cannot drop table \"%s\": legal hold %lld protects rows of its family",
+			                get_rel_name(relid), (long long)holds[i].id),
+			         errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id,
+			                   holds[i].reason),
+			         errhint("Drop it with DROP TABLE, which looks for held rows, or release the "
+			                 "hold first.")));
 }
 
 void
@@ -406,7 +423,8 @@ CheckDropOfTrigger(Oid trigger_oid) {
 		return;
 	Relation rel = table_open(TriggerRelationId, AccessShareLock);
 	ScanKeyData key;
-	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(trigger_oid));
+	ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
+	            ObjectIdGetDatum(trigger_oid));
 	SysScanDesc scan = systable_beginscan(rel, TriggerOidIndexId, true, NULL, 1, &key);
 	HeapTuple tup = systable_getnext(scan);
 	bool guarded = false;
@@ -424,10 +442,12 @@ CheckDropOfTrigger(Oid trigger_oid) {
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	if (guarded)
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
-		                errmsg("cannot drop trigger \"%s\" on table \"%s\": it enforces a legal hold", NameStr(name),
-		                       get_rel_name(tgrelid)),
-		                errhint("Release the hold with privacy.release_hold(); its triggers go with it.")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_IN_USE),
+		         errmsg("cannot drop trigger \"%s\" on table \"%s\": it enforces a legal hold",
+		                NameStr(name), get_rel_name(tgrelid)),
+		         errhint("Release the hold with privacy.release_hold(); its triggers go with "
+		                 "it.")));
 }
 
 void
@@ -441,9 +461,12 @@ CheckFamilyRoot(Oid relid, const char *what) {
 		appendStringInfo(&roots, "%s%s", roots.len > 0 ? ", " : "", QualifiedName(lfirst_oid(lc)));
 	ereport(ERROR,
 	        (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-	         errmsg("cannot %s \"%s\": it is a partition or inheritance child", what, get_rel_name(relid)),
-	         errdetail("Queries through its parent would not apply a policy declared on a member of a table family."),
-	         errhint("Declare it on the root table %s: it applies to every partition and child.", roots.data)));
+	         errmsg("cannot %s \"%s\": it is a partition or inheritance child", what,
+	                get_rel_name(relid)),
+	         errdetail("Queries through its parent would not apply a policy declared on a member "
+	                   "of a table family."),
+	         errhint("Declare it on the root table %s: it applies to every partition and child.",
+	                 roots.data)));
 }
 
 } // namespace privacy::pg

@@ -9,9 +9,9 @@
 //  * Never uses SPI and checks no privilege: masked roles reach the keyed
 //    masks through column policies and have no right on the table.
 //  * The cached bytes live in sodium_malloc'd memory (guard pages, locked,
-//    excluded from core dumps), allocated once per backend, and are wiped with sodium_memzero as soon as an invalidation of the table (or a
-//    full relcache reset) is processed, together with the subkeys (and the
-//    key copy they are matched by) that core caches for noise and shift
+//    excluded from core dumps), allocated once per backend, and are wiped with sodium_memzero as
+//    soon as an invalidation of the table (or a full relcache reset) is processed, together with
+//    the subkeys (and the key copy they are matched by) that core caches for noise and shift
 //    (core::ForgetMaskSubkeys); nothing else keeps a copy.
 //  * Never prints the secret or anything derived from it.
 #include "pg/catalog/masking_secret.hpp"
@@ -36,7 +36,8 @@ namespace privacy::pg {
 
 namespace {
 
-constexpr AttrNumber kSecretAttnum = 2;      // privacy._masking_secret(id, secret, created_at, master_key_id)
+constexpr AttrNumber kSecretAttnum =
+        2; // privacy._masking_secret(id, secret, created_at, master_key_id)
 constexpr AttrNumber kMasterKeyIdAttnum = 4; // absent in a 0.1.0 database not yet updated
 
 std::uint8_t *secret = NULL; // kMaskKeyBytes bytes of sodium_malloc'd memory, never freed
@@ -105,7 +106,7 @@ MaskingSecret() {
 	TupleDesc desc = RelationGetDescr(rel);
 	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, NULL, 0, NULL);
 	HeapTuple tup = systable_getnext(scan);
-	bytea *stored = NULL;  // a copy of the stored (wrapped or clear) secret
+	bytea *stored = NULL;   // a copy of the stored (wrapped or clear) secret
 	char *stored_id = NULL; // the master key id, NULL: in clear
 	if (tup != NULL) {
 		bool isnull = true;
@@ -124,7 +125,8 @@ MaskingSecret() {
 	if (stored == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 		                errmsg("this database has no masking secret"),
-		                errhint("A superuser can create one with SELECT privacy.rotate_masking_secret().")));
+		                errhint("A superuser can create one with SELECT "
+		                        "privacy.rotate_masking_secret().")));
 	if (stored_id == NULL) {
 		bool ok = VARSIZE_ANY_EXHDR(stored) == core::kMaskKeyBytes;
 		if (ok)
@@ -134,7 +136,8 @@ MaskingSecret() {
 		if (!ok)
 			ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			                errmsg("the masking secret of this database is malformed"),
-			                errhint("A superuser can replace it with SELECT privacy.rotate_masking_secret().")));
+			                errhint("A superuser can replace it with SELECT "
+			                        "privacy.rotate_masking_secret().")));
 	} else {
 		// wrapped: unwrap with the master key it records (nothing between
 		// loading the keys and freeing them raises)

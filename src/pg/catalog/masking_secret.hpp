@@ -23,9 +23,9 @@ void InitMaskingSecretCache();
 
 // MaskingSecret returns the cached secret (core::kMaskKeyBytes bytes), loading
 // it on first use. It calls PostgreSQL directly and may ereport (55000 when
-// the row is missing or cannot be unwrapped; the master key's errors), so call it from a frame with no live C++ object. The
-// pointer stays valid until the next invalidation is processed: use it before
-// calling anything that may take a lock (detoast arguments first).
+// the row is missing or cannot be unwrapped; the master key's errors), so call it from a frame with
+// no live C++ object. The pointer stays valid until the next invalidation is processed: use it
+// before calling anything that may take a lock (detoast arguments first).
 const std::uint8_t *MaskingSecret();
 
 // InvalidateMaskingSecret sends a relcache invalidation for the secret table

@@ -74,20 +74,24 @@ ValueReceive(TupleTableSlot *slot, DestReceiver *self) {
 }
 
 void
-ValueStartup(DestReceiver *self, int operation, TupleDesc typeinfo) {}
+ValueStartup(DestReceiver *self, int operation, TupleDesc typeinfo) {
+}
 
 void
-ValueShutdown(DestReceiver *self) {}
+ValueShutdown(DestReceiver *self) {
+}
 
 void
-ValueDestroy(DestReceiver *self) {}
+ValueDestroy(DestReceiver *self) {
+}
 
 // RelationOwner returns the owner of relid (ERROR when it is gone).
 Oid
 RelationOwner(Oid relid) {
 	HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tup))
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+		                errmsg("relation with OID %u does not exist", relid)));
 	Oid owner = ((Form_pg_class)GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
 	return owner;
@@ -106,7 +110,8 @@ DeclarerIsSuperuser(Datum name) {
 // or children was declared by a superuser.
 bool
 PoliciesDeclaredBySuperusers(Oid relid) {
-	List *related = list_concat(InheritanceAncestors(relid), find_all_inheritors(relid, NoLock, NULL));
+	List *related =
+	        list_concat(InheritanceAncestors(relid), find_all_inheritors(relid, NoLock, NULL));
 	Oid nsp = get_namespace_oid("privacy", false);
 	const char *tables[2] = {"_column_policy", "_legal_hold"};
 	const char *who[2] = {"declared_by", "placed_by"};
@@ -186,7 +191,8 @@ UseEntryPointsInStatement(Query *query) {
 // ExecuteOwnStatement parses, rewrites, plans and executes sql in the
 // current identity (the owner, set by the caller).
 uint64
-ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool *nulls, char **value) {
+ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool *nulls,
+                    char **value) {
 	List *raws = pg_parse_query(sql);
 	if (list_length(raws) != 1)
 		elog(ERROR, "pg_privacy statement must be a single statement");
@@ -246,9 +252,11 @@ ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool 
 		CommandCounterIncrement();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		UpdateActiveSnapshotCommandId();
-		DestReceiver *dest =
-		    own && value != NULL && stmt->commandType == CMD_SELECT ? (DestReceiver *)&receiver : None_Receiver;
-		QueryDesc *desc = CreateQueryDesc(stmt, sql, GetActiveSnapshot(), InvalidSnapshot, dest, params, NULL, 0);
+		DestReceiver *dest = own && value != NULL && stmt->commandType == CMD_SELECT
+		                             ? (DestReceiver *)&receiver
+		                             : None_Receiver;
+		QueryDesc *desc = CreateQueryDesc(stmt, sql, GetActiveSnapshot(), InvalidSnapshot, dest,
+		                                  params, NULL, 0);
 		RunQuery(desc, own);
 		if (own)
 			processed = desc->estate->es_processed;
@@ -265,7 +273,8 @@ ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool 
 } // namespace
 
 uint64
-RunAsTableOwner(Oid relid, const char *sql, int nargs, Oid *types, Datum *values, bool *nulls, char **value) {
+RunAsTableOwner(Oid relid, const char *sql, int nargs, Oid *types, Datum *values, bool *nulls,
+                char **value) {
 	Oid owner = RelationOwner(relid);
 	// A superuser's table would run the masks and hold conditions of its
 	// policies as that superuser: only when superusers declared them all
@@ -274,13 +283,15 @@ RunAsTableOwner(Oid relid, const char *sql, int nargs, Oid *types, Datum *values
 	// built-in reading superuser-only settings or other tables - would run
 	// with superuser rights.
 	if (superuser_arg(owner) && !PoliciesDeclaredBySuperusers(relid))
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-		                errmsg("table \"%s\" is owned by a superuser and has policies declared by other roles",
-		                       get_rel_name(relid)),
-		                errdetail("pg_privacy runs its work on a table as the table's owner; it does not run masks "
-		                          "or legal holds declared by other roles as a superuser."),
-		                errhint("Make a role that is not a superuser own the table, or have a superuser declare its "
-		                        "masks and legal holds.")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		         errmsg("table \"%s\" is owned by a superuser and has policies declared by other "
+		                "roles",
+		                get_rel_name(relid)),
+		         errdetail("pg_privacy runs its work on a table as the table's owner; it does not "
+		                   "run masks or legal holds declared by other roles as a superuser."),
+		         errhint("Make a role that is not a superuser own the table, or have a superuser "
+		                 "declare its masks and legal holds.")));
 
 	Oid save_userid;
 	int save_sec_context;
@@ -289,11 +300,11 @@ RunAsTableOwner(Oid relid, const char *sql, int nargs, Oid *types, Datum *values
 	volatile uint64 processed = 0;
 	PG_TRY();
 	{
-		SetUserIdAndSecContext(owner,
-		                       save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+		SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+		                                      SECURITY_RESTRICTED_OPERATION);
 		nest_level = NewGUCNestLevel();
-		(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-		                        true, 0, false);
+		(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+		                        GUC_ACTION_SAVE, true, 0, false);
 		processed = ExecuteOwnStatement(sql, nargs, types, values, nulls, value);
 	}
 	PG_FINALLY();

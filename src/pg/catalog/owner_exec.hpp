@@ -32,7 +32,7 @@ namespace privacy::pg {
 // the value is NULL). Deferred triggers cannot be queued by the code it
 // runs (PostgreSQL refuses them inside a security-restricted operation), so
 // nothing of the owner's is left to fire at commit under another identity.
-uint64 RunAsTableOwner(Oid relid, const char *sql, int nargs, Oid *types, Datum *values, bool *nulls,
-                       char **value);
+uint64 RunAsTableOwner(Oid relid, const char *sql, int nargs, Oid *types, Datum *values,
+                       bool *nulls, char **value);
 
 } // namespace privacy::pg

@@ -72,17 +72,21 @@ CheckPolicyAdmin(const char *action, Oid relid) {
 	// belong to an administrator or a superuser. Policy administration is
 	// never possible there, as SET ROLE is not.
 	if (InSecurityRestrictedOperation())
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
-		                errdetail("Policies cannot be changed inside a security-restricted operation: the code "
-		                          "running there acts for a table owner, not for the session's role.")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
+		         errdetail("Policies cannot be changed inside a security-restricted operation: the "
+		                   "code running there acts for a table owner, not for the session's "
+		                   "role.")));
 	if (IsPolicyAdmin(userid))
 		return;
 	if (OidIsValid(relid) && guc_owners_may_declare && OwnsRelation(relid, userid))
 		return;
-	ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
-	                errhint("Members of role \"%s\" and superusers can do it%s.",
-	                        guc_admin_role != NULL && guc_admin_role[0] ? guc_admin_role : "privacy_admin",
-	                        OidIsValid(relid) ? "; table owners too when privacy.owners_may_declare is on" : "")));
+	ereport(ERROR,
+	        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
+	         errhint("Members of role \"%s\" and superusers can do it%s.",
+	                 guc_admin_role != NULL && guc_admin_role[0] ? guc_admin_role : "privacy_admin",
+	                 OidIsValid(relid) ? "; table owners too when privacy.owners_may_declare is on"
+	                                   : "")));
 }
 
 void
@@ -90,7 +94,8 @@ CheckExemptionGrantee(Oid grantee, const char *action) {
 	// regrole accepts '-' (OID 0) and any number: a grant row for a role
 	// that does not exist would apply to whichever role gets that OID later
 	if (!SearchSysCacheExists1(AUTHOID, ObjectIdGetDatum(grantee)))
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("role with OID %u does not exist", grantee),
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+		                errmsg("role with OID %u does not exist", grantee),
 		                errhint("Name an existing role.")));
 	// The caller (the role the session runs as, or the owner of the SECURITY
 	// DEFINER function that called), the outer user (SET ROLE) and the
@@ -114,14 +119,14 @@ CheckExemptionGrantee(Oid grantee, const char *action) {
 		bool self = is_member_of_role_nosuper(user, grantee) || is_admin_of_role(user, grantee) ||
 		            (has_createrole_privilege(user) && !superuser_arg(grantee));
 		if (self)
-			ereport(ERROR,
-			        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			         errmsg("permission denied to %s for role \"%s\"", action, GetUserNameFromId(grantee, false)),
-			         errdetail("An administrator cannot exempt itself, a role it is a member of, or a role it can "
-			                   "make itself a member of."),
-			         errhint("Another administrator (who is not a member of role \"%s\") or a superuser must grant "
-			                 "it.",
-			                 GetUserNameFromId(grantee, false))));
+			ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			                errmsg("permission denied to %s for role \"%s\"", action,
+			                       GetUserNameFromId(grantee, false)),
+			                errdetail("An administrator cannot exempt itself, a role it is a "
+			                          "member of, or a role it can make itself a member of."),
+			                errhint("Another administrator (who is not a member of role \"%s\") or "
+			                        "a superuser must grant it.",
+			                        GetUserNameFromId(grantee, false))));
 	}
 }
 

@@ -74,7 +74,7 @@ struct PolicyRow {
 	bool retention; // kind retention (hide rows past the retention window)
 	NameData subject_column;
 	char *purpose;
-	char *condition;     // canonical text (used only without condition_function)
+	char *condition;        // canonical text (used only without condition_function)
 	Oid condition_function; // a filter's stored expression (stored_expressions.hpp)
 	int nroles;
 	Oid *roles;
@@ -138,7 +138,8 @@ RelcacheCallback(Datum arg, Oid relid) {
 		usable_valid = false;
 	if (!loaded)
 		return;
-	if (!OidIsValid(relid) || relid == policy_table || MaybeCatalogTable(relid) || !OidIsValid(policy_table)) {
+	if (!OidIsValid(relid) || relid == policy_table || MaybeCatalogTable(relid) ||
+	    !OidIsValid(policy_table)) {
 		stale = true;
 		return;
 	}
@@ -163,7 +164,8 @@ EnsureLoaded() {
 	if (loaded)
 		return;
 	if (cache_context == NULL)
-		cache_context = AllocSetContextCreate(CacheMemoryContext, "pg_privacy row policies", ALLOCSET_SMALL_SIZES);
+		cache_context = AllocSetContextCreate(CacheMemoryContext, "pg_privacy row policies",
+		                                      ALLOCSET_SMALL_SIZES);
 
 	MemoryContext old = MemoryContextSwitchTo(cache_context);
 	HASHCTL ctl;
@@ -171,7 +173,8 @@ EnsureLoaded() {
 	ctl.keysize = sizeof(Oid);
 	ctl.entrysize = sizeof(RelPolicies);
 	ctl.hcxt = cache_context;
-	rel_cache = hash_create("pg_privacy row-policy relations", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	rel_cache = hash_create("pg_privacy row-policy relations", 64, &ctl,
+	                        HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	MemoryContextSwitchTo(old);
 
 	Oid nsp = get_namespace_oid("privacy", true);
@@ -224,7 +227,8 @@ EnsureLoaded() {
 			Datum *elems;
 			bool *nulls;
 			int count;
-			deconstruct_array(array, REGROLEOID, sizeof(Oid), true, TYPALIGN_INT, &elems, &nulls, &count);
+			deconstruct_array(array, REGROLEOID, sizeof(Oid), true, TYPALIGN_INT, &elems, &nulls,
+			                  &count);
 			row->roles = (Oid *)palloc0(sizeof(Oid) * (count > 0 ? count : 1));
 			for (int i = 0; i < count; i++)
 				if (!nulls[i])
@@ -252,7 +256,8 @@ ParseQual(Oid relid, const char *text, bool *has_sublinks) {
 	Relation rel = relation_open(relid, AccessShareLock);
 	ParseState *pstate = make_parsestate(NULL);
 	pstate->p_sourcetext = text;
-	ParseNamespaceItem *nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, false);
+	ParseNamespaceItem *nsitem =
+	        addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, false);
 	addNSItemToQuery(pstate, nsitem, false, true, true);
 	Node *expr = transformExpr(pstate, target->val, EXPR_KIND_POLICY);
 	expr = coerce_to_boolean(pstate, expr, "row policy");
@@ -303,8 +308,8 @@ BuildPolicies(RelPolicies *entry) {
 		if (list_member_oid(sources, rows[i].relid))
 			count++;
 	entry->npolicies = 0;
-	entry->policies = (RowSecurityPolicy *)MemoryContextAllocZero(cache_context,
-	                                                             sizeof(RowSecurityPolicy) * (count + 1));
+	entry->policies = (RowSecurityPolicy *)MemoryContextAllocZero(
+	        cache_context, sizeof(RowSecurityPolicy) * (count + 1));
 	entry->consent = (bool *)MemoryContextAllocZero(cache_context, sizeof(bool) * (count + 1));
 	if (count == 0)
 		return;
@@ -321,37 +326,44 @@ BuildPolicies(RelPolicies *entry) {
 			if (row->consent) {
 				if (get_attnum(entry->relid, NameStr(row->subject_column)) == InvalidAttrNumber)
 					ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-					                errmsg("subject column \"%s\" of consent policy \"%s\" is missing from \"%s\"",
-					                       NameStr(row->subject_column), row->name, get_rel_name(entry->relid))));
-				appendStringInfo(&qual, "privacy._consent_allows(%u::pg_catalog.regclass, %s, (%s)::pg_catalog.text)",
+					                errmsg("subject column \"%s\" of consent policy \"%s\" is "
+					                       "missing from \"%s\"",
+					                       NameStr(row->subject_column), row->name,
+					                       get_rel_name(entry->relid))));
+				appendStringInfo(&qual,
+				                 "privacy._consent_allows(%u::pg_catalog.regclass, %s, "
+				                 "(%s)::pg_catalog.text)",
 				                 entry->relid, quote_literal_cstr(row->purpose),
 				                 quote_identifier(NameStr(row->subject_column)));
 			} else if (row->retention) {
 				char *time_column = NULL;
 				char *keep = NULL;
 				if (!RetentionWindow(source, &time_column, &keep))
-					ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-					                errmsg("row policy \"retention\" of \"%s\" has no retention policy",
-					                       get_rel_name(source)),
-					                errhint("Drop it with privacy.drop_row_policy() or declare one with "
-					                        "privacy.set_retention().")));
-				appendStringInfo(&qual,
-				                 "privacy._row_exempt(%u::pg_catalog.regclass) OR (%s) IS NULL OR "
-				                 "(%s) >= pg_catalog.now() OPERATOR(pg_catalog.-) %s::pg_catalog.interval",
-				                 entry->relid, quote_identifier(time_column), quote_identifier(time_column),
-				                 quote_literal_cstr(keep));
+					ereport(ERROR,
+					        (errcode(ERRCODE_UNDEFINED_OBJECT),
+					         errmsg("row policy \"retention\" of \"%s\" has no retention policy",
+					                get_rel_name(source)),
+					         errhint("Drop it with privacy.drop_row_policy() or declare one with "
+					                 "privacy.set_retention().")));
+				appendStringInfo(
+				        &qual,
+				        "privacy._row_exempt(%u::pg_catalog.regclass) OR (%s) IS NULL OR (%s) >= "
+				        "pg_catalog.now() OPERATOR(pg_catalog.-) %s::pg_catalog.interval",
+				        entry->relid, quote_identifier(time_column), quote_identifier(time_column),
+				        quote_literal_cstr(keep));
 			} else if (!OidIsValid(row->condition_function)) {
-				appendStringInfo(&qual, "privacy._row_exempt(%u::pg_catalog.regclass) OR (%s)", entry->relid,
-				                 row->condition);
+				appendStringInfo(&qual, "privacy._row_exempt(%u::pg_catalog.regclass) OR (%s)",
+				                 entry->relid, row->condition);
 			} else {
-				appendStringInfo(&qual, "privacy._row_exempt(%u::pg_catalog.regclass)", entry->relid);
+				appendStringInfo(&qual, "privacy._row_exempt(%u::pg_catalog.regclass)",
+				                 entry->relid);
 			}
 			bool has_sublinks = false;
 			Expr *expr = ParseQual(entry->relid, qual.data, &has_sublinks);
 			if (!row->consent && !row->retention && OidIsValid(row->condition_function)) {
 				// the stored filter, no parsing; fails closed if it was dropped
-				Node *filter = LoadStoredExpression(row->condition_function, entry->relid, InvalidAttrNumber,
-				                                    "row filter");
+				Node *filter = LoadStoredExpression(row->condition_function, entry->relid,
+				                                    InvalidAttrNumber, "row filter");
 				expr = makeBoolExpr(OR_EXPR, list_make2(expr, filter), -1);
 			}
 
@@ -363,10 +375,12 @@ BuildPolicies(RelPolicies *entry) {
 				Datum *elems = (Datum *)palloc(sizeof(Datum) * row->nroles);
 				for (int r = 0; r < row->nroles; r++)
 					elems[r] = ObjectIdGetDatum(row->roles[r]);
-				policy->roles = construct_array(elems, row->nroles, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
+				policy->roles = construct_array(elems, row->nroles, OIDOID, sizeof(Oid), true,
+				                                TYPALIGN_INT);
 			} else {
 				Datum public_role = ObjectIdGetDatum(ACL_ID_PUBLIC);
-				policy->roles = construct_array(&public_role, 1, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
+				policy->roles =
+				        construct_array(&public_role, 1, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
 			}
 			policy->permissive = false;
 			policy->qual = (Expr *)copyObject(expr);
@@ -375,7 +389,7 @@ BuildPolicies(RelPolicies *entry) {
 			// writes)
 			bool visibility_only = row->consent || row->retention;
 			policy->with_check_qual =
-			    visibility_only ? (Expr *)makeBoolConst(true, false) : (Expr *)copyObject(expr);
+			        visibility_only ? (Expr *)makeBoolConst(true, false) : (Expr *)copyObject(expr);
 			policy->hassublinks = has_sublinks;
 			entry->consent[entry->npolicies] = visibility_only;
 			entry->npolicies++;
@@ -390,10 +404,10 @@ BuildPolicies(RelPolicies *entry) {
 // (the active snapshot: the leader's in parallel workers, the portal's for a
 // cursor), through the partial indexes on standing consents (WHERE
 // revoked_at IS NULL): the hash index _consent_subject (subject) for one
-// subject, the btree _consent_standing (purpose, subject) for a purpose. Nothing is cached across statements, so a
-// consent change costs other backends nothing and is visible (or not)
-// exactly as MVCC says. A caller that probes many rows builds a per-query
-// set of the purpose's standing consents instead (ConsentSet below).
+// subject, the btree _consent_standing (purpose, subject) for a purpose. Nothing is cached across
+// statements, so a consent change costs other backends nothing and is visible (or not) exactly as
+// MVCC says. A caller that probes many rows builds a per-query set of the purpose's standing
+// consents instead (ConsentSet below).
 
 // The OIDs of privacy._consent and its standing indexes, cached once the
 // table and its btree exist (looked up again on every use until then, so a
@@ -443,14 +457,15 @@ ConsentRelations(Oid *table, Oid *index, Oid *subject_index = NULL) {
 // the given columns, else returns NULL. (Whatever index is used, every row
 // it leads to is checked again on the heap: see VisitRow.)
 Relation
-OpenIndexIfShaped(Oid table_oid, Oid index_oid, Oid am, int nkeys, AttrNumber first, AttrNumber second) {
+OpenIndexIfShaped(Oid table_oid, Oid index_oid, Oid am, int nkeys, AttrNumber first,
+                  AttrNumber second) {
 	if (!OidIsValid(index_oid))
 		return NULL;
 	Relation index = try_index_open(index_oid, AccessShareLock);
 	if (index == NULL)
 		return NULL;
-	if (index->rd_index->indrelid != table_oid || index->rd_rel->relam != am || index->rd_index->indnatts < nkeys ||
-	    index->rd_index->indkey.values[0] != first ||
+	if (index->rd_index->indrelid != table_oid || index->rd_rel->relam != am ||
+	    index->rd_index->indnatts < nkeys || index->rd_index->indkey.values[0] != first ||
 	    (nkeys > 1 && index->rd_index->indkey.values[1] != second)) {
 		index_close(index, AccessShareLock);
 		return NULL;
@@ -470,8 +485,8 @@ typedef bool (*StandingVisitor)(const char *subject, size_t len, TimestampTz unt
 // VisitRow checks one heap row of privacy._consent and passes it on.
 // columns: 1 id, 2 subject, 3 purpose, 4 granted_at, 5 expires_at, 6 revoked_at
 bool
-VisitRow(TupleTableSlot *slot, const char *purpose, size_t purpose_len, const char *subject, size_t subject_len,
-         StandingVisitor visit, void *arg) {
+VisitRow(TupleTableSlot *slot, const char *purpose, size_t purpose_len, const char *subject,
+         size_t subject_len, StandingVisitor visit, void *arg) {
 	bool isnull[6];
 	Datum values[6];
 	slot_getsomeattrs(slot, 6);
@@ -499,7 +514,8 @@ VisitRow(TupleTableSlot *slot, const char *purpose, size_t purpose_len, const ch
 // lock on it (and block its maintenance) from an idle transaction. (Keeping
 // them to the end of the transaction saved nothing measurable per probe.)
 void
-ScanStanding(const char *purpose, const char *subject, size_t subject_len, StandingVisitor visit, void *arg) {
+ScanStanding(const char *purpose, const char *subject, size_t subject_len, StandingVisitor visit,
+             void *arg) {
 	Oid table_oid, index_oid, subject_index_oid;
 	if (!ConsentRelations(&table_oid, &index_oid, &subject_index_oid))
 		return;
@@ -513,14 +529,17 @@ ScanStanding(const char *purpose, const char *subject, size_t subject_len, Stand
 	Relation rel = table_open(table_oid, AccessShareLock);
 	TupleTableSlot *slot = table_slot_create(rel, NULL);
 	text *purpose_text = cstring_to_text_with_len(purpose, (int)purpose_len);
-	text *subject_text = subject != NULL ? cstring_to_text_with_len(subject, (int)subject_len) : NULL;
+	text *subject_text =
+	        subject != NULL ? cstring_to_text_with_len(subject, (int)subject_len) : NULL;
 	// one subject: the hash index by subject (one bucket page, no key
 	// comparisons on the way down); every subject: the btree by purpose
-	Relation index = subject != NULL ? OpenIndexIfShaped(table_oid, subject_index_oid, HASH_AM_OID, 1, 2, 0) : NULL;
+	Relation index = subject != NULL
+	                         ? OpenIndexIfShaped(table_oid, subject_index_oid, HASH_AM_OID, 1, 2, 0)
+	                         : NULL;
 	if (index != NULL) {
 		ScanKeyData key;
-		ScanKeyEntryInitialize(&key, 0, 1, HTEqualStrategyNumber, InvalidOid, index->rd_indcollation[0], F_TEXTEQ,
-		                       PointerGetDatum(subject_text));
+		ScanKeyEntryInitialize(&key, 0, 1, HTEqualStrategyNumber, InvalidOid,
+		                       index->rd_indcollation[0], F_TEXTEQ, PointerGetDatum(subject_text));
 		IndexScanDesc scan = index_beginscan(rel, index, snapshot, 1, 0);
 		index_rescan(scan, &key, 1, NULL, 0);
 		while (index_getnext_slot(scan, ForwardScanDirection, slot))
@@ -532,11 +551,12 @@ ScanStanding(const char *purpose, const char *subject, size_t subject_len, Stand
 		ScanKeyData keys[2];
 		int nkeys = subject != NULL ? 2 : 1;
 		// the index's own collations: its ordering decides where the scan lands
-		ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[0],
-		                       F_TEXTEQ, PointerGetDatum(purpose_text));
+		ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+		                       index->rd_indcollation[0], F_TEXTEQ, PointerGetDatum(purpose_text));
 		if (subject != NULL)
-			ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid, index->rd_indcollation[1],
-			                       F_TEXTEQ, PointerGetDatum(subject_text));
+			ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+			                       index->rd_indcollation[1], F_TEXTEQ,
+			                       PointerGetDatum(subject_text));
 		IndexScanDesc scan = index_beginscan(rel, index, snapshot, nkeys, 0);
 		index_rescan(scan, keys, nkeys, NULL, 0);
 		while (index_getnext_slot(scan, ForwardScanDirection, slot))
@@ -591,7 +611,8 @@ struct Collected {
 
 uint64
 SubjectHash(const char *subject, size_t len) {
-	return hash_bytes_extended((const unsigned char *)subject, (int)len, UINT64CONST(0x5bd1e9955bd1e995));
+	return hash_bytes_extended((const unsigned char *)subject, (int)len,
+	                           UINT64CONST(0x5bd1e9955bd1e995));
 }
 
 bool
@@ -660,7 +681,8 @@ ProbesBeforeSet(size_t limit) {
 
 ConsentSet *
 BuildConsentSet(const char *purpose, MemoryContext context, size_t limit) {
-	MemoryContext build = AllocSetContextCreate(context, "pg_privacy consent set", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext build =
+	        AllocSetContextCreate(context, "pg_privacy consent set", ALLOCSET_DEFAULT_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(build);
 	Collected c;
 	c.limit = limit;
@@ -712,7 +734,8 @@ BuildConsentSet(const char *purpose, MemoryContext context, size_t limit) {
 			char *other = set->arena + (slot & 0xFFFFFFFF) - 1;
 			uint32 other_len;
 			memcpy(&other_len, other, sizeof(other_len));
-			if ((slot >> 32) == tag && other_len == len && memcmp(other + kRecordHeader, subject, len) == 0) {
+			if ((slot >> 32) == tag && other_len == len &&
+			    memcmp(other + kRecordHeader, subject, len) == 0) {
 				// two standing rows for one subject (direct DML): the later expiry wins
 				TimestampTz other_until;
 				memcpy(&other_until, other + sizeof(uint32), sizeof(other_until));
@@ -782,13 +805,9 @@ RestrictiveRowPolicies(CmdType cmdtype, Relation relation) {
 		entry->consent = NULL;
 		in_use++;
 		PG_TRY();
-		{
-			BuildPolicies(entry);
-		}
+		{ BuildPolicies(entry); }
 		PG_FINALLY();
-		{
-			in_use--;
-		}
+		{ in_use--; }
 		PG_END_TRY();
 	}
 	List *result = NIL;
@@ -888,16 +907,16 @@ CheckPurposeGuc(char **newval, void **extra, int source) {
 	if (!syntax_ok) {
 		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
 		GUC_check_errmsg("invalid purpose name");
-		GUC_check_errdetail("A purpose name is a lower-case letter followed by lower-case letters, digits or "
-		                    "underscores.");
+		GUC_check_errdetail("A purpose name is a lower-case letter followed by lower-case letters, "
+		                    "digits or underscores.");
 		return false;
 	}
 	// Authorization needs the catalog: only inside a transaction of a normal
 	// backend. Elsewhere (configuration files, parallel workers restoring the
 	// leader's value) the value is accepted here and checked where it is
 	// used: privacy._consent_allows() treats an unusable purpose as none.
-	if (!IsTransactionState() || IsParallelWorker() || InitializingParallelWorker || !OidIsValid(MyDatabaseId) ||
-	    source < PGC_S_DATABASE)
+	if (!IsTransactionState() || IsParallelWorker() || InitializingParallelWorker ||
+	    !OidIsValid(MyDatabaseId) || source < PGC_S_DATABASE)
 		return true;
 	Oid nsp = get_namespace_oid("privacy", true);
 	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("_purpose", nsp)))
@@ -905,8 +924,8 @@ CheckPurposeGuc(char **newval, void **extra, int source) {
 	if (!PurposeUsable(value, GetUserId())) {
 		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
 		GUC_check_errmsg("permission denied to declare purpose \"%s\"", value);
-		GUC_check_errhint("The purpose must exist (privacy.create_purpose) and be allowed to the role "
-		                  "(privacy.allow_purpose).");
+		GUC_check_errhint("The purpose must exist (privacy.create_purpose) and be allowed to the "
+		                  "role (privacy.allow_purpose).");
 		return false;
 	}
 	return true;

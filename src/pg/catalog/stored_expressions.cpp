@@ -97,7 +97,8 @@ WrapperBody(Oid funcid, Oid *table) {
 		return NULL;
 	Oid relid = WrapperTable(tup);
 	bool isnull = true;
-	Datum body = OidIsValid(relid) ? SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosqlbody, &isnull) : (Datum)0;
+	Datum body = OidIsValid(relid) ? SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosqlbody, &isnull)
+	                               : (Datum)0;
 	Node *tree = isnull ? NULL : (Node *)stringToNode(TextDatumGetCString(body));
 	ReleaseSysCache(tup);
 	if (tree == NULL)
@@ -146,13 +147,15 @@ MakeOwnColumnAuto(Oid funcid, Oid relid, AttrNumber attnum) {
 	ScanKeyData key[2];
 	ScanKeyInit(&key[0], Anum_pg_depend_classid, BTEqualStrategyNumber, F_OIDEQ,
 	            ObjectIdGetDatum(ProcedureRelationId));
-	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(funcid));
+	ScanKeyInit(&key[1], Anum_pg_depend_objid, BTEqualStrategyNumber, F_OIDEQ,
+	            ObjectIdGetDatum(funcid));
 	SysScanDesc scan = systable_beginscan(depend, DependDependerIndexId, true, NULL, 2, key);
 	bool has_auto = false;
 	HeapTuple tup;
 	while (HeapTupleIsValid(tup = systable_getnext(scan))) {
 		Form_pg_depend dep = (Form_pg_depend)GETSTRUCT(tup);
-		if (dep->refclassid != RelationRelationId || dep->refobjid != relid || dep->refobjsubid != attnum)
+		if (dep->refclassid != RelationRelationId || dep->refobjid != relid ||
+		    dep->refobjsubid != attnum)
 			continue;
 		if (dep->deptype == DEPENDENCY_AUTO)
 			has_auto = true;
@@ -167,7 +170,6 @@ MakeOwnColumnAuto(Oid funcid, Oid relid, AttrNumber attnum) {
 		recordDependencyOn(&self, &column, DEPENDENCY_AUTO);
 	}
 }
-
 
 void
 LinkStoredExpression(Oid funcid, AttrNumber own_column) {
@@ -194,7 +196,8 @@ LinkStoredExpression(Oid funcid, AttrNumber own_column) {
 }
 
 Oid
-CreateStoredExpression(Oid relid, AttrNumber attnum, const char *canonical, const char *what, const char *label) {
+CreateStoredExpression(Oid relid, AttrNumber attnum, const char *canonical, const char *what,
+                       const char *label) {
 	int level = RunWithFixedSearchPath();
 	// the reference tree: the canonical text analyzed as plan time used to
 	Node *declared = AnalyzeRelationExpression(relid, attnum, canonical, true, NULL, what);
@@ -213,9 +216,9 @@ CreateStoredExpression(Oid relid, AttrNumber attnum, const char *canonical, cons
 	name[len] = '\0';
 	// a name of its own (the same label on the same table can only be left
 	// from a wrapper being replaced in this statement)
-	for (int n = 2; OidIsValid(LookupFuncName(list_make2(makeString(pstrdup(kExpressionSchema)),
-	                                                     makeString(name)),
-	                                          1, &rowtype, true));
+	for (int n = 2; OidIsValid(LookupFuncName(
+	             list_make2(makeString(pstrdup(kExpressionSchema)), makeString(name)), 1, &rowtype,
+	             true));
 	     n++) {
 		char suffix[16];
 		snprintf(suffix, sizeof(suffix), " #%d", n);
@@ -228,41 +231,46 @@ CreateStoredExpression(Oid relid, AttrNumber attnum, const char *canonical, cons
 
 	StringInfoData sql;
 	initStringInfo(&sql);
-	appendStringInfo(&sql,
-	                 "CREATE FUNCTION %s(r %s) RETURNS %s LANGUAGE sql STABLE PARALLEL SAFE RETURN %s;"
-	                 "REVOKE ALL ON FUNCTION %s(%s) FROM PUBLIC;"
-	                 "COMMENT ON FUNCTION %s(%s) IS %s",
-	                 qualified, argtype, format_type_be_qualified(result_type), body, qualified, argtype, qualified,
-	                 argtype,
-	                 quote_literal_cstr(psprintf("pg_privacy: %s (drop it with the policy, not directly)", label)));
+	appendStringInfo(
+	        &sql,
+	        "CREATE FUNCTION %s(r %s) RETURNS %s LANGUAGE sql STABLE PARALLEL SAFE RETURN "
+	        "%s;REVOKE ALL ON FUNCTION %s(%s) FROM PUBLIC;COMMENT ON FUNCTION %s(%s) IS %s",
+	        qualified, argtype, format_type_be_qualified(result_type), body, qualified, argtype,
+	        qualified, argtype,
+	        quote_literal_cstr(
+	                psprintf("pg_privacy: %s (drop it with the policy, not directly)", label)));
 	// the wrapper is the coordinator's (or this node's) own: Citus must not
 	// propagate it to the workers, which keep their policies from the
 	// synchronized catalog (and whose deparsed copy of a SQL-standard body
 	// fails); restored with the search path's nest level
 	if (GetConfigOption("citus.enable_ddl_propagation", true, false) != NULL)
-		(void)set_config_option("citus.enable_ddl_propagation", "off", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE,
-		                        true, 0, false);
+		(void)set_config_option("citus.enable_ddl_propagation", "off", PGC_SUSET, PGC_S_SESSION,
+		                        GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_exec(sql.data, 0) < 0)
 		elog(ERROR, "could not create the stored form of a %s", what);
 	SPI_finish();
 
-	Oid funcid = LookupFuncName(list_make2(makeString(pstrdup(kExpressionSchema)), makeString(name)), 1, &rowtype,
-	                            false);
+	Oid funcid =
+	        LookupFuncName(list_make2(makeString(pstrdup(kExpressionSchema)), makeString(name)), 1,
+	                       &rowtype, false);
 	(void)nsp;
 	// created by an update script, the wrapper would become a member of the
 	// extension (not dumped): it is the table's, like a policy
 	if (creating_extension)
-		deleteDependencyRecordsForClass(ProcedureRelationId, funcid, ExtensionRelationId, DEPENDENCY_EXTENSION);
+		deleteDependencyRecordsForClass(ProcedureRelationId, funcid, ExtensionRelationId,
+		                                DEPENDENCY_EXTENSION);
 	LinkStoredExpression(funcid, attnum);
 
 	// what PostgreSQL stored must be what was validated
 	Node *stored = LoadStoredExpression(funcid, relid, attnum, what);
 	if (!equal(stored, declared))
-		ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
-		                errmsg("the stored form of the %s differs from the declared expression", what),
-		                errhint("Schema-qualify the functions, operators and types it uses, or add explicit casts.")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INTERNAL_ERROR),
+		         errmsg("the stored form of the %s differs from the declared expression", what),
+		         errhint("Schema-qualify the functions, operators and types it uses, or add "
+		                 "explicit casts.")));
 	RestoreSearchPath(level);
 	return funcid;
 }
@@ -272,15 +280,19 @@ LoadStoredExpression(Oid funcid, Oid relid, AttrNumber attnum, const char *what)
 	Oid table;
 	Node *expr = WrapperBody(funcid, &table);
 	if (expr == NULL && attnum != InvalidAttrNumber)
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("%s of column \"%s\" of relation \"%s\" was dropped with an object it used", what,
-		                       get_attname(relid, attnum, false), get_rel_name(relid)),
-		                errdetail("The policy stays in force and fails closed until it is declared again or removed."),
-		                errhint("Declare it again, or remove the policy.")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		         errmsg("%s of column \"%s\" of relation \"%s\" was dropped with an object it used",
+		                what, get_attname(relid, attnum, false), get_rel_name(relid)),
+		         errdetail("The policy stays in force and fails closed until it is declared again "
+		                   "or removed."),
+		         errhint("Declare it again, or remove the policy.")));
 	if (expr == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("%s of relation \"%s\" was dropped with an object it used", what, get_rel_name(relid)),
-		                errdetail("The policy stays in force and fails closed until it is declared again or removed."),
+		                errmsg("%s of relation \"%s\" was dropped with an object it used", what,
+		                       get_rel_name(relid)),
+		                errdetail("The policy stays in force and fails closed until it is declared "
+		                          "again or removed."),
 		                errhint("Declare it again, or remove the policy.")));
 	if (table != relid) {
 		// a member of the family: match columns by name
@@ -303,7 +315,8 @@ StoredExpressionText(Oid funcid) {
 	if (expr == NULL)
 		return NULL;
 	int level = RunWithFixedSearchPath();
-	char *text = deparse_expression(expr, deparse_context_for(get_rel_name(table), table), false, false);
+	char *text =
+	        deparse_expression(expr, deparse_context_for(get_rel_name(table), table), false, false);
 	RestoreSearchPath(level);
 	return text;
 }

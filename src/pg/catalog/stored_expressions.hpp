@@ -32,7 +32,8 @@ constexpr const char *kExpressionSchema = "privacy_expr";
 // filter or hold condition) and returns its OID. `what` names the
 // expression in errors ("mask expression", "row filter", "hold condition");
 // label is the wrapper's name (truncated to fit a name).
-Oid CreateStoredExpression(Oid relid, AttrNumber attnum, const char *canonical, const char *what, const char *label);
+Oid CreateStoredExpression(Oid relid, AttrNumber attnum, const char *canonical, const char *what,
+                           const char *label);
 
 // LoadStoredExpression returns the stored expression of wrapper funcid as
 // an expression over relid (varno 1; relid may be the wrapper's table or a

@@ -52,7 +52,8 @@ Datum
 AuditWaitImpl(FunctionCallInfo fcinfo) {
 	Interval *timeout = PG_GETARG_INTERVAL_P(0);
 	if (timeout->month != 0 || timeout->day != 0 || timeout->time < 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("timeout must be a non-negative time without days or months"),
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("timeout must be a non-negative time without days or months"),
 		                errhint("Use a timeout such as '30 seconds'.")));
 	if (!AuditQueueAvailable())
 		PG_RETURN_BOOL(true);
@@ -62,7 +63,8 @@ AuditWaitImpl(FunctionCallInfo fcinfo) {
 			PG_RETURN_BOOL(true);
 		if (GetCurrentTimestamp() >= deadline)
 			PG_RETURN_BOOL(false);
-		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, kPollMs, PG_WAIT_EXTENSION);
+		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, kPollMs,
+		                PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
 	}
@@ -73,7 +75,8 @@ Datum
 CheckExemptionGranteeImpl(FunctionCallInfo fcinfo) {
 	if (PG_ARGISNULL(0))
 		PG_RETURN_VOID();
-	const char *action = PG_ARGISNULL(1) ? "grant exemptions" : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	const char *action =
+	        PG_ARGISNULL(1) ? "grant exemptions" : text_to_cstring(PG_GETARG_TEXT_PP(1));
 	CheckExemptionGrantee(PG_GETARG_OID(0), action);
 	PG_RETURN_VOID();
 }
@@ -99,21 +102,24 @@ ExportQuery(Oid relid, ArrayType *columns, ArrayType *formats, const char *subje
 	initStringInfo(&overrides);
 	for (int i = 0; i < ncols; i++) {
 		if (col_nulls[i] || fmt_nulls[i])
-			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("token columns must not be null")));
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			                errmsg("token columns must not be null")));
 		char *col = TextDatumGetCString(cols[i]);
 		char *fmt = TextDatumGetCString(fmts[i]);
-		appendStringInfo(&overrides, "%s%s, privacy.detokenize(t.%s::pg_catalog.text, %s)", i > 0 ? ", " : "",
-		                 quote_literal_cstr(col), quote_identifier(col), quote_literal_cstr(fmt));
+		appendStringInfo(&overrides, "%s%s, privacy.detokenize(t.%s::pg_catalog.text, %s)",
+		                 i > 0 ? ", " : "", quote_literal_cstr(col), quote_identifier(col),
+		                 quote_literal_cstr(fmt));
 	}
 	StringInfoData sql;
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 	                 "SELECT coalesce(pg_catalog.jsonb_agg(s.r ORDER BY s.r::pg_catalog.text), "
-	                 "'[]'::pg_catalog.jsonb) FROM (SELECT pg_catalog.to_jsonb(t) %s%s%s AS r FROM %s t "
-	                 "WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)%s%s%s) s",
-	                 ncols > 0 ? "OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(" : "", overrides.data,
-	                 ncols > 0 ? ")" : "",
-	                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)),
+	                 "'[]'::pg_catalog.jsonb) FROM (SELECT pg_catalog.to_jsonb(t) %s%s%s AS r FROM "
+	                 "%s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)%s%s%s) s",
+	                 ncols > 0 ? "OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(" : "",
+	                 overrides.data, ncols > 0 ? ")" : "",
+	                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+	                                            get_rel_name(relid)),
 	                 subject_column != NULL ? " AND t." : "",
 	                 subject_column != NULL ? quote_identifier(subject_column) : "",
 	                 subject_column != NULL ? "::pg_catalog.text OPERATOR(pg_catalog.=) $2" : "");
@@ -155,7 +161,8 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 	ArrayType *ids = PG_GETARG_ARRAYTYPE_P(1);
 	text *subject = PG_GETARG_TEXT_PP(2);
 	if (get_rel_relkind(relid) == '\0')
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+		                errmsg("relation with OID %u does not exist", relid)));
 	bool citus = IsCitusTable(relid);
 
 	DisclosureRecord record;
@@ -169,7 +176,8 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 	char pseudonym[128];
 	SubjectPseudonym(subject, pseudonym, sizeof(pseudonym));
 	snprintf(record.object, sizeof(record.object), "subject %s in %s", pseudonym,
-	         quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
+	         quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+	                                    get_rel_name(relid)));
 
 	// a Citus table's row ids repeat on every shard: its rows are read by
 	// subject column as well (tables registered through a parent are not
@@ -178,34 +186,42 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 	if (citus) {
 		Oid types[1] = {OIDOID};
 		Datum values[1] = {ObjectIdGetDatum(relid)};
-		int rc = SPI_execute_with_args("SELECT s.subject_column::pg_catalog.text, s.via IS NOT NULL FROM "
-		                               "privacy._subject_table s WHERE s.relid::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
-		                               1, types, values, NULL, true, 1);
+		int rc = SPI_execute_with_args(
+		        "SELECT s.subject_column::pg_catalog.text, s.via IS NOT NULL FROM "
+		        "privacy._subject_table s WHERE s.relid::pg_catalog.oid OPERATOR(pg_catalog.=) $1",
+		        1, types, values, NULL, true, 1);
 		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "pg_privacy could not read the subject table: %s", SPI_result_code_string(rc));
+			elog(ERROR, "pg_privacy could not read the subject table: %s",
+			     SPI_result_code_string(rc));
 		bool null = true;
-		bool via = SPI_processed == 1 &&
-		           DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null));
+		bool via =
+		        SPI_processed == 1 &&
+		        DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null));
 		if (SPI_processed != 1 || via)
-			ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-			                errmsg("cannot export subjects from Citus table \"%s\"", get_rel_name(relid)),
-			                errdetail("Only Citus tables registered with their own subject column are supported."),
-			                errhint("Register the table with privacy.register_subject(table, subject_column).")));
+			ereport(ERROR,
+			        (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+			         errmsg("cannot export subjects from Citus table \"%s\"", get_rel_name(relid)),
+			         errdetail("Only Citus tables registered with their own subject column are "
+			                   "supported."),
+			         errhint("Register the table with privacy.register_subject(table, "
+			                 "subject_column).")));
 		subject_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	}
-	char *sql = ExportQuery(relid, PG_GETARG_ARRAYTYPE_P(3), PG_GETARG_ARRAYTYPE_P(4), subject_column);
+	char *sql =
+	        ExportQuery(relid, PG_GETARG_ARRAYTYPE_P(3), PG_GETARG_ARRAYTYPE_P(4), subject_column);
 
 	// the rows read are the subject's rows of the table, whatever ids the
 	// caller passed: a direct call cannot read other rows past the filters
 	{
 		Oid plan_types[2] = {TEXTOID, OIDOID};
 		Datum plan_values[2] = {PointerGetDatum(subject), ObjectIdGetDatum(relid)};
-		int rc = SPI_execute_with_args("SELECT coalesce((SELECT p.ids FROM privacy._subject_export_plan($1) p "
-		                               "WHERE p.relid::pg_catalog.oid OPERATOR(pg_catalog.=) $2), "
-		                               "'{}'::pg_catalog.tid[])",
-		                               2, plan_types, plan_values, NULL, true, 1);
+		int rc = SPI_execute_with_args(
+		        "SELECT coalesce((SELECT p.ids FROM privacy._subject_export_plan($1) p WHERE "
+		        "p.relid::pg_catalog.oid OPERATOR(pg_catalog.=) $2), '{}'::pg_catalog.tid[])",
+		        2, plan_types, plan_values, NULL, true, 1);
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "pg_privacy could not find the subject's rows: %s", SPI_result_code_string(rc));
+			elog(ERROR, "pg_privacy could not find the subject's rows: %s",
+			     SPI_result_code_string(rc));
 		bool null;
 		Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null);
 		ids = DatumGetArrayTypeP(SPI_datumTransfer(d, false, -1));
@@ -224,7 +240,8 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 		SPIPlanPtr plan = SPI_prepare(sql, subject_column != NULL ? 2 : 1, types);
 		LiftRowFilters(InvalidOid);
 		if (plan == NULL)
-			elog(ERROR, "pg_privacy export read could not be prepared: %s", SPI_result_code_string(SPI_result));
+			elog(ERROR, "pg_privacy export read could not be prepared: %s",
+			     SPI_result_code_string(SPI_result));
 		Datum values[2] = {PointerGetDatum(ids), PointerGetDatum(subject)};
 		// the read runs as the caller (its privileges and masking apply), but
 		// restricted: the table owner's code it runs (its row-security

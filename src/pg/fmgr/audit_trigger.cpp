@@ -7,8 +7,8 @@
 // Rows are rendered with the row type's output function, except privacy._key,
 // whose rows are logged by name and version only (the wrapped key material
 // never reaches the log; a re-wrap under a new master key shows as an update
-// of each version, with one more row naming the master key ids). The insert is a plain heap insert: the acting role
-// needs no privilege on the log, and cannot forge or remove its rows.
+// of each version, with one more row naming the master key ids). The insert is a plain heap insert:
+// the acting role needs no privilege on the log, and cannot forge or remove its rows.
 #include "pg/fmgr/audit_trigger.hpp"
 
 #include "pg/boundary/boundary.hpp"
@@ -32,12 +32,14 @@ extern "C" {
 namespace privacy::pg {
 
 void
-WritePolicyAudit(const char *action, const char *object, const char *old_text, const char *new_text) {
+WritePolicyAudit(const char *action, const char *object, const char *old_text,
+                 const char *new_text) {
 	Oid nsp = get_namespace_oid("privacy", false);
 	Oid log_table = get_relname_relid("audit_log", nsp);
 	if (!OidIsValid(log_table))
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("policy changes cannot be audited: privacy.audit_log does not exist")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		         errmsg("policy changes cannot be audited: privacy.audit_log does not exist")));
 	Relation log = table_open(log_table, RowExclusiveLock);
 	TupleDesc desc = RelationGetDescr(log);
 	Datum *values = (Datum *)palloc0(sizeof(Datum) * desc->natts);
@@ -93,7 +95,8 @@ Render(Relation rel, HeapTuple tuple) {
 		Form_pg_attribute att = TupleDescAttr(desc, i);
 		if (att->attisdropped)
 			continue;
-		if (is_key && strcmp(NameStr(att->attname), "name") != 0 && strcmp(NameStr(att->attname), "version") != 0)
+		if (is_key && strcmp(NameStr(att->attname), "name") != 0 &&
+		    strcmp(NameStr(att->attname), "version") != 0)
 			continue;
 		bool isnull;
 		Datum value = heap_getattr(tuple, att->attnum, desc, &isnull);
@@ -135,8 +138,11 @@ AuditPolicyChangeImpl(FunctionCallInfo fcinfo) {
 	                                                                 : NULL;
 	char *old_text = Render(rel, old_row);
 	char *new_text = Render(rel, new_row);
-	char *action = psprintf("%s %s", operation, RelationGetRelationName(rel) + (RelationGetRelationName(rel)[0] == '_'));
-	WritePolicyAudit(action, quote_qualified_identifier("privacy", RelationGetRelationName(rel)), old_text, new_text);
+	char *action =
+	        psprintf("%s %s", operation,
+	                 RelationGetRelationName(rel) + (RelationGetRelationName(rel)[0] == '_'));
+	WritePolicyAudit(action, quote_qualified_identifier("privacy", RelationGetRelationName(rel)),
+	                 old_text, new_text);
 	return PointerGetDatum(NULL);
 }
 

@@ -28,7 +28,8 @@ Datum
 ParseInt4WithLiveObject(const char *input) {
 	privacy::core::probe::Tracked guard;
 	std::string copy(input); // more live C++ state across the PostgreSQL call
-	return privacy::pg::CallPg([&] { return DirectFunctionCall1(int4in, CStringGetDatum(copy.c_str())); });
+	return privacy::pg::CallPg(
+	        [&] { return DirectFunctionCall1(int4in, CStringGetDatum(copy.c_str())); });
 }
 
 // PgErrorImpl parses its argument as int4 through the guarded path.

@@ -26,7 +26,8 @@ namespace {
 Datum
 CategoryMaskImpl(FunctionCallInfo fcinfo) {
 	if (PG_ARGISNULL(2))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("a category protection must not be null")));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		                errmsg("a category protection must not be null")));
 	char *mask = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1)) {
 		(void)ExpandCategoryMask(mask, NULL);
@@ -37,8 +38,9 @@ CategoryMaskImpl(FunctionCallInfo fcinfo) {
 	bool check_declarer = !PG_ARGISNULL(3) && PG_GETARG_BOOL(3);
 	AttrNumber attnum = get_attnum(relid, NameStr(*column));
 	if (attnum <= 0)
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("column \"%s\" of relation \"%s\" does not exist",
-		                                                         NameStr(*column), get_rel_name(relid))));
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+		                errmsg("column \"%s\" of relation \"%s\" does not exist", NameStr(*column),
+		                       get_rel_name(relid))));
 	char *expanded = ExpandCategoryMask(mask, NameStr(*column));
 	char *canonical = ValidatePolicyExpression(relid, attnum, expanded, "mask expression", false);
 	// the planner analyzes the expanded text with search_path = pg_catalog,
@@ -46,9 +48,10 @@ CategoryMaskImpl(FunctionCallInfo fcinfo) {
 	Node *fixed = AnalyzeMaskExpression(relid, attnum, expanded, true, NULL);
 	Node *here = AnalyzeMaskExpression(relid, attnum, expanded, false, NULL);
 	if (!equal(fixed, here))
-		ereport(ERROR, (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
-		                errmsg("category protection resolves differently without the current search_path"),
-		                errhint("Schema-qualify the functions, operators and types it uses.")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
+		         errmsg("category protection resolves differently without the current search_path"),
+		         errhint("Schema-qualify the functions, operators and types it uses.")));
 	// a table owner classifying its own table must itself be allowed to run
 	// what the protection calls (a keyed mask would be an oracle otherwise)
 	// (the caller as the policy API's check sees it: the owner of a

@@ -64,14 +64,14 @@ MaskColumnImpl(FunctionCallInfo fcinfo) {
 		                errmsg("column \"%s\" of relation \"%s\" does not exist", NameStr(*column),
 		                       get_rel_name(relid))));
 	if (attnum < 0)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("cannot mask system column \"%s\"",
-		                                                              NameStr(*column))));
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		                errmsg("cannot mask system column \"%s\"", NameStr(*column))));
 
 	char *canonical = ValidatePolicyExpression(relid, attnum, mask, "mask expression", false);
 
 	Oid types[4] = {REGCLASSOID, NAMEOID, TEXTOID, TEXTOID};
-	Datum values[4] = {ObjectIdGetDatum(relid), NameGetDatum(column), CStringGetTextDatum(canonical),
-	                   CStringGetTextDatum(mask)};
+	Datum values[4] = {ObjectIdGetDatum(relid), NameGetDatum(column),
+	                   CStringGetTextDatum(canonical), CStringGetTextDatum(mask)};
 	CallInternalWriter("_store_column_policy", 4, types, values, NULL);
 	PG_RETURN_VOID();
 }
@@ -91,7 +91,8 @@ AnonymizeTableImpl(FunctionCallInfo fcinfo) {
 	StringInfoData sql;
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "UPDATE %s SET ",
-	                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)), get_rel_name(relid)));
+	                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+	                                            get_rel_name(relid)));
 	int nset = 0;
 	for (int i = 0; i < rel->ncolumns; i++) {
 		// issue 18: a generated column is recomputed from its (anonymized)
@@ -106,13 +107,14 @@ AnonymizeTableImpl(FunctionCallInfo fcinfo) {
 		if (col->stored) {
 			text = StoredExpressionText(col->mask_function);
 			if (text == NULL) // dropped with something it used: fail closed
-				(void)LoadStoredExpression(col->mask_function, relid, col->attnum, "mask expression");
+				(void)LoadStoredExpression(col->mask_function, relid, col->attnum,
+				                           "mask expression");
 		}
 		char *mask = ValidatePolicyExpression(relid, col->attnum, text, "mask expression", true);
 		if (level >= 0)
 			RestoreSearchPath(level);
-		appendStringInfo(&sql, "%s%s = (%s)", nset++ > 0 ? ", " : "", quote_identifier(NameStr(col->column)),
-		                 mask);
+		appendStringInfo(&sql, "%s%s = (%s)", nset++ > 0 ? ", " : "",
+		                 quote_identifier(NameStr(col->column)), mask);
 	}
 
 	// The masks are canonical text for search_path = pg_catalog, pg_temp and
@@ -131,14 +133,16 @@ AnonymizeTableImpl(FunctionCallInfo fcinfo) {
 Datum
 AnalyzeMaskImpl(FunctionCallInfo fcinfo) {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table, column and mask must not be null")));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		                errmsg("table, column and mask must not be null")));
 	Oid relid = PG_GETARG_OID(0);
 	AttrNumber attnum = get_attnum(relid, NameStr(*PG_GETARG_NAME(1)));
 	if (attnum <= 0)
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN), errmsg("column \"%s\" of relation \"%s\" does not exist",
-		                                                      NameStr(*PG_GETARG_NAME(1)), get_rel_name(relid))));
-	char *canonical =
-	    ValidatePolicyExpression(relid, attnum, text_to_cstring(PG_GETARG_TEXT_PP(2)), "mask expression", PG_GETARG_BOOL(3));
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
+		                errmsg("column \"%s\" of relation \"%s\" does not exist",
+		                       NameStr(*PG_GETARG_NAME(1)), get_rel_name(relid))));
+	char *canonical = ValidatePolicyExpression(relid, attnum, text_to_cstring(PG_GETARG_TEXT_PP(2)),
+	                                           "mask expression", PG_GETARG_BOOL(3));
 	PG_RETURN_TEXT_P(cstring_to_text(canonical));
 }
 
@@ -172,7 +176,8 @@ InvalidatePoliciesImpl(FunctionCallInfo fcinfo) {
 // CheckPolicyAdminImpl implements privacy._check_policy_admin(text, regclass).
 Datum
 CheckPolicyAdminImpl(FunctionCallInfo fcinfo) {
-	const char *action = PG_ARGISNULL(0) ? "manage privacy policies" : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	const char *action =
+	        PG_ARGISNULL(0) ? "manage privacy policies" : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	Oid relid = PG_NARGS() > 1 && !PG_ARGISNULL(1) ? PG_GETARG_OID(1) : InvalidOid;
 	CheckPolicyAdmin(action, relid);
 	PG_RETURN_VOID();
@@ -197,15 +202,22 @@ void
 CheckPolicyTarget(Oid relid, const char *what) {
 	char relkind = get_rel_relkind(relid);
 	if (relkind == '\0')
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+		                errmsg("relation with OID %u does not exist", relid)));
 	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("cannot %s \"%s\"", what, get_rel_name(relid)),
-		                errdetail("Only tables and partitioned tables can have %s.", strcmp(what, "mask columns of") == 0 ? "masking policies" : "row policies")));
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+		                errmsg("cannot %s \"%s\"", what, get_rel_name(relid)),
+		                errdetail("Only tables and partitioned tables can have %s.",
+		                          strcmp(what, "mask columns of") == 0 ? "masking policies"
+		                                                               : "row policies")));
 	Oid nsp = get_rel_namespace(relid);
 	if (relid < FirstNormalObjectId || IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
 	    nsp == get_namespace_oid("privacy", true))
-		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg("cannot %s \"%s\"", what, get_rel_name(relid)),
-		                errdetail("System catalogs and pg_privacy's own tables cannot have %s.", strcmp(what, "mask columns of") == 0 ? "masking policies" : "row policies")));
+		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
+		                errmsg("cannot %s \"%s\"", what, get_rel_name(relid)),
+		                errdetail("System catalogs and pg_privacy's own tables cannot have %s.",
+		                          strcmp(what, "mask columns of") == 0 ? "masking policies"
+		                                                               : "row policies")));
 }
 
 } // namespace privacy::pg

@@ -4,8 +4,9 @@
 //  privacy.rotate_key(name)              random key, next version
 //  privacy.import_key(name, material, material_file, material_command)
 //                                        given material, next version
-//  privacy.drop_key(name, force)         crypto-shredding of every version (force when formats use it)
-//  privacy.rewrap_keys()                 every data key and the masking secret re-wrapped under the
+//  privacy.drop_key(name, force)         crypto-shredding of every version (force when formats use
+//  it) privacy.rewrap_keys()                 every data key and the masking secret re-wrapped under
+//  the
 //                                        configured master key (master-key rotation)
 //  privacy.create_token_format(...)      a custom token format
 //  privacy._invalidate_keys()            cache invalidation for SQL admin code
@@ -58,12 +59,14 @@ CheckKeyAdmin(const char *action) {
 char *
 ArgName(FunctionCallInfo fcinfo, int i, const char *what) {
 	if (PG_ARGISNULL(i))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be null", what),
-		                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be null", what),
+		         errhidestmt(true), errhidecontext(true)));
 	char *name = text_to_cstring(PG_GETARG_TEXT_PP(i));
 	if (name[0] == '\0' || strlen(name) > kMaxNameBytes)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s must have 1 to 63 bytes", what),
-		                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("%s must have 1 to 63 bytes", what), errhidestmt(true),
+		                errhidecontext(true)));
 	return name;
 }
 
@@ -74,8 +77,9 @@ int32
 NewestVersion(const char *name) {
 	Oid types[1] = {TEXTOID};
 	Datum values[1] = {CStringGetTextDatum(name)};
-	int rc = SPI_execute_with_args("SELECT pg_catalog.max(version) FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $1",
-	                               1, types, values, NULL, false, 1);
+	int rc = SPI_execute_with_args(
+	        "SELECT pg_catalog.max(version) FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $1",
+	        1, types, values, NULL, false, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "reading privacy._key failed");
 	bool isnull;
@@ -91,8 +95,9 @@ void
 CheckSlotFree(const char *name, int32 version) {
 	Oid types[2] = {TEXTOID, INT4OID};
 	Datum values[2] = {CStringGetTextDatum(name), Int32GetDatum(version)};
-	int rc = SPI_execute_with_args("SELECT pg_catalog.max(version) FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $1 "
-	                               "AND (version OPERATOR(pg_catalog.-) $2) OPERATOR(pg_catalog.%) 9 OPERATOR(pg_catalog.=) 0",
+	int rc = SPI_execute_with_args("SELECT pg_catalog.max(version) FROM privacy._key WHERE name "
+	                               "OPERATOR(pg_catalog.=) $1 AND (version OPERATOR(pg_catalog.-) "
+	                               "$2) OPERATOR(pg_catalog.%) 9 OPERATOR(pg_catalog.=) 0",
 	                               2, types, values, NULL, false, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "reading privacy._key failed");
@@ -101,15 +106,18 @@ CheckSlotFree(const char *name, int32 version) {
 	if (isnull)
 		return;
 	int32 live = DatumGetInt32(held);
-	ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-	                errmsg("version %d of data key \"%s\" would share card version slot %d with live version %d", version,
-	                       name, (version - 1) % 9, live),
-	                errdetail("Card tokens carry their key version modulo 9; two live versions in one slot would make "
-	                          "tokens of the older one detokenize to a different value."),
-	                errhint("Move the tokens of version %d to the newest version with privacy.retokenize(), drop it with "
-	                        "privacy.drop_key_version(), then rotate again.",
-	                        live),
-	                errhidestmt(true), errhidecontext(true)));
+	ereport(ERROR,
+	        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+	         errmsg("version %d of data key \"%s\" would share card version slot %d with live "
+	                "version %d",
+	                version, name, (version - 1) % 9, live),
+	         errdetail("Card tokens carry their key version modulo 9; two live versions in one "
+	                   "slot would make tokens of the older one detokenize to a different value."),
+	         errhint("Move the tokens of version %d to the newest version with "
+	                 "privacy.retokenize(), drop it with privacy.drop_key_version(), then rotate "
+	                 "again.",
+	                 live),
+	         errhidestmt(true), errhidecontext(true)));
 }
 
 // HasMasterKeyIds reports whether privacy._key has the master_key_id column
@@ -138,26 +146,29 @@ StoreVersion(const char *name, int32 version, const unsigned char *material, siz
 		bytea *wrapped;
 	} wrap{name, version, material, len, keys.current, NULL};
 	ErrorData *edata = TryPg(
-	    [](void *p) {
-		    WrapArgs *w = (WrapArgs *)p;
-		    w->wrapped = WrapDataKey(w->name, w->version, w->material, w->len, w->master);
-	    },
-	    &wrap);
+	        [](void *p) {
+		        WrapArgs *w = (WrapArgs *)p;
+		        w->wrapped = WrapDataKey(w->name, w->version, w->material, w->len, w->master);
+	        },
+	        &wrap);
 	FreeMasterKeys(&keys);
 	if (edata != NULL)
 		ReThrowError(edata);
 	wrapped = wrap.wrapped;
 	const char *algorithm = len == 16 ? "aes-128" : len == 24 ? "aes-192" : "aes-256";
 	Oid types[5] = {TEXTOID, INT4OID, TEXTOID, BYTEAOID, TEXTOID};
-	Datum values[5] = {CStringGetTextDatum(name), Int32GetDatum(version), CStringGetTextDatum(algorithm),
-	                   PointerGetDatum(wrapped), CStringGetTextDatum(keys.current_id)};
+	Datum values[5] = {CStringGetTextDatum(name), Int32GetDatum(version),
+	                   CStringGetTextDatum(algorithm), PointerGetDatum(wrapped),
+	                   CStringGetTextDatum(keys.current_id)};
 	int rc = HasMasterKeyIds()
-	             ? SPI_execute_with_args("INSERT INTO privacy._key (name, version, algorithm, wrapped, created_at, "
-	                                     "master_key_id) VALUES ($1, $2, $3, $4, pg_catalog.now(), $5)",
-	                                     5, types, values, NULL, false, 0)
-	             : SPI_execute_with_args("INSERT INTO privacy._key (name, version, algorithm, wrapped, created_at) "
-	                                     "VALUES ($1, $2, $3, $4, pg_catalog.now())",
-	                                     4, types, values, NULL, false, 0);
+	                 ? SPI_execute_with_args("INSERT INTO privacy._key (name, version, algorithm, "
+	                                         "wrapped, created_at, master_key_id) VALUES ($1, $2, "
+	                                         "$3, $4, pg_catalog.now(), $5)",
+	                                         5, types, values, NULL, false, 0)
+	                 : SPI_execute_with_args(
+	                           "INSERT INTO privacy._key (name, version, algorithm, wrapped, "
+	                           "created_at) VALUES ($1, $2, $3, $4, pg_catalog.now())",
+	                           4, types, values, NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "storing the data key failed: %s", SPI_result_code_string(rc));
 	InvalidateKeyCache();
@@ -181,11 +192,15 @@ AddVersion(void *arg) {
 		elog(ERROR, "SPI_connect failed");
 	int32 newest = NewestVersion(args->name);
 	if (args->mode == NewKeyMode::kCreate && newest != 0)
-		ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("data key \"%s\" already exists", args->name),
-		                errhint("Use privacy.rotate_key() to add a version."), errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
+		                errmsg("data key \"%s\" already exists", args->name),
+		                errhint("Use privacy.rotate_key() to add a version."), errhidestmt(true),
+		                errhidecontext(true)));
 	if (args->mode == NewKeyMode::kRotate && newest == 0)
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("data key \"%s\" does not exist", args->name),
-		                errhint("Create it with privacy.create_key()."), errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
+		                errmsg("data key \"%s\" does not exist", args->name),
+		                errhint("Create it with privacy.create_key()."), errhidestmt(true),
+		                errhidecontext(true)));
 	int32 version = newest + 1;
 	CheckSlotFree(args->name, version);
 	if (args->mode == NewKeyMode::kImport) {
@@ -202,11 +217,11 @@ AddVersion(void *arg) {
 			unsigned char *material;
 		} store{args->name, version, material};
 		edata = TryPg(
-		    [](void *p) {
-			    StoreArgs *s = (StoreArgs *)p;
-			    StoreVersion(s->name, s->version, s->material, 32);
-		    },
-		    &store);
+		        [](void *p) {
+			        StoreArgs *s = (StoreArgs *)p;
+			        StoreVersion(s->name, s->version, s->material, 32);
+		        },
+		        &store);
 		sodium_free(material);
 		if (edata != NULL)
 			ReThrowError(edata);
@@ -256,8 +271,9 @@ struct ImportArgs {
 void
 RequireSuperuser(const char *action, const char *hint) {
 	if (InSecurityRestrictedOperation() || !superuser() || !superuser_arg(GetOuterUserId()))
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
-		                errhint("%s", hint), errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
+		         errhint("%s", hint), errhidestmt(true), errhidecontext(true)));
 }
 
 // OptionalText returns argument i as a C string, NULL when it is null or
@@ -283,9 +299,10 @@ ImportKeyBody(void *arg) {
 	size_t len = 0;
 	if (!PG_ARGISNULL(1)) {
 		if (file != NULL || command != NULL)
-			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			                errmsg("material, material_file and material_command are exclusive"),
-			                errhint("Pass only one of them."), errhidestmt(true), errhidecontext(true)));
+			ereport(ERROR,
+			        (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			         errmsg("material, material_file and material_command are exclusive"),
+			         errhint("Pass only one of them."), errhidestmt(true), errhidecontext(true)));
 		bytea *material = PG_GETARG_BYTEA_PP(1);
 		len = VARSIZE_ANY_EXHDR(material);
 		bool copied = (Pointer)material != DatumGetPointer(PG_GETARG_DATUM(1));
@@ -300,8 +317,8 @@ ImportKeyBody(void *arg) {
 			sodium_memzero(VARDATA_ANY(material), VARSIZE_ANY_EXHDR(material));
 		if (len != 16 && len != 24 && len != 32)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			                errmsg("key material must be 16, 24 or 32 bytes"), errhidestmt(true), errhidecontext(true),
-			                errhidecontext(true)));
+			                errmsg("key material must be 16, 24 or 32 bytes"), errhidestmt(true),
+			                errhidecontext(true), errhidecontext(true)));
 		if (secure == NULL)
 			ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of secure memory")));
 	} else {
@@ -328,7 +345,8 @@ DropKeyImpl(FunctionCallInfo fcinfo) {
 	CheckKeyAdmin("drop data keys");
 	char *name = ArgName(fcinfo, 0, "key name");
 	if (PG_ARGISNULL(1))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("force must not be null"), errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("force must not be null"),
+		                errhidestmt(true), errhidecontext(true)));
 	bool force = PG_GETARG_BOOL(1);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -336,41 +354,49 @@ DropKeyImpl(FunctionCallInfo fcinfo) {
 	Datum values[1] = {CStringGetTextDatum(name)};
 	// a key that token formats use (the built-in formats use "default") is
 	// shredded only on purpose: force => true
-	int rc = SPI_execute_with_args("SELECT pg_catalog.string_agg(f.name, ', ' ORDER BY f.name) FROM privacy._token_format f "
-	                               "WHERE f.key_name OPERATOR(pg_catalog.=) $1",
-	                               1, types, values, NULL, true, 0);
+	int rc = SPI_execute_with_args(
+	        "SELECT pg_catalog.string_agg(f.name, ', ' ORDER BY f.name) FROM privacy._token_format "
+	        "f WHERE f.key_name OPERATOR(pg_catalog.=) $1",
+	        1, types, values, NULL, true, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "reading the token formats failed: %s", SPI_result_code_string(rc));
 	char *formats = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	if (formats != NULL && !force)
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE), errmsg("data key \"%s\" is used by token formats", name),
-		                errdetail("Formats: %s. Tokens of these formats could never be detokenized again.", formats),
-		                errhint("Call privacy.drop_key(name, force => true) to crypto-shred it anyway (custom formats "
-		                        "can be dropped first with privacy.drop_token_format)."),
-		                errhidestmt(true), errhidecontext(true)));
-	rc = SPI_execute_with_args("DELETE FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $1", 1, types, values, NULL,
-	                           false, 0);
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_IN_USE),
+		         errmsg("data key \"%s\" is used by token formats", name),
+		         errdetail("Formats: %s. Tokens of these formats could never be detokenized again.",
+		                   formats),
+		         errhint("Call privacy.drop_key(name, force => true) to crypto-shred it anyway "
+		                 "(custom formats can be dropped first with privacy.drop_token_format)."),
+		         errhidestmt(true), errhidecontext(true)));
+	rc = SPI_execute_with_args("DELETE FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $1", 1,
+	                           types, values, NULL, false, 0);
 	if (rc != SPI_OK_DELETE)
 		elog(ERROR, "deleting the data key failed: %s", SPI_result_code_string(rc));
 	uint64 deleted = SPI_processed;
 	// formats of the key go back to "the key's oldest version": a key created
 	// again under this name starts at version 1
 	// (a 0.1.0 database not yet updated has no format versions)
-	if (deleted > 0 && OidIsValid(get_relname_relid("_token_format_version", get_namespace_oid("privacy", false)))) {
-		rc = SPI_execute_with_args("SELECT privacy._forget_format_versions($1)", 1, types, values, NULL, false, 0);
+	if (deleted > 0 && OidIsValid(get_relname_relid("_token_format_version",
+	                                                get_namespace_oid("privacy", false)))) {
+		rc = SPI_execute_with_args("SELECT privacy._forget_format_versions($1)", 1, types, values,
+		                           NULL, false, 0);
 		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "resetting the token format versions failed: %s", SPI_result_code_string(rc));
+			elog(ERROR, "resetting the token format versions failed: %s",
+			     SPI_result_code_string(rc));
 	}
 	SPI_finish();
 	if (deleted == 0)
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("data key \"%s\" does not exist", name),
-		                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("data key \"%s\" does not exist", name),
+		         errhidestmt(true), errhidecontext(true)));
 	InvalidateKeyCache();
-	ereport(WARNING, (errmsg("data key \"%s\" was destroyed (%llu versions): tokens made with it can never be "
-	                         "detokenized again",
+	ereport(WARNING, (errmsg("data key \"%s\" was destroyed (%llu versions): tokens made with it "
+	                         "can never be detokenized again",
 	                         name, (unsigned long long)deleted),
-	                  errdetail("This is crypto-shredding; it cannot be undone except by restoring a backup that "
-	                            "holds the key.")));
+	                  errdetail("This is crypto-shredding; it cannot be undone except by restoring "
+	                            "a backup that holds the key.")));
 	PG_RETURN_VOID();
 }
 
@@ -399,11 +425,14 @@ RewrapBody(void *arg) {
 		elog(ERROR, "SPI_connect failed");
 	// serializes with create_key, rotate_key, import_key, drop_key (row
 	// exclusive), rotate_masking_secret and another rewrap; readers go on
-	int rc = SPI_execute("LOCK TABLE privacy._key, privacy._masking_secret IN SHARE ROW EXCLUSIVE MODE", false, 0);
+	int rc = SPI_execute(
+	        "LOCK TABLE privacy._key, privacy._masking_secret IN SHARE ROW EXCLUSIVE MODE", false,
+	        0);
 	if (rc != SPI_OK_UTILITY)
 		elog(ERROR, "locking the key tables failed: %s", SPI_result_code_string(rc));
-	rc = SPI_execute("SELECT name, version, wrapped, master_key_id FROM privacy._key ORDER BY name, version", false,
-	                 0);
+	rc = SPI_execute(
+	        "SELECT name, version, wrapped, master_key_id FROM privacy._key ORDER BY name, version",
+	        false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading privacy._key failed: %s", SPI_result_code_string(rc));
 	uint64 nrows = SPI_processed;
@@ -430,17 +459,20 @@ RewrapBody(void *arg) {
 		st->material = UnwrapStoredKey(&st->keys, rows[i].name, rows[i].version, rows[i].wrapped,
 		                               rows[i].master_key_id, &len);
 		if (st->material == NULL)
-			ReportUnwrapFailure(psprintf("data key \"%s\" version %d", rows[i].name, rows[i].version),
-			                    rows[i].master_key_id, &st->keys);
-		bytea *wrapped = WrapDataKey(rows[i].name, rows[i].version, st->material, len, st->keys.current);
+			ReportUnwrapFailure(
+			        psprintf("data key \"%s\" version %d", rows[i].name, rows[i].version),
+			        rows[i].master_key_id, &st->keys);
+		bytea *wrapped =
+		        WrapDataKey(rows[i].name, rows[i].version, st->material, len, st->keys.current);
 		sodium_free(st->material);
 		st->material = NULL;
 		Oid types[4] = {TEXTOID, INT4OID, BYTEAOID, TEXTOID};
 		Datum values[4] = {CStringGetTextDatum(rows[i].name), Int32GetDatum(rows[i].version),
 		                   PointerGetDatum(wrapped), CStringGetTextDatum(current_id)};
-		rc = SPI_execute_with_args("UPDATE privacy._key SET wrapped = $3, master_key_id = $4 "
-		                           "WHERE name OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
-		                           4, types, values, NULL, false, 0);
+		rc = SPI_execute_with_args(
+		        "UPDATE privacy._key SET wrapped = $3, master_key_id = $4 WHERE name "
+		        "OPERATOR(pg_catalog.=) $1 AND version OPERATOR(pg_catalog.=) $2",
+		        4, types, values, NULL, false, 0);
 		if (rc != SPI_OK_UPDATE || SPI_processed != 1)
 			elog(ERROR, "re-wrapping the data key failed: %s", SPI_result_code_string(rc));
 		st->rewrapped++;
@@ -478,12 +510,15 @@ RewrapBody(void *arg) {
 			st->material = NULL;
 			Oid types[2] = {BYTEAOID, TEXTOID};
 			Datum values[2] = {PointerGetDatum(wrapped), CStringGetTextDatum(current_id)};
-			rc = SPI_execute_with_args("UPDATE privacy._masking_secret SET secret = $1, master_key_id = $2", 2, types,
-			                           values, NULL, false, 0);
+			rc = SPI_execute_with_args(
+			        "UPDATE privacy._masking_secret SET secret = $1, master_key_id = $2", 2, types,
+			        values, NULL, false, 0);
 			if (rc != SPI_OK_UPDATE || SPI_processed != 1)
-				elog(ERROR, "re-wrapping the masking secret failed: %s", SPI_result_code_string(rc));
+				elog(ERROR, "re-wrapping the masking secret failed: %s",
+				     SPI_result_code_string(rc));
 			WritePolicyAudit("rewrap masking_secret", "privacy._masking_secret",
-			                 stored_id != NULL ? psprintf("master_key_id=%s", stored_id) : "master_key_id=NULL",
+			                 stored_id != NULL ? psprintf("master_key_id=%s", stored_id)
+			                                   : "master_key_id=NULL",
 			                 psprintf("master_key_id=%s", current_id));
 			st->rewrapped++;
 		}
@@ -508,7 +543,8 @@ RewrapKeysImpl(FunctionCallInfo fcinfo) {
 	}
 	InvalidateKeyCache();
 	InvalidateMaskingSecret();
-	ereport(LOG, (errmsg("pg_privacy: %d wrapped keys moved to master key %s", st.rewrapped, st.keys.current_id),
+	ereport(LOG, (errmsg("pg_privacy: %d wrapped keys moved to master key %s", st.rewrapped,
+	                     st.keys.current_id),
 	              errhidestmt(true), errhidecontext(true)));
 	PG_RETURN_INT32(st.rewrapped);
 }
@@ -539,46 +575,53 @@ CreateTokenFormatImpl(FunctionCallInfo fcinfo) {
 	char *name = ArgName(fcinfo, 0, "token format name");
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4) || PG_ARGISNULL(5))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-		                errmsg("alphabet, key, passthrough and kept counts must not be null"), errhidestmt(true), errhidecontext(true)));
+		                errmsg("alphabet, key, passthrough and kept counts must not be null"),
+		                errhidestmt(true), errhidecontext(true)));
 	char *alphabet = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char *key = ArgName(fcinfo, 2, "key name");
 	char *passthrough = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	int32 keep_prefix = PG_GETARG_INT32(4);
 	int32 keep_suffix = PG_GETARG_INT32(5);
 	if (keep_prefix < 0 || keep_suffix < 0)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("kept counts must not be negative"),
-		                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("kept counts must not be negative"), errhidestmt(true),
+		                errhidecontext(true)));
 	ValidateFormat(name, alphabet, passthrough, keep_prefix, keep_suffix);
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	Oid types[6] = {TEXTOID, TEXTOID, TEXTOID, INT4OID, INT4OID, TEXTOID};
-	Datum values[6] = {CStringGetTextDatum(name), CStringGetTextDatum(alphabet), CStringGetTextDatum(passthrough),
-	                   Int32GetDatum(keep_prefix), Int32GetDatum(keep_suffix), CStringGetTextDatum(key)};
-	int rc = SPI_execute_with_args("SELECT 1 FROM privacy._token_format WHERE name OPERATOR(pg_catalog.=) $1", 1,
-	                               types, values, NULL, true, 1);
+	Datum values[6] = {CStringGetTextDatum(name),        CStringGetTextDatum(alphabet),
+	                   CStringGetTextDatum(passthrough), Int32GetDatum(keep_prefix),
+	                   Int32GetDatum(keep_suffix),       CStringGetTextDatum(key)};
+	int rc = SPI_execute_with_args(
+	        "SELECT 1 FROM privacy._token_format WHERE name OPERATOR(pg_catalog.=) $1", 1, types,
+	        values, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading privacy._token_format failed");
 	if (SPI_processed > 0)
-		ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT), errmsg("token format \"%s\" already exists", name),
-		                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_DUPLICATE_OBJECT),
+		                errmsg("token format \"%s\" already exists", name), errhidestmt(true),
+		                errhidecontext(true)));
 	rc = SPI_execute_with_args(
-	    "INSERT INTO privacy._token_format (name, kind, alphabet, passthrough, keep_prefix, keep_suffix, min_chars, "
-	    "max_chars, key_name, builtin, created_at) VALUES ($1, 'plain', $2, $3, $4, $5, 0, 0, $6, false, "
-	    "pg_catalog.now())",
-	    6, types, values, NULL, false, 0);
+	        "INSERT INTO privacy._token_format (name, kind, alphabet, passthrough, keep_prefix, "
+	        "keep_suffix, min_chars, max_chars, key_name, builtin, created_at) VALUES ($1, "
+	        "'plain', $2, $3, $4, $5, 0, 0, $6, false, pg_catalog.now())",
+	        6, types, values, NULL, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "storing the token format failed: %s", SPI_result_code_string(rc));
 	// a new format records the key's newest version: its tokens start there,
 	// not on the oldest version (a 0.1.0 database not yet updated has no
 	// format versions)
-	if (OidIsValid(get_relname_relid("_token_format_version", get_namespace_oid("privacy", false)))) {
-		rc = SPI_execute_with_args("SELECT privacy._set_format_version($1, k.newest) FROM (SELECT pg_catalog.max(version) "
-		                           "AS newest FROM privacy._key WHERE name OPERATOR(pg_catalog.=) $6) k WHERE k.newest IS "
-		                           "NOT NULL",
+	if (OidIsValid(
+	            get_relname_relid("_token_format_version", get_namespace_oid("privacy", false)))) {
+		rc = SPI_execute_with_args("SELECT privacy._set_format_version($1, k.newest) FROM (SELECT "
+		                           "pg_catalog.max(version) AS newest FROM privacy._key WHERE name "
+		                           "OPERATOR(pg_catalog.=) $6) k WHERE k.newest IS NOT NULL",
 		                           6, types, values, NULL, false, 0);
 		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "recording the token format's key version failed: %s", SPI_result_code_string(rc));
+			elog(ERROR, "recording the token format's key version failed: %s",
+			     SPI_result_code_string(rc));
 	}
 	SPI_finish();
 	InvalidateKeyCache();

@@ -100,8 +100,9 @@ PartialImpl(FunctionCallInfo fcinfo) {
 	int32 keep_prefix = PG_GETARG_INT32(1);
 	std::string_view padding = TextArg(fcinfo, 2);
 	int32 keep_suffix = PG_GETARG_INT32(3);
-	return TextResult(padding.size() + value.size() / 3 + 16,
-	                  [&](std::string &out) { core::Partial(value, keep_prefix, padding, keep_suffix, out); });
+	return TextResult(padding.size() + value.size() / 3 + 16, [&](std::string &out) {
+		core::Partial(value, keep_prefix, padding, keep_suffix, out);
+	});
 }
 
 // MaskEmailImpl keeps the first character of the local part and the domain.
@@ -130,7 +131,8 @@ Datum
 MaskCardKeepFirstImpl(FunctionCallInfo fcinfo) {
 	std::string_view value = TextArg(fcinfo, 0);
 	int32 keep_first = PG_GETARG_INT32(1);
-	return TextResult(value.size() + 16, [&](std::string &out) { core::MaskCard(value, keep_first, out); });
+	return TextResult(value.size() + 16,
+	                  [&](std::string &out) { core::MaskCard(value, keep_first, out); });
 }
 
 // MaskIbanImpl keeps the country code and the last 4 characters.
@@ -149,9 +151,11 @@ MaskIbanImpl(FunctionCallInfo fcinfo) {
 void
 CheckPrefixBits(int32 v4_bits, int32 v6_bits) {
 	if (v4_bits < 0 || v4_bits > 32)
-		throw core::Error(core::ErrorKind::kInvalidParameter, "IPv4 prefix length must be between 0 and 32");
+		throw core::Error(core::ErrorKind::kInvalidParameter,
+		                  "IPv4 prefix length must be between 0 and 32");
 	if (v6_bits < 0 || v6_bits > 128)
-		throw core::Error(core::ErrorKind::kInvalidParameter, "IPv6 prefix length must be between 0 and 128");
+		throw core::Error(core::ErrorKind::kInvalidParameter,
+		                  "IPv6 prefix length must be between 0 and 128");
 }
 
 // TruncateInet returns value with every bit after the family's prefix zeroed
@@ -193,8 +197,8 @@ MaskIpBitsImpl(FunctionCallInfo fcinfo) {
 // MakeRange builds a range of type rngtypid from two bounds (infinite when
 // the matching flag says so). lower_inclusive/upper_inclusive as given.
 Datum
-MakeRange(FunctionCallInfo fcinfo, Oid rngtypid, Datum lo, bool lo_infinite, bool lo_inclusive, Datum hi,
-          bool hi_infinite, bool hi_inclusive) {
+MakeRange(FunctionCallInfo fcinfo, Oid rngtypid, Datum lo, bool lo_infinite, bool lo_inclusive,
+          Datum hi, bool hi_infinite, bool hi_inclusive) {
 	TypeCacheEntry *typcache = range_get_typcache(fcinfo, rngtypid);
 	RangeBound lower;
 	RangeBound upper;
@@ -215,8 +219,8 @@ GeneralizeInt8Impl(FunctionCallInfo fcinfo) {
 	int64 value = PG_GETARG_INT64(0);
 	int64 width = PG_GETARG_INT64(1);
 	core::Int64Bucket bucket = core::GeneralizeInt64(value, width);
-	return MakeRange(fcinfo, INT8RANGEOID, Int64GetDatum(bucket.lo), false, true, Int64GetDatum(bucket.hi),
-	                 bucket.upper_unbounded, false);
+	return MakeRange(fcinfo, INT8RANGEOID, Int64GetDatum(bucket.lo), false, true,
+	                 Int64GetDatum(bucket.hi), bucket.upper_unbounded, false);
 }
 
 // GeneralizeInt4Impl is generalize for integer (without it integer
@@ -229,8 +233,9 @@ GeneralizeInt4Impl(FunctionCallInfo fcinfo) {
 	core::Int64Bucket bucket = core::GeneralizeInt64(value, width);
 	bool lo_infinite = bucket.lo < PG_INT32_MIN;
 	bool hi_infinite = bucket.hi > PG_INT32_MAX;
-	return MakeRange(fcinfo, INT4RANGEOID, lo_infinite ? (Datum)0 : Int32GetDatum((int32)bucket.lo), lo_infinite,
-	                 true, hi_infinite ? (Datum)0 : Int32GetDatum((int32)bucket.hi), hi_infinite, false);
+	return MakeRange(fcinfo, INT4RANGEOID, lo_infinite ? (Datum)0 : Int32GetDatum((int32)bucket.lo),
+	                 lo_infinite, true, hi_infinite ? (Datum)0 : Int32GetDatum((int32)bucket.hi),
+	                 hi_infinite, false);
 }
 
 // GeneralizeNumericImpl is the exact numeric version; NaN and infinite values
@@ -242,12 +247,14 @@ GeneralizeNumericImpl(FunctionCallInfo fcinfo) {
 	Datum zero = NumericGetDatum(int64_to_numeric(0));
 	if (numeric_is_nan(width) || numeric_is_inf(width) ||
 	    DatumGetInt32(DirectFunctionCall2(numeric_cmp, NumericGetDatum(width), zero)) <= 0)
-		throw core::Error(core::ErrorKind::kInvalidParameter, "bucket width must be a positive finite number");
+		throw core::Error(core::ErrorKind::kInvalidParameter,
+		                  "bucket width must be a positive finite number");
 	if (numeric_is_nan(value) || numeric_is_inf(value))
 		return MakeRange(fcinfo, NUMRANGEOID, (Datum)0, true, false, (Datum)0, true, false);
 	// trunc(value / width) is exact; step down for negative values with a
 	// remainder to get the floor.
-	Datum quotient = DirectFunctionCall2(numeric_div_trunc, NumericGetDatum(value), NumericGetDatum(width));
+	Datum quotient =
+	        DirectFunctionCall2(numeric_div_trunc, NumericGetDatum(value), NumericGetDatum(width));
 	Datum lo = DirectFunctionCall2(numeric_mul, quotient, NumericGetDatum(width));
 	if (DatumGetInt32(DirectFunctionCall2(numeric_cmp, lo, NumericGetDatum(value))) > 0)
 		lo = DirectFunctionCall2(numeric_sub, lo, NumericGetDatum(width));
@@ -270,17 +277,19 @@ GeneralizeDateImpl(FunctionCallInfo fcinfo) {
 	std::string_view unit_text = TextArg(fcinfo, 1);
 	core::DateUnit unit = ParseUnit(unit_text);
 	if (DATE_NOT_FINITE(value))
-		return MakeRange(fcinfo, DATERANGEOID, DateADTGetDatum(value), false, true, DateADTGetDatum(value), false,
-		                 true);
-	core::DateBucket bucket = core::GeneralizeDate((std::int32_t)(value + core::kPostgresEpochDays), unit);
+		return MakeRange(fcinfo, DATERANGEOID, DateADTGetDatum(value), false, true,
+		                 DateADTGetDatum(value), false, true);
+	core::DateBucket bucket =
+	        core::GeneralizeDate((std::int32_t)(value + core::kPostgresEpochDays), unit);
 	std::int64_t start = bucket.start - core::kPostgresEpochDays;
 	std::int64_t end = bucket.end - core::kPostgresEpochDays;
 	constexpr std::int64_t kMinDate = DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE;
 	constexpr std::int64_t kEndDate = DATE_END_JULIAN - POSTGRES_EPOCH_JDATE;
 	bool lo_infinite = start < kMinDate;
 	bool hi_infinite = end >= kEndDate;
-	return MakeRange(fcinfo, DATERANGEOID, lo_infinite ? (Datum)0 : DateADTGetDatum((DateADT)start), lo_infinite,
-	                 true, hi_infinite ? (Datum)0 : DateADTGetDatum((DateADT)end), hi_infinite, false);
+	return MakeRange(fcinfo, DATERANGEOID, lo_infinite ? (Datum)0 : DateADTGetDatum((DateADT)start),
+	                 lo_infinite, true, hi_infinite ? (Datum)0 : DateADTGetDatum((DateADT)end),
+	                 hi_infinite, false);
 }
 
 // GeneralizeTimestamptzImpl buckets in UTC (so the result never depends on
@@ -292,21 +301,23 @@ GeneralizeTimestamptzImpl(FunctionCallInfo fcinfo) {
 	std::string_view unit_text = TextArg(fcinfo, 1);
 	core::DateUnit unit = ParseUnit(unit_text);
 	if (TIMESTAMP_NOT_FINITE(value))
-		return MakeRange(fcinfo, TSTZRANGEOID, TimestampTzGetDatum(value), false, true, TimestampTzGetDatum(value),
-		                 false, true);
+		return MakeRange(fcinfo, TSTZRANGEOID, TimestampTzGetDatum(value), false, true,
+		                 TimestampTzGetDatum(value), false, true);
 	// Every unit is a whole number of UTC days, so bucket the UTC day (this
 	// also avoids overflowing int64 when moving the epoch of late values).
 	std::int64_t day = value / USECS_PER_DAY;
 	if (value % USECS_PER_DAY < 0)
 		day--;
-	core::DateBucket bucket = core::GeneralizeDate((std::int32_t)(day + core::kPostgresEpochDays), unit);
+	core::DateBucket bucket =
+	        core::GeneralizeDate((std::int32_t)(day + core::kPostgresEpochDays), unit);
 	__int128 start = (__int128)(bucket.start - core::kPostgresEpochDays) * USECS_PER_DAY;
 	__int128 end = (__int128)(bucket.end - core::kPostgresEpochDays) * USECS_PER_DAY;
 	bool lo_infinite = start < MIN_TIMESTAMP;
 	bool hi_infinite = end >= END_TIMESTAMP;
-	return MakeRange(fcinfo, TSTZRANGEOID, lo_infinite ? (Datum)0 : TimestampTzGetDatum((TimestampTz)start),
-	                 lo_infinite, true, hi_infinite ? (Datum)0 : TimestampTzGetDatum((TimestampTz)end), hi_infinite,
-	                 false);
+	return MakeRange(fcinfo, TSTZRANGEOID,
+	                 lo_infinite ? (Datum)0 : TimestampTzGetDatum((TimestampTz)start), lo_infinite,
+	                 true, hi_infinite ? (Datum)0 : TimestampTzGetDatum((TimestampTz)end),
+	                 hi_infinite, false);
 }
 
 // ---------------------------------------------------------------------------
@@ -317,14 +328,16 @@ GeneralizeTimestamptzImpl(FunctionCallInfo fcinfo) {
 void
 CheckRatio(double ratio) {
 	if (!(ratio >= 0.0 && ratio <= core::kMaxNoiseRatio))
-		throw core::Error(core::ErrorKind::kInvalidParameter, "noise ratio must be between 0 and 10");
+		throw core::Error(core::ErrorKind::kInvalidParameter,
+		                  "noise ratio must be between 0 and 10");
 }
 
 // CheckMaxDays repeats core's check for values core never sees (infinities).
 void
 CheckMaxDays(int32 max_days) {
 	if (max_days < 0 || max_days > core::kMaxShiftDays)
-		throw core::Error(core::ErrorKind::kInvalidParameter, "maximum shift must be between 0 and 36500 days");
+		throw core::Error(core::ErrorKind::kInvalidParameter,
+		                  "maximum shift must be between 0 and 36500 days");
 }
 
 // NoiseInt4Impl perturbs an integer by up to ratio, clamped to int4.
@@ -373,10 +386,10 @@ NoiseFloat8Impl(FunctionCallInfo fcinfo) {
 	PG_RETURN_FLOAT8(core::NoiseDouble(value, ratio, key));
 }
 
-// The on-disk layout of a numeric, from PostgreSQL's numeric.c (struct NumericData; not in a header). It is
-// part of the stored format that pg_upgrade carries over unchanged, so it is stable across major versions.
-// After the 4-byte varlena header: a uint16 header word; the long format adds an int16 weight; then base-10000
-// digits (int16), most significant first.
+// The on-disk layout of a numeric, from PostgreSQL's numeric.c (struct NumericData; not in a
+// header). It is part of the stored format that pg_upgrade carries over unchanged, so it is stable
+// across major versions. After the 4-byte varlena header: a uint16 header word; the long format
+// adds an int16 weight; then base-10000 digits (int16), most significant first.
 constexpr uint16 kNumericSignMask = 0xC000;
 constexpr uint16 kNumericNeg = 0x4000;
 constexpr uint16 kNumericShort = 0x8000;
@@ -384,7 +397,8 @@ constexpr uint16 kNumericSpecial = 0xC000;
 constexpr uint16 kNumericShortSignMask = 0x2000;
 constexpr uint16 kNumericShortWeightSignMask = 0x0040;
 constexpr uint16 kNumericShortWeightMask = 0x003F;
-static_assert(PG_VERSION_NUM >= 140000 && PG_VERSION_NUM < 190000, "numeric layout checked for PostgreSQL 14-18");
+static_assert(PG_VERSION_NUM >= 140000 && PG_VERSION_NUM < 190000,
+              "numeric layout checked for PostgreSQL 14-18");
 
 // FastNumericToDouble reads the sign, weight and digits of a finite numeric and rounds them once
 // (core::Base10000ToDouble); false for what that does not take.
@@ -478,8 +492,9 @@ ShiftDateImpl(FunctionCallInfo fcinfo) {
 	const std::uint8_t *key = privacy::pg::MaskingSecret();
 	if (DATE_NOT_FINITE(value))
 		PG_RETURN_DATEADT(value);
-	std::int64_t shifted = core::ShiftDays((std::int32_t)(value + core::kPostgresEpochDays), max_days, key) -
-	                       core::kPostgresEpochDays;
+	std::int64_t shifted =
+	        core::ShiftDays((std::int32_t)(value + core::kPostgresEpochDays), max_days, key) -
+	        core::kPostgresEpochDays;
 	constexpr std::int64_t kMinDate = DATETIME_MIN_JULIAN - POSTGRES_EPOCH_JDATE;
 	constexpr std::int64_t kEndDate = DATE_END_JULIAN - POSTGRES_EPOCH_JDATE;
 	if (shifted < kMinDate)
@@ -547,7 +562,8 @@ PseudonymImpl(FunctionCallInfo fcinfo) {
 // Deterministic fake values
 // ---------------------------------------------------------------------------
 
-using FakeFunction = void (*)(std::string_view, core::FakeLocale, const std::uint8_t *, std::string &);
+using FakeFunction = void (*)(std::string_view, core::FakeLocale, const std::uint8_t *,
+                              std::string &);
 
 // FakeResult unpacks (seed, locale), reads the secret and runs fake.
 Datum
@@ -621,8 +637,8 @@ MaskEntryPoint(FunctionCallInfo fcinfo) {
 		throw core::Error(core::ErrorKind::kInsufficientPrivilege,
 		                  "this function can only be called by a masking policy",
 		                  "It is the policy-only entry point of a keyed mask.",
-		                  "Call the public function; keyed masks are executable by superusers and by roles "
-		                  "granted EXECUTE on them.");
+		                  "Call the public function; keyed masks are executable by superusers and "
+		                  "by roles granted EXECUTE on them.");
 	return Impl(fcinfo);
 }
 

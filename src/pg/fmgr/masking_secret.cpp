@@ -91,12 +91,14 @@ InsertNewSecret(bool only_if_missing) {
 	Datum values[2] = {PointerGetDatum(st.stored), wrap ? CStringGetTextDatum(st.id) : (Datum)0};
 	const char *query;
 	if (wrap)
-		query = only_if_missing ? "INSERT INTO privacy._masking_secret (secret, master_key_id) SELECT $1, $2 "
-		                          "WHERE NOT EXISTS (SELECT FROM privacy._masking_secret)"
-		                        : "INSERT INTO privacy._masking_secret (secret, master_key_id) VALUES ($1, $2)";
+		query = only_if_missing
+		                ? "INSERT INTO privacy._masking_secret (secret, master_key_id) SELECT $1, "
+		                  "$2 WHERE NOT EXISTS (SELECT FROM privacy._masking_secret)"
+		                : "INSERT INTO privacy._masking_secret (secret, master_key_id) VALUES ($1, "
+		                  "$2)";
 	else
-		query = only_if_missing ? "INSERT INTO privacy._masking_secret (secret) SELECT $1 "
-		                          "WHERE NOT EXISTS (SELECT FROM privacy._masking_secret)"
+		query = only_if_missing ? "INSERT INTO privacy._masking_secret (secret) SELECT $1 WHERE "
+		                          "NOT EXISTS (SELECT FROM privacy._masking_secret)"
 		                        : "INSERT INTO privacy._masking_secret (secret) VALUES ($1)";
 
 	if (SPI_connect() != SPI_OK_CONNECT)
@@ -111,11 +113,12 @@ InsertNewSecret(bool only_if_missing) {
 	pfree(st.stored);
 	privacy::pg::InvalidateMaskingSecret();
 	if (inserted && has_ids && !wrap)
-		ereport(WARNING, (errmsg("the masking secret is stored unwrapped: no master key is configured"),
-		                  errdetail("Anyone with a copy of the database (a dump, a backup, WAL) can compute its "
-		                            "pseudonyms, fake values and date shifts."),
-		                  errhint("Set privacy.master_key_file or privacy.master_key_command, reload, and run "
-		                          "SELECT privacy.rewrap_keys().")));
+		ereport(WARNING,
+		        (errmsg("the masking secret is stored unwrapped: no master key is configured"),
+		         errdetail("Anyone with a copy of the database (a dump, a backup, WAL) can compute "
+		                   "its pseudonyms, fake values and date shifts."),
+		         errhint("Set privacy.master_key_file or privacy.master_key_command, reload, and "
+		                 "run SELECT privacy.rewrap_keys().")));
 }
 
 // WrapClearSecretBody wraps a secret stored in clear under the master key
@@ -124,12 +127,15 @@ void
 WrapClearSecretBody(void *arg) {
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	int rc = SPI_execute("SELECT secret FROM privacy._masking_secret WHERE master_key_id IS NULL FOR UPDATE", false, 0);
+	int rc = SPI_execute(
+	        "SELECT secret FROM privacy._masking_secret WHERE master_key_id IS NULL FOR UPDATE",
+	        false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "reading the masking secret failed: SPI code %d", rc);
 	if (SPI_processed == 1) {
 		bool isnull;
-		bytea *clear = DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		bytea *clear = DatumGetByteaPP(
+		        SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		if (VARSIZE_ANY_EXHDR(clear) == privacy::core::kMaskKeyBytes) {
 			NewSecret st{};
 			st.clear = (unsigned char *)sodium_malloc(privacy::core::kMaskKeyBytes);
@@ -143,8 +149,9 @@ WrapClearSecretBody(void *arg) {
 				ReThrowError(edata);
 			Oid argtypes[2] = {BYTEAOID, TEXTOID};
 			Datum values[2] = {PointerGetDatum(st.stored), CStringGetTextDatum(st.id)};
-			rc = SPI_execute_with_args("UPDATE privacy._masking_secret SET secret = $1, master_key_id = $2", 2,
-			                           argtypes, values, NULL, false, 0);
+			rc = SPI_execute_with_args(
+			        "UPDATE privacy._masking_secret SET secret = $1, master_key_id = $2", 2,
+			        argtypes, values, NULL, false, 0);
 			if (rc != SPI_OK_UPDATE)
 				elog(ERROR, "could not store the masking secret: SPI code %d", rc);
 		}
@@ -160,12 +167,13 @@ WrapClearSecretBody(void *arg) {
 Datum
 WrapMaskingSecretImpl(FunctionCallInfo fcinfo) {
 	if (!superuser())
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to wrap the masking secret"),
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		                errmsg("permission denied to wrap the masking secret"),
 		                errhint("Only a superuser can wrap the masking secret.")));
 	if (!privacy::pg::MasterKeyConfigured(privacy::pg::MasterKeySlot::kCurrent)) {
 		ereport(WARNING, (errmsg("the masking secret stays unwrapped: no master key is configured"),
-		                  errhint("Set privacy.master_key_file or privacy.master_key_command, reload, and run "
-		                          "SELECT privacy.rewrap_keys().")));
+		                  errhint("Set privacy.master_key_file or privacy.master_key_command, "
+		                          "reload, and run SELECT privacy.rewrap_keys().")));
 		PG_RETURN_BOOL(false);
 	}
 	// in a subtransaction: a failure (a missing or unreadable key file, a
@@ -192,7 +200,8 @@ WrapMaskingSecretImpl(FunctionCallInfo fcinfo) {
 		MemoryContextSwitchTo(context);
 		CurrentResourceOwner = owner;
 		ereport(WARNING, (errmsg("the masking secret stays unwrapped: %s", edata->message),
-		                  errhint("Fix the master key configuration and run SELECT privacy.rewrap_keys().")));
+		                  errhint("Fix the master key configuration and run SELECT "
+		                          "privacy.rewrap_keys().")));
 	}
 	PG_END_TRY();
 	if (!wrapped)
@@ -205,8 +214,9 @@ WrapMaskingSecretImpl(FunctionCallInfo fcinfo) {
 void
 RequireSuperuser(const char *action) {
 	if (!superuser())
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
-		                errhint("Only a superuser can %s.", action)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
+		         errhint("Only a superuser can %s.", action)));
 }
 
 // InitMaskingSecretImpl creates the secret at CREATE EXTENSION (no-op when

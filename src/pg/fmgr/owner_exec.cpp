@@ -36,8 +36,9 @@ namespace {
 void
 RequireInternalCaller(const char *what) {
 	if (!superuser())
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", what),
-		                errdetail("This is an internal function of pg_privacy.")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", what),
+		         errdetail("This is an internal function of pg_privacy.")));
 }
 
 // RunFromArgs implements _exec_as_owner and _value_as_owner.
@@ -45,10 +46,12 @@ Datum
 RunFromArgs(FunctionCallInfo fcinfo, bool want_value) {
 	RequireInternalCaller("run statements as a table owner");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table and statement must not be null")));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		                errmsg("table and statement must not be null")));
 	if (get_fn_expr_variadic(fcinfo->flinfo))
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-		                errmsg("parameters must be passed as separate arguments, not as a VARIADIC array")));
+		                errmsg("parameters must be passed as separate arguments, not as a VARIADIC "
+		                       "array")));
 	Oid relid = PG_GETARG_OID(0);
 	char *sql = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	int nargs = PG_NARGS() - 2;
@@ -65,7 +68,8 @@ RunFromArgs(FunctionCallInfo fcinfo, bool want_value) {
 		values[i] = nulls[i] ? (Datum)0 : PG_GETARG_DATUM(i + 2);
 	}
 	char *value = NULL;
-	uint64 processed = RunAsTableOwner(relid, sql, nargs, types, values, nulls, want_value ? &value : NULL);
+	uint64 processed =
+	        RunAsTableOwner(relid, sql, nargs, types, values, nulls, want_value ? &value : NULL);
 	if (!want_value)
 		PG_RETURN_INT64((int64)processed);
 	if (value == NULL)

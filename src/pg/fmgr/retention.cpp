@@ -55,11 +55,13 @@ AnalyzeHoldConditionImpl(FunctionCallInfo fcinfo) {
 	Oid relid = PG_GETARG_OID(0);
 	char *condition = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (get_rel_relkind(relid) == '\0')
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+		                errmsg("relation with OID %u does not exist", relid)));
 	// the one validator, with the stricter trust of hold conditions: only
 	// superusers' functions, as an administrator could otherwise redefine
 	// which rows the hold protects
-	char *canonical = ValidatePolicyExpression(relid, InvalidAttrNumber, condition, "hold condition", true, true);
+	char *canonical = ValidatePolicyExpression(relid, InvalidAttrNumber, condition,
+	                                           "hold condition", true, true);
 	PG_RETURN_TEXT_P(cstring_to_text(canonical));
 }
 
@@ -72,14 +74,16 @@ HoldTriggerQualsImpl(FunctionCallInfo fcinfo) {
 	Oid relid = PG_GETARG_OID(0);
 	char *condition = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	if (get_rel_relkind(relid) == '\0')
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE), errmsg("relation with OID %u does not exist", relid)));
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+		                errmsg("relation with OID %u does not exist", relid)));
 	TupleDesc desc;
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 
 	Relation rel = relation_open(relid, AccessShareLock);
 	int level = RunWithFixedSearchPath();
-	Node *expr = AnalyzeRelationExpression(relid, InvalidAttrNumber, condition, true, NULL, "hold condition");
+	Node *expr = AnalyzeRelationExpression(relid, InvalidAttrNumber, condition, true, NULL,
+	                                       "hold condition");
 	char *on_old = deparse_expression(expr, deparse_context_for("old", relid), true, false);
 	char *on_new = deparse_expression(expr, deparse_context_for("new", relid), true, false);
 	RestoreSearchPath(level);
@@ -87,7 +91,8 @@ HoldTriggerQualsImpl(FunctionCallInfo fcinfo) {
 
 	Datum values[2];
 	bool nulls[2] = {false, false};
-	values[0] = CStringGetTextDatum(psprintf("((%s) IS TRUE) AND ((%s) IS NOT TRUE)", on_old, on_new));
+	values[0] =
+	        CStringGetTextDatum(psprintf("((%s) IS TRUE) AND ((%s) IS NOT TRUE)", on_old, on_new));
 	values[1] = CStringGetTextDatum(psprintf("(%s) IS TRUE", on_old));
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }

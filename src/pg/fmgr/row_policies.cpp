@@ -63,7 +63,8 @@ CheckRowPolicyTargetImpl(FunctionCallInfo fcinfo) {
 	if (OidIsValid(CitusTableOf(PG_GETARG_OID(0))))
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 		                errmsg("row policies are declared on the Citus table, not on its shards"),
-		                errdetail("Relation \"%s\" is a shard of Citus table \"%s\".", get_rel_name(PG_GETARG_OID(0)),
+		                errdetail("Relation \"%s\" is a shard of Citus table \"%s\".",
+		                          get_rel_name(PG_GETARG_OID(0)),
 		                          get_rel_name(CitusTableOf(PG_GETARG_OID(0)))),
 		                errhint("Declare the policy on the Citus table.")));
 	PG_RETURN_VOID();
@@ -73,7 +74,8 @@ CheckRowPolicyTargetImpl(FunctionCallInfo fcinfo) {
 Datum
 CanonicalRowFilterImpl(FunctionCallInfo fcinfo) {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table and condition must not be null")));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		                errmsg("table and condition must not be null")));
 	Oid relid = PG_GETARG_OID(0);
 	CheckPolicyTarget(relid, "add row policies to");
 	CheckFamilyRoot(relid, "add row policies to");
@@ -86,8 +88,8 @@ Datum
 AddRowFilterImpl(FunctionCallInfo fcinfo) {
 	RequirePreload("row policies");
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
-		ereport(ERROR,
-		        (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table, name and condition must not be null")));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		                errmsg("table, name and condition must not be null")));
 	Oid relid = PG_GETARG_OID(0);
 	char *name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char *condition = text_to_cstring(PG_GETARG_TEXT_PP(2));
@@ -96,13 +98,15 @@ AddRowFilterImpl(FunctionCallInfo fcinfo) {
 	CheckFamilyRoot(relid, "add row policies to");
 	if (name[0] == '\0' || strncmp(name, "consent:", 8) == 0 || strlen(name) > 63)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid row filter name"),
-		                errdetail("A filter name has 1 to 63 characters and does not start with \"consent:\".")));
+		                errdetail("A filter name has 1 to 63 characters and does not start with "
+		                          "\"consent:\".")));
 	LockRelationOid(relid, ShareRowExclusiveLock);
 	char *canonical = CanonicalRowFilter(relid, condition);
 
 	Oid types[5] = {REGCLASSOID, TEXTOID, TEXTOID, TEXTOID, REGROLEARRAYOID};
-	Datum values[5] = {ObjectIdGetDatum(relid), CStringGetTextDatum(name), CStringGetTextDatum(canonical),
-	                   CStringGetTextDatum(condition), PG_ARGISNULL(3) ? (Datum)0 : PG_GETARG_DATUM(3)};
+	Datum values[5] = {ObjectIdGetDatum(relid), CStringGetTextDatum(name),
+	                   CStringGetTextDatum(canonical), CStringGetTextDatum(condition),
+	                   PG_ARGISNULL(3) ? (Datum)0 : PG_GETARG_DATUM(3)};
 	bool nulls[5] = {false, false, false, false, PG_ARGISNULL(3)};
 	CallInternalWriter("_store_row_filter", 5, types, values, nulls);
 	PG_RETURN_VOID();
@@ -126,10 +130,10 @@ GateFor(Oid relid, const char *purpose) {
 struct ConsentCallCache {
 	int gate;
 	char purpose[NAMEDATALEN];
-	uint32 probes;      // index probes so far
-	uint32 threshold;   // build the set after this many (0: not decided)
-	bool set_tried;     // a set was built (or found too large)
-	ConsentSet *set;    // the purpose's standing consents, for this execution
+	uint32 probes;    // index probes so far
+	uint32 threshold; // build the set after this many (0: not decided)
+	bool set_tried;   // a set was built (or found too large)
+	ConsentSet *set;  // the purpose's standing consents, for this execution
 };
 
 // ConsentAllowsImpl implements privacy._consent_allows(regclass, text, text).
@@ -141,7 +145,8 @@ ConsentAllowsImpl(FunctionCallInfo fcinfo) {
 	if (cache == NULL) {
 		char *purpose = text_to_cstring(PG_GETARG_TEXT_PP(1));
 		int gate = GateFor(PG_GETARG_OID(0), purpose);
-		cache = (ConsentCallCache *)MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(ConsentCallCache));
+		cache = (ConsentCallCache *)MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+		                                                   sizeof(ConsentCallCache));
 		cache->gate = gate;
 		strlcpy(cache->purpose, purpose, sizeof(cache->purpose));
 		fcinfo->flinfo->fn_extra = cache;
@@ -163,7 +168,8 @@ ConsentAllowsImpl(FunctionCallInfo fcinfo) {
 			cache->threshold = ProbesBeforeSet(get_hash_memory_limit());
 		if (cache->probes > cache->threshold) {
 			cache->set_tried = true;
-			cache->set = BuildConsentSet(cache->purpose, fcinfo->flinfo->fn_mcxt, get_hash_memory_limit());
+			cache->set = BuildConsentSet(cache->purpose, fcinfo->flinfo->fn_mcxt,
+			                             get_hash_memory_limit());
 		}
 	}
 	if (cache->set != NULL)

@@ -31,18 +31,20 @@ namespace {
 Datum
 CreateStoredExpressionImpl(FunctionCallInfo fcinfo) {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table, expression and label must not be null")));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		                errmsg("table, expression and label must not be null")));
 	Oid relid = PG_GETARG_OID(0);
 	AttrNumber attnum = InvalidAttrNumber;
 	if (!PG_ARGISNULL(1)) {
 		attnum = get_attnum(relid, NameStr(*PG_GETARG_NAME(1)));
 		if (attnum <= 0)
 			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_COLUMN),
-			                errmsg("column \"%s\" of relation \"%s\" does not exist", NameStr(*PG_GETARG_NAME(1)),
-			                       get_rel_name(relid))));
+			                errmsg("column \"%s\" of relation \"%s\" does not exist",
+			                       NameStr(*PG_GETARG_NAME(1)), get_rel_name(relid))));
 	}
 	Oid funcid = CreateStoredExpression(relid, attnum, text_to_cstring(PG_GETARG_TEXT_PP(2)),
-	                                    text_to_cstring(PG_GETARG_TEXT_PP(3)), text_to_cstring(PG_GETARG_TEXT_PP(4)));
+	                                    text_to_cstring(PG_GETARG_TEXT_PP(3)),
+	                                    text_to_cstring(PG_GETARG_TEXT_PP(4)));
 	PG_RETURN_OID(funcid);
 }
 
@@ -54,7 +56,8 @@ StoredExpressionImpl(FunctionCallInfo fcinfo) {
 	if (text == NULL && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1))
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 		                errmsg("a policy expression was dropped with an object it used"),
-		                errdetail("The policy stays in force and fails closed until it is declared again or removed."),
+		                errdetail("The policy stays in force and fails closed until it is declared "
+		                          "again or removed."),
 		                errhint("Declare it again, or remove the policy.")));
 	if (text == NULL)
 		PG_RETURN_NULL();
@@ -78,7 +81,8 @@ LinkStoredExpressionsImpl(FunctionCallInfo fcinfo) {
 	for (int a = 0; a < nargs; a++) {
 		for (int i = 0; i < desc->natts; i++)
 			if (!TupleDescAttr(desc, i)->attisdropped &&
-			    strcmp(NameStr(TupleDescAttr(desc, i)->attname), trigger->tg_trigger->tgargs[a]) == 0)
+			    strcmp(NameStr(TupleDescAttr(desc, i)->attname), trigger->tg_trigger->tgargs[a]) ==
+			            0)
 				attnums[a] = i + 1;
 		if (attnums[a] == InvalidAttrNumber)
 			elog(ERROR, "column \"%s\" not found", trigger->tg_trigger->tgargs[a]);

@@ -83,7 +83,8 @@ ResolveCall(FunctionCallInfo fcinfo, const text *format) {
 	FormatEntry *entry = LookupFormat(name);
 	KeyRing *ring = LookupKeyRing(entry->key_name);
 	if (len >= kMaxFormatName)
-		ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG), errmsg("token format name is too long"), errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG), errmsg("token format name is too long"),
+		                errhidestmt(true), errhidecontext(true)));
 	memcpy(cache->format_name, name, len);
 	cache->format_len = len;
 	cache->generation = generation;
@@ -103,13 +104,15 @@ SlotKey(CallCache *cache, std::uint32_t slot) {
 		                errdetail("The token was made with a key version that no longer exists."),
 		                errhidestmt(true), errhidecontext(true)));
 	if (ring->slot_versions[slot] > 1)
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("data key \"%s\" has %d live versions in card version slot %u", ring->name,
-		                       ring->slot_versions[slot], slot),
-		                errdetail("Versions v and v + 9 share a slot; the token does not say which one made it."),
-		                errhint("Pass the version with privacy.detokenize(token, format, key_version), then drop the "
-		                        "versions no token uses with privacy.drop_key_version()."),
-		                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		         errmsg("data key \"%s\" has %d live versions in card version slot %u", ring->name,
+		                ring->slot_versions[slot], slot),
+		         errdetail("Versions v and v + 9 share a slot; the token does not say which one "
+		                   "made it."),
+		         errhint("Pass the version with privacy.detokenize(token, format, key_version), "
+		                 "then drop the versions no token uses with privacy.drop_key_version()."),
+		         errhidestmt(true), errhidecontext(true)));
 	return ring->by_slot[slot];
 }
 
@@ -121,11 +124,12 @@ FormatKey(CallCache *cache) {
 		return cache->ring->oldest;
 	DataKey *key = FindVersion(cache->ring, cache->format->key_version);
 	if (key == NULL)
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-		                errmsg("data key \"%s\" has no version %d, which token format \"%s\" uses", cache->ring->name,
-		                       cache->format->key_version, cache->format->name),
-		                errdetail("The version was dropped; tokens made with it cannot be detokenized."),
-		                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_UNDEFINED_OBJECT),
+		         errmsg("data key \"%s\" has no version %d, which token format \"%s\" uses",
+		                cache->ring->name, cache->format->key_version, cache->format->name),
+		         errdetail("The version was dropped; tokens made with it cannot be detokenized."),
+		         errhidestmt(true), errhidecontext(true)));
 	return key;
 }
 
@@ -144,13 +148,16 @@ ExplicitKey(CallCache *cache, std::string_view token, int32 version) {
 	DataKey *key = version >= 1 ? FindVersion(cache->ring, version) : NULL;
 	if (key == NULL)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-		                errmsg("data key \"%s\" has no version %d", cache->ring->name, version), errhidestmt(true), errhidecontext(true)));
+		                errmsg("data key \"%s\" has no version %d", cache->ring->name, version),
+		                errhidestmt(true), errhidecontext(true)));
 	if (cache->format->format->Versioned() &&
-	    cache->format->format->VersionSlot(token) != core::TokenFormat::SlotOf((std::uint32_t)version))
+	    cache->format->format->VersionSlot(token) !=
+	            core::TokenFormat::SlotOf((std::uint32_t)version))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 		                errmsg("the token was not made with version %d of data key \"%s\"", version,
 		                       cache->ring->name),
-		                errdetail("Card tokens carry their key version modulo 9."), errhidestmt(true), errhidecontext(true)));
+		                errdetail("Card tokens carry their key version modulo 9."),
+		                errhidestmt(true), errhidecontext(true)));
 	return key;
 }
 
@@ -173,7 +180,8 @@ TokenizeImpl(FunctionCallInfo fcinfo) {
 	text *value = PG_GETARG_TEXT_PP(0);
 	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
 	DataKey *key = TokenKey(cache);
-	std::string_view token = cache->format->format->TokenizeView(*key->ff1, TextView(value), (uint32)key->version);
+	std::string_view token =
+	        cache->format->format->TokenizeView(*key->ff1, TextView(value), (uint32)key->version);
 	text *result = ToText(token);
 	cache->format->format->Wipe(); // the scratch held the value's numerals
 	PG_RETURN_TEXT_P(result);
@@ -185,10 +193,12 @@ TokenizeImpl(FunctionCallInfo fcinfo) {
 void
 CheckNotParallelWorker(const char *what) {
 	if (IsParallelWorker())
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("cannot run %s in a parallel worker", what),
-		                errdetail("Every disclosure is recorded in privacy.audit_log, which a parallel worker cannot "
-		                          "write."),
-		                errhint("Mark the functions that call %s PARALLEL UNSAFE.", what), errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		                errmsg("cannot run %s in a parallel worker", what),
+		                errdetail("Every disclosure is recorded in privacy.audit_log, which a "
+		                          "parallel worker cannot write."),
+		                errhint("Mark the functions that call %s PARALLEL UNSAFE.", what),
+		                errhidestmt(true), errhidecontext(true)));
 }
 
 // CheckDetokenize raises 42501 unless the current user may detokenize the
@@ -201,17 +211,20 @@ CheckDetokenize(CallCache *cache) {
 		cache->checked_user = user;
 	}
 	if (!cache->allowed)
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-		                errmsg("permission denied to detokenize format \"%s\"", cache->format->name),
-		                errhint("A superuser or a member of role \"%s\" (another member, for a role it belongs to) "
-		                        "can grant it with privacy.grant_detokenize().",
-		                        guc_admin_role != NULL && guc_admin_role[0] ? guc_admin_role : "privacy_admin"),
-		                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		         errmsg("permission denied to detokenize format \"%s\"", cache->format->name),
+		         errhint("A superuser or a member of role \"%s\" (another member, for a role it "
+		                 "belongs to) can grant it with privacy.grant_detokenize().",
+		                 guc_admin_role != NULL && guc_admin_role[0] ? guc_admin_role
+		                                                             : "privacy_admin"),
+		         errhidestmt(true), errhidecontext(true)));
 	CheckNotParallelWorker("detokenize");
 	if (XactReadOnly)
 		ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 		                errmsg("cannot detokenize in a read-only transaction"),
-		                errdetail("Every detokenization is recorded in privacy.audit_log."), errhidestmt(true), errhidecontext(true)));
+		                errdetail("Every detokenization is recorded in privacy.audit_log."),
+		                errhidestmt(true), errhidecontext(true)));
 }
 
 Datum
@@ -239,8 +252,8 @@ TokenKeyVersionImpl(FunctionCallInfo fcinfo) {
 // Retokenize decrypts token with old and encrypts the value with newest (C++
 // only; the value is wiped before returning).
 void
-Retokenize(const core::TokenFormat &format, const DataKey *old, const DataKey *newest, std::string_view token,
-           std::string &out) {
+Retokenize(const core::TokenFormat &format, const DataKey *old, const DataKey *newest,
+           std::string_view token, std::string &out) {
 	std::string value(format.DetokenizeView(*old->ff1, token));
 	try {
 		out.assign(format.TokenizeView(*newest->ff1, value, (uint32)newest->version));
@@ -271,17 +284,20 @@ RetokenizeValueImpl(FunctionCallInfo fcinfo) {
 	int32 to_version = PG_NARGS() > 3 ? PG_GETARG_INT32(3) : 0;
 	if (!versioned && from_version == 0)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-		                errmsg("tokens of format \"%s\" do not carry their key version", cache->format->name),
-		                errhint("Use privacy.retokenize(), which knows the version of the column."), errhidestmt(true), errhidecontext(true)));
+		                errmsg("tokens of format \"%s\" do not carry their key version",
+		                       cache->format->name),
+		                errhint("Use privacy.retokenize(), which knows the version of the column."),
+		                errhidestmt(true), errhidecontext(true)));
 	DataKey *old = from_version != 0 ? ExplicitKey(cache, TextView(token), from_version)
 	                                 : KeyForToken(cache, TextView(token));
 	DataKey *newest;
 	if (to_version != 0) {
 		newest = FindVersion(cache->ring, to_version);
 		if (newest == NULL)
-			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-			                errmsg("data key \"%s\" has no version %d", cache->ring->name, to_version),
-			                errhidestmt(true), errhidecontext(true)));
+			ereport(ERROR,
+			        (errcode(ERRCODE_UNDEFINED_OBJECT),
+			         errmsg("data key \"%s\" has no version %d", cache->ring->name, to_version),
+			         errhidestmt(true), errhidecontext(true)));
 	} else {
 		newest = versioned && from_version == 0 ? TokenKey(cache) : cache->ring->newest;
 	}
@@ -319,9 +335,11 @@ RunFpe(const FpeArgs &args, std::string &out) {
 			core::DecryptString(*ff31, alphabet, args.value, args.tweak, args.tweak_len, out);
 	} else {
 		if (args.encrypt)
-			core::EncryptString(*args.key->ff1, alphabet, args.value, args.tweak, args.tweak_len, out);
+			core::EncryptString(*args.key->ff1, alphabet, args.value, args.tweak, args.tweak_len,
+			                    out);
 		else
-			core::DecryptString(*args.key->ff1, alphabet, args.value, args.tweak, args.tweak_len, out);
+			core::DecryptString(*args.key->ff1, alphabet, args.value, args.tweak, args.tweak_len,
+			                    out);
 	}
 }
 
@@ -339,8 +357,9 @@ Fpe(FunctionCallInfo fcinfo, bool encrypt) {
 	else if (pg_strcasecmp(mode, "ff3-1") == 0)
 		ff3_1 = true;
 	else
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown FPE mode \"%s\"", mode),
-		                errhint("Use 'ff1' or 'ff3-1'."), errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unknown FPE mode \"%s\"", mode),
+		         errhint("Use 'ff1' or 'ff3-1'."), errhidestmt(true), errhidecontext(true)));
 	BeginKeyLookup();
 	KeyRing *ring = LookupKeyRing(key_name);
 	DataKey *key = ring->newest;
@@ -351,32 +370,29 @@ Fpe(FunctionCallInfo fcinfo, bool encrypt) {
 				key = k;
 		if (key == NULL)
 			ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
-			                errmsg("data key \"%s\" has no version %d", key_name, version), errhidestmt(true), errhidecontext(true)));
+			                errmsg("data key \"%s\" has no version %d", key_name, version),
+			                errhidestmt(true), errhidecontext(true)));
 	}
 	const uint8 *tweak_bytes = (const uint8 *)VARDATA_ANY(tweak);
 	size_t tweak_len = VARSIZE_ANY_EXHDR(tweak);
 	// A format's tokens are FF1 under its key with its name as the tweak:
 	// the raw mode must not reproduce (encrypt) or read (decrypt) them.
 	if (!ff3_1 && IsFormatTweak(key_name, tweak_bytes, tweak_len))
-		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-		                errmsg("the tweak is reserved for a token format of data key \"%s\"", key_name),
-		                errdetail("Raw FF1 with a format's name as the tweak would read or forge that format's "
-		                          "tokens without its detokenize privilege and audit."),
-		                errhint("Use privacy.tokenize() and privacy.detokenize(), or another tweak."),
-		                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		         errmsg("the tweak is reserved for a token format of data key \"%s\"", key_name),
+		         errdetail("Raw FF1 with a format's name as the tweak would read or forge that "
+		                   "format's tokens without its detokenize privilege and audit."),
+		         errhint("Use privacy.tokenize() and privacy.detokenize(), or another tweak."),
+		         errhidestmt(true), errhidecontext(true)));
 	if (!encrypt)
 		CheckNotParallelWorker("fpe_decrypt");
 	if (!encrypt && XactReadOnly)
 		ereport(ERROR, (errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
 		                errmsg("cannot run fpe_decrypt in a read-only transaction"),
-		                errdetail("Every raw decryption is recorded in privacy.audit_log."), errhidestmt(true), errhidecontext(true)));
-	FpeArgs args{TextView(value),
-	             TextView(alphabet),
-	             tweak_bytes,
-	             tweak_len,
-	             ff3_1,
-	             key,
-	             encrypt};
+		                errdetail("Every raw decryption is recorded in privacy.audit_log."),
+		                errhidestmt(true), errhidecontext(true)));
+	FpeArgs args{TextView(value), TextView(alphabet), tweak_bytes, tweak_len, ff3_1, key, encrypt};
 	text *result;
 	{
 		std::string out;

@@ -22,7 +22,8 @@ VersionImpl(FunctionCallInfo fcinfo) {
 	std::string description = "pg_privacy " PRIVACY_EXTVERSION;
 	description += privacy::pg::LoadedViaPreload() ? " (preloaded), " : " (not preloaded), ";
 	description += privacy::core::LibraryVersions();
-	text *result = privacy::pg::CallPg([&] { return cstring_to_text_with_len(description.data(), (int)description.size()); });
+	text *result = privacy::pg::CallPg(
+	        [&] { return cstring_to_text_with_len(description.data(), (int)description.size()); });
 	PG_RETURN_TEXT_P(result);
 }
 

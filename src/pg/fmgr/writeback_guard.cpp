@@ -75,7 +75,8 @@ MaskOfOld(const GovernedRel *rel, int index, TupleTableSlot *old_slot, bool *isn
 	econtext->ecxt_scantuple = old_slot;
 	Datum value = ExecEvalExprSwitchContext(state, econtext, isnull);
 	if (!*isnull) {
-		Form_pg_attribute att = TupleDescAttr(old_slot->tts_tupleDescriptor, rel->columns[index].attnum - 1);
+		Form_pg_attribute att =
+		        TupleDescAttr(old_slot->tts_tupleDescriptor, rel->columns[index].attnum - 1);
 		value = datumCopy(value, att->attbyval, att->attlen);
 	}
 	FreeExprContext(econtext, true);
@@ -115,11 +116,13 @@ CheckRow(TriggerData *trigger) {
 		if (mask_null || !SameValue(mask, new_value, att))
 			continue;
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-		                errmsg("cannot write the masked value of column \"%s\" of table \"%s\" over its real value",
+		                errmsg("cannot write the masked value of column \"%s\" of table \"%s\" "
+		                       "over its real value",
 		                       NameStr(att->attname), RelationGetRelationName(relation)),
-		                errdetail("The current role sees this column masked, and the new value is what it sees: "
-		                          "storing it would destroy the real value."),
-		                errhint("Write an explicit new value, or run the statement as a role exempt from masking.")));
+		                errdetail("The current role sees this column masked, and the new value is "
+		                          "what it sees: storing it would destroy the real value."),
+		                errhint("Write an explicit new value, or run the statement as a role "
+		                        "exempt from masking.")));
 	}
 }
 
@@ -137,13 +140,9 @@ WritebackGuardImpl(FunctionCallInfo fcinfo) {
 	if (guc_masking && !MaskingSuspended() && AnyColumnPolicy()) {
 		PinColumnPolicyCache();
 		PG_TRY();
-		{
-			CheckRow(trigger);
-		}
+		{ CheckRow(trigger); }
 		PG_FINALLY();
-		{
-			UnpinColumnPolicyCache();
-		}
+		{ UnpinColumnPolicyCache(); }
 		PG_END_TRY();
 	}
 	return PointerGetDatum(trigger->tg_newtuple);

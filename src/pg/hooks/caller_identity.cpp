@@ -46,8 +46,9 @@ void
 Push(Oid userid, bool own) {
 	if (depth == capacity) {
 		int grown = capacity == 0 ? 16 : capacity * 2;
-		frames = frames == NULL ? (Frame *)MemoryContextAlloc(TopMemoryContext, grown * sizeof(Frame))
-		                        : (Frame *)repalloc(frames, grown * sizeof(Frame));
+		frames = frames == NULL
+		                 ? (Frame *)MemoryContextAlloc(TopMemoryContext, grown * sizeof(Frame))
+		                 : (Frame *)repalloc(frames, grown * sizeof(Frame));
 		capacity = grown;
 	}
 	frames[depth].userid = userid;
@@ -78,8 +79,9 @@ PrivacyFmgrHook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *priv) {
 // an abort has unwound them all.
 void
 ResetAtEnd(XactEvent event, void *arg) {
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT || event == XACT_EVENT_COMMIT ||
-	    event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PREPARE)
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT ||
+	    event == XACT_EVENT_COMMIT || event == XACT_EVENT_PARALLEL_COMMIT ||
+	    event == XACT_EVENT_PREPARE)
 		depth = 0;
 }
 

@@ -38,7 +38,8 @@ PrivacyExecutorEnd(QueryDesc *query_desc) {
 }
 
 void
-PrivacyExecutorRun(QueryDesc *query_desc, ScanDirection direction, uint64 count, bool execute_once) {
+PrivacyExecutorRun(QueryDesc *query_desc, ScanDirection direction, uint64 count,
+                   bool execute_once) {
 	// counts left from outside any executor (PL/pgSQL simple expressions of
 	// a DO block, whose values may already have been shown with RAISE) go
 	// before a top-level run that may take long
@@ -49,9 +50,7 @@ PrivacyExecutorRun(QueryDesc *query_desc, ScanDirection direction, uint64 count,
 	int identity_depth = CallerIdentityDepth();
 	PushExecutorIdentity();
 	PG_TRY();
-	{
-		prev_executor_run(query_desc, direction, count, execute_once);
-	}
+	{ prev_executor_run(query_desc, direction, count, execute_once); }
 	PG_FINALLY();
 	{
 		run_depth--;

@@ -89,8 +89,9 @@ IsMaskingFunction(Oid funcid) {
 	char *name = get_func_name(funcid);
 	if (name == NULL)
 		return false;
-	static const char *const prefixes[] = {"redact", "partial", "mask_", "generalize", "noise", "shift_date",
-	                                       "pseudonym", "fake_", "_mask_", "tokenize"};
+	static const char *const prefixes[] = {"redact", "partial",    "mask_",     "generalize",
+	                                       "noise",  "shift_date", "pseudonym", "fake_",
+	                                       "_mask_", "tokenize"};
 	for (const char *prefix : prefixes)
 		if (strncmp(name, prefix, strlen(prefix)) == 0)
 			return true;
@@ -164,8 +165,9 @@ TraceWalker(Node *node, TraceContext *ctx) {
 			foreach (lc, owner->cteList) {
 				CommonTableExpr *cte = (CommonTableExpr *)lfirst(lc);
 				if (strcmp(cte->ctename, rte->ctename) == 0 && IsA(cte->ctequery, Query)) {
-					TraceOutput((Query *)cte->ctequery, list_truncate(list_copy(ctx->stack), cte_level + 1),
-					            var->varattno, ctx);
+					TraceOutput((Query *)cte->ctequery,
+					            list_truncate(list_copy(ctx->stack), cte_level + 1), var->varattno,
+					            ctx);
 					break;
 				}
 			}
@@ -272,7 +274,8 @@ ColumnsBefore(Node *stmt) {
 	if (!IsA(stmt, AlterTableStmt))
 		return NIL;
 	AlterTableStmt *alter = (AlterTableStmt *)stmt;
-	if (alter->relation == NULL || (alter->objtype != OBJECT_TABLE && alter->objtype != OBJECT_TYPE))
+	if (alter->relation == NULL ||
+	    (alter->objtype != OBJECT_TABLE && alter->objtype != OBJECT_TYPE))
 		return NIL;
 	bool adds = false;
 	ListCell *lc;
@@ -337,14 +340,16 @@ TraceCreateAs(Node *stmt) {
 	if (!IsA(stmt, CreateTableAsStmt))
 		return NULL;
 	CreateTableAsStmt *ctas = (CreateTableAsStmt *)stmt;
-	if (ctas->into == NULL || ctas->into->rel == NULL || ctas->query == NULL || !IsA(ctas->query, Query))
+	if (ctas->into == NULL || ctas->into->rel == NULL || ctas->query == NULL ||
+	    !IsA(ctas->query, Query))
 		return NULL;
 	if (ctas->objtype != OBJECT_TABLE && ctas->objtype != OBJECT_MATVIEW)
 		return NULL;
 	// IF NOT EXISTS on an existing relation: nothing is created (without
 	// IF NOT EXISTS the statement fails)
 	if (ctas->if_not_exists &&
-	    OidIsValid(get_relname_relid(ctas->into->rel->relname, RangeVarGetCreationNamespace(ctas->into->rel))))
+	    OidIsValid(get_relname_relid(ctas->into->rel->relname,
+	                                 RangeVarGetCreationNamespace(ctas->into->rel))))
 		return NULL;
 	Query *query = (Query *)ctas->query;
 	if (query->commandType != CMD_SELECT)
@@ -372,7 +377,7 @@ TraceCreateAs(Node *stmt) {
 		// own result from it)
 		ListCell *r;
 		ListCell *a;
-		forboth (r, ctx.relids, a, ctx.attnums) {
+		forboth(r, ctx.relids, a, ctx.attnums) {
 			if (SourceMaskedFor(lfirst_oid(r), (AttrNumber)lfirst_int(a), userid))
 				continue;
 			trace->relids[i] = lappend_oid(trace->relids[i], lfirst_oid(r));
@@ -381,10 +386,11 @@ TraceCreateAs(Node *stmt) {
 		i++;
 	}
 	if (steps > kMaxSteps)
-		ereport(WARNING, (errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
-		                  errmsg("lineage of the new relation traced only in part"),
-		                  errdetail("The query resolves more than %ld column references.", kMaxSteps),
-		                  errhint("Classify its columns with privacy.classify().")));
+		ereport(WARNING,
+		        (errcode(ERRCODE_STATEMENT_TOO_COMPLEX),
+		         errmsg("lineage of the new relation traced only in part"),
+		         errdetail("The query resolves more than %ld column references.", kMaxSteps),
+		         errhint("Classify its columns with privacy.classify().")));
 	return trace;
 }
 
@@ -397,7 +403,8 @@ RecordCreateAs(Node *stmt, void *opaque) {
 	CommandCounterIncrement();
 	// the relation created, in the namespace it was created in (an
 	// unqualified name could find a temporary table first)
-	Oid relid = get_relname_relid(ctas->into->rel->relname, RangeVarGetCreationNamespace(ctas->into->rel));
+	Oid relid = get_relname_relid(ctas->into->rel->relname,
+	                              RangeVarGetCreationNamespace(ctas->into->rel));
 	if (!OidIsValid(relid))
 		return;
 	int total = 0;
@@ -415,7 +422,7 @@ RecordCreateAs(Node *stmt, void *opaque) {
 			continue;
 		ListCell *r;
 		ListCell *a;
-		forboth (r, trace->relids[i], a, trace->attnums[i]) {
+		forboth(r, trace->relids[i], a, trace->attnums[i]) {
 			Name name = (Name)palloc0(NAMEDATALEN);
 			namestrcpy(name, column);
 			names[k] = NameGetDatum(name);
@@ -427,10 +434,12 @@ RecordCreateAs(Node *stmt, void *opaque) {
 	if (k == 0)
 		return;
 	Oid types[4] = {REGCLASSOID, NAMEARRAYOID, OIDARRAYOID, INT4ARRAYOID};
-	Datum values[4] = {ObjectIdGetDatum(relid),
-	                   PointerGetDatum(construct_array(names, k, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR)),
-	                   PointerGetDatum(construct_array(relids, k, OIDOID, sizeof(Oid), true, TYPALIGN_INT)),
-	                   PointerGetDatum(construct_array(attnums, k, INT4OID, sizeof(int32), true, TYPALIGN_INT))};
+	Datum values[4] = {
+	        ObjectIdGetDatum(relid),
+	        PointerGetDatum(construct_array(names, k, NAMEOID, NAMEDATALEN, false, TYPALIGN_CHAR)),
+	        PointerGetDatum(construct_array(relids, k, OIDOID, sizeof(Oid), true, TYPALIGN_INT)),
+	        PointerGetDatum(
+	                construct_array(attnums, k, INT4OID, sizeof(int32), true, TYPALIGN_INT))};
 	RunAsBootstrapWith("SELECT privacy._record_lineage($1, $2, $3, $4)", 4, types, values);
 }
 

@@ -152,8 +152,8 @@ StripKeyCoercions(Node *node) {
 bool
 IsKeyVar(Node *node) {
 	node = StripKeyCoercions(node);
-	return node != NULL && IsA(node, Var) && ((Var *)node)->varno == 1 && ((Var *)node)->varlevelsup == 0 &&
-	       ((Var *)node)->varattno > 0;
+	return node != NULL && IsA(node, Var) && ((Var *)node)->varno == 1 &&
+	       ((Var *)node)->varlevelsup == 0 && ((Var *)node)->varattno > 0;
 }
 
 bool
@@ -248,15 +248,17 @@ OwnPolicyQualCount(Query *query, int rti, List *quals) {
 	List *policy_checks = NIL;
 	bool has_row_security = false;
 	bool has_sublinks = false;
-	get_row_security_policies(query, rte, rti, &policy_quals, &policy_checks, &has_row_security, &has_sublinks);
+	get_row_security_policies(query, rte, rti, &policy_quals, &policy_checks, &has_row_security,
+	                          &has_sublinks);
 	int own = list_length(policy_quals);
 	if (own + view_quals != total)
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("cannot tell the row-security policies of \"%s\" from the quals of the views written "
-		                       "through",
-		                       get_rel_name(rte->relid)),
-		                errdetail("Masking lets a table's own policies see raw values, and no view qual."),
-		                errhint("Write to the table directly, or retry the statement.")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		         errmsg("cannot tell the row-security policies of \"%s\" from the quals of the "
+		                "views written through",
+		                get_rel_name(rte->relid)),
+		         errdetail("Masking lets a table's own policies see raw values, and no view qual."),
+		         errhint("Write to the table directly, or retry the statement.")));
 	return own;
 }
 
@@ -267,14 +269,16 @@ IsForeignKeyQuery(Query *parse) {
 	// anything that query fires; the shape and owner tests below exclude that)
 	if (!InNoForceRLSOperation())
 		return false;
-	if (parse->commandType != CMD_SELECT && parse->commandType != CMD_DELETE && parse->commandType != CMD_UPDATE)
+	if (parse->commandType != CMD_SELECT && parse->commandType != CMD_DELETE &&
+	    parse->commandType != CMD_UPDATE)
 		return false;
 	if (list_length(parse->rtable) != 1 || parse->cteList != NIL || parse->setOperations != NULL ||
 	    parse->hasSubLinks || parse->hasAggs || parse->hasWindowFuncs || parse->hasTargetSRFs ||
-	    parse->hasRecursive || parse->hasModifyingCTE || parse->groupClause != NIL || parse->groupingSets != NIL ||
-	    parse->havingQual != NULL || parse->sortClause != NIL || parse->distinctClause != NIL ||
-	    parse->limitCount != NULL || parse->limitOffset != NULL || parse->returningList != NIL ||
-	    parse->onConflict != NULL || parse->withCheckOptions != NIL || parse->mergeActionList != NIL ||
+	    parse->hasRecursive || parse->hasModifyingCTE || parse->groupClause != NIL ||
+	    parse->groupingSets != NIL || parse->havingQual != NULL || parse->sortClause != NIL ||
+	    parse->distinctClause != NIL || parse->limitCount != NULL || parse->limitOffset != NULL ||
+	    parse->returningList != NIL || parse->onConflict != NULL ||
+	    parse->withCheckOptions != NIL || parse->mergeActionList != NIL ||
 	    parse->windowClause != NIL || parse->utilityStmt != NULL)
 		return false;
 	RangeTblEntry *rte = (RangeTblEntry *)linitial(parse->rtable);
@@ -284,7 +288,8 @@ IsForeignKeyQuery(Query *parse) {
 		return false;
 	if (parse->jointree == NULL || list_length(parse->jointree->fromlist) != 1 ||
 	    !IsA(linitial(parse->jointree->fromlist), RangeTblRef) ||
-	    ((RangeTblRef *)linitial(parse->jointree->fromlist))->rtindex != 1 || !KeyQuals(parse->jointree->quals))
+	    ((RangeTblRef *)linitial(parse->jointree->fromlist))->rtindex != 1 ||
+	    !KeyQuals(parse->jointree->quals))
 		return false;
 
 	ListCell *lc;

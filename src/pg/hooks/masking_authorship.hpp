@@ -27,10 +27,10 @@ namespace privacy::pg {
 
 // ExprOrigin says where an expression of the rewritten statement comes from.
 enum class ExprOrigin {
-	kStatement,    // the statement itself, view bodies, functions, sublinks
-	kOwnPolicy,    // a row-security policy of the relation it is attached to
-	kViewQual,     // a security_barrier view's WHERE moved onto its base relation
-	kViewCheck,    // a view's check option (WCO_VIEW_CHECK and any non-RLS kind)
+	kStatement, // the statement itself, view bodies, functions, sublinks
+	kOwnPolicy, // a row-security policy of the relation it is attached to
+	kViewQual,  // a security_barrier view's WHERE moved onto its base relation
+	kViewCheck, // a view's check option (WCO_VIEW_CHECK and any non-RLS kind)
 };
 
 // RawRelationFor is the one answer to "may this expression see raw values":

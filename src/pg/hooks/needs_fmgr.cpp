@@ -63,7 +63,8 @@ Answers() {
 		ctl.keysize = sizeof(Oid);
 		ctl.entrysize = sizeof(LanguageEntry);
 		ctl.hcxt = CacheMemoryContext;
-		answers = hash_create("pg_privacy function languages", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		answers = hash_create("pg_privacy function languages", 256, &ctl,
+		                      HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	return answers;
 }
@@ -96,7 +97,8 @@ bool
 PrivacyNeedsFmgr(Oid fn_oid) {
 	if (prev_needs_fmgr != NULL && prev_needs_fmgr(fn_oid))
 		return true;
-	if (!guc_masking || !IsTransactionState() || !IsSqlSetReturning(fn_oid) || superuser() || !AnyColumnPolicy())
+	if (!guc_masking || !IsTransactionState() || !IsSqlSetReturning(fn_oid) || superuser() ||
+	    !AnyColumnPolicy())
 		return false;
 	return true;
 }

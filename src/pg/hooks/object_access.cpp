@@ -2,10 +2,10 @@
 // objects it names. When a table, a column or a role is dropped, the rows
 // that refer to it are deleted in the same transaction (rows in our tables
 // are not objects, so pg_depend cannot do it): policies, exemptions,
-// retention, classification, discovery findings and the subject registry. Rows are deleted with plain
-// heap deletes: the role running DROP may have no privilege on our tables,
-// and the planner must not be re-entered from here. Drops that would destroy
-// a legal hold or the triggers enforcing it are refused (legal_holds.cpp).
+// retention, classification, discovery findings and the subject registry. Rows are deleted with
+// plain heap deletes: the role running DROP may have no privilege on our tables, and the planner
+// must not be re-entered from here. Drops that would destroy a legal hold or the triggers enforcing
+// it are refused (legal_holds.cpp).
 #include "pg/hooks/object_access.hpp"
 #include "pg/catalog/categories.hpp"
 
@@ -43,7 +43,8 @@ object_access_hook_type prev_object_access = NULL;
 // equals key (and, when column is given, whose attribute column_attno is
 // that column name).
 void
-DeleteRows(const char *table, AttrNumber key_attno, Oid key, AttrNumber column_attno, const char *column) {
+DeleteRows(const char *table, AttrNumber key_attno, Oid key, AttrNumber column_attno,
+           const char *column) {
 	Oid nsp = get_namespace_oid("privacy", true);
 	Oid relid = OidIsValid(nsp) ? get_relname_relid(table, nsp) : InvalidOid;
 	if (!OidIsValid(relid))
@@ -99,15 +100,21 @@ Unregister(Oid relid, const char *column) {
 			continue;
 		char *name = get_rel_name(table);
 		char *schema = name != NULL ? get_namespace_name(get_rel_namespace(table)) : NULL;
-		const char *qualified = name != NULL && schema != NULL ? quote_qualified_identifier(schema, name) : "?";
+		const char *qualified =
+		        name != NULL && schema != NULL ? quote_qualified_identifier(schema, name) : "?";
 		if (through && table != relid)
-			ereport(WARNING, (errmsg("table %s is no longer registered as holding data about subjects", qualified),
-			                  errdetail("It was registered through a table or column that is being dropped."),
-			                  errhint("Register it again with privacy.register_subject().")));
-		WritePolicyAudit("delete subject_table", "privacy._subject_table",
-		                 psprintf("table %s, subject column %s (the registration went with a dropped %s)",
-		                          qualified, subject_column, own ? "table or column" : "table or column it referenced"),
-		                 NULL);
+			ereport(WARNING,
+			        (errmsg("table %s is no longer registered as holding data about subjects",
+			                qualified),
+			         errdetail(
+			                 "It was registered through a table or column that is being dropped."),
+			         errhint("Register it again with privacy.register_subject().")));
+		WritePolicyAudit(
+		        "delete subject_table", "privacy._subject_table",
+		        psprintf("table %s, subject column %s (the registration went with a dropped %s)",
+		                 qualified, subject_column,
+		                 own ? "table or column" : "table or column it referenced"),
+		        NULL);
 		simple_heap_delete(rel, &tup->t_self);
 	}
 	systable_endscan(scan);

@@ -154,8 +154,8 @@ WholeRow(Var *var, LevelInfo *level) {
 		if (index >= 0)
 			args = lappend(args, Substitute(rel, index, var->varno, var->varlevelsup));
 		else
-			args = lappend(args, makeVar(var->varno, att->attnum, att->atttypid, att->atttypmod, att->attcollation,
-			                             var->varlevelsup));
+			args = lappend(args, makeVar(var->varno, att->attnum, att->atttypid, att->atttypmod,
+			                             att->attcollation, var->varlevelsup));
 		names = lappend(names, makeString(pstrdup(NameStr(att->attname))));
 	}
 	relation_close(relation, NoLock);
@@ -217,9 +217,11 @@ MaskSecurityQuals(Query *query, int rti, List *quals, MaskContext *context) {
 	List *result = NIL;
 	ListCell *lc;
 	foreach (lc, quals) {
-		ExprOrigin origin = foreach_current_index(lc) < own ? ExprOrigin::kOwnPolicy : ExprOrigin::kViewQual;
+		ExprOrigin origin =
+		        foreach_current_index(lc) < own ? ExprOrigin::kOwnPolicy : ExprOrigin::kViewQual;
 		Oid relid = rte->rtekind == RTE_RELATION ? rte->relid : InvalidOid;
-		result = lappend(result, MaskAs((Node *)lfirst(lc), RawRelationFor(origin, relid), context));
+		result =
+		        lappend(result, MaskAs((Node *)lfirst(lc), RawRelationFor(origin, relid), context));
 	}
 	return result;
 }
@@ -238,7 +240,9 @@ MaskCheckOptions(Query *query, List *check_options, MaskContext *context) {
 	ListCell *lc;
 	foreach (lc, check_options) {
 		WithCheckOption *wco = (WithCheckOption *)lfirst(lc);
-		result = lappend(result, MaskAs((Node *)wco, RawRelationFor(CheckOptionOrigin(wco), result_relid), context));
+		result = lappend(
+		        result,
+		        MaskAs((Node *)wco, RawRelationFor(CheckOptionOrigin(wco), result_relid), context));
 	}
 	return result;
 }
@@ -252,13 +256,15 @@ MaskMutator(Node *node, MaskContext *context) {
 		Var *var = (Var *)node;
 		if (var->varlevelsup < (Index)list_length(context->levels)) {
 			LevelInfo *level = (LevelInfo *)list_nth(context->levels, (int)var->varlevelsup);
-			if ((int)var->varno >= 1 && (int)var->varno <= level->nrtes && level->rels[var->varno] != NULL &&
+			if ((int)var->varno >= 1 && (int)var->varno <= level->nrtes &&
+			    level->rels[var->varno] != NULL &&
 			    level->rels[var->varno]->relid != context->raw_relid) {
 				if (var->varattno == 0)
 					return WholeRow(var, level);
 				int index = MaskedIndex(level, (int)var->varno, var->varattno);
 				if (index >= 0)
-					return Substitute(level->rels[var->varno], index, (int)var->varno, (int)var->varlevelsup);
+					return Substitute(level->rels[var->varno], index, (int)var->varno,
+					                  (int)var->varlevelsup);
 			}
 		}
 		return (Node *)copyObject(var);
@@ -359,7 +365,8 @@ PolicyWalker(Node *node, void *context) {
 		return any;
 	}
 	if (IsA(node, Query))
-		return query_tree_walker((Query *)node, (bool (*)())PolicyWalker, context, QTW_EXAMINE_RTES_BEFORE);
+		return query_tree_walker((Query *)node, (bool (*)())PolicyWalker, context,
+		                         QTW_EXAMINE_RTES_BEFORE);
 	return expression_tree_walker(node, (bool (*)())PolicyWalker, context);
 }
 
@@ -538,7 +545,8 @@ RejectTaintedTargets(Query *query, TaintContext *context) {
 			context->levels = list_delete_first(context->levels);
 		}
 	}
-	if (query->commandType != CMD_INSERT && query->commandType != CMD_UPDATE && query->commandType != CMD_MERGE)
+	if (query->commandType != CMD_INSERT && query->commandType != CMD_UPDATE &&
+	    query->commandType != CMD_MERGE)
 		return;
 
 	List *written = WrittenExpressions(query->targetList, NIL);
@@ -557,9 +565,10 @@ RejectTaintedTargets(Query *query, TaintContext *context) {
 			ereport(ERROR,
 			        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			         errmsg("cannot write a value derived from a masked column"),
-			         errdetail("The current role sees some columns of this statement masked; writing what it sees "
-			                   "would replace real data with masked data."),
-			         errhint("Write explicit values, or run the statement as a role exempt from masking.")));
+			         errdetail("The current role sees some columns of this statement masked; "
+			                   "writing what it sees would replace real data with masked data."),
+			         errhint("Write explicit values, or run the statement as a role exempt from "
+			                 "masking.")));
 	}
 	context->levels = list_delete_first(context->levels);
 }
@@ -568,12 +577,14 @@ RejectTaintedTargets(Query *query, TaintContext *context) {
 // data-modifying CTE).
 bool
 HasModification(Query *query) {
-	if (query->commandType == CMD_INSERT || query->commandType == CMD_UPDATE || query->commandType == CMD_MERGE)
+	if (query->commandType == CMD_INSERT || query->commandType == CMD_UPDATE ||
+	    query->commandType == CMD_MERGE)
 		return true;
 	ListCell *lc;
 	foreach (lc, query->cteList) {
 		CommonTableExpr *cte = (CommonTableExpr *)lfirst(lc);
-		if (((Query *)cte->ctequery)->commandType != CMD_SELECT && HasModification((Query *)cte->ctequery))
+		if (((Query *)cte->ctequery)->commandType != CMD_SELECT &&
+		    HasModification((Query *)cte->ctequery))
 			return true;
 	}
 	return false;
@@ -633,13 +644,15 @@ CrashPatternWalker(Node *node, void *context) {
 		if (rte->rtekind == RTE_RELATION) {
 			if (IsDistributedTable(rte->relid))
 				found->distributed = true;
-			else if (rte->securityQuals != NIL && !IsCitusTable(rte->relid) && !OidIsValid(CitusTableOf(rte->relid)))
+			else if (rte->securityQuals != NIL && !IsCitusTable(rte->relid) &&
+			         !OidIsValid(CitusTableOf(rte->relid)))
 				found->local_rls = true;
 		}
 		return found->local_rls && found->distributed;
 	}
 	if (IsA(node, Query))
-		return query_tree_walker((Query *)node, (bool (*)())CrashPatternWalker, context, QTW_EXAMINE_RTES_BEFORE);
+		return query_tree_walker((Query *)node, (bool (*)())CrashPatternWalker, context,
+		                         QTW_EXAMINE_RTES_BEFORE);
 	return expression_tree_walker(node, (bool (*)())CrashPatternWalker, context);
 }
 
@@ -658,9 +671,10 @@ RejectCitusCrashPattern(Query *parse) {
 		return;
 	ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 	                errmsg("cannot join a table under row security with a distributed table"),
-	                errdetail("Citus 13.2.2 crashes planning this statement for roles subject to row security."),
-	                errhint("Query the tables separately, make the local table a Citus reference table, or see "
-	                        "doc/scale-out.md.")));
+	                errdetail("Citus 13.2.2 crashes planning this statement for roles subject to "
+	                          "row security."),
+	                errhint("Query the tables separately, make the local table a Citus reference "
+	                        "table, or see doc/scale-out.md.")));
 }
 
 // ---- Citus local fast path ------------------------------------------------
@@ -677,7 +691,8 @@ GovernedCitusWalker(Node *node, void *context) {
 		       (CatalogMentionsRelation(rte->relid) || RowPolicyMentionsRelation(rte->relid));
 	}
 	if (IsA(node, Query))
-		return query_tree_walker((Query *)node, (bool (*)())GovernedCitusWalker, context, QTW_EXAMINE_RTES_BEFORE);
+		return query_tree_walker((Query *)node, (bool (*)())GovernedCitusWalker, context,
+		                         QTW_EXAMINE_RTES_BEFORE);
 	return expression_tree_walker(node, (bool (*)())GovernedCitusWalker, context);
 }
 
@@ -693,14 +708,15 @@ AvoidCitusLocalFastPath(Query *parse) {
 	if (IsBinaryUpgrade || !CitusInstalled() || !GovernedCitusWalker((Node *)parse, NULL))
 		return -1;
 	int nest_level = NewGUCNestLevel();
-	(void)set_config_option("citus.enable_local_fast_path_query_optimization", "off", PGC_USERSET, PGC_S_SESSION,
-	                        GUC_ACTION_SAVE, true, 0, false);
+	(void)set_config_option("citus.enable_local_fast_path_query_optimization", "off", PGC_USERSET,
+	                        PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	return nest_level;
 }
 
 // PrivacyPlanner is the planner_hook body (C-style: no C++ objects).
 PlannedStmt *
-PrivacyPlanner(Query *parse, const char *query_string, int cursor_options, ParamListInfo bound_params) {
+PrivacyPlanner(Query *parse, const char *query_string, int cursor_options,
+               ParamListInfo bound_params) {
 	volatile bool governed = false;
 	volatile bool raw = false;
 	PlannedStmt *volatile result = NULL;
@@ -724,9 +740,7 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options, Param
 			result = standard_planner(masked, query_string, cursor_options, bound_params);
 	}
 	PG_FINALLY();
-	{
-		UnpinColumnPolicyCache();
-	}
+	{ UnpinColumnPolicyCache(); }
 	PG_END_TRY();
 	if (citus_nest_level >= 0)
 		AtEOXact_GUC(true, citus_nest_level);
@@ -756,13 +770,9 @@ PlanUnmasked(Query *query, const char *query_string, ParamListInfo params) {
 	// execution (triggers, functions), are masked for the role running them
 	SuspendMasking();
 	PG_TRY();
-	{
-		result = pg_plan_query(query, query_string, 0, params);
-	}
+	{ result = pg_plan_query(query, query_string, 0, params); }
 	PG_FINALLY();
-	{
-		ResumeMasking();
-	}
+	{ ResumeMasking(); }
 	PG_END_TRY();
 	return result;
 }

@@ -109,8 +109,8 @@ RejectMaskedColumnChange(Node *stmt) {
 		if (OidIsValid(relid) && ColumnIsMasked(relid, rename->subname))
 			ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			                errmsg("cannot rename masked column \"%s\"", rename->subname),
-			                errhint("Remove its masking policy with privacy.unmask_column(), rename the column, "
-			                        "then declare the policy again.")));
+			                errhint("Remove its masking policy with privacy.unmask_column(), "
+			                        "rename the column, then declare the policy again.")));
 		return;
 	}
 	if (IsA(stmt, AlterTableStmt)) {
@@ -126,8 +126,8 @@ RejectMaskedColumnChange(Node *stmt) {
 			if (cmd->subtype == AT_AlterColumnType && ColumnIsMasked(relid, cmd->name))
 				ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				                errmsg("cannot change the type of masked column \"%s\"", cmd->name),
-				                errhint("Remove its masking policy with privacy.unmask_column(), change the type, "
-				                        "then declare the policy again.")));
+				                errhint("Remove its masking policy with privacy.unmask_column(), "
+				                        "change the type, then declare the policy again.")));
 		}
 	}
 }
@@ -195,7 +195,8 @@ NewFamilyMember(Node *stmt) {
 			if (cmd->subtype == AT_AttachPartition)
 				return RangeVarGetRelid(((PartitionCmd *)cmd->def)->name, NoLock, true);
 			if (cmd->subtype == AT_AddInherit)
-				return alter->relation ? RangeVarGetRelid(alter->relation, NoLock, true) : InvalidOid;
+				return alter->relation ? RangeVarGetRelid(alter->relation, NoLock, true)
+				                       : InvalidOid;
 		}
 	}
 	return InvalidOid;
@@ -232,7 +233,8 @@ RunAsBootstrap(const char *sql, int nargs, Oid arg1, Oid arg2) {
 // family, as the bootstrap superuser.
 void
 GovernNewMember(Oid relid) {
-	if (!OidIsValid(relid) || LookupGovernedRel(relid) == NULL || RowSecurityEnabledByPrivacy(relid))
+	if (!OidIsValid(relid) || LookupGovernedRel(relid) == NULL ||
+	    RowSecurityEnabledByPrivacy(relid))
 		return;
 	RunAsBootstrap("SELECT privacy._govern_family($1)", 1, relid, InvalidOid);
 }
@@ -248,14 +250,18 @@ RejectHoldTriggerChange(Oid relid, const char *name, bool all) {
 		if (!HasHoldTrigger(lfirst_oid(lc), all ? NULL : name))
 			continue;
 		if (all)
-			ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
-			                errmsg("cannot disable the triggers of table \"%s\": some enforce a legal hold",
-			                       get_rel_name(lfirst_oid(lc))),
-			                errhint("Disable the other triggers by name, or release the hold first.")));
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
-		                errmsg("cannot change trigger \"%s\" on table \"%s\": it enforces a legal hold", name,
-		                       get_rel_name(lfirst_oid(lc))),
-		                errhint("Release the hold with privacy.release_hold(); its triggers go with it.")));
+			ereport(ERROR,
+			        (errcode(ERRCODE_OBJECT_IN_USE),
+			         errmsg("cannot disable the triggers of table \"%s\": some enforce a legal "
+			                "hold",
+			                get_rel_name(lfirst_oid(lc))),
+			         errhint("Disable the other triggers by name, or release the hold first.")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_IN_USE),
+		         errmsg("cannot change trigger \"%s\" on table \"%s\": it enforces a legal hold",
+		                name, get_rel_name(lfirst_oid(lc))),
+		         errhint("Release the hold with privacy.release_hold(); its triggers go with "
+		                 "it.")));
 	}
 }
 
@@ -278,7 +284,8 @@ CheckTruncate(TruncateStmt *truncate) {
 	foreach (lc, truncate->relations) {
 		RangeVar *rv = (RangeVar *)lfirst(lc);
 		Oid relid = RangeVarGetRelid(rv, NoLock, true);
-		if (!OidIsValid(relid) || pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
+		if (!OidIsValid(relid) ||
+		    pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
 			continue;
 		CheckFamilyHolds(relid, rv->inh, false, "truncate table", AccessExclusiveLock);
 		relids = list_append_unique_oid(relids, relid);
@@ -311,10 +318,12 @@ FamilyPrecheck(Node *stmt) {
 		if (drop->removeType != OBJECT_TABLE)
 			return;
 		foreach (lc, drop->objects) {
-			Oid relid = RangeVarGetRelid(makeRangeVarFromNameList((List *)lfirst(lc)), NoLock, true);
+			Oid relid =
+			        RangeVarGetRelid(makeRangeVarFromNameList((List *)lfirst(lc)), NoLock, true);
 			if (!OidIsValid(relid) || !pg_class_ownercheck(relid, GetUserId()))
 				continue;
-			bool subtree = drop->behavior == DROP_CASCADE || get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE;
+			bool subtree = drop->behavior == DROP_CASCADE ||
+			               get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE;
 			CheckFamilyHolds(relid, subtree, true, "drop table", AccessExclusiveLock);
 			ClearFamily(relid, subtree);
 		}
@@ -336,10 +345,12 @@ FamilyPrecheck(Node *stmt) {
 			List *members = find_all_inheritors(relid, NoLock, NULL);
 			foreach (lc, members)
 				if (HoldTriggersUseColumn(lfirst_oid(lc), rename->subname))
-					ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
-					                errmsg("cannot rename column \"%s\" of table \"%s\": a legal hold uses it",
-					                       rename->subname, get_rel_name(relid)),
-					                errhint("Release the hold with privacy.release_hold() first.")));
+					ereport(ERROR,
+					        (errcode(ERRCODE_OBJECT_IN_USE),
+					         errmsg("cannot rename column \"%s\" of table \"%s\": a legal hold "
+					                "uses it",
+					                rename->subname, get_rel_name(relid)),
+					         errhint("Release the hold with privacy.release_hold() first.")));
 			return;
 		}
 		if (rename->renameType != OBJECT_TRIGGER || rename->relation == NULL)
@@ -445,8 +456,9 @@ RecheckLeavingRows(AlterTableStmt *alter) {
 			parent = RangeVarGetRelid((RangeVar *)cmd->def, NoLock, true);
 		}
 		if (OidIsValid(child) && OidIsValid(parent) && pg_class_ownercheck(child, GetUserId()))
-			CheckLeavingRows(child, parent, cmd->subtype == AT_DropInherit ? "remove the inheritance of table"
-			                                                              : "detach partition");
+			CheckLeavingRows(child, parent,
+			                 cmd->subtype == AT_DropInherit ? "remove the inheritance of table"
+			                                                : "detach partition");
 	}
 }
 
@@ -454,14 +466,17 @@ RecheckLeavingRows(AlterTableStmt *alter) {
 // and forgets the tables cleared for this statement, also on error.
 void
 CallNextProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_only_tree,
-                       ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *query_env,
-                       DestReceiver *dest, QueryCompletion *qc, int mark) {
+                       ProcessUtilityContext context, ParamListInfo params,
+                       QueryEnvironment *query_env, DestReceiver *dest, QueryCompletion *qc,
+                       int mark) {
 	PG_TRY();
 	{
 		if (prev_process_utility != NULL)
-			prev_process_utility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
+			prev_process_utility(pstmt, query_string, read_only_tree, context, params, query_env,
+			                     dest, qc);
 		else
-			standard_ProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc);
+			standard_ProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env,
+			                        dest, qc);
 	}
 	PG_CATCH();
 	{
@@ -476,27 +491,26 @@ CallNextProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_o
 // extension (pg_restore) with the audit trigger told to skip its rows; in
 // its own frame, so that the hook's locals are not live across PG_TRY.
 void
-RunCatalogCopy(PlannedStmt *pstmt, const char *query_string, bool read_only_tree, ProcessUtilityContext context,
-               ParamListInfo params, QueryEnvironment *query_env, DestReceiver *dest, QueryCompletion *qc,
-               int mark) {
+RunCatalogCopy(PlannedStmt *pstmt, const char *query_string, bool read_only_tree,
+               ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *query_env,
+               DestReceiver *dest, QueryCompletion *qc, int mark) {
 	bool saved = superuser_catalog_copy;
 	superuser_catalog_copy = true;
 	PG_TRY();
 	{
-		CallNextProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc, mark);
+		CallNextProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env,
+		                       dest, qc, mark);
 	}
 	PG_FINALLY();
-	{
-		superuser_catalog_copy = saved;
-	}
+	{ superuser_catalog_copy = saved; }
 	PG_END_TRY();
 }
 
 // PrivacyProcessUtility is the hook body (C-style).
 void
 PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_only_tree,
-                      ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *query_env,
-                      DestReceiver *dest, QueryCompletion *qc) {
+                      ProcessUtilityContext context, ParamListInfo params,
+                      QueryEnvironment *query_env, DestReceiver *dest, QueryCompletion *qc) {
 	Node *stmt = pstmt->utilityStmt;
 	bool families = !IsBinaryUpgrade && !creating_extension && ColumnPolicyCatalogPresent();
 	int mark = ClearedMark();
@@ -520,9 +534,11 @@ PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_on
 	List *columns_before = categories ? ColumnsBefore(stmt) : NIL;
 	void *trace = categories ? TraceCreateAs(stmt) : NULL;
 	if (IsSuperuserCatalogCopy(stmt))
-		RunCatalogCopy(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc, mark);
+		RunCatalogCopy(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc,
+		               mark);
 	else
-		CallNextProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc, mark);
+		CallNextProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env,
+		                       dest, qc, mark);
 	NoteNewColumns(columns_before);
 	if (trace != NULL)
 		RecordCreateAs(stmt, trace);
@@ -537,7 +553,8 @@ PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_on
 		}
 	}
 
-	if (!IsBinaryUpgrade && (IsA(stmt, CreateStmt) || IsA(stmt, AlterTableStmt)) && AnyColumnPolicy()) {
+	if (!IsBinaryUpgrade && (IsA(stmt, CreateStmt) || IsA(stmt, AlterTableStmt)) &&
+	    AnyColumnPolicy()) {
 		Oid member = NewFamilyMember(stmt);
 		if (OidIsValid(member)) {
 			CommandCounterIncrement();

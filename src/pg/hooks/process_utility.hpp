@@ -8,4 +8,4 @@ void InstallProcessUtilityHook();
 // trigger does not log its rows again (the restored privacy.audit_log holds
 // their history).
 bool InSuperuserCatalogCopy();
-}
+} // namespace privacy::pg

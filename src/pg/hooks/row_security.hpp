@@ -12,4 +12,4 @@ void InstallRowSecurityHook();
 // export): the caller clears it before that statement runs, so no plan or
 // nested statement is ever made without the filters.
 void LiftRowFilters(Oid relid) noexcept;
-}
+} // namespace privacy::pg

@@ -46,7 +46,8 @@ namespace privacy::pg {
 
 namespace {
 
-constexpr AttrNumber kMasterKeyIdAttnum = 6; // privacy._key(name, version, algorithm, wrapped, created_at, master_key_id)
+constexpr AttrNumber kMasterKeyIdAttnum =
+        6; // privacy._key(name, version, algorithm, wrapped, created_at, master_key_id)
 
 struct GrantEntry {
 	Oid role;
@@ -99,7 +100,8 @@ void
 EnsureContext() {
 	if (cache_context != NULL)
 		return;
-	cache_context = AllocSetContextCreate(CacheMemoryContext, "pg_privacy keys", ALLOCSET_SMALL_SIZES);
+	cache_context =
+	        AllocSetContextCreate(CacheMemoryContext, "pg_privacy keys", ALLOCSET_SMALL_SIZES);
 	cache_callback.func = FreeCacheObjects;
 	cache_callback.arg = NULL;
 	MemoryContextRegisterResetCallback(cache_context, &cache_callback);
@@ -136,7 +138,8 @@ CatalogTable(const char *name) {
 	if (!OidIsValid(table))
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 		                errmsg("pg_privacy is not installed in this database"),
-		                errhint("Run CREATE EXTENSION pg_privacy."), errhidestmt(true), errhidecontext(true)));
+		                errhint("Run CREATE EXTENSION pg_privacy."), errhidestmt(true),
+		                errhidecontext(true)));
 	return table;
 }
 
@@ -152,7 +155,8 @@ RememberTables() {
 		// absent in a 0.1.0 database not yet updated: every format then uses
 		// the key's oldest version, as 0.1.0 did
 		Oid nsp = get_namespace_oid("privacy", true);
-		format_version_table = OidIsValid(nsp) ? get_relname_relid("_token_format_version", nsp) : InvalidOid;
+		format_version_table =
+		        OidIsValid(nsp) ? get_relname_relid("_token_format_version", nsp) : InvalidOid;
 	}
 }
 
@@ -161,8 +165,8 @@ RememberTables() {
 // next key lookup (which may never come).
 void
 ResetAtXactEnd(XactEvent event, void *arg) {
-	if ((event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_COMMIT ||
-	     event == XACT_EVENT_PARALLEL_ABORT) &&
+	if ((event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+	     event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT) &&
 	    cache_stale)
 		ResetCache();
 }
@@ -310,8 +314,10 @@ LoadKeyRing(const char *name) {
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	if (nrows == 0)
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("data key \"%s\" does not exist", name),
-		                errhint("A superuser can create it with privacy.create_key()."), errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("data key \"%s\" does not exist", name),
+		         errhint("A superuser can create it with privacy.create_key()."), errhidestmt(true),
+		         errhidecontext(true)));
 
 	MemoryContext old = MemoryContextSwitchTo(cache_context);
 	KeyRing *ring = (KeyRing *)palloc0(sizeof(KeyRing));
@@ -342,8 +348,8 @@ LoadKeyRing(const char *name) {
 	int failed = -1;
 	for (int i = 0; i < nrows; i++) {
 		size_t len = 0;
-		entries[i]->material =
-		    UnwrapStoredKey(&keys, name, rows[i].version, rows[i].wrapped, rows[i].master_key_id, &len);
+		entries[i]->material = UnwrapStoredKey(&keys, name, rows[i].version, rows[i].wrapped,
+		                                       rows[i].master_key_id, &len);
 		if (entries[i]->material == NULL) {
 			failed = i;
 			break;
@@ -434,8 +440,10 @@ LookupFormat(const char *name) {
 	for (FormatEntry *format = formats; format != NULL; format = format->next)
 		if (strcmp(format->name, name) == 0)
 			return format;
-	ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("token format \"%s\" does not exist", name),
-	                errhint("See privacy.token_formats for the available formats."), errhidestmt(true), errhidecontext(true)));
+	ereport(ERROR,
+	        (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("token format \"%s\" does not exist", name),
+	         errhint("See privacy.token_formats for the available formats."), errhidestmt(true),
+	         errhidecontext(true)));
 	pg_unreachable();
 }
 

@@ -40,7 +40,7 @@ struct DataKey {
 
 struct KeyRing {
 	char *name;
-	DataKey *versions;  // all versions, newest first
+	DataKey *versions; // all versions, newest first
 	DataKey *newest;
 	DataKey *oldest;
 	DataKey *by_slot[9];  // a version of each card version slot (version - 1) mod 9, or NULL
@@ -53,7 +53,8 @@ struct FormatEntry {
 	char *name;
 	char *key_name;
 	bool builtin;
-	int32 key_version; // privacy._token_format_version: the version a non-card format uses, 0: the key's oldest
+	int32 key_version; // privacy._token_format_version: the version a non-card format uses, 0: the
+	                   // key's oldest
 	core::TokenFormat *format;
 	FormatEntry *next;
 };

@@ -48,20 +48,22 @@ WrapDataKey(const char *name, int32 version, const unsigned char *material, size
 	unsigned char ad[kMaxAd];
 	size_t ad_len = BuildAd(name, version, ad);
 	if (ad_len == 0)
-		ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG), errmsg("data key name is too long"), errhidestmt(true)));
+		ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG), errmsg("data key name is too long"),
+		                errhidestmt(true)));
 	size_t out_len = kNonceBytes + len + crypto_aead_xchacha20poly1305_ietf_ABYTES;
 	bytea *out = (bytea *)palloc(VARHDRSZ + out_len);
 	SET_VARSIZE(out, VARHDRSZ + out_len);
 	unsigned char *nonce = (unsigned char *)VARDATA(out);
 	randombytes_buf(nonce, kNonceBytes);
 	unsigned long long clen = 0;
-	crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonceBytes, &clen, material, len, ad, ad_len, NULL, nonce,
-	                                           master);
+	crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonceBytes, &clen, material, len, ad,
+	                                           ad_len, NULL, nonce, master);
 	return out;
 }
 
 unsigned char *
-UnwrapDataKey(const char *name, int32 version, const bytea *wrapped, const unsigned char *master, size_t *len) {
+UnwrapDataKey(const char *name, int32 version, const bytea *wrapped, const unsigned char *master,
+              size_t *len) {
 	unsigned char ad[kMaxAd];
 	size_t ad_len = BuildAd(name, version, ad);
 	size_t total = VARSIZE_ANY_EXHDR(wrapped);
@@ -74,8 +76,8 @@ UnwrapDataKey(const char *name, int32 version, const bytea *wrapped, const unsig
 	if (material == NULL)
 		return NULL;
 	unsigned long long out_len = 0;
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(material, &out_len, NULL, nonce + kNonceBytes, clen, ad, ad_len,
-	                                               nonce, master) != 0) {
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(material, &out_len, NULL, nonce + kNonceBytes,
+	                                               clen, ad, ad_len, nonce, master) != 0) {
 		sodium_free(material);
 		return NULL;
 	}
@@ -91,8 +93,8 @@ WrapMaskingSecret(const unsigned char *secret, const unsigned char *master) {
 	randombytes_buf(nonce, kNonceBytes);
 	unsigned long long clen = 0;
 	crypto_aead_xchacha20poly1305_ietf_encrypt(nonce + kNonceBytes, &clen, secret, 32,
-	                                           (const unsigned char *)kSecretAd, sizeof(kSecretAd), NULL, nonce,
-	                                           master);
+	                                           (const unsigned char *)kSecretAd, sizeof(kSecretAd),
+	                                           NULL, nonce, master);
 	return out;
 }
 
@@ -104,10 +106,9 @@ UnwrapMaskingSecret(const bytea *wrapped, const unsigned char *master, unsigned 
 	}
 	const unsigned char *nonce = (const unsigned char *)VARDATA_ANY(wrapped);
 	unsigned long long out_len = 0;
-	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &out_len, NULL, nonce + kNonceBytes,
-	                                               kWrappedSecretBytes - kNonceBytes,
-	                                               (const unsigned char *)kSecretAd, sizeof(kSecretAd), nonce,
-	                                               master) != 0 ||
+	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+	            out, &out_len, NULL, nonce + kNonceBytes, kWrappedSecretBytes - kNonceBytes,
+	            (const unsigned char *)kSecretAd, sizeof(kSecretAd), nonce, master) != 0 ||
 	    out_len != 32) {
 		sodium_memzero(out, 32);
 		return false;
@@ -126,9 +127,7 @@ LoadPreviousMasterKey(MasterKeys *keys) {
 	if (keys->previous != NULL || !MasterKeyConfigured(MasterKeySlot::kPrevious))
 		return;
 	PG_TRY();
-	{
-		keys->previous = AcquireMasterKey(MasterKeySlot::kPrevious);
-	}
+	{ keys->previous = AcquireMasterKey(MasterKeySlot::kPrevious); }
 	PG_CATCH();
 	{
 		FreeMasterKeys(keys);
@@ -139,17 +138,19 @@ LoadPreviousMasterKey(MasterKeys *keys) {
 }
 
 unsigned char *
-UnwrapStoredKey(const MasterKeys *keys, const char *name, int32 version, const bytea *wrapped, const char *stored_id,
-                size_t *len) {
+UnwrapStoredKey(const MasterKeys *keys, const char *name, int32 version, const bytea *wrapped,
+                const char *stored_id, size_t *len) {
 	const unsigned char *master = MasterKeyFor(keys, stored_id);
-	unsigned char *material = master != NULL ? UnwrapDataKey(name, version, wrapped, master, len) : NULL;
+	unsigned char *material =
+	        master != NULL ? UnwrapDataKey(name, version, wrapped, master, len) : NULL;
 	if (material == NULL && stored_id == NULL && keys->previous != NULL)
 		material = UnwrapDataKey(name, version, wrapped, keys->previous, len);
 	return material;
 }
 
 bool
-UnwrapStoredSecret(const MasterKeys *keys, const bytea *wrapped, const char *stored_id, unsigned char *out) {
+UnwrapStoredSecret(const MasterKeys *keys, const bytea *wrapped, const char *stored_id,
+                   unsigned char *out) {
 	const unsigned char *master = MasterKeyFor(keys, stored_id);
 	bool ok = master != NULL && UnwrapMaskingSecret(wrapped, master, out);
 	if (!ok && stored_id == NULL && keys->previous != NULL)
@@ -161,35 +162,40 @@ void
 ReportUnwrapFailure(const char *object, const char *stored_id, const MasterKeys *keys) {
 	const char *previous = keys->previous_id[0] != '\0' ? keys->previous_id : NULL;
 	const char *hint = "Configure the master key it was wrapped under (privacy.master_key_file, or "
-	                   "privacy.previous_master_key_file during a rotation) and reload; if that master key was "
-	                   "destroyed, this key is shredded.";
+	                   "privacy.previous_master_key_file during a rotation) and reload; if that "
+	                   "master key was destroyed, this key is shredded.";
 	if (stored_id != NULL && (strcmp(stored_id, keys->current_id) == 0 ||
 	                          (previous != NULL && strcmp(stored_id, previous) == 0)))
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("%s cannot be unwrapped with the configured master key", object),
-		                errdetail("It does not authenticate under master key %s, the one it records: the wrapped "
-		                          "key was altered, or copied to another name or version.",
-		                          stored_id),
-		                errhint("Restore it from a backup taken under this master key."), errhidestmt(true),
-		                errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		         errmsg("%s cannot be unwrapped with the configured master key", object),
+		         errdetail("It does not authenticate under master key %s, the one it records: the "
+		                   "wrapped key was altered, or copied to another name or version.",
+		                   stored_id),
+		         errhint("Restore it from a backup taken under this master key."),
+		         errhidestmt(true), errhidecontext(true)));
 	if (stored_id != NULL)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("%s is wrapped under master key %s, which is not configured", object, stored_id),
-		                previous != NULL
-		                    ? errdetail("The configured master key has id %s, the previous master key id %s.",
-		                                keys->current_id, previous)
-		                    : errdetail("The configured master key has id %s.", keys->current_id),
+		                errmsg("%s is wrapped under master key %s, which is not configured", object,
+		                       stored_id),
+		                previous != NULL ? errdetail("The configured master key has id %s, the "
+		                                             "previous master key id %s.",
+		                                             keys->current_id, previous)
+		                                 : errdetail("The configured master key has id %s.",
+		                                             keys->current_id),
 		                errhint("%s", hint), errhidestmt(true), errhidecontext(true)));
-	ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-	                errmsg("%s cannot be unwrapped with the configured master key", object),
-	                previous != NULL
-	                    ? errdetail("It was wrapped before master key ids were recorded; neither the master key "
-	                                "(id %s) nor the previous master key (id %s) unwraps it.",
-	                                keys->current_id, previous)
-	                    : errdetail("It was wrapped before master key ids were recorded; the master key (id %s) "
-	                                "does not unwrap it.",
-	                                keys->current_id),
-	                errhint("%s", hint), errhidestmt(true), errhidecontext(true)));
+	ereport(ERROR,
+	        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+	         errmsg("%s cannot be unwrapped with the configured master key", object),
+	         previous != NULL
+	                 ? errdetail(
+	                           "It was wrapped before master key ids were recorded; neither the "
+	                           "master key (id %s) nor the previous master key (id %s) unwraps it.",
+	                           keys->current_id, previous)
+	                 : errdetail("It was wrapped before master key ids were recorded; the master "
+	                             "key (id %s) does not unwrap it.",
+	                             keys->current_id),
+	         errhint("%s", hint), errhidestmt(true), errhidecontext(true)));
 	pg_unreachable();
 }
 

@@ -15,8 +15,8 @@ bytea *WrapDataKey(const char *name, int32 version, const unsigned char *materia
 // frees it with sodium_free) and its length, or NULL when the wrapped key is
 // malformed or does not authenticate under master for (name, version).
 // Raises nothing.
-unsigned char *UnwrapDataKey(const char *name, int32 version, const bytea *wrapped, const unsigned char *master,
-                             size_t *len);
+unsigned char *UnwrapDataKey(const char *name, int32 version, const bytea *wrapped,
+                             const unsigned char *master, size_t *len);
 
 // kWrappedSecretBytes: the size of the wrapped masking secret (nonce, 32
 // bytes of ciphertext, tag).
@@ -38,7 +38,7 @@ struct MasterKeys {
 	unsigned char *current;
 	unsigned char *previous;
 	char current_id[17];
-	char previous_id[17];  // "" when no previous master key was loaded
+	char previous_id[17]; // "" when no previous master key was loaded
 };
 
 // LoadCurrentMasterKey reads the configured master key into keys (zeroed by
@@ -55,16 +55,18 @@ void FreeMasterKeys(MasterKeys *keys);
 // UnwrapStoredKey unwraps a data key row with the loaded master key whose id
 // is stored_id (NULL, for keys wrapped before ids were recorded: the current
 // key, then the previous one). Returns the material as UnwrapDataKey, or NULL.
-unsigned char *UnwrapStoredKey(const MasterKeys *keys, const char *name, int32 version, const bytea *wrapped,
-                               const char *stored_id, size_t *len);
+unsigned char *UnwrapStoredKey(const MasterKeys *keys, const char *name, int32 version,
+                               const bytea *wrapped, const char *stored_id, size_t *len);
 
 // UnwrapStoredSecret likewise for the masking secret; false when it fails.
-bool UnwrapStoredSecret(const MasterKeys *keys, const bytea *wrapped, const char *stored_id, unsigned char *out);
+bool UnwrapStoredSecret(const MasterKeys *keys, const bytea *wrapped, const char *stored_id,
+                        unsigned char *out);
 
 // ReportUnwrapFailure raises 55000 for object (e.g. "data key \"k\" version
 // 2"), which no loaded key of keys unwraps; call it after FreeMasterKeys (it
 // reads only the ids). Names master key ids, never key bytes.
-void ReportUnwrapFailure(const char *object, const char *stored_id, const MasterKeys *keys) pg_attribute_noreturn();
+void ReportUnwrapFailure(const char *object, const char *stored_id, const MasterKeys *keys)
+        pg_attribute_noreturn();
 
 // MasterKeyFor returns the key of keys whose id is stored_id, NULL when it
 // is not loaded (stored_id NULL: wrapped before 0.2.0 recorded ids, returns

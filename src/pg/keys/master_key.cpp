@@ -89,12 +89,14 @@ BadContent(const Source &source, const char *path) {
 	const char *detail = source.material ? "It must hold 32, 48 or 64 hexadecimal characters."
 	                                     : "It must hold 64 hexadecimal characters.";
 	if (path != NULL)
-		ereport(ERROR, (errcode(source.material ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_CONFIG_FILE_ERROR),
-		                errmsg("%s file \"%s\" does not hold a %s", source.what, path, size), errdetail("%s", detail),
-		                errhidestmt(true), errhidecontext(true)));
-	ereport(ERROR, (errcode(source.material ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-	                errmsg("%s command did not print a %s", source.what, size), errdetail("%s", detail),
-	                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(source.material ? ERRCODE_INVALID_PARAMETER_VALUE
+		                                        : ERRCODE_CONFIG_FILE_ERROR),
+		                errmsg("%s file \"%s\" does not hold a %s", source.what, path, size),
+		                errdetail("%s", detail), errhidestmt(true), errhidecontext(true)));
+	ereport(ERROR, (errcode(source.material ? ERRCODE_INVALID_PARAMETER_VALUE
+	                                        : ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+	                errmsg("%s command did not print a %s", source.what, size),
+	                errdetail("%s", detail), errhidestmt(true), errhidecontext(true)));
 }
 
 // LoadFromFile reads a key from path into key (32 bytes); returns its length.
@@ -107,17 +109,19 @@ LoadFromFile(const Source &source, const char *path, unsigned char *key) {
 		if (errno == ENOENT)
 			ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			                errmsg("%s file \"%s\" does not exist", source.what, path),
-			                errhint("Create it with 64 hexadecimal characters (mode 0600, owned by the server user), "
-			                        "or point %s at it and reload.",
+			                errhint("Create it with 64 hexadecimal characters (mode 0600, owned by "
+			                        "the server user), or point %s at it and reload.",
 			                        source.file_setting),
 			                errhidestmt(true), errhidecontext(true)));
-		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg("could not open %s file \"%s\": %m", source.what, path),
+		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
+		                errmsg("could not open %s file \"%s\": %m", source.what, path),
 		                errhidestmt(true), errhidecontext(true)));
 	}
 	struct stat st;
 	if (fstat(fd, &st) != 0) {
 		CloseTransientFile(fd);
-		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg("could not stat %s file \"%s\": %m", source.what, path),
+		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
+		                errmsg("could not stat %s file \"%s\": %m", source.what, path),
 		                errhidestmt(true), errhidecontext(true)));
 	}
 	if (!S_ISREG(st.st_mode)) {
@@ -125,33 +129,40 @@ LoadFromFile(const Source &source, const char *path, unsigned char *key) {
 		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
 		                errmsg("%s file \"%s\" is not a regular file", source.what, path),
 		                errdetail("FIFOs, devices, sockets and directories are refused."),
-		                errhint("Point %s at a regular file, or use %s to read the key from another source.",
+		                errhint("Point %s at a regular file, or use %s to read the key from "
+		                        "another source.",
 		                        source.file_setting, source.command_setting),
 		                errhidestmt(true), errhidecontext(true)));
 	}
 	if (st.st_uid != geteuid()) {
 		CloseTransientFile(fd);
-		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-		                errmsg("%s file \"%s\" is not owned by the database server user", source.what, path),
-		                errhint("Change its owner to the operating system user that runs the server."),
-		                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_CONFIG_FILE_ERROR),
+		         errmsg("%s file \"%s\" is not owned by the database server user", source.what,
+		                path),
+		         errhint("Change its owner to the operating system user that runs the server."),
+		         errhidestmt(true), errhidecontext(true)));
 	}
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		CloseTransientFile(fd);
-		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-		                errmsg("%s file \"%s\" has group or world access", source.what, path),
-		                errdetail("The file must have permissions u=rw (0600) or less."),
-		                errhint("Run chmod 0600 on the file."), errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_CONFIG_FILE_ERROR),
+		         errmsg("%s file \"%s\" has group or world access", source.what, path),
+		         errdetail("The file must have permissions u=rw (0600) or less."),
+		         errhint("Run chmod 0600 on the file."), errhidestmt(true), errhidecontext(true)));
 	}
 	char buf[kMaxKeyText + 1];
 	ssize_t n = read(fd, buf, sizeof(buf));
 	int read_errno = errno;
 	CloseTransientFile(fd);
-	std::size_t len = n > 0 && n <= (ssize_t)kMaxKeyText ? ParseHexKey(buf, (std::size_t)n, key, source.material) : 0;
+	std::size_t len = n > 0 && n <= (ssize_t)kMaxKeyText
+	                          ? ParseHexKey(buf, (std::size_t)n, key, source.material)
+	                          : 0;
 	sodium_memzero(buf, sizeof(buf));
 	if (n < 0) {
 		errno = read_errno;
-		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg("could not read %s file \"%s\": %m", source.what, path),
+		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
+		                errmsg("could not read %s file \"%s\": %m", source.what, path),
 		                errhidestmt(true), errhidecontext(true)));
 	}
 	if (len == 0)
@@ -174,8 +185,9 @@ pid_t
 StartCommand(const Source &source, const char *command, int *read_fd) {
 	int fds[2];
 	if (pipe(fds) != 0)
-		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("could not run %s command: %m", source.what),
-		                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+		                errmsg("could not run %s command: %m", source.what), errhidestmt(true),
+		                errhidecontext(true)));
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
@@ -183,8 +195,9 @@ StartCommand(const Source &source, const char *command, int *read_fd) {
 		close(fds[0]);
 		close(fds[1]);
 		errno = saved;
-		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("could not run %s command: %m", source.what),
-		                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+		                errmsg("could not run %s command: %m", source.what), errhidestmt(true),
+		                errhidecontext(true)));
 	}
 	if (pid == 0) {
 		// child: no PostgreSQL function may run here
@@ -230,9 +243,7 @@ ServeInterrupts(CommandState *state) {
 		kill(state->pid, SIGKILL);
 	}
 	PG_TRY();
-	{
-		CHECK_FOR_INTERRUPTS();
-	}
+	{ CHECK_FOR_INTERRUPTS(); }
 	PG_CATCH();
 	{
 		KillCommand(state->pid);
@@ -251,7 +262,8 @@ LoadFromCommand(const Source &source, const char *command, unsigned char *key) {
 	int fd = -1;
 	pid_t pid = StartCommand(source, command, &fd);
 	CommandState state{pid, fd, buf, sizeof(buf)};
-	TimestampTz deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), guc_master_key_command_timeout);
+	TimestampTz deadline =
+	        TimestampTzPlusMilliseconds(GetCurrentTimestamp(), guc_master_key_command_timeout);
 	std::size_t n = 0;
 	bool timed_out = false;
 	bool eof = false;
@@ -300,21 +312,26 @@ LoadFromCommand(const Source &source, const char *command, unsigned char *key) {
 	}
 	close(fd);
 	std::size_t len = !timed_out && status == 0 && n > 0 && n <= kMaxKeyText
-	                      ? ParseHexKey(buf, n, key, source.material)
-	                      : 0;
+	                          ? ParseHexKey(buf, n, key, source.material)
+	                          : 0;
 	sodium_memzero(buf, sizeof(buf));
 	if (timed_out)
-		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("%s command timed out", source.what),
+		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+		                errmsg("%s command timed out", source.what),
 		                errdetail("It did not print the key and exit within %d ms; it was killed.",
 		                          guc_master_key_command_timeout),
-		                errhint("Check %s, or raise privacy.master_key_command_timeout.", source.command_setting),
+		                errhint("Check %s, or raise privacy.master_key_command_timeout.",
+		                        source.command_setting),
 		                errhidestmt(true), errhidecontext(true)));
 	if (status != 0) {
-		char *reason = status == -1 ? pstrdup("could not be waited for") : wait_result_to_str(status);
-		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("%s command failed", source.what),
-		                errdetail("The command %s.", reason),
-		                errhint("Check %s; it must print the key and exit with status 0.", source.command_setting),
-		                errhidestmt(true), errhidecontext(true)));
+		char *reason =
+		        status == -1 ? pstrdup("could not be waited for") : wait_result_to_str(status);
+		ereport(ERROR,
+		        (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
+		         errmsg("%s command failed", source.what), errdetail("The command %s.", reason),
+		         errhint("Check %s; it must print the key and exit with status 0.",
+		                 source.command_setting),
+		         errhidestmt(true), errhidecontext(true)));
 	}
 	if (len == 0)
 		BadContent(source, NULL);
@@ -328,25 +345,31 @@ Load(const Source &source, const char *file, const char *command, unsigned char 
 	bool have_file = file != NULL && file[0] != '\0';
 	bool have_command = command != NULL && command[0] != '\0';
 	if (have_file && have_command)
-		ereport(ERROR, (errcode(source.material ? ERRCODE_INVALID_PARAMETER_VALUE : ERRCODE_CONFIG_FILE_ERROR),
-		                errmsg("%s and %s are both set", source.file_setting, source.command_setting),
-		                errhint(source.material ? "Pass only one of them."
-		                                        : "Set only one of them and reload the configuration."),
-		                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(source.material ? ERRCODE_INVALID_PARAMETER_VALUE
+		                                 : ERRCODE_CONFIG_FILE_ERROR),
+		         errmsg("%s and %s are both set", source.file_setting, source.command_setting),
+		         errhint(source.material ? "Pass only one of them."
+		                                 : "Set only one of them and reload the configuration."),
+		         errhidestmt(true), errhidecontext(true)));
 	if (have_file)
 		return LoadFromFile(source, file, key);
 	if (have_command)
 		return LoadFromCommand(source, command, key);
 	if (source.material)
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("key material must not be null"),
-		                errhint("Pass material, material_file or material_command."), errhidestmt(true),
-		                errhidecontext(true)));
-	ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("no %s is configured", source.what),
+		ereport(ERROR,
+		        (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("key material must not be null"),
+		         errhint("Pass material, material_file or material_command."), errhidestmt(true),
+		         errhidecontext(true)));
+	ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+	                errmsg("no %s is configured", source.what),
 	                &source == &kPrevious
-	                    ? errhint("Set privacy.previous_master_key_file or privacy.previous_master_key_command to "
-	                              "the master key the keys were wrapped under, and reload the configuration.")
-	                    : errhint("Set privacy.master_key_file (a file of 64 hexadecimal characters, mode 0600) or "
-	                              "privacy.master_key_command in postgresql.conf and reload the configuration."),
+	                        ? errhint("Set privacy.previous_master_key_file or "
+	                                  "privacy.previous_master_key_command to the master key the "
+	                                  "keys were wrapped under, and reload the configuration.")
+	                        : errhint("Set privacy.master_key_file (a file of 64 hexadecimal "
+	                                  "characters, mode 0600) or privacy.master_key_command in "
+	                                  "postgresql.conf and reload the configuration."),
 	                errhidestmt(true), errhidecontext(true)));
 	pg_unreachable();
 }
@@ -365,13 +388,11 @@ unsigned char *
 LoadSecure(const Source &source, const char *file, const char *command, std::size_t *len) {
 	unsigned char *key = (unsigned char *)sodium_malloc(32);
 	if (key == NULL)
-		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of secure memory"), errhidestmt(true),
-		                errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of secure memory"),
+		                errhidestmt(true), errhidecontext(true)));
 	LoadArgs args{&source, file, command, key, 0};
 	PG_TRY();
-	{
-		args.len = Load(*args.source, args.file, args.command, args.key);
-	}
+	{ args.len = Load(*args.source, args.file, args.command, args.key); }
 	PG_CATCH();
 	{
 		sodium_free(key);
@@ -386,8 +407,10 @@ LoadSecure(const Source &source, const char *file, const char *command, std::siz
 
 bool
 MasterKeyConfigured(MasterKeySlot slot) {
-	const char *file = slot == MasterKeySlot::kCurrent ? guc_master_key_file : guc_previous_master_key_file;
-	const char *command = slot == MasterKeySlot::kCurrent ? guc_master_key_command : guc_previous_master_key_command;
+	const char *file =
+	        slot == MasterKeySlot::kCurrent ? guc_master_key_file : guc_previous_master_key_file;
+	const char *command = slot == MasterKeySlot::kCurrent ? guc_master_key_command
+	                                                      : guc_previous_master_key_command;
 	return (file != NULL && file[0] != '\0') || (command != NULL && command[0] != '\0');
 }
 
@@ -396,14 +419,16 @@ AcquireMasterKey(MasterKeySlot slot) {
 	std::size_t len = 0;
 	if (slot == MasterKeySlot::kCurrent)
 		return LoadSecure(kCurrent, guc_master_key_file, guc_master_key_command, &len);
-	return LoadSecure(kPrevious, guc_previous_master_key_file, guc_previous_master_key_command, &len);
+	return LoadSecure(kPrevious, guc_previous_master_key_file, guc_previous_master_key_command,
+	                  &len);
 }
 
 void
 MasterKeyId(const unsigned char *key, char id[kMasterKeyIdChars + 1]) {
 	static const char kLabel[] = "pg_privacy master key id v1";
 	unsigned char mac[crypto_generichash_BYTES_MIN]; // 16 bytes; the id is the first 8
-	crypto_generichash(mac, sizeof(mac), (const unsigned char *)kLabel, sizeof(kLabel) - 1, key, kMasterKeyBytes);
+	crypto_generichash(mac, sizeof(mac), (const unsigned char *)kLabel, sizeof(kLabel) - 1, key,
+	                   kMasterKeyBytes);
 	sodium_bin2hex(id, kMasterKeyIdChars + 1, mac, kMasterKeyIdChars / 2);
 }
 

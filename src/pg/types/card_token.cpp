@@ -41,10 +41,10 @@ CardTokenInImpl(FunctionCallInfo fcinfo) {
 	if (!core::TokenFormat::IsCardTokenSyntax(std::string_view(input), digits, &n))
 		ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 		                errmsg("invalid input syntax for type %s", "privacy.card_token"),
-		                errdetail("A card token has 12 to 19 digits and optional separators, and never passes the "
-		                          "Luhn check."),
-		                errhint("Make card tokens with privacy.tokenize(value, 'card')."), errhidestmt(true), errhidecontext(true),
-		                errhidecontext(true)));
+		                errdetail("A card token has 12 to 19 digits and optional separators, and "
+		                          "never passes the Luhn check."),
+		                errhint("Make card tokens with privacy.tokenize(value, 'card')."),
+		                errhidestmt(true), errhidecontext(true), errhidecontext(true)));
 	PG_RETURN_BYTEA_P(MakeCardToken(digits, n));
 }
 
@@ -59,10 +59,11 @@ CardTokenRecvImpl(FunctionCallInfo fcinfo) {
 	bool ok = view.find_first_not_of("0123456789") == std::string_view::npos &&
 	          core::TokenFormat::IsCardTokenSyntax(view, digits, &n);
 	if (!ok)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-		                errmsg("invalid binary value for type %s", "privacy.card_token"),
-		                errdetail("A card token is sent as 12 to 19 digits that fail the Luhn check."),
-		                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+		         errmsg("invalid binary value for type %s", "privacy.card_token"),
+		         errdetail("A card token is sent as 12 to 19 digits that fail the Luhn check."),
+		         errhidestmt(true), errhidecontext(true)));
 	PG_RETURN_BYTEA_P(MakeCardToken(digits, n));
 }
 

@@ -60,8 +60,8 @@ namespace privacy::pg {
 namespace {
 
 constexpr const char *kLibrary = "pg_privacy";
-constexpr int kMaxWriters = 64;     // databases drained at the same time
-constexpr int kBatch = 64;          // rows per writer transaction
+constexpr int kMaxWriters = 64; // databases drained at the same time
+constexpr int kBatch = 64;      // rows per writer transaction
 constexpr long kRetryMs = 200;
 constexpr long kMaxRetryMs = 10000;
 
@@ -120,7 +120,8 @@ LauncherMain(Datum arg) {
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
 	SetAuditWriterLatch(MyLatch);
 
-	WriterSlot *slots = (WriterSlot *)MemoryContextAllocZero(TopMemoryContext, sizeof(WriterSlot) * kMaxWriters);
+	WriterSlot *slots = (WriterSlot *)MemoryContextAllocZero(TopMemoryContext,
+	                                                         sizeof(WriterSlot) * kMaxWriters);
 	int nslots = 0;
 	Oid dbs[kMaxWriters];
 
@@ -137,14 +138,16 @@ LauncherMain(Datum arg) {
 		// writers that stopped: give back what they claimed and did not write
 		for (int i = 0; i < nslots; i++) {
 			pid_t pid;
-			if (slots[i].handle == NULL || GetBackgroundWorkerPid(slots[i].handle, &pid) != BGWH_STOPPED)
+			if (slots[i].handle == NULL ||
+			    GetBackgroundWorkerPid(slots[i].handle, &pid) != BGWH_STOPPED)
 				continue;
 			pfree(slots[i].handle);
 			slots[i].handle = NULL;
 			int back = FinishClaims(slots[i].dboid, false);
 			if (back > 0) {
 				// it failed with records claimed: retry later, backing off
-				slots[i].delay_ms = slots[i].delay_ms == 0 ? kRetryMs : Min(slots[i].delay_ms * 2, kMaxRetryMs);
+				slots[i].delay_ms =
+				        slots[i].delay_ms == 0 ? kRetryMs : Min(slots[i].delay_ms * 2, kMaxRetryMs);
 				slots[i].not_before = TimestampTzPlusMilliseconds(now, slots[i].delay_ms);
 			}
 		}
@@ -164,8 +167,8 @@ LauncherMain(Datum arg) {
 			}
 			if (!DatabaseExists(dbs[d])) {
 				int dropped = DropQueued(dbs[d]);
-				ereport(LOG, (errmsg("pg_privacy audit dropped %d disclosure records of database %u, which no "
-				                     "longer exists",
+				ereport(LOG, (errmsg("pg_privacy audit dropped %d disclosure records of database "
+				                     "%u, which no longer exists",
 				                     dropped, dbs[d])));
 				continue;
 			}
@@ -185,8 +188,9 @@ LauncherMain(Datum arg) {
 			slots[s].handle = StartWriter(dbs[d]);
 			MemoryContextSwitchTo(old);
 			if (slots[s].handle == NULL) {
-				ereport(LOG, (errmsg("pg_privacy audit launcher found no free background worker slot"),
-				              errhint("Raise max_worker_processes.")));
+				ereport(LOG,
+				        (errmsg("pg_privacy audit launcher found no free background worker slot"),
+				         errhint("Raise max_worker_processes.")));
 				wait_ms = Min(wait_ms, kRetryMs);
 				break;
 			}
@@ -196,7 +200,8 @@ LauncherMain(Datum arg) {
 			if (slots[i].handle == NULL && QueuedFor(slots[i].dboid) == 0)
 				slots[i].delay_ms = 0;
 
-		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait_ms, PG_WAIT_EXTENSION);
+		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait_ms,
+		                PG_WAIT_EXTENSION);
 	}
 	SetAuditWriterLatch(NULL);
 	proc_exit(0);
@@ -222,18 +227,21 @@ InsertRecords(DisclosureRecord *rows, int n) {
 	Oid save_user;
 	int save_sec;
 	GetUserIdAndSecContext(&save_user, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
+	SetUserIdAndSecContext(owner,
+	                       save_sec | SECURITY_LOCAL_USERID_CHANGE | SECURITY_RESTRICTED_OPERATION);
 	int save_nestlevel = NewGUCNestLevel();
-	(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SAVE, true,
-	                        0, false);
+	(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION,
+	                        GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	Oid types[7] = {TIMESTAMPTZOID, NAMEOID, NAMEOID, TEXTOID, TEXTOID, INT8OID, TEXTOID};
-	SPIPlanPtr plan = SPI_prepare("INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, "
-	                              "format, value_count, object) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-	                              7, types);
+	SPIPlanPtr plan =
+	        SPI_prepare("INSERT INTO privacy.audit_log (logged_at, role_name, session_role, "
+	                    "action, format, value_count, object) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+	                    7, types);
 	if (plan == NULL)
-		elog(ERROR, "pg_privacy audit could not prepare its insert: %s", SPI_result_code_string(SPI_result));
+		elog(ERROR, "pg_privacy audit could not prepare its insert: %s",
+		     SPI_result_code_string(SPI_result));
 	for (int i = 0; i < n; i++) {
 		DisclosureRecord *r = &rows[i];
 		bool detok = r->action == kDisclosureDetokenize;
@@ -244,7 +252,8 @@ InsertRecords(DisclosureRecord *rows, int n) {
 		                   detok ? CStringGetTextDatum(r->format) : (Datum)0,
 		                   Int64GetDatum(r->count),
 		                   r->object[0] != '\0' ? CStringGetTextDatum(r->object) : (Datum)0};
-		char nulls[7] = {' ', ' ', ' ', ' ', detok ? ' ' : 'n', ' ', r->object[0] != '\0' ? ' ' : 'n'};
+		char nulls[7] = {
+		        ' ', ' ', ' ', ' ', detok ? ' ' : 'n', ' ', r->object[0] != '\0' ? ' ' : 'n'};
 		int rc = SPI_execute_plan(plan, values, nulls, false, 0);
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "pg_privacy audit insert failed: %s", SPI_result_code_string(rc));
@@ -263,8 +272,10 @@ WriterMain(Datum arg) {
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, BGWORKER_BYPASS_ALLOWCONN);
 	pgstat_report_appname("pg_privacy audit");
-	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "pg_privacy audit writer", ALLOCSET_DEFAULT_SIZES);
-	DisclosureRecord *rows = (DisclosureRecord *)MemoryContextAlloc(cxt, sizeof(DisclosureRecord) * kBatch);
+	MemoryContext cxt = AllocSetContextCreate(TopMemoryContext, "pg_privacy audit writer",
+	                                          ALLOCSET_DEFAULT_SIZES);
+	DisclosureRecord *rows =
+	        (DisclosureRecord *)MemoryContextAlloc(cxt, sizeof(DisclosureRecord) * kBatch);
 
 	for (;;) {
 		CHECK_FOR_INTERRUPTS();
@@ -297,15 +308,18 @@ WriterMain(Datum arg) {
 			AbortCurrentTransaction();
 			// the records stay claimed: the launcher re-queues them when it
 			// sees this writer stopped, and backs off before the next one
-			ereport(LOG, (errmsg("pg_privacy audit could not write %d disclosure records; they stay queued", n),
+			ereport(LOG, (errmsg("pg_privacy audit could not write %d disclosure records; they "
+			                     "stay queued",
+			                     n),
 			              errdetail_internal("%s: %s", unpack_sql_state(edata->sqlerrcode),
-			                                 edata->message != NULL ? edata->message : "unknown error")));
+			                                 edata->message != NULL ? edata->message
+			                                                        : "unknown error")));
 			proc_exit(1);
 		}
 		PG_END_TRY();
 		if (!written)
-			ereport(LOG, (errmsg("pg_privacy audit dropped %d disclosure records: pg_privacy is not installed in "
-			                     "database %u",
+			ereport(LOG, (errmsg("pg_privacy audit dropped %d disclosure records: pg_privacy is "
+			                     "not installed in database %u",
 			                     n, dboid)));
 	}
 	proc_exit(0);

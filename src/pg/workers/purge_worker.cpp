@@ -94,21 +94,21 @@ struct DbSlot {
 	Oid dboid;
 	BackgroundWorkerHandle *handle; // NULL when no worker runs
 	TimestampTz last_start;
-	bool seen;                      // still in pg_database this cycle
+	bool seen; // still in pg_database this cycle
 };
 
 // Run is the worker's record of one purge run.
 struct Run {
 	int64 run_id;
 	Oid relid;
-	char *relname;         // for log lines only
+	char *relname; // for log lines only
 	int max_rows_per_second;
 	int64 rows;
 	TimestampTz started;
-	TimestampTz next_at;   // earliest time of the next batch
+	TimestampTz next_at; // earliest time of the next batch
 	TimestampTz busy_since;
 	bool active;
-	bool deferred;         // its last run failed: runs after the others
+	bool deferred; // its last run failed: runs after the others
 };
 
 // StepResult is what one batch reports (filled inside PG_TRY).
@@ -136,10 +136,11 @@ char *
 StallMessage() {
 	StringInfoData msg;
 	initStringInfo(&msg);
-	appendStringInfo(&msg,
-	                 "57014: stalled: a purge statement ran longer than privacy.purge_statement_timeout (%d ms); "
-	                 "the table's triggers, masks or hold conditions ran or waited too long",
-	                 guc_purge_statement_timeout);
+	appendStringInfo(
+	        &msg,
+	        "57014: stalled: a purge statement ran longer than privacy.purge_statement_timeout (%d "
+	        "ms); the table's triggers, masks or hold conditions ran or waited too long",
+	        guc_purge_statement_timeout);
 	return msg.data;
 }
 
@@ -203,7 +204,8 @@ void
 Nap(long ms) {
 	if (ms < 1)
 		ms = 1;
-	(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms, PG_WAIT_EXTENSION);
+	(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, ms,
+	                PG_WAIT_EXTENSION);
 	ResetLatch(MyLatch);
 	CHECK_FOR_INTERRUPTS();
 	ReloadConfigIfPending();
@@ -300,7 +302,8 @@ LauncherMain(Datum arg) {
 		CommitTransactionCommand();
 		// one line per cycle at DEBUG1: tests wait for it to know the launcher
 		// has processed the invalidations queued before the cycle started
-		ereport(DEBUG1, (errmsg_internal("pg_privacy purge launcher scanned %d databases", nslots)));
+		ereport(DEBUG1,
+		        (errmsg_internal("pg_privacy purge launcher scanned %d databases", nslots)));
 
 		// forget finished workers and dropped databases; count running ones
 		int running = 0;
@@ -343,8 +346,9 @@ LauncherMain(Datum arg) {
 			MemoryContextSwitchTo(old);
 			slots[best].last_start = now;
 			if (slots[best].handle == NULL) {
-				ereport(DEBUG1, (errmsg("pg_privacy purge launcher found no free background worker slot"),
-				                 errhint("Raise max_worker_processes.")));
+				ereport(DEBUG1,
+				        (errmsg("pg_privacy purge launcher found no free background worker slot"),
+				         errhint("Raise max_worker_processes.")));
 				break;
 			}
 			running++;
@@ -359,7 +363,8 @@ LauncherMain(Datum arg) {
 		if (wait_ms < 100)
 			wait_ms = 100;
 		// workers stopping set the latch (bgw_notify_pid)
-		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait_ms, PG_WAIT_EXTENSION);
+		(void)WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH, wait_ms,
+		                PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
 	proc_exit(0);
@@ -439,12 +444,14 @@ ExitCallback(int code, Datum arg) {
 	QueryCancelPending = false;
 	ProcDiePending = false;
 	MemoryContextSwitchTo(TopMemoryContext);
-	ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" stalled after %lld rows; the worker was stopped",
+	ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" stalled after %lld rows; the worker was "
+	                     "stopped",
 	                     run->relname, (long long)run->rows),
-	              errdetail("A purge statement ignored its cancellation at privacy.purge_statement_timeout (%d ms).",
+	              errdetail("A purge statement ignored its cancellation at "
+	                        "privacy.purge_statement_timeout (%d ms).",
 	                        guc_purge_statement_timeout),
-	              errhint("Look for triggers, masks or hold conditions of the table that catch query_canceled; "
-	                      "the next cycle retries the table after the others.")));
+	              errhint("Look for triggers, masks or hold conditions of the table that catch "
+	                      "query_canceled; the next cycle retries the table after the others.")));
 	PG_TRY();
 	{
 		AbortOutOfAnyTransaction();
@@ -452,7 +459,8 @@ ExitCallback(int code, Datum arg) {
 		Datum values[3] = {Int64GetDatum(run->run_id), CStringGetTextDatum("failed"),
 		                   CStringGetTextDatum(StallMessage())};
 		bool is_null;
-		(void)RunQueryInt8("SELECT 0::int8 FROM privacy._purge_finish($1, $2, $3)", 3, types, values, &is_null);
+		(void)RunQueryInt8("SELECT 0::int8 FROM privacy._purge_finish($1, $2, $3)", 3, types,
+		                   values, &is_null);
 	}
 	PG_CATCH();
 	{
@@ -475,16 +483,17 @@ PruneLog() {
 	Datum values[1] = {Int32GetDatum(guc_purge_log_retention)};
 	bool is_null;
 	int64 n = RunQueryInt8(
-	    "WITH d AS (DELETE FROM privacy._purge_log l WHERE l.status OPERATOR(pg_catalog.<>) 'running' "
-	    "AND l.finished OPERATOR(pg_catalog.<) (pg_catalog.now() OPERATOR(pg_catalog.-) "
-	    "pg_catalog.make_interval(mins => $1)) "
-	    "AND NOT (l.id OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(x.id) FROM privacy._purge_log x "
-	    "WHERE x.relid OPERATOR(pg_catalog.=) l.relid) AND EXISTS (SELECT 1 FROM privacy._retention_policy p "
-	    "WHERE p.relid::pg_catalog.oid OPERATOR(pg_catalog.=) l.relid)) RETURNING 1) "
-	    "SELECT pg_catalog.count(*)::pg_catalog.int8 FROM d",
-	    1, types, values, &is_null);
+	        "WITH d AS (DELETE FROM privacy._purge_log l WHERE l.status OPERATOR(pg_catalog.<>) "
+	        "'running' AND l.finished OPERATOR(pg_catalog.<) (pg_catalog.now() "
+	        "OPERATOR(pg_catalog.-) pg_catalog.make_interval(mins => $1)) AND NOT (l.id "
+	        "OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(x.id) FROM privacy._purge_log x WHERE "
+	        "x.relid OPERATOR(pg_catalog.=) l.relid) AND EXISTS (SELECT 1 FROM "
+	        "privacy._retention_policy p WHERE p.relid::pg_catalog.oid OPERATOR(pg_catalog.=) "
+	        "l.relid)) RETURNING 1) SELECT pg_catalog.count(*)::pg_catalog.int8 FROM d",
+	        1, types, values, &is_null);
 	if (n > 0)
-		ereport(DEBUG1, (errmsg("pg_privacy pruned %lld purge log entries older than privacy.purge_log_retention",
+		ereport(DEBUG1, (errmsg("pg_privacy pruned %lld purge log entries older than "
+		                        "privacy.purge_log_retention",
 		                        (long long)n)));
 }
 
@@ -495,10 +504,11 @@ void
 LogRunDone(Run *run, MemoryContext cxt) {
 	Oid types[1] = {INT8OID};
 	Datum values[1] = {Int64GetDatum(run->run_id)};
-	char *done = RunQueryText("SELECT l.action OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) l.rows "
-	                          "OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) l.partitions_dropped "
-	                          "FROM privacy._purge_log l WHERE l.id OPERATOR(pg_catalog.=) $1",
-	                          1, types, values, cxt);
+	char *done = RunQueryText(
+	        "SELECT l.action OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) l.rows "
+	        "OPERATOR(pg_catalog.||) ' ' OPERATOR(pg_catalog.||) l.partitions_dropped FROM "
+	        "privacy._purge_log l WHERE l.id OPERATOR(pg_catalog.=) $1",
+	        1, types, values, cxt);
 	if (done == NULL)
 		return;
 	char action[16];
@@ -508,16 +518,17 @@ LogRunDone(Run *run, MemoryContext cxt) {
 		return;
 	const char *verb = strcmp(action, "anonymize") == 0 ? "anonymized"
 	                   : strcmp(action, "nullify") == 0 ? "nullified"
-	                                                     : "deleted";
+	                                                    : "deleted";
 	long secs;
 	int usecs;
 	TimestampDifference(run->started, GetCurrentTimestamp(), &secs, &usecs);
 	if (parts > 0)
-		ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" done: %lld rows %s, %d partitions dropped in %ld.%03d s",
+		ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" done: %lld rows %s, %d partitions "
+		                     "dropped in %ld.%03d s",
 		                     run->relname, rows, verb, parts, secs, usecs / 1000)));
 	else
-		ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" done: %lld rows %s in %ld.%03d s", run->relname,
-		                     rows, verb, secs, usecs / 1000)));
+		ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" done: %lld rows %s in %ld.%03d s",
+		                     run->relname, rows, verb, secs, usecs / 1000)));
 }
 
 // Pacer spaces the worker's batches (issue 15): after each batch the
@@ -584,12 +595,15 @@ WaitForReplicas() {
 		if (guc_purge_max_replica_lag <= 0)
 			return;
 		bool is_null;
-		int64 lag = RunQueryInt8("SELECT coalesce(max(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), "
-		                         "replay_lsn)), 0)::int8 FROM pg_catalog.pg_stat_replication WHERE replay_lsn IS NOT NULL",
-		                         0, NULL, NULL, &is_null);
+		int64 lag = RunQueryInt8(
+		        "SELECT coalesce(max(pg_catalog.pg_wal_lsn_diff(pg_catalog.pg_current_wal_lsn(), "
+		        "replay_lsn)), 0)::int8 FROM pg_catalog.pg_stat_replication WHERE replay_lsn IS "
+		        "NOT NULL",
+		        0, NULL, NULL, &is_null);
 		if (is_null || lag <= (int64)guc_purge_max_replica_lag * 1024)
 			return;
-		ereport(DEBUG1, (errmsg("pg_privacy purge pauses: a standby lags %lld bytes behind", (long long)lag)));
+		ereport(DEBUG1, (errmsg("pg_privacy purge pauses: a standby lags %lld bytes behind",
+		                        (long long)lag)));
 		Nap(kReplicaLagPollMs);
 	}
 }
@@ -603,23 +617,28 @@ RecordFailure(Run *run, ErrorData *edata, bool stalled) {
 	initStringInfo(&msg);
 	if (stalled) {
 		appendStringInfoString(&msg, StallMessage());
-		ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" stalled after %lld rows and was cancelled",
+		ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" stalled after %lld rows and was "
+		                     "cancelled",
 		                     run->relname, (long long)run->rows),
-		              errdetail("A purge statement ran longer than privacy.purge_statement_timeout (%d ms).",
+		              errdetail("A purge statement ran longer than privacy.purge_statement_timeout "
+		                        "(%d ms).",
 		                        guc_purge_statement_timeout),
-		              errhint("Look for triggers, masks or hold conditions of the table that run or wait for "
-		                      "long; the worker goes on with the next table and retries this one next cycle.")));
+		              errhint("Look for triggers, masks or hold conditions of the table that run "
+		                      "or wait for long; the worker goes on with the next table and "
+		                      "retries this one next cycle.")));
 	} else {
 		appendStringInfo(&msg, "%s: %s", unpack_sql_state(edata->sqlerrcode),
 		                 edata->message != NULL ? edata->message : "unknown error");
-		ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" failed after %lld rows", run->relname,
-		                     (long long)run->rows),
+		ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" failed after %lld rows",
+		                     run->relname, (long long)run->rows),
 		              errdetail_internal("%s", msg.data)));
 	}
 	Oid types[3] = {INT8OID, TEXTOID, TEXTOID};
-	Datum values[3] = {Int64GetDatum(run->run_id), CStringGetTextDatum("failed"), CStringGetTextDatum(msg.data)};
+	Datum values[3] = {Int64GetDatum(run->run_id), CStringGetTextDatum("failed"),
+	                   CStringGetTextDatum(msg.data)};
 	bool is_null;
-	(void)RunQueryInt8("SELECT 0::int8 FROM privacy._purge_finish($1, $2, $3)", 3, types, values, &is_null);
+	(void)RunQueryInt8("SELECT 0::int8 FROM privacy._purge_finish($1, $2, $3)", 3, types, values,
+	                   &is_null);
 	run->active = false;
 }
 
@@ -640,8 +659,9 @@ Step(Run *run, StepResult *result, MemoryContext worker_cxt) {
 		Oid types[1] = {INT8OID};
 		Datum values[1] = {Int64GetDatum(run->run_id)};
 		ArmTimeouts(run);
-		int rc = SPI_execute_with_args("SELECT status, batch_rows FROM privacy._purge_step($1, false)", 1, types,
-		                               values, NULL, false, 1);
+		int rc = SPI_execute_with_args(
+		        "SELECT status, batch_rows FROM privacy._purge_step($1, false)", 1, types, values,
+		        NULL, false, 1);
 		DisarmTimeouts(true);
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "pg_privacy purge step failed: %s", SPI_result_code_string(rc));
@@ -678,8 +698,9 @@ Detach(Run *run, bool finalize, MemoryContext worker_cxt, MemoryContext scratch)
 	bool is_null;
 	Oid types[1] = {INT8OID};
 	Datum values[1] = {Int64GetDatum(run->run_id)};
-	int64 part = RunQueryInt8("SELECT pending_partition::int8 FROM privacy._purge_log WHERE id = $1", 1, types,
-	                          values, &is_null);
+	int64 part =
+	        RunQueryInt8("SELECT pending_partition::int8 FROM privacy._purge_log WHERE id = $1", 1,
+	                     types, values, &is_null);
 	if (is_null)
 		return;
 	PG_TRY();
@@ -697,8 +718,10 @@ Detach(Run *run, bool finalize, MemoryContext worker_cxt, MemoryContext scratch)
 		StringInfoData sql;
 		initStringInfo(&sql);
 		appendStringInfo(&sql, "ALTER TABLE %s DETACH PARTITION %s %s",
-		                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(run->relid)), parent_name),
-		                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(part_oid)), part_name),
+		                 quote_qualified_identifier(
+		                         get_namespace_name(get_rel_namespace(run->relid)), parent_name),
+		                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(part_oid)),
+		                                            part_name),
 		                 finalize ? "FINALIZE" : "CONCURRENTLY");
 		List *raw = raw_parser(sql.data, RAW_PARSE_DEFAULT);
 		RawStmt *stmt = linitial_node(RawStmt, raw);
@@ -719,7 +742,8 @@ Detach(Run *run, bool finalize, MemoryContext worker_cxt, MemoryContext scratch)
 		PortalContext = scratch;
 		MemoryContext before = MemoryContextSwitchTo(scratch);
 		ArmTimeouts(run);
-		ProcessUtility(planned, sql.data, false, PROCESS_UTILITY_TOPLEVEL, NULL, NULL, None_Receiver, NULL);
+		ProcessUtility(planned, sql.data, false, PROCESS_UTILITY_TOPLEVEL, NULL, NULL,
+		               None_Receiver, NULL);
 		DisarmTimeouts(true);
 		PortalContext = NULL;
 		(void)before;
@@ -728,7 +752,8 @@ Detach(Run *run, bool finalize, MemoryContext worker_cxt, MemoryContext scratch)
 		CommitTransactionCommand();
 		MemoryContextSwitchTo(worker_cxt);
 		pgstat_report_activity(STATE_IDLE, NULL);
-		ereport(DEBUG1, (errmsg("pg_privacy purge detached a partition of table \"%s\"", run->relname)));
+		ereport(DEBUG1,
+		        (errmsg("pg_privacy purge detached a partition of table \"%s\"", run->relname)));
 	}
 	PG_CATCH();
 	{
@@ -738,13 +763,15 @@ Detach(Run *run, bool finalize, MemoryContext worker_cxt, MemoryContext scratch)
 		ErrorData *edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		ereport(LOG, (errmsg("pg_privacy purge could not detach a partition of table \"%s\"; deleting its rows "
-		                     "instead",
-		                     run->relname),
-		              errdetail_internal("%s: %s", unpack_sql_state(edata->sqlerrcode),
-		                                 edata->message != NULL ? edata->message : "unknown error")));
+		ereport(LOG,
+		        (errmsg("pg_privacy purge could not detach a partition of table \"%s\"; deleting "
+		                "its rows instead",
+		                run->relname),
+		         errdetail_internal("%s: %s", unpack_sql_state(edata->sqlerrcode),
+		                            edata->message != NULL ? edata->message : "unknown error")));
 		FreeErrorData(edata);
-		(void)RunQueryInt8("SELECT 0::int8 FROM privacy._purge_detach_failed($1)", 1, types, values, &is_null);
+		(void)RunQueryInt8("SELECT 0::int8 FROM privacy._purge_detach_failed($1)", 1, types, values,
+		                   &is_null);
 	}
 	PG_END_TRY();
 	MemoryContextReset(scratch);
@@ -763,7 +790,8 @@ WorkerMain(Datum arg) {
 
 	MemoryContext worker_cxt = AllocSetContextCreate(TopMemoryContext, "pg_privacy purge worker",
 	                                                 ALLOCSET_DEFAULT_SIZES);
-	MemoryContext scratch = AllocSetContextCreate(worker_cxt, "pg_privacy purge scratch", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext scratch =
+	        AllocSetContextCreate(worker_cxt, "pg_privacy purge scratch", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(worker_cxt);
 	// never wait long for a lock: a busy table is retried next cycle
 	SetConfigOption("lock_timeout", "1s", PGC_SUSET, PGC_S_SESSION);
@@ -781,20 +809,22 @@ WorkerMain(Datum arg) {
 	if (!installed)
 		proc_exit(0);
 	bool is_null;
-	(void)RunQueryInt8("SELECT 1::int8 WHERE pg_catalog.to_regprocedure('privacy._purge_step(bigint,boolean)') "
-	                   "IS NOT NULL",
-	                   0, NULL, NULL, &is_null);
+	(void)RunQueryInt8(
+	        "SELECT 1::int8 WHERE "
+	        "pg_catalog.to_regprocedure('privacy._purge_step(bigint,boolean)') IS NOT NULL",
+	        0, NULL, NULL, &is_null);
 	if (is_null)
 		proc_exit(0);
 	// on a Citus worker node (its local group is not the coordinator's, 0)
 	// the coordinator purges the distributed tables for the whole cluster:
 	// this node would find only shards and empty shell tables
 	// (doc/scale-out.md)
-	(void)RunQueryInt8("SELECT 1::int8 WHERE pg_catalog.to_regclass('pg_catalog.pg_dist_local_group') IS NOT NULL", 0,
-	                   NULL, NULL, &is_null);
+	(void)RunQueryInt8("SELECT 1::int8 WHERE "
+	                   "pg_catalog.to_regclass('pg_catalog.pg_dist_local_group') IS NOT NULL",
+	                   0, NULL, NULL, &is_null);
 	if (!is_null) {
-		int64 group = RunQueryInt8("SELECT min(groupid)::int8 FROM pg_catalog.pg_dist_local_group", 0, NULL, NULL,
-		                           &is_null);
+		int64 group = RunQueryInt8("SELECT min(groupid)::int8 FROM pg_catalog.pg_dist_local_group",
+		                           0, NULL, NULL, &is_null);
 		if (!is_null && group != 0)
 			proc_exit(0);
 	}
@@ -808,27 +838,31 @@ WorkerMain(Datum arg) {
 	// a table whose last run failed (a stall, an error) is deferred: it
 	// gets its batches once the other tables are done, so it cannot hold
 	// them up cycle after cycle
-	int rc = SPI_execute("SELECT p.relid::oid, coalesce(p.max_rows_per_second, 0), coalesce(x.failed, false) "
-	                     "FROM privacy._retention_policy p "
-	                     "LEFT JOIN LATERAL (SELECT l.id AS last, l.status = 'failed' AS failed "
-	                     "FROM privacy._purge_log l WHERE l.relid = p.relid::oid ORDER BY l.id DESC LIMIT 1) x ON true "
-	                     "ORDER BY x.last NULLS FIRST, p.relid::oid",
-	                     true, 0);
+	int rc = SPI_execute(
+	        "SELECT p.relid::oid, coalesce(p.max_rows_per_second, 0), coalesce(x.failed, false) "
+	        "FROM privacy._retention_policy p LEFT JOIN LATERAL (SELECT l.id AS last, l.status = "
+	        "'failed' AS failed FROM privacy._purge_log l WHERE l.relid = p.relid::oid ORDER BY "
+	        "l.id DESC LIMIT 1) x ON true ORDER BY x.last NULLS FIRST, p.relid::oid",
+	        true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "pg_privacy purge could not read the retention policies");
 	int nruns = (int)SPI_processed;
 	Run *runs = (Run *)MemoryContextAllocZero(worker_cxt, sizeof(Run) * (nruns > 0 ? nruns : 1));
 	for (int i = 0; i < nruns; i++) {
 		bool isnull;
-		runs[i].relid = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		runs[i].max_rows_per_second =
-		    DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
-		runs[i].deferred = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
+		runs[i].relid = DatumGetObjectId(
+		        SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		runs[i].max_rows_per_second = DatumGetInt32(
+		        SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		runs[i].deferred = DatumGetBool(
+		        SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3, &isnull));
 		char *name = get_rel_name(runs[i].relid);
 		Oid nsp = get_rel_namespace(runs[i].relid);
 		char *nspname = OidIsValid(nsp) ? get_namespace_name(nsp) : NULL;
 		runs[i].relname = MemoryContextStrdup(
-		    worker_cxt, name == NULL ? "?" : nspname == NULL ? name : quote_qualified_identifier(nspname, name));
+		        worker_cxt, name == NULL      ? "?"
+		                    : nspname == NULL ? name
+		                                      : quote_qualified_identifier(nspname, name));
 	}
 	SPI_finish();
 	PopActiveSnapshot();
@@ -845,8 +879,8 @@ WorkerMain(Datum arg) {
 			// the start evaluates hold conditions as the table's owner
 			// (partition recovery, the method probe): bounded too
 			ArmTimeouts(&runs[i]);
-			runs[i].run_id = RunQueryInt8("SELECT privacy._purge_start($1::regclass, 'worker')", 1, types, values,
-			                              &is_null);
+			runs[i].run_id = RunQueryInt8("SELECT privacy._purge_start($1::regclass, 'worker')", 1,
+			                              types, values, &is_null);
 			DisarmTimeouts(true);
 			runs[i].active = !is_null;
 		}
@@ -859,11 +893,13 @@ WorkerMain(Datum arg) {
 			FlushErrorState();
 			AbortCurrentTransaction();
 			stalled = stalled && edata->sqlerrcode == ERRCODE_QUERY_CANCELED;
-			ereport(LOG, (errmsg("pg_privacy purge could not start on table \"%s\"", runs[i].relname),
-			              errdetail_internal("%s", stalled ? StallMessage()
-			                                               : psprintf("%s: %s", unpack_sql_state(edata->sqlerrcode),
-			                                                          edata->message != NULL ? edata->message
-			                                                                                 : "unknown error"))));
+			ereport(LOG,
+			        (errmsg("pg_privacy purge could not start on table \"%s\"", runs[i].relname),
+			         errdetail_internal(
+			                 "%s", stalled ? StallMessage()
+			                               : psprintf("%s: %s", unpack_sql_state(edata->sqlerrcode),
+			                                          edata->message != NULL ? edata->message
+			                                                                 : "unknown error"))));
 			FreeErrorData(edata);
 			runs[i].active = false;
 		}
@@ -917,12 +953,13 @@ WorkerMain(Datum arg) {
 					Oid types[3] = {INT8OID, TEXTOID, TEXTOID};
 					Datum values[3] = {Int64GetDatum(run->run_id), CStringGetTextDatum("skipped"),
 					                   CStringGetTextDatum("a legal hold was being placed")};
-					(void)RunQueryInt8("SELECT 0::int8 FROM privacy._purge_finish($1, $2, $3)", 3, types, values,
-					                   &is_null);
+					(void)RunQueryInt8("SELECT 0::int8 FROM privacy._purge_finish($1, $2, $3)", 3,
+					                   types, values, &is_null);
 					run->active = false;
 				}
 				run->next_at = TimestampTzPlusMilliseconds(now, kBusyRetryMs);
-			} else if (strcmp(result.status, "detach") == 0 || strcmp(result.status, "finalize") == 0) {
+			} else if (strcmp(result.status, "detach") == 0 ||
+			           strcmp(result.status, "finalize") == 0) {
 				run->busy_since = 0;
 				Detach(run, strcmp(result.status, "finalize") == 0, worker_cxt, scratch);
 			} else {

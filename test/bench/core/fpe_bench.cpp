@@ -1,15 +1,16 @@
 // fpe_bench.cpp: FF1 and FF3-1 cost per value against the AES floor measured in the same process.
 //
-// The floor is the latency of one chained AES block through the cached EVP context (AesEcb::EncryptBlock),
-// times the number of blocks the mode cannot avoid per value: 10 for FF1 (one PRF block per round), 8 for
-// FF3-1.
+// The floor is the latency of one chained AES block through the cached EVP context
+// (AesEcb::EncryptBlock), times the number of blocks the mode cannot avoid per value: 10 for FF1
+// (one PRF block per round), 8 for FF3-1.
 //
-// The ratios that matter (BM_Ff1VsFloor, BM_Ff1ManyVsFloor, BM_Ff1BatchVsFloor) are measured interleaved: each
-// of BENCH_ROUNDS rounds (default 15) times the floor and the FF1 work back to back, alternating which goes
-// first, and the ratio is taken within the round; the counters report the median ratio and the min and max over
-// the rounds. On a shared machine a floor measured once, seconds before or after FF1, is what made two runs
-// differ by 50%. The other benchmarks report ns/op and a ratio to a floor measured once (x_floor), for scale.
-// Benchmarks measure; they never fail on timing.
+// The ratios that matter (BM_Ff1VsFloor, BM_Ff1ManyVsFloor, BM_Ff1BatchVsFloor) are measured
+// interleaved: each of BENCH_ROUNDS rounds (default 15) times the floor and the FF1 work back to
+// back, alternating which goes first, and the ratio is taken within the round; the counters report
+// the median ratio and the min and max over the rounds. On a shared machine a floor measured once,
+// seconds before or after FF1, is what made two runs differ by 50%. The other benchmarks report
+// ns/op and a ratio to a floor measured once (x_floor), for scale. Benchmarks measure; they never
+// fail on timing.
 #include "privacy/core/aes.hpp"
 #include "privacy/core/fpe.hpp"
 
@@ -36,7 +37,8 @@ const std::uint8_t kKey[16] = {0x2B, 0x7E, 0x15, 0x16, 0x28, 0xAE, 0xD2, 0xA6,
                                0xAB, 0xF7, 0x15, 0x88, 0x09, 0xCF, 0x4F, 0x3C};
 const std::uint8_t kTweak7[7] = {0xD8, 0xE7, 0x92, 0x0A, 0xFA, 0x33, 0x0A};
 
-// OneBlockNs returns the latency in ns of one chained AES-128 block through EVP, measured on first use.
+// OneBlockNs returns the latency in ns of one chained AES-128 block through EVP, measured on first
+// use.
 double
 OneBlockNs() {
 	static double cached = 0.0;
@@ -65,10 +67,10 @@ struct Case {
 };
 
 const Case kCases[] = {
-    {"card16", 10, 16},
-    {"ssn9", 10, 9},
-    {"phone10", 10, 10},
-    {"alnum20_radix36", 36, 20},
+        {"card16", 10, 16},
+        {"ssn9", 10, 9},
+        {"phone10", 10, 10},
+        {"alnum20_radix36", 36, 20},
 };
 
 std::vector<std::uint16_t>
@@ -81,7 +83,8 @@ Value(const Case &c) {
 
 // Report sets ns/op, the floor and x_floor from a timed loop.
 void
-Report(benchmark::State &state, Clock::time_point start, double floor_blocks, double per_item = 1.0) {
+Report(benchmark::State &state, Clock::time_point start, double floor_blocks,
+       double per_item = 1.0) {
 	const std::chrono::duration<double, std::nano> elapsed = Clock::now() - start;
 	const double ns = elapsed.count() / (static_cast<double>(state.iterations()) * per_item);
 	const double floor_ns = floor_blocks * OneBlockNs();
@@ -90,7 +93,8 @@ Report(benchmark::State &state, Clock::time_point start, double floor_blocks, do
 	state.counters["x_floor"] = ns / floor_ns;
 }
 
-// --- interleaved ratios ---------------------------------------------------------------------------------
+// --- interleaved ratios
+// ---------------------------------------------------------------------------------
 
 // Rounds returns BENCH_ROUNDS (default 15, at least 3).
 int
@@ -100,8 +104,8 @@ Rounds() {
 	return rounds < 3 ? 3 : rounds;
 }
 
-// CpuNs returns this thread's CPU time in ns: the interleaved ratios are timed on it, so that time spent
-// descheduled on a loaded machine counts in neither the floor nor the work.
+// CpuNs returns this thread's CPU time in ns: the interleaved ratios are timed on it, so that time
+// spent descheduled on a loaded machine counts in neither the floor nor the work.
 double
 CpuNs() {
 	timespec ts{};
@@ -109,7 +113,8 @@ CpuNs() {
 	return static_cast<double>(ts.tv_sec) * 1e9 + static_cast<double>(ts.tv_nsec);
 }
 
-// FloorNsPerValue times blocks_per_value * values chained one-block encryptions and returns ns per value.
+// FloorNsPerValue times blocks_per_value * values chained one-block encryptions and returns ns per
+// value.
 double
 FloorNsPerValue(const AesEcb &aes, int values, int blocks_per_value) {
 	std::uint8_t block[16] = {};
@@ -122,8 +127,9 @@ FloorNsPerValue(const AesEcb &aes, int values, int blocks_per_value) {
 	return elapsed / values;
 }
 
-// Interleave runs Rounds() rounds of (floor, work) in alternating order; work(values) returns ns per value.
-// It sets ns_per_value and floor_ns (medians) and x_floor (median ratio), x_floor_min and x_floor_max.
+// Interleave runs Rounds() rounds of (floor, work) in alternating order; work(values) returns ns
+// per value. It sets ns_per_value and floor_ns (medians) and x_floor (median ratio), x_floor_min
+// and x_floor_max.
 template <typename Work>
 void
 Interleave(benchmark::State &state, int values, Work &&work) {
@@ -165,7 +171,8 @@ Interleave(benchmark::State &state, int values, Work &&work) {
 
 constexpr int kValuesPerRound = 4096;
 
-// FF1 per value (Ff1::Encrypt on numerals, chained through the value) against 10 one-block encryptions.
+// FF1 per value (Ff1::Encrypt on numerals, chained through the value) against 10 one-block
+// encryptions.
 void
 BM_Ff1VsFloor(benchmark::State &state) {
 	const Case &c = kCases[state.range(0)];
@@ -183,9 +190,8 @@ BM_Ff1VsFloor(benchmark::State &state) {
 }
 BENCHMARK(BM_Ff1VsFloor)->DenseRange(0, 3)->Iterations(1)->Unit(benchmark::kMillisecond);
 
-
-// The batch path per value: Ff1::EncryptMany over 1024 values of the case at a time (round i of 32 values in
-// one multi-block AES call), against 10 one-block encryptions.
+// The batch path per value: Ff1::EncryptMany over 1024 values of the case at a time (round i of 32
+// values in one multi-block AES call), against 10 one-block encryptions.
 void
 BM_Ff1ManyVsFloor(benchmark::State &state) {
 	const Case &c = kCases[state.range(0)];
@@ -212,8 +218,8 @@ BENCHMARK(BM_Ff1ManyVsFloor)->DenseRange(0, 3)->Iterations(1)->Unit(benchmark::k
 
 std::vector<std::string> CardNumbers();
 
-// The string batch (EncryptBatch: UTF-8 decode, EncryptMany, encode) on 1024 card numbers with a 7-byte
-// tweak, per value, against 10 one-block encryptions.
+// The string batch (EncryptBatch: UTF-8 decode, EncryptMany, encode) on 1024 card numbers with a
+// 7-byte tweak, per value, against 10 one-block encryptions.
 void
 BM_Ff1BatchVsFloor(benchmark::State &state) {
 	state.SetLabel("card16_strings");
@@ -225,7 +231,8 @@ BM_Ff1BatchVsFloor(benchmark::State &state) {
 	Interleave(state, kValuesPerRound, [&](int values) {
 		const double start = CpuNs();
 		for (int done = 0; done < values; done += static_cast<int>(views.size()))
-			EncryptBatch(ff1, digits, views.data(), views.size(), kTweak7, sizeof(kTweak7), out.data());
+			EncryptBatch(ff1, digits, views.data(), views.size(), kTweak7, sizeof(kTweak7),
+			             out.data());
 		const double elapsed = CpuNs() - start;
 		benchmark::DoNotOptimize(out.data());
 		return elapsed / values;
@@ -233,7 +240,8 @@ BM_Ff1BatchVsFloor(benchmark::State &state) {
 }
 BENCHMARK(BM_Ff1BatchVsFloor)->Iterations(1)->Unit(benchmark::kMillisecond);
 
-// --- single measurements ------------------------------------------------------------------------------
+// --- single measurements
+// ------------------------------------------------------------------------------
 
 void
 BM_AesOneBlock(benchmark::State &state) {
@@ -376,7 +384,8 @@ BM_Ff31EncryptBatchCards(benchmark::State &state) {
 	std::vector<std::string> out(kBatchSize);
 	const auto start = Clock::now();
 	for (auto _ : state) {
-		EncryptBatch(ff31, digits, views.data(), views.size(), kTweak7, sizeof(kTweak7), out.data());
+		EncryptBatch(ff31, digits, views.data(), views.size(), kTweak7, sizeof(kTweak7),
+		             out.data());
 		benchmark::DoNotOptimize(out.data());
 	}
 	state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(kBatchSize));
@@ -384,7 +393,8 @@ BM_Ff31EncryptBatchCards(benchmark::State &state) {
 }
 BENCHMARK(BM_Ff31EncryptBatchCards);
 
-// A long value on the numeral-string path (radix 10, 200 digits), for scale; its floor still counts 10 blocks.
+// A long value on the numeral-string path (radix 10, 200 digits), for scale; its floor still counts
+// 10 blocks.
 void
 BM_Ff1EncryptLong200(benchmark::State &state) {
 	OneBlockNs();

@@ -1,7 +1,7 @@
 // mask_bench.cpp: per-call cost (ns/op) of every masking algorithm on realistic values.
 //
-// Measures only; never fails on timing. Each benchmark reuses one output buffer (cleared per call, capacity
-// kept), which is how the glue calls core, so the numbers exclude per-call allocation.
+// Measures only; never fails on timing. Each benchmark reuses one output buffer (cleared per call,
+// capacity kept), which is how the glue calls core, so the numbers exclude per-call allocation.
 #include "privacy/core/mask.hpp"
 
 #include <benchmark/benchmark.h>
@@ -67,7 +67,8 @@ BENCHMARK(BM_PartialUtf8);
 void
 BM_Partial1MB(benchmark::State &state) {
 	std::string value(1 << 20, 'a');
-	RunText(state, value, [](std::string_view v, std::string &out) { core::Partial(v, 2, "***", 2, out); });
+	RunText(state, value,
+	        [](std::string_view v, std::string &out) { core::Partial(v, 2, "***", 2, out); });
 }
 BENCHMARK(BM_Partial1MB);
 
@@ -85,7 +86,8 @@ BENCHMARK(BM_MaskPhone);
 
 void
 BM_MaskCard(benchmark::State &state) {
-	RunText(state, "4111 1111 1111 1234", [](std::string_view v, std::string &out) { core::MaskCard(v, 6, out); });
+	RunText(state, "4111 1111 1111 1234",
+	        [](std::string_view v, std::string &out) { core::MaskCard(v, 6, out); });
 }
 BENCHMARK(BM_MaskCard);
 
@@ -97,7 +99,8 @@ BENCHMARK(BM_MaskIban);
 
 void
 BM_ZeroHostBitsIpv6(benchmark::State &state) {
-	std::uint8_t address[16] = {0x20, 0x01, 0x0d, 0xb8, 0x85, 0xa3, 0x12, 0x34, 1, 2, 3, 4, 5, 6, 7, 8};
+	std::uint8_t address[16] = {0x20, 0x01, 0x0d, 0xb8, 0x85, 0xa3, 0x12, 0x34,
+	                            1,    2,    3,    4,    5,    6,    7,    8};
 	for (auto _ : state) {
 		core::ZeroHostBits(address, 16, core::kDefaultIpv6PrefixBits);
 		benchmark::DoNotOptimize(address);

@@ -11,13 +11,13 @@
 namespace privacy::core::probe {
 
 class Tracked {
-public:
+  public:
 	Tracked() noexcept;
 	~Tracked() noexcept;
 	Tracked(const Tracked &) = delete;
 	Tracked &operator=(const Tracked &) = delete;
 
-private:
+  private:
 	std::string payload_; // a non-trivial member: leaks if the destructor is skipped
 };
 

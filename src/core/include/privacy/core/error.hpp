@@ -30,10 +30,10 @@ enum class ErrorKind {
 };
 
 class Error : public std::exception {
-public:
+  public:
 	// message/detail/hint must be string literals (static storage).
 	Error(ErrorKind kind, const char *message, const char *detail = nullptr,
-	                const char *hint = nullptr) noexcept
+	      const char *hint = nullptr) noexcept
 	    : kind_(kind), message_(message), detail_(detail), hint_(hint) {
 	}
 
@@ -58,7 +58,7 @@ public:
 		return hint_;
 	}
 
-private:
+  private:
 	ErrorKind kind_;
 	const char *message_;
 	const char *detail_;

@@ -1,26 +1,29 @@
-// token_format.hpp: token formats, the layer between a value (a card number, an SSN, an e-mail address) and the
-// numerals FF1 encrypts.
+// token_format.hpp: token formats, the layer between a value (a card number, an SSN, an e-mail
+// address) and the numerals FF1 encrypts.
 //
-// Purpose: a TokenFormat says which characters of a value are encrypted (those of its alphabet), which pass
-// through unchanged (separators, the domain of an e-mail address), and which are kept in clear (a prefix and a
-// suffix counted in alphabet characters, e.g. the last four digits of a card). Tokens keep the length and the
-// layout of the value, so schemas, validations and joins keep working.
+// Purpose: a TokenFormat says which characters of a value are encrypted (those of its alphabet),
+// which pass through unchanged (separators, the domain of an e-mail address), and which are kept in
+// clear (a prefix and a suffix counted in alphabet characters, e.g. the last four digits of a
+// card). Tokens keep the length and the layout of the value, so schemas, validations and joins keep
+// working.
 //
 // Card tokens (TokenFormatSpec::card) are special in two ways, both reversible:
-//   - Only Luhn-valid card numbers of 12 to 19 digits are accepted. The digit just before the kept suffix is
-//     then redundant (the Luhn check determines it), so it is not encrypted: the digits before it are, with FF1
-//     (at least 7 digits, domain >= 10^7).
-//   - That redundant digit of the token is set to (d + 1 + slot) mod 10, where d is the digit that would make
-//     the token pass the Luhn check and slot = (key version - 1) mod 9. A card token therefore NEVER passes the
-//     Luhn check (it cannot be mistaken for a card number) and carries its key version modulo 9, so tokens made
-//     before a rotation still detokenize.
-// Other formats use the full domain of their alphabet; a bijection on a full domain has no room left for a
-// version, so they are not versioned (the caller always uses one key version for them).
+//   - Only Luhn-valid card numbers of 12 to 19 digits are accepted. The digit just before the kept
+//   suffix is
+//     then redundant (the Luhn check determines it), so it is not encrypted: the digits before it
+//     are, with FF1 (at least 7 digits, domain >= 10^7).
+//   - That redundant digit of the token is set to (d + 1 + slot) mod 10, where d is the digit that
+//   would make
+//     the token pass the Luhn check and slot = (key version - 1) mod 9. A card token therefore
+//     NEVER passes the Luhn check (it cannot be mistaken for a card number) and carries its key
+//     version modulo 9, so tokens made before a rotation still detokenize.
+// Other formats use the full domain of their alphabet; a bijection on a full domain has no room
+// left for a version, so they are not versioned (the caller always uses one key version for them).
 //
-// Invariants: every error is a privacy::core::Error with static strings: no character of a value or token ever
-// reaches a message. Results have the same number of characters as the input.
-// Must never: change a passthrough or kept character, or accept a value it cannot invert.
-// A TokenFormat keeps scratch buffers: one object must not be used by two threads at once.
+// Invariants: every error is a privacy::core::Error with static strings: no character of a value or
+// token ever reaches a message. Results have the same number of characters as the input. Must
+// never: change a passthrough or kept character, or accept a value it cannot invert. A TokenFormat
+// keeps scratch buffers: one object must not be used by two threads at once.
 #pragma once
 
 #include "privacy/core/config.hpp"
@@ -36,24 +39,26 @@
 namespace privacy::core {
 
 struct TokenFormatSpec {
-	std::string name;          // bound into the FF1 tweak: equal values give different tokens per format
-	std::string alphabet;      // UTF-8, the characters that are encrypted
-	std::string passthrough;   // UTF-8, characters that stay unchanged; any other character is refused
+	std::string name;     // bound into the FF1 tweak: equal values give different tokens per format
+	std::string alphabet; // UTF-8, the characters that are encrypted
+	std::string
+	        passthrough; // UTF-8, characters that stay unchanged; any other character is refused
 	std::size_t keep_prefix = 0; // leading alphabet characters kept in clear
 	std::size_t keep_suffix = 0; // trailing alphabet characters kept in clear
-	std::size_t min_chars = 0;   // alphabet characters a value must have (0: no minimum beyond the FF1 domain)
-	std::size_t max_chars = 0;   // 0: no maximum beyond Ff1::kMaxLength
-	bool email = false;          // only the local part (before the last '@') is tokenized; the rest passes
-	bool card = false;           // card rules (see the file header); implies digits, keep_suffix 4
+	std::size_t min_chars =
+	        0; // alphabet characters a value must have (0: no minimum beyond the FF1 domain)
+	std::size_t max_chars = 0; // 0: no maximum beyond Ff1::kMaxLength
+	bool email = false; // only the local part (before the last '@') is tokenized; the rest passes
+	bool card = false;  // card rules (see the file header); implies digits, keep_suffix 4
 };
 
 class TokenFormat {
-public:
+  public:
 	static constexpr std::uint32_t kVersionSlots = 9;
 	static constexpr std::size_t kMaxKept = 64;
 
-	// Throws kInvalidParameter for an invalid alphabet or passthrough set, overlapping sets, more than kMaxKept
-	// kept characters or a name longer than 63 bytes.
+	// Throws kInvalidParameter for an invalid alphabet or passthrough set, overlapping sets, more
+	// than kMaxKept kept characters or a name longer than 63 bytes.
 	explicit TokenFormat(TokenFormatSpec spec);
 	// ~TokenFormat wipes the scratch buffers (they hold the last value and token).
 	~TokenFormat();
@@ -75,20 +80,23 @@ public:
 	}
 
 	// Tokenize writes the token of value under ff1 (the data key of version `version`) to out.
-	// Throws kInvalidTextRepresentation for a value that does not fit the format, kNumericOutOfRange for too
-	// few (FF1 domain < 10^6) or too many characters.
-	void Tokenize(const Ff1 &ff1, std::string_view value, std::uint32_t version, std::string &out) const;
+	// Throws kInvalidTextRepresentation for a value that does not fit the format,
+	// kNumericOutOfRange for too few (FF1 domain < 10^6) or too many characters.
+	void Tokenize(const Ff1 &ff1, std::string_view value, std::uint32_t version,
+	              std::string &out) const;
 
-	// VersionSlot returns the slot (key version - 1) mod 9 carried by a token of a versioned format; throws
-	// kInvalidTextRepresentation when token is not a token of this format (e.g. a card number that passes the
-	// Luhn check). Returns 0 for formats that are not versioned.
+	// VersionSlot returns the slot (key version - 1) mod 9 carried by a token of a versioned
+	// format; throws kInvalidTextRepresentation when token is not a token of this format (e.g. a
+	// card number that passes the Luhn check). Returns 0 for formats that are not versioned.
 	std::uint32_t VersionSlot(std::string_view token) const;
 
-	// Detokenize writes the value of token under ff1 (the key of the version the token was made with) to out.
+	// Detokenize writes the value of token under ff1 (the key of the version the token was made
+	// with) to out.
 	void Detokenize(const Ff1 &ff1, std::string_view token, std::string &out) const;
 
-	// TokenizeView and DetokenizeView return views of a scratch buffer owned by this object, valid until its next
-	// call; glue copies them into palloc'd memory, so no C++ object outlives the call.
+	// TokenizeView and DetokenizeView return views of a scratch buffer owned by this object, valid
+	// until its next call; glue copies them into palloc'd memory, so no C++ object outlives the
+	// call.
 	std::string_view
 	TokenizeView(const Ff1 &ff1, std::string_view value, std::uint32_t version) const {
 		Tokenize(ff1, value, version, scratch_out_);
@@ -100,8 +108,8 @@ public:
 		return scratch_out_;
 	}
 
-	// Wipe clears the scratch buffers (the last value, token and numerals); glue calls it once it has copied a
-	// view, and Tokenize/Detokenize call it themselves when they throw.
+	// Wipe clears the scratch buffers (the last value, token and numerals); glue calls it once it
+	// has copied a view, and Tokenize/Detokenize call it themselves when they throw.
 	void Wipe() const noexcept;
 
 	// SlotOf maps a key version (>= 1) to its slot.
@@ -110,19 +118,20 @@ public:
 		return (version - 1) % kVersionSlots;
 	}
 
-	// IsCardTokenSyntax checks the syntax of a card token without a key: 12 to 19 digits, separators ' ' and
-	// '-' allowed, and it must fail the Luhn check. digits receives the digits (at most 19) and *count their
-	// number. noexcept: used by type input functions.
+	// IsCardTokenSyntax checks the syntax of a card token without a key: 12 to 19 digits,
+	// separators ' ' and
+	// '-' allowed, and it must fail the Luhn check. digits receives the digits (at most 19) and
+	// *count their number. noexcept: used by type input functions.
 	static bool IsCardTokenSyntax(std::string_view text, char *digits, std::size_t *count) noexcept;
 
-private:
+  private:
 	struct Slot {
 		std::uint32_t offset; // byte offset of the character in the value
 		std::uint16_t length; // its byte length
 	};
 
-	// Parse classifies the characters of value into slots_ (alphabet characters of the tokenized part) and
-	// numerals_; everything else must be passthrough.
+	// Parse classifies the characters of value into slots_ (alphabet characters of the tokenized
+	// part) and numerals_; everything else must be passthrough.
 	void Parse(std::string_view value) const;
 	void BuildTweak() const;
 	void Rebuild(std::string_view value, std::string &out) const;
