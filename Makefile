@@ -55,6 +55,20 @@ include $(PGXS)
 
 -include $(OBJS:.o=.d)
 
+# With PRIVACY_PG_ROOT set (a private copy made by scripts/private-pg.sh),
+# installing anywhere else would replace the extension that other checkouts
+# on this machine are testing: refuse unless pg_config is the private one.
+install: check-private-root
+.PHONY: check-private-root
+check-private-root:
+	@if [ -n "$${PRIVACY_PG_ROOT:-}" ]; then \
+		case "$(pkglibdir)" in \
+		"$${PRIVACY_PG_ROOT%/}"/*) ;; \
+		*) echo "make install: PRIVACY_PG_ROOT is $$PRIVACY_PG_ROOT but $(PG_CONFIG) installs into $(pkglibdir);" \
+			"put $$PRIVACY_PG_ROOT/usr/lib/postgresql/15/bin first in PATH" >&2; exit 1 ;; \
+		esac; \
+	fi
+
 # The install script is generated from the ordered parts.
 $(DATA_built): $(SQL_PARTS) pg_privacy.control
 	cat $(SQL_PARTS) > $@
