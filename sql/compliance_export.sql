@@ -61,6 +61,74 @@ FROM privacy.audit_log WHERE action = 'export subject'
 ORDER BY logged_at, object;
 
 DROP POLICY xp_hide_bo ON xp.people;
+
+-- The owner's code the export runs (here the owner's cast to json of a
+-- column of its own type, which to_jsonb calls) runs as the table's owner,
+-- restricted, never with the rights of whoever exports: with them, a
+-- table owner made itself superuser. The probe records who ran it and
+-- whether it could read pg_privacy's consent registry, which
+-- administrators can read and the owner cannot.
+CREATE ROLE regress_xp_owner;
+GRANT USAGE, CREATE ON SCHEMA xp TO regress_xp_owner;
+SET ROLE regress_xp_owner;
+CREATE TYPE xp.flag AS ENUM ('y', 'n');
+CREATE TABLE xp.flags (email text, f xp.flag, note text);
+INSERT INTO xp.flags VALUES ('bo' || '@example.org', 'y', 'owner row');
+CREATE TABLE xp.probe (ran_as name, consent text);
+GRANT INSERT ON xp.probe TO PUBLIC;
+CREATE FUNCTION xp.flag_json(v xp.flag) RETURNS json LANGUAGE plpgsql AS $$
+BEGIN
+	BEGIN
+		PERFORM count(*) FROM privacy._consent;
+		INSERT INTO xp.probe VALUES (current_user, 'read');
+	EXCEPTION WHEN insufficient_privilege THEN
+		INSERT INTO xp.probe VALUES (current_user, 'denied');
+	END;
+	RETURN to_json(v::text);
+END $$;
+CREATE CAST (xp.flag AS json) WITH FUNCTION xp.flag_json(xp.flag);
+GRANT SELECT ON xp.flags TO regress_xp_admin;
+RESET ROLE;
+SELECT privacy.register_subject('xp.flags', 'email');
+SELECT privacy.mask_column('xp.flags', 'note', 'privacy.redact(note)');
+-- positive control: run with the administrator's rights, the probe reads
+-- the registry
+SET ROLE regress_xp_admin;
+SELECT xp.flag_json('n') AS control_as_admin;
+-- the export has the row, masked for the administrator
+SELECT privacy.export_subject('bo' || '@example.org') -> 'xp.flags' AS flags_exported_by_admin;
+RESET ROLE;
+-- and raw for the superuser
+SELECT privacy.export_subject('bo' || '@example.org') -> 'xp.flags' AS flags_exported_by_superuser;
+SELECT CASE WHEN ran_as = 'regress_xp_owner' THEN 'the owner' ELSE ran_as::text END AS ran_as,
+	consent, count(*) > 0 AS ran
+FROM xp.probe GROUP BY 1, 2 ORDER BY 1, 2;
+-- the owner's own row-security policies are not run with the
+-- administrator's rights: where they apply to it, the export refuses
+-- (whether or not they would hide the subject's rows) ...
+SET ROLE regress_xp_owner;
+CREATE POLICY xp_flags_all ON xp.flags AS RESTRICTIVE FOR SELECT TO regress_xp_admin USING (true);
+RESET ROLE;
+SET ROLE regress_xp_admin;
+\set ON_ERROR_STOP 0
+SELECT privacy.export_subject('bo' || '@example.org') -> 'xp.flags';
+\set ON_ERROR_STOP 1
+RESET ROLE;
+-- ... and exports as before where they do not apply
+DROP POLICY xp_flags_all ON xp.flags;
+SET ROLE regress_xp_owner;
+CREATE POLICY xp_flags_other ON xp.flags AS RESTRICTIVE FOR SELECT TO regress_xp_owner USING (true);
+RESET ROLE;
+SET ROLE regress_xp_admin;
+SELECT jsonb_array_length(privacy.export_subject('bo' || '@example.org') -> 'xp.flags') AS flags_rows;
+RESET ROLE;
+-- a table the caller cannot read is reported as such
+REVOKE SELECT ON xp.flags FROM regress_xp_admin;
+SET ROLE regress_xp_admin;
+SELECT privacy.export_subject('bo' || '@example.org') -> 'xp.flags' AS flags_unreadable;
+RESET ROLE;
+SELECT privacy.unmask_column('xp.flags', 'note');
+SELECT privacy.unregister_subject('xp.flags');
 SELECT privacy.unregister_subject('xp.orders');
 SELECT privacy.unregister_subject('xp.people');
 SELECT privacy.drop_row_policy('xp.people', name) FROM privacy.row_policies WHERE table_name = 'xp.people'::regclass;
@@ -69,6 +137,7 @@ SELECT privacy.revoke_consent('ann' || '@example.org', 'regress_xp_mail');
 DELETE FROM privacy._consent WHERE purpose = 'regress_xp_mail';
 DELETE FROM privacy._purpose WHERE name = 'regress_xp_mail';
 DROP SCHEMA xp CASCADE;
+DROP ROLE regress_xp_owner;
 SELECT privacy.audit_wait() AS audit_written;
 DELETE FROM privacy.audit_log;
 SET client_min_messages = warning;

@@ -19,6 +19,7 @@
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/keyed_masks.hpp"
 #include "pg/hooks/planner.hpp"
+#include "pg/hooks/row_security.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -83,18 +84,6 @@ ValueShutdown(DestReceiver *self) {
 
 void
 ValueDestroy(DestReceiver *self) {
-}
-
-// RelationOwner returns the owner of relid (ERROR when it is gone).
-Oid
-RelationOwner(Oid relid) {
-	HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	if (!HeapTupleIsValid(tup))
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-		                errmsg("relation with OID %u does not exist", relid)));
-	Oid owner = ((Form_pg_class)GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
 }
 
 // DeclarerIsSuperuser reports whether the role named in a catalog row
@@ -189,10 +178,12 @@ UseEntryPointsInStatement(Query *query) {
 }
 
 // ExecuteOwnStatement parses, rewrites, plans and executes sql in the
-// current identity (the owner, set by the caller).
+// current identity (the owner, set by the caller). With reader valid the
+// statement is a read of relid planned masked for reader
+// (ReadAsTableOwner); otherwise it is planned on raw values.
 uint64
 ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool *nulls,
-                    char **value) {
+                    char **value, Oid relid = InvalidOid, Oid reader = InvalidOid) {
 	List *raws = pg_parse_query(sql);
 	if (list_length(raws) != 1)
 		elog(ERROR, "pg_privacy statement must be a single statement");
@@ -210,13 +201,24 @@ ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool 
 	}
 
 	// the owner sees every row of its own table (row security is decided
-	// here, by the rewriter): only for this rewrite
+	// here, by the rewriter): only for this rewrite. A read run as its
+	// reader (a superuser's table) leaves out pg_privacy's own row policies
+	// of that table instead; other row-security policies still apply.
 	Oid userid;
 	int sec_context;
 	GetUserIdAndSecContext(&userid, &sec_context);
 	SetUserIdAndSecContext(userid, sec_context | SECURITY_NOFORCE_RLS);
-	List *queries = pg_analyze_and_rewrite_fixedparams(raw, sql, types, nargs, NULL);
-	SetUserIdAndSecContext(userid, sec_context);
+	if (OidIsValid(reader))
+		LiftRowFilters(relid);
+	List *volatile queries = NIL;
+	PG_TRY();
+	{ queries = pg_analyze_and_rewrite_fixedparams(raw, sql, types, nargs, NULL); }
+	PG_FINALLY();
+	{
+		LiftRowFilters(InvalidOid);
+		SetUserIdAndSecContext(userid, sec_context);
+	}
+	PG_END_TRY();
 
 	// pg_privacy's own statement is planned on raw values; statements added
 	// by the owner's rules are planned as usual (masked for the owner)
@@ -227,7 +229,11 @@ ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool 
 		if (query->commandType == CMD_UTILITY)
 			elog(ERROR, "pg_privacy statement must not be a utility statement");
 		PlannedStmt *stmt;
-		if (query->querySource == QSRC_ORIGINAL) {
+		if (query->querySource == QSRC_ORIGINAL && OidIsValid(reader)) {
+			if (query->commandType != CMD_SELECT)
+				elog(ERROR, "pg_privacy read must be a SELECT");
+			stmt = PlanMaskedFor(query, sql, params, reader);
+		} else if (query->querySource == QSRC_ORIGINAL) {
 			UseEntryPointsInStatement(query);
 			stmt = PlanUnmasked(query, sql, params);
 		} else {
@@ -249,6 +255,9 @@ ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool 
 	foreach (lc, stmts) {
 		PlannedStmt *stmt = lfirst_node(PlannedStmt, lc);
 		bool own = stmt->canSetTag;
+		// a read writes nothing: the write-back guard has nothing to stand
+		// aside for
+		bool writes = own && !OidIsValid(reader);
 		CommandCounterIncrement();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		UpdateActiveSnapshotCommandId();
@@ -257,7 +266,7 @@ ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool 
 		                             : None_Receiver;
 		QueryDesc *desc = CreateQueryDesc(stmt, sql, GetActiveSnapshot(), InvalidSnapshot, dest,
 		                                  params, NULL, 0);
-		RunQuery(desc, own);
+		RunQuery(desc, writes);
 		if (own)
 			processed = desc->estate->es_processed;
 		ExecutorEnd(desc);
@@ -270,12 +279,53 @@ ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool 
 	return processed;
 }
 
+// RunRestricted runs sql as role inside a security-restricted operation
+// with a fixed search_path, restoring identity and settings afterwards.
+uint64
+RunRestricted(Oid role, const char *sql, int nargs, Oid *types, Datum *values, bool *nulls,
+              char **value, Oid relid, Oid reader) {
+	Oid save_userid;
+	int save_sec_context;
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	volatile int nest_level = -1;
+	volatile uint64 processed = 0;
+	PG_TRY();
+	{
+		SetUserIdAndSecContext(role, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+		                                     SECURITY_RESTRICTED_OPERATION);
+		nest_level = NewGUCNestLevel();
+		(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+		                        GUC_ACTION_SAVE, true, 0, false);
+		processed = ExecuteOwnStatement(sql, nargs, types, values, nulls, value, relid, reader);
+	}
+	PG_FINALLY();
+	{
+		if (nest_level >= 0)
+			AtEOXact_GUC(false, nest_level);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+	}
+	PG_END_TRY();
+	return processed;
+}
+
 } // namespace
+
+// TableOwner returns the owner of relid (ERROR when it is gone).
+Oid
+TableOwner(Oid relid) {
+	HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tup))
+		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
+		                errmsg("relation with OID %u does not exist", relid)));
+	Oid owner = ((Form_pg_class)GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
 
 uint64
 RunAsTableOwner(Oid relid, const char *sql, int nargs, Oid *types, Datum *values, bool *nulls,
                 char **value) {
-	Oid owner = RelationOwner(relid);
+	Oid owner = TableOwner(relid);
 	// A superuser's table would run the masks and hold conditions of its
 	// policies as that superuser: only when superusers declared them all
 	// (the validator then also requires their functions to be owned by
@@ -293,28 +343,20 @@ RunAsTableOwner(Oid relid, const char *sql, int nargs, Oid *types, Datum *values
 		         errhint("Make a role that is not a superuser own the table, or have a superuser "
 		                 "declare its masks and legal holds.")));
 
-	Oid save_userid;
-	int save_sec_context;
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	volatile int nest_level = -1;
-	volatile uint64 processed = 0;
-	PG_TRY();
-	{
-		SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
-		                                      SECURITY_RESTRICTED_OPERATION);
-		nest_level = NewGUCNestLevel();
-		(void)set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
-		                        GUC_ACTION_SAVE, true, 0, false);
-		processed = ExecuteOwnStatement(sql, nargs, types, values, nulls, value);
-	}
-	PG_FINALLY();
-	{
-		if (nest_level >= 0)
-			AtEOXact_GUC(false, nest_level);
-		SetUserIdAndSecContext(save_userid, save_sec_context);
-	}
-	PG_END_TRY();
-	return processed;
+	return RunRestricted(owner, sql, nargs, types, values, nulls, value, relid, InvalidOid);
+}
+
+char *
+ReadAsTableOwner(Oid relid, Oid reader, const char *sql, int nargs, Oid *types, Datum *values,
+                 bool *nulls) {
+	Oid owner = TableOwner(relid);
+	// A superuser's code gains nothing from running with the reader's rights,
+	// and masks declared by administrators must not run as a superuser: a
+	// superuser's table is read as the reader (restricted all the same).
+	Oid runner = superuser_arg(owner) ? reader : owner;
+	char *value = NULL;
+	(void)RunRestricted(runner, sql, nargs, types, values, nulls, &value, relid, reader);
+	return value;
 }
 
 } // namespace privacy::pg

@@ -25,6 +25,9 @@
 
 namespace privacy::pg {
 
+// TableOwner returns the owner of relid (ERROR when it is gone).
+Oid TableOwner(Oid relid);
+
 // RunAsTableOwner runs sql (one DML or SELECT statement with nargs
 // parameters $1..$n) as the owner of relid, as described above, and returns
 // the number of rows it processed. With value != NULL the first column of
@@ -34,5 +37,19 @@ namespace privacy::pg {
 // nothing of the owner's is left to fire at commit under another identity.
 uint64 RunAsTableOwner(Oid relid, const char *sql, int nargs, Oid *types, Datum *values,
                        bool *nulls, char **value);
+
+// ReadAsTableOwner runs sql, one SELECT of relid that pg_privacy built
+// itself, for reader (a subject export): as the owner of relid, restricted,
+// like RunAsTableOwner (the owner sees every row of its own table; the
+// owner's casts, type functions and the masks run with the owner's rights),
+// but planned masked for reader, so that the owner's rights unmask nothing.
+// The reader's privileges on relid are not checked here: check them first.
+// A superuser's table is read as reader instead (restricted, pg_privacy's
+// own row policies of relid left out of the rewrite): a superuser's code
+// needs no protection from the reader's rights, and administrators' masks
+// must not run as a superuser. Returns the first column of the first row
+// as text (NULL when there is none).
+char *ReadAsTableOwner(Oid relid, Oid reader, const char *sql, int nargs, Oid *types, Datum *values,
+                       bool *nulls);
 
 } // namespace privacy::pg

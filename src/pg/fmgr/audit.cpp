@@ -16,6 +16,7 @@
 #include "pg/catalog/citus.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/masking_secret.hpp"
+#include "pg/catalog/owner_exec.hpp"
 #include "pg/catalog/privileges.hpp"
 #include "pg/hooks/row_security.hpp"
 #include "pg/postgres.hpp"
@@ -25,7 +26,12 @@
 #include "privacy/core/mask.hpp"
 
 extern "C" {
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xlog.h"
+#include "catalog/pg_policy.h"
+#include "catalog/indexing.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -33,7 +39,10 @@ extern "C" {
 #include "pgstat.h"
 #include "storage/latch.h"
 #include "utils/array.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/rls.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
@@ -81,12 +90,32 @@ CheckExemptionGranteeImpl(FunctionCallInfo fcinfo) {
 	PG_RETURN_VOID();
 }
 
-// ExportQuery builds the read of one table's subject rows: the whole row as
-// jsonb, the given token columns replaced by their detokenized values. With
-// subject_column, only rows whose subject column equals $2 are read too: a
-// Citus table's row ids are those of its shards, the same on every shard.
+// ExportReadQuery builds the read of one table's subject rows, each whole
+// row as jsonb, in a stable order. With subject_column, only rows whose
+// subject column equals $2 are read too: a Citus table's row ids are those
+// of its shards, the same on every shard.
 char *
-ExportQuery(Oid relid, ArrayType *columns, ArrayType *formats, const char *subject_column) {
+ExportReadQuery(Oid relid, const char *subject_column) {
+	StringInfoData sql;
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+	                 "SELECT coalesce(pg_catalog.jsonb_agg(s.r ORDER BY s.r::pg_catalog.text), "
+	                 "'[]'::pg_catalog.jsonb) FROM (SELECT pg_catalog.to_jsonb(t) AS r FROM "
+	                 "%s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)%s%s%s) s",
+	                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
+	                                            get_rel_name(relid)),
+	                 subject_column != NULL ? " AND t." : "",
+	                 subject_column != NULL ? quote_identifier(subject_column) : "",
+	                 subject_column != NULL ? "::pg_catalog.text OPERATOR(pg_catalog.=) $2" : "");
+	return sql.data;
+}
+
+// DetokenizeQuery builds the statement that replaces the given token
+// columns of the rows read ($1, a jsonb array) by their detokenized values,
+// run as the caller (its grants decide and each detokenization is audited
+// as its own); NULL when there is no such column.
+char *
+DetokenizeQuery(ArrayType *columns, ArrayType *formats) {
 	Datum *cols;
 	bool *col_nulls;
 	int ncols;
@@ -98,32 +127,78 @@ ExportQuery(Oid relid, ArrayType *columns, ArrayType *formats, const char *subje
 	if (ncols != nfmts)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 		                errmsg("token columns and formats must have the same length")));
+	if (ncols == 0)
+		return NULL;
 	StringInfoData overrides;
 	initStringInfo(&overrides);
 	for (int i = 0; i < ncols; i++) {
 		if (col_nulls[i] || fmt_nulls[i])
 			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 			                errmsg("token columns must not be null")));
-		char *col = TextDatumGetCString(cols[i]);
-		char *fmt = TextDatumGetCString(fmts[i]);
-		appendStringInfo(&overrides, "%s%s, privacy.detokenize(t.%s::pg_catalog.text, %s)",
-		                 i > 0 ? ", " : "", quote_literal_cstr(col), quote_identifier(col),
-		                 quote_literal_cstr(fmt));
+		char *col = quote_literal_cstr(TextDatumGetCString(cols[i]));
+		char *fmt = quote_literal_cstr(TextDatumGetCString(fmts[i]));
+		appendStringInfo(&overrides,
+		                 "%s%s, privacy.detokenize(e.r OPERATOR(pg_catalog.->>) %s, %s)",
+		                 i > 0 ? ", " : "", col, col, fmt);
 	}
 	StringInfoData sql;
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 	                 "SELECT coalesce(pg_catalog.jsonb_agg(s.r ORDER BY s.r::pg_catalog.text), "
-	                 "'[]'::pg_catalog.jsonb) FROM (SELECT pg_catalog.to_jsonb(t) %s%s%s AS r FROM "
-	                 "%s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)%s%s%s) s",
-	                 ncols > 0 ? "OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(" : "",
-	                 overrides.data, ncols > 0 ? ")" : "",
-	                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-	                                            get_rel_name(relid)),
-	                 subject_column != NULL ? " AND t." : "",
-	                 subject_column != NULL ? quote_identifier(subject_column) : "",
-	                 subject_column != NULL ? "::pg_catalog.text OPERATOR(pg_catalog.=) $2" : "");
+	                 "'[]'::pg_catalog.jsonb) FROM (SELECT e.r OPERATOR(pg_catalog.||) "
+	                 "pg_catalog.jsonb_build_object(%s) AS r FROM "
+	                 "pg_catalog.jsonb_array_elements($1) e(r)) s",
+	                 overrides.data);
 	return sql.data;
+}
+
+// ReaderMayRead reports whether reader may read every column of relid
+// through its schema, as the whole-row read would require of it.
+bool
+ReaderMayRead(Oid relid, Oid reader) {
+	if (pg_namespace_aclcheck(get_rel_namespace(relid), reader, ACL_USAGE) != ACLCHECK_OK)
+		return false;
+	return pg_class_aclcheck(relid, reader, ACL_SELECT) == ACLCHECK_OK ||
+	       pg_attribute_aclcheck_all(relid, reader, ACL_SELECT, ACLMASK_ALL) == ACLCHECK_OK;
+}
+
+// OwnerPoliciesMayHide reports whether row-security policies that
+// pg_privacy does not manage could hide rows of relid from reader: row
+// security applies to reader and either one of the owner's SELECT policies
+// applies to it (only a restrictive one matters when pg_privacy turned row
+// security on: it adds a policy keeping every row), or the owner turned row
+// security on and no permissive policy may show reader anything.
+bool
+OwnerPoliciesMayHide(Oid relid, Oid reader) {
+	if (check_enable_rls(relid, reader, true) == RLS_NONE)
+		return false;
+	bool by_privacy = RowSecurityEnabledByPrivacy(relid);
+	bool hides = !by_privacy;
+	Relation rel = table_open(PolicyRelationId, AccessShareLock);
+	ScanKeyData key;
+	ScanKeyInit(&key, Anum_pg_policy_polrelid, BTEqualStrategyNumber, F_OIDEQ,
+	            ObjectIdGetDatum(relid));
+	SysScanDesc scan = systable_beginscan(rel, PolicyPolrelidPolnameIndexId, true, NULL, 1, &key);
+	HeapTuple tup;
+	while (!hides && (tup = systable_getnext(scan)) != NULL) {
+		Form_pg_policy policy = (Form_pg_policy)GETSTRUCT(tup);
+		if (policy->polcmd != '*' && policy->polcmd != ACL_SELECT_CHR)
+			continue;
+		if (by_privacy && policy->polpermissive)
+			continue;
+		bool isnull;
+		Datum roles = heap_getattr(tup, Anum_pg_policy_polroles, RelationGetDescr(rel), &isnull);
+		if (isnull)
+			continue;
+		ArrayType *array = DatumGetArrayTypeP(roles);
+		Oid *role_oids = (Oid *)ARR_DATA_PTR(array);
+		int nroles = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+		for (int i = 0; i < nroles && !hides; i++)
+			hides = role_oids[i] == ACL_ID_PUBLIC || has_privs_of_role(reader, role_oids[i]);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+	return hides;
 }
 
 // SubjectPseudonym is the subject's pseudonym as erase_subject logs it
@@ -207,8 +282,34 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 			                 "subject_column).")));
 		subject_column = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	}
-	char *sql =
-	        ExportQuery(relid, PG_GETARG_ARRAYTYPE_P(3), PG_GETARG_ARRAYTYPE_P(4), subject_column);
+	// The rows are read as the table's owner (ReadAsTableOwner): the
+	// owner's code the read runs (casts and functions of its columns' types,
+	// masks) acts with the owner's rights, never the administrator's. The
+	// reader's part is checked here: its privileges, and whether the owner's
+	// own row-security policies, which pg_privacy does not run with the
+	// reader's rights, could hide rows from it (the export refuses rather
+	// than read rows the reader may not see). Masking is the reader's.
+	Oid reader = GetUserId();
+	if (!ReaderMayRead(relid, reader)) {
+		SPI_finish();
+		RestoreSearchPath(nest_level);
+		PG_RETURN_JSONB_P(DatumGetJsonbP(DirectFunctionCall1(
+		        jsonb_in, CStringGetDatum("{\"error\": \"permission denied\"}"))));
+	}
+	if (!superuser_arg(TableOwner(relid)) && OwnerPoliciesMayHide(relid, reader))
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		         errmsg("export of the subject refused: row-security policies of table \"%s\" "
+		                "apply to you",
+		                get_rel_name(relid)),
+		         errdetail("pg_privacy reads the table as its owner and does not run the owner's "
+		                   "policies with your rights; the export could include rows they hide "
+		                   "from you."),
+		         errhint("Run the export as a role those policies do not filter (the table "
+		                 "owner without FORCE ROW LEVEL SECURITY, or a BYPASSRLS role that is a "
+		                 "privacy administrator).")));
+	char *read_sql = ExportReadQuery(relid, subject_column);
+	char *detokenize_sql = DetokenizeQuery(PG_GETARG_ARRAYTYPE_P(3), PG_GETARG_ARRAYTYPE_P(4));
 
 	// the rows read are the subject's rows of the table, whatever ids the
 	// caller passed: a direct call cannot read other rows past the filters
@@ -233,39 +334,35 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 	PG_TRY();
 	{
 		Oid types[2] = {TIDARRAYOID, TEXTOID};
-		// pg_privacy's row policies are left out while this statement is
-		// rewritten (parse analysis and rewrite run no user code); the
-		// plan and everything it runs are made after they are back
-		LiftRowFilters(relid);
-		SPIPlanPtr plan = SPI_prepare(sql, subject_column != NULL ? 2 : 1, types);
-		LiftRowFilters(InvalidOid);
-		if (plan == NULL)
-			elog(ERROR, "pg_privacy export read could not be prepared: %s",
-			     SPI_result_code_string(SPI_result));
 		Datum values[2] = {PointerGetDatum(ids), PointerGetDatum(subject)};
-		// the read runs as the caller (its privileges and masking apply), but
-		// restricted: the table owner's code it runs (its row-security
-		// policies' functions, its columns' types) acts with the
-		// administrator's rights and must not use them for policy changes,
-		// SET ROLE or temporary objects. A subtransaction abort restores the
-		// context on error.
-		Oid userid;
-		int sec_context;
-		GetUserIdAndSecContext(&userid, &sec_context);
-		SetUserIdAndSecContext(userid, sec_context | SECURITY_RESTRICTED_OPERATION);
-		int rc = SPI_execute_plan(plan, values, NULL, false, 1);
-		SetUserIdAndSecContext(userid, sec_context);
-		if (rc != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "pg_privacy export read failed: %s", SPI_result_code_string(rc));
-		bool null;
-		Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null);
-		isnull = null;
-		if (!null)
-			result = SPI_datumTransfer(d, false, -1);
+		bool nulls[2] = {false, false};
+		char *read = ReadAsTableOwner(relid, reader, read_sql, subject_column != NULL ? 2 : 1,
+		                              types, values, nulls);
+		if (read != NULL) {
+			isnull = false;
+			result = DirectFunctionCall1(jsonb_in, CStringGetDatum(read));
+		}
+		if (read != NULL && detokenize_sql != NULL) {
+			// the detokenization is the caller's (restricted all the same)
+			Oid dtypes[1] = {JSONBOID};
+			Datum dvalues[1] = {result};
+			Oid userid;
+			int sec_context;
+			GetUserIdAndSecContext(&userid, &sec_context);
+			SetUserIdAndSecContext(userid, sec_context | SECURITY_RESTRICTED_OPERATION);
+			int rc = SPI_execute_with_args(detokenize_sql, 1, dtypes, dvalues, NULL, false, 1);
+			SetUserIdAndSecContext(userid, sec_context);
+			if (rc != SPI_OK_SELECT || SPI_processed != 1)
+				elog(ERROR, "pg_privacy export read failed: %s", SPI_result_code_string(rc));
+			bool null;
+			Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null);
+			isnull = null;
+			if (!null)
+				result = SPI_datumTransfer(d, false, -1);
+		}
 	}
 	PG_CATCH();
 	{
-		LiftRowFilters(InvalidOid);
 		ReleaseAuditSlot();
 		PG_RE_THROW();
 	}

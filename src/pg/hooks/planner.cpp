@@ -63,6 +63,10 @@ namespace {
 
 planner_hook_type prev_planner = NULL;
 
+// the role the next planner call masks for instead of the current user
+// (PlanMaskedFor); consumed by that call
+Oid masking_reader = InvalidOid;
+
 // LevelInfo holds, for one query level, the masked columns of each RTE.
 struct LevelInfo {
 	Query *query;
@@ -591,18 +595,18 @@ HasModification(Query *query) {
 }
 
 // GovernedAndMask checks the statement and returns it masked for the
-// current user; *governed tells whether it touches a governed relation,
-// *raw whether it was left unmasked by an exemption (suspended: pg_privacy
-// armed one for this statement).
+// current user (for reader instead when it is valid: PlanMaskedFor); *governed tells whether it
+// touches a governed relation, *raw whether it was left unmasked by an exemption (suspended:
+// pg_privacy armed one for this statement).
 Query *
-GovernedAndMask(Query *parse, bool suspended, bool *governed, bool *raw) {
+GovernedAndMask(Query *parse, bool suspended, Oid reader, bool *governed, bool *raw) {
 	*governed = false;
 	*raw = false;
 	if (IsBinaryUpgrade || !AnyColumnPolicy())
 		return parse;
 	// one walk decides both (an exempt user's statement is left untouched,
 	// but still role-dependent)
-	PolicyScan scan = {GetUserId(), false, false};
+	PolicyScan scan = {OidIsValid(reader) ? reader : GetUserId(), false, false};
 	(void)PolicyWalker((Node *)parse, &scan);
 	*governed = scan.governed;
 	if (!scan.masked || !guc_masking)
@@ -722,6 +726,8 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options,
 	PlannedStmt *volatile result = NULL;
 	// consumed before anything can plan a nested statement
 	bool suspended = ConsumeMaskingSuspension();
+	Oid reader = masking_reader;
+	masking_reader = InvalidOid;
 
 	RejectCitusCrashPattern(parse);
 	PinColumnPolicyCache();
@@ -730,7 +736,7 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options,
 	{
 		bool touched = false;
 		bool exempt = false;
-		Query *masked = GovernedAndMask(parse, suspended, &touched, &exempt);
+		Query *masked = GovernedAndMask(parse, suspended, reader, &touched, &exempt);
 		governed = touched;
 		raw = exempt;
 		citus_nest_level = AvoidCitusLocalFastPath(parse);
@@ -747,8 +753,9 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options,
 
 	if (governed)
 		result->dependsOnRole = true;
-	// a plan made under an exemption is never reused in a later transaction
-	if (raw)
+	// a plan made under an exemption, or masked for another role than the
+	// one running it, is never reused in a later transaction
+	if (raw || OidIsValid(reader))
 		result->transientPlan = true;
 	return result;
 }
@@ -760,6 +767,19 @@ InstallPlannerHook() {
 	prev_planner = planner_hook;
 	planner_hook = PrivacyPlanner;
 	InstallMaskingAuthorship();
+}
+
+PlannedStmt *
+PlanMaskedFor(Query *query, const char *query_string, ParamListInfo params, Oid reader) {
+	PlannedStmt *volatile result = NULL;
+	// like the suspension, the reader is consumed by this planner call alone
+	masking_reader = reader;
+	PG_TRY();
+	{ result = pg_plan_query(query, query_string, 0, params); }
+	PG_FINALLY();
+	{ masking_reader = InvalidOid; }
+	PG_END_TRY();
+	return result;
 }
 
 PlannedStmt *

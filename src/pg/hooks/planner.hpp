@@ -39,4 +39,12 @@ void EndOwnStatement();
 // (triggers, functions), which are masked for the role running them.
 ::PlannedStmt *PlanUnmasked(::Query *query, const char *query_string, ::ParamListInfoData *params);
 
+// PlanMaskedFor plans one SELECT pg_privacy built itself and runs as another
+// role (a subject export read as the table's owner) masked for reader, the
+// role the result is for, instead of for the role running it: only for this
+// one planner call; anything planned while it runs or later by the
+// execution is masked for the role running it. The plan is transient.
+::PlannedStmt *PlanMaskedFor(::Query *query, const char *query_string, ::ParamListInfoData *params,
+                             unsigned int reader);
+
 } // namespace privacy::pg

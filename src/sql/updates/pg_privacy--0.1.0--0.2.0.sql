@@ -414,11 +414,13 @@ COMMENT ON FUNCTION privacy.allow_purpose(regrole, text) IS
 
 
 -- privacy._export_rows(tbl, ids, subject, token_columns, token_formats): one
--- table's part of export_subject. Reads the rows ids as the caller (its
--- privileges and masking apply) with pg_privacy's own row policies (consent,
--- filters) lifted for that one statement, so that the export sees every row
--- of the subject; token columns are detokenized (each detokenization audited
--- as usual). Records the disclosure durably (action 'export subject',
+-- table's part of export_subject. Reads the subject's rows as the table's
+-- owner (restricted: the owner's code runs with the owner's rights, never
+-- the caller's), every row whatever row policies say, masked for the caller;
+-- {"error": "permission denied"} when the caller may not read the table,
+-- refused (42501) when the owner's own row-security policies apply to the
+-- caller; token columns are then detokenized as the caller (each
+-- detokenization audited as usual). Records the disclosure durably (action 'export subject',
 -- object 'subject <pseudonym> in <table>', value_count = rows) before
 -- returning, even if the caller's transaction later aborts. Administrators
 -- only.
@@ -427,19 +429,18 @@ RETURNS jsonb
 AS 'MODULE_PATHNAME', 'pg_privacy__export_rows'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._export_rows(regclass, tid[], text, text[], text[]) IS
-'rows of one registered table for export_subject, read as the caller without pg_privacy''s row policies; audited durably (administrators only)';
+'rows of one registered table for export_subject, read as the table owner and masked for the caller, every row; audited durably (administrators only)';
 
 -- privacy.export_subject(subject): everything the registered tables hold
 -- about a subject, as {"schema.table": [rows...]}: one key per registered
 -- table searched, [] when the subject has no row there. Rows are located by
 -- a definer helper (administrators only, every row whatever row policies
--- say), then read as the caller through privacy._export_rows: masking
--- applies to the caller, pg_privacy's row policies do not; token columns are
--- detokenized only when the caller may detokenize their format; a table the
--- caller cannot read is reported as {"error": "permission denied"}. If
--- other row-security policies (the owner's own) still hide some of the
--- subject's rows from the caller, the export is refused (42501): never a
--- silently partial result. Each table read is recorded in privacy.audit_log
+-- say), then read through privacy._export_rows as the table's owner:
+-- masking applies to the caller, pg_privacy's row policies do not; token
+-- columns are detokenized only when the caller may detokenize their format;
+-- a table the caller cannot read is reported as {"error": "permission
+-- denied"}. If other row-security policies (the owner's own) apply to the
+-- caller, the export is refused (42501): never a silently partial result. Each table read is recorded in privacy.audit_log
 -- durably, even if the transaction aborts.
 CREATE OR REPLACE FUNCTION privacy.export_subject(subject text)
 RETURNS jsonb
@@ -461,11 +462,8 @@ BEGIN
 		SELECT coalesce(pg_catalog.array_agg(k.key ORDER BY k.key), '{}'), coalesce(pg_catalog.array_agg(k.value ORDER BY k.key), '{}')
 		INTO cols, fmts
 		FROM pg_catalog.jsonb_each_text(t.token_columns) k WHERE privacy._may_detokenize(k.value);
-		BEGIN
-			rows := privacy._export_rows(t.relid, t.ids, subject, cols, fmts);
-		EXCEPTION WHEN insufficient_privilege THEN
-			rows := '{"error": "permission denied"}';
-		END;
+		-- {"error": "permission denied"} for a table the caller cannot read
+		rows := privacy._export_rows(t.relid, t.ids, subject, cols, fmts);
 		IF pg_catalog.jsonb_typeof(rows) OPERATOR(pg_catalog.=) 'array'
 		   AND pg_catalog.jsonb_array_length(rows) OPERATOR(pg_catalog.<) pg_catalog.cardinality(t.ids) THEN
 			RAISE EXCEPTION 'export of the subject refused: % of its rows in % are hidden from you',
