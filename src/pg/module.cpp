@@ -23,7 +23,8 @@
 #include "pg/hooks/object_access.hpp"
 #include "pg/hooks/planner.hpp"
 #include "pg/hooks/process_utility.hpp"
-#include "pg/hooks/row_security.hpp"
+#include "pg/hooks/row_security_permissive.hpp"
+#include "pg/hooks/row_security_restrictive.hpp"
 #include "pg/keys/key_cache.hpp"
 #include "pg/workers/audit_writer.hpp"
 #include "pg/workers/purge_worker.hpp"
@@ -80,7 +81,8 @@ _PG_init(void) {
 	privacy::pg::InstallCallerIdentityHook();
 	privacy::pg::InstallProcessUtilityHook();
 	privacy::pg::InstallObjectAccessHook();
-	privacy::pg::InstallRowSecurityHook();
+	privacy::pg::InstallPermissivePolicyHook();
+	privacy::pg::InstallRestrictivePolicyHook();
 	privacy::pg::InstallExecutorEndHook();
 	// the durable disclosure audit: a queue in shared memory
 	privacy::pg::InstallAuditQueue();

@@ -3,6 +3,7 @@
 // can change without being a superuser (the role names and the owner switch
 // are superuser-only settings).
 #include "pg/catalog/privileges.hpp"
+#include "pg/guc.hpp"
 #include "pg/hooks/caller_identity.hpp"
 
 extern "C" {
@@ -17,10 +18,6 @@ extern "C" {
 }
 
 namespace privacy::pg {
-
-char *guc_admin_role = NULL;
-char *guc_auditor_role = NULL;
-bool guc_owners_may_declare = false;
 
 namespace {
 

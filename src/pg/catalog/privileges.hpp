@@ -31,12 +31,6 @@ void CheckPolicyAdmin(const char *action, Oid relid);
 // writers this way.
 void CallInternalWriter(const char *name, int nargs, Oid *types, Datum *values, bool *nulls);
 
-// RegisterPrivilegeGucs defines privacy.admin_role, privacy.auditor_role and
-// privacy.owners_may_declare (called from RegisterGucs, alphabetical there).
-extern char *guc_admin_role;
-extern char *guc_auditor_role;
-extern bool guc_owners_may_declare;
-
 // CheckExemptionGrantee raises 42501 unless a superuser runs the session
 // (outer user), when the outer or the session user is a member of grantee
 // or could make itself one (ADMIN OPTION, CREATEROLE): no administrator

@@ -896,39 +896,4 @@ PurposeUsableUncached(const char *purpose, Oid userid) {
 	return usable;
 }
 
-bool
-CheckPurposeGuc(char **newval, void **extra, int source) {
-	const char *value = *newval;
-	if (value == NULL || value[0] == '\0')
-		return true;
-	bool syntax_ok = value[0] >= 'a' && value[0] <= 'z' && strlen(value) <= 63;
-	for (const char *p = value; syntax_ok && *p; p++)
-		syntax_ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
-	if (!syntax_ok) {
-		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
-		GUC_check_errmsg("invalid purpose name");
-		GUC_check_errdetail("A purpose name is a lower-case letter followed by lower-case letters, "
-		                    "digits or underscores.");
-		return false;
-	}
-	// Authorization needs the catalog: only inside a transaction of a normal
-	// backend. Elsewhere (configuration files, parallel workers restoring the
-	// leader's value) the value is accepted here and checked where it is
-	// used: privacy._consent_allows() treats an unusable purpose as none.
-	if (!IsTransactionState() || IsParallelWorker() || InitializingParallelWorker ||
-	    !OidIsValid(MyDatabaseId) || source < PGC_S_DATABASE)
-		return true;
-	Oid nsp = get_namespace_oid("privacy", true);
-	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("_purpose", nsp)))
-		return true;
-	if (!PurposeUsable(value, GetUserId())) {
-		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
-		GUC_check_errmsg("permission denied to declare purpose \"%s\"", value);
-		GUC_check_errhint("The purpose must exist (privacy.create_purpose) and be allowed to the "
-		                  "role (privacy.allow_purpose).");
-		return false;
-	}
-	return true;
-}
-
 } // namespace privacy::pg

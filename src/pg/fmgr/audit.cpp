@@ -17,7 +17,7 @@
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/masking_secret.hpp"
 #include "pg/catalog/privileges.hpp"
-#include "pg/hooks/row_security.hpp"
+#include "pg/hooks/row_security_restrictive.hpp"
 #include "pg/postgres.hpp"
 
 #include <string>

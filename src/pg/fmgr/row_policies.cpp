@@ -12,6 +12,7 @@
 #include "pg/catalog/citus.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/legal_holds.hpp"
+#include "pg/catalog/policy_target.hpp"
 #include "pg/catalog/privileges.hpp"
 #include "pg/catalog/row_policies.hpp"
 #include "pg/module.hpp"
