@@ -5,6 +5,7 @@
 
 #include <climits>
 
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/row_policies.hpp"
 
 #include "pg/postgres.hpp"
@@ -78,8 +79,7 @@ CheckPurpose(char **newval, void **extra, GucSource source) {
 	if (!IsTransactionState() || IsParallelWorker() || InitializingParallelWorker ||
 	    !OidIsValid(MyDatabaseId) || source < PGC_S_DATABASE)
 		return true;
-	Oid nsp = get_namespace_oid("privacy", true);
-	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("_purpose", nsp)))
+	if (!OidIsValid(PrivacyTable("_purpose")))
 		return true;
 	if (!PurposeUsable(value, GetUserId())) {
 		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);

@@ -13,6 +13,7 @@
 #include "pg/audit/queue.hpp"
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/masking_secret.hpp"
 #include "pg/catalog/row_policies.hpp"
@@ -66,6 +67,7 @@ _PG_init(void) {
 	loaded_via_preload = process_shared_preload_libraries_in_progress;
 	privacy::pg::CallCore([] { privacy::core::Initialize(); });
 	privacy::pg::RegisterGucs();
+	privacy::pg::InitExtensionSchema();
 	privacy::pg::InitColumnPolicyCache();
 	privacy::pg::InitMaskingSecretCache();
 	privacy::pg::InitRowPolicyCache();

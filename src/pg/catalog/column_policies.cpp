@@ -16,6 +16,7 @@
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/categories.hpp"
 #include "pg/catalog/citus.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/invalidation.hpp"
 
 #include "pg/catalog/keyed_masks.hpp"
@@ -162,10 +163,9 @@ EnsureLoaded() {
 		cache_context = AllocSetContextCreate(CacheMemoryContext, "pg_privacy column policies",
 		                                      ALLOCSET_SMALL_SIZES);
 
-	Oid nsp = get_namespace_oid("privacy", true);
-	Oid ptab = OidIsValid(nsp) ? get_relname_relid("_column_policy", nsp) : InvalidOid;
-	Oid utab = OidIsValid(nsp) ? get_relname_relid("_unmasked", nsp) : InvalidOid;
-	Oid gtab = OidIsValid(nsp) ? get_relname_relid("_governed_table", nsp) : InvalidOid;
+	Oid ptab = PrivacyTable("_column_policy");
+	Oid utab = PrivacyTable("_unmasked");
+	Oid gtab = PrivacyTable("_governed_table");
 
 	MemoryContext old = MemoryContextSwitchTo(cache_context);
 	HASHCTL ctl;
@@ -279,7 +279,7 @@ EnsureLoaded() {
 	policy_table = ptab;
 	unmasked_table = utab;
 	// issue 18: category bindings, default deny and lineage (categories.cpp)
-	LoadCategoryCatalog(cache_context, nsp);
+	LoadCategoryCatalog(cache_context);
 	catalog_present = true;
 	loaded = true;
 }

@@ -14,6 +14,7 @@
 #include "pg/catalog/legal_holds.hpp"
 
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/extension_schema.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -88,8 +89,7 @@ AttnumOf(TupleDesc desc, const char *name) {
 Hold *
 ActiveHolds(int *count) {
 	*count = 0;
-	Oid nsp = get_namespace_oid("privacy", true);
-	Oid relid = OidIsValid(nsp) ? get_relname_relid("_legal_hold", nsp) : InvalidOid;
+	Oid relid = PrivacyTable("_legal_hold");
 	if (!OidIsValid(relid))
 		return NULL;
 	Relation rel = table_open(relid, AccessShareLock);
@@ -209,7 +209,7 @@ IsHoldGuard(Oid funcoid) {
 	char *name = get_func_name(funcoid);
 	if (name == NULL || strcmp(name, "_hold_guard") != 0)
 		return false;
-	Oid nsp = get_namespace_oid("privacy", true);
+	Oid nsp = PrivacySchema();
 	return OidIsValid(nsp) && get_func_namespace(funcoid) == nsp;
 }
 

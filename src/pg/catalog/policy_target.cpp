@@ -1,6 +1,7 @@
 // policy_target.cpp: the check every policy API entry point makes on the
 // table it is given (see the header).
 #include "pg/catalog/policy_target.hpp"
+#include "pg/catalog/extension_schema.hpp"
 
 extern "C" {
 #include "catalog/catalog.h"
@@ -28,7 +29,7 @@ CheckPolicyTarget(Oid relid, const char *what) {
 		                                                               : "row policies")));
 	Oid nsp = get_rel_namespace(relid);
 	if (relid < FirstNormalObjectId || IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
-	    nsp == get_namespace_oid("privacy", true))
+	    nsp == PrivacySchema())
 		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
 		                errmsg("cannot %s \"%s\"", what, get_rel_name(relid)),
 		                errdetail("System catalogs and pg_privacy's own tables cannot have %s.",

@@ -18,6 +18,7 @@
 #include "pg/catalog/invalidation.hpp"
 
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/stored_expressions.hpp"
 
 extern "C" {
@@ -177,8 +178,7 @@ EnsureLoaded() {
 	                        HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	MemoryContextSwitchTo(old);
 
-	Oid nsp = get_namespace_oid("privacy", true);
-	Oid table = OidIsValid(nsp) ? get_relname_relid("_row_policy", nsp) : InvalidOid;
+	Oid table = PrivacyTable("_row_policy");
 	if (!OidIsValid(table)) {
 		loaded = true;
 		return;
@@ -273,8 +273,7 @@ ParseQual(Oid relid, const char *text, bool *has_sublinks) {
 // retention policy (privacy._retention_policy); false if there is none.
 bool
 RetentionWindow(Oid relid, char **time_column, char **keep) {
-	Oid nsp = get_namespace_oid("privacy", true);
-	Oid table = OidIsValid(nsp) ? get_relname_relid("_retention_policy", nsp) : InvalidOid;
+	Oid table = PrivacyTable("_retention_policy");
 	if (!OidIsValid(table))
 		return false;
 	bool found = false;
@@ -432,10 +431,9 @@ ForgetConsentRelations(Oid relid) {
 bool
 ConsentRelations(Oid *table, Oid *index, Oid *subject_index = NULL) {
 	if (!OidIsValid(cached_consent_table)) {
-		Oid nsp = get_namespace_oid("privacy", true);
-		*table = OidIsValid(nsp) ? get_relname_relid("_consent", nsp) : InvalidOid;
-		*index = OidIsValid(nsp) ? get_relname_relid("_consent_standing", nsp) : InvalidOid;
-		Oid by_subject = OidIsValid(nsp) ? get_relname_relid("_consent_subject", nsp) : InvalidOid;
+		*table = PrivacyTable("_consent");
+		*index = PrivacyTable("_consent_standing");
+		Oid by_subject = PrivacyTable("_consent_subject");
 		if (subject_index != NULL)
 			*subject_index = by_subject;
 		if (OidIsValid(*table) && OidIsValid(*index)) {
@@ -857,9 +855,8 @@ PurposeUsable(const char *purpose, Oid userid) {
 
 bool
 PurposeUsableUncached(const char *purpose, Oid userid) {
-	Oid nsp = get_namespace_oid("privacy", true);
-	Oid purposes = OidIsValid(nsp) ? get_relname_relid("_purpose", nsp) : InvalidOid;
-	Oid allowed = OidIsValid(nsp) ? get_relname_relid("_purpose_role", nsp) : InvalidOid;
+	Oid purposes = PrivacyTable("_purpose");
+	Oid allowed = PrivacyTable("_purpose_role");
 	if (!OidIsValid(purposes) || !OidIsValid(allowed))
 		return false;
 

@@ -12,6 +12,7 @@
 // Errors name tables and columns, never values.
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/keyed_masks.hpp"
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/owner_exec.hpp"
@@ -154,8 +155,7 @@ AnalyzeMaskImpl(FunctionCallInfo fcinfo) {
 // would hit).
 Datum
 InvalidatePoliciesImpl(FunctionCallInfo fcinfo) {
-	Oid nsp = get_namespace_oid("privacy", false);
-	Oid policy_table = get_relname_relid("_column_policy", nsp);
+	Oid policy_table = PrivacyTable("_column_policy");
 	if (OidIsValid(policy_table))
 		CacheInvalidateRelcacheByRelid(policy_table);
 	if (PG_ARGISNULL(0)) {

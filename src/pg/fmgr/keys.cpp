@@ -22,6 +22,7 @@
 // every error it raises, including PostgreSQL's, hides the statement and its
 // context.
 #include "pg/boundary/boundary.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/masking_secret.hpp"
 #include "pg/catalog/privileges.hpp"
 #include "pg/fmgr/audit_trigger.hpp"
@@ -124,8 +125,7 @@ CheckSlotFree(const char *name, int32 version) {
 // (a 0.1.0 database not yet updated has not).
 bool
 HasMasterKeyIds() {
-	Oid nsp = get_namespace_oid("privacy", false);
-	Oid table = get_relname_relid("_key", nsp);
+	Oid table = PrivacyTable("_key");
 	return OidIsValid(table) && get_attnum(table, "master_key_id") != InvalidAttrNumber;
 }
 
@@ -378,8 +378,7 @@ DropKeyImpl(FunctionCallInfo fcinfo) {
 	// formats of the key go back to "the key's oldest version": a key created
 	// again under this name starts at version 1
 	// (a 0.1.0 database not yet updated has no format versions)
-	if (deleted > 0 && OidIsValid(get_relname_relid("_token_format_version",
-	                                                get_namespace_oid("privacy", false)))) {
+	if (deleted > 0 && OidIsValid(PrivacyTable("_token_format_version"))) {
 		rc = SPI_execute_with_args("SELECT privacy._forget_format_versions($1)", 1, types, values,
 		                           NULL, false, 0);
 		if (rc != SPI_OK_SELECT)
@@ -613,8 +612,7 @@ CreateTokenFormatImpl(FunctionCallInfo fcinfo) {
 	// a new format records the key's newest version: its tokens start there,
 	// not on the oldest version (a 0.1.0 database not yet updated has no
 	// format versions)
-	if (OidIsValid(
-	            get_relname_relid("_token_format_version", get_namespace_oid("privacy", false)))) {
+	if (OidIsValid(PrivacyTable("_token_format_version"))) {
 		rc = SPI_execute_with_args("SELECT privacy._set_format_version($1, k.newest) FROM (SELECT "
 		                           "pg_catalog.max(version) AS newest FROM privacy._key WHERE name "
 		                           "OPERATOR(pg_catalog.=) $6) k WHERE k.newest IS NOT NULL",

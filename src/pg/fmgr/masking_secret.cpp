@@ -13,6 +13,7 @@
 // replaces the fresh row with it, so pseudonyms survive dump/restore when the
 // same master key is configured (and fail with 55000 under another).
 #include "pg/catalog/masking_secret.hpp"
+#include "pg/catalog/extension_schema.hpp"
 
 #include "pg/boundary/boundary.hpp"
 #include "pg/keys/key_wrap.hpp"
@@ -38,8 +39,7 @@ namespace {
 // ids (a 0.1.0 database not yet updated does not: the secret stays clear).
 bool
 HasMasterKeyIds() {
-	Oid nsp = get_namespace_oid("privacy", false);
-	Oid table = get_relname_relid("_masking_secret", nsp);
+	Oid table = privacy::pg::PrivacyTable("_masking_secret");
 	return OidIsValid(table) && get_attnum(table, "master_key_id") != InvalidAttrNumber;
 }
 

@@ -17,6 +17,7 @@
 // that are not superusers (pg_privacy's SECURITY DEFINER functions, owned by
 // the extension owner, and the purge worker).
 #include "pg/boundary/boundary.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/owner_exec.hpp"
 
 extern "C" {
@@ -90,10 +91,7 @@ ValueAsOwnerImpl(FunctionCallInfo fcinfo) {
 // RetentionLockTag fills the lock tag of (tbl, kind).
 void
 RetentionLockTag(LOCKTAG *tag, Oid relid, int kind) {
-	Oid nsp = get_namespace_oid("privacy", false);
-	Oid policy_table = get_relname_relid("_retention_policy", nsp);
-	if (!OidIsValid(policy_table))
-		elog(ERROR, "privacy._retention_policy does not exist");
+	Oid policy_table = RequirePrivacyTable("_retention_policy");
 	if (kind != 1 && kind != 2)
 		elog(ERROR, "unknown retention lock kind %d", kind);
 	SET_LOCKTAG_OBJECT(*tag, MyDatabaseId, policy_table, relid, kind);

@@ -26,6 +26,7 @@
 #include "pg/catalog/categories.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/hooks/lineage.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/guc.hpp"
 #include "pg/postgres.hpp"
@@ -66,7 +67,7 @@ IsSuperuserCatalogCopy(Node *stmt) {
 	CopyStmt *copy = (CopyStmt *)stmt;
 	if (!copy->is_from || copy->relation == NULL || !superuser())
 		return false;
-	Oid nsp = get_namespace_oid("privacy", true);
+	Oid nsp = PrivacySchema();
 	Oid relid = RangeVarGetRelid(copy->relation, NoLock, true);
 	return OidIsValid(nsp) && OidIsValid(relid) && get_rel_namespace(relid) == nsp;
 }

@@ -14,6 +14,7 @@
 // helpers that call no PostgreSQL function. Must never: log or report key
 // bytes.
 #include "pg/keys/key_cache.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/invalidation.hpp"
 
 #include "pg/boundary/boundary.hpp"
@@ -129,34 +130,18 @@ RelcacheCallback(Datum arg, Oid relid) {
 	}
 }
 
-// CatalogTable returns the OID of privacy.<name>, raising 55000 when the
-// extension is not installed in this database.
-Oid
-CatalogTable(const char *name) {
-	Oid nsp = get_namespace_oid("privacy", true);
-	Oid table = OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
-	if (!OidIsValid(table))
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("pg_privacy is not installed in this database"),
-		                errhint("Run CREATE EXTENSION pg_privacy."), errhidestmt(true),
-		                errhidecontext(true)));
-	return table;
-}
-
 void
 RememberTables() {
 	if (!OidIsValid(key_table))
-		key_table = CatalogTable("_key");
+		key_table = RequirePrivacyTable("_key");
 	if (!OidIsValid(format_table))
-		format_table = CatalogTable("_token_format");
+		format_table = RequirePrivacyTable("_token_format");
 	if (!OidIsValid(grant_table))
-		grant_table = CatalogTable("_detokenize_grant");
+		grant_table = RequirePrivacyTable("_detokenize_grant");
 	if (!OidIsValid(format_version_table)) {
 		// absent in a 0.1.0 database not yet updated: every format then uses
 		// the key's oldest version, as 0.1.0 did
-		Oid nsp = get_namespace_oid("privacy", true);
-		format_version_table =
-		        OidIsValid(nsp) ? get_relname_relid("_token_format_version", nsp) : InvalidOid;
+		format_version_table = PrivacyTable("_token_format_version");
 	}
 }
 
@@ -485,12 +470,9 @@ MayDetokenize(const char *format) {
 
 void
 InvalidateKeyCache() {
-	Oid nsp = get_namespace_oid("privacy", true);
-	if (!OidIsValid(nsp))
-		return;
 	const char *names[] = {"_key", "_token_format", "_detokenize_grant", "_token_format_version"};
 	for (const char *name : names) {
-		Oid table = get_relname_relid(name, nsp);
+		Oid table = PrivacyTable(name);
 		if (OidIsValid(table))
 			CacheInvalidateRelcacheByRelid(table);
 	}
