@@ -51,10 +51,9 @@ LoadedViaPreload() noexcept {
 }
 
 void
-RequirePreload(const char *feature) {
+RequirePreload(const char *message) {
 	if (!loaded_via_preload)
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("%s requires pg_privacy in shared_preload_libraries", feature),
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("%s", _(message)),
 		                errhint("Add pg_privacy to shared_preload_libraries in postgresql.conf and "
 		                        "restart the server.")));
 }

@@ -113,7 +113,9 @@ AuditQueueAvailable() noexcept {
 void
 ReserveAuditSlot() {
 	if (queue == NULL)
-		RequirePreload("audited disclosure (detokenize, export_subject)");
+		RequirePreload(
+		        gettext_noop("audited disclosure (detokenize, export_subject) requires pg_privacy "
+		                     "in shared_preload_libraries"));
 	if (!exit_registered) {
 		before_shmem_exit(AtExit, (Datum)0);
 		exit_registered = true;

@@ -227,8 +227,54 @@ AnyActiveHold() {
 	return count > 0;
 }
 
+namespace {
+
+// HoldRefusal holds the whole messages refusing one HoldAction.
+struct HoldRefusal {
+	const char *placed; // %s: the table, %lld: the hold, %s: the table it was placed on
+	const char *rows;   // %s: the table, %s: the member with held rows, %lld: the hold
+};
+
+const HoldRefusal &
+RefusalOf(HoldAction action) {
+	static const HoldRefusal kDetach = {
+	        gettext_noop("cannot detach partition \"%s\": legal hold %lld is active on \"%s\""),
+	        gettext_noop("cannot detach partition \"%s\": \"%s\" has rows under legal hold %lld")};
+	static const HoldRefusal kDrop = {
+	        gettext_noop("cannot drop table \"%s\": legal hold %lld is active on \"%s\""),
+	        gettext_noop("cannot drop table \"%s\": \"%s\" has rows under legal hold %lld")};
+	static const HoldRefusal kNoInherit = {
+	        gettext_noop("cannot remove the inheritance of table \"%s\": legal hold %lld is "
+	                     "active on \"%s\""),
+	        gettext_noop("cannot remove the inheritance of table \"%s\": \"%s\" has rows under "
+	                     "legal hold %lld")};
+	static const HoldRefusal kSetUnlogged = {
+	        gettext_noop("cannot make unlogged table \"%s\": legal hold %lld is active on \"%s\""),
+	        gettext_noop("cannot make unlogged table \"%s\": \"%s\" has rows under legal hold "
+	                     "%lld")};
+	static const HoldRefusal kTruncate = {
+	        gettext_noop("cannot truncate table \"%s\": legal hold %lld is active on \"%s\""),
+	        gettext_noop("cannot truncate table \"%s\": \"%s\" has rows under legal hold %lld")};
+	switch (action) {
+	case HoldAction::kDetachPartition:
+		return kDetach;
+	case HoldAction::kDropTable:
+		return kDrop;
+	case HoldAction::kNoInherit:
+		return kNoInherit;
+	case HoldAction::kSetUnlogged:
+		return kSetUnlogged;
+	case HoldAction::kTruncate:
+		break;
+	}
+	return kTruncate;
+}
+
+} // namespace
+
 void
-CheckFamilyHolds(Oid relid, bool subtree, bool placed, const char *action, LOCKMODE lockmode) {
+CheckFamilyHolds(Oid relid, bool subtree, bool placed, HoldAction action, LOCKMODE lockmode) {
+	const HoldRefusal &refusal = RefusalOf(action);
 	int nholds;
 	Hold *holds = ActiveHolds(&nholds);
 	if (nholds == 0)
@@ -243,8 +289,7 @@ CheckFamilyHolds(Oid relid, bool subtree, bool placed, const char *action, LOCKM
 		for (int i = 0; i < nholds; i++)
 			if (list_member_oid(members, holds[i].relid))
 				ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
-				                errmsg("cannot %s \"%s\": legal hold %lld is active on \"%s\"",
-				                       action, get_rel_name(relid), (long long)holds[i].id,
+				                errmsg(refusal.placed, get_rel_name(relid), (long long)holds[i].id,
 				                       get_rel_name(holds[i].relid)),
 				                errdetail("Legal hold %lld was placed for: %s.",
 				                          (long long)holds[i].id, holds[i].reason),
@@ -258,19 +303,19 @@ CheckFamilyHolds(Oid relid, bool subtree, bool placed, const char *action, LOCKM
 		for (int i = 0; i < nholds; i++) {
 			if (!Applies(&holds[i], roots) || !RowsMatch(member, holds[i].condition))
 				continue;
-			ereport(ERROR,
-			        (errcode(ERRCODE_OBJECT_IN_USE),
-			         errmsg("cannot %s \"%s\": \"%s\" has rows under legal hold %lld", action,
-			                get_rel_name(relid), get_rel_name(member), (long long)holds[i].id),
-			         errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id,
-			                   holds[i].reason),
-			         errhint("Release the hold with privacy.release_hold() first.")));
+			ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+			                errmsg(refusal.rows, get_rel_name(relid), get_rel_name(member),
+			                       (long long)holds[i].id),
+			                errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id,
+			                          holds[i].reason),
+			                errhint("Release the hold with privacy.release_hold() first.")));
 		}
 	}
 }
 
 void
-CheckLeavingRows(Oid relid, Oid old_parent, const char *action) {
+CheckLeavingRows(Oid relid, Oid old_parent, HoldAction action) {
+	const HoldRefusal &refusal = RefusalOf(action);
 	int nholds;
 	Hold *holds = ActiveHolds(&nholds);
 	if (nholds == 0)
@@ -285,13 +330,12 @@ CheckLeavingRows(Oid relid, Oid old_parent, const char *action) {
 		for (int i = 0; i < nholds; i++) {
 			if (!Applies(&holds[i], parent_roots) || !RowsMatch(member, holds[i].condition))
 				continue;
-			ereport(ERROR,
-			        (errcode(ERRCODE_OBJECT_IN_USE),
-			         errmsg("cannot %s \"%s\": \"%s\" has rows under legal hold %lld", action,
-			                get_rel_name(relid), get_rel_name(member), (long long)holds[i].id),
-			         errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id,
-			                   holds[i].reason),
-			         errhint("Release the hold with privacy.release_hold() first.")));
+			ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+			                errmsg(refusal.rows, get_rel_name(relid), get_rel_name(member),
+			                       (long long)holds[i].id),
+			                errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id,
+			                          holds[i].reason),
+			                errhint("Release the hold with privacy.release_hold() first.")));
 		}
 	}
 }
@@ -454,15 +498,36 @@ void
 CheckFamilyRoot(Oid relid, const char *what) {
 	if (!has_superclass(relid))
 		return;
+	// the whole message of each action the API names (privacy._check_family_root)
+	struct Refusal {
+		const char *what;
+		const char *message;
+	};
+	static const Refusal kRefusals[] = {
+	        {"add row policies to",
+	         gettext_noop("cannot add row policies to \"%s\": it is a partition or inheritance "
+	                      "child")},
+	        {"apply a category protection to",
+	         gettext_noop("cannot apply a category protection to \"%s\": it is a partition or "
+	                      "inheritance child")},
+	        {"mask columns of",
+	         gettext_noop("cannot mask columns of \"%s\": it is a partition or inheritance child")},
+	        {"set default deny on",
+	         gettext_noop("cannot set default deny on \"%s\": it is a partition or inheritance "
+	                      "child")},
+	};
+	const char *message = gettext_noop("cannot declare a policy on \"%s\": it is a partition or "
+	                                   "inheritance child");
+	for (const Refusal &refusal : kRefusals)
+		if (what != NULL && strcmp(refusal.what, what) == 0)
+			message = refusal.message;
 	StringInfoData roots;
 	initStringInfo(&roots);
 	ListCell *lc;
 	foreach (lc, Roots(relid))
 		appendStringInfo(&roots, "%s%s", roots.len > 0 ? ", " : "", QualifiedName(lfirst_oid(lc)));
 	ereport(ERROR,
-	        (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-	         errmsg("cannot %s \"%s\": it is a partition or inheritance child", what,
-	                get_rel_name(relid)),
+	        (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg(message, get_rel_name(relid)),
 	         errdetail("Queries through its parent would not apply a policy declared on a member "
 	                   "of a table family."),
 	         errhint("Declare it on the root table %s: it applies to every partition and child.",

@@ -5,9 +5,11 @@
 
 namespace privacy::pg {
 
+// PolicyKind names the kind of policy being declared (for the messages).
+enum class PolicyKind { kMasking, kRowPolicies };
+
 // CheckPolicyTarget raises unless relid is an ordinary or partitioned table
-// outside the system catalogs and pg_privacy's schema (what: "mask columns
-// of", "add row policies to").
-void CheckPolicyTarget(Oid relid, const char *what);
+// outside the system catalogs and pg_privacy's schema.
+void CheckPolicyTarget(Oid relid, PolicyKind kind);
 
 } // namespace privacy::pg

@@ -13,6 +13,9 @@
 
 namespace privacy::pg {
 
+// AdminRoleName returns the role privacy.admin_role names (for hints).
+const char *AdminRoleName();
+
 // IsPolicyAdmin reports whether userid administers privacy policies.
 bool IsPolicyAdmin(Oid userid);
 

@@ -48,7 +48,7 @@ namespace {
 // MaskColumnImpl implements privacy.mask_column(regclass, name, text).
 Datum
 MaskColumnImpl(FunctionCallInfo fcinfo) {
-	RequirePreload("column masking");
+	RequirePreload(gettext_noop("column masking requires pg_privacy in shared_preload_libraries"));
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 		                errmsg("table, column and mask of a masking policy must not be null")));
@@ -57,7 +57,7 @@ MaskColumnImpl(FunctionCallInfo fcinfo) {
 	char *mask = text_to_cstring(PG_GETARG_TEXT_PP(2));
 
 	CheckPolicyAdmin("declare masking policies", relid);
-	CheckPolicyTarget(relid, "mask columns of");
+	CheckPolicyTarget(relid, PolicyKind::kMasking);
 	CheckFamilyRoot(relid, "mask columns of");
 	LockRelationOid(relid, ShareRowExclusiveLock);
 	AttrNumber attnum = get_attnum(relid, NameStr(*column));
@@ -84,7 +84,7 @@ Datum
 AnonymizeTableImpl(FunctionCallInfo fcinfo) {
 	Oid relid = PG_GETARG_OID(0);
 	CheckPolicyAdmin("anonymize tables", relid);
-	CheckPolicyTarget(relid, "mask columns of");
+	CheckPolicyTarget(relid, PolicyKind::kMasking);
 	const GovernedRel *rel = LookupGovernedRel(relid);
 	if (rel == NULL)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),

@@ -56,18 +56,28 @@ CheckKeyAdmin(const char *action) {
 	CheckPolicyAdmin(action, InvalidOid);
 }
 
+// NameArg holds the whole messages refusing one kind of name argument.
+struct NameArg {
+	const char *null_message;
+	const char *length_message;
+};
+
+const NameArg kKeyName = {gettext_noop("key name must not be null"),
+                          gettext_noop("key name must have 1 to 63 bytes")};
+const NameArg kFormatName = {gettext_noop("token format name must not be null"),
+                             gettext_noop("token format name must have 1 to 63 bytes")};
+
 // ArgName returns argument i as a C string, checking null, empty and length.
 char *
-ArgName(FunctionCallInfo fcinfo, int i, const char *what) {
+ArgName(FunctionCallInfo fcinfo, int i, const NameArg &what) {
 	if (PG_ARGISNULL(i))
-		ereport(ERROR,
-		        (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be null", what),
-		         errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s", _(what.null_message)),
+		                errhidestmt(true), errhidecontext(true)));
 	char *name = text_to_cstring(PG_GETARG_TEXT_PP(i));
 	if (name[0] == '\0' || strlen(name) > kMaxNameBytes)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("%s must have 1 to 63 bytes", what), errhidestmt(true),
-		                errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", _(what.length_message)),
+		         errhidestmt(true), errhidecontext(true)));
 	return name;
 }
 
@@ -245,7 +255,7 @@ RunHidden(void (*fn)(void *), void *arg) {
 Datum
 CreateKeyImpl(FunctionCallInfo fcinfo) {
 	CheckKeyAdmin("create data keys");
-	NewKeyArgs args{ArgName(fcinfo, 0, "key name"), NewKeyMode::kCreate, NULL, 0, 0};
+	NewKeyArgs args{ArgName(fcinfo, 0, kKeyName), NewKeyMode::kCreate, NULL, 0, 0};
 	RunHidden(AddVersion, &args);
 	PG_RETURN_INT32(args.version);
 }
@@ -253,7 +263,7 @@ CreateKeyImpl(FunctionCallInfo fcinfo) {
 Datum
 RotateKeyImpl(FunctionCallInfo fcinfo) {
 	CheckKeyAdmin("rotate data keys");
-	NewKeyArgs args{ArgName(fcinfo, 0, "key name"), NewKeyMode::kRotate, NULL, 0, 0};
+	NewKeyArgs args{ArgName(fcinfo, 0, kKeyName), NewKeyMode::kRotate, NULL, 0, 0};
 	RunHidden(AddVersion, &args);
 	PG_RETURN_INT32(args.version);
 }
@@ -269,11 +279,10 @@ struct ImportArgs {
 // owner left for a superuser's maintenance command can reach the caller's
 // action).
 void
-RequireSuperuser(const char *action, const char *hint) {
+RequireSuperuser(const char *denied, const char *hint) {
 	if (InSecurityRestrictedOperation() || !superuser() || !superuser_arg(GetOuterUserId()))
-		ereport(ERROR,
-		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
-		         errhint("%s", hint), errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("%s", _(denied)),
+		                errhint("%s", _(hint)), errhidestmt(true), errhidecontext(true)));
 }
 
 // OptionalText returns argument i as a C string, NULL when it is null or
@@ -291,8 +300,9 @@ ImportKeyBody(void *arg) {
 	FunctionCallInfo fcinfo = import->fcinfo;
 	// importing key material stays superuser-only (the rule): it
 	// names files and commands the server runs, or carries the material
-	RequireSuperuser("import data keys", "Only superusers can import key material.");
-	char *name = ArgName(fcinfo, 0, "key name");
+	RequireSuperuser(gettext_noop("permission denied to import data keys"),
+	                 gettext_noop("Only superusers can import key material."));
+	char *name = ArgName(fcinfo, 0, kKeyName);
 	char *file = OptionalText(fcinfo, 2);
 	char *command = OptionalText(fcinfo, 3);
 	unsigned char *secure = NULL;
@@ -343,7 +353,7 @@ ImportKeyImpl(FunctionCallInfo fcinfo) {
 Datum
 DropKeyImpl(FunctionCallInfo fcinfo) {
 	CheckKeyAdmin("drop data keys");
-	char *name = ArgName(fcinfo, 0, "key name");
+	char *name = ArgName(fcinfo, 0, kKeyName);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("force must not be null"),
 		                errhidestmt(true), errhidecontext(true)));
@@ -529,7 +539,8 @@ RewrapBody(void *arg) {
 // or nothing (one transaction; any failure raises before it commits).
 Datum
 RewrapKeysImpl(FunctionCallInfo fcinfo) {
-	RequireSuperuser("re-wrap keys", "Only superusers can re-wrap keys under a new master key.");
+	RequireSuperuser(gettext_noop("permission denied to re-wrap keys"),
+	                 gettext_noop("Only superusers can re-wrap keys under a new master key."));
 	RewrapState st{};
 	ErrorData *edata = TryPg(RewrapBody, &st);
 	FreeMasterKeys(&st.keys);
@@ -571,13 +582,13 @@ ValidateFormat(const char *name, const char *alphabet, const char *passthrough, 
 Datum
 CreateTokenFormatImpl(FunctionCallInfo fcinfo) {
 	CheckKeyAdmin("create token formats");
-	char *name = ArgName(fcinfo, 0, "token format name");
+	char *name = ArgName(fcinfo, 0, kFormatName);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4) || PG_ARGISNULL(5))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 		                errmsg("alphabet, key, passthrough and kept counts must not be null"),
 		                errhidestmt(true), errhidecontext(true)));
 	char *alphabet = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	char *key = ArgName(fcinfo, 2, "key name");
+	char *key = ArgName(fcinfo, 2, kKeyName);
 	char *passthrough = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	int32 keep_prefix = PG_GETARG_INT32(4);
 	int32 keep_suffix = PG_GETARG_INT32(5);

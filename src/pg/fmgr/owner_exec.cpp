@@ -33,19 +33,19 @@ namespace privacy::pg {
 
 namespace {
 
-// RequireInternalCaller raises 42501 unless the current user is a superuser.
+// RequireInternalCaller raises 42501 (with `denied`, a whole message)
+// unless the current user is a superuser.
 void
-RequireInternalCaller(const char *what) {
+RequireInternalCaller(const char *denied) {
 	if (!superuser())
-		ereport(ERROR,
-		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", what),
-		         errdetail("This is an internal function of pg_privacy.")));
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("%s", _(denied)),
+		                errdetail("This is an internal function of pg_privacy.")));
 }
 
 // RunFromArgs implements _exec_as_owner and _value_as_owner.
 Datum
 RunFromArgs(FunctionCallInfo fcinfo, bool want_value) {
-	RequireInternalCaller("run statements as a table owner");
+	RequireInternalCaller(gettext_noop("permission denied to run statements as a table owner"));
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 		                errmsg("table and statement must not be null")));
@@ -101,7 +101,7 @@ RetentionLockTag(LOCKTAG *tag, Oid relid, int kind) {
 // session, wait): true when the lock was acquired (always, with wait).
 Datum
 RetentionLockImpl(FunctionCallInfo fcinfo) {
-	RequireInternalCaller("take retention locks");
+	RequireInternalCaller(gettext_noop("permission denied to take retention locks"));
 	LOCKTAG tag;
 	RetentionLockTag(&tag, PG_GETARG_OID(0), PG_GETARG_INT32(1));
 	LOCKMODE mode = PG_GETARG_BOOL(2) ? ShareLock : ExclusiveLock;
@@ -116,7 +116,7 @@ RetentionLockImpl(FunctionCallInfo fcinfo) {
 // after an abort released it).
 Datum
 RetentionUnlockImpl(FunctionCallInfo fcinfo) {
-	RequireInternalCaller("take retention locks");
+	RequireInternalCaller(gettext_noop("permission denied to take retention locks"));
 	LOCKTAG tag;
 	RetentionLockTag(&tag, PG_GETARG_OID(0), PG_GETARG_INT32(1));
 	if (!LockHeldByMe(&tag, ExclusiveLock))

@@ -288,7 +288,7 @@ CheckTruncate(TruncateStmt *truncate) {
 		if (!OidIsValid(relid) ||
 		    pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
 			continue;
-		CheckFamilyHolds(relid, rv->inh, false, "truncate table", AccessExclusiveLock);
+		CheckFamilyHolds(relid, rv->inh, false, HoldAction::kTruncate, AccessExclusiveLock);
 		relids = list_append_unique_oid(relids, relid);
 	}
 	if (truncate->behavior != DROP_CASCADE)
@@ -303,7 +303,7 @@ CheckTruncate(TruncateStmt *truncate) {
 			relids = lappend_oid(relids, relid);
 			added = true;
 			if (pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) == ACLCHECK_OK)
-				CheckFamilyHolds(relid, true, false, "truncate table", AccessExclusiveLock);
+				CheckFamilyHolds(relid, true, false, HoldAction::kTruncate, AccessExclusiveLock);
 		}
 		if (!added)
 			break;
@@ -325,7 +325,7 @@ FamilyPrecheck(Node *stmt) {
 				continue;
 			bool subtree = drop->behavior == DROP_CASCADE ||
 			               get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE;
-			CheckFamilyHolds(relid, subtree, true, "drop table", AccessExclusiveLock);
+			CheckFamilyHolds(relid, subtree, true, HoldAction::kDropTable, AccessExclusiveLock);
 			ClearFamily(relid, subtree);
 		}
 		return;
@@ -376,18 +376,18 @@ FamilyPrecheck(Node *stmt) {
 		case AT_DetachPartitionFinalize: {
 			Oid part = RangeVarGetRelid(((PartitionCmd *)cmd->def)->name, NoLock, true);
 			if (OidIsValid(part)) {
-				CheckFamilyHolds(part, true, true, "detach partition", NoLock);
+				CheckFamilyHolds(part, true, true, HoldAction::kDetachPartition, NoLock);
 				ClearFamily(part, true);
 			}
 			break;
 		}
 		case AT_DropInherit:
-			CheckFamilyHolds(relid, true, true, "remove the inheritance of table", NoLock);
+			CheckFamilyHolds(relid, true, true, HoldAction::kNoInherit, NoLock);
 			break;
 		case AT_SetUnLogged:
 			// an unlogged table loses its rows in a crash and never reaches
 			// a standby: held rows would not survive either
-			CheckFamilyHolds(relid, true, true, "make unlogged table", NoLock);
+			CheckFamilyHolds(relid, true, true, HoldAction::kSetUnlogged, NoLock);
 			break;
 		case AT_AttachPartition: {
 			Oid child = RangeVarGetRelid(((PartitionCmd *)cmd->def)->name, NoLock, true);
@@ -458,8 +458,8 @@ RecheckLeavingRows(AlterTableStmt *alter) {
 		}
 		if (OidIsValid(child) && OidIsValid(parent) && pg_class_ownercheck(child, GetUserId()))
 			CheckLeavingRows(child, parent,
-			                 cmd->subtype == AT_DropInherit ? "remove the inheritance of table"
-			                                                : "detach partition");
+			                 cmd->subtype == AT_DropInherit ? HoldAction::kNoInherit
+			                                                : HoldAction::kDetachPartition);
 	}
 }
 
