@@ -270,6 +270,31 @@ RefusalOf(HoldAction action) {
 	return kTruncate;
 }
 
+// RefuseHeldRows raises refusal.rows (the statement on relid) when a table
+// of members has rows under one of the holds that applies to it: through
+// the member's own family roots (own_roots), else through roots.
+void
+RefuseHeldRows(Oid relid, List *members, bool own_roots, List *roots, const Hold *holds, int nholds,
+               const HoldRefusal &refusal) {
+	ListCell *lc;
+	foreach (lc, members) {
+		Oid member = lfirst_oid(lc);
+		if (get_rel_relkind(member) != RELKIND_RELATION)
+			continue;
+		List *applying = own_roots ? Roots(member) : roots;
+		for (int i = 0; i < nholds; i++) {
+			if (!Applies(&holds[i], applying) || !RowsMatch(member, holds[i].condition))
+				continue;
+			ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+			                errmsg(refusal.rows, get_rel_name(relid), get_rel_name(member),
+			                       (long long)holds[i].id),
+			                errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id,
+			                          holds[i].reason),
+			                errhint("Release the hold with privacy.release_hold() first.")));
+		}
+	}
+}
+
 } // namespace
 
 void
@@ -284,7 +309,6 @@ CheckFamilyHolds(Oid relid, bool subtree, bool placed, HoldAction action, LOCKMO
 	if (lockmode != NoLock)
 		LockRelationOid(relid, lockmode);
 	List *members = subtree ? find_all_inheritors(relid, lockmode, NULL) : list_make1_oid(relid);
-	ListCell *lc;
 	if (placed) {
 		for (int i = 0; i < nholds; i++)
 			if (list_member_oid(members, holds[i].relid))
@@ -295,22 +319,7 @@ CheckFamilyHolds(Oid relid, bool subtree, bool placed, HoldAction action, LOCKMO
 				                          (long long)holds[i].id, holds[i].reason),
 				                errhint("Release the hold with privacy.release_hold() first.")));
 	}
-	foreach (lc, members) {
-		Oid member = lfirst_oid(lc);
-		if (get_rel_relkind(member) != RELKIND_RELATION)
-			continue;
-		List *roots = Roots(member);
-		for (int i = 0; i < nholds; i++) {
-			if (!Applies(&holds[i], roots) || !RowsMatch(member, holds[i].condition))
-				continue;
-			ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
-			                errmsg(refusal.rows, get_rel_name(relid), get_rel_name(member),
-			                       (long long)holds[i].id),
-			                errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id,
-			                          holds[i].reason),
-			                errhint("Release the hold with privacy.release_hold() first.")));
-		}
-	}
+	RefuseHeldRows(relid, members, true, NIL, holds, nholds, refusal);
 }
 
 void
@@ -320,24 +329,8 @@ CheckLeavingRows(Oid relid, Oid old_parent, HoldAction action) {
 	Hold *holds = ActiveHolds(&nholds);
 	if (nholds == 0)
 		return;
-	List *parent_roots = Roots(old_parent);
 	List *members = find_all_inheritors(relid, NoLock, NULL);
-	ListCell *lc;
-	foreach (lc, members) {
-		Oid member = lfirst_oid(lc);
-		if (get_rel_relkind(member) != RELKIND_RELATION)
-			continue;
-		for (int i = 0; i < nholds; i++) {
-			if (!Applies(&holds[i], parent_roots) || !RowsMatch(member, holds[i].condition))
-				continue;
-			ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
-			                errmsg(refusal.rows, get_rel_name(relid), get_rel_name(member),
-			                       (long long)holds[i].id),
-			                errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id,
-			                          holds[i].reason),
-			                errhint("Release the hold with privacy.release_hold() first.")));
-		}
-	}
+	RefuseHeldRows(relid, members, false, Roots(old_parent), holds, nholds, refusal);
 }
 
 void

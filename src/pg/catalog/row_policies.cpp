@@ -15,6 +15,7 @@
 // memory while a build is in progress (invalidations arrive whenever a lock
 // is taken).
 #include "pg/catalog/row_policies.hpp"
+#include "pg/catalog/cache_memory.hpp"
 #include "pg/catalog/invalidation.hpp"
 
 #include "pg/catalog/column_policies.hpp"
@@ -164,19 +165,10 @@ EnsureLoaded() {
 		ResetCache();
 	if (loaded)
 		return;
-	if (cache_context == NULL)
-		cache_context = AllocSetContextCreate(CacheMemoryContext, "pg_privacy row policies",
-		                                      ALLOCSET_SMALL_SIZES);
-
-	MemoryContext old = MemoryContextSwitchTo(cache_context);
-	HASHCTL ctl;
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(RelPolicies);
-	ctl.hcxt = cache_context;
-	rel_cache = hash_create("pg_privacy row-policy relations", 64, &ctl,
-	                        HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	MemoryContextSwitchTo(old);
+	EnsureCacheContext(&cache_context, "pg_privacy row policies");
+	rel_cache = CreateOidHash("pg_privacy row-policy relations", 64, sizeof(RelPolicies),
+	                          cache_context);
+	MemoryContext old;
 
 	Oid table = PrivacyTable("_row_policy");
 	if (!OidIsValid(table)) {

@@ -4,18 +4,20 @@
 //  privacy.rotate_key(name)              random key, next version
 //  privacy.import_key(name, material, material_file, material_command)
 //                                        given material, next version
-//  privacy.drop_key(name, force)         crypto-shredding of every version (force when formats use
-//  it) privacy.rewrap_keys()                 every data key and the masking secret re-wrapped under
-//  the
-//                                        configured master key (master-key rotation)
+//  privacy.drop_key(name, force)         crypto-shredding of every version
+//                                        (force when formats use it)
+//  privacy.rewrap_keys()                 every data key and the masking secret
+//                                        re-wrapped under the configured master
+//                                        key (master-key rotation)
 //  privacy.create_token_format(...)      a custom token format
 //  privacy._invalidate_keys()            cache invalidation for SQL admin code
 //
 // Who may call them (doc/privileges.md): create_key, rotate_key, drop_key and
 // create_token_format check CheckPolicyAdmin (superusers and members of
-// privacy.admin_role); import_key and rewrap_keys are superuser-only (the
-// session's role and the current user must both be superusers, never inside
-// a security-restricted operation). Refusals are 42501 with a hint.
+// privacy.admin_role); import_key and rewrap_keys are superuser-only
+// (RequireSuperuser: the role the session runs as, after SET ROLE, and the
+// current user must both be superusers, never inside a security-restricted
+// operation). Refusals are 42501 with a hint.
 // Key material exists unwrapped only in sodium_malloc'd memory, wiped before
 // any error is raised; every stored wrapped key records the id of the master
 // key that wrapped it. import_key's statement may carry key material, so
