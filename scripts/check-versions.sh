@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# check-versions.sh: the control file, META.json and the generated install
-# script must all carry the same version.
+# check-versions.sh: the control file and META.json (its version and the
+# version it provides) must carry the same version. The Makefile reads the
+# version from the control file for the generated install script's name and
+# the library (PRIVACY_EXTVERSION), so those cannot differ.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 control=$(sed -n "s/^default_version = '\(.*\)'/\1/p" pg_privacy.control)

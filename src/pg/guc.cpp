@@ -5,24 +5,31 @@
 
 #include <climits>
 
-#include "pg/audit/queue.hpp"
-#include "pg/catalog/privileges.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/row_policies.hpp"
 
 #include "pg/postgres.hpp"
 
 extern "C" {
+#include "access/parallel.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
 #include "miscadmin.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/plancache.h"
 }
 
 namespace privacy::pg {
 
+char *guc_admin_role = NULL;
+int guc_audit_queue_size = 1024;
+char *guc_auditor_role = NULL;
 bool guc_masking = true;
 char *guc_master_key_command = NULL;
 int guc_master_key_command_timeout = 10000;
 char *guc_master_key_file = NULL;
+bool guc_owners_may_declare = false;
 char *guc_previous_master_key_command = NULL;
 char *guc_previous_master_key_file = NULL;
 char *guc_purpose = NULL;
@@ -47,10 +54,41 @@ AssignMasking(bool newval, void *extra) {
 		ResetPlanCache();
 }
 
-// CheckPurposeHook adapts the GUC check hook signature.
+// CheckPurpose, the check hook of privacy.purpose, accepts a purpose name
+// and, inside a transaction of a normal backend, only a purpose the role
+// may declare.
 bool
-CheckPurposeHook(char **newval, void **extra, GucSource source) {
-	return CheckPurposeGuc(newval, extra, (int)source);
+CheckPurpose(char **newval, void **extra, GucSource source) {
+	const char *value = *newval;
+	if (value == NULL || value[0] == '\0')
+		return true;
+	bool syntax_ok = value[0] >= 'a' && value[0] <= 'z' && strlen(value) <= 63;
+	for (const char *p = value; syntax_ok && *p; p++)
+		syntax_ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+	if (!syntax_ok) {
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errmsg("invalid purpose name");
+		GUC_check_errdetail("A purpose name is a lower-case letter followed by lower-case letters, "
+		                    "digits or underscores.");
+		return false;
+	}
+	// Authorization needs the catalog: only inside a transaction of a normal
+	// backend. Elsewhere (configuration files, parallel workers restoring the
+	// leader's value) the value is accepted here and checked where it is
+	// used: privacy._consent_allows() treats an unusable purpose as none.
+	if (!IsTransactionState() || IsParallelWorker() || InitializingParallelWorker ||
+	    !OidIsValid(MyDatabaseId) || source < PGC_S_DATABASE)
+		return true;
+	if (!OidIsValid(PrivacyTable("_purpose")))
+		return true;
+	if (!PurposeUsable(value, GetUserId())) {
+		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+		GUC_check_errmsg("permission denied to declare purpose \"%s\"", value);
+		GUC_check_errhint("The purpose must exist (privacy.create_purpose) and be allowed to the "
+		                  "role (privacy.allow_purpose).");
+		return false;
+	}
+	return true;
 }
 
 } // namespace
@@ -181,7 +219,7 @@ RegisterGucs() {
 	        "privacy.purpose", "Declares what the session is doing with personal data.",
 	        "Consent-gated rows are visible only under a declared purpose the role is allowed "
 	        "(privacy.allow_purpose) and only for subjects consenting to it.",
-	        &guc_purpose, "", PGC_USERSET, 0, (GucStringCheckHook)CheckPurposeHook, NULL, NULL);
+	        &guc_purpose, "", PGC_USERSET, 0, CheckPurpose, NULL, NULL);
 
 	MarkGUCPrefixReserved("privacy");
 }

@@ -3,6 +3,16 @@
 
 namespace privacy::pg {
 
+// privacy.admin_role / privacy.auditor_role (superuser only): the roles
+// whose members administer policies and read compliance data
+// (catalog/privileges.hpp).
+extern char *guc_admin_role;
+extern char *guc_auditor_role;
+
+// privacy.audit_queue_size (postmaster): capacity of the disclosure audit
+// queue in records (audit/queue.hpp).
+extern int guc_audit_queue_size;
+
 // privacy.masking (superuser only): dynamic masking enforcement switch.
 extern bool guc_masking;
 
@@ -18,6 +28,10 @@ extern char *guc_master_key_file;
 // unwrap keys wrapped under it (privacy.rewrap_keys, and lookups meanwhile).
 extern char *guc_previous_master_key_command;
 extern char *guc_previous_master_key_file;
+
+// privacy.owners_may_declare (superuser only): table owners may declare
+// policies on their own tables.
+extern bool guc_owners_may_declare;
 
 // privacy.purpose (user): the purpose the session declares.
 extern char *guc_purpose;

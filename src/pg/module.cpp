@@ -13,6 +13,7 @@
 #include "pg/audit/queue.hpp"
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/masking_secret.hpp"
 #include "pg/catalog/row_policies.hpp"
@@ -23,7 +24,8 @@
 #include "pg/hooks/object_access.hpp"
 #include "pg/hooks/planner.hpp"
 #include "pg/hooks/process_utility.hpp"
-#include "pg/hooks/row_security.hpp"
+#include "pg/hooks/row_security_permissive.hpp"
+#include "pg/hooks/row_security_restrictive.hpp"
 #include "pg/keys/key_cache.hpp"
 #include "pg/workers/audit_writer.hpp"
 #include "pg/workers/purge_worker.hpp"
@@ -49,10 +51,9 @@ LoadedViaPreload() noexcept {
 }
 
 void
-RequirePreload(const char *feature) {
+RequirePreload(const char *message) {
 	if (!loaded_via_preload)
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("%s requires pg_privacy in shared_preload_libraries", feature),
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("%s", _(message)),
 		                errhint("Add pg_privacy to shared_preload_libraries in postgresql.conf and "
 		                        "restart the server.")));
 }
@@ -65,6 +66,7 @@ _PG_init(void) {
 	loaded_via_preload = process_shared_preload_libraries_in_progress;
 	privacy::pg::CallCore([] { privacy::core::Initialize(); });
 	privacy::pg::RegisterGucs();
+	privacy::pg::InitExtensionSchema();
 	privacy::pg::InitColumnPolicyCache();
 	privacy::pg::InitMaskingSecretCache();
 	privacy::pg::InitRowPolicyCache();
@@ -80,7 +82,8 @@ _PG_init(void) {
 	privacy::pg::InstallCallerIdentityHook();
 	privacy::pg::InstallProcessUtilityHook();
 	privacy::pg::InstallObjectAccessHook();
-	privacy::pg::InstallRowSecurityHook();
+	privacy::pg::InstallPermissivePolicyHook();
+	privacy::pg::InstallRestrictivePolicyHook();
 	privacy::pg::InstallExecutorEndHook();
 	// the durable disclosure audit: a queue in shared memory
 	privacy::pg::InstallAuditQueue();

@@ -7,8 +7,9 @@ namespace privacy::pg {
 // shared_preload_libraries (hooks, workers and shared memory exist only then).
 bool LoadedViaPreload() noexcept;
 
-// RequirePreload raises 55000 with a hint when `feature` needs
-// shared_preload_libraries and the library was loaded some other way.
-void RequirePreload(const char *feature);
+// RequirePreload raises 55000 with `message` (whole, naming the feature
+// that needs shared_preload_libraries) and a hint when the library was
+// loaded some other way.
+void RequirePreload(const char *message);
 
 } // namespace privacy::pg

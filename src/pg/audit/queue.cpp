@@ -10,6 +10,7 @@
 // C-style glue: no C++ objects, no allocation after startup, nothing that
 // raises while the lock is held.
 #include "pg/audit/queue.hpp"
+#include "pg/guc.hpp"
 
 #include "pg/keys/audit.hpp"
 #include "pg/module.hpp"
@@ -24,8 +25,6 @@ extern "C" {
 }
 
 namespace privacy::pg {
-
-int guc_audit_queue_size = 1024;
 
 namespace {
 
@@ -114,7 +113,9 @@ AuditQueueAvailable() noexcept {
 void
 ReserveAuditSlot() {
 	if (queue == NULL)
-		RequirePreload("audited disclosure (detokenize, export_subject)");
+		RequirePreload(
+		        gettext_noop("audited disclosure (detokenize, export_subject) requires pg_privacy "
+		                     "in shared_preload_libraries"));
 	if (!exit_registered) {
 		before_shmem_exit(AtExit, (Datum)0);
 		exit_registered = true;

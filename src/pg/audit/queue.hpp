@@ -50,9 +50,6 @@ struct DisclosureRecord {
 	char object[kAuditObjectBytes];
 };
 
-// privacy.audit_queue_size (postmaster): capacity in records.
-extern int guc_audit_queue_size;
-
 // InstallAuditQueue installs the shared-memory request and startup hooks
 // (preload only).
 void InstallAuditQueue();

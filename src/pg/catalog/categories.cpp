@@ -23,6 +23,7 @@
 #include <cctype>
 
 #include "pg/catalog/categories.hpp"
+#include "pg/catalog/extension_schema.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -85,9 +86,9 @@ ColumnRow *derived = NULL;
 // columns are (relid, column[, third]) with third: 'c' category text,
 // 'l' lineage (source relid, source column), 'r' relid only.
 int
-ReadTable(MemoryContext cxt, Oid nsp, const char *name, char kind, void **out, Oid *relid_out) {
+ReadTable(MemoryContext cxt, const char *name, char kind, void **out, Oid *relid_out) {
 	*out = NULL;
-	Oid relid = OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
+	Oid relid = PrivacyTable(name);
 	*relid_out = relid;
 	if (!OidIsValid(relid))
 		return 0;
@@ -293,21 +294,21 @@ ExpandCategoryMask(const char *mask, const char *column) {
 }
 
 void
-LoadCategoryCatalog(MemoryContext cxt, Oid nsp) {
+LoadCategoryCatalog(MemoryContext cxt) {
 	void *rows;
-	nbindings = ReadTable(cxt, nsp, "_category_binding", 'b', &rows, &cat_tables[0]);
+	nbindings = ReadTable(cxt, "_category_binding", 'b', &rows, &cat_tables[0]);
 	bindings = (Binding *)rows;
-	ncatex = ReadTable(cxt, nsp, "_category_unmasked", 'x', &rows, &cat_tables[1]);
+	ncatex = ReadTable(cxt, "_category_unmasked", 'x', &rows, &cat_tables[1]);
 	catex = (CategoryExemption *)rows;
-	nclassified = ReadTable(cxt, nsp, "_classification", 'c', &rows, &cat_tables[2]);
+	nclassified = ReadTable(cxt, "_classification", 'c', &rows, &cat_tables[2]);
 	classified = (ColumnRow *)rows;
-	nnot_personal = ReadTable(cxt, nsp, "_not_personal", 'n', &rows, &cat_tables[3]);
+	nnot_personal = ReadTable(cxt, "_not_personal", 'n', &rows, &cat_tables[3]);
 	not_personal = (ColumnRow *)rows;
-	nnew = ReadTable(cxt, nsp, "_new_column", 'n', &rows, &cat_tables[4]);
+	nnew = ReadTable(cxt, "_new_column", 'n', &rows, &cat_tables[4]);
 	new_columns = (ColumnRow *)rows;
-	ndeny_off = ReadTable(cxt, nsp, "_default_deny_off", 'r', &rows, &cat_tables[5]);
+	ndeny_off = ReadTable(cxt, "_default_deny_off", 'r', &rows, &cat_tables[5]);
 	deny_off = (ColumnRow *)rows;
-	nderived = ReadTable(cxt, nsp, "_derived_column", 'l', &rows, &cat_tables[6]);
+	nderived = ReadTable(cxt, "_derived_column", 'l', &rows, &cat_tables[6]);
 	derived = (ColumnRow *)rows;
 	cat_loaded = true;
 }

@@ -23,7 +23,7 @@ char *ExpandCategoryMask(const char *mask, const char *column);
 // LoadCategoryCatalog reads the catalog into cxt (called by the cache
 // loader); ResetCategoryCatalog forgets it (no memory freed: the cache
 // context is reset by the caller).
-void LoadCategoryCatalog(MemoryContext cxt, Oid nsp);
+void LoadCategoryCatalog(MemoryContext cxt);
 void ResetCategoryCatalog();
 
 // CategoryCatalogPresent: this database has the tables (pg_privacy 0.2.0);

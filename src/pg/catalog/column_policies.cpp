@@ -14,8 +14,10 @@
 //    invalidations arrive in the middle of planning (whenever a lock is
 //    taken).
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/cache_memory.hpp"
 #include "pg/catalog/categories.hpp"
 #include "pg/catalog/citus.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/invalidation.hpp"
 
 #include "pg/catalog/keyed_masks.hpp"
@@ -158,24 +160,15 @@ EnsureLoaded() {
 	if (loaded)
 		return;
 
-	if (cache_context == NULL)
-		cache_context = AllocSetContextCreate(CacheMemoryContext, "pg_privacy column policies",
-		                                      ALLOCSET_SMALL_SIZES);
+	EnsureCacheContext(&cache_context, "pg_privacy column policies");
 
-	Oid nsp = get_namespace_oid("privacy", true);
-	Oid ptab = OidIsValid(nsp) ? get_relname_relid("_column_policy", nsp) : InvalidOid;
-	Oid utab = OidIsValid(nsp) ? get_relname_relid("_unmasked", nsp) : InvalidOid;
-	Oid gtab = OidIsValid(nsp) ? get_relname_relid("_governed_table", nsp) : InvalidOid;
+	Oid ptab = PrivacyTable("_column_policy");
+	Oid utab = PrivacyTable("_unmasked");
+	Oid gtab = PrivacyTable("_governed_table");
 
-	MemoryContext old = MemoryContextSwitchTo(cache_context);
-	HASHCTL ctl;
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(GovernedRel);
-	ctl.hcxt = cache_context;
-	rel_cache = hash_create("pg_privacy governed relations", 64, &ctl,
-	                        HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	MemoryContextSwitchTo(old);
+	rel_cache =
+	        CreateOidHash("pg_privacy governed relations", 64, sizeof(GovernedRel), cache_context);
+	MemoryContext old;
 
 	if (!OidIsValid(ptab) || !OidIsValid(utab) || !OidIsValid(gtab)) {
 		catalog_present = false;
@@ -279,7 +272,7 @@ EnsureLoaded() {
 	policy_table = ptab;
 	unmasked_table = utab;
 	// issue 18: category bindings, default deny and lineage (categories.cpp)
-	LoadCategoryCatalog(cache_context, nsp);
+	LoadCategoryCatalog(cache_context);
 	catalog_present = true;
 	loaded = true;
 }

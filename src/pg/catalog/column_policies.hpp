@@ -125,11 +125,6 @@ bool HasRelationExemption(Oid relid, Oid userid);
 // nearest first; a Citus shard's first ancestor is its table (citus.hpp).
 List *InheritanceAncestors(Oid relid);
 
-// CheckPolicyTarget raises unless relid is an ordinary or partitioned table
-// outside the system catalogs and pg_privacy's schema (what: "mask columns
-// of", "add row policies to"). Implemented in fmgr/column_policies.cpp.
-void CheckPolicyTarget(Oid relid, const char *what);
-
 // PinColumnPolicyCache / UnpinColumnPolicyCache bracket a use of cache
 // entries; an invalidated cache is only freed when nothing holds a pin.
 void PinColumnPolicyCache();

@@ -16,6 +16,7 @@
 // planner folds them only when estimating with constant arguments, which a
 // column never is. Such a call would fail closed (42501).
 #include "pg/catalog/keyed_masks.hpp"
+#include "pg/catalog/extension_schema.hpp"
 
 #include <cfloat>
 
@@ -58,7 +59,7 @@ EntryPointOf(Oid funcid) {
 		return InvalidOid;
 	Form_pg_proc proc = (Form_pg_proc)GETSTRUCT(tup);
 	Oid result = InvalidOid;
-	Oid nsp = get_namespace_oid("privacy", true);
+	Oid nsp = PrivacySchema();
 	if (OidIsValid(nsp) && proc->pronamespace == nsp) {
 		for (const char *name : kKeyedMasks) {
 			if (strcmp(NameStr(proc->proname), name) != 0)

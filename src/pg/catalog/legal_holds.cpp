@@ -14,6 +14,7 @@
 #include "pg/catalog/legal_holds.hpp"
 
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/extension_schema.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -88,8 +89,7 @@ AttnumOf(TupleDesc desc, const char *name) {
 Hold *
 ActiveHolds(int *count) {
 	*count = 0;
-	Oid nsp = get_namespace_oid("privacy", true);
-	Oid relid = OidIsValid(nsp) ? get_relname_relid("_legal_hold", nsp) : InvalidOid;
+	Oid relid = PrivacyTable("_legal_hold");
 	if (!OidIsValid(relid))
 		return NULL;
 	Relation rel = table_open(relid, AccessShareLock);
@@ -209,7 +209,7 @@ IsHoldGuard(Oid funcoid) {
 	char *name = get_func_name(funcoid);
 	if (name == NULL || strcmp(name, "_hold_guard") != 0)
 		return false;
-	Oid nsp = get_namespace_oid("privacy", true);
+	Oid nsp = PrivacySchema();
 	return OidIsValid(nsp) && get_func_namespace(funcoid) == nsp;
 }
 
@@ -227,8 +227,79 @@ AnyActiveHold() {
 	return count > 0;
 }
 
+namespace {
+
+// HoldRefusal holds the whole messages refusing one HoldAction.
+struct HoldRefusal {
+	const char *placed; // %s: the table, %lld: the hold, %s: the table it was placed on
+	const char *rows;   // %s: the table, %s: the member with held rows, %lld: the hold
+};
+
+const HoldRefusal &
+RefusalOf(HoldAction action) {
+	static const HoldRefusal kDetach = {
+	        gettext_noop("cannot detach partition \"%s\": legal hold %lld is active on \"%s\""),
+	        gettext_noop("cannot detach partition \"%s\": \"%s\" has rows under legal hold %lld")};
+	static const HoldRefusal kDrop = {
+	        gettext_noop("cannot drop table \"%s\": legal hold %lld is active on \"%s\""),
+	        gettext_noop("cannot drop table \"%s\": \"%s\" has rows under legal hold %lld")};
+	static const HoldRefusal kNoInherit = {
+	        gettext_noop("cannot remove the inheritance of table \"%s\": legal hold %lld is "
+	                     "active on \"%s\""),
+	        gettext_noop("cannot remove the inheritance of table \"%s\": \"%s\" has rows under "
+	                     "legal hold %lld")};
+	static const HoldRefusal kSetUnlogged = {
+	        gettext_noop("cannot make unlogged table \"%s\": legal hold %lld is active on \"%s\""),
+	        gettext_noop("cannot make unlogged table \"%s\": \"%s\" has rows under legal hold "
+	                     "%lld")};
+	static const HoldRefusal kTruncate = {
+	        gettext_noop("cannot truncate table \"%s\": legal hold %lld is active on \"%s\""),
+	        gettext_noop("cannot truncate table \"%s\": \"%s\" has rows under legal hold %lld")};
+	switch (action) {
+	case HoldAction::kDetachPartition:
+		return kDetach;
+	case HoldAction::kDropTable:
+		return kDrop;
+	case HoldAction::kNoInherit:
+		return kNoInherit;
+	case HoldAction::kSetUnlogged:
+		return kSetUnlogged;
+	case HoldAction::kTruncate:
+		break;
+	}
+	return kTruncate;
+}
+
+// RefuseHeldRows raises refusal.rows (the statement on relid) when a table
+// of members has rows under one of the holds that applies to it: through
+// the member's own family roots (own_roots), else through roots.
 void
-CheckFamilyHolds(Oid relid, bool subtree, bool placed, const char *action, LOCKMODE lockmode) {
+RefuseHeldRows(Oid relid, List *members, bool own_roots, List *roots, const Hold *holds, int nholds,
+               const HoldRefusal &refusal) {
+	ListCell *lc;
+	foreach (lc, members) {
+		Oid member = lfirst_oid(lc);
+		if (get_rel_relkind(member) != RELKIND_RELATION)
+			continue;
+		List *applying = own_roots ? Roots(member) : roots;
+		for (int i = 0; i < nholds; i++) {
+			if (!Applies(&holds[i], applying) || !RowsMatch(member, holds[i].condition))
+				continue;
+			ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+			                errmsg(refusal.rows, get_rel_name(relid), get_rel_name(member),
+			                       (long long)holds[i].id),
+			                errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id,
+			                          holds[i].reason),
+			                errhint("Release the hold with privacy.release_hold() first.")));
+		}
+	}
+}
+
+} // namespace
+
+void
+CheckFamilyHolds(Oid relid, bool subtree, bool placed, HoldAction action, LOCKMODE lockmode) {
+	const HoldRefusal &refusal = RefusalOf(action);
 	int nholds;
 	Hold *holds = ActiveHolds(&nholds);
 	if (nholds == 0)
@@ -238,62 +309,28 @@ CheckFamilyHolds(Oid relid, bool subtree, bool placed, const char *action, LOCKM
 	if (lockmode != NoLock)
 		LockRelationOid(relid, lockmode);
 	List *members = subtree ? find_all_inheritors(relid, lockmode, NULL) : list_make1_oid(relid);
-	ListCell *lc;
 	if (placed) {
 		for (int i = 0; i < nholds; i++)
 			if (list_member_oid(members, holds[i].relid))
 				ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
-				                errmsg("cannot %s \"%s\": legal hold %lld is active on \"%s\"",
-				                       action, get_rel_name(relid), (long long)holds[i].id,
+				                errmsg(refusal.placed, get_rel_name(relid), (long long)holds[i].id,
 				                       get_rel_name(holds[i].relid)),
 				                errdetail("Legal hold %lld was placed for: %s.",
 				                          (long long)holds[i].id, holds[i].reason),
 				                errhint("Release the hold with privacy.release_hold() first.")));
 	}
-	foreach (lc, members) {
-		Oid member = lfirst_oid(lc);
-		if (get_rel_relkind(member) != RELKIND_RELATION)
-			continue;
-		List *roots = Roots(member);
-		for (int i = 0; i < nholds; i++) {
-			if (!Applies(&holds[i], roots) || !RowsMatch(member, holds[i].condition))
-				continue;
-			ereport(ERROR,
-			        (errcode(ERRCODE_OBJECT_IN_USE),
-			         errmsg("cannot %s \"%s\": \"%s\" has rows under legal hold %lld", action,
-			                get_rel_name(relid), get_rel_name(member), (long long)holds[i].id),
-			         errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id,
-			                   holds[i].reason),
-			         errhint("Release the hold with privacy.release_hold() first.")));
-		}
-	}
+	RefuseHeldRows(relid, members, true, NIL, holds, nholds, refusal);
 }
 
 void
-CheckLeavingRows(Oid relid, Oid old_parent, const char *action) {
+CheckLeavingRows(Oid relid, Oid old_parent, HoldAction action) {
+	const HoldRefusal &refusal = RefusalOf(action);
 	int nholds;
 	Hold *holds = ActiveHolds(&nholds);
 	if (nholds == 0)
 		return;
-	List *parent_roots = Roots(old_parent);
 	List *members = find_all_inheritors(relid, NoLock, NULL);
-	ListCell *lc;
-	foreach (lc, members) {
-		Oid member = lfirst_oid(lc);
-		if (get_rel_relkind(member) != RELKIND_RELATION)
-			continue;
-		for (int i = 0; i < nholds; i++) {
-			if (!Applies(&holds[i], parent_roots) || !RowsMatch(member, holds[i].condition))
-				continue;
-			ereport(ERROR,
-			        (errcode(ERRCODE_OBJECT_IN_USE),
-			         errmsg("cannot %s \"%s\": \"%s\" has rows under legal hold %lld", action,
-			                get_rel_name(relid), get_rel_name(member), (long long)holds[i].id),
-			         errdetail("Legal hold %lld was placed for: %s.", (long long)holds[i].id,
-			                   holds[i].reason),
-			         errhint("Release the hold with privacy.release_hold() first.")));
-		}
-	}
+	RefuseHeldRows(relid, members, false, Roots(old_parent), holds, nholds, refusal);
 }
 
 void
@@ -454,15 +491,36 @@ void
 CheckFamilyRoot(Oid relid, const char *what) {
 	if (!has_superclass(relid))
 		return;
+	// the whole message of each action the API names (privacy._check_family_root)
+	struct Refusal {
+		const char *what;
+		const char *message;
+	};
+	static const Refusal kRefusals[] = {
+	        {"add row policies to",
+	         gettext_noop("cannot add row policies to \"%s\": it is a partition or inheritance "
+	                      "child")},
+	        {"apply a category protection to",
+	         gettext_noop("cannot apply a category protection to \"%s\": it is a partition or "
+	                      "inheritance child")},
+	        {"mask columns of",
+	         gettext_noop("cannot mask columns of \"%s\": it is a partition or inheritance child")},
+	        {"set default deny on",
+	         gettext_noop("cannot set default deny on \"%s\": it is a partition or inheritance "
+	                      "child")},
+	};
+	const char *message = gettext_noop("cannot declare a policy on \"%s\": it is a partition or "
+	                                   "inheritance child");
+	for (const Refusal &refusal : kRefusals)
+		if (what != NULL && strcmp(refusal.what, what) == 0)
+			message = refusal.message;
 	StringInfoData roots;
 	initStringInfo(&roots);
 	ListCell *lc;
 	foreach (lc, Roots(relid))
 		appendStringInfo(&roots, "%s%s", roots.len > 0 ? ", " : "", QualifiedName(lfirst_oid(lc)));
 	ereport(ERROR,
-	        (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-	         errmsg("cannot %s \"%s\": it is a partition or inheritance child", what,
-	                get_rel_name(relid)),
+	        (errcode(ERRCODE_WRONG_OBJECT_TYPE), errmsg(message, get_rel_name(relid)),
 	         errdetail("Queries through its parent would not apply a policy declared on a member "
 	                   "of a table family."),
 	         errhint("Declare it on the root table %s: it applies to every partition and child.",

@@ -27,8 +27,11 @@ void InitLegalHolds();
 // one active legal hold.
 bool AnyActiveHold();
 
-// CheckFamilyHolds raises 55006 when `action` ("drop table", "detach
-// partition", ...) on relid, and with subtree on its partitions/children
+// HoldAction names the statement CheckFamilyHolds and CheckLeavingRows
+// check (for the messages).
+enum class HoldAction { kDetachPartition, kDropTable, kNoInherit, kSetUnlogged, kTruncate };
+
+// CheckFamilyHolds raises 55006 when `action` on relid, and with subtree on its partitions/children
 // too, would take away rows under an active hold that applies to them, or,
 // with placed, a table a hold was placed on. Rows are read as each table's
 // owner under SECURITY_RESTRICTED_OPERATION, with masking and forced row
@@ -36,14 +39,14 @@ bool AnyActiveHold();
 // lockmode (or NoLock) is taken on the tables first. Callers check first
 // that the current user may run the statement at all, so that nobody else
 // learns whether a table holds held rows.
-void CheckFamilyHolds(Oid relid, bool subtree, bool placed, const char *action, LOCKMODE lockmode);
+void CheckFamilyHolds(Oid relid, bool subtree, bool placed, HoldAction action, LOCKMODE lockmode);
 
 // CheckLeavingRows raises 55006 when relid (or its partitions/children),
 // which has just left the family of old_parent in this transaction (DETACH
 // PARTITION, NO INHERIT, still holding the statement's locks), has rows under
 // an active hold of that family: the check before the statement could miss
 // rows inserted meanwhile.
-void CheckLeavingRows(Oid relid, Oid old_parent, const char *action);
+void CheckLeavingRows(Oid relid, Oid old_parent, HoldAction action);
 
 // ClearDrop records that relid passed CheckFamilyHolds for the running
 // utility statement, so that the object-access backstop lets it (and its
@@ -74,7 +77,8 @@ void CheckDropOfTrigger(Oid trigger_oid);
 // child: policies (masks, consent, filters, hiding expired rows) are
 // declared on the root of a family, where they cover every member; one
 // declared on a member would be bypassed by every query through its parent.
-// what: "mask columns of", "add row policies to".
+// what: the action as the API names it ("mask columns of", "add row
+// policies to", ...; each has its whole message in legal_holds.cpp).
 void CheckFamilyRoot(Oid relid, const char *what);
 
 } // namespace privacy::pg

@@ -15,6 +15,7 @@
 //    (core::ForgetMaskSubkeys); nothing else keeps a copy.
 //  * Never prints the secret or anything derived from it.
 #include "pg/catalog/masking_secret.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/invalidation.hpp"
 #include "pg/keys/key_wrap.hpp"
 #include "privacy/core/mask.hpp"
@@ -75,8 +76,7 @@ Oid
 MaskingSecretTable() {
 	if (OidIsValid(secret_table))
 		return secret_table;
-	Oid nsp = get_namespace_oid("privacy", true);
-	Oid table = OidIsValid(nsp) ? get_relname_relid("_masking_secret", nsp) : InvalidOid;
+	Oid table = PrivacyTable("_masking_secret");
 	secret_table = table;
 	return table;
 }

@@ -17,6 +17,7 @@
 #include "pg/catalog/owner_exec.hpp"
 
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/keyed_masks.hpp"
 #include "pg/hooks/planner.hpp"
 #include "pg/hooks/row_security.hpp"
@@ -101,11 +102,10 @@ bool
 PoliciesDeclaredBySuperusers(Oid relid) {
 	List *related =
 	        list_concat(InheritanceAncestors(relid), find_all_inheritors(relid, NoLock, NULL));
-	Oid nsp = get_namespace_oid("privacy", false);
 	const char *tables[2] = {"_column_policy", "_legal_hold"};
 	const char *who[2] = {"declared_by", "placed_by"};
 	for (int t = 0; t < 2; t++) {
-		Oid catalog = get_relname_relid(tables[t], nsp);
+		Oid catalog = PrivacyTable(tables[t]);
 		if (!OidIsValid(catalog))
 			continue;
 		AttrNumber relid_att = get_attnum(catalog, "relid");

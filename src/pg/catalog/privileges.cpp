@@ -3,6 +3,7 @@
 // can change without being a superuser (the role names and the owner switch
 // are superuser-only settings).
 #include "pg/catalog/privileges.hpp"
+#include "pg/guc.hpp"
 #include "pg/hooks/caller_identity.hpp"
 
 extern "C" {
@@ -18,11 +19,75 @@ extern "C" {
 
 namespace privacy::pg {
 
-char *guc_admin_role = NULL;
-char *guc_auditor_role = NULL;
-bool guc_owners_may_declare = false;
-
 namespace {
+
+// Action pairs the name of an administrative action, as the API's functions
+// pass it (also from SQL: privacy._check_policy_admin(action, ...)), with
+// its whole message.
+struct Action {
+	const char *name;
+	const char *message;
+};
+
+// the refusals of CheckPolicyAdmin
+const Action kAdminActions[] = {
+        {"allow purposes", gettext_noop("permission denied to allow purposes")},
+        {"anonymize tables", gettext_noop("permission denied to anonymize tables")},
+        {"bind protections to categories",
+         gettext_noop("permission denied to bind protections to categories")},
+        {"classify columns", gettext_noop("permission denied to classify columns")},
+        {"create data keys", gettext_noop("permission denied to create data keys")},
+        {"create purposes", gettext_noop("permission denied to create purposes")},
+        {"create token formats", gettext_noop("permission denied to create token formats")},
+        {"declare masking policies", gettext_noop("permission denied to declare masking policies")},
+        {"declare retention policies",
+         gettext_noop("permission denied to declare retention policies")},
+        {"declare row policies", gettext_noop("permission denied to declare row policies")},
+        {"disallow purposes", gettext_noop("permission denied to disallow purposes")},
+        {"discover personal data", gettext_noop("permission denied to discover personal data")},
+        {"drop data key versions", gettext_noop("permission denied to drop data key versions")},
+        {"drop data keys", gettext_noop("permission denied to drop data keys")},
+        {"drop retention policies", gettext_noop("permission denied to drop retention policies")},
+        {"drop row policies", gettext_noop("permission denied to drop row policies")},
+        {"drop token formats", gettext_noop("permission denied to drop token formats")},
+        {"erase data subjects", gettext_noop("permission denied to erase data subjects")},
+        {"export data subjects", gettext_noop("permission denied to export data subjects")},
+        {"grant detokenize", gettext_noop("permission denied to grant detokenize")},
+        {"grant exemptions from masking",
+         gettext_noop("permission denied to grant exemptions from masking")},
+        {"place legal holds", gettext_noop("permission denied to place legal holds")},
+        {"purge tables", gettext_noop("permission denied to purge tables")},
+        {"record consent", gettext_noop("permission denied to record consent")},
+        {"register data subjects", gettext_noop("permission denied to register data subjects")},
+        {"release legal holds", gettext_noop("permission denied to release legal holds")},
+        {"remove masking policies", gettext_noop("permission denied to remove masking policies")},
+        {"retokenize", gettext_noop("permission denied to retokenize")},
+        {"revoke detokenize", gettext_noop("permission denied to revoke detokenize")},
+        {"revoke exemptions from masking",
+         gettext_noop("permission denied to revoke exemptions from masking")},
+        {"rotate data keys", gettext_noop("permission denied to rotate data keys")},
+        {"set default deny", gettext_noop("permission denied to set default deny")},
+        {"uninstall pg_privacy", gettext_noop("permission denied to uninstall pg_privacy")},
+};
+
+// the refusals of CheckExemptionGrantee (%s: the grantee)
+const Action kGrantActions[] = {
+        {"allow purposes", gettext_noop("permission denied to allow purposes for role \"%s\"")},
+        {"grant detokenize", gettext_noop("permission denied to grant detokenize for role \"%s\"")},
+        {"grant exemptions from masking",
+         gettext_noop("permission denied to grant exemptions from masking for role \"%s\"")},
+};
+
+// MessageFor returns the message of action in actions, or fallback for an
+// action it does not list (or none).
+template <std::size_t N>
+const char *
+MessageFor(const Action (&actions)[N], const char *action, const char *fallback) {
+	for (const Action &entry : actions)
+		if (action != NULL && strcmp(entry.name, action) == 0)
+			return entry.message;
+	return fallback;
+}
 
 // OwnsRelation reports whether userid owns relid (the ownership check
 // function was generalised in PostgreSQL 16).
@@ -46,6 +111,11 @@ MemberOf(Oid userid, const char *role_name) {
 }
 
 } // namespace
+
+const char *
+AdminRoleName() {
+	return guc_admin_role != NULL && guc_admin_role[0] ? guc_admin_role : "privacy_admin";
+}
 
 bool
 IsPolicyAdmin(Oid userid) {
@@ -71,9 +141,11 @@ CheckPolicyAdmin(const char *action, Oid relid) {
 	// (purge, erasure, anonymization, retokenization), whose session may
 	// belong to an administrator or a superuser. Policy administration is
 	// never possible there, as SET ROLE is not.
+	const char *denied = MessageFor(kAdminActions, action,
+	                                gettext_noop("permission denied to manage privacy policies"));
 	if (InSecurityRestrictedOperation())
 		ereport(ERROR,
-		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("%s", _(denied)),
 		         errdetail("Policies cannot be changed inside a security-restricted operation: the "
 		                   "code running there acts for a table owner, not for the session's "
 		                   "role.")));
@@ -81,12 +153,13 @@ CheckPolicyAdmin(const char *action, Oid relid) {
 		return;
 	if (OidIsValid(relid) && guc_owners_may_declare && OwnsRelation(relid, userid))
 		return;
-	ereport(ERROR,
-	        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
-	         errhint("Members of role \"%s\" and superusers can do it%s.",
-	                 guc_admin_role != NULL && guc_admin_role[0] ? guc_admin_role : "privacy_admin",
-	                 OidIsValid(relid) ? "; table owners too when privacy.owners_may_declare is on"
-	                                   : "")));
+	if (OidIsValid(relid))
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("%s", _(denied)),
+		                errhint("Members of role \"%s\" and superusers can do it; table owners "
+		                        "too when privacy.owners_may_declare is on.",
+		                        AdminRoleName())));
+	ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("%s", _(denied)),
+	                errhint("Members of role \"%s\" and superusers can do it.", AdminRoleName())));
 }
 
 void
@@ -109,6 +182,9 @@ CheckExemptionGrantee(Oid grantee, const char *action) {
 	// other role's function in between
 	if (superuser_arg(caller) || (caller == outer && superuser_arg(session)))
 		return;
+	const char *denied =
+	        MessageFor(kGrantActions, action,
+	                   gettext_noop("permission denied to grant exemptions for role \"%s\""));
 	Oid users[3] = {caller, outer, session};
 	for (Oid user : users) {
 		if (superuser_arg(user))
@@ -120,8 +196,7 @@ CheckExemptionGrantee(Oid grantee, const char *action) {
 		            (has_createrole_privilege(user) && !superuser_arg(grantee));
 		if (self)
 			ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			                errmsg("permission denied to %s for role \"%s\"", action,
-			                       GetUserNameFromId(grantee, false)),
+			                errmsg(denied, GetUserNameFromId(grantee, false)),
 			                errdetail("An administrator cannot exempt itself, a role it is a "
 			                          "member of, or a role it can make itself a member of."),
 			                errhint("Another administrator (who is not a member of role \"%s\") or "

@@ -13,6 +13,9 @@
 
 namespace privacy::pg {
 
+// AdminRoleName returns the role privacy.admin_role names (for hints).
+const char *AdminRoleName();
+
 // IsPolicyAdmin reports whether userid administers privacy policies.
 bool IsPolicyAdmin(Oid userid);
 
@@ -30,12 +33,6 @@ void CheckPolicyAdmin(const char *action, Oid relid);
 // validated what it stores: only pg_privacy's own C code reaches the
 // writers this way.
 void CallInternalWriter(const char *name, int nargs, Oid *types, Datum *values, bool *nulls);
-
-// RegisterPrivilegeGucs defines privacy.admin_role, privacy.auditor_role and
-// privacy.owners_may_declare (called from RegisterGucs, alphabetical there).
-extern char *guc_admin_role;
-extern char *guc_auditor_role;
-extern bool guc_owners_may_declare;
 
 // CheckExemptionGrantee raises 42501 unless a superuser runs the session
 // (outer user), when the outer or the session user is a member of grantee

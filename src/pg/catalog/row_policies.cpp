@@ -15,9 +15,11 @@
 // memory while a build is in progress (invalidations arrive whenever a lock
 // is taken).
 #include "pg/catalog/row_policies.hpp"
+#include "pg/catalog/cache_memory.hpp"
 #include "pg/catalog/invalidation.hpp"
 
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/stored_expressions.hpp"
 
 extern "C" {
@@ -163,22 +165,12 @@ EnsureLoaded() {
 		ResetCache();
 	if (loaded)
 		return;
-	if (cache_context == NULL)
-		cache_context = AllocSetContextCreate(CacheMemoryContext, "pg_privacy row policies",
-		                                      ALLOCSET_SMALL_SIZES);
+	EnsureCacheContext(&cache_context, "pg_privacy row policies");
+	rel_cache = CreateOidHash("pg_privacy row-policy relations", 64, sizeof(RelPolicies),
+	                          cache_context);
+	MemoryContext old;
 
-	MemoryContext old = MemoryContextSwitchTo(cache_context);
-	HASHCTL ctl;
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(Oid);
-	ctl.entrysize = sizeof(RelPolicies);
-	ctl.hcxt = cache_context;
-	rel_cache = hash_create("pg_privacy row-policy relations", 64, &ctl,
-	                        HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	MemoryContextSwitchTo(old);
-
-	Oid nsp = get_namespace_oid("privacy", true);
-	Oid table = OidIsValid(nsp) ? get_relname_relid("_row_policy", nsp) : InvalidOid;
+	Oid table = PrivacyTable("_row_policy");
 	if (!OidIsValid(table)) {
 		loaded = true;
 		return;
@@ -273,8 +265,7 @@ ParseQual(Oid relid, const char *text, bool *has_sublinks) {
 // retention policy (privacy._retention_policy); false if there is none.
 bool
 RetentionWindow(Oid relid, char **time_column, char **keep) {
-	Oid nsp = get_namespace_oid("privacy", true);
-	Oid table = OidIsValid(nsp) ? get_relname_relid("_retention_policy", nsp) : InvalidOid;
+	Oid table = PrivacyTable("_retention_policy");
 	if (!OidIsValid(table))
 		return false;
 	bool found = false;
@@ -432,10 +423,9 @@ ForgetConsentRelations(Oid relid) {
 bool
 ConsentRelations(Oid *table, Oid *index, Oid *subject_index = NULL) {
 	if (!OidIsValid(cached_consent_table)) {
-		Oid nsp = get_namespace_oid("privacy", true);
-		*table = OidIsValid(nsp) ? get_relname_relid("_consent", nsp) : InvalidOid;
-		*index = OidIsValid(nsp) ? get_relname_relid("_consent_standing", nsp) : InvalidOid;
-		Oid by_subject = OidIsValid(nsp) ? get_relname_relid("_consent_subject", nsp) : InvalidOid;
+		*table = PrivacyTable("_consent");
+		*index = PrivacyTable("_consent_standing");
+		Oid by_subject = PrivacyTable("_consent_subject");
 		if (subject_index != NULL)
 			*subject_index = by_subject;
 		if (OidIsValid(*table) && OidIsValid(*index)) {
@@ -857,9 +847,8 @@ PurposeUsable(const char *purpose, Oid userid) {
 
 bool
 PurposeUsableUncached(const char *purpose, Oid userid) {
-	Oid nsp = get_namespace_oid("privacy", true);
-	Oid purposes = OidIsValid(nsp) ? get_relname_relid("_purpose", nsp) : InvalidOid;
-	Oid allowed = OidIsValid(nsp) ? get_relname_relid("_purpose_role", nsp) : InvalidOid;
+	Oid purposes = PrivacyTable("_purpose");
+	Oid allowed = PrivacyTable("_purpose_role");
 	if (!OidIsValid(purposes) || !OidIsValid(allowed))
 		return false;
 
@@ -894,41 +883,6 @@ PurposeUsableUncached(const char *purpose, Oid userid) {
 	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return usable;
-}
-
-bool
-CheckPurposeGuc(char **newval, void **extra, int source) {
-	const char *value = *newval;
-	if (value == NULL || value[0] == '\0')
-		return true;
-	bool syntax_ok = value[0] >= 'a' && value[0] <= 'z' && strlen(value) <= 63;
-	for (const char *p = value; syntax_ok && *p; p++)
-		syntax_ok = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
-	if (!syntax_ok) {
-		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
-		GUC_check_errmsg("invalid purpose name");
-		GUC_check_errdetail("A purpose name is a lower-case letter followed by lower-case letters, "
-		                    "digits or underscores.");
-		return false;
-	}
-	// Authorization needs the catalog: only inside a transaction of a normal
-	// backend. Elsewhere (configuration files, parallel workers restoring the
-	// leader's value) the value is accepted here and checked where it is
-	// used: privacy._consent_allows() treats an unusable purpose as none.
-	if (!IsTransactionState() || IsParallelWorker() || InitializingParallelWorker ||
-	    !OidIsValid(MyDatabaseId) || source < PGC_S_DATABASE)
-		return true;
-	Oid nsp = get_namespace_oid("privacy", true);
-	if (!OidIsValid(nsp) || !OidIsValid(get_relname_relid("_purpose", nsp)))
-		return true;
-	if (!PurposeUsable(value, GetUserId())) {
-		GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
-		GUC_check_errmsg("permission denied to declare purpose \"%s\"", value);
-		GUC_check_errhint("The purpose must exist (privacy.create_purpose) and be allowed to the "
-		                  "role (privacy.allow_purpose).");
-		return false;
-	}
-	return true;
 }
 
 } // namespace privacy::pg

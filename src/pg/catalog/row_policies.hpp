@@ -55,7 +55,4 @@ bool ConsentSetContains(const ConsentSet *set, const char *subject, size_t len);
 bool PurposeUsable(const char *purpose, Oid userid);
 bool PurposeUsableUncached(const char *purpose, Oid userid);
 
-// CheckPurposeGuc is the check hook of privacy.purpose.
-bool CheckPurposeGuc(char **newval, void **extra, int source);
-
 } // namespace privacy::pg

@@ -11,6 +11,7 @@
 #include "pg/catalog/stored_expressions.hpp"
 
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/extension_schema.hpp"
 
 extern "C" {
 #include "utils/guc.h"
@@ -79,7 +80,7 @@ WrapperTable(HeapTuple tup) {
 	Form_pg_proc proc = (Form_pg_proc)GETSTRUCT(tup);
 	if (proc->pronargs != 1 || proc->prolang != SQLlanguageId)
 		return InvalidOid;
-	Oid nsp = get_namespace_oid(kExpressionSchema, true);
+	Oid nsp = ExpressionSchema();
 	if (!OidIsValid(nsp) || proc->pronamespace != nsp)
 		return InvalidOid;
 	return typeidTypeRelid(proc->proargtypes.values[0]);

@@ -18,7 +18,7 @@
 #include "pg/catalog/masking_secret.hpp"
 #include "pg/catalog/owner_exec.hpp"
 #include "pg/catalog/privileges.hpp"
-#include "pg/hooks/row_security.hpp"
+#include "pg/hooks/row_security_restrictive.hpp"
 #include "pg/postgres.hpp"
 
 #include <string>

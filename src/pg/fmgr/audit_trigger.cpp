@@ -10,6 +10,7 @@
 // of each version, with one more row naming the master key ids). The insert is a plain heap insert:
 // the acting role needs no privilege on the log, and cannot forge or remove its rows.
 #include "pg/fmgr/audit_trigger.hpp"
+#include "pg/catalog/extension_schema.hpp"
 
 #include "pg/boundary/boundary.hpp"
 #include "pg/hooks/caller_identity.hpp"
@@ -34,8 +35,7 @@ namespace privacy::pg {
 void
 WritePolicyAudit(const char *action, const char *object, const char *old_text,
                  const char *new_text) {
-	Oid nsp = get_namespace_oid("privacy", false);
-	Oid log_table = get_relname_relid("audit_log", nsp);
+	Oid log_table = PrivacyTable("audit_log");
 	if (!OidIsValid(log_table))
 		ereport(ERROR,
 		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -12,9 +12,11 @@
 // Errors name tables and columns, never values.
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/keyed_masks.hpp"
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/owner_exec.hpp"
+#include "pg/catalog/policy_target.hpp"
 #include "pg/catalog/privileges.hpp"
 #include "pg/hooks/caller_identity.hpp"
 #include "pg/catalog/stored_expressions.hpp"
@@ -46,7 +48,7 @@ namespace {
 // MaskColumnImpl implements privacy.mask_column(regclass, name, text).
 Datum
 MaskColumnImpl(FunctionCallInfo fcinfo) {
-	RequirePreload("column masking");
+	RequirePreload(gettext_noop("column masking requires pg_privacy in shared_preload_libraries"));
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 		                errmsg("table, column and mask of a masking policy must not be null")));
@@ -55,7 +57,7 @@ MaskColumnImpl(FunctionCallInfo fcinfo) {
 	char *mask = text_to_cstring(PG_GETARG_TEXT_PP(2));
 
 	CheckPolicyAdmin("declare masking policies", relid);
-	CheckPolicyTarget(relid, "mask columns of");
+	CheckPolicyTarget(relid, PolicyKind::kMasking);
 	CheckFamilyRoot(relid, "mask columns of");
 	LockRelationOid(relid, ShareRowExclusiveLock);
 	AttrNumber attnum = get_attnum(relid, NameStr(*column));
@@ -82,7 +84,7 @@ Datum
 AnonymizeTableImpl(FunctionCallInfo fcinfo) {
 	Oid relid = PG_GETARG_OID(0);
 	CheckPolicyAdmin("anonymize tables", relid);
-	CheckPolicyTarget(relid, "mask columns of");
+	CheckPolicyTarget(relid, PolicyKind::kMasking);
 	const GovernedRel *rel = LookupGovernedRel(relid);
 	if (rel == NULL)
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT),
@@ -153,8 +155,7 @@ AnalyzeMaskImpl(FunctionCallInfo fcinfo) {
 // would hit).
 Datum
 InvalidatePoliciesImpl(FunctionCallInfo fcinfo) {
-	Oid nsp = get_namespace_oid("privacy", false);
-	Oid policy_table = get_relname_relid("_column_policy", nsp);
+	Oid policy_table = PrivacyTable("_column_policy");
 	if (OidIsValid(policy_table))
 		CacheInvalidateRelcacheByRelid(policy_table);
 	if (PG_ARGISNULL(0)) {
@@ -195,30 +196,6 @@ OuterUserImpl(FunctionCallInfo fcinfo) {
 }
 
 } // namespace
-
-// CheckPolicyTarget accepts ordinary and partitioned tables outside the
-// system catalogs and outside the extension's own schema.
-void
-CheckPolicyTarget(Oid relid, const char *what) {
-	char relkind = get_rel_relkind(relid);
-	if (relkind == '\0')
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
-		                errmsg("relation with OID %u does not exist", relid)));
-	if (relkind != RELKIND_RELATION && relkind != RELKIND_PARTITIONED_TABLE)
-		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-		                errmsg("cannot %s \"%s\"", what, get_rel_name(relid)),
-		                errdetail("Only tables and partitioned tables can have %s.",
-		                          strcmp(what, "mask columns of") == 0 ? "masking policies"
-		                                                               : "row policies")));
-	Oid nsp = get_rel_namespace(relid);
-	if (relid < FirstNormalObjectId || IsCatalogNamespace(nsp) || IsToastNamespace(nsp) ||
-	    nsp == get_namespace_oid("privacy", true))
-		ereport(ERROR, (errcode(ERRCODE_WRONG_OBJECT_TYPE),
-		                errmsg("cannot %s \"%s\"", what, get_rel_name(relid)),
-		                errdetail("System catalogs and pg_privacy's own tables cannot have %s.",
-		                          strcmp(what, "mask columns of") == 0 ? "masking policies"
-		                                                               : "row policies")));
-}
 
 } // namespace privacy::pg
 

@@ -4,24 +4,27 @@
 //  privacy.rotate_key(name)              random key, next version
 //  privacy.import_key(name, material, material_file, material_command)
 //                                        given material, next version
-//  privacy.drop_key(name, force)         crypto-shredding of every version (force when formats use
-//  it) privacy.rewrap_keys()                 every data key and the masking secret re-wrapped under
-//  the
-//                                        configured master key (master-key rotation)
+//  privacy.drop_key(name, force)         crypto-shredding of every version
+//                                        (force when formats use it)
+//  privacy.rewrap_keys()                 every data key and the masking secret
+//                                        re-wrapped under the configured master
+//                                        key (master-key rotation)
 //  privacy.create_token_format(...)      a custom token format
 //  privacy._invalidate_keys()            cache invalidation for SQL admin code
 //
 // Who may call them (doc/privileges.md): create_key, rotate_key, drop_key and
 // create_token_format check CheckPolicyAdmin (superusers and members of
-// privacy.admin_role); import_key and rewrap_keys are superuser-only (the
-// session's role and the current user must both be superusers, never inside
-// a security-restricted operation). Refusals are 42501 with a hint.
+// privacy.admin_role); import_key and rewrap_keys are superuser-only
+// (RequireSuperuser: the role the session runs as, after SET ROLE, and the
+// current user must both be superusers, never inside a security-restricted
+// operation). Refusals are 42501 with a hint.
 // Key material exists unwrapped only in sodium_malloc'd memory, wiped before
 // any error is raised; every stored wrapped key records the id of the master
 // key that wrapped it. import_key's statement may carry key material, so
 // every error it raises, including PostgreSQL's, hides the statement and its
 // context.
 #include "pg/boundary/boundary.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/masking_secret.hpp"
 #include "pg/catalog/privileges.hpp"
 #include "pg/fmgr/audit_trigger.hpp"
@@ -55,18 +58,28 @@ CheckKeyAdmin(const char *action) {
 	CheckPolicyAdmin(action, InvalidOid);
 }
 
+// NameArg holds the whole messages refusing one kind of name argument.
+struct NameArg {
+	const char *null_message;
+	const char *length_message;
+};
+
+const NameArg kKeyName = {gettext_noop("key name must not be null"),
+                          gettext_noop("key name must have 1 to 63 bytes")};
+const NameArg kFormatName = {gettext_noop("token format name must not be null"),
+                             gettext_noop("token format name must have 1 to 63 bytes")};
+
 // ArgName returns argument i as a C string, checking null, empty and length.
 char *
-ArgName(FunctionCallInfo fcinfo, int i, const char *what) {
+ArgName(FunctionCallInfo fcinfo, int i, const NameArg &what) {
 	if (PG_ARGISNULL(i))
-		ereport(ERROR,
-		        (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s must not be null", what),
-		         errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("%s", _(what.null_message)),
+		                errhidestmt(true), errhidecontext(true)));
 	char *name = text_to_cstring(PG_GETARG_TEXT_PP(i));
 	if (name[0] == '\0' || strlen(name) > kMaxNameBytes)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("%s must have 1 to 63 bytes", what), errhidestmt(true),
-		                errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", _(what.length_message)),
+		         errhidestmt(true), errhidecontext(true)));
 	return name;
 }
 
@@ -124,8 +137,7 @@ CheckSlotFree(const char *name, int32 version) {
 // (a 0.1.0 database not yet updated has not).
 bool
 HasMasterKeyIds() {
-	Oid nsp = get_namespace_oid("privacy", false);
-	Oid table = get_relname_relid("_key", nsp);
+	Oid table = PrivacyTable("_key");
 	return OidIsValid(table) && get_attnum(table, "master_key_id") != InvalidAttrNumber;
 }
 
@@ -245,7 +257,7 @@ RunHidden(void (*fn)(void *), void *arg) {
 Datum
 CreateKeyImpl(FunctionCallInfo fcinfo) {
 	CheckKeyAdmin("create data keys");
-	NewKeyArgs args{ArgName(fcinfo, 0, "key name"), NewKeyMode::kCreate, NULL, 0, 0};
+	NewKeyArgs args{ArgName(fcinfo, 0, kKeyName), NewKeyMode::kCreate, NULL, 0, 0};
 	RunHidden(AddVersion, &args);
 	PG_RETURN_INT32(args.version);
 }
@@ -253,7 +265,7 @@ CreateKeyImpl(FunctionCallInfo fcinfo) {
 Datum
 RotateKeyImpl(FunctionCallInfo fcinfo) {
 	CheckKeyAdmin("rotate data keys");
-	NewKeyArgs args{ArgName(fcinfo, 0, "key name"), NewKeyMode::kRotate, NULL, 0, 0};
+	NewKeyArgs args{ArgName(fcinfo, 0, kKeyName), NewKeyMode::kRotate, NULL, 0, 0};
 	RunHidden(AddVersion, &args);
 	PG_RETURN_INT32(args.version);
 }
@@ -269,11 +281,10 @@ struct ImportArgs {
 // owner left for a superuser's maintenance command can reach the caller's
 // action).
 void
-RequireSuperuser(const char *action, const char *hint) {
+RequireSuperuser(const char *denied, const char *hint) {
 	if (InSecurityRestrictedOperation() || !superuser() || !superuser_arg(GetOuterUserId()))
-		ereport(ERROR,
-		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
-		         errhint("%s", hint), errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("%s", _(denied)),
+		                errhint("%s", _(hint)), errhidestmt(true), errhidecontext(true)));
 }
 
 // OptionalText returns argument i as a C string, NULL when it is null or
@@ -291,8 +302,9 @@ ImportKeyBody(void *arg) {
 	FunctionCallInfo fcinfo = import->fcinfo;
 	// importing key material stays superuser-only (the rule): it
 	// names files and commands the server runs, or carries the material
-	RequireSuperuser("import data keys", "Only superusers can import key material.");
-	char *name = ArgName(fcinfo, 0, "key name");
+	RequireSuperuser(gettext_noop("permission denied to import data keys"),
+	                 gettext_noop("Only superusers can import key material."));
+	char *name = ArgName(fcinfo, 0, kKeyName);
 	char *file = OptionalText(fcinfo, 2);
 	char *command = OptionalText(fcinfo, 3);
 	unsigned char *secure = NULL;
@@ -343,7 +355,7 @@ ImportKeyImpl(FunctionCallInfo fcinfo) {
 Datum
 DropKeyImpl(FunctionCallInfo fcinfo) {
 	CheckKeyAdmin("drop data keys");
-	char *name = ArgName(fcinfo, 0, "key name");
+	char *name = ArgName(fcinfo, 0, kKeyName);
 	if (PG_ARGISNULL(1))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("force must not be null"),
 		                errhidestmt(true), errhidecontext(true)));
@@ -378,8 +390,7 @@ DropKeyImpl(FunctionCallInfo fcinfo) {
 	// formats of the key go back to "the key's oldest version": a key created
 	// again under this name starts at version 1
 	// (a 0.1.0 database not yet updated has no format versions)
-	if (deleted > 0 && OidIsValid(get_relname_relid("_token_format_version",
-	                                                get_namespace_oid("privacy", false)))) {
+	if (deleted > 0 && OidIsValid(PrivacyTable("_token_format_version"))) {
 		rc = SPI_execute_with_args("SELECT privacy._forget_format_versions($1)", 1, types, values,
 		                           NULL, false, 0);
 		if (rc != SPI_OK_SELECT)
@@ -530,7 +541,8 @@ RewrapBody(void *arg) {
 // or nothing (one transaction; any failure raises before it commits).
 Datum
 RewrapKeysImpl(FunctionCallInfo fcinfo) {
-	RequireSuperuser("re-wrap keys", "Only superusers can re-wrap keys under a new master key.");
+	RequireSuperuser(gettext_noop("permission denied to re-wrap keys"),
+	                 gettext_noop("Only superusers can re-wrap keys under a new master key."));
 	RewrapState st{};
 	ErrorData *edata = TryPg(RewrapBody, &st);
 	FreeMasterKeys(&st.keys);
@@ -572,13 +584,13 @@ ValidateFormat(const char *name, const char *alphabet, const char *passthrough, 
 Datum
 CreateTokenFormatImpl(FunctionCallInfo fcinfo) {
 	CheckKeyAdmin("create token formats");
-	char *name = ArgName(fcinfo, 0, "token format name");
+	char *name = ArgName(fcinfo, 0, kFormatName);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3) || PG_ARGISNULL(4) || PG_ARGISNULL(5))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 		                errmsg("alphabet, key, passthrough and kept counts must not be null"),
 		                errhidestmt(true), errhidecontext(true)));
 	char *alphabet = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	char *key = ArgName(fcinfo, 2, "key name");
+	char *key = ArgName(fcinfo, 2, kKeyName);
 	char *passthrough = text_to_cstring(PG_GETARG_TEXT_PP(3));
 	int32 keep_prefix = PG_GETARG_INT32(4);
 	int32 keep_suffix = PG_GETARG_INT32(5);
@@ -613,8 +625,7 @@ CreateTokenFormatImpl(FunctionCallInfo fcinfo) {
 	// a new format records the key's newest version: its tokens start there,
 	// not on the oldest version (a 0.1.0 database not yet updated has no
 	// format versions)
-	if (OidIsValid(
-	            get_relname_relid("_token_format_version", get_namespace_oid("privacy", false)))) {
+	if (OidIsValid(PrivacyTable("_token_format_version"))) {
 		rc = SPI_execute_with_args("SELECT privacy._set_format_version($1, k.newest) FROM (SELECT "
 		                           "pg_catalog.max(version) AS newest FROM privacy._key WHERE name "
 		                           "OPERATOR(pg_catalog.=) $6) k WHERE k.newest IS NOT NULL",

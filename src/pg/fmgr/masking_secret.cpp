@@ -13,6 +13,7 @@
 // replaces the fresh row with it, so pseudonyms survive dump/restore when the
 // same master key is configured (and fail with 55000 under another).
 #include "pg/catalog/masking_secret.hpp"
+#include "pg/catalog/extension_schema.hpp"
 
 #include "pg/boundary/boundary.hpp"
 #include "pg/keys/key_wrap.hpp"
@@ -38,8 +39,7 @@ namespace {
 // ids (a 0.1.0 database not yet updated does not: the secret stays clear).
 bool
 HasMasterKeyIds() {
-	Oid nsp = get_namespace_oid("privacy", false);
-	Oid table = get_relname_relid("_masking_secret", nsp);
+	Oid table = privacy::pg::PrivacyTable("_masking_secret");
 	return OidIsValid(table) && get_attnum(table, "master_key_id") != InvalidAttrNumber;
 }
 
@@ -210,20 +210,21 @@ WrapMaskingSecretImpl(FunctionCallInfo fcinfo) {
 	PG_RETURN_BOOL(true);
 }
 
-// RequireSuperuser raises 42501 unless the current user is a superuser.
+// RequireSuperuser raises 42501 (with `denied` and `hint`, whole messages)
+// unless the current user is a superuser.
 void
-RequireSuperuser(const char *action) {
+RequireSuperuser(const char *denied, const char *hint) {
 	if (!superuser())
-		ereport(ERROR,
-		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", action),
-		         errhint("Only a superuser can %s.", action)));
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("%s", _(denied)),
+		                errhint("%s", _(hint))));
 }
 
 // InitMaskingSecretImpl creates the secret at CREATE EXTENSION (no-op when
 // one exists).
 Datum
 InitMaskingSecretImpl(FunctionCallInfo fcinfo) {
-	RequireSuperuser("create the masking secret");
+	RequireSuperuser(gettext_noop("permission denied to create the masking secret"),
+	                 gettext_noop("Only a superuser can create the masking secret."));
 	InsertNewSecret(true);
 	PG_RETURN_VOID();
 }
@@ -232,7 +233,8 @@ InitMaskingSecretImpl(FunctionCallInfo fcinfo) {
 // noise, shift_date, fake_*) gives new values from the next statement on.
 Datum
 RotateMaskingSecretImpl(FunctionCallInfo fcinfo) {
-	RequireSuperuser("rotate the masking secret");
+	RequireSuperuser(gettext_noop("permission denied to rotate the masking secret"),
+	                 gettext_noop("Only a superuser can rotate the masking secret."));
 	InsertNewSecret(false);
 	PG_RETURN_VOID();
 }

@@ -17,6 +17,7 @@
 // that are not superusers (pg_privacy's SECURITY DEFINER functions, owned by
 // the extension owner, and the purge worker).
 #include "pg/boundary/boundary.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/owner_exec.hpp"
 
 extern "C" {
@@ -32,19 +33,19 @@ namespace privacy::pg {
 
 namespace {
 
-// RequireInternalCaller raises 42501 unless the current user is a superuser.
+// RequireInternalCaller raises 42501 (with `denied`, a whole message)
+// unless the current user is a superuser.
 void
-RequireInternalCaller(const char *what) {
+RequireInternalCaller(const char *denied) {
 	if (!superuser())
-		ereport(ERROR,
-		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("permission denied to %s", what),
-		         errdetail("This is an internal function of pg_privacy.")));
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE), errmsg("%s", _(denied)),
+		                errdetail("This is an internal function of pg_privacy.")));
 }
 
 // RunFromArgs implements _exec_as_owner and _value_as_owner.
 Datum
 RunFromArgs(FunctionCallInfo fcinfo, bool want_value) {
-	RequireInternalCaller("run statements as a table owner");
+	RequireInternalCaller(gettext_noop("permission denied to run statements as a table owner"));
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 		                errmsg("table and statement must not be null")));
@@ -90,10 +91,7 @@ ValueAsOwnerImpl(FunctionCallInfo fcinfo) {
 // RetentionLockTag fills the lock tag of (tbl, kind).
 void
 RetentionLockTag(LOCKTAG *tag, Oid relid, int kind) {
-	Oid nsp = get_namespace_oid("privacy", false);
-	Oid policy_table = get_relname_relid("_retention_policy", nsp);
-	if (!OidIsValid(policy_table))
-		elog(ERROR, "privacy._retention_policy does not exist");
+	Oid policy_table = RequirePrivacyTable("_retention_policy");
 	if (kind != 1 && kind != 2)
 		elog(ERROR, "unknown retention lock kind %d", kind);
 	SET_LOCKTAG_OBJECT(*tag, MyDatabaseId, policy_table, relid, kind);
@@ -103,7 +101,7 @@ RetentionLockTag(LOCKTAG *tag, Oid relid, int kind) {
 // session, wait): true when the lock was acquired (always, with wait).
 Datum
 RetentionLockImpl(FunctionCallInfo fcinfo) {
-	RequireInternalCaller("take retention locks");
+	RequireInternalCaller(gettext_noop("permission denied to take retention locks"));
 	LOCKTAG tag;
 	RetentionLockTag(&tag, PG_GETARG_OID(0), PG_GETARG_INT32(1));
 	LOCKMODE mode = PG_GETARG_BOOL(2) ? ShareLock : ExclusiveLock;
@@ -118,7 +116,7 @@ RetentionLockImpl(FunctionCallInfo fcinfo) {
 // after an abort released it).
 Datum
 RetentionUnlockImpl(FunctionCallInfo fcinfo) {
-	RequireInternalCaller("take retention locks");
+	RequireInternalCaller(gettext_noop("permission denied to take retention locks"));
 	LOCKTAG tag;
 	RetentionLockTag(&tag, PG_GETARG_OID(0), PG_GETARG_INT32(1));
 	if (!LockHeldByMe(&tag, ExclusiveLock))

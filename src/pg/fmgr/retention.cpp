@@ -1,19 +1,23 @@
-// retention.cpp: the C part of the retention API.
+// retention.cpp: the C part of the retention API (legal holds and table
+// families).
 //
 //  privacy._analyze_hold_condition(tbl, condition)  validates a legal-hold
-//      condition with the validator of masks and row filters
-//      (ValidatePolicyExpression: one expression, no subquery, aggregate,
-//      window, set-returning or volatile function, no system column or
-//      whole-row reference, only functions owned by superusers or policy
-//      administrators - only superusers' on a superuser's table, since
-//      holds are evaluated as the table's owner), boolean, and with every
-//      function and operator owned by a superuser (a policy administrator
-//      could otherwise redefine which rows the hold protects, unaudited),
-//      and returns its
-//      canonical text: deparsed
-//      from the analyzed tree with every name not in pg_catalog
-//      schema-qualified. Only that text ever reaches a purge statement; the
-//      text a user typed is never spliced into SQL.
+//      condition with the one validator of declared expressions
+//      (ValidatePolicyExpression: one boolean expression, no subquery,
+//      aggregate, window, set-returning or volatile function, no system
+//      column or whole-row reference) under the trust rule of hold
+//      conditions: only functions owned by superusers, whoever owns the table
+//      (an administrator could otherwise redefine which rows the hold
+//      protects, unaudited). Returns the canonical text, deparsed from the
+//      analyzed tree with every name not in pg_catalog schema-qualified: only
+//      that text ever reaches a purge statement; the text a user typed is
+//      never spliced into SQL.
+//  privacy._hold_trigger_quals(tbl, condition)  the WHEN clauses of the hold
+//      triggers of a family member (the condition on old. and new.).
+//  privacy._check_family_root(tbl, what)  raises 42809 when a policy is
+//      declared on a partition or inheritance child (CheckFamilyRoot).
+//  privacy._hold_maintenance(on)  lets privacy._sync_hold_triggers() drop
+//      hold triggers in this transaction.
 // Errors name tables, never values.
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"

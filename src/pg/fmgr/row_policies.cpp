@@ -12,6 +12,7 @@
 #include "pg/catalog/citus.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/legal_holds.hpp"
+#include "pg/catalog/policy_target.hpp"
 #include "pg/catalog/privileges.hpp"
 #include "pg/catalog/row_policies.hpp"
 #include "pg/module.hpp"
@@ -53,10 +54,10 @@ CanonicalRowFilter(Oid relid, const char *condition) {
 // CheckRowPolicyTargetImpl implements privacy._check_row_policy_target().
 Datum
 CheckRowPolicyTargetImpl(FunctionCallInfo fcinfo) {
-	RequirePreload("row policies");
+	RequirePreload(gettext_noop("row policies require pg_privacy in shared_preload_libraries"));
 	if (PG_ARGISNULL(0))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("table must not be null")));
-	CheckPolicyTarget(PG_GETARG_OID(0), "add row policies to");
+	CheckPolicyTarget(PG_GETARG_OID(0), PolicyKind::kRowPolicies);
 	CheckFamilyRoot(PG_GETARG_OID(0), "add row policies to");
 	// a Citus table's policies are declared on the table and enforced on its
 	// shards (doc/scale-out.md); a shard by name is not a policy target
@@ -77,7 +78,7 @@ CanonicalRowFilterImpl(FunctionCallInfo fcinfo) {
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 		                errmsg("table and condition must not be null")));
 	Oid relid = PG_GETARG_OID(0);
-	CheckPolicyTarget(relid, "add row policies to");
+	CheckPolicyTarget(relid, PolicyKind::kRowPolicies);
 	CheckFamilyRoot(relid, "add row policies to");
 	char *canonical = CanonicalRowFilter(relid, text_to_cstring(PG_GETARG_TEXT_PP(1)));
 	PG_RETURN_TEXT_P(cstring_to_text(canonical));
@@ -86,7 +87,7 @@ CanonicalRowFilterImpl(FunctionCallInfo fcinfo) {
 // AddRowFilterImpl implements privacy.add_row_filter().
 Datum
 AddRowFilterImpl(FunctionCallInfo fcinfo) {
-	RequirePreload("row policies");
+	RequirePreload(gettext_noop("row policies require pg_privacy in shared_preload_libraries"));
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(2))
 		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 		                errmsg("table, name and condition must not be null")));
@@ -94,7 +95,7 @@ AddRowFilterImpl(FunctionCallInfo fcinfo) {
 	char *name = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	char *condition = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	CheckPolicyAdmin("declare row policies", relid);
-	CheckPolicyTarget(relid, "add row policies to");
+	CheckPolicyTarget(relid, PolicyKind::kRowPolicies);
 	CheckFamilyRoot(relid, "add row policies to");
 	if (name[0] == '\0' || strncmp(name, "consent:", 8) == 0 || strlen(name) > 63)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid row filter name"),

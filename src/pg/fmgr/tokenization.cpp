@@ -216,8 +216,7 @@ CheckDetokenize(CallCache *cache) {
 		         errmsg("permission denied to detokenize format \"%s\"", cache->format->name),
 		         errhint("A superuser or a member of role \"%s\" (another member, for a role it "
 		                 "belongs to) can grant it with privacy.grant_detokenize().",
-		                 guc_admin_role != NULL && guc_admin_role[0] ? guc_admin_role
-		                                                             : "privacy_admin"),
+		                 AdminRoleName()),
 		         errhidestmt(true), errhidecontext(true)));
 	CheckNotParallelWorker("detokenize");
 	if (XactReadOnly)

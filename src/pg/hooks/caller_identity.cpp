@@ -10,11 +10,10 @@
 //
 // C-style shell: nothing here throws; the stack lives in TopMemoryContext.
 #include "pg/hooks/caller_identity.hpp"
-#include "pg/catalog/invalidation.hpp"
+#include "pg/catalog/extension_schema.hpp"
 
 extern "C" {
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/lsyscache.h"
@@ -37,27 +36,13 @@ Frame *frames = NULL;
 int depth = 0;
 int capacity = 0;
 
-// The extension's schema, looked up once and again after any change of
-// pg_namespace (the hook runs for every SECURITY DEFINER call, also per row).
-Oid own_namespace = InvalidOid;
-bool own_namespace_valid = false;
-
-void
-ForgetOwnNamespace(Datum arg, int cacheid, uint32 hashvalue) {
-	own_namespace_valid = false;
-}
-
-// OwnFunction reports whether fn_oid belongs to the extension's schema.
+// OwnFunction reports whether fn_oid belongs to the extension's schema
+// (whose OID is cached: the hook runs for every SECURITY DEFINER call, also
+// per row).
 bool
 OwnFunction(Oid fn_oid) {
-	if (!own_namespace_valid) {
-		// (an invalidation absorbed during the lookup clears the flag before
-		// it is set: the answer read is current as of every one of them)
-		own_namespace = get_namespace_oid("privacy", true);
-		own_namespace_valid = true;
-	}
 	Oid nsp = get_func_namespace(fn_oid);
-	return OidIsValid(nsp) && nsp == own_namespace;
+	return OidIsValid(nsp) && nsp == PrivacySchema();
 }
 
 void
@@ -156,7 +141,6 @@ InstallCallerIdentityHook() {
 	prev_fmgr = fmgr_hook;
 	fmgr_hook = PrivacyFmgrHook;
 	RegisterXactCallback(ResetAtEnd, NULL);
-	RegisterSyscacheInvalidation(NAMESPACEOID, ForgetOwnNamespace, (Datum)0);
 	installed = true;
 }
 

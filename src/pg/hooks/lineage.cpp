@@ -13,6 +13,7 @@
 #include "pg/hooks/lineage.hpp"
 
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/guc.hpp"
 
 extern "C" {
@@ -84,7 +85,7 @@ AddSource(TraceContext *ctx, Oid relid, AttrNumber attnum) {
 bool
 IsMaskingFunction(Oid funcid) {
 	Oid nsp = get_func_namespace(funcid);
-	if (!OidIsValid(nsp) || nsp != get_namespace_oid("privacy", true))
+	if (!OidIsValid(nsp) || nsp != PrivacySchema())
 		return false;
 	char *name = get_func_name(funcid);
 	if (name == NULL)

@@ -10,6 +10,7 @@
 // fmgr_security_definer) is harmless: the one fmgr_hook (caller_identity.cpp)
 // only records whose identity each such frame runs with.
 #include "pg/hooks/needs_fmgr.hpp"
+#include "pg/catalog/cache_memory.hpp"
 #include "pg/catalog/invalidation.hpp"
 
 #include "pg/catalog/column_policies.hpp"
@@ -57,15 +58,9 @@ ForgetAnswers(Datum arg, int cacheid, uint32 hashvalue) {
 // Answers returns the answer cache, creating it when there is none.
 HTAB *
 Answers() {
-	if (answers == NULL) {
-		HASHCTL ctl;
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(LanguageEntry);
-		ctl.hcxt = CacheMemoryContext;
-		answers = hash_create("pg_privacy function languages", 256, &ctl,
-		                      HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+	if (answers == NULL)
+		answers = CreateOidHash("pg_privacy function languages", 256, sizeof(LanguageEntry),
+		                        CacheMemoryContext);
 	return answers;
 }
 

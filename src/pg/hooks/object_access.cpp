@@ -10,6 +10,7 @@
 #include "pg/catalog/categories.hpp"
 
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/row_policies.hpp"
 #include "pg/fmgr/audit_trigger.hpp"
@@ -45,8 +46,7 @@ object_access_hook_type prev_object_access = NULL;
 void
 DeleteRows(const char *table, AttrNumber key_attno, Oid key, AttrNumber column_attno,
            const char *column) {
-	Oid nsp = get_namespace_oid("privacy", true);
-	Oid relid = OidIsValid(nsp) ? get_relname_relid(table, nsp) : InvalidOid;
+	Oid relid = PrivacyTable(table);
 	if (!OidIsValid(relid))
 		return;
 	Relation rel = table_open(relid, RowExclusiveLock);
@@ -77,8 +77,7 @@ DeleteRows(const char *table, AttrNumber key_attno, Oid key, AttrNumber column_a
 // visibly, whoever dropped what.
 void
 Unregister(Oid relid, const char *column) {
-	Oid nsp = get_namespace_oid("privacy", true);
-	Oid registry = OidIsValid(nsp) ? get_relname_relid("_subject_table", nsp) : InvalidOid;
+	Oid registry = PrivacyTable("_subject_table");
 	if (!OidIsValid(registry))
 		return;
 	Relation rel = table_open(registry, RowExclusiveLock);
@@ -135,7 +134,7 @@ PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int su
 		// policy. A table with an active hold, or one an active hold protects
 		// that the utility hook did not clear, is not dropped at all (issue
 		// 15): hold rows disappear only through privacy.release_hold().
-		if (get_rel_namespace(object_id) != get_namespace_oid("privacy", true)) {
+		if (get_rel_namespace(object_id) != PrivacySchema()) {
 			if (sub_id == 0) {
 				CheckDropOfRelation(object_id);
 				DeleteRows("_retention_policy", 1, object_id, 0, NULL);

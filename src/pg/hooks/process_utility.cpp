@@ -26,6 +26,7 @@
 #include "pg/catalog/categories.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/hooks/lineage.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/guc.hpp"
 #include "pg/postgres.hpp"
@@ -66,7 +67,7 @@ IsSuperuserCatalogCopy(Node *stmt) {
 	CopyStmt *copy = (CopyStmt *)stmt;
 	if (!copy->is_from || copy->relation == NULL || !superuser())
 		return false;
-	Oid nsp = get_namespace_oid("privacy", true);
+	Oid nsp = PrivacySchema();
 	Oid relid = RangeVarGetRelid(copy->relation, NoLock, true);
 	return OidIsValid(nsp) && OidIsValid(relid) && get_rel_namespace(relid) == nsp;
 }
@@ -287,7 +288,7 @@ CheckTruncate(TruncateStmt *truncate) {
 		if (!OidIsValid(relid) ||
 		    pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) != ACLCHECK_OK)
 			continue;
-		CheckFamilyHolds(relid, rv->inh, false, "truncate table", AccessExclusiveLock);
+		CheckFamilyHolds(relid, rv->inh, false, HoldAction::kTruncate, AccessExclusiveLock);
 		relids = list_append_unique_oid(relids, relid);
 	}
 	if (truncate->behavior != DROP_CASCADE)
@@ -302,7 +303,7 @@ CheckTruncate(TruncateStmt *truncate) {
 			relids = lappend_oid(relids, relid);
 			added = true;
 			if (pg_class_aclcheck(relid, GetUserId(), ACL_TRUNCATE) == ACLCHECK_OK)
-				CheckFamilyHolds(relid, true, false, "truncate table", AccessExclusiveLock);
+				CheckFamilyHolds(relid, true, false, HoldAction::kTruncate, AccessExclusiveLock);
 		}
 		if (!added)
 			break;
@@ -324,7 +325,7 @@ FamilyPrecheck(Node *stmt) {
 				continue;
 			bool subtree = drop->behavior == DROP_CASCADE ||
 			               get_rel_relkind(relid) == RELKIND_PARTITIONED_TABLE;
-			CheckFamilyHolds(relid, subtree, true, "drop table", AccessExclusiveLock);
+			CheckFamilyHolds(relid, subtree, true, HoldAction::kDropTable, AccessExclusiveLock);
 			ClearFamily(relid, subtree);
 		}
 		return;
@@ -375,18 +376,18 @@ FamilyPrecheck(Node *stmt) {
 		case AT_DetachPartitionFinalize: {
 			Oid part = RangeVarGetRelid(((PartitionCmd *)cmd->def)->name, NoLock, true);
 			if (OidIsValid(part)) {
-				CheckFamilyHolds(part, true, true, "detach partition", NoLock);
+				CheckFamilyHolds(part, true, true, HoldAction::kDetachPartition, NoLock);
 				ClearFamily(part, true);
 			}
 			break;
 		}
 		case AT_DropInherit:
-			CheckFamilyHolds(relid, true, true, "remove the inheritance of table", NoLock);
+			CheckFamilyHolds(relid, true, true, HoldAction::kNoInherit, NoLock);
 			break;
 		case AT_SetUnLogged:
 			// an unlogged table loses its rows in a crash and never reaches
 			// a standby: held rows would not survive either
-			CheckFamilyHolds(relid, true, true, "make unlogged table", NoLock);
+			CheckFamilyHolds(relid, true, true, HoldAction::kSetUnlogged, NoLock);
 			break;
 		case AT_AttachPartition: {
 			Oid child = RangeVarGetRelid(((PartitionCmd *)cmd->def)->name, NoLock, true);
@@ -457,8 +458,8 @@ RecheckLeavingRows(AlterTableStmt *alter) {
 		}
 		if (OidIsValid(child) && OidIsValid(parent) && pg_class_ownercheck(child, GetUserId()))
 			CheckLeavingRows(child, parent,
-			                 cmd->subtype == AT_DropInherit ? "remove the inheritance of table"
-			                                                : "detach partition");
+			                 cmd->subtype == AT_DropInherit ? HoldAction::kNoInherit
+			                                                : HoldAction::kDetachPartition);
 	}
 }
 

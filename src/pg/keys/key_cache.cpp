@@ -1,19 +1,23 @@
 // key_cache.cpp: per-backend cache of data keys, token formats and detokenize
-// grants (see key_cache.hpp). Wrapping and unwrapping are in key_wrap.cpp,
-// reading the master keys in master_key.cpp.
+// grants (see key_cache.hpp). Unwrapping is in key_wrap.cpp, which loads
+// the master keys through master_key.cpp.
 //
 // Invariants: each version is unwrapped with the master key whose id its row
 // records (the previous master key during a rotation); the master keys are
-// read only while unwrapping and freed (wiped) before anything else can
-// raise. Unwrapped material lives in sodium_malloc'd memory (guard pages,
-// locked, excluded from core dumps) owned by the cache context's reset
-// callback, which also deletes the FF1/FF3-1 objects (OpenSSL cleanses their
-// AES key schedules when it frees them); a stale cache is reset at the end
-// of the transaction in which this backend noticed the change (ResetAtXactEnd)
-// or at the next lookup, whichever comes first. C++ objects are created by
-// helpers that call no PostgreSQL function. Must never: log or report key
+// loaded only while a key's versions are unwrapped and freed (wiped) before
+// an unwrap failure is reported. Unwrapped material lives in sodium_malloc'd
+// memory (guard pages, locked, excluded from core dumps) owned by the cache
+// context's reset callback, which also deletes the C++ objects built on it:
+// the FF1/FF3-1 ciphers (FF3-1 on first use; OpenSSL cleanses their AES key
+// schedules when it frees them) and the token formats. A stale cache is
+// reset at the end of the transaction in which this backend noticed the
+// change (ResetAtXactEnd) or at the next lookup (BeginKeyLookup), whichever
+// comes first. C++ objects are built by helpers that call no PostgreSQL
+// function (NewFf1, NewTokenFormat, KeyFf31). Must never: log or report key
 // bytes.
 #include "pg/keys/key_cache.hpp"
+#include "pg/catalog/cache_memory.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/invalidation.hpp"
 
 #include "pg/boundary/boundary.hpp"
@@ -100,8 +104,7 @@ void
 EnsureContext() {
 	if (cache_context != NULL)
 		return;
-	cache_context =
-	        AllocSetContextCreate(CacheMemoryContext, "pg_privacy keys", ALLOCSET_SMALL_SIZES);
+	EnsureCacheContext(&cache_context, "pg_privacy keys");
 	cache_callback.func = FreeCacheObjects;
 	cache_callback.arg = NULL;
 	MemoryContextRegisterResetCallback(cache_context, &cache_callback);
@@ -129,34 +132,18 @@ RelcacheCallback(Datum arg, Oid relid) {
 	}
 }
 
-// CatalogTable returns the OID of privacy.<name>, raising 55000 when the
-// extension is not installed in this database.
-Oid
-CatalogTable(const char *name) {
-	Oid nsp = get_namespace_oid("privacy", true);
-	Oid table = OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
-	if (!OidIsValid(table))
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("pg_privacy is not installed in this database"),
-		                errhint("Run CREATE EXTENSION pg_privacy."), errhidestmt(true),
-		                errhidecontext(true)));
-	return table;
-}
-
 void
 RememberTables() {
 	if (!OidIsValid(key_table))
-		key_table = CatalogTable("_key");
+		key_table = RequirePrivacyTable("_key");
 	if (!OidIsValid(format_table))
-		format_table = CatalogTable("_token_format");
+		format_table = RequirePrivacyTable("_token_format");
 	if (!OidIsValid(grant_table))
-		grant_table = CatalogTable("_detokenize_grant");
+		grant_table = RequirePrivacyTable("_detokenize_grant");
 	if (!OidIsValid(format_version_table)) {
 		// absent in a 0.1.0 database not yet updated: every format then uses
 		// the key's oldest version, as 0.1.0 did
-		Oid nsp = get_namespace_oid("privacy", true);
-		format_version_table =
-		        OidIsValid(nsp) ? get_relname_relid("_token_format_version", nsp) : InvalidOid;
+		format_version_table = PrivacyTable("_token_format_version");
 	}
 }
 
@@ -383,6 +370,38 @@ InitTokenization() {
 	InitAudit();
 }
 
+namespace {
+
+// LoadGuard brackets a load into the cache: the cache counts as stale while
+// the load runs, so one that raises half-way leaves a cache the next lookup
+// resets; Done() clears the mark again unless the cache was stale before or
+// an invalidation arrived meanwhile. (No destructor: an error leaves the
+// mark set, as intended.)
+struct LoadGuard {
+	uint64 seen;
+	bool was_stale;
+	LoadGuard() : seen(invalidations), was_stale(cache_stale) {
+		cache_stale = true;
+	}
+	void
+	Done() const {
+		if (!was_stale && seen == invalidations)
+			cache_stale = false;
+	}
+};
+
+// EnsureFormats loads the token formats unless they are loaded.
+void
+EnsureFormats() {
+	if (formats_loaded)
+		return;
+	LoadGuard guard;
+	LoadFormats();
+	guard.Done();
+}
+
+} // namespace
+
 uint64
 BeginKeyLookup() {
 	EnsureContext();
@@ -403,12 +422,9 @@ LookupKeyRing(const char *name) {
 		if (strcmp(ring->name, name) == 0)
 			return ring;
 	// A failed load leaves a partial ring: reset before the next lookup.
-	uint64 seen = invalidations;
-	bool was_stale = cache_stale;
-	cache_stale = true;
+	LoadGuard guard;
 	KeyRing *ring = LoadKeyRing(name);
-	if (!was_stale && seen == invalidations)
-		cache_stale = false;
+	guard.Done();
 	return ring;
 }
 
@@ -429,14 +445,7 @@ KeyFf31(DataKey *key) {
 
 FormatEntry *
 LookupFormat(const char *name) {
-	if (!formats_loaded) {
-		uint64 seen = invalidations;
-		bool was_stale = cache_stale;
-		cache_stale = true;
-		LoadFormats();
-		if (!was_stale && seen == invalidations)
-			cache_stale = false;
-	}
+	EnsureFormats();
 	for (FormatEntry *format = formats; format != NULL; format = format->next)
 		if (strcmp(format->name, name) == 0)
 			return format;
@@ -449,14 +458,7 @@ LookupFormat(const char *name) {
 
 bool
 IsFormatTweak(const char *key_name, const uint8 *tweak, size_t tweak_len) {
-	if (!formats_loaded) {
-		uint64 seen = invalidations;
-		bool was_stale = cache_stale;
-		cache_stale = true;
-		LoadFormats();
-		if (!was_stale && seen == invalidations)
-			cache_stale = false;
-	}
+	EnsureFormats();
 	for (FormatEntry *format = formats; format != NULL; format = format->next)
 		if (strcmp(format->key_name, key_name) == 0 && strlen(format->name) == tweak_len &&
 		    memcmp(format->name, tweak, tweak_len) == 0)
@@ -469,12 +471,9 @@ MayDetokenize(const char *format) {
 	if (superuser())
 		return true;
 	if (!grants_loaded) {
-		uint64 seen = invalidations;
-		bool was_stale = cache_stale;
-		cache_stale = true;
+		LoadGuard guard;
 		LoadGrants();
-		if (!was_stale && seen == invalidations)
-			cache_stale = false;
+		guard.Done();
 	}
 	Oid user = GetUserId();
 	for (GrantEntry *grant = grants; grant != NULL; grant = grant->next)
@@ -485,12 +484,9 @@ MayDetokenize(const char *format) {
 
 void
 InvalidateKeyCache() {
-	Oid nsp = get_namespace_oid("privacy", true);
-	if (!OidIsValid(nsp))
-		return;
 	const char *names[] = {"_key", "_token_format", "_detokenize_grant", "_token_format_version"};
 	for (const char *name : names) {
-		Oid table = get_relname_relid(name, nsp);
+		Oid table = PrivacyTable(name);
 		if (OidIsValid(table))
 			CacheInvalidateRelcacheByRelid(table);
 	}

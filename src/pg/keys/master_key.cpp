@@ -51,16 +51,80 @@ constexpr std::size_t kMaxKeyText = 256;
 // Source describes one kind of secret and where its settings live, for the
 // messages (never the secret).
 struct Source {
-	const char *what;            // "master key", "previous master key", "key material"
 	const char *file_setting;    // the setting naming the file (hints)
 	const char *command_setting; // the setting naming the command (hints)
 	bool material;               // import_key material: 16, 24 or 32 bytes; otherwise 32
+	// the whole messages naming this kind of secret (%s: the file's path;
+	// in run_failed, the system error)
+	const char *missing;
+	const char *open_failed;
+	const char *stat_failed;
+	const char *not_regular;
+	const char *not_owned;
+	const char *group_access;
+	const char *read_failed;
+	const char *bad_file;
+	const char *run_failed;
+	const char *timed_out;
+	const char *failed;
+	const char *bad_command;
+	const char *none;
 };
 
-const Source kCurrent{"master key", "privacy.master_key_file", "privacy.master_key_command", false};
-const Source kPrevious{"previous master key", "privacy.previous_master_key_file",
-                       "privacy.previous_master_key_command", false};
-const Source kMaterial{"key material", "material_file", "material_command", true};
+const Source kCurrent{
+        "privacy.master_key_file",
+        "privacy.master_key_command",
+        false,
+        gettext_noop("master key file \"%s\" does not exist"),
+        gettext_noop("could not open master key file \"%s\": %m"),
+        gettext_noop("could not stat master key file \"%s\": %m"),
+        gettext_noop("master key file \"%s\" is not a regular file"),
+        gettext_noop("master key file \"%s\" is not owned by the database server user"),
+        gettext_noop("master key file \"%s\" has group or world access"),
+        gettext_noop("could not read master key file \"%s\": %m"),
+        gettext_noop("master key file \"%s\" does not hold a 256-bit key"),
+        gettext_noop("could not run master key command: %s"),
+        gettext_noop("master key command timed out"),
+        gettext_noop("master key command failed"),
+        gettext_noop("master key command did not print a 256-bit key"),
+        gettext_noop("no master key is configured"),
+};
+const Source kPrevious{
+        "privacy.previous_master_key_file",
+        "privacy.previous_master_key_command",
+        false,
+        gettext_noop("previous master key file \"%s\" does not exist"),
+        gettext_noop("could not open previous master key file \"%s\": %m"),
+        gettext_noop("could not stat previous master key file \"%s\": %m"),
+        gettext_noop("previous master key file \"%s\" is not a regular file"),
+        gettext_noop("previous master key file \"%s\" is not owned by the database server user"),
+        gettext_noop("previous master key file \"%s\" has group or world access"),
+        gettext_noop("could not read previous master key file \"%s\": %m"),
+        gettext_noop("previous master key file \"%s\" does not hold a 256-bit key"),
+        gettext_noop("could not run previous master key command: %s"),
+        gettext_noop("previous master key command timed out"),
+        gettext_noop("previous master key command failed"),
+        gettext_noop("previous master key command did not print a 256-bit key"),
+        gettext_noop("no previous master key is configured"),
+};
+const Source kMaterial{
+        "material_file",
+        "material_command",
+        true,
+        gettext_noop("key material file \"%s\" does not exist"),
+        gettext_noop("could not open key material file \"%s\": %m"),
+        gettext_noop("could not stat key material file \"%s\": %m"),
+        gettext_noop("key material file \"%s\" is not a regular file"),
+        gettext_noop("key material file \"%s\" is not owned by the database server user"),
+        gettext_noop("key material file \"%s\" has group or world access"),
+        gettext_noop("could not read key material file \"%s\": %m"),
+        gettext_noop("key material file \"%s\" does not hold a 128-, 192- or 256-bit key"),
+        gettext_noop("could not run key material command: %s"),
+        gettext_noop("key material command timed out"),
+        gettext_noop("key material command failed"),
+        gettext_noop("key material command did not print a 128-, 192- or 256-bit key"),
+        gettext_noop("no key material is configured"),
+};
 
 // ParseHexKey decodes hexadecimal characters followed only by whitespace into
 // key (capacity 32 bytes); returns the key length (32, or for material 16, 24
@@ -85,18 +149,17 @@ ParseHexKey(const char *text, std::size_t len, unsigned char *key, bool material
 // whose text is not a key.
 void
 BadContent(const Source &source, const char *path) {
-	const char *size = source.material ? "128-, 192- or 256-bit key" : "256-bit key";
 	const char *detail = source.material ? "It must hold 32, 48 or 64 hexadecimal characters."
 	                                     : "It must hold 64 hexadecimal characters.";
 	if (path != NULL)
 		ereport(ERROR, (errcode(source.material ? ERRCODE_INVALID_PARAMETER_VALUE
 		                                        : ERRCODE_CONFIG_FILE_ERROR),
-		                errmsg("%s file \"%s\" does not hold a %s", source.what, path, size),
-		                errdetail("%s", detail), errhidestmt(true), errhidecontext(true)));
+		                errmsg(source.bad_file, path), errdetail("%s", detail), errhidestmt(true),
+		                errhidecontext(true)));
 	ereport(ERROR, (errcode(source.material ? ERRCODE_INVALID_PARAMETER_VALUE
 	                                        : ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-	                errmsg("%s command did not print a %s", source.what, size),
-	                errdetail("%s", detail), errhidestmt(true), errhidecontext(true)));
+	                errmsg("%s", _(source.bad_command)), errdetail("%s", detail), errhidestmt(true),
+	                errhidecontext(true)));
 }
 
 // LoadFromFile reads a key from path into key (32 bytes); returns its length.
@@ -108,26 +171,23 @@ LoadFromFile(const Source &source, const char *path, unsigned char *key) {
 	if (fd < 0) {
 		if (errno == ENOENT)
 			ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			                errmsg("%s file \"%s\" does not exist", source.what, path),
+			                errmsg(source.missing, path),
 			                errhint("Create it with 64 hexadecimal characters (mode 0600, owned by "
 			                        "the server user), or point %s at it and reload.",
 			                        source.file_setting),
 			                errhidestmt(true), errhidecontext(true)));
-		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-		                errmsg("could not open %s file \"%s\": %m", source.what, path),
+		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg(source.open_failed, path),
 		                errhidestmt(true), errhidecontext(true)));
 	}
 	struct stat st;
 	if (fstat(fd, &st) != 0) {
 		CloseTransientFile(fd);
-		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-		                errmsg("could not stat %s file \"%s\": %m", source.what, path),
+		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg(source.stat_failed, path),
 		                errhidestmt(true), errhidecontext(true)));
 	}
 	if (!S_ISREG(st.st_mode)) {
 		CloseTransientFile(fd);
-		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-		                errmsg("%s file \"%s\" is not a regular file", source.what, path),
+		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg(source.not_regular, path),
 		                errdetail("FIFOs, devices, sockets and directories are refused."),
 		                errhint("Point %s at a regular file, or use %s to read the key from "
 		                        "another source.",
@@ -137,17 +197,14 @@ LoadFromFile(const Source &source, const char *path, unsigned char *key) {
 	if (st.st_uid != geteuid()) {
 		CloseTransientFile(fd);
 		ereport(ERROR,
-		        (errcode(ERRCODE_CONFIG_FILE_ERROR),
-		         errmsg("%s file \"%s\" is not owned by the database server user", source.what,
-		                path),
+		        (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg(source.not_owned, path),
 		         errhint("Change its owner to the operating system user that runs the server."),
 		         errhidestmt(true), errhidecontext(true)));
 	}
 	if ((st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		CloseTransientFile(fd);
 		ereport(ERROR,
-		        (errcode(ERRCODE_CONFIG_FILE_ERROR),
-		         errmsg("%s file \"%s\" has group or world access", source.what, path),
+		        (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg(source.group_access, path),
 		         errdetail("The file must have permissions u=rw (0600) or less."),
 		         errhint("Run chmod 0600 on the file."), errhidestmt(true), errhidecontext(true)));
 	}
@@ -161,8 +218,7 @@ LoadFromFile(const Source &source, const char *path, unsigned char *key) {
 	sodium_memzero(buf, sizeof(buf));
 	if (n < 0) {
 		errno = read_errno;
-		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR),
-		                errmsg("could not read %s file \"%s\": %m", source.what, path),
+		ereport(ERROR, (errcode(ERRCODE_CONFIG_FILE_ERROR), errmsg(source.read_failed, path),
 		                errhidestmt(true), errhidecontext(true)));
 	}
 	if (len == 0)
@@ -184,20 +240,21 @@ KillCommand(pid_t pid) {
 pid_t
 StartCommand(const Source &source, const char *command, int *read_fd) {
 	int fds[2];
-	if (pipe(fds) != 0)
-		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-		                errmsg("could not run %s command: %m", source.what), errhidestmt(true),
-		                errhidecontext(true)));
+	if (pipe(fds) != 0) {
+		const char *reason = strerror(errno);
+		ereport(ERROR,
+		        (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg(source.run_failed, reason),
+		         errhidestmt(true), errhidecontext(true)));
+	}
 	fflush(NULL);
 	pid_t pid = fork();
 	if (pid < 0) {
-		int saved = errno;
+		const char *reason = strerror(errno);
 		close(fds[0]);
 		close(fds[1]);
-		errno = saved;
-		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-		                errmsg("could not run %s command: %m", source.what), errhidestmt(true),
-		                errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg(source.run_failed, reason),
+		         errhidestmt(true), errhidecontext(true)));
 	}
 	if (pid == 0) {
 		// child: no PostgreSQL function may run here
@@ -316,22 +373,21 @@ LoadFromCommand(const Source &source, const char *command, unsigned char *key) {
 	                          : 0;
 	sodium_memzero(buf, sizeof(buf));
 	if (timed_out)
-		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-		                errmsg("%s command timed out", source.what),
-		                errdetail("It did not print the key and exit within %d ms; it was killed.",
-		                          guc_master_key_command_timeout),
-		                errhint("Check %s, or raise privacy.master_key_command_timeout.",
-		                        source.command_setting),
-		                errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("%s", _(source.timed_out)),
+		         errdetail("It did not print the key and exit within %d ms; it was killed.",
+		                   guc_master_key_command_timeout),
+		         errhint("Check %s, or raise privacy.master_key_command_timeout.",
+		                 source.command_setting),
+		         errhidestmt(true), errhidecontext(true)));
 	if (status != 0) {
 		char *reason =
 		        status == -1 ? pstrdup("could not be waited for") : wait_result_to_str(status);
-		ereport(ERROR,
-		        (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION),
-		         errmsg("%s command failed", source.what), errdetail("The command %s.", reason),
-		         errhint("Check %s; it must print the key and exit with status 0.",
-		                 source.command_setting),
-		         errhidestmt(true), errhidecontext(true)));
+		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("%s", _(source.failed)),
+		                errdetail("The command %s.", reason),
+		                errhint("Check %s; it must print the key and exit with status 0.",
+		                        source.command_setting),
+		                errhidestmt(true), errhidecontext(true)));
 	}
 	if (len == 0)
 		BadContent(source, NULL);
@@ -361,8 +417,7 @@ Load(const Source &source, const char *file, const char *command, unsigned char 
 		        (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("key material must not be null"),
 		         errhint("Pass material, material_file or material_command."), errhidestmt(true),
 		         errhidecontext(true)));
-	ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-	                errmsg("no %s is configured", source.what),
+	ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE), errmsg("%s", _(source.none)),
 	                &source == &kPrevious
 	                        ? errhint("Set privacy.previous_master_key_file or "
 	                                  "privacy.previous_master_key_command to the master key the "

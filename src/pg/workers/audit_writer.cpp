@@ -23,6 +23,7 @@
 // hold a transaction while waiting, or let a C++ exception out (C-style
 // glue, PG_TRY only).
 #include "pg/workers/audit_writer.hpp"
+#include "pg/catalog/extension_schema.hpp"
 
 #include "pg/audit/queue.hpp"
 #include "pg/postgres.hpp"
@@ -214,8 +215,7 @@ bool
 InsertRecords(DisclosureRecord *rows, int n) {
 	if (!OidIsValid(get_extension_oid("pg_privacy", true)))
 		return false;
-	Oid nsp = get_namespace_oid("privacy", true);
-	Oid table = OidIsValid(nsp) ? get_relname_relid("audit_log", nsp) : InvalidOid;
+	Oid table = PrivacyTable("audit_log");
 	if (!OidIsValid(table))
 		return false;
 	Oid owner = InvalidOid;

@@ -516,19 +516,33 @@ LogRunDone(Run *run, MemoryContext cxt) {
 	int parts = 0;
 	if (sscanf(done, "%15s %lld %d", action, &rows, &parts) != 3 || (rows == 0 && parts == 0))
 		return;
-	const char *verb = strcmp(action, "anonymize") == 0 ? "anonymized"
-	                   : strcmp(action, "nullify") == 0 ? "nullified"
-	                                                    : "deleted";
+	// the whole messages of each method (with and without dropped partitions)
+	const char *with_parts =
+	        strcmp(action, "anonymize") == 0
+	                ? gettext_noop(
+	                          "pg_privacy purge of table \"%s\" done: %lld rows anonymized, %d "
+	                          "partitions dropped in %ld.%03d s")
+	        : strcmp(action, "nullify") == 0
+	                ? gettext_noop("pg_privacy purge of table \"%s\" done: %lld rows nullified, %d "
+	                               "partitions dropped in %ld.%03d s")
+	                : gettext_noop("pg_privacy purge of table \"%s\" done: %lld rows deleted, %d "
+	                               "partitions dropped in %ld.%03d s");
+	const char *rows_only =
+	        strcmp(action, "anonymize") == 0
+	                ? gettext_noop("pg_privacy purge of table \"%s\" done: %lld rows anonymized in "
+	                               "%ld.%03d s")
+	        : strcmp(action, "nullify") == 0
+	                ? gettext_noop("pg_privacy purge of table \"%s\" done: %lld rows nullified in "
+	                               "%ld.%03d s")
+	                : gettext_noop("pg_privacy purge of table \"%s\" done: %lld rows deleted in "
+	                               "%ld.%03d s");
 	long secs;
 	int usecs;
 	TimestampDifference(run->started, GetCurrentTimestamp(), &secs, &usecs);
 	if (parts > 0)
-		ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" done: %lld rows %s, %d partitions "
-		                     "dropped in %ld.%03d s",
-		                     run->relname, rows, verb, parts, secs, usecs / 1000)));
+		ereport(LOG, (errmsg(with_parts, run->relname, rows, parts, secs, usecs / 1000)));
 	else
-		ereport(LOG, (errmsg("pg_privacy purge of table \"%s\" done: %lld rows %s in %ld.%03d s",
-		                     run->relname, rows, verb, secs, usecs / 1000)));
+		ereport(LOG, (errmsg(rows_only, run->relname, rows, secs, usecs / 1000)));
 }
 
 // Pacer spaces the worker's batches (issue 15): after each batch the

@@ -209,9 +209,13 @@ COMMENT ON FUNCTION privacy._check_family_root(regclass, text) IS
 -- statistics and the raw values PostgreSQL prints in constraint-violation
 -- details from RLS-subject roles. Also called by the utility hook when a
 -- partition or child is created under, or attached to, a governed table.
+-- Like the other catalog-sync helpers (_release_row_security,
+-- _force_family, _unforce_family) it is SECURITY DEFINER: it runs inside the
+-- SECURITY DEFINER writers, only moves row security towards what the catalog
+-- says, and PUBLIC may not call it.
 CREATE FUNCTION privacy._govern_family(tbl regclass)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -298,7 +302,7 @@ COMMENT ON FUNCTION privacy.mask_column(regclass, name, text) IS
 -- the family that no policy governs any more, where pg_privacy turned it on.
 CREATE FUNCTION privacy._release_row_security(tbl regclass)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

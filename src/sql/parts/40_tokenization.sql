@@ -58,15 +58,18 @@ CREATE TABLE privacy._detokenize_grant (
 COMMENT ON TABLE privacy._detokenize_grant IS 'roles allowed to detokenize a format (privacy.grant_detokenize)';
 
 CREATE TABLE privacy.audit_log (
-	logged_at    timestamptz NOT NULL,
-	role_name    name NOT NULL,
-	session_role name NOT NULL,
-	action       text NOT NULL,
-	format       text NOT NULL,
-	value_count  bigint NOT NULL
+	logged_at      timestamptz NOT NULL,
+	role_name      name NOT NULL,
+	session_role   name NOT NULL,
+	action         text NOT NULL,
+	format         text,
+	value_count    bigint,
+	object         text,
+	old_definition text,
+	new_definition text
 );
 COMMENT ON TABLE privacy.audit_log IS
-'one row per statement and format that detokenized values: who, when, how many (never the values)';
+'append-only audit: detokenizations (format, value_count) and subject exports (object, value_count), recorded even when their transaction aborts, and policy changes (object, old and new definition); never a protected value';
 
 INSERT INTO privacy._token_format
 	(name, kind, alphabet, passthrough, keep_prefix, keep_suffix, min_chars, max_chars, key_name, builtin, created_at)

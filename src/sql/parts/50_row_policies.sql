@@ -89,27 +89,11 @@ $$;
 COMMENT ON FUNCTION privacy._lineage(regclass) IS 'a table and all its partition and inheritance ancestors';
 REVOKE ALL ON FUNCTION privacy._lineage(regclass) FROM PUBLIC;
 
--- A table is governed while a masking policy or a row policy applies to it
--- (its own or an ancestor's).
-CREATE FUNCTION privacy._is_governed(tbl regclass)
-RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT EXISTS (SELECT 1 FROM privacy._column_policy p
-	               WHERE p.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(tbl)))
-	    OR EXISTS (SELECT 1 FROM privacy._row_policy r
-	               WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(tbl)))
-$$;
-COMMENT ON FUNCTION privacy._is_governed(regclass) IS
-'whether a masking or row policy applies to the table (own or inherited)';
-REVOKE ALL ON FUNCTION privacy._is_governed(regclass) FROM PUBLIC;
-
 -- privacy._force_family: row policies bind owners too (FORCE ROW LEVEL
 -- SECURITY), unless the owner had forced it already.
 CREATE FUNCTION privacy._force_family(tbl regclass)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -133,7 +117,7 @@ COMMENT ON FUNCTION privacy._force_family(regclass) IS
 -- privacy._unforce_family: undoes _force_family where no row policy remains.
 CREATE FUNCTION privacy._unforce_family(tbl regclass)
 RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -35,14 +35,6 @@ GRANT EXECUTE ON FUNCTION
 	privacy.place_hold(regclass, text, text), privacy.release_hold(bigint), privacy.purge_now(regclass)
 TO PUBLIC;
 
--- The catalog-sync helpers run inside the SECURITY DEFINER writers (as the
--- extension owner): they only move row security towards what the catalog
--- says, and are not callable by others.
-ALTER FUNCTION privacy._govern_family(regclass) SECURITY DEFINER;
-ALTER FUNCTION privacy._force_family(regclass) SECURITY DEFINER;
-ALTER FUNCTION privacy._unforce_family(regclass) SECURITY DEFINER;
-ALTER FUNCTION privacy._release_row_security(regclass) SECURITY DEFINER;
-
 -- privacy.setup_roles(): creates (or adopts) the administrator and auditor
 -- group roles and gives them what they need. Run by a superuser; roles are
 -- never created silently by CREATE EXTENSION.
@@ -144,14 +136,6 @@ GRANT EXECUTE ON FUNCTION privacy.setup_roles(name, name) TO PUBLIC;
 -- by the API or by direct DML, is logged in the same transaction (a C trigger
 -- that writes privacy.audit_log without needing privileges on it). Key rows
 -- are logged by name and version only; the masking secret is never logged.
-ALTER TABLE privacy.audit_log
-	ALTER COLUMN format DROP NOT NULL,
-	ALTER COLUMN value_count DROP NOT NULL,
-	ADD COLUMN object text,
-	ADD COLUMN old_definition text,
-	ADD COLUMN new_definition text;
-COMMENT ON TABLE privacy.audit_log IS
-'append-only audit: detokenizations (format, value_count) and subject exports (object, value_count), recorded even when their transaction aborts, and policy changes (object, old and new definition); never a protected value';
 
 CREATE FUNCTION privacy._audit_policy_change()
 RETURNS trigger

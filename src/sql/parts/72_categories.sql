@@ -150,8 +150,9 @@ COMMENT ON FUNCTION privacy._category_governed(regclass) IS
 
 -- A table is governed while a masking policy, a row policy, a category
 -- protection, a denied new column or lineage applies to it (own or an
--- ancestor's). Replaces the definition of 50_row_policies.sql.
-CREATE OR REPLACE FUNCTION privacy._is_governed(tbl regclass)
+-- ancestor's). The functions of the earlier parts that call it are
+-- PL/pgSQL: they need it only when they run.
+CREATE FUNCTION privacy._is_governed(tbl regclass)
 RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -162,6 +163,9 @@ AS $$
 	               WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(tbl)))
 	    OR privacy._category_governed(tbl)
 $$;
+COMMENT ON FUNCTION privacy._is_governed(regclass) IS
+'whether a masking or row policy applies to the table (own or inherited)';
+REVOKE ALL ON FUNCTION privacy._is_governed(regclass) FROM PUBLIC;
 
 -- privacy._govern_categories(tbl): after a category, default-deny or
 -- lineage change, turns row security and the write-back guard on for the
@@ -598,12 +602,15 @@ REVOKE ALL ON FUNCTION privacy._category_mask(regclass, name, text, boolean), pr
 	privacy._note_new_columns(regclass, integer), privacy._protected_source(regclass, name),
 	privacy._record_lineage(regclass, name[], oid[], integer[]), privacy._access_source(regclass, name) FROM PUBLIC;
 
--- The compliance views of 70_compliance.sql, redefined with category
--- protections, lineage and default deny (they read the tables above).
+-- The compliance views ---------------------------------------------------
+-- (defined here, after the category catalog they read)
 
--- privacy._protections(tbl, col): as in 70_compliance.sql; 'masked' also
--- when a category protection, lineage or default deny masks the column.
-CREATE OR REPLACE FUNCTION privacy._protections(tbl regclass, col name)
+-- privacy._protections(tbl, col): how a column is protected: masked (own or
+-- inherited masking policy, a category protection, lineage or default
+-- deny), tokenized (privacy.card_token or a declared token format),
+-- row-gated (a row policy on the table or an ancestor), retention (a
+-- retention policy on the table or an ancestor).
+CREATE FUNCTION privacy._protections(tbl regclass, col name)
 RETURNS text[]
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -622,6 +629,8 @@ AS $$
 		                         WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(tbl))))
 	) AS v(i, x, present) WHERE present ORDER BY i)
 $$;
+COMMENT ON FUNCTION privacy._protections(regclass, name) IS
+'the protections of a column: masked, tokenized, row-gated, retention (empty: none)';
 
 -- privacy._effective_mask(tbl, col): the mask text that applies to a
 -- column: its own (or inherited) mask, else the protection bound to its
@@ -645,7 +654,7 @@ COMMENT ON FUNCTION privacy._effective_mask(regclass, name) IS
 'the mask of a column (own or inherited) or the protection bound to its category';
 REVOKE ALL ON FUNCTION privacy._effective_mask(regclass, name) FROM PUBLIC;
 
-CREATE OR REPLACE VIEW privacy.inventory AS
+CREATE VIEW privacy.inventory AS
 SELECT c.relid AS table_name,
 	c.column_name,
 	c.category,
@@ -662,8 +671,10 @@ SELECT c.relid AS table_name,
 	c.classified_at
 FROM privacy._classification c
 CROSS JOIN LATERAL (SELECT privacy._protections(c.relid, c.column_name) AS p) pr;
+COMMENT ON VIEW privacy.inventory IS
+'every classified personal-data column with its protection: masked, tokenized, row-gated, retention or none';
 
-CREATE OR REPLACE VIEW privacy.coverage_gaps AS
+CREATE VIEW privacy.coverage_gaps AS
 SELECT c.relid AS table_name, c.column_name, c.category, 'classified'::text AS source, NULL::numeric AS confidence,
 	NULL::text AS evidence
 FROM privacy._classification c
@@ -714,17 +725,25 @@ WHERE s.source OPERATOR(pg_catalog.=) ANY (ARRAY['default deny', 'default deny (
 COMMENT ON VIEW privacy.coverage_gaps IS
 'personal data (classified, or found by the last privacy.discover() and not classified) with no protection at all, masked partition keys (a row''s partition reveals their range), and new columns of governed tables that are neither classified nor marked not personal';
 
--- privacy.effective_access: as in 70_compliance.sql, plus (issue 18) the
--- new columns of governed tables (category NULL), protected_by (what
--- masks the column: mask, category, lineage, default deny, default deny
--- (off)) and codebook_exposure: the role sees the column masked (or
+-- privacy.effective_access: for every non-system role and every classified
+-- column or new column of a governed table (category NULL), what a query by
+-- that role returns: 'no access' (no SELECT privilege on the column, by
+-- membership included), 'tokenized' (privacy.card_token or a declared token
+-- format: everyone reads tokens; can_detokenize says whether the role may
+-- turn them back), 'raw' (superuser, unmasked column, or an exemption held
+-- through has_privs_of_role) or 'masked'. rows_filtered: a row policy
+-- applies to the role (consent requirements apply while a purpose is
+-- declared; attribute filters to their roles, or all); exempt roles
+-- (superusers, table-wide masking exemptions) are never filtered.
+-- protected_by: what masks the column (mask, category, lineage, default
+-- deny, default deny (off)). codebook_exposure: the role sees the column masked (or
 -- tokenized) by a deterministic function of the value (pseudonym, fake_*,
 -- partial and the partial masks, tokens) and may INSERT or UPDATE it, so
 -- it can write chosen values and match their masked forms against other
 -- rows (doc/security-model.md). A category protection does not mask a role
 -- with an exemption from the category; a lineage mask does not mask a role
 -- with an exemption covering every source column.
-CREATE OR REPLACE VIEW privacy.effective_access AS
+CREATE VIEW privacy.effective_access AS
 SELECT r.rolname AS role_name,
 	c.relid AS table_name,
 	c.column_name,
@@ -796,9 +815,11 @@ CROSS JOIN LATERAL (
 WHERE r.rolname !~~ 'pg\_%';
 COMMENT ON VIEW privacy.effective_access IS
 'for every non-system role and classified or newly added column: raw, masked, tokenized or no access, what protects it, codebook exposure, whether rows are filtered, and retention';
--- privacy.policies: as in 70_compliance.sql, plus (issue 18) category
+-- privacy.policies: the policy catalog in one place, for audit export:
+-- masks, exemptions, row policies, token formats, detokenize grants,
+-- retention, holds, classifications, subject registrations, category
 -- protections and exemptions, not-personal marks and default-deny opt-outs.
-CREATE OR REPLACE VIEW privacy.policies AS
+CREATE VIEW privacy.policies AS
 SELECT 'mask'::text AS kind, p.relid AS table_name, p.column_name, NULL::text AS name,
 	CASE WHEN p.mask_function IS NULL THEN p.mask ELSE privacy._stored_expression(p.mask_function) END AS definition,
 	NULL::text[] AS roles, true AS active, p.declared_by, p.declared_at
@@ -860,6 +881,9 @@ SELECT 'default deny off', o.relid, NULL, NULL, 'new columns are not denied by d
 FROM privacy._default_deny_off o;
 COMMENT ON VIEW privacy.policies IS
 'every policy of every kind (masks, exemptions, row policies, token formats, detokenize grants, retention, holds, classifications, subject registrations, category protections and exemptions, not-personal marks, default-deny opt-outs) for audit export';
+REVOKE ALL ON privacy.inventory, privacy.coverage_gaps, privacy.policies, privacy.effective_access
+FROM PUBLIC;
+REVOKE ALL ON FUNCTION privacy._protections(regclass, name) FROM PUBLIC;
 
 -- the administrative API is executable by PUBLIC and checks its caller
 -- itself (60_separation_of_duties.sql): administrators; table owners for

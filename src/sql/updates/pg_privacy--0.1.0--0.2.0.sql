@@ -403,7 +403,7 @@ BEGIN
 		RAISE EXCEPTION 'role and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) allow_purpose.purpose) THEN
-		RAISE EXCEPTION 'purpose "%" does not exist', allow_purpose.purpose USING ERRCODE = 'undefined_object';
+		RAISE EXCEPTION 'purpose "%" does not exist', allow_purpose.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
 	END IF;
 	INSERT INTO privacy._purpose_role VALUES (allow_purpose.role, allow_purpose.purpose) ON CONFLICT DO NOTHING;
 	PERFORM privacy._invalidate_policies('privacy._purpose_role'::regclass);
@@ -498,7 +498,6 @@ AS 'MODULE_PATHNAME', 'pg_privacy__check_family_root'
 LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy._check_family_root(regclass, text) IS
 'raises 42809 when a policy is declared on a partition or inheritance child instead of the family root';
-
 CREATE OR REPLACE FUNCTION privacy._store_column_policy(tbl regclass, col name, canonical text, declared text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -506,14 +505,25 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	matview regclass;
+	fn regprocedure;
 BEGIN
 	PERFORM privacy._check_policy_admin('declare masking policies', tbl);
 	PERFORM privacy._check_family_root(tbl, 'mask columns of');
-	INSERT INTO privacy._column_policy AS p (relid, column_name, mask, declared_mask, declared_by, declared_at)
-	VALUES (tbl, col, canonical, declared, privacy._outer_user(), now())
+	-- whoever calls it, the text must be a valid canonical mask
+	IF privacy._analyze_mask(tbl, col, canonical, false) IS DISTINCT FROM canonical THEN
+		RAISE EXCEPTION 'mask is not in canonical form' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Declare masks with privacy.mask_column().';
+	END IF;
+	-- the stored form replaces the previous one
+	PERFORM privacy._drop_stored_expression(p.mask_function) FROM privacy._column_policy p
+	WHERE p.relid OPERATOR(pg_catalog.=) tbl AND p.column_name OPERATOR(pg_catalog.=) col;
+	fn := privacy._create_stored_expression(tbl, col, canonical, 'mask expression', format('mask of %s.%s', tbl, col));
+	INSERT INTO privacy._column_policy AS p (relid, column_name, mask, declared_mask, declared_by, declared_at, mask_function)
+	VALUES (tbl, col, canonical, declared, privacy._outer_user(), now(), fn)
 	ON CONFLICT (relid, column_name) DO UPDATE
 		SET mask = excluded.mask, declared_mask = excluded.declared_mask,
-		    declared_by = excluded.declared_by, declared_at = excluded.declared_at;
+		    declared_by = excluded.declared_by, declared_at = excluded.declared_at,
+		    mask_function = excluded.mask_function;
 
 	PERFORM privacy._govern_family(tbl);
 
@@ -567,21 +577,20 @@ AS $$
 $$;
 COMMENT ON FUNCTION privacy._holds_applying(regclass) IS
 'ids of the active legal holds protecting rows of a table (placed on any member of its family)';
-
 CREATE OR REPLACE FUNCTION privacy._hold_predicate(tbl regclass)
 RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT CASE WHEN count(*) OPERATOR(pg_catalog.=) 0 THEN 'true'
-		ELSE '((' OPERATOR(pg_catalog.||) string_agg('(' OPERATOR(pg_catalog.||) h.condition OPERATOR(pg_catalog.||) ')', ' OR ' ORDER BY h.id)
+		ELSE '((' OPERATOR(pg_catalog.||) string_agg('(' OPERATOR(pg_catalog.||) privacy._analyze_hold_condition(tbl, privacy._current_expression(h.condition_function, h.condition))
+			OPERATOR(pg_catalog.||) ')', ' OR ' ORDER BY h.id)
 			OPERATOR(pg_catalog.||) ') IS NOT TRUE)' END
 	FROM privacy._legal_hold h
 	WHERE h.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(tbl)))
 $$;
 COMMENT ON FUNCTION privacy._hold_predicate(regclass) IS
 'condition that excludes rows under an active legal hold of the table (canonical hold conditions only)';
-
 CREATE OR REPLACE FUNCTION privacy.place_hold(tbl regclass, condition text, reason text)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -604,6 +613,15 @@ BEGIN
 	   OR (SELECT c.relpersistence FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) OPERATOR(pg_catalog.=) 't' THEN
 		RAISE EXCEPTION 'cannot place a legal hold on %', tbl USING ERRCODE = 'wrong_object_type';
 	END IF;
+	-- purges and erasures evaluate the hold as the table's owner: a
+	-- superuser's table runs only what superusers declared (issue 14)
+	IF (SELECT r.rolsuper FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+	    WHERE c.oid OPERATOR(pg_catalog.=) tbl)
+	   AND NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) privacy._outer_user()), false) THEN
+		RAISE EXCEPTION 'permission denied to place legal holds on %', tbl USING ERRCODE = 'insufficient_privilege',
+			DETAIL = 'The table is owned by a superuser, and pg_privacy evaluates legal holds as the table''s owner.',
+			HINT = 'Make a role that is not a superuser own the table, or have a superuser place the hold.';
+	END IF;
 	canonical := privacy._analyze_hold_condition(tbl, condition);
 	-- the hold applies to the whole family (issue 15): its condition must
 	-- compile on the family's roots, hence on every member
@@ -619,18 +637,23 @@ BEGIN
 	END LOOP;
 	-- waits for running purge batches of the family's tables and keeps new
 	-- ones out until this transaction ends: a batch reads the holds after
-	-- this lock
-	PERFORM pg_catalog.pg_advisory_xact_lock(privacy._retention_lock_key(1, tbl));
+	-- this lock (a lock no other role can take)
+	PERFORM privacy._retention_lock(tbl, 1, false, false, true);
 	FOR root IN SELECT p.relid::oid FROM privacy._retention_policy p
 	            WHERE p.relid OPERATOR(pg_catalog.<>) tbl
 	              AND EXISTS (SELECT 1 FROM privacy._hold_roots(p.relid) a
 	                          WHERE a OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._hold_roots(tbl))))
 	            ORDER BY 1 LOOP
-		PERFORM pg_catalog.pg_advisory_xact_lock(privacy._retention_lock_key(1, root::regclass));
+		PERFORM privacy._retention_lock(root::regclass, 1, false, false, true);
 	END LOOP;
 	INSERT INTO privacy._legal_hold (relid, condition, declared_condition, reason, placed_by, placed_at)
 	VALUES (tbl, canonical, condition, reason, privacy._outer_user(), now())
 	RETURNING id INTO hold_id;
+	-- the stored form: what the condition uses cannot be dropped, renames follow
+	UPDATE privacy._legal_hold h
+	SET condition_function = privacy._create_stored_expression(tbl, NULL, canonical, 'hold condition',
+	                                                           format('hold %s of %s', hold_id, tbl))
+	WHERE h.id OPERATOR(pg_catalog.=) hold_id;
 	-- held rows cannot be updated out of the hold nor deleted (triggers on
 	-- every member of the family)
 	PERFORM privacy._sync_hold_triggers(tbl);
@@ -639,7 +662,6 @@ END
 $$;
 COMMENT ON FUNCTION privacy.place_hold(regclass, text, text) IS
 'places a legal hold: rows of the table matching condition are never purged until the hold is released; returns its id';
-
 CREATE OR REPLACE FUNCTION privacy.release_hold(id bigint)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -647,6 +669,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	tbl regclass;
+	fn regprocedure;
 BEGIN
 	PERFORM privacy._check_policy_admin('release legal holds');
 	IF release_hold.id IS NULL THEN
@@ -654,10 +677,13 @@ BEGIN
 	END IF;
 	UPDATE privacy._legal_hold h SET released_by = privacy._outer_user(), released_at = now()
 	WHERE h.id OPERATOR(pg_catalog.=) release_hold.id AND h.released_at IS NULL
-	RETURNING h.relid INTO tbl;
+	RETURNING h.relid, h.condition_function INTO tbl, fn;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'no active legal hold with id %', release_hold.id USING ERRCODE = 'undefined_object';
 	END IF;
+	-- a released hold keeps its canonical text as history, not a stored form
+	UPDATE privacy._legal_hold h SET condition_function = NULL WHERE h.id OPERATOR(pg_catalog.=) release_hold.id;
+	PERFORM privacy._drop_stored_expression(fn);
 	PERFORM privacy._sync_hold_triggers(tbl);
 END
 $$;
@@ -696,7 +722,6 @@ AS 'MODULE_PATHNAME', 'pg_privacy__hold_maintenance'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._hold_maintenance(boolean) IS
 'lets privacy._sync_hold_triggers() drop hold triggers in this transaction (the hooks refuse it otherwise)';
-
 CREATE FUNCTION privacy._sync_hold_triggers(tbl regclass)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -727,7 +752,8 @@ BEGIN
 		         ORDER BY 1 LOOP
 			EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, member);
 		END LOOP;
-		FOR h IN SELECT l.id, l.condition FROM privacy._legal_hold l
+		FOR h IN SELECT l.id, privacy._current_expression(l.condition_function, l.condition) AS condition
+		         FROM privacy._legal_hold l
 		         WHERE l.id OPERATOR(pg_catalog.=) ANY (wanted) ORDER BY l.id LOOP
 			quals := NULL;
 			FOREACH kind IN ARRAY ARRAY['update', 'delete'] LOOP
@@ -759,7 +785,6 @@ END
 $$;
 COMMENT ON FUNCTION privacy._sync_hold_triggers(regclass) IS
 'creates and drops the hold triggers of a table''s families so that they match the active legal holds';
-
 CREATE FUNCTION privacy._check_new_parent(child regclass, parent regclass)
 RETURNS void
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
@@ -782,7 +807,8 @@ BEGIN
 		FOR root IN SELECT r FROM privacy._hold_roots(parent) AS r ORDER BY 1 LOOP
 			BEGIN
 				PERFORM privacy._analyze_hold_condition(root::regclass,
-					(SELECT l.condition FROM privacy._legal_hold l WHERE l.id OPERATOR(pg_catalog.=) h.id));
+					(SELECT privacy._current_expression(l.condition_function, l.condition)
+					 FROM privacy._legal_hold l WHERE l.id OPERATOR(pg_catalog.=) h.id));
 			EXCEPTION WHEN undefined_column THEN
 				RAISE EXCEPTION 'cannot make % a partition or child of %: legal hold % uses a column that % does not have',
 					child, parent, h.id, root::regclass
@@ -795,7 +821,6 @@ END
 $$;
 COMMENT ON FUNCTION privacy._check_new_parent(regclass, regclass) IS
 'raises unless a table may join the family of parent (no policies govern it; its holds compile on the new roots)';
-
 CREATE OR REPLACE FUNCTION privacy._recover_partition(tbl regclass, part oid, part_name text, bound text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -820,7 +845,8 @@ BEGIN
 			ELSE '(' OPERATOR(pg_catalog.||) hold OPERATOR(pg_catalog.||) ' AND ' OPERATOR(pg_catalog.||) extra OPERATOR(pg_catalog.||) ')' END;
 	END IF;
 	IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-		EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', part::regclass, hold) INTO held;
+		held := privacy._value_as_owner(part::regclass,
+			format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', part::regclass, hold))::boolean;
 	END IF;
 	IF held THEN
 		EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', tbl, part::regclass, bound);
@@ -831,7 +857,6 @@ END
 $$;
 COMMENT ON FUNCTION privacy._recover_partition(regclass, oid, text, text) IS
 'finishes the partition drop of an interrupted run (re-attaches the partition if it holds rows under a legal hold)';
-
 CREATE OR REPLACE FUNCTION privacy._purge_step(run_id bigint, in_transaction boolean, OUT status text, OUT batch_rows bigint)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -864,6 +889,8 @@ DECLARE
 	max_ts timestamptz;
 	est real;
 	old_timeout text;
+	bounds timestamptz[];
+	citus boolean;
 BEGIN
 	batch_rows := 0;
 	SELECT * INTO r FROM privacy._purge_log l WHERE l.id OPERATOR(pg_catalog.=) run_id FOR UPDATE;
@@ -878,7 +905,7 @@ BEGIN
 		RETURN;
 	END IF;
 	-- holds are read after this lock; place_hold() waits for the batch
-	IF NOT pg_catalog.pg_try_advisory_xact_lock_shared(privacy._retention_lock_key(1, p.relid)) THEN
+	IF NOT privacy._retention_lock(p.relid, 1, true, false, false) THEN
 		status := 'busy';
 		RETURN;
 	END IF;
@@ -914,7 +941,8 @@ BEGIN
 	IF r.pending_partition OPERATOR(pg_catalog.=) target AND NOT is_part THEN
 		held := false;
 		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-			EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold) INTO held;
+			held := privacy._value_as_owner(target::regclass,
+				format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold))::boolean;
 		END IF;
 		IF held THEN
 			EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', p.relid, target::regclass, r.pending_bound);
@@ -961,7 +989,8 @@ BEGIN
 		END IF;
 		held := false;
 		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-			EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold) INTO held;
+			held := privacy._value_as_owner(target::regclass,
+				format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold))::boolean;
 		END IF;
 		IF hi_bound IS NOT NULL AND hi_bound OPERATOR(pg_catalog.<=) r.cutoff AND NOT held
 		   AND act.pending OPERATOR(pg_catalog.=) 'true' THEN
@@ -989,11 +1018,19 @@ BEGIN
 	END IF;
 
 	pred := format('%I < $1 AND %s AND %s', p.time_column, hold, act.pending);
+	citus := privacy._citus_table(target::regclass);
+	IF citus AND r.method OPERATOR(pg_catalog.<>) 'time_slice' THEN
+		RAISE EXCEPTION 'the % method cannot purge Citus table %', r.method, target::regclass
+			USING ERRCODE = 'feature_not_supported',
+			      HINT = 'Start a new run: Citus tables are purged by time slices.';
+	END IF;
 
 	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
 		IF r.pos_ts IS NULL THEN
-			EXECUTE format('SELECT min(%1$I)::timestamptz, max(%1$I)::timestamptz FROM ONLY %2$s', p.time_column, target::regclass)
-				INTO lo_ts, max_ts;
+			bounds := privacy._value_as_owner(target::regclass,
+				format('SELECT ARRAY[min(%1$I)::timestamptz, max(%1$I)::timestamptz] FROM ONLY %2$s', p.time_column, target::regclass))::timestamptz[];
+			lo_ts := bounds[1];
+			max_ts := bounds[2];
 			SELECT c.reltuples INTO est FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
 			IF lo_ts IS NULL OR lo_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
 				UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
@@ -1042,16 +1079,35 @@ BEGIN
 	-- redone with FOR UPDATE SKIP LOCKED (0: always SKIP LOCKED).
 	SELECT s.setting::integer INTO lock_wait FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_lock_wait';
 	lock_wait := coalesce(lock_wait, 20);
+	IF citus THEN
+		-- Citus refuses SKIP LOCKED subqueries on its tables: wait at most
+		-- the lock wait (at least 1ms: 0 would wait forever) on every shard.
+		-- A session setting never reaches the workers; SET LOCAL does with
+		-- citus.propagate_set_commands = 'local' (doc/scale-out.md).
+		PERFORM pg_catalog.set_config('citus.propagate_set_commands', 'local', true);
+		old_timeout := pg_catalog.current_setting('lock_timeout');
+		EXECUTE format('SET LOCAL lock_timeout = %L', greatest(lock_wait, 1)::text);
+		BEGIN
+			EXECUTE stmt_fast USING r.cutoff, lo_ts, hi_ts;
+			GET DIAGNOSTICS n = ROW_COUNT;
+		EXCEPTION WHEN lock_not_available THEN
+			EXECUTE format('SET LOCAL lock_timeout = %L', old_timeout);
+			RAISE EXCEPTION 'rows of Citus table % stayed locked longer than privacy.purge_lock_wait', target::regclass
+				USING ERRCODE = 'lock_not_available',
+				      HINT = 'The run is retried later; rows of Citus tables cannot be skipped when locked.';
+		END;
+		EXECUTE format('SET LOCAL lock_timeout = %L', old_timeout);
+		lock_wait := -1;
+	END IF;
 	IF lock_wait OPERATOR(pg_catalog.>) 0 THEN
 		old_timeout := pg_catalog.current_setting('lock_timeout');
 		BEGIN
 			PERFORM pg_catalog.set_config('lock_timeout', lock_wait::text, true);
 			IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
-				EXECUTE stmt_fast USING r.cutoff, lo_tid, hi_tid;
+				n := privacy._exec_as_owner(target::regclass, stmt_fast, r.cutoff, lo_tid, hi_tid);
 			ELSE
-				EXECUTE stmt_fast USING r.cutoff, lo_ts, hi_ts;
+				n := privacy._exec_as_owner(target::regclass, stmt_fast, r.cutoff, lo_ts, hi_ts);
 			END IF;
-			GET DIAGNOSTICS n = ROW_COUNT;
 			PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
 		EXCEPTION WHEN lock_not_available THEN
 			lock_wait := 0;
@@ -1059,11 +1115,10 @@ BEGIN
 	END IF;
 	IF lock_wait OPERATOR(pg_catalog.=) 0 THEN
 		IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
-			EXECUTE stmt_skip USING r.cutoff, lo_tid, hi_tid;
+			n := privacy._exec_as_owner(target::regclass, stmt_skip, r.cutoff, lo_tid, hi_tid);
 		ELSE
-			EXECUTE stmt_skip USING r.cutoff, lo_ts, hi_ts;
+			n := privacy._exec_as_owner(target::regclass, stmt_skip, r.cutoff, lo_ts, hi_ts);
 		END IF;
-		GET DIAGNOSTICS n = ROW_COUNT;
 	END IF;
 	batch_rows := n;
 
@@ -1105,46 +1160,6 @@ SELECT p.relid AS table_name,
 	p.declared_by,
 	p.declared_at
 FROM privacy._retention_policy p;
-
-CREATE OR REPLACE VIEW privacy.coverage_gaps AS
-SELECT c.relid AS table_name, c.column_name, c.category, 'classified'::text AS source, NULL::numeric AS confidence,
-	NULL::text AS evidence
-FROM privacy._classification c
-WHERE pg_catalog.cardinality(privacy._protections(c.relid, c.column_name)) OPERATOR(pg_catalog.=) 0
-UNION ALL
-SELECT d.relid, d.column_name, d.category, 'discovered', d.confidence, d.evidence
-FROM privacy._discovery d
-WHERE NOT EXISTS (SELECT 1 FROM privacy._classification c
-                  WHERE c.relid OPERATOR(pg_catalog.=) d.relid AND c.column_name OPERATOR(pg_catalog.=) d.column_name)
-  AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-              WHERE a.attrelid OPERATOR(pg_catalog.=) d.relid AND a.attname OPERATOR(pg_catalog.=) d.column_name
-                AND NOT a.attisdropped)
-  AND pg_catalog.cardinality(privacy._protections(d.relid, d.column_name)) OPERATOR(pg_catalog.=) 0
-UNION ALL
--- a masked partition key (issue 15): the partition a row lives in (its
--- tableoid, whose bounds pg_class shows to every role) reveals the range,
--- list value or hash bucket of the raw value to a masked role
-SELECT p.relid, p.column_name, coalesce(cl.category, 'other'), 'masked partition key', NULL,
-	'the partition of a row (tableoid) reveals the key''s range: partitioned by it: ' OPERATOR(pg_catalog.||) k.tables
-FROM privacy._column_policy p
-LEFT JOIN privacy._classification cl
-  ON cl.relid OPERATOR(pg_catalog.=) p.relid AND cl.column_name OPERATOR(pg_catalog.=) p.column_name
-CROSS JOIN LATERAL (
-	SELECT pg_catalog.string_agg(pt.partrelid::pg_catalog.regclass::text, ', ' ORDER BY pt.partrelid::pg_catalog.regclass::text) AS tables
-	FROM pg_catalog.pg_partitioned_table pt
-	WHERE pt.partrelid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT f::oid FROM privacy._family(p.relid) AS f))
-	  AND (EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-	               WHERE a.attrelid OPERATOR(pg_catalog.=) pt.partrelid
-	                 AND a.attnum OPERATOR(pg_catalog.=) ANY (pt.partattrs::pg_catalog.int2[])
-	                 AND a.attname OPERATOR(pg_catalog.=) p.column_name)
-	       OR (pt.partexprs IS NOT NULL
-	           AND pg_catalog.strpos(pg_catalog.pg_get_partkeydef(pt.partrelid), pg_catalog.quote_ident(p.column_name))
-	               OPERATOR(pg_catalog.>) 0))) k
-WHERE k.tables IS NOT NULL;
-
-COMMENT ON VIEW privacy.coverage_gaps IS
-'personal data (classified, or found by the last privacy.discover() and not classified) with no protection at all, and masked partition keys (a row''s partition reveals their range)';
-
 CREATE OR REPLACE FUNCTION privacy.erase_subject(subject text, mode text DEFAULT 'delete')
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -1153,6 +1168,7 @@ AS $$
 DECLARE
 	t record;
 	h record;
+	vc record;
 	pred text;
 	keep text;
 	set_list text;
@@ -1163,8 +1179,11 @@ DECLARE
 	purpose text;
 	revoked integer := 0;
 	report jsonb;
+	links jsonb := '{}';
+	refs jsonb := '{}';
 BEGIN
 	PERFORM privacy._check_policy_admin('erase data subjects');
+	PERFORM privacy._check_subject_tables();
 	IF subject IS NULL OR mode IS NULL THEN
 		RAISE EXCEPTION 'subject and mode must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
@@ -1176,32 +1195,51 @@ BEGIN
 		RAISE EXCEPTION 'no subject table is registered' USING ERRCODE = 'object_not_in_prerequisite_state',
 			HINT = 'Register tables with privacy.register_subject().';
 	END IF;
-	FOR t IN SELECT s.relid, s.depth, s.predicate FROM privacy._subject_tables() s
-	         ORDER BY s.depth DESC, s.relid::text LOOP
-		pred := t.predicate;
+
+	-- parents first: the subject's rows of each table, and the values of its
+	-- columns that registered children reference
+	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
+	         FROM privacy._subject_tables() s ORDER BY s.depth, s.relid::text LOOP
+		FOR vc IN SELECT DISTINCT x.via_column FROM privacy._subject_table x
+		         WHERE x.via OPERATOR(pg_catalog.=) t.relid ORDER BY 1 LOOP
+			links := links OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+				t.relid::oid::text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) vc.via_column,
+				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
+					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
+					vc.via_column, t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
+		END LOOP;
+	END LOOP;
+
+	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
+	         FROM privacy._subject_tables() s ORDER BY s.depth DESC, s.relid::text LOOP
+		pred := t.pred;
 		-- held rows: active holds of the table, and (when deleting) rows still
-		-- referenced by held rows of registered children
+		-- referenced by kept rows of registered children
 		holds := '[]';
 		held := 0;
 		-- (holds placed on any member of the table's family, issue 15)
-		FOR h IN SELECT lh.id, lh.reason, lh.condition FROM privacy._legal_hold lh
+		FOR h IN SELECT lh.id, lh.reason, privacy._current_expression(lh.condition_function, lh.condition) AS condition
+		         FROM privacy._legal_hold lh
 		         WHERE lh.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(t.relid)))
 		         ORDER BY lh.id LOOP
-			EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)', t.relid, pred, h.condition)
-				INTO affected USING subject;
+			affected := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)',
+				t.relid, pred, privacy._analyze_hold_condition(t.relid, h.condition)), subject, links, refs)::bigint;
 			IF affected OPERATOR(pg_catalog.>) 0 THEN
 				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('hold_id', h.id, 'reason', h.reason, 'rows', affected);
 			END IF;
 		END LOOP;
 		SELECT pg_catalog.concat_ws(' AND ', NULLIF(privacy._hold_predicate(t.relid), 'true'),
-			pg_catalog.string_agg(pg_catalog.format('NOT EXISTS (SELECT 1 FROM %s c WHERE c.%I OPERATOR(pg_catalog.=) %s.%I)',
-			                                        c.relid, c.subject_column, t.relid, c.via_column), ' AND '))
+			pg_catalog.string_agg(pg_catalog.format('NOT (%I OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.jsonb_array_elements_text($3 OPERATOR(pg_catalog.->) %L))::%s[]))',
+			                                        ch.via_column, ch.relid::oid::text,
+			                                        (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+			                                         WHERE a.attrelid OPERATOR(pg_catalog.=) t.relid AND a.attname OPERATOR(pg_catalog.=) ch.via_column)),
+			                      ' AND ' ORDER BY ch.relid::text))
 		INTO keep
-		FROM privacy._subject_table c
-		WHERE c.via OPERATOR(pg_catalog.=) t.relid AND mode OPERATOR(pg_catalog.=) 'delete';
+		FROM privacy._subject_table ch
+		WHERE ch.via OPERATOR(pg_catalog.=) t.relid AND mode OPERATOR(pg_catalog.=) 'delete';
 		IF keep OPERATOR(pg_catalog.<>) '' THEN
-			EXECUTE pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND NOT (%s)', t.relid, pred, keep)
-				INTO held USING subject;
+			held := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND NOT (%s)', t.relid, pred, keep),
+				subject, links, refs)::bigint;
 			IF held OPERATOR(pg_catalog.>) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
 			                                 FROM pg_catalog.jsonb_array_elements(holds) x) THEN
 				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('reason', 'referenced by held rows of a child table',
@@ -1211,26 +1249,36 @@ BEGIN
 			pred := '(' OPERATOR(pg_catalog.||) pred OPERATOR(pg_catalog.||) ') AND ' OPERATOR(pg_catalog.||) keep;
 		END IF;
 		IF mode OPERATOR(pg_catalog.=) 'delete' THEN
-			EXECUTE pg_catalog.format('DELETE FROM %s WHERE %s', t.relid, pred) USING subject;
-			GET DIAGNOSTICS affected = ROW_COUNT;
+			affected := privacy._exec_as_owner(t.relid, pg_catalog.format('DELETE FROM %s WHERE %s', t.relid, pred),
+				subject, links, refs);
 			tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'deleted', affected,
 				'held_back', held, 'holds', holds);
 		ELSE
-			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, m.mask), ', ' ORDER BY m.column_name)
+			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, privacy._current_expression(m.mask_function, m.mask), true)),
+			                             ', ' ORDER BY m.column_name)
 			INTO set_list FROM privacy._column_policy m
 			WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid));
 			IF set_list IS NULL THEN
 				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', 0,
 					'held_back', held, 'holds', holds, 'note', 'no masking policy: rows kept unchanged');
 			ELSE
-				-- the masks are canonical for this search_path and read raw
-				-- values: this function runs as the extension owner, whom
-				-- masking exempts (as privacy.anonymize_table suspends it)
-				EXECUTE pg_catalog.format('UPDATE %s SET %s WHERE %s', t.relid, set_list, pred) USING subject;
-				GET DIAGNOSTICS affected = ROW_COUNT;
+				-- the masks are canonical for the pinned search_path and read
+				-- raw values: the UPDATE is planned unmasked, and runs (with
+				-- everything it fires) as the table's owner
+				affected := privacy._exec_as_owner(t.relid, pg_catalog.format('UPDATE %s SET %s WHERE %s', t.relid, set_list, pred),
+					subject, links, refs);
 				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', affected,
 					'held_back', held, 'holds', holds);
 			END IF;
+		END IF;
+		-- the values of this table's subject rows that are still there keep
+		-- the parent rows they reference
+		IF mode OPERATOR(pg_catalog.=) 'delete' AND t.depth OPERATOR(pg_catalog.>) 0 THEN
+			refs := refs OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(t.relid::oid::text,
+				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
+					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
+					(SELECT x.subject_column FROM privacy._subject_table x WHERE x.relid OPERATOR(pg_catalog.=) t.relid),
+					t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
 		END IF;
 	END LOOP;
 
@@ -1255,11 +1303,6 @@ REVOKE ALL ON FUNCTION privacy._check_family_root(regclass, text), privacy._hold
 	privacy._holds_applying(regclass), privacy._hold_guard(), privacy._hold_trigger_quals(regclass, text),
 	privacy._hold_maintenance(boolean), privacy._sync_hold_triggers(regclass),
 	privacy._check_new_parent(regclass, regclass) FROM PUBLIC;
-
--- the active holds of 0.1.0 get their triggers
-SELECT privacy._sync_hold_triggers(h.relid) FROM privacy._legal_hold h
-WHERE h.released_at IS NULL AND h.id OPERATOR(pg_catalog.=) (
-	SELECT min(x.id) FROM privacy._legal_hold x WHERE x.relid OPERATOR(pg_catalog.=) h.relid AND x.released_at IS NULL);
 
 -- policies 0.1.0 accepted on partitions or inheritance children are not
 -- applied through their parents: say so (they are kept; move them to the root)
@@ -1515,8 +1558,6 @@ COMMENT ON TABLE privacy._token_format_version IS
 'the key version each non-card token format uses (set by privacy.retokenize; no row: the key''s oldest version)';
 SELECT pg_catalog.pg_extension_config_dump('privacy._token_format_version', '');
 REVOKE ALL ON privacy._token_format_version FROM PUBLIC;
-COMMENT ON VIEW privacy.keys IS
-'data keys and their versions (metadata only); active: the newest version, which new card tokens, retokenize and raw FPE calls use';
 CREATE OR REPLACE VIEW privacy.token_formats AS
 SELECT f.name, f.kind, f.builtin, f.alphabet, f.passthrough, f.keep_prefix, f.keep_suffix, f.min_chars, f.max_chars,
 	f.key_name, f.kind OPERATOR(pg_catalog.=) 'card' AS versioned,
@@ -1589,6 +1630,9 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM privacy._check_policy_admin('drop data keys');
+	IF _forget_format_versions.key IS NULL THEN
+		RAISE EXCEPTION 'key name must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
 	DELETE FROM privacy._token_format_version v USING privacy._token_format f
 	WHERE v.format = f.name AND f.key_name = _forget_format_versions.key;
 END
@@ -1602,6 +1646,16 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	PERFORM privacy._check_policy_admin('retokenize');
+	IF _set_format_version.format IS NULL OR _set_format_version.key_version IS NULL THEN
+		RAISE EXCEPTION 'format and key version must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	-- only a version of the format's own key: any other would make its
+	-- tokens detokenize under the wrong key
+	IF NOT EXISTS (SELECT FROM privacy._token_format f JOIN privacy._key k ON k.name = f.key_name
+	               WHERE f.name = _set_format_version.format AND k.version = _set_format_version.key_version) THEN
+		RAISE EXCEPTION 'token format "%" has no key version %', _set_format_version.format, _set_format_version.key_version
+			USING ERRCODE = 'undefined_object';
+	END IF;
 	INSERT INTO privacy._token_format_version AS v (format, key_version)
 	VALUES (_set_format_version.format, _set_format_version.key_version)
 	ON CONFLICT ON CONSTRAINT _token_format_version_pkey DO UPDATE SET key_version = excluded.key_version;
@@ -1652,7 +1706,7 @@ COMMENT ON FUNCTION privacy._retokenize_value(text, text, integer, integer) IS
 'the token, made with key version from_version (0: the one a card token carries), of the same value under key version to_version (0: the newest); the value never leaves C';
 CREATE OR REPLACE FUNCTION privacy.retokenize(tbl regclass, col name, format text DEFAULT 'card', batch_size integer DEFAULT 10000)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1662,9 +1716,14 @@ DECLARE
 	key text;
 	kind text;
 	from_version integer;
+	coltype text;
 	rels oid[];
 	atts name[];
 	kinds text[];
+	ids tid[];
+	olds text[];
+	news text[];
+	position tid;
 BEGIN
 	PERFORM privacy._check_policy_admin('retokenize');
 	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
@@ -1679,9 +1738,18 @@ BEGIN
 	IF newest IS NULL THEN
 		RAISE EXCEPTION 'data key "%" does not exist', key USING ERRCODE = 'undefined_object';
 	END IF;
-	IF NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl AND a.attname = col
-	               AND a.attnum > 0 AND NOT a.attisdropped) THEN
+	SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
+	IF NOT FOUND THEN
 		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
+	END IF;
+	-- the tokens are read (cast to text) with pg_privacy's rights: only
+	-- built-in types and card_token, whose casts no role can redefine (a
+	-- type's owner could attach a cast to text that runs its own code)
+	IF EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl AND a.attname = col
+	           AND a.atttypid >= 16384 AND a.atttypid <> 'privacy.card_token'::pg_catalog.regtype) THEN
+		RAISE EXCEPTION 'column "%" of relation % does not have a built-in type or privacy.card_token', col, tbl
+			USING ERRCODE = 'feature_not_supported', HINT = 'Keep tokens in text, varchar or privacy.card_token columns.';
 	END IF;
 	IF kind <> 'card' THEN
 		-- Tokens of this format do not carry their version: every column that
@@ -1733,6 +1801,11 @@ BEGIN
 		FROM tree t JOIN pg_catalog.pg_class c ON c.oid = t.relid
 		JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relid AND a.attname = t.attname AND a.attnum > 0 AND NOT a.attisdropped;
 		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
+			IF EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = rels[i] AND a.attname = atts[i]
+			           AND a.atttypid >= 16384 AND a.atttypid <> 'privacy.card_token'::pg_catalog.regtype) THEN
+				RAISE EXCEPTION 'column "%" of relation % does not have a built-in type or privacy.card_token', atts[i], rels[i]::regclass
+					USING ERRCODE = 'feature_not_supported', HINT = 'Keep tokens in text, varchar or privacy.card_token columns.';
+			END IF;
 			IF kinds[i] NOT IN ('r', 'p') THEN
 				RAISE EXCEPTION 'cannot retokenize format "%" through %', format, rels[i]::regclass
 					USING ERRCODE = 'wrong_object_type',
@@ -1743,24 +1816,72 @@ BEGIN
 		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
 			EXECUTE format('LOCK TABLE %s IN EXCLUSIVE MODE', rels[i]::regclass);
 		END LOOP;
+		-- each storing table once: the new tokens are computed here (the values
+		-- never leave C), then written by one UPDATE ONLY run as the table's
+		-- owner (its triggers run with the owner's rights)
 		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
 			CONTINUE WHEN kinds[i] <> 'r';
-			EXECUTE format('UPDATE ONLY %s SET %I = privacy._retokenize_value(%I::text, $1, $2, $3) WHERE %I IS NOT NULL',
-			               rels[i]::regclass, atts[i], atts[i], atts[i])
-				USING format, from_version, newest;
-			GET DIAGNOSTICS n = ROW_COUNT;
+			SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
+			WHERE a.attrelid = rels[i] AND a.attname = atts[i];
+			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid), pg_catalog.array_agg(%1$I::text), '
+			               'pg_catalog.array_agg(privacy._retokenize_value(%1$I::text, $1, $2, $3)) '
+			               'FROM ONLY %2$s WHERE %1$I IS NOT NULL', atts[i], rels[i]::regclass)
+				INTO ids, olds, news USING format, from_version, newest;
+			CONTINUE WHEN ids IS NULL;
+			n := privacy._exec_as_owner(rels[i]::regclass, pg_catalog.format('UPDATE ONLY %1$s t SET %2$I = v.new::%3$s '
+			               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), pg_catalog.unnest($2::text[]), '
+			               'pg_catalog.unnest($3::text[])) AS v(id, old, new) '
+			               'WHERE t.ctid OPERATOR(pg_catalog.=) v.id AND t.%2$I::text OPERATOR(pg_catalog.=) v.old',
+			               rels[i]::regclass, atts[i], coltype),
+				ids, olds, news);
 			moved := moved + n;
 		END LOOP;
 		PERFORM privacy._set_format_version(format, newest);
 		RETURN moved;
 	END IF;
+	-- A table without children is read forward from where the last batch
+	-- ended (a TID range): every batch runs in this one transaction, so the
+	-- old versions of the rows already moved stay in the table, and a scan
+	-- from the first page would pass all of them again at each batch
+	-- (quadratic in the table). Rows the forward pass cannot see (written
+	-- behind it meanwhile, or in a child table) are left to the loop below,
+	-- which scans from the start until a scan finds nothing to move.
+	IF NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhparent = tbl)
+	   AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = tbl AND c.relkind = 'r') THEN
+		position := '(0,0)';
+		LOOP
+			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
+			               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1, 0, $2)), '
+			               'pg_catalog.max(s.ctid) '
+			               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM ONLY %2$s '
+			               'WHERE ctid OPERATOR(pg_catalog.>) $4 AND %1$I IS NOT NULL '
+			               'AND privacy._token_key_version(%1$I::text, $1) OPERATOR(pg_catalog.<>) $2 LIMIT $3) s', col, tbl)
+				INTO rels, ids, olds, news, position USING format, newest, batch_size, position;
+			EXIT WHEN ids IS NULL;
+			moved := moved + privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE ONLY %1$s t SET %2$I = v.new::%3$s '
+			               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), '
+			               'pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::text[])) AS v(id, old, new) '
+			               'WHERE t.ctid OPERATOR(pg_catalog.=) v.id AND t.%2$I::text OPERATOR(pg_catalog.=) v.old',
+			               tbl, col, coltype),
+				ids, olds, news);
+		END LOOP;
+	END IF;
 	LOOP
-		-- to the version the loop compares with, even if a rotation commits meanwhile
-		EXECUTE format('UPDATE %s SET %I = privacy._retokenize_value(%I::text, $1, 0, $2) WHERE ctid = ANY (ARRAY('
-		               'SELECT ctid FROM %s WHERE %I IS NOT NULL AND privacy._token_key_version(%I::text, $1) '
-		               'OPERATOR(pg_catalog.<>) $2 LIMIT $3))', tbl, col, col, tbl, col, col)
-			USING format, newest, batch_size;
-		GET DIAGNOSTICS n = ROW_COUNT;
+		-- reading tokens runs no code of the table's (no triggers, no row
+		-- security for the extension owner); the target version is the one
+		-- the loop compares with, even if a rotation commits meanwhile
+		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
+		               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1, 0, $2)) '
+		               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM %2$s WHERE %1$I IS NOT NULL '
+		               'AND privacy._token_key_version(%1$I::text, $1) OPERATOR(pg_catalog.<>) $2 LIMIT $3) s', col, tbl)
+			INTO rels, ids, olds, news USING format, newest, batch_size;
+		EXIT WHEN ids IS NULL;
+		n := privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE %1$s t SET %2$I = v.new::%3$s '
+		               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.tid[]), '
+		               'pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::text[])) AS v(rel, id, old, new) '
+		               'WHERE t.tableoid OPERATOR(pg_catalog.=) v.rel AND t.ctid OPERATOR(pg_catalog.=) v.id '
+		               'AND t.%2$I::text OPERATOR(pg_catalog.=) v.old', tbl, col, coltype),
+			rels, ids, olds, news);
 		EXIT WHEN n = 0;
 		moved := moved + n;
 	END LOOP;
@@ -1848,109 +1969,8 @@ $$;
 COMMENT ON FUNCTION privacy._erasure_condition(regclass) IS
 'condition selecting a subject''s rows of one registered table ($1 subject, $2 values of the parent''s subject rows)';
 
-CREATE OR REPLACE FUNCTION privacy._store_column_policy(tbl regclass, col name, canonical text, declared text)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	matview regclass;
-BEGIN
-	PERFORM privacy._check_policy_admin('declare masking policies', tbl);
-	-- whoever calls it, the text must be a valid canonical mask
-	IF privacy._analyze_mask(tbl, col, canonical, false) IS DISTINCT FROM canonical THEN
-		RAISE EXCEPTION 'mask is not in canonical form' USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Declare masks with privacy.mask_column().';
-	END IF;
-	INSERT INTO privacy._column_policy AS p (relid, column_name, mask, declared_mask, declared_by, declared_at)
-	VALUES (tbl, col, canonical, declared, privacy._outer_user(), now())
-	ON CONFLICT (relid, column_name) DO UPDATE
-		SET mask = excluded.mask, declared_mask = excluded.declared_mask,
-		    declared_by = excluded.declared_by, declared_at = excluded.declared_at;
-
-	PERFORM privacy._govern_family(tbl);
-
-	-- A materialized view keeps what its query returned when refreshed.
-	FOR matview IN
-		SELECT DISTINCT r.ev_class::regclass
-		FROM pg_catalog.pg_depend d
-		JOIN pg_catalog.pg_rewrite r ON r.oid OPERATOR(pg_catalog.=) d.objid
-		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.ev_class
-		WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
-		  AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
-		  AND d.refobjid OPERATOR(pg_catalog.=) ANY (SELECT f::oid FROM privacy._family(tbl) AS f)
-		  AND c.relkind OPERATOR(pg_catalog.=) 'm'
-	LOOP
-		RAISE WARNING 'materialized view % stores values of %.% computed before this mask', matview, tbl, col
-			USING HINT = 'Refresh it as a masked role, mask its columns too, or restrict who can read it.';
-	END LOOP;
-
-	PERFORM privacy._invalidate_policies(tbl);
-END
-$$;
-COMMENT ON FUNCTION privacy._store_column_policy(regclass, name, text, text) IS
-'stores a validated masking policy and turns on row security for the table family';
-
 COMMENT ON FUNCTION privacy.anonymize_table(regclass) IS
 'static masking: rewrites every masked column of the table with its mask in one UPDATE, run as the table''s owner; returns the row count';
-
-CREATE OR REPLACE FUNCTION privacy.place_hold(tbl regclass, condition text, reason text)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	canonical text;
-	hold_id bigint;
-BEGIN
-	PERFORM privacy._check_policy_admin('place legal holds', tbl);
-	IF tbl IS NULL OR condition IS NULL OR reason IS NULL THEN
-		RAISE EXCEPTION 'table, condition and reason of a legal hold must not be null'
-			USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
-		RAISE EXCEPTION 'a legal hold needs a reason' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) NOT IN ('r', 'p') THEN
-		RAISE EXCEPTION 'cannot place a legal hold on %', tbl USING ERRCODE = 'wrong_object_type';
-	END IF;
-	-- purges and erasures evaluate the hold as the table's owner: a
-	-- superuser's table runs only what superusers declared (issue 14)
-	IF (SELECT r.rolsuper FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
-	    WHERE c.oid OPERATOR(pg_catalog.=) tbl)
-	   AND NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) privacy._outer_user()), false) THEN
-		RAISE EXCEPTION 'permission denied to place legal holds on %', tbl USING ERRCODE = 'insufficient_privilege',
-			DETAIL = 'The table is owned by a superuser, and pg_privacy evaluates legal holds as the table''s owner.',
-			HINT = 'Make a role that is not a superuser own the table, or have a superuser place the hold.';
-	END IF;
-	canonical := privacy._analyze_hold_condition(tbl, condition);
-	-- waits for running purge batches of the table and keeps new ones out
-	-- until this transaction ends: a batch reads the holds after this lock
-	PERFORM privacy._retention_lock(tbl, 1, false, false, true);
-	INSERT INTO privacy._legal_hold (relid, condition, declared_condition, reason, placed_by, placed_at)
-	VALUES (tbl, canonical, condition, reason, privacy._outer_user(), now())
-	RETURNING id INTO hold_id;
-	RETURN hold_id;
-END
-$$;
-COMMENT ON FUNCTION privacy.place_hold(regclass, text, text) IS
-'places a legal hold: rows of the table matching condition are never purged until the hold is released; returns its id';
-
-CREATE OR REPLACE FUNCTION privacy._hold_predicate(tbl regclass)
-RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT CASE WHEN count(*) OPERATOR(pg_catalog.=) 0 THEN 'true'
-		ELSE '((' OPERATOR(pg_catalog.||) string_agg('(' OPERATOR(pg_catalog.||) privacy._analyze_hold_condition(tbl, h.condition)
-			OPERATOR(pg_catalog.||) ')', ' OR ' ORDER BY h.id)
-			OPERATOR(pg_catalog.||) ') IS NOT TRUE)' END
-	FROM privacy._legal_hold h
-	WHERE h.relid OPERATOR(pg_catalog.=) tbl AND h.released_at IS NULL
-$$;
-COMMENT ON FUNCTION privacy._hold_predicate(regclass) IS
-'condition that excludes rows under an active legal hold of the table (canonical hold conditions only)';
-
 CREATE OR REPLACE FUNCTION privacy._action_sql(tbl regclass, OUT set_list text, OUT pending text)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
@@ -1966,7 +1986,7 @@ BEGIN
 		SELECT string_agg(format('%I = (%s)', m.column_name, m.mask), ', ' ORDER BY m.column_name),
 			'(' OPERATOR(pg_catalog.||) string_agg(format('%I IS DISTINCT FROM (%s)', m.column_name, m.mask), ' OR ' ORDER BY m.column_name) OPERATOR(pg_catalog.||) ')'
 		INTO set_list, pending
-		FROM (SELECT x.column_name, privacy._analyze_mask(tbl, x.column_name, x.mask, true) AS mask
+		FROM (SELECT x.column_name, privacy._analyze_mask(tbl, x.column_name, privacy._current_expression(x.mask_function, x.mask), true) AS mask
 		      FROM privacy._column_policy x WHERE x.relid OPERATOR(pg_catalog.=) tbl) m;
 		IF set_list IS NULL THEN
 			RAISE EXCEPTION 'table % has no masking policy to anonymize with', tbl
@@ -1979,7 +1999,6 @@ END
 $$;
 COMMENT ON FUNCTION privacy._action_sql(regclass) IS
 'SET list and not-yet-processed condition of an anonymize or nullify retention policy';
-
 CREATE OR REPLACE FUNCTION privacy._choose_method(tbl regclass, cutoff timestamptz)
 RETURNS text
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -1998,7 +2017,13 @@ BEGIN
 		IF pg_catalog.pg_get_partkeydef(tbl) OPERATOR(pg_catalog.=) format('RANGE (%I)', p.time_column) THEN
 			RETURN 'partition_drop';
 		END IF;
+		IF privacy._citus_table(tbl) THEN
+			RETURN 'time_slice';
+		END IF;
 		RETURN 'ctid_sweep';
+	END IF;
+	IF privacy._citus_table(tbl) THEN
+		RETURN 'time_slice';
 	END IF;
 	IF NOT EXISTS (
 		SELECT 1 FROM pg_catalog.pg_index i
@@ -2023,36 +2048,6 @@ END
 $$;
 COMMENT ON FUNCTION privacy._choose_method(regclass, timestamptz) IS
 'purge method of a table for a run: partition_drop, time_slice or ctid_sweep';
-
-CREATE OR REPLACE FUNCTION privacy._recover_partition(tbl regclass, part oid, part_name text, bound text)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	held boolean := false;
-	hold text;
-BEGIN
-	IF part IS NULL OR NOT EXISTS (
-		SELECT 1 FROM pg_catalog.pg_class c
-		WHERE c.oid OPERATOR(pg_catalog.=) part AND NOT c.relispartition AND c.relkind OPERATOR(pg_catalog.=) 'r'
-		  AND c.oid::regclass::text OPERATOR(pg_catalog.=) part_name) THEN
-		RETURN;
-	END IF;
-	hold := privacy._hold_predicate(tbl);
-	IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-		held := privacy._value_as_owner(part::regclass,
-			format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', part::regclass, hold))::boolean;
-	END IF;
-	IF held THEN
-		EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', tbl, part::regclass, bound);
-	ELSE
-		EXECUTE format('DROP TABLE %s', part::regclass);
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION privacy._recover_partition(regclass, oid, text, text) IS
-'finishes the partition drop of an interrupted run (re-attaches the partition if it holds rows under a legal hold)';
 
 CREATE OR REPLACE FUNCTION privacy._purge_start(tbl regclass, via text)
 RETURNS bigint
@@ -2092,7 +2087,6 @@ END
 $$;
 COMMENT ON FUNCTION privacy._purge_start(regclass, text) IS
 'starts a purge run of a table with its cutoff fixed at now() - keep; NULL when the table is busy';
-
 CREATE OR REPLACE FUNCTION privacy._purge_finish(run_id bigint, final_status text, message text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -2101,274 +2095,27 @@ AS $$
 DECLARE
 	r privacy._purge_log;
 BEGIN
-	UPDATE privacy._purge_log l SET status = final_status, error = message, finished = clock_timestamp(),
-		wal_bytes = greatest(0, pg_catalog.pg_current_wal_insert_lsn() OPERATOR(pg_catalog.-) l.start_lsn),
-		pending_partition = NULL, pending_name = NULL, pending_bound = NULL
+	DELETE FROM privacy._purge_log l
 	WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
+	  AND final_status OPERATOR(pg_catalog.=) 'done' AND l.via OPERATOR(pg_catalog.=) 'worker'
+	  AND l.rows OPERATOR(pg_catalog.=) 0 AND l.partitions_dropped OPERATOR(pg_catalog.=) 0
 	RETURNING * INTO r;
+	IF NOT FOUND THEN
+		UPDATE privacy._purge_log l SET status = final_status, error = message, finished = clock_timestamp(),
+			wal_bytes = greatest(0, pg_catalog.pg_current_wal_insert_lsn() OPERATOR(pg_catalog.-) l.start_lsn),
+			pending_partition = NULL, pending_name = NULL, pending_bound = NULL
+		WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
+		RETURNING * INTO r;
+	END IF;
 	IF r.via OPERATOR(pg_catalog.=) 'worker' THEN
 		PERFORM privacy._retention_unlock(r.relid::regclass, 2);
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION privacy._purge_finish(bigint, text, text) IS 'ends a purge run and releases its table';
-
-CREATE OR REPLACE FUNCTION privacy._purge_step(run_id bigint, in_transaction boolean, OUT status text, OUT batch_rows bigint)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	r privacy._purge_log;
-	p privacy._retention_policy;
-	target oid;
-	hold text;
-	act record;
-	pred text;
-	rng text;
-	stmt_fast text;
-	stmt_skip text;
-	lo_bound timestamptz;
-	hi_bound timestamptz;
-	is_part boolean;
-	detach_pending boolean;
-	held boolean;
-	n bigint := 0;
-	lock_wait integer;
-	batch integer;
-	nblocks bigint;
-	per_page real;
-	lo_tid tid;
-	hi_tid tid;
-	lo_ts timestamptz;
-	hi_ts timestamptz;
-	max_ts timestamptz;
-	est real;
-	old_timeout text;
-	bounds timestamptz[];
-BEGIN
-	batch_rows := 0;
-	SELECT * INTO r FROM privacy._purge_log l WHERE l.id OPERATOR(pg_catalog.=) run_id FOR UPDATE;
-	IF NOT FOUND OR r.status OPERATOR(pg_catalog.<>) 'running' THEN
-		status := 'done';
-		RETURN;
-	END IF;
-	SELECT * INTO p FROM privacy._retention_policy x WHERE x.relid OPERATOR(pg_catalog.=) r.relid;
-	IF NOT FOUND OR r.target_idx OPERATOR(pg_catalog.>) pg_catalog.cardinality(r.targets) THEN
-		PERFORM privacy._purge_finish(run_id, 'done');
-		status := 'done';
-		RETURN;
-	END IF;
-	-- holds are read after this lock; place_hold() waits for the batch
-	IF NOT privacy._retention_lock(p.relid, 1, true, false, false) THEN
-		status := 'busy';
-		RETURN;
-	END IF;
-	hold := privacy._hold_predicate(p.relid);
-	act := privacy._action_sql(p.relid);
-	batch := coalesce(p.batch_size, pg_catalog.current_setting('privacy.purge_batch_size')::integer);
-	target := r.targets[r.target_idx];
-	status := 'more';
-
-	SELECT c.relispartition, coalesce(i.inhdetachpending, false) INTO is_part, detach_pending
-	FROM pg_catalog.pg_class c
-	LEFT JOIN pg_catalog.pg_inherits i ON i.inhrelid OPERATOR(pg_catalog.=) c.oid
-		AND i.inhparent OPERATOR(pg_catalog.=) p.relid
-	WHERE c.oid OPERATOR(pg_catalog.=) target;
-	IF NOT FOUND THEN
-		-- dropped meanwhile
-		UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL,
-			pos_ts = NULL, slice = NULL WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		RETURN;
-	END IF;
-
-	-- a partition this run detached: drop it now (same transaction as the
-	-- hold check), or re-attach it if a hold arrived meanwhile
-	IF r.pending_partition OPERATOR(pg_catalog.=) target AND NOT is_part THEN
-		held := false;
-		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-			held := privacy._value_as_owner(target::regclass,
-				format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold))::boolean;
-		END IF;
-		IF held THEN
-			EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', p.relid, target::regclass, r.pending_bound);
-			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL, pos = 0
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		ELSE
-			EXECUTE format('DROP TABLE %s', target::regclass);
-			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
-				partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
-				target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		END IF;
-		RETURN;
-	END IF;
-
-	-- first visit of a partition of a partition_drop table
-	IF r.method OPERATOR(pg_catalog.=) 'partition_drop' AND r.pos IS NULL AND is_part
-	   AND (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid OPERATOR(pg_catalog.=) target)
-	       OPERATOR(pg_catalog.=) p.relid THEN
-		IF detach_pending THEN
-			-- an interrupted DETACH ... CONCURRENTLY of an earlier run
-			IF in_transaction THEN
-				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s FINALIZE', p.relid, target::regclass);
-				UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
-					pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
-					                 WHERE c.oid OPERATOR(pg_catalog.=) target)
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			ELSE
-				UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
-					pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
-					                 WHERE c.oid OPERATOR(pg_catalog.=) target)
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-				status := 'finalize';
-			END IF;
-			RETURN;
-		END IF;
-		lo_bound := privacy._partition_bound(target::regclass, 'from');
-		hi_bound := privacy._partition_bound(target::regclass, 'to');
-		IF lo_bound IS NOT NULL AND lo_bound OPERATOR(pg_catalog.>=) r.cutoff THEN
-			-- nothing in it can be expired
-			UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			RETURN;
-		END IF;
-		held := false;
-		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-			held := privacy._value_as_owner(target::regclass,
-				format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold))::boolean;
-		END IF;
-		IF hi_bound IS NOT NULL AND hi_bound OPERATOR(pg_catalog.<=) r.cutoff AND NOT held
-		   AND act.pending OPERATOR(pg_catalog.=) 'true' THEN
-			UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
-				pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
-				                 WHERE c.oid OPERATOR(pg_catalog.=) target)
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			IF in_transaction THEN
-				-- plain DETACH: DETACH ... CONCURRENTLY cannot run in a transaction block
-				old_timeout := pg_catalog.current_setting('lock_timeout');
-				PERFORM pg_catalog.set_config('lock_timeout', '1s', true);
-				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', p.relid, target::regclass);
-				PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
-				EXECUTE format('DROP TABLE %s', target::regclass);
-				UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
-					partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
-					target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			ELSE
-				status := 'detach';
-			END IF;
-			RETURN;
-		END IF;
-		-- partly expired (or holding held rows): sweep its rows
-	END IF;
-
-	pred := format('%I < $1 AND %s AND %s', p.time_column, hold, act.pending);
-
-	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
-		IF r.pos_ts IS NULL THEN
-			bounds := privacy._value_as_owner(target::regclass,
-				format('SELECT ARRAY[min(%1$I)::timestamptz, max(%1$I)::timestamptz] FROM ONLY %2$s', p.time_column, target::regclass))::timestamptz[];
-			lo_ts := bounds[1];
-			max_ts := bounds[2];
-			SELECT c.reltuples INTO est FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
-			IF lo_ts IS NULL OR lo_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
-				UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-				RETURN;
-			END IF;
-			r.pos_ts := lo_ts;
-			r.slice := greatest((max_ts OPERATOR(pg_catalog.-) lo_ts) OPERATOR(pg_catalog.*) (batch::float8 OPERATOR(pg_catalog./) greatest(est, 1)::float8),
-				'1 second'::interval);
-		END IF;
-		lo_ts := r.pos_ts;
-		hi_ts := least(r.pos_ts OPERATOR(pg_catalog.+) r.slice, r.cutoff);
-		rng := format('%1$I >= $2 AND %1$I < $3', p.time_column);
-	ELSE
-		IF r.pos_end IS NULL THEN
-			nblocks := pg_catalog.pg_relation_size(target::regclass) OPERATOR(pg_catalog./) pg_catalog.current_setting('block_size')::bigint;
-			SELECT CASE WHEN c.relpages OPERATOR(pg_catalog.>) 0 AND c.reltuples OPERATOR(pg_catalog.>) 0
-			            THEN c.reltuples OPERATOR(pg_catalog./) c.relpages ELSE 100 END
-			INTO per_page FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
-			r.pos := 0;
-			r.pos_end := nblocks;
-			r.step_blocks := greatest(1, (batch OPERATOR(pg_catalog./) greatest(per_page, 1))::integer);
-		END IF;
-		IF r.pos OPERATOR(pg_catalog.>=) r.pos_end THEN
-			UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			RETURN;
-		END IF;
-		lo_tid := format('(%s,0)', r.pos)::tid;
-		hi_tid := format('(%s,0)', least(r.pos OPERATOR(pg_catalog.+) r.step_blocks, 4294967295))::tid;
-		rng := 'ctid >= $2 AND ctid < $3';
-	END IF;
-
-	IF act.set_list IS NULL THEN
-		stmt_fast := format('DELETE FROM ONLY %s WHERE %s AND %s', target::regclass, rng, pred);
-		stmt_skip := format('DELETE FROM ONLY %1$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %1$s WHERE %2$s AND %3$s FOR UPDATE SKIP LOCKED)) AND %3$s',
-			target::regclass, rng, pred);
-	ELSE
-		stmt_fast := format('UPDATE ONLY %s SET %s WHERE %s AND %s', target::regclass, act.set_list, rng, pred);
-		stmt_skip := format('UPDATE ONLY %1$s SET %4$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %1$s WHERE %2$s AND %3$s FOR UPDATE SKIP LOCKED)) AND %3$s',
-			target::regclass, rng, pred, act.set_list);
-	END IF;
-
-	-- Rows locked by others are skipped, not waited for: the plain statement
-	-- may wait privacy.purge_lock_wait for a row lock, then the batch is
-	-- redone with FOR UPDATE SKIP LOCKED (0: always SKIP LOCKED).
-	SELECT s.setting::integer INTO lock_wait FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_lock_wait';
-	lock_wait := coalesce(lock_wait, 20);
-	IF lock_wait OPERATOR(pg_catalog.>) 0 THEN
-		old_timeout := pg_catalog.current_setting('lock_timeout');
-		BEGIN
-			PERFORM pg_catalog.set_config('lock_timeout', lock_wait::text, true);
-			IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
-				n := privacy._exec_as_owner(target::regclass, stmt_fast, r.cutoff, lo_tid, hi_tid);
-			ELSE
-				n := privacy._exec_as_owner(target::regclass, stmt_fast, r.cutoff, lo_ts, hi_ts);
-			END IF;
-			PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
-		EXCEPTION WHEN lock_not_available THEN
-			lock_wait := 0;
-		END;
-	END IF;
-	IF lock_wait OPERATOR(pg_catalog.=) 0 THEN
-		IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
-			n := privacy._exec_as_owner(target::regclass, stmt_skip, r.cutoff, lo_tid, hi_tid);
-		ELSE
-			n := privacy._exec_as_owner(target::regclass, stmt_skip, r.cutoff, lo_ts, hi_ts);
-		END IF;
-	END IF;
-	batch_rows := n;
-
-	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
-		-- adapt the slice to the batch size
-		IF n OPERATOR(pg_catalog.<) (batch OPERATOR(pg_catalog./) 2) AND r.slice OPERATOR(pg_catalog.<) '1 year'::interval THEN
-			r.slice := r.slice OPERATOR(pg_catalog.*) 2;
-		ELSIF n OPERATOR(pg_catalog.>) ((batch OPERATOR(pg_catalog.*) 3) OPERATOR(pg_catalog./) 2) THEN
-			r.slice := greatest(r.slice OPERATOR(pg_catalog./) 2, '1 second'::interval);
-		END IF;
-		IF hi_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
-			UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-				target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		ELSE
-			UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-				pos_ts = hi_ts, slice = r.slice
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		END IF;
-	ELSE
-		UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-			pos = r.pos OPERATOR(pg_catalog.+) r.step_blocks, pos_end = r.pos_end, step_blocks = r.step_blocks
-		WHERE l.id OPERATOR(pg_catalog.=) run_id;
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION privacy._purge_step(bigint, boolean) IS
-'one purge batch of a run in the caller''s transaction; returns the next action and the rows purged';
-
+COMMENT ON FUNCTION privacy._purge_finish(bigint, text, text) IS
+'ends a purge run and releases its table; a worker run that changed nothing leaves no purge log entry';
 CREATE OR REPLACE FUNCTION privacy._expired_rows(tbl regclass, OUT expired bigint, OUT oldest timestamptz, OUT held bigint)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -2400,202 +2147,6 @@ END
 $$;
 COMMENT ON FUNCTION privacy._expired_rows(regclass) IS
 'expired rows still to purge, the oldest of them, and expired rows kept by legal holds (counted as the table''s owner: holds and masks run there)';
-
-CREATE OR REPLACE FUNCTION privacy.retokenize(tbl regclass, col name, format text DEFAULT 'card', batch_size integer DEFAULT 10000)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	moved bigint := 0;
-	n bigint;
-	newest integer;
-	key text;
-	coltype text;
-	rels oid[];
-	ids tid[];
-	olds text[];
-	news text[];
-BEGIN
-	PERFORM privacy._check_policy_admin('retokenize');
-	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
-		RAISE EXCEPTION 'table, column, format and a positive batch size are required'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	SELECT f.key_name INTO key FROM privacy._token_format f WHERE f.name = format AND f.kind = 'card';
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'token format "%" does not carry key versions', format
-			USING ERRCODE = 'feature_not_supported',
-			HINT = 'Only card formats are versioned; other formats always use the first key version.';
-	END IF;
-	SELECT max(k.version) INTO newest FROM privacy._key k WHERE k.name = key;
-	IF newest IS NULL THEN
-		RAISE EXCEPTION 'data key "%" does not exist', key USING ERRCODE = 'undefined_object';
-	END IF;
-	SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
-	WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
-	END IF;
-	LOOP
-		-- reading tokens runs no code of the table's (no triggers, no row
-		-- security for the extension owner)
-		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
-		               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1)) '
-		               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM %2$s WHERE %1$I IS NOT NULL '
-		               'AND privacy._token_key_version(%1$I::text, $1) OPERATOR(pg_catalog.<>) $2 LIMIT $3) s', col, tbl)
-			INTO rels, ids, olds, news USING format, newest, batch_size;
-		EXIT WHEN ids IS NULL;
-		n := privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE %1$s t SET %2$I = v.new::%3$s '
-		               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.tid[]), '
-		               'pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::text[])) AS v(rel, id, old, new) '
-		               'WHERE t.tableoid OPERATOR(pg_catalog.=) v.rel AND t.ctid OPERATOR(pg_catalog.=) v.id '
-		               'AND t.%2$I::text OPERATOR(pg_catalog.=) v.old', tbl, col, coltype),
-			rels, ids, olds, news);
-		EXIT WHEN n = 0;
-		moved := moved + n;
-	END LOOP;
-	RETURN moved;
-END
-$$;
-COMMENT ON FUNCTION privacy.retokenize(regclass, name, text, integer) IS
-'moves the tokens of a column to the newest version of the format''s key, in batches; returns how many moved';
-
-CREATE OR REPLACE FUNCTION privacy.erase_subject(subject text, mode text DEFAULT 'delete')
-RETURNS jsonb
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	t record;
-	h record;
-	vc record;
-	pred text;
-	keep text;
-	set_list text;
-	affected bigint;
-	held bigint;
-	holds jsonb;
-	tables jsonb := '[]';
-	purpose text;
-	revoked integer := 0;
-	report jsonb;
-	links jsonb := '{}';
-	refs jsonb := '{}';
-BEGIN
-	PERFORM privacy._check_policy_admin('erase data subjects');
-	IF subject IS NULL OR mode IS NULL THEN
-		RAISE EXCEPTION 'subject and mode must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF mode OPERATOR(pg_catalog.<>) ALL (ARRAY['delete', 'anonymize']) THEN
-		RAISE EXCEPTION 'unknown erasure mode "%"', mode USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Use delete or anonymize.';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM privacy._subject_table) THEN
-		RAISE EXCEPTION 'no subject table is registered' USING ERRCODE = 'object_not_in_prerequisite_state',
-			HINT = 'Register tables with privacy.register_subject().';
-	END IF;
-
-	-- parents first: the subject's rows of each table, and the values of its
-	-- columns that registered children reference
-	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
-	         FROM privacy._subject_tables() s ORDER BY s.depth, s.relid::text LOOP
-		FOR vc IN SELECT DISTINCT x.via_column FROM privacy._subject_table x
-		         WHERE x.via OPERATOR(pg_catalog.=) t.relid ORDER BY 1 LOOP
-			links := links OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-				t.relid::oid::text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) vc.via_column,
-				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
-					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
-					vc.via_column, t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
-		END LOOP;
-	END LOOP;
-
-	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
-	         FROM privacy._subject_tables() s ORDER BY s.depth DESC, s.relid::text LOOP
-		pred := t.pred;
-		-- held rows: active holds of the table, and (when deleting) rows still
-		-- referenced by kept rows of registered children
-		holds := '[]';
-		held := 0;
-		FOR h IN SELECT lh.id, lh.reason, lh.condition FROM privacy._legal_hold lh
-		         WHERE lh.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid))
-		           AND lh.released_at IS NULL ORDER BY lh.id LOOP
-			affected := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)',
-				t.relid, pred, privacy._analyze_hold_condition(t.relid, h.condition)), subject, links, refs)::bigint;
-			IF affected OPERATOR(pg_catalog.>) 0 THEN
-				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('hold_id', h.id, 'reason', h.reason, 'rows', affected);
-			END IF;
-		END LOOP;
-		SELECT pg_catalog.concat_ws(' AND ', NULLIF(privacy._hold_predicate(t.relid), 'true'),
-			pg_catalog.string_agg(pg_catalog.format('NOT (%I OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.jsonb_array_elements_text($3 OPERATOR(pg_catalog.->) %L))::%s[]))',
-			                                        ch.via_column, ch.relid::oid::text,
-			                                        (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
-			                                         WHERE a.attrelid OPERATOR(pg_catalog.=) t.relid AND a.attname OPERATOR(pg_catalog.=) ch.via_column)),
-			                      ' AND ' ORDER BY ch.relid::text))
-		INTO keep
-		FROM privacy._subject_table ch
-		WHERE ch.via OPERATOR(pg_catalog.=) t.relid AND mode OPERATOR(pg_catalog.=) 'delete';
-		IF keep OPERATOR(pg_catalog.<>) '' THEN
-			held := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND NOT (%s)', t.relid, pred, keep),
-				subject, links, refs)::bigint;
-			IF held OPERATOR(pg_catalog.>) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
-			                                 FROM pg_catalog.jsonb_array_elements(holds) x) THEN
-				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('reason', 'referenced by held rows of a child table',
-					'rows', held OPERATOR(pg_catalog.-) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
-					                                     FROM pg_catalog.jsonb_array_elements(holds) x));
-			END IF;
-			pred := '(' OPERATOR(pg_catalog.||) pred OPERATOR(pg_catalog.||) ') AND ' OPERATOR(pg_catalog.||) keep;
-		END IF;
-		IF mode OPERATOR(pg_catalog.=) 'delete' THEN
-			affected := privacy._exec_as_owner(t.relid, pg_catalog.format('DELETE FROM %s WHERE %s', t.relid, pred),
-				subject, links, refs);
-			tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'deleted', affected,
-				'held_back', held, 'holds', holds);
-		ELSE
-			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, m.mask, true)),
-			                             ', ' ORDER BY m.column_name)
-			INTO set_list FROM privacy._column_policy m
-			WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid));
-			IF set_list IS NULL THEN
-				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', 0,
-					'held_back', held, 'holds', holds, 'note', 'no masking policy: rows kept unchanged');
-			ELSE
-				-- the masks are canonical for the pinned search_path and read
-				-- raw values: the UPDATE is planned unmasked, and runs (with
-				-- everything it fires) as the table's owner
-				affected := privacy._exec_as_owner(t.relid, pg_catalog.format('UPDATE %s SET %s WHERE %s', t.relid, set_list, pred),
-					subject, links, refs);
-				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', affected,
-					'held_back', held, 'holds', holds);
-			END IF;
-		END IF;
-		-- the values of this table's subject rows that are still there keep
-		-- the parent rows they reference
-		IF mode OPERATOR(pg_catalog.=) 'delete' AND t.depth OPERATOR(pg_catalog.>) 0 THEN
-			refs := refs OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(t.relid::oid::text,
-				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
-					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
-					(SELECT x.subject_column FROM privacy._subject_table x WHERE x.relid OPERATOR(pg_catalog.=) t.relid),
-					t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
-		END IF;
-	END LOOP;
-
-	FOR purpose IN SELECT DISTINCT c.purpose FROM privacy._consent c
-	               WHERE c.subject OPERATOR(pg_catalog.=) erase_subject.subject AND c.revoked_at IS NULL ORDER BY 1 LOOP
-		IF privacy.revoke_consent(erase_subject.subject, purpose) THEN
-			revoked := revoked OPERATOR(pg_catalog.+) 1;
-		END IF;
-	END LOOP;
-
-	report := pg_catalog.jsonb_build_object('mode', mode, 'tables', tables, 'consents_revoked', revoked);
-	INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, new_definition)
-	VALUES (now(), privacy._outer_user(), session_user, 'erase subject',
-	        'subject ' OPERATOR(pg_catalog.||) privacy.pseudonym(subject, 'erasure'), report::text);
-	RETURN report;
-END
-$$;
-COMMENT ON FUNCTION privacy.erase_subject(text, text) IS
-'deletes or anonymizes a subject''s rows in every registered table (children first), keeping rows under legal holds; revokes consents; audited under a pseudonym';
 
 DROP FUNCTION privacy._retention_lock_key(integer, regclass);
 REVOKE ALL ON FUNCTION privacy._exec_as_owner(regclass, text), privacy._exec_as_owner(regclass, text, "any"),
@@ -2605,791 +2156,8 @@ REVOKE ALL ON FUNCTION privacy._exec_as_owner(regclass, text), privacy._exec_as_
 	privacy._store_column_policy(regclass, name, text, text), privacy._store_row_filter(regclass, text, text, text, regrole[])
 	FROM PUBLIC;
 
--- merge reconciliation: the final definitions of functions that several
--- sections above change (each section wrote its own version)
-CREATE OR REPLACE FUNCTION privacy._hold_predicate(tbl regclass)
-RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT CASE WHEN count(*) OPERATOR(pg_catalog.=) 0 THEN 'true'
-		ELSE '((' OPERATOR(pg_catalog.||) string_agg('(' OPERATOR(pg_catalog.||) privacy._analyze_hold_condition(tbl, h.condition)
-			OPERATOR(pg_catalog.||) ')', ' OR ' ORDER BY h.id)
-			OPERATOR(pg_catalog.||) ') IS NOT TRUE)' END
-	FROM privacy._legal_hold h
-	WHERE h.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(tbl)))
-$$;
-COMMENT ON FUNCTION privacy._hold_predicate(regclass) IS
-'condition that excludes rows under an active legal hold of the table (canonical hold conditions only)';
-CREATE OR REPLACE FUNCTION privacy._purge_step(run_id bigint, in_transaction boolean, OUT status text, OUT batch_rows bigint)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	r privacy._purge_log;
-	p privacy._retention_policy;
-	target oid;
-	hold text;
-	extra text;
-	act record;
-	pred text;
-	rng text;
-	stmt_fast text;
-	stmt_skip text;
-	lo_bound timestamptz;
-	hi_bound timestamptz;
-	is_part boolean;
-	detach_pending boolean;
-	held boolean;
-	n bigint := 0;
-	lock_wait integer;
-	batch integer;
-	nblocks bigint;
-	per_page real;
-	lo_tid tid;
-	hi_tid tid;
-	lo_ts timestamptz;
-	hi_ts timestamptz;
-	max_ts timestamptz;
-	est real;
-	old_timeout text;
-	bounds timestamptz[];
-BEGIN
-	batch_rows := 0;
-	SELECT * INTO r FROM privacy._purge_log l WHERE l.id OPERATOR(pg_catalog.=) run_id FOR UPDATE;
-	IF NOT FOUND OR r.status OPERATOR(pg_catalog.<>) 'running' THEN
-		status := 'done';
-		RETURN;
-	END IF;
-	SELECT * INTO p FROM privacy._retention_policy x WHERE x.relid OPERATOR(pg_catalog.=) r.relid;
-	IF NOT FOUND OR r.target_idx OPERATOR(pg_catalog.>) pg_catalog.cardinality(r.targets) THEN
-		PERFORM privacy._purge_finish(run_id, 'done');
-		status := 'done';
-		RETURN;
-	END IF;
-	-- holds are read after this lock; place_hold() waits for the batch
-	IF NOT privacy._retention_lock(p.relid, 1, true, false, false) THEN
-		status := 'busy';
-		RETURN;
-	END IF;
-	hold := privacy._hold_predicate(p.relid);
-	act := privacy._action_sql(p.relid);
-	batch := coalesce(p.batch_size, pg_catalog.current_setting('privacy.purge_batch_size')::integer);
-	target := r.targets[r.target_idx];
-	status := 'more';
-	-- holds placed on any member of the family apply (issue 15); a
-	-- partition this run detached is no longer a member: both sets apply
-	IF target OPERATOR(pg_catalog.<>) p.relid::oid THEN
-		extra := privacy._hold_predicate(target::regclass);
-		IF extra OPERATOR(pg_catalog.<>) 'true' THEN
-			hold := CASE WHEN hold OPERATOR(pg_catalog.=) 'true' THEN extra
-				ELSE '(' OPERATOR(pg_catalog.||) hold OPERATOR(pg_catalog.||) ' AND ' OPERATOR(pg_catalog.||) extra OPERATOR(pg_catalog.||) ')' END;
-		END IF;
-	END IF;
 
-	SELECT c.relispartition, coalesce(i.inhdetachpending, false) INTO is_part, detach_pending
-	FROM pg_catalog.pg_class c
-	LEFT JOIN pg_catalog.pg_inherits i ON i.inhrelid OPERATOR(pg_catalog.=) c.oid
-		AND i.inhparent OPERATOR(pg_catalog.=) p.relid
-	WHERE c.oid OPERATOR(pg_catalog.=) target;
-	IF NOT FOUND THEN
-		-- dropped meanwhile
-		UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL,
-			pos_ts = NULL, slice = NULL WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		RETURN;
-	END IF;
 
-	-- a partition this run detached: drop it now (same transaction as the
-	-- hold check), or re-attach it if a hold arrived meanwhile
-	IF r.pending_partition OPERATOR(pg_catalog.=) target AND NOT is_part THEN
-		held := false;
-		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-			held := privacy._value_as_owner(target::regclass,
-				format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold))::boolean;
-		END IF;
-		IF held THEN
-			EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', p.relid, target::regclass, r.pending_bound);
-			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL, pos = 0
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		ELSE
-			EXECUTE format('DROP TABLE %s', target::regclass);
-			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
-				partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
-				target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		END IF;
-		RETURN;
-	END IF;
-
-	-- first visit of a partition of a partition_drop table
-	IF r.method OPERATOR(pg_catalog.=) 'partition_drop' AND r.pos IS NULL AND is_part
-	   AND (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid OPERATOR(pg_catalog.=) target)
-	       OPERATOR(pg_catalog.=) p.relid THEN
-		IF detach_pending THEN
-			-- an interrupted DETACH ... CONCURRENTLY of an earlier run
-			IF in_transaction THEN
-				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s FINALIZE', p.relid, target::regclass);
-				UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
-					pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
-					                 WHERE c.oid OPERATOR(pg_catalog.=) target)
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			ELSE
-				UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
-					pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
-					                 WHERE c.oid OPERATOR(pg_catalog.=) target)
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-				status := 'finalize';
-			END IF;
-			RETURN;
-		END IF;
-		lo_bound := privacy._partition_bound(target::regclass, 'from');
-		hi_bound := privacy._partition_bound(target::regclass, 'to');
-		IF lo_bound IS NOT NULL AND lo_bound OPERATOR(pg_catalog.>=) r.cutoff THEN
-			-- nothing in it can be expired
-			UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			RETURN;
-		END IF;
-		held := false;
-		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-			held := privacy._value_as_owner(target::regclass,
-				format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold))::boolean;
-		END IF;
-		IF hi_bound IS NOT NULL AND hi_bound OPERATOR(pg_catalog.<=) r.cutoff AND NOT held
-		   AND act.pending OPERATOR(pg_catalog.=) 'true' THEN
-			UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
-				pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
-				                 WHERE c.oid OPERATOR(pg_catalog.=) target)
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			IF in_transaction THEN
-				-- plain DETACH: DETACH ... CONCURRENTLY cannot run in a transaction block
-				old_timeout := pg_catalog.current_setting('lock_timeout');
-				PERFORM pg_catalog.set_config('lock_timeout', '1s', true);
-				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', p.relid, target::regclass);
-				PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
-				EXECUTE format('DROP TABLE %s', target::regclass);
-				UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
-					partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
-					target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			ELSE
-				status := 'detach';
-			END IF;
-			RETURN;
-		END IF;
-		-- partly expired (or holding held rows): sweep its rows
-	END IF;
-
-	pred := format('%I < $1 AND %s AND %s', p.time_column, hold, act.pending);
-
-	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
-		IF r.pos_ts IS NULL THEN
-			bounds := privacy._value_as_owner(target::regclass,
-				format('SELECT ARRAY[min(%1$I)::timestamptz, max(%1$I)::timestamptz] FROM ONLY %2$s', p.time_column, target::regclass))::timestamptz[];
-			lo_ts := bounds[1];
-			max_ts := bounds[2];
-			SELECT c.reltuples INTO est FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
-			IF lo_ts IS NULL OR lo_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
-				UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-				RETURN;
-			END IF;
-			r.pos_ts := lo_ts;
-			r.slice := greatest((max_ts OPERATOR(pg_catalog.-) lo_ts) OPERATOR(pg_catalog.*) (batch::float8 OPERATOR(pg_catalog./) greatest(est, 1)::float8),
-				'1 second'::interval);
-		END IF;
-		lo_ts := r.pos_ts;
-		hi_ts := least(r.pos_ts OPERATOR(pg_catalog.+) r.slice, r.cutoff);
-		rng := format('%1$I >= $2 AND %1$I < $3', p.time_column);
-	ELSE
-		IF r.pos_end IS NULL THEN
-			nblocks := pg_catalog.pg_relation_size(target::regclass) OPERATOR(pg_catalog./) pg_catalog.current_setting('block_size')::bigint;
-			SELECT CASE WHEN c.relpages OPERATOR(pg_catalog.>) 0 AND c.reltuples OPERATOR(pg_catalog.>) 0
-			            THEN c.reltuples OPERATOR(pg_catalog./) c.relpages ELSE 100 END
-			INTO per_page FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
-			r.pos := 0;
-			r.pos_end := nblocks;
-			r.step_blocks := greatest(1, (batch OPERATOR(pg_catalog./) greatest(per_page, 1))::integer);
-		END IF;
-		IF r.pos OPERATOR(pg_catalog.>=) r.pos_end THEN
-			UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			RETURN;
-		END IF;
-		lo_tid := format('(%s,0)', r.pos)::tid;
-		hi_tid := format('(%s,0)', least(r.pos OPERATOR(pg_catalog.+) r.step_blocks, 4294967295))::tid;
-		rng := 'ctid >= $2 AND ctid < $3';
-	END IF;
-
-	IF act.set_list IS NULL THEN
-		stmt_fast := format('DELETE FROM ONLY %s WHERE %s AND %s', target::regclass, rng, pred);
-		stmt_skip := format('DELETE FROM ONLY %1$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %1$s WHERE %2$s AND %3$s FOR UPDATE SKIP LOCKED)) AND %3$s',
-			target::regclass, rng, pred);
-	ELSE
-		stmt_fast := format('UPDATE ONLY %s SET %s WHERE %s AND %s', target::regclass, act.set_list, rng, pred);
-		stmt_skip := format('UPDATE ONLY %1$s SET %4$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %1$s WHERE %2$s AND %3$s FOR UPDATE SKIP LOCKED)) AND %3$s',
-			target::regclass, rng, pred, act.set_list);
-	END IF;
-
-	-- Rows locked by others are skipped, not waited for: the plain statement
-	-- may wait privacy.purge_lock_wait for a row lock, then the batch is
-	-- redone with FOR UPDATE SKIP LOCKED (0: always SKIP LOCKED).
-	SELECT s.setting::integer INTO lock_wait FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_lock_wait';
-	lock_wait := coalesce(lock_wait, 20);
-	IF lock_wait OPERATOR(pg_catalog.>) 0 THEN
-		old_timeout := pg_catalog.current_setting('lock_timeout');
-		BEGIN
-			PERFORM pg_catalog.set_config('lock_timeout', lock_wait::text, true);
-			IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
-				n := privacy._exec_as_owner(target::regclass, stmt_fast, r.cutoff, lo_tid, hi_tid);
-			ELSE
-				n := privacy._exec_as_owner(target::regclass, stmt_fast, r.cutoff, lo_ts, hi_ts);
-			END IF;
-			PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
-		EXCEPTION WHEN lock_not_available THEN
-			lock_wait := 0;
-		END;
-	END IF;
-	IF lock_wait OPERATOR(pg_catalog.=) 0 THEN
-		IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
-			n := privacy._exec_as_owner(target::regclass, stmt_skip, r.cutoff, lo_tid, hi_tid);
-		ELSE
-			n := privacy._exec_as_owner(target::regclass, stmt_skip, r.cutoff, lo_ts, hi_ts);
-		END IF;
-	END IF;
-	batch_rows := n;
-
-	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
-		-- adapt the slice to the batch size
-		IF n OPERATOR(pg_catalog.<) (batch OPERATOR(pg_catalog./) 2) AND r.slice OPERATOR(pg_catalog.<) '1 year'::interval THEN
-			r.slice := r.slice OPERATOR(pg_catalog.*) 2;
-		ELSIF n OPERATOR(pg_catalog.>) ((batch OPERATOR(pg_catalog.*) 3) OPERATOR(pg_catalog./) 2) THEN
-			r.slice := greatest(r.slice OPERATOR(pg_catalog./) 2, '1 second'::interval);
-		END IF;
-		IF hi_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
-			UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-				target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		ELSE
-			UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-				pos_ts = hi_ts, slice = r.slice
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		END IF;
-	ELSE
-		UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-			pos = r.pos OPERATOR(pg_catalog.+) r.step_blocks, pos_end = r.pos_end, step_blocks = r.step_blocks
-		WHERE l.id OPERATOR(pg_catalog.=) run_id;
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION privacy._purge_step(bigint, boolean) IS
-'one purge batch of a run in the caller''s transaction; returns the next action and the rows purged';
-CREATE OR REPLACE FUNCTION privacy._recover_partition(tbl regclass, part oid, part_name text, bound text)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	held boolean := false;
-	hold text;
-	extra text;
-BEGIN
-	IF part IS NULL OR NOT EXISTS (
-		SELECT 1 FROM pg_catalog.pg_class c
-		WHERE c.oid OPERATOR(pg_catalog.=) part AND NOT c.relispartition AND c.relkind OPERATOR(pg_catalog.=) 'r'
-		  AND c.oid::regclass::text OPERATOR(pg_catalog.=) part_name) THEN
-		RETURN;
-	END IF;
-	-- the detached table left the family: the holds of both apply to it
-	hold := privacy._hold_predicate(tbl);
-	extra := privacy._hold_predicate(part::regclass);
-	IF extra OPERATOR(pg_catalog.<>) 'true' THEN
-		hold := CASE WHEN hold OPERATOR(pg_catalog.=) 'true' THEN extra
-			ELSE '(' OPERATOR(pg_catalog.||) hold OPERATOR(pg_catalog.||) ' AND ' OPERATOR(pg_catalog.||) extra OPERATOR(pg_catalog.||) ')' END;
-	END IF;
-	IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-		held := privacy._value_as_owner(part::regclass,
-			format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', part::regclass, hold))::boolean;
-	END IF;
-	IF held THEN
-		EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', tbl, part::regclass, bound);
-	ELSE
-		EXECUTE format('DROP TABLE %s', part::regclass);
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION privacy._recover_partition(regclass, oid, text, text) IS
-'finishes the partition drop of an interrupted run (re-attaches the partition if it holds rows under a legal hold)';
-CREATE OR REPLACE FUNCTION privacy._store_column_policy(tbl regclass, col name, canonical text, declared text)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	matview regclass;
-BEGIN
-	PERFORM privacy._check_policy_admin('declare masking policies', tbl);
-	PERFORM privacy._check_family_root(tbl, 'mask columns of');
-	-- whoever calls it, the text must be a valid canonical mask
-	IF privacy._analyze_mask(tbl, col, canonical, false) IS DISTINCT FROM canonical THEN
-		RAISE EXCEPTION 'mask is not in canonical form' USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Declare masks with privacy.mask_column().';
-	END IF;
-	INSERT INTO privacy._column_policy AS p (relid, column_name, mask, declared_mask, declared_by, declared_at)
-	VALUES (tbl, col, canonical, declared, privacy._outer_user(), now())
-	ON CONFLICT (relid, column_name) DO UPDATE
-		SET mask = excluded.mask, declared_mask = excluded.declared_mask,
-		    declared_by = excluded.declared_by, declared_at = excluded.declared_at;
-
-	PERFORM privacy._govern_family(tbl);
-
-	-- A materialized view keeps what its query returned when refreshed.
-	FOR matview IN
-		SELECT DISTINCT r.ev_class::regclass
-		FROM pg_catalog.pg_depend d
-		JOIN pg_catalog.pg_rewrite r ON r.oid OPERATOR(pg_catalog.=) d.objid
-		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.ev_class
-		WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
-		  AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
-		  AND d.refobjid OPERATOR(pg_catalog.=) ANY (SELECT f::oid FROM privacy._family(tbl) AS f)
-		  AND c.relkind OPERATOR(pg_catalog.=) 'm'
-	LOOP
-		RAISE WARNING 'materialized view % stores values of %.% computed before this mask', matview, tbl, col
-			USING HINT = 'Refresh it as a masked role, mask its columns too, or restrict who can read it.';
-	END LOOP;
-
-	PERFORM privacy._invalidate_policies(tbl);
-END
-$$;
-COMMENT ON FUNCTION privacy._store_column_policy(regclass, name, text, text) IS
-'stores a validated masking policy and turns on row security for the table family';
-CREATE OR REPLACE FUNCTION privacy.erase_subject(subject text, mode text DEFAULT 'delete')
-RETURNS jsonb
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	t record;
-	h record;
-	vc record;
-	pred text;
-	keep text;
-	set_list text;
-	affected bigint;
-	held bigint;
-	holds jsonb;
-	tables jsonb := '[]';
-	purpose text;
-	revoked integer := 0;
-	report jsonb;
-	links jsonb := '{}';
-	refs jsonb := '{}';
-BEGIN
-	PERFORM privacy._check_policy_admin('erase data subjects');
-	IF subject IS NULL OR mode IS NULL THEN
-		RAISE EXCEPTION 'subject and mode must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF mode OPERATOR(pg_catalog.<>) ALL (ARRAY['delete', 'anonymize']) THEN
-		RAISE EXCEPTION 'unknown erasure mode "%"', mode USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Use delete or anonymize.';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM privacy._subject_table) THEN
-		RAISE EXCEPTION 'no subject table is registered' USING ERRCODE = 'object_not_in_prerequisite_state',
-			HINT = 'Register tables with privacy.register_subject().';
-	END IF;
-
-	-- parents first: the subject's rows of each table, and the values of its
-	-- columns that registered children reference
-	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
-	         FROM privacy._subject_tables() s ORDER BY s.depth, s.relid::text LOOP
-		FOR vc IN SELECT DISTINCT x.via_column FROM privacy._subject_table x
-		         WHERE x.via OPERATOR(pg_catalog.=) t.relid ORDER BY 1 LOOP
-			links := links OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-				t.relid::oid::text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) vc.via_column,
-				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
-					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
-					vc.via_column, t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
-		END LOOP;
-	END LOOP;
-
-	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
-	         FROM privacy._subject_tables() s ORDER BY s.depth DESC, s.relid::text LOOP
-		pred := t.pred;
-		-- held rows: active holds of the table, and (when deleting) rows still
-		-- referenced by kept rows of registered children
-		holds := '[]';
-		held := 0;
-		-- (holds placed on any member of the table's family, issue 15)
-		FOR h IN SELECT lh.id, lh.reason, lh.condition FROM privacy._legal_hold lh
-		         WHERE lh.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(t.relid)))
-		         ORDER BY lh.id LOOP
-			affected := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)',
-				t.relid, pred, privacy._analyze_hold_condition(t.relid, h.condition)), subject, links, refs)::bigint;
-			IF affected OPERATOR(pg_catalog.>) 0 THEN
-				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('hold_id', h.id, 'reason', h.reason, 'rows', affected);
-			END IF;
-		END LOOP;
-		SELECT pg_catalog.concat_ws(' AND ', NULLIF(privacy._hold_predicate(t.relid), 'true'),
-			pg_catalog.string_agg(pg_catalog.format('NOT (%I OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.jsonb_array_elements_text($3 OPERATOR(pg_catalog.->) %L))::%s[]))',
-			                                        ch.via_column, ch.relid::oid::text,
-			                                        (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
-			                                         WHERE a.attrelid OPERATOR(pg_catalog.=) t.relid AND a.attname OPERATOR(pg_catalog.=) ch.via_column)),
-			                      ' AND ' ORDER BY ch.relid::text))
-		INTO keep
-		FROM privacy._subject_table ch
-		WHERE ch.via OPERATOR(pg_catalog.=) t.relid AND mode OPERATOR(pg_catalog.=) 'delete';
-		IF keep OPERATOR(pg_catalog.<>) '' THEN
-			held := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND NOT (%s)', t.relid, pred, keep),
-				subject, links, refs)::bigint;
-			IF held OPERATOR(pg_catalog.>) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
-			                                 FROM pg_catalog.jsonb_array_elements(holds) x) THEN
-				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('reason', 'referenced by held rows of a child table',
-					'rows', held OPERATOR(pg_catalog.-) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
-					                                     FROM pg_catalog.jsonb_array_elements(holds) x));
-			END IF;
-			pred := '(' OPERATOR(pg_catalog.||) pred OPERATOR(pg_catalog.||) ') AND ' OPERATOR(pg_catalog.||) keep;
-		END IF;
-		IF mode OPERATOR(pg_catalog.=) 'delete' THEN
-			affected := privacy._exec_as_owner(t.relid, pg_catalog.format('DELETE FROM %s WHERE %s', t.relid, pred),
-				subject, links, refs);
-			tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'deleted', affected,
-				'held_back', held, 'holds', holds);
-		ELSE
-			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, m.mask, true)),
-			                             ', ' ORDER BY m.column_name)
-			INTO set_list FROM privacy._column_policy m
-			WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid));
-			IF set_list IS NULL THEN
-				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', 0,
-					'held_back', held, 'holds', holds, 'note', 'no masking policy: rows kept unchanged');
-			ELSE
-				-- the masks are canonical for the pinned search_path and read
-				-- raw values: the UPDATE is planned unmasked, and runs (with
-				-- everything it fires) as the table's owner
-				affected := privacy._exec_as_owner(t.relid, pg_catalog.format('UPDATE %s SET %s WHERE %s', t.relid, set_list, pred),
-					subject, links, refs);
-				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', affected,
-					'held_back', held, 'holds', holds);
-			END IF;
-		END IF;
-		-- the values of this table's subject rows that are still there keep
-		-- the parent rows they reference
-		IF mode OPERATOR(pg_catalog.=) 'delete' AND t.depth OPERATOR(pg_catalog.>) 0 THEN
-			refs := refs OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(t.relid::oid::text,
-				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
-					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
-					(SELECT x.subject_column FROM privacy._subject_table x WHERE x.relid OPERATOR(pg_catalog.=) t.relid),
-					t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
-		END IF;
-	END LOOP;
-
-	FOR purpose IN SELECT DISTINCT c.purpose FROM privacy._consent c
-	               WHERE c.subject OPERATOR(pg_catalog.=) erase_subject.subject AND c.revoked_at IS NULL ORDER BY 1 LOOP
-		IF privacy.revoke_consent(erase_subject.subject, purpose) THEN
-			revoked := revoked OPERATOR(pg_catalog.+) 1;
-		END IF;
-	END LOOP;
-
-	report := pg_catalog.jsonb_build_object('mode', mode, 'tables', tables, 'consents_revoked', revoked);
-	INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, new_definition)
-	VALUES (now(), privacy._outer_user(), session_user, 'erase subject',
-	        'subject ' OPERATOR(pg_catalog.||) privacy.pseudonym(subject, 'erasure'), report::text);
-	RETURN report;
-END
-$$;
-COMMENT ON FUNCTION privacy.erase_subject(text, text) IS
-'deletes or anonymizes a subject''s rows in every registered table (children first), keeping rows under legal holds; revokes consents; audited under a pseudonym';
-CREATE OR REPLACE FUNCTION privacy.place_hold(tbl regclass, condition text, reason text)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	canonical text;
-	hold_id bigint;
-	root oid;
-BEGIN
-	PERFORM privacy._check_policy_admin('place legal holds', tbl);
-	IF tbl IS NULL OR condition IS NULL OR reason IS NULL THEN
-		RAISE EXCEPTION 'table, condition and reason of a legal hold must not be null'
-			USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
-		RAISE EXCEPTION 'a legal hold needs a reason' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) NOT IN ('r', 'p')
-	   OR (SELECT c.relpersistence FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) OPERATOR(pg_catalog.=) 't' THEN
-		RAISE EXCEPTION 'cannot place a legal hold on %', tbl USING ERRCODE = 'wrong_object_type';
-	END IF;
-	-- purges and erasures evaluate the hold as the table's owner: a
-	-- superuser's table runs only what superusers declared (issue 14)
-	IF (SELECT r.rolsuper FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
-	    WHERE c.oid OPERATOR(pg_catalog.=) tbl)
-	   AND NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) privacy._outer_user()), false) THEN
-		RAISE EXCEPTION 'permission denied to place legal holds on %', tbl USING ERRCODE = 'insufficient_privilege',
-			DETAIL = 'The table is owned by a superuser, and pg_privacy evaluates legal holds as the table''s owner.',
-			HINT = 'Make a role that is not a superuser own the table, or have a superuser place the hold.';
-	END IF;
-	canonical := privacy._analyze_hold_condition(tbl, condition);
-	-- the hold applies to the whole family (issue 15): its condition must
-	-- compile on the family's roots, hence on every member
-	FOR root IN SELECT r FROM privacy._hold_roots(tbl) AS r WHERE r OPERATOR(pg_catalog.<>) tbl::oid ORDER BY 1 LOOP
-		BEGIN
-			PERFORM privacy._analyze_hold_condition(root::regclass, canonical);
-		EXCEPTION WHEN undefined_column THEN
-			RAISE EXCEPTION 'hold condition uses a column that % does not have', root::regclass
-				USING ERRCODE = 'undefined_column',
-				      DETAIL = pg_catalog.format('A hold on %s applies to its whole family, whose root is %s.', tbl, root::regclass),
-				      HINT = 'Use only columns of the root table in the condition.';
-		END;
-	END LOOP;
-	-- waits for running purge batches of the family's tables and keeps new
-	-- ones out until this transaction ends: a batch reads the holds after
-	-- this lock (a lock no other role can take)
-	PERFORM privacy._retention_lock(tbl, 1, false, false, true);
-	FOR root IN SELECT p.relid::oid FROM privacy._retention_policy p
-	            WHERE p.relid OPERATOR(pg_catalog.<>) tbl
-	              AND EXISTS (SELECT 1 FROM privacy._hold_roots(p.relid) a
-	                          WHERE a OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._hold_roots(tbl))))
-	            ORDER BY 1 LOOP
-		PERFORM privacy._retention_lock(root::regclass, 1, false, false, true);
-	END LOOP;
-	INSERT INTO privacy._legal_hold (relid, condition, declared_condition, reason, placed_by, placed_at)
-	VALUES (tbl, canonical, condition, reason, privacy._outer_user(), now())
-	RETURNING id INTO hold_id;
-	-- held rows cannot be updated out of the hold nor deleted (triggers on
-	-- every member of the family)
-	PERFORM privacy._sync_hold_triggers(tbl);
-	RETURN hold_id;
-END
-$$;
-COMMENT ON FUNCTION privacy.place_hold(regclass, text, text) IS
-'places a legal hold: rows of the table matching condition are never purged until the hold is released; returns its id';
-CREATE OR REPLACE FUNCTION privacy.retokenize(tbl regclass, col name, format text DEFAULT 'card', batch_size integer DEFAULT 10000)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	moved bigint := 0;
-	n bigint;
-	newest integer;
-	key text;
-	kind text;
-	from_version integer;
-	coltype text;
-	rels oid[];
-	atts name[];
-	kinds text[];
-	ids tid[];
-	olds text[];
-	news text[];
-BEGIN
-	PERFORM privacy._check_policy_admin('retokenize');
-	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
-		RAISE EXCEPTION 'table, column, format and a positive batch size are required'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	SELECT f.key_name, f.kind INTO key, kind FROM privacy._token_format f WHERE f.name = format;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'token format "%" does not exist', format USING ERRCODE = 'undefined_object';
-	END IF;
-	SELECT max(k.version) INTO newest FROM privacy._key k WHERE k.name = key;
-	IF newest IS NULL THEN
-		RAISE EXCEPTION 'data key "%" does not exist', key USING ERRCODE = 'undefined_object';
-	END IF;
-	SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
-	WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
-	END IF;
-	IF kind <> 'card' THEN
-		-- Tokens of this format do not carry their version: every column that
-		-- holds them moves in this transaction, together with the version the
-		-- format records. The columns are those classified with the format
-		-- (privacy.classify(..., token_format => format)), tbl.col among them.
-		-- the classification is the list of columns that move together: a
-		-- column not in it is refused (it may hold another format's tokens,
-		-- which a move would corrupt, and it would be missed next time)
-		IF NOT EXISTS (SELECT FROM privacy._classification c
-		               WHERE c.relid = tbl AND c.column_name = col AND c.token_format = retokenize.format) THEN
-			RAISE EXCEPTION 'column "%" of relation % is not classified as holding tokens of format "%"', col, tbl, format
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-				      DETAIL = 'Tokens of this format do not carry their key version: every column that holds them moves in one transaction, and the classification is the list of those columns.',
-				      HINT = format('Declare it with privacy.classify(%L, %L, category, token_format => %L).', tbl::text, col, format);
-		END IF;
-		PERFORM FROM privacy._key k WHERE k.name = key FOR UPDATE; -- no concurrent drop_key_version/rotate
-		SELECT coalesce((SELECT v.key_version FROM privacy._token_format_version v WHERE v.format = retokenize.format),
-		                (SELECT min(k.version) FROM privacy._key k WHERE k.name = key)) INTO from_version;
-		IF from_version = newest THEN
-			RETURN 0;
-		END IF;
-		IF NOT EXISTS (SELECT FROM privacy._key k WHERE k.name = key AND k.version = from_version) THEN
-			RAISE EXCEPTION 'data key "%" has no version %, which token format "%" uses', key, from_version, format
-				USING ERRCODE = 'undefined_object';
-		END IF;
-		-- Every token must move exactly once: a token moved twice is garbage.
-		-- Targets are expanded to the tables that store rows (partitions and
-		-- inheritance children), each updated ONLY once even when reached
-		-- through a parent and itself; views and foreign tables are refused
-		-- (their rows live elsewhere and could be reached twice).
-		IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-			RAISE EXCEPTION 'retokenize of format "%" needs READ COMMITTED', format
-				USING ERRCODE = 'feature_not_supported',
-				      DETAIL = 'Rows committed by writers it waited for must be visible to it.';
-		END IF;
-		WITH RECURSIVE named(relid, attname) AS (
-			SELECT tbl::oid, col
-			UNION
-			SELECT c.relid::oid, c.column_name FROM privacy._classification c WHERE c.token_format = retokenize.format
-		), tree(relid, attname) AS (
-			SELECT n.relid, n.attname FROM named n
-			UNION
-			SELECT i.inhrelid, t.attname FROM pg_catalog.pg_inherits i JOIN tree t ON i.inhparent = t.relid
-		)
-		SELECT array_agg(t.relid ORDER BY t.relid, t.attname), array_agg(t.attname ORDER BY t.relid, t.attname),
-		       array_agg(c.relkind::text ORDER BY t.relid, t.attname)
-		INTO rels, atts, kinds
-		FROM tree t JOIN pg_catalog.pg_class c ON c.oid = t.relid
-		JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relid AND a.attname = t.attname AND a.attnum > 0 AND NOT a.attisdropped;
-		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
-			IF kinds[i] NOT IN ('r', 'p') THEN
-				RAISE EXCEPTION 'cannot retokenize format "%" through %', format, rels[i]::regclass
-					USING ERRCODE = 'wrong_object_type',
-					      HINT = 'Classify the columns of the tables that store the tokens, not of views or foreign tables.';
-			END IF;
-		END LOOP;
-		-- writers wait (parents too: an INSERT through a parent locks it before computing tokens)
-		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
-			EXECUTE format('LOCK TABLE %s IN EXCLUSIVE MODE', rels[i]::regclass);
-		END LOOP;
-		-- each storing table once: the new tokens are computed here (the values
-		-- never leave C), then written by one UPDATE ONLY run as the table's
-		-- owner (its triggers run with the owner's rights)
-		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
-			CONTINUE WHEN kinds[i] <> 'r';
-			SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
-			WHERE a.attrelid = rels[i] AND a.attname = atts[i];
-			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid), pg_catalog.array_agg(%1$I::text), '
-			               'pg_catalog.array_agg(privacy._retokenize_value(%1$I::text, $1, $2, $3)) '
-			               'FROM ONLY %2$s WHERE %1$I IS NOT NULL', atts[i], rels[i]::regclass)
-				INTO ids, olds, news USING format, from_version, newest;
-			CONTINUE WHEN ids IS NULL;
-			n := privacy._exec_as_owner(rels[i]::regclass, pg_catalog.format('UPDATE ONLY %1$s t SET %2$I = v.new::%3$s '
-			               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), pg_catalog.unnest($2::text[]), '
-			               'pg_catalog.unnest($3::text[])) AS v(id, old, new) '
-			               'WHERE t.ctid OPERATOR(pg_catalog.=) v.id AND t.%2$I::text OPERATOR(pg_catalog.=) v.old',
-			               rels[i]::regclass, atts[i], coltype),
-				ids, olds, news);
-			moved := moved + n;
-		END LOOP;
-		PERFORM privacy._set_format_version(format, newest);
-		RETURN moved;
-	END IF;
-	LOOP
-		-- reading tokens runs no code of the table's (no triggers, no row
-		-- security for the extension owner); the target version is the one
-		-- the loop compares with, even if a rotation commits meanwhile
-		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
-		               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1, 0, $2)) '
-		               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM %2$s WHERE %1$I IS NOT NULL '
-		               'AND privacy._token_key_version(%1$I::text, $1) OPERATOR(pg_catalog.<>) $2 LIMIT $3) s', col, tbl)
-			INTO rels, ids, olds, news USING format, newest, batch_size;
-		EXIT WHEN ids IS NULL;
-		n := privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE %1$s t SET %2$I = v.new::%3$s '
-		               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.tid[]), '
-		               'pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::text[])) AS v(rel, id, old, new) '
-		               'WHERE t.tableoid OPERATOR(pg_catalog.=) v.rel AND t.ctid OPERATOR(pg_catalog.=) v.id '
-		               'AND t.%2$I::text OPERATOR(pg_catalog.=) v.old', tbl, col, coltype),
-			rels, ids, olds, news);
-		EXIT WHEN n = 0;
-		moved := moved + n;
-	END LOOP;
-	RETURN moved;
-END
-$$;
-COMMENT ON FUNCTION privacy.retokenize(regclass, name, text, integer) IS
-'moves tokens to the newest version of the format''s key and returns how many moved: card tokens of the column in batches, other formats: every column classified with the format (the column must be one) and the format itself, in one transaction';
-
--- merge reconciliation: the final definitions of functions that several
--- sections above change (each section wrote its own version)
-CREATE OR REPLACE FUNCTION privacy._set_format_version(format text, key_version integer)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM privacy._check_policy_admin('retokenize');
-	IF _set_format_version.format IS NULL OR _set_format_version.key_version IS NULL THEN
-		RAISE EXCEPTION 'format and key version must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	-- only a version of the format's own key: any other would make its
-	-- tokens detokenize under the wrong key
-	IF NOT EXISTS (SELECT FROM privacy._token_format f JOIN privacy._key k ON k.name = f.key_name
-	               WHERE f.name = _set_format_version.format AND k.version = _set_format_version.key_version) THEN
-		RAISE EXCEPTION 'token format "%" has no key version %', _set_format_version.format, _set_format_version.key_version
-			USING ERRCODE = 'undefined_object';
-	END IF;
-	INSERT INTO privacy._token_format_version AS v (format, key_version)
-	VALUES (_set_format_version.format, _set_format_version.key_version)
-	ON CONFLICT ON CONSTRAINT _token_format_version_pkey DO UPDATE SET key_version = excluded.key_version;
-	PERFORM privacy._invalidate_keys();
-END
-$$;
-COMMENT ON FUNCTION privacy._set_format_version(text, integer) IS
-'retokenize: records the key version a non-card format uses, in the transaction that moved its tokens';
-CREATE OR REPLACE FUNCTION privacy._forget_format_versions(key text)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM privacy._check_policy_admin('drop data keys');
-	IF _forget_format_versions.key IS NULL THEN
-		RAISE EXCEPTION 'key name must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	DELETE FROM privacy._token_format_version v USING privacy._token_format f
-	WHERE v.format = f.name AND f.key_name = _forget_format_versions.key;
-END
-$$;
-COMMENT ON FUNCTION privacy._forget_format_versions(text) IS
-'drop_key: the formats of a dropped key go back to its oldest version (a key created again starts at version 1)';
-
--- merge reconciliation: the final definitions of functions that several
--- sections above change (each section wrote its own version)
-CREATE OR REPLACE FUNCTION privacy._expired_rows(tbl regclass, OUT expired bigint, OUT oldest timestamptz, OUT held bigint)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	p privacy._retention_policy;
-	act record;
-	hold text;
-	v text[];
-BEGIN
-	SELECT * INTO p FROM privacy._retention_policy x WHERE x.relid OPERATOR(pg_catalog.=) tbl;
-	IF NOT FOUND THEN
-		RETURN;
-	END IF;
-	-- hold conditions and masks are evaluated as the table's owner; when
-	-- that is refused (a superuser's table with policies other roles
-	-- declared, a session with temporary objects) the counts stay unknown
-	BEGIN
-		hold := privacy._hold_predicate(tbl);
-		act := privacy._action_sql(tbl);
-		v := privacy._value_as_owner(tbl, format('SELECT ARRAY[count(*) FILTER (WHERE %3$s)::text,
-			min(%1$I::timestamptz) FILTER (WHERE %3$s)::text, count(*) FILTER (WHERE NOT %3$s)::text]
-			FROM %2$s WHERE %1$I < now() - $1 AND %4$s', p.time_column, tbl, hold, act.pending), p.keep)::text[];
-	EXCEPTION WHEN insufficient_privilege OR object_not_in_prerequisite_state THEN
-		RETURN;
-	END;
-	expired := v[1]::bigint;
-	oldest := v[2]::timestamptz;
-	held := v[3]::bigint;
-END
-$$;
-COMMENT ON FUNCTION privacy._expired_rows(regclass) IS
-'expired rows still to purge, the oldest of them, and expired rows kept by legal holds (counted as the table''s owner: holds and masks run there)';
 CREATE OR REPLACE FUNCTION privacy.setup_roles(admin_role name DEFAULT 'privacy_admin', auditor_role name DEFAULT 'privacy_auditor')
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -3423,11 +2191,15 @@ BEGIN
 	-- administrators: the key and token-format functions write through SPI
 	-- as the caller
 	EXECUTE format('GRANT SELECT, INSERT, DELETE ON privacy._key, privacy._token_format TO %I', admin_role);
-	EXECUTE format('GRANT SELECT ON privacy.column_policies, privacy.masked_owners, privacy.row_policies, '
-	               'privacy.consents, privacy.detokenize_grants, privacy.audit_log, privacy.retention_policies, '
-	               'privacy.legal_holds, privacy.purge_log, privacy.retention_status, privacy.inventory, '
-	               'privacy.coverage_gaps, privacy.policies, privacy.effective_access, privacy.subject_tables TO %I, %I',
-	               admin_role, auditor_role);
+	-- every view of the extension (compliance views, the policy listings;
+	-- privacy.keys and privacy.token_formats are public) and the audit log
+	FOR tb IN
+		SELECT c.oid::regclass FROM pg_catalog.pg_class c
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace
+		  AND (c.relkind OPERATOR(pg_catalog.=) 'v' OR c.relname OPERATOR(pg_catalog.=) 'audit_log')
+	LOOP
+		EXECUTE format('GRANT SELECT ON %s TO %I, %I', tb, admin_role, auditor_role);
+	END LOOP;
 	-- a view's functions are executed with the privileges of the role that
 	-- reads the view: both roles get the internal helpers those views call
 	-- (read-only helpers; PUBLIC still may not call them)
@@ -3437,11 +2209,8 @@ BEGIN
 		JOIN pg_catalog.pg_rewrite w ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
 		                             AND d.objid OPERATOR(pg_catalog.=) w.oid
 		WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
-		  AND w.ev_class OPERATOR(pg_catalog.=) ANY (ARRAY['privacy.column_policies', 'privacy.masked_owners',
-		      'privacy.row_policies', 'privacy.consents', 'privacy.detokenize_grants', 'privacy.retention_policies',
-		      'privacy.legal_holds', 'privacy.purge_log', 'privacy.retention_status', 'privacy.inventory',
-		      'privacy.coverage_gaps', 'privacy.policies', 'privacy.effective_access',
-		      'privacy.subject_tables']::regclass[]::oid[])
+		  AND (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) w.ev_class)
+		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
 		  AND (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
 		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
 		  AND NOT pg_catalog.has_function_privilege('public', d.refobjid, 'EXECUTE')
@@ -3578,8 +2347,6 @@ COMMENT ON FUNCTION privacy._check_subject_tables() IS
 'refuses exports and erasures when a registered table is a system or pg_privacy table or its subject or link column has a type that is not built-in';
 REVOKE ALL ON FUNCTION privacy._check_subject_tables() FROM PUBLIC;
 
--- merge reconciliation: the final definitions of functions that several
--- sections above change (each section wrote its own version)
 CREATE OR REPLACE FUNCTION privacy.register_subject(tbl regclass, subject_column name, via regclass DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -3665,164 +2432,6 @@ END
 $$;
 COMMENT ON FUNCTION privacy.register_subject(regclass, name, regclass) IS
 'declares which column of a table identifies the data subject: directly, or via a foreign key to a registered table';
-CREATE OR REPLACE FUNCTION privacy.retokenize(tbl regclass, col name, format text DEFAULT 'card', batch_size integer DEFAULT 10000)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	moved bigint := 0;
-	n bigint;
-	newest integer;
-	key text;
-	kind text;
-	from_version integer;
-	coltype text;
-	rels oid[];
-	atts name[];
-	kinds text[];
-	ids tid[];
-	olds text[];
-	news text[];
-BEGIN
-	PERFORM privacy._check_policy_admin('retokenize');
-	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
-		RAISE EXCEPTION 'table, column, format and a positive batch size are required'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	SELECT f.key_name, f.kind INTO key, kind FROM privacy._token_format f WHERE f.name = format;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'token format "%" does not exist', format USING ERRCODE = 'undefined_object';
-	END IF;
-	SELECT max(k.version) INTO newest FROM privacy._key k WHERE k.name = key;
-	IF newest IS NULL THEN
-		RAISE EXCEPTION 'data key "%" does not exist', key USING ERRCODE = 'undefined_object';
-	END IF;
-	SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
-	WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
-	END IF;
-	-- the tokens are read (cast to text) with pg_privacy's rights: only
-	-- built-in types and card_token, whose casts no role can redefine (a
-	-- type's owner could attach a cast to text that runs its own code)
-	IF EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl AND a.attname = col
-	           AND a.atttypid >= 16384 AND a.atttypid <> 'privacy.card_token'::pg_catalog.regtype) THEN
-		RAISE EXCEPTION 'column "%" of relation % does not have a built-in type or privacy.card_token', col, tbl
-			USING ERRCODE = 'feature_not_supported', HINT = 'Keep tokens in text, varchar or privacy.card_token columns.';
-	END IF;
-	IF kind <> 'card' THEN
-		-- Tokens of this format do not carry their version: every column that
-		-- holds them moves in this transaction, together with the version the
-		-- format records. The columns are those classified with the format
-		-- (privacy.classify(..., token_format => format)), tbl.col among them.
-		-- the classification is the list of columns that move together: a
-		-- column not in it is refused (it may hold another format's tokens,
-		-- which a move would corrupt, and it would be missed next time)
-		IF NOT EXISTS (SELECT FROM privacy._classification c
-		               WHERE c.relid = tbl AND c.column_name = col AND c.token_format = retokenize.format) THEN
-			RAISE EXCEPTION 'column "%" of relation % is not classified as holding tokens of format "%"', col, tbl, format
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-				      DETAIL = 'Tokens of this format do not carry their key version: every column that holds them moves in one transaction, and the classification is the list of those columns.',
-				      HINT = format('Declare it with privacy.classify(%L, %L, category, token_format => %L).', tbl::text, col, format);
-		END IF;
-		PERFORM FROM privacy._key k WHERE k.name = key FOR UPDATE; -- no concurrent drop_key_version/rotate
-		SELECT coalesce((SELECT v.key_version FROM privacy._token_format_version v WHERE v.format = retokenize.format),
-		                (SELECT min(k.version) FROM privacy._key k WHERE k.name = key)) INTO from_version;
-		IF from_version = newest THEN
-			RETURN 0;
-		END IF;
-		IF NOT EXISTS (SELECT FROM privacy._key k WHERE k.name = key AND k.version = from_version) THEN
-			RAISE EXCEPTION 'data key "%" has no version %, which token format "%" uses', key, from_version, format
-				USING ERRCODE = 'undefined_object';
-		END IF;
-		-- Every token must move exactly once: a token moved twice is garbage.
-		-- Targets are expanded to the tables that store rows (partitions and
-		-- inheritance children), each updated ONLY once even when reached
-		-- through a parent and itself; views and foreign tables are refused
-		-- (their rows live elsewhere and could be reached twice).
-		IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-			RAISE EXCEPTION 'retokenize of format "%" needs READ COMMITTED', format
-				USING ERRCODE = 'feature_not_supported',
-				      DETAIL = 'Rows committed by writers it waited for must be visible to it.';
-		END IF;
-		WITH RECURSIVE named(relid, attname) AS (
-			SELECT tbl::oid, col
-			UNION
-			SELECT c.relid::oid, c.column_name FROM privacy._classification c WHERE c.token_format = retokenize.format
-		), tree(relid, attname) AS (
-			SELECT n.relid, n.attname FROM named n
-			UNION
-			SELECT i.inhrelid, t.attname FROM pg_catalog.pg_inherits i JOIN tree t ON i.inhparent = t.relid
-		)
-		SELECT array_agg(t.relid ORDER BY t.relid, t.attname), array_agg(t.attname ORDER BY t.relid, t.attname),
-		       array_agg(c.relkind::text ORDER BY t.relid, t.attname)
-		INTO rels, atts, kinds
-		FROM tree t JOIN pg_catalog.pg_class c ON c.oid = t.relid
-		JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relid AND a.attname = t.attname AND a.attnum > 0 AND NOT a.attisdropped;
-		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
-			IF EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = rels[i] AND a.attname = atts[i]
-			           AND a.atttypid >= 16384 AND a.atttypid <> 'privacy.card_token'::pg_catalog.regtype) THEN
-				RAISE EXCEPTION 'column "%" of relation % does not have a built-in type or privacy.card_token', atts[i], rels[i]::regclass
-					USING ERRCODE = 'feature_not_supported', HINT = 'Keep tokens in text, varchar or privacy.card_token columns.';
-			END IF;
-			IF kinds[i] NOT IN ('r', 'p') THEN
-				RAISE EXCEPTION 'cannot retokenize format "%" through %', format, rels[i]::regclass
-					USING ERRCODE = 'wrong_object_type',
-					      HINT = 'Classify the columns of the tables that store the tokens, not of views or foreign tables.';
-			END IF;
-		END LOOP;
-		-- writers wait (parents too: an INSERT through a parent locks it before computing tokens)
-		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
-			EXECUTE format('LOCK TABLE %s IN EXCLUSIVE MODE', rels[i]::regclass);
-		END LOOP;
-		-- each storing table once: the new tokens are computed here (the values
-		-- never leave C), then written by one UPDATE ONLY run as the table's
-		-- owner (its triggers run with the owner's rights)
-		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
-			CONTINUE WHEN kinds[i] <> 'r';
-			SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
-			WHERE a.attrelid = rels[i] AND a.attname = atts[i];
-			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid), pg_catalog.array_agg(%1$I::text), '
-			               'pg_catalog.array_agg(privacy._retokenize_value(%1$I::text, $1, $2, $3)) '
-			               'FROM ONLY %2$s WHERE %1$I IS NOT NULL', atts[i], rels[i]::regclass)
-				INTO ids, olds, news USING format, from_version, newest;
-			CONTINUE WHEN ids IS NULL;
-			n := privacy._exec_as_owner(rels[i]::regclass, pg_catalog.format('UPDATE ONLY %1$s t SET %2$I = v.new::%3$s '
-			               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), pg_catalog.unnest($2::text[]), '
-			               'pg_catalog.unnest($3::text[])) AS v(id, old, new) '
-			               'WHERE t.ctid OPERATOR(pg_catalog.=) v.id AND t.%2$I::text OPERATOR(pg_catalog.=) v.old',
-			               rels[i]::regclass, atts[i], coltype),
-				ids, olds, news);
-			moved := moved + n;
-		END LOOP;
-		PERFORM privacy._set_format_version(format, newest);
-		RETURN moved;
-	END IF;
-	LOOP
-		-- reading tokens runs no code of the table's (no triggers, no row
-		-- security for the extension owner); the target version is the one
-		-- the loop compares with, even if a rotation commits meanwhile
-		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
-		               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1, 0, $2)) '
-		               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM %2$s WHERE %1$I IS NOT NULL '
-		               'AND privacy._token_key_version(%1$I::text, $1) OPERATOR(pg_catalog.<>) $2 LIMIT $3) s', col, tbl)
-			INTO rels, ids, olds, news USING format, newest, batch_size;
-		EXIT WHEN ids IS NULL;
-		n := privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE %1$s t SET %2$I = v.new::%3$s '
-		               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.tid[]), '
-		               'pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::text[])) AS v(rel, id, old, new) '
-		               'WHERE t.tableoid OPERATOR(pg_catalog.=) v.rel AND t.ctid OPERATOR(pg_catalog.=) v.id '
-		               'AND t.%2$I::text OPERATOR(pg_catalog.=) v.old', tbl, col, coltype),
-			rels, ids, olds, news);
-		EXIT WHEN n = 0;
-		moved := moved + n;
-	END LOOP;
-	RETURN moved;
-END
-$$;
-COMMENT ON FUNCTION privacy.retokenize(regclass, name, text, integer) IS
-'moves tokens to the newest version of the format''s key and returns how many moved: card tokens of the column in batches, other formats: every column classified with the format (the column must be one) and the format itself, in one transaction';
 CREATE OR REPLACE FUNCTION privacy._subject_export_plan(subject text, OUT relid regclass, OUT ids tid[], OUT token_columns jsonb)
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE SECURITY DEFINER
@@ -3852,143 +2461,6 @@ END
 $$;
 COMMENT ON FUNCTION privacy._subject_export_plan(text) IS
 'row ids of a subject''s rows and token columns of every registered table (administrators only; used by export_subject)';
-CREATE OR REPLACE FUNCTION privacy.erase_subject(subject text, mode text DEFAULT 'delete')
-RETURNS jsonb
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	t record;
-	h record;
-	vc record;
-	pred text;
-	keep text;
-	set_list text;
-	affected bigint;
-	held bigint;
-	holds jsonb;
-	tables jsonb := '[]';
-	purpose text;
-	revoked integer := 0;
-	report jsonb;
-	links jsonb := '{}';
-	refs jsonb := '{}';
-BEGIN
-	PERFORM privacy._check_policy_admin('erase data subjects');
-	PERFORM privacy._check_subject_tables();
-	IF subject IS NULL OR mode IS NULL THEN
-		RAISE EXCEPTION 'subject and mode must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF mode OPERATOR(pg_catalog.<>) ALL (ARRAY['delete', 'anonymize']) THEN
-		RAISE EXCEPTION 'unknown erasure mode "%"', mode USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Use delete or anonymize.';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM privacy._subject_table) THEN
-		RAISE EXCEPTION 'no subject table is registered' USING ERRCODE = 'object_not_in_prerequisite_state',
-			HINT = 'Register tables with privacy.register_subject().';
-	END IF;
-
-	-- parents first: the subject's rows of each table, and the values of its
-	-- columns that registered children reference
-	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
-	         FROM privacy._subject_tables() s ORDER BY s.depth, s.relid::text LOOP
-		FOR vc IN SELECT DISTINCT x.via_column FROM privacy._subject_table x
-		         WHERE x.via OPERATOR(pg_catalog.=) t.relid ORDER BY 1 LOOP
-			links := links OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-				t.relid::oid::text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) vc.via_column,
-				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
-					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
-					vc.via_column, t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
-		END LOOP;
-	END LOOP;
-
-	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
-	         FROM privacy._subject_tables() s ORDER BY s.depth DESC, s.relid::text LOOP
-		pred := t.pred;
-		-- held rows: active holds of the table, and (when deleting) rows still
-		-- referenced by kept rows of registered children
-		holds := '[]';
-		held := 0;
-		-- (holds placed on any member of the table's family, issue 15)
-		FOR h IN SELECT lh.id, lh.reason, lh.condition FROM privacy._legal_hold lh
-		         WHERE lh.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(t.relid)))
-		         ORDER BY lh.id LOOP
-			affected := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)',
-				t.relid, pred, privacy._analyze_hold_condition(t.relid, h.condition)), subject, links, refs)::bigint;
-			IF affected OPERATOR(pg_catalog.>) 0 THEN
-				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('hold_id', h.id, 'reason', h.reason, 'rows', affected);
-			END IF;
-		END LOOP;
-		SELECT pg_catalog.concat_ws(' AND ', NULLIF(privacy._hold_predicate(t.relid), 'true'),
-			pg_catalog.string_agg(pg_catalog.format('NOT (%I OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.jsonb_array_elements_text($3 OPERATOR(pg_catalog.->) %L))::%s[]))',
-			                                        ch.via_column, ch.relid::oid::text,
-			                                        (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
-			                                         WHERE a.attrelid OPERATOR(pg_catalog.=) t.relid AND a.attname OPERATOR(pg_catalog.=) ch.via_column)),
-			                      ' AND ' ORDER BY ch.relid::text))
-		INTO keep
-		FROM privacy._subject_table ch
-		WHERE ch.via OPERATOR(pg_catalog.=) t.relid AND mode OPERATOR(pg_catalog.=) 'delete';
-		IF keep OPERATOR(pg_catalog.<>) '' THEN
-			held := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND NOT (%s)', t.relid, pred, keep),
-				subject, links, refs)::bigint;
-			IF held OPERATOR(pg_catalog.>) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
-			                                 FROM pg_catalog.jsonb_array_elements(holds) x) THEN
-				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('reason', 'referenced by held rows of a child table',
-					'rows', held OPERATOR(pg_catalog.-) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
-					                                     FROM pg_catalog.jsonb_array_elements(holds) x));
-			END IF;
-			pred := '(' OPERATOR(pg_catalog.||) pred OPERATOR(pg_catalog.||) ') AND ' OPERATOR(pg_catalog.||) keep;
-		END IF;
-		IF mode OPERATOR(pg_catalog.=) 'delete' THEN
-			affected := privacy._exec_as_owner(t.relid, pg_catalog.format('DELETE FROM %s WHERE %s', t.relid, pred),
-				subject, links, refs);
-			tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'deleted', affected,
-				'held_back', held, 'holds', holds);
-		ELSE
-			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, m.mask, true)),
-			                             ', ' ORDER BY m.column_name)
-			INTO set_list FROM privacy._column_policy m
-			WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid));
-			IF set_list IS NULL THEN
-				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', 0,
-					'held_back', held, 'holds', holds, 'note', 'no masking policy: rows kept unchanged');
-			ELSE
-				-- the masks are canonical for the pinned search_path and read
-				-- raw values: the UPDATE is planned unmasked, and runs (with
-				-- everything it fires) as the table's owner
-				affected := privacy._exec_as_owner(t.relid, pg_catalog.format('UPDATE %s SET %s WHERE %s', t.relid, set_list, pred),
-					subject, links, refs);
-				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', affected,
-					'held_back', held, 'holds', holds);
-			END IF;
-		END IF;
-		-- the values of this table's subject rows that are still there keep
-		-- the parent rows they reference
-		IF mode OPERATOR(pg_catalog.=) 'delete' AND t.depth OPERATOR(pg_catalog.>) 0 THEN
-			refs := refs OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(t.relid::oid::text,
-				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
-					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
-					(SELECT x.subject_column FROM privacy._subject_table x WHERE x.relid OPERATOR(pg_catalog.=) t.relid),
-					t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
-		END IF;
-	END LOOP;
-
-	FOR purpose IN SELECT DISTINCT c.purpose FROM privacy._consent c
-	               WHERE c.subject OPERATOR(pg_catalog.=) erase_subject.subject AND c.revoked_at IS NULL ORDER BY 1 LOOP
-		IF privacy.revoke_consent(erase_subject.subject, purpose) THEN
-			revoked := revoked OPERATOR(pg_catalog.+) 1;
-		END IF;
-	END LOOP;
-
-	report := pg_catalog.jsonb_build_object('mode', mode, 'tables', tables, 'consents_revoked', revoked);
-	INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, new_definition)
-	VALUES (now(), privacy._outer_user(), session_user, 'erase subject',
-	        'subject ' OPERATOR(pg_catalog.||) privacy.pseudonym(subject, 'erasure'), report::text);
-	RETURN report;
-END
-$$;
-COMMENT ON FUNCTION privacy.erase_subject(text, text) IS
-'deletes or anonymizes a subject''s rows in every registered table (children first), keeping rows under legal holds; revokes consents; audited under a pseudonym';
 
 -- issue 16: retention on Citus tables: purged by time slices (ctid ranges of
 -- the coordinator's shell mean nothing, SKIP LOCKED is refused there), with
@@ -4013,786 +2485,96 @@ COMMENT ON FUNCTION privacy._citus_table(regclass) IS
 'whether a table is a Citus table (distributed, reference or Citus-managed local); false without Citus';
 REVOKE ALL ON FUNCTION privacy._citus_table(regclass) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION privacy._choose_method(tbl regclass, cutoff timestamptz)
-RETURNS text
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	p privacy._retention_policy;
-	kind "char";
-	est real;
-	threshold bigint;
-	found_rows bigint;
-BEGIN
-	SELECT * INTO p FROM privacy._retention_policy r WHERE r.relid OPERATOR(pg_catalog.=) tbl;
-	SELECT c.relkind, c.reltuples INTO kind, est FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl;
-	IF kind OPERATOR(pg_catalog.=) 'p' THEN
-		IF pg_catalog.pg_get_partkeydef(tbl) OPERATOR(pg_catalog.=) format('RANGE (%I)', p.time_column) THEN
-			RETURN 'partition_drop';
-		END IF;
-		IF privacy._citus_table(tbl) THEN
-			RETURN 'time_slice';
-		END IF;
-		RETURN 'ctid_sweep';
-	END IF;
-	IF privacy._citus_table(tbl) THEN
-		RETURN 'time_slice';
-	END IF;
-	IF NOT EXISTS (
-		SELECT 1 FROM pg_catalog.pg_index i
-		JOIN pg_catalog.pg_class ic ON ic.oid OPERATOR(pg_catalog.=) i.indexrelid
-		JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) ic.relam
-		JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) tbl
-			AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]
-		WHERE i.indrelid OPERATOR(pg_catalog.=) tbl AND am.amname OPERATOR(pg_catalog.=) 'btree'
-		  AND i.indisvalid AND i.indpred IS NULL AND a.attname OPERATOR(pg_catalog.=) p.time_column) THEN
-		RETURN 'ctid_sweep';
-	END IF;
-	-- an index exists: walk it only when few rows are expired (a bounded probe)
-	threshold := greatest(1000, (greatest(est, 0) * 0.05)::bigint);
-	EXECUTE format('SELECT count(*) FROM (SELECT 1 FROM ONLY %s WHERE %I < $1 LIMIT $2) s', tbl, p.time_column)
-		INTO found_rows USING cutoff, threshold;
-	IF found_rows OPERATOR(pg_catalog.<) threshold THEN
-		RETURN 'time_slice';
-	END IF;
-	RETURN 'ctid_sweep';
-END
-$$;
-COMMENT ON FUNCTION privacy._choose_method(regclass, timestamptz) IS
-'purge method of a table for a run: partition_drop, time_slice or ctid_sweep';
-
-CREATE OR REPLACE FUNCTION privacy._purge_step(run_id bigint, in_transaction boolean, OUT status text, OUT batch_rows bigint)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	r privacy._purge_log;
-	p privacy._retention_policy;
-	target oid;
-	hold text;
-	extra text;
-	act record;
-	pred text;
-	rng text;
-	stmt_fast text;
-	stmt_skip text;
-	lo_bound timestamptz;
-	hi_bound timestamptz;
-	is_part boolean;
-	detach_pending boolean;
-	held boolean;
-	n bigint := 0;
-	lock_wait integer;
-	batch integer;
-	nblocks bigint;
-	per_page real;
-	lo_tid tid;
-	hi_tid tid;
-	lo_ts timestamptz;
-	hi_ts timestamptz;
-	max_ts timestamptz;
-	est real;
-	old_timeout text;
-	citus boolean;
-BEGIN
-	batch_rows := 0;
-	SELECT * INTO r FROM privacy._purge_log l WHERE l.id OPERATOR(pg_catalog.=) run_id FOR UPDATE;
-	IF NOT FOUND OR r.status OPERATOR(pg_catalog.<>) 'running' THEN
-		status := 'done';
-		RETURN;
-	END IF;
-	SELECT * INTO p FROM privacy._retention_policy x WHERE x.relid OPERATOR(pg_catalog.=) r.relid;
-	IF NOT FOUND OR r.target_idx OPERATOR(pg_catalog.>) pg_catalog.cardinality(r.targets) THEN
-		PERFORM privacy._purge_finish(run_id, 'done');
-		status := 'done';
-		RETURN;
-	END IF;
-	-- holds are read after this lock; place_hold() waits for the batch
-	IF NOT pg_catalog.pg_try_advisory_xact_lock_shared(privacy._retention_lock_key(1, p.relid)) THEN
-		status := 'busy';
-		RETURN;
-	END IF;
-	hold := privacy._hold_predicate(p.relid);
-	act := privacy._action_sql(p.relid);
-	batch := coalesce(p.batch_size, pg_catalog.current_setting('privacy.purge_batch_size')::integer);
-	target := r.targets[r.target_idx];
-	status := 'more';
-	-- holds placed on any member of the family apply (issue 15); a
-	-- partition this run detached is no longer a member: both sets apply
-	IF target OPERATOR(pg_catalog.<>) p.relid::oid THEN
-		extra := privacy._hold_predicate(target::regclass);
-		IF extra OPERATOR(pg_catalog.<>) 'true' THEN
-			hold := CASE WHEN hold OPERATOR(pg_catalog.=) 'true' THEN extra
-				ELSE '(' OPERATOR(pg_catalog.||) hold OPERATOR(pg_catalog.||) ' AND ' OPERATOR(pg_catalog.||) extra OPERATOR(pg_catalog.||) ')' END;
-		END IF;
-	END IF;
-
-	SELECT c.relispartition, coalesce(i.inhdetachpending, false) INTO is_part, detach_pending
-	FROM pg_catalog.pg_class c
-	LEFT JOIN pg_catalog.pg_inherits i ON i.inhrelid OPERATOR(pg_catalog.=) c.oid
-		AND i.inhparent OPERATOR(pg_catalog.=) p.relid
-	WHERE c.oid OPERATOR(pg_catalog.=) target;
-	IF NOT FOUND THEN
-		-- dropped meanwhile
-		UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL,
-			pos_ts = NULL, slice = NULL WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		RETURN;
-	END IF;
-
-	-- a partition this run detached: drop it now (same transaction as the
-	-- hold check), or re-attach it if a hold arrived meanwhile
-	IF r.pending_partition OPERATOR(pg_catalog.=) target AND NOT is_part THEN
-		held := false;
-		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-			EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold) INTO held;
-		END IF;
-		IF held THEN
-			EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', p.relid, target::regclass, r.pending_bound);
-			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL, pos = 0
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		ELSE
-			EXECUTE format('DROP TABLE %s', target::regclass);
-			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
-				partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
-				target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		END IF;
-		RETURN;
-	END IF;
-
-	-- first visit of a partition of a partition_drop table
-	IF r.method OPERATOR(pg_catalog.=) 'partition_drop' AND r.pos IS NULL AND is_part
-	   AND (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid OPERATOR(pg_catalog.=) target)
-	       OPERATOR(pg_catalog.=) p.relid THEN
-		IF detach_pending THEN
-			-- an interrupted DETACH ... CONCURRENTLY of an earlier run
-			IF in_transaction THEN
-				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s FINALIZE', p.relid, target::regclass);
-				UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
-					pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
-					                 WHERE c.oid OPERATOR(pg_catalog.=) target)
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			ELSE
-				UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
-					pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
-					                 WHERE c.oid OPERATOR(pg_catalog.=) target)
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-				status := 'finalize';
-			END IF;
-			RETURN;
-		END IF;
-		lo_bound := privacy._partition_bound(target::regclass, 'from');
-		hi_bound := privacy._partition_bound(target::regclass, 'to');
-		IF lo_bound IS NOT NULL AND lo_bound OPERATOR(pg_catalog.>=) r.cutoff THEN
-			-- nothing in it can be expired
-			UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			RETURN;
-		END IF;
-		held := false;
-		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-			EXECUTE format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold) INTO held;
-		END IF;
-		IF hi_bound IS NOT NULL AND hi_bound OPERATOR(pg_catalog.<=) r.cutoff AND NOT held
-		   AND act.pending OPERATOR(pg_catalog.=) 'true' THEN
-			UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
-				pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
-				                 WHERE c.oid OPERATOR(pg_catalog.=) target)
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			IF in_transaction THEN
-				-- plain DETACH: DETACH ... CONCURRENTLY cannot run in a transaction block
-				old_timeout := pg_catalog.current_setting('lock_timeout');
-				PERFORM pg_catalog.set_config('lock_timeout', '1s', true);
-				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', p.relid, target::regclass);
-				PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
-				EXECUTE format('DROP TABLE %s', target::regclass);
-				UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
-					partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
-					target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			ELSE
-				status := 'detach';
-			END IF;
-			RETURN;
-		END IF;
-		-- partly expired (or holding held rows): sweep its rows
-	END IF;
-
-	pred := format('%I < $1 AND %s AND %s', p.time_column, hold, act.pending);
-	citus := privacy._citus_table(target::regclass);
-	IF citus AND r.method OPERATOR(pg_catalog.<>) 'time_slice' THEN
-		RAISE EXCEPTION 'the % method cannot purge Citus table %', r.method, target::regclass
-			USING ERRCODE = 'feature_not_supported',
-			      HINT = 'Start a new run: Citus tables are purged by time slices.';
-	END IF;
-
-	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
-		IF r.pos_ts IS NULL THEN
-			EXECUTE format('SELECT min(%1$I)::timestamptz, max(%1$I)::timestamptz FROM ONLY %2$s', p.time_column, target::regclass)
-				INTO lo_ts, max_ts;
-			SELECT c.reltuples INTO est FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
-			IF lo_ts IS NULL OR lo_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
-				UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-				RETURN;
-			END IF;
-			r.pos_ts := lo_ts;
-			r.slice := greatest((max_ts OPERATOR(pg_catalog.-) lo_ts) OPERATOR(pg_catalog.*) (batch::float8 OPERATOR(pg_catalog./) greatest(est, 1)::float8),
-				'1 second'::interval);
-		END IF;
-		lo_ts := r.pos_ts;
-		hi_ts := least(r.pos_ts OPERATOR(pg_catalog.+) r.slice, r.cutoff);
-		rng := format('%1$I >= $2 AND %1$I < $3', p.time_column);
-	ELSE
-		IF r.pos_end IS NULL THEN
-			nblocks := pg_catalog.pg_relation_size(target::regclass) OPERATOR(pg_catalog./) pg_catalog.current_setting('block_size')::bigint;
-			SELECT CASE WHEN c.relpages OPERATOR(pg_catalog.>) 0 AND c.reltuples OPERATOR(pg_catalog.>) 0
-			            THEN c.reltuples OPERATOR(pg_catalog./) c.relpages ELSE 100 END
-			INTO per_page FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
-			r.pos := 0;
-			r.pos_end := nblocks;
-			r.step_blocks := greatest(1, (batch OPERATOR(pg_catalog./) greatest(per_page, 1))::integer);
-		END IF;
-		IF r.pos OPERATOR(pg_catalog.>=) r.pos_end THEN
-			UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			RETURN;
-		END IF;
-		lo_tid := format('(%s,0)', r.pos)::tid;
-		hi_tid := format('(%s,0)', least(r.pos OPERATOR(pg_catalog.+) r.step_blocks, 4294967295))::tid;
-		rng := 'ctid >= $2 AND ctid < $3';
-	END IF;
-
-	IF act.set_list IS NULL THEN
-		stmt_fast := format('DELETE FROM ONLY %s WHERE %s AND %s', target::regclass, rng, pred);
-		stmt_skip := format('DELETE FROM ONLY %1$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %1$s WHERE %2$s AND %3$s FOR UPDATE SKIP LOCKED)) AND %3$s',
-			target::regclass, rng, pred);
-	ELSE
-		stmt_fast := format('UPDATE ONLY %s SET %s WHERE %s AND %s', target::regclass, act.set_list, rng, pred);
-		stmt_skip := format('UPDATE ONLY %1$s SET %4$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %1$s WHERE %2$s AND %3$s FOR UPDATE SKIP LOCKED)) AND %3$s',
-			target::regclass, rng, pred, act.set_list);
-	END IF;
-
-	-- Rows locked by others are skipped, not waited for: the plain statement
-	-- may wait privacy.purge_lock_wait for a row lock, then the batch is
-	-- redone with FOR UPDATE SKIP LOCKED (0: always SKIP LOCKED).
-	SELECT s.setting::integer INTO lock_wait FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_lock_wait';
-	lock_wait := coalesce(lock_wait, 20);
-	IF citus THEN
-		-- Citus refuses SKIP LOCKED subqueries on its tables: wait at most
-		-- the lock wait (at least 1ms: 0 would wait forever) on every shard.
-		-- A session setting never reaches the workers; SET LOCAL does with
-		-- citus.propagate_set_commands = 'local' (doc/scale-out.md).
-		PERFORM pg_catalog.set_config('citus.propagate_set_commands', 'local', true);
-		old_timeout := pg_catalog.current_setting('lock_timeout');
-		EXECUTE format('SET LOCAL lock_timeout = %L', greatest(lock_wait, 1)::text);
-		BEGIN
-			EXECUTE stmt_fast USING r.cutoff, lo_ts, hi_ts;
-			GET DIAGNOSTICS n = ROW_COUNT;
-		EXCEPTION WHEN lock_not_available THEN
-			EXECUTE format('SET LOCAL lock_timeout = %L', old_timeout);
-			RAISE EXCEPTION 'rows of Citus table % stayed locked longer than privacy.purge_lock_wait', target::regclass
-				USING ERRCODE = 'lock_not_available',
-				      HINT = 'The run is retried later; rows of Citus tables cannot be skipped when locked.';
-		END;
-		EXECUTE format('SET LOCAL lock_timeout = %L', old_timeout);
-		lock_wait := -1;
-	END IF;
-	IF lock_wait OPERATOR(pg_catalog.>) 0 THEN
-		old_timeout := pg_catalog.current_setting('lock_timeout');
-		BEGIN
-			PERFORM pg_catalog.set_config('lock_timeout', lock_wait::text, true);
-			IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
-				EXECUTE stmt_fast USING r.cutoff, lo_tid, hi_tid;
-			ELSE
-				EXECUTE stmt_fast USING r.cutoff, lo_ts, hi_ts;
-			END IF;
-			GET DIAGNOSTICS n = ROW_COUNT;
-			PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
-		EXCEPTION WHEN lock_not_available THEN
-			lock_wait := 0;
-		END;
-	END IF;
-	IF lock_wait OPERATOR(pg_catalog.=) 0 THEN
-		IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
-			EXECUTE stmt_skip USING r.cutoff, lo_tid, hi_tid;
-		ELSE
-			EXECUTE stmt_skip USING r.cutoff, lo_ts, hi_ts;
-		END IF;
-		GET DIAGNOSTICS n = ROW_COUNT;
-	END IF;
-	batch_rows := n;
-
-	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
-		-- adapt the slice to the batch size
-		IF n OPERATOR(pg_catalog.<) (batch OPERATOR(pg_catalog./) 2) AND r.slice OPERATOR(pg_catalog.<) '1 year'::interval THEN
-			r.slice := r.slice OPERATOR(pg_catalog.*) 2;
-		ELSIF n OPERATOR(pg_catalog.>) ((batch OPERATOR(pg_catalog.*) 3) OPERATOR(pg_catalog./) 2) THEN
-			r.slice := greatest(r.slice OPERATOR(pg_catalog./) 2, '1 second'::interval);
-		END IF;
-		IF hi_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
-			UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-				target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		ELSE
-			UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-				pos_ts = hi_ts, slice = r.slice
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		END IF;
-	ELSE
-		UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-			pos = r.pos OPERATOR(pg_catalog.+) r.step_blocks, pos_end = r.pos_end, step_blocks = r.step_blocks
-		WHERE l.id OPERATOR(pg_catalog.=) run_id;
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION privacy._purge_step(bigint, boolean) IS
-'one purge batch of a run in the caller''s transaction; returns the next action and the rows purged';
-
 -- issue 16: scale-out on Citus: masking policies of Citus tables copied to
 -- the workers by name (doc/scale-out.md)
 
 -- privacy._citus_apply_policies(payload): replaces this node's masking state
 -- of the Citus tables named in payload by payload's (run on the workers).
+--
+-- privacy._citus_apply_policies(payload): replaces this node's state by the
+-- coordinator's (run on the workers).
 CREATE FUNCTION privacy._citus_apply_policies(payload jsonb)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	t record;
-	tbl regclass;
-	n integer := 0;
+	changed bigint := 0;
+	failed_table text;
+	failed_constraint text;
+	citus_rows constant text := 'privacy._citus_table(t.relid)';
 BEGIN
 	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
 		RAISE EXCEPTION 'only a superuser can apply synchronized policies' USING ERRCODE = 'insufficient_privilege';
 	END IF;
-	IF payload IS NULL OR pg_catalog.jsonb_typeof(payload) OPERATOR(pg_catalog.<>) 'object' THEN
-		RAISE EXCEPTION 'policy payload must be a JSON object' USING ERRCODE = 'invalid_parameter_value';
+	-- the statement calling this holds the payload: neither a slow run nor
+	-- an error may log it (for this session, a Citus connection); Citus
+	-- must not propagate the local changes
+	PERFORM pg_catalog.set_config('log_min_duration_statement', '-1', false);
+	PERFORM pg_catalog.set_config('log_min_error_statement', 'panic', false);
+	PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
+	IF payload IS NULL OR pg_catalog.jsonb_typeof(payload) OPERATOR(pg_catalog.<>) 'object'
+	   OR NOT payload OPERATOR(pg_catalog.?&) ARRAY['column_policy', 'unmasked', 'governed_table', 'retention_policy',
+	       'purpose', 'purpose_role', 'row_policy', 'consent', 'token_format', 'token_format_version',
+	       'detokenize_grant', 'key', 'masking_secret'] THEN
+		RAISE EXCEPTION 'policy payload must be a JSON object from privacy.citus_sync_policies()'
+			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	FOR t IN SELECT x.value OPERATOR(pg_catalog.->>) 'relid' AS relid, x.value AS v
-	         FROM pg_catalog.jsonb_array_elements(payload OPERATOR(pg_catalog.->) 'tables') x LOOP
-		tbl := pg_catalog.to_regclass(t.relid);
-		IF tbl IS NULL OR NOT privacy._citus_table(tbl) THEN
-			CONTINUE;
+	-- a failing row is never echoed: the error says which table and
+	-- constraint refused it, not the values (they may be consent subjects
+	-- or secrets)
+	BEGIN
+		-- purposes first (consents and row policies refer to them); removed
+		-- purposes last
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'false');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose_role', payload OPERATOR(pg_catalog.->) 'purpose_role', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._consent', payload OPERATOR(pg_catalog.->) 'consent', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._row_policy', payload OPERATOR(pg_catalog.->) 'row_policy', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._retention_policy', payload OPERATOR(pg_catalog.->) 'retention_policy', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._governed_table', payload OPERATOR(pg_catalog.->) 'governed_table', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._column_policy', payload OPERATOR(pg_catalog.->) 'column_policy', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._unmasked', payload OPERATOR(pg_catalog.->) 'unmasked',
+			't.relid IS NULL OR ' OPERATOR(pg_catalog.||) citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._key', payload OPERATOR(pg_catalog.->) 'key', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._token_format', payload OPERATOR(pg_catalog.->) 'token_format', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._token_format_version', payload OPERATOR(pg_catalog.->) 'token_format_version', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._detokenize_grant', payload OPERATOR(pg_catalog.->) 'detokenize_grant', 'true');
+		IF pg_catalog.jsonb_array_length(payload OPERATOR(pg_catalog.->) 'masking_secret') OPERATOR(pg_catalog.=) 1 THEN
+			changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._masking_secret', payload OPERATOR(pg_catalog.->) 'masking_secret', 'true');
 		END IF;
-		DELETE FROM privacy._column_policy c WHERE c.relid OPERATOR(pg_catalog.=) tbl;
-		DELETE FROM privacy._unmasked u WHERE u.relid OPERATOR(pg_catalog.=) tbl;
-		DELETE FROM privacy._governed_table g WHERE g.relid OPERATOR(pg_catalog.=) tbl;
-		INSERT INTO privacy._governed_table (relid, rls_enabled_by_privacy, force_rls_by_privacy)
-		SELECT tbl, (t.v OPERATOR(pg_catalog.->>) 'rls_enabled_by_privacy')::boolean,
-		       (t.v OPERATOR(pg_catalog.->>) 'force_rls_by_privacy')::boolean
-		WHERE t.v OPERATOR(pg_catalog.?) 'rls_enabled_by_privacy';
-		INSERT INTO privacy._column_policy (relid, column_name, mask, declared_mask, declared_by, declared_at)
-		SELECT tbl, c.column_name, c.mask, c.declared_mask, c.declared_by, c.declared_at
-		FROM pg_catalog.jsonb_to_recordset(t.v OPERATOR(pg_catalog.->) 'columns')
-		     AS c(column_name name, mask text, declared_mask text, declared_by name, declared_at timestamptz);
-		INSERT INTO privacy._unmasked (role, relid, column_name, granted_by, granted_at)
-		SELECT pg_catalog.to_regrole(u.role), tbl, u.column_name, u.granted_by, u.granted_at
-		FROM pg_catalog.jsonb_to_recordset(t.v OPERATOR(pg_catalog.->) 'exemptions')
-		     AS u(role text, column_name name, granted_by name, granted_at timestamptz)
-		WHERE pg_catalog.to_regrole(u.role) IS NOT NULL;
-		PERFORM privacy._invalidate_policies(tbl);
-		n := n OPERATOR(pg_catalog.+) 1;
-	END LOOP;
-	RETURN n;
+		-- purposes the coordinator no longer has
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'true');
+		IF changed OPERATOR(pg_catalog.>) 0 THEN
+			PERFORM privacy._invalidate_policies(NULL);
+		END IF;
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS failed_table = TABLE_NAME, failed_constraint = CONSTRAINT_NAME;
+		RAISE EXCEPTION 'could not apply synchronized policies: table %, constraint % (SQLSTATE %)',
+			coalesce(nullif(failed_table, ''), '-'), coalesce(nullif(failed_constraint, ''), '-'), SQLSTATE
+			USING ERRCODE = SQLSTATE;
+	END;
+	RETURN changed::integer;
 END
 $$;
 COMMENT ON FUNCTION privacy._citus_apply_policies(jsonb) IS
-'replaces this node''s masking policies, exemptions and governed state of the Citus tables in a payload from privacy.citus_sync_policies()';
+'replaces this node''s policy state of the Citus tables and the database-wide policy state by a payload from privacy.citus_sync_policies()';
 REVOKE ALL ON FUNCTION privacy._citus_apply_policies(jsonb) FROM PUBLIC;
-
 CREATE FUNCTION privacy.citus_sync_policies()
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	payload jsonb;
-	result record;
-	nodes integer := 0;
 BEGIN
 	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
 		RAISE EXCEPTION 'only a superuser can synchronize policies to the Citus workers' USING ERRCODE = 'insufficient_privilege';
 	END IF;
-	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
-		RETURN 0;
-	END IF;
-	-- every Citus table, governed or not (a table no longer governed loses
-	-- its state on the workers too)
-	EXECUTE $q$SELECT pg_catalog.jsonb_build_object('tables', coalesce(pg_catalog.jsonb_agg(
-		pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-		'relid', d.logicalrelid::text,
-		'rls_enabled_by_privacy', g.rls_enabled_by_privacy,
-		'force_rls_by_privacy', g.force_rls_by_privacy)) OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-		'columns', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('column_name', c.column_name,
-				'mask', c.mask, 'declared_mask', c.declared_mask, 'declared_by', c.declared_by,
-				'declared_at', c.declared_at)), '[]')
-			FROM privacy._column_policy c WHERE c.relid OPERATOR(pg_catalog.=) d.logicalrelid),
-		'exemptions', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('role', u.role::text,
-				'column_name', u.column_name, 'granted_by', u.granted_by, 'granted_at', u.granted_at)), '[]')
-			FROM privacy._unmasked u WHERE u.relid OPERATOR(pg_catalog.=) d.logicalrelid))), '[]'))
-	FROM pg_catalog.pg_dist_partition d
-	LEFT JOIN privacy._governed_table g ON g.relid OPERATOR(pg_catalog.=) d.logicalrelid$q$
-	INTO payload;
-	-- the workers' own Citus must not propagate what they change locally
-	FOR result IN EXECUTE format('SELECT r.nodename, r.nodeport, r.success, r.result FROM pg_catalog.run_command_on_workers(%L) r',
-		format('SET citus.enable_ddl_propagation = off; SELECT privacy._citus_apply_policies(%L)', payload)) LOOP
-		IF NOT result.success THEN
-			RAISE EXCEPTION 'could not synchronize policies to worker %:%', result.nodename, result.nodeport
-				USING ERRCODE = 'connection_failure', DETAIL = result.result;
-		END IF;
-		nodes := nodes OPERATOR(pg_catalog.+) 1;
-	END LOOP;
-	RETURN nodes;
+	RETURN privacy._citus_push();
 END
 $$;
 COMMENT ON FUNCTION privacy.citus_sync_policies() IS
-'copies the masking policies and exemptions of every Citus table to every Citus worker, by name; returns the number of workers (0 without Citus)';
+'copies the policy state (masks, exemptions, row policies, purposes, consents, formats, wrapped keys, masking secret) to every Citus worker, by name; returns the number of workers (0 without Citus)';
 REVOKE ALL ON FUNCTION privacy.citus_sync_policies() FROM PUBLIC;
 
--- merge reconciliation: the final definitions of functions that several
--- sections above change (each section wrote its own version)
-CREATE OR REPLACE FUNCTION privacy._choose_method(tbl regclass, cutoff timestamptz)
-RETURNS text
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	p privacy._retention_policy;
-	kind "char";
-	est real;
-	threshold bigint;
-	found_rows bigint;
-BEGIN
-	SELECT * INTO p FROM privacy._retention_policy r WHERE r.relid OPERATOR(pg_catalog.=) tbl;
-	SELECT c.relkind, c.reltuples INTO kind, est FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl;
-	IF kind OPERATOR(pg_catalog.=) 'p' THEN
-		IF pg_catalog.pg_get_partkeydef(tbl) OPERATOR(pg_catalog.=) format('RANGE (%I)', p.time_column) THEN
-			RETURN 'partition_drop';
-		END IF;
-		IF privacy._citus_table(tbl) THEN
-			RETURN 'time_slice';
-		END IF;
-		RETURN 'ctid_sweep';
-	END IF;
-	IF privacy._citus_table(tbl) THEN
-		RETURN 'time_slice';
-	END IF;
-	IF NOT EXISTS (
-		SELECT 1 FROM pg_catalog.pg_index i
-		JOIN pg_catalog.pg_class ic ON ic.oid OPERATOR(pg_catalog.=) i.indexrelid
-		JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) ic.relam
-		JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) tbl
-			AND a.attnum OPERATOR(pg_catalog.=) i.indkey[0]
-		WHERE i.indrelid OPERATOR(pg_catalog.=) tbl AND am.amname OPERATOR(pg_catalog.=) 'btree'
-		  AND i.indisvalid AND i.indpred IS NULL AND a.attname OPERATOR(pg_catalog.=) p.time_column) THEN
-		RETURN 'ctid_sweep';
-	END IF;
-	-- an index exists: walk it only when few rows are expired (a bounded probe)
-	threshold := greatest(1000, (greatest(est, 0) * 0.05)::bigint);
-	found_rows := privacy._value_as_owner(tbl,
-		format('SELECT count(*) FROM (SELECT 1 FROM ONLY %s WHERE %I < $1 LIMIT $2) s', tbl, p.time_column),
-		cutoff, threshold)::bigint;
-	IF found_rows OPERATOR(pg_catalog.<) threshold THEN
-		RETURN 'time_slice';
-	END IF;
-	RETURN 'ctid_sweep';
-END
-$$;
-COMMENT ON FUNCTION privacy._choose_method(regclass, timestamptz) IS
-'purge method of a table for a run: partition_drop, time_slice or ctid_sweep';
-CREATE OR REPLACE FUNCTION privacy._purge_step(run_id bigint, in_transaction boolean, OUT status text, OUT batch_rows bigint)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	r privacy._purge_log;
-	p privacy._retention_policy;
-	target oid;
-	hold text;
-	extra text;
-	act record;
-	pred text;
-	rng text;
-	stmt_fast text;
-	stmt_skip text;
-	lo_bound timestamptz;
-	hi_bound timestamptz;
-	is_part boolean;
-	detach_pending boolean;
-	held boolean;
-	n bigint := 0;
-	lock_wait integer;
-	batch integer;
-	nblocks bigint;
-	per_page real;
-	lo_tid tid;
-	hi_tid tid;
-	lo_ts timestamptz;
-	hi_ts timestamptz;
-	max_ts timestamptz;
-	est real;
-	old_timeout text;
-	bounds timestamptz[];
-	citus boolean;
-BEGIN
-	batch_rows := 0;
-	SELECT * INTO r FROM privacy._purge_log l WHERE l.id OPERATOR(pg_catalog.=) run_id FOR UPDATE;
-	IF NOT FOUND OR r.status OPERATOR(pg_catalog.<>) 'running' THEN
-		status := 'done';
-		RETURN;
-	END IF;
-	SELECT * INTO p FROM privacy._retention_policy x WHERE x.relid OPERATOR(pg_catalog.=) r.relid;
-	IF NOT FOUND OR r.target_idx OPERATOR(pg_catalog.>) pg_catalog.cardinality(r.targets) THEN
-		PERFORM privacy._purge_finish(run_id, 'done');
-		status := 'done';
-		RETURN;
-	END IF;
-	-- holds are read after this lock; place_hold() waits for the batch
-	IF NOT privacy._retention_lock(p.relid, 1, true, false, false) THEN
-		status := 'busy';
-		RETURN;
-	END IF;
-	hold := privacy._hold_predicate(p.relid);
-	act := privacy._action_sql(p.relid);
-	batch := coalesce(p.batch_size, pg_catalog.current_setting('privacy.purge_batch_size')::integer);
-	target := r.targets[r.target_idx];
-	status := 'more';
-	-- holds placed on any member of the family apply (issue 15); a
-	-- partition this run detached is no longer a member: both sets apply
-	IF target OPERATOR(pg_catalog.<>) p.relid::oid THEN
-		extra := privacy._hold_predicate(target::regclass);
-		IF extra OPERATOR(pg_catalog.<>) 'true' THEN
-			hold := CASE WHEN hold OPERATOR(pg_catalog.=) 'true' THEN extra
-				ELSE '(' OPERATOR(pg_catalog.||) hold OPERATOR(pg_catalog.||) ' AND ' OPERATOR(pg_catalog.||) extra OPERATOR(pg_catalog.||) ')' END;
-		END IF;
-	END IF;
-
-	SELECT c.relispartition, coalesce(i.inhdetachpending, false) INTO is_part, detach_pending
-	FROM pg_catalog.pg_class c
-	LEFT JOIN pg_catalog.pg_inherits i ON i.inhrelid OPERATOR(pg_catalog.=) c.oid
-		AND i.inhparent OPERATOR(pg_catalog.=) p.relid
-	WHERE c.oid OPERATOR(pg_catalog.=) target;
-	IF NOT FOUND THEN
-		-- dropped meanwhile
-		UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL,
-			pos_ts = NULL, slice = NULL WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		RETURN;
-	END IF;
-
-	-- a partition this run detached: drop it now (same transaction as the
-	-- hold check), or re-attach it if a hold arrived meanwhile
-	IF r.pending_partition OPERATOR(pg_catalog.=) target AND NOT is_part THEN
-		held := false;
-		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-			held := privacy._value_as_owner(target::regclass,
-				format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold))::boolean;
-		END IF;
-		IF held THEN
-			EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', p.relid, target::regclass, r.pending_bound);
-			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL, pos = 0
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		ELSE
-			EXECUTE format('DROP TABLE %s', target::regclass);
-			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
-				partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
-				target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		END IF;
-		RETURN;
-	END IF;
-
-	-- first visit of a partition of a partition_drop table
-	IF r.method OPERATOR(pg_catalog.=) 'partition_drop' AND r.pos IS NULL AND is_part
-	   AND (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid OPERATOR(pg_catalog.=) target)
-	       OPERATOR(pg_catalog.=) p.relid THEN
-		IF detach_pending THEN
-			-- an interrupted DETACH ... CONCURRENTLY of an earlier run
-			IF in_transaction THEN
-				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s FINALIZE', p.relid, target::regclass);
-				UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
-					pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
-					                 WHERE c.oid OPERATOR(pg_catalog.=) target)
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			ELSE
-				UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
-					pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
-					                 WHERE c.oid OPERATOR(pg_catalog.=) target)
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-				status := 'finalize';
-			END IF;
-			RETURN;
-		END IF;
-		lo_bound := privacy._partition_bound(target::regclass, 'from');
-		hi_bound := privacy._partition_bound(target::regclass, 'to');
-		IF lo_bound IS NOT NULL AND lo_bound OPERATOR(pg_catalog.>=) r.cutoff THEN
-			-- nothing in it can be expired
-			UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			RETURN;
-		END IF;
-		held := false;
-		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-			held := privacy._value_as_owner(target::regclass,
-				format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold))::boolean;
-		END IF;
-		IF hi_bound IS NOT NULL AND hi_bound OPERATOR(pg_catalog.<=) r.cutoff AND NOT held
-		   AND act.pending OPERATOR(pg_catalog.=) 'true' THEN
-			UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
-				pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
-				                 WHERE c.oid OPERATOR(pg_catalog.=) target)
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			IF in_transaction THEN
-				-- plain DETACH: DETACH ... CONCURRENTLY cannot run in a transaction block
-				old_timeout := pg_catalog.current_setting('lock_timeout');
-				PERFORM pg_catalog.set_config('lock_timeout', '1s', true);
-				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', p.relid, target::regclass);
-				PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
-				EXECUTE format('DROP TABLE %s', target::regclass);
-				UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
-					partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
-					target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			ELSE
-				status := 'detach';
-			END IF;
-			RETURN;
-		END IF;
-		-- partly expired (or holding held rows): sweep its rows
-	END IF;
-
-	pred := format('%I < $1 AND %s AND %s', p.time_column, hold, act.pending);
-	citus := privacy._citus_table(target::regclass);
-	IF citus AND r.method OPERATOR(pg_catalog.<>) 'time_slice' THEN
-		RAISE EXCEPTION 'the % method cannot purge Citus table %', r.method, target::regclass
-			USING ERRCODE = 'feature_not_supported',
-			      HINT = 'Start a new run: Citus tables are purged by time slices.';
-	END IF;
-
-	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
-		IF r.pos_ts IS NULL THEN
-			bounds := privacy._value_as_owner(target::regclass,
-				format('SELECT ARRAY[min(%1$I)::timestamptz, max(%1$I)::timestamptz] FROM ONLY %2$s', p.time_column, target::regclass))::timestamptz[];
-			lo_ts := bounds[1];
-			max_ts := bounds[2];
-			SELECT c.reltuples INTO est FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
-			IF lo_ts IS NULL OR lo_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
-				UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-				RETURN;
-			END IF;
-			r.pos_ts := lo_ts;
-			r.slice := greatest((max_ts OPERATOR(pg_catalog.-) lo_ts) OPERATOR(pg_catalog.*) (batch::float8 OPERATOR(pg_catalog./) greatest(est, 1)::float8),
-				'1 second'::interval);
-		END IF;
-		lo_ts := r.pos_ts;
-		hi_ts := least(r.pos_ts OPERATOR(pg_catalog.+) r.slice, r.cutoff);
-		rng := format('%1$I >= $2 AND %1$I < $3', p.time_column);
-	ELSE
-		IF r.pos_end IS NULL THEN
-			nblocks := pg_catalog.pg_relation_size(target::regclass) OPERATOR(pg_catalog./) pg_catalog.current_setting('block_size')::bigint;
-			SELECT CASE WHEN c.relpages OPERATOR(pg_catalog.>) 0 AND c.reltuples OPERATOR(pg_catalog.>) 0
-			            THEN c.reltuples OPERATOR(pg_catalog./) c.relpages ELSE 100 END
-			INTO per_page FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
-			r.pos := 0;
-			r.pos_end := nblocks;
-			r.step_blocks := greatest(1, (batch OPERATOR(pg_catalog./) greatest(per_page, 1))::integer);
-		END IF;
-		IF r.pos OPERATOR(pg_catalog.>=) r.pos_end THEN
-			UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			RETURN;
-		END IF;
-		lo_tid := format('(%s,0)', r.pos)::tid;
-		hi_tid := format('(%s,0)', least(r.pos OPERATOR(pg_catalog.+) r.step_blocks, 4294967295))::tid;
-		rng := 'ctid >= $2 AND ctid < $3';
-	END IF;
-
-	IF act.set_list IS NULL THEN
-		stmt_fast := format('DELETE FROM ONLY %s WHERE %s AND %s', target::regclass, rng, pred);
-		stmt_skip := format('DELETE FROM ONLY %1$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %1$s WHERE %2$s AND %3$s FOR UPDATE SKIP LOCKED)) AND %3$s',
-			target::regclass, rng, pred);
-	ELSE
-		stmt_fast := format('UPDATE ONLY %s SET %s WHERE %s AND %s', target::regclass, act.set_list, rng, pred);
-		stmt_skip := format('UPDATE ONLY %1$s SET %4$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %1$s WHERE %2$s AND %3$s FOR UPDATE SKIP LOCKED)) AND %3$s',
-			target::regclass, rng, pred, act.set_list);
-	END IF;
-
-	-- Rows locked by others are skipped, not waited for: the plain statement
-	-- may wait privacy.purge_lock_wait for a row lock, then the batch is
-	-- redone with FOR UPDATE SKIP LOCKED (0: always SKIP LOCKED).
-	SELECT s.setting::integer INTO lock_wait FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_lock_wait';
-	lock_wait := coalesce(lock_wait, 20);
-	IF citus THEN
-		-- Citus refuses SKIP LOCKED subqueries on its tables: wait at most
-		-- the lock wait (at least 1ms: 0 would wait forever) on every shard.
-		-- A session setting never reaches the workers; SET LOCAL does with
-		-- citus.propagate_set_commands = 'local' (doc/scale-out.md).
-		PERFORM pg_catalog.set_config('citus.propagate_set_commands', 'local', true);
-		old_timeout := pg_catalog.current_setting('lock_timeout');
-		EXECUTE format('SET LOCAL lock_timeout = %L', greatest(lock_wait, 1)::text);
-		BEGIN
-			EXECUTE stmt_fast USING r.cutoff, lo_ts, hi_ts;
-			GET DIAGNOSTICS n = ROW_COUNT;
-		EXCEPTION WHEN lock_not_available THEN
-			EXECUTE format('SET LOCAL lock_timeout = %L', old_timeout);
-			RAISE EXCEPTION 'rows of Citus table % stayed locked longer than privacy.purge_lock_wait', target::regclass
-				USING ERRCODE = 'lock_not_available',
-				      HINT = 'The run is retried later; rows of Citus tables cannot be skipped when locked.';
-		END;
-		EXECUTE format('SET LOCAL lock_timeout = %L', old_timeout);
-		lock_wait := -1;
-	END IF;
-	IF lock_wait OPERATOR(pg_catalog.>) 0 THEN
-		old_timeout := pg_catalog.current_setting('lock_timeout');
-		BEGIN
-			PERFORM pg_catalog.set_config('lock_timeout', lock_wait::text, true);
-			IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
-				n := privacy._exec_as_owner(target::regclass, stmt_fast, r.cutoff, lo_tid, hi_tid);
-			ELSE
-				n := privacy._exec_as_owner(target::regclass, stmt_fast, r.cutoff, lo_ts, hi_ts);
-			END IF;
-			PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
-		EXCEPTION WHEN lock_not_available THEN
-			lock_wait := 0;
-		END;
-	END IF;
-	IF lock_wait OPERATOR(pg_catalog.=) 0 THEN
-		IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
-			n := privacy._exec_as_owner(target::regclass, stmt_skip, r.cutoff, lo_tid, hi_tid);
-		ELSE
-			n := privacy._exec_as_owner(target::regclass, stmt_skip, r.cutoff, lo_ts, hi_ts);
-		END IF;
-	END IF;
-	batch_rows := n;
-
-	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
-		-- adapt the slice to the batch size
-		IF n OPERATOR(pg_catalog.<) (batch OPERATOR(pg_catalog./) 2) AND r.slice OPERATOR(pg_catalog.<) '1 year'::interval THEN
-			r.slice := r.slice OPERATOR(pg_catalog.*) 2;
-		ELSIF n OPERATOR(pg_catalog.>) ((batch OPERATOR(pg_catalog.*) 3) OPERATOR(pg_catalog./) 2) THEN
-			r.slice := greatest(r.slice OPERATOR(pg_catalog./) 2, '1 second'::interval);
-		END IF;
-		IF hi_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
-			UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-				target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		ELSE
-			UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-				pos_ts = hi_ts, slice = r.slice
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		END IF;
-	ELSE
-		UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-			pos = r.pos OPERATOR(pg_catalog.+) r.step_blocks, pos_end = r.pos_end, step_blocks = r.step_blocks
-		WHERE l.id OPERATOR(pg_catalog.=) run_id;
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION privacy._purge_step(bigint, boolean) IS
-'one purge batch of a run in the caller''s transaction; returns the next action and the rows purged';
 
 -- issue 19: consent gating at customer scale. The qual reads privacy._consent
 -- with the statement's snapshot (index probes, then a per-execution set for
@@ -4800,7 +2582,6 @@ COMMENT ON FUNCTION privacy._purge_step(bigint, boolean) IS
 -- made every backend rebuild that copy goes; set-based grant/revoke.
 DROP TRIGGER consent_changed ON privacy._consent;
 DROP FUNCTION privacy._consent_changed();
-
 -- Bulk consent: one statement per call for any number of subjects, the
 -- same history as one call per subject (a grant supersedes the standing
 -- consent, revocation stamps it), and one audit row per call with the count
@@ -4823,7 +2604,7 @@ BEGIN
 			HINT = 'Remove the null elements; nothing was recorded.';
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose) THEN
-		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object';
+		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
 	END IF;
 	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
 		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
@@ -4972,6 +2753,15 @@ BEGIN
 	PERFORM privacy._check_policy_admin('classify columns', tbl);
 	IF tbl IS NULL OR col IS NULL OR category IS NULL THEN
 		RAISE EXCEPTION 'table, column and category must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	-- never a system catalog or pg_privacy's own tables: a category's
+	-- protection would put its guard trigger on them
+	IF tbl::oid OPERATOR(pg_catalog.<) 16384
+	   OR (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl)
+	      OPERATOR(pg_catalog.=) ANY (ARRAY['privacy'::regnamespace, 'pg_catalog'::regnamespace,
+	                                        'information_schema'::regnamespace]) THEN
+		RAISE EXCEPTION 'cannot classify columns of %', tbl USING ERRCODE = 'wrong_object_type',
+			DETAIL = 'System catalogs and pg_privacy''s own tables hold no data pg_privacy protects.';
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
 	               WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) col
@@ -5579,8 +3369,9 @@ REVOKE ALL ON FUNCTION privacy._category_mask(regclass, name, text, boolean), pr
 	privacy._note_new_columns(regclass, integer), privacy._protected_source(regclass, name),
 	privacy._record_lineage(regclass, name[], oid[], integer[]), privacy._access_source(regclass, name) FROM PUBLIC;
 
--- The compliance views of 70_compliance.sql, redefined with category
--- protections, lineage and default deny (they read the tables above).
+-- The compliance views of 70_compliance.sql show category protections,
+-- lineage and default deny through the functions below; the views
+-- themselves are redefined once, at the end of this script.
 
 -- privacy._protections(tbl, col): as in 70_compliance.sql; 'masked' also
 -- when a category protection, lineage or default deny masks the column.
@@ -5625,218 +3416,6 @@ $$;
 COMMENT ON FUNCTION privacy._effective_mask(regclass, name) IS
 'the mask of a column (own or inherited) or the protection bound to its category';
 REVOKE ALL ON FUNCTION privacy._effective_mask(regclass, name) FROM PUBLIC;
-
-CREATE OR REPLACE VIEW privacy.inventory AS
-SELECT c.relid AS table_name,
-	c.column_name,
-	c.category,
-	CASE WHEN pg_catalog.cardinality(pr.p) OPERATOR(pg_catalog.=) 0 THEN 'none'
-	     ELSE pg_catalog.array_to_string(pr.p, ', ') END COLLATE pg_catalog."default" AS protection,
-	pr.p COLLATE pg_catalog."default" AS protections,
-	privacy._effective_mask(c.relid, c.column_name) COLLATE pg_catalog."default" AS mask,
-	coalesce(c.token_format, CASE WHEN 'tokenized' OPERATOR(pg_catalog.=) ANY (pr.p) THEN 'card' END) AS token_format,
-	ARRAY(SELECT r.name FROM privacy._row_policy r
-	      WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid)) ORDER BY r.name) AS row_policies,
-	(SELECT r.keep FROM privacy._retention_policy r
-	 WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid)) LIMIT 1) AS retention,
-	c.classified_by,
-	c.classified_at
-FROM privacy._classification c
-CROSS JOIN LATERAL (SELECT privacy._protections(c.relid, c.column_name) AS p) pr;
-
-CREATE OR REPLACE VIEW privacy.coverage_gaps AS
-SELECT c.relid AS table_name, c.column_name, c.category, 'classified'::text AS source, NULL::numeric AS confidence,
-	NULL::text AS evidence
-FROM privacy._classification c
-WHERE pg_catalog.cardinality(privacy._protections(c.relid, c.column_name)) OPERATOR(pg_catalog.=) 0
-UNION ALL
-SELECT d.relid, d.column_name, d.category, 'discovered', d.confidence, d.evidence
-FROM privacy._discovery d
-WHERE NOT EXISTS (SELECT 1 FROM privacy._classification c
-                  WHERE c.relid OPERATOR(pg_catalog.=) d.relid AND c.column_name OPERATOR(pg_catalog.=) d.column_name)
-  AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-              WHERE a.attrelid OPERATOR(pg_catalog.=) d.relid AND a.attname OPERATOR(pg_catalog.=) d.column_name
-                AND NOT a.attisdropped)
-  AND pg_catalog.cardinality(privacy._protections(d.relid, d.column_name)) OPERATOR(pg_catalog.=) 0
-UNION ALL
--- a masked partition key (issue 15): the partition a row lives in (its
--- tableoid, whose bounds pg_class shows to every role) reveals the range,
--- list value or hash bucket of the raw value to a masked role
-SELECT p.relid, p.column_name, coalesce(cl.category, 'other'), 'masked partition key', NULL,
-	'the partition of a row (tableoid) reveals the key''s range: partitioned by it: ' OPERATOR(pg_catalog.||) k.tables
-FROM privacy._column_policy p
-LEFT JOIN privacy._classification cl
-  ON cl.relid OPERATOR(pg_catalog.=) p.relid AND cl.column_name OPERATOR(pg_catalog.=) p.column_name
-CROSS JOIN LATERAL (
-	SELECT pg_catalog.string_agg(pt.partrelid::pg_catalog.regclass::text, ', ' ORDER BY pt.partrelid::pg_catalog.regclass::text) AS tables
-	FROM pg_catalog.pg_partitioned_table pt
-	WHERE pt.partrelid OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT f::oid FROM privacy._family(p.relid) AS f))
-	  AND (EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-	               WHERE a.attrelid OPERATOR(pg_catalog.=) pt.partrelid
-	                 AND a.attnum OPERATOR(pg_catalog.=) ANY (pt.partattrs::pg_catalog.int2[])
-	                 AND a.attname OPERATOR(pg_catalog.=) p.column_name)
-	       OR (pt.partexprs IS NOT NULL
-	           AND pg_catalog.strpos(pg_catalog.pg_get_partkeydef(pt.partrelid), pg_catalog.quote_ident(p.column_name))
-	               OPERATOR(pg_catalog.>) 0))) k
-WHERE k.tables IS NOT NULL
-UNION ALL
--- issue 18: columns added to a governed table that nobody has classified
--- or marked not personal (denied by default, or raw where the table opted
--- out of default deny)
-SELECT n.relid, n.column_name, 'unclassified', s.source COLLATE pg_catalog."default", NULL,
-	(CASE WHEN s.source OPERATOR(pg_catalog.=) 'default deny' THEN 'added to a governed table; denied until classified or marked not personal'
-	      ELSE 'added to a governed table that opted out of default deny: readable by every role with SELECT' END) COLLATE pg_catalog."default"
-FROM privacy._new_column n
-CROSS JOIN LATERAL (SELECT privacy._access_source(n.relid, n.column_name) AS source) s
-WHERE s.source OPERATOR(pg_catalog.=) ANY (ARRAY['default deny', 'default deny (off)'])
-  AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-              WHERE a.attrelid OPERATOR(pg_catalog.=) n.relid AND a.attname OPERATOR(pg_catalog.=) n.column_name
-                AND NOT a.attisdropped);
-COMMENT ON VIEW privacy.coverage_gaps IS
-'personal data (classified, or found by the last privacy.discover() and not classified) with no protection at all, masked partition keys (a row''s partition reveals their range), and new columns of governed tables that are neither classified nor marked not personal';
-
--- privacy.effective_access: as in 70_compliance.sql, plus (issue 18) the
--- new columns of governed tables (category NULL), protected_by (what
--- masks the column: mask, category, lineage, default deny, default deny
--- (off)) and codebook_exposure: the role sees the column masked (or
--- tokenized) by a deterministic function of the value (pseudonym, fake_*,
--- partial and the partial masks, tokens) and may INSERT or UPDATE it, so
--- it can write chosen values and match their masked forms against other
--- rows (doc/security-model.md). A category protection does not mask a role
--- with an exemption from the category; a lineage mask does not mask a role
--- with an exemption covering every source column.
-CREATE OR REPLACE VIEW privacy.effective_access AS
-SELECT r.rolname AS role_name,
-	c.relid AS table_name,
-	c.column_name,
-	c.category,
-	acc.access,
-	CASE WHEN tok.tokenized THEN r.rolsuper OR EXISTS (
-		SELECT 1 FROM privacy._detokenize_grant g
-		WHERE g.format OPERATOR(pg_catalog.=) tok.format AND pg_catalog.pg_has_role(r.oid, g.role, 'USAGE')) END AS can_detokenize,
-	pg_catalog.has_column_privilege(r.oid, c.relid, c.column_name, 'SELECT') AND NOT r.rolsuper AND NOT ex.table_exempt
-	  AND pg_catalog.cardinality(rp.names) OPERATOR(pg_catalog.>) 0 AS rows_filtered,
-	CASE WHEN r.rolsuper OR ex.table_exempt THEN '{}'::text[] ELSE rp.names END AS row_policies,
-	(SELECT rt.keep FROM privacy._retention_policy rt
-	 WHERE rt.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid)) LIMIT 1) AS retention,
-	src.source COLLATE pg_catalog."default" AS protected_by,
-	coalesce((acc.access OPERATOR(pg_catalog.=) 'tokenized'
-	          OR (acc.access OPERATOR(pg_catalog.=) 'masked'
-	              AND privacy._effective_mask(c.relid, c.column_name)
-	                  OPERATOR(pg_catalog.~) 'privacy\.(pseudonym|fake_[a-z_]+|partial|mask_email|mask_phone|mask_card|mask_iban|mask_ip)\('))
-	         AND (pg_catalog.has_column_privilege(r.oid, c.relid, c.column_name, 'INSERT')
-	              OR pg_catalog.has_column_privilege(r.oid, c.relid, c.column_name, 'UPDATE')), false) AS codebook_exposure
-FROM (SELECT x.relid, x.column_name, x.category, x.token_format FROM privacy._classification x
-      UNION ALL
-      SELECT n.relid, n.column_name, NULL, NULL FROM privacy._new_column n
-      WHERE NOT EXISTS (SELECT 1 FROM privacy._classification x
-                        WHERE x.relid OPERATOR(pg_catalog.=) n.relid AND x.column_name OPERATOR(pg_catalog.=) n.column_name)
-        AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-                    WHERE a.attrelid OPERATOR(pg_catalog.=) n.relid AND a.attname OPERATOR(pg_catalog.=) n.column_name
-                      AND NOT a.attisdropped)) c
-CROSS JOIN pg_catalog.pg_roles r
-CROSS JOIN LATERAL (
-	SELECT coalesce(c.token_format, 'card') AS format,
-		c.token_format IS NOT NULL OR EXISTS (
-			SELECT 1 FROM pg_catalog.pg_attribute a
-			WHERE a.attrelid OPERATOR(pg_catalog.=) c.relid AND a.attname OPERATOR(pg_catalog.=) c.column_name
-			  AND a.atttypid OPERATOR(pg_catalog.=) 'privacy.card_token'::pg_catalog.regtype) AS tokenized) tok
-CROSS JOIN LATERAL (SELECT privacy._access_source(c.relid, c.column_name) AS source) src
-CROSS JOIN LATERAL (
-	SELECT EXISTS (SELECT 1 FROM privacy._unmasked u
-	               WHERE pg_catalog.pg_has_role(r.oid, u.role, 'USAGE')
-	                 AND (u.relid IS NULL OR u.relid OPERATOR(pg_catalog.=) c.relid)
-	                 AND (u.column_name IS NULL OR u.column_name OPERATOR(pg_catalog.=) c.column_name)) AS column_exempt,
-	       EXISTS (SELECT 1 FROM privacy._unmasked u
-	               WHERE pg_catalog.pg_has_role(r.oid, u.role, 'USAGE')
-	                 AND (u.relid IS NULL OR u.relid OPERATOR(pg_catalog.=) c.relid)
-	                 AND u.column_name IS NULL) AS table_exempt,
-	       EXISTS (SELECT 1 FROM privacy._category_unmasked u
-	               WHERE pg_catalog.pg_has_role(r.oid, u.role, 'USAGE')
-	                 AND u.category OPERATOR(pg_catalog.=) c.category) AS category_exempt,
-	       NOT EXISTS (SELECT 1 FROM privacy._derived_column d
-	                   WHERE d.relid OPERATOR(pg_catalog.=) c.relid AND d.column_name OPERATOR(pg_catalog.=) c.column_name
-	                     AND NOT EXISTS (SELECT 1 FROM privacy._unmasked u
-	                                     WHERE pg_catalog.pg_has_role(r.oid, u.role, 'USAGE')
-	                                       AND (u.relid IS NULL OR u.relid OPERATOR(pg_catalog.=) d.source_relid)
-	                                       AND (u.column_name IS NULL OR u.column_name OPERATOR(pg_catalog.=) d.source_column))) AS sources_exempt) ex
-CROSS JOIN LATERAL (
-	SELECT ARRAY(SELECT rp.name FROM privacy._row_policy rp
-	             WHERE rp.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid))
-	               AND (rp.roles IS NULL OR EXISTS (SELECT 1 FROM pg_catalog.unnest(rp.roles) AS x
-	                                               WHERE pg_catalog.pg_has_role(r.oid, x, 'USAGE')))
-	             ORDER BY rp.name) AS names) rp
-CROSS JOIN LATERAL (
-	SELECT CASE WHEN NOT pg_catalog.has_column_privilege(r.oid, c.relid, c.column_name, 'SELECT') THEN 'no access'
-	            WHEN tok.tokenized THEN 'tokenized'
-	            WHEN r.rolsuper THEN 'raw'
-	            WHEN src.source IS NULL OR src.source OPERATOR(pg_catalog.=) 'default deny (off)' OR ex.column_exempt THEN 'raw'
-	            WHEN src.source OPERATOR(pg_catalog.=) 'category' AND ex.category_exempt THEN 'raw'
-	            WHEN src.source OPERATOR(pg_catalog.=) 'lineage' AND ex.sources_exempt THEN 'raw'
-	            ELSE 'masked' END AS access) acc
-WHERE r.rolname !~~ 'pg\_%';
-COMMENT ON VIEW privacy.effective_access IS
-'for every non-system role and classified or newly added column: raw, masked, tokenized or no access, what protects it, codebook exposure, whether rows are filtered, and retention';
--- privacy.policies: as in 70_compliance.sql, plus (issue 18) category
--- protections and exemptions, not-personal marks and default-deny opt-outs.
-CREATE OR REPLACE VIEW privacy.policies AS
-SELECT 'mask'::text AS kind, p.relid AS table_name, p.column_name, NULL::text AS name, p.mask AS definition,
-	NULL::text[] AS roles, true AS active, p.declared_by, p.declared_at
-FROM privacy._column_policy p
-UNION ALL
-SELECT 'masking exemption', u.relid, u.column_name, NULL, 'sees raw values', ARRAY[u.role::text], true,
-	u.granted_by, u.granted_at
-FROM privacy._unmasked u
-UNION ALL
-SELECT CASE r.kind WHEN 'consent' THEN 'consent requirement' ELSE 'row filter' END, r.relid, r.subject_column, r.name,
-	CASE r.kind WHEN 'consent' THEN pg_catalog.format('consent for purpose %s on column %I', r.purpose, r.subject_column)
-	            ELSE r.condition END,
-	(SELECT pg_catalog.array_agg(x::text ORDER BY x::text) FROM pg_catalog.unnest(r.roles) AS x), true,
-	r.created_by, r.created_at
-FROM privacy._row_policy r
-UNION ALL
-SELECT 'token format', NULL, NULL, f.name,
-	pg_catalog.format('%s tokens over %s (key %s)', f.kind, f.alphabet, f.key_name), NULL, true, NULL, f.created_at
-FROM privacy._token_format f
-UNION ALL
-SELECT 'detokenize grant', NULL, NULL, g.format, 'may detokenize', ARRAY[g.role::text], true, g.granted_by, g.granted_at
-FROM privacy._detokenize_grant g
-UNION ALL
-SELECT 'retention', r.relid, r.time_column, NULL,
-	pg_catalog.format('%s rows %s after %s', r.action, r.time_column, r.keep), NULL, true, r.declared_by, r.declared_at
-FROM privacy._retention_policy r
-UNION ALL
-SELECT 'legal hold', h.relid, NULL, h.id::text, h.condition OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) h.reason OPERATOR(pg_catalog.||) ')',
-	NULL, h.released_at IS NULL, h.placed_by, h.placed_at
-FROM privacy._legal_hold h
-UNION ALL
-SELECT 'classification', c.relid, c.column_name, c.category,
-	CASE WHEN c.token_format IS NULL THEN c.category
-	     ELSE c.category OPERATOR(pg_catalog.||) ', tokens of format ' OPERATOR(pg_catalog.||) c.token_format END,
-	NULL, true, c.classified_by, c.classified_at
-FROM privacy._classification c
-UNION ALL
-SELECT 'subject registration', s.relid, s.subject_column, NULL,
-	CASE WHEN s.via IS NULL THEN 'identifies the subject'
-	     ELSE pg_catalog.format('references %s(%I)', s.via, s.via_column) END,
-	NULL, true, s.declared_by, s.declared_at
-FROM privacy._subject_table s
-UNION ALL
-SELECT 'category protection', NULL, NULL, b.category, b.mask, NULL, true, b.declared_by, b.declared_at
-FROM privacy._category_binding b
-UNION ALL
-SELECT 'category exemption', NULL, NULL, u.category, 'sees raw values of the category', ARRAY[u.role::text], true,
-	u.granted_by, u.granted_at
-FROM privacy._category_unmasked u
-UNION ALL
-SELECT 'not personal', n.relid, n.column_name, NULL, 'declared not personal (never denied by default)', NULL, true,
-	n.marked_by, n.marked_at
-FROM privacy._not_personal n
-UNION ALL
-SELECT 'default deny off', o.relid, NULL, NULL, 'new columns are not denied by default', NULL, true, o.set_by, o.set_at
-FROM privacy._default_deny_off o;
-COMMENT ON VIEW privacy.policies IS
-'every policy of every kind (masks, exemptions, row policies, token formats, detokenize grants, retention, holds, classifications, subject registrations, category protections and exemptions, not-personal marks, default-deny opt-outs) for audit export';
 
 -- the administrative API is executable by PUBLIC and checks its caller
 -- itself (60_separation_of_duties.sql): administrators; table owners for
@@ -5963,74 +3542,6 @@ $$;
 COMMENT ON FUNCTION privacy._citus_replace(regclass, jsonb, text) IS
 'makes the rows of a pg_privacy catalog table within a scope equal to synchronized rows (deletes the missing, inserts the new)';
 REVOKE ALL ON FUNCTION privacy._citus_replace(regclass, jsonb, text) FROM PUBLIC;
-
--- privacy._citus_apply_policies(payload): replaces this node's state by the
--- coordinator's (run on the workers).
-CREATE OR REPLACE FUNCTION privacy._citus_apply_policies(payload jsonb)
-RETURNS integer
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	changed bigint := 0;
-	failed_table text;
-	failed_constraint text;
-	citus_rows constant text := 'privacy._citus_table(t.relid)';
-BEGIN
-	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
-		RAISE EXCEPTION 'only a superuser can apply synchronized policies' USING ERRCODE = 'insufficient_privilege';
-	END IF;
-	-- the statement calling this holds the payload: neither a slow run nor
-	-- an error may log it (for this session, a Citus connection); Citus
-	-- must not propagate the local changes
-	PERFORM pg_catalog.set_config('log_min_duration_statement', '-1', false);
-	PERFORM pg_catalog.set_config('log_min_error_statement', 'panic', false);
-	PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
-	IF payload IS NULL OR pg_catalog.jsonb_typeof(payload) OPERATOR(pg_catalog.<>) 'object'
-	   OR NOT payload OPERATOR(pg_catalog.?&) ARRAY['column_policy', 'unmasked', 'governed_table', 'retention_policy',
-	       'purpose', 'purpose_role', 'row_policy', 'consent', 'token_format', 'token_format_version',
-	       'detokenize_grant', 'key', 'masking_secret'] THEN
-		RAISE EXCEPTION 'policy payload must be a JSON object from privacy.citus_sync_policies()'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	-- a failing row is never echoed: the error says which table and
-	-- constraint refused it, not the values (they may be consent subjects
-	-- or secrets)
-	BEGIN
-		-- purposes first (consents and row policies refer to them); removed
-		-- purposes last
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'false');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose_role', payload OPERATOR(pg_catalog.->) 'purpose_role', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._consent', payload OPERATOR(pg_catalog.->) 'consent', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._row_policy', payload OPERATOR(pg_catalog.->) 'row_policy', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._retention_policy', payload OPERATOR(pg_catalog.->) 'retention_policy', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._governed_table', payload OPERATOR(pg_catalog.->) 'governed_table', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._column_policy', payload OPERATOR(pg_catalog.->) 'column_policy', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._unmasked', payload OPERATOR(pg_catalog.->) 'unmasked',
-			't.relid IS NULL OR ' OPERATOR(pg_catalog.||) citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._key', payload OPERATOR(pg_catalog.->) 'key', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._token_format', payload OPERATOR(pg_catalog.->) 'token_format', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._token_format_version', payload OPERATOR(pg_catalog.->) 'token_format_version', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._detokenize_grant', payload OPERATOR(pg_catalog.->) 'detokenize_grant', 'true');
-		IF pg_catalog.jsonb_array_length(payload OPERATOR(pg_catalog.->) 'masking_secret') OPERATOR(pg_catalog.=) 1 THEN
-			changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._masking_secret', payload OPERATOR(pg_catalog.->) 'masking_secret', 'true');
-		END IF;
-		-- purposes the coordinator no longer has
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'true');
-		IF changed OPERATOR(pg_catalog.>) 0 THEN
-			PERFORM privacy._invalidate_policies(NULL);
-		END IF;
-	EXCEPTION WHEN OTHERS THEN
-		GET STACKED DIAGNOSTICS failed_table = TABLE_NAME, failed_constraint = CONSTRAINT_NAME;
-		RAISE EXCEPTION 'could not apply synchronized policies: table %, constraint % (SQLSTATE %)',
-			coalesce(nullif(failed_table, ''), '-'), coalesce(nullif(failed_constraint, ''), '-'), SQLSTATE
-			USING ERRCODE = SQLSTATE;
-	END;
-	RETURN changed::integer;
-END
-$$;
-COMMENT ON FUNCTION privacy._citus_apply_policies(jsonb) IS
-'replaces this node''s policy state of the Citus tables and the database-wide policy state by a payload from privacy.citus_sync_policies()';
 REVOKE ALL ON FUNCTION privacy._citus_apply_policies(jsonb) FROM PUBLIC;
 
 -- privacy._citus_push(): sends the payload to every active primary worker
@@ -6070,21 +3581,6 @@ $$;
 COMMENT ON FUNCTION privacy._citus_push() IS
 'sends the coordinator''s policy state to every active primary Citus worker; returns the number of workers';
 REVOKE ALL ON FUNCTION privacy._citus_push() FROM PUBLIC;
-
-CREATE OR REPLACE FUNCTION privacy.citus_sync_policies()
-RETURNS integer
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
-		RAISE EXCEPTION 'only a superuser can synchronize policies to the Citus workers' USING ERRCODE = 'insufficient_privilege';
-	END IF;
-	RETURN privacy._citus_push();
-END
-$$;
-COMMENT ON FUNCTION privacy.citus_sync_policies() IS
-'copies the policy state (masks, exemptions, row policies, purposes, consents, formats, wrapped keys, masking secret) to every Citus worker, by name; returns the number of workers (0 without Citus)';
 REVOKE ALL ON FUNCTION privacy.citus_sync_policies() FROM PUBLIC;
 
 -- privacy.citus_audit_log(since): the audit log of every node, read on the
@@ -6215,23 +3711,6 @@ $do$;
 
 -- issue 21: hints ("purpose does not exist" names create_purpose; setup_roles
 -- executable by PUBLIC, refusing non-superusers itself with a hint)
-CREATE OR REPLACE FUNCTION privacy.allow_purpose(role regrole, purpose text)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM privacy._check_policy_admin('allow purposes'), privacy._check_exemption_grantee(allow_purpose.role, 'allow purposes');
-	IF allow_purpose.role IS NULL OR allow_purpose.purpose IS NULL THEN
-		RAISE EXCEPTION 'role and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) allow_purpose.purpose) THEN
-		RAISE EXCEPTION 'purpose "%" does not exist', allow_purpose.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
-	END IF;
-	INSERT INTO privacy._purpose_role VALUES (allow_purpose.role, allow_purpose.purpose) ON CONFLICT DO NOTHING;
-	PERFORM privacy._invalidate_policies('privacy._purpose_role'::regclass);
-END
-$$;
 CREATE OR REPLACE FUNCTION privacy.grant_consent(subject text, purpose text, expires_at timestamptz DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -6258,45 +3737,6 @@ BEGIN
 	VALUES (grant_consent.subject, grant_consent.purpose, now(), grant_consent.expires_at, privacy._outer_user())
 	RETURNING id INTO new_id;
 	RETURN new_id;
-END
-$$;
-CREATE OR REPLACE FUNCTION privacy.grant_consent(subjects text[], purpose text, expires_at timestamptz DEFAULT NULL)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	who name := privacy._outer_user();
-	granted bigint;
-BEGIN
-	PERFORM privacy._check_policy_admin('record consent');
-	IF grant_consent.subjects IS NULL OR grant_consent.purpose IS NULL THEN
-		RAISE EXCEPTION 'subjects and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF pg_catalog.array_position(grant_consent.subjects, NULL) IS NOT NULL THEN
-		RAISE EXCEPTION 'subjects must not contain null' USING ERRCODE = 'null_value_not_allowed',
-			HINT = 'Remove the null elements; nothing was recorded.';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose) THEN
-		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
-	END IF;
-	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
-		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	-- new grants supersede standing ones (which stay in the history)
-	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = who
-	WHERE c.purpose OPERATOR(pg_catalog.=) grant_consent.purpose AND c.revoked_at IS NULL
-	  AND c.subject OPERATOR(pg_catalog.=) ANY (grant_consent.subjects);
-	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
-	SELECT DISTINCT s.subject, grant_consent.purpose, now(), grant_consent.expires_at, who
-	FROM pg_catalog.unnest(grant_consent.subjects) AS s(subject);
-	GET DIAGNOSTICS granted = ROW_COUNT;
-	IF granted OPERATOR(pg_catalog.>) 0 THEN
-		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count, new_definition)
-		VALUES (now(), who, session_user, 'grant consent', 'purpose ' OPERATOR(pg_catalog.||) grant_consent.purpose,
-		        granted, pg_catalog.jsonb_build_object('subjects', granted, 'expires_at', grant_consent.expires_at)::text);
-	END IF;
-	RETURN granted;
 END
 $$;
 CREATE OR REPLACE FUNCTION privacy.require_consent(tbl regclass, subject_column name, purpose text)
@@ -6673,97 +4113,6 @@ COMMENT ON FUNCTION privacy.uninstall(text, boolean) IS
 'removes every policy, legal hold, trigger and row-security setting pg_privacy added and converts card_token columns (tokens => detokenize | text | refuse), so that DROP EXTENSION pg_privacy succeeds (superuser only)';
 GRANT EXECUTE ON FUNCTION privacy.uninstall(text, boolean) TO PUBLIC;
 
--- merge reconciliation: the final definitions of functions that several
--- sections above change (each section wrote its own version)
-CREATE OR REPLACE FUNCTION privacy.setup_roles(admin_role name DEFAULT 'privacy_admin', auditor_role name DEFAULT 'privacy_auditor')
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	r name;
-	bad boolean;
-	fn regprocedure;
-	tb regclass;
-BEGIN
-	IF NOT (SELECT rolsuper FROM pg_catalog.pg_roles WHERE oid OPERATOR(pg_catalog.=) pg_catalog.to_regrole(privacy._outer_user()::text)) THEN
-		RAISE EXCEPTION 'permission denied to set up privacy roles'
-			USING ERRCODE = 'insufficient_privilege', HINT = 'Only superusers can create the privacy roles.';
-	END IF;
-	FOREACH r IN ARRAY ARRAY[admin_role, auditor_role] LOOP
-		IF r IS NULL THEN
-			RAISE EXCEPTION 'role names must not be null' USING ERRCODE = 'null_value_not_allowed';
-		END IF;
-		SELECT rolcanlogin OR rolsuper OR rolcreaterole OR rolbypassrls OR rolreplication INTO bad
-		FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) r;
-		IF bad THEN
-			RAISE EXCEPTION 'role "%" exists and is not a plain group role', r
-				USING ERRCODE = 'invalid_parameter_value',
-				      DETAIL = 'It can log in or has SUPERUSER, CREATEROLE, BYPASSRLS or REPLICATION.',
-				      HINT = 'Pass another name, or use a NOLOGIN role without those attributes.';
-		ELSIF bad IS NULL THEN
-			EXECUTE format('CREATE ROLE %I NOLOGIN', r);
-		END IF;
-	END LOOP;
-	-- administrators: the key and token-format functions write through SPI
-	-- as the caller
-	EXECUTE format('GRANT SELECT, INSERT, DELETE ON privacy._key, privacy._token_format TO %I', admin_role);
-	-- every view of the extension (compliance views, the policy listings;
-	-- privacy.keys and privacy.token_formats are public) and the audit log
-	FOR tb IN
-		SELECT c.oid::regclass FROM pg_catalog.pg_class c
-		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace
-		  AND (c.relkind OPERATOR(pg_catalog.=) 'v' OR c.relname OPERATOR(pg_catalog.=) 'audit_log')
-	LOOP
-		EXECUTE format('GRANT SELECT ON %s TO %I, %I', tb, admin_role, auditor_role);
-	END LOOP;
-	-- a view's functions are executed with the privileges of the role that
-	-- reads the view: both roles get the internal helpers those views call
-	-- (read-only helpers; PUBLIC still may not call them)
-	FOR fn IN
-		SELECT DISTINCT d.refobjid::regprocedure
-		FROM pg_catalog.pg_depend d
-		JOIN pg_catalog.pg_rewrite w ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
-		                             AND d.objid OPERATOR(pg_catalog.=) w.oid
-		WHERE d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::regclass
-		  AND (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) w.ev_class)
-		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
-		  AND (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid OPERATOR(pg_catalog.=) d.refobjid)
-		      OPERATOR(pg_catalog.=) 'privacy'::regnamespace
-		  AND NOT pg_catalog.has_function_privilege('public', d.refobjid, 'EXECUTE')
-		-- and the read-only internal helpers those call in turn: STABLE or
-		-- IMMUTABLE invoker functions read nothing the role could not read
-		-- itself. Only internal ones (_name): the public functions PUBLIC
-		-- may not execute (tokenize, fpe_encrypt, the keyed masks) compute
-		-- with keys or the masking secret, and would be oracles against
-		-- tokens and pseudonyms the roles can read (issue 21)
-		UNION
-		SELECT p.oid::regprocedure FROM pg_catalog.pg_proc p
-		WHERE p.pronamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace AND p.provolatile IN ('s', 'i')
-		  AND NOT p.prosecdef AND p.prokind OPERATOR(pg_catalog.=) 'f'
-		  AND p.proname OPERATOR(pg_catalog.~~) '\_%'
-		  AND NOT pg_catalog.has_function_privilege('public', p.oid, 'EXECUTE')
-	LOOP
-		EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %I, %I', fn, admin_role, auditor_role);
-	END LOOP;
-	-- and the catalog tables those helpers read (what the views show
-	-- anyway), never the wrapped keys or the masking secret
-	FOR tb IN
-		SELECT c.oid::regclass FROM pg_catalog.pg_class c
-		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'privacy'::regnamespace AND c.relkind OPERATOR(pg_catalog.=) 'r'
-		  AND c.relname OPERATOR(pg_catalog.~~) '\_%'
-		  AND c.relname OPERATOR(pg_catalog.<>) ALL (ARRAY['_key', '_masking_secret']::name[])
-	LOOP
-		EXECUTE format('GRANT SELECT ON %s TO %I, %I', tb, admin_role, auditor_role);
-	END LOOP;
-	IF admin_role OPERATOR(pg_catalog.<>) pg_catalog.current_setting('privacy.admin_role')
-	   OR auditor_role OPERATOR(pg_catalog.<>) pg_catalog.current_setting('privacy.auditor_role') THEN
-		RAISE NOTICE 'set privacy.admin_role = %, privacy.auditor_role = % in postgresql.conf', admin_role, auditor_role;
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION privacy.setup_roles(name, name) IS
-'creates or adopts the privacy administrator and auditor group roles and grants them their rights (superuser only)';
 -- (setup_roles: PUBLIC first in its ACL, as in a fresh install)
 DO $$
 DECLARE
@@ -6778,33 +4127,6 @@ $$;
 -- issue 21: retention operations. A worker run that changed nothing leaves
 -- no purge log entry (and so no audit row) instead of one per table every
 -- naptime; purge_now() runs are always kept.
-CREATE OR REPLACE FUNCTION privacy._purge_finish(run_id bigint, final_status text, message text DEFAULT NULL)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	r privacy._purge_log;
-BEGIN
-	DELETE FROM privacy._purge_log l
-	WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
-	  AND final_status OPERATOR(pg_catalog.=) 'done' AND l.via OPERATOR(pg_catalog.=) 'worker'
-	  AND l.rows OPERATOR(pg_catalog.=) 0 AND l.partitions_dropped OPERATOR(pg_catalog.=) 0
-	RETURNING * INTO r;
-	IF NOT FOUND THEN
-		UPDATE privacy._purge_log l SET status = final_status, error = message, finished = clock_timestamp(),
-			wal_bytes = greatest(0, pg_catalog.pg_current_wal_insert_lsn() OPERATOR(pg_catalog.-) l.start_lsn),
-			pending_partition = NULL, pending_name = NULL, pending_bound = NULL
-		WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
-		RETURNING * INTO r;
-	END IF;
-	IF r.via OPERATOR(pg_catalog.=) 'worker' THEN
-		PERFORM privacy._retention_unlock(r.relid::regclass, 2);
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION privacy._purge_finish(bigint, text, text) IS
-'ends a purge run and releases its table; a worker run that changed nothing leaves no purge log entry';
 
 -- issue 17: stored expressions with dependencies (part 4).
 -- Masks, row filters and active hold conditions become the bodies of
@@ -6881,56 +4203,6 @@ $$;
 COMMENT ON FUNCTION privacy._drop_stored_expression(regprocedure) IS
 'drops the stored form of a policy expression (if it was not dropped already)';
 
-CREATE OR REPLACE FUNCTION privacy._store_column_policy(tbl regclass, col name, canonical text, declared text)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	matview regclass;
-	fn regprocedure;
-BEGIN
-	PERFORM privacy._check_policy_admin('declare masking policies', tbl);
-	PERFORM privacy._check_family_root(tbl, 'mask columns of');
-	-- whoever calls it, the text must be a valid canonical mask
-	IF privacy._analyze_mask(tbl, col, canonical, false) IS DISTINCT FROM canonical THEN
-		RAISE EXCEPTION 'mask is not in canonical form' USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Declare masks with privacy.mask_column().';
-	END IF;
-	-- the stored form replaces the previous one
-	PERFORM privacy._drop_stored_expression(p.mask_function) FROM privacy._column_policy p
-	WHERE p.relid OPERATOR(pg_catalog.=) tbl AND p.column_name OPERATOR(pg_catalog.=) col;
-	fn := privacy._create_stored_expression(tbl, col, canonical, 'mask expression', format('mask of %s.%s', tbl, col));
-	INSERT INTO privacy._column_policy AS p (relid, column_name, mask, declared_mask, declared_by, declared_at, mask_function)
-	VALUES (tbl, col, canonical, declared, privacy._outer_user(), now(), fn)
-	ON CONFLICT (relid, column_name) DO UPDATE
-		SET mask = excluded.mask, declared_mask = excluded.declared_mask,
-		    declared_by = excluded.declared_by, declared_at = excluded.declared_at,
-		    mask_function = excluded.mask_function;
-
-	PERFORM privacy._govern_family(tbl);
-
-	-- A materialized view keeps what its query returned when refreshed.
-	FOR matview IN
-		SELECT DISTINCT r.ev_class::regclass
-		FROM pg_catalog.pg_depend d
-		JOIN pg_catalog.pg_rewrite r ON r.oid OPERATOR(pg_catalog.=) d.objid
-		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.ev_class
-		WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::regclass
-		  AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
-		  AND d.refobjid OPERATOR(pg_catalog.=) ANY (SELECT f::oid FROM privacy._family(tbl) AS f)
-		  AND c.relkind OPERATOR(pg_catalog.=) 'm'
-	LOOP
-		RAISE WARNING 'materialized view % stores values of %.% computed before this mask', matview, tbl, col
-			USING HINT = 'Refresh it as a masked role, mask its columns too, or restrict who can read it.';
-	END LOOP;
-
-	PERFORM privacy._invalidate_policies(tbl);
-END
-$$;
-COMMENT ON FUNCTION privacy._store_column_policy(regclass, name, text, text) IS
-'stores a validated masking policy and turns on row security for the table family';
-
 CREATE OR REPLACE FUNCTION privacy.unmask_column(tbl regclass, col name)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -7004,389 +4276,6 @@ $$;
 COMMENT ON FUNCTION privacy.drop_row_policy(regclass, text) IS
 'removes a row policy (consent requirements are named consent:<purpose>)';
 
-CREATE OR REPLACE FUNCTION privacy.place_hold(tbl regclass, condition text, reason text)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	canonical text;
-	hold_id bigint;
-	root oid;
-BEGIN
-	PERFORM privacy._check_policy_admin('place legal holds', tbl);
-	IF tbl IS NULL OR condition IS NULL OR reason IS NULL THEN
-		RAISE EXCEPTION 'table, condition and reason of a legal hold must not be null'
-			USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
-		RAISE EXCEPTION 'a legal hold needs a reason' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) NOT IN ('r', 'p')
-	   OR (SELECT c.relpersistence FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) OPERATOR(pg_catalog.=) 't' THEN
-		RAISE EXCEPTION 'cannot place a legal hold on %', tbl USING ERRCODE = 'wrong_object_type';
-	END IF;
-	-- purges and erasures evaluate the hold as the table's owner: a
-	-- superuser's table runs only what superusers declared (issue 14)
-	IF (SELECT r.rolsuper FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
-	    WHERE c.oid OPERATOR(pg_catalog.=) tbl)
-	   AND NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) privacy._outer_user()), false) THEN
-		RAISE EXCEPTION 'permission denied to place legal holds on %', tbl USING ERRCODE = 'insufficient_privilege',
-			DETAIL = 'The table is owned by a superuser, and pg_privacy evaluates legal holds as the table''s owner.',
-			HINT = 'Make a role that is not a superuser own the table, or have a superuser place the hold.';
-	END IF;
-	canonical := privacy._analyze_hold_condition(tbl, condition);
-	-- the hold applies to the whole family (issue 15): its condition must
-	-- compile on the family's roots, hence on every member
-	FOR root IN SELECT r FROM privacy._hold_roots(tbl) AS r WHERE r OPERATOR(pg_catalog.<>) tbl::oid ORDER BY 1 LOOP
-		BEGIN
-			PERFORM privacy._analyze_hold_condition(root::regclass, canonical);
-		EXCEPTION WHEN undefined_column THEN
-			RAISE EXCEPTION 'hold condition uses a column that % does not have', root::regclass
-				USING ERRCODE = 'undefined_column',
-				      DETAIL = pg_catalog.format('A hold on %s applies to its whole family, whose root is %s.', tbl, root::regclass),
-				      HINT = 'Use only columns of the root table in the condition.';
-		END;
-	END LOOP;
-	-- waits for running purge batches of the family's tables and keeps new
-	-- ones out until this transaction ends: a batch reads the holds after
-	-- this lock (a lock no other role can take)
-	PERFORM privacy._retention_lock(tbl, 1, false, false, true);
-	FOR root IN SELECT p.relid::oid FROM privacy._retention_policy p
-	            WHERE p.relid OPERATOR(pg_catalog.<>) tbl
-	              AND EXISTS (SELECT 1 FROM privacy._hold_roots(p.relid) a
-	                          WHERE a OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._hold_roots(tbl))))
-	            ORDER BY 1 LOOP
-		PERFORM privacy._retention_lock(root::regclass, 1, false, false, true);
-	END LOOP;
-	INSERT INTO privacy._legal_hold (relid, condition, declared_condition, reason, placed_by, placed_at)
-	VALUES (tbl, canonical, condition, reason, privacy._outer_user(), now())
-	RETURNING id INTO hold_id;
-	-- the stored form: what the condition uses cannot be dropped, renames follow
-	UPDATE privacy._legal_hold h
-	SET condition_function = privacy._create_stored_expression(tbl, NULL, canonical, 'hold condition',
-	                                                           format('hold %s of %s', hold_id, tbl))
-	WHERE h.id OPERATOR(pg_catalog.=) hold_id;
-	-- held rows cannot be updated out of the hold nor deleted (triggers on
-	-- every member of the family)
-	PERFORM privacy._sync_hold_triggers(tbl);
-	RETURN hold_id;
-END
-$$;
-COMMENT ON FUNCTION privacy.place_hold(regclass, text, text) IS
-'places a legal hold: rows of the table matching condition are never purged until the hold is released; returns its id';
-
-CREATE OR REPLACE FUNCTION privacy.release_hold(id bigint)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	tbl regclass;
-	fn regprocedure;
-BEGIN
-	PERFORM privacy._check_policy_admin('release legal holds');
-	IF release_hold.id IS NULL THEN
-		RAISE EXCEPTION 'hold id must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	UPDATE privacy._legal_hold h SET released_by = privacy._outer_user(), released_at = now()
-	WHERE h.id OPERATOR(pg_catalog.=) release_hold.id AND h.released_at IS NULL
-	RETURNING h.relid, h.condition_function INTO tbl, fn;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'no active legal hold with id %', release_hold.id USING ERRCODE = 'undefined_object';
-	END IF;
-	-- a released hold keeps its canonical text as history, not a stored form
-	UPDATE privacy._legal_hold h SET condition_function = NULL WHERE h.id OPERATOR(pg_catalog.=) release_hold.id;
-	PERFORM privacy._drop_stored_expression(fn);
-	PERFORM privacy._sync_hold_triggers(tbl);
-END
-$$;
-COMMENT ON FUNCTION privacy.release_hold(bigint) IS 'releases an active legal hold';
-
-CREATE OR REPLACE FUNCTION privacy._hold_predicate(tbl regclass)
-RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT CASE WHEN count(*) OPERATOR(pg_catalog.=) 0 THEN 'true'
-		ELSE '((' OPERATOR(pg_catalog.||) string_agg('(' OPERATOR(pg_catalog.||) privacy._analyze_hold_condition(tbl, privacy._current_expression(h.condition_function, h.condition))
-			OPERATOR(pg_catalog.||) ')', ' OR ' ORDER BY h.id)
-			OPERATOR(pg_catalog.||) ') IS NOT TRUE)' END
-	FROM privacy._legal_hold h
-	WHERE h.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(tbl)))
-$$;
-COMMENT ON FUNCTION privacy._hold_predicate(regclass) IS
-'condition that excludes rows under an active legal hold of the table (canonical hold conditions only)';
-
-CREATE OR REPLACE FUNCTION privacy._sync_hold_triggers(tbl regclass)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	member regclass;
-	wanted bigint[];
-	t record;
-	h record;
-	quals record;
-	kind text;
-BEGIN
-	PERFORM privacy._hold_maintenance(true);
-	FOR member IN
-		SELECT DISTINCT m.f FROM (
-			SELECT privacy._family(r::regclass) AS f FROM privacy._hold_roots(tbl) AS r
-			UNION SELECT privacy._family(tbl)) m
-		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.f::oid
-		WHERE c.relkind OPERATOR(pg_catalog.=) 'r' ORDER BY 1
-	LOOP
-		wanted := ARRAY(SELECT privacy._holds_applying(member));
-		FOR t IN SELECT tg.tgname FROM pg_catalog.pg_trigger tg
-		         WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
-		           AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure
-		           AND NOT coalesce(pg_catalog.substring(tg.tgname, '^privacy_hold_([0-9]+)_')::bigint
-		                            OPERATOR(pg_catalog.=) ANY (wanted), false)
-		         ORDER BY 1 LOOP
-			EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, member);
-		END LOOP;
-		FOR h IN SELECT l.id, privacy._current_expression(l.condition_function, l.condition) AS condition
-		         FROM privacy._legal_hold l
-		         WHERE l.id OPERATOR(pg_catalog.=) ANY (wanted) ORDER BY l.id LOOP
-			quals := NULL;
-			FOREACH kind IN ARRAY ARRAY['update', 'delete'] LOOP
-				-- only pg_privacy can make triggers on privacy._hold_guard();
-				-- a trigger of the owner with the same name makes this fail
-				CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg
-				                      WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
-				                        AND tg.tgname OPERATOR(pg_catalog.=) format('privacy_hold_%s_%s', h.id, kind)
-				                        AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure);
-				IF quals IS NULL THEN
-					BEGIN
-						quals := privacy._hold_trigger_quals(member, h.condition);
-					EXCEPTION WHEN undefined_column THEN
-						-- a hold of 0.1.0 on a column its family's root lacks:
-						-- purges of this table fail (nothing is deleted) until
-						-- it is released
-						RAISE WARNING 'legal hold % cannot be enforced on %: its condition uses a column the table does not have', h.id, member;
-						EXIT;
-					END;
-				END IF;
-				EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION privacy._hold_guard(%L)',
-					format('privacy_hold_%s_%s', h.id, kind), upper(kind), member,
-					CASE kind WHEN 'update' THEN quals.on_update ELSE quals.on_delete END, h.id);
-			END LOOP;
-		END LOOP;
-	END LOOP;
-	PERFORM privacy._hold_maintenance(false);
-END
-$$;
-COMMENT ON FUNCTION privacy._sync_hold_triggers(regclass) IS
-'creates and drops the hold triggers of a table''s families so that they match the active legal holds';
-
-CREATE OR REPLACE FUNCTION privacy._check_new_parent(child regclass, parent regclass)
-RETURNS void
-LANGUAGE plpgsql STABLE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	governed regclass;
-	h record;
-	root oid;
-BEGIN
-	SELECT f INTO governed FROM privacy._family(child) AS f WHERE privacy._is_governed(f) ORDER BY f::oid LIMIT 1;
-	IF governed IS NOT NULL THEN
-		RAISE EXCEPTION 'cannot make % a partition or child of %: policies govern %', child, parent, governed
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-			      DETAIL = 'Scans of the new parent would read its rows under the parent''s policies only.',
-			      HINT = 'Declare the policies on the root of the new family; drop those of the table first (in the same transaction).';
-	END IF;
-	FOR h IN SELECT l.id FROM privacy._legal_hold l
-	         WHERE l.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(child))) ORDER BY l.id LOOP
-		FOR root IN SELECT r FROM privacy._hold_roots(parent) AS r ORDER BY 1 LOOP
-			BEGIN
-				PERFORM privacy._analyze_hold_condition(root::regclass,
-					(SELECT privacy._current_expression(l.condition_function, l.condition)
-					 FROM privacy._legal_hold l WHERE l.id OPERATOR(pg_catalog.=) h.id));
-			EXCEPTION WHEN undefined_column THEN
-				RAISE EXCEPTION 'cannot make % a partition or child of %: legal hold % uses a column that % does not have',
-					child, parent, h.id, root::regclass
-					USING ERRCODE = 'object_in_use',
-					      HINT = 'A hold applies to the whole family; release it first.';
-			END;
-		END LOOP;
-	END LOOP;
-END
-$$;
-COMMENT ON FUNCTION privacy._check_new_parent(regclass, regclass) IS
-'raises unless a table may join the family of parent (no policies govern it; its holds compile on the new roots)';
-
-CREATE OR REPLACE FUNCTION privacy._action_sql(tbl regclass, OUT set_list text, OUT pending text)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	p privacy._retention_policy;
-BEGIN
-	SELECT * INTO p FROM privacy._retention_policy r WHERE r.relid OPERATOR(pg_catalog.=) tbl;
-	IF p.action OPERATOR(pg_catalog.=) 'nullify' THEN
-		SELECT string_agg(format('%I = NULL', c), ', '), '(' OPERATOR(pg_catalog.||) string_agg(format('%I IS NOT NULL', c), ' OR ') OPERATOR(pg_catalog.||) ')'
-		INTO set_list, pending FROM pg_catalog.unnest(p.columns) AS c;
-	ELSIF p.action OPERATOR(pg_catalog.=) 'anonymize' THEN
-		SELECT string_agg(format('%I = (%s)', m.column_name, m.mask), ', ' ORDER BY m.column_name),
-			'(' OPERATOR(pg_catalog.||) string_agg(format('%I IS DISTINCT FROM (%s)', m.column_name, m.mask), ' OR ' ORDER BY m.column_name) OPERATOR(pg_catalog.||) ')'
-		INTO set_list, pending
-		FROM (SELECT x.column_name, privacy._analyze_mask(tbl, x.column_name, privacy._current_expression(x.mask_function, x.mask), true) AS mask
-		      FROM privacy._column_policy x WHERE x.relid OPERATOR(pg_catalog.=) tbl) m;
-		IF set_list IS NULL THEN
-			RAISE EXCEPTION 'table % has no masking policy to anonymize with', tbl
-				USING ERRCODE = 'object_not_in_prerequisite_state';
-		END IF;
-	ELSE
-		pending := 'true';
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION privacy._action_sql(regclass) IS
-'SET list and not-yet-processed condition of an anonymize or nullify retention policy';
-
-CREATE OR REPLACE FUNCTION privacy.erase_subject(subject text, mode text DEFAULT 'delete')
-RETURNS jsonb
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	t record;
-	h record;
-	vc record;
-	pred text;
-	keep text;
-	set_list text;
-	affected bigint;
-	held bigint;
-	holds jsonb;
-	tables jsonb := '[]';
-	purpose text;
-	revoked integer := 0;
-	report jsonb;
-	links jsonb := '{}';
-	refs jsonb := '{}';
-BEGIN
-	PERFORM privacy._check_policy_admin('erase data subjects');
-	PERFORM privacy._check_subject_tables();
-	IF subject IS NULL OR mode IS NULL THEN
-		RAISE EXCEPTION 'subject and mode must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF mode OPERATOR(pg_catalog.<>) ALL (ARRAY['delete', 'anonymize']) THEN
-		RAISE EXCEPTION 'unknown erasure mode "%"', mode USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Use delete or anonymize.';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM privacy._subject_table) THEN
-		RAISE EXCEPTION 'no subject table is registered' USING ERRCODE = 'object_not_in_prerequisite_state',
-			HINT = 'Register tables with privacy.register_subject().';
-	END IF;
-
-	-- parents first: the subject's rows of each table, and the values of its
-	-- columns that registered children reference
-	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
-	         FROM privacy._subject_tables() s ORDER BY s.depth, s.relid::text LOOP
-		FOR vc IN SELECT DISTINCT x.via_column FROM privacy._subject_table x
-		         WHERE x.via OPERATOR(pg_catalog.=) t.relid ORDER BY 1 LOOP
-			links := links OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-				t.relid::oid::text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) vc.via_column,
-				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
-					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
-					vc.via_column, t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
-		END LOOP;
-	END LOOP;
-
-	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
-	         FROM privacy._subject_tables() s ORDER BY s.depth DESC, s.relid::text LOOP
-		pred := t.pred;
-		-- held rows: active holds of the table, and (when deleting) rows still
-		-- referenced by kept rows of registered children
-		holds := '[]';
-		held := 0;
-		-- (holds placed on any member of the table's family, issue 15)
-		FOR h IN SELECT lh.id, lh.reason, privacy._current_expression(lh.condition_function, lh.condition) AS condition
-		         FROM privacy._legal_hold lh
-		         WHERE lh.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(t.relid)))
-		         ORDER BY lh.id LOOP
-			affected := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)',
-				t.relid, pred, privacy._analyze_hold_condition(t.relid, h.condition)), subject, links, refs)::bigint;
-			IF affected OPERATOR(pg_catalog.>) 0 THEN
-				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('hold_id', h.id, 'reason', h.reason, 'rows', affected);
-			END IF;
-		END LOOP;
-		SELECT pg_catalog.concat_ws(' AND ', NULLIF(privacy._hold_predicate(t.relid), 'true'),
-			pg_catalog.string_agg(pg_catalog.format('NOT (%I OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.jsonb_array_elements_text($3 OPERATOR(pg_catalog.->) %L))::%s[]))',
-			                                        ch.via_column, ch.relid::oid::text,
-			                                        (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
-			                                         WHERE a.attrelid OPERATOR(pg_catalog.=) t.relid AND a.attname OPERATOR(pg_catalog.=) ch.via_column)),
-			                      ' AND ' ORDER BY ch.relid::text))
-		INTO keep
-		FROM privacy._subject_table ch
-		WHERE ch.via OPERATOR(pg_catalog.=) t.relid AND mode OPERATOR(pg_catalog.=) 'delete';
-		IF keep OPERATOR(pg_catalog.<>) '' THEN
-			held := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND NOT (%s)', t.relid, pred, keep),
-				subject, links, refs)::bigint;
-			IF held OPERATOR(pg_catalog.>) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
-			                                 FROM pg_catalog.jsonb_array_elements(holds) x) THEN
-				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('reason', 'referenced by held rows of a child table',
-					'rows', held OPERATOR(pg_catalog.-) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
-					                                     FROM pg_catalog.jsonb_array_elements(holds) x));
-			END IF;
-			pred := '(' OPERATOR(pg_catalog.||) pred OPERATOR(pg_catalog.||) ') AND ' OPERATOR(pg_catalog.||) keep;
-		END IF;
-		IF mode OPERATOR(pg_catalog.=) 'delete' THEN
-			affected := privacy._exec_as_owner(t.relid, pg_catalog.format('DELETE FROM %s WHERE %s', t.relid, pred),
-				subject, links, refs);
-			tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'deleted', affected,
-				'held_back', held, 'holds', holds);
-		ELSE
-			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, privacy._current_expression(m.mask_function, m.mask), true)),
-			                             ', ' ORDER BY m.column_name)
-			INTO set_list FROM privacy._column_policy m
-			WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid));
-			IF set_list IS NULL THEN
-				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', 0,
-					'held_back', held, 'holds', holds, 'note', 'no masking policy: rows kept unchanged');
-			ELSE
-				-- the masks are canonical for the pinned search_path and read
-				-- raw values: the UPDATE is planned unmasked, and runs (with
-				-- everything it fires) as the table's owner
-				affected := privacy._exec_as_owner(t.relid, pg_catalog.format('UPDATE %s SET %s WHERE %s', t.relid, set_list, pred),
-					subject, links, refs);
-				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', affected,
-					'held_back', held, 'holds', holds);
-			END IF;
-		END IF;
-		-- the values of this table's subject rows that are still there keep
-		-- the parent rows they reference
-		IF mode OPERATOR(pg_catalog.=) 'delete' AND t.depth OPERATOR(pg_catalog.>) 0 THEN
-			refs := refs OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(t.relid::oid::text,
-				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
-					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
-					(SELECT x.subject_column FROM privacy._subject_table x WHERE x.relid OPERATOR(pg_catalog.=) t.relid),
-					t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
-		END IF;
-	END LOOP;
-
-	FOR purpose IN SELECT DISTINCT c.purpose FROM privacy._consent c
-	               WHERE c.subject OPERATOR(pg_catalog.=) erase_subject.subject AND c.revoked_at IS NULL ORDER BY 1 LOOP
-		IF privacy.revoke_consent(erase_subject.subject, purpose) THEN
-			revoked := revoked OPERATOR(pg_catalog.+) 1;
-		END IF;
-	END LOOP;
-
-	report := pg_catalog.jsonb_build_object('mode', mode, 'tables', tables, 'consents_revoked', revoked);
-	INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, new_definition)
-	VALUES (now(), privacy._outer_user(), session_user, 'erase subject',
-	        'subject ' OPERATOR(pg_catalog.||) privacy.pseudonym(subject, 'erasure'), report::text);
-	RETURN report;
-END
-$$;
-COMMENT ON FUNCTION privacy.erase_subject(text, text) IS
-'deletes or anonymizes a subject''s rows in every registered table (children first), keeping rows under legal holds; revokes consents; audited under a pseudonym';
-
 CREATE OR REPLACE VIEW privacy.column_policies AS
 SELECT p.relid AS table_name,
 	p.column_name,
@@ -7417,78 +4306,8 @@ SELECT h.id, h.relid AS table_name,
 	h.released_by, h.released_at, h.released_at IS NULL AS active
 FROM privacy._legal_hold h;
 COMMENT ON VIEW privacy.legal_holds IS 'every legal hold, active or released';
-
-CREATE OR REPLACE VIEW privacy.inventory AS
-SELECT c.relid AS table_name,
-	c.column_name,
-	c.category,
-	CASE WHEN pg_catalog.cardinality(pr.p) OPERATOR(pg_catalog.=) 0 THEN 'none'
-	     ELSE pg_catalog.array_to_string(pr.p, ', ') END COLLATE pg_catalog."default" AS protection,
-	pr.p COLLATE pg_catalog."default" AS protections,
-	(SELECT CASE WHEN m.mask_function IS NULL THEN m.mask ELSE privacy._stored_expression(m.mask_function) END
-	 FROM privacy._column_policy m
-	 WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid))
-	   AND m.column_name OPERATOR(pg_catalog.=) c.column_name LIMIT 1) AS mask,
-	coalesce(c.token_format, CASE WHEN 'tokenized' OPERATOR(pg_catalog.=) ANY (pr.p) THEN 'card' END) AS token_format,
-	ARRAY(SELECT r.name FROM privacy._row_policy r
-	      WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid)) ORDER BY r.name) AS row_policies,
-	(SELECT r.keep FROM privacy._retention_policy r
-	 WHERE r.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(c.relid)) LIMIT 1) AS retention,
-	c.classified_by,
-	c.classified_at
-FROM privacy._classification c
-CROSS JOIN LATERAL (SELECT privacy._protections(c.relid, c.column_name) AS p) pr;
 COMMENT ON VIEW privacy.inventory IS
 'every classified personal-data column with its protection: masked, tokenized, row-gated, retention or none';
-
-CREATE OR REPLACE VIEW privacy.policies AS
-SELECT 'mask'::text AS kind, p.relid AS table_name, p.column_name, NULL::text AS name,
-	CASE WHEN p.mask_function IS NULL THEN p.mask ELSE privacy._stored_expression(p.mask_function) END AS definition,
-	NULL::text[] AS roles, true AS active, p.declared_by, p.declared_at
-FROM privacy._column_policy p
-UNION ALL
-SELECT 'masking exemption', u.relid, u.column_name, NULL, 'sees raw values', ARRAY[u.role::text], true,
-	u.granted_by, u.granted_at
-FROM privacy._unmasked u
-UNION ALL
-SELECT CASE r.kind WHEN 'consent' THEN 'consent requirement' ELSE 'row filter' END, r.relid, r.subject_column, r.name,
-	CASE r.kind WHEN 'consent' THEN pg_catalog.format('consent for purpose %s on column %I', r.purpose, r.subject_column)
-	            ELSE CASE WHEN r.condition_function IS NULL THEN r.condition
-	                      ELSE privacy._stored_expression(r.condition_function) END END,
-	(SELECT pg_catalog.array_agg(x::text ORDER BY x::text) FROM pg_catalog.unnest(r.roles) AS x), true,
-	r.created_by, r.created_at
-FROM privacy._row_policy r
-UNION ALL
-SELECT 'token format', NULL, NULL, f.name,
-	pg_catalog.format('%s tokens over %s (key %s)', f.kind, f.alphabet, f.key_name), NULL, true, NULL, f.created_at
-FROM privacy._token_format f
-UNION ALL
-SELECT 'detokenize grant', NULL, NULL, g.format, 'may detokenize', ARRAY[g.role::text], true, g.granted_by, g.granted_at
-FROM privacy._detokenize_grant g
-UNION ALL
-SELECT 'retention', r.relid, r.time_column, NULL,
-	pg_catalog.format('%s rows %s after %s', r.action, r.time_column, r.keep), NULL, true, r.declared_by, r.declared_at
-FROM privacy._retention_policy r
-UNION ALL
-SELECT 'legal hold', h.relid, NULL, h.id::text,
-	CASE WHEN h.condition_function IS NULL THEN h.condition ELSE privacy._stored_expression(h.condition_function) END
-	OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) h.reason OPERATOR(pg_catalog.||) ')',
-	NULL, h.released_at IS NULL, h.placed_by, h.placed_at
-FROM privacy._legal_hold h
-UNION ALL
-SELECT 'classification', c.relid, c.column_name, c.category,
-	CASE WHEN c.token_format IS NULL THEN c.category
-	     ELSE c.category OPERATOR(pg_catalog.||) ', tokens of format ' OPERATOR(pg_catalog.||) c.token_format END,
-	NULL, true, c.classified_by, c.classified_at
-FROM privacy._classification c
-UNION ALL
-SELECT 'subject registration', s.relid, s.subject_column, NULL,
-	CASE WHEN s.via IS NULL THEN 'identifies the subject'
-	     ELSE pg_catalog.format('references %s(%I)', s.via, s.via_column) END,
-	NULL, true, s.declared_by, s.declared_at
-FROM privacy._subject_table s;
-COMMENT ON VIEW privacy.policies IS
-'every policy of every kind (masks, exemptions, row policies, token formats, detokenize grants, retention, holds, classifications, subject registrations) for audit export';
 
 REVOKE ALL ON FUNCTION privacy._link_stored_expressions(), privacy._create_stored_expression(regclass, name, text, text, text),
 	privacy._drop_stored_expression(regprocedure) FROM PUBLIC;
@@ -7549,8 +4368,14 @@ BEGIN
 END
 $$;
 
--- merge reconciliation (issues 17 and 18): the views part 72 redefines, with the
--- stored expressions of issue 17 shown as they read now
+-- the active holds of 0.1.0 get their triggers (from their stored forms)
+SELECT privacy._sync_hold_triggers(h.relid) FROM privacy._legal_hold h
+WHERE h.released_at IS NULL AND h.id OPERATOR(pg_catalog.=) (
+	SELECT min(x.id) FROM privacy._legal_hold x WHERE x.relid OPERATOR(pg_catalog.=) h.relid AND x.released_at IS NULL);
+
+-- the compliance views, redefined once: with the category protections,
+-- lineage and default deny of issue 18 and the stored expressions of
+-- issue 17 shown as they read now
 CREATE OR REPLACE VIEW privacy.inventory AS
 SELECT c.relid AS table_name,
 	c.column_name,
@@ -7747,8 +4572,6 @@ UNION ALL
 SELECT 'default deny off', o.relid, NULL, NULL, 'new columns are not denied by default', NULL, true, o.set_by, o.set_at
 FROM privacy._default_deny_off o;
 
--- merge reconciliation: the final definitions of functions that several
--- sections above change (each section wrote its own version)
 COMMENT ON VIEW privacy.coverage_gaps IS
 'personal data (classified, or found by the last privacy.discover() and not classified) with no protection at all, masked partition keys (a row''s partition reveals their range), and new columns of governed tables that are neither classified nor marked not personal';
 COMMENT ON VIEW privacy.effective_access IS
@@ -7764,236 +4587,6 @@ CREATE INDEX _consent_subject ON privacy._consent USING hash (subject) WHERE rev
 -- issue 19: retokenize reads a table without children forward from where
 -- its last batch ended, instead of from the first page at every batch
 -- (which passed the old versions of every row moved so far: quadratic).
-CREATE OR REPLACE FUNCTION privacy.retokenize(tbl regclass, col name, format text DEFAULT 'card', batch_size integer DEFAULT 10000)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	moved bigint := 0;
-	n bigint;
-	newest integer;
-	key text;
-	kind text;
-	from_version integer;
-	coltype text;
-	rels oid[];
-	atts name[];
-	kinds text[];
-	ids tid[];
-	olds text[];
-	news text[];
-	position tid;
-BEGIN
-	PERFORM privacy._check_policy_admin('retokenize');
-	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
-		RAISE EXCEPTION 'table, column, format and a positive batch size are required'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	SELECT f.key_name, f.kind INTO key, kind FROM privacy._token_format f WHERE f.name = format;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'token format "%" does not exist', format USING ERRCODE = 'undefined_object';
-	END IF;
-	SELECT max(k.version) INTO newest FROM privacy._key k WHERE k.name = key;
-	IF newest IS NULL THEN
-		RAISE EXCEPTION 'data key "%" does not exist', key USING ERRCODE = 'undefined_object';
-	END IF;
-	SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
-	WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
-	END IF;
-	-- the tokens are read (cast to text) with pg_privacy's rights: only
-	-- built-in types and card_token, whose casts no role can redefine (a
-	-- type's owner could attach a cast to text that runs its own code)
-	IF EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl AND a.attname = col
-	           AND a.atttypid >= 16384 AND a.atttypid <> 'privacy.card_token'::pg_catalog.regtype) THEN
-		RAISE EXCEPTION 'column "%" of relation % does not have a built-in type or privacy.card_token', col, tbl
-			USING ERRCODE = 'feature_not_supported', HINT = 'Keep tokens in text, varchar or privacy.card_token columns.';
-	END IF;
-	IF kind <> 'card' THEN
-		-- Tokens of this format do not carry their version: every column that
-		-- holds them moves in this transaction, together with the version the
-		-- format records. The columns are those classified with the format
-		-- (privacy.classify(..., token_format => format)), tbl.col among them.
-		-- the classification is the list of columns that move together: a
-		-- column not in it is refused (it may hold another format's tokens,
-		-- which a move would corrupt, and it would be missed next time)
-		IF NOT EXISTS (SELECT FROM privacy._classification c
-		               WHERE c.relid = tbl AND c.column_name = col AND c.token_format = retokenize.format) THEN
-			RAISE EXCEPTION 'column "%" of relation % is not classified as holding tokens of format "%"', col, tbl, format
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-				      DETAIL = 'Tokens of this format do not carry their key version: every column that holds them moves in one transaction, and the classification is the list of those columns.',
-				      HINT = format('Declare it with privacy.classify(%L, %L, category, token_format => %L).', tbl::text, col, format);
-		END IF;
-		PERFORM FROM privacy._key k WHERE k.name = key FOR UPDATE; -- no concurrent drop_key_version/rotate
-		SELECT coalesce((SELECT v.key_version FROM privacy._token_format_version v WHERE v.format = retokenize.format),
-		                (SELECT min(k.version) FROM privacy._key k WHERE k.name = key)) INTO from_version;
-		IF from_version = newest THEN
-			RETURN 0;
-		END IF;
-		IF NOT EXISTS (SELECT FROM privacy._key k WHERE k.name = key AND k.version = from_version) THEN
-			RAISE EXCEPTION 'data key "%" has no version %, which token format "%" uses', key, from_version, format
-				USING ERRCODE = 'undefined_object';
-		END IF;
-		-- Every token must move exactly once: a token moved twice is garbage.
-		-- Targets are expanded to the tables that store rows (partitions and
-		-- inheritance children), each updated ONLY once even when reached
-		-- through a parent and itself; views and foreign tables are refused
-		-- (their rows live elsewhere and could be reached twice).
-		IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-			RAISE EXCEPTION 'retokenize of format "%" needs READ COMMITTED', format
-				USING ERRCODE = 'feature_not_supported',
-				      DETAIL = 'Rows committed by writers it waited for must be visible to it.';
-		END IF;
-		WITH RECURSIVE named(relid, attname) AS (
-			SELECT tbl::oid, col
-			UNION
-			SELECT c.relid::oid, c.column_name FROM privacy._classification c WHERE c.token_format = retokenize.format
-		), tree(relid, attname) AS (
-			SELECT n.relid, n.attname FROM named n
-			UNION
-			SELECT i.inhrelid, t.attname FROM pg_catalog.pg_inherits i JOIN tree t ON i.inhparent = t.relid
-		)
-		SELECT array_agg(t.relid ORDER BY t.relid, t.attname), array_agg(t.attname ORDER BY t.relid, t.attname),
-		       array_agg(c.relkind::text ORDER BY t.relid, t.attname)
-		INTO rels, atts, kinds
-		FROM tree t JOIN pg_catalog.pg_class c ON c.oid = t.relid
-		JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relid AND a.attname = t.attname AND a.attnum > 0 AND NOT a.attisdropped;
-		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
-			IF EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = rels[i] AND a.attname = atts[i]
-			           AND a.atttypid >= 16384 AND a.atttypid <> 'privacy.card_token'::pg_catalog.regtype) THEN
-				RAISE EXCEPTION 'column "%" of relation % does not have a built-in type or privacy.card_token', atts[i], rels[i]::regclass
-					USING ERRCODE = 'feature_not_supported', HINT = 'Keep tokens in text, varchar or privacy.card_token columns.';
-			END IF;
-			IF kinds[i] NOT IN ('r', 'p') THEN
-				RAISE EXCEPTION 'cannot retokenize format "%" through %', format, rels[i]::regclass
-					USING ERRCODE = 'wrong_object_type',
-					      HINT = 'Classify the columns of the tables that store the tokens, not of views or foreign tables.';
-			END IF;
-		END LOOP;
-		-- writers wait (parents too: an INSERT through a parent locks it before computing tokens)
-		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
-			EXECUTE format('LOCK TABLE %s IN EXCLUSIVE MODE', rels[i]::regclass);
-		END LOOP;
-		-- each storing table once: the new tokens are computed here (the values
-		-- never leave C), then written by one UPDATE ONLY run as the table's
-		-- owner (its triggers run with the owner's rights)
-		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
-			CONTINUE WHEN kinds[i] <> 'r';
-			SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
-			WHERE a.attrelid = rels[i] AND a.attname = atts[i];
-			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid), pg_catalog.array_agg(%1$I::text), '
-			               'pg_catalog.array_agg(privacy._retokenize_value(%1$I::text, $1, $2, $3)) '
-			               'FROM ONLY %2$s WHERE %1$I IS NOT NULL', atts[i], rels[i]::regclass)
-				INTO ids, olds, news USING format, from_version, newest;
-			CONTINUE WHEN ids IS NULL;
-			n := privacy._exec_as_owner(rels[i]::regclass, pg_catalog.format('UPDATE ONLY %1$s t SET %2$I = v.new::%3$s '
-			               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), pg_catalog.unnest($2::text[]), '
-			               'pg_catalog.unnest($3::text[])) AS v(id, old, new) '
-			               'WHERE t.ctid OPERATOR(pg_catalog.=) v.id AND t.%2$I::text OPERATOR(pg_catalog.=) v.old',
-			               rels[i]::regclass, atts[i], coltype),
-				ids, olds, news);
-			moved := moved + n;
-		END LOOP;
-		PERFORM privacy._set_format_version(format, newest);
-		RETURN moved;
-	END IF;
-	-- A table without children is read forward from where the last batch
-	-- ended (a TID range): every batch runs in this one transaction, so the
-	-- old versions of the rows already moved stay in the table, and a scan
-	-- from the first page would pass all of them again at each batch
-	-- (quadratic in the table). Rows the forward pass cannot see (written
-	-- behind it meanwhile, or in a child table) are left to the loop below,
-	-- which scans from the start until a scan finds nothing to move.
-	IF NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhparent = tbl)
-	   AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = tbl AND c.relkind = 'r') THEN
-		position := '(0,0)';
-		LOOP
-			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
-			               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1, 0, $2)), '
-			               'pg_catalog.max(s.ctid) '
-			               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM ONLY %2$s '
-			               'WHERE ctid OPERATOR(pg_catalog.>) $4 AND %1$I IS NOT NULL '
-			               'AND privacy._token_key_version(%1$I::text, $1) OPERATOR(pg_catalog.<>) $2 LIMIT $3) s', col, tbl)
-				INTO rels, ids, olds, news, position USING format, newest, batch_size, position;
-			EXIT WHEN ids IS NULL;
-			moved := moved + privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE ONLY %1$s t SET %2$I = v.new::%3$s '
-			               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), '
-			               'pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::text[])) AS v(id, old, new) '
-			               'WHERE t.ctid OPERATOR(pg_catalog.=) v.id AND t.%2$I::text OPERATOR(pg_catalog.=) v.old',
-			               tbl, col, coltype),
-				ids, olds, news);
-		END LOOP;
-	END IF;
-	LOOP
-		-- reading tokens runs no code of the table's (no triggers, no row
-		-- security for the extension owner); the target version is the one
-		-- the loop compares with, even if a rotation commits meanwhile
-		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
-		               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1, 0, $2)) '
-		               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM %2$s WHERE %1$I IS NOT NULL '
-		               'AND privacy._token_key_version(%1$I::text, $1) OPERATOR(pg_catalog.<>) $2 LIMIT $3) s', col, tbl)
-			INTO rels, ids, olds, news USING format, newest, batch_size;
-		EXIT WHEN ids IS NULL;
-		n := privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE %1$s t SET %2$I = v.new::%3$s '
-		               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.tid[]), '
-		               'pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::text[])) AS v(rel, id, old, new) '
-		               'WHERE t.tableoid OPERATOR(pg_catalog.=) v.rel AND t.ctid OPERATOR(pg_catalog.=) v.id '
-		               'AND t.%2$I::text OPERATOR(pg_catalog.=) v.old', tbl, col, coltype),
-			rels, ids, olds, news);
-		EXIT WHEN n = 0;
-		moved := moved + n;
-	END LOOP;
-	RETURN moved;
-END
-$$;
-COMMENT ON FUNCTION privacy.retokenize(regclass, name, text, integer) IS
-'moves tokens to the newest version of the format''s key and returns how many moved: card tokens of the column in batches, other formats: every column classified with the format (the column must be one) and the format itself, in one transaction';
 
--- merge reconciliation: the final definitions of functions that several
--- sections above change (each section wrote its own version)
-CREATE OR REPLACE FUNCTION privacy.classify(tbl regclass, col name, category text, token_format text DEFAULT NULL)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	PERFORM privacy._check_policy_admin('classify columns', tbl);
-	IF tbl IS NULL OR col IS NULL OR category IS NULL THEN
-		RAISE EXCEPTION 'table, column and category must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	-- never a system catalog or pg_privacy's own tables: a category's
-	-- protection would put its guard trigger on them
-	IF tbl::oid OPERATOR(pg_catalog.<) 16384
-	   OR (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl)
-	      OPERATOR(pg_catalog.=) ANY (ARRAY['privacy'::regnamespace, 'pg_catalog'::regnamespace,
-	                                        'information_schema'::regnamespace]) THEN
-		RAISE EXCEPTION 'cannot classify columns of %', tbl USING ERRCODE = 'wrong_object_type',
-			DETAIL = 'System catalogs and pg_privacy''s own tables hold no data pg_privacy protects.';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
-	               WHERE a.attrelid OPERATOR(pg_catalog.=) tbl AND a.attname OPERATOR(pg_catalog.=) col
-	                 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) THEN
-		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
-	END IF;
-	IF category OPERATOR(pg_catalog.<>) ALL (ARRAY['email', 'phone', 'person_name', 'postal_address', 'national_id',
-	     'payment_card', 'iban', 'ip_address', 'date_of_birth', 'health', 'credentials', 'free_text', 'other']) THEN
-		RAISE EXCEPTION 'unknown personal-data category "%"', category USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Use one of email, phone, person_name, postal_address, national_id, payment_card, iban, ip_address, date_of_birth, health, credentials, free_text, other.';
-	END IF;
-	IF token_format IS NOT NULL
-	   AND NOT EXISTS (SELECT 1 FROM privacy._token_format f WHERE f.name OPERATOR(pg_catalog.=) classify.token_format) THEN
-		RAISE EXCEPTION 'token format "%" does not exist', token_format USING ERRCODE = 'undefined_object';
-	END IF;
-	INSERT INTO privacy._classification AS c (relid, column_name, category, token_format, classified_by, classified_at)
-	VALUES (tbl, col, classify.category, classify.token_format, privacy._outer_user(), now())
-	ON CONFLICT ON CONSTRAINT _classification_pkey DO UPDATE
-		SET category = excluded.category, token_format = excluded.token_format,
-		    classified_by = excluded.classified_by, classified_at = excluded.classified_at;
-	-- issue 18: the protection bound to the category applies (72_categories.sql)
-	PERFORM privacy._apply_category(tbl, col);
-END
-$$;
 COMMENT ON FUNCTION privacy.classify(regclass, name, text, text) IS
 'declares a column as personal data of a category (optionally: holding tokens of a token format)';

@@ -1,10 +1,10 @@
-// row_security.hpp: pg_privacy's row_security_policy_hook_permissive.
+// row_security_restrictive.hpp: pg_privacy's row_security_policy_hook_restrictive.
 #pragma once
 
 #include "pg/postgres.hpp"
 
 namespace privacy::pg {
-void InstallRowSecurityHook();
+void InstallRestrictivePolicyHook();
 
 // LiftRowFilters makes the restrictive hook leave out pg_privacy's own row
 // policies (consent, filters) of relid until called with InvalidOid. Only
