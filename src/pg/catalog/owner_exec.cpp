@@ -20,7 +20,7 @@
 #include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/keyed_masks.hpp"
 #include "pg/hooks/planner.hpp"
-#include "pg/hooks/row_security.hpp"
+#include "pg/hooks/row_security_restrictive.hpp"
 
 extern "C" {
 #include "access/genam.h"
