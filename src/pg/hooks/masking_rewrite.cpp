@@ -205,7 +205,36 @@ MaskCheckOptions(Query *query, List *check_options, MaskContext *context) {
 	return result;
 }
 
+// MayNeedMasking reports whether MaskMutator could change something in
+// node: a Var of a masked column or a whole-row Var of a relation with
+// masked columns (of any level in context, whatever raw_relid says), or a
+// nested Query (its own relations may be masked). Conservative: true only
+// means that the subtree is copied and rewritten.
+bool
+MayNeedMasking(Node *node, MaskContext *context) {
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var)) {
+		Var *var = (Var *)node;
+		if (var->varlevelsup >= (Index)list_length(context->levels))
+			return false;
+		LevelInfo *level = (LevelInfo *)list_nth(context->levels, (int)var->varlevelsup);
+		if ((int)var->varno < 1 || (int)var->varno > level->nrtes ||
+		    level->rels[var->varno] == NULL)
+			return false;
+		return var->varattno == 0 || MaskedIndex(level, (int)var->varno, var->varattno) >= 0;
+	}
+	if (IsA(node, Query))
+		return true;
+	return expression_tree_walker(node, (bool (*)())MayNeedMasking, (void *)context);
+}
+
 // MaskMutator replaces masked Vars; nested Query nodes start a new level.
+// A clause of the query level, or an element of a clause's list (a target
+// entry), in which nothing needs masking is returned as it is instead of
+// being copied: the planner receives it as it would without pg_privacy
+// (the checks stop at that depth, so deep expressions are walked at most
+// twice more).
 Node *
 MaskMutator(Node *node, MaskContext *context) {
 	if (node == NULL)
@@ -229,7 +258,12 @@ MaskMutator(Node *node, MaskContext *context) {
 	}
 	if (IsA(node, Query))
 		return (Node *)MaskQuery((Query *)node, context);
-	return expression_tree_mutator(node, (Node * (*)()) MaskMutator, (void *)context);
+	if (context->depth < 2 && !MayNeedMasking(node, context))
+		return node;
+	context->depth++;
+	Node *result = expression_tree_mutator(node, (Node * (*)()) MaskMutator, (void *)context);
+	context->depth--;
+	return result;
 }
 
 } // namespace
@@ -238,6 +272,8 @@ Query *
 MaskQuery(Query *query, MaskContext *context) {
 	LevelInfo *level = BuildLevel(query, context->userid, true);
 	context->levels = lcons(level, context->levels);
+	int saved_depth = context->depth;
+	context->depth = 0;
 
 	// Detach the expressions whose author decides what they see (and what
 	// must stay raw); query_tree_mutator flat-copies each RTE, so the
@@ -291,6 +327,7 @@ MaskQuery(Query *query, MaskContext *context) {
 		result->onConflict->exclRelTlist = excluded_tlist;
 	}
 
+	context->depth = saved_depth;
 	context->levels = list_delete_first(context->levels);
 	return result;
 }

@@ -24,6 +24,7 @@ struct MaskContext {
 	Oid userid;
 	List *levels;  // LevelInfo *, innermost first
 	Oid raw_relid; // relation the expression being masked may see raw (RawRelationFor)
+	int depth;     // nesting below the current query level's clauses (MaskMutator)
 };
 
 // BuildLevel computes the masked columns of every relation RTE of query.

@@ -47,7 +47,7 @@ GovernedAndMask(Query *parse, bool suspended, bool *governed, bool *raw) {
 	*governed = scan.governed;
 	if (!scan.masked || !guc_masking)
 		return parse;
-	MaskContext context = {scan.userid, NIL, InvalidOid};
+	MaskContext context = {scan.userid, NIL, InvalidOid, 0};
 	if (suspended) {
 		*raw = true;
 		return parse;
