@@ -163,6 +163,29 @@ SELECT privacy.anonymize_table('wb.person');
 SELECT id, ssn, card FROM wb.person ORDER BY id;
 ROLLBACK;
 
+-- issue 19: the guard is not even fired for pg_privacy's own statement
+-- (calls counted with track_functions, as differences within one
+-- transaction: counts not yet flushed carry over), while the owner's own
+-- BEFORE UPDATE trigger still fires for every row; an UPDATE in the same
+-- transaction fires the guard (positive control)
+CREATE FUNCTION wb.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER touch BEFORE UPDATE ON wb.person FOR EACH ROW EXECUTE FUNCTION wb.touch();
+CREATE FUNCTION wb.calls(f regprocedure) RETURNS bigint LANGUAGE sql
+	AS $$ SELECT coalesce(pg_stat_get_xact_function_calls(f), 0) $$;
+SET track_functions = 'all';
+BEGIN;
+SELECT wb.calls('privacy._writeback_guard()') AS guard0, wb.calls('wb.touch()') AS touch0 \gset
+SELECT privacy.anonymize_table('wb.person') > 0 AS anonymized;
+SELECT wb.calls('privacy._writeback_guard()') - :guard0 AS guard_calls,
+	wb.calls('wb.touch()') - :touch0 = (SELECT count(*) FROM wb.person) AS owner_trigger_fired_per_row;
+SELECT wb.calls('privacy._writeback_guard()') AS guard0 \gset
+UPDATE wb.person SET ssn = ssn || '';
+SELECT wb.calls('privacy._writeback_guard()') - :guard0 = (SELECT count(*) FROM wb.person) AS guard_fired_per_row;
+ROLLBACK;
+RESET track_functions;
+DROP TRIGGER touch ON wb.person;
+DROP FUNCTION wb.touch();
+
 -- partitions and inheritance children: each leaf has its own guard, also
 -- one created after the policy
 CREATE TABLE wb.part (id int, ssn text) PARTITION BY RANGE (id);
@@ -198,6 +221,15 @@ UPDATE wb.part SET ssn = 'new ' || id WHERE id IN (1, 11, 21) RETURNING id, ssn;
 RESET ROLE;
 SELECT * FROM wb.part ORDER BY id;
 UPDATE wb.part SET ssn = 'p-' || id;
+-- issue 19: nor on the leaves of a partitioned table (the masks are
+-- written: positive control)
+BEGIN;
+SET LOCAL track_functions = 'all';
+SELECT wb.calls('privacy._writeback_guard()') AS guard0 \gset
+SELECT privacy.anonymize_table('wb.part') AS anonymized;
+SELECT wb.calls('privacy._writeback_guard()') - :guard0 AS guard_calls;
+SELECT * FROM wb.part ORDER BY id;
+ROLLBACK;
 SET ROLE wb_clear;
 UPDATE wb.part SET ssn = wb.part_ssn(id) RETURNING id, ssn;
 RESET ROLE;

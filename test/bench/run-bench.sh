@@ -3,8 +3,9 @@
 # (release build), then the SQL benchmarks (test/bench/sql/*.sql, in order)
 # on a throwaway preloaded cluster. Every figure that matters is printed as a
 # ratio measured in this one run; nothing here fails on timing.
-# BENCH_SQL=PATTERN runs only the SQL benchmarks whose file name contains
-# PATTERN (e.g. BENCH_SQL=retention) and skips the core benchmarks.
+# BENCH_SQL=PATTERN[,PATTERN...] runs only the SQL benchmarks whose file name
+# contains one of the patterns (e.g. BENCH_SQL=retention; 00_setup.sql always
+# runs) and skips the core benchmarks.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
@@ -32,14 +33,23 @@ cluster_create bench yes
 cluster_start bench
 cluster_psql bench -d postgres -c 'CREATE DATABASE privacy_bench'
 cluster_psql bench -d privacy_bench -c 'CREATE EXTENSION pg_privacy'
+# selected FILE: whether BENCH_SQL selects the benchmark FILE
+selected() {
+	local pattern
+	[ -z "${BENCH_SQL:-}" ] || [ "$(basename "$1")" = 00_setup.sql ] && return 0
+	for pattern in ${BENCH_SQL//,/ }; do
+		[[ "$(basename "$1")" == *"$pattern"* ]] && return 0
+	done
+	return 1
+}
 for f in test/bench/sql/*.sql; do
-	[[ "$(basename "$f")" == *"${BENCH_SQL:-}"* ]] || continue
+	selected "$f" || continue
 	echo "-- $(basename "$f")"
 	cluster_psql bench -d privacy_bench -P footer=off -f "$f"
 done
 for f in test/bench/sql/*.sh; do
 	[ -f "$f" ] || continue
-	[[ "$(basename "$f")" == *"${BENCH_SQL:-}"* ]] || continue
+	selected "$f" || continue
 	echo "-- $(basename "$f")"
 	env $(cluster_env bench) PGDATABASE=privacy_bench bash "$f"
 done

@@ -3,7 +3,7 @@
 // partition and inheritance child of one), so that no statement shape can
 // write a masked value over the raw one.
 //
-// The planner's static check (hooks/planner.cpp) refuses statements whose
+// The planner's static check (hooks/write_taint.cpp) refuses statements whose
 // written values visibly derive from a masked column. It cannot see inside
 // functions, other triggers, rules or anything planned separately, so this
 // guard looks at the outcome instead of the shape: for every column that the

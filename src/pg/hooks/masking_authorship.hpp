@@ -1,7 +1,7 @@
 // masking_authorship.hpp: who wrote an expression decides whether it may see
 // raw values (doc/security-model.md, "Authorship decides").
 //
-// The rule, stated once (masking_authorship.cpp implements it, planner.cpp
+// The rule, stated once (masking_authorship.cpp implements it, masking_rewrite.cpp
 // applies it):
 //
 //   Raw values of a governed table are visible only to expressions declared

@@ -59,8 +59,8 @@ pgbench_latency() {
 pgbench_tps() { # ROLE SCRIPT CLIENTS SECONDS [PROTOCOL]
 	pgbench -n -U "$1" -M "${5:-simple}" -f "$2" -c "$3" -j "$3" -T "$4" 2>/dev/null | sed -n 's/^tps = \([0-9.]*\) .*/\1/p'
 }
-# stats prints "median (min-max)" of its arguments
-stats() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f (%.3f-%.3f)", m, v[1], v[NR] }'; }
+# stats prints "median [min-max]" of its arguments
+stats() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2; printf "%.3f [%.3f-%.3f]", m, v[1], v[NR] }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print "n/a" }'; }
 
 # warm the cache, then alternate to spread noise over both sides
@@ -106,7 +106,7 @@ for i in $(seq 1 "$rounds"); do
 	typed+=("$(ratio "$ms" "$xs")")
 	echo "  round $i: simple masked $ms / exempt $es TPS; prepared masked $mp / exempt $ep TPS; exempt typing the masks $xs TPS"
 done
-echo "point lookup by primary key, pgbench 2 clients, $rounds interleaved rounds of ${seconds}s, per-round ratio median (range):"
+echo "point lookup by primary key, pgbench 2 clients, $rounds interleaved rounds of ${seconds}s, per-round ratio median [min-max]:"
 echo "  masked / exempt TPS, simple protocol   = $(stats "${simple[@]}")   (target >= 0.9)"
 echo "  masked / exempt TPS, -M prepared       = $(stats "${prepared[@]}")   (target >= 0.95)"
 echo "  masked / exempt typing the same masks, simple = $(stats "${typed[@]}")   (the mechanism's own cost)"

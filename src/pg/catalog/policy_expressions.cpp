@@ -1,0 +1,288 @@
+// policy_expressions.cpp: analysis and validation of the expressions a
+// policy declares (policy_expressions.hpp).
+//
+// Never uses SPI: the planner hook reaches this file through the policy
+// caches, and SPI would re-enter the planner.
+#include "pg/catalog/policy_expressions.hpp"
+
+#include "pg/catalog/keyed_masks.hpp"
+#include "pg/catalog/privileges.hpp"
+#include "pg/search_path.hpp"
+
+extern "C" {
+#include "access/relation.h"
+#include "access/htup_details.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "miscadmin.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_node.h"
+#include "parser/parse_relation.h"
+#include "parser/parser.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/regproc.h"
+#include "utils/rel.h"
+#include "utils/ruleutils.h"
+#include "utils/syscache.h"
+}
+
+namespace privacy::pg {
+
+namespace {
+
+// CheckMaskNode rejects Vars that are system columns or whole-row
+// references inside a declared expression (context: its name).
+bool
+CheckMaskNode(Node *node, void *context) {
+	if (node == NULL)
+		return false;
+	if (IsA(node, Var)) {
+		Var *var = (Var *)node;
+		if (var->varattno <= 0)
+			ereport(ERROR, (errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
+			                errmsg("%s cannot reference system columns or the whole row",
+			                       (const char *)context),
+			                errhint("Reference the table's columns by name.")));
+		return false;
+	}
+	return expression_tree_walker(node, (bool (*)())CheckMaskNode, context);
+}
+
+// UntrustedFunction finds a function the expression calls whose owner is
+// neither a superuser nor a policy administrator: its owner could change
+// its body and so run code on every masked row, raw values in hand.
+bool superuser_functions_only = false;
+
+bool
+UntrustedFunction(Oid funcid, void *context) {
+	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	Oid owner = ((Form_pg_proc)GETSTRUCT(tup))->proowner;
+	ReleaseSysCache(tup);
+	if (superuser_functions_only ? superuser_arg(owner) : IsPolicyAdmin(owner))
+		return false;
+	*(Oid *)context = funcid;
+	return true;
+}
+
+// UntrustedWalker applies UntrustedFunction to every function of the tree.
+bool
+UntrustedWalker(Node *node, void *context) {
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, UntrustedFunction, context))
+		return true;
+	return expression_tree_walker(node, (bool (*)())UntrustedWalker, context);
+}
+
+} // namespace
+
+void
+CheckTrustedFunctions(Node *expr, const char *what) {
+	Oid untrusted = InvalidOid;
+	if (UntrustedWalker(expr, &untrusted))
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		                errmsg("%s calls function %s, whose owner is not trusted", what,
+		                       format_procedure_qualified(untrusted)),
+		                superuser_functions_only && strcmp(what, "hold condition") == 0
+		                        ? errdetail("Only functions owned by superusers may run in a hold "
+		                                    "condition: their owners could change which rows the "
+		                                    "hold protects.")
+		                : superuser_functions_only
+		                        ? errdetail("The table is owned by a superuser and pg_privacy's "
+		                                    "work on it runs as that owner: only functions owned "
+		                                    "by superusers may run there.")
+		                        : errdetail("Only functions owned by superusers or privacy "
+		                                    "administrators may run in policies: their owners "
+		                                    "could change them to copy raw values."),
+		                errhint("Have a superuser own the function.")));
+}
+
+Node *
+CoercePolicyExpression(ParseState *pstate, Node *expr, Oid relid, AttrNumber attnum,
+                       const char *what) {
+	Node *coerced;
+	if (attnum == InvalidAttrNumber) {
+		// a row filter: boolean
+		Oid exprtype = exprType(expr);
+		coerced = coerce_to_target_type(pstate, expr, exprtype, BOOLOID, -1, COERCION_ASSIGNMENT,
+		                                COERCE_IMPLICIT_CAST, -1);
+		if (coerced == NULL)
+			ereport(ERROR,
+			        (errcode(ERRCODE_DATATYPE_MISMATCH),
+			         errmsg("%s must return boolean, not %s", what, format_type_be(exprtype))));
+		assign_expr_collations(pstate, coerced);
+	} else {
+		Oid atttype;
+		int32 atttypmod;
+		Oid attcollation;
+		get_atttypetypmodcoll(relid, attnum, &atttype, &atttypmod, &attcollation);
+		Oid exprtype = exprType(expr);
+		coerced = coerce_to_target_type(pstate, expr, exprtype, atttype, atttypmod,
+		                                COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
+		if (coerced == NULL)
+			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+			                errmsg("%s is of type %s but column \"%s\" is of type %s", what,
+			                       format_type_be(exprtype), get_attname(relid, attnum, false),
+			                       format_type_be(atttype)),
+			                errhint("Cast the %s to the column's type.", what)));
+		assign_expr_collations(pstate, coerced);
+		if (OidIsValid(attcollation) && exprCollation(coerced) != attcollation)
+			coerced = (Node *)makeRelabelType((Expr *)coerced, atttype, atttypmod, attcollation,
+			                                  COERCE_IMPLICIT_CAST);
+	}
+
+	return coerced;
+}
+
+Node *
+AnalyzeMaskExpression(Oid relid, AttrNumber attnum, const char *mask, bool use_fixed_search_path,
+                      char **canonical_out) {
+	return AnalyzeRelationExpression(relid, attnum, mask, use_fixed_search_path, canonical_out,
+	                                 "mask expression");
+}
+
+Node *
+AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text,
+                          bool use_fixed_search_path, char **canonical_out, const char *what) {
+	int nest_level = use_fixed_search_path ? RunWithFixedSearchPath() : -1;
+	// the short noun for sentences ("A mask is ...")
+	const char *noun = strcmp(what, "mask expression") == 0 ? "mask" : what;
+
+	// The text must be exactly one expression: parse it as a PL/pgSQL
+	// expression (a target list with optional clauses) and refuse anything
+	// but a single bare target.
+	List *raw = raw_parser(text, RAW_PARSE_PLPGSQL_EXPR);
+	if (list_length(raw) != 1)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("%s must be a single expression", noun)));
+	RawStmt *stmt = linitial_node(RawStmt, raw);
+	SelectStmt *select = (SelectStmt *)stmt->stmt;
+	if (!IsA(select, SelectStmt) || list_length(select->targetList) != 1 ||
+	    select->fromClause != NIL || select->whereClause != NULL || select->groupClause != NIL ||
+	    select->havingClause != NULL || select->windowClause != NIL || select->sortClause != NIL ||
+	    select->limitCount != NULL || select->limitOffset != NULL || select->lockingClause != NIL ||
+	    select->distinctClause != NIL || select->withClause != NULL || select->intoClause != NULL ||
+	    select->valuesLists != NIL || select->op != SETOP_NONE)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("%s must be a single expression", noun),
+		                errdetail("A %s is an expression over the table's columns, without FROM, "
+		                          "WHERE or other clauses.",
+		                          noun)));
+	ResTarget *target = linitial_node(ResTarget, select->targetList);
+	if (IsA(target->val, ColumnRef) && IsA(llast(((ColumnRef *)target->val)->fields), A_Star))
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("%s must be a single expression", noun)));
+
+	Relation rel = relation_open(relid, AccessShareLock);
+	ParseState *pstate = make_parsestate(NULL);
+	pstate->p_sourcetext = text;
+	ParseNamespaceItem *nsitem =
+	        addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, false);
+	addNSItemToQuery(pstate, nsitem, false, true, true);
+
+	Node *expr = transformExpr(pstate, target->val, EXPR_KIND_SELECT_TARGET);
+	if (pstate->p_hasSubLinks)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		                errmsg("%s cannot contain a subquery", what),
+		                errhint("Read other tables in a STABLE function instead.")));
+	if (pstate->p_hasAggs)
+		ereport(ERROR,
+		        (errcode(ERRCODE_GROUPING_ERROR), errmsg("%s cannot contain an aggregate", what)));
+	if (pstate->p_hasWindowFuncs)
+		ereport(ERROR, (errcode(ERRCODE_WINDOWING_ERROR),
+		                errmsg("%s cannot contain a window function", what)));
+	if (pstate->p_hasTargetSRFs || expression_returns_set(expr))
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		                errmsg("%s cannot contain a set-returning function", what)));
+	if (contain_volatile_functions(expr))
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		         errmsg("%s cannot contain volatile functions", what),
+		         errdetail("A %s must return the same output for the same row within a statement.",
+		                   noun),
+		         errhint("Use an IMMUTABLE or STABLE function.")));
+	(void)CheckMaskNode(expr, (void *)what);
+	CheckTrustedFunctions(expr, what);
+
+	if (canonical_out != NULL) {
+		// Canonical text: everything not in pg_catalog qualified, so plan
+		// time resolution does not depend on anyone's search_path.
+		int canon_level = RunWithFixedSearchPath();
+		List *context = deparse_context_for(RelationGetRelationName(rel), relid);
+		*canonical_out = deparse_expression(expr, context, false, false);
+		RestoreSearchPath(canon_level);
+	}
+
+	Node *coerced = CoercePolicyExpression(pstate, expr, relid, attnum, what);
+
+	free_parsestate(pstate);
+	relation_close(rel, AccessShareLock);
+	if (nest_level >= 0)
+		RestoreSearchPath(nest_level);
+	return coerced;
+}
+
+char *
+ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what,
+                         bool table_work, bool superusers_only) {
+	char *canonical = NULL;
+	Node *volatile declared = NULL;
+	Node *volatile resolved = NULL;
+	// pg_privacy's table work runs as the table's owner: on a superuser's
+	// table only superusers' functions may run there
+	HeapTuple tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	bool owner_is_superuser = false;
+	if (HeapTupleIsValid(tup)) {
+		owner_is_superuser = superuser_arg(((Form_pg_class)GETSTRUCT(tup))->relowner);
+		ReleaseSysCache(tup);
+	}
+	bool saved = superuser_functions_only;
+	superuser_functions_only = superusers_only || (table_work && owner_is_superuser);
+	PG_TRY();
+	{
+		char *out = NULL;
+		declared = AnalyzeRelationExpression(relid, attnum, text, false, &out, what);
+		canonical = out;
+		resolved = AnalyzeRelationExpression(relid, attnum, canonical, true, NULL, what);
+	}
+	PG_FINALLY();
+	{ superuser_functions_only = saved; }
+	PG_END_TRY();
+	if (!equal(declared, resolved)) {
+		const char *noun = strcmp(what, "mask expression") == 0 ? "mask"
+		                   : strcmp(what, "row filter") == 0    ? "filter"
+		                                                        : "condition";
+		ereport(ERROR,
+		        (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
+		         errmsg("%s resolves differently without the current search_path", what),
+		         errhint("Schema-qualify the functions, operators and types the %s uses.", noun)));
+	}
+	// a declarer that is not a policy administrator (a table owner with
+	// privacy.owners_may_declare) must itself be allowed to execute what its
+	// mask calls: otherwise a keyed mask it may not call directly would be an
+	// oracle through its own table
+	if (attnum != InvalidAttrNumber && !table_work && !IsPolicyAdmin(GetUserId()))
+		CheckDeclarerMayExecute((Node *)declared, GetUserId());
+	if (attnum != InvalidAttrNumber) {
+		Node *bare = (Node *)resolved;
+		while (bare != NULL && IsA(bare, RelabelType))
+			bare = (Node *)((RelabelType *)bare)->arg;
+		if (IsA(bare, Var) && ((Var *)bare)->varattno == attnum)
+			ereport(ERROR,
+			        (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			         errmsg("a mask must not return the column unchanged"),
+			         errhint("To let a role see raw values, use privacy.grant_unmasked().")));
+	}
+	return canonical;
+}
+
+} // namespace privacy::pg
