@@ -69,6 +69,7 @@ check "distributed table has rows on both workers" "40" "$(q "$C" '' "SELECT cou
 
 . "$(dirname "$0")/checks_masking.sh"
 . "$(dirname "$0")/checks_rows.sh"
+. "$(dirname "$0")/checks_purpose.sh"
 . "$(dirname "$0")/checks_tokens.sh"
 . "$(dirname "$0")/checks_retention.sh"
 . "$(dirname "$0")/checks_subjects.sh"

@@ -7,6 +7,8 @@
 //      consent grant without Citus pays one cheap call per statement and row.
 //  privacy._citus_changed()  BEFORE statement trigger of the policy
 //      catalogs: notes that this transaction changes policy state.
+//  privacy._citus_purpose(purpose, proof)  the marker of the purpose
+//      carried to the shards (citus_purpose.hpp); always true.
 //  privacy._citus_take_change()  whether this transaction changed policy
 //      state since the last push (and forgets it): the deferred trigger
 //      pushes once per change. Kept in backend memory, not in a setting a
@@ -45,6 +47,14 @@ CitusChangedImpl(FunctionCallInfo fcinfo) {
 	return PointerGetDatum(NULL);
 }
 
+// CitusPurposeImpl implements privacy._citus_purpose(text, text), the marker
+// carrying the declared purpose in the statements Citus sends to the shards
+// (citus_purpose.hpp): the planner reads it, the executor finds it true.
+Datum
+CitusPurposeImpl(FunctionCallInfo fcinfo) {
+	PG_RETURN_BOOL(true);
+}
+
 // CitusTakeChangeImpl implements privacy._citus_take_change().
 Datum
 CitusTakeChangeImpl(FunctionCallInfo fcinfo) {
@@ -59,4 +69,5 @@ CitusTakeChangeImpl(FunctionCallInfo fcinfo) {
 
 PRIVACY_FUNCTION(_citus_present, privacy::pg::CitusPresentImpl)
 PRIVACY_FUNCTION(_citus_changed, privacy::pg::CitusChangedImpl)
+PRIVACY_FUNCTION(_citus_purpose, privacy::pg::CitusPurposeImpl)
 PRIVACY_FUNCTION(_citus_take_change, privacy::pg::CitusTakeChangeImpl)

@@ -34,6 +34,7 @@
 #include "pg/hooks/planner.hpp"
 
 #include "pg/catalog/citus.hpp"
+#include "pg/catalog/citus_purpose.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/row_policies.hpp"
 #include "pg/guc.hpp"
@@ -724,6 +725,7 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options,
 	bool suspended = ConsumeMaskingSuspension();
 
 	RejectCitusCrashPattern(parse);
+	CarryCitusPurpose(parse);
 	PinColumnPolicyCache();
 	volatile int citus_nest_level = -1;
 	PG_TRY();

@@ -7999,3 +7999,32 @@ END
 $$;
 COMMENT ON FUNCTION privacy.classify(regclass, name, text, text) IS
 'declares a column as personal data of a category (optionally: holding tokens of a token format)';
+
+-- issue 16: the purpose a session declares (a plain SET included) carried to
+-- the Citus nodes that read the shards, in the statements Citus sends them
+-- (src/pg/catalog/citus_purpose.hpp).
+-- privacy._citus_purpose(purpose, proof): the marker carrying the purpose a
+-- session declares in the statements Citus sends to the shards: the planner
+-- adds it to every query level reading a Citus table with row policies, and
+-- the node planning a shard query checks it (the proof: a keyed hash of the
+-- purpose and the role, under the masking secret every node shares) and
+-- binds the statement's consent checks to it. Always true.
+CREATE FUNCTION privacy._citus_purpose(purpose text, proof text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_privacy__citus_purpose'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._citus_purpose(text, text) IS
+'marker: the purpose a session declares, carried in the statements Citus sends to the shards (always true)';
+GRANT EXECUTE ON FUNCTION privacy._citus_purpose(text, text) TO PUBLIC;
+
+-- privacy._consent_allows_carried(tbl, purpose, subject, declared): the
+-- consent check of a shard query bound to the purpose carried to this node
+-- (placed by the planner only; a call written by a user reads the session's
+-- setting, like privacy._consent_allows).
+CREATE FUNCTION privacy._consent_allows_carried(tbl regclass, purpose text, subject text, declared text)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_privacy__consent_allows_carried'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION privacy._consent_allows_carried(regclass, text, text, text) IS
+'row-policy helper: privacy._consent_allows for the purpose a statement carried to this Citus node';
+GRANT EXECUTE ON FUNCTION privacy._consent_allows_carried(regclass, text, text, text) TO PUBLIC;
