@@ -256,10 +256,11 @@ COMMENT ON FUNCTION privacy.citus_sync_policies() IS
 REVOKE ALL ON FUNCTION privacy.citus_sync_policies() FROM PUBLIC;
 
 -- privacy.citus_audit_log(since): the audit log of every node, read on the
--- coordinator. A detokenization is recorded by the node that ran it (a
--- worker, for the shard queries Citus sends it), outside the disclosing
--- transaction; this gathers the records of the coordinator and of every
--- active primary worker, each row with the node that holds it.
+-- coordinator. Detokenizations run on the workers are first moved into the
+-- coordinator's log (privacy.citus_collect_audit(), until nothing is left to
+-- move); each row names the node that ran it ('coordinator', or the
+-- worker's host:port). The workers' other records (the policy changes the
+-- synchronization applied there) are read where they are.
 CREATE FUNCTION privacy.citus_audit_log(since timestamptz DEFAULT '-infinity')
 RETURNS TABLE (node text, logged_at timestamptz, role_name name, session_role name, action text, format text,
 	value_count bigint, object text)
@@ -275,15 +276,21 @@ BEGIN
 	IF since IS NULL THEN
 		RAISE EXCEPTION 'since must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	RETURN QUERY SELECT 'coordinator'::text, a.logged_at, a.role_name, a.session_role, a.action, a.format,
-		a.value_count, a.object
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NOT NULL THEN
+		-- the last run deletes on the workers what the one before copied
+		WHILE privacy.citus_collect_audit() OPERATOR(pg_catalog.>) 0 LOOP
+		END LOOP;
+	END IF;
+	RETURN QUERY SELECT CASE WHEN a.object OPERATOR(pg_catalog.~~) 'citus node %' AND a.action OPERATOR(pg_catalog.=) 'detokenize'
+		THEN pg_catalog.substr(a.object, 12) ELSE 'coordinator' END, a.logged_at, a.role_name, a.session_role, a.action,
+		a.format, a.value_count, a.object
 	FROM privacy.audit_log a WHERE a.logged_at OPERATOR(pg_catalog.>=) since;
 	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
 		RETURN;
 	END IF;
 	FOR result IN EXECUTE format('SELECT r.nodename, r.nodeport, r.success, r.result FROM pg_catalog.run_command_on_workers(%L) r',
 		format('SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(a)), ''[]'') FROM privacy.audit_log a '
-		       'WHERE a.logged_at OPERATOR(pg_catalog.>=) %L::timestamptz', since)) LOOP
+		       'WHERE a.logged_at OPERATOR(pg_catalog.>=) %L::timestamptz AND a.action OPERATOR(pg_catalog.<>) ''detokenize''', since)) LOOP
 		IF NOT result.success THEN
 			RAISE EXCEPTION 'could not read the audit log of worker %:%', result.nodename, result.nodeport
 				USING ERRCODE = 'connection_failure';
@@ -295,7 +302,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION privacy.citus_audit_log(timestamptz) IS
-'the audit log of the coordinator and of every Citus worker (detokenizations on shards are recorded by the worker that ran them), with the node holding each row';
+'the audit log of the coordinator (with the detokenizations of the Citus workers moved into it first) and the other records of every worker, with the node that ran each';
 REVOKE ALL ON FUNCTION privacy.citus_audit_log(timestamptz) FROM PUBLIC;
 
 -- privacy.citus_policy_status(): for every active primary worker, whether
@@ -406,3 +413,162 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION privacy._consent_allows_carried(regclass, text, text, text) IS
 'row-policy helper: privacy._consent_allows for the purpose a statement carried to this Citus node';
 GRANT EXECUTE ON FUNCTION privacy._consent_allows_carried(regclass, text, text, text) TO PUBLIC;
+
+-- Detokenizations on the Citus workers, collected into the coordinator's
+-- audit log. A detokenization is recorded by the node that runs it (outside
+-- the disclosing transaction, issue 14); privacy.citus_collect_audit(), on
+-- the coordinator, moves the workers' records into the coordinator's
+-- privacy.audit_log (object: 'citus node <host>:<port>'), exactly once:
+--   1. the worker deletes the records whose keys the coordinator recorded
+--      as collected in an earlier, committed run; the coordinator then
+--      drops those keys;
+--   2. the coordinator reads the worker's remaining records (key: xmin and
+--      ctid of the row, unique while the row exists) and, in its own
+--      transaction, inserts those whose key it has not recorded, recording
+--      the keys.
+-- A record reaches the coordinator's log only together with its key, and
+-- the key is dropped only after the worker deleted the record: a failure at
+-- any point (a worker down, a rolled-back run) neither loses nor duplicates
+-- a record; the next run finishes the move.
+CREATE TABLE privacy._citus_audit_collected (
+	node    text NOT NULL,
+	row_key text NOT NULL,
+	PRIMARY KEY (node, row_key)
+);
+COMMENT ON TABLE privacy._citus_audit_collected IS
+'keys of Citus worker audit records already copied into the coordinator''s audit log and not yet deleted on the worker (privacy.citus_collect_audit)';
+REVOKE ALL ON privacy._citus_audit_collected FROM PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('privacy._citus_audit_collected', '');
+
+-- privacy._citus_audit_rows(max_rows): this node's detokenization records,
+-- oldest first, each with its key (run on the workers).
+CREATE FUNCTION privacy._citus_audit_rows(max_rows integer)
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		RAISE EXCEPTION 'only a superuser can collect audit records' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	RETURN (SELECT coalesce(pg_catalog.jsonb_agg(x.j ORDER BY x.logged_at, x.k), '[]')
+		FROM (SELECT a.logged_at, a.xmin::text OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) a.ctid::text AS k,
+		             pg_catalog.to_jsonb(a) OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('row_key',
+		                 a.xmin::text OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) a.ctid::text) AS j
+		      FROM privacy.audit_log a WHERE a.action OPERATOR(pg_catalog.=) 'detokenize'
+		      ORDER BY a.logged_at LIMIT max_rows) x);
+END
+$$;
+COMMENT ON FUNCTION privacy._citus_audit_rows(integer) IS
+'this Citus node''s detokenization records with their keys, for privacy.citus_collect_audit() on the coordinator';
+REVOKE ALL ON FUNCTION privacy._citus_audit_rows(integer) FROM PUBLIC;
+
+-- privacy._citus_audit_forget(keys): deletes this node's detokenization
+-- records that the coordinator collected (run on the workers).
+CREATE FUNCTION privacy._citus_audit_forget(keys text[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	deleted bigint;
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		RAISE EXCEPTION 'only a superuser can collect audit records' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	DELETE FROM privacy.audit_log a WHERE a.action OPERATOR(pg_catalog.=) 'detokenize'
+		AND (a.xmin::text OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) a.ctid::text) OPERATOR(pg_catalog.=) ANY (keys);
+	GET DIAGNOSTICS deleted = ROW_COUNT;
+	RETURN deleted;
+END
+$$;
+COMMENT ON FUNCTION privacy._citus_audit_forget(text[]) IS
+'deletes this Citus node''s detokenization records that the coordinator collected';
+REVOKE ALL ON FUNCTION privacy._citus_audit_forget(text[]) FROM PUBLIC;
+
+-- privacy._citus_run_on(node, port, command): command on one worker
+-- (Citus's master_run_on_worker); raises when it fails there.
+CREATE FUNCTION privacy._citus_run_on(node text, port integer, command text)
+RETURNS text
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	result record;
+BEGIN
+	EXECUTE 'SELECT r.success, r.result FROM pg_catalog.master_run_on_worker(ARRAY[$1], ARRAY[$2], ARRAY[$3], false) r'
+		INTO result USING node, port, command;
+	IF result.success IS NOT TRUE THEN
+		RAISE EXCEPTION 'could not run a pg_privacy command on worker %:%', node, port
+			USING ERRCODE = 'connection_failure';
+	END IF;
+	RETURN result.result;
+END
+$$;
+COMMENT ON FUNCTION privacy._citus_run_on(text, integer, text) IS
+'runs a pg_privacy command on one Citus worker; raises when it fails there';
+REVOKE ALL ON FUNCTION privacy._citus_run_on(text, integer, text) FROM PUBLIC;
+
+CREATE FUNCTION privacy.citus_collect_audit(max_rows integer DEFAULT 10000)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	w record;
+	node_label text;
+	keys text[];
+	rows jsonb;
+	collected bigint := 0;
+	n bigint;
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		RAISE EXCEPTION 'only a superuser can collect the audit records of the Citus workers' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF max_rows IS NULL OR max_rows OPERATOR(pg_catalog.<) 1 THEN
+		RAISE EXCEPTION 'max_rows must be positive' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
+		RETURN 0;
+	END IF;
+	-- one run at a time (the keys of a node are read and written below)
+	LOCK TABLE privacy._citus_audit_collected IN SHARE ROW EXCLUSIVE MODE;
+	FOR w IN EXECUTE 'SELECT node_name, node_port FROM pg_catalog.master_get_active_worker_nodes() ORDER BY 1, 2' LOOP
+		node_label := w.node_name OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) w.node_port;
+		-- 1. records copied by an earlier run: deleted on the worker, then
+		-- their keys here
+		SELECT pg_catalog.array_agg(c.row_key) INTO keys FROM privacy._citus_audit_collected c
+			WHERE c.node OPERATOR(pg_catalog.=) node_label;
+		IF keys IS NOT NULL THEN
+			PERFORM privacy._citus_run_on(w.node_name, w.node_port::integer,
+				pg_catalog.format('SELECT privacy._citus_audit_forget(%L::text[])', keys));
+			DELETE FROM privacy._citus_audit_collected c WHERE c.node OPERATOR(pg_catalog.=) node_label;
+		END IF;
+		-- 2. the records left: copied here with their keys
+		rows := privacy._citus_run_on(w.node_name, w.node_port::integer,
+			pg_catalog.format('SELECT privacy._citus_audit_rows(%s)', max_rows))::jsonb;
+		WITH fresh AS (
+			SELECT r.logged_at, r.role_name, r.session_role, r.action, r.format, r.value_count, x.row_key
+			FROM pg_catalog.jsonb_array_elements(rows) e,
+			     pg_catalog.jsonb_populate_record(NULL::privacy.audit_log, e.value) r,
+			     LATERAL (SELECT e.value OPERATOR(pg_catalog.->>) 'row_key' AS row_key) x
+			WHERE NOT EXISTS (SELECT 1 FROM privacy._citus_audit_collected c
+			                  WHERE c.node OPERATOR(pg_catalog.=) node_label
+			                    AND c.row_key OPERATOR(pg_catalog.=) x.row_key)),
+		keyed AS (
+			INSERT INTO privacy._citus_audit_collected (node, row_key) SELECT node_label, f.row_key FROM fresh f)
+		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, format, value_count, object)
+		SELECT f.logged_at, f.role_name, f.session_role, f.action, f.format, f.value_count,
+		       'citus node ' OPERATOR(pg_catalog.||) node_label
+		FROM fresh f;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		collected := collected OPERATOR(pg_catalog.+) n;
+	END LOOP;
+	RETURN collected;
+END
+$$;
+COMMENT ON FUNCTION privacy.citus_collect_audit(integer) IS
+'moves the detokenization records of every Citus worker into the coordinator''s audit log, exactly once; returns the number of records copied';
+REVOKE ALL ON FUNCTION privacy.citus_collect_audit(integer) FROM PUBLIC;
