@@ -50,13 +50,13 @@ check "a PL/pgSQL function's cached plan sees the purpose cleared" "9 0" \
 
 # forging: a marker written into a statement is refused
 check "a marker written into a statement on the coordinator is refused" "ERROR:  invalid purpose carried to this Citus node" \
-	"$(sq "$C" ct_gated "SELECT count(*) FROM public.contacts WHERE privacy._citus_purpose('marketing', repeat('0', 32))" | grep -o '^ERROR:  invalid purpose carried to this Citus node')"
+	"$(sq "$C" ct_gated "SELECT count(*) FROM public.contacts WHERE privacy._citus_purpose('marketing', '00000000000000000000000000000000', '$(q "$C" '' "SELECT generation FROM privacy._citus_sync_state")'::bigint)" | grep -o '^ERROR:  invalid purpose carried to this Citus node')"
 check "a forged marker on a shard queried by name on its worker is refused" "ERROR:  invalid purpose carried to this Citus node" \
-	"$(sq "$W2" ct_gated "SELECT count(*) FROM public.$cshard WHERE privacy._citus_purpose('marketing', repeat('0', 32))" | grep -o '^ERROR:  invalid purpose carried to this Citus node')"
+	"$(sq "$W2" ct_gated "SELECT count(*) FROM public.$cshard WHERE privacy._citus_purpose('marketing', '00000000000000000000000000000000', '$(q "$C" '' "SELECT generation FROM privacy._citus_sync_state")'::bigint)" | grep -o '^ERROR:  invalid purpose carried to this Citus node')"
 check "a marker for a purpose not allowed to the role is refused" "ERROR:  invalid purpose carried to this Citus node" \
-	"$(sq "$W2" ct_masked "SELECT count(*) FROM public.$cshard WHERE privacy._citus_purpose('marketing', repeat('0', 32))" | grep -o '^ERROR:  invalid purpose carried to this Citus node')"
+	"$(sq "$W2" ct_masked "SELECT count(*) FROM public.$cshard WHERE privacy._citus_purpose('marketing', '00000000000000000000000000000000', '$(q "$C" '' "SELECT generation FROM privacy._citus_sync_state")'::bigint)" | grep -o '^ERROR:  invalid purpose carried to this Citus node')"
 check "a marker carrying no purpose on a shard by name: no non-consenting row, also with the worker's own purpose set" "0 0" \
-	"$(sq "$W2" ct_gated "SELECT count(*) FROM public.$cshard WHERE privacy._citus_purpose('', '')" "SET privacy.purpose = 'marketing'" "SELECT count(*) FROM public.$cshard WHERE privacy._citus_purpose('', '')")"
+	"$(sq "$W2" ct_gated "SELECT count(*) FROM public.$cshard WHERE privacy._citus_purpose('', '', '$(q "$W2" '' "SELECT generation FROM privacy._citus_sync_state")'::bigint)" "SET privacy.purpose = 'marketing'" "SELECT count(*) FROM public.$cshard WHERE privacy._citus_purpose('', '', '$(q "$W2" '' "SELECT generation FROM privacy._citus_sync_state")'::bigint)")"
 check "calling the carried consent check directly binds nothing (the session's setting decides)" "f t" \
 	"$(sq "$C" ct_gated "SELECT privacy._consent_allows_carried('public.contacts', 'marketing', '2', 'marketing')" "SET privacy.purpose = 'marketing'" "SELECT privacy._consent_allows_carried('public.contacts', 'marketing', '2', '')")"
 check "a role that may not declare the purpose cannot SET it" "ERROR:  permission denied to declare purpose \"marketing\"" \

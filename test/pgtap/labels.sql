@@ -39,7 +39,7 @@ SELECT is(
 		'privacy._citus_changed() v called_on_null u - invoker -',
 		'privacy._citus_payload() v called_on_null u - invoker search_path=pg_catalog, pg_temp,TimeZone=UTC,IntervalStyle=postgres,bytea_output=hex',
 		'privacy._citus_present() s called_on_null s - invoker -',
-		'privacy._citus_purpose(text,text) s called_on_null s - invoker -',
+		'privacy._citus_purpose(text,text,bigint) s called_on_null s - invoker -',
 		'privacy._citus_push() v called_on_null u - invoker search_path=pg_catalog, pg_temp',
 		'privacy._citus_replace(regclass,jsonb,text) v called_on_null u - invoker search_path=pg_catalog, pg_temp,TimeZone=UTC,IntervalStyle=postgres,bytea_output=hex',
 		'privacy._citus_run_on(text,integer,text) v called_on_null u - invoker search_path=pg_catalog, pg_temp',

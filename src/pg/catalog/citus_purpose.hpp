@@ -7,7 +7,7 @@
 // transaction blocks), so the node that plans a statement on a Citus table
 // with row policies writes the purpose into the statement itself: every
 // query level that reads such a table gets the qual
-//     privacy._citus_purpose('<purpose>', '<proof>')
+//     privacy._citus_purpose('<purpose>', '<proof>', <generation>)
 // (always true), which Citus deparses into every shard query it sends. The
 // proof is a keyed hash (masking secret, the same on every node) of the
 // purpose and the role planning the statement: a role cannot write a marker
@@ -29,15 +29,23 @@
 
 extern "C" {
 #include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
 }
 
 namespace privacy::pg {
 
-// CarryCitusPurpose adds the purpose markers to parse (a statement reading a
-// Citus table with row policies), or checks the markers parse carries and
-// binds its consent checks to their purpose. Modifies parse in place; may
-// raise 42501. No-op without Citus.
-void CarryCitusPurpose(Query *parse);
+// CarryCitusPurpose adds the markers to parse (a statement reading a Citus
+// table pg_privacy governs) and returns true, or checks the markers parse
+// carries (purpose, and the policy generation this node holds: 55000 when it
+// differs) and binds its consent checks to their purpose, and refuses (55000)
+// shards under row security on a worker that never received the policy
+// state. Modifies parse in place; may raise 42501. No-op without Citus.
+bool CarryCitusPurpose(Query *parse);
+
+// DependOnCitusState makes plan depend on privacy._citus_sync_state: a push
+// of the policy state (a new generation, which the markers carry)
+// invalidates it.
+void DependOnCitusState(PlannedStmt *plan);
 
 // CitusPreloaded reports whether Citus is in shared_preload_libraries.
 bool CitusPreloaded();

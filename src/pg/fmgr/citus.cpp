@@ -7,7 +7,7 @@
 //      consent grant without Citus pays one cheap call per statement and row.
 //  privacy._citus_changed()  BEFORE statement trigger of the policy
 //      catalogs: notes that this transaction changes policy state.
-//  privacy._citus_purpose(purpose, proof)  the marker of the purpose
+//  privacy._citus_purpose(purpose, proof, generation)  the marker of the purpose
 //      carried to the shards (citus_purpose.hpp); always true.
 //  privacy._citus_take_change()  whether this transaction changed policy
 //      state since the last push (and forgets it): the deferred trigger
@@ -47,7 +47,7 @@ CitusChangedImpl(FunctionCallInfo fcinfo) {
 	return PointerGetDatum(NULL);
 }
 
-// CitusPurposeImpl implements privacy._citus_purpose(text, text), the marker
+// CitusPurposeImpl implements privacy._citus_purpose(text, text, bigint), the marker
 // carrying the declared purpose in the statements Citus sends to the shards
 // (citus_purpose.hpp): the planner reads it, the executor finds it true.
 Datum

@@ -725,7 +725,7 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options,
 	bool suspended = ConsumeMaskingSuspension();
 
 	RejectCitusCrashPattern(parse);
-	CarryCitusPurpose(parse);
+	bool carried = CarryCitusPurpose(parse);
 	PinColumnPolicyCache();
 	volatile int citus_nest_level = -1;
 	PG_TRY();
@@ -747,6 +747,8 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options,
 	if (citus_nest_level >= 0)
 		AtEOXact_GUC(true, citus_nest_level);
 
+	if (carried)
+		DependOnCitusState(result);
 	if (governed)
 		result->dependsOnRole = true;
 	// a plan made under an exemption is never reused in a later transaction

@@ -46,6 +46,23 @@ COMMENT ON FUNCTION privacy._citus_take_change() IS
 'whether this transaction changed policy state since its last push to the Citus workers (and forgets it)';
 REVOKE ALL ON FUNCTION privacy._citus_take_change() FROM PUBLIC;
 
+-- privacy._citus_sync_state: the generation of the policy state this node
+-- holds. The coordinator counts one up at every push; a worker stores the
+-- generation of the state it applied. Shard queries carry the generation of
+-- the node that planned them (citus_purpose.hpp): a worker that holds
+-- another one (it missed a change while it was down or disabled, or was
+-- added later) refuses them until privacy.citus_sync_policies() ran, and a
+-- worker that never received a state refuses non-superusers its shards of
+-- tables under row security, also when queried directly.
+CREATE TABLE privacy._citus_sync_state (
+	id         boolean PRIMARY KEY DEFAULT true CHECK (id),
+	generation bigint NOT NULL,
+	synced_at  timestamptz NOT NULL
+);
+COMMENT ON TABLE privacy._citus_sync_state IS
+'the generation of the Citus policy state this node holds (privacy.citus_sync_policies)';
+REVOKE ALL ON privacy._citus_sync_state FROM PUBLIC;
+
 -- privacy._citus_payload(): this node's policy state, by name, in a
 -- canonical order (nodes in sync have equal payloads).
 CREATE FUNCTION privacy._citus_payload()
@@ -88,7 +105,25 @@ BEGIN
 		'detokenize_grant', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(d) ORDER BY pg_catalog.to_jsonb(d)::text), '[]')
 			FROM privacy._detokenize_grant d),
 		'key', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(k) ORDER BY pg_catalog.to_jsonb(k)::text), '[]') FROM privacy._key k),
-		'masking_secret', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s) ORDER BY pg_catalog.to_jsonb(s)::text), '[]') FROM privacy._masking_secret s))
+		'masking_secret', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s) ORDER BY pg_catalog.to_jsonb(s)::text), '[]') FROM privacy._masking_secret s),
+		-- classification-driven protection (issue 18): the bindings and
+		-- exemptions of every category, the classifications, new columns,
+		-- default-deny switches and lineage of Citus tables
+		'category_binding', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(b) ORDER BY pg_catalog.to_jsonb(b)::text), '[]') FROM privacy._category_binding b),
+		'category_unmasked', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(u) ORDER BY pg_catalog.to_jsonb(u)::text), '[]') FROM privacy._category_unmasked u),
+		'classification', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY pg_catalog.to_jsonb(c)::text), '[]')
+			FROM privacy._classification c WHERE privacy._citus_table(c.relid)),
+		'not_personal', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(n) ORDER BY pg_catalog.to_jsonb(n)::text), '[]')
+			FROM privacy._not_personal n WHERE privacy._citus_table(n.relid)),
+		'new_column', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(n) ORDER BY pg_catalog.to_jsonb(n)::text), '[]')
+			FROM privacy._new_column n WHERE privacy._citus_table(n.relid)),
+		'default_deny_off', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(d) ORDER BY pg_catalog.to_jsonb(d)::text), '[]')
+			FROM privacy._default_deny_off d WHERE privacy._citus_table(d.relid)),
+		'derived_column', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(d) ORDER BY pg_catalog.to_jsonb(d)::text), '[]')
+			FROM privacy._derived_column d WHERE privacy._citus_table(d.relid) AND privacy._citus_table(d.source_relid)),
+		-- the synchronization generation (shard queries carry the planning
+		-- node's; a worker enforces only the state of that generation)
+		'generation', (SELECT coalesce(pg_catalog.max(g.generation), 0) FROM privacy._citus_sync_state g))
 	INTO payload;
 	RETURN payload;
 END
@@ -157,7 +192,8 @@ BEGIN
 	IF payload IS NULL OR pg_catalog.jsonb_typeof(payload) OPERATOR(pg_catalog.<>) 'object'
 	   OR NOT payload OPERATOR(pg_catalog.?&) ARRAY['column_policy', 'unmasked', 'governed_table', 'retention_policy',
 	       'purpose', 'purpose_role', 'row_policy', 'consent', 'token_format', 'token_format_version',
-	       'detokenize_grant', 'key', 'masking_secret'] THEN
+	       'detokenize_grant', 'key', 'masking_secret', 'category_binding', 'category_unmasked', 'classification',
+	       'not_personal', 'new_column', 'default_deny_off', 'derived_column', 'generation'] THEN
 		RAISE EXCEPTION 'policy payload must be a JSON object from privacy.citus_sync_policies()'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -183,11 +219,25 @@ BEGIN
 		IF pg_catalog.jsonb_array_length(payload OPERATOR(pg_catalog.->) 'masking_secret') OPERATOR(pg_catalog.=) 1 THEN
 			changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._masking_secret', payload OPERATOR(pg_catalog.->) 'masking_secret', 'true');
 		END IF;
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._category_binding', payload OPERATOR(pg_catalog.->) 'category_binding', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._category_unmasked', payload OPERATOR(pg_catalog.->) 'category_unmasked', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._classification', payload OPERATOR(pg_catalog.->) 'classification', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._not_personal', payload OPERATOR(pg_catalog.->) 'not_personal', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._new_column', payload OPERATOR(pg_catalog.->) 'new_column', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._default_deny_off', payload OPERATOR(pg_catalog.->) 'default_deny_off', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._derived_column', payload OPERATOR(pg_catalog.->) 'derived_column',
+			'privacy._citus_table(t.relid) AND privacy._citus_table(t.source_relid)');
 		-- purposes the coordinator no longer has
 		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'true');
 		IF changed OPERATOR(pg_catalog.>) 0 THEN
 			PERFORM privacy._invalidate_policies(NULL);
 		END IF;
+		-- the generation this state belongs to (shard queries carrying
+		-- another one are refused here)
+		INSERT INTO privacy._citus_sync_state AS s (id, generation, synced_at)
+		VALUES (true, (payload OPERATOR(pg_catalog.->>) 'generation')::bigint, pg_catalog.now())
+		ON CONFLICT (id) DO UPDATE SET generation = excluded.generation, synced_at = excluded.synced_at;
+		PERFORM privacy._invalidate_policies('privacy._citus_sync_state');
 	EXCEPTION WHEN OTHERS THEN
 		GET STACKED DIAGNOSTICS failed_table = TABLE_NAME, failed_constraint = CONSTRAINT_NAME;
 		RAISE EXCEPTION 'could not apply synchronized policies: table %, constraint % (SQLSTATE %)',
@@ -217,6 +267,23 @@ BEGIN
 	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
 		RETURN 0;
 	END IF;
+	-- every worker must be reachable before any applies the state: a
+	-- worker that applied a push whose transaction then fails here holds a
+	-- generation the coordinator never committed and refuses shard queries
+	-- until the next push (fails closed, but needlessly)
+	FOR result IN SELECT r.nodename, r.nodeport, r.success FROM pg_catalog.run_command_on_workers('SELECT 1') r LOOP
+		IF NOT result.success THEN
+			RAISE EXCEPTION 'could not synchronize policies to worker %:%', result.nodename, result.nodeport
+				USING ERRCODE = 'connection_failure', DETAIL = 'The worker cannot be reached.',
+				      HINT = 'Retry when it is back, or remove it with citus_disable_node and run privacy.citus_sync_policies() when it returns.';
+		END IF;
+	END LOOP;
+	-- a new generation: shard queries planned before it (cached plans
+	-- carry it) are planned again, and a worker that misses this push
+	-- refuses shard queries of the new one until it is synchronized
+	INSERT INTO privacy._citus_sync_state AS s (id, generation, synced_at) VALUES (true, 1, pg_catalog.now())
+	ON CONFLICT (id) DO UPDATE SET generation = s.generation OPERATOR(pg_catalog.+) 1, synced_at = pg_catalog.now();
+	PERFORM privacy._invalidate_policies('privacy._citus_sync_state');
 	payload := privacy._citus_payload();
 	-- one statement (run_command_on_workers reports on the first statement
 	-- of a command only). The payload holds consent subjects and wrapped
@@ -378,7 +445,8 @@ DECLARE
 BEGIN
 	FOREACH t IN ARRAY ARRAY['_column_policy', '_unmasked', '_governed_table', '_retention_policy', '_purpose',
 		'_purpose_role', '_row_policy', '_consent', '_token_format', '_token_format_version', '_detokenize_grant',
-		'_key', '_masking_secret'] LOOP
+		'_key', '_masking_secret', '_category_binding', '_category_unmasked', '_classification', '_not_personal',
+		'_new_column', '_default_deny_off', '_derived_column'] LOOP
 		EXECUTE format('CREATE TRIGGER citus_changed BEFORE INSERT OR UPDATE OR DELETE ON privacy.%I '
 			'FOR EACH STATEMENT WHEN (privacy._citus_present()) EXECUTE FUNCTION privacy._citus_changed()', t);
 		EXECUTE format('CREATE CONSTRAINT TRIGGER citus_sync AFTER INSERT OR UPDATE OR DELETE ON privacy.%I '
@@ -388,19 +456,21 @@ BEGIN
 END
 $do$;
 
--- privacy._citus_purpose(purpose, proof): the marker carrying the purpose a
--- session declares in the statements Citus sends to the shards: the planner
--- adds it to every query level reading a Citus table with row policies, and
--- the node planning a shard query checks it (the proof: a keyed hash of the
--- purpose and the role, under the masking secret every node shares) and
--- binds the statement's consent checks to it. Always true.
-CREATE FUNCTION privacy._citus_purpose(purpose text, proof text)
+-- privacy._citus_purpose(purpose, proof, generation): the marker carrying
+-- the purpose a session declares, and the policy generation of the planning
+-- node, in the statements Citus sends to the shards: the planner adds it to
+-- every query level reading a Citus table pg_privacy governs, and the node
+-- planning a shard query checks it (the proof: a keyed hash of the purpose
+-- and the role, under the masking secret every node shares; the generation:
+-- the one it holds) and binds the statement's consent checks to it. Always
+-- true.
+CREATE FUNCTION privacy._citus_purpose(purpose text, proof text, generation bigint)
 RETURNS boolean
 AS 'MODULE_PATHNAME', 'pg_privacy__citus_purpose'
 LANGUAGE C STABLE PARALLEL SAFE;
-COMMENT ON FUNCTION privacy._citus_purpose(text, text) IS
-'marker: the purpose a session declares, carried in the statements Citus sends to the shards (always true)';
-GRANT EXECUTE ON FUNCTION privacy._citus_purpose(text, text) TO PUBLIC;
+COMMENT ON FUNCTION privacy._citus_purpose(text, text, bigint) IS
+'marker: the purpose a session declares and the policy generation, carried in the statements Citus sends to the shards (always true)';
+GRANT EXECUTE ON FUNCTION privacy._citus_purpose(text, text, bigint) TO PUBLIC;
 
 -- privacy._consent_allows_carried(tbl, purpose, subject, declared): the
 -- consent check of a shard query bound to the purpose carried to this node
