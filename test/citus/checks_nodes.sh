@@ -92,3 +92,23 @@ check "positive control: the superuser reads raw values" "8" \
 	"$(q "$C" '' "SELECT count(*) FILTER (WHERE email LIKE 'person%') FROM public.people")"
 check "the classification reached every worker at commit" "1 1 1" \
 	"$(for h in "$W1" "$W2" "$W3"; do q "$h" '' "SELECT count(*) FROM privacy._classification WHERE relid = 'public.people'::regclass"; done | tr '\n' ' ' | sed 's/ $//')"
+
+# consent changes are pushed incrementally: the rows the transaction wrote,
+# not the registry (a row only a worker has shows that the registry was not
+# replaced); a worker that does not hold the previous generation gets the
+# whole state instead
+su "$W1" citus_test "INSERT INTO privacy._consent (id, subject, purpose, granted_at, granted_by) VALUES (999999, 'only-on-w1', 'marketing', now(), current_user)"
+su "$C" citus_test "SELECT privacy.grant_consent('18', 'marketing')"
+check "an incremental consent push: the new consent on every worker, W1's own row left alone" "1|1 1|0 1|0" \
+	"$(for h in "$W1" "$W2" "$W3"; do q "$h" '' "SELECT count(*) FILTER (WHERE subject = '18' AND revoked_at IS NULL) || '|' || count(*) FILTER (WHERE subject = 'only-on-w1') FROM privacy._consent"; done | tr '\n' ' ' | sed 's/ $//')"
+su "$C" citus_test "SELECT privacy.revoke_consent('18', 'marketing')"
+check "an incremental revocation reaches every worker" "0 0 0" \
+	"$(for h in "$W1" "$W2" "$W3"; do q "$h" '' "SELECT count(*) FROM privacy._consent WHERE subject = '18' AND revoked_at IS NULL"; done | tr '\n' ' ' | sed 's/ $//')"
+check "the gated role sees the revocation at once" "0" \
+	"$(sq "$C" ct_gated "SET privacy.purpose = 'marketing'" "SELECT count(*) FROM public.contacts WHERE subject = 18")"
+su "$W2" citus_test "UPDATE privacy._citus_sync_state SET generation = generation - 1"
+su "$C" citus_test "SELECT privacy.grant_consent('19', 'marketing')"
+check "a worker without the previous generation: the whole state goes to every worker (all in sync, W1's own row gone)" "t|0" \
+	"$(q "$C" '' "SELECT bool_and(in_sync) FROM privacy.citus_policy_status()")|$(q "$W1" '' "SELECT count(*) FROM privacy._consent WHERE subject = 'only-on-w1'")"
+check "the gated role reads the new consent through every worker" "1" \
+	"$(sq "$C" ct_gated "SET privacy.purpose = 'marketing'" "SELECT count(*) FROM public.contacts WHERE subject = 19")"

@@ -371,9 +371,12 @@ CarryCitusPurpose(Query *parse) {
 		}
 		// the policy state this node enforces must be the one the
 		// statement was planned under
+		// (generation 0: the planning node never pushed a state, nor did
+		// this one receive one: neither holds pg_privacy policies of Citus
+		// tables, and nothing is stale)
 		bool found = false;
 		int64 generation = LocalGeneration(&found);
-		if (!found || generation != carried.generation)
+		if (found ? generation != carried.generation : carried.generation != 0)
 			ereport(ERROR,
 			        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 			         errmsg("this Citus node does not hold the current pg_privacy policy state"),

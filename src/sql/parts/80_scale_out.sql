@@ -46,6 +46,26 @@ COMMENT ON FUNCTION privacy._citus_take_change() IS
 'whether this transaction changed policy state since its last push to the Citus workers (and forgets it)';
 REVOKE ALL ON FUNCTION privacy._citus_take_change() FROM PUBLIC;
 
+-- privacy._citus_consent_changed() (row trigger of privacy._consent) and
+-- privacy._citus_take_consent_ids(): the ids of the consent rows this
+-- transaction wrote since the last push (backend memory; NULL when more
+-- than a million): a consent change sends those rows, not the registry.
+CREATE FUNCTION privacy._citus_consent_changed()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pg_privacy__citus_consent_changed'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._citus_consent_changed() IS
+'trigger: notes the consent rows the transaction writes (pushed to the Citus workers at commit, instead of the whole registry)';
+REVOKE ALL ON FUNCTION privacy._citus_consent_changed() FROM PUBLIC;
+
+CREATE FUNCTION privacy._citus_take_consent_ids()
+RETURNS bigint[]
+AS 'MODULE_PATHNAME', 'pg_privacy__citus_take_consent_ids'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._citus_take_consent_ids() IS
+'the ids of the consent rows this transaction wrote since its last push to the Citus workers (NULL: too many), and forgets them';
+REVOKE ALL ON FUNCTION privacy._citus_take_consent_ids() FROM PUBLIC;
+
 -- privacy._citus_sync_state: the generation of the policy state this node
 -- holds. The coordinator counts one up at every push; a worker stores the
 -- generation of the state it applied. Shard queries carry the generation of
@@ -63,9 +83,11 @@ COMMENT ON TABLE privacy._citus_sync_state IS
 'the generation of the Citus policy state this node holds (privacy.citus_sync_policies)';
 REVOKE ALL ON privacy._citus_sync_state FROM PUBLIC;
 
--- privacy._citus_payload(): this node's policy state, by name, in a
--- canonical order (nodes in sync have equal payloads).
-CREATE FUNCTION privacy._citus_payload()
+-- privacy._citus_payload(consent_ids): this node's policy state, by name, in
+-- a canonical order (nodes in sync have equal payloads). With consent_ids,
+-- only those consent rows (an incremental push: the consents one
+-- transaction wrote), listed under "consent_ids".
+CREATE FUNCTION privacy._citus_payload(consent_ids bigint[] DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -98,7 +120,8 @@ BEGIN
 			                 ELSE pg_catalog.jsonb_build_object('condition',
 			                     coalesce(privacy._stored_expression(r.condition_function), r.condition)) END AS j
 			      FROM privacy._row_policy r WHERE privacy._citus_table(r.relid)) x),
-		'consent', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY pg_catalog.to_jsonb(c)::text), '[]') FROM privacy._consent c),
+		'consent', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY pg_catalog.to_jsonb(c)::text), '[]') FROM privacy._consent c
+			WHERE consent_ids IS NULL OR c.id OPERATOR(pg_catalog.=) ANY (consent_ids)),
 		'token_format', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY pg_catalog.to_jsonb(f)::text), '[]') FROM privacy._token_format f),
 		'token_format_version', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY pg_catalog.to_jsonb(f)::text), '[]')
 			FROM privacy._token_format_version f),
@@ -125,12 +148,15 @@ BEGIN
 		-- node's; a worker enforces only the state of that generation)
 		'generation', (SELECT coalesce(pg_catalog.max(g.generation), 0) FROM privacy._citus_sync_state g))
 	INTO payload;
+	IF consent_ids IS NOT NULL THEN
+		payload := payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('consent_ids', pg_catalog.to_jsonb(consent_ids));
+	END IF;
 	RETURN payload;
 END
 $$;
-COMMENT ON FUNCTION privacy._citus_payload() IS
+COMMENT ON FUNCTION privacy._citus_payload(bigint[]) IS
 'the policy state privacy.citus_sync_policies() copies to the Citus workers, by name (wrapped keys, the masking secret row as stored)';
-REVOKE ALL ON FUNCTION privacy._citus_payload() FROM PUBLIC;
+REVOKE ALL ON FUNCTION privacy._citus_payload(bigint[]) FROM PUBLIC;
 
 -- privacy._citus_replace(tbl, rows, scope): makes the rows of catalog table
 -- tbl within scope (an SQL condition over alias t) equal to rows: deletes
@@ -176,6 +202,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	changed bigint := 0;
+	n bigint;
 	failed_table text;
 	failed_constraint text;
 	citus_rows constant text := 'privacy._citus_table(t.relid)';
@@ -205,7 +232,26 @@ BEGIN
 		-- purposes last
 		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'false');
 		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose_role', payload OPERATOR(pg_catalog.->) 'purpose_role', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._consent', payload OPERATOR(pg_catalog.->) 'consent', 'true');
+		IF payload OPERATOR(pg_catalog.?) 'consent_ids' THEN
+			-- incremental: only the consent rows one transaction wrote, on
+			-- top of the state of generation "base", which this node must
+			-- hold (otherwise the coordinator sends the whole state)
+			IF coalesce((SELECT g.generation FROM privacy._citus_sync_state g), 0)
+			   OPERATOR(pg_catalog.<>) (payload OPERATOR(pg_catalog.->>) 'base')::bigint THEN
+				RAISE EXCEPTION 'this node does not hold the base of an incremental policy push'
+					USING ERRCODE = 'object_not_in_prerequisite_state';
+			END IF;
+			DELETE FROM privacy._consent c WHERE c.id OPERATOR(pg_catalog.=) ANY (ARRAY(
+				SELECT pg_catalog.jsonb_array_elements_text(payload OPERATOR(pg_catalog.->) 'consent_ids')::bigint));
+			GET DIAGNOSTICS n = ROW_COUNT;
+			changed := changed OPERATOR(pg_catalog.+) n;
+			INSERT INTO privacy._consent SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::privacy._consent,
+				payload OPERATOR(pg_catalog.->) 'consent') r;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			changed := changed OPERATOR(pg_catalog.+) n;
+		ELSE
+			changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._consent', payload OPERATOR(pg_catalog.->) 'consent', 'true');
+		END IF;
 		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._row_policy', payload OPERATOR(pg_catalog.->) 'row_policy', citus_rows);
 		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._retention_policy', payload OPERATOR(pg_catalog.->) 'retention_policy', citus_rows);
 		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._governed_table', payload OPERATOR(pg_catalog.->) 'governed_table', citus_rows);
@@ -251,9 +297,12 @@ COMMENT ON FUNCTION privacy._citus_apply_policies(jsonb) IS
 'replaces this node''s policy state of the Citus tables and the database-wide policy state by a payload from privacy.citus_sync_policies()';
 REVOKE ALL ON FUNCTION privacy._citus_apply_policies(jsonb) FROM PUBLIC;
 
--- privacy._citus_push(): sends the payload to every active primary worker
--- (from the coordinator); returns the number of workers.
-CREATE FUNCTION privacy._citus_push()
+-- privacy._citus_push(incremental): sends the payload to every active
+-- primary worker (from the coordinator); returns the number of workers.
+-- Incremental (the push at commit of a change): the consent rows the
+-- transaction wrote instead of the whole registry, applied by workers that
+-- hold the previous generation; the whole state when one does not.
+CREATE FUNCTION privacy._citus_push(incremental boolean DEFAULT false)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -263,7 +312,12 @@ DECLARE
 	command text;
 	result record;
 	nodes integer := 0;
+	consent_ids bigint[];
+	base bigint;
+	stale boolean := false;
 BEGIN
+	-- the consents written since the last push (NULL: too many to list)
+	consent_ids := privacy._citus_take_consent_ids();
 	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
 		RETURN 0;
 	END IF;
@@ -281,9 +335,23 @@ BEGIN
 	-- a new generation: shard queries planned before it (cached plans
 	-- carry it) are planned again, and a worker that misses this push
 	-- refuses shard queries of the new one until it is synchronized
+	base := coalesce((SELECT g.generation FROM privacy._citus_sync_state g), 0);
 	INSERT INTO privacy._citus_sync_state AS s (id, generation, synced_at) VALUES (true, 1, pg_catalog.now())
 	ON CONFLICT (id) DO UPDATE SET generation = s.generation OPERATOR(pg_catalog.+) 1, synced_at = pg_catalog.now();
 	PERFORM privacy._invalidate_policies('privacy._citus_sync_state');
+	IF incremental AND consent_ids IS NOT NULL THEN
+		payload := privacy._citus_payload(consent_ids) OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('base', base);
+		command := format('SELECT privacy._citus_apply_policies(%L)', payload);
+		FOR result IN SELECT r.success FROM pg_catalog.run_command_on_workers(command) r LOOP
+			stale := stale OR NOT result.success;
+			nodes := nodes OPERATOR(pg_catalog.+) 1;
+		END LOOP;
+		IF NOT stale THEN
+			RETURN nodes;
+		END IF;
+		nodes := 0;
+		-- a worker that did not hold the base (or failed): the whole state
+	END IF;
 	payload := privacy._citus_payload();
 	-- one statement (run_command_on_workers reports on the first statement
 	-- of a command only). The payload holds consent subjects and wrapped
@@ -302,9 +370,9 @@ BEGIN
 	RETURN nodes;
 END
 $$;
-COMMENT ON FUNCTION privacy._citus_push() IS
+COMMENT ON FUNCTION privacy._citus_push(boolean) IS
 'sends the coordinator''s policy state to every active primary Citus worker; returns the number of workers';
-REVOKE ALL ON FUNCTION privacy._citus_push() FROM PUBLIC;
+REVOKE ALL ON FUNCTION privacy._citus_push(boolean) FROM PUBLIC;
 
 CREATE FUNCTION privacy.citus_sync_policies()
 RETURNS integer
@@ -430,7 +498,7 @@ BEGIN
 	EXECUTE 'SELECT coalesce(min(groupid) OPERATOR(pg_catalog.=) 0, false) FROM pg_catalog.pg_dist_local_group'
 		INTO is_coordinator;
 	IF is_coordinator THEN
-		PERFORM privacy._citus_push();
+		PERFORM privacy._citus_push(true);
 	END IF;
 	RETURN NULL;
 END
@@ -455,6 +523,8 @@ BEGIN
 	END LOOP;
 END
 $do$;
+CREATE TRIGGER citus_consent AFTER INSERT OR UPDATE OR DELETE ON privacy._consent
+	FOR EACH ROW WHEN (privacy._citus_present()) EXECUTE FUNCTION privacy._citus_consent_changed();
 
 -- privacy._citus_purpose(purpose, proof, generation): the marker carrying
 -- the purpose a session declares, and the policy generation of the planning
