@@ -28,6 +28,10 @@ check "session SET purpose, COPY (query) TO" "9" \
 	"$(psql -X -q -At -h "$C" -d citus_test -c "SET ROLE ct_gated" -c "SET privacy.purpose = 'marketing'" -c "COPY (SELECT subject FROM public.contacts) TO STDOUT" 2>&1 | grep -c '^[0-9]')"
 check "session SET purpose, COPY table TO" "9" \
 	"$(psql -X -q -At -h "$C" -d citus_test -c "SET ROLE ct_gated" -c "SET privacy.purpose = 'marketing'" -c "COPY public.contacts (subject) TO STDOUT" 2>&1 | grep -c '^[0-9]')"
+check "positive control: the superuser's COPY table TO (run as a query too) returns every row" "20" \
+	"$(psql -X -q -At -h "$C" -d citus_test -c "COPY public.contacts (subject) TO STDOUT" 2>&1 | grep -c '^[0-9]')"
+check "a role switched after PREPARE (generic plan): the plan is made again for it (its own proof)" "9 9 9 9 9 9 20" \
+	"$(sq "$C" ct_gated "SET privacy.purpose = 'marketing'" "PREPARE sw AS SELECT count(*) FROM public.contacts" "EXECUTE sw" "EXECUTE sw" "EXECUTE sw" "EXECUTE sw" "EXECUTE sw" "EXECUTE sw" "SET ROLE ct_rowexempt" "EXECUTE sw")"
 check "positive control: COPY table TO without a purpose: no row" "0" \
 	"$(psql -X -q -At -h "$C" -d citus_test -c "SET ROLE ct_gated" -c "COPY public.contacts (subject) TO STDOUT" 2>&1 | grep -c '^[0-9]')"
 

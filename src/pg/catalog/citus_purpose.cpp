@@ -54,7 +54,7 @@ PrivacyFunction(const char *name, int nargs, const Oid *args) {
 }
 
 struct Functions {
-	Oid marker;  // privacy._citus_purpose(text, text)
+	Oid marker;  // privacy._citus_purpose(text, text, bigint)
 	Oid consent; // privacy._consent_allows(regclass, text, text)
 	Oid carried; // privacy._consent_allows_carried(regclass, text, text, text)
 };
@@ -435,6 +435,8 @@ DependOnCitusState(PlannedStmt *plan) {
 	Oid table = StateTable();
 	if (OidIsValid(table))
 		plan->relationOids = lappend_oid(plan->relationOids, table);
+	// the proof names the role that planned it
+	plan->dependsOnRole = true;
 }
 
 } // namespace privacy::pg

@@ -42,9 +42,9 @@ namespace privacy::pg {
 // state. Modifies parse in place; may raise 42501. No-op without Citus.
 bool CarryCitusPurpose(Query *parse);
 
-// DependOnCitusState makes plan depend on privacy._citus_sync_state: a push
-// of the policy state (a new generation, which the markers carry)
-// invalidates it.
+// DependOnCitusState makes plan depend on privacy._citus_sync_state (a push
+// of the policy state, a new generation, which the markers carry,
+// invalidates it) and on the role (the proof names it).
 void DependOnCitusState(PlannedStmt *plan);
 
 // CitusPreloaded reports whether Citus is in shared_preload_libraries.
