@@ -4,7 +4,9 @@
 #include "pg/guc.hpp"
 
 #include <climits>
+#include <cstring>
 
+#include "pg/catalog/citus_purpose.hpp"
 #include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/row_policies.hpp"
 
@@ -51,6 +53,16 @@ namespace {
 void
 AssignMasking(bool newval, void *extra) {
 	if (newval != guc_masking)
+		ResetPlanCache();
+}
+
+// AssignPurpose forgets cached plans when the declared purpose changes and
+// Citus is preloaded: a statement on a consent-gated Citus table carries the
+// purpose it was planned for to the workers (citus_purpose.hpp).
+void
+AssignPurpose(const char *newval, void *extra) {
+	const char *old = guc_purpose != NULL ? guc_purpose : "";
+	if (strcmp(newval != NULL ? newval : "", old) != 0 && CitusPreloaded())
 		ResetPlanCache();
 }
 
@@ -219,7 +231,7 @@ RegisterGucs() {
 	        "privacy.purpose", "Declares what the session is doing with personal data.",
 	        "Consent-gated rows are visible only under a declared purpose the role is allowed "
 	        "(privacy.allow_purpose) and only for subjects consenting to it.",
-	        &guc_purpose, "", PGC_USERSET, 0, CheckPurpose, NULL, NULL);
+	        &guc_purpose, "", PGC_USERSET, 0, CheckPurpose, AssignPurpose, NULL);
 
 	MarkGUCPrefixReserved("privacy");
 }

@@ -41,9 +41,10 @@ check() {
 C=$CITUS_COORD_HOST
 W1=$CITUS_W1_HOST
 W2=$CITUS_W2_HOST
+W3=$CITUS_W3_HOST
 
 # ---- the cluster -----------------------------------------------------------
-for h in "$C" "$W1" "$W2"; do
+for h in "$C" "$W1" "$W2" "$W3"; do
 	su "$h" postgres "CREATE DATABASE citus_test"
 	su "$h" citus_test "CREATE EXTENSION citus"
 done
@@ -69,7 +70,10 @@ check "distributed table has rows on both workers" "40" "$(q "$C" '' "SELECT cou
 
 . "$(dirname "$0")/checks_masking.sh"
 . "$(dirname "$0")/checks_rows.sh"
+. "$(dirname "$0")/checks_purpose.sh"
 . "$(dirname "$0")/checks_tokens.sh"
 . "$(dirname "$0")/checks_retention.sh"
 . "$(dirname "$0")/checks_subjects.sh"
 . "$(dirname "$0")/checks_sync.sh"
+. "$(dirname "$0")/checks_done_when.sh"
+. "$(dirname "$0")/checks_nodes.sh"

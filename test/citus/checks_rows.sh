@@ -46,7 +46,7 @@ check "positive control: router lookup of a consenting subject" "3|555-3" \
 	"$(pq "$C" ct_gated marketing "SELECT subject || '|' || phone FROM public.contacts WHERE subject = 3")"
 check "gated role without a declared purpose: no row (fails closed)" "0" \
 	"$(pq "$C" ct_gated '' "SELECT count(*) FROM public.contacts")"
-check "gated role, purpose set for the session only (not propagated): no row on the shards" "0" \
+check "gated role, purpose set for the session only: carried to the shards" "10" \
 	"$(q "$C" ct_gated "SET privacy.purpose = 'marketing'; SELECT count(*) FROM public.contacts")"
 check "positive control: the superuser sees every row" "20" \
 	"$(q "$C" '' "SELECT count(*) FROM public.contacts")"

@@ -57,7 +57,35 @@ check "a revoked grant reaches the workers at commit" "ERROR:  permission denied
 for h in "$W1" "$W2"; do q "$h" '' "SELECT privacy.audit_wait('20 seconds')" >/dev/null; done
 check "detokenizations on the shards are in the audit log gathered on the coordinator" "true|true" \
 	"$(q "$C" '' "SELECT (sum(value_count) FILTER (WHERE role_name = 'ct_detok' AND format = 'ssn') >= 13) || '|' || bool_and(node <> 'coordinator') FILTER (WHERE role_name = 'ct_detok' AND format = 'ssn') FROM privacy.citus_audit_log()")"
-check "positive control: the coordinator's own log holds none of them" "0" \
-	"$(q "$C" '' "SELECT count(*) FROM privacy.audit_log WHERE role_name = 'ct_detok' AND format = 'ssn'")"
+check "they were moved into the coordinator's own log, each naming the worker that ran it" "true|true" \
+	"$(q "$C" '' "SELECT (sum(value_count) >= 13) || '|' || bool_and(object LIKE 'citus node %') FROM privacy.audit_log WHERE role_name = 'ct_detok' AND format = 'ssn'")"
+check "the workers' logs hold no detokenization any more" "0 0" \
+	"$(q "$W1" '' "SELECT count(*) FROM privacy.audit_log WHERE action = 'detokenize'") $(q "$W2" '' "SELECT count(*) FROM privacy.audit_log WHERE action = 'detokenize'")"
+# exactly once: one detokenization on one shard is one row of the
+# coordinator's log, however often the records are collected
+su "$C" citus_test "CREATE ROLE ct_detok_once LOGIN"
+su "$C" citus_test "GRANT SELECT ON public.cards TO ct_detok_once"
+su "$C" citus_test "SELECT privacy.grant_detokenize('ct_detok_once', 'ssn')"
+check "a router detokenization by a granted role" "987-65-0001" \
+	"$(q "$C" ct_detok_once "SELECT privacy.detokenize(card, 'ssn') FROM public.cards WHERE subject = 101")"
+for h in "$W1" "$W2"; do q "$h" '' "SELECT privacy.audit_wait('20 seconds')" >/dev/null; done
+once_node="$(holder cards 101):$PGPORT"
+check "it is recorded on the worker that ran it, not yet on the coordinator" "1|0" \
+	"$(q "$(holder cards 101)" '' "SELECT count(*) FROM privacy.audit_log WHERE role_name = 'ct_detok_once'")|$(q "$C" '' "SELECT count(*) FROM privacy.audit_log WHERE role_name = 'ct_detok_once'")"
+check "collected into the coordinator's log: once, naming that worker, after three runs" "1|citus node $once_node|1|0" \
+	"$(q "$C" '' "SELECT privacy.citus_collect_audit()" >/dev/null; q "$C" '' "SELECT privacy.citus_collect_audit()" >/dev/null; q "$C" '' "SELECT privacy.citus_collect_audit()" >/dev/null; q "$C" '' "SELECT count(*) || '|' || min(object) || '|' || min(value_count) FROM privacy.audit_log WHERE role_name = 'ct_detok_once'")|$(q "$(holder cards 101)" '' "SELECT count(*) FROM privacy.audit_log WHERE role_name = 'ct_detok_once'")"
+check "citus_audit_log shows it once, with the worker as its node" "1|$once_node" \
+	"$(q "$C" '' "SELECT count(*) || '|' || min(node) FROM privacy.citus_audit_log() WHERE role_name = 'ct_detok_once'")"
+# a run that fails after copying (rolled back) neither loses nor duplicates
+su "$C" citus_test "SELECT privacy.revoke_detokenize('ct_detok_once', 'ssn')"
+su "$C" citus_test "SELECT privacy.grant_detokenize('ct_detok_once', 'ssn')"
+q "$C" ct_detok_once "SELECT privacy.detokenize(card, 'ssn') FROM public.cards WHERE subject = 102" >/dev/null
+for h in "$W1" "$W2"; do q "$h" '' "SELECT privacy.audit_wait('20 seconds')" >/dev/null; done
+check "a collection rolled back leaves the record on its worker" "1|1" \
+	"$(q "$C" '' "BEGIN; SELECT privacy.citus_collect_audit(); ROLLBACK" >/dev/null; q "$C" '' "SELECT count(*) FROM privacy.audit_log WHERE role_name = 'ct_detok_once'")|$(q "$(holder cards 102)" '' "SELECT count(*) FROM privacy.audit_log WHERE role_name = 'ct_detok_once'")"
+check "the next runs move it once" "2|0" \
+	"$(q "$C" '' "SELECT privacy.citus_collect_audit()" >/dev/null; q "$C" '' "SELECT privacy.citus_collect_audit()" >/dev/null; q "$C" '' "SELECT count(*) FROM privacy.audit_log WHERE role_name = 'ct_detok_once'")|$(q "$(holder cards 102)" '' "SELECT count(*) FROM privacy.audit_log WHERE role_name = 'ct_detok_once'")"
+check "citus_collect_audit is for superusers only" "ERROR:  permission denied for function citus_collect_audit" \
+	"$(q "$C" ct_detok "SELECT privacy.citus_collect_audit()" | head -1)"
 check "citus_audit_log is for superusers only" "ERROR:  permission denied for function citus_audit_log" \
 	"$(q "$C" ct_detok "SELECT count(*) FROM privacy.citus_audit_log()" | head -1)"

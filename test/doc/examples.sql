@@ -468,8 +468,12 @@ SELECT privacy.citus_sync_policies() AS workers;
 SELECT node, in_sync FROM privacy.citus_policy_status();
 
 -- @ privacy.citus_audit_log(timestamp with time zone)
--- # The audit log of the coordinator and of every Citus worker (detokenizations on shards are recorded by the worker that ran them), each row with its node. Without Citus only the local log:
+-- # The audit log of every node, read on the coordinator: the detokenizations run on the Citus workers are first moved into the coordinator's log (privacy.citus_collect_audit), each row names the node that ran it. Without Citus only the local log:
 SELECT DISTINCT node FROM privacy.citus_audit_log(now() - interval '1 day');
+
+-- @ privacy.citus_collect_audit(integer)
+-- # Moves the detokenization records of every Citus worker into the coordinator's privacy.audit_log, exactly once (at most max_rows per worker and run), and returns how many it copied: run it periodically on the coordinator. Without Citus, as here, nothing to move.
+SELECT privacy.citus_collect_audit() AS copied;
 
 -- ## Compliance
 

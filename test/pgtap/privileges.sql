@@ -43,7 +43,9 @@ SELECT is(
 	array_to_string(ARRAY[
 		'privacy._check_policy_admin(text,regclass)',
 		'privacy._citus_present()',
+		'privacy._citus_purpose(text,text,bigint)',
 		'privacy._consent_allows(regclass,text,text)',
+		'privacy._consent_allows_carried(regclass,text,text,text)',
 		'privacy._current_expression(regprocedure,text)',
 		'privacy._export_rows(regclass,tid[],text,text[],text[])',
 		'privacy._forget_format_versions(text)',

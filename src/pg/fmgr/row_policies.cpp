@@ -11,6 +11,7 @@
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/citus.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/keyed_masks.hpp"
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/policy_target.hpp"
 #include "pg/catalog/privileges.hpp"
@@ -115,12 +116,13 @@ AddRowFilterImpl(FunctionCallInfo fcinfo) {
 
 // GateFor decides, once per statement, what a consent requirement of relid
 // for purpose lets through: 1 everything, 2 consenting subjects, 0 nothing.
+// declared is the purpose the statement declares (the session's setting,
+// or the one carried to this Citus node, citus_purpose.hpp).
 int
-GateFor(Oid relid, const char *purpose) {
+GateFor(Oid relid, const char *purpose, const char *declared) {
 	Oid userid = GetUserId();
 	if (ExemptFromRowPolicies(relid, userid))
 		return 1;
-	const char *declared = CurrentPurpose();
 	if (declared[0] == '\0' || !PurposeUsable(declared, userid))
 		return 0;
 	return strcmp(declared, purpose) == 0 ? 2 : 1;
@@ -137,7 +139,19 @@ struct ConsentCallCache {
 	ConsentSet *set;  // the purpose's standing consents, for this execution
 };
 
-// ConsentAllowsImpl implements privacy._consent_allows(regclass, text, text).
+// DeclaredPurpose returns the purpose this consent check is bound to: the
+// carried one of privacy._consent_allows_carried() when the planner placed
+// the call (marked like the keyed masks' entry points, keyed_masks.hpp), or
+// else the session's setting (a call written by a user carries nothing).
+const char *
+DeclaredPurpose(FunctionCallInfo fcinfo) {
+	if (PG_NARGS() == 4 && CalledFromMaskPolicy(fcinfo))
+		return PG_ARGISNULL(3) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	return CurrentPurpose();
+}
+
+// ConsentAllowsImpl implements privacy._consent_allows(regclass, text, text)
+// and privacy._consent_allows_carried(regclass, text, text, text).
 Datum
 ConsentAllowsImpl(FunctionCallInfo fcinfo) {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
@@ -145,7 +159,7 @@ ConsentAllowsImpl(FunctionCallInfo fcinfo) {
 	ConsentCallCache *cache = (ConsentCallCache *)fcinfo->flinfo->fn_extra;
 	if (cache == NULL) {
 		char *purpose = text_to_cstring(PG_GETARG_TEXT_PP(1));
-		int gate = GateFor(PG_GETARG_OID(0), purpose);
+		int gate = GateFor(PG_GETARG_OID(0), purpose, DeclaredPurpose(fcinfo));
 		cache = (ConsentCallCache *)MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
 		                                                   sizeof(ConsentCallCache));
 		cache->gate = gate;
@@ -212,5 +226,6 @@ PRIVACY_FUNCTION(_check_row_policy_target, privacy::pg::CheckRowPolicyTargetImpl
 PRIVACY_FUNCTION(_canonical_row_filter, privacy::pg::CanonicalRowFilterImpl)
 PRIVACY_FUNCTION(add_row_filter, privacy::pg::AddRowFilterImpl)
 PRIVACY_FUNCTION(_consent_allows, privacy::pg::ConsentAllowsImpl)
+PRIVACY_FUNCTION(_consent_allows_carried, privacy::pg::ConsentAllowsImpl)
 PRIVACY_FUNCTION(_consent_changed, privacy::pg::ConsentChangedImpl)
 PRIVACY_FUNCTION(_row_exempt, privacy::pg::RowExemptImpl)

@@ -7,6 +7,7 @@
 #include "pg/hooks/planner.hpp"
 
 #include "pg/catalog/citus.hpp"
+#include "pg/catalog/citus_purpose.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/row_policies.hpp"
 #include "pg/guc.hpp"
@@ -171,6 +172,7 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options,
 	masking_reader = InvalidOid;
 
 	RejectCitusCrashPattern(parse);
+	bool carried = CarryCitusPurpose(parse);
 	PinColumnPolicyCache();
 	volatile int citus_nest_level = -1;
 	PG_TRY();
@@ -192,6 +194,8 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options,
 	if (citus_nest_level >= 0)
 		AtEOXact_GUC(true, citus_nest_level);
 
+	if (carried)
+		DependOnCitusState(result);
 	if (governed)
 		result->dependsOnRole = true;
 	// a plan made under an exemption, or masked for another role than the

@@ -24,10 +24,12 @@
 #include "pg/hooks/process_utility.hpp"
 
 #include "pg/catalog/categories.hpp"
+#include "pg/catalog/citus.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/hooks/lineage.hpp"
 #include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/legal_holds.hpp"
+#include "pg/catalog/row_policies.hpp"
 #include "pg/guc.hpp"
 #include "pg/postgres.hpp"
 
@@ -134,13 +136,19 @@ RejectMaskedColumnChange(Node *stmt) {
 }
 
 // MaskedCopy returns COPY (SELECT ... FROM ONLY rel) TO for a COPY rel TO
-// that the current user would see masked, or NULL.
+// that the current user would see masked, or of a Citus table with row
+// policies (Citus copies its shards with COPY commands of its own; a query
+// is planned, and carries the declared purpose to the shards,
+// citus_purpose.hpp), or NULL.
 CopyStmt *
 MaskedCopy(CopyStmt *copy) {
 	if (copy->is_from || copy->relation == NULL || copy->query != NULL)
 		return NULL;
 	Oid relid = RangeVarGetRelid(copy->relation, NoLock, true);
-	if (!OidIsValid(relid) || !AnyColumnMaskedForUser(relid))
+	if (!OidIsValid(relid))
+		return NULL;
+	if (!(AnyColumnPolicy() && AnyColumnMaskedForUser(relid)) &&
+	    !(CitusInstalled() && IsCitusTable(relid) && RowPolicyMentionsRelation(relid)))
 		return NULL;
 
 	SelectStmt *select = makeNode(SelectStmt);
@@ -517,17 +525,15 @@ PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_on
 	int mark = ClearedMark();
 	if (families)
 		FamilyPrecheck(stmt);
-	if (!IsBinaryUpgrade && AnyColumnPolicy()) {
-		if (IsA(stmt, CopyStmt)) {
-			CopyStmt *masked = MaskedCopy((CopyStmt *)stmt);
-			if (masked != NULL) {
-				pstmt = (PlannedStmt *)copyObject(pstmt);
-				pstmt->utilityStmt = (Node *)masked;
-				read_only_tree = false;
-			}
-		} else {
-			RejectMaskedColumnChange(stmt);
+	if (!IsBinaryUpgrade && IsA(stmt, CopyStmt)) {
+		CopyStmt *masked = MaskedCopy((CopyStmt *)stmt);
+		if (masked != NULL) {
+			pstmt = (PlannedStmt *)copyObject(pstmt);
+			pstmt->utilityStmt = (Node *)masked;
+			read_only_tree = false;
 		}
+	} else if (!IsBinaryUpgrade && AnyColumnPolicy()) {
+		RejectMaskedColumnChange(stmt);
 	}
 	// issue 18 (lineage.hpp): columns added to governed tables, lineage of
 	// CREATE TABLE AS / SELECT INTO / CREATE MATERIALIZED VIEW
