@@ -2,6 +2,7 @@
 // sends to the shards (citus_purpose.hpp). Called from the planner hook, on
 // every node: the node planning a statement on a Citus table adds the
 // markers, the node planning a shard query consumes them.
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/citus_purpose.hpp"
 
 #include "pg/catalog/citus.hpp"
@@ -206,8 +207,7 @@ ShardUnderRowSecurity(Node *node, void *context) {
 // StateTable returns the OID of privacy._citus_sync_state, or InvalidOid.
 Oid
 StateTable() {
-	Oid nsp = get_namespace_oid("privacy", true);
-	return OidIsValid(nsp) ? get_relname_relid("_citus_sync_state", nsp) : InvalidOid;
+	return PrivacyTable("_citus_sync_state");
 }
 
 // LocalGeneration returns the generation of the policy state this node
