@@ -11,8 +11,11 @@
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/citus.hpp"
 #include "pg/catalog/column_policies.hpp"
+#include "pg/catalog/consent_registry.hpp"
+#include "pg/catalog/consent_set.hpp"
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/privileges.hpp"
+#include "pg/catalog/purposes.hpp"
 #include "pg/catalog/row_policies.hpp"
 #include "pg/module.hpp"
 
