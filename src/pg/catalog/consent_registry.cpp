@@ -8,7 +8,6 @@
 
 extern "C" {
 #include "access/genam.h"
-#include "access/hash.h"
 #include "access/nbtree.h"
 #include "access/relscan.h"
 #include "access/tableam.h"
@@ -31,13 +30,14 @@ namespace {
 // Consent is read from privacy._consent itself with the statement's snapshot
 // (the active snapshot: the leader's in parallel workers, the portal's for a
 // cursor), through the partial indexes on standing consents (WHERE
-// revoked_at IS NULL): the hash index _consent_subject (subject) for one
-// subject, the btree _consent_standing (purpose, subject) for a purpose. Nothing is cached across
-// statements, so a consent change costs other backends nothing and is visible (or not) exactly as
-// MVCC says. A caller that probes many rows builds a per-query set of the purpose's standing
-// consents instead (ConsentSet below).
+// revoked_at IS NULL): the btree _consent_standing (purpose, subject),
+// collation "C", descended by (purpose, subject) for one subject and read
+// over one purpose's range for a set. Nothing is cached across statements,
+// so a consent change costs other backends nothing and is visible (or not)
+// exactly as MVCC says. A caller that probes many rows builds a per-query
+// set of the purpose's standing consents instead (consent_set.cpp).
 
-// The OIDs of privacy._consent and its standing indexes, cached once the
+// The OIDs of privacy._consent and its standing index, cached once the
 // table and its btree exist (looked up again on every use until then, so a
 // registry created later is found): a point lookup should not pay three
 // catalog lookups for them. Any relcache invalidation of one of them or of
@@ -45,38 +45,29 @@ namespace {
 // forgets them.
 Oid cached_consent_table = InvalidOid;
 Oid cached_standing_index = InvalidOid;
-Oid cached_subject_index = InvalidOid;
 
 void
 ForgetConsentRelations(Oid relid) {
-	if (!OidIsValid(relid) || relid == cached_consent_table || relid == cached_standing_index ||
-	    relid == cached_subject_index)
-		cached_consent_table = cached_standing_index = cached_subject_index = InvalidOid;
+	if (!OidIsValid(relid) || relid == cached_consent_table || relid == cached_standing_index)
+		cached_consent_table = cached_standing_index = InvalidOid;
 }
 
-// ConsentRelations finds privacy._consent, its standing index by (purpose,
-// subject) and its standing hash index by subject (either index may be
-// missing: then the other one, or the heap, is scanned).
+// ConsentRelations finds privacy._consent and its standing index by
+// (purpose, subject) (which may be missing: then the heap is scanned).
 bool
-ConsentRelations(Oid *table, Oid *index, Oid *subject_index = NULL) {
+ConsentRelations(Oid *table, Oid *index) {
 	if (!OidIsValid(cached_consent_table)) {
 		Oid nsp = get_namespace_oid("privacy", true);
 		*table = OidIsValid(nsp) ? get_relname_relid("_consent", nsp) : InvalidOid;
 		*index = OidIsValid(nsp) ? get_relname_relid("_consent_standing", nsp) : InvalidOid;
-		Oid by_subject = OidIsValid(nsp) ? get_relname_relid("_consent_subject", nsp) : InvalidOid;
-		if (subject_index != NULL)
-			*subject_index = by_subject;
 		if (OidIsValid(*table) && OidIsValid(*index)) {
 			cached_consent_table = *table;
 			cached_standing_index = *index;
-			cached_subject_index = by_subject;
 		}
 		return OidIsValid(*table);
 	}
 	*table = cached_consent_table;
 	*index = cached_standing_index;
-	if (subject_index != NULL)
-		*subject_index = cached_subject_index;
 	return true;
 }
 
@@ -144,8 +135,8 @@ VisitRow(TupleTableSlot *slot, const char *purpose, size_t purpose_len, const ch
 void
 ScanStanding(const char *purpose, const char *subject, size_t subject_len, StandingVisitor visit,
              void *arg) {
-	Oid table_oid, index_oid, subject_index_oid;
-	if (!ConsentRelations(&table_oid, &index_oid, &subject_index_oid))
+	Oid table_oid, index_oid;
+	if (!ConsentRelations(&table_oid, &index_oid))
 		return;
 	// the statement's snapshot; called outside a statement (no active
 	// snapshot), a fresh transaction snapshot
@@ -159,23 +150,10 @@ ScanStanding(const char *purpose, const char *subject, size_t subject_len, Stand
 	text *purpose_text = cstring_to_text_with_len(purpose, (int)purpose_len);
 	text *subject_text =
 	        subject != NULL ? cstring_to_text_with_len(subject, (int)subject_len) : NULL;
-	// one subject: the hash index by subject (one bucket page, no key
-	// comparisons on the way down); every subject: the btree by purpose
-	Relation index = subject != NULL
-	                         ? OpenIndexIfShaped(table_oid, subject_index_oid, HASH_AM_OID, 1, 2, 0)
-	                         : NULL;
+	// one subject: a descent by (purpose, subject); every subject: the
+	// purpose's range
+	Relation index = OpenIndexIfShaped(table_oid, index_oid, BTREE_AM_OID, 2, 3, 2);
 	if (index != NULL) {
-		ScanKeyData key;
-		ScanKeyEntryInitialize(&key, 0, 1, HTEqualStrategyNumber, InvalidOid,
-		                       index->rd_indcollation[0], F_TEXTEQ, PointerGetDatum(subject_text));
-		IndexScanDesc scan = index_beginscan(rel, index, snapshot, 1, 0);
-		index_rescan(scan, &key, 1, NULL, 0);
-		while (index_getnext_slot(scan, ForwardScanDirection, slot))
-			if (!VisitRow(slot, purpose, purpose_len, subject, subject_len, visit, arg))
-				break;
-		index_endscan(scan);
-		index_close(index, AccessShareLock);
-	} else if ((index = OpenIndexIfShaped(table_oid, index_oid, BTREE_AM_OID, 2, 3, 2)) != NULL) {
 		ScanKeyData keys[2];
 		int nkeys = subject != NULL ? 2 : 1;
 		// the index's own collations: its ordering decides where the scan lands
