@@ -206,6 +206,28 @@ RESET ROLE;
 -- no consent state is kept by a backend between statements
 SELECT count(*) AS consent_contexts FROM pg_backend_memory_contexts WHERE name LIKE '%consent%';
 
+-- the bulk grant checks its purpose once and skips the foreign key's
+-- per-row check for its own INSERT only: replica mode is over when it
+-- returns (also when it is called inside a transaction), and a direct
+-- insert of a consent for a purpose that does not exist still fails on the
+-- key (positive control: the same insert for an existing purpose works)
+BEGIN;
+SELECT privacy.grant_consent(ARRAY['s40', 's41', 's40'], 'cs_mkt') AS granted;
+SHOW session_replication_role;
+COMMIT;
+SHOW session_replication_role;
+SELECT count(*) AS standing FROM privacy._consent
+WHERE subject IN ('s40', 's41') AND purpose = 'cs_mkt' AND revoked_at IS NULL;
+INSERT INTO privacy._consent (subject, purpose, granted_at, granted_by) VALUES ('s42', 'cs_no_such', now(), 'x');
+\echo :LAST_ERROR_SQLSTATE
+INSERT INTO privacy._consent (subject, purpose, granted_at, granted_by) VALUES ('s42', 'cs_mkt', now(), 'x');
+-- the supersede step of a second bulk grant finds each standing consent
+-- through the index and keeps one standing row per subject
+SELECT privacy.grant_consent(ARRAY['s40', 's42', 's43'], 'cs_mkt') AS granted;
+SELECT subject, count(*) FILTER (WHERE revoked_at IS NULL) AS standing, count(*) AS history
+FROM privacy._consent WHERE subject IN ('s40', 's41', 's42', 's43') AND purpose = 'cs_mkt'
+GROUP BY subject ORDER BY subject;
+
 DROP TABLE lookups;
 DROP SCHEMA cs CASCADE;
 DELETE FROM privacy._consent WHERE purpose = 'cs_mkt';
