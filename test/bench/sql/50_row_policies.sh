@@ -8,7 +8,9 @@
 # per-round ratios [min-max]. Then the customer-scale part:
 # BENCH_CONSENT_SUBJECTS subjects (default 200,000; set 10000000 for the
 # 10M figures), one row each, half consenting, imported with the bulk API
-# (target >= 100,000 subjects/s); a fresh backend's first gated point lookup
+# (target >= 100,000 subjects/s; printed per second of wall time and per
+# second of the importing backend's CPU time, with the load average; the
+# 10M case takes about 10 minutes and some 3 GB of disk); a fresh backend's first gated point lookup
 # (target <= 5 ms); the consent state a backend holds (target <= 1 MB); and
 # gated vs ungated point lookups while another session changes a consent
 # every few milliseconds (a change costs other backends nothing). Needs
@@ -58,6 +60,7 @@ median_spread() {
 	sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
 		printf "%.3f [%.3f-%.3f]", m, v[1], v[NR] }'
 }
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores shared: ratios are medians of interleaved rounds)"
 visible=$(psql -X -At -U bench_marketer -c "SELECT count(*) FROM bench.gated")
 latency "$work/count_gated.sql" 2 >/dev/null
 latency "$work/count_ungated.sql" 2 >/dev/null
@@ -180,6 +183,7 @@ cg=$(scan 4MB scale_gated)
 cu2=$(scan 256MB scale_ungated)
 cg2=$(scan 256MB scale_gated)
 echo "  count(*) of the customer table, gated / ungated: work_mem 4MB (probes) ${cg} / ${cu} ms = $(ratio "$cg" "$cu"); work_mem 256MB (set) ${cg2} / ${cu2} ms = $(ratio "$cg2" "$cu2")"
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 psql -X -q -U postgres <<'SQL' >/dev/null
 DROP TABLE bench.scale_gated, bench.scale_ungated;
 SQL
