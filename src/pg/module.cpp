@@ -14,8 +14,10 @@
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/extension_schema.hpp"
+#include "pg/catalog/consent_registry.hpp"
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/masking_secret.hpp"
+#include "pg/catalog/purposes.hpp"
 #include "pg/catalog/row_policies.hpp"
 #include "pg/guc.hpp"
 #include "pg/hooks/caller_identity.hpp"
@@ -70,6 +72,8 @@ _PG_init(void) {
 	privacy::pg::InitColumnPolicyCache();
 	privacy::pg::InitMaskingSecretCache();
 	privacy::pg::InitRowPolicyCache();
+	privacy::pg::InitPurposeCache();
+	privacy::pg::InitConsentRegistry();
 	privacy::pg::InitLegalHolds();
 	privacy::pg::InitTokenization();
 

@@ -5,7 +5,9 @@
 // each queried relation the cache holds ready-made RowSecurityPolicy quals,
 // built from the relation's own policies and its ancestors' (so a partition
 // queried directly is filtered like its parent) and invalidated with the
-// same relcache signals as the column-policy cache.
+// same relcache signals as the column-policy cache. The quals are built in
+// row_policy_quals.cpp; what they call reads consent_registry.hpp,
+// consent_set.hpp and purposes.hpp.
 #pragma once
 
 #include "pg/postgres.hpp"
@@ -33,26 +35,5 @@ bool RowPolicyMentionsRelation(Oid relid);
 // whole table (or everything), directly or through INHERIT membership.
 bool ExemptFromRowPolicies(Oid relid, Oid userid);
 
-// ConsentStandsNow reports whether subject has standing consent for purpose
-// in the active snapshot (an index probe into privacy._consent).
-bool ConsentStandsNow(const char *purpose, const char *subject, size_t len);
-// ConsentSet is a per-query set of the standing consents of one purpose, read
-// with the active snapshot and allocated in a child of context.
-struct ConsentSet;
-// BuildConsentSet builds it, or returns NULL (nothing kept) if it would take
-// more than limit bytes.
-ConsentSet *BuildConsentSet(const char *purpose, MemoryContext context, size_t limit);
-// ProbesBeforeSet returns after how many index probes an execution should
-// build the set: soon when the registry's standing consents surely fit in
-// limit bytes, else only once probing has cost about what a failed build
-// would.
-uint32 ProbesBeforeSet(size_t limit);
-// ConsentSetContains reports whether subject's consent in the set stands now.
-bool ConsentSetContains(const ConsentSet *set, const char *subject, size_t len);
-
-// PurposeUsable reports whether purpose exists and userid may declare it
-// (the last answer is cached until roles or the purpose catalog change).
-bool PurposeUsable(const char *purpose, Oid userid);
-bool PurposeUsableUncached(const char *purpose, Oid userid);
 
 } // namespace privacy::pg

@@ -12,9 +12,12 @@
 #include "pg/catalog/citus.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/keyed_masks.hpp"
+#include "pg/catalog/consent_registry.hpp"
+#include "pg/catalog/consent_set.hpp"
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/policy_target.hpp"
 #include "pg/catalog/privileges.hpp"
+#include "pg/catalog/purposes.hpp"
 #include "pg/catalog/row_policies.hpp"
 #include "pg/module.hpp"
 

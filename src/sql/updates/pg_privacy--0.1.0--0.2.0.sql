@@ -4579,11 +4579,6 @@ COMMENT ON VIEW privacy.effective_access IS
 COMMENT ON VIEW privacy.policies IS
 'every policy of every kind (masks, exemptions, row policies, token formats, detokenize grants, retention, holds, classifications, subject registrations, category protections and exemptions, not-personal marks, default-deny opt-outs) for audit export';
 
--- issue 19: consent probes by subject. A gated point lookup reads one
--- subject's standing consent through a hash index (one bucket page) instead
--- of a descent through (purpose, subject) that compares text at every level.
-CREATE INDEX _consent_subject ON privacy._consent USING hash (subject) WHERE revoked_at IS NULL;
-
 -- issue 19: retokenize reads a table without children forward from where
 -- its last batch ended, instead of from the first page at every batch
 -- (which passed the old versions of every row moved so far: quadratic).
@@ -5163,3 +5158,160 @@ END
 $do$;
 CREATE TRIGGER citus_consent AFTER INSERT OR UPDATE OR DELETE ON privacy._consent
 	FOR EACH ROW WHEN (privacy._citus_present()) EXECUTE FUNCTION privacy._citus_consent_changed();
+-- it also fires for the bulk grant's INSERT, which runs in replica mode
+-- (grant_consent(text[], ...)): the rows it writes must reach the workers
+ALTER TABLE privacy._consent ENABLE ALWAYS TRIGGER citus_consent;
+
+-- issue 19: consent at customer scale. One index on standing consents,
+-- compared bytewise (collation "C"): gated point lookups descend it by
+-- (purpose, subject) and bulk imports insert into it without locale-aware
+-- comparisons (0.1.0's index compared text with the database collation).
+-- The bulk grant checks and locks its purpose once instead of the foreign
+-- key's check per row, and grants and revocations reach the index with
+-- COLLATE "C".
+DROP INDEX privacy._consent_standing;
+CREATE INDEX _consent_standing ON privacy._consent (purpose COLLATE "C", subject COLLATE "C") WHERE revoked_at IS NULL;
+CREATE OR REPLACE FUNCTION privacy.grant_consent(subject text, purpose text, expires_at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	new_id bigint;
+BEGIN
+	PERFORM privacy._check_policy_admin('record consent');
+	IF grant_consent.subject IS NULL OR grant_consent.purpose IS NULL THEN
+		RAISE EXCEPTION 'subject and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose) THEN
+		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
+	END IF;
+	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
+		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- a new grant supersedes a standing one (which stays in the history)
+	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = privacy._outer_user()
+	WHERE c.purpose COLLATE "C" OPERATOR(pg_catalog.=) grant_consent.purpose
+	  AND c.subject COLLATE "C" OPERATOR(pg_catalog.=) grant_consent.subject AND c.revoked_at IS NULL;
+	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
+	VALUES (grant_consent.subject, grant_consent.purpose, now(), grant_consent.expires_at, privacy._outer_user())
+	RETURNING id INTO new_id;
+	RETURN new_id;
+END
+$$;
+COMMENT ON FUNCTION privacy.grant_consent(text, text, timestamptz) IS
+'records a subject''s consent for a purpose (optionally until expires_at); returns the consent id';
+
+CREATE OR REPLACE FUNCTION privacy.revoke_consent(subject text, purpose text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM privacy._check_policy_admin('record consent');
+	IF revoke_consent.subject IS NULL OR revoke_consent.purpose IS NULL THEN
+		RAISE EXCEPTION 'subject and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = privacy._outer_user()
+	WHERE c.purpose COLLATE "C" OPERATOR(pg_catalog.=) revoke_consent.purpose
+	  AND c.subject COLLATE "C" OPERATOR(pg_catalog.=) revoke_consent.subject AND c.revoked_at IS NULL;
+	RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION privacy.revoke_consent(text, text) IS
+'revokes a subject''s standing consent for a purpose; true if there was one; effective from the next statement';
+
+CREATE OR REPLACE FUNCTION privacy.grant_consent(subjects text[], purpose text, expires_at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who name := privacy._outer_user();
+	granted bigint;
+	replication_role text;
+BEGIN
+	PERFORM privacy._check_policy_admin('record consent');
+	IF grant_consent.subjects IS NULL OR grant_consent.purpose IS NULL THEN
+		RAISE EXCEPTION 'subjects and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF pg_catalog.array_position(grant_consent.subjects, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'subjects must not contain null' USING ERRCODE = 'null_value_not_allowed',
+			HINT = 'Remove the null elements; nothing was recorded.';
+	END IF;
+	-- What the foreign key to privacy._purpose checks for every row, done
+	-- once: the purpose exists, and its row is locked against deletion (FOR
+	-- KEY SHARE, as the key check locks it) until this transaction ends.
+	PERFORM FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
+	END IF;
+	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
+		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- new grants supersede standing ones (which stay in the history)
+	-- (a join, so that each subject is one descent of the standing index,
+	-- whatever the size of the registry; "= ANY" let the planner read the
+	-- purpose's whole range instead)
+	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = who
+	FROM (SELECT DISTINCT s.subject COLLATE "C" AS subject
+	      FROM pg_catalog.unnest(grant_consent.subjects) AS s(subject)) AS n
+	WHERE c.purpose COLLATE "C" OPERATOR(pg_catalog.=) grant_consent.purpose AND c.revoked_at IS NULL
+	  AND c.subject COLLATE "C" OPERATOR(pg_catalog.=) n.subject;
+	-- The rows all carry that one checked purpose, so the foreign key's
+	-- per-row check (a quarter of an import's time) is skipped for this
+	-- statement only: in replica mode ordinary triggers do not fire (the
+	-- Citus sync's row trigger is enabled ALWAYS and still fires). Restored
+	-- right after (an error aborts the transaction or subtransaction, which
+	-- restores it too).
+	replication_role := pg_catalog.current_setting('session_replication_role');
+	PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
+	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
+	SELECT DISTINCT s.subject COLLATE "C", grant_consent.purpose, now(), grant_consent.expires_at, who
+	FROM pg_catalog.unnest(grant_consent.subjects) AS s(subject);
+	GET DIAGNOSTICS granted = ROW_COUNT;
+	PERFORM pg_catalog.set_config('session_replication_role', replication_role, true);
+	IF granted OPERATOR(pg_catalog.>) 0 THEN
+		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count, new_definition)
+		VALUES (now(), who, session_user, 'grant consent', 'purpose ' OPERATOR(pg_catalog.||) grant_consent.purpose,
+		        granted, pg_catalog.jsonb_build_object('subjects', granted, 'expires_at', grant_consent.expires_at)::text);
+	END IF;
+	RETURN granted;
+END
+$$;
+COMMENT ON FUNCTION privacy.grant_consent(text[], text, timestamptz) IS
+'records the consent of many subjects for a purpose in one statement (optionally until expires_at); returns how many; one audit row per call';
+
+CREATE OR REPLACE FUNCTION privacy.revoke_consent(subjects text[], purpose text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who name := privacy._outer_user();
+	revoked bigint;
+BEGIN
+	PERFORM privacy._check_policy_admin('record consent');
+	IF revoke_consent.subjects IS NULL OR revoke_consent.purpose IS NULL THEN
+		RAISE EXCEPTION 'subjects and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF pg_catalog.array_position(revoke_consent.subjects, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'subjects must not contain null' USING ERRCODE = 'null_value_not_allowed',
+			HINT = 'Remove the null elements; nothing was revoked.';
+	END IF;
+	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = who
+	FROM (SELECT DISTINCT s.subject COLLATE "C" AS subject
+	      FROM pg_catalog.unnest(revoke_consent.subjects) AS s(subject)) AS n
+	WHERE c.purpose COLLATE "C" OPERATOR(pg_catalog.=) revoke_consent.purpose AND c.revoked_at IS NULL
+	  AND c.subject COLLATE "C" OPERATOR(pg_catalog.=) n.subject;
+	GET DIAGNOSTICS revoked = ROW_COUNT;
+	IF revoked OPERATOR(pg_catalog.>) 0 THEN
+		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count)
+		VALUES (now(), who, session_user, 'revoke consent', 'purpose ' OPERATOR(pg_catalog.||) revoke_consent.purpose,
+		        revoked);
+	END IF;
+	RETURN revoked;
+END
+$$;
+COMMENT ON FUNCTION privacy.revoke_consent(text[], text) IS
+'revokes the standing consents of many subjects for a purpose in one statement; returns how many; one audit row per call';

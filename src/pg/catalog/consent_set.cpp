@@ -1,0 +1,183 @@
+// consent_set.cpp: the per-query set of a purpose's standing consents,
+// read once with the active snapshot (consent_registry.hpp) and allocated in
+// the caller's per-execution context: nothing outlives the statement.
+#include "pg/catalog/consent_set.hpp"
+
+#include "pg/catalog/consent_registry.hpp"
+
+extern "C" {
+#include "common/hashfn.h"
+#include "datatype/timestamp.h"
+#include "lib/stringinfo.h"
+#include "utils/memutils.h"
+}
+
+namespace privacy::pg {
+
+namespace {
+
+// The per-query set: open addressing over 8-byte slots (a 32-bit tag from
+// the subject's hash and the offset of its record), and in front of it a
+// blocked Bloom filter of about 20 bits per subject, small enough to stay in
+// the CPU's cache while the slots do not: a subject without consent is
+// usually refused there, without touching the slots. The records keep the
+// subjects verbatim in one arena (length, expiry, bytes), so a hit is an
+// exact comparison (no digest collision can let a row through) and costs
+// one slot and one record, both cache misses on a large set.
+constexpr size_t kRecordHeader = sizeof(uint32) + sizeof(TimestampTz);
+
+struct Collected {
+	size_t limit;
+	size_t used;
+	bool overflow;
+	uint32 count;
+	StringInfoData arena; // records: uint32 length, TimestampTz until, bytes
+};
+
+uint64
+SubjectHash(const char *subject, size_t len) {
+	return hash_bytes_extended((const unsigned char *)subject, (int)len,
+	                           UINT64CONST(0x5bd1e9955bd1e995));
+}
+
+bool
+VisitCollect(const char *subject, size_t len, TimestampTz until, void *arg) {
+	Collected *c = (Collected *)arg;
+	// a record, two slots (load factor at most 1/2) and its Bloom bits
+	c->used += kRecordHeader + 2 * sizeof(uint64) + 4 + len;
+	if (c->used > c->limit || (size_t)c->arena.len + kRecordHeader + len > MaxAllocSize / 2 ||
+	    c->count >= PG_INT32_MAX / 4) {
+		c->overflow = true;
+		return false;
+	}
+	uint32 length = (uint32)len;
+	appendBinaryStringInfo(&c->arena, (const char *)&length, sizeof(length));
+	appendBinaryStringInfo(&c->arena, (const char *)&until, sizeof(until));
+	appendBinaryStringInfo(&c->arena, subject, (int)len);
+	c->count++;
+	return true;
+}
+
+// BloomBits returns the block (of 8 words) and the three bits in it that
+// stand for a subject's hash.
+inline void
+BloomBits(uint64 hash, uint64 block_mask, uint64 *block, uint64 bits[3]) {
+	uint64 mixed = hash * UINT64CONST(0x9E3779B97F4A7C15);
+	*block = (mixed >> 40) & block_mask;
+	for (int k = 0; k < 3; k++)
+		bits[k] = (mixed >> (9 * k)) & 511;
+}
+
+} // namespace
+
+struct ConsentSet {
+	uint64 mask;
+	uint64 *slots; // 0: empty; else tag << 32 | (record offset + 1)
+	char *arena;
+	uint64 bloom_mask; // blocks - 1
+	uint64 *bloom;     // blocks of 8 words (512 bits)
+};
+
+ConsentSet *
+BuildConsentSet(const char *purpose, MemoryContext context, size_t limit) {
+	MemoryContext build =
+	        AllocSetContextCreate(context, "pg_privacy consent set", ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(build);
+	Collected c;
+	c.limit = limit;
+	c.used = 0;
+	c.overflow = false;
+	c.count = 0;
+	initStringInfo(&c.arena);
+	ScanStanding(purpose, NULL, 0, VisitCollect, &c);
+	if (c.overflow) {
+		MemoryContextSwitchTo(old);
+		MemoryContextDelete(build);
+		return NULL;
+	}
+	uint64 size = 16;
+	while (size < (uint64)c.count * 2)
+		size <<= 1;
+	// about 20 bits per subject, in 512-bit blocks
+	uint64 blocks = 1;
+	while (blocks * 512 < (uint64)c.count * 20)
+		blocks <<= 1;
+	ConsentSet *set = (ConsentSet *)palloc(sizeof(ConsentSet));
+	set->mask = size - 1;
+	set->slots = (uint64 *)MemoryContextAllocHuge(build, sizeof(uint64) * size);
+	memset(set->slots, 0, sizeof(uint64) * size);
+	set->bloom_mask = blocks - 1;
+	set->bloom = (uint64 *)MemoryContextAllocHuge(build, sizeof(uint64) * 8 * blocks);
+	memset(set->bloom, 0, sizeof(uint64) * 8 * blocks);
+	set->arena = c.arena.data;
+	for (uint32 offset = 0; offset < (uint32)c.arena.len;) {
+		uint32 len;
+		TimestampTz until;
+		memcpy(&len, set->arena + offset, sizeof(len));
+		memcpy(&until, set->arena + offset + sizeof(len), sizeof(until));
+		const char *subject = set->arena + offset + kRecordHeader;
+		uint64 hash = SubjectHash(subject, len);
+		uint64 tag = hash >> 32;
+		uint64 at = hash & set->mask;
+		uint64 block;
+		uint64 bits[3];
+		BloomBits(hash, set->bloom_mask, &block, bits);
+		for (int k = 0; k < 3; k++)
+			set->bloom[block * 8 + bits[k] / 64] |= UINT64CONST(1) << (bits[k] % 64);
+		for (;;) {
+			uint64 slot = set->slots[at];
+			if (slot == 0) {
+				set->slots[at] = tag << 32 | (uint64)(offset + 1);
+				break;
+			}
+			char *other = set->arena + (slot & 0xFFFFFFFF) - 1;
+			uint32 other_len;
+			memcpy(&other_len, other, sizeof(other_len));
+			if ((slot >> 32) == tag && other_len == len &&
+			    memcmp(other + kRecordHeader, subject, len) == 0) {
+				// two standing rows for one subject (direct DML): the later expiry wins
+				TimestampTz other_until;
+				memcpy(&other_until, other + sizeof(uint32), sizeof(other_until));
+				if (until == DT_NOEND || (other_until != DT_NOEND && until > other_until))
+					memcpy(other + sizeof(uint32), &until, sizeof(until));
+				break;
+			}
+			at = (at + 1) & set->mask;
+		}
+		offset += kRecordHeader + len;
+	}
+	MemoryContextSwitchTo(old);
+	return set;
+}
+
+bool
+ConsentSetContains(const ConsentSet *set, const char *subject, size_t len) {
+	uint64 hash = SubjectHash(subject, len);
+	uint64 block;
+	uint64 bits[3];
+	BloomBits(hash, set->bloom_mask, &block, bits);
+	const uint64 *words = set->bloom + block * 8;
+	for (int k = 0; k < 3; k++)
+		if ((words[bits[k] / 64] & (UINT64CONST(1) << (bits[k] % 64))) == 0)
+			return false;
+	uint64 tag = hash >> 32;
+	uint64 at = hash & set->mask;
+	for (;;) {
+		uint64 slot = set->slots[at];
+		if (slot == 0)
+			return false;
+		if ((slot >> 32) == tag) {
+			const char *record = set->arena + (slot & 0xFFFFFFFF) - 1;
+			uint32 record_len;
+			memcpy(&record_len, record, sizeof(record_len));
+			if (record_len == len && memcmp(record + kRecordHeader, subject, len) == 0) {
+				TimestampTz until;
+				memcpy(&until, record + sizeof(uint32), sizeof(until));
+				return StandsAt(until);
+			}
+		}
+		at = (at + 1) & set->mask;
+	}
+}
+
+} // namespace privacy::pg
