@@ -8,6 +8,7 @@
 
 #include "pg/catalog/citus_purpose.hpp"
 #include "pg/catalog/extension_schema.hpp"
+#include "pg/catalog/purposes.hpp"
 #include "pg/catalog/row_policies.hpp"
 
 #include "pg/postgres.hpp"

@@ -3,6 +3,7 @@
 // every node: the node planning a statement on a Citus table adds the
 // markers, the node planning a shard query consumes them.
 #include "pg/catalog/extension_schema.hpp"
+#include "pg/catalog/purposes.hpp"
 #include "pg/catalog/citus_purpose.hpp"
 
 #include "pg/catalog/citus.hpp"

@@ -35,5 +35,4 @@ bool RowPolicyMentionsRelation(Oid relid);
 // whole table (or everything), directly or through INHERIT membership.
 bool ExemptFromRowPolicies(Oid relid, Oid userid);
 
-
 } // namespace privacy::pg
