@@ -381,13 +381,20 @@ RunWordLanes(const AesEcb &aes, const Ff1::Plan &plan, std::uint16_t *const *val
 		aes.EncryptBlocks(blocks, blocks, lanes);
 		const Word modulus = even ? radix_u : radix_v;
 		const fpe_detail::Reciprocal64 &reduce = even ? plan.mod_u : plan.mod_v;
+		const fpe_detail::FastMod64 &fast = even ? plan.fast_u : plan.fast_v;
+		const bool one_word_y = kNarrow && plan.d == 8;
 		for (std::size_t k = 0; k < lanes; ++k) {
-			const U128 y = fpe_detail::LoadBigEndian128(blocks + 16 * k) >> y_shift;
 			Word ym;
-			if (kNarrow || plan.small_moduli)
-				ym = static_cast<Word>(reduce.Mod(y));
-			else
-				ym = static_cast<Word>(y % modulus);
+			if (one_word_y) {
+				// y is the first 8 bytes (card numbers, SSNs, phone numbers)
+				ym = static_cast<Word>(fast.Mod(fpe_detail::LoadBigEndian64(blocks + 16 * k)));
+			} else {
+				const U128 y = fpe_detail::LoadBigEndian128(blocks + 16 * k) >> y_shift;
+				if (kNarrow || plan.small_moduli)
+					ym = static_cast<Word>(reduce.Mod(y));
+				else
+					ym = static_cast<Word>(y % modulus);
+			}
 			if (encrypt) {
 				const Word c = fpe_detail::AddMod<Word>(a[k], ym, modulus);
 				a[k] = b[k];
