@@ -293,6 +293,18 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.tokenize(text, text) IS
 'deterministic format-preserving token of value in the given token format (FF1)';
 
+-- The set-based form: the tokens of an array of values, element by element
+-- (NULLs stay NULL, the shape is kept), through the batch path (values of one
+-- length run side by side through FF1). The fast path for INSERT ... SELECT:
+-- aggregate the values, tokenize the array, unnest it. Same privileges as
+-- tokenize(text, text).
+CREATE FUNCTION privacy.tokenize(value text[], format text)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'pg_privacy_tokenize_array'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy.tokenize(text[], text) IS
+'the tokens of an array of values (element by element, NULLs kept), through the batch path; same tokens and privileges as tokenize(text, text)';
+
 CREATE FUNCTION privacy.detokenize(token text, format text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'pg_privacy_detokenize'
@@ -346,8 +358,16 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._retokenize_value(text, text, integer, integer) IS
 'the token, made with key version from_version (0: the one a card token carries), of the same value under key version to_version (0: the newest); the value never leaves C';
 
+CREATE FUNCTION privacy._retokenize_values(tokens text[], format text, from_version integer, to_version integer)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'pg_privacy__retokenize_values'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._retokenize_values(text[], text, integer, integer) IS
+'_retokenize_value for every element of an array (NULLs kept), through the batch path; the values never leave C';
+
 -- privacy.retokenize: the new tokens are computed by pg_privacy (as the
--- extension owner: the values never leave C), then written by UPDATEs run as
+-- extension owner: the values never leave C; a batch at a time through the
+-- FF1 batch path, privacy._retokenize_values), then written by UPDATEs run as
 -- the table's owner (privacy._exec_as_owner), so the table's triggers run
 -- with the owner's rights, never the caller's or a superuser's. Card tokens
 -- carry their version and move in batches; other formats move every column
@@ -472,7 +492,7 @@ BEGIN
 			SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
 			WHERE a.attrelid = rels[i] AND a.attname = atts[i];
 			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid), pg_catalog.array_agg(%1$I::text), '
-			               'pg_catalog.array_agg(privacy._retokenize_value(%1$I::text, $1, $2, $3)) '
+			               'privacy._retokenize_values(pg_catalog.array_agg(%1$I::text), $1, $2, $3) '
 			               'FROM ONLY %2$s WHERE %1$I IS NOT NULL', atts[i], rels[i]::regclass)
 				INTO ids, olds, news USING format, from_version, newest;
 			CONTINUE WHEN ids IS NULL;
@@ -499,7 +519,7 @@ BEGIN
 		position := '(0,0)';
 		LOOP
 			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
-			               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1, 0, $2)), '
+			               'pg_catalog.array_agg(s.v), privacy._retokenize_values(pg_catalog.array_agg(s.v), $1, 0, $2), '
 			               'pg_catalog.max(s.ctid) '
 			               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM ONLY %2$s '
 			               'WHERE ctid OPERATOR(pg_catalog.>) $4 AND %1$I IS NOT NULL '
@@ -519,7 +539,7 @@ BEGIN
 		-- security for the extension owner); the target version is the one
 		-- the loop compares with, even if a rotation commits meanwhile
 		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
-		               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1, 0, $2)) '
+		               'pg_catalog.array_agg(s.v), privacy._retokenize_values(pg_catalog.array_agg(s.v), $1, 0, $2) '
 		               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM %2$s WHERE %1$I IS NOT NULL '
 		               'AND privacy._token_key_version(%1$I::text, $1) OPERATOR(pg_catalog.<>) $2 LIMIT $3) s', col, tbl)
 			INTO rels, ids, olds, news USING format, newest, batch_size;
@@ -742,11 +762,12 @@ REVOKE ALL ON FUNCTION privacy.create_key(text), privacy.rotate_key(text), priva
 	privacy.rewrap_keys(),
 	privacy.drop_key(text, boolean), privacy._invalidate_keys(),
 	privacy.create_token_format(text, text, text, text, integer, integer), privacy.drop_token_format(text),
-	privacy.tokenize(text, text),
+	privacy.tokenize(text, text), privacy.tokenize(text[], text),
 	privacy.fpe_encrypt(text, text, text, bytea, text, integer),
 	privacy.fpe_decrypt(text, text, text, bytea, text, integer),
 	privacy._token_key_version(text, text), privacy._retokenize_value(text, text),
-	privacy._retokenize_value(text, text, integer, integer), privacy.drop_key_version(text, integer, boolean),
+	privacy._retokenize_value(text, text, integer, integer), privacy._retokenize_values(text[], text, integer, integer),
+	privacy.drop_key_version(text, integer, boolean),
 	privacy._forget_format_versions(text), privacy._set_format_version(text, integer),
 	privacy.retokenize(regclass, name, text, integer),
 	privacy.grant_detokenize(regrole, text), privacy.revoke_detokenize(regrole, text) FROM PUBLIC;
