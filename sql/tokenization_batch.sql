@@ -11,7 +11,13 @@
 --    granted EXECUTE on it gets the same tokens;
 --  * privacy._retokenize_values(tokens[], format, from, to) gives, element
 --    by element, what _retokenize_value gives, admins only (42501);
---  * INSERT ... SELECT through the array form stores the scalar tokens.
+--  * INSERT ... SELECT through the array form stores the scalar tokens;
+--  * the one-pass card retokenize: one UPDATE as the table's owner moves
+--    every token; the functions it calls work only with the ticket of the
+--    running retokenize: the owner's trigger, running inside that UPDATE,
+--    gets 42501 from them (and the move still happens), and so does any
+--    caller outside (a superuser too) and a ticket of an ended transaction;
+--    within its transaction the ticket works (positive control).
 SET client_min_messages = warning;
 CREATE ROLE regress_batch_app;
 CREATE ROLE regress_batch_nobody;
@@ -114,6 +120,53 @@ CROSS JOIN LATERAL unnest(a.toks, privacy._retokenize_values(a.toks, 'ssn', 1, 2
 JOIN batch_values b ON b.format = 'ssn' AND b.i = t.i;
 SELECT pg_temp.err($$SELECT privacy._retokenize_values(ARRAY['4111111111111111'], 'card', 0, 0)$$, '4111111111111111') AS card_number_is_no_token;
 SELECT pg_temp.err($$SELECT privacy._retokenize_values(ARRAY['123456789'], 'ssn', 0, 0)$$) AS needs_version;
+
+-- the one-pass card retokenize and its ticket
+SET client_min_messages = warning;
+CREATE ROLE regress_batch_owner;
+RESET client_min_messages;
+CREATE TABLE batch_owned (id int, card privacy.card_token);
+INSERT INTO batch_owned SELECT id, token FROM batch_cards WHERE token IS NOT NULL;
+ALTER TABLE batch_owned OWNER TO regress_batch_owner;
+CREATE TABLE batch_trigger_log (who text, outcome text);
+GRANT INSERT ON batch_trigger_log TO regress_batch_owner;
+CREATE FUNCTION public.batch_try_move() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	BEGIN
+		PERFORM privacy._retokenize_in_place(NEW.card::text, 'card', 1);
+		INSERT INTO public.batch_trigger_log VALUES (current_user::text, 'moved');
+	EXCEPTION WHEN OTHERS THEN
+		INSERT INTO public.batch_trigger_log VALUES (current_user::text, SQLSTATE);
+	END;
+	RETURN NEW;
+END $$;
+ALTER FUNCTION public.batch_try_move() OWNER TO regress_batch_owner;
+CREATE TRIGGER try_move BEFORE UPDATE ON batch_owned FOR EACH ROW EXECUTE FUNCTION public.batch_try_move();
+SELECT privacy.retokenize('batch_owned', 'card') AS moved;
+SELECT who, outcome, count(*) FROM batch_trigger_log GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT count(*) AS rows, count(*) FILTER (WHERE privacy._token_key_version(o.card, 'card') = 2) AS at_v2,
+       count(*) FILTER (WHERE privacy.detokenize(o.card, 'card') IS DISTINCT FROM regexp_replace(b.value, '\D', '', 'g')) AS wrong_value
+FROM batch_owned o JOIN batch_values b ON b.format = 'card' AND b.i = o.id;
+SELECT privacy.retokenize('batch_owned', 'card') AS moved_again;
+SELECT pg_temp.err($$SELECT privacy._retokenize_in_place('4111111111111111', 'card', 12345)$$) AS guessed_ticket;
+SELECT pg_temp.err($$SELECT privacy._retokenize_needed('4111111111111111', 'card', 12345)$$) AS guessed_ticket_needed;
+SELECT (SELECT token FROM batch_cards WHERE token IS NOT NULL ORDER BY id LIMIT 1) AS some_token \gset
+BEGIN;
+SELECT privacy._retokenize_ticket('card', 2) AS ticket \gset
+SELECT privacy._token_key_version(:'some_token', 'card') AS version_before,
+       privacy._retokenize_needed(:'some_token', 'card', :ticket) AS needed_with_ticket,
+       privacy._token_key_version(privacy._retokenize_in_place(:'some_token', 'card', :ticket), 'card') AS version_after,
+       privacy.detokenize(privacy._retokenize_in_place(:'some_token', 'card', :ticket), 'card')
+         = privacy.detokenize(:'some_token', 'card') AS same_value;
+SELECT pg_temp.err($$SELECT privacy._retokenize_needed('4111111111111111', 'ssn', $$ || :ticket || $$)$$) AS other_format;
+COMMIT;
+SELECT pg_temp.err($$SELECT privacy._retokenize_needed('4111111111111111', 'card', $$ || :ticket || $$)$$) AS ended_transaction;
+SET ROLE regress_batch_nobody;
+SELECT pg_temp.err($$SELECT privacy._retokenize_ticket('card', 2)$$) AS nobody_ticket;
+RESET ROLE;
+DROP TABLE batch_owned, batch_trigger_log;
+DROP FUNCTION public.batch_try_move();
+DROP ROLE regress_batch_owner;
 
 DROP TABLE batch_values, batch_cards;
 SELECT privacy.drop_token_format('greek');

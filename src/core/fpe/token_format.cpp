@@ -180,6 +180,18 @@ TokenFormat::Wipe() const noexcept {
 // Parse fills slots_ and numerals_ with the alphabet characters of the tokenized part of value.
 void
 TokenFormat::Parse(std::string_view value) const {
+	// ASCII values first: one table lookup per byte (ParseAscii), no UTF-8 decoding
+	if (slots_.size() < kLaneNumerals) {
+		slots_.resize(kLaneNumerals);
+		numerals_.resize(kLaneNumerals);
+	}
+	std::size_t m = 0;
+	if (ParseAscii(value, numerals_.data(), slots_.data(), &m)) {
+		slots_.resize(m);
+		numerals_.resize(m);
+		CheckCount(m);
+		return;
+	}
 	slots_.clear();
 	numerals_.clear();
 	std::size_t end = value.size();

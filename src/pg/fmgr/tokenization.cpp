@@ -12,7 +12,15 @@
 //                                             same value, newest key version
 //  privacy._retokenize_values(tokens[], format, from_version, to_version)
 //                                             the same for an array (batch path;
-//                                             retokenize uses it)
+//                                             non-card retokenize uses it)
+//  privacy._retokenize_ticket(format, to_version)
+//                                             admits the next two in this
+//                                             transaction (policy admins only)
+//  privacy._retokenize_in_place(token, format, ticket)
+//  privacy._retokenize_needed(token, format, ticket)
+//                                             the card retokenize UPDATE, run
+//                                             as the table's owner: callable
+//                                             only with the ticket
 //
 // Key versions: card tokens carry (version - 1) mod 9 in their Luhn-breaking
 // digit; detokenize uses the one live key version in that slot (rotate_key
@@ -44,6 +52,8 @@ extern "C" {
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "port.h"
+#include "storage/proc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 }
@@ -454,6 +464,91 @@ RetokenizeValuesImpl(FunctionCallInfo fcinfo) {
 	PG_RETURN_DATUM(ResultArray(&array));
 }
 
+// The retokenize ticket: privacy.retokenize (as a policy admin) takes one,
+// then runs one UPDATE as the table's owner that calls
+// _retokenize_in_place/_retokenize_needed with it as a bind parameter. The
+// owner's code running inside that UPDATE (its triggers) cannot read the
+// parameter, so it cannot call them; the ticket names the format and the
+// target version and dies with the transaction (a local transaction id).
+struct RetokenizeTicket {
+	uint64 ticket;
+	LocalTransactionId lxid;
+	int32 to_version;
+	int format_len;
+	char format[kMaxFormatName];
+};
+RetokenizeTicket current_ticket;
+
+Datum
+RetokenizeTicketImpl(FunctionCallInfo fcinfo) {
+	CheckPolicyAdmin("retokenize", InvalidOid);
+	const text *format = PG_GETARG_TEXT_PP(0);
+	int len = (int)VARSIZE_ANY_EXHDR(format);
+	if (len >= kMaxFormatName)
+		ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG), errmsg("token format name is too long"),
+		                errhidestmt(true), errhidecontext(true)));
+	uint64 ticket = 0;
+	while (ticket == 0)
+		if (!pg_strong_random(&ticket, sizeof(ticket)))
+			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+			                errmsg("could not generate a random retokenize ticket")));
+	current_ticket.ticket = ticket;
+	current_ticket.lxid = MyProc->lxid;
+	current_ticket.to_version = PG_GETARG_INT32(1);
+	current_ticket.format_len = len;
+	memcpy(current_ticket.format, VARDATA_ANY(format), len);
+	PG_RETURN_INT64((int64)ticket);
+}
+
+// CheckTicket raises 42501 unless ticket is this transaction's retokenize
+// ticket for format; returns the target version.
+int32
+CheckTicket(const text *format, int64 ticket) {
+	int len = (int)VARSIZE_ANY_EXHDR(format);
+	if (current_ticket.ticket == 0 || (uint64)ticket != current_ticket.ticket ||
+	    current_ticket.lxid != MyProc->lxid || len != current_ticket.format_len ||
+	    memcmp(VARDATA_ANY(format), current_ticket.format, len) != 0)
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		                errmsg("permission denied to move tokens"),
+		                errdetail("This is an internal function of privacy.retokenize()."),
+		                errhidestmt(true), errhidecontext(true)));
+	return current_ticket.to_version;
+}
+
+// privacy._retokenize_in_place(token, format, ticket): the token of the
+// same value under the ticket's version (the token itself when it already
+// is); the value never leaves C.
+Datum
+RetokenizeInPlaceImpl(FunctionCallInfo fcinfo) {
+	text *token = PG_GETARG_TEXT_PP(0);
+	const text *format = PG_GETARG_TEXT_PP(1);
+	int32 to_version = CheckTicket(format, PG_GETARG_INT64(2));
+	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
+	DataKey *old = KeyForToken(cache, TextView(token));
+	DataKey *newest = RetokenizeTarget(cache, 0, to_version);
+	if (old == newest)
+		PG_RETURN_TEXT_P(token);
+	std::string_view moved;
+	const core::Ff1 *old_key = old->ff1;
+	size_t end = 0;
+	std::string_view view = TextView(token);
+	moved = cache->format->format->RetokenizeMany(&old_key, *newest->ff1,
+	                                              (std::uint32_t)newest->version, &view, 1, &end);
+	text *result = ToText(moved);
+	cache->format->format->Wipe();
+	PG_RETURN_TEXT_P(result);
+}
+
+// privacy._retokenize_needed(token, format, ticket): whether the token was
+// made with another version than the ticket's.
+Datum
+RetokenizeNeededImpl(FunctionCallInfo fcinfo) {
+	text *token = PG_GETARG_TEXT_PP(0);
+	int32 to_version = CheckTicket(PG_GETARG_TEXT_PP(1), PG_GETARG_INT64(2));
+	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
+	PG_RETURN_BOOL(KeyForToken(cache, TextView(token))->version != to_version);
+}
+
 // FpeArgs are the arguments of fpe_encrypt/fpe_decrypt after resolution.
 struct FpeArgs {
 	std::string_view value;
@@ -573,3 +668,6 @@ PRIVACY_FUNCTION(fpe_decrypt, privacy::pg::FpeDecryptImpl)
 PRIVACY_FUNCTION(_token_key_version, privacy::pg::TokenKeyVersionImpl)
 PRIVACY_FUNCTION(_retokenize_value, privacy::pg::RetokenizeValueImpl)
 PRIVACY_FUNCTION(_retokenize_values, privacy::pg::RetokenizeValuesImpl)
+PRIVACY_FUNCTION(_retokenize_ticket, privacy::pg::RetokenizeTicketImpl)
+PRIVACY_FUNCTION(_retokenize_in_place, privacy::pg::RetokenizeInPlaceImpl)
+PRIVACY_FUNCTION(_retokenize_needed, privacy::pg::RetokenizeNeededImpl)
