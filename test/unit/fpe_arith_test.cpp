@@ -22,6 +22,7 @@ namespace {
 
 using privacy::core::AesEcb;
 using privacy::core::fpe_detail::Barrett96;
+using privacy::core::fpe_detail::Barrett96Top;
 using privacy::core::fpe_detail::FastMod64;
 using privacy::core::fpe_detail::Reciprocal64;
 using privacy::core::fpe_detail::U128;
@@ -106,6 +107,41 @@ TEST(FpeArith, Barrett96IsExactBelow2To96) {
 	EXPECT_GT(tested, 20);
 	EXPECT_FALSE(Barrett96::Fits(std::uint64_t{1} << 32));
 	EXPECT_FALSE(Barrett96::Fits(std::uint64_t{1} << 63));
+}
+
+TEST(FpeArith, Barrett96TopIsWithinTwoQuotients) {
+	std::mt19937_64 rng(31);
+	int tested = 0;
+	for (const std::uint64_t d : Moduli()) {
+		if (!Barrett96Top::Fits(d))
+			continue;
+		++tested;
+		Barrett96Top top;
+		top.Init(d);
+		const U128 all = (U128{1} << 96) - 1;
+		std::vector<U128> ys = {0, 1, d - 1, d, d + 1, all, all - 1, all - (all % d),
+		                        all - (all % d) - 1};
+		for (int i = 0; i < 300; ++i) {
+			const U128 y = ((static_cast<U128>(rng()) << 64) | rng()) & all;
+			ys.push_back(y);
+			ys.push_back(y >> (rng() % 96));
+			const U128 multiple = (y / d) * d;
+			ys.push_back(multiple);
+			if (multiple != 0)
+				ys.push_back(multiple - 1);
+		}
+		for (const U128 y : ys) {
+			const auto hi = static_cast<std::uint64_t>(y >> 32);
+			const auto lo = static_cast<std::uint64_t>(y);
+			const std::uint64_t slack = top.Slack(hi, lo);
+			const auto expected = static_cast<std::uint64_t>(y % d);
+			ASSERT_LT(slack, 3 * d);
+			ASSERT_EQ(top.Reduce3(slack), expected) << " mod " << d;
+			const std::uint64_t a = rng() % d;
+			ASSERT_EQ(top.AddSlack(a, slack), static_cast<std::uint64_t>((U128{a} + expected) % d));
+		}
+	}
+	EXPECT_GT(tested, 20);
 }
 
 TEST(FpeArith, AesNiMatchesEvp) {

@@ -68,6 +68,10 @@ struct Ff1::Plan {
 	bool barrett = false;
 	fpe_detail::Barrett96 barrett_u;
 	fpe_detail::Barrett96 barrett_v;
+	// d == 12 and both moduli in (2^32, 2^62): the one-multiplication estimate (AES-NI rounds).
+	bool barrett_top = false;
+	fpe_detail::Barrett96Top top_u;
+	fpe_detail::Barrett96Top top_v;
 	// The constant part of round i's variable CBC-MAC block, block_base xor ([i] << 8b), as the
 	// block's bytes: the AES-NI rounds xor NUM_radix(B) into it in a register.
 	alignas(16) std::uint8_t round_block[10][16] = {};
@@ -249,6 +253,8 @@ RunWordsNi(const std::uint8_t *round_keys, const Ff1::Plan &plan, const std::uin
 	const fpe_detail::FastMod64 fast_v = plan.fast_v;
 	const fpe_detail::Barrett96 barrett_u = plan.barrett_u;
 	const fpe_detail::Barrett96 barrett_v = plan.barrett_v;
+	const fpe_detail::Barrett96Top top_u = plan.top_u;
+	const fpe_detail::Barrett96Top top_v = plan.top_v;
 	const bool barrett = plan.barrett;
 	const unsigned y_shift = static_cast<unsigned>(8 * (16 - plan.d));
 	const auto *round_block = reinterpret_cast<const __m128i *>(plan.round_block);
@@ -271,6 +277,24 @@ RunWordsNi(const std::uint8_t *round_keys, const Ff1::Plan &plan, const std::uin
 		if constexpr (kY == 8) {
 			const auto y = __builtin_bswap64(static_cast<std::uint64_t>(_mm_cvtsi128_si64(r)));
 			ym = (even ? fast_u : fast_v).Mod(y);
+		} else if constexpr (kY == 13) {
+			// y is the first 12 bytes: its top 64 bits are the first 8 (one load), the quotient
+			// estimate needs only them; the remainder stays in [0, 3 * modulus) until the
+			// addition folds the corrections in
+			const auto hi = __builtin_bswap64(static_cast<std::uint64_t>(_mm_cvtsi128_si64(r)));
+			const auto lo32 = __builtin_bswap32(static_cast<std::uint32_t>(_mm_extract_epi32(r, 2)));
+			const fpe_detail::Barrett96Top &top = even ? top_u : top_v;
+			const std::uint64_t slack = top.Slack(hi, (hi << 32) | lo32);
+			if constexpr (encrypt) {
+				const Word c = top.AddSlack(a, slack);
+				a = b;
+				b = c;
+			} else {
+				const Word c = fpe_detail::SubMod<Word>(b, top.Reduce3(slack), modulus);
+				b = a;
+				a = c;
+			}
+			continue;
 		} else {
 			const __m128i le = aesni::ReverseBytes(r);
 			const U128 y = ((static_cast<U128>(static_cast<std::uint64_t>(
@@ -331,6 +355,8 @@ RunWordsNiFor(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in,
 	} while (0)
 	if (plan.small_moduli && plan.d == 8)
 		PRIVACY_RUN_NI(std::uint64_t, 8);
+	else if (plan.small_moduli && plan.d == 12 && plan.barrett_top)
+		PRIVACY_RUN_NI(std::uint64_t, 13);
 	else if (plan.small_moduli)
 		PRIVACY_RUN_NI(std::uint64_t, 12);
 	else
@@ -595,6 +621,12 @@ Ff1::BuildPlan(Plan &plan, std::uint32_t radix, std::size_t n, const std::uint8_
 		if (plan.barrett) {
 			plan.barrett_u.Init(static_cast<std::uint64_t>(power_u));
 			plan.barrett_v.Init(static_cast<std::uint64_t>(power_v));
+		}
+		plan.barrett_top = fpe_detail::Barrett96Top::Fits(power_u) &&
+		                   fpe_detail::Barrett96Top::Fits(power_v);
+		if (plan.barrett_top) {
+			plan.top_u.Init(static_cast<std::uint64_t>(power_u));
+			plan.top_v.Init(static_cast<std::uint64_t>(power_v));
 		}
 		plan.digits.Init(radix);
 	} else {

@@ -272,6 +272,44 @@ struct Barrett96 {
 	}
 };
 
+// Barrett96Top is Barrett96 with the quotient estimated from the top 64 bits of y alone (one
+// multiplication on the dependency chain): for 2^32 < d < 2^62 and y = hi64 * 2^32 + lo32 < 2^96,
+// Slack returns y - q' * d with q' in [floor(y / d) - 2, floor(y / d)], i.e. a value in [0, 3d)
+// congruent to y; the caller folds the corrections into its own addition (FF1's c = a + y mod d).
+struct Barrett96Top {
+	std::uint64_t mu = 0;
+	std::uint64_t d = 0;
+
+	static bool
+	Fits(U128 modulus) noexcept {
+		return modulus > (U128{1} << 32) && modulus < (U128{1} << 62);
+	}
+	void
+	Init(std::uint64_t modulus) noexcept {
+		d = modulus;
+		mu = static_cast<std::uint64_t>((U128{1} << 96) / modulus);
+	}
+	// Slack takes y as its top 64 bits (hi64) and its low 64 bits (lo64).
+	std::uint64_t
+	Slack(std::uint64_t hi64, std::uint64_t lo64) const noexcept {
+		const auto q = static_cast<std::uint64_t>((static_cast<U128>(hi64) * mu) >> 64);
+		return lo64 - q * d;
+	}
+	// Reduce3 maps x in [0, 3d) to x mod d.
+	std::uint64_t
+	Reduce3(std::uint64_t x) const noexcept {
+		x = x >= 2 * d ? x - 2 * d : x;
+		return x >= d ? x - d : x;
+	}
+	// AddSlack returns (a + slack) mod d for a < d and slack in [0, 3d).
+	std::uint64_t
+	AddSlack(std::uint64_t a, std::uint64_t slack) const noexcept {
+		std::uint64_t c = a + slack; // < 4d < 2^64
+		c = c >= 2 * d ? c - 2 * d : c;
+		return c >= d ? c - d : c;
+	}
+};
+
 // Radix32 divides values below 2^32 by a fixed radix 2..65536 with one multiplication (Lemire,
 // Kaser and Kurz, "Faster remainder by direct computation", 2019: M = ceil(2^64 / d) is exact for
 // 32-bit dividends).
@@ -297,6 +335,7 @@ struct WordDigits {
 	std::uint32_t radix = 0;
 	unsigned chunk_digits = 0;
 	unsigned word_digits = 0; // the largest k with radix^k <= 2^64
+	std::uint64_t powers[34] = {}; // radix^k for k <= word_digits / 2 + 1
 	std::uint64_t chunk_power = 0;
 	Reciprocal64 chunk;
 	Radix32 numeral;
@@ -315,6 +354,11 @@ struct WordDigits {
 		word_digits = 0;
 		for (U128 power = r; power <= (U128{1} << 64); power *= r)
 			++word_digits;
+		std::uint64_t power = 1;
+		for (unsigned k = 0; k <= word_digits / 2 + 1 && k < 34; ++k) {
+			powers[k] = power;
+			power *= r;
+		}
 	}
 
 	// Read returns NUM_radix of in[0..len) (kReversed: of REV(in[0..len))), refusing numerals >=
@@ -324,15 +368,28 @@ struct WordDigits {
 	Read(const std::uint16_t *in, std::size_t len) const {
 		if (len <= word_digits) {
 			// radix^len <= 2^64 (card numbers, SSNs, phone numbers, 10 characters of radix 36):
-			// one multiply-add per numeral in one word, no division to find the first group.
-			std::uint64_t part = 0;
-			for (std::size_t j = 0; j < len; ++j) {
-				const std::uint16_t value_j = kReversed ? in[len - 1 - j] : in[j];
-				if (value_j >= radix)
+			// one multiply-add per numeral in one word, no division to find the first group;
+			// the two halves are two independent chains, joined by one multiplication.
+			const std::size_t half = len / 2;
+			std::uint64_t high = 0;
+			std::uint64_t low = 0;
+			for (std::size_t j = 0; j < half; ++j) {
+				const std::uint16_t high_j = kReversed ? in[len - 1 - j] : in[j];
+				const std::uint16_t low_j = kReversed ? in[len - 1 - half - j] : in[half + j];
+				if (high_j >= radix || low_j >= radix)
 					ThrowNumeralOutOfRange();
-				part = part * radix + value_j;
+				high = high * radix + high_j;
+				low = low * radix + low_j;
 			}
-			return part;
+			std::uint64_t low_power = powers[half];
+			if (len - half > half) {
+				const std::uint16_t last = kReversed ? in[0] : in[len - 1];
+				if (last >= radix)
+					ThrowNumeralOutOfRange();
+				low = low * radix + last;
+				low_power = powers[half + 1];
+			}
+			return high * low_power + low;
 		}
 		U128 value = 0;
 		std::size_t done = 0;
