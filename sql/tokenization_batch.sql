@@ -159,6 +159,8 @@ SELECT privacy._token_key_version(:'some_token', 'card') AS version_before,
        privacy.detokenize(privacy._retokenize_in_place(:'some_token', 'card', :ticket), 'card')
          = privacy.detokenize(:'some_token', 'card') AS same_value;
 SELECT pg_temp.err($$SELECT privacy._retokenize_needed('4111111111111111', 'ssn', $$ || :ticket || $$)$$) AS other_format;
+SELECT privacy._retokenize_ticket('card', 0) AS ended;  -- what retokenize does when it is done
+SELECT pg_temp.err($$SELECT privacy._retokenize_needed('4111111111111111', 'card', $$ || :ticket || $$)$$) AS ended_ticket;
 COMMIT;
 SELECT pg_temp.err($$SELECT privacy._retokenize_needed('4111111111111111', 'card', $$ || :ticket || $$)$$) AS ended_transaction;
 SET ROLE regress_batch_nobody;

@@ -1,6 +1,6 @@
 // token_format_test.cpp: TokenFormat round trips, layout, the card Luhn trick
 // and version slots, and errors that carry no value; the batch forms (TokenizeMany,
-// DetokenizeMany, RetokenizeMany) give exactly the results of one call per value, over mixed
+// DetokenizeMany, RetokenizeMany, and RetokenizeView for one token) give exactly the results of one call per value, over mixed
 // lengths, keys, versions, non-ASCII alphabets and values longer than a lane, and wipe their
 // scratch after an error.
 #include "privacy/core/luhn.hpp"
@@ -193,6 +193,7 @@ ExpectBatchMatches(const TokenFormat &format, const std::vector<std::string> &va
 		std::string one;
 		format.Tokenize(newest, values[i], newest_version, one);
 		ASSERT_EQ(moved[i], one) << i;
+		ASSERT_EQ(format.RetokenizeView(*keys[i], newest, newest_version, tokens[i]), one) << i;
 	}
 	format.Wipe();
 }

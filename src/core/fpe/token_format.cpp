@@ -144,7 +144,16 @@ struct TokenFormat::Lanes {
 	};
 	Lane lane[Ff1::kBatchLanes];
 	std::uint16_t *pointers[Ff1::kBatchLanes];
-	bool dirty = false; // holds numerals of a value or token since the last wipe
+	std::size_t used = 0; // lanes that may hold numerals of a value or token since the last wipe
+
+	// WipeNumerals clears the numerals of the lanes used (the rest of a lane holds offsets and a
+	// view of the caller's value, no copy of it).
+	void
+	WipeNumerals() noexcept {
+		for (std::size_t k = 0; k < used; ++k)
+			OPENSSL_cleanse(lane[k].numerals, sizeof(lane[k].numerals));
+		used = 0;
+	}
 };
 
 void
@@ -159,10 +168,8 @@ TokenFormat::~TokenFormat() {
 
 void
 TokenFormat::Wipe() const noexcept {
-	if (lanes_ && lanes_->dirty) {
-		OPENSSL_cleanse(lanes_->lane, sizeof(lanes_->lane));
-		lanes_->dirty = false;
-	}
+	if (lanes_)
+		lanes_->WipeNumerals();
 	if (!scratch_plain_.empty())
 		OPENSSL_cleanse(&scratch_plain_[0], scratch_plain_.size());
 	scratch_plain_.clear();
@@ -355,7 +362,6 @@ TokenFormat::TransformMany(const Ff1 *const *keys, const std::uint32_t *versions
 	if (!lanes_)
 		lanes_.reset(new Lanes());
 	Lanes &lanes = *lanes_;
-	lanes.dirty = true;
 	const std::uint32_t radix = alphabet_.Radix();
 	// where the encrypted part of a value starts among its alphabet characters
 	const std::size_t first = spec_.card ? 0 : spec_.keep_prefix;
@@ -391,6 +397,8 @@ TokenFormat::TransformMany(const Ff1 *const *keys, const std::uint32_t *versions
 	for (std::size_t i = 0; i < count; ++i) {
 		const std::uint32_t version = versions != nullptr ? versions[i] : 0;
 		Lanes::Lane &lane = lanes.lane[group_count];
+		if (lanes.used < group_count + 1)
+			lanes.used = group_count + 1;
 		std::size_t m = 0;
 		if (ParseAscii(values[i], lane.numerals, lane.slots, &m)) {
 			CheckCount(m);
@@ -428,7 +436,7 @@ TokenFormat::TransformMany(const Ff1 *const *keys, const std::uint32_t *versions
 			Lanes::Lane parsed = lane;
 			flush();
 			lanes.lane[0] = parsed;
-			OPENSSL_cleanse(&parsed, sizeof(parsed));
+			OPENSSL_cleanse(parsed.numerals, sizeof(parsed.numerals));
 		}
 		Lanes::Lane &target = lanes.lane[group_count];
 		target.value = values[i];
@@ -441,6 +449,8 @@ TokenFormat::TransformMany(const Ff1 *const *keys, const std::uint32_t *versions
 			flush();
 	}
 	flush();
+	// the lanes held the numerals of values and results: wiped now, not at the glue's Wipe()
+	lanes.WipeNumerals();
 }
 
 std::string_view
@@ -494,6 +504,21 @@ TokenFormat::RetokenizeMany(const Ff1 *const *old_keys, const Ff1 &new_key,
 	// the values: wiped now, the new tokens stay until the glue has copied them
 	if (!scratch_plain_.empty())
 		OPENSSL_cleanse(&scratch_plain_[0], scratch_plain_.size());
+	scratch_plain_.clear();
+	return scratch_out_;
+}
+
+std::string_view
+TokenFormat::RetokenizeView(const Ff1 &old_key, const Ff1 &new_key, std::uint32_t new_version,
+                            std::string_view token) const {
+	try {
+		Transform(old_key, token, 0, scratch_plain_, false);
+		Transform(new_key, scratch_plain_, new_version, scratch_out_, true);
+	} catch (...) {
+		Wipe();
+		throw;
+	}
+	OPENSSL_cleanse(&scratch_plain_[0], scratch_plain_.size());
 	scratch_plain_.clear();
 	return scratch_out_;
 }

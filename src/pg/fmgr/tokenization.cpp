@@ -482,6 +482,11 @@ RetokenizeTicket current_ticket;
 Datum
 RetokenizeTicketImpl(FunctionCallInfo fcinfo) {
 	CheckPolicyAdmin("retokenize", InvalidOid);
+	if (PG_GETARG_INT32(1) <= 0) {
+		// retokenize is done: the ticket dies now, not at the end of the transaction
+		memset(&current_ticket, 0, sizeof(current_ticket));
+		PG_RETURN_INT64(0);
+	}
 	const text *format = PG_GETARG_TEXT_PP(0);
 	int len = (int)VARSIZE_ANY_EXHDR(format);
 	if (len >= kMaxFormatName)
@@ -528,12 +533,8 @@ RetokenizeInPlaceImpl(FunctionCallInfo fcinfo) {
 	DataKey *newest = RetokenizeTarget(cache, 0, to_version);
 	if (old == newest)
 		PG_RETURN_TEXT_P(token);
-	std::string_view moved;
-	const core::Ff1 *old_key = old->ff1;
-	size_t end = 0;
-	std::string_view view = TextView(token);
-	moved = cache->format->format->RetokenizeMany(&old_key, *newest->ff1,
-	                                              (std::uint32_t)newest->version, &view, 1, &end);
+	std::string_view moved = cache->format->format->RetokenizeView(
+	        *old->ff1, *newest->ff1, (std::uint32_t)newest->version, TextView(token));
 	text *result = ToText(moved);
 	cache->format->format->Wipe();
 	PG_RETURN_TEXT_P(result);

@@ -8029,7 +8029,7 @@ RETURNS bigint
 AS 'MODULE_PATHNAME', 'pg_privacy__retokenize_ticket'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._retokenize_ticket(text, integer) IS
-'retokenize: a random ticket admitting _retokenize_in_place and _retokenize_needed for the format and target version, in this transaction';
+'retokenize: a random ticket admitting _retokenize_in_place and _retokenize_needed for the format and target version, in this transaction (to_version 0: ends the current ticket)';
 
 CREATE FUNCTION privacy._retokenize_in_place(token text, format text, ticket bigint)
 RETURNS text
@@ -8197,6 +8197,7 @@ BEGIN
 		EXIT WHEN n = 0;
 		moved := moved + n;
 	END LOOP;
+	PERFORM privacy._retokenize_ticket(format, 0); -- the ticket dies here
 	RETURN moved;
 END
 $$;

@@ -34,9 +34,17 @@ SELECT * FROM bench.ratio('tokenize(text[]) batch path vs tokenize(text), card (
 SELECT * FROM bench.ratio('the same batch query vs that query without tokenize (arrays built and unnested only)',
 	'SELECT count(t) FROM (SELECT array_agg(card) AS a FROM bench.cards GROUP BY id / 10000) s, unnest(privacy.tokenize(s.a, ''card'')) t',
 	'SELECT count(t) FROM (SELECT array_agg(card) AS a FROM bench.cards GROUP BY id / 10000) s, unnest(s.a) t', 5);
+-- a tokenizing INSERT of values that arrive as arrays (a batch insert's bind
+-- parameters), 100 arrays of 10,000: the array form vs the scalar form on
+-- the unnested elements
 CREATE UNLOGGED TABLE bench.tok_insert (id bigint, token text);
-SELECT * FROM bench.ratio('INSERT ... SELECT 1M card tokens: array form vs scalar form',
+CREATE TABLE bench.card_batches AS
+SELECT array_agg(id ORDER BY id) AS ids, array_agg(card ORDER BY id) AS cards FROM bench.cards GROUP BY id / 10000;
+SELECT * FROM bench.ratio('INSERT 1M card tokens from arrays of 10,000: tokenize(text[]) vs tokenize(text) per element',
+	'TRUNCATE bench.tok_insert; INSERT INTO bench.tok_insert SELECT u.* FROM bench.card_batches b, unnest(b.ids, privacy.tokenize(b.cards, ''card'')) AS u',
+	'TRUNCATE bench.tok_insert; INSERT INTO bench.tok_insert SELECT u.id, privacy.tokenize(u.card, ''card'') FROM bench.card_batches b, unnest(b.ids, b.cards) AS u(id, card)', 3);
+SELECT * FROM bench.ratio('INSERT ... SELECT 1M card tokens from a table: grouped into arrays vs scalar form',
 	'TRUNCATE bench.tok_insert; INSERT INTO bench.tok_insert SELECT b.id, b.token FROM (SELECT array_agg(id) AS ids, array_agg(card) AS cards FROM bench.cards GROUP BY id / 10000) s, unnest(s.ids, privacy.tokenize(s.cards, ''card'')) AS b(id, token)',
 	'TRUNCATE bench.tok_insert; INSERT INTO bench.tok_insert SELECT id, privacy.tokenize(card, ''card'') FROM bench.cards', 3);
-DROP TABLE bench.tok_insert;
+DROP TABLE bench.tok_insert, bench.card_batches;
 RESET max_parallel_workers_per_gather;

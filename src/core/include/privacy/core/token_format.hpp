@@ -133,6 +133,11 @@ class TokenFormat {
 	                                std::uint32_t new_version, const std::string_view *tokens,
 	                                std::size_t count, std::size_t *ends) const;
 
+	// RetokenizeView is RetokenizeMany for one token, without the batch lanes: a view of a scratch
+	// buffer holding the new token (the value was wiped before it returns or throws).
+	std::string_view RetokenizeView(const Ff1 &old_key, const Ff1 &new_key,
+	                                std::uint32_t new_version, std::string_view token) const;
+
 	// Wipe clears the scratch buffers (the last value, token and numerals); glue calls it once it
 	// has copied a view, and Tokenize/Detokenize call it themselves when they throw.
 	void Wipe() const noexcept;
