@@ -90,8 +90,8 @@ TEST(FpeArith, Barrett96IsExactBelow2To96) {
 		Barrett96 barrett;
 		barrett.Init(d);
 		const U128 top = (U128{1} << 96) - 1;
-		std::vector<U128> ys = {0, 1, d - 1, d, d + 1, top, top - 1, top - (top % d),
-		                        top - (top % d) - 1};
+		std::vector<U128> ys = {
+		        0, 1, d - 1, d, d + 1, top, top - 1, top - (top % d), top - (top % d) - 1};
 		for (int i = 0; i < 300; ++i) {
 			const U128 y = ((static_cast<U128>(rng()) << 64) | rng()) & top;
 			ys.push_back(y);
@@ -119,8 +119,8 @@ TEST(FpeArith, Barrett96TopIsWithinTwoQuotients) {
 		Barrett96Top top;
 		top.Init(d);
 		const U128 all = (U128{1} << 96) - 1;
-		std::vector<U128> ys = {0, 1, d - 1, d, d + 1, all, all - 1, all - (all % d),
-		                        all - (all % d) - 1};
+		std::vector<U128> ys = {
+		        0, 1, d - 1, d, d + 1, all, all - 1, all - (all % d), all - (all % d) - 1};
 		for (int i = 0; i < 300; ++i) {
 			const U128 y = ((static_cast<U128>(rng()) << 64) | rng()) & all;
 			ys.push_back(y);

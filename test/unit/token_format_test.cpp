@@ -1,8 +1,8 @@
 // token_format_test.cpp: TokenFormat round trips, layout, the card Luhn trick
 // and version slots, and errors that carry no value; the batch forms (TokenizeMany,
-// DetokenizeMany, RetokenizeMany, and RetokenizeView for one token) give exactly the results of one call per value, over mixed
-// lengths, keys, versions, non-ASCII alphabets and values longer than a lane, and wipe their
-// scratch after an error.
+// DetokenizeMany, RetokenizeMany, and RetokenizeView for one token) give exactly the results of one
+// call per value, over mixed lengths, keys, versions, non-ASCII alphabets and values longer than a
+// lane, and wipe their scratch after an error.
 #include "privacy/core/luhn.hpp"
 #include "privacy/core/token_format.hpp"
 
@@ -143,7 +143,7 @@ TEST(TokenFormat, EmailTokenizesOnlyTheLocalPart) {
 	EXPECT_THROW(email.Tokenize(ff1, "bob@example.com", 1, token), Error);
 }
 
-const std::uint8_t kKey2[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+const std::uint8_t kKey2[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
                                 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
 
 // LuhnComplete returns digits with a last digit that makes them pass the Luhn check.
@@ -174,9 +174,8 @@ ExpectBatchMatches(const TokenFormat &format, const std::vector<std::string> &va
 	const std::size_t n = values.size();
 	std::vector<std::string_view> views(values.begin(), values.end());
 	std::vector<std::size_t> ends(n);
-	const auto tokens =
-	        Split(format.TokenizeMany(keys.data(), versions.data(), views.data(), n, ends.data()),
-	              ends);
+	const auto tokens = Split(
+	        format.TokenizeMany(keys.data(), versions.data(), views.data(), n, ends.data()), ends);
 	for (std::size_t i = 0; i < n; ++i) {
 		std::string one;
 		format.Tokenize(*keys[i], values[i], versions[i], one);
@@ -259,8 +258,8 @@ TEST(TokenFormat, BatchErrorsAndWipes) {
 	std::vector<const Ff1 *> keys(3, &ff1);
 	std::vector<std::uint32_t> versions(3, 1);
 	std::vector<std::size_t> ends(3);
-	std::string_view two = card.TokenizeMany(keys.data(), versions.data(), views.data(), 2,
-	                                         ends.data());
+	std::string_view two =
+	        card.TokenizeMany(keys.data(), versions.data(), views.data(), 2, ends.data());
 	ASSERT_EQ(ends[1], two.size());
 	const std::string tokens(two);
 	std::vector<std::string_view> token_views = {std::string_view(tokens).substr(0, ends[0]),

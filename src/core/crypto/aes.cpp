@@ -12,11 +12,15 @@
 #include "aes_ni.hpp"
 
 #include <climits>
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
+#include <new>
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <sodium.h>
 
 namespace privacy::core {
 
@@ -55,8 +59,8 @@ ExpandStep(__m128i key, __m128i assist) noexcept {
 PRIVACY_AESNI_TARGET void
 Expand128(const std::uint8_t *key, __m128i *rk) noexcept {
 	rk[0] = _mm_loadu_si128(reinterpret_cast<const __m128i *>(key));
-#define PRIVACY_EXPAND128(i, rcon)                                                                  \
-	rk[i] = ExpandStep(rk[i - 1],                                                              \
+#define PRIVACY_EXPAND128(i, rcon)                                                                 \
+	rk[i] = ExpandStep(rk[i - 1],                                                                  \
 	                   _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[i - 1], rcon), 0xFF))
 	PRIVACY_EXPAND128(1, 0x01);
 	PRIVACY_EXPAND128(2, 0x02);
@@ -76,12 +80,12 @@ PRIVACY_AESNI_TARGET void
 Expand256(const std::uint8_t *key, __m128i *rk) noexcept {
 	rk[0] = _mm_loadu_si128(reinterpret_cast<const __m128i *>(key));
 	rk[1] = _mm_loadu_si128(reinterpret_cast<const __m128i *>(key + 16));
-#define PRIVACY_EXPAND256(i, rcon)                                                                  \
-	rk[i] = ExpandStep(rk[i - 2],                                                              \
-	                   _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[i - 1], rcon), 0xFF));     \
-	if ((i) + 1 < 15)                                                                          \
-		rk[(i) + 1] = ExpandStep(                                                          \
-		        rk[i - 1], _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[i], 0x00), 0xAA))
+#define PRIVACY_EXPAND256(i, rcon)                                                                 \
+	rk[i] = ExpandStep(rk[i - 2],                                                                  \
+	                   _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[i - 1], rcon), 0xFF));       \
+	if ((i) + 1 < 15)                                                                              \
+	rk[(i) + 1] =                                                                                  \
+	        ExpandStep(rk[i - 1], _mm_shuffle_epi32(_mm_aeskeygenassist_si128(rk[i], 0x00), 0xAA))
 	PRIVACY_EXPAND256(2, 0x01);
 	PRIVACY_EXPAND256(4, 0x02);
 	PRIVACY_EXPAND256(6, 0x04);
@@ -106,10 +110,33 @@ EncryptOne(const std::uint8_t *round_keys, int rounds, const std::uint8_t *in,
 
 } // namespace
 
+// The round keys live in libsodium's guarded memory (locked: never swapped; excluded from core
+// dumps; wiped by sodium_free), like the raw data keys; plain heap memory, wiped, only when that
+// allocation fails.
+AesEcb::RoundKeyBlock *
+AesEcb::NewRoundKeys() {
+	static_assert(sizeof(RoundKeyBlock) % 16 == 0, "sodium_malloc aligns to the block's size");
+	if (sodium_init() >= 0) {
+		void *memory = sodium_malloc(sizeof(RoundKeyBlock));
+		if (memory != nullptr && reinterpret_cast<std::uintptr_t>(memory) % 16 == 0) {
+			auto *keys = new (memory) RoundKeyBlock();
+			keys->guarded = true;
+			return keys;
+		}
+		if (memory != nullptr)
+			sodium_free(memory);
+	}
+	return new RoundKeyBlock();
+}
+
 void
 AesEcb::RoundKeyDeleter::operator()(RoundKeyBlock *keys) const noexcept {
+	const bool guarded = keys->guarded;
 	OPENSSL_cleanse(keys, sizeof(RoundKeyBlock));
-	delete keys;
+	if (guarded)
+		sodium_free(keys);
+	else
+		delete keys;
 }
 
 void
@@ -139,7 +166,7 @@ AesEcb::AesEcb(const std::uint8_t *key, std::size_t key_len) {
 	key_len_ = key_len;
 #if PRIVACY_HAVE_AESNI
 	if ((key_len == 16 || key_len == 32) && aesni::Available()) {
-		round_keys_.reset(new RoundKeyBlock());
+		round_keys_.reset(NewRoundKeys());
 		auto *rk = reinterpret_cast<__m128i *>(round_keys_->bytes);
 		if (key_len == 16)
 			Expand128(key, rk);

@@ -282,7 +282,8 @@ RunWordsNi(const std::uint8_t *round_keys, const Ff1::Plan &plan, const std::uin
 			// estimate needs only them; the remainder stays in [0, 3 * modulus) until the
 			// addition folds the corrections in
 			const auto hi = __builtin_bswap64(static_cast<std::uint64_t>(_mm_cvtsi128_si64(r)));
-			const auto lo32 = __builtin_bswap32(static_cast<std::uint32_t>(_mm_extract_epi32(r, 2)));
+			const auto lo32 =
+			        __builtin_bswap32(static_cast<std::uint32_t>(_mm_extract_epi32(r, 2)));
 			const fpe_detail::Barrett96Top &top = even ? top_u : top_v;
 			const std::uint64_t slack = top.Slack(hi, (hi << 32) | lo32);
 			if constexpr (encrypt) {
@@ -297,8 +298,7 @@ RunWordsNi(const std::uint8_t *round_keys, const Ff1::Plan &plan, const std::uin
 			continue;
 		} else {
 			const __m128i le = aesni::ReverseBytes(r);
-			const U128 y = ((static_cast<U128>(static_cast<std::uint64_t>(
-			                         _mm_extract_epi64(le, 1)))
+			const U128 y = ((static_cast<U128>(static_cast<std::uint64_t>(_mm_extract_epi64(le, 1)))
 			                 << 64) |
 			                static_cast<std::uint64_t>(_mm_cvtsi128_si64(le))) >>
 			               y_shift;
@@ -336,22 +336,22 @@ RunWordsNi(const std::uint8_t *round_keys, const Ff1::Plan &plan, const std::uin
 // RunWordsNiFor picks the RunWordsNi instance for the plan and the key length; false when the
 // plan is not on the word path.
 bool
-RunWordsNiFor(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in,
-              std::uint16_t *out, bool encrypt) {
+RunWordsNiFor(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in, std::uint16_t *out,
+              bool encrypt) {
 	const std::uint8_t *rk = aes.RoundKeys();
 	if (rk == nullptr || !plan.word_path)
 		return false;
 	const bool aes128 = aes.Rounds() == 10;
-#define PRIVACY_RUN_NI(Word, kY)                                                                    \
-	do {                                                                                       \
-		if (aes128 && encrypt)                                                             \
-			RunWordsNi<Word, 10, kY, true>(rk, plan, in, out);                         \
-		else if (aes128)                                                                   \
-			RunWordsNi<Word, 10, kY, false>(rk, plan, in, out);                        \
-		else if (encrypt)                                                                  \
-			RunWordsNi<Word, 14, kY, true>(rk, plan, in, out);                         \
-		else                                                                               \
-			RunWordsNi<Word, 14, kY, false>(rk, plan, in, out);                        \
+#define PRIVACY_RUN_NI(Word, kY)                                                                   \
+	do {                                                                                           \
+		if (aes128 && encrypt)                                                                     \
+			RunWordsNi<Word, 10, kY, true>(rk, plan, in, out);                                     \
+		else if (aes128)                                                                           \
+			RunWordsNi<Word, 10, kY, false>(rk, plan, in, out);                                    \
+		else if (encrypt)                                                                          \
+			RunWordsNi<Word, 14, kY, true>(rk, plan, in, out);                                     \
+		else                                                                                       \
+			RunWordsNi<Word, 14, kY, false>(rk, plan, in, out);                                    \
 	} while (0)
 	if (plan.small_moduli && plan.d == 8)
 		PRIVACY_RUN_NI(std::uint64_t, 8);
@@ -622,8 +622,8 @@ Ff1::BuildPlan(Plan &plan, std::uint32_t radix, std::size_t n, const std::uint8_
 			plan.barrett_u.Init(static_cast<std::uint64_t>(power_u));
 			plan.barrett_v.Init(static_cast<std::uint64_t>(power_v));
 		}
-		plan.barrett_top = fpe_detail::Barrett96Top::Fits(power_u) &&
-		                   fpe_detail::Barrett96Top::Fits(power_v);
+		plan.barrett_top =
+		        fpe_detail::Barrett96Top::Fits(power_u) && fpe_detail::Barrett96Top::Fits(power_v);
 		if (plan.barrett_top) {
 			plan.top_u.Init(static_cast<std::uint64_t>(power_u));
 			plan.top_v.Init(static_cast<std::uint64_t>(power_v));

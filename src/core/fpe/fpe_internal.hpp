@@ -334,7 +334,7 @@ struct Radix32 {
 struct WordDigits {
 	std::uint32_t radix = 0;
 	unsigned chunk_digits = 0;
-	unsigned word_digits = 0; // the largest k with radix^k <= 2^64
+	unsigned word_digits = 0;      // the largest k with radix^k <= 2^64
 	std::uint64_t powers[34] = {}; // radix^k for k <= word_digits / 2 + 1
 	std::uint64_t chunk_power = 0;
 	Reciprocal64 chunk;

@@ -386,9 +386,9 @@ TokenFormat::TransformMany(const Ff1 *const *keys, const std::uint32_t *versions
 			if (spec_.card) {
 				const std::size_t at = lane.m - kCardKeptDigits - 1;
 				const std::uint16_t valid = LuhnDigitAt(lane.numerals, lane.m, at);
-				lane.numerals[at] =
-				        encrypt ? static_cast<std::uint16_t>((valid + 1 + SlotOf(lane.version)) % 10)
-				                : valid;
+				lane.numerals[at] = encrypt ? static_cast<std::uint16_t>(
+				                                      (valid + 1 + SlotOf(lane.version)) % 10)
+				                            : valid;
 			}
 			RebuildAppend(alphabet_, lane.value, lane.slots, lane.numerals, lane.m, out);
 			ends[lane.index] = out.size();

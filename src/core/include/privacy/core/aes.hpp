@@ -74,7 +74,10 @@ class AesEcb {
   private:
 	struct RoundKeyBlock {
 		alignas(16) std::uint8_t bytes[15 * 16];
+		bool guarded = false; // in sodium_malloc memory
+		std::uint8_t padding[15] = {};
 	};
+	static RoundKeyBlock *NewRoundKeys();
 	struct RoundKeyDeleter {
 		void operator()(RoundKeyBlock *keys) const noexcept;
 	};
