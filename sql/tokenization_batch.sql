@@ -69,16 +69,16 @@ JOIN batch_values b ON b.format = a.format AND b.i = t.i
 GROUP BY b.format ORDER BY b.format;
 
 -- shape: bounds and dimensions are kept; empty and NULL inputs
-SELECT array_dims(privacy.tokenize('[3:4]={"4111111111111111",NULL}'::text[], 'card')) AS dims,
-       (privacy.tokenize('[3:4]={"4111111111111111",NULL}'::text[], 'card'))[3] = privacy.tokenize('4111111111111111', 'card') AS same,
-       (privacy.tokenize('[3:4]={"4111111111111111",NULL}'::text[], 'card'))[4] IS NULL AS null_kept;
+SELECT array_dims(privacy.tokenize('[3:4]={"4000000000000002",NULL}'::text[], 'card')) AS dims,
+       (privacy.tokenize('[3:4]={"4000000000000002",NULL}'::text[], 'card'))[3] = privacy.tokenize('4000000000000002', 'card') AS same,
+       (privacy.tokenize('[3:4]={"4000000000000002",NULL}'::text[], 'card'))[4] IS NULL AS null_kept;
 SELECT array_dims(privacy.tokenize(ARRAY[['123456789', '987654321'], ['111223333', NULL]], 'ssn')) AS dims_2d;
 SELECT privacy.tokenize('{}'::text[], 'card') AS empty, privacy.tokenize(NULL::text[], 'card') IS NULL AS null_array,
-       privacy.tokenize(ARRAY['4111111111111111'], NULL) IS NULL AS null_format;
+       privacy.tokenize(ARRAY['4000000000000002'], NULL) IS NULL AS null_format;
 
 -- errors: the whole call fails as the scalar form would, without the value
-SELECT pg_temp.err($$SELECT privacy.tokenize(ARRAY['4111111111111111', '4111111111111112'], 'card')$$, '4111111111111112') AS not_luhn;
-SELECT pg_temp.err($$SELECT privacy.tokenize('4111111111111112', 'card')$$, '4111111111111112') AS not_luhn_scalar;
+SELECT pg_temp.err($$SELECT privacy.tokenize(ARRAY['4000000000000002', '4000000000000003'], 'card')$$, '4000000000000003') AS not_luhn;
+SELECT pg_temp.err($$SELECT privacy.tokenize('4000000000000003', 'card')$$, '4000000000000003') AS not_luhn_scalar;
 SELECT pg_temp.err($$SELECT privacy.tokenize(ARRAY['123456789', '12345x789'], 'ssn')$$, '12345x789') AS bad_character;
 SELECT pg_temp.err($$SELECT privacy.tokenize(ARRAY['12'], 'digits')$$) AS too_short;
 SELECT pg_temp.err($$SELECT privacy.tokenize(ARRAY['123456789'], 'no_such_format')$$) AS unknown_format;
@@ -86,12 +86,12 @@ SELECT pg_temp.err($$SELECT privacy.tokenize(ARRAY['123456789'], 'no_such_format
 -- privileges: as tokenize(text, text)
 GRANT EXECUTE ON FUNCTION privacy.tokenize(text[], text) TO regress_batch_app;
 SET ROLE regress_batch_nobody;
-SELECT pg_temp.err($$SELECT privacy.tokenize(ARRAY['4111111111111111'], 'card')$$) AS nobody;
-SELECT pg_temp.err($$SELECT privacy._retokenize_values(ARRAY['4111111111111111'], 'card', 0, 0)$$) AS nobody_retokenize;
+SELECT pg_temp.err($$SELECT privacy.tokenize(ARRAY['4000000000000002'], 'card')$$) AS nobody;
+SELECT pg_temp.err($$SELECT privacy._retokenize_values(ARRAY['4000000000000002'], 'card', 0, 0)$$) AS nobody_retokenize;
 RESET ROLE;
-SELECT privacy.tokenize('4111111111111111', 'card') AS expected_token \gset
+SELECT privacy.tokenize('4000000000000002', 'card') AS expected_token \gset
 SET ROLE regress_batch_app;
-SELECT (privacy.tokenize(ARRAY['4111111111111111'], 'card'))[1] = :'expected_token' AS granted_same;
+SELECT (privacy.tokenize(ARRAY['4000000000000002'], 'card'))[1] = :'expected_token' AS granted_same;
 RESET ROLE;
 
 -- INSERT ... SELECT through the array form
@@ -118,7 +118,7 @@ FROM (SELECT array_agg(privacy.tokenize(value, 'ssn') ORDER BY i) AS toks, array
       FROM batch_values WHERE format = 'ssn') a
 CROSS JOIN LATERAL unnest(a.toks, privacy._retokenize_values(a.toks, 'ssn', 1, 2), a.ids) AS t(old, new, i)
 JOIN batch_values b ON b.format = 'ssn' AND b.i = t.i;
-SELECT pg_temp.err($$SELECT privacy._retokenize_values(ARRAY['4111111111111111'], 'card', 0, 0)$$, '4111111111111111') AS card_number_is_no_token;
+SELECT pg_temp.err($$SELECT privacy._retokenize_values(ARRAY['4000000000000002'], 'card', 0, 0)$$, '4000000000000002') AS card_number_is_no_token;
 SELECT pg_temp.err($$SELECT privacy._retokenize_values(ARRAY['123456789'], 'ssn', 0, 0)$$) AS needs_version;
 
 -- the one-pass card retokenize and its ticket
@@ -148,8 +148,8 @@ SELECT count(*) AS rows, count(*) FILTER (WHERE privacy._token_key_version(o.car
        count(*) FILTER (WHERE privacy.detokenize(o.card, 'card') IS DISTINCT FROM regexp_replace(b.value, '\D', '', 'g')) AS wrong_value
 FROM batch_owned o JOIN batch_values b ON b.format = 'card' AND b.i = o.id;
 SELECT privacy.retokenize('batch_owned', 'card') AS moved_again;
-SELECT pg_temp.err($$SELECT privacy._retokenize_in_place('4111111111111111', 'card', 12345)$$) AS guessed_ticket;
-SELECT pg_temp.err($$SELECT privacy._retokenize_needed('4111111111111111', 'card', 12345)$$) AS guessed_ticket_needed;
+SELECT pg_temp.err($$SELECT privacy._retokenize_in_place('4000000000000002', 'card', 12345)$$) AS guessed_ticket;
+SELECT pg_temp.err($$SELECT privacy._retokenize_needed('4000000000000002', 'card', 12345)$$) AS guessed_ticket_needed;
 SELECT (SELECT token FROM batch_cards WHERE token IS NOT NULL ORDER BY id LIMIT 1) AS some_token \gset
 BEGIN;
 SELECT privacy._retokenize_ticket('card', 2) AS ticket \gset
@@ -158,11 +158,11 @@ SELECT privacy._token_key_version(:'some_token', 'card') AS version_before,
        privacy._token_key_version(privacy._retokenize_in_place(:'some_token', 'card', :ticket), 'card') AS version_after,
        privacy.detokenize(privacy._retokenize_in_place(:'some_token', 'card', :ticket), 'card')
          = privacy.detokenize(:'some_token', 'card') AS same_value;
-SELECT pg_temp.err($$SELECT privacy._retokenize_needed('4111111111111111', 'ssn', $$ || :ticket || $$)$$) AS other_format;
+SELECT pg_temp.err($$SELECT privacy._retokenize_needed('4000000000000002', 'ssn', $$ || :ticket || $$)$$) AS other_format;
 SELECT privacy._retokenize_ticket('card', 0) AS ended;  -- what retokenize does when it is done
-SELECT pg_temp.err($$SELECT privacy._retokenize_needed('4111111111111111', 'card', $$ || :ticket || $$)$$) AS ended_ticket;
+SELECT pg_temp.err($$SELECT privacy._retokenize_needed('4000000000000002', 'card', $$ || :ticket || $$)$$) AS ended_ticket;
 COMMIT;
-SELECT pg_temp.err($$SELECT privacy._retokenize_needed('4111111111111111', 'card', $$ || :ticket || $$)$$) AS ended_transaction;
+SELECT pg_temp.err($$SELECT privacy._retokenize_needed('4000000000000002', 'card', $$ || :ticket || $$)$$) AS ended_transaction;
 SET ROLE regress_batch_nobody;
 SELECT pg_temp.err($$SELECT privacy._retokenize_ticket('card', 2)$$) AS nobody_ticket;
 RESET ROLE;
