@@ -194,6 +194,13 @@ SELECT name, kind, builtin, passthrough, keep_suffix, key_name FROM privacy.toke
 SELECT card, privacy.tokenize(card, 'card'), privacy.tokenize(phone, 'phone'), privacy.tokenize(email, 'email')
 FROM shop.customers ORDER BY id;
 
+-- @ privacy.tokenize(text[],text)
+-- # The same tokens for an array of values, through the batch path (NULLs kept): the fast path for INSERT ... SELECT.
+SELECT t.id, t.token
+FROM (SELECT array_agg(id ORDER BY id) AS ids, array_agg(card ORDER BY id) AS cards FROM shop.customers) s,
+     unnest(s.ids, privacy.tokenize(s.cards, 'card')) AS t(id, token)
+ORDER BY t.id;
+
 -- @ privacy.detokenize(text,text)
 -- @ privacy.grant_detokenize(regrole,text)
 -- @ privacy.revoke_detokenize(regrole,text)

@@ -70,6 +70,8 @@ SELECT is(
 		'privacy._mask_shift_date(timestamp without time zone,integer)',
 		'privacy._may_detokenize(text)',
 		'privacy._outer_user()',
+		'privacy._retokenize_in_place(text,text,bigint)',
+		'privacy._retokenize_needed(text,text,bigint)',
 		'privacy._row_exempt(regclass)',
 		'privacy._set_format_version(text,integer)',
 		'privacy._stored_expression(regprocedure,boolean)',

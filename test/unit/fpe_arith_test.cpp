@@ -4,17 +4,25 @@
 // numbers, SSNs, phone numbers) and Reciprocal64 (Moller-Granlund, used otherwise) equal the
 // hardware remainder for random and extreme y (0, 1, d - 1, d, 2^64 - 1, multiples of d and their
 // neighbours) and moduli radix^k for every radix class tokens use, plus random and extreme moduli
-// (2, 3, 2^32, 2^63, 2^64 - 1).
+// (2, 3, 2^32, 2^63, 2^64 - 1); Barrett96 (the rounds whose y takes 9 to 12 bytes) equals the
+// 128-bit remainder for y below 2^96 and every modulus in (2^32, 2^63) of that list; AES-NI
+// (AesEcb's own round keys, AES-128 and AES-256) gives the blocks EVP gives.
+#include "privacy/core/aes.hpp"
+
 #include "../../src/core/fpe/fpe_internal.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <random>
 #include <vector>
 
 namespace {
 
+using privacy::core::AesEcb;
+using privacy::core::fpe_detail::Barrett96;
+using privacy::core::fpe_detail::Barrett96Top;
 using privacy::core::fpe_detail::FastMod64;
 using privacy::core::fpe_detail::Reciprocal64;
 using privacy::core::fpe_detail::U128;
@@ -70,6 +78,110 @@ TEST(FpeArith, FastMod64AndReciprocal64AreExact) {
 			ASSERT_EQ(reciprocal.Mod(y), y % d) << y << " mod " << d;
 		}
 	}
+}
+
+TEST(FpeArith, Barrett96IsExactBelow2To96) {
+	std::mt19937_64 rng(29);
+	int tested = 0;
+	for (const std::uint64_t d : Moduli()) {
+		if (!Barrett96::Fits(d))
+			continue;
+		++tested;
+		Barrett96 barrett;
+		barrett.Init(d);
+		const U128 top = (U128{1} << 96) - 1;
+		std::vector<U128> ys = {
+		        0, 1, d - 1, d, d + 1, top, top - 1, top - (top % d), top - (top % d) - 1};
+		for (int i = 0; i < 300; ++i) {
+			const U128 y = ((static_cast<U128>(rng()) << 64) | rng()) & top;
+			ys.push_back(y);
+			ys.push_back(y >> (rng() % 96));
+			const U128 multiple = (y / d) * d;
+			ys.push_back(multiple);
+			if (multiple != 0)
+				ys.push_back(multiple - 1);
+		}
+		for (const U128 y : ys)
+			ASSERT_EQ(barrett.Mod(y), static_cast<std::uint64_t>(y % d)) << " mod " << d;
+	}
+	EXPECT_GT(tested, 20);
+	EXPECT_FALSE(Barrett96::Fits(std::uint64_t{1} << 32));
+	EXPECT_FALSE(Barrett96::Fits(std::uint64_t{1} << 63));
+}
+
+TEST(FpeArith, Barrett96TopIsWithinTwoQuotients) {
+	std::mt19937_64 rng(31);
+	int tested = 0;
+	for (const std::uint64_t d : Moduli()) {
+		if (!Barrett96Top::Fits(d))
+			continue;
+		++tested;
+		Barrett96Top top;
+		top.Init(d);
+		const U128 all = (U128{1} << 96) - 1;
+		std::vector<U128> ys = {
+		        0, 1, d - 1, d, d + 1, all, all - 1, all - (all % d), all - (all % d) - 1};
+		for (int i = 0; i < 300; ++i) {
+			const U128 y = ((static_cast<U128>(rng()) << 64) | rng()) & all;
+			ys.push_back(y);
+			ys.push_back(y >> (rng() % 96));
+			const U128 multiple = (y / d) * d;
+			ys.push_back(multiple);
+			if (multiple != 0)
+				ys.push_back(multiple - 1);
+		}
+		for (const U128 y : ys) {
+			const auto hi = static_cast<std::uint64_t>(y >> 32);
+			const auto lo = static_cast<std::uint64_t>(y);
+			const std::uint64_t slack = top.Slack(hi, lo);
+			const auto expected = static_cast<std::uint64_t>(y % d);
+			ASSERT_LT(slack, 3 * d);
+			ASSERT_EQ(top.Reduce3(slack), expected) << " mod " << d;
+			const std::uint64_t a = rng() % d;
+			ASSERT_EQ(top.AddSlack(a, slack), static_cast<std::uint64_t>((U128{a} + expected) % d));
+		}
+	}
+	EXPECT_GT(tested, 20);
+}
+
+TEST(FpeArith, AesNiMatchesEvp) {
+	std::mt19937_64 rng(41);
+	for (const std::size_t key_len : {std::size_t{16}, std::size_t{24}, std::size_t{32}}) {
+		for (int k = 0; k < 20; ++k) {
+			std::uint8_t key[32];
+			for (auto &byte : key)
+				byte = static_cast<std::uint8_t>(rng());
+			const AesEcb fast(key, key_len);
+			AesEcb evp(key, key_len);
+			evp.UseEvpOnly();
+			EXPECT_EQ(evp.RoundKeys(), nullptr);
+			for (int i = 0; i < 50; ++i) {
+				std::uint8_t block[16];
+				for (auto &byte : block)
+					byte = static_cast<std::uint8_t>(rng());
+				std::uint8_t a[16];
+				std::uint8_t b[16];
+				fast.EncryptBlock(block, a);
+				evp.EncryptBlock(block, b);
+				ASSERT_EQ(0, std::memcmp(a, b, 16)) << key_len;
+			}
+		}
+	}
+	// FIPS 197 C.1 and C.3: the known answers, whichever path the CPU takes.
+	const std::uint8_t plain[16] = {0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77,
+	                                0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff};
+	std::uint8_t key[32];
+	for (int i = 0; i < 32; ++i)
+		key[i] = static_cast<std::uint8_t>(i);
+	const std::uint8_t c128[16] = {0x69, 0xc4, 0xe0, 0xd8, 0x6a, 0x7b, 0x04, 0x30,
+	                               0xd8, 0xcd, 0xb7, 0x80, 0x70, 0xb4, 0xc5, 0x5a};
+	const std::uint8_t c256[16] = {0x8e, 0xa2, 0xb7, 0xca, 0x51, 0x67, 0x45, 0xbf,
+	                               0xea, 0xfc, 0x49, 0x90, 0x4b, 0x49, 0x60, 0x89};
+	std::uint8_t out[16];
+	AesEcb(key, 16).EncryptBlock(plain, out);
+	EXPECT_EQ(0, std::memcmp(out, c128, 16));
+	AesEcb(key, 32).EncryptBlock(plain, out);
+	EXPECT_EQ(0, std::memcmp(out, c256, 16));
 }
 
 } // namespace

@@ -1,11 +1,16 @@
 // token_format_test.cpp: TokenFormat round trips, layout, the card Luhn trick
-// and version slots, and errors that carry no value.
+// and version slots, and errors that carry no value; the batch forms (TokenizeMany,
+// DetokenizeMany, RetokenizeMany, and RetokenizeView for one token) give exactly the results of one
+// call per value, over mixed lengths, keys, versions, non-ASCII alphabets and values longer than a
+// lane, and wipe their scratch after an error.
 #include "privacy/core/luhn.hpp"
 #include "privacy/core/token_format.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <random>
+#include <vector>
 #include <string>
 #include <string_view>
 
@@ -136,6 +141,145 @@ TEST(TokenFormat, EmailTokenizesOnlyTheLocalPart) {
 	email.Detokenize(ff1, token, value);
 	EXPECT_EQ(value, "alice.smith@example.com");
 	EXPECT_THROW(email.Tokenize(ff1, "bob@example.com", 1, token), Error);
+}
+
+const std::uint8_t kKey2[32] = {1,  2,  3,  4,  5,  6,  7,  8,  9,  10, 11, 12, 13, 14, 15, 16,
+                                17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32};
+
+// LuhnComplete returns digits with a last digit that makes them pass the Luhn check.
+std::string
+LuhnComplete(std::string digits) {
+	for (char c = '0'; c <= '9'; ++c)
+		if (LuhnValid(digits + c))
+			return digits + c;
+	return digits;
+}
+
+// Split returns the results of a batch call as strings.
+std::vector<std::string>
+Split(std::string_view all, const std::vector<std::size_t> &ends) {
+	std::vector<std::string> parts;
+	std::size_t start = 0;
+	for (std::size_t end : ends) {
+		parts.emplace_back(all.substr(start, end - start));
+		start = end;
+	}
+	return parts;
+}
+
+void
+ExpectBatchMatches(const TokenFormat &format, const std::vector<std::string> &values,
+                   const std::vector<const Ff1 *> &keys, const std::vector<std::uint32_t> &versions,
+                   const Ff1 &newest, std::uint32_t newest_version) {
+	const std::size_t n = values.size();
+	std::vector<std::string_view> views(values.begin(), values.end());
+	std::vector<std::size_t> ends(n);
+	const auto tokens = Split(
+	        format.TokenizeMany(keys.data(), versions.data(), views.data(), n, ends.data()), ends);
+	for (std::size_t i = 0; i < n; ++i) {
+		std::string one;
+		format.Tokenize(*keys[i], values[i], versions[i], one);
+		ASSERT_EQ(tokens[i], one) << i;
+	}
+	std::vector<std::string_view> token_views(tokens.begin(), tokens.end());
+	const auto back =
+	        Split(format.DetokenizeMany(keys.data(), token_views.data(), n, ends.data()), ends);
+	EXPECT_EQ(back, values);
+	const auto moved = Split(format.RetokenizeMany(keys.data(), newest, newest_version,
+	                                               token_views.data(), n, ends.data()),
+	                         ends);
+	for (std::size_t i = 0; i < n; ++i) {
+		std::string one;
+		format.Tokenize(newest, values[i], newest_version, one);
+		ASSERT_EQ(moved[i], one) << i;
+		ASSERT_EQ(format.RetokenizeView(*keys[i], newest, newest_version, tokens[i]), one) << i;
+	}
+	format.Wipe();
+}
+
+TEST(TokenFormat, BatchFormsMatchOneCallPerValue) {
+	Ff1 key1(kKey, sizeof(kKey));
+	Ff1 key2(kKey2, sizeof(kKey2));
+	std::mt19937_64 rng(7);
+	// cards of 12 to 19 digits with separators, two keys and versions, runs of equal length
+	{
+		TokenFormat card = Card();
+		std::vector<std::string> values;
+		std::vector<const Ff1 *> keys;
+		std::vector<std::uint32_t> versions;
+		for (int i = 0; i < 300; ++i) {
+			const std::size_t len = (i / 40) % 3 == 0 ? 16 : 12 + rng() % 8;
+			std::string digits;
+			for (std::size_t j = 0; j + 1 < len; ++j)
+				digits += static_cast<char>('0' + rng() % 10);
+			std::string value = LuhnComplete(digits);
+			if (i % 7 == 0)
+				value.insert(4, " ");
+			values.push_back(value);
+			const bool second = (i / 50) % 2 == 1;
+			keys.push_back(second ? &key2 : &key1);
+			versions.push_back(second ? 2 : 1);
+		}
+		ExpectBatchMatches(card, values, keys, versions, key2, 11);
+	}
+	// a custom non-ASCII alphabet with kept characters, and values longer than a lane
+	{
+		TokenFormatSpec spec;
+		spec.name = "greek";
+		spec.alphabet = "αβγδεζηθικλμνξοπρστυφχψω";
+		spec.passthrough = "-";
+		spec.keep_prefix = 1;
+		spec.keep_suffix = 1;
+		TokenFormat greek(spec);
+		const std::string letters[] = {"α", "β", "γ", "δ", "ε", "ζ", "η", "θ"};
+		std::vector<std::string> values;
+		for (int i = 0; i < 100; ++i) {
+			const std::size_t len = i % 10 == 0 ? 70 + rng() % 10 : 8 + rng() % 3;
+			std::string value;
+			for (std::size_t j = 0; j < len; ++j) {
+				value += letters[rng() % 8];
+				if (j == 3)
+					value += "-";
+			}
+			values.push_back(value);
+		}
+		std::vector<const Ff1 *> keys(values.size(), &key1);
+		std::vector<std::uint32_t> versions(values.size(), 1);
+		ExpectBatchMatches(greek, values, keys, versions, key2, 2);
+	}
+}
+
+TEST(TokenFormat, BatchErrorsAndWipes) {
+	Ff1 ff1(kKey, sizeof(kKey));
+	TokenFormat card = Card();
+	const std::vector<std::string> values = {"4111 1111 1111 1111", "5500 0000 0000 0004",
+	                                         "4111 1111 1111 1112"}; // the last is not Luhn-valid
+	std::vector<std::string_view> views(values.begin(), values.end());
+	std::vector<const Ff1 *> keys(3, &ff1);
+	std::vector<std::uint32_t> versions(3, 1);
+	std::vector<std::size_t> ends(3);
+	std::string_view two =
+	        card.TokenizeMany(keys.data(), versions.data(), views.data(), 2, ends.data());
+	ASSERT_EQ(ends[1], two.size());
+	const std::string tokens(two);
+	std::vector<std::string_view> token_views = {std::string_view(tokens).substr(0, ends[0]),
+	                                             std::string_view(tokens).substr(ends[0])};
+	std::string_view plain = card.DetokenizeMany(keys.data(), token_views.data(), 2, ends.data());
+	ASSERT_EQ(plain, "4111 1111 1111 11115500 0000 0000 0004");
+	const char *bytes = plain.data();
+	const std::size_t n = plain.size();
+	try {
+		card.TokenizeMany(keys.data(), versions.data(), views.data(), 3, ends.data());
+		FAIL();
+	} catch (const Error &e) {
+		EXPECT_EQ(e.kind(), ErrorKind::kInvalidTextRepresentation);
+		EXPECT_EQ(std::string(e.message()).find("1112"), std::string::npos);
+	}
+	for (std::size_t i = 0; i < n; ++i)
+		EXPECT_EQ(bytes[i], 0) << "byte " << i;
+	// a card number is not a token
+	EXPECT_THROW(card.DetokenizeMany(keys.data(), views.data(), 1, ends.data()), Error);
+	EXPECT_THROW(card.RetokenizeMany(keys.data(), ff1, 2, views.data(), 1, ends.data()), Error);
 }
 
 } // namespace

@@ -25,6 +25,7 @@
 // reach them.
 #include "privacy/core/fpe.hpp"
 
+#include "../crypto/aes_ni.hpp"
 #include "fpe_internal.hpp"
 
 #include <cstring>
@@ -63,6 +64,17 @@ struct Ff1::Plan {
 	fpe_detail::FastMod64 fast_u; // the same moduli, for y < 2^64 (d == 8)
 	fpe_detail::FastMod64 fast_v;
 	fpe_detail::WordDigits digits;
+	// y of 9..12 bytes: Barrett reduction (both moduli in (2^32, 2^63)).
+	bool barrett = false;
+	fpe_detail::Barrett96 barrett_u;
+	fpe_detail::Barrett96 barrett_v;
+	// d == 12 and both moduli in (2^32, 2^62): the one-multiplication estimate (AES-NI rounds).
+	bool barrett_top = false;
+	fpe_detail::Barrett96Top top_u;
+	fpe_detail::Barrett96Top top_v;
+	// The constant part of round i's variable CBC-MAC block, block_base xor ([i] << 8b), as the
+	// block's bytes: the AES-NI rounds xor NUM_radix(B) into it in a register.
+	alignas(16) std::uint8_t round_block[10][16] = {};
 	// Numeral-string path.
 	unsigned chunk_digits = 0;     // digits per 32-bit chunk
 	std::uint64_t chunk_power = 0; // radix^chunk_digits (<= 2^32)
@@ -221,6 +233,147 @@ RunWordsOneWordY(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *
 	plan.digits.Write<false>(b, plan.v, out + plan.u);
 }
 
+#if PRIVACY_HAVE_AESNI
+
+// RunWordsNi is RunWords with AES-NI: the Feistel block stays in a register from one round to the
+// next (no store and reload around an EVP call, no EVP dispatch). The block of round i is
+// round_block[i] xor NUM_radix(B) (big-endian, in its last b bytes); y is the top d bytes of R.
+// kY: 8 (y is one word: FastMod64), 12 (y of 9..12 bytes in uint64 moduli: Barrett96 or
+// Reciprocal64), 16 (128-bit moduli: hardware division).
+template <typename Word, int kAesRounds, int kY, bool encrypt>
+PRIVACY_AESNI_TARGET void
+RunWordsNi(const std::uint8_t *round_keys, const Ff1::Plan &plan, const std::uint16_t *in,
+           std::uint16_t *out) {
+	const auto *rk = reinterpret_cast<const __m128i *>(round_keys);
+	Word a = static_cast<Word>(plan.digits.Read<false>(in, plan.u));
+	Word b = static_cast<Word>(plan.digits.Read<false>(in + plan.u, plan.v));
+	const auto radix_u = static_cast<Word>(plan.radix_u);
+	const auto radix_v = static_cast<Word>(plan.radix_v);
+	const fpe_detail::FastMod64 fast_u = plan.fast_u;
+	const fpe_detail::FastMod64 fast_v = plan.fast_v;
+	const fpe_detail::Barrett96 barrett_u = plan.barrett_u;
+	const fpe_detail::Barrett96 barrett_v = plan.barrett_v;
+	const fpe_detail::Barrett96Top top_u = plan.top_u;
+	const fpe_detail::Barrett96Top top_v = plan.top_v;
+	const bool barrett = plan.barrett;
+	const unsigned y_shift = static_cast<unsigned>(8 * (16 - plan.d));
+	const auto *round_block = reinterpret_cast<const __m128i *>(plan.round_block);
+#pragma GCC unroll 10
+	for (int step = 0; step < kRounds; ++step) {
+		const int i = encrypt ? step : kRounds - 1 - step;
+		const bool even = (i % 2 == 0);
+		const Word x = encrypt ? b : a;
+		__m128i numeral;
+		if constexpr (sizeof(Word) == 8)
+			numeral = _mm_cvtsi64_si128(static_cast<long long>(x));
+		else
+			numeral = _mm_set_epi64x(static_cast<long long>(static_cast<std::uint64_t>(x >> 64)),
+			                         static_cast<long long>(static_cast<std::uint64_t>(x)));
+		const __m128i block =
+		        _mm_xor_si128(_mm_load_si128(round_block + i), aesni::ReverseBytes(numeral));
+		const __m128i r = aesni::Encrypt<kAesRounds>(block, rk);
+		const Word modulus = even ? radix_u : radix_v;
+		Word ym;
+		if constexpr (kY == 8) {
+			const auto y = __builtin_bswap64(static_cast<std::uint64_t>(_mm_cvtsi128_si64(r)));
+			ym = (even ? fast_u : fast_v).Mod(y);
+		} else if constexpr (kY == 13) {
+			// y is the first 12 bytes: its top 64 bits are the first 8 (one load), the quotient
+			// estimate needs only them; the remainder stays in [0, 3 * modulus) until the
+			// addition folds the corrections in
+			const auto hi = __builtin_bswap64(static_cast<std::uint64_t>(_mm_cvtsi128_si64(r)));
+			const auto lo32 =
+			        __builtin_bswap32(static_cast<std::uint32_t>(_mm_extract_epi32(r, 2)));
+			const fpe_detail::Barrett96Top &top = even ? top_u : top_v;
+			const std::uint64_t slack = top.Slack(hi, (hi << 32) | lo32);
+			if constexpr (encrypt) {
+				const Word c = top.AddSlack(a, slack);
+				a = b;
+				b = c;
+			} else {
+				const Word c = fpe_detail::SubMod<Word>(b, top.Reduce3(slack), modulus);
+				b = a;
+				a = c;
+			}
+			continue;
+		} else {
+			const __m128i le = aesni::ReverseBytes(r);
+			const U128 y = ((static_cast<U128>(static_cast<std::uint64_t>(_mm_extract_epi64(le, 1)))
+			                 << 64) |
+			                static_cast<std::uint64_t>(_mm_cvtsi128_si64(le))) >>
+			               y_shift;
+			if constexpr (kY == 12) {
+				if (barrett)
+					ym = (even ? barrett_u : barrett_v).Mod(y);
+				else
+					ym = static_cast<Word>((even ? plan.mod_u : plan.mod_v).Mod(y));
+			} else {
+				ym = static_cast<Word>(y % modulus);
+			}
+		}
+		if constexpr (encrypt) {
+			// moduli below 2^63 (d == 8: below 2^32; Barrett: below 2^63): the sum cannot wrap
+			Word c;
+			if constexpr (kY == 8)
+				c = fpe_detail::AddModNoWrap<Word>(a, ym, modulus);
+			else if constexpr (kY == 12)
+				c = barrett ? fpe_detail::AddModNoWrap<Word>(a, ym, modulus)
+				            : fpe_detail::AddMod<Word>(a, ym, modulus);
+			else
+				c = fpe_detail::AddMod<Word>(a, ym, modulus);
+			a = b;
+			b = c;
+		} else {
+			const Word c = fpe_detail::SubMod<Word>(b, ym, modulus);
+			b = a;
+			a = c;
+		}
+	}
+	plan.digits.Write<false>(a, plan.u, out);
+	plan.digits.Write<false>(b, plan.v, out + plan.u);
+}
+
+// RunWordsNiFor picks the RunWordsNi instance for the plan and the key length; false when the
+// plan is not on the word path.
+bool
+RunWordsNiFor(const AesEcb &aes, const Ff1::Plan &plan, const std::uint16_t *in, std::uint16_t *out,
+              bool encrypt) {
+	const std::uint8_t *rk = aes.RoundKeys();
+	if (rk == nullptr || !plan.word_path)
+		return false;
+	const bool aes128 = aes.Rounds() == 10;
+#define PRIVACY_RUN_NI(Word, kY)                                                                   \
+	do {                                                                                           \
+		if (aes128 && encrypt)                                                                     \
+			RunWordsNi<Word, 10, kY, true>(rk, plan, in, out);                                     \
+		else if (aes128)                                                                           \
+			RunWordsNi<Word, 10, kY, false>(rk, plan, in, out);                                    \
+		else if (encrypt)                                                                          \
+			RunWordsNi<Word, 14, kY, true>(rk, plan, in, out);                                     \
+		else                                                                                       \
+			RunWordsNi<Word, 14, kY, false>(rk, plan, in, out);                                    \
+	} while (0)
+	if (plan.small_moduli && plan.d == 8)
+		PRIVACY_RUN_NI(std::uint64_t, 8);
+	else if (plan.small_moduli && plan.d == 12 && plan.barrett_top)
+		PRIVACY_RUN_NI(std::uint64_t, 13);
+	else if (plan.small_moduli)
+		PRIVACY_RUN_NI(std::uint64_t, 12);
+	else
+		PRIVACY_RUN_NI(U128, 16);
+#undef PRIVACY_RUN_NI
+	return true;
+}
+
+#else
+
+bool
+RunWordsNiFor(const AesEcb &, const Ff1::Plan &, const std::uint16_t *, std::uint16_t *, bool) {
+	return false;
+}
+
+#endif
+
 // RunWordLanes is RunWords for up to Ff1::kBatchLanes values of the same format side by side: round
 // i of every value is one block of a single multi-block AES call (ECB: the blocks are independent),
 // so the AES-NI code pipelines them and the EVP call overhead is paid once per round for all
@@ -254,13 +407,20 @@ RunWordLanes(const AesEcb &aes, const Ff1::Plan &plan, std::uint16_t *const *val
 		aes.EncryptBlocks(blocks, blocks, lanes);
 		const Word modulus = even ? radix_u : radix_v;
 		const fpe_detail::Reciprocal64 &reduce = even ? plan.mod_u : plan.mod_v;
+		const fpe_detail::FastMod64 &fast = even ? plan.fast_u : plan.fast_v;
+		const bool one_word_y = kNarrow && plan.d == 8;
 		for (std::size_t k = 0; k < lanes; ++k) {
-			const U128 y = fpe_detail::LoadBigEndian128(blocks + 16 * k) >> y_shift;
 			Word ym;
-			if (kNarrow || plan.small_moduli)
-				ym = static_cast<Word>(reduce.Mod(y));
-			else
-				ym = static_cast<Word>(y % modulus);
+			if (one_word_y) {
+				// y is the first 8 bytes (card numbers, SSNs, phone numbers)
+				ym = static_cast<Word>(fast.Mod(fpe_detail::LoadBigEndian64(blocks + 16 * k)));
+			} else {
+				const U128 y = fpe_detail::LoadBigEndian128(blocks + 16 * k) >> y_shift;
+				if (kNarrow || plan.small_moduli)
+					ym = static_cast<Word>(reduce.Mod(y));
+				else
+					ym = static_cast<Word>(y % modulus);
+			}
 			if (encrypt) {
 				const Word c = fpe_detail::AddMod<Word>(a[k], ym, modulus);
 				a[k] = b[k];
@@ -456,6 +616,18 @@ Ff1::BuildPlan(Plan &plan, std::uint32_t radix, std::size_t n, const std::uint8_
 			plan.fast_u.Init(static_cast<std::uint64_t>(power_u));
 			plan.fast_v.Init(static_cast<std::uint64_t>(power_v));
 		}
+		plan.barrett = plan.small_moduli && fpe_detail::Barrett96::Fits(power_u) &&
+		               fpe_detail::Barrett96::Fits(power_v);
+		if (plan.barrett) {
+			plan.barrett_u.Init(static_cast<std::uint64_t>(power_u));
+			plan.barrett_v.Init(static_cast<std::uint64_t>(power_v));
+		}
+		plan.barrett_top =
+		        fpe_detail::Barrett96Top::Fits(power_u) && fpe_detail::Barrett96Top::Fits(power_v);
+		if (plan.barrett_top) {
+			plan.top_u.Init(static_cast<std::uint64_t>(power_u));
+			plan.top_v.Init(static_cast<std::uint64_t>(power_v));
+		}
 		plan.digits.Init(radix);
 	} else {
 		plan.chunk_digits = fpe_detail::ChunkDigits(radix, &plan.chunk_power);
@@ -508,6 +680,9 @@ Ff1::BuildPlan(Plan &plan, std::uint32_t radix, std::size_t n, const std::uint8_
 		std::memcpy(prefix_block, plan.tail_prefix, plan.tail_prefix_len);
 		plan.block_base =
 		        fpe_detail::LoadBigEndian128(plan.y0) ^ fpe_detail::LoadBigEndian128(prefix_block);
+		for (int i = 0; i < kRounds; ++i)
+			fpe_detail::StoreBigEndian128(plan.block_base ^ (static_cast<U128>(i) << (8 * plan.b)),
+			                              plan.round_block[i]);
 	}
 }
 
@@ -533,6 +708,8 @@ Ff1::PlanFor(std::uint32_t radix, std::size_t n, const std::uint8_t *tweak,
 // Run applies FF1 encryption or decryption under a built plan.
 void
 Ff1::Run(const Plan &plan, const std::uint16_t *in, std::uint16_t *out, bool encrypt) const {
+	if (RunWordsNiFor(aes_, plan, in, out, encrypt))
+		return;
 	if (plan.word_path && plan.small_moduli && plan.d == 8)
 		RunWordsOneWordY(aes_, plan, in, out, encrypt);
 	else if (plan.word_path && plan.small_moduli)
@@ -585,140 +762,6 @@ void
 Ff1::Decrypt(const std::uint16_t *in, std::size_t n, std::uint16_t *out, std::uint32_t radix,
              const std::uint8_t *tweak, std::size_t tweak_len) const {
 	Run(PlanFor(radix, n, tweak, tweak_len), in, out, false);
-}
-
-// EncryptString encrypts value, a string over alphabet, into out.
-void
-EncryptString(const Ff1 &ff1, const Alphabet &alphabet, std::string_view value,
-              const std::uint8_t *tweak, std::size_t tweak_len, std::string &out) {
-	fpe_detail::TransformString(alphabet, value, Ff1::kMaxLength, fpe_detail::ThrowFf1TooLong, out,
-	                            [&](std::uint16_t *numerals, std::size_t n) {
-		                            ff1.Encrypt(numerals, n, numerals, alphabet.Radix(), tweak,
-		                                        tweak_len);
-	                            });
-}
-
-// DecryptString decrypts value, a string over alphabet, into out.
-void
-DecryptString(const Ff1 &ff1, const Alphabet &alphabet, std::string_view value,
-              const std::uint8_t *tweak, std::size_t tweak_len, std::string &out) {
-	fpe_detail::TransformString(alphabet, value, Ff1::kMaxLength, fpe_detail::ThrowFf1TooLong, out,
-	                            [&](std::uint16_t *numerals, std::size_t n) {
-		                            ff1.Decrypt(numerals, n, numerals, alphabet.Radix(), tweak,
-		                                        tweak_len);
-	                            });
-}
-
-std::string
-EncryptString(const Ff1 &ff1, const Alphabet &alphabet, std::string_view value,
-              const std::uint8_t *tweak, std::size_t tweak_len) {
-	std::string out;
-	EncryptString(ff1, alphabet, value, tweak, tweak_len, out);
-	return out;
-}
-
-std::string
-DecryptString(const Ff1 &ff1, const Alphabet &alphabet, std::string_view value,
-              const std::uint8_t *tweak, std::size_t tweak_len) {
-	std::string out;
-	DecryptString(ff1, alphabet, value, tweak, tweak_len, out);
-	return out;
-}
-
-namespace {
-
-// RunStringBatch transforms count strings over alphabet. Consecutive values of equal length (up to
-// kStackNumerals numerals) are collected, up to Ff1::kBatchLanes at a time, and run side by side
-// through EncryptMany/DecryptMany; longer values go one by one. A pending group is always finished
-// before an error of a later value propagates, so when value i is the first invalid one, out[0..i)
-// hold their results.
-void
-RunStringBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view *values,
-               std::size_t count, const std::uint8_t *tweak, std::size_t tweak_len,
-               std::string *out, CancelCheck cancel, bool encrypt) {
-	const std::uint32_t radix = alphabet.Radix();
-	std::uint16_t numerals[Ff1::kBatchLanes][kStackNumerals];
-	fpe_detail::StackWipe wipe_numerals(numerals,
-	                                    sizeof(numerals)); // values and results, also on error
-	std::uint16_t *lanes[Ff1::kBatchLanes];
-	for (std::size_t k = 0; k < Ff1::kBatchLanes; ++k)
-		lanes[k] = numerals[k];
-	std::size_t group_len = 0;
-	std::size_t group_count = 0;
-	std::size_t group_first = 0;
-	const auto flush = [&]() {
-		if (group_count == 0)
-			return;
-		const std::size_t pending = group_count;
-		group_count = 0;
-		if (encrypt)
-			ff1.EncryptMany(lanes, pending, group_len, radix, tweak, tweak_len);
-		else
-			ff1.DecryptMany(lanes, pending, group_len, radix, tweak, tweak_len);
-		for (std::size_t k = 0; k < pending; ++k) {
-			std::string &target = out[group_first + k];
-			target.clear();
-			alphabet.AppendCharacters(lanes[k], group_len, target);
-		}
-	};
-	for (std::size_t i = 0; i < count; ++i) {
-		if (cancel != nullptr && i % fpe_detail::kCancelInterval == 0 && cancel())
-			throw Error(ErrorKind::kCancelled, "canceling statement due to user request");
-		const std::string_view value = values[i];
-		if (value.size() > kStackNumerals) {
-			// Possibly more numerals than a lane holds: the single-value path (it also refuses too
-			// long values).
-			flush();
-			fpe_detail::TransformString(alphabet, value, Ff1::kMaxLength,
-			                            fpe_detail::ThrowFf1TooLong, out[i],
-			                            [&](std::uint16_t *x, std::size_t n) {
-				                            if (encrypt)
-					                            ff1.Encrypt(x, n, x, radix, tweak, tweak_len);
-				                            else
-					                            ff1.Decrypt(x, n, x, radix, tweak, tweak_len);
-			                            });
-			continue;
-		}
-		std::size_t n;
-		try {
-			n = alphabet.ToNumerals(value, lanes[group_count]);
-		} catch (...) {
-			flush(); // the values before this one get their results first
-			throw;
-		}
-		if (group_count > 0 && n != group_len) {
-			std::uint16_t moved[kStackNumerals];
-			fpe_detail::StackWipe wipe_moved(moved, sizeof(moved));
-			std::memcpy(moved, lanes[group_count], n * sizeof(std::uint16_t));
-			flush();
-			std::memcpy(lanes[0], moved, n * sizeof(std::uint16_t));
-		}
-		if (group_count == 0) {
-			group_len = n;
-			group_first = i;
-		}
-		if (++group_count == Ff1::kBatchLanes)
-			flush();
-	}
-	flush();
-}
-
-} // namespace
-
-// EncryptBatch encrypts count values, runs of equal length side by side (see RunStringBatch).
-void
-EncryptBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view *values,
-             std::size_t count, const std::uint8_t *tweak, std::size_t tweak_len, std::string *out,
-             CancelCheck cancel) {
-	RunStringBatch(ff1, alphabet, values, count, tweak, tweak_len, out, cancel, true);
-}
-
-// DecryptBatch decrypts count values, runs of equal length side by side (see RunStringBatch).
-void
-DecryptBatch(const Ff1 &ff1, const Alphabet &alphabet, const std::string_view *values,
-             std::size_t count, const std::uint8_t *tweak, std::size_t tweak_len, std::string *out,
-             CancelCheck cancel) {
-	RunStringBatch(ff1, alphabet, values, count, tweak, tweak_len, out, cancel, false);
 }
 
 } // namespace privacy::core

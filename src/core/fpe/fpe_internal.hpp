@@ -239,6 +239,77 @@ struct FastMod64 {
 	}
 };
 
+// Barrett96 reduces values below 2^96 modulo a fixed 2^32 < d < 2^63 (Barrett reduction with mu =
+// floor(2^96 / d) < 2^64): the quotient estimate floor(y * mu / 2^96) is floor(y / d) or one less,
+// so one conditional subtraction corrects the remainder. Two independent multiplications and one
+// dependent one: a shorter chain than Reciprocal64's two division steps, for the FF1 rounds whose
+// y takes 9 to 12 bytes (radix 36 with 20 characters, for example).
+struct Barrett96 {
+	std::uint64_t mu = 0;
+	std::uint64_t d = 0;
+
+	// Fits returns whether Barrett96 applies to modulus.
+	static bool
+	Fits(U128 modulus) noexcept {
+		return modulus > (U128{1} << 32) && modulus < (U128{1} << 63);
+	}
+	void
+	Init(std::uint64_t modulus) noexcept {
+		d = modulus;
+		mu = static_cast<std::uint64_t>((U128{1} << 96) / modulus);
+	}
+	std::uint64_t
+	Mod(U128 y) const noexcept {
+		const auto hi = static_cast<std::uint64_t>(y >> 64);
+		const auto lo = static_cast<std::uint64_t>(y);
+		// y * mu / 2^96 = (hi * mu + (lo * mu) / 2^64) / 2^32, the fraction dropped exactly
+		const U128 p = static_cast<U128>(hi) * mu +
+		               static_cast<std::uint64_t>((static_cast<U128>(lo) * mu) >> 64);
+		const auto q = static_cast<std::uint64_t>(p >> 32);
+		std::uint64_t r = lo - q * d; // the true remainder plus 0 or d, below 2^64
+		r -= d & (std::uint64_t{0} - static_cast<std::uint64_t>(r >= d));
+		return r;
+	}
+};
+
+// Barrett96Top is Barrett96 with the quotient estimated from the top 64 bits of y alone (one
+// multiplication on the dependency chain): for 2^32 < d < 2^62 and y = hi64 * 2^32 + lo32 < 2^96,
+// Slack returns y - q' * d with q' in [floor(y / d) - 2, floor(y / d)], i.e. a value in [0, 3d)
+// congruent to y; the caller folds the corrections into its own addition (FF1's c = a + y mod d).
+struct Barrett96Top {
+	std::uint64_t mu = 0;
+	std::uint64_t d = 0;
+
+	static bool
+	Fits(U128 modulus) noexcept {
+		return modulus > (U128{1} << 32) && modulus < (U128{1} << 62);
+	}
+	void
+	Init(std::uint64_t modulus) noexcept {
+		d = modulus;
+		mu = static_cast<std::uint64_t>((U128{1} << 96) / modulus);
+	}
+	// Slack takes y as its top 64 bits (hi64) and its low 64 bits (lo64).
+	std::uint64_t
+	Slack(std::uint64_t hi64, std::uint64_t lo64) const noexcept {
+		const auto q = static_cast<std::uint64_t>((static_cast<U128>(hi64) * mu) >> 64);
+		return lo64 - q * d;
+	}
+	// Reduce3 maps x in [0, 3d) to x mod d.
+	std::uint64_t
+	Reduce3(std::uint64_t x) const noexcept {
+		x = x >= 2 * d ? x - 2 * d : x;
+		return x >= d ? x - d : x;
+	}
+	// AddSlack returns (a + slack) mod d for a < d and slack in [0, 3d).
+	std::uint64_t
+	AddSlack(std::uint64_t a, std::uint64_t slack) const noexcept {
+		std::uint64_t c = a + slack; // < 4d < 2^64
+		c = c >= 2 * d ? c - 2 * d : c;
+		return c >= d ? c - d : c;
+	}
+};
+
 // Radix32 divides values below 2^32 by a fixed radix 2..65536 with one multiplication (Lemire,
 // Kaser and Kurz, "Faster remainder by direct computation", 2019: M = ceil(2^64 / d) is exact for
 // 32-bit dividends).
@@ -263,6 +334,8 @@ struct Radix32 {
 struct WordDigits {
 	std::uint32_t radix = 0;
 	unsigned chunk_digits = 0;
+	unsigned word_digits = 0;      // the largest k with radix^k <= 2^64
+	std::uint64_t powers[34] = {}; // radix^k for k <= word_digits / 2 + 1
 	std::uint64_t chunk_power = 0;
 	Reciprocal64 chunk;
 	Radix32 numeral;
@@ -278,6 +351,14 @@ struct WordDigits {
 		}
 		chunk.Init(chunk_power);
 		numeral.Init(r);
+		word_digits = 0;
+		for (U128 power = r; power <= (U128{1} << 64); power *= r)
+			++word_digits;
+		std::uint64_t power = 1;
+		for (unsigned k = 0; k <= word_digits / 2 + 1 && k < 34; ++k) {
+			powers[k] = power;
+			power *= r;
+		}
 	}
 
 	// Read returns NUM_radix of in[0..len) (kReversed: of REV(in[0..len))), refusing numerals >=
@@ -285,6 +366,31 @@ struct WordDigits {
 	template <bool kReversed>
 	U128
 	Read(const std::uint16_t *in, std::size_t len) const {
+		if (len <= word_digits) {
+			// radix^len <= 2^64 (card numbers, SSNs, phone numbers, 10 characters of radix 36):
+			// one multiply-add per numeral in one word, no division to find the first group;
+			// the two halves are two independent chains, joined by one multiplication.
+			const std::size_t half = len / 2;
+			std::uint64_t high = 0;
+			std::uint64_t low = 0;
+			for (std::size_t j = 0; j < half; ++j) {
+				const std::uint16_t high_j = kReversed ? in[len - 1 - j] : in[j];
+				const std::uint16_t low_j = kReversed ? in[len - 1 - half - j] : in[half + j];
+				if (high_j >= radix || low_j >= radix)
+					ThrowNumeralOutOfRange();
+				high = high * radix + high_j;
+				low = low * radix + low_j;
+			}
+			std::uint64_t low_power = powers[half];
+			if (len - half > half) {
+				const std::uint16_t last = kReversed ? in[0] : in[len - 1];
+				if (last >= radix)
+					ThrowNumeralOutOfRange();
+				low = low * radix + last;
+				low_power = powers[half + 1];
+			}
+			return high * low_power + low;
+		}
 		U128 value = 0;
 		std::size_t done = 0;
 		std::size_t group = len % chunk_digits;
@@ -422,6 +528,16 @@ AddMod(Word a, Word ym, Word modulus) noexcept {
 	return static_cast<Word>(sum ^ ((sum ^ reduced) & mask));
 }
 
+// AddModNoWrap is AddMod for a modulus below 2^(bits-1), where a + ym cannot wrap: one
+// comparison and a conditional move.
+template <typename Word>
+inline Word
+AddModNoWrap(Word a, Word ym, Word modulus) noexcept {
+	const auto sum = static_cast<Word>(a + ym);
+	const auto reduced = static_cast<Word>(sum - modulus);
+	return sum >= modulus ? reduced : sum;
+}
+
 // SubMod returns (a - ym) mod modulus for a, ym < modulus, without branches.
 template <typename Word>
 inline Word
@@ -526,42 +642,6 @@ LimbsFromNumerals(const std::uint16_t *numerals, std::size_t n, std::uint32_t ra
 		group = chunk_digits;
 	}
 	return count;
-}
-
-// TransformString decodes value over alphabet, lets transform(numerals, n) rewrite the numerals in
-// place and writes the characters to out. too_long throws when value holds more than max_numerals
-// characters.
-template <typename Transform>
-inline void
-TransformString(const Alphabet &alphabet, std::string_view value, std::size_t max_numerals,
-                void (*too_long)(), std::string &out, Transform &&transform) {
-	// A character takes at most 4 bytes, so a longer value cannot be in the domain; refuse before
-	// allocating.
-	if (value.size() / 4 > max_numerals)
-		too_long();
-	ScratchArray<std::uint16_t, kStackNumerals> numerals(value.size());
-	const std::size_t n = alphabet.ToNumerals(value, numerals.data());
-	if (n > max_numerals)
-		too_long();
-	transform(numerals.data(), n);
-	out.clear();
-	alphabet.AppendCharacters(numerals.data(), n, out);
-}
-
-inline constexpr std::size_t kCancelInterval = 1024;
-
-// RunBatch applies step (as for TransformString) to every value, polling cancel every
-// kCancelInterval values.
-template <typename Step>
-inline void
-RunBatch(const Alphabet &alphabet, const std::string_view *values, std::size_t count,
-         std::string *out, CancelCheck cancel, std::size_t max_numerals, void (*too_long)(),
-         Step &&step) {
-	for (std::size_t i = 0; i < count; ++i) {
-		if (cancel != nullptr && i % kCancelInterval == 0 && cancel())
-			throw Error(ErrorKind::kCancelled, "canceling statement due to user request");
-		TransformString(alphabet, values[i], max_numerals, too_long, out[i], step);
-	}
 }
 
 } // namespace privacy::core::fpe_detail

@@ -27,32 +27,21 @@ ThrowSyntax(const char *message, const char *detail = nullptr) {
 }
 
 // LuhnDigitAt returns the digit that, placed at index at, makes digits[0..n) pass the Luhn check.
+// Branch-light: the doubled digits come from a table, the missing digit from the sum's remainder.
 std::uint16_t
 LuhnDigitAt(const std::uint16_t *digits, std::size_t n, std::size_t at) noexcept {
+	static constexpr unsigned kDoubled[10] = {0, 2, 4, 6, 8, 1, 3, 5, 7, 9};
+	// kUndouble[v]: the digit d with kDoubled[d] == v
+	static constexpr std::uint16_t kUndouble[10] = {0, 5, 1, 6, 2, 7, 3, 8, 4, 9};
 	unsigned sum = 0;
 	for (std::size_t i = 0; i < n; ++i) {
 		if (i == at)
 			continue;
-		unsigned d = digits[i];
-		if ((n - 1 - i) % 2 == 1) {
-			d *= 2;
-			if (d > 9)
-				d -= 9;
-		}
-		sum += d;
+		const unsigned d = digits[i] % 10;
+		sum += ((n - 1 - i) & 1) != 0 ? kDoubled[d] : d;
 	}
-	const bool doubled = (n - 1 - at) % 2 == 1;
-	for (std::uint16_t d = 0; d < 10; ++d) {
-		unsigned v = d;
-		if (doubled) {
-			v *= 2;
-			if (v > 9)
-				v -= 9;
-		}
-		if ((sum + v) % 10 == 0)
-			return d;
-	}
-	return 0; // unreachable: doubling is a permutation of 0..9
+	const auto v = static_cast<std::uint16_t>((10 - sum % 10) % 10);
+	return ((n - 1 - at) & 1) != 0 ? kUndouble[v] : v;
 }
 
 // DecodePoints decodes UTF-8 text into sorted, distinct code points; throws kInvalidParameter
@@ -97,6 +86,80 @@ TokenFormat::TokenFormat(TokenFormatSpec spec) : spec_(std::move(spec)), alphabe
 		throw Error(ErrorKind::kInvalidParameter,
 		            "an e-mail format's alphabet must not contain '@'");
 	tweak_.assign(spec_.name.begin(), spec_.name.end());
+	for (int b = 0; b < 256; ++b) {
+		std::int16_t cls = kByteOther;
+		if (b < 0x80) {
+			const std::int32_t numeral = alphabet_.NumeralOf(static_cast<char32_t>(b));
+			if (numeral >= 0)
+				cls = static_cast<std::int16_t>(numeral);
+			else if (std::binary_search(passthrough_.begin(), passthrough_.end(),
+			                            static_cast<char32_t>(b)))
+				cls = kBytePassthrough;
+		}
+		byte_class_[b] = cls;
+	}
+}
+
+// ParseAscii is Parse for a value whose tokenized part is ASCII, writing straight into a batch
+// lane: false (and nothing thrown) when it meets a byte it does not decide alone (non-ASCII, a
+// character outside the format) or more than kLaneNumerals alphabet characters; Parse then
+// decides, with its errors.
+bool
+TokenFormat::ParseAscii(std::string_view value, std::uint16_t *numerals, Slot *slots,
+                        std::size_t *count) const noexcept {
+	std::size_t end = value.size();
+	if (spec_.email) {
+		const std::size_t at = value.rfind('@');
+		if (at == std::string_view::npos || at == 0)
+			return false;
+		end = at;
+	}
+	std::size_t m = 0;
+	for (std::size_t pos = 0; pos < end; ++pos) {
+		const std::int16_t cls = byte_class_[static_cast<unsigned char>(value[pos])];
+		if (cls >= 0) {
+			if (m == kLaneNumerals)
+				return false;
+			numerals[m] = static_cast<std::uint16_t>(cls);
+			slots[m] = Slot{static_cast<std::uint32_t>(pos), 1};
+			++m;
+		} else if (cls != kBytePassthrough) {
+			return false;
+		}
+	}
+	*count = m;
+	return true;
+}
+
+// Lanes holds up to Ff1::kBatchLanes parsed values of a batch: their numerals (transformed in
+// place), where each alphabet character sits in the value, and where the result goes.
+struct TokenFormat::Lanes {
+	struct Lane {
+		std::string_view value;
+		std::size_t index;
+		std::size_t m;
+		std::uint32_t version;
+		std::uint16_t numerals[kLaneNumerals];
+		Slot slots[kLaneNumerals];
+	};
+	Lane lane[Ff1::kBatchLanes];
+	std::uint16_t *pointers[Ff1::kBatchLanes];
+	std::size_t used = 0; // lanes that may hold numerals of a value or token since the last wipe
+
+	// WipeNumerals clears the numerals of the lanes used (the rest of a lane holds offsets and a
+	// view of the caller's value, no copy of it).
+	void
+	WipeNumerals() noexcept {
+		for (std::size_t k = 0; k < used; ++k)
+			OPENSSL_cleanse(lane[k].numerals, sizeof(lane[k].numerals));
+		used = 0;
+	}
+};
+
+void
+TokenFormat::LanesDeleter::operator()(Lanes *lanes) const noexcept {
+	OPENSSL_cleanse(lanes, sizeof(Lanes));
+	delete lanes;
 }
 
 TokenFormat::~TokenFormat() {
@@ -105,6 +168,11 @@ TokenFormat::~TokenFormat() {
 
 void
 TokenFormat::Wipe() const noexcept {
+	if (lanes_)
+		lanes_->WipeNumerals();
+	if (!scratch_plain_.empty())
+		OPENSSL_cleanse(&scratch_plain_[0], scratch_plain_.size());
+	scratch_plain_.clear();
 	if (!scratch_out_.empty())
 		OPENSSL_cleanse(&scratch_out_[0], scratch_out_.size());
 	if (!numerals_.empty())
@@ -119,6 +187,18 @@ TokenFormat::Wipe() const noexcept {
 // Parse fills slots_ and numerals_ with the alphabet characters of the tokenized part of value.
 void
 TokenFormat::Parse(std::string_view value) const {
+	// ASCII values first: one table lookup per byte (ParseAscii), no UTF-8 decoding
+	if (slots_.size() < kLaneNumerals) {
+		slots_.resize(kLaneNumerals);
+		numerals_.resize(kLaneNumerals);
+	}
+	std::size_t m = 0;
+	if (ParseAscii(value, numerals_.data(), slots_.data(), &m)) {
+		slots_.resize(m);
+		numerals_.resize(m);
+		CheckCount(m);
+		return;
+	}
 	slots_.clear();
 	numerals_.clear();
 	std::size_t end = value.size();
@@ -148,7 +228,12 @@ TokenFormat::Parse(std::string_view value) const {
 		}
 		pos += len;
 	}
-	const std::size_t m = numerals_.size();
+	CheckCount(numerals_.size());
+}
+
+// CheckCount refuses a value of m alphabet characters that the format cannot tokenize.
+void
+TokenFormat::CheckCount(std::size_t m) const {
 	if (spec_.card) {
 		if (m < kCardMinDigits || m > kCardMaxDigits)
 			ThrowSyntax("value is not a card number", "A card number has 12 to 19 digits.");
@@ -167,14 +252,32 @@ void
 TokenFormat::Rebuild(std::string_view value, std::string &out) const {
 	out.clear();
 	out.reserve(value.size() + 8);
+	RebuildAppend(alphabet_, value, slots_.data(), result_.data(), slots_.size(), out);
+}
+
+// RebuildAppend appends value to out with the characters at slots[0..count) replaced by the
+// characters of the numerals result[0..count).
+void
+TokenFormat::RebuildAppend(const Alphabet &alphabet, std::string_view value, const Slot *slots,
+                           const std::uint16_t *result, std::size_t count, std::string &out) {
+	if (alphabet.IsAscii()) {
+		// every character of the alphabet is one byte: copy the value, then overwrite the slots
+		const std::size_t base = out.size();
+		out.append(value.data(), value.size());
+		char *bytes = &out[base];
+		const char *characters = alphabet.Characters().data();
+		for (std::size_t i = 0; i < count; ++i)
+			bytes[slots[i].offset] = characters[result[i]];
+		return;
+	}
 	std::size_t prev = 0;
-	for (std::size_t i = 0; i < slots_.size(); ++i) {
-		const Slot &slot = slots_[i];
+	for (std::size_t i = 0; i < count; ++i) {
+		const Slot &slot = slots[i];
 		out.append(value.data() + prev, slot.offset - prev);
-		if (alphabet_.IsAscii())
-			out.push_back(alphabet_.Characters()[result_[i]]);
+		if (alphabet.IsAscii())
+			out.push_back(alphabet.Characters()[result[i]]);
 		else
-			alphabet_.AppendCharacters(&result_[i], 1, out);
+			alphabet.AppendCharacters(&result[i], 1, out);
 		prev = slot.offset + slot.length;
 	}
 	out.append(value.data() + prev, value.size() - prev);
@@ -182,7 +285,7 @@ TokenFormat::Rebuild(std::string_view value, std::string &out) const {
 
 void
 TokenFormat::Transform(const Ff1 &ff1, std::string_view value, std::uint32_t version,
-                       std::string &out, bool encrypt) const {
+                       std::string &out, bool encrypt, bool append) const {
 	Parse(value);
 	const std::size_t m = numerals_.size();
 	result_.assign(numerals_.begin(), numerals_.end());
@@ -219,7 +322,10 @@ TokenFormat::Transform(const Ff1 &ff1, std::string_view value, std::uint32_t ver
 			ff1.Decrypt(numerals_.data() + p, mid, result_.data() + p, radix, tweak_.data(),
 			            tweak_.size());
 	}
-	Rebuild(value, out);
+	if (append)
+		RebuildAppend(alphabet_, value, slots_.data(), result_.data(), slots_.size(), out);
+	else
+		Rebuild(value, out);
 }
 
 void
@@ -241,6 +347,180 @@ TokenFormat::Detokenize(const Ff1 &ff1, std::string_view token, std::string &out
 		Wipe();
 		throw;
 	}
+}
+
+// TransformMany tokenizes (encrypt) or detokenizes values[0..count) into out (see TokenizeMany).
+void
+TokenFormat::TransformMany(const Ff1 *const *keys, const std::uint32_t *versions,
+                           const std::string_view *values, std::size_t count, std::size_t *ends,
+                           std::string &out, bool encrypt) const {
+	// the previous results (tokens or values) are wiped, not only forgotten: clear() keeps them in
+	// the buffer, where an error before the first new result would leave them
+	if (!out.empty())
+		OPENSSL_cleanse(&out[0], out.size());
+	out.clear();
+	if (!lanes_)
+		lanes_.reset(new Lanes());
+	Lanes &lanes = *lanes_;
+	const std::uint32_t radix = alphabet_.Radix();
+	// where the encrypted part of a value starts among its alphabet characters
+	const std::size_t first = spec_.card ? 0 : spec_.keep_prefix;
+	const Ff1 *group_key = nullptr;
+	std::size_t group_len = 0;
+	std::size_t group_count = 0;
+	const auto flush = [&]() {
+		if (group_count == 0)
+			return;
+		const std::size_t pending = group_count;
+		group_count = 0;
+		for (std::size_t k = 0; k < pending; ++k)
+			lanes.pointers[k] = lanes.lane[k].numerals + first;
+		if (encrypt)
+			group_key->EncryptMany(lanes.pointers, pending, group_len, radix, tweak_.data(),
+			                       tweak_.size());
+		else
+			group_key->DecryptMany(lanes.pointers, pending, group_len, radix, tweak_.data(),
+			                       tweak_.size());
+		for (std::size_t k = 0; k < pending; ++k) {
+			Lanes::Lane &lane = lanes.lane[k];
+			if (spec_.card) {
+				const std::size_t at = lane.m - kCardKeptDigits - 1;
+				const std::uint16_t valid = LuhnDigitAt(lane.numerals, lane.m, at);
+				lane.numerals[at] = encrypt ? static_cast<std::uint16_t>(
+				                                      (valid + 1 + SlotOf(lane.version)) % 10)
+				                            : valid;
+			}
+			RebuildAppend(alphabet_, lane.value, lane.slots, lane.numerals, lane.m, out);
+			ends[lane.index] = out.size();
+		}
+	};
+	for (std::size_t i = 0; i < count; ++i) {
+		const std::uint32_t version = versions != nullptr ? versions[i] : 0;
+		Lanes::Lane &lane = lanes.lane[group_count];
+		if (lanes.used < group_count + 1)
+			lanes.used = group_count + 1;
+		std::size_t m = 0;
+		if (ParseAscii(values[i], lane.numerals, lane.slots, &m)) {
+			CheckCount(m);
+		} else {
+			Parse(values[i]);
+			m = numerals_.size();
+			if (m > kLaneNumerals) {
+				// more characters than a lane holds: this value alone (Transform checks it)
+				flush();
+				Transform(*keys[i], values[i], version, out, encrypt, true);
+				ends[i] = out.size();
+				continue;
+			}
+			std::copy(numerals_.begin(), numerals_.end(), lane.numerals);
+			std::copy(slots_.begin(), slots_.end(), lane.slots);
+		}
+		std::size_t len;
+		if (spec_.card) {
+			// the Luhn check: a value must pass it, a token must fail it
+			const std::size_t at = m - kCardKeptDigits - 1;
+			const bool luhn = lane.numerals[at] == LuhnDigitAt(lane.numerals, m, at);
+			if (encrypt && !luhn)
+				ThrowSyntax("value is not a valid card number",
+				            "Card numbers pass the Luhn check; use the format 'digits' for "
+				            "other numbers.");
+			if (!encrypt && luhn)
+				ThrowSyntax("value is not a card token",
+				            "It passes the Luhn check, so it is a card number.");
+			len = at;
+		} else {
+			len = m - first - spec_.keep_suffix;
+		}
+		if (group_count > 0 && (keys[i] != group_key || len != group_len)) {
+			// the lane of this value is the first of the next group
+			Lanes::Lane parsed = lane;
+			flush();
+			lanes.lane[0] = parsed;
+			OPENSSL_cleanse(parsed.numerals, sizeof(parsed.numerals));
+		}
+		Lanes::Lane &target = lanes.lane[group_count];
+		target.value = values[i];
+		target.index = i;
+		target.m = m;
+		target.version = version;
+		group_key = keys[i];
+		group_len = len;
+		if (++group_count == Ff1::kBatchLanes)
+			flush();
+	}
+	flush();
+	// the lanes held the numerals of values and results: wiped now, not at the glue's Wipe()
+	lanes.WipeNumerals();
+}
+
+std::string_view
+TokenFormat::TokenizeMany(const Ff1 *const *keys, const std::uint32_t *versions,
+                          const std::string_view *values, std::size_t count,
+                          std::size_t *ends) const {
+	try {
+		TransformMany(keys, versions, values, count, ends, scratch_out_, true);
+	} catch (...) {
+		Wipe();
+		throw;
+	}
+	return scratch_out_;
+}
+
+std::string_view
+TokenFormat::DetokenizeMany(const Ff1 *const *keys, const std::string_view *tokens,
+                            std::size_t count, std::size_t *ends) const {
+	try {
+		TransformMany(keys, nullptr, tokens, count, ends, scratch_out_, false);
+	} catch (...) {
+		Wipe();
+		throw;
+	}
+	return scratch_out_;
+}
+
+std::string_view
+TokenFormat::RetokenizeMany(const Ff1 *const *old_keys, const Ff1 &new_key,
+                            std::uint32_t new_version, const std::string_view *tokens,
+                            std::size_t count, std::size_t *ends) const {
+	try {
+		scratch_ends_.resize(count);
+		TransformMany(old_keys, nullptr, tokens, count, scratch_ends_.data(), scratch_plain_,
+		              false);
+		scratch_views_.resize(count);
+		std::size_t start = 0;
+		for (std::size_t i = 0; i < count; ++i) {
+			scratch_views_[i] =
+			        std::string_view(scratch_plain_.data() + start, scratch_ends_[i] - start);
+			start = scratch_ends_[i];
+		}
+		scratch_keys_.assign(count, &new_key);
+		scratch_versions_.assign(count, new_version);
+		TransformMany(scratch_keys_.data(), scratch_versions_.data(), scratch_views_.data(), count,
+		              ends, scratch_out_, true);
+	} catch (...) {
+		Wipe();
+		throw;
+	}
+	// the values: wiped now, the new tokens stay until the glue has copied them
+	if (!scratch_plain_.empty())
+		OPENSSL_cleanse(&scratch_plain_[0], scratch_plain_.size());
+	scratch_plain_.clear();
+	return scratch_out_;
+}
+
+std::string_view
+TokenFormat::RetokenizeView(const Ff1 &old_key, const Ff1 &new_key, std::uint32_t new_version,
+                            std::string_view token) const {
+	try {
+		Transform(old_key, token, 0, scratch_plain_, false);
+		Transform(new_key, scratch_plain_, new_version, scratch_out_, true);
+	} catch (...) {
+		Wipe();
+		throw;
+	}
+	OPENSSL_cleanse(&scratch_plain_[0], scratch_plain_.size());
+	scratch_plain_.clear();
+	return scratch_out_;
 }
 
 std::uint32_t

@@ -1,6 +1,8 @@
 // tokenization.cpp: the SQL entry points of tokenization.
 //
 //  privacy.tokenize(value, format)            deterministic FF1 token
+//  privacy.tokenize(values[], format)         the same for an array, through the
+//                                             batch path (TokenFormat::TokenizeMany)
 //  privacy.detokenize(token, format [, key_version])  privileged, audited
 //  privacy.fpe_encrypt/fpe_decrypt(...)       raw FF1 / FF3-1 with a data key
 //                                             (fpe_decrypt audited; a format's
@@ -8,6 +10,17 @@
 //  privacy._token_key_version(token, format)  version a token was made with
 //  privacy._retokenize_value(token, format [, from_version])
 //                                             same value, newest key version
+//  privacy._retokenize_values(tokens[], format, from_version, to_version)
+//                                             the same for an array (batch path;
+//                                             non-card retokenize uses it)
+//  privacy._retokenize_ticket(format, to_version)
+//                                             admits the next two in this
+//                                             transaction (policy admins only)
+//  privacy._retokenize_in_place(token, format, ticket)
+//  privacy._retokenize_needed(token, format, ticket)
+//                                             the card retokenize UPDATE, run
+//                                             as the table's owner: callable
+//                                             only with the ticket
 //
 // Key versions: card tokens carry (version - 1) mod 9 in their Luhn-breaking
 // digit; detokenize uses the one live key version in that slot (rotate_key
@@ -37,7 +50,11 @@
 extern "C" {
 #include "access/parallel.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "miscadmin.h"
+#include "port.h"
+#include "storage/proc.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 }
 
@@ -187,6 +204,96 @@ TokenizeImpl(FunctionCallInfo fcinfo) {
 	PG_RETURN_TEXT_P(result);
 }
 
+// Values of an array argument go through the batch path in chunks of this
+// many, with a check for interrupts between chunks.
+constexpr int kBatchChunk = 4096;
+
+// TextArray is a text[] argument taken apart: its non-NULL elements as views
+// (views[k] is element index[k]) and what it takes to build a result of the
+// same shape. Plain data in palloc'd memory.
+struct TextArray {
+	int ndim;
+	int *dims;
+	int *lbs;
+	int nelems;
+	Datum *elems;
+	bool *nulls;
+	int count; // non-NULL elements
+	std::string_view *views;
+	int *index;
+};
+
+void
+ReadTextArray(ArrayType *array, TextArray *out) {
+	if (ARR_ELEMTYPE(array) != TEXTOID)
+		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("expected an array of text"),
+		                errhidestmt(true), errhidecontext(true)));
+	out->ndim = ARR_NDIM(array);
+	out->dims = ARR_DIMS(array);
+	out->lbs = ARR_LBOUND(array);
+	deconstruct_array(array, TEXTOID, -1, false, TYPALIGN_INT, &out->elems, &out->nulls,
+	                  &out->nelems);
+	out->views = (std::string_view *)palloc(sizeof(std::string_view) * (out->nelems + 1));
+	out->index = (int *)palloc(sizeof(int) * (out->nelems + 1));
+	out->count = 0;
+	for (int i = 0; i < out->nelems; ++i) {
+		if (out->nulls[i])
+			continue;
+		const text *t = DatumGetTextPP(out->elems[i]);
+		out->views[out->count] = TextView(t);
+		out->index[out->count] = i;
+		out->count++;
+	}
+}
+
+// StoreResults copies the results of elements first..first+n of the batch
+// (back to back in all, ends[k] the end of result k) into the array's
+// element Datums.
+void
+StoreResults(TextArray *array, int first, int n, std::string_view all, const size_t *ends) {
+	size_t start = 0;
+	for (int k = 0; k < n; ++k) {
+		array->elems[array->index[first + k]] =
+		        PointerGetDatum(ToText(all.substr(start, ends[k] - start)));
+		start = ends[k];
+	}
+}
+
+Datum
+ResultArray(const TextArray *array) {
+	if (array->nelems == 0)
+		return PointerGetDatum(construct_empty_array(TEXTOID));
+	return PointerGetDatum(construct_md_array(array->elems, array->nulls, array->ndim, array->dims,
+	                                          array->lbs, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+Datum
+TokenizeArrayImpl(FunctionCallInfo fcinfo) {
+	ArrayType *input = PG_GETARG_ARRAYTYPE_P(0);
+	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
+	DataKey *key = TokenKey(cache);
+	TextArray array;
+	ReadTextArray(input, &array);
+	const core::TokenFormat *format = cache->format->format;
+	const int chunk = array.count < kBatchChunk ? array.count : kBatchChunk;
+	const core::Ff1 **keys = (const core::Ff1 **)palloc(sizeof(core::Ff1 *) * (chunk + 1));
+	std::uint32_t *versions = (std::uint32_t *)palloc(sizeof(std::uint32_t) * (chunk + 1));
+	size_t *ends = (size_t *)palloc(sizeof(size_t) * (chunk + 1));
+	for (int k = 0; k < chunk; ++k) {
+		keys[k] = key->ff1;
+		versions[k] = (std::uint32_t)key->version;
+	}
+	for (int first = 0; first < array.count; first += chunk) {
+		CHECK_FOR_INTERRUPTS();
+		const int n = array.count - first < chunk ? array.count - first : chunk;
+		std::string_view all =
+		        format->TokenizeMany(keys, versions, array.views + first, (size_t)n, ends);
+		StoreResults(&array, first, n, all, ends);
+		format->Wipe(); // the scratch held the values' numerals
+	}
+	PG_RETURN_DATUM(ResultArray(&array));
+}
+
 // CheckNotParallelWorker refuses to disclose values in a parallel worker: its
 // audit counts would die with the worker (a PARALLEL SAFE wrapper function
 // would otherwise detokenize without any audit row).
@@ -264,6 +371,30 @@ Retokenize(const core::TokenFormat &format, const DataKey *old, const DataKey *n
 	format.Wipe();
 }
 
+// RetokenizeTarget resolves the target key version of _retokenize_value(s):
+// to_version 0 is the version new tokens use; from_version 0 (versioned
+// formats only) the one each token carries.
+DataKey *
+RetokenizeTarget(CallCache *cache, int32 from_version, int32 to_version) {
+	bool versioned = cache->format->format->Versioned();
+	if (!versioned && from_version == 0)
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+		                errmsg("tokens of format \"%s\" do not carry their key version",
+		                       cache->format->name),
+		                errhint("Use privacy.retokenize(), which knows the version of the column."),
+		                errhidestmt(true), errhidecontext(true)));
+	if (to_version != 0) {
+		DataKey *newest = FindVersion(cache->ring, to_version);
+		if (newest == NULL)
+			ereport(ERROR,
+			        (errcode(ERRCODE_UNDEFINED_OBJECT),
+			         errmsg("data key \"%s\" has no version %d", cache->ring->name, to_version),
+			         errhidestmt(true), errhidecontext(true)));
+		return newest;
+	}
+	return versioned && from_version == 0 ? TokenKey(cache) : cache->ring->newest;
+}
+
 Datum
 RetokenizeValueImpl(FunctionCallInfo fcinfo) {
 	CheckPolicyAdmin("retokenize", InvalidOid);
@@ -278,28 +409,13 @@ RetokenizeValueImpl(FunctionCallInfo fcinfo) {
 	// With an explicit from_version the caller knows the token's version:
 	// the token moves even while its slot is shared by versions made before
 	// 0.2.0 (the way out of such a state: move, then drop the old version).
-	bool versioned = cache->format->format->Versioned();
 	int32 from_version = PG_NARGS() > 2 ? PG_GETARG_INT32(2) : 0;
 	int32 to_version = PG_NARGS() > 3 ? PG_GETARG_INT32(3) : 0;
-	if (!versioned && from_version == 0)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-		                errmsg("tokens of format \"%s\" do not carry their key version",
-		                       cache->format->name),
-		                errhint("Use privacy.retokenize(), which knows the version of the column."),
-		                errhidestmt(true), errhidecontext(true)));
+	if (!cache->format->format->Versioned() && from_version == 0)
+		RetokenizeTarget(cache, from_version, to_version); // raises: the version is needed
 	DataKey *old = from_version != 0 ? ExplicitKey(cache, TextView(token), from_version)
 	                                 : KeyForToken(cache, TextView(token));
-	DataKey *newest;
-	if (to_version != 0) {
-		newest = FindVersion(cache->ring, to_version);
-		if (newest == NULL)
-			ereport(ERROR,
-			        (errcode(ERRCODE_UNDEFINED_OBJECT),
-			         errmsg("data key \"%s\" has no version %d", cache->ring->name, to_version),
-			         errhidestmt(true), errhidecontext(true)));
-	} else {
-		newest = versioned && from_version == 0 ? TokenKey(cache) : cache->ring->newest;
-	}
+	DataKey *newest = RetokenizeTarget(cache, from_version, to_version);
 	if (old == newest)
 		PG_RETURN_TEXT_P(token);
 	text *result;
@@ -309,6 +425,128 @@ RetokenizeValueImpl(FunctionCallInfo fcinfo) {
 		result = CallPg([&] { return ToText(out); });
 	}
 	PG_RETURN_TEXT_P(result);
+}
+
+// privacy._retokenize_values(tokens text[], format, from_version, to_version):
+// _retokenize_value for every element (NULLs stay NULL), through the batch
+// path: the values exist only inside TokenFormat::RetokenizeMany, which
+// wipes them before it returns.
+Datum
+RetokenizeValuesImpl(FunctionCallInfo fcinfo) {
+	CheckPolicyAdmin("retokenize", InvalidOid);
+	ArrayType *input = PG_GETARG_ARRAYTYPE_P(0);
+	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
+	int32 from_version = PG_GETARG_INT32(2);
+	int32 to_version = PG_GETARG_INT32(3);
+	DataKey *newest = RetokenizeTarget(cache, from_version, to_version);
+	TextArray array;
+	ReadTextArray(input, &array);
+	const core::TokenFormat *format = cache->format->format;
+	const int chunk = array.count < kBatchChunk ? array.count : kBatchChunk;
+	const core::Ff1 **old_keys = (const core::Ff1 **)palloc(sizeof(core::Ff1 *) * (chunk + 1));
+	size_t *ends = (size_t *)palloc(sizeof(size_t) * (chunk + 1));
+	for (int first = 0; first < array.count; first += chunk) {
+		CHECK_FOR_INTERRUPTS();
+		const int n = array.count - first < chunk ? array.count - first : chunk;
+		for (int k = 0; k < n; ++k) {
+			std::string_view token = array.views[first + k];
+			DataKey *old = from_version != 0 ? ExplicitKey(cache, token, from_version)
+			                                 : KeyForToken(cache, token);
+			old_keys[k] = old->ff1;
+		}
+		std::string_view all =
+		        format->RetokenizeMany(old_keys, *newest->ff1, (std::uint32_t)newest->version,
+		                               array.views + first, (size_t)n, ends);
+		StoreResults(&array, first, n, all, ends);
+		format->Wipe();
+	}
+	PG_RETURN_DATUM(ResultArray(&array));
+}
+
+// The retokenize ticket: privacy.retokenize (as a policy admin) takes one,
+// then runs one UPDATE as the table's owner that calls
+// _retokenize_in_place/_retokenize_needed with it as a bind parameter. The
+// owner's code running inside that UPDATE (its triggers) cannot read the
+// parameter, so it cannot call them; the ticket names the format and the
+// target version and dies with the transaction (a local transaction id).
+struct RetokenizeTicket {
+	uint64 ticket;
+	LocalTransactionId lxid;
+	int32 to_version;
+	int format_len;
+	char format[kMaxFormatName];
+};
+RetokenizeTicket current_ticket;
+
+Datum
+RetokenizeTicketImpl(FunctionCallInfo fcinfo) {
+	CheckPolicyAdmin("retokenize", InvalidOid);
+	if (PG_GETARG_INT32(1) <= 0) {
+		// retokenize is done: the ticket dies now, not at the end of the transaction
+		memset(&current_ticket, 0, sizeof(current_ticket));
+		PG_RETURN_INT64(0);
+	}
+	const text *format = PG_GETARG_TEXT_PP(0);
+	int len = (int)VARSIZE_ANY_EXHDR(format);
+	if (len >= kMaxFormatName)
+		ereport(ERROR, (errcode(ERRCODE_NAME_TOO_LONG), errmsg("token format name is too long"),
+		                errhidestmt(true), errhidecontext(true)));
+	uint64 ticket = 0;
+	while (ticket == 0)
+		if (!pg_strong_random(&ticket, sizeof(ticket)))
+			ereport(ERROR, (errcode(ERRCODE_INTERNAL_ERROR),
+			                errmsg("could not generate a random retokenize ticket")));
+	current_ticket.ticket = ticket;
+	current_ticket.lxid = MyProc->lxid;
+	current_ticket.to_version = PG_GETARG_INT32(1);
+	current_ticket.format_len = len;
+	memcpy(current_ticket.format, VARDATA_ANY(format), len);
+	PG_RETURN_INT64((int64)ticket);
+}
+
+// CheckTicket raises 42501 unless ticket is this transaction's retokenize
+// ticket for format; returns the target version.
+int32
+CheckTicket(const text *format, int64 ticket) {
+	int len = (int)VARSIZE_ANY_EXHDR(format);
+	if (current_ticket.ticket == 0 || (uint64)ticket != current_ticket.ticket ||
+	    current_ticket.lxid != MyProc->lxid || len != current_ticket.format_len ||
+	    memcmp(VARDATA_ANY(format), current_ticket.format, len) != 0)
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		                errmsg("permission denied to move tokens"),
+		                errdetail("This is an internal function of privacy.retokenize()."),
+		                errhidestmt(true), errhidecontext(true)));
+	return current_ticket.to_version;
+}
+
+// privacy._retokenize_in_place(token, format, ticket): the token of the
+// same value under the ticket's version (the token itself when it already
+// is); the value never leaves C.
+Datum
+RetokenizeInPlaceImpl(FunctionCallInfo fcinfo) {
+	text *token = PG_GETARG_TEXT_PP(0);
+	const text *format = PG_GETARG_TEXT_PP(1);
+	int32 to_version = CheckTicket(format, PG_GETARG_INT64(2));
+	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
+	DataKey *old = KeyForToken(cache, TextView(token));
+	DataKey *newest = RetokenizeTarget(cache, 0, to_version);
+	if (old == newest)
+		PG_RETURN_TEXT_P(token);
+	std::string_view moved = cache->format->format->RetokenizeView(
+	        *old->ff1, *newest->ff1, (std::uint32_t)newest->version, TextView(token));
+	text *result = ToText(moved);
+	cache->format->format->Wipe();
+	PG_RETURN_TEXT_P(result);
+}
+
+// privacy._retokenize_needed(token, format, ticket): whether the token was
+// made with another version than the ticket's.
+Datum
+RetokenizeNeededImpl(FunctionCallInfo fcinfo) {
+	text *token = PG_GETARG_TEXT_PP(0);
+	int32 to_version = CheckTicket(PG_GETARG_TEXT_PP(1), PG_GETARG_INT64(2));
+	CallCache *cache = ResolveCall(fcinfo, PG_GETARG_TEXT_PP(1));
+	PG_RETURN_BOOL(KeyForToken(cache, TextView(token))->version != to_version);
 }
 
 // FpeArgs are the arguments of fpe_encrypt/fpe_decrypt after resolution.
@@ -423,8 +661,13 @@ FpeDecryptImpl(FunctionCallInfo fcinfo) {
 } // namespace privacy::pg
 
 PRIVACY_FUNCTION(tokenize, privacy::pg::TokenizeImpl)
+PRIVACY_FUNCTION(tokenize_array, privacy::pg::TokenizeArrayImpl)
 PRIVACY_FUNCTION(detokenize, privacy::pg::DetokenizeImpl)
 PRIVACY_FUNCTION(fpe_encrypt, privacy::pg::FpeEncryptImpl)
 PRIVACY_FUNCTION(fpe_decrypt, privacy::pg::FpeDecryptImpl)
 PRIVACY_FUNCTION(_token_key_version, privacy::pg::TokenKeyVersionImpl)
 PRIVACY_FUNCTION(_retokenize_value, privacy::pg::RetokenizeValueImpl)
+PRIVACY_FUNCTION(_retokenize_values, privacy::pg::RetokenizeValuesImpl)
+PRIVACY_FUNCTION(_retokenize_ticket, privacy::pg::RetokenizeTicketImpl)
+PRIVACY_FUNCTION(_retokenize_in_place, privacy::pg::RetokenizeInPlaceImpl)
+PRIVACY_FUNCTION(_retokenize_needed, privacy::pg::RetokenizeNeededImpl)

@@ -296,6 +296,18 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION privacy.tokenize(text, text) IS
 'deterministic format-preserving token of value in the given token format (FF1)';
 
+-- The set-based form: the tokens of an array of values, element by element
+-- (NULLs stay NULL, the shape is kept), through the batch path (values of one
+-- length run side by side through FF1). The fast path for INSERT ... SELECT:
+-- aggregate the values, tokenize the array, unnest it. Same privileges as
+-- tokenize(text, text).
+CREATE FUNCTION privacy.tokenize(value text[], format text)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'pg_privacy_tokenize_array'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION privacy.tokenize(text[], text) IS
+'the tokens of an array of values (element by element, NULLs kept), through the batch path; same tokens and privileges as tokenize(text, text)';
+
 CREATE FUNCTION privacy.detokenize(token text, format text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'pg_privacy_detokenize'
@@ -349,8 +361,42 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._retokenize_value(text, text, integer, integer) IS
 'the token, made with key version from_version (0: the one a card token carries), of the same value under key version to_version (0: the newest); the value never leaves C';
 
+CREATE FUNCTION privacy._retokenize_values(tokens text[], format text, from_version integer, to_version integer)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'pg_privacy__retokenize_values'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._retokenize_values(text[], text, integer, integer) IS
+'_retokenize_value for every element of an array (NULLs kept), through the batch path; the values never leave C';
+
+-- The card retokenize writes each row once: one UPDATE, run as the table's
+-- owner, computes the new tokens itself. The two functions it calls are
+-- executable by everyone but work only with the ticket that
+-- privacy.retokenize (a policy admin) took in this transaction and passes
+-- as a bind parameter, which the owner's code cannot read.
+CREATE FUNCTION privacy._retokenize_ticket(format text, to_version integer)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pg_privacy__retokenize_ticket'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._retokenize_ticket(text, integer) IS
+'retokenize: a random ticket admitting _retokenize_in_place and _retokenize_needed for the format and target version, in this transaction (to_version 0: ends the current ticket)';
+
+CREATE FUNCTION privacy._retokenize_in_place(token text, format text, ticket bigint)
+RETURNS text
+AS 'MODULE_PATHNAME', 'pg_privacy__retokenize_in_place'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._retokenize_in_place(text, text, bigint) IS
+'retokenize: the token of the same value under the ticket''s key version (only with this transaction''s ticket); the value never leaves C';
+
+CREATE FUNCTION privacy._retokenize_needed(token text, format text, ticket bigint)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'pg_privacy__retokenize_needed'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._retokenize_needed(text, text, bigint) IS
+'retokenize: whether a token was made with another key version than the ticket''s (only with this transaction''s ticket)';
+
 -- privacy.retokenize: the new tokens are computed by pg_privacy (as the
--- extension owner: the values never leave C), then written by UPDATEs run as
+-- extension owner: the values never leave C; a batch at a time through the
+-- FF1 batch path, privacy._retokenize_values), then written by UPDATEs run as
 -- the table's owner (privacy._exec_as_owner), so the table's triggers run
 -- with the owner's rights, never the caller's or a superuser's. Card tokens
 -- carry their version and move in batches; other formats move every column
@@ -374,7 +420,7 @@ DECLARE
 	ids tid[];
 	olds text[];
 	news text[];
-	position tid;
+	ticket bigint;
 BEGIN
 	PERFORM privacy._check_policy_admin('retokenize');
 	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
@@ -475,7 +521,7 @@ BEGIN
 			SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
 			WHERE a.attrelid = rels[i] AND a.attname = atts[i];
 			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid), pg_catalog.array_agg(%1$I::text), '
-			               'pg_catalog.array_agg(privacy._retokenize_value(%1$I::text, $1, $2, $3)) '
+			               'privacy._retokenize_values(pg_catalog.array_agg(%1$I::text), $1, $2, $3) '
 			               'FROM ONLY %2$s WHERE %1$I IS NOT NULL', atts[i], rels[i]::regclass)
 				INTO ids, olds, news USING format, from_version, newest;
 			CONTINUE WHEN ids IS NULL;
@@ -490,57 +536,29 @@ BEGIN
 		PERFORM privacy._set_format_version(format, newest);
 		RETURN moved;
 	END IF;
-	-- A table without children is read forward from where the last batch
-	-- ended (a TID range): every batch runs in this one transaction, so the
-	-- old versions of the rows already moved stay in the table, and a scan
-	-- from the first page would pass all of them again at each batch
-	-- (quadratic in the table). Rows the forward pass cannot see (written
-	-- behind it meanwhile, or in a child table) are left to the loop below,
-	-- which scans from the start until a scan finds nothing to move.
-	IF NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhparent = tbl)
-	   AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = tbl AND c.relkind = 'r') THEN
-		position := '(0,0)';
-		LOOP
-			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
-			               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1, 0, $2)), '
-			               'pg_catalog.max(s.ctid) '
-			               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM ONLY %2$s '
-			               'WHERE ctid OPERATOR(pg_catalog.>) $4 AND %1$I IS NOT NULL '
-			               'AND privacy._token_key_version(%1$I::text, $1) OPERATOR(pg_catalog.<>) $2 LIMIT $3) s', col, tbl)
-				INTO rels, ids, olds, news, position USING format, newest, batch_size, position;
-			EXIT WHEN ids IS NULL;
-			moved := moved + privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE ONLY %1$s t SET %2$I = v.new::%3$s '
-			               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), '
-			               'pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::text[])) AS v(id, old, new) '
-			               'WHERE t.ctid OPERATOR(pg_catalog.=) v.id AND t.%2$I::text OPERATOR(pg_catalog.=) v.old',
-			               tbl, col, coltype),
-				ids, olds, news);
-		END LOOP;
-	END IF;
+	-- Card tokens carry their version: one UPDATE, run as the table's owner
+	-- (its triggers run with the owner's rights), computes each new token
+	-- and writes it, reading every row once. The functions it calls work
+	-- only with this transaction's ticket, a bind parameter the owner's code
+	-- cannot read; the target version is the one the ticket names, even if
+	-- a rotation commits meanwhile. A row committed behind the statement's
+	-- snapshot is moved by the next pass, until a pass moves nothing.
+	ticket := privacy._retokenize_ticket(format, newest);
 	LOOP
-		-- reading tokens runs no code of the table's (no triggers, no row
-		-- security for the extension owner); the target version is the one
-		-- the loop compares with, even if a rotation commits meanwhile
-		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
-		               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1, 0, $2)) '
-		               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM %2$s WHERE %1$I IS NOT NULL '
-		               'AND privacy._token_key_version(%1$I::text, $1) OPERATOR(pg_catalog.<>) $2 LIMIT $3) s', col, tbl)
-			INTO rels, ids, olds, news USING format, newest, batch_size;
-		EXIT WHEN ids IS NULL;
-		n := privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE %1$s t SET %2$I = v.new::%3$s '
-		               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.tid[]), '
-		               'pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::text[])) AS v(rel, id, old, new) '
-		               'WHERE t.tableoid OPERATOR(pg_catalog.=) v.rel AND t.ctid OPERATOR(pg_catalog.=) v.id '
-		               'AND t.%2$I::text OPERATOR(pg_catalog.=) v.old', tbl, col, coltype),
-			rels, ids, olds, news);
+		n := privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE %1$s t SET %2$I = '
+		               'privacy._retokenize_in_place(t.%2$I::text, $1, $2)::%3$s '
+		               'WHERE t.%2$I IS NOT NULL AND privacy._retokenize_needed(t.%2$I::text, $1, $2)',
+		               tbl, col, coltype),
+			format, ticket);
 		EXIT WHEN n = 0;
 		moved := moved + n;
 	END LOOP;
+	PERFORM privacy._retokenize_ticket(format, 0); -- the ticket dies here
 	RETURN moved;
 END
 $$;
 COMMENT ON FUNCTION privacy.retokenize(regclass, name, text, integer) IS
-'moves tokens to the newest version of the format''s key and returns how many moved: card tokens of the column in batches, other formats: every column classified with the format (the column must be one) and the format itself, in one transaction';
+'moves tokens to the newest version of the format''s key and returns how many moved: card tokens of the column in one UPDATE as the table''s owner (batch_size is no longer used), other formats: every column classified with the format (the column must be one) and the format itself, in one transaction';
 
 -- privacy.audit_wait(timeout): detokenizations and subject exports are
 -- recorded outside the disclosing transaction, through a queue in shared
@@ -745,11 +763,13 @@ REVOKE ALL ON FUNCTION privacy.create_key(text), privacy.rotate_key(text), priva
 	privacy.rewrap_keys(),
 	privacy.drop_key(text, boolean), privacy._invalidate_keys(),
 	privacy.create_token_format(text, text, text, text, integer, integer), privacy.drop_token_format(text),
-	privacy.tokenize(text, text),
+	privacy.tokenize(text, text), privacy.tokenize(text[], text),
 	privacy.fpe_encrypt(text, text, text, bytea, text, integer),
 	privacy.fpe_decrypt(text, text, text, bytea, text, integer),
 	privacy._token_key_version(text, text), privacy._retokenize_value(text, text),
-	privacy._retokenize_value(text, text, integer, integer), privacy.drop_key_version(text, integer, boolean),
+	privacy._retokenize_value(text, text, integer, integer), privacy._retokenize_values(text[], text, integer, integer),
+	privacy._retokenize_ticket(text, integer),
+	privacy.drop_key_version(text, integer, boolean),
 	privacy._forget_format_versions(text), privacy._set_format_version(text, integer),
 	privacy.retokenize(regclass, name, text, integer),
 	privacy.grant_detokenize(regrole, text), privacy.revoke_detokenize(regrole, text) FROM PUBLIC;

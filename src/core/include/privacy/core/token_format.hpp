@@ -32,6 +32,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,6 +109,35 @@ class TokenFormat {
 		return scratch_out_;
 	}
 
+	// Batch forms. The results of values[0..count) are written back to back into a scratch buffer
+	// owned by this object and returned as one view, valid until the next call; ends[i] receives
+	// the end offset of result i in that view (result i starts at ends[i - 1], or 0). keys[i] is
+	// the data key of value i (versions[i] its version, for TokenizeMany). Consecutive values with
+	// the same key whose encrypted parts have the same length run side by side through
+	// Ff1::EncryptMany / DecryptMany (round i of up to Ff1::kBatchLanes values in one multi-block
+	// AES call); longer values (more than kLaneNumerals alphabet characters) go one by one. The
+	// results equal those of Tokenize / Detokenize value by value. The first invalid value throws
+	// its error (as Tokenize would); every scratch buffer is then wiped. Glue copies the view and
+	// calls Wipe().
+	static constexpr std::size_t kLaneNumerals = 64;
+	std::string_view TokenizeMany(const Ff1 *const *keys, const std::uint32_t *versions,
+	                              const std::string_view *values, std::size_t count,
+	                              std::size_t *ends) const;
+	std::string_view DetokenizeMany(const Ff1 *const *keys, const std::string_view *tokens,
+	                                std::size_t count, std::size_t *ends) const;
+	// RetokenizeMany detokenizes tokens[i] with old_keys[i] and tokenizes the value with new_key
+	// (version new_version), as Detokenize then Tokenize would; a token whose old key is new_key
+	// is returned unchanged. The values exist only in a scratch buffer that is wiped before the
+	// call returns or throws.
+	std::string_view RetokenizeMany(const Ff1 *const *old_keys, const Ff1 &new_key,
+	                                std::uint32_t new_version, const std::string_view *tokens,
+	                                std::size_t count, std::size_t *ends) const;
+
+	// RetokenizeView is RetokenizeMany for one token, without the batch lanes: a view of a scratch
+	// buffer holding the new token (the value was wiped before it returns or throws).
+	std::string_view RetokenizeView(const Ff1 &old_key, const Ff1 &new_key,
+	                                std::uint32_t new_version, std::string_view token) const;
+
 	// Wipe clears the scratch buffers (the last value, token and numerals); glue calls it once it
 	// has copied a view, and Tokenize/Detokenize call it themselves when they throw.
 	void Wipe() const noexcept;
@@ -133,10 +163,22 @@ class TokenFormat {
 	// Parse classifies the characters of value into slots_ (alphabet characters of the tokenized
 	// part) and numerals_; everything else must be passthrough.
 	void Parse(std::string_view value) const;
+	void CheckCount(std::size_t m) const;
+	bool ParseAscii(std::string_view value, std::uint16_t *numerals, Slot *slots,
+	                std::size_t *count) const noexcept;
+	static constexpr std::int16_t kBytePassthrough = -1;
+	static constexpr std::int16_t kByteOther = -2;
+	std::int16_t byte_class_[256]; // ASCII bytes: numeral, kBytePassthrough or kByteOther
 	void BuildTweak() const;
 	void Rebuild(std::string_view value, std::string &out) const;
+	static void RebuildAppend(const Alphabet &alphabet, std::string_view value, const Slot *slots,
+	                          const std::uint16_t *result, std::size_t count, std::string &out);
+	struct Lanes; // the batch scratch, defined in token_format.cpp
+	void TransformMany(const Ff1 *const *keys, const std::uint32_t *versions,
+	                   const std::string_view *values, std::size_t count, std::size_t *ends,
+	                   std::string &out, bool encrypt) const;
 	void Transform(const Ff1 &ff1, std::string_view value, std::uint32_t version, std::string &out,
-	               bool encrypt) const;
+	               bool encrypt, bool append = false) const;
 
 	TokenFormatSpec spec_;
 	Alphabet alphabet_;
@@ -147,6 +189,15 @@ class TokenFormat {
 	mutable std::vector<std::uint16_t> result_;
 	std::vector<std::uint8_t> tweak_;
 	mutable std::string scratch_out_;
+	mutable std::string scratch_plain_; // RetokenizeMany: the values between the two passes
+	mutable std::vector<std::string_view> scratch_views_;
+	mutable std::vector<std::size_t> scratch_ends_;
+	mutable std::vector<const Ff1 *> scratch_keys_;
+	mutable std::vector<std::uint32_t> scratch_versions_;
+	struct LanesDeleter {
+		void operator()(Lanes *lanes) const noexcept;
+	};
+	mutable std::unique_ptr<Lanes, LanesDeleter> lanes_; // allocated on the first batch
 };
 
 } // namespace privacy::core
