@@ -173,9 +173,41 @@ AesEcb::AesEcb(const std::uint8_t *key, std::size_t key_len) {
 		else
 			Expand256(key, rk);
 		rounds_ = key_len == 16 ? 10 : 14;
+		// The expanded schedule is checked against OpenSSL's on every key:
+		// two blocks through both must agree, or the AES-NI path is not used
+		// (OpenSSL's stays the reference; a wrong schedule would make tokens
+		// that no other node or version could reverse).
+		if (!AgreesWithEvp()) {
+			round_keys_.reset();
+			rounds_ = 0;
+		}
 	}
 #endif
 }
+
+#if PRIVACY_HAVE_AESNI
+// AgreesWithEvp reports whether the AES-NI round keys encrypt two probe
+// blocks exactly as the EVP context does.
+bool
+AesEcb::AgreesWithEvp() const {
+	static const std::uint8_t kProbe[2 * kBlockSize] = {
+	        0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa,
+	        0xbb, 0xcc, 0xdd, 0xee, 0xff, 0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa,
+	        0x99, 0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11, 0x00};
+	std::uint8_t ni[2 * kBlockSize];
+	std::uint8_t evp[2 * kBlockSize];
+	int out_len = 0;
+	for (std::size_t i = 0; i < 2; i++)
+		EncryptOne(round_keys_->bytes, rounds_, kProbe + i * kBlockSize, ni + i * kBlockSize);
+	const bool ok = EVP_EncryptUpdate(ctx_.get(), evp, &out_len, kProbe,
+	                                  static_cast<int>(sizeof(kProbe))) == 1 &&
+	                out_len == static_cast<int>(sizeof(kProbe)) &&
+	                CRYPTO_memcmp(ni, evp, sizeof(ni)) == 0;
+	OPENSSL_cleanse(ni, sizeof(ni));
+	OPENSSL_cleanse(evp, sizeof(evp));
+	return ok;
+}
+#endif
 
 AesEcb::~AesEcb() = default;
 

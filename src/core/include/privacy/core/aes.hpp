@@ -78,6 +78,9 @@ class AesEcb {
 		std::uint8_t padding[15] = {};
 	};
 	static RoundKeyBlock *NewRoundKeys();
+	// AgreesWithEvp checks the AES-NI round keys against the EVP context
+	// (built with AES-NI only).
+	bool AgreesWithEvp() const;
 	struct RoundKeyDeleter {
 		void operator()(RoundKeyBlock *keys) const noexcept;
 	};
