@@ -8,9 +8,10 @@
 //      its table, as it reads now (renames included); NULL if fn is not a
 //      wrapper (dropped with something it used), or
 //      with required an error (fail closed).
-//  privacy._link_stored_expressions()  row trigger on the policy
-//      tables: re-records each wrapper's AUTO dependencies on its table and
-//      the extension, which pg_restore does not recreate.
+//  privacy._link_stored_expressions(fn column, table column [, masked
+//      column])  row trigger on the policy tables: re-records each
+//      wrapper's dependencies on its table, its columns and the extension,
+//      which pg_restore does not recreate.
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/stored_expressions.hpp"
 
@@ -71,11 +72,11 @@ LinkStoredExpressionsImpl(FunctionCallInfo fcinfo) {
 		                errmsg("privacy._link_stored_expressions() must be called as a trigger")));
 	TriggerData *trigger = (TriggerData *)fcinfo->context;
 	Relation rel = trigger->tg_relation;
-	// arguments: the column holding the wrapper, and for masks the columns
-	// holding the table and the masked column's name
+	// arguments: the columns holding the wrapper and its table, and for
+	// masks the one holding the masked column's name
 	int nargs = trigger->tg_trigger->tgnargs;
-	if (nargs != 1 && nargs != 3)
-		elog(ERROR, "privacy._link_stored_expressions() takes one or three column names");
+	if (nargs != 2 && nargs != 3)
+		elog(ERROR, "privacy._link_stored_expressions() takes two or three column names");
 	TupleDesc desc = RelationGetDescr(rel);
 	AttrNumber attnums[3] = {InvalidAttrNumber, InvalidAttrNumber, InvalidAttrNumber};
 	for (int a = 0; a < nargs; a++) {
@@ -96,15 +97,19 @@ LinkStoredExpressionsImpl(FunctionCallInfo fcinfo) {
 	Datum fn = heap_getattr(tup, attnums[0], desc, &isnull);
 	if (isnull)
 		return PointerGetDatum(NULL);
+	bool null_rel;
+	Datum relid = heap_getattr(tup, attnums[1], desc, &null_rel);
+	if (null_rel)
+		return PointerGetDatum(NULL);
 	AttrNumber own = InvalidAttrNumber;
 	if (nargs == 3) {
-		bool null_rel, null_col;
-		Datum relid = heap_getattr(tup, attnums[1], desc, &null_rel);
+		bool null_col;
 		Datum column = heap_getattr(tup, attnums[2], desc, &null_col);
-		if (!null_rel && !null_col)
+		if (!null_col)
 			own = get_attnum(DatumGetObjectId(relid), NameStr(*DatumGetName(column)));
 	}
-	LinkStoredExpression(DatumGetObjectId(fn), own > 0 ? own : InvalidAttrNumber);
+	LinkStoredExpression(DatumGetObjectId(fn), DatumGetObjectId(relid),
+	                     own > 0 ? own : InvalidAttrNumber);
 	return PointerGetDatum(NULL);
 }
 
