@@ -131,6 +131,33 @@ ALTER TABLE sa.ledger DROP COLUMN case_ref;
 SELECT rows_purged FROM privacy.purge_now('sa.ledger');
 SELECT id, case_ref FROM sa.ledger ORDER BY id;
 
+-- 7. red team F4: the PUBLIC helper deparses a hold's condition (which may
+-- name whom a litigation concerns) only for readers of legal_holds or
+-- policies, the table's owner and superusers. (pg_proc and pg_trigger
+-- still show it to every role: documented in retention.md and
+-- privileges.md.)
+SELECT p.oid AS hold_fn FROM pg_proc p
+WHERE p.pronamespace = 'privacy_expr'::regnamespace AND p.proname LIKE 'hold % of sa.ledger' \gset
+SELECT p.oid AS mask_fn FROM pg_proc p
+WHERE p.pronamespace = 'privacy_expr'::regnamespace AND p.proname = 'mask of sa.events.note' \gset
+SET ROLE sa_masked;
+SELECT privacy._stored_expression(:hold_fn::oid::regprocedure);
+-- a mask's text stays public (as pg_proc shows it)
+SELECT privacy._stored_expression(:mask_fn::oid::regprocedure);
+RESET ROLE;
+-- positive controls: a superuser, a reader of privacy.legal_holds, the owner
+SELECT privacy._stored_expression(:hold_fn::oid::regprocedure);
+GRANT SELECT ON privacy.legal_holds TO sa_exempt;
+SET ROLE sa_exempt;
+SELECT privacy._stored_expression(:hold_fn::oid::regprocedure);
+RESET ROLE;
+REVOKE SELECT ON privacy.legal_holds FROM sa_exempt;
+ALTER TABLE sa.ledger OWNER TO sa_masked;
+SET ROLE sa_masked;
+SELECT privacy._stored_expression(:hold_fn::oid::regprocedure);
+RESET ROLE;
+ALTER TABLE sa.ledger OWNER TO CURRENT_USER;
+
 SELECT privacy.release_hold(:hold);
 SELECT privacy.release_hold(:hold2);
 DROP SCHEMA sa CASCADE;

@@ -26,6 +26,8 @@ extern "C" {
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/relation.h"
+#include "access/tableam.h"
+#include "access/heapam.h"
 #include "access/table.h"
 #include "catalog/dependency.h"
 #include "catalog/indexing.h"
@@ -226,6 +228,44 @@ CollectColumns(Node *node, WrapperColumns *cols) {
 	return expression_tree_walker(node, (bool (*)())CollectColumns, (void *)cols);
 }
 
+// PolicyTableOf returns the table of the policy row naming wrapper funcid
+// (a mask, row filter or hold), InvalidOid if none does. Only for wrappers
+// whose dependencies were never recorded (pg_upgrade copies the policy rows
+// without firing their link trigger).
+Oid
+PolicyTableOf(Oid funcid) {
+	Oid nsp = get_namespace_oid("privacy", true);
+	static const char *const tables[][2] = {{"_column_policy", "mask_function"},
+	                                        {"_row_policy", "condition_function"},
+	                                        {"_legal_hold", "condition_function"}};
+	Oid result = InvalidOid;
+	for (int t = 0; t < 3 && OidIsValid(nsp) && !OidIsValid(result); t++) {
+		Oid catalog = get_relname_relid(tables[t][0], nsp);
+		if (!OidIsValid(catalog))
+			continue;
+		AttrNumber fn_att = get_attnum(catalog, tables[t][1]);
+		AttrNumber rel_att = get_attnum(catalog, "relid");
+		if (fn_att <= 0 || rel_att <= 0)
+			continue;
+		Relation rel = table_open(catalog, AccessShareLock);
+		TableScanDesc scan = table_beginscan_catalog(rel, 0, NULL);
+		HeapTuple tup;
+		while (!OidIsValid(result) &&
+		       HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection))) {
+			bool fn_null, rel_null;
+			Datum fn = heap_getattr(tup, fn_att, RelationGetDescr(rel), &fn_null);
+			Datum relid = heap_getattr(tup, rel_att, RelationGetDescr(rel), &rel_null);
+			if (!fn_null && !rel_null && DatumGetObjectId(fn) == funcid)
+				result = DatumGetObjectId(relid);
+		}
+		table_endscan(scan);
+		table_close(rel, AccessShareLock);
+	}
+	return result;
+}
+
+bool ColumnsFromArgumentNames(HeapTuple tup, Oid relid, WrapperColumns *cols);
+
 // WrapperBody returns the stored expression of a wrapper over its own
 // table (varno 1, uncoerced), or NULL when funcid is not a wrapper (or its
 // recorded columns no longer match its arguments).
@@ -240,8 +280,17 @@ WrapperBody(Oid funcid, Oid *table) {
 	WrapperColumns cols;
 	bool isnull = true;
 	Datum body = (Datum)0;
-	if (IsWrapperProc((Form_pg_proc)GETSTRUCT(tup)) && ReadWrapperColumns(funcid, &cols) &&
-	    ArgumentsMatch((Form_pg_proc)GETSTRUCT(tup), &cols))
+	bool found = false;
+	if (IsWrapperProc((Form_pg_proc)GETSTRUCT(tup))) {
+		found = ReadWrapperColumns(funcid, &cols);
+		// nothing recorded (after pg_upgrade): the policy row's table, the
+		// columns by the arguments' names
+		if (!found && !OidIsValid(cols.table) && cols.ncolumns == 0) {
+			Oid table = PolicyTableOf(funcid);
+			found = OidIsValid(table) && ColumnsFromArgumentNames(tup, table, &cols);
+		}
+	}
+	if (found && ArgumentsMatch((Form_pg_proc)GETSTRUCT(tup), &cols))
 		body = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosqlbody, &isnull);
 	Node *tree = isnull ? NULL : (Node *)stringToNode(TextDatumGetCString(body));
 	ReleaseSysCache(tup);
@@ -626,6 +675,18 @@ LoadStoredExpression(Oid funcid, Oid relid, AttrNumber attnum, const char *what)
 	}
 	CheckTrustedFunctions(expr, what);
 	return CoercePolicyExpression(NULL, expr, relid, attnum, what);
+}
+
+Oid
+HoldExpressionTable(Oid funcid) {
+	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return InvalidOid;
+	Form_pg_proc proc = (Form_pg_proc)GETSTRUCT(tup);
+	bool hold = IsWrapperProc(proc) && strncmp(NameStr(proc->proname), "hold ", 5) == 0;
+	ReleaseSysCache(tup);
+	WrapperColumns cols;
+	return hold && ReadWrapperColumns(funcid, &cols) ? cols.table : InvalidOid;
 }
 
 char *

@@ -52,6 +52,10 @@ Node *LoadStoredExpression(Oid funcid, Oid relid, AttrNumber attnum, const char 
 // pg_temp); NULL when funcid is not a wrapper.
 char *StoredExpressionText(Oid funcid);
 
+// HoldExpressionTable returns the table of a legal hold's wrapper (named
+// "hold <id> of <table>" by place_hold), InvalidOid for any other function.
+Oid HoldExpressionTable(Oid funcid);
+
 // LinkStoredExpression records (once) the wrapper's AUTO dependencies on its
 // table relid and on the extension, and for a mask (own_column: the masked
 // column) makes its dependency on that column AUTO: the mask goes with its
