@@ -158,6 +158,37 @@ SELECT privacy._stored_expression(:hold_fn::oid::regprocedure);
 RESET ROLE;
 ALTER TABLE sa.ledger OWNER TO CURRENT_USER;
 
+-- 8. what the rewrites make reachable: a retype computing the new values
+-- from masked ones would copy them raw into an unmasked column (the table
+-- rewrite runs no planner hook). Refused for a role that sees them masked
+-- (the table's owner here), also through the whole row; allowed from
+-- unmasked columns and for an exempt role.
+CREATE ROLE sa_owner;
+CREATE TABLE sa.acct (id int, email text, note text, n int);
+INSERT INTO sa.acct VALUES (1, 'ann@example.com', 'x', 1);
+ALTER TABLE sa.acct OWNER TO sa_owner;
+GRANT USAGE ON SCHEMA sa TO sa_owner;
+SELECT privacy.mask_column('sa.acct', 'email', 'privacy.mask_email(email)');
+SET ROLE sa_owner;
+\set VERBOSITY terse
+ALTER TABLE sa.acct ALTER COLUMN note TYPE text USING email;
+\echo :SQLSTATE
+ALTER TABLE sa.acct ALTER COLUMN note TYPE text USING upper(acct.email);
+ALTER TABLE sa.acct ALTER COLUMN note TYPE text USING acct::text;
+ALTER TABLE sa.acct ALTER COLUMN note TYPE text USING row(acct.*)::text;
+\set VERBOSITY default
+ALTER TABLE sa.acct ALTER COLUMN n TYPE bigint USING n + id;
+SELECT id, email, note, n FROM sa.acct;
+RESET ROLE;
+SELECT privacy.grant_unmasked('sa_owner', 'sa.acct');
+SET ROLE sa_owner;
+ALTER TABLE sa.acct ALTER COLUMN note TYPE text USING left(email, 3);
+SELECT id, email, note FROM sa.acct;
+RESET ROLE;
+DROP TABLE sa.acct;
+REVOKE USAGE ON SCHEMA sa FROM sa_owner;
+DROP ROLE sa_owner;
+
 SELECT privacy.release_hold(:hold);
 SELECT privacy.release_hold(:hold2);
 DROP SCHEMA sa CASCADE;
