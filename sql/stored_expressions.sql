@@ -154,7 +154,7 @@ SET search_path = se_evil, se_lib, public;
 SELECT * FROM se.secret;
 RESET search_path;
 -- the stored form is out of reach: no usage on its schema
-SELECT privacy_expr."mask of se.secret.v"(s) FROM se.secret s;
+SELECT privacy_expr."mask of se.secret.v"(v) FROM se.secret;
 -- CREATE OR REPLACE of the mask's function keeps its OID: only its owner may
 CREATE OR REPLACE FUNCTION se_lib.scrub(v text) RETURNS text LANGUAGE sql IMMUTABLE RETURN v;
 RESET ROLE;

@@ -35,6 +35,14 @@ CREATE TABLE app.note (id int, body text);
 INSERT INTO app.note VALUES (1, 'CANARY-' || '0DDBA112');
 SELECT privacy.mask_column('app.note', 'body', 'app.shorten(body)');
 GRANT SELECT ON app.note TO rt_masked;
+-- a mask reading another column, renamed after the declaration: the stored
+-- form takes the columns it reads as arguments named after them (red team
+-- F2), kept in step with the rename so that pg_restore maps them back
+CREATE TABLE app.card (id int, holder text, num text);
+INSERT INTO app.card VALUES (1, 'Ann', 'CANARY-' || '0DDBA113');
+SELECT privacy.mask_column('app.card', 'num', $$left(holder, 1) || '-' || right(num, 3)$$);
+ALTER TABLE app.card RENAME COLUMN holder TO owner_name;
+GRANT SELECT ON app.card TO rt_masked;
 GRANT USAGE ON SCHEMA app TO rt_masked;
 GRANT SELECT ON app.customer TO rt_masked;
 -- retention history: one purge run in the log
@@ -63,6 +71,12 @@ check "a restored mask keeps its function from being dropped" "refused" \
 check "a restored mask still masks" "1|CA..." "$(psql -X -q -At -U rt_masked -d rt_dst -c "SELECT id, body FROM app.note")"
 check "a restored masked table drops without CASCADE, its stored form with it" "0" \
 	"$(su -d rt_dst -c "DROP TABLE app.note" -c "SELECT count(*) FROM pg_proc WHERE pronamespace = 'privacy_expr'::regnamespace AND proname LIKE 'mask of app.note.%'" | tail -1)"
+check "a restored mask reading a renamed column still masks" "1|A-113" \
+	"$(psql -X -q -At -U rt_masked -d rt_dst -c "SELECT id, num FROM app.card")"
+check "a restored mask keeps the column it reads from being dropped" "refused" \
+	"$(su -d rt_dst -c "ALTER TABLE app.card DROP COLUMN owner_name" >/dev/null 2>&1 && echo dropped || echo refused)"
+check "a restored masked table takes rewriting ALTERs" "ok" \
+	"$(su -d rt_dst -c "ALTER TABLE app.card ALTER COLUMN id TYPE bigint" -c "ALTER TABLE app.card ADD COLUMN at timestamptz DEFAULT clock_timestamp()" >/dev/null 2>&1 && echo ok || echo refused)"
 # (the purge launcher may visit the new database and log a run of its own
 # meanwhile: compare the restored rows, those up to the source's last id)
 last=$(su -d rt_src -c "SELECT max(id) FROM privacy.purge_log")

@@ -7,10 +7,13 @@
 //  privacy._stored_expression(fn, required)  the expression as canonical text over
 //      its table, as it reads now (renames included); NULL if fn is not a
 //      wrapper (dropped with something it used), or
-//      with required an error (fail closed).
-//  privacy._link_stored_expressions()  row trigger on the policy
-//      tables: re-records each wrapper's AUTO dependencies on its table and
-//      the extension, which pg_restore does not recreate.
+//      with required an error (fail closed). A hold's condition only for
+//      readers of privacy.legal_holds or privacy.policies, the table's
+//      owner and superusers (42501 otherwise).
+//  privacy._link_stored_expressions(fn column, table column [, masked
+//      column])  row trigger on the policy tables: re-records each
+//      wrapper's dependencies on its table, its columns and the extension,
+//      which pg_restore does not recreate.
 #include "pg/boundary/boundary.hpp"
 #include "pg/catalog/stored_expressions.hpp"
 
@@ -18,6 +21,9 @@ extern "C" {
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "catalog/namespace.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "commands/trigger.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
@@ -27,6 +33,22 @@ extern "C" {
 namespace privacy::pg {
 
 namespace {
+
+// MayReadHoldConditions reports whether the current user may read the
+// conditions of the legal holds on table held.
+bool
+MayReadHoldConditions(Oid held) {
+	Oid user = GetUserId();
+	if (superuser_arg(user) || pg_class_ownercheck(held, user))
+		return true;
+	Oid nsp = get_namespace_oid("privacy", true);
+	for (const char *view : {"legal_holds", "policies"}) {
+		Oid relid = OidIsValid(nsp) ? get_relname_relid(view, nsp) : InvalidOid;
+		if (OidIsValid(relid) && pg_class_aclcheck(relid, user, ACL_SELECT) == ACLCHECK_OK)
+			return true;
+	}
+	return false;
+}
 
 Datum
 CreateStoredExpressionImpl(FunctionCallInfo fcinfo) {
@@ -52,6 +74,15 @@ Datum
 StoredExpressionImpl(FunctionCallInfo fcinfo) {
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
+	// a hold's condition names whom a litigation concerns: only for those
+	// who may read privacy.legal_holds (or privacy.policies), the table's
+	// owner and superusers (red team F4)
+	Oid held = HoldExpressionTable(PG_GETARG_OID(0));
+	if (OidIsValid(held) && !MayReadHoldConditions(held))
+		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		                errmsg("permission denied to read the condition of a legal hold"),
+		                errhint("privacy.legal_holds shows hold conditions to policy "
+		                        "administrators and auditors.")));
 	char *text = StoredExpressionText(PG_GETARG_OID(0));
 	if (text == NULL && !PG_ARGISNULL(1) && PG_GETARG_BOOL(1))
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -71,11 +102,11 @@ LinkStoredExpressionsImpl(FunctionCallInfo fcinfo) {
 		                errmsg("privacy._link_stored_expressions() must be called as a trigger")));
 	TriggerData *trigger = (TriggerData *)fcinfo->context;
 	Relation rel = trigger->tg_relation;
-	// arguments: the column holding the wrapper, and for masks the columns
-	// holding the table and the masked column's name
+	// arguments: the columns holding the wrapper and its table, and for
+	// masks the one holding the masked column's name
 	int nargs = trigger->tg_trigger->tgnargs;
-	if (nargs != 1 && nargs != 3)
-		elog(ERROR, "privacy._link_stored_expressions() takes one or three column names");
+	if (nargs != 2 && nargs != 3)
+		elog(ERROR, "privacy._link_stored_expressions() takes two or three column names");
 	TupleDesc desc = RelationGetDescr(rel);
 	AttrNumber attnums[3] = {InvalidAttrNumber, InvalidAttrNumber, InvalidAttrNumber};
 	for (int a = 0; a < nargs; a++) {
@@ -96,15 +127,19 @@ LinkStoredExpressionsImpl(FunctionCallInfo fcinfo) {
 	Datum fn = heap_getattr(tup, attnums[0], desc, &isnull);
 	if (isnull)
 		return PointerGetDatum(NULL);
+	bool null_rel;
+	Datum relid = heap_getattr(tup, attnums[1], desc, &null_rel);
+	if (null_rel)
+		return PointerGetDatum(NULL);
 	AttrNumber own = InvalidAttrNumber;
 	if (nargs == 3) {
-		bool null_rel, null_col;
-		Datum relid = heap_getattr(tup, attnums[1], desc, &null_rel);
+		bool null_col;
 		Datum column = heap_getattr(tup, attnums[2], desc, &null_col);
-		if (!null_rel && !null_col)
+		if (!null_col)
 			own = get_attnum(DatumGetObjectId(relid), NameStr(*DatumGetName(column)));
 	}
-	LinkStoredExpression(DatumGetObjectId(fn), own > 0 ? own : InvalidAttrNumber);
+	LinkStoredExpression(DatumGetObjectId(fn), DatumGetObjectId(relid),
+	                     own > 0 ? own : InvalidAttrNumber);
 	return PointerGetDatum(NULL);
 }
 

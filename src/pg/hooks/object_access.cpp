@@ -13,6 +13,7 @@
 #include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/legal_holds.hpp"
 #include "pg/catalog/row_policies.hpp"
+#include "pg/catalog/stored_expressions.hpp"
 #include "pg/fmgr/audit_trigger.hpp"
 #include "pg/postgres.hpp"
 
@@ -120,11 +121,17 @@ Unregister(Oid relid, const char *column) {
 	table_close(rel, RowExclusiveLock);
 }
 
-// PrivacyObjectAccess handles OAT_DROP of tables, columns and roles.
+// PrivacyObjectAccess handles OAT_DROP of tables, columns and roles, and
+// OAT_POST_ALTER of columns (renames).
 void
 PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int sub_id, void *arg) {
 	if (prev_object_access != NULL)
 		prev_object_access(access, class_id, object_id, sub_id, arg);
+	// a renamed column: the stored policy expressions taking it keep its
+	// name for their argument (what pg_restore maps them by)
+	if (access == OAT_POST_ALTER && class_id == RelationRelationId && sub_id > 0 &&
+	    !IsBinaryUpgrade && IsTransactionState())
+		SyncStoredExpressionNames(object_id, (AttrNumber)sub_id);
 	if (access != OAT_DROP || IsBinaryUpgrade || !IsTransactionState())
 		return;
 

@@ -37,6 +37,7 @@ extern "C" {
 #include "catalog/namespace.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
 #include "tcop/utility.h"
 #include "access/xact.h"
 #include "catalog/heap.h"
@@ -101,6 +102,30 @@ ColumnIsMasked(Oid relid, const char *column) {
 	return false;
 }
 
+// UsingReadsMasked reports whether the raw USING expression of an ALTER
+// COLUMN ... TYPE may read a column the current user sees masked: a masked
+// column by name, or the row as a whole (a name that is no column, `*`).
+// The table rewrite evaluates it on raw values, outside the planner hook.
+bool
+UsingReadsMasked(Node *node, void *context) {
+	if (node == NULL)
+		return false;
+	if (IsA(node, ColumnRef)) {
+		const GovernedRel *rel = (const GovernedRel *)context;
+		Node *last = (Node *)llast(((ColumnRef *)node)->fields);
+		if (!IsA(last, String))
+			return true;
+		AttrNumber attnum = get_attnum(rel->relid, strVal(last));
+		if (attnum <= 0)
+			return true;
+		for (int i = 0; i < rel->ncolumns; i++)
+			if (rel->columns[i].attnum == attnum && ColumnMaskedFor(rel, i, GetUserId()))
+				return true;
+		return false;
+	}
+	return raw_expression_tree_walker(node, (bool (*)())UsingReadsMasked, context);
+}
+
 // RejectMaskedColumnChange refuses DDL that would invalidate a stored mask.
 void
 RejectMaskedColumnChange(Node *stmt) {
@@ -131,6 +156,20 @@ RejectMaskedColumnChange(Node *stmt) {
 				                errmsg("cannot change the type of masked column \"%s\"", cmd->name),
 				                errhint("Remove its masking policy with privacy.unmask_column(), "
 				                        "change the type, then declare the policy again.")));
+			// a USING expression reading masked values would copy them raw
+			// into the retyped column (red team F2 made this reachable on
+			// tables with masks)
+			if (cmd->subtype == AT_AlterColumnType && cmd->def != NULL &&
+			    IsA(cmd->def, ColumnDef) && ((ColumnDef *)cmd->def)->raw_default != NULL &&
+			    UsingReadsMasked(((ColumnDef *)cmd->def)->raw_default,
+			                     (void *)LookupGovernedRel(relid)))
+				ereport(ERROR,
+				        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				         errmsg("cannot change the type of column \"%s\" using masked values",
+				                cmd->name),
+				         errdetail("The USING expression reads a column masked for the current "
+				                   "role, or the whole row."),
+				         errhint("A role exempt from the masks can run it.")));
 		}
 	}
 }

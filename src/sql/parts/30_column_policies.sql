@@ -7,12 +7,14 @@
 
 -- Stored expressions (issue 17 part 4): every mask, row filter and hold
 -- condition is the body of a generated SQL-standard function in schema
--- privacy_expr, "<label>"(r <table>) RETURN <expression over r.column>.
--- PostgreSQL keeps that body analyzed (pg_proc.prosqlbody, a pg_node_tree)
--- with its dependencies in pg_depend: dropping a function, operator, type
--- or column it uses is refused (2BP01) or cascades to the wrapper, renames
--- follow. The wrappers also depend AUTO on their table and on the extension
--- (src/pg/catalog/stored_expressions.hpp, doc/masking.md).
+-- privacy_expr, "<label>"(<column> <type>, ...) RETURN <expression over
+-- them>, taking the columns it reads (never the table's row type, which
+-- would block ALTER TABLE rewrites). PostgreSQL keeps that body analyzed
+-- (pg_proc.prosqlbody, a pg_node_tree) with its dependencies in pg_depend,
+-- pg_privacy adds one on each column it takes: dropping a function,
+-- operator, type or column it uses is refused (2BP01) or cascades to the
+-- wrapper, renames follow. The wrappers also depend AUTO on their table and
+-- on the extension (src/pg/catalog/stored_expressions.hpp, doc/masking.md).
 CREATE SCHEMA privacy_expr;
 COMMENT ON SCHEMA privacy_expr IS
 'pg_privacy: the stored (analyzed) form of masks, row filters and hold conditions, one function each';
@@ -60,7 +62,7 @@ RETURNS trigger
 AS 'MODULE_PATHNAME', 'pg_privacy__link_stored_expressions'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._link_stored_expressions() IS
-'row trigger of the policy tables: records the AUTO dependencies of their stored expressions (lost by pg_restore)';
+'row trigger of the policy tables (arguments: the columns holding the stored expression, its table and a mask''s column): records the dependencies of their stored expressions on their tables, columns and the extension (lost by pg_restore)';
 CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._column_policy
 	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('mask_function', 'relid', 'column_name');
 

@@ -92,7 +92,7 @@ COMMENT ON TABLE privacy._purge_log IS
 SELECT pg_catalog.pg_extension_config_dump('privacy._retention_policy', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy._legal_hold', '');
 CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._legal_hold
-	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('condition_function');
+	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('condition_function', 'relid');
 -- the purge log is history a DBA must keep across dump and restore
 SELECT pg_catalog.pg_extension_config_dump('privacy._purge_log', '');
 ALTER SEQUENCE privacy._legal_hold_id_seq OWNED BY privacy._legal_hold.id;

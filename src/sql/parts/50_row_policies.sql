@@ -72,7 +72,7 @@ ALTER SEQUENCE privacy._consent_id_seq OWNED BY privacy._consent.id;
 SELECT pg_catalog.pg_extension_config_dump('privacy._consent_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('privacy._row_policy', '');
 CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._row_policy
-	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('condition_function');
+	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('condition_function', 'relid');
 REVOKE ALL ON privacy._purpose, privacy._purpose_role, privacy._consent, privacy._row_policy FROM PUBLIC;
 
 -- privacy._lineage(tbl): the table and all its partition/inheritance

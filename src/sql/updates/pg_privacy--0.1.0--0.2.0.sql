@@ -5522,3 +5522,15 @@ COMMENT ON FUNCTION privacy.retokenize(regclass, name, text, integer) IS
 
 REVOKE ALL ON FUNCTION privacy.tokenize(text[], text), privacy._retokenize_values(text[], text, integer, integer),
 	privacy._retokenize_ticket(text, integer) FROM PUBLIC;
+
+-- issue 17: stored expressions take the columns they read, not the row type
+-- (red team F2): the link trigger of row filters and holds is told the
+-- column holding the table (a wrapper no longer names it by its argument)
+COMMENT ON FUNCTION privacy._link_stored_expressions() IS
+'row trigger of the policy tables (arguments: the columns holding the stored expression, its table and a mask''s column): records the dependencies of their stored expressions on their tables, columns and the extension (lost by pg_restore)';
+DROP TRIGGER link_stored_expressions ON privacy._row_policy;
+CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._row_policy
+	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('condition_function', 'relid');
+DROP TRIGGER link_stored_expressions ON privacy._legal_hold;
+CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._legal_hold
+	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('condition_function', 'relid');
