@@ -525,9 +525,11 @@ END
 $do$;
 CREATE TRIGGER citus_consent AFTER INSERT OR UPDATE OR DELETE ON privacy._consent
 	FOR EACH ROW WHEN (privacy._citus_present()) EXECUTE FUNCTION privacy._citus_consent_changed();
--- it also fires for the bulk grant's INSERT, which runs in replica mode
+-- they also fire for the bulk grant's INSERT, which runs in replica mode
 -- (grant_consent(text[], ...)): the rows it writes must reach the workers
 ALTER TABLE privacy._consent ENABLE ALWAYS TRIGGER citus_consent;
+ALTER TABLE privacy._consent ENABLE ALWAYS TRIGGER citus_changed;
+ALTER TABLE privacy._consent ENABLE ALWAYS TRIGGER citus_sync;
 
 -- privacy._citus_purpose(purpose, proof, generation): the marker carrying
 -- the purpose a session declares, and the policy generation of the planning

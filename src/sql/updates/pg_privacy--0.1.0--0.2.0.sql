@@ -5158,9 +5158,11 @@ END
 $do$;
 CREATE TRIGGER citus_consent AFTER INSERT OR UPDATE OR DELETE ON privacy._consent
 	FOR EACH ROW WHEN (privacy._citus_present()) EXECUTE FUNCTION privacy._citus_consent_changed();
--- it also fires for the bulk grant's INSERT, which runs in replica mode
+-- they also fire for the bulk grant's INSERT, which runs in replica mode
 -- (grant_consent(text[], ...)): the rows it writes must reach the workers
 ALTER TABLE privacy._consent ENABLE ALWAYS TRIGGER citus_consent;
+ALTER TABLE privacy._consent ENABLE ALWAYS TRIGGER citus_changed;
+ALTER TABLE privacy._consent ENABLE ALWAYS TRIGGER citus_sync;
 
 -- issue 19: consent at customer scale. One index on standing consents,
 -- compared bytewise (collation "C"): gated point lookups descend it by
