@@ -1,0 +1,122 @@
+# 010_purge_good_citizen.pl: the purge worker yields to the live workload
+# (issue 15, retention p99 under load). Proves that
+#  * a purge worker runs at the postmaster's nice value plus
+#    privacy.purge_nice (7 here), while the launcher keeps the postmaster's;
+#    a reload that raises the setting reaches the running worker;
+#  * a partition detach whose lock is not available (another session holds
+#    SHARE UPDATE EXCLUSIVE on the parent) is retried, then given up
+#    cleanly: the run ends skipped, retention_status shows the reason, the
+#    partition stays attached and nothing of it is deleted in that run;
+#  * a lock holder cannot keep expired rows: when the next run cannot lock
+#    the partition either, it deletes its expired rows (and says so);
+#  * once the lock is released a cycle drops the partition (positive
+#    control), the live row stays.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(usleep);
+
+my $node = PostgreSQL::Test::Cluster->new('citizen');
+$node->init;
+$node->append_conf('postgresql.conf', qq{
+shared_preload_libraries = 'pg_privacy'
+privacy.purge_naptime = 1
+privacy.purge_max_wal_rate = 0
+privacy.purge_nice = 7
+privacy.purge_partition_lock_timeout = 20
+max_worker_processes = 16
+});
+$node->start;
+
+# nice_of PID: the nice value of a process (field 19 of /proc/PID/stat)
+sub nice_of {
+	my ($pid) = @_;
+	my $stat = slurp_file("/proc/$pid/stat");
+	$stat =~ s/^.*\)\s+//s;    # the command name may hold spaces
+	my @f = split /\s+/, $stat;
+	return $f[16];             # fields from 3 on: nice is field 19
+}
+my $postmaster = (split /\n/, slurp_file($node->data_dir . '/postmaster.pid'))[0];
+my $base = nice_of($postmaster);
+my $want = $base + 7 > 19 ? 19 : $base + 7;
+
+# --- priority: a slow run keeps the worker alive (20 rows/s, 10 per batch)
+$node->safe_psql('postgres', q{
+	CREATE EXTENSION pg_privacy;
+	CREATE TABLE slow (id int, created timestamptz NOT NULL);
+	INSERT INTO slow SELECT g, now() - interval '10 days' FROM generate_series(1, 2000) g;
+	SELECT privacy.set_retention('slow', 'created', '1 day', batch_size => 10, max_rows_per_second => 20);
+});
+ok($node->poll_query_until('postgres', q{SELECT count(*) = 1 FROM privacy._purge_log
+		WHERE relid = 'slow'::regclass AND status = 'running' AND rows > 0}), 'the worker purges the slow table');
+my $worker = $node->safe_psql('postgres', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_privacy purge worker'});
+my $launcher = $node->safe_psql('postgres', q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'pg_privacy purge launcher'});
+like($worker, qr/^\d+$/, 'one purge worker runs');
+is(nice_of($worker), $want, 'the worker runs at the postmaster\'s nice value plus privacy.purge_nice');
+is(nice_of($launcher), $base, 'the launcher keeps the postmaster\'s nice value');
+$node->safe_psql('postgres', q{ALTER SYSTEM SET privacy.purge_nice = 12; SELECT pg_reload_conf();});
+my $want2 = $base + 12 > 19 ? 19 : $base + 12;
+my $seen;
+for (1 .. 100) {
+	$seen = nice_of($worker);
+	last if $seen == $want2;
+	usleep(100_000);
+}
+is($seen, $want2, 'a reload that raises privacy.purge_nice reaches the running worker');
+# pause the worker (set_retention must not wait behind the lock taken below)
+$node->safe_psql('postgres', q{SELECT privacy.drop_retention('slow');
+	ALTER SYSTEM SET privacy.purge_naptime = 3600; SELECT pg_reload_conf();
+	SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'pg_privacy purge worker';});
+ok($node->poll_query_until('postgres', q{SELECT count(*) = 0 FROM pg_stat_activity
+		WHERE backend_type = 'pg_privacy purge worker'}), 'no worker runs');
+
+# --- a partition whose lock is not available is left for the next cycle
+$node->safe_psql('postgres', q{
+	CREATE TABLE ev (id int, created timestamptz NOT NULL) PARTITION BY RANGE (created);
+	CREATE TABLE ev_old PARTITION OF ev FOR VALUES FROM ('2000-01-01') TO ('2001-01-01');
+	CREATE TABLE ev_now PARTITION OF ev FOR VALUES FROM ('2001-01-01') TO (MAXVALUE);
+	INSERT INTO ev SELECT g, '2000-01-01'::timestamptz + g * interval '1 hour' FROM generate_series(1, 100) g;
+	INSERT INTO ev VALUES (0, now());
+});
+$node->safe_psql('postgres', q{SELECT privacy.set_retention('ev', 'created', '1 year')});
+# the lock a VACUUM, ANALYZE or CREATE INDEX CONCURRENTLY of the parent holds
+my $locker = $node->background_psql('postgres');
+$locker->query_safe('BEGIN');
+$locker->query_safe('LOCK TABLE ev IN SHARE UPDATE EXCLUSIVE MODE');
+# a cycle every 5 s: a run gives up after about 1.6 s, so the state between
+# two runs can be seen
+$node->safe_psql('postgres', q{ALTER SYSTEM SET privacy.purge_naptime = 5; SELECT pg_reload_conf();});
+ok($node->poll_query_until('postgres', q{SELECT last_run_status || ': ' || last_error LIKE
+		'skipped: 55P03: an expired partition was left for the next cycle: its lock was not available in 5 attempts%'
+		FROM privacy.retention_status WHERE table_name = 'ev'::regclass}),
+	'the run gives up on the locked partition: retention_status shows why');
+is($node->safe_psql('postgres', q{SELECT status || ' / ' || partitions_dropped || ' / ' || rows FROM privacy._purge_log
+		WHERE relid = 'ev'::regclass AND status <> 'running' ORDER BY id LIMIT 1}),
+	'skipped / 0 / 0', 'it ends skipped, having dropped and deleted nothing');
+is($node->safe_psql('postgres', q{SELECT c.relispartition::text || ' / ' || i.inhdetachpending::text
+		FROM pg_class c JOIN pg_inherits i ON i.inhrelid = c.oid WHERE c.oid = 'ev_old'::regclass}),
+	'true / false', 'the partition stays attached');
+my $log = slurp_file($node->logfile);
+like($log, qr/left an expired partition of table "public\.ev" for the next cycle/, 'the log says so');
+unlike($log, qr/could not detach a partition/, 'no fallback to deleting its rows in that run');
+# a lock holder cannot keep expired rows: the next run deletes them
+ok($node->poll_query_until('postgres', q{SELECT count(*) = 1 FROM privacy._purge_log
+		WHERE relid = 'ev'::regclass AND status = 'done' AND rows = 100 AND partitions_dropped = 0}),
+	'when the next run cannot lock it either, it deletes the partition\'s expired rows');
+like(slurp_file($node->logfile), qr/could not lock an expired partition of table "public\.ev" in two cycles; deleting its rows instead/,
+	'and says so');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM ev_old}), '0', 'the expired rows are gone');
+$locker->query_safe('COMMIT');
+$locker->quit;
+ok($node->poll_query_until('postgres', q{SELECT to_regclass('ev_old') IS NULL}),
+	'once the lock is released, a cycle drops the partition');
+is($node->safe_psql('postgres', q{SELECT status || ' / ' || partitions_dropped FROM privacy._purge_log
+		WHERE relid = 'ev'::regclass AND status <> 'running' ORDER BY id DESC LIMIT 1}),
+	'done / 1', 'that run is done');
+is($node->safe_psql('postgres', q{SELECT string_agg(id::text, ',') FROM ev}), '0', 'the live row stays');
+unlike(slurp_file($node->logfile), qr/TRAP|terminated by signal/, 'no crash');
+
+$node->stop;
+done_testing();
