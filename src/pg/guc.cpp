@@ -181,8 +181,10 @@ RegisterGucs() {
 	DefineCustomIntVariable(
 	        "privacy.purge_nice", "CPU priority of purge workers, as a nice increment.",
 	        "Each purge worker lowers its own CPU priority by this many nice levels (0-19) "
-	        "relative to the postmaster, so that on a busy machine the live workload's backends run "
-	        "first; 0 keeps the normal priority. A reload can raise it in a running worker; a lower "
+	        "relative to the postmaster, so that on a busy machine the live workload's backends "
+	        "run "
+	        "first; 0 keeps the normal priority. A reload can raise it in a running worker; a "
+	        "lower "
 	        "value applies from the next worker.",
 	        &guc_purge_nice, 10, 0, 19, PGC_SIGHUP, 0, NULL, NULL, NULL);
 

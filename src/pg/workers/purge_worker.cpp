@@ -227,10 +227,11 @@ ApplyNice() {
 		return;
 	if (setpriority(PRIO_PROCESS, 0, want) != 0) {
 		if (!g_nice_refused)
-			ereport(LOG, (errmsg("pg_privacy purge worker keeps nice value %d: the system refused "
-			                     "nice value %d",
-			                     g_applied_nice, want),
-			              errhint("A lower privacy.purge_nice applies from the next purge worker.")));
+			ereport(LOG,
+			        (errmsg("pg_privacy purge worker keeps nice value %d: the system refused "
+			                "nice value %d",
+			                g_applied_nice == -100 ? g_base_nice : g_applied_nice, want),
+			         errhint("A lower privacy.purge_nice applies from the next purge worker.")));
 		g_nice_refused = true;
 		return;
 	}
@@ -872,9 +873,8 @@ DeferPartition(Run *run) {
 	Oid types[2] = {INT8OID, TEXTOID};
 	Datum values[2] = {Int64GetDatum(run->run_id), CStringGetTextDatum(msg)};
 	bool is_null;
-	int64 deferred = RunQueryInt8(
-	        "SELECT privacy._purge_partition_deferred($1, $2)::int4::int8", 2, types, values,
-	        &is_null);
+	int64 deferred = RunQueryInt8("SELECT privacy._purge_partition_deferred($1, $2)::int4::int8", 2,
+	                              types, values, &is_null);
 	if (is_null || deferred != 0)
 		ereport(LOG,
 		        (errmsg("pg_privacy purge left an expired partition of table \"%s\" for the next "

@@ -1234,8 +1234,8 @@ COMMENT ON FUNCTION privacy._purge_detach_failed(bigint) IS
 -- next run finalizes) and the next cycle tries again. When the table's
 -- previous run already ended so, a lock holder must not be able to keep
 -- expired rows forever: the partition's rows are deleted instead, as when a
--- detach fails (false; a detach-pending partition is left to be finalized,
--- since new queries no longer see its rows).
+-- detach fails (false), detach pending or not (a later run finalizes and
+-- drops the empty partition).
 CREATE FUNCTION privacy._purge_partition_deferred(run_id bigint, message text)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -1243,7 +1243,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	r privacy._purge_log;
-	pending boolean;
 BEGIN
 	SELECT * INTO r FROM privacy._purge_log l
 	WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running' FOR UPDATE;
@@ -1251,9 +1250,7 @@ BEGIN
 	                            WHERE c.oid OPERATOR(pg_catalog.=) r.pending_partition AND c.relispartition) THEN
 		RETURN true;
 	END IF;
-	SELECT i.inhdetachpending INTO pending FROM pg_catalog.pg_inherits i
-	WHERE i.inhrelid OPERATOR(pg_catalog.=) r.pending_partition;
-	IF NOT coalesce(pending, false) AND (SELECT p.error FROM privacy._purge_log p
+	IF (SELECT p.error FROM privacy._purge_log p
 	     WHERE p.relid OPERATOR(pg_catalog.=) r.relid AND p.id OPERATOR(pg_catalog.<) run_id
 	       AND p.status OPERATOR(pg_catalog.<>) 'running' ORDER BY p.id DESC LIMIT 1)
 	     OPERATOR(pg_catalog.~~) '55P03: an expired partition was left for the next cycle%' THEN

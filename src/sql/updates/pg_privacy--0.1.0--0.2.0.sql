@@ -8395,7 +8395,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	r privacy._purge_log;
-	pending boolean;
 BEGIN
 	SELECT * INTO r FROM privacy._purge_log l
 	WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running' FOR UPDATE;
@@ -8403,9 +8402,7 @@ BEGIN
 	                            WHERE c.oid OPERATOR(pg_catalog.=) r.pending_partition AND c.relispartition) THEN
 		RETURN true;
 	END IF;
-	SELECT i.inhdetachpending INTO pending FROM pg_catalog.pg_inherits i
-	WHERE i.inhrelid OPERATOR(pg_catalog.=) r.pending_partition;
-	IF NOT coalesce(pending, false) AND (SELECT p.error FROM privacy._purge_log p
+	IF (SELECT p.error FROM privacy._purge_log p
 	     WHERE p.relid OPERATOR(pg_catalog.=) r.relid AND p.id OPERATOR(pg_catalog.<) run_id
 	       AND p.status OPERATOR(pg_catalog.<>) 'running' ORDER BY p.id DESC LIMIT 1)
 	     OPERATOR(pg_catalog.~~) '55P03: an expired partition was left for the next cycle%' THEN
