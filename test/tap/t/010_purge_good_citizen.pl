@@ -3,6 +3,9 @@
 #  * a purge worker runs at the postmaster's nice value plus
 #    privacy.purge_nice (7 here), while the launcher keeps the postmaster's;
 #    a reload that raises the setting reaches the running worker;
+#  * privacy.purge_batch_time bounds a worker's batches in time (1 ms: many
+#    more batches than the row batch size gives), while purge_now keeps row
+#    batches;
 #  * a partition detach whose lock is not available (another session holds
 #    SHARE UPDATE EXCLUSIVE on the parent) is retried, then given up
 #    cleanly: the run ends skipped, retention_status shows the reason, the
@@ -71,6 +74,31 @@ $node->safe_psql('postgres', q{SELECT privacy.drop_retention('slow');
 	SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE backend_type = 'pg_privacy purge worker';});
 ok($node->poll_query_until('postgres', q{SELECT count(*) = 0 FROM pg_stat_activity
 		WHERE backend_type = 'pg_privacy purge worker'}), 'no worker runs');
+
+# --- privacy.purge_batch_time: batches shrink to the time bound (1 ms: far
+# below what a 10,000-row batch takes), so the same rows take many more
+# batches than privacy.purge_batch_size alone gives; purge_now keeps row
+# batches (negative control)
+$node->safe_psql('postgres', q{
+	CREATE TABLE timed (id int, created timestamptz NOT NULL, pad text);
+	INSERT INTO timed SELECT g, now() - interval '10 days', repeat('x', 40) FROM generate_series(1, 30000) g;
+	CREATE TABLE timed_now (LIKE timed);
+	INSERT INTO timed_now SELECT * FROM timed;
+	VACUUM ANALYZE timed, timed_now;
+	SELECT privacy.set_retention('timed_now', 'created', '1 day');
+});
+$node->safe_psql('postgres', q{ALTER SYSTEM SET privacy.purge_naptime = 3600; ALTER SYSTEM SET privacy.purge_batch_time = 1;
+	SELECT pg_reload_conf();});
+is($node->safe_psql('postgres', q{SELECT batches FROM privacy.purge_now('timed_now')}), '3',
+	'purge_now: 30,000 rows in batches of 10,000 rows whatever privacy.purge_batch_time');
+$node->safe_psql('postgres', q{SELECT privacy.set_retention('timed', 'created', '1 day');
+	ALTER SYSTEM SET privacy.purge_naptime = 1; SELECT pg_reload_conf();});
+ok($node->poll_query_until('postgres', q{SELECT count(*) = 1 FROM privacy._purge_log
+		WHERE relid = 'timed'::regclass AND status = 'done' AND rows = 30000}), 'the worker purges the table');
+ok($node->safe_psql('postgres', q{SELECT batches FROM privacy._purge_log WHERE relid = 'timed'::regclass
+		AND status = 'done'}) > 6, 'in batches bounded in time: more than twice as many');
+$node->safe_psql('postgres', q{SELECT privacy.drop_retention('timed'); SELECT privacy.drop_retention('timed_now');
+	ALTER SYSTEM RESET privacy.purge_batch_time; SELECT pg_reload_conf();});
 
 # --- a partition whose lock is not available is left for the next cycle
 $node->safe_psql('postgres', q{
