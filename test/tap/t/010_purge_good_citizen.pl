@@ -13,7 +13,10 @@
 #  * a lock holder cannot keep expired rows: when the next run cannot lock
 #    the partition either, it deletes its expired rows (and says so);
 #  * once the lock is released a cycle drops the partition (positive
-#    control), the live row stays.
+#    control), the live row stays;
+#  * purge_now's ACCESS EXCLUSIVE DETACH behind a reader gives up after
+#    its short attempts and deletes the partition's rows instead of failing;
+#    without the reader it drops the partitions.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -144,6 +147,33 @@ is($node->safe_psql('postgres', q{SELECT status || ' / ' || partitions_dropped F
 		WHERE relid = 'ev'::regclass AND status <> 'running' ORDER BY id DESC LIMIT 1}),
 	'done / 1', 'that run is done');
 is($node->safe_psql('postgres', q{SELECT string_agg(id::text, ',') FROM ev}), '0', 'the live row stays');
+# --- purge_now's plain DETACH locks the parent ACCESS EXCLUSIVE: behind a
+# reader it waits at most 20 ms per attempt (5 attempts), then deletes the
+# partition's expired rows instead of failing (0.1.0 waited 1 s and failed
+# with 55P03); without the reader the partition is dropped (positive control)
+$node->safe_psql('postgres', q{ALTER SYSTEM SET privacy.purge_naptime = 3600; SELECT pg_reload_conf();
+	CREATE TABLE pn (id int, created timestamptz NOT NULL) PARTITION BY RANGE (created);
+	CREATE TABLE pn_old PARTITION OF pn FOR VALUES FROM ('2000-01-01') TO ('2001-01-01');
+	CREATE TABLE pn_older PARTITION OF pn FOR VALUES FROM ('1999-01-01') TO ('2000-01-01');
+	CREATE TABLE pn_now PARTITION OF pn FOR VALUES FROM ('2001-01-01') TO (MAXVALUE);
+	INSERT INTO pn SELECT g, '2000-01-01'::timestamptz + g * interval '1 hour' FROM generate_series(1, 10) g;
+	INSERT INTO pn VALUES (0, now());
+	SELECT privacy.set_retention('pn', 'created', '1 year');});
+ok($node->poll_query_until('postgres', q{SELECT count(*) = 0 FROM pg_stat_activity
+		WHERE backend_type = 'pg_privacy purge worker'}), 'no worker runs');
+my $reader = $node->background_psql('postgres');
+$reader->query_safe('BEGIN');
+$reader->query_safe('SELECT count(*) FROM pn');
+is($node->safe_psql('postgres', q{SET lock_timeout = '10s';
+		SELECT status || ' / ' || rows_purged || ' / ' || partitions_dropped FROM privacy.purge_now('pn')}),
+	'done / 10 / 0', 'purge_now behind a reader: the rows are deleted, no partition dropped, no error');
+$reader->query_safe('COMMIT');
+$reader->quit;
+is($node->safe_psql('postgres', q{SELECT status || ' / ' || rows_purged || ' / ' || partitions_dropped
+		FROM privacy.purge_now('pn')}),
+	'done / 0 / 2', 'without the reader both expired partitions are dropped');
+is($node->safe_psql('postgres', q{SELECT string_agg(id::text, ',') FROM pn}), '0', 'the live row stays');
+
 unlike(slurp_file($node->logfile), qr/TRAP|terminated by signal/, 'no crash');
 
 $node->stop;
