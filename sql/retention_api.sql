@@ -117,3 +117,38 @@ SELECT privacy.release_hold(:drop_hold);
 DROP TABLE ret_api;
 SELECT count(*) AS policies_left FROM privacy.retention_policies;
 SELECT count(*) AS holds_left FROM privacy.legal_holds;
+
+-- issue 15: the purge workers' CPU priority (privacy.purge_nice), the time
+-- bound of their batches (privacy.purge_batch_time) and the lock wait of
+-- their partition detaches (privacy.purge_partition_lock_timeout) are server
+-- settings: their range and unit, set in postgresql.conf or by
+-- ALTER SYSTEM (superuser) and a reload, never per session or per role
+SELECT name, boot_val, unit, min_val, max_val, context FROM pg_settings
+WHERE name IN ('privacy.purge_nice', 'privacy.purge_batch_time', 'privacy.purge_partition_lock_timeout') ORDER BY name;
+CREATE ROLE ret_api_admin;
+\set ON_ERROR_STOP 0
+\set VERBOSITY sqlstate
+SET privacy.purge_nice = 5;
+SELECT set_config('privacy.purge_partition_lock_timeout', '10ms', false);
+ALTER ROLE ret_api_admin SET privacy.purge_nice = 0;
+ALTER SYSTEM SET privacy.purge_nice = 20;
+ALTER SYSTEM SET privacy.purge_nice = -1;
+ALTER SYSTEM SET privacy.purge_partition_lock_timeout = 0;
+ALTER SYSTEM SET privacy.purge_partition_lock_timeout = '2min';
+ALTER SYSTEM SET privacy.purge_batch_time = -1;
+SET privacy.purge_batch_time = 5;
+SET ROLE ret_api_admin;
+ALTER SYSTEM SET privacy.purge_nice = 5;
+RESET ROLE;
+\set VERBOSITY terse
+\set ON_ERROR_STOP 1
+-- positive control: a superuser sets them (then resets them)
+ALTER SYSTEM SET privacy.purge_nice = 19;
+ALTER SYSTEM SET privacy.purge_batch_time = '1min';
+ALTER SYSTEM RESET privacy.purge_batch_time;
+ALTER SYSTEM SET privacy.purge_partition_lock_timeout = '1min';
+ALTER SYSTEM RESET privacy.purge_nice;
+ALTER SYSTEM RESET privacy.purge_partition_lock_timeout;
+SHOW privacy.purge_nice;
+SHOW privacy.purge_partition_lock_timeout;
+DROP ROLE ret_api_admin;

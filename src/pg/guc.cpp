@@ -37,6 +37,7 @@ char *guc_previous_master_key_command = NULL;
 char *guc_previous_master_key_file = NULL;
 char *guc_purpose = NULL;
 int guc_purge_batch_size = 10000;
+int guc_purge_batch_time = 0;
 int guc_purge_lock_wait = 20;
 int guc_purge_log_retention = 90 * 24 * 60;
 int guc_purge_max_busy = 50;
@@ -44,6 +45,8 @@ int guc_purge_max_replica_lag = 65536;
 int guc_purge_max_wal_rate = 8192;
 int guc_purge_max_workers = 2;
 int guc_purge_naptime = 60;
+int guc_purge_nice = 10;
+int guc_purge_partition_lock_timeout = 50;
 int guc_purge_statement_timeout = 60000;
 
 namespace {
@@ -179,6 +182,13 @@ RegisterGucs() {
 	        10000, 1, 1000000, PGC_SIGHUP, 0, NULL, NULL, NULL);
 
 	DefineCustomIntVariable(
+	        "privacy.purge_batch_time", "Time a purge worker's batch should take.",
+	        "When set, the block range (or time slice) of a worker's next batch shrinks or grows "
+	        "with the time the last one took, up to privacy.purge_batch_size rows; 0 sizes batches "
+	        "by rows only. purge_now() is not affected.",
+	        &guc_purge_batch_time, 0, 0, 60000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL, NULL);
+
+	DefineCustomIntVariable(
 	        "privacy.purge_lock_wait",
 	        "How long a purge batch may wait for a row lock before skipping locked rows.",
 	        "After this wait the batch is redone with FOR UPDATE SKIP LOCKED; 0 always skips "
@@ -218,6 +228,25 @@ RegisterGucs() {
 	DefineCustomIntVariable("privacy.purge_naptime", "Time between purge cycles of a database.",
 	                        NULL, &guc_purge_naptime, 60, 1, 86400, PGC_SIGHUP, GUC_UNIT_S, NULL,
 	                        NULL, NULL);
+
+	DefineCustomIntVariable(
+	        "privacy.purge_nice", "CPU priority of purge workers, as a nice increment.",
+	        "Each purge worker lowers its own CPU priority by this many nice levels (0-19) "
+	        "relative to the postmaster, so that on a busy machine the live workload's backends "
+	        "run "
+	        "first; 0 keeps the normal priority. A reload can raise it in a running worker; a "
+	        "lower "
+	        "value applies from the next worker.",
+	        &guc_purge_nice, 10, 0, 19, PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable(
+	        "privacy.purge_partition_lock_timeout",
+	        "How long a purge worker's partition detach may wait for a table lock.",
+	        "Each attempt of a purge worker to detach an expired partition waits at most this long "
+	        "for its locks; it is retried with growing pauses, and after the last attempt the "
+	        "partition is left for the next cycle (retention_status shows why).",
+	        &guc_purge_partition_lock_timeout, 50, 1, 60000, PGC_SIGHUP, GUC_UNIT_MS, NULL, NULL,
+	        NULL);
 
 	DefineCustomIntVariable("privacy.purge_statement_timeout",
 	                        "How long one statement of a purge worker may run.",

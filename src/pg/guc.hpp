@@ -38,6 +38,7 @@ extern char *guc_purpose;
 
 // Retention (doc/retention.md): purge workers and batches.
 extern int guc_purge_batch_size;        // privacy.purge_batch_size (rows)
+extern int guc_purge_batch_time;        // privacy.purge_batch_time (ms; 0: rows only)
 extern int guc_purge_lock_wait;         // privacy.purge_lock_wait (ms)
 extern int guc_purge_log_retention;     // privacy.purge_log_retention (min; <= 0: keep)
 extern int guc_purge_max_busy;          // privacy.purge_max_busy (percent)
@@ -45,7 +46,10 @@ extern int guc_purge_max_replica_lag;   // privacy.purge_max_replica_lag (kB)
 extern int guc_purge_max_wal_rate;      // privacy.purge_max_wal_rate (kB/s)
 extern int guc_purge_max_workers;       // privacy.purge_max_workers
 extern int guc_purge_naptime;           // privacy.purge_naptime (s)
+extern int guc_purge_nice;              // privacy.purge_nice (nice levels)
 extern int guc_purge_statement_timeout; // privacy.purge_statement_timeout (ms)
+// privacy.purge_partition_lock_timeout (ms)
+extern int guc_purge_partition_lock_timeout;
 
 // RegisterGucs defines every privacy.* setting and reserves the prefix.
 void RegisterGucs();

@@ -461,6 +461,9 @@ SELECT count(*) AS policies FROM privacy.retention_policies;
 -- @ privacy.purge_max_busy
 -- @ privacy.purge_statement_timeout
 -- @ privacy.purge_log_retention
+-- @ privacy.purge_nice
+-- @ privacy.purge_batch_time
+-- @ privacy.purge_partition_lock_timeout
 -- # The purge workers' settings (postgresql.conf and reload; purge_lock_wait per session too). Defaults:
 SELECT name, boot_val, unit, context FROM pg_settings WHERE name LIKE 'privacy.purge%' ORDER BY 1;
 

@@ -109,6 +109,7 @@ SELECT is(
 		'privacy._protections(regclass,name) s called_on_null s - invoker search_path=pg_catalog, pg_temp',
 		'privacy._purge_detach_failed(bigint) v called_on_null u - invoker search_path=pg_catalog, pg_temp',
 		'privacy._purge_finish(bigint,text,text) v called_on_null u - invoker search_path=pg_catalog, pg_temp',
+		'privacy._purge_partition_deferred(bigint,text) v called_on_null u - invoker search_path=pg_catalog, pg_temp',
 		'privacy._purge_start(regclass,text) v called_on_null u - invoker search_path=pg_catalog, pg_temp',
 		'privacy._purge_step(bigint,boolean) v called_on_null u - invoker search_path=pg_catalog, pg_temp',
 		'privacy._record_lineage(regclass,name[],oid[],integer[]) v called_on_null u - invoker search_path=pg_catalog, pg_temp',

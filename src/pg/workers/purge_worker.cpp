@@ -42,6 +42,10 @@
 // (this file is C-style glue: no C++ objects, PG_TRY only).
 #include "pg/workers/purge_worker.hpp"
 
+#include <sys/resource.h>
+
+#include <cerrno>
+
 #include "pg/guc.hpp"
 #include "pg/postgres.hpp"
 
@@ -88,6 +92,14 @@ constexpr const char *kLibrary = "pg_privacy";
 constexpr long kBusyRetryMs = 200;
 constexpr long kBusyGiveUpMs = 30000;
 constexpr long kReplicaLagPollMs = 1000;
+// partition detaches refused for a lock (privacy.purge_partition_lock_timeout)
+// are retried this many times in a run, after pauses growing from
+// kPartitionLockBackoffMs (doubled each time); then the partition waits for
+// the next cycle
+constexpr int kPartitionLockAttempts = 5;
+constexpr long kPartitionLockBackoffMs = 100;
+// the worker's session lock_timeout (everything but partition detaches)
+constexpr const char *kWorkerLockTimeout = "1s";
 
 // DbSlot is the launcher's record of one database.
 struct DbSlot {
@@ -108,8 +120,12 @@ struct Run {
 	TimestampTz next_at; // earliest time of the next batch
 	TimestampTz busy_since;
 	bool active;
-	bool deferred; // its last run failed: runs after the others
+	bool deferred;     // its last run failed: runs after the others
+	int lock_attempts; // detaches of the pending partition refused for a lock
 };
+
+// DetachResult is what one detach attempt did.
+enum DetachResult { kDetached, kDetachLocked, kDetachFailed };
 
 // StepResult is what one batch reports (filled inside PG_TRY).
 struct StepResult {
@@ -189,12 +205,47 @@ DisarmTimeouts(bool succeeded) {
 		QueryCancelPending = false;
 }
 
+// The purge worker's CPU priority (privacy.purge_nice): g_base_nice is the
+// nice value the worker inherited from the postmaster, g_applied_nice the
+// one it runs at (-100: not a purge worker, or not applied yet).
+int g_base_nice = 0;
+int g_applied_nice = -100;
+bool g_is_worker = false;
+bool g_nice_refused = false;
+
+// ApplyNice sets the worker's nice value to the postmaster's plus
+// privacy.purge_nice. Without CAP_SYS_NICE a process may only raise its nice
+// value: a lower setting applies from the next worker (logged once).
+void
+ApplyNice() {
+	if (!g_is_worker)
+		return;
+	int want = g_base_nice + guc_purge_nice;
+	if (want > 19)
+		want = 19;
+	if (want == g_applied_nice)
+		return;
+	if (setpriority(PRIO_PROCESS, 0, want) != 0) {
+		if (!g_nice_refused)
+			ereport(LOG,
+			        (errmsg("pg_privacy purge worker keeps nice value %d: the system refused "
+			                "nice value %d",
+			                g_applied_nice == -100 ? g_base_nice : g_applied_nice, want),
+			         errhint("A lower privacy.purge_nice applies from the next purge worker.")));
+		g_nice_refused = true;
+		return;
+	}
+	g_applied_nice = want;
+	ereport(DEBUG1, (errmsg_internal("pg_privacy purge worker runs at nice value %d", want)));
+}
+
 // ReloadConfigIfPending applies a SIGHUP.
 void
 ReloadConfigIfPending() {
 	if (ConfigReloadPending) {
 		ConfigReloadPending = false;
 		ProcessConfigFile(PGC_SIGHUP);
+		ApplyNice();
 	}
 }
 
@@ -704,10 +755,21 @@ Step(Run *run, StepResult *result, MemoryContext worker_cxt) {
 	PG_END_TRY();
 }
 
+// SetWorkerLockTimeout sets the worker's session lock_timeout.
+void
+SetWorkerLockTimeout(const char *value) {
+	SetConfigOption("lock_timeout", value, PGC_SUSET, PGC_S_SESSION);
+}
+
 // Detach runs ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY (or
 // FINALIZE) for the run's pending partition as a top-level statement: it
 // commits internally and cannot run inside a transaction block or SPI.
-void
+// Its lock waits are bounded by privacy.purge_partition_lock_timeout: the
+// parent is locked in SHARE UPDATE EXCLUSIVE mode (no live read or write
+// waits behind it), the partition in ACCESS EXCLUSIVE mode once no new
+// query sees it; a refused lock (kDetachLocked) is retried by the caller.
+// Any other error falls back to deleting the partition's rows.
+DetachResult
 Detach(Run *run, bool finalize, MemoryContext worker_cxt, MemoryContext scratch) {
 	bool is_null;
 	Oid types[1] = {INT8OID};
@@ -716,7 +778,10 @@ Detach(Run *run, bool finalize, MemoryContext worker_cxt, MemoryContext scratch)
 	        RunQueryInt8("SELECT pending_partition::int8 FROM privacy._purge_log WHERE id = $1", 1,
 	                     types, values, &is_null);
 	if (is_null)
-		return;
+		return kDetached;
+	DetachResult outcome = kDetached;
+	char timeout[32];
+	snprintf(timeout, sizeof(timeout), "%dms", guc_purge_partition_lock_timeout);
 	PG_TRY();
 	{
 		SetCurrentStatementStartTimestamp();
@@ -755,10 +820,12 @@ Detach(Run *run, bool finalize, MemoryContext worker_cxt, MemoryContext scratch)
 		// commit as scratch does
 		PortalContext = scratch;
 		MemoryContext before = MemoryContextSwitchTo(scratch);
+		SetWorkerLockTimeout(timeout);
 		ArmTimeouts(run);
 		ProcessUtility(planned, sql.data, false, PROCESS_UTILITY_TOPLEVEL, NULL, NULL,
 		               None_Receiver, NULL);
 		DisarmTimeouts(true);
+		SetWorkerLockTimeout(kWorkerLockTimeout);
 		PortalContext = NULL;
 		(void)before;
 		if (ActiveSnapshotSet() && GetActiveSnapshot() == pushed)
@@ -777,18 +844,63 @@ Detach(Run *run, bool finalize, MemoryContext worker_cxt, MemoryContext scratch)
 		ErrorData *edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		ereport(LOG,
-		        (errmsg("pg_privacy purge could not detach a partition of table \"%s\"; deleting "
-		                "its rows instead",
-		                run->relname),
-		         errdetail_internal("%s: %s", unpack_sql_state(edata->sqlerrcode),
-		                            edata->message != NULL ? edata->message : "unknown error")));
+		SetWorkerLockTimeout(kWorkerLockTimeout);
+		if (edata->sqlerrcode == ERRCODE_LOCK_NOT_AVAILABLE) {
+			// retried by the caller (a DETACH ... CONCURRENTLY that timed out
+			// while waiting for older queries left the partition detach
+			// pending: the retry finalizes it)
+			outcome = kDetachLocked;
+			ereport(DEBUG1, (errmsg_internal("pg_privacy purge could not lock a partition of "
+			                                 "table \"%s\" to detach it",
+			                                 run->relname)));
+		} else {
+			outcome = kDetachFailed;
+			ereport(LOG, (errmsg("pg_privacy purge could not detach a partition of table \"%s\"; "
+			                     "deleting its rows instead",
+			                     run->relname),
+			              errdetail_internal("%s: %s", unpack_sql_state(edata->sqlerrcode),
+			                                 edata->message != NULL ? edata->message
+			                                                        : "unknown error")));
+			(void)RunQueryInt8("SELECT 0::int8 FROM privacy._purge_detach_failed($1)", 1, types,
+			                   values, &is_null);
+		}
 		FreeErrorData(edata);
-		(void)RunQueryInt8("SELECT 0::int8 FROM privacy._purge_detach_failed($1)", 1, types, values,
-		                   &is_null);
 	}
 	PG_END_TRY();
 	MemoryContextReset(scratch);
+	return outcome;
+}
+
+// DeferPartition gives up on the run's pending partition for this cycle:
+// its detach was refused for a lock kPartitionLockAttempts times. The run
+// goes on with its other targets and ends as skipped with the reason in its
+// error (retention_status.last_error); the next cycle tries again. When the
+// previous run already left it so, its rows are deleted instead
+// (privacy._purge_partition_deferred): a lock holder cannot keep expired
+// rows.
+void
+DeferPartition(Run *run) {
+	char *msg = psprintf("55P03: an expired partition was left for the next cycle: its lock was "
+	                     "not available in %d attempts of privacy.purge_partition_lock_timeout "
+	                     "(%d ms)",
+	                     kPartitionLockAttempts, guc_purge_partition_lock_timeout);
+	Oid types[2] = {INT8OID, TEXTOID};
+	Datum values[2] = {Int64GetDatum(run->run_id), CStringGetTextDatum(msg)};
+	bool is_null;
+	int64 deferred = RunQueryInt8("SELECT privacy._purge_partition_deferred($1, $2)::int4::int8", 2,
+	                              types, values, &is_null);
+	if (is_null || deferred != 0)
+		ereport(LOG,
+		        (errmsg("pg_privacy purge left an expired partition of table \"%s\" for the next "
+		                "cycle: its lock was not available in %d attempts",
+		                run->relname, kPartitionLockAttempts),
+		         errhint("Each attempt waits at most privacy.purge_partition_lock_timeout (%d ms) "
+		                 "for a lock held by another session.",
+		                 guc_purge_partition_lock_timeout)));
+	else
+		ereport(LOG, (errmsg("pg_privacy purge could not lock an expired partition of table \"%s\" "
+		                     "in two cycles; deleting its rows instead",
+		                     run->relname)));
 }
 
 // WorkerMain is the main function of a database's purge worker;
@@ -808,7 +920,14 @@ WorkerMain(Datum arg) {
 	        AllocSetContextCreate(worker_cxt, "pg_privacy purge scratch", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(worker_cxt);
 	// never wait long for a lock: a busy table is retried next cycle
-	SetConfigOption("lock_timeout", "1s", PGC_SUSET, PGC_S_SESSION);
+	SetWorkerLockTimeout(kWorkerLockTimeout);
+	// a lower CPU priority (privacy.purge_nice): the live workload first
+	errno = 0;
+	g_base_nice = getpriority(PRIO_PROCESS, 0);
+	if (errno != 0)
+		g_base_nice = 0;
+	g_is_worker = true;
+	ApplyNice();
 	// and never let table work run unbounded (privacy.purge_statement_timeout)
 	g_soft_timeout = RegisterTimeout(USER_TIMEOUT, SoftTimeoutHandler);
 	g_hard_timeout = RegisterTimeout(USER_TIMEOUT, HardTimeoutHandler);
@@ -975,7 +1094,25 @@ WorkerMain(Datum arg) {
 			} else if (strcmp(result.status, "detach") == 0 ||
 			           strcmp(result.status, "finalize") == 0) {
 				run->busy_since = 0;
-				Detach(run, strcmp(result.status, "finalize") == 0, worker_cxt, scratch);
+				// paced like a batch: detaching and dropping a partition
+				// commits catalog changes that every backend reading the
+				// parent has to reload
+				PaceWait(&pacer);
+				PaceStart(&pacer);
+				DetachResult detached =
+				        Detach(run, strcmp(result.status, "finalize") == 0, worker_cxt, scratch);
+				PaceEnd(&pacer);
+				if (detached != kDetachLocked) {
+					run->lock_attempts = 0;
+				} else if (++run->lock_attempts < kPartitionLockAttempts) {
+					// never queue for long in front of live queries: retry
+					// after a pause that grows with each refusal
+					long ms = kPartitionLockBackoffMs << (run->lock_attempts - 1);
+					run->next_at = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), ms);
+				} else {
+					run->lock_attempts = 0;
+					DeferPartition(run);
+				}
 			} else {
 				run->busy_since = 0;
 				run->rows += result.rows;

@@ -833,7 +833,10 @@ COMMENT ON FUNCTION privacy._purge_start(regclass, text) IS
 -- worker run that ends done having changed nothing (no row, no partition)
 -- leaves no entry: the worker checks every table each naptime, and an entry
 -- per check would only grow the log and the audit log (issue 21). Runs of
--- purge_now() are always kept (an administrator asked for them).
+-- purge_now() are always kept (an administrator asked for them). A run that
+-- left a partition for the next cycle (privacy._purge_partition_deferred:
+-- its error is set while it runs) ends skipped, with that error, even when
+-- it changed nothing.
 CREATE FUNCTION privacy._purge_finish(run_id bigint, final_status text, message text DEFAULT NULL)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -846,9 +849,12 @@ BEGIN
 	WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
 	  AND final_status OPERATOR(pg_catalog.=) 'done' AND l.via OPERATOR(pg_catalog.=) 'worker'
 	  AND l.rows OPERATOR(pg_catalog.=) 0 AND l.partitions_dropped OPERATOR(pg_catalog.=) 0
+	  AND l.error IS NULL
 	RETURNING * INTO r;
 	IF NOT FOUND THEN
-		UPDATE privacy._purge_log l SET status = final_status, error = message, finished = clock_timestamp(),
+		UPDATE privacy._purge_log l SET
+			status = CASE WHEN final_status OPERATOR(pg_catalog.=) 'done' AND l.error IS NOT NULL THEN 'skipped' ELSE final_status END,
+			error = coalesce(message, l.error), finished = clock_timestamp(),
 			wal_bytes = greatest(0, pg_catalog.pg_current_wal_insert_lsn() OPERATOR(pg_catalog.-) l.start_lsn),
 			pending_partition = NULL, pending_name = NULL, pending_bound = NULL
 		WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
@@ -888,9 +894,13 @@ DECLARE
 	is_part boolean;
 	detach_pending boolean;
 	held boolean;
+	detached boolean;
 	n bigint := 0;
 	lock_wait integer;
 	batch integer;
+	batch_ms integer;
+	began timestamptz;
+	took float8;
 	nblocks bigint;
 	per_page real;
 	lo_tid tid;
@@ -1009,21 +1019,41 @@ BEGIN
 				pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
 				                 WHERE c.oid OPERATOR(pg_catalog.=) target)
 			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			IF in_transaction THEN
-				-- plain DETACH: DETACH ... CONCURRENTLY cannot run in a transaction block
-				old_timeout := pg_catalog.current_setting('lock_timeout');
-				PERFORM pg_catalog.set_config('lock_timeout', '1s', true);
-				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', p.relid, target::regclass);
+			IF NOT in_transaction THEN
+				status := 'detach';
+				RETURN;
+			END IF;
+			-- plain DETACH: DETACH ... CONCURRENTLY cannot run in a transaction
+			-- block. It locks the parent in ACCESS EXCLUSIVE mode, and every
+			-- query of the table queues behind a waiting request: each attempt
+			-- waits at most privacy.purge_partition_lock_timeout, then pauses
+			-- (growing) before the next; after 5 the partition's rows are
+			-- deleted instead (purge_now was asked to purge now)
+			old_timeout := pg_catalog.current_setting('lock_timeout');
+			detached := false;
+			FOR attempt IN 1..5 LOOP
+				PERFORM pg_catalog.set_config('lock_timeout',
+					coalesce(pg_catalog.current_setting('privacy.purge_partition_lock_timeout', true), '50ms'), true);
+				BEGIN
+					EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', p.relid, target::regclass);
+					detached := true;
+				EXCEPTION WHEN lock_not_available THEN
+					detached := false;
+				END;
 				PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
+				EXIT WHEN detached OR attempt OPERATOR(pg_catalog.=) 5;
+				PERFORM pg_catalog.pg_sleep(0.1::float8 OPERATOR(pg_catalog.*) (2::float8 OPERATOR(pg_catalog.^) (attempt OPERATOR(pg_catalog.-) 1)::float8));
+			END LOOP;
+			IF detached THEN
 				EXECUTE format('DROP TABLE %s', target::regclass);
 				UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
 					partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
 					target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
 				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			ELSE
-				status := 'detach';
+				RETURN;
 			END IF;
-			RETURN;
+			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
 		END IF;
 		-- partly expired (or holding held rows): sweep its rows
 	END IF;
@@ -1088,8 +1118,15 @@ BEGIN
 	-- Rows locked by others are skipped, not waited for: the plain statement
 	-- may wait privacy.purge_lock_wait for a row lock, then the batch is
 	-- redone with FOR UPDATE SKIP LOCKED (0: always SKIP LOCKED).
-	SELECT s.setting::integer INTO lock_wait FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_lock_wait';
+	SELECT max(s.setting) FILTER (WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_lock_wait')::integer,
+		max(s.setting) FILTER (WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_batch_time')::integer
+	INTO lock_wait, batch_ms
+	FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) ANY ('{privacy.purge_lock_wait,privacy.purge_batch_time}'::text[]);
 	lock_wait := coalesce(lock_wait, 20);
+	-- a worker's batches are also bounded in time (privacy.purge_batch_time):
+	-- the next batch's range shrinks or grows with the time this one took
+	batch_ms := CASE WHEN in_transaction THEN 0 ELSE coalesce(batch_ms, 0) END;
+	began := pg_catalog.clock_timestamp();
 	IF citus THEN
 		-- Citus refuses SKIP LOCKED subqueries on its tables: wait at most
 		-- the lock wait (at least 1ms: 0 would wait forever) on every shard.
@@ -1132,10 +1169,14 @@ BEGIN
 		END IF;
 	END IF;
 	batch_rows := n;
+	took := extract(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) began) OPERATOR(pg_catalog.*) 1000;
 
 	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
-		-- adapt the slice to the batch size
-		IF n OPERATOR(pg_catalog.<) (batch OPERATOR(pg_catalog./) 2) AND r.slice OPERATOR(pg_catalog.<) '1 year'::interval THEN
+		-- adapt the slice to the batch size (and to the batch time)
+		IF batch_ms OPERATOR(pg_catalog.>) 0 AND took OPERATOR(pg_catalog.>) batch_ms THEN
+			r.slice := greatest(r.slice OPERATOR(pg_catalog./) 2, '1 second'::interval);
+		ELSIF n OPERATOR(pg_catalog.<) (batch OPERATOR(pg_catalog./) 2) AND r.slice OPERATOR(pg_catalog.<) '1 year'::interval
+		   AND (batch_ms OPERATOR(pg_catalog.=) 0 OR took OPERATOR(pg_catalog.<) (batch_ms OPERATOR(pg_catalog./) 2)) THEN
 			r.slice := r.slice OPERATOR(pg_catalog.*) 2;
 		ELSIF n OPERATOR(pg_catalog.>) ((batch OPERATOR(pg_catalog.*) 3) OPERATOR(pg_catalog./) 2) THEN
 			r.slice := greatest(r.slice OPERATOR(pg_catalog./) 2, '1 second'::interval);
@@ -1150,8 +1191,19 @@ BEGIN
 			WHERE l.id OPERATOR(pg_catalog.=) run_id;
 		END IF;
 	ELSE
+		r.pos := r.pos OPERATOR(pg_catalog.+) r.step_blocks;
+		IF batch_ms OPERATOR(pg_catalog.>) 0 THEN
+			-- the next range: scaled to the batch time (at most halved or
+			-- doubled at a time), never above the batch size's
+			SELECT CASE WHEN c.relpages OPERATOR(pg_catalog.>) 0 AND c.reltuples OPERATOR(pg_catalog.>) 0
+			            THEN c.reltuples OPERATOR(pg_catalog./) c.relpages ELSE 100 END
+			INTO per_page FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
+			r.step_blocks := least(greatest(1, (batch OPERATOR(pg_catalog./) greatest(per_page, 1))::integer),
+				greatest(1, (r.step_blocks::float8 OPERATOR(pg_catalog.*)
+					least(2, greatest(0.5, batch_ms::float8 OPERATOR(pg_catalog./) greatest(took, 0.1))))::integer));
+		END IF;
 		UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-			pos = r.pos OPERATOR(pg_catalog.+) r.step_blocks, pos_end = r.pos_end, step_blocks = r.step_blocks
+			pos = r.pos, pos_end = r.pos_end, step_blocks = r.step_blocks
 		WHERE l.id OPERATOR(pg_catalog.=) run_id;
 	END IF;
 END
@@ -1173,6 +1225,48 @@ AS $$
 $$;
 COMMENT ON FUNCTION privacy._purge_detach_failed(bigint) IS
 'falls back to deleting rows when a partition of a run could not be detached';
+
+-- privacy._purge_partition_deferred: the worker's detach of the pending
+-- partition was refused for a lock in every attempt of this run. The first
+-- time, the run moves on to its next target and records why in its error,
+-- so that it ends skipped (privacy._purge_finish) and retention_status shows
+-- the reason; the partition is still attached (or detach pending, which the
+-- next run finalizes) and the next cycle tries again. When the table's
+-- previous run already ended so, a lock holder must not be able to keep
+-- expired rows forever: the partition's rows are deleted instead, as when a
+-- detach fails (false), detach pending or not (a later run finalizes and
+-- drops the empty partition).
+CREATE FUNCTION privacy._purge_partition_deferred(run_id bigint, message text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r privacy._purge_log;
+BEGIN
+	SELECT * INTO r FROM privacy._purge_log l
+	WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running' FOR UPDATE;
+	IF NOT FOUND OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+	                            WHERE c.oid OPERATOR(pg_catalog.=) r.pending_partition AND c.relispartition) THEN
+		RETURN true;
+	END IF;
+	IF (SELECT p.error FROM privacy._purge_log p
+	     WHERE p.relid OPERATOR(pg_catalog.=) r.relid AND p.id OPERATOR(pg_catalog.<) run_id
+	       AND p.status OPERATOR(pg_catalog.<>) 'running' ORDER BY p.id DESC LIMIT 1)
+	     OPERATOR(pg_catalog.~~) '55P03: an expired partition was left for the next cycle%' THEN
+		UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
+			pos = 0, pos_end = NULL
+		WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		RETURN false;
+	END IF;
+	UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
+		pos = NULL, pos_end = NULL, target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, error = message
+	WHERE l.id OPERATOR(pg_catalog.=) run_id;
+	RETURN true;
+END
+$$;
+COMMENT ON FUNCTION privacy._purge_partition_deferred(bigint, text) IS
+'leaves a partition whose lock was not available for the next cycle and records why in the run (false: deletes its rows instead, the previous run left it already)';
 
 CREATE FUNCTION privacy.purge_now(tbl regclass DEFAULT NULL, OUT table_name regclass, OUT action text,
 	OUT method text, OUT status text, OUT rows_purged bigint, OUT partitions_dropped integer, OUT batches integer)
@@ -1335,4 +1429,5 @@ REVOKE ALL ON FUNCTION privacy._exec_as_owner(regclass, text), privacy._exec_as_
 	privacy._citus_table(regclass),
 	privacy._recover_partition(regclass, oid, text, text), privacy._purge_start(regclass, text),
 	privacy._purge_finish(bigint, text, text), privacy._purge_step(bigint, boolean), privacy._purge_detach_failed(bigint),
+	privacy._purge_partition_deferred(bigint, text),
 	privacy.purge_now(regclass), privacy._expired_rows(regclass) FROM PUBLIC;

@@ -5536,3 +5536,425 @@ CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._row_policy
 DROP TRIGGER link_stored_expressions ON privacy._legal_hold;
 CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._legal_hold
 	FOR EACH ROW EXECUTE FUNCTION privacy._link_stored_expressions('condition_function', 'relid');
+
+-- issue 15: retention p99 under load. purge_now's plain DETACH waits at most
+-- privacy.purge_partition_lock_timeout per attempt and retries with growing
+-- pauses (it locks the parent in ACCESS EXCLUSIVE mode); a worker's batches
+-- may be bounded in time (privacy.purge_batch_time); a worker run that left
+-- a partition for the next cycle (its lock was not available) ends skipped
+-- with the reason in its error; _purge_detach_failed (called by the worker
+-- since 0.2.0) is created here too.
+CREATE OR REPLACE FUNCTION privacy._purge_finish(run_id bigint, final_status text, message text DEFAULT NULL)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r privacy._purge_log;
+BEGIN
+	DELETE FROM privacy._purge_log l
+	WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
+	  AND final_status OPERATOR(pg_catalog.=) 'done' AND l.via OPERATOR(pg_catalog.=) 'worker'
+	  AND l.rows OPERATOR(pg_catalog.=) 0 AND l.partitions_dropped OPERATOR(pg_catalog.=) 0
+	  AND l.error IS NULL
+	RETURNING * INTO r;
+	IF NOT FOUND THEN
+		UPDATE privacy._purge_log l SET
+			status = CASE WHEN final_status OPERATOR(pg_catalog.=) 'done' AND l.error IS NOT NULL THEN 'skipped' ELSE final_status END,
+			error = coalesce(message, l.error), finished = clock_timestamp(),
+			wal_bytes = greatest(0, pg_catalog.pg_current_wal_insert_lsn() OPERATOR(pg_catalog.-) l.start_lsn),
+			pending_partition = NULL, pending_name = NULL, pending_bound = NULL
+		WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
+		RETURNING * INTO r;
+	END IF;
+	IF r.via OPERATOR(pg_catalog.=) 'worker' THEN
+		PERFORM privacy._retention_unlock(r.relid::regclass, 2);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION privacy._purge_finish(bigint, text, text) IS
+'ends a purge run and releases its table; a worker run that changed nothing leaves no purge log entry';
+
+CREATE OR REPLACE FUNCTION privacy._purge_step(run_id bigint, in_transaction boolean, OUT status text, OUT batch_rows bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r privacy._purge_log;
+	p privacy._retention_policy;
+	target oid;
+	hold text;
+	extra text;
+	act record;
+	pred text;
+	rng text;
+	stmt_fast text;
+	stmt_skip text;
+	lo_bound timestamptz;
+	hi_bound timestamptz;
+	is_part boolean;
+	detach_pending boolean;
+	held boolean;
+	detached boolean;
+	n bigint := 0;
+	lock_wait integer;
+	batch integer;
+	batch_ms integer;
+	began timestamptz;
+	took float8;
+	nblocks bigint;
+	per_page real;
+	lo_tid tid;
+	hi_tid tid;
+	lo_ts timestamptz;
+	hi_ts timestamptz;
+	max_ts timestamptz;
+	est real;
+	old_timeout text;
+	bounds timestamptz[];
+	citus boolean;
+BEGIN
+	batch_rows := 0;
+	SELECT * INTO r FROM privacy._purge_log l WHERE l.id OPERATOR(pg_catalog.=) run_id FOR UPDATE;
+	IF NOT FOUND OR r.status OPERATOR(pg_catalog.<>) 'running' THEN
+		status := 'done';
+		RETURN;
+	END IF;
+	SELECT * INTO p FROM privacy._retention_policy x WHERE x.relid OPERATOR(pg_catalog.=) r.relid;
+	IF NOT FOUND OR r.target_idx OPERATOR(pg_catalog.>) pg_catalog.cardinality(r.targets) THEN
+		PERFORM privacy._purge_finish(run_id, 'done');
+		status := 'done';
+		RETURN;
+	END IF;
+	-- holds are read after this lock; place_hold() waits for the batch
+	IF NOT privacy._retention_lock(p.relid, 1, true, false, false) THEN
+		status := 'busy';
+		RETURN;
+	END IF;
+	hold := privacy._hold_predicate(p.relid);
+	act := privacy._action_sql(p.relid);
+	batch := coalesce(p.batch_size, pg_catalog.current_setting('privacy.purge_batch_size')::integer);
+	target := r.targets[r.target_idx];
+	status := 'more';
+	-- holds placed on any member of the family apply (issue 15); a
+	-- partition this run detached is no longer a member: both sets apply
+	IF target OPERATOR(pg_catalog.<>) p.relid::oid THEN
+		extra := privacy._hold_predicate(target::regclass);
+		IF extra OPERATOR(pg_catalog.<>) 'true' THEN
+			hold := CASE WHEN hold OPERATOR(pg_catalog.=) 'true' THEN extra
+				ELSE '(' OPERATOR(pg_catalog.||) hold OPERATOR(pg_catalog.||) ' AND ' OPERATOR(pg_catalog.||) extra OPERATOR(pg_catalog.||) ')' END;
+		END IF;
+	END IF;
+
+	SELECT c.relispartition, coalesce(i.inhdetachpending, false) INTO is_part, detach_pending
+	FROM pg_catalog.pg_class c
+	LEFT JOIN pg_catalog.pg_inherits i ON i.inhrelid OPERATOR(pg_catalog.=) c.oid
+		AND i.inhparent OPERATOR(pg_catalog.=) p.relid
+	WHERE c.oid OPERATOR(pg_catalog.=) target;
+	IF NOT FOUND THEN
+		-- dropped meanwhile
+		UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL,
+			pos_ts = NULL, slice = NULL WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		RETURN;
+	END IF;
+
+	-- a partition this run detached: drop it now (same transaction as the
+	-- hold check), or re-attach it if a hold arrived meanwhile
+	IF r.pending_partition OPERATOR(pg_catalog.=) target AND NOT is_part THEN
+		held := false;
+		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
+			held := privacy._value_as_owner(target::regclass,
+				format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold))::boolean;
+		END IF;
+		IF held THEN
+			EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', p.relid, target::regclass, r.pending_bound);
+			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL, pos = 0
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		ELSE
+			EXECUTE format('DROP TABLE %s', target::regclass);
+			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
+				partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
+				target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		END IF;
+		RETURN;
+	END IF;
+
+	-- first visit of a partition of a partition_drop table
+	IF r.method OPERATOR(pg_catalog.=) 'partition_drop' AND r.pos IS NULL AND is_part
+	   AND (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid OPERATOR(pg_catalog.=) target)
+	       OPERATOR(pg_catalog.=) p.relid THEN
+		IF detach_pending THEN
+			-- an interrupted DETACH ... CONCURRENTLY of an earlier run
+			IF in_transaction THEN
+				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s FINALIZE', p.relid, target::regclass);
+				UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
+					pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
+					                 WHERE c.oid OPERATOR(pg_catalog.=) target)
+				WHERE l.id OPERATOR(pg_catalog.=) run_id;
+			ELSE
+				UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
+					pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
+					                 WHERE c.oid OPERATOR(pg_catalog.=) target)
+				WHERE l.id OPERATOR(pg_catalog.=) run_id;
+				status := 'finalize';
+			END IF;
+			RETURN;
+		END IF;
+		lo_bound := privacy._partition_bound(target::regclass, 'from');
+		hi_bound := privacy._partition_bound(target::regclass, 'to');
+		IF lo_bound IS NOT NULL AND lo_bound OPERATOR(pg_catalog.>=) r.cutoff THEN
+			-- nothing in it can be expired
+			UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+			RETURN;
+		END IF;
+		held := false;
+		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
+			held := privacy._value_as_owner(target::regclass,
+				format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold))::boolean;
+		END IF;
+		IF hi_bound IS NOT NULL AND hi_bound OPERATOR(pg_catalog.<=) r.cutoff AND NOT held
+		   AND act.pending OPERATOR(pg_catalog.=) 'true' THEN
+			UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
+				pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
+				                 WHERE c.oid OPERATOR(pg_catalog.=) target)
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+			IF NOT in_transaction THEN
+				status := 'detach';
+				RETURN;
+			END IF;
+			-- plain DETACH: DETACH ... CONCURRENTLY cannot run in a transaction
+			-- block. It locks the parent in ACCESS EXCLUSIVE mode, and every
+			-- query of the table queues behind a waiting request: each attempt
+			-- waits at most privacy.purge_partition_lock_timeout, then pauses
+			-- (growing) before the next; after 5 the partition's rows are
+			-- deleted instead (purge_now was asked to purge now)
+			old_timeout := pg_catalog.current_setting('lock_timeout');
+			detached := false;
+			FOR attempt IN 1..5 LOOP
+				PERFORM pg_catalog.set_config('lock_timeout',
+					coalesce(pg_catalog.current_setting('privacy.purge_partition_lock_timeout', true), '50ms'), true);
+				BEGIN
+					EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', p.relid, target::regclass);
+					detached := true;
+				EXCEPTION WHEN lock_not_available THEN
+					detached := false;
+				END;
+				PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
+				EXIT WHEN detached OR attempt OPERATOR(pg_catalog.=) 5;
+				PERFORM pg_catalog.pg_sleep(0.1::float8 OPERATOR(pg_catalog.*) (2::float8 OPERATOR(pg_catalog.^) (attempt OPERATOR(pg_catalog.-) 1)::float8));
+			END LOOP;
+			IF detached THEN
+				EXECUTE format('DROP TABLE %s', target::regclass);
+				UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
+					partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
+					target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
+				WHERE l.id OPERATOR(pg_catalog.=) run_id;
+				RETURN;
+			END IF;
+			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		END IF;
+		-- partly expired (or holding held rows): sweep its rows
+	END IF;
+
+	pred := format('%I < $1 AND %s AND %s', p.time_column, hold, act.pending);
+	citus := privacy._citus_table(target::regclass);
+	IF citus AND r.method OPERATOR(pg_catalog.<>) 'time_slice' THEN
+		RAISE EXCEPTION 'the % method cannot purge Citus table %', r.method, target::regclass
+			USING ERRCODE = 'feature_not_supported',
+			      HINT = 'Start a new run: Citus tables are purged by time slices.';
+	END IF;
+
+	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
+		IF r.pos_ts IS NULL THEN
+			bounds := privacy._value_as_owner(target::regclass,
+				format('SELECT ARRAY[min(%1$I)::timestamptz, max(%1$I)::timestamptz] FROM ONLY %2$s', p.time_column, target::regclass))::timestamptz[];
+			lo_ts := bounds[1];
+			max_ts := bounds[2];
+			SELECT c.reltuples INTO est FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
+			IF lo_ts IS NULL OR lo_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
+				UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
+				WHERE l.id OPERATOR(pg_catalog.=) run_id;
+				RETURN;
+			END IF;
+			r.pos_ts := lo_ts;
+			r.slice := greatest((max_ts OPERATOR(pg_catalog.-) lo_ts) OPERATOR(pg_catalog.*) (batch::float8 OPERATOR(pg_catalog./) greatest(est, 1)::float8),
+				'1 second'::interval);
+		END IF;
+		lo_ts := r.pos_ts;
+		hi_ts := least(r.pos_ts OPERATOR(pg_catalog.+) r.slice, r.cutoff);
+		rng := format('%1$I >= $2 AND %1$I < $3', p.time_column);
+	ELSE
+		IF r.pos_end IS NULL THEN
+			nblocks := pg_catalog.pg_relation_size(target::regclass) OPERATOR(pg_catalog./) pg_catalog.current_setting('block_size')::bigint;
+			SELECT CASE WHEN c.relpages OPERATOR(pg_catalog.>) 0 AND c.reltuples OPERATOR(pg_catalog.>) 0
+			            THEN c.reltuples OPERATOR(pg_catalog./) c.relpages ELSE 100 END
+			INTO per_page FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
+			r.pos := 0;
+			r.pos_end := nblocks;
+			r.step_blocks := greatest(1, (batch OPERATOR(pg_catalog./) greatest(per_page, 1))::integer);
+		END IF;
+		IF r.pos OPERATOR(pg_catalog.>=) r.pos_end THEN
+			UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+			RETURN;
+		END IF;
+		lo_tid := format('(%s,0)', r.pos)::tid;
+		hi_tid := format('(%s,0)', least(r.pos OPERATOR(pg_catalog.+) r.step_blocks, 4294967295))::tid;
+		rng := 'ctid >= $2 AND ctid < $3';
+	END IF;
+
+	IF act.set_list IS NULL THEN
+		stmt_fast := format('DELETE FROM ONLY %s WHERE %s AND %s', target::regclass, rng, pred);
+		stmt_skip := format('DELETE FROM ONLY %1$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %1$s WHERE %2$s AND %3$s FOR UPDATE SKIP LOCKED)) AND %3$s',
+			target::regclass, rng, pred);
+	ELSE
+		stmt_fast := format('UPDATE ONLY %s SET %s WHERE %s AND %s', target::regclass, act.set_list, rng, pred);
+		stmt_skip := format('UPDATE ONLY %1$s SET %4$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %1$s WHERE %2$s AND %3$s FOR UPDATE SKIP LOCKED)) AND %3$s',
+			target::regclass, rng, pred, act.set_list);
+	END IF;
+
+	-- Rows locked by others are skipped, not waited for: the plain statement
+	-- may wait privacy.purge_lock_wait for a row lock, then the batch is
+	-- redone with FOR UPDATE SKIP LOCKED (0: always SKIP LOCKED).
+	SELECT max(s.setting) FILTER (WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_lock_wait')::integer,
+		max(s.setting) FILTER (WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_batch_time')::integer
+	INTO lock_wait, batch_ms
+	FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) ANY ('{privacy.purge_lock_wait,privacy.purge_batch_time}'::text[]);
+	lock_wait := coalesce(lock_wait, 20);
+	-- a worker's batches are also bounded in time (privacy.purge_batch_time):
+	-- the next batch's range shrinks or grows with the time this one took
+	batch_ms := CASE WHEN in_transaction THEN 0 ELSE coalesce(batch_ms, 0) END;
+	began := pg_catalog.clock_timestamp();
+	IF citus THEN
+		-- Citus refuses SKIP LOCKED subqueries on its tables: wait at most
+		-- the lock wait (at least 1ms: 0 would wait forever) on every shard.
+		-- A session setting never reaches the workers; SET LOCAL does with
+		-- citus.propagate_set_commands = 'local' (doc/scale-out.md).
+		PERFORM pg_catalog.set_config('citus.propagate_set_commands', 'local', true);
+		old_timeout := pg_catalog.current_setting('lock_timeout');
+		EXECUTE format('SET LOCAL lock_timeout = %L', greatest(lock_wait, 1)::text);
+		BEGIN
+			EXECUTE stmt_fast USING r.cutoff, lo_ts, hi_ts;
+			GET DIAGNOSTICS n = ROW_COUNT;
+		EXCEPTION WHEN lock_not_available THEN
+			EXECUTE format('SET LOCAL lock_timeout = %L', old_timeout);
+			RAISE EXCEPTION 'rows of Citus table % stayed locked longer than privacy.purge_lock_wait', target::regclass
+				USING ERRCODE = 'lock_not_available',
+				      HINT = 'The run is retried later; rows of Citus tables cannot be skipped when locked.';
+		END;
+		EXECUTE format('SET LOCAL lock_timeout = %L', old_timeout);
+		lock_wait := -1;
+	END IF;
+	IF lock_wait OPERATOR(pg_catalog.>) 0 THEN
+		old_timeout := pg_catalog.current_setting('lock_timeout');
+		BEGIN
+			PERFORM pg_catalog.set_config('lock_timeout', lock_wait::text, true);
+			IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
+				n := privacy._exec_as_owner(target::regclass, stmt_fast, r.cutoff, lo_tid, hi_tid);
+			ELSE
+				n := privacy._exec_as_owner(target::regclass, stmt_fast, r.cutoff, lo_ts, hi_ts);
+			END IF;
+			PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
+		EXCEPTION WHEN lock_not_available THEN
+			lock_wait := 0;
+		END;
+	END IF;
+	IF lock_wait OPERATOR(pg_catalog.=) 0 THEN
+		IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
+			n := privacy._exec_as_owner(target::regclass, stmt_skip, r.cutoff, lo_tid, hi_tid);
+		ELSE
+			n := privacy._exec_as_owner(target::regclass, stmt_skip, r.cutoff, lo_ts, hi_ts);
+		END IF;
+	END IF;
+	batch_rows := n;
+	took := extract(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) began) OPERATOR(pg_catalog.*) 1000;
+
+	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
+		-- adapt the slice to the batch size (and to the batch time)
+		IF batch_ms OPERATOR(pg_catalog.>) 0 AND took OPERATOR(pg_catalog.>) batch_ms THEN
+			r.slice := greatest(r.slice OPERATOR(pg_catalog./) 2, '1 second'::interval);
+		ELSIF n OPERATOR(pg_catalog.<) (batch OPERATOR(pg_catalog./) 2) AND r.slice OPERATOR(pg_catalog.<) '1 year'::interval
+		   AND (batch_ms OPERATOR(pg_catalog.=) 0 OR took OPERATOR(pg_catalog.<) (batch_ms OPERATOR(pg_catalog./) 2)) THEN
+			r.slice := r.slice OPERATOR(pg_catalog.*) 2;
+		ELSIF n OPERATOR(pg_catalog.>) ((batch OPERATOR(pg_catalog.*) 3) OPERATOR(pg_catalog./) 2) THEN
+			r.slice := greatest(r.slice OPERATOR(pg_catalog./) 2, '1 second'::interval);
+		END IF;
+		IF hi_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
+			UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
+				target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		ELSE
+			UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
+				pos_ts = hi_ts, slice = r.slice
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		END IF;
+	ELSE
+		r.pos := r.pos OPERATOR(pg_catalog.+) r.step_blocks;
+		IF batch_ms OPERATOR(pg_catalog.>) 0 THEN
+			-- the next range: scaled to the batch time (at most halved or
+			-- doubled at a time), never above the batch size's
+			SELECT CASE WHEN c.relpages OPERATOR(pg_catalog.>) 0 AND c.reltuples OPERATOR(pg_catalog.>) 0
+			            THEN c.reltuples OPERATOR(pg_catalog./) c.relpages ELSE 100 END
+			INTO per_page FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
+			r.step_blocks := least(greatest(1, (batch OPERATOR(pg_catalog./) greatest(per_page, 1))::integer),
+				greatest(1, (r.step_blocks::float8 OPERATOR(pg_catalog.*)
+					least(2, greatest(0.5, batch_ms::float8 OPERATOR(pg_catalog./) greatest(took, 0.1))))::integer));
+		END IF;
+		UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
+			pos = r.pos, pos_end = r.pos_end, step_blocks = r.step_blocks
+		WHERE l.id OPERATOR(pg_catalog.=) run_id;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION privacy._purge_step(bigint, boolean) IS
+'one purge batch of a run in the caller''s transaction; returns the next action and the rows purged';
+
+CREATE OR REPLACE FUNCTION privacy._purge_detach_failed(run_id bigint)
+RETURNS void
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL, pos = 0, pos_end = NULL
+	WHERE l.id OPERATOR(pg_catalog.=) run_id
+	  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i
+	                  WHERE i.inhrelid OPERATOR(pg_catalog.=) l.pending_partition AND i.inhdetachpending)
+$$;
+COMMENT ON FUNCTION privacy._purge_detach_failed(bigint) IS
+'falls back to deleting rows when a partition of a run could not be detached';
+
+CREATE FUNCTION privacy._purge_partition_deferred(run_id bigint, message text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r privacy._purge_log;
+BEGIN
+	SELECT * INTO r FROM privacy._purge_log l
+	WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running' FOR UPDATE;
+	IF NOT FOUND OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+	                            WHERE c.oid OPERATOR(pg_catalog.=) r.pending_partition AND c.relispartition) THEN
+		RETURN true;
+	END IF;
+	IF (SELECT p.error FROM privacy._purge_log p
+	     WHERE p.relid OPERATOR(pg_catalog.=) r.relid AND p.id OPERATOR(pg_catalog.<) run_id
+	       AND p.status OPERATOR(pg_catalog.<>) 'running' ORDER BY p.id DESC LIMIT 1)
+	     OPERATOR(pg_catalog.~~) '55P03: an expired partition was left for the next cycle%' THEN
+		UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
+			pos = 0, pos_end = NULL
+		WHERE l.id OPERATOR(pg_catalog.=) run_id;
+		RETURN false;
+	END IF;
+	UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
+		pos = NULL, pos_end = NULL, target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, error = message
+	WHERE l.id OPERATOR(pg_catalog.=) run_id;
+	RETURN true;
+END
+$$;
+COMMENT ON FUNCTION privacy._purge_partition_deferred(bigint, text) IS
+'leaves a partition whose lock was not available for the next cycle and records why in the run (false: deletes its rows instead, the previous run left it already)';
+
+REVOKE ALL ON FUNCTION privacy._purge_detach_failed(bigint), privacy._purge_partition_deferred(bigint, text) FROM PUBLIC;

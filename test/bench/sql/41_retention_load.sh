@@ -54,6 +54,8 @@ restore() {
 }
 trap restore EXIT
 
+# the machine's load (other work shares it): printed at the start and the end
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 q -c "ALTER SYSTEM SET fsync = on" -c "ALTER SYSTEM SET full_page_writes = on" -c "ALTER SYSTEM SET synchronous_commit = on" \
 	-c "ALTER SYSTEM SET privacy.purge_naptime = 3600" -c "SELECT pg_reload_conf()" >/dev/null
 # BENCH_LOAD_SETTINGS="name=value ...": purge settings to try (ALTER SYSTEM)
@@ -223,14 +225,15 @@ CREATE TEMP TABLE res (round int, phase text, tps float8, p99 float8, work bigin
 CREATE TEMP VIEW pairs AS
 SELECT a.round, b.tps / nullif(a.tps, 0) AS tps_ratio, b.p99 / nullif(a.p99, 0) AS p99_ratio, a.tps AS idle_tps, b.tps AS load_tps,
 	a.p99 AS idle_p99, b.p99 AS load_p99, b.work, b.secs, 'w' AS kind
-FROM res a JOIN res b ON a.round = b.round AND a.phase = 'idle-w' AND b.phase = 'purge-w'
+FROM res a JOIN res b ON a.round = b.round AND a.phase = 'idle-w' AND b.phase = 'purge-w' AND b.work > 0
 UNION ALL
 SELECT a.round, b.tps / nullif(a.tps, 0), b.p99 / nullif(a.p99, 0), a.tps, b.tps, a.p99, b.p99, b.work, b.secs, 'p'
-FROM res a JOIN res b ON a.round = b.round AND a.phase = 'idle-p' AND b.phase = 'drop-p';
+FROM res a JOIN res b ON a.round = b.round AND a.phase = 'idle-p' AND b.phase = 'drop-p' AND b.work > 0;
 SELECT 'retention under load (fsync ' || current_setting('fsync') || ', synchronous_commit ' || current_setting('synchronous_commit') ||
 	', $clients clients, $rounds rounds of ${duration} s per phase, median [min-max] of the per-round ratios)';
-SELECT format('pgbench during a throttled worker purge (purge_max_wal_rate %s, batch %s): TPS %s vs %s idle (ratio %s [%s-%s], target >= 0.85); p99 %s vs %s ms (ratio %s [%s-%s], target <= 1.5); %s rows purged per phase in %s s (%s rows/s)',
+SELECT format('pgbench during a throttled worker purge (purge_max_wal_rate %s, batch %s, purge_batch_time %s, purge_nice %s, %s of $rounds rounds with a purge): TPS %s vs %s idle (ratio %s [%s-%s], target >= 0.85); p99 %s vs %s ms (ratio %s [%s-%s], target <= 1.5); %s rows purged per phase in %s s (%s rows/s)',
 	current_setting('privacy.purge_max_wal_rate'), current_setting('privacy.purge_batch_size'),
+	current_setting('privacy.purge_batch_time'), current_setting('privacy.purge_nice'), count(*),
 	round(percentile_cont(0.5) WITHIN GROUP (ORDER BY load_tps)::numeric), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY idle_tps)::numeric),
 	round(percentile_cont(0.5) WITHIN GROUP (ORDER BY tps_ratio)::numeric, 2), round(min(tps_ratio)::numeric, 2), round(max(tps_ratio)::numeric, 2),
 	round(percentile_cont(0.5) WITHIN GROUP (ORDER BY load_p99)::numeric, 2), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY idle_p99)::numeric, 2),
@@ -239,7 +242,8 @@ SELECT format('pgbench during a throttled worker purge (purge_max_wal_rate %s, b
 	round(percentile_cont(0.5) WITHIN GROUP (ORDER BY secs)::numeric, 1),
 	round(percentile_cont(0.5) WITHIN GROUP (ORDER BY work / nullif(secs, 0))::numeric))
 FROM pairs WHERE kind = 'w';
-SELECT format('pgbench while the worker drops partitions: TPS ratio %s [%s-%s]; p99 %s vs %s ms (ratio %s [%s-%s], target <= 1.2); %s of $parts partitions dropped per phase in %s s',
+SELECT format('pgbench while the worker drops partitions (%s of $rounds rounds with a drop): TPS ratio %s [%s-%s]; p99 %s vs %s ms (ratio %s [%s-%s], target <= 1.2); %s of $parts partitions dropped per phase in %s s',
+	count(*),
 	round(percentile_cont(0.5) WITHIN GROUP (ORDER BY tps_ratio)::numeric, 2), round(min(tps_ratio)::numeric, 2), round(max(tps_ratio)::numeric, 2),
 	round(percentile_cont(0.5) WITHIN GROUP (ORDER BY load_p99)::numeric, 2), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY idle_p99)::numeric, 2),
 	round(percentile_cont(0.5) WITHIN GROUP (ORDER BY p99_ratio)::numeric, 2), round(min(p99_ratio)::numeric, 2), round(max(p99_ratio)::numeric, 2),
@@ -247,6 +251,7 @@ SELECT format('pgbench while the worker drops partitions: TPS ratio %s [%s-%s]; 
 	round(percentile_cont(0.5) WITHIN GROUP (ORDER BY secs)::numeric, 1))
 FROM pairs WHERE kind = 'p';
 SQL
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 if [ -n "${BENCH_LOAD_DETAIL:-}" ]; then
 	echo "round phase tps p99_ms rows_or_partitions seconds_measured"
 	cat "$work/results"
