@@ -37,6 +37,75 @@ namespace privacy::pg {
 
 namespace {
 
+// the messages of each kind of declared expression, whole
+const ExpressionMessages kMessages[3] = {
+        {gettext_noop("mask expression calls function %s, whose owner is not trusted"),
+         gettext_noop("mask expression must return boolean, not %s"),
+         gettext_noop("mask expression is of type %s but column \"%s\" is of type %s"),
+         gettext_noop("Cast the mask expression to the column's type."),
+         gettext_noop("mask must be a single expression"),
+         gettext_noop(
+                 "A mask is an expression over the table's columns, without FROM, WHERE or other "
+                 "clauses."),
+         gettext_noop("mask expression cannot reference system columns or the whole row"),
+         gettext_noop("mask expression cannot contain a subquery"),
+         gettext_noop("mask expression cannot contain an aggregate"),
+         gettext_noop("mask expression cannot contain a window function"),
+         gettext_noop("mask expression cannot contain a set-returning function"),
+         gettext_noop("mask expression cannot contain volatile functions"),
+         gettext_noop("A mask must return the same output for the same row within a statement."),
+         gettext_noop("mask expression resolves differently without the current search_path"),
+         gettext_noop("Schema-qualify the functions, operators and types the mask uses."),
+         gettext_noop(
+                 "the stored form of the mask expression differs from the declared expression"),
+         gettext_noop("mask expression of column \"%s\" of relation \"%s\" was dropped with an "
+                      "object it used"),
+         gettext_noop("mask expression of relation \"%s\" was dropped with an object it used")},
+        {gettext_noop("row filter calls function %s, whose owner is not trusted"),
+         gettext_noop("row filter must return boolean, not %s"),
+         gettext_noop("row filter is of type %s but column \"%s\" is of type %s"),
+         gettext_noop("Cast the row filter to the column's type."),
+         gettext_noop("row filter must be a single expression"),
+         gettext_noop("A row filter is an expression over the table's columns, without FROM, WHERE "
+                      "or other "
+                      "clauses."),
+         gettext_noop("row filter cannot reference system columns or the whole row"),
+         gettext_noop("row filter cannot contain a subquery"),
+         gettext_noop("row filter cannot contain an aggregate"),
+         gettext_noop("row filter cannot contain a window function"),
+         gettext_noop("row filter cannot contain a set-returning function"),
+         gettext_noop("row filter cannot contain volatile functions"),
+         gettext_noop(
+                 "A row filter must return the same output for the same row within a statement."),
+         gettext_noop("row filter resolves differently without the current search_path"),
+         gettext_noop("Schema-qualify the functions, operators and types the filter uses."),
+         gettext_noop("the stored form of the row filter differs from the declared expression"),
+         gettext_noop("row filter of column \"%s\" of relation \"%s\" was dropped with an object "
+                      "it used"),
+         gettext_noop("row filter of relation \"%s\" was dropped with an object it used")},
+        {gettext_noop("hold condition calls function %s, whose owner is not trusted"),
+         gettext_noop("hold condition must return boolean, not %s"),
+         gettext_noop("hold condition is of type %s but column \"%s\" is of type %s"),
+         gettext_noop("Cast the hold condition to the column's type."),
+         gettext_noop("hold condition must be a single expression"),
+         gettext_noop("A hold condition is an expression over the table's columns, without FROM, "
+                      "WHERE or other "
+                      "clauses."),
+         gettext_noop("hold condition cannot reference system columns or the whole row"),
+         gettext_noop("hold condition cannot contain a subquery"),
+         gettext_noop("hold condition cannot contain an aggregate"),
+         gettext_noop("hold condition cannot contain a window function"),
+         gettext_noop("hold condition cannot contain a set-returning function"),
+         gettext_noop("hold condition cannot contain volatile functions"),
+         gettext_noop("A hold condition must return the same output for the same row within a "
+                      "statement."),
+         gettext_noop("hold condition resolves differently without the current search_path"),
+         gettext_noop("Schema-qualify the functions, operators and types the condition uses."),
+         gettext_noop("the stored form of the hold condition differs from the declared expression"),
+         gettext_noop("hold condition of column \"%s\" of relation \"%s\" was dropped with an "
+                      "object it used"),
+         gettext_noop("hold condition of relation \"%s\" was dropped with an object it used")}};
+
 // CheckMaskNode rejects Vars that are system columns or whole-row
 // references inside a declared expression (context: its name).
 bool
@@ -47,8 +116,7 @@ CheckMaskNode(Node *node, void *context) {
 		Var *var = (Var *)node;
 		if (var->varattno <= 0)
 			ereport(ERROR, (errcode(ERRCODE_INVALID_COLUMN_REFERENCE),
-			                errmsg("%s cannot reference system columns or the whole row",
-			                       (const char *)context),
+			                errmsg("%s", _(MessagesFor((const char *)context).system_column)),
 			                errhint("Reference the table's columns by name.")));
 		return false;
 	}
@@ -85,13 +153,25 @@ UntrustedWalker(Node *node, void *context) {
 
 } // namespace
 
+const ExpressionMessages &
+MessagesFor(const char *what) {
+	if (strcmp(what, "row filter") == 0)
+		return kMessages[1];
+	if (strcmp(what, "hold condition") == 0)
+		return kMessages[2];
+	if (strcmp(what, "mask expression") != 0)
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("unknown kind of policy expression"),
+		                errhint("The kinds are mask expression, row filter and hold condition.")));
+	return kMessages[0];
+}
+
 void
 CheckTrustedFunctions(Node *expr, const char *what) {
 	Oid untrusted = InvalidOid;
 	if (UntrustedWalker(expr, &untrusted))
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-		                errmsg("%s calls function %s, whose owner is not trusted", what,
-		                       format_procedure_qualified(untrusted)),
+		                errmsg(MessagesFor(what).untrusted, format_procedure_qualified(untrusted)),
 		                superuser_functions_only && strcmp(what, "hold condition") == 0
 		                        ? errdetail("Only functions owned by superusers may run in a hold "
 		                                    "condition: their owners could change which rows the "
@@ -116,9 +196,8 @@ CoercePolicyExpression(ParseState *pstate, Node *expr, Oid relid, AttrNumber att
 		coerced = coerce_to_target_type(pstate, expr, exprtype, BOOLOID, -1, COERCION_ASSIGNMENT,
 		                                COERCE_IMPLICIT_CAST, -1);
 		if (coerced == NULL)
-			ereport(ERROR,
-			        (errcode(ERRCODE_DATATYPE_MISMATCH),
-			         errmsg("%s must return boolean, not %s", what, format_type_be(exprtype))));
+			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
+			                errmsg(MessagesFor(what).not_boolean, format_type_be(exprtype))));
 		assign_expr_collations(pstate, coerced);
 	} else {
 		Oid atttype;
@@ -130,10 +209,9 @@ CoercePolicyExpression(ParseState *pstate, Node *expr, Oid relid, AttrNumber att
 		                                COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
 		if (coerced == NULL)
 			ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH),
-			                errmsg("%s is of type %s but column \"%s\" is of type %s", what,
-			                       format_type_be(exprtype), get_attname(relid, attnum, false),
-			                       format_type_be(atttype)),
-			                errhint("Cast the %s to the column's type.", what)));
+			                errmsg(MessagesFor(what).wrong_type, format_type_be(exprtype),
+			                       get_attname(relid, attnum, false), format_type_be(atttype)),
+			                errhint("%s", _(MessagesFor(what).cast_hint))));
 		assign_expr_collations(pstate, coerced);
 		if (OidIsValid(attcollation) && exprCollation(coerced) != attcollation)
 			coerced = (Node *)makeRelabelType((Expr *)coerced, atttype, atttypmod, attcollation,
@@ -154,16 +232,15 @@ Node *
 AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text,
                           bool use_fixed_search_path, char **canonical_out, const char *what) {
 	int nest_level = use_fixed_search_path ? RunWithFixedSearchPath() : -1;
-	// the short noun for sentences ("A mask is ...")
-	const char *noun = strcmp(what, "mask expression") == 0 ? "mask" : what;
+	const ExpressionMessages &messages = MessagesFor(what);
 
 	// The text must be exactly one expression: parse it as a PL/pgSQL
 	// expression (a target list with optional clauses) and refuse anything
 	// but a single bare target.
 	List *raw = raw_parser(text, RAW_PARSE_PLPGSQL_EXPR);
 	if (list_length(raw) != 1)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("%s must be a single expression", noun)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", _(messages.single))));
 	RawStmt *stmt = linitial_node(RawStmt, raw);
 	SelectStmt *select = (SelectStmt *)stmt->stmt;
 	if (!IsA(select, SelectStmt) || list_length(select->targetList) != 1 ||
@@ -172,15 +249,12 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text,
 	    select->limitCount != NULL || select->limitOffset != NULL || select->lockingClause != NIL ||
 	    select->distinctClause != NIL || select->withClause != NULL || select->intoClause != NULL ||
 	    select->valuesLists != NIL || select->op != SETOP_NONE)
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("%s must be a single expression", noun),
-		                errdetail("A %s is an expression over the table's columns, without FROM, "
-		                          "WHERE or other clauses.",
-		                          noun)));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", _(messages.single)),
+		                errdetail("%s", _(messages.single_detail))));
 	ResTarget *target = linitial_node(ResTarget, select->targetList);
 	if (IsA(target->val, ColumnRef) && IsA(llast(((ColumnRef *)target->val)->fields), A_Star))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		                errmsg("%s must be a single expression", noun)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", _(messages.single))));
 
 	Relation rel = relation_open(relid, AccessShareLock);
 	ParseState *pstate = make_parsestate(NULL);
@@ -191,24 +265,19 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text,
 
 	Node *expr = transformExpr(pstate, target->val, EXPR_KIND_SELECT_TARGET);
 	if (pstate->p_hasSubLinks)
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-		                errmsg("%s cannot contain a subquery", what),
+		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("%s", _(messages.subquery)),
 		                errhint("Read other tables in a STABLE function instead.")));
 	if (pstate->p_hasAggs)
-		ereport(ERROR,
-		        (errcode(ERRCODE_GROUPING_ERROR), errmsg("%s cannot contain an aggregate", what)));
+		ereport(ERROR, (errcode(ERRCODE_GROUPING_ERROR), errmsg("%s", _(messages.aggregate))));
 	if (pstate->p_hasWindowFuncs)
-		ereport(ERROR, (errcode(ERRCODE_WINDOWING_ERROR),
-		                errmsg("%s cannot contain a window function", what)));
+		ereport(ERROR, (errcode(ERRCODE_WINDOWING_ERROR), errmsg("%s", _(messages.window))));
 	if (pstate->p_hasTargetSRFs || expression_returns_set(expr))
-		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-		                errmsg("%s cannot contain a set-returning function", what)));
+		ereport(ERROR,
+		        (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("%s", _(messages.set_returning))));
 	if (contain_volatile_functions(expr))
 		ereport(ERROR,
-		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-		         errmsg("%s cannot contain volatile functions", what),
-		         errdetail("A %s must return the same output for the same row within a statement.",
-		                   noun),
+		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", _(messages.volatile_fn)),
+		         errdetail("%s", _(messages.volatile_detail)),
 		         errhint("Use an IMMUTABLE or STABLE function.")));
 	(void)CheckMaskNode(expr, (void *)what);
 	CheckTrustedFunctions(expr, what);
@@ -257,15 +326,10 @@ ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const c
 	PG_FINALLY();
 	{ superuser_functions_only = saved; }
 	PG_END_TRY();
-	if (!equal(declared, resolved)) {
-		const char *noun = strcmp(what, "mask expression") == 0 ? "mask"
-		                   : strcmp(what, "row filter") == 0    ? "filter"
-		                                                        : "condition";
-		ereport(ERROR,
-		        (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
-		         errmsg("%s resolves differently without the current search_path", what),
-		         errhint("Schema-qualify the functions, operators and types the %s uses.", noun)));
-	}
+	if (!equal(declared, resolved))
+		ereport(ERROR, (errcode(ERRCODE_AMBIGUOUS_FUNCTION),
+		                errmsg("%s", _(MessagesFor(what).search_path)),
+		                errhint("%s", _(MessagesFor(what).search_path_hint))));
 	// a declarer that is not a policy administrator (a table owner with
 	// privacy.owners_may_declare) must itself be allowed to execute what its
 	// mask calls: otherwise a keyed mask it may not call directly would be an

@@ -48,6 +48,34 @@ Node *AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text,
 char *ValidatePolicyExpression(Oid relid, AttrNumber attnum, const char *text, const char *what,
                                bool table_work, bool superusers_only = false);
 
+// ExpressionMessages holds the messages about one kind of declared
+// expression ("mask expression", "row filter", "hold condition"), each
+// written whole so that it translates as one sentence. Those without
+// arguments are printed with errmsg("%s", _(...)).
+struct ExpressionMessages {
+	const char *untrusted;        // %s: the function
+	const char *not_boolean;      // %s: the expression's type
+	const char *wrong_type;       // %s: its type, the column, the column's type
+	const char *cast_hint;        //
+	const char *single;           //
+	const char *single_detail;    //
+	const char *system_column;    //
+	const char *subquery;         //
+	const char *aggregate;        //
+	const char *window;           //
+	const char *set_returning;    //
+	const char *volatile_fn;      //
+	const char *volatile_detail;  //
+	const char *search_path;      //
+	const char *search_path_hint; //
+	const char *stored_differs;   //
+	const char *dropped_column;   // %s: the column, the relation
+	const char *dropped;          // %s: the relation
+};
+
+// MessagesFor returns the messages of the kind `what` names.
+const ExpressionMessages &MessagesFor(const char *what);
+
 // CheckTrustedFunctions raises 42501 when expr calls a function whose owner
 // is not trusted to run in policies (superusers and policy administrators).
 void CheckTrustedFunctions(Node *expr, const char *what);

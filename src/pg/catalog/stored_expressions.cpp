@@ -637,8 +637,7 @@ CreateStoredExpression(Oid relid, AttrNumber attnum, const char *canonical, cons
 	Node *stored = LoadStoredExpression(funcid, relid, attnum, what);
 	if (!equal(stored, declared))
 		ereport(ERROR,
-		        (errcode(ERRCODE_INTERNAL_ERROR),
-		         errmsg("the stored form of the %s differs from the declared expression", what),
+		        (errcode(ERRCODE_INTERNAL_ERROR), errmsg("%s", _(MessagesFor(what).stored_differs)),
 		         errhint("Schema-qualify the functions, operators and types it uses, or add "
 		                 "explicit casts.")));
 	RestoreSearchPath(level);
@@ -652,15 +651,14 @@ LoadStoredExpression(Oid funcid, Oid relid, AttrNumber attnum, const char *what)
 	if (expr == NULL && attnum != InvalidAttrNumber)
 		ereport(ERROR,
 		        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		         errmsg("%s of column \"%s\" of relation \"%s\" was dropped with an object it used",
-		                what, get_attname(relid, attnum, false), get_rel_name(relid)),
+		         errmsg(MessagesFor(what).dropped_column, get_attname(relid, attnum, false),
+		                get_rel_name(relid)),
 		         errdetail("The policy stays in force and fails closed until it is declared again "
 		                   "or removed."),
 		         errhint("Declare it again, or remove the policy.")));
 	if (expr == NULL)
 		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("%s of relation \"%s\" was dropped with an object it used", what,
-		                       get_rel_name(relid)),
+		                errmsg(MessagesFor(what).dropped, get_rel_name(relid)),
 		                errdetail("The policy stays in force and fails closed until it is declared "
 		                          "again or removed."),
 		                errhint("Declare it again, or remove the policy.")));
