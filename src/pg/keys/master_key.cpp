@@ -384,7 +384,7 @@ LoadFromCommand(const Source &source, const char *command, unsigned char *key) {
 		char *reason =
 		        status == -1 ? pstrdup("could not be waited for") : wait_result_to_str(status);
 		ereport(ERROR, (errcode(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION), errmsg("%s", _(source.failed)),
-		                errdetail("The command %s.", reason),
+		                errdetail("The command failed: %s.", reason),
 		                errhint("Check %s; it must print the key and exit with status 0.",
 		                        source.command_setting),
 		                errhidestmt(true), errhidecontext(true)));

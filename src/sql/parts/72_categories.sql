@@ -164,7 +164,7 @@ AS $$
 	    OR privacy._category_governed(tbl)
 $$;
 COMMENT ON FUNCTION privacy._is_governed(regclass) IS
-'whether a masking or row policy applies to the table (own or inherited)';
+'whether a masking policy, a row policy, a category protection, a denied new column or lineage applies to the table (own or inherited)';
 REVOKE ALL ON FUNCTION privacy._is_governed(regclass) FROM PUBLIC;
 
 -- privacy._govern_categories(tbl): after a category, default-deny or

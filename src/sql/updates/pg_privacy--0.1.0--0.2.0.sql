@@ -5958,3 +5958,8 @@ COMMENT ON FUNCTION privacy._purge_partition_deferred(bigint, text) IS
 'leaves a partition whose lock was not available for the next cycle and records why in the run (false: deletes its rows instead, the previous run left it already)';
 
 REVOKE ALL ON FUNCTION privacy._purge_detach_failed(bigint), privacy._purge_partition_deferred(bigint, text) FROM PUBLIC;
+
+-- issue 17: the comment of privacy._is_governed names everything that
+-- governs a table since categories and lineage (0.1.0's named policies only)
+COMMENT ON FUNCTION privacy._is_governed(regclass) IS
+'whether a masking policy, a row policy, a category protection, a denied new column or lineage applies to the table (own or inherited)';
