@@ -877,9 +877,13 @@ DECLARE
 	is_part boolean;
 	detach_pending boolean;
 	held boolean;
+	detached boolean;
 	n bigint := 0;
 	lock_wait integer;
 	batch integer;
+	batch_ms integer;
+	began timestamptz;
+	took float8;
 	nblocks bigint;
 	per_page real;
 	lo_tid tid;
@@ -998,21 +1002,41 @@ BEGIN
 				pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
 				                 WHERE c.oid OPERATOR(pg_catalog.=) target)
 			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			IF in_transaction THEN
-				-- plain DETACH: DETACH ... CONCURRENTLY cannot run in a transaction block
-				old_timeout := pg_catalog.current_setting('lock_timeout');
-				PERFORM pg_catalog.set_config('lock_timeout', '1s', true);
-				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', p.relid, target::regclass);
+			IF NOT in_transaction THEN
+				status := 'detach';
+				RETURN;
+			END IF;
+			-- plain DETACH: DETACH ... CONCURRENTLY cannot run in a transaction
+			-- block. It locks the parent in ACCESS EXCLUSIVE mode, and every
+			-- query of the table queues behind a waiting request: each attempt
+			-- waits at most privacy.purge_partition_lock_timeout, then pauses
+			-- (growing) before the next; after 5 the partition's rows are
+			-- deleted instead (purge_now was asked to purge now)
+			old_timeout := pg_catalog.current_setting('lock_timeout');
+			detached := false;
+			FOR attempt IN 1..5 LOOP
+				PERFORM pg_catalog.set_config('lock_timeout',
+					coalesce(pg_catalog.current_setting('privacy.purge_partition_lock_timeout', true), '50ms'), true);
+				BEGIN
+					EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', p.relid, target::regclass);
+					detached := true;
+				EXCEPTION WHEN lock_not_available THEN
+					detached := false;
+				END;
 				PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
+				EXIT WHEN detached OR attempt OPERATOR(pg_catalog.=) 5;
+				PERFORM pg_catalog.pg_sleep(0.1::float8 OPERATOR(pg_catalog.*) (2::float8 OPERATOR(pg_catalog.^) (attempt OPERATOR(pg_catalog.-) 1)::float8));
+			END LOOP;
+			IF detached THEN
 				EXECUTE format('DROP TABLE %s', target::regclass);
 				UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
 					partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
 					target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
 				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			ELSE
-				status := 'detach';
+				RETURN;
 			END IF;
-			RETURN;
+			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL
+			WHERE l.id OPERATOR(pg_catalog.=) run_id;
 		END IF;
 		-- partly expired (or holding held rows): sweep its rows
 	END IF;
@@ -1077,8 +1101,15 @@ BEGIN
 	-- Rows locked by others are skipped, not waited for: the plain statement
 	-- may wait privacy.purge_lock_wait for a row lock, then the batch is
 	-- redone with FOR UPDATE SKIP LOCKED (0: always SKIP LOCKED).
-	SELECT s.setting::integer INTO lock_wait FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_lock_wait';
+	SELECT max(s.setting) FILTER (WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_lock_wait')::integer,
+		max(s.setting) FILTER (WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_batch_time')::integer
+	INTO lock_wait, batch_ms
+	FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) ANY ('{privacy.purge_lock_wait,privacy.purge_batch_time}'::text[]);
 	lock_wait := coalesce(lock_wait, 20);
+	-- a worker's batches are also bounded in time (privacy.purge_batch_time):
+	-- the next batch's range shrinks or grows with the time this one took
+	batch_ms := CASE WHEN in_transaction THEN 0 ELSE coalesce(batch_ms, 0) END;
+	began := pg_catalog.clock_timestamp();
 	IF citus THEN
 		-- Citus refuses SKIP LOCKED subqueries on its tables: wait at most
 		-- the lock wait (at least 1ms: 0 would wait forever) on every shard.
@@ -1121,10 +1152,14 @@ BEGIN
 		END IF;
 	END IF;
 	batch_rows := n;
+	took := extract(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) began) OPERATOR(pg_catalog.*) 1000;
 
 	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
-		-- adapt the slice to the batch size
-		IF n OPERATOR(pg_catalog.<) (batch OPERATOR(pg_catalog./) 2) AND r.slice OPERATOR(pg_catalog.<) '1 year'::interval THEN
+		-- adapt the slice to the batch size (and to the batch time)
+		IF batch_ms OPERATOR(pg_catalog.>) 0 AND took OPERATOR(pg_catalog.>) batch_ms THEN
+			r.slice := greatest(r.slice OPERATOR(pg_catalog./) 2, '1 second'::interval);
+		ELSIF n OPERATOR(pg_catalog.<) (batch OPERATOR(pg_catalog./) 2) AND r.slice OPERATOR(pg_catalog.<) '1 year'::interval
+		   AND (batch_ms OPERATOR(pg_catalog.=) 0 OR took OPERATOR(pg_catalog.<) (batch_ms OPERATOR(pg_catalog./) 2)) THEN
 			r.slice := r.slice OPERATOR(pg_catalog.*) 2;
 		ELSIF n OPERATOR(pg_catalog.>) ((batch OPERATOR(pg_catalog.*) 3) OPERATOR(pg_catalog./) 2) THEN
 			r.slice := greatest(r.slice OPERATOR(pg_catalog./) 2, '1 second'::interval);
@@ -1139,8 +1174,19 @@ BEGIN
 			WHERE l.id OPERATOR(pg_catalog.=) run_id;
 		END IF;
 	ELSE
+		r.pos := r.pos OPERATOR(pg_catalog.+) r.step_blocks;
+		IF batch_ms OPERATOR(pg_catalog.>) 0 THEN
+			-- the next range: scaled to the batch time (at most halved or
+			-- doubled at a time), never above the batch size's
+			SELECT CASE WHEN c.relpages OPERATOR(pg_catalog.>) 0 AND c.reltuples OPERATOR(pg_catalog.>) 0
+			            THEN c.reltuples OPERATOR(pg_catalog./) c.relpages ELSE 100 END
+			INTO per_page FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
+			r.step_blocks := least(greatest(1, (batch OPERATOR(pg_catalog./) greatest(per_page, 1))::integer),
+				greatest(1, (r.step_blocks::float8 OPERATOR(pg_catalog.*)
+					least(2, greatest(0.5, batch_ms::float8 OPERATOR(pg_catalog./) greatest(took, 0.1))))::integer));
+		END IF;
 		UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-			pos = r.pos OPERATOR(pg_catalog.+) r.step_blocks, pos_end = r.pos_end, step_blocks = r.step_blocks
+			pos = r.pos, pos_end = r.pos_end, step_blocks = r.step_blocks
 		WHERE l.id OPERATOR(pg_catalog.=) run_id;
 	END IF;
 END
@@ -1723,7 +1769,7 @@ DECLARE
 	ids tid[];
 	olds text[];
 	news text[];
-	position tid;
+	ticket bigint;
 BEGIN
 	PERFORM privacy._check_policy_admin('retokenize');
 	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
@@ -1824,7 +1870,7 @@ BEGIN
 			SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
 			WHERE a.attrelid = rels[i] AND a.attname = atts[i];
 			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid), pg_catalog.array_agg(%1$I::text), '
-			               'pg_catalog.array_agg(privacy._retokenize_value(%1$I::text, $1, $2, $3)) '
+			               'privacy._retokenize_values(pg_catalog.array_agg(%1$I::text), $1, $2, $3) '
 			               'FROM ONLY %2$s WHERE %1$I IS NOT NULL', atts[i], rels[i]::regclass)
 				INTO ids, olds, news USING format, from_version, newest;
 			CONTINUE WHEN ids IS NULL;
@@ -1839,57 +1885,29 @@ BEGIN
 		PERFORM privacy._set_format_version(format, newest);
 		RETURN moved;
 	END IF;
-	-- A table without children is read forward from where the last batch
-	-- ended (a TID range): every batch runs in this one transaction, so the
-	-- old versions of the rows already moved stay in the table, and a scan
-	-- from the first page would pass all of them again at each batch
-	-- (quadratic in the table). Rows the forward pass cannot see (written
-	-- behind it meanwhile, or in a child table) are left to the loop below,
-	-- which scans from the start until a scan finds nothing to move.
-	IF NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhparent = tbl)
-	   AND EXISTS (SELECT FROM pg_catalog.pg_class c WHERE c.oid = tbl AND c.relkind = 'r') THEN
-		position := '(0,0)';
-		LOOP
-			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
-			               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1, 0, $2)), '
-			               'pg_catalog.max(s.ctid) '
-			               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM ONLY %2$s '
-			               'WHERE ctid OPERATOR(pg_catalog.>) $4 AND %1$I IS NOT NULL '
-			               'AND privacy._token_key_version(%1$I::text, $1) OPERATOR(pg_catalog.<>) $2 LIMIT $3) s', col, tbl)
-				INTO rels, ids, olds, news, position USING format, newest, batch_size, position;
-			EXIT WHEN ids IS NULL;
-			moved := moved + privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE ONLY %1$s t SET %2$I = v.new::%3$s '
-			               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), '
-			               'pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::text[])) AS v(id, old, new) '
-			               'WHERE t.ctid OPERATOR(pg_catalog.=) v.id AND t.%2$I::text OPERATOR(pg_catalog.=) v.old',
-			               tbl, col, coltype),
-				ids, olds, news);
-		END LOOP;
-	END IF;
+	-- Card tokens carry their version: one UPDATE, run as the table's owner
+	-- (its triggers run with the owner's rights), computes each new token
+	-- and writes it, reading every row once. The functions it calls work
+	-- only with this transaction's ticket, a bind parameter the owner's code
+	-- cannot read; the target version is the one the ticket names, even if
+	-- a rotation commits meanwhile. A row committed behind the statement's
+	-- snapshot is moved by the next pass, until a pass moves nothing.
+	ticket := privacy._retokenize_ticket(format, newest);
 	LOOP
-		-- reading tokens runs no code of the table's (no triggers, no row
-		-- security for the extension owner); the target version is the one
-		-- the loop compares with, even if a rotation commits meanwhile
-		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(s.tableoid), pg_catalog.array_agg(s.ctid), '
-		               'pg_catalog.array_agg(s.v), pg_catalog.array_agg(privacy._retokenize_value(s.v, $1, 0, $2)) '
-		               'FROM (SELECT tableoid, ctid, %1$I::text AS v FROM %2$s WHERE %1$I IS NOT NULL '
-		               'AND privacy._token_key_version(%1$I::text, $1) OPERATOR(pg_catalog.<>) $2 LIMIT $3) s', col, tbl)
-			INTO rels, ids, olds, news USING format, newest, batch_size;
-		EXIT WHEN ids IS NULL;
-		n := privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE %1$s t SET %2$I = v.new::%3$s '
-		               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.oid[]), pg_catalog.unnest($2::pg_catalog.tid[]), '
-		               'pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::text[])) AS v(rel, id, old, new) '
-		               'WHERE t.tableoid OPERATOR(pg_catalog.=) v.rel AND t.ctid OPERATOR(pg_catalog.=) v.id '
-		               'AND t.%2$I::text OPERATOR(pg_catalog.=) v.old', tbl, col, coltype),
-			rels, ids, olds, news);
+		n := privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE %1$s t SET %2$I = '
+		               'privacy._retokenize_in_place(t.%2$I::text, $1, $2)::%3$s '
+		               'WHERE t.%2$I IS NOT NULL AND privacy._retokenize_needed(t.%2$I::text, $1, $2)',
+		               tbl, col, coltype),
+			format, ticket);
 		EXIT WHEN n = 0;
 		moved := moved + n;
 	END LOOP;
+	PERFORM privacy._retokenize_ticket(format, 0); -- the ticket dies here
 	RETURN moved;
 END
 $$;
 COMMENT ON FUNCTION privacy.retokenize(regclass, name, text, integer) IS
-'moves tokens to the newest version of the format''s key and returns how many moved: card tokens of the column in batches, other formats: every column classified with the format (the column must be one) and the format itself, in one transaction';
+'moves tokens to the newest version of the format''s key and returns how many moved: card tokens of the column in one UPDATE as the table''s owner (batch_size is no longer used), other formats: every column classified with the format (the column must be one) and the format itself, in one transaction';
 REVOKE ALL ON FUNCTION privacy._retokenize_value(text, text, integer, integer), privacy.drop_key_version(text, integer, boolean),
 	privacy._forget_format_versions(text), privacy._set_format_version(text, integer) FROM PUBLIC;
 -- as 60_separation_of_duties: administrative functions check their caller themselves
@@ -2099,9 +2117,12 @@ BEGIN
 	WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
 	  AND final_status OPERATOR(pg_catalog.=) 'done' AND l.via OPERATOR(pg_catalog.=) 'worker'
 	  AND l.rows OPERATOR(pg_catalog.=) 0 AND l.partitions_dropped OPERATOR(pg_catalog.=) 0
+	  AND l.error IS NULL
 	RETURNING * INTO r;
 	IF NOT FOUND THEN
-		UPDATE privacy._purge_log l SET status = final_status, error = message, finished = clock_timestamp(),
+		UPDATE privacy._purge_log l SET
+			status = CASE WHEN final_status OPERATOR(pg_catalog.=) 'done' AND l.error IS NOT NULL THEN 'skipped' ELSE final_status END,
+			error = coalesce(message, l.error), finished = clock_timestamp(),
 			wal_bytes = greatest(0, pg_catalog.pg_current_wal_insert_lsn() OPERATOR(pg_catalog.-) l.start_lsn),
 			pending_partition = NULL, pending_name = NULL, pending_bound = NULL
 		WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
@@ -2500,6 +2521,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	changed bigint := 0;
+	n bigint;
 	failed_table text;
 	failed_constraint text;
 	citus_rows constant text := 'privacy._citus_table(t.relid)';
@@ -2516,7 +2538,8 @@ BEGIN
 	IF payload IS NULL OR pg_catalog.jsonb_typeof(payload) OPERATOR(pg_catalog.<>) 'object'
 	   OR NOT payload OPERATOR(pg_catalog.?&) ARRAY['column_policy', 'unmasked', 'governed_table', 'retention_policy',
 	       'purpose', 'purpose_role', 'row_policy', 'consent', 'token_format', 'token_format_version',
-	       'detokenize_grant', 'key', 'masking_secret'] THEN
+	       'detokenize_grant', 'key', 'masking_secret', 'category_binding', 'category_unmasked', 'classification',
+	       'not_personal', 'new_column', 'default_deny_off', 'derived_column', 'generation'] THEN
 		RAISE EXCEPTION 'policy payload must be a JSON object from privacy.citus_sync_policies()'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
@@ -2528,7 +2551,26 @@ BEGIN
 		-- purposes last
 		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'false');
 		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose_role', payload OPERATOR(pg_catalog.->) 'purpose_role', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._consent', payload OPERATOR(pg_catalog.->) 'consent', 'true');
+		IF payload OPERATOR(pg_catalog.?) 'consent_ids' THEN
+			-- incremental: only the consent rows one transaction wrote, on
+			-- top of the state of generation "base", which this node must
+			-- hold (otherwise the coordinator sends the whole state)
+			IF coalesce((SELECT g.generation FROM privacy._citus_sync_state g), 0)
+			   OPERATOR(pg_catalog.<>) (payload OPERATOR(pg_catalog.->>) 'base')::bigint THEN
+				RAISE EXCEPTION 'this node does not hold the base of an incremental policy push'
+					USING ERRCODE = 'object_not_in_prerequisite_state';
+			END IF;
+			DELETE FROM privacy._consent c WHERE c.id OPERATOR(pg_catalog.=) ANY (ARRAY(
+				SELECT pg_catalog.jsonb_array_elements_text(payload OPERATOR(pg_catalog.->) 'consent_ids')::bigint));
+			GET DIAGNOSTICS n = ROW_COUNT;
+			changed := changed OPERATOR(pg_catalog.+) n;
+			INSERT INTO privacy._consent SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::privacy._consent,
+				payload OPERATOR(pg_catalog.->) 'consent') r;
+			GET DIAGNOSTICS n = ROW_COUNT;
+			changed := changed OPERATOR(pg_catalog.+) n;
+		ELSE
+			changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._consent', payload OPERATOR(pg_catalog.->) 'consent', 'true');
+		END IF;
 		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._row_policy', payload OPERATOR(pg_catalog.->) 'row_policy', citus_rows);
 		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._retention_policy', payload OPERATOR(pg_catalog.->) 'retention_policy', citus_rows);
 		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._governed_table', payload OPERATOR(pg_catalog.->) 'governed_table', citus_rows);
@@ -2542,11 +2584,25 @@ BEGIN
 		IF pg_catalog.jsonb_array_length(payload OPERATOR(pg_catalog.->) 'masking_secret') OPERATOR(pg_catalog.=) 1 THEN
 			changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._masking_secret', payload OPERATOR(pg_catalog.->) 'masking_secret', 'true');
 		END IF;
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._category_binding', payload OPERATOR(pg_catalog.->) 'category_binding', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._category_unmasked', payload OPERATOR(pg_catalog.->) 'category_unmasked', 'true');
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._classification', payload OPERATOR(pg_catalog.->) 'classification', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._not_personal', payload OPERATOR(pg_catalog.->) 'not_personal', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._new_column', payload OPERATOR(pg_catalog.->) 'new_column', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._default_deny_off', payload OPERATOR(pg_catalog.->) 'default_deny_off', citus_rows);
+		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._derived_column', payload OPERATOR(pg_catalog.->) 'derived_column',
+			'privacy._citus_table(t.relid) AND privacy._citus_table(t.source_relid)');
 		-- purposes the coordinator no longer has
 		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'true');
 		IF changed OPERATOR(pg_catalog.>) 0 THEN
 			PERFORM privacy._invalidate_policies(NULL);
 		END IF;
+		-- the generation this state belongs to (shard queries carrying
+		-- another one are refused here)
+		INSERT INTO privacy._citus_sync_state AS s (id, generation, synced_at)
+		VALUES (true, (payload OPERATOR(pg_catalog.->>) 'generation')::bigint, pg_catalog.now())
+		ON CONFLICT (id) DO UPDATE SET generation = excluded.generation, synced_at = excluded.synced_at;
+		PERFORM privacy._invalidate_policies('privacy._citus_sync_state');
 	EXCEPTION WHEN OTHERS THEN
 		GET STACKED DIAGNOSTICS failed_table = TABLE_NAME, failed_constraint = CONSTRAINT_NAME;
 		RAISE EXCEPTION 'could not apply synchronized policies: table %, constraint % (SQLSTATE %)',
@@ -2594,6 +2650,7 @@ AS $$
 DECLARE
 	who name := privacy._outer_user();
 	granted bigint;
+	replication_role text;
 BEGIN
 	PERFORM privacy._check_policy_admin('record consent');
 	IF grant_consent.subjects IS NULL OR grant_consent.purpose IS NULL THEN
@@ -2603,20 +2660,38 @@ BEGIN
 		RAISE EXCEPTION 'subjects must not contain null' USING ERRCODE = 'null_value_not_allowed',
 			HINT = 'Remove the null elements; nothing was recorded.';
 	END IF;
-	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose) THEN
+	-- What the foreign key to privacy._purpose checks for every row, done
+	-- once: the purpose exists, and its row is locked against deletion (FOR
+	-- KEY SHARE, as the key check locks it) until this transaction ends.
+	PERFORM FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose FOR KEY SHARE;
+	IF NOT FOUND THEN
 		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
 	END IF;
 	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
 		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	-- new grants supersede standing ones (which stay in the history)
+	-- (a join, so that each subject is one descent of the standing index,
+	-- whatever the size of the registry; "= ANY" let the planner read the
+	-- purpose's whole range instead)
 	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = who
-	WHERE c.purpose OPERATOR(pg_catalog.=) grant_consent.purpose AND c.revoked_at IS NULL
-	  AND c.subject OPERATOR(pg_catalog.=) ANY (grant_consent.subjects);
+	FROM (SELECT DISTINCT s.subject COLLATE "C" AS subject
+	      FROM pg_catalog.unnest(grant_consent.subjects) AS s(subject)) AS n
+	WHERE c.purpose COLLATE "C" OPERATOR(pg_catalog.=) grant_consent.purpose AND c.revoked_at IS NULL
+	  AND c.subject COLLATE "C" OPERATOR(pg_catalog.=) n.subject;
+	-- The rows all carry that one checked purpose, so the foreign key's
+	-- per-row check (a quarter of an import's time) is skipped for this
+	-- statement only: in replica mode ordinary triggers do not fire (the
+	-- Citus sync's row trigger is enabled ALWAYS and still fires). Restored
+	-- right after (an error aborts the transaction or subtransaction, which
+	-- restores it too).
+	replication_role := pg_catalog.current_setting('session_replication_role');
+	PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
 	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
-	SELECT DISTINCT s.subject, grant_consent.purpose, now(), grant_consent.expires_at, who
+	SELECT DISTINCT s.subject COLLATE "C", grant_consent.purpose, now(), grant_consent.expires_at, who
 	FROM pg_catalog.unnest(grant_consent.subjects) AS s(subject);
 	GET DIAGNOSTICS granted = ROW_COUNT;
+	PERFORM pg_catalog.set_config('session_replication_role', replication_role, true);
 	IF granted OPERATOR(pg_catalog.>) 0 THEN
 		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count, new_definition)
 		VALUES (now(), who, session_user, 'grant consent', 'purpose ' OPERATOR(pg_catalog.||) grant_consent.purpose,
@@ -2646,8 +2721,10 @@ BEGIN
 			HINT = 'Remove the null elements; nothing was revoked.';
 	END IF;
 	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = who
-	WHERE c.purpose OPERATOR(pg_catalog.=) revoke_consent.purpose AND c.revoked_at IS NULL
-	  AND c.subject OPERATOR(pg_catalog.=) ANY (revoke_consent.subjects);
+	FROM (SELECT DISTINCT s.subject COLLATE "C" AS subject
+	      FROM pg_catalog.unnest(revoke_consent.subjects) AS s(subject)) AS n
+	WHERE c.purpose COLLATE "C" OPERATOR(pg_catalog.=) revoke_consent.purpose AND c.revoked_at IS NULL
+	  AND c.subject COLLATE "C" OPERATOR(pg_catalog.=) n.subject;
 	GET DIAGNOSTICS revoked = ROW_COUNT;
 	IF revoked OPERATOR(pg_catalog.>) 0 THEN
 		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count)
@@ -3603,15 +3680,21 @@ BEGIN
 	IF since IS NULL THEN
 		RAISE EXCEPTION 'since must not be null' USING ERRCODE = 'null_value_not_allowed';
 	END IF;
-	RETURN QUERY SELECT 'coordinator'::text, a.logged_at, a.role_name, a.session_role, a.action, a.format,
-		a.value_count, a.object
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NOT NULL THEN
+		-- the last run deletes on the workers what the one before copied
+		WHILE privacy.citus_collect_audit() OPERATOR(pg_catalog.>) 0 LOOP
+		END LOOP;
+	END IF;
+	RETURN QUERY SELECT CASE WHEN a.object OPERATOR(pg_catalog.~~) 'citus node %' AND a.action OPERATOR(pg_catalog.=) 'detokenize'
+		THEN pg_catalog.substr(a.object, 12) ELSE 'coordinator' END, a.logged_at, a.role_name, a.session_role, a.action,
+		a.format, a.value_count, a.object
 	FROM privacy.audit_log a WHERE a.logged_at OPERATOR(pg_catalog.>=) since;
 	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
 		RETURN;
 	END IF;
 	FOR result IN EXECUTE format('SELECT r.nodename, r.nodeport, r.success, r.result FROM pg_catalog.run_command_on_workers(%L) r',
 		format('SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(a)), ''[]'') FROM privacy.audit_log a '
-		       'WHERE a.logged_at OPERATOR(pg_catalog.>=) %L::timestamptz', since)) LOOP
+		       'WHERE a.logged_at OPERATOR(pg_catalog.>=) %L::timestamptz AND a.action OPERATOR(pg_catalog.<>) ''detokenize''', since)) LOOP
 		IF NOT result.success THEN
 			RAISE EXCEPTION 'could not read the audit log of worker %:%', result.nodename, result.nodeport
 				USING ERRCODE = 'connection_failure';
@@ -3623,7 +3706,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION privacy.citus_audit_log(timestamptz) IS
-'the audit log of the coordinator and of every Citus worker (detokenizations on shards are recorded by the worker that ran them), with the node holding each row';
+'the audit log of the coordinator (with the detokenizations of the Citus workers moved into it first) and the other records of every worker, with the node that ran each';
 REVOKE ALL ON FUNCTION privacy.citus_audit_log(timestamptz) FROM PUBLIC;
 
 -- privacy.citus_policy_status(): for every active primary worker, whether
@@ -3684,7 +3767,7 @@ BEGIN
 	EXECUTE 'SELECT coalesce(min(groupid) OPERATOR(pg_catalog.=) 0, false) FROM pg_catalog.pg_dist_local_group'
 		INTO is_coordinator;
 	IF is_coordinator THEN
-		PERFORM privacy._citus_push();
+		PERFORM privacy._citus_push(true);
 	END IF;
 	RETURN NULL;
 END
@@ -3731,14 +3814,16 @@ BEGIN
 	END IF;
 	-- a new grant supersedes a standing one (which stays in the history)
 	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = privacy._outer_user()
-	WHERE c.subject OPERATOR(pg_catalog.=) grant_consent.subject
-	  AND c.purpose OPERATOR(pg_catalog.=) grant_consent.purpose AND c.revoked_at IS NULL;
+	WHERE c.purpose COLLATE "C" OPERATOR(pg_catalog.=) grant_consent.purpose
+	  AND c.subject COLLATE "C" OPERATOR(pg_catalog.=) grant_consent.subject AND c.revoked_at IS NULL;
 	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
 	VALUES (grant_consent.subject, grant_consent.purpose, now(), grant_consent.expires_at, privacy._outer_user())
 	RETURNING id INTO new_id;
 	RETURN new_id;
 END
 $$;
+COMMENT ON FUNCTION privacy.grant_consent(text, text, timestamptz) IS
+'records a subject''s consent for a purpose (optionally until expires_at); returns the consent id';
 CREATE OR REPLACE FUNCTION privacy.require_consent(tbl regclass, subject_column name, purpose text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -4625,48 +4710,6 @@ GRANT EXECUTE ON FUNCTION privacy._consent_allows_carried(regclass, text, text, 
 -- move); each row names the node that ran it ('coordinator', or the
 -- worker's host:port). The workers' other records (the policy changes the
 -- synchronization applied there) are read where they are.
-CREATE OR REPLACE FUNCTION privacy.citus_audit_log(since timestamptz DEFAULT '-infinity')
-RETURNS TABLE (node text, logged_at timestamptz, role_name name, session_role name, action text, format text,
-	value_count bigint, object text)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	result record;
-BEGIN
-	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
-		RAISE EXCEPTION 'only a superuser can read the audit log of every node' USING ERRCODE = 'insufficient_privilege';
-	END IF;
-	IF since IS NULL THEN
-		RAISE EXCEPTION 'since must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NOT NULL THEN
-		-- the last run deletes on the workers what the one before copied
-		WHILE privacy.citus_collect_audit() OPERATOR(pg_catalog.>) 0 LOOP
-		END LOOP;
-	END IF;
-	RETURN QUERY SELECT CASE WHEN a.object OPERATOR(pg_catalog.~~) 'citus node %' AND a.action OPERATOR(pg_catalog.=) 'detokenize'
-		THEN pg_catalog.substr(a.object, 12) ELSE 'coordinator' END, a.logged_at, a.role_name, a.session_role, a.action,
-		a.format, a.value_count, a.object
-	FROM privacy.audit_log a WHERE a.logged_at OPERATOR(pg_catalog.>=) since;
-	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
-		RETURN;
-	END IF;
-	FOR result IN EXECUTE format('SELECT r.nodename, r.nodeport, r.success, r.result FROM pg_catalog.run_command_on_workers(%L) r',
-		format('SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(a)), ''[]'') FROM privacy.audit_log a '
-		       'WHERE a.logged_at OPERATOR(pg_catalog.>=) %L::timestamptz AND a.action OPERATOR(pg_catalog.<>) ''detokenize''', since)) LOOP
-		IF NOT result.success THEN
-			RAISE EXCEPTION 'could not read the audit log of worker %:%', result.nodename, result.nodeport
-				USING ERRCODE = 'connection_failure';
-		END IF;
-		RETURN QUERY SELECT result.nodename OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) result.nodeport,
-			a.logged_at, a.role_name, a.session_role, a.action, a.format, a.value_count, a.object
-		FROM pg_catalog.jsonb_populate_recordset(NULL::privacy.audit_log, result.result::jsonb) a;
-	END LOOP;
-END
-$$;
-COMMENT ON FUNCTION privacy.citus_audit_log(timestamptz) IS
-'the audit log of the coordinator (with the detokenizations of the Citus workers moved into it first) and the other records of every worker, with the node that ran each';
 REVOKE ALL ON FUNCTION privacy.citus_audit_log(timestamptz) FROM PUBLIC;
 -- Detokenizations on the Citus workers, collected into the coordinator's
 -- audit log. A detokenization is recorded by the node that runs it (outside
@@ -4942,106 +4985,6 @@ COMMENT ON FUNCTION privacy._citus_payload(bigint[]) IS
 'the policy state privacy.citus_sync_policies() copies to the Citus workers, by name (wrapped keys, the masking secret row as stored)';
 REVOKE ALL ON FUNCTION privacy._citus_payload(bigint[]) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION privacy._citus_apply_policies(payload jsonb)
-RETURNS integer
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	changed bigint := 0;
-	n bigint;
-	failed_table text;
-	failed_constraint text;
-	citus_rows constant text := 'privacy._citus_table(t.relid)';
-BEGIN
-	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
-		RAISE EXCEPTION 'only a superuser can apply synchronized policies' USING ERRCODE = 'insufficient_privilege';
-	END IF;
-	-- the statement calling this holds the payload: neither a slow run nor
-	-- an error may log it (for this session, a Citus connection); Citus
-	-- must not propagate the local changes
-	PERFORM pg_catalog.set_config('log_min_duration_statement', '-1', false);
-	PERFORM pg_catalog.set_config('log_min_error_statement', 'panic', false);
-	PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
-	IF payload IS NULL OR pg_catalog.jsonb_typeof(payload) OPERATOR(pg_catalog.<>) 'object'
-	   OR NOT payload OPERATOR(pg_catalog.?&) ARRAY['column_policy', 'unmasked', 'governed_table', 'retention_policy',
-	       'purpose', 'purpose_role', 'row_policy', 'consent', 'token_format', 'token_format_version',
-	       'detokenize_grant', 'key', 'masking_secret', 'category_binding', 'category_unmasked', 'classification',
-	       'not_personal', 'new_column', 'default_deny_off', 'derived_column', 'generation'] THEN
-		RAISE EXCEPTION 'policy payload must be a JSON object from privacy.citus_sync_policies()'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	-- a failing row is never echoed: the error says which table and
-	-- constraint refused it, not the values (they may be consent subjects
-	-- or secrets)
-	BEGIN
-		-- purposes first (consents and row policies refer to them); removed
-		-- purposes last
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'false');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose_role', payload OPERATOR(pg_catalog.->) 'purpose_role', 'true');
-		IF payload OPERATOR(pg_catalog.?) 'consent_ids' THEN
-			-- incremental: only the consent rows one transaction wrote, on
-			-- top of the state of generation "base", which this node must
-			-- hold (otherwise the coordinator sends the whole state)
-			IF coalesce((SELECT g.generation FROM privacy._citus_sync_state g), 0)
-			   OPERATOR(pg_catalog.<>) (payload OPERATOR(pg_catalog.->>) 'base')::bigint THEN
-				RAISE EXCEPTION 'this node does not hold the base of an incremental policy push'
-					USING ERRCODE = 'object_not_in_prerequisite_state';
-			END IF;
-			DELETE FROM privacy._consent c WHERE c.id OPERATOR(pg_catalog.=) ANY (ARRAY(
-				SELECT pg_catalog.jsonb_array_elements_text(payload OPERATOR(pg_catalog.->) 'consent_ids')::bigint));
-			GET DIAGNOSTICS n = ROW_COUNT;
-			changed := changed OPERATOR(pg_catalog.+) n;
-			INSERT INTO privacy._consent SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::privacy._consent,
-				payload OPERATOR(pg_catalog.->) 'consent') r;
-			GET DIAGNOSTICS n = ROW_COUNT;
-			changed := changed OPERATOR(pg_catalog.+) n;
-		ELSE
-			changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._consent', payload OPERATOR(pg_catalog.->) 'consent', 'true');
-		END IF;
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._row_policy', payload OPERATOR(pg_catalog.->) 'row_policy', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._retention_policy', payload OPERATOR(pg_catalog.->) 'retention_policy', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._governed_table', payload OPERATOR(pg_catalog.->) 'governed_table', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._column_policy', payload OPERATOR(pg_catalog.->) 'column_policy', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._unmasked', payload OPERATOR(pg_catalog.->) 'unmasked',
-			't.relid IS NULL OR ' OPERATOR(pg_catalog.||) citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._key', payload OPERATOR(pg_catalog.->) 'key', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._token_format', payload OPERATOR(pg_catalog.->) 'token_format', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._token_format_version', payload OPERATOR(pg_catalog.->) 'token_format_version', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._detokenize_grant', payload OPERATOR(pg_catalog.->) 'detokenize_grant', 'true');
-		IF pg_catalog.jsonb_array_length(payload OPERATOR(pg_catalog.->) 'masking_secret') OPERATOR(pg_catalog.=) 1 THEN
-			changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._masking_secret', payload OPERATOR(pg_catalog.->) 'masking_secret', 'true');
-		END IF;
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._category_binding', payload OPERATOR(pg_catalog.->) 'category_binding', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._category_unmasked', payload OPERATOR(pg_catalog.->) 'category_unmasked', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._classification', payload OPERATOR(pg_catalog.->) 'classification', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._not_personal', payload OPERATOR(pg_catalog.->) 'not_personal', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._new_column', payload OPERATOR(pg_catalog.->) 'new_column', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._default_deny_off', payload OPERATOR(pg_catalog.->) 'default_deny_off', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._derived_column', payload OPERATOR(pg_catalog.->) 'derived_column',
-			'privacy._citus_table(t.relid) AND privacy._citus_table(t.source_relid)');
-		-- purposes the coordinator no longer has
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'true');
-		IF changed OPERATOR(pg_catalog.>) 0 THEN
-			PERFORM privacy._invalidate_policies(NULL);
-		END IF;
-		-- the generation this state belongs to (shard queries carrying
-		-- another one are refused here)
-		INSERT INTO privacy._citus_sync_state AS s (id, generation, synced_at)
-		VALUES (true, (payload OPERATOR(pg_catalog.->>) 'generation')::bigint, pg_catalog.now())
-		ON CONFLICT (id) DO UPDATE SET generation = excluded.generation, synced_at = excluded.synced_at;
-		PERFORM privacy._invalidate_policies('privacy._citus_sync_state');
-	EXCEPTION WHEN OTHERS THEN
-		GET STACKED DIAGNOSTICS failed_table = TABLE_NAME, failed_constraint = CONSTRAINT_NAME;
-		RAISE EXCEPTION 'could not apply synchronized policies: table %, constraint % (SQLSTATE %)',
-			coalesce(nullif(failed_table, ''), '-'), coalesce(nullif(failed_constraint, ''), '-'), SQLSTATE
-			USING ERRCODE = SQLSTATE;
-	END;
-	RETURN changed::integer;
-END
-$$;
-COMMENT ON FUNCTION privacy._citus_apply_policies(jsonb) IS
-'replaces this node''s policy state of the Citus tables and the database-wide policy state by a payload from privacy.citus_sync_policies()';
 REVOKE ALL ON FUNCTION privacy._citus_apply_policies(jsonb) FROM PUBLIC;
 
 CREATE FUNCTION privacy._citus_push(incremental boolean DEFAULT false)
@@ -5116,30 +5059,6 @@ COMMENT ON FUNCTION privacy._citus_push(boolean) IS
 'sends the coordinator''s policy state to every active primary Citus worker; returns the number of workers';
 REVOKE ALL ON FUNCTION privacy._citus_push(boolean) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION privacy._citus_autosync()
-RETURNS trigger
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	is_coordinator boolean;
-BEGIN
-	-- once per change: the first deferred event of a transaction pushes the
-	-- state after all its statements (or, with SET CONSTRAINTS IMMEDIATE,
-	-- after each changing statement); the other events return here
-	IF NOT privacy._citus_take_change() OR pg_catalog.to_regclass('pg_catalog.pg_dist_local_group') IS NULL THEN
-		RETURN NULL;
-	END IF;
-	EXECUTE 'SELECT coalesce(min(groupid) OPERATOR(pg_catalog.=) 0, false) FROM pg_catalog.pg_dist_local_group'
-		INTO is_coordinator;
-	IF is_coordinator THEN
-		PERFORM privacy._citus_push(true);
-	END IF;
-	RETURN NULL;
-END
-$$;
-COMMENT ON FUNCTION privacy._citus_autosync() IS
-'deferred trigger: at commit of a change to a policy catalog on the Citus coordinator, copies the policy state to every worker';
 REVOKE ALL ON FUNCTION privacy._citus_autosync() FROM PUBLIC;
 
 DO $do$
@@ -5173,36 +5092,6 @@ ALTER TABLE privacy._consent ENABLE ALWAYS TRIGGER citus_sync;
 -- COLLATE "C".
 DROP INDEX privacy._consent_standing;
 CREATE INDEX _consent_standing ON privacy._consent (purpose COLLATE "C", subject COLLATE "C") WHERE revoked_at IS NULL;
-CREATE OR REPLACE FUNCTION privacy.grant_consent(subject text, purpose text, expires_at timestamptz DEFAULT NULL)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	new_id bigint;
-BEGIN
-	PERFORM privacy._check_policy_admin('record consent');
-	IF grant_consent.subject IS NULL OR grant_consent.purpose IS NULL THEN
-		RAISE EXCEPTION 'subject and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose) THEN
-		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
-	END IF;
-	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
-		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	-- a new grant supersedes a standing one (which stays in the history)
-	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = privacy._outer_user()
-	WHERE c.purpose COLLATE "C" OPERATOR(pg_catalog.=) grant_consent.purpose
-	  AND c.subject COLLATE "C" OPERATOR(pg_catalog.=) grant_consent.subject AND c.revoked_at IS NULL;
-	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
-	VALUES (grant_consent.subject, grant_consent.purpose, now(), grant_consent.expires_at, privacy._outer_user())
-	RETURNING id INTO new_id;
-	RETURN new_id;
-END
-$$;
-COMMENT ON FUNCTION privacy.grant_consent(text, text, timestamptz) IS
-'records a subject''s consent for a purpose (optionally until expires_at); returns the consent id';
 
 CREATE OR REPLACE FUNCTION privacy.revoke_consent(subject text, purpose text)
 RETURNS boolean
@@ -5223,100 +5112,7 @@ $$;
 COMMENT ON FUNCTION privacy.revoke_consent(text, text) IS
 'revokes a subject''s standing consent for a purpose; true if there was one; effective from the next statement';
 
-CREATE OR REPLACE FUNCTION privacy.grant_consent(subjects text[], purpose text, expires_at timestamptz DEFAULT NULL)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	who name := privacy._outer_user();
-	granted bigint;
-	replication_role text;
-BEGIN
-	PERFORM privacy._check_policy_admin('record consent');
-	IF grant_consent.subjects IS NULL OR grant_consent.purpose IS NULL THEN
-		RAISE EXCEPTION 'subjects and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF pg_catalog.array_position(grant_consent.subjects, NULL) IS NOT NULL THEN
-		RAISE EXCEPTION 'subjects must not contain null' USING ERRCODE = 'null_value_not_allowed',
-			HINT = 'Remove the null elements; nothing was recorded.';
-	END IF;
-	-- What the foreign key to privacy._purpose checks for every row, done
-	-- once: the purpose exists, and its row is locked against deletion (FOR
-	-- KEY SHARE, as the key check locks it) until this transaction ends.
-	PERFORM FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose FOR KEY SHARE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
-	END IF;
-	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
-		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	-- new grants supersede standing ones (which stay in the history)
-	-- (a join, so that each subject is one descent of the standing index,
-	-- whatever the size of the registry; "= ANY" let the planner read the
-	-- purpose's whole range instead)
-	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = who
-	FROM (SELECT DISTINCT s.subject COLLATE "C" AS subject
-	      FROM pg_catalog.unnest(grant_consent.subjects) AS s(subject)) AS n
-	WHERE c.purpose COLLATE "C" OPERATOR(pg_catalog.=) grant_consent.purpose AND c.revoked_at IS NULL
-	  AND c.subject COLLATE "C" OPERATOR(pg_catalog.=) n.subject;
-	-- The rows all carry that one checked purpose, so the foreign key's
-	-- per-row check (a quarter of an import's time) is skipped for this
-	-- statement only: in replica mode ordinary triggers do not fire (the
-	-- Citus sync's row trigger is enabled ALWAYS and still fires). Restored
-	-- right after (an error aborts the transaction or subtransaction, which
-	-- restores it too).
-	replication_role := pg_catalog.current_setting('session_replication_role');
-	PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
-	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
-	SELECT DISTINCT s.subject COLLATE "C", grant_consent.purpose, now(), grant_consent.expires_at, who
-	FROM pg_catalog.unnest(grant_consent.subjects) AS s(subject);
-	GET DIAGNOSTICS granted = ROW_COUNT;
-	PERFORM pg_catalog.set_config('session_replication_role', replication_role, true);
-	IF granted OPERATOR(pg_catalog.>) 0 THEN
-		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count, new_definition)
-		VALUES (now(), who, session_user, 'grant consent', 'purpose ' OPERATOR(pg_catalog.||) grant_consent.purpose,
-		        granted, pg_catalog.jsonb_build_object('subjects', granted, 'expires_at', grant_consent.expires_at)::text);
-	END IF;
-	RETURN granted;
-END
-$$;
-COMMENT ON FUNCTION privacy.grant_consent(text[], text, timestamptz) IS
-'records the consent of many subjects for a purpose in one statement (optionally until expires_at); returns how many; one audit row per call';
 
-CREATE OR REPLACE FUNCTION privacy.revoke_consent(subjects text[], purpose text)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	who name := privacy._outer_user();
-	revoked bigint;
-BEGIN
-	PERFORM privacy._check_policy_admin('record consent');
-	IF revoke_consent.subjects IS NULL OR revoke_consent.purpose IS NULL THEN
-		RAISE EXCEPTION 'subjects and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF pg_catalog.array_position(revoke_consent.subjects, NULL) IS NOT NULL THEN
-		RAISE EXCEPTION 'subjects must not contain null' USING ERRCODE = 'null_value_not_allowed',
-			HINT = 'Remove the null elements; nothing was revoked.';
-	END IF;
-	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = who
-	FROM (SELECT DISTINCT s.subject COLLATE "C" AS subject
-	      FROM pg_catalog.unnest(revoke_consent.subjects) AS s(subject)) AS n
-	WHERE c.purpose COLLATE "C" OPERATOR(pg_catalog.=) revoke_consent.purpose AND c.revoked_at IS NULL
-	  AND c.subject COLLATE "C" OPERATOR(pg_catalog.=) n.subject;
-	GET DIAGNOSTICS revoked = ROW_COUNT;
-	IF revoked OPERATOR(pg_catalog.>) 0 THEN
-		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count)
-		VALUES (now(), who, session_user, 'revoke consent', 'purpose ' OPERATOR(pg_catalog.||) revoke_consent.purpose,
-		        revoked);
-	END IF;
-	RETURN revoked;
-END
-$$;
-COMMENT ON FUNCTION privacy.revoke_consent(text[], text) IS
-'revokes the standing consents of many subjects for a purpose in one statement; returns how many; one audit row per call';
 
 -- issue 19: FF1 batch path in SQL, retokenize in one pass.
 -- privacy.tokenize(text[], format) tokenizes an array through the batch path
@@ -5363,164 +5159,6 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._retokenize_needed(text, text, bigint) IS
 'retokenize: whether a token was made with another key version than the ticket''s (only with this transaction''s ticket)';
 
-CREATE OR REPLACE FUNCTION privacy.retokenize(tbl regclass, col name, format text DEFAULT 'card', batch_size integer DEFAULT 10000)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	moved bigint := 0;
-	n bigint;
-	newest integer;
-	key text;
-	kind text;
-	from_version integer;
-	coltype text;
-	rels oid[];
-	atts name[];
-	kinds text[];
-	ids tid[];
-	olds text[];
-	news text[];
-	ticket bigint;
-BEGIN
-	PERFORM privacy._check_policy_admin('retokenize');
-	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
-		RAISE EXCEPTION 'table, column, format and a positive batch size are required'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	SELECT f.key_name, f.kind INTO key, kind FROM privacy._token_format f WHERE f.name = format;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'token format "%" does not exist', format USING ERRCODE = 'undefined_object';
-	END IF;
-	SELECT max(k.version) INTO newest FROM privacy._key k WHERE k.name = key;
-	IF newest IS NULL THEN
-		RAISE EXCEPTION 'data key "%" does not exist', key USING ERRCODE = 'undefined_object';
-	END IF;
-	SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
-	WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
-	END IF;
-	-- the tokens are read (cast to text) with pg_privacy's rights: only
-	-- built-in types and card_token, whose casts no role can redefine (a
-	-- type's owner could attach a cast to text that runs its own code)
-	IF EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl AND a.attname = col
-	           AND a.atttypid >= 16384 AND a.atttypid <> 'privacy.card_token'::pg_catalog.regtype) THEN
-		RAISE EXCEPTION 'column "%" of relation % does not have a built-in type or privacy.card_token', col, tbl
-			USING ERRCODE = 'feature_not_supported', HINT = 'Keep tokens in text, varchar or privacy.card_token columns.';
-	END IF;
-	IF kind <> 'card' THEN
-		-- Tokens of this format do not carry their version: every column that
-		-- holds them moves in this transaction, together with the version the
-		-- format records. The columns are those classified with the format
-		-- (privacy.classify(..., token_format => format)), tbl.col among them.
-		-- the classification is the list of columns that move together: a
-		-- column not in it is refused (it may hold another format's tokens,
-		-- which a move would corrupt, and it would be missed next time)
-		IF NOT EXISTS (SELECT FROM privacy._classification c
-		               WHERE c.relid = tbl AND c.column_name = col AND c.token_format = retokenize.format) THEN
-			RAISE EXCEPTION 'column "%" of relation % is not classified as holding tokens of format "%"', col, tbl, format
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-				      DETAIL = 'Tokens of this format do not carry their key version: every column that holds them moves in one transaction, and the classification is the list of those columns.',
-				      HINT = format('Declare it with privacy.classify(%L, %L, category, token_format => %L).', tbl::text, col, format);
-		END IF;
-		PERFORM FROM privacy._key k WHERE k.name = key FOR UPDATE; -- no concurrent drop_key_version/rotate
-		SELECT coalesce((SELECT v.key_version FROM privacy._token_format_version v WHERE v.format = retokenize.format),
-		                (SELECT min(k.version) FROM privacy._key k WHERE k.name = key)) INTO from_version;
-		IF from_version = newest THEN
-			RETURN 0;
-		END IF;
-		IF NOT EXISTS (SELECT FROM privacy._key k WHERE k.name = key AND k.version = from_version) THEN
-			RAISE EXCEPTION 'data key "%" has no version %, which token format "%" uses', key, from_version, format
-				USING ERRCODE = 'undefined_object';
-		END IF;
-		-- Every token must move exactly once: a token moved twice is garbage.
-		-- Targets are expanded to the tables that store rows (partitions and
-		-- inheritance children), each updated ONLY once even when reached
-		-- through a parent and itself; views and foreign tables are refused
-		-- (their rows live elsewhere and could be reached twice).
-		IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-			RAISE EXCEPTION 'retokenize of format "%" needs READ COMMITTED', format
-				USING ERRCODE = 'feature_not_supported',
-				      DETAIL = 'Rows committed by writers it waited for must be visible to it.';
-		END IF;
-		WITH RECURSIVE named(relid, attname) AS (
-			SELECT tbl::oid, col
-			UNION
-			SELECT c.relid::oid, c.column_name FROM privacy._classification c WHERE c.token_format = retokenize.format
-		), tree(relid, attname) AS (
-			SELECT n.relid, n.attname FROM named n
-			UNION
-			SELECT i.inhrelid, t.attname FROM pg_catalog.pg_inherits i JOIN tree t ON i.inhparent = t.relid
-		)
-		SELECT array_agg(t.relid ORDER BY t.relid, t.attname), array_agg(t.attname ORDER BY t.relid, t.attname),
-		       array_agg(c.relkind::text ORDER BY t.relid, t.attname)
-		INTO rels, atts, kinds
-		FROM tree t JOIN pg_catalog.pg_class c ON c.oid = t.relid
-		JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relid AND a.attname = t.attname AND a.attnum > 0 AND NOT a.attisdropped;
-		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
-			IF EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = rels[i] AND a.attname = atts[i]
-			           AND a.atttypid >= 16384 AND a.atttypid <> 'privacy.card_token'::pg_catalog.regtype) THEN
-				RAISE EXCEPTION 'column "%" of relation % does not have a built-in type or privacy.card_token', atts[i], rels[i]::regclass
-					USING ERRCODE = 'feature_not_supported', HINT = 'Keep tokens in text, varchar or privacy.card_token columns.';
-			END IF;
-			IF kinds[i] NOT IN ('r', 'p') THEN
-				RAISE EXCEPTION 'cannot retokenize format "%" through %', format, rels[i]::regclass
-					USING ERRCODE = 'wrong_object_type',
-					      HINT = 'Classify the columns of the tables that store the tokens, not of views or foreign tables.';
-			END IF;
-		END LOOP;
-		-- writers wait (parents too: an INSERT through a parent locks it before computing tokens)
-		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
-			EXECUTE format('LOCK TABLE %s IN EXCLUSIVE MODE', rels[i]::regclass);
-		END LOOP;
-		-- each storing table once: the new tokens are computed here (the values
-		-- never leave C), then written by one UPDATE ONLY run as the table's
-		-- owner (its triggers run with the owner's rights)
-		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
-			CONTINUE WHEN kinds[i] <> 'r';
-			SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
-			WHERE a.attrelid = rels[i] AND a.attname = atts[i];
-			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid), pg_catalog.array_agg(%1$I::text), '
-			               'privacy._retokenize_values(pg_catalog.array_agg(%1$I::text), $1, $2, $3) '
-			               'FROM ONLY %2$s WHERE %1$I IS NOT NULL', atts[i], rels[i]::regclass)
-				INTO ids, olds, news USING format, from_version, newest;
-			CONTINUE WHEN ids IS NULL;
-			n := privacy._exec_as_owner(rels[i]::regclass, pg_catalog.format('UPDATE ONLY %1$s t SET %2$I = v.new::%3$s '
-			               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), pg_catalog.unnest($2::text[]), '
-			               'pg_catalog.unnest($3::text[])) AS v(id, old, new) '
-			               'WHERE t.ctid OPERATOR(pg_catalog.=) v.id AND t.%2$I::text OPERATOR(pg_catalog.=) v.old',
-			               rels[i]::regclass, atts[i], coltype),
-				ids, olds, news);
-			moved := moved + n;
-		END LOOP;
-		PERFORM privacy._set_format_version(format, newest);
-		RETURN moved;
-	END IF;
-	-- Card tokens carry their version: one UPDATE, run as the table's owner
-	-- (its triggers run with the owner's rights), computes each new token
-	-- and writes it, reading every row once. The functions it calls work
-	-- only with this transaction's ticket, a bind parameter the owner's code
-	-- cannot read; the target version is the one the ticket names, even if
-	-- a rotation commits meanwhile. A row committed behind the statement's
-	-- snapshot is moved by the next pass, until a pass moves nothing.
-	ticket := privacy._retokenize_ticket(format, newest);
-	LOOP
-		n := privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE %1$s t SET %2$I = '
-		               'privacy._retokenize_in_place(t.%2$I::text, $1, $2)::%3$s '
-		               'WHERE t.%2$I IS NOT NULL AND privacy._retokenize_needed(t.%2$I::text, $1, $2)',
-		               tbl, col, coltype),
-			format, ticket);
-		EXIT WHEN n = 0;
-		moved := moved + n;
-	END LOOP;
-	PERFORM privacy._retokenize_ticket(format, 0); -- the ticket dies here
-	RETURN moved;
-END
-$$;
-COMMENT ON FUNCTION privacy.retokenize(regclass, name, text, integer) IS
-'moves tokens to the newest version of the format''s key and returns how many moved: card tokens of the column in one UPDATE as the table''s owner (batch_size is no longer used), other formats: every column classified with the format (the column must be one) and the format itself, in one transaction';
 
 REVOKE ALL ON FUNCTION privacy.tokenize(text[], text), privacy._retokenize_values(text[], text, integer, integer),
 	privacy._retokenize_ticket(text, integer) FROM PUBLIC;
@@ -5544,373 +5182,7 @@ CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._legal_hold
 -- a partition for the next cycle (its lock was not available) ends skipped
 -- with the reason in its error; _purge_detach_failed (called by the worker
 -- since 0.2.0) is created here too.
-CREATE OR REPLACE FUNCTION privacy._purge_finish(run_id bigint, final_status text, message text DEFAULT NULL)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	r privacy._purge_log;
-BEGIN
-	DELETE FROM privacy._purge_log l
-	WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
-	  AND final_status OPERATOR(pg_catalog.=) 'done' AND l.via OPERATOR(pg_catalog.=) 'worker'
-	  AND l.rows OPERATOR(pg_catalog.=) 0 AND l.partitions_dropped OPERATOR(pg_catalog.=) 0
-	  AND l.error IS NULL
-	RETURNING * INTO r;
-	IF NOT FOUND THEN
-		UPDATE privacy._purge_log l SET
-			status = CASE WHEN final_status OPERATOR(pg_catalog.=) 'done' AND l.error IS NOT NULL THEN 'skipped' ELSE final_status END,
-			error = coalesce(message, l.error), finished = clock_timestamp(),
-			wal_bytes = greatest(0, pg_catalog.pg_current_wal_insert_lsn() OPERATOR(pg_catalog.-) l.start_lsn),
-			pending_partition = NULL, pending_name = NULL, pending_bound = NULL
-		WHERE l.id OPERATOR(pg_catalog.=) run_id AND l.status OPERATOR(pg_catalog.=) 'running'
-		RETURNING * INTO r;
-	END IF;
-	IF r.via OPERATOR(pg_catalog.=) 'worker' THEN
-		PERFORM privacy._retention_unlock(r.relid::regclass, 2);
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION privacy._purge_finish(bigint, text, text) IS
-'ends a purge run and releases its table; a worker run that changed nothing leaves no purge log entry';
 
-CREATE OR REPLACE FUNCTION privacy._purge_step(run_id bigint, in_transaction boolean, OUT status text, OUT batch_rows bigint)
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	r privacy._purge_log;
-	p privacy._retention_policy;
-	target oid;
-	hold text;
-	extra text;
-	act record;
-	pred text;
-	rng text;
-	stmt_fast text;
-	stmt_skip text;
-	lo_bound timestamptz;
-	hi_bound timestamptz;
-	is_part boolean;
-	detach_pending boolean;
-	held boolean;
-	detached boolean;
-	n bigint := 0;
-	lock_wait integer;
-	batch integer;
-	batch_ms integer;
-	began timestamptz;
-	took float8;
-	nblocks bigint;
-	per_page real;
-	lo_tid tid;
-	hi_tid tid;
-	lo_ts timestamptz;
-	hi_ts timestamptz;
-	max_ts timestamptz;
-	est real;
-	old_timeout text;
-	bounds timestamptz[];
-	citus boolean;
-BEGIN
-	batch_rows := 0;
-	SELECT * INTO r FROM privacy._purge_log l WHERE l.id OPERATOR(pg_catalog.=) run_id FOR UPDATE;
-	IF NOT FOUND OR r.status OPERATOR(pg_catalog.<>) 'running' THEN
-		status := 'done';
-		RETURN;
-	END IF;
-	SELECT * INTO p FROM privacy._retention_policy x WHERE x.relid OPERATOR(pg_catalog.=) r.relid;
-	IF NOT FOUND OR r.target_idx OPERATOR(pg_catalog.>) pg_catalog.cardinality(r.targets) THEN
-		PERFORM privacy._purge_finish(run_id, 'done');
-		status := 'done';
-		RETURN;
-	END IF;
-	-- holds are read after this lock; place_hold() waits for the batch
-	IF NOT privacy._retention_lock(p.relid, 1, true, false, false) THEN
-		status := 'busy';
-		RETURN;
-	END IF;
-	hold := privacy._hold_predicate(p.relid);
-	act := privacy._action_sql(p.relid);
-	batch := coalesce(p.batch_size, pg_catalog.current_setting('privacy.purge_batch_size')::integer);
-	target := r.targets[r.target_idx];
-	status := 'more';
-	-- holds placed on any member of the family apply (issue 15); a
-	-- partition this run detached is no longer a member: both sets apply
-	IF target OPERATOR(pg_catalog.<>) p.relid::oid THEN
-		extra := privacy._hold_predicate(target::regclass);
-		IF extra OPERATOR(pg_catalog.<>) 'true' THEN
-			hold := CASE WHEN hold OPERATOR(pg_catalog.=) 'true' THEN extra
-				ELSE '(' OPERATOR(pg_catalog.||) hold OPERATOR(pg_catalog.||) ' AND ' OPERATOR(pg_catalog.||) extra OPERATOR(pg_catalog.||) ')' END;
-		END IF;
-	END IF;
-
-	SELECT c.relispartition, coalesce(i.inhdetachpending, false) INTO is_part, detach_pending
-	FROM pg_catalog.pg_class c
-	LEFT JOIN pg_catalog.pg_inherits i ON i.inhrelid OPERATOR(pg_catalog.=) c.oid
-		AND i.inhparent OPERATOR(pg_catalog.=) p.relid
-	WHERE c.oid OPERATOR(pg_catalog.=) target;
-	IF NOT FOUND THEN
-		-- dropped meanwhile
-		UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL,
-			pos_ts = NULL, slice = NULL WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		RETURN;
-	END IF;
-
-	-- a partition this run detached: drop it now (same transaction as the
-	-- hold check), or re-attach it if a hold arrived meanwhile
-	IF r.pending_partition OPERATOR(pg_catalog.=) target AND NOT is_part THEN
-		held := false;
-		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-			held := privacy._value_as_owner(target::regclass,
-				format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold))::boolean;
-		END IF;
-		IF held THEN
-			EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s %s', p.relid, target::regclass, r.pending_bound);
-			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL, pos = 0
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		ELSE
-			EXECUTE format('DROP TABLE %s', target::regclass);
-			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
-				partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
-				target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		END IF;
-		RETURN;
-	END IF;
-
-	-- first visit of a partition of a partition_drop table
-	IF r.method OPERATOR(pg_catalog.=) 'partition_drop' AND r.pos IS NULL AND is_part
-	   AND (SELECT i.inhparent FROM pg_catalog.pg_inherits i WHERE i.inhrelid OPERATOR(pg_catalog.=) target)
-	       OPERATOR(pg_catalog.=) p.relid THEN
-		IF detach_pending THEN
-			-- an interrupted DETACH ... CONCURRENTLY of an earlier run
-			IF in_transaction THEN
-				EXECUTE format('ALTER TABLE %s DETACH PARTITION %s FINALIZE', p.relid, target::regclass);
-				UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
-					pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
-					                 WHERE c.oid OPERATOR(pg_catalog.=) target)
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			ELSE
-				UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
-					pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
-					                 WHERE c.oid OPERATOR(pg_catalog.=) target)
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-				status := 'finalize';
-			END IF;
-			RETURN;
-		END IF;
-		lo_bound := privacy._partition_bound(target::regclass, 'from');
-		hi_bound := privacy._partition_bound(target::regclass, 'to');
-		IF lo_bound IS NOT NULL AND lo_bound OPERATOR(pg_catalog.>=) r.cutoff THEN
-			-- nothing in it can be expired
-			UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			RETURN;
-		END IF;
-		held := false;
-		IF hold OPERATOR(pg_catalog.<>) 'true' THEN
-			held := privacy._value_as_owner(target::regclass,
-				format('SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE NOT %s)', target::regclass, hold))::boolean;
-		END IF;
-		IF hi_bound IS NOT NULL AND hi_bound OPERATOR(pg_catalog.<=) r.cutoff AND NOT held
-		   AND act.pending OPERATOR(pg_catalog.=) 'true' THEN
-			UPDATE privacy._purge_log l SET pending_partition = target, pending_name = target::regclass::text,
-				pending_bound = (SELECT pg_catalog.pg_get_expr(c.relpartbound, c.oid) FROM pg_catalog.pg_class c
-				                 WHERE c.oid OPERATOR(pg_catalog.=) target)
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			IF NOT in_transaction THEN
-				status := 'detach';
-				RETURN;
-			END IF;
-			-- plain DETACH: DETACH ... CONCURRENTLY cannot run in a transaction
-			-- block. It locks the parent in ACCESS EXCLUSIVE mode, and every
-			-- query of the table queues behind a waiting request: each attempt
-			-- waits at most privacy.purge_partition_lock_timeout, then pauses
-			-- (growing) before the next; after 5 the partition's rows are
-			-- deleted instead (purge_now was asked to purge now)
-			old_timeout := pg_catalog.current_setting('lock_timeout');
-			detached := false;
-			FOR attempt IN 1..5 LOOP
-				PERFORM pg_catalog.set_config('lock_timeout',
-					coalesce(pg_catalog.current_setting('privacy.purge_partition_lock_timeout', true), '50ms'), true);
-				BEGIN
-					EXECUTE format('ALTER TABLE %s DETACH PARTITION %s', p.relid, target::regclass);
-					detached := true;
-				EXCEPTION WHEN lock_not_available THEN
-					detached := false;
-				END;
-				PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
-				EXIT WHEN detached OR attempt OPERATOR(pg_catalog.=) 5;
-				PERFORM pg_catalog.pg_sleep(0.1::float8 OPERATOR(pg_catalog.*) (2::float8 OPERATOR(pg_catalog.^) (attempt OPERATOR(pg_catalog.-) 1)::float8));
-			END LOOP;
-			IF detached THEN
-				EXECUTE format('DROP TABLE %s', target::regclass);
-				UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL,
-					partitions_dropped = l.partitions_dropped OPERATOR(pg_catalog.+) 1,
-					target_idx = l.target_idx OPERATOR(pg_catalog.+) 1
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-				RETURN;
-			END IF;
-			UPDATE privacy._purge_log l SET pending_partition = NULL, pending_name = NULL, pending_bound = NULL
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		END IF;
-		-- partly expired (or holding held rows): sweep its rows
-	END IF;
-
-	pred := format('%I < $1 AND %s AND %s', p.time_column, hold, act.pending);
-	citus := privacy._citus_table(target::regclass);
-	IF citus AND r.method OPERATOR(pg_catalog.<>) 'time_slice' THEN
-		RAISE EXCEPTION 'the % method cannot purge Citus table %', r.method, target::regclass
-			USING ERRCODE = 'feature_not_supported',
-			      HINT = 'Start a new run: Citus tables are purged by time slices.';
-	END IF;
-
-	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
-		IF r.pos_ts IS NULL THEN
-			bounds := privacy._value_as_owner(target::regclass,
-				format('SELECT ARRAY[min(%1$I)::timestamptz, max(%1$I)::timestamptz] FROM ONLY %2$s', p.time_column, target::regclass))::timestamptz[];
-			lo_ts := bounds[1];
-			max_ts := bounds[2];
-			SELECT c.reltuples INTO est FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
-			IF lo_ts IS NULL OR lo_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
-				UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
-				WHERE l.id OPERATOR(pg_catalog.=) run_id;
-				RETURN;
-			END IF;
-			r.pos_ts := lo_ts;
-			r.slice := greatest((max_ts OPERATOR(pg_catalog.-) lo_ts) OPERATOR(pg_catalog.*) (batch::float8 OPERATOR(pg_catalog./) greatest(est, 1)::float8),
-				'1 second'::interval);
-		END IF;
-		lo_ts := r.pos_ts;
-		hi_ts := least(r.pos_ts OPERATOR(pg_catalog.+) r.slice, r.cutoff);
-		rng := format('%1$I >= $2 AND %1$I < $3', p.time_column);
-	ELSE
-		IF r.pos_end IS NULL THEN
-			nblocks := pg_catalog.pg_relation_size(target::regclass) OPERATOR(pg_catalog./) pg_catalog.current_setting('block_size')::bigint;
-			SELECT CASE WHEN c.relpages OPERATOR(pg_catalog.>) 0 AND c.reltuples OPERATOR(pg_catalog.>) 0
-			            THEN c.reltuples OPERATOR(pg_catalog./) c.relpages ELSE 100 END
-			INTO per_page FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
-			r.pos := 0;
-			r.pos_end := nblocks;
-			r.step_blocks := greatest(1, (batch OPERATOR(pg_catalog./) greatest(per_page, 1))::integer);
-		END IF;
-		IF r.pos OPERATOR(pg_catalog.>=) r.pos_end THEN
-			UPDATE privacy._purge_log l SET target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos = NULL, pos_end = NULL
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-			RETURN;
-		END IF;
-		lo_tid := format('(%s,0)', r.pos)::tid;
-		hi_tid := format('(%s,0)', least(r.pos OPERATOR(pg_catalog.+) r.step_blocks, 4294967295))::tid;
-		rng := 'ctid >= $2 AND ctid < $3';
-	END IF;
-
-	IF act.set_list IS NULL THEN
-		stmt_fast := format('DELETE FROM ONLY %s WHERE %s AND %s', target::regclass, rng, pred);
-		stmt_skip := format('DELETE FROM ONLY %1$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %1$s WHERE %2$s AND %3$s FOR UPDATE SKIP LOCKED)) AND %3$s',
-			target::regclass, rng, pred);
-	ELSE
-		stmt_fast := format('UPDATE ONLY %s SET %s WHERE %s AND %s', target::regclass, act.set_list, rng, pred);
-		stmt_skip := format('UPDATE ONLY %1$s SET %4$s WHERE ctid = ANY (ARRAY(SELECT ctid FROM ONLY %1$s WHERE %2$s AND %3$s FOR UPDATE SKIP LOCKED)) AND %3$s',
-			target::regclass, rng, pred, act.set_list);
-	END IF;
-
-	-- Rows locked by others are skipped, not waited for: the plain statement
-	-- may wait privacy.purge_lock_wait for a row lock, then the batch is
-	-- redone with FOR UPDATE SKIP LOCKED (0: always SKIP LOCKED).
-	SELECT max(s.setting) FILTER (WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_lock_wait')::integer,
-		max(s.setting) FILTER (WHERE s.name OPERATOR(pg_catalog.=) 'privacy.purge_batch_time')::integer
-	INTO lock_wait, batch_ms
-	FROM pg_catalog.pg_settings s WHERE s.name OPERATOR(pg_catalog.=) ANY ('{privacy.purge_lock_wait,privacy.purge_batch_time}'::text[]);
-	lock_wait := coalesce(lock_wait, 20);
-	-- a worker's batches are also bounded in time (privacy.purge_batch_time):
-	-- the next batch's range shrinks or grows with the time this one took
-	batch_ms := CASE WHEN in_transaction THEN 0 ELSE coalesce(batch_ms, 0) END;
-	began := pg_catalog.clock_timestamp();
-	IF citus THEN
-		-- Citus refuses SKIP LOCKED subqueries on its tables: wait at most
-		-- the lock wait (at least 1ms: 0 would wait forever) on every shard.
-		-- A session setting never reaches the workers; SET LOCAL does with
-		-- citus.propagate_set_commands = 'local' (doc/scale-out.md).
-		PERFORM pg_catalog.set_config('citus.propagate_set_commands', 'local', true);
-		old_timeout := pg_catalog.current_setting('lock_timeout');
-		EXECUTE format('SET LOCAL lock_timeout = %L', greatest(lock_wait, 1)::text);
-		BEGIN
-			EXECUTE stmt_fast USING r.cutoff, lo_ts, hi_ts;
-			GET DIAGNOSTICS n = ROW_COUNT;
-		EXCEPTION WHEN lock_not_available THEN
-			EXECUTE format('SET LOCAL lock_timeout = %L', old_timeout);
-			RAISE EXCEPTION 'rows of Citus table % stayed locked longer than privacy.purge_lock_wait', target::regclass
-				USING ERRCODE = 'lock_not_available',
-				      HINT = 'The run is retried later; rows of Citus tables cannot be skipped when locked.';
-		END;
-		EXECUTE format('SET LOCAL lock_timeout = %L', old_timeout);
-		lock_wait := -1;
-	END IF;
-	IF lock_wait OPERATOR(pg_catalog.>) 0 THEN
-		old_timeout := pg_catalog.current_setting('lock_timeout');
-		BEGIN
-			PERFORM pg_catalog.set_config('lock_timeout', lock_wait::text, true);
-			IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
-				n := privacy._exec_as_owner(target::regclass, stmt_fast, r.cutoff, lo_tid, hi_tid);
-			ELSE
-				n := privacy._exec_as_owner(target::regclass, stmt_fast, r.cutoff, lo_ts, hi_ts);
-			END IF;
-			PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
-		EXCEPTION WHEN lock_not_available THEN
-			lock_wait := 0;
-		END;
-	END IF;
-	IF lock_wait OPERATOR(pg_catalog.=) 0 THEN
-		IF rng OPERATOR(pg_catalog.=) 'ctid >= $2 AND ctid < $3' THEN
-			n := privacy._exec_as_owner(target::regclass, stmt_skip, r.cutoff, lo_tid, hi_tid);
-		ELSE
-			n := privacy._exec_as_owner(target::regclass, stmt_skip, r.cutoff, lo_ts, hi_ts);
-		END IF;
-	END IF;
-	batch_rows := n;
-	took := extract(epoch FROM pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) began) OPERATOR(pg_catalog.*) 1000;
-
-	IF r.method OPERATOR(pg_catalog.=) 'time_slice' THEN
-		-- adapt the slice to the batch size (and to the batch time)
-		IF batch_ms OPERATOR(pg_catalog.>) 0 AND took OPERATOR(pg_catalog.>) batch_ms THEN
-			r.slice := greatest(r.slice OPERATOR(pg_catalog./) 2, '1 second'::interval);
-		ELSIF n OPERATOR(pg_catalog.<) (batch OPERATOR(pg_catalog./) 2) AND r.slice OPERATOR(pg_catalog.<) '1 year'::interval
-		   AND (batch_ms OPERATOR(pg_catalog.=) 0 OR took OPERATOR(pg_catalog.<) (batch_ms OPERATOR(pg_catalog./) 2)) THEN
-			r.slice := r.slice OPERATOR(pg_catalog.*) 2;
-		ELSIF n OPERATOR(pg_catalog.>) ((batch OPERATOR(pg_catalog.*) 3) OPERATOR(pg_catalog./) 2) THEN
-			r.slice := greatest(r.slice OPERATOR(pg_catalog./) 2, '1 second'::interval);
-		END IF;
-		IF hi_ts OPERATOR(pg_catalog.>=) r.cutoff THEN
-			UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-				target_idx = l.target_idx OPERATOR(pg_catalog.+) 1, pos_ts = NULL, slice = NULL
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		ELSE
-			UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-				pos_ts = hi_ts, slice = r.slice
-			WHERE l.id OPERATOR(pg_catalog.=) run_id;
-		END IF;
-	ELSE
-		r.pos := r.pos OPERATOR(pg_catalog.+) r.step_blocks;
-		IF batch_ms OPERATOR(pg_catalog.>) 0 THEN
-			-- the next range: scaled to the batch time (at most halved or
-			-- doubled at a time), never above the batch size's
-			SELECT CASE WHEN c.relpages OPERATOR(pg_catalog.>) 0 AND c.reltuples OPERATOR(pg_catalog.>) 0
-			            THEN c.reltuples OPERATOR(pg_catalog./) c.relpages ELSE 100 END
-			INTO per_page FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) target;
-			r.step_blocks := least(greatest(1, (batch OPERATOR(pg_catalog./) greatest(per_page, 1))::integer),
-				greatest(1, (r.step_blocks::float8 OPERATOR(pg_catalog.*)
-					least(2, greatest(0.5, batch_ms::float8 OPERATOR(pg_catalog./) greatest(took, 0.1))))::integer));
-		END IF;
-		UPDATE privacy._purge_log l SET rows = l.rows OPERATOR(pg_catalog.+) n, batches = l.batches OPERATOR(pg_catalog.+) 1,
-			pos = r.pos, pos_end = r.pos_end, step_blocks = r.step_blocks
-		WHERE l.id OPERATOR(pg_catalog.=) run_id;
-	END IF;
-END
-$$;
-COMMENT ON FUNCTION privacy._purge_step(bigint, boolean) IS
-'one purge batch of a run in the caller''s transaction; returns the next action and the rows purged';
 
 CREATE OR REPLACE FUNCTION privacy._purge_detach_failed(run_id bigint)
 RETURNS void
