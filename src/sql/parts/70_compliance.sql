@@ -771,7 +771,7 @@ BEGIN
 		   AND pg_catalog.jsonb_array_length(rows) OPERATOR(pg_catalog.>) pg_catalog.cardinality(t.ids) THEN
 			RAISE EXCEPTION 'export of the subject refused: % read more rows than were located',
 				t.relid
-				USING ERRCODE = 'serialization_failure',
+				USING ERRCODE = '40001',
 				      DETAIL = 'The table changed while the subject was exported.',
 				      HINT = 'Run the export again.';
 		END IF;
