@@ -5,11 +5,11 @@
 --       each export has exactly that subject's rows (the superuser sees
 --       every row of the family: positive control).
 --  F5   a superuser's registered table with a column whose type (directly,
---       or as an array element, domain base or composite field) belongs to
---       another role is refused: that role's cast to json would run with the
---       exporter's rights (it made itself superuser). The same type in a
---       table of that role (positive control) is exported, its cast run as
---       the owner.
+--       or as an array element, domain base or composite field), or its
+--       cast to json's function, belongs to another role is refused: that
+--       role's cast to json would run with the exporter's rights (it made
+--       itself superuser). The same type in a table of that role (positive
+--       control) is exported, its cast run as the owner.
 --  F11  a BYPASSRLS privacy administrator exports a table with the owner's
 --       restrictive policy; an administrator without BYPASSRLS is refused.
 --  F12b a registered table its owner turns into a view is reported as an
@@ -136,6 +136,17 @@ SELECT privacy.unregister_subject('xf.su_level_domains');
 SELECT privacy.register_subject('xf.su_level_pairs', 'email');
 SELECT privacy.export_subject('ann' || '@example.org') -> 'xf.su_level_pairs';
 SELECT privacy.unregister_subject('xf.su_level_pairs');
+-- a superuser's type whose cast to json uses the role's function
+CREATE TYPE xf.su_level AS ENUM ('low', 'high');
+SET ROLE regress_xf_owner;
+CREATE FUNCTION xf.su_level_json(v xf.su_level) RETURNS json LANGUAGE sql AS $$ SELECT xf.level_json(v::text::xf.level) $$;
+RESET ROLE;
+CREATE CAST (xf.su_level AS json) WITH FUNCTION xf.su_level_json(xf.su_level);
+CREATE TABLE xf.su_borrowed (email text, lvl xf.su_level);
+GRANT SELECT ON xf.su_borrowed TO regress_xf_admin;
+SELECT privacy.register_subject('xf.su_borrowed', 'email');
+SELECT privacy.export_subject('ann' || '@example.org') -> 'xf.su_borrowed';
+SELECT privacy.unregister_subject('xf.su_borrowed');
 \set ON_ERROR_STOP 1
 -- the positive control: the owner's table is exported, its cast run as the
 -- owner (denied both), never as the administrator or the superuser

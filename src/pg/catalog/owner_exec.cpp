@@ -29,6 +29,7 @@ extern "C" {
 #include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_cast.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
@@ -411,8 +412,8 @@ namespace {
 // TypeOfAnotherRole reports whether typid, or a type it is built from (an
 // array's element, a domain's base, a composite's fields, a range's subtype,
 // a multirange's range), recursively, is owned by a role that is not a
-// superuser: that owner's casts and functions run wherever a value of the
-// type is converted (to json, for instance).
+// superuser, or has a cast to json whose function is: that role's code runs
+// wherever a value of the type is converted to json.
 bool
 TypeOfAnotherRole(Oid typid) {
 	check_stack_depth();
@@ -428,6 +429,23 @@ TypeOfAnotherRole(Oid typid) {
 	ReleaseSysCache(tup);
 	if (!superuser_arg(owner))
 		return true;
+	// to_jsonb converts a value through its type's cast to json, whose
+	// function a superuser may have borrowed from another role
+	HeapTuple cast = SearchSysCache2(CASTSOURCETARGET, ObjectIdGetDatum(typid),
+	                                 ObjectIdGetDatum(JSONOID));
+	if (HeapTupleIsValid(cast)) {
+		Oid func = ((Form_pg_cast)GETSTRUCT(cast))->castfunc;
+		ReleaseSysCache(cast);
+		if (OidIsValid(func)) {
+			HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(func));
+			if (!HeapTupleIsValid(proc))
+				elog(ERROR, "cache lookup failed for function %u", func);
+			Oid proc_owner = ((Form_pg_proc)GETSTRUCT(proc))->proowner;
+			ReleaseSysCache(proc);
+			if (!superuser_arg(proc_owner))
+				return true;
+		}
+	}
 	if (OidIsValid(elem) && TypeOfAnotherRole(elem))
 		return true;
 	if (OidIsValid(base) && TypeOfAnotherRole(base))
@@ -482,9 +500,9 @@ ReadAsTableOwner(Oid relid, Oid reader, const char *sql, int nargs, Oid *types, 
 		ereport(ERROR,
 		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 		         errmsg("cannot read table \"%s\" for you", get_rel_name(relid)),
-		         errdetail("The table is owned by a superuser and has a column whose type belongs "
-		                   "to a role that is not a superuser; that role's casts and functions "
-		                   "would run with your rights."),
+		         errdetail("The table is owned by a superuser and has a column whose type, or the "
+		                   "function of its cast to json, belongs to a role that is not a "
+		                   "superuser; that role's code would run with your rights."),
 		         errhint("Make a role that is not a superuser own the table (its reads then run "
 		                 "as that role), or give the column a type owned by a superuser.")));
 	Oid runner = superuser_arg(owner) ? reader : owner;

@@ -673,9 +673,17 @@ BEGIN
 	PERFORM privacy._check_subject_tables();
 	FOR t IN SELECT s.relid, s.predicate FROM privacy._subject_tables() s ORDER BY s.depth, s.relid::text LOOP
 		relid := t.relid;
-		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid), pg_catalog.array_agg(tableoid) FROM %s WHERE %s',
-		                          t.relid, t.predicate)
-			INTO ids, tableoids USING subject;
+		-- (a Citus table's rows are read by subject column instead: its
+		-- row ids and tableoids are its shards')
+		IF privacy._citus_table(t.relid) THEN
+			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid) FROM %s WHERE %s', t.relid, t.predicate)
+				INTO ids USING subject;
+			tableoids := NULL;
+		ELSE
+			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid), pg_catalog.array_agg(tableoid) FROM %s WHERE %s',
+			                          t.relid, t.predicate)
+				INTO ids, tableoids USING subject;
+		END IF;
 		ids := coalesce(ids, '{}');
 		tableoids := coalesce(tableoids, '{}');
 		SELECT coalesce(pg_catalog.jsonb_object_agg(a.attname, f.fmt), '{}') INTO token_columns
