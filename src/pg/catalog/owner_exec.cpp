@@ -431,8 +431,8 @@ TypeOfAnotherRole(Oid typid) {
 		return true;
 	// to_jsonb converts a value through its type's cast to json, whose
 	// function a superuser may have borrowed from another role
-	HeapTuple cast = SearchSysCache2(CASTSOURCETARGET, ObjectIdGetDatum(typid),
-	                                 ObjectIdGetDatum(JSONOID));
+	HeapTuple cast =
+	        SearchSysCache2(CASTSOURCETARGET, ObjectIdGetDatum(typid), ObjectIdGetDatum(JSONOID));
 	if (HeapTupleIsValid(cast)) {
 		Oid func = ((Form_pg_cast)GETSTRUCT(cast))->castfunc;
 		ReleaseSysCache(cast);

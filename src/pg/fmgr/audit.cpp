@@ -113,10 +113,11 @@ ExportReadQuery(Oid relid, const char *subject_column) {
 		appendStringInfo(&sql, " AND t.%s::pg_catalog.text OPERATOR(pg_catalog.=) $2",
 		                 quote_identifier(subject_column));
 	else
-		appendStringInfoString(
-		        &sql, " AND EXISTS (SELECT FROM ROWS FROM (pg_catalog.unnest($2::pg_catalog.oid[]), "
-		              "pg_catalog.unnest($1::pg_catalog.tid[])) u(o, c) WHERE u.o "
-		              "OPERATOR(pg_catalog.=) t.tableoid AND u.c OPERATOR(pg_catalog.=) t.ctid)");
+		appendStringInfoString(&sql, " AND EXISTS (SELECT FROM ROWS FROM ("
+		                             "pg_catalog.unnest($2::pg_catalog.oid[]), "
+		                             "pg_catalog.unnest($1::pg_catalog.tid[])) u(o, c) "
+		                             "WHERE u.o OPERATOR(pg_catalog.=) t.tableoid "
+		                             "AND u.c OPERATOR(pg_catalog.=) t.ctid)");
 	appendStringInfoString(&sql, ") s");
 	return sql.data;
 }
@@ -231,11 +232,13 @@ SubjectPseudonym(text *subject, char *out, size_t size) {
 }
 
 // ExportRowsImpl implements privacy._export_rows: reads the subject's rows
-// of tbl (found again here; the ids argument only says which rows the
-// caller expects and is not trusted) as the caller (the caller's privileges and masking apply) with
-// pg_privacy's own row policies lifted for that one statement, so that a
-// subject's rows are not hidden by consent or filters; records the
-// disclosure durably (reserved before the read: a full queue refuses it).
+// of tbl (found again here, as (tableoid, ctid) pairs; the ids argument
+// only says which rows the caller expects and is not trusted) as the
+// table's owner (ReadAsTableOwner; the caller's privileges and masking
+// apply) with pg_privacy's own row policies lifted for that one statement,
+// so that a subject's rows are not hidden by consent or filters; records
+// the disclosure durably (reserved before the read: a full queue refuses
+// it). {"error": "not a table"} for a registered table turned into a view.
 Datum
 ExportRowsImpl(FunctionCallInfo fcinfo) {
 	CheckPolicyAdmin("export data subjects", InvalidOid);
@@ -306,7 +309,9 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 	// reader's part is checked here: its privileges, and whether the owner's
 	// own row-security policies, which pg_privacy does not run with the
 	// reader's rights, could hide rows from it (the export refuses rather
-	// than read rows the reader may not see). Masking is the reader's.
+	// than read rows the reader may not see; BYPASSRLS readers are not
+	// filtered). Masking is the reader's. A superuser's table is read as the
+	// reader, and refused when a column's type is another role's code.
 	Oid reader = GetUserId();
 	if (!ReaderMayRead(relid, reader)) {
 		SPI_finish();
@@ -358,8 +363,9 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 	{
 		// $2: the subject (Citus) or the partitions or children of the ids
 		Oid types[2] = {TIDARRAYOID, (Oid)(subject_column != NULL ? TEXTOID : OIDARRAYOID)};
-		Datum values[2] = {PointerGetDatum(ids), subject_column != NULL ? PointerGetDatum(subject)
-		                                                                : PointerGetDatum(tableoids)};
+		Datum second =
+		        subject_column != NULL ? PointerGetDatum(subject) : PointerGetDatum(tableoids);
+		Datum values[2] = {PointerGetDatum(ids), second};
 		bool nulls[2] = {false, false};
 		char *read = ReadAsTableOwner(relid, reader, read_sql, 2, types, values, nulls);
 		if (read != NULL) {
