@@ -26,12 +26,15 @@ extern "C" {
 #include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
+#include "access/relation.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_cast.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
@@ -404,6 +407,85 @@ RunAsTableOwner(Oid relid, const char *sql, int nargs, Oid *types, Datum *values
 	return RunRestricted(owner, sql, nargs, types, values, nulls, value, relid, InvalidOid);
 }
 
+namespace {
+
+// TypeOfAnotherRole reports whether typid, or a type it is built from (an
+// array's element, a domain's base, a composite's fields, a range's subtype,
+// a multirange's range), recursively, is owned by a role that is not a
+// superuser, or has a cast to json whose function is: that role's code runs
+// wherever a value of the type is converted to json.
+bool
+TypeOfAnotherRole(Oid typid) {
+	check_stack_depth();
+	HeapTuple tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for type %u", typid);
+	Form_pg_type type = (Form_pg_type)GETSTRUCT(tup);
+	Oid owner = type->typowner;
+	Oid elem = type->typelem;
+	Oid base = type->typbasetype;
+	Oid rel = type->typrelid;
+	char kind = type->typtype;
+	ReleaseSysCache(tup);
+	if (!superuser_arg(owner))
+		return true;
+	// to_jsonb converts a value through its type's cast to json, whose
+	// function a superuser may have borrowed from another role
+	HeapTuple cast =
+	        SearchSysCache2(CASTSOURCETARGET, ObjectIdGetDatum(typid), ObjectIdGetDatum(JSONOID));
+	if (HeapTupleIsValid(cast)) {
+		Oid func = ((Form_pg_cast)GETSTRUCT(cast))->castfunc;
+		ReleaseSysCache(cast);
+		if (OidIsValid(func)) {
+			HeapTuple proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(func));
+			if (!HeapTupleIsValid(proc))
+				elog(ERROR, "cache lookup failed for function %u", func);
+			Oid proc_owner = ((Form_pg_proc)GETSTRUCT(proc))->proowner;
+			ReleaseSysCache(proc);
+			if (!superuser_arg(proc_owner))
+				return true;
+		}
+	}
+	if (OidIsValid(elem) && TypeOfAnotherRole(elem))
+		return true;
+	if (OidIsValid(base) && TypeOfAnotherRole(base))
+		return true;
+	if (kind == TYPTYPE_RANGE && TypeOfAnotherRole(get_range_subtype(typid)))
+		return true;
+	if (kind == TYPTYPE_MULTIRANGE && TypeOfAnotherRole(get_multirange_range(typid)))
+		return true;
+	if (OidIsValid(rel)) {
+		Relation r = relation_open(rel, AccessShareLock);
+		TupleDesc desc = RelationGetDescr(r);
+		bool other = false;
+		for (int i = 0; i < desc->natts && !other; i++) {
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+			if (!att->attisdropped)
+				other = TypeOfAnotherRole(att->atttypid);
+		}
+		relation_close(r, AccessShareLock);
+		if (other)
+			return true;
+	}
+	return false;
+}
+
+} // namespace
+
+bool
+ColumnTypesOfAnotherRole(Oid relid) {
+	Relation r = relation_open(relid, AccessShareLock);
+	TupleDesc desc = RelationGetDescr(r);
+	bool other = false;
+	for (int i = 0; i < desc->natts && !other; i++) {
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		if (!att->attisdropped)
+			other = TypeOfAnotherRole(att->atttypid);
+	}
+	relation_close(r, AccessShareLock);
+	return other;
+}
+
 char *
 ReadAsTableOwner(Oid relid, Oid reader, const char *sql, int nargs, Oid *types, Datum *values,
                  bool *nulls) {
@@ -411,6 +493,18 @@ ReadAsTableOwner(Oid relid, Oid reader, const char *sql, int nargs, Oid *types, 
 	// A superuser's code gains nothing from running with the reader's rights,
 	// and masks declared by administrators must not run as a superuser: a
 	// superuser's table is read as the reader (restricted all the same).
+	// The casts and functions of its columns' types are their owners' code:
+	// a column whose type belongs to a role that is not a superuser is
+	// refused, so that no such code runs with the reader's rights.
+	if (superuser_arg(owner) && ColumnTypesOfAnotherRole(relid))
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		         errmsg("cannot read table \"%s\" for you", get_rel_name(relid)),
+		         errdetail("The table is owned by a superuser and has a column whose type, or the "
+		                   "function of its cast to json, belongs to a role that is not a "
+		                   "superuser; that role's code would run with your rights."),
+		         errhint("Make a role that is not a superuser own the table (its reads then run "
+		                 "as that role), or give the column a type owned by a superuser.")));
 	Oid runner = superuser_arg(owner) ? reader : owner;
 	char *value = NULL;
 	(void)RunRestricted(runner, sql, nargs, types, values, nulls, &value, relid, reader);

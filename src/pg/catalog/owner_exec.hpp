@@ -49,7 +49,16 @@ uint64 RunAsTableOwner(Oid relid, const char *sql, int nargs, Oid *types, Datum 
 // needs no protection from the reader's rights, and administrators' masks
 // must not run as a superuser. Returns the first column of the first row
 // as text (NULL when there is none).
+// Refused (42501) for a superuser's table with
+// a column whose type, or a type it is built from, belongs to a role that is
+// not a superuser (ColumnTypesOfAnotherRole): that role's casts would run
+// with the reader's rights.
 char *ReadAsTableOwner(Oid relid, Oid reader, const char *sql, int nargs, Oid *types, Datum *values,
                        bool *nulls);
+
+// ColumnTypesOfAnotherRole reports whether a column of relid has a type
+// that is, or is built from (element, base, field, range subtype,
+// recursively), a type owned by a role that is not a superuser.
+bool ColumnTypesOfAnotherRole(Oid relid);
 
 } // namespace privacy::pg

@@ -30,6 +30,7 @@ extern "C" {
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xlog.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_policy.h"
 #include "catalog/indexing.h"
 #include "catalog/pg_type.h"
@@ -91,9 +92,13 @@ CheckExemptionGranteeImpl(FunctionCallInfo fcinfo) {
 }
 
 // ExportReadQuery builds the read of one table's subject rows, each whole
-// row as jsonb, in a stable order. With subject_column, only rows whose
-// subject column equals $2 are read too: a Citus table's row ids are those
-// of its shards, the same on every shard.
+// row as jsonb, in a stable order. A row id is unique only within one
+// relation: the rows read are those whose (tableoid, ctid) pair is one of
+// the pairs located ($1 row ids, $2 their partitions or children), so that
+// a partitioned or inherited table's other members' rows at the same row
+// ids are not read. With subject_column (a Citus table, whose row ids are
+// those of its shards, the same on every shard, and whose tableoid is the
+// shard's), rows whose subject column equals $2 are read instead.
 char *
 ExportReadQuery(Oid relid, const char *subject_column) {
 	StringInfoData sql;
@@ -101,12 +106,19 @@ ExportReadQuery(Oid relid, const char *subject_column) {
 	appendStringInfo(&sql,
 	                 "SELECT coalesce(pg_catalog.jsonb_agg(s.r ORDER BY s.r::pg_catalog.text), "
 	                 "'[]'::pg_catalog.jsonb) FROM (SELECT pg_catalog.to_jsonb(t) AS r FROM "
-	                 "%s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)%s%s%s) s",
+	                 "%s t WHERE t.ctid OPERATOR(pg_catalog.=) ANY ($1)",
 	                 quote_qualified_identifier(get_namespace_name(get_rel_namespace(relid)),
-	                                            get_rel_name(relid)),
-	                 subject_column != NULL ? " AND t." : "",
-	                 subject_column != NULL ? quote_identifier(subject_column) : "",
-	                 subject_column != NULL ? "::pg_catalog.text OPERATOR(pg_catalog.=) $2" : "");
+	                                            get_rel_name(relid)));
+	if (subject_column != NULL)
+		appendStringInfo(&sql, " AND t.%s::pg_catalog.text OPERATOR(pg_catalog.=) $2",
+		                 quote_identifier(subject_column));
+	else
+		appendStringInfoString(&sql, " AND EXISTS (SELECT FROM ROWS FROM ("
+		                             "pg_catalog.unnest($2::pg_catalog.oid[]), "
+		                             "pg_catalog.unnest($1::pg_catalog.tid[])) u(o, c) "
+		                             "WHERE u.o OPERATOR(pg_catalog.=) t.tableoid "
+		                             "AND u.c OPERATOR(pg_catalog.=) t.ctid)");
+	appendStringInfoString(&sql, ") s");
 	return sql.data;
 }
 
@@ -170,7 +182,9 @@ ReaderMayRead(Oid relid, Oid reader) {
 // security on and no permissive policy may show reader anything.
 bool
 OwnerPoliciesMayHide(Oid relid, Oid reader) {
-	if (check_enable_rls(relid, reader, true) == RLS_NONE)
+	// RLS_NONE_ENV (a BYPASSRLS role, the owner without FORCE, row_security
+	// off) hides nothing either: only RLS_ENABLED means policies apply
+	if (check_enable_rls(relid, reader, true) != RLS_ENABLED)
 		return false;
 	bool by_privacy = RowSecurityEnabledByPrivacy(relid);
 	bool hides = !by_privacy;
@@ -218,11 +232,13 @@ SubjectPseudonym(text *subject, char *out, size_t size) {
 }
 
 // ExportRowsImpl implements privacy._export_rows: reads the subject's rows
-// of tbl (found again here; the ids argument only says which rows the
-// caller expects and is not trusted) as the caller (the caller's privileges and masking apply) with
-// pg_privacy's own row policies lifted for that one statement, so that a
-// subject's rows are not hidden by consent or filters; records the
-// disclosure durably (reserved before the read: a full queue refuses it).
+// of tbl (found again here, as (tableoid, ctid) pairs; the ids argument
+// only says which rows the caller expects and is not trusted) as the
+// table's owner (ReadAsTableOwner; the caller's privileges and masking
+// apply) with pg_privacy's own row policies lifted for that one statement,
+// so that a subject's rows are not hidden by consent or filters; records
+// the disclosure durably (reserved before the read: a full queue refuses
+// it). {"error": "not a table"} for a registered table turned into a view.
 Datum
 ExportRowsImpl(FunctionCallInfo fcinfo) {
 	CheckPolicyAdmin("export data subjects", InvalidOid);
@@ -238,6 +254,11 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 	if (get_rel_relkind(relid) == '\0')
 		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_TABLE),
 		                errmsg("relation with OID %u does not exist", relid)));
+	// a registered table its owner turned into a view has no rows to read
+	if (get_rel_relkind(relid) != RELKIND_RELATION &&
+	    get_rel_relkind(relid) != RELKIND_PARTITIONED_TABLE)
+		PG_RETURN_JSONB_P(DatumGetJsonbP(
+		        DirectFunctionCall1(jsonb_in, CStringGetDatum("{\"error\": \"not a table\"}"))));
 	bool citus = IsCitusTable(relid);
 
 	DisclosureRecord record;
@@ -288,7 +309,9 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 	// reader's part is checked here: its privileges, and whether the owner's
 	// own row-security policies, which pg_privacy does not run with the
 	// reader's rights, could hide rows from it (the export refuses rather
-	// than read rows the reader may not see). Masking is the reader's.
+	// than read rows the reader may not see; BYPASSRLS readers are not
+	// filtered). Masking is the reader's. A superuser's table is read as the
+	// reader, and refused when a column's type is another role's code.
 	Oid reader = GetUserId();
 	if (!ReaderMayRead(relid, reader)) {
 		SPI_finish();
@@ -313,19 +336,24 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 
 	// the rows read are the subject's rows of the table, whatever ids the
 	// caller passed: a direct call cannot read other rows past the filters
+	ArrayType *tableoids;
 	{
 		Oid plan_types[2] = {TEXTOID, OIDOID};
 		Datum plan_values[2] = {PointerGetDatum(subject), ObjectIdGetDatum(relid)};
 		int rc = SPI_execute_with_args(
-		        "SELECT coalesce((SELECT p.ids FROM privacy._subject_export_plan($1) p WHERE "
-		        "p.relid::pg_catalog.oid OPERATOR(pg_catalog.=) $2), '{}'::pg_catalog.tid[])",
-		        2, plan_types, plan_values, NULL, true, 1);
+		        "SELECT coalesce(p.ids, '{}'::pg_catalog.tid[]), coalesce(p.tableoids, "
+		        "'{}'::pg_catalog.oid[]) FROM (SELECT NULL) d LEFT JOIN "
+		        "privacy._subject_export_plan($1) p ON p.relid::pg_catalog.oid "
+		        "OPERATOR(pg_catalog.=) $2",
+		        2, plan_types, plan_values, NULL, true, 2);
 		if (rc != SPI_OK_SELECT || SPI_processed != 1)
 			elog(ERROR, "pg_privacy could not find the subject's rows: %s",
 			     SPI_result_code_string(rc));
 		bool null;
 		Datum d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &null);
 		ids = DatumGetArrayTypeP(SPI_datumTransfer(d, false, -1));
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &null);
+		tableoids = DatumGetArrayTypeP(SPI_datumTransfer(d, false, -1));
 	}
 
 	ReserveAuditSlot();
@@ -333,11 +361,13 @@ ExportRowsImpl(FunctionCallInfo fcinfo) {
 	volatile bool isnull = true;
 	PG_TRY();
 	{
-		Oid types[2] = {TIDARRAYOID, TEXTOID};
-		Datum values[2] = {PointerGetDatum(ids), PointerGetDatum(subject)};
+		// $2: the subject (Citus) or the partitions or children of the ids
+		Oid types[2] = {TIDARRAYOID, (Oid)(subject_column != NULL ? TEXTOID : OIDARRAYOID)};
+		Datum second =
+		        subject_column != NULL ? PointerGetDatum(subject) : PointerGetDatum(tableoids);
+		Datum values[2] = {PointerGetDatum(ids), second};
 		bool nulls[2] = {false, false};
-		char *read = ReadAsTableOwner(relid, reader, read_sql, subject_column != NULL ? 2 : 1,
-		                              types, values, nulls);
+		char *read = ReadAsTableOwner(relid, reader, read_sql, 2, types, values, nulls);
 		if (read != NULL) {
 			isnull = false;
 			result = DirectFunctionCall1(jsonb_in, CStringGetDatum(read));

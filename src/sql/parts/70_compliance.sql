@@ -571,7 +571,10 @@ COMMENT ON VIEW privacy.subject_tables IS 'tables registered as holding data abo
 
 -- privacy._subject_tables(): registered tables with their depth (hops to a
 -- table that identifies the subject directly) and the SQL condition selecting
--- a subject's rows ($1 is the subject, compared as text).
+-- a subject's rows ($1 is the subject, compared as text). Only tables: a
+-- registered table its owner turned into a view (CREATE RULE "_RETURN"), and
+-- the tables registered through it, are left out (exports and erasures
+-- report them as errors; nothing reads the view).
 CREATE FUNCTION privacy._subject_tables(OUT relid regclass, OUT depth integer, OUT predicate text)
 RETURNS SETOF record
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -580,12 +583,15 @@ AS $$
 	WITH RECURSIVE p(relid, depth, predicate) AS (
 		SELECT s.relid, 0,
 			pg_catalog.format('%I::text OPERATOR(pg_catalog.=) $1', s.subject_column)
-		FROM privacy._subject_table s WHERE s.via IS NULL
+		FROM privacy._subject_table s
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.relid::oid AND c.relkind IN ('r', 'p')
+		WHERE s.via IS NULL
 		UNION ALL
 		SELECT s.relid, p.depth OPERATOR(pg_catalog.+) 1,
 			pg_catalog.format('%I OPERATOR(pg_catalog.=) ANY (SELECT %I FROM %s WHERE %s)',
 			                  s.subject_column, s.via_column, s.via, p.predicate)
 		FROM privacy._subject_table s JOIN p ON s.via OPERATOR(pg_catalog.=) p.relid
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.relid::oid AND c.relkind IN ('r', 'p')
 	)
 	SELECT p.relid, p.depth, p.predicate FROM p
 $$;
@@ -647,11 +653,15 @@ COMMENT ON FUNCTION privacy._check_subject_tables() IS
 'refuses exports and erasures when a registered table is a system or pg_privacy table or its subject or link column has a type that is not built-in';
 
 -- privacy._subject_export_plan(subject): for every registered table (parents
--- first), the row ids of the subject's rows, found as the extension owner
--- (raw values, no row filters), and the columns holding tokens with their
--- format. export_subject then reads those rows as its caller.
+-- first), the row ids of the subject's rows as (tableoids[i], ids[i]) pairs
+-- (a row id is unique only within one partition or inheritance child),
+-- found as the extension owner (raw values, no row filters), and the columns
+-- holding tokens with their format; ids and tableoids are NULL for a
+-- registered table that is no longer a table (converted to a view) or is
+-- registered through one. export_subject then reads those rows as its caller.
 -- Administrators only.
-CREATE FUNCTION privacy._subject_export_plan(subject text, OUT relid regclass, OUT ids tid[], OUT token_columns jsonb)
+CREATE FUNCTION privacy._subject_export_plan(subject text, OUT relid regclass, OUT ids tid[], OUT token_columns jsonb,
+                                             OUT tableoids oid[])
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -663,9 +673,19 @@ BEGIN
 	PERFORM privacy._check_subject_tables();
 	FOR t IN SELECT s.relid, s.predicate FROM privacy._subject_tables() s ORDER BY s.depth, s.relid::text LOOP
 		relid := t.relid;
-		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid) FROM %s WHERE %s', t.relid, t.predicate)
-			INTO ids USING subject;
+		-- (a Citus table's rows are read by subject column instead: its
+		-- row ids and tableoids are its shards')
+		IF privacy._citus_table(t.relid) THEN
+			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid) FROM %s WHERE %s', t.relid, t.predicate)
+				INTO ids USING subject;
+			tableoids := NULL;
+		ELSE
+			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid), pg_catalog.array_agg(tableoid) FROM %s WHERE %s',
+			                          t.relid, t.predicate)
+				INTO ids, tableoids USING subject;
+		END IF;
 		ids := coalesce(ids, '{}');
+		tableoids := coalesce(tableoids, '{}');
 		SELECT coalesce(pg_catalog.jsonb_object_agg(a.attname, f.fmt), '{}') INTO token_columns
 		FROM pg_catalog.pg_attribute a
 		LEFT JOIN privacy._classification c
@@ -674,6 +694,16 @@ BEGIN
 		                        CASE WHEN a.atttypid OPERATOR(pg_catalog.=) 'privacy.card_token'::pg_catalog.regtype THEN 'card' END) AS fmt) f
 		WHERE a.attrelid OPERATOR(pg_catalog.=) t.relid AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
 		  AND f.fmt IS NOT NULL;
+		RETURN NEXT;
+	END LOOP;
+	-- registered tables that are not searched (no longer tables)
+	FOR t IN SELECT s.relid FROM privacy._subject_table s
+	         WHERE s.relid OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT x.relid FROM privacy._subject_tables() x))
+	         ORDER BY s.relid::text LOOP
+		relid := t.relid;
+		ids := NULL;
+		tableoids := NULL;
+		token_columns := '{}';
 		RETURN NEXT;
 	END LOOP;
 END
@@ -709,7 +739,13 @@ COMMENT ON FUNCTION privacy._export_rows(regclass, tid[], text, text[], text[]) 
 -- a table the caller cannot read is reported as {"error": "permission
 -- denied"}. If other row-security policies (the owner's own) apply to the
 -- caller, the export is refused (42501): never a silently partial result. Each table read is recorded in privacy.audit_log
--- durably, even if the transaction aborts.
+-- durably, even if the transaction aborts. Rows are matched by partition or
+-- child and row id: a partitioned or inherited table's export has exactly
+-- the subject's rows, and reading more rows than were located refuses
+-- (40001). A registered table turned into a view is reported as
+-- {"error": "not a table"}. A superuser's table with a column whose type
+-- (or an element, base, field or range type of it) belongs to another role
+-- is refused (42501): its casts would run with the caller's rights.
 CREATE FUNCTION privacy.export_subject(subject text)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -731,7 +767,22 @@ BEGIN
 		INTO cols, fmts
 		FROM pg_catalog.jsonb_each_text(t.token_columns) k WHERE privacy._may_detokenize(k.value);
 		-- {"error": "permission denied"} for a table the caller cannot read
+		-- {"error": "not a table"} for a registered table turned into a view
+		IF t.ids IS NULL THEN
+			result := result OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(t.relid::text,
+				pg_catalog.jsonb_build_object('error', 'not a table'));
+			CONTINUE;
+		END IF;
 		rows := privacy._export_rows(t.relid, t.ids, subject, cols, fmts);
+		-- more rows than located: never hand over rows that are not the subject's
+		IF pg_catalog.jsonb_typeof(rows) OPERATOR(pg_catalog.=) 'array'
+		   AND pg_catalog.jsonb_array_length(rows) OPERATOR(pg_catalog.>) pg_catalog.cardinality(t.ids) THEN
+			RAISE EXCEPTION 'export of the subject refused: % read more rows than were located',
+				t.relid
+				USING ERRCODE = '40001',
+				      DETAIL = 'The table changed while the subject was exported.',
+				      HINT = 'Run the export again.';
+		END IF;
 		IF pg_catalog.jsonb_typeof(rows) OPERATOR(pg_catalog.=) 'array'
 		   AND pg_catalog.jsonb_array_length(rows) OPERATOR(pg_catalog.<) pg_catalog.cardinality(t.ids) THEN
 			RAISE EXCEPTION 'export of the subject refused: % of its rows in % are hidden from you',
@@ -775,7 +826,9 @@ COMMENT ON FUNCTION privacy._erasure_condition(regclass) IS
 -- Rows matching an active legal hold are kept and reported with the hold's
 -- id and reason; parent rows still referenced by held child rows are kept
 -- too. Revokes the subject's standing consents and logs the erasure in
--- privacy.audit_log under a pseudonym of the subject.
+-- privacy.audit_log under a pseudonym of the subject. A registered table
+-- turned into a view (and the tables registered through it) is left
+-- untouched and reported as {"table": ..., "error": "not a table"}.
 --
 -- Every statement on a registered table runs as that table's owner,
 -- restricted (privacy._exec_as_owner / _value_as_owner), and reads only that
@@ -904,6 +957,14 @@ BEGIN
 					(SELECT x.subject_column FROM privacy._subject_table x WHERE x.relid OPERATOR(pg_catalog.=) t.relid),
 					t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
 		END IF;
+	END LOOP;
+
+	-- registered tables that are no longer tables (a view now) are not
+	-- touched, and reported
+	FOR t IN SELECT s.relid FROM privacy._subject_table s
+	         WHERE s.relid OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT x.relid FROM privacy._subject_tables() x))
+	         ORDER BY s.relid::text LOOP
+		tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'error', 'not a table');
 	END LOOP;
 
 	FOR purpose IN SELECT DISTINCT c.purpose FROM privacy._consent c
