@@ -175,6 +175,8 @@ SELECT privacy.retokenize('rt5d.cards', 'tok') AS moved;
 SELECT privacy.detokenize(tok::text, 'card') = '4111111111111111' AS roundtrip FROM rt5d.cards;
 RESET statement_timeout;
 
+SET client_min_messages = error;
+SELECT privacy.drop_key('default', force => true) IS NULL AS key_dropped;
 SET client_min_messages = warning;
 DROP SCHEMA rt5d CASCADE;
 DROP ROLE regress_rt5d_owner, regress_rt5d_sel, regress_rt5d_creator;

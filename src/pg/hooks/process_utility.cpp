@@ -137,7 +137,6 @@ UsingReadsMasked(Node *node, void *context) {
 	return raw_expression_tree_walker(node, (bool (*)())UsingReadsMasked, context);
 }
 
-
 // GenerationReadsMasked reports whether dropping the generation expression
 // of column `column` of governed relid would leave values derived from a
 // column the current user sees masked: the column is itself protected for
@@ -426,7 +425,6 @@ CheckTruncate(TruncateStmt *truncate) {
 	}
 }
 
-
 // CheckLeavingPolicies refuses to take member (and its partitions and
 // children) out of the family above it when masks or row policies declared
 // on the tables it leaves (`lost`: the old parent and its ancestors) apply
@@ -468,17 +466,16 @@ CheckLeavingPolicies(Oid member, List *lost, const char *verb) {
 				       !list_member_oid(lost, rel->columns[j].source_relid);
 			if (kept)
 				continue;
-			ereport(ERROR,
-			        (errcode(ERRCODE_OBJECT_IN_USE),
-			         errmsg("cannot %s table \"%s\": column \"%s\" of \"%s\" is masked by a "
-			                "policy of table \"%s\"",
-			                verb, get_rel_name(member), NameStr(col->column),
-			                get_rel_name(rel->relid), get_rel_name(col->source_relid)),
-			         errdetail("Out of the family the column would no longer be masked."),
-			         errhint("Remove the mask from \"%s\" with privacy.unmask_column() "
-			                 "first (then declare it again on both tables), or have a "
-			                 "superuser run it.",
-			                 get_rel_name(col->source_relid))));
+			ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+			                errmsg("cannot %s table \"%s\": column \"%s\" of \"%s\" is masked by a "
+			                       "policy of table \"%s\"",
+			                       verb, get_rel_name(member), NameStr(col->column),
+			                       get_rel_name(rel->relid), get_rel_name(col->source_relid)),
+			                errdetail("Out of the family the column would no longer be masked."),
+			                errhint("Remove the mask from \"%s\" with privacy.unmask_column() "
+			                        "first (then declare it again on both tables), or have a "
+			                        "superuser run it.",
+			                        get_rel_name(col->source_relid))));
 		}
 	}
 }
@@ -555,9 +552,8 @@ RejectDomainCheck(AlterDomainStmt *alter) {
 				        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				         errmsg("cannot %s a check constraint of domain \"%s\": masked column "
 				                "\"%s\" of table \"%s\" has the domain",
-				                alter->subtype == 'V' ? "validate" : "add",
-				                format_type_be(domain), NameStr(rel->columns[i].column),
-				                get_rel_name(relid)),
+				                alter->subtype == 'V' ? "validate" : "add", format_type_be(domain),
+				                NameStr(rel->columns[i].column), get_rel_name(relid)),
 				         errdetail("PostgreSQL checks the constraint against the raw values of "
 				                   "every column of the domain."),
 				         errhint("A role exempt from the masks of those columns can run it.")));
