@@ -60,6 +60,8 @@ extern "C" {
 #include "executor/spi.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "catalog/pg_attribute.h"
 #include "utils/snapmgr.h"
 }
 
@@ -182,6 +184,30 @@ GenerationReadsMasked(Oid relid, const char *column) {
 	return false;
 }
 
+// DropLeavesMaskedCopies reports whether ALTER TABLE [ONLY] relid DROP
+// COLUMN column would leave the column, with its rows, in an inheritance
+// child once the parent's mask is gone with the parent's column: under ONLY,
+// or where the child defines the column itself (attislocal). Found while
+// attacking the F7 fix.
+bool
+DropLeavesMaskedCopies(Oid relid, const char *column, bool only) {
+	List *members = find_all_inheritors(relid, NoLock, NULL);
+	ListCell *lc;
+	foreach (lc, members) {
+		Oid member = lfirst_oid(lc);
+		if (member == relid)
+			continue;
+		HeapTuple tuple = SearchSysCacheAttName(member, column);
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		bool local = ((Form_pg_attribute)GETSTRUCT(tuple))->attislocal;
+		ReleaseSysCache(tuple);
+		if (only || local)
+			return true;
+	}
+	return false;
+}
+
 // RejectMaskedColumnChange refuses DDL that would invalidate a stored mask.
 void
 RejectMaskedColumnChange(Node *stmt) {
@@ -226,6 +252,17 @@ RejectMaskedColumnChange(Node *stmt) {
 				         errdetail("The USING expression reads a column masked for the current "
 				                   "role, or the whole row."),
 				         errhint("A role exempt from the masks can run it.")));
+			if (cmd->subtype == AT_DropColumn && !superuser() && ColumnIsMasked(relid, cmd->name) &&
+			    DropLeavesMaskedCopies(relid, cmd->name, !alter->relation->inh))
+				ereport(ERROR,
+				        (errcode(ERRCODE_OBJECT_IN_USE),
+				         errmsg("cannot drop masked column \"%s\": an inheritance child keeps "
+				                "it",
+				                cmd->name),
+				         errdetail("The child's column, with its rows, would no longer be "
+				                   "masked."),
+				         errhint("Remove the mask with privacy.unmask_column() first, or have a "
+				                 "superuser run it.")));
 			// DROP EXPRESSION keeps the values computed from raw sources in
 			// a plain column that lineage no longer protects
 			if (cmd->subtype == AT_DropExpression && GenerationReadsMasked(relid, cmd->name))
