@@ -35,6 +35,8 @@
 
 extern "C" {
 #include "catalog/namespace.h"
+#include "parser/parse_type.h"
+#include "utils/builtins.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -46,9 +48,20 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_type.h"
+#include "catalog/pg_depend.h"
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "nodes/parsenodes.h"
+#include "optimizer/optimizer.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 #include "executor/spi.h"
 #include "utils/acl.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
+#include "catalog/pg_attribute.h"
 #include "utils/snapmgr.h"
 }
 
@@ -126,6 +139,75 @@ UsingReadsMasked(Node *node, void *context) {
 	return raw_expression_tree_walker(node, (bool (*)())UsingReadsMasked, context);
 }
 
+// GenerationReadsMasked reports whether dropping the generation expression
+// of column `column` of governed relid would leave values derived from a
+// column the current user sees masked: the column is itself protected for
+// the user (lineage) or its expression reads such a column. PostgreSQL
+// computed the stored values from raw values; once a plain column, nothing
+// derives its protection any more (red team 5 F6).
+bool
+GenerationReadsMasked(Oid relid, const char *column) {
+	const GovernedRel *rel = LookupGovernedRel(relid);
+	AttrNumber attnum = column != NULL ? get_attnum(relid, column) : InvalidAttrNumber;
+	if (rel == NULL || attnum <= 0)
+		return false;
+	Oid userid = GetUserId();
+	// a policy of its own (mask, category, default deny) stays with the
+	// plain column; lineage does not
+	bool lineage = false;
+	for (int i = 0; i < rel->ncolumns; i++)
+		if (rel->columns[i].attnum == attnum && rel->columns[i].kind != 'l')
+			return false;
+		else if (rel->columns[i].attnum == attnum && ColumnMaskedFor(rel, i, userid))
+			lineage = true;
+	if (lineage)
+		return true;
+	Relation r = relation_open(relid, AccessShareLock);
+	TupleDesc desc = RelationGetDescr(r);
+	Node *expr = NULL;
+	if (desc->constr != NULL && TupleDescAttr(desc, attnum - 1)->attgenerated != '\0')
+		for (int d = 0; d < desc->constr->num_defval; d++)
+			if (desc->constr->defval[d].adnum == attnum)
+				expr = (Node *)stringToNode(desc->constr->defval[d].adbin);
+	relation_close(r, AccessShareLock);
+	if (expr == NULL)
+		return false;
+	Bitmapset *attrs = NULL;
+	pull_varattnos(expr, 1, &attrs);
+	int member = -1;
+	while ((member = bms_next_member(attrs, member)) >= 0) {
+		AttrNumber read = member + FirstLowInvalidHeapAttributeNumber;
+		for (int i = 0; i < rel->ncolumns; i++)
+			if ((read == 0 || rel->columns[i].attnum == read) && ColumnMaskedFor(rel, i, userid))
+				return true;
+	}
+	return false;
+}
+
+// DropLeavesMaskedCopies reports whether ALTER TABLE [ONLY] relid DROP
+// COLUMN column would leave the column, with its rows, in an inheritance
+// child once the parent's mask is gone with the parent's column: under ONLY,
+// or where the child defines the column itself (attislocal). Found while
+// attacking the F7 fix.
+bool
+DropLeavesMaskedCopies(Oid relid, const char *column, bool only) {
+	List *members = find_all_inheritors(relid, NoLock, NULL);
+	ListCell *lc;
+	foreach (lc, members) {
+		Oid member = lfirst_oid(lc);
+		if (member == relid)
+			continue;
+		HeapTuple tuple = SearchSysCacheAttName(member, column);
+		if (!HeapTupleIsValid(tuple))
+			continue;
+		bool local = ((Form_pg_attribute)GETSTRUCT(tuple))->attislocal;
+		ReleaseSysCache(tuple);
+		if (only || local)
+			return true;
+	}
+	return false;
+}
+
 // RejectMaskedColumnChange refuses DDL that would invalidate a stored mask.
 void
 RejectMaskedColumnChange(Node *stmt) {
@@ -170,6 +252,29 @@ RejectMaskedColumnChange(Node *stmt) {
 				         errdetail("The USING expression reads a column masked for the current "
 				                   "role, or the whole row."),
 				         errhint("A role exempt from the masks can run it.")));
+			if (cmd->subtype == AT_DropColumn && !superuser() && ColumnIsMasked(relid, cmd->name) &&
+			    DropLeavesMaskedCopies(relid, cmd->name, !alter->relation->inh))
+				ereport(ERROR,
+				        (errcode(ERRCODE_OBJECT_IN_USE),
+				         errmsg("cannot drop masked column \"%s\": an inheritance child keeps "
+				                "it",
+				                cmd->name),
+				         errdetail("The child's column, with its rows, would no longer be "
+				                   "masked."),
+				         errhint("Remove the mask with privacy.unmask_column() first, or have a "
+				                 "superuser run it.")));
+			// DROP EXPRESSION keeps the values computed from raw sources in
+			// a plain column that lineage no longer protects
+			if (cmd->subtype == AT_DropExpression && GenerationReadsMasked(relid, cmd->name))
+				ereport(ERROR,
+				        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				         errmsg("cannot drop the generation expression of column \"%s\"",
+				                cmd->name),
+				         errdetail("Its stored values are derived from a column masked for the "
+				                   "current role; as a plain column they would no longer be "
+				                   "masked."),
+				         errhint("A role exempt from the masks can run it; or declare a mask "
+				                 "on the column itself with privacy.mask_column() first.")));
 		}
 	}
 }
@@ -357,6 +462,141 @@ CheckTruncate(TruncateStmt *truncate) {
 	}
 }
 
+// CheckLeavingPolicies refuses to take member (and its partitions and
+// children) out of the family above it when masks or row policies declared
+// on the tables it leaves (`lost`: the old parent and its ancestors) apply
+// to it: afterwards its rows would be readable, unmasked and unfiltered,
+// through its own grants (red team 5 F7). Masks and row policies are
+// declared on family roots only, so the way out is to remove them from the
+// root first; a protection of the member's own (a category of its column,
+// a row policy naming it) counts as kept. Superusers (the purge worker
+// among them) may: the table is then ungoverned until its policies are
+// declared.
+void
+CheckLeavingPolicies(Oid member, List *lost, const char *verb) {
+	if (superuser() || lost == NIL)
+		return;
+	ListCell *lc;
+	foreach (lc, lost)
+		if (RowPolicyMentionsRelation(lfirst_oid(lc)) && !RowPolicyMentionsRelation(member))
+			ereport(ERROR,
+			        (errcode(ERRCODE_OBJECT_IN_USE),
+			         errmsg("cannot %s table \"%s\": row policies of table \"%s\" apply to it",
+			                verb, get_rel_name(member), get_rel_name(lfirst_oid(lc))),
+			         errdetail("Out of the family its rows would no longer be filtered."),
+			         errhint("Remove the row policies from \"%s\" first (then declare them "
+			                 "again on both tables), or have a superuser run it.",
+			                 get_rel_name(lfirst_oid(lc)))));
+	List *subtree = find_all_inheritors(member, NoLock, NULL);
+	foreach (lc, subtree) {
+		const GovernedRel *rel = LookupGovernedRel(lfirst_oid(lc));
+		if (rel == NULL)
+			continue;
+		for (int i = 0; i < rel->ncolumns; i++) {
+			const MaskedColumn *col = &rel->columns[i];
+			if (!list_member_oid(lost, col->source_relid))
+				continue;
+			bool kept = false;
+			for (int j = 0; j < rel->ncolumns && !kept; j++)
+				kept = rel->columns[j].attnum == col->attnum &&
+				       OidIsValid(rel->columns[j].source_relid) &&
+				       !list_member_oid(lost, rel->columns[j].source_relid);
+			if (kept)
+				continue;
+			ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+			                errmsg("cannot %s table \"%s\": column \"%s\" of \"%s\" is masked by a "
+			                       "policy of table \"%s\"",
+			                       verb, get_rel_name(member), NameStr(col->column),
+			                       get_rel_name(rel->relid), get_rel_name(col->source_relid)),
+			                errdetail("Out of the family the column would no longer be masked."),
+			                errhint("Remove the mask from \"%s\" with privacy.unmask_column() "
+			                        "first (then declare it again on both tables), or have a "
+			                        "superuser run it.",
+			                        get_rel_name(col->source_relid))));
+		}
+	}
+}
+
+// LostAncestors lists parent and its ancestors: what a table leaves with it.
+List *
+LostAncestors(Oid parent) {
+	if (!OidIsValid(parent))
+		return NIL;
+	return lcons_oid(parent, InheritanceAncestors(parent));
+}
+
+// DomainColumns appends to *columns (pairs relid, attnum) the columns of
+// tables and materialized views whose type is domain or a domain over it,
+// as ALTER DOMAIN's validation finds them (pg_depend).
+void
+DomainColumns(Oid domain, List **columns) {
+	check_stack_depth();
+	Relation depend = table_open(DependRelationId, AccessShareLock);
+	ScanKeyData key[2];
+	ScanKeyInit(&key[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
+	            ObjectIdGetDatum(TypeRelationId));
+	ScanKeyInit(&key[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ,
+	            ObjectIdGetDatum(domain));
+	SysScanDesc scan = systable_beginscan(depend, DependReferenceIndexId, true, NULL, 2, key);
+	HeapTuple tuple;
+	while (HeapTupleIsValid(tuple = systable_getnext(scan))) {
+		Form_pg_depend dep = (Form_pg_depend)GETSTRUCT(tuple);
+		if (dep->classid == TypeRelationId) {
+			if (get_typtype(dep->objid) == TYPTYPE_DOMAIN)
+				DomainColumns(dep->objid, columns);
+			continue;
+		}
+		if (dep->classid != RelationRelationId || dep->objsubid <= 0)
+			continue;
+		*columns = lappend_oid(*columns, dep->objid);
+		*columns = lappend_int(*columns, dep->objsubid);
+	}
+	systable_endscan(scan);
+	table_close(depend, AccessShareLock);
+}
+
+// RejectDomainCheck refuses ALTER DOMAIN ... ADD CONSTRAINT ... CHECK and
+// VALIDATE CONSTRAINT while a column the current user sees masked (or
+// otherwise protected) has the domain: PostgreSQL runs the check, the
+// domain owner's code, on the raw values of every such column, without
+// privilege checks on the tables (red team 5 F8). Superusers and roles
+// exempt for those columns may.
+void
+RejectDomainCheck(AlterDomainStmt *alter) {
+	bool check = false;
+	if (alter->subtype == 'C' && alter->def != NULL && IsA(alter->def, Constraint))
+		check = ((Constraint *)alter->def)->contype == CONSTR_CHECK;
+	else if (alter->subtype == 'V')
+		check = true;
+	if (!check || superuser())
+		return;
+	TypeName *name = makeTypeNameFromNameList(alter->typeName);
+	Oid domain = LookupTypeNameOid(NULL, name, true);
+	if (!OidIsValid(domain) || get_typtype(domain) != TYPTYPE_DOMAIN)
+		return;
+	List *columns = NIL;
+	DomainColumns(domain, &columns);
+	Oid userid = GetUserId();
+	for (int k = 0; k + 1 < list_length(columns); k += 2) {
+		Oid relid = list_nth_oid(columns, k);
+		AttrNumber attnum = (AttrNumber)list_nth_int(columns, k + 1);
+		const GovernedRel *rel = LookupGovernedRel(relid);
+		if (rel == NULL)
+			continue;
+		for (int i = 0; i < rel->ncolumns; i++)
+			if (rel->columns[i].attnum == attnum && ColumnMaskedFor(rel, i, userid))
+				ereport(ERROR,
+				        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				         errmsg("cannot %s a check constraint of domain \"%s\": masked column "
+				                "\"%s\" of table \"%s\" has the domain",
+				                alter->subtype == 'V' ? "validate" : "add", format_type_be(domain),
+				                NameStr(rel->columns[i].column), get_rel_name(relid)),
+				         errdetail("PostgreSQL checks the constraint against the raw values of "
+				                   "every column of the domain."),
+				         errhint("A role exempt from the masks of those columns can run it.")));
+	}
+}
+
 // FamilyPrecheck runs the table-family checks before stmt runs.
 void
 FamilyPrecheck(Node *stmt) {
@@ -408,6 +648,10 @@ FamilyPrecheck(Node *stmt) {
 			RejectHoldTriggerChange(relid, rename->subname, false);
 		return;
 	}
+	if (IsA(stmt, AlterDomainStmt)) {
+		RejectDomainCheck((AlterDomainStmt *)stmt);
+		return;
+	}
 	if (!IsA(stmt, AlterTableStmt))
 		return;
 	AlterTableStmt *alter = (AlterTableStmt *)stmt;
@@ -425,12 +669,16 @@ FamilyPrecheck(Node *stmt) {
 			if (OidIsValid(part)) {
 				CheckFamilyHolds(part, true, true, HoldAction::kDetachPartition, NoLock);
 				ClearFamily(part, true);
+				CheckLeavingPolicies(part, LostAncestors(relid), "detach");
 			}
 			break;
 		}
-		case AT_DropInherit:
+		case AT_DropInherit: {
 			CheckFamilyHolds(relid, true, true, HoldAction::kNoInherit, NoLock);
+			Oid parent = RangeVarGetRelid((RangeVar *)cmd->def, NoLock, true);
+			CheckLeavingPolicies(relid, LostAncestors(parent), "remove the parent of");
 			break;
+		}
 		case AT_SetUnLogged:
 			// an unlogged table loses its rows in a crash and never reaches
 			// a standby: held rows would not survive either
