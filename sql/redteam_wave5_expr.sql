@@ -11,6 +11,13 @@
 -- F10. While pg_privacy's own statement runs (anonymize_table), the
 --     write-back guard still refuses what the owner's triggers and rules
 --     write elsewhere.
+-- Runs in a database of its own: it leaves holds and policies behind.
+SELECT current_database() AS regress_db \gset
+SET client_min_messages = warning;
+CREATE DATABASE regress_rt5_expr;
+RESET client_min_messages;
+\c regress_rt5_expr
+CREATE EXTENSION pg_privacy;
 SET client_min_messages = warning;
 SELECT privacy.setup_roles('regress_rt5_admin', 'regress_rt5_auditor');
 RESET client_min_messages;
@@ -180,3 +187,10 @@ SELECT privacy.anonymize_table('rt5.ta');
 RESET ROLE;
 SELECT id, secret FROM rt5.ta ORDER BY id;
 SELECT id, email FROM rt5.cust ORDER BY id;
+
+\c :regress_db
+SET client_min_messages = warning;
+DROP DATABASE regress_rt5_expr;
+DROP ROLE regress_rt5_dpo, regress_rt5_owner, regress_rt5_creator, regress_rt5_reader,
+    regress_rt5_admin, regress_rt5_auditor;
+RESET client_min_messages;
