@@ -139,13 +139,23 @@ bool superuser_functions_only = false;
 bool runs_queries = false;
 
 // the C symbols (prosrc) of the built-in functions that execute queries
-const char *const kQueryRunners[] = {
-        "table_to_xml",        "table_to_xmlschema",        "table_to_xml_and_xmlschema",
-        "query_to_xml",        "query_to_xmlschema",        "query_to_xml_and_xmlschema",
-        "cursor_to_xml",       "cursor_to_xmlschema",       "schema_to_xml",
-        "schema_to_xmlschema", "schema_to_xml_and_xmlschema", "database_to_xml",
-        "database_to_xmlschema", "database_to_xml_and_xmlschema", "ts_stat1",
-        "ts_stat2",            "tsquery_rewrite_query"};
+const char *const kQueryRunners[] = {"table_to_xml",
+                                     "table_to_xmlschema",
+                                     "table_to_xml_and_xmlschema",
+                                     "query_to_xml",
+                                     "query_to_xmlschema",
+                                     "query_to_xml_and_xmlschema",
+                                     "cursor_to_xml",
+                                     "cursor_to_xmlschema",
+                                     "schema_to_xml",
+                                     "schema_to_xmlschema",
+                                     "schema_to_xml_and_xmlschema",
+                                     "database_to_xml",
+                                     "database_to_xmlschema",
+                                     "database_to_xml_and_xmlschema",
+                                     "ts_stat1",
+                                     "ts_stat2",
+                                     "tsquery_rewrite_query"};
 
 bool
 RunsQueries(Form_pg_proc proc, HeapTuple tup) {
@@ -231,8 +241,8 @@ CheckTrustedFunctions(Node *expr, const char *what) {
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 		                errmsg(MessagesFor(what).untrusted, format_procedure_qualified(untrusted)),
 		                hold ? errdetail("Only functions owned by superusers may run in a hold "
-		                                    "condition: their owners could change which rows the "
-		                                    "hold protects.")
+		                                 "condition: their owners could change which rows the "
+		                                 "hold protects.")
 		                : superuser_functions_only
 		                        ? errdetail("The table is owned by a superuser and pg_privacy's "
 		                                    "work on it runs as that owner: only functions owned "
