@@ -3,7 +3,9 @@
 -- F3. Built-ins that run queries, views or cursors of any role
 --     (table_to_xml, schema_to_xml, database_to_xml, ...: STABLE, owned by
 --     the bootstrap superuser) are refused in masks, row filters and hold
---     conditions, when declared and when a stored one is loaded; a hold on
+--     conditions, when declared and when a stored one is loaded, and so
+--     are values coerced into a domain of an untrusted owner (its CHECK
+--     constraints run any function); a hold on
 --     a family with a superuser-owned member is a superuser's to place.
 -- F4. A stored generated column over a masked column is masked in a
 --     database that only masks (no categories, default deny or lineage):
@@ -65,6 +67,28 @@ SELECT privacy.place_hold('rt5.held',
 \echo :LAST_ERROR_SQLSTATE
 SELECT privacy.place_hold('rt5.held',
     'pg_catalog.table_to_xmlschema(''rt5.spy_v''::regclass, true, false, '''') IS NOT NULL AND id = 1', 'case 1');
+\echo :LAST_ERROR_SQLSTATE
+\set ON_ERROR_STOP 1
+-- a domain of the creator's, whose CHECK runs its function: a cast to it,
+-- or a record built of it, would run that function as each masked role
+RESET ROLE;
+SET ROLE regress_rt5_creator;
+CREATE FUNCTION rt5.spy_check(text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO rt5.ran VALUES (CASE WHEN current_user = session_user THEN 'session' ELSE current_user END); RETURN true; END $$;
+GRANT EXECUTE ON FUNCTION rt5.spy_check(text) TO PUBLIC;
+CREATE DOMAIN rt5.spy_d AS text CHECK (rt5.spy_check(VALUE));
+CREATE TYPE rt5.spy_c AS (v rt5.spy_d);
+RESET ROLE;
+SET ROLE regress_rt5_dpo;
+\set ON_ERROR_STOP 0
+SELECT privacy.mask_column('rt5.held', 'note', '(note::rt5.spy_d)::text');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.mask_column('rt5.held', 'note',
+    'CASE WHEN pg_catalog.json_populate_record(NULL::rt5.spy_c, ''{"v":"x"}'') IS NULL THEN note END');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.add_row_filter('rt5.held', 'spy', '(note::rt5.spy_d[]) IS NOT NULL');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.place_hold('rt5.held', '(''(x)''::rt5.spy_c) IS NOT NULL AND id = 1', 'case 1');
 \echo :LAST_ERROR_SQLSTATE
 \set ON_ERROR_STOP 1
 -- positive controls: superusers' STABLE built-ins are accepted in all three

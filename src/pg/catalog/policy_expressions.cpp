@@ -16,6 +16,7 @@ extern "C" {
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "utils/fmgroids.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -63,7 +64,8 @@ const ExpressionMessages kMessages[3] = {
                       "object it used"),
          gettext_noop("mask expression of relation \"%s\" was dropped with an object it used"),
          gettext_noop("mask expression calls function %s, which runs queries or views of any "
-                      "role")},
+                      "role"),
+         gettext_noop("mask expression uses type %s, whose owner is not trusted")},
         {gettext_noop("row filter calls function %s, whose owner is not trusted"),
          gettext_noop("row filter must return boolean, not %s"),
          gettext_noop("row filter is of type %s but column \"%s\" is of type %s"),
@@ -86,7 +88,8 @@ const ExpressionMessages kMessages[3] = {
          gettext_noop("row filter of column \"%s\" of relation \"%s\" was dropped with an object "
                       "it used"),
          gettext_noop("row filter of relation \"%s\" was dropped with an object it used"),
-         gettext_noop("row filter calls function %s, which runs queries or views of any role")},
+         gettext_noop("row filter calls function %s, which runs queries or views of any role"),
+         gettext_noop("row filter uses type %s, whose owner is not trusted")},
         {gettext_noop("hold condition calls function %s, whose owner is not trusted"),
          gettext_noop("hold condition must return boolean, not %s"),
          gettext_noop("hold condition is of type %s but column \"%s\" is of type %s"),
@@ -110,7 +113,8 @@ const ExpressionMessages kMessages[3] = {
                       "object it used"),
          gettext_noop("hold condition of relation \"%s\" was dropped with an object it used"),
          gettext_noop("hold condition calls function %s, which runs queries or views of any "
-                      "role")}};
+                      "role"),
+         gettext_noop("hold condition uses type %s, whose owner is not trusted")}};
 
 // CheckMaskNode rejects Vars that are system columns or whole-row
 // references inside a declared expression (context: its name).
@@ -190,13 +194,82 @@ UntrustedFunction(Oid funcid, void *context) {
 	return true;
 }
 
-// UntrustedWalker applies UntrustedFunction to every function of the tree.
+// TypeRunsUntrustedCode reports whether a value coerced into typid may run
+// a domain's CHECK constraints whose owner is not trusted: the domain's
+// owner can add a constraint calling any function, which would run as the
+// role the policy runs as. Looks through domains' base types, arrays'
+// elements, composites' attributes and ranges' subtypes (red-team 5 F3).
+Oid untrusted_type = InvalidOid;
+
+bool
+TypeRunsUntrustedCode(Oid typid, int depth) {
+	if (!OidIsValid(typid) || depth > 16)
+		return false;
+	HeapTuple tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	Form_pg_type type = (Form_pg_type)GETSTRUCT(tup);
+	char typtype = type->typtype;
+	Oid owner = type->typowner;
+	Oid base = type->typbasetype;
+	Oid elem = IsTrueArrayType(type) ? type->typelem : InvalidOid;
+	Oid typrelid = type->typrelid;
+	ReleaseSysCache(tup);
+	if (typtype == TYPTYPE_DOMAIN) {
+		if (!(superuser_functions_only ? superuser_arg(owner) : IsPolicyAdmin(owner))) {
+			untrusted_type = typid;
+			return true;
+		}
+		return TypeRunsUntrustedCode(base, depth + 1);
+	}
+	if (OidIsValid(elem))
+		return TypeRunsUntrustedCode(elem, depth + 1);
+	if (typtype == TYPTYPE_RANGE)
+		return TypeRunsUntrustedCode(get_range_subtype(typid), depth + 1);
+	if (typtype == TYPTYPE_MULTIRANGE)
+		return TypeRunsUntrustedCode(get_multirange_range(typid), depth + 1);
+	if (typtype == TYPTYPE_COMPOSITE && OidIsValid(typrelid)) {
+		Relation rel = relation_open(typrelid, AccessShareLock);
+		TupleDesc desc = RelationGetDescr(rel);
+		bool found = false;
+		for (int i = 0; i < desc->natts && !found; i++) {
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+			if (!att->attisdropped)
+				found = TypeRunsUntrustedCode(att->atttypid, depth + 1);
+		}
+		relation_close(rel, AccessShareLock);
+		return found;
+	}
+	return false;
+}
+
+// UntrustedWalker applies UntrustedFunction to every function of the tree,
+// and TypeRunsUntrustedCode to the types values are made or coerced into
+// (untrusted_type: the domain found).
 bool
 UntrustedWalker(Node *node, void *context) {
 	if (node == NULL)
 		return false;
 	if (check_functions_in_node(node, UntrustedFunction, context))
 		return true;
+	switch (nodeTag(node)) {
+	case T_Const:
+	case T_FuncExpr:
+	case T_OpExpr:
+	case T_CoerceViaIO:
+	case T_CoerceToDomain:
+	case T_ArrayCoerceExpr:
+	case T_RelabelType:
+	case T_ConvertRowtypeExpr:
+	case T_RowExpr:
+	case T_ArrayExpr:
+	case T_SubscriptingRef:
+		if (TypeRunsUntrustedCode(exprType(node), 0))
+			return true;
+		break;
+	default:
+		break;
+	}
 	return expression_tree_walker(node, (bool (*)())UntrustedWalker, context);
 }
 
@@ -219,6 +292,7 @@ void
 CheckTrustedFunctions(Node *expr, const char *what) {
 	Oid untrusted = InvalidOid;
 	runs_queries = false;
+	untrusted_type = InvalidOid;
 	// a hold condition runs only superusers' functions wherever it is
 	// loaded or compiled (stored form, hold triggers), not only when placed
 	bool hold = strcmp(what, "hold condition") == 0;
@@ -230,6 +304,13 @@ CheckTrustedFunctions(Node *expr, const char *what) {
 	PG_FINALLY();
 	{ superuser_functions_only = saved; }
 	PG_END_TRY();
+	if (found && OidIsValid(untrusted_type))
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		         errmsg(MessagesFor(what).untrusted_type, format_type_be_qualified(untrusted_type)),
+		         errdetail("A domain's owner can add a constraint that calls any function, which "
+		                   "would run with the rights of the role the policy runs as."),
+		         errhint("Have a superuser own the domain, or do without it.")));
 	if (found && runs_queries)
 		ereport(ERROR,
 		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

@@ -72,6 +72,7 @@ struct ExpressionMessages {
 	const char *dropped_column;   // %s: the column, the relation
 	const char *dropped;          // %s: the relation
 	const char *runs_queries;     // %s: the function
+	const char *untrusted_type;   // %s: the type
 };
 
 // MessagesFor returns the messages of the kind `what` names.
