@@ -147,6 +147,32 @@ SELECT privacy.place_hold('rt5.fam', 'id = 1', 'case 2') > 0 AS placed;
 RESET ROLE;
 SELECT count(*) AS holds_on_fam FROM privacy.legal_holds WHERE active AND table_name::text LIKE 'rt5.fam%';
 
+-- a hold condition runs only superusers' functions also when compiled
+-- later (into the hold triggers of a new partition): a function given
+-- away to an administrator after the hold was placed fails closed
+CREATE FUNCTION rt5.is_one(int) RETURNS boolean LANGUAGE sql STABLE RETURN $1 = 1;
+GRANT EXECUTE ON FUNCTION rt5.is_one(int) TO PUBLIC;
+SET ROLE regress_rt5_owner;
+CREATE TABLE rt5.fam2(id int, region text) PARTITION BY LIST (region);
+CREATE TABLE rt5.fam2_eu PARTITION OF rt5.fam2 FOR VALUES IN ('eu');
+RESET ROLE;
+SET ROLE regress_rt5_dpo;
+SELECT privacy.place_hold('rt5.fam2', 'rt5.is_one(id)', 'case 3') > 0 AS placed;
+RESET ROLE;
+ALTER FUNCTION rt5.is_one(int) OWNER TO regress_rt5_dpo;
+SET ROLE regress_rt5_owner;
+\set ON_ERROR_STOP 0
+CREATE TABLE rt5.fam2_us PARTITION OF rt5.fam2 FOR VALUES IN ('us');
+\echo :LAST_ERROR_SQLSTATE
+\set ON_ERROR_STOP 1
+RESET ROLE;
+-- positive control: owned by a superuser again, the partition is created
+ALTER FUNCTION rt5.is_one(int) OWNER TO CURRENT_USER;
+SET ROLE regress_rt5_owner;
+CREATE TABLE rt5.fam2_us PARTITION OF rt5.fam2 FOR VALUES IN ('us');
+RESET ROLE;
+SELECT count(*) AS hold_triggers FROM pg_trigger WHERE tgrelid = 'rt5.fam2_us'::regclass;
+
 -- F10: the owner of an anonymized table writes, from its trigger, the
 -- masked value it reads of another governed table over the raw one
 SET ROLE regress_rt5_creator;
