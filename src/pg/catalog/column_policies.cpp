@@ -539,8 +539,10 @@ LookupGovernedRel(Oid relid) {
 				AddPoliciesOf(entry, lfirst_oid(lc), &cap);
 		}
 		// issue 18: category protections, default deny, lineage; an entry
-		// left half-built by an error would read as ungoverned: forget it
-		if (CategoryPoliciesLoaded() && get_rel_relkind(relid) != '\0') {
+		// left half-built by an error would read as ungoverned: forget it.
+		// Stored generated columns over masked columns follow their sources
+		// also in a database that only masks (red-team 5 F4).
+		if ((CategoryPoliciesLoaded() || entry->ncolumns > 0) && get_rel_relkind(relid) != '\0') {
 			PG_TRY();
 			{ AddCategoryColumns(entry, ancestors, &cap); }
 			PG_CATCH();

@@ -161,9 +161,9 @@ IsWritebackGuard(const Trigger *trigger, Oid privacy_namespace) {
 
 // OmitWritebackGuard takes the write-back guard out of the triggers of
 // every result relation of this execution, so that it is not even fired
-// for the rows pg_privacy's own statement writes (it would stand aside for
-// each of them, after a trigger call and a fetch and lock of the old row:
-// about 0.9 s per million rows). The trigger descriptors are this
+// for the rows pg_privacy's own statement writes (it writes masked values
+// over raw ones on purpose; the guard would refuse them, after a trigger
+// call and a fetch and lock of the old row each). The trigger descriptors are this
 // execution's own copies (InitResultRelInfo copies the relation's), and
 // ExecutorStart has not fired any trigger yet; every other trigger stays.
 void
@@ -197,27 +197,17 @@ OmitWritebackGuard(EState *estate) {
 
 // RunQuery runs a planned statement to completion. pg_privacy's own
 // statement (planned on raw values) writes what it means to write, masked
-// values over raw ones included: the write-back guard is not fired for it
-// (own), and stands aside should it be reached (MaskingSuspended); never for
-// statements the owner's rules add.
+// values over raw ones included: the write-back guard is not fired for its
+// result relations (own). Everything else its execution runs - the owner's
+// triggers and functions, on this table or any other - meets the guard as
+// usual: nothing stands aside globally (red-team 5 F10).
 void
 RunQuery(QueryDesc *desc, bool own) {
+	ExecutorStart(desc, 0);
 	if (own)
-		BeginOwnStatement();
-	PG_TRY();
-	{
-		ExecutorStart(desc, 0);
-		if (own)
-			OmitWritebackGuard(desc->estate);
-		ExecutorRun(desc, ForwardScanDirection, 0, true);
-		ExecutorFinish(desc);
-	}
-	PG_FINALLY();
-	{
-		if (own)
-			EndOwnStatement();
-	}
-	PG_END_TRY();
+		OmitWritebackGuard(desc->estate);
+	ExecutorRun(desc, ForwardScanDirection, 0, true);
+	ExecutorFinish(desc);
 }
 
 // UseEntryPointsInStatement makes the keyed masks that pg_privacy's own
@@ -284,6 +274,7 @@ ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool 
 	// pg_privacy's own statement is planned on raw values; statements added
 	// by the owner's rules are planned as usual (masked for the owner)
 	List *stmts = NIL;
+	List *original = NIL;
 	ListCell *lc;
 	foreach (lc, queries) {
 		Query *query = lfirst_node(Query, lc);
@@ -301,6 +292,7 @@ ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool 
 			stmt = pg_plan_query(query, sql, 0, params);
 		}
 		stmts = lappend(stmts, stmt);
+		original = lappend_int(original, query->querySource == QSRC_ORIGINAL);
 	}
 
 	ValueReceiver receiver;
@@ -316,9 +308,10 @@ ExecuteOwnStatement(const char *sql, int nargs, Oid *types, Datum *values, bool 
 	foreach (lc, stmts) {
 		PlannedStmt *stmt = lfirst_node(PlannedStmt, lc);
 		bool own = stmt->canSetTag;
-		// a read writes nothing: the write-back guard has nothing to stand
-		// aside for
-		bool writes = own && !OidIsValid(reader);
+		// only pg_privacy's own statement goes without the write-back guard:
+		// never an action of the owner's rules, INSTEAD ones included (they
+		// set the tag); a read writes nothing
+		bool writes = list_nth_int(original, foreach_current_index(lc)) && !OidIsValid(reader);
 		CommandCounterIncrement();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		UpdateActiveSnapshotCommandId();

@@ -13,8 +13,10 @@ extern "C" {
 #include "access/relation.h"
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
+#include "utils/fmgroids.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "nodes/nodeFuncs.h"
@@ -60,7 +62,10 @@ const ExpressionMessages kMessages[3] = {
                  "the stored form of the mask expression differs from the declared expression"),
          gettext_noop("mask expression of column \"%s\" of relation \"%s\" was dropped with an "
                       "object it used"),
-         gettext_noop("mask expression of relation \"%s\" was dropped with an object it used")},
+         gettext_noop("mask expression of relation \"%s\" was dropped with an object it used"),
+         gettext_noop("mask expression calls function %s, which runs queries or views of any "
+                      "role"),
+         gettext_noop("mask expression uses type %s, whose owner is not trusted")},
         {gettext_noop("row filter calls function %s, whose owner is not trusted"),
          gettext_noop("row filter must return boolean, not %s"),
          gettext_noop("row filter is of type %s but column \"%s\" is of type %s"),
@@ -82,7 +87,9 @@ const ExpressionMessages kMessages[3] = {
          gettext_noop("the stored form of the row filter differs from the declared expression"),
          gettext_noop("row filter of column \"%s\" of relation \"%s\" was dropped with an object "
                       "it used"),
-         gettext_noop("row filter of relation \"%s\" was dropped with an object it used")},
+         gettext_noop("row filter of relation \"%s\" was dropped with an object it used"),
+         gettext_noop("row filter calls function %s, which runs queries or views of any role"),
+         gettext_noop("row filter uses type %s, whose owner is not trusted")},
         {gettext_noop("hold condition calls function %s, whose owner is not trusted"),
          gettext_noop("hold condition must return boolean, not %s"),
          gettext_noop("hold condition is of type %s but column \"%s\" is of type %s"),
@@ -104,7 +111,10 @@ const ExpressionMessages kMessages[3] = {
          gettext_noop("the stored form of the hold condition differs from the declared expression"),
          gettext_noop("hold condition of column \"%s\" of relation \"%s\" was dropped with an "
                       "object it used"),
-         gettext_noop("hold condition of relation \"%s\" was dropped with an object it used")}};
+         gettext_noop("hold condition of relation \"%s\" was dropped with an object it used"),
+         gettext_noop("hold condition calls function %s, which runs queries or views of any "
+                      "role"),
+         gettext_noop("hold condition uses type %s, whose owner is not trusted")}};
 
 // CheckMaskNode rejects Vars that are system columns or whole-row
 // references inside a declared expression (context: its name).
@@ -125,29 +135,141 @@ CheckMaskNode(Node *node, void *context) {
 
 // UntrustedFunction finds a function the expression calls whose owner is
 // neither a superuser nor a policy administrator: its owner could change
-// its body and so run code on every masked row, raw values in hand.
+// its body and so run code on every masked row, raw values in hand. Built-in
+// functions that run SQL given as text, a relation's (view's) query or a
+// cursor run code of whatever role owns those: they are refused whoever owns
+// them (runs_queries), however they are labelled (red-team 5 F3).
 bool superuser_functions_only = false;
+bool runs_queries = false;
+
+// the C symbols (prosrc) of the built-in functions that execute queries
+const char *const kQueryRunners[] = {"table_to_xml",
+                                     "table_to_xmlschema",
+                                     "table_to_xml_and_xmlschema",
+                                     "query_to_xml",
+                                     "query_to_xmlschema",
+                                     "query_to_xml_and_xmlschema",
+                                     "cursor_to_xml",
+                                     "cursor_to_xmlschema",
+                                     "schema_to_xml",
+                                     "schema_to_xmlschema",
+                                     "schema_to_xml_and_xmlschema",
+                                     "database_to_xml",
+                                     "database_to_xmlschema",
+                                     "database_to_xml_and_xmlschema",
+                                     "ts_stat1",
+                                     "ts_stat2",
+                                     "tsquery_rewrite_query"};
+
+bool
+RunsQueries(Form_pg_proc proc, HeapTuple tup) {
+	if (proc->prolang != INTERNALlanguageId && proc->prolang != ClanguageId)
+		return false;
+	bool isnull;
+	Datum src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
+	if (isnull)
+		return false;
+	char *symbol = TextDatumGetCString(src);
+	bool found = false;
+	for (const char *runner : kQueryRunners)
+		if (strcmp(symbol, runner) == 0)
+			found = true;
+	pfree(symbol);
+	return found;
+}
 
 bool
 UntrustedFunction(Oid funcid, void *context) {
 	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
 	if (!HeapTupleIsValid(tup))
 		return false;
-	Oid owner = ((Form_pg_proc)GETSTRUCT(tup))->proowner;
+	Form_pg_proc proc = (Form_pg_proc)GETSTRUCT(tup);
+	Oid owner = proc->proowner;
+	bool runner = RunsQueries(proc, tup);
 	ReleaseSysCache(tup);
-	if (superuser_functions_only ? superuser_arg(owner) : IsPolicyAdmin(owner))
+	if (!runner && (superuser_functions_only ? superuser_arg(owner) : IsPolicyAdmin(owner)))
 		return false;
+	runs_queries = runner;
 	*(Oid *)context = funcid;
 	return true;
 }
 
-// UntrustedWalker applies UntrustedFunction to every function of the tree.
+// TypeRunsUntrustedCode reports whether a value coerced into typid may run
+// a domain's CHECK constraints whose owner is not trusted: the domain's
+// owner can add a constraint calling any function, which would run as the
+// role the policy runs as. Looks through domains' base types, arrays'
+// elements, composites' attributes and ranges' subtypes (red-team 5 F3).
+Oid untrusted_type = InvalidOid;
+
+bool
+TypeRunsUntrustedCode(Oid typid, int depth) {
+	if (!OidIsValid(typid) || depth > 16)
+		return false;
+	HeapTuple tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	Form_pg_type type = (Form_pg_type)GETSTRUCT(tup);
+	char typtype = type->typtype;
+	Oid owner = type->typowner;
+	Oid base = type->typbasetype;
+	Oid elem = IsTrueArrayType(type) ? type->typelem : InvalidOid;
+	Oid typrelid = type->typrelid;
+	ReleaseSysCache(tup);
+	if (typtype == TYPTYPE_DOMAIN) {
+		if (!(superuser_functions_only ? superuser_arg(owner) : IsPolicyAdmin(owner))) {
+			untrusted_type = typid;
+			return true;
+		}
+		return TypeRunsUntrustedCode(base, depth + 1);
+	}
+	if (OidIsValid(elem))
+		return TypeRunsUntrustedCode(elem, depth + 1);
+	if (typtype == TYPTYPE_RANGE)
+		return TypeRunsUntrustedCode(get_range_subtype(typid), depth + 1);
+	if (typtype == TYPTYPE_MULTIRANGE)
+		return TypeRunsUntrustedCode(get_multirange_range(typid), depth + 1);
+	if (typtype == TYPTYPE_COMPOSITE && OidIsValid(typrelid)) {
+		Relation rel = relation_open(typrelid, AccessShareLock);
+		TupleDesc desc = RelationGetDescr(rel);
+		bool found = false;
+		for (int i = 0; i < desc->natts && !found; i++) {
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+			if (!att->attisdropped)
+				found = TypeRunsUntrustedCode(att->atttypid, depth + 1);
+		}
+		relation_close(rel, AccessShareLock);
+		return found;
+	}
+	return false;
+}
+
+// UntrustedWalker applies UntrustedFunction to every function of the tree,
+// and TypeRunsUntrustedCode to the types values are made or coerced into
+// (untrusted_type: the domain found).
 bool
 UntrustedWalker(Node *node, void *context) {
 	if (node == NULL)
 		return false;
 	if (check_functions_in_node(node, UntrustedFunction, context))
 		return true;
+	switch (nodeTag(node)) {
+	case T_Const:
+	case T_FuncExpr:
+	case T_OpExpr:
+	case T_CoerceViaIO:
+	case T_CoerceToDomain:
+	case T_ArrayCoerceExpr:
+	case T_RelabelType:
+	case T_ConvertRowtypeExpr:
+	case T_RowExpr:
+	case T_ArrayExpr:
+	case T_SubscriptingRef:
+		if (TypeRunsUntrustedCode(exprType(node), 0))
+			return true;
+		break;
+	default:
+		break;
+	}
 	return expression_tree_walker(node, (bool (*)())UntrustedWalker, context);
 }
 
@@ -169,13 +291,39 @@ MessagesFor(const char *what) {
 void
 CheckTrustedFunctions(Node *expr, const char *what) {
 	Oid untrusted = InvalidOid;
-	if (UntrustedWalker(expr, &untrusted))
+	runs_queries = false;
+	untrusted_type = InvalidOid;
+	// a hold condition runs only superusers' functions wherever it is
+	// loaded or compiled (stored form, hold triggers), not only when placed
+	bool hold = strcmp(what, "hold condition") == 0;
+	bool saved = superuser_functions_only;
+	superuser_functions_only = saved || hold;
+	volatile bool found = false;
+	PG_TRY();
+	{ found = UntrustedWalker(expr, &untrusted); }
+	PG_FINALLY();
+	{ superuser_functions_only = saved; }
+	PG_END_TRY();
+	if (found && OidIsValid(untrusted_type))
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		         errmsg(MessagesFor(what).untrusted_type, format_type_be_qualified(untrusted_type)),
+		         errdetail("A domain's owner can add a constraint that calls any function, which "
+		                   "would run with the rights of the role the policy runs as."),
+		         errhint("Have a superuser own the domain, or do without it.")));
+	if (found && runs_queries)
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		         errmsg(MessagesFor(what).runs_queries, format_procedure_qualified(untrusted)),
+		         errdetail("It runs queries, views or cursors whose code any role may own, with "
+		                   "the rights of the role the policy runs as."),
+		         errhint("Read other tables in a STABLE function a superuser owns instead.")));
+	if (OidIsValid(untrusted))
 		ereport(ERROR, (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 		                errmsg(MessagesFor(what).untrusted, format_procedure_qualified(untrusted)),
-		                superuser_functions_only && strcmp(what, "hold condition") == 0
-		                        ? errdetail("Only functions owned by superusers may run in a hold "
-		                                    "condition: their owners could change which rows the "
-		                                    "hold protects.")
+		                hold ? errdetail("Only functions owned by superusers may run in a hold "
+		                                 "condition: their owners could change which rows the "
+		                                 "hold protects.")
 		                : superuser_functions_only
 		                        ? errdetail("The table is owned by a superuser and pg_privacy's "
 		                                    "work on it runs as that owner: only functions owned "

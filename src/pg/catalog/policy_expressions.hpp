@@ -71,13 +71,18 @@ struct ExpressionMessages {
 	const char *stored_differs;   //
 	const char *dropped_column;   // %s: the column, the relation
 	const char *dropped;          // %s: the relation
+	const char *runs_queries;     // %s: the function
+	const char *untrusted_type;   // %s: the type
 };
 
 // MessagesFor returns the messages of the kind `what` names.
 const ExpressionMessages &MessagesFor(const char *what);
 
 // CheckTrustedFunctions raises 42501 when expr calls a function whose owner
-// is not trusted to run in policies (superusers and policy administrators).
+// is not trusted to run in policies (superusers and policy administrators),
+// or a built-in that runs queries, views or cursors of any role
+// (table_to_xml and the other *_to_xml* functions, ts_stat, ts_rewrite):
+// whatever its owner, those run code nobody trusted.
 void CheckTrustedFunctions(Node *expr, const char *what);
 
 // CoercePolicyExpression coerces an analyzed expression over relid to the

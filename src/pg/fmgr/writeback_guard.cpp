@@ -137,7 +137,7 @@ WritebackGuardImpl(FunctionCallInfo fcinfo) {
 	    !TRIGGER_FIRED_BY_UPDATE(trigger->tg_event))
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("privacy._writeback_guard() must be a BEFORE UPDATE row trigger")));
-	if (guc_masking && !MaskingSuspended() && AnyColumnPolicy()) {
+	if (guc_masking && AnyColumnPolicy()) {
 		PinColumnPolicyCache();
 		PG_TRY();
 		{ CheckRow(trigger); }

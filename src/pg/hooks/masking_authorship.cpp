@@ -57,12 +57,6 @@ namespace {
 // an abort.
 bool suspension_armed = false;
 
-// Set by SuspendMasking, cleared only by ResumeMasking or an abort: the
-// extension's own statement is executing (its planning exemption is gone
-// after the first planner call, but the write-back guard must still stand
-// aside for the rows that statement writes).
-bool own_statement = false;
-
 // ViewBase returns the relation a simple (auto-updatable) view selects from,
 // or InvalidOid.
 Oid
@@ -201,7 +195,6 @@ void
 DisarmOnAbort(XactEvent event, void *arg) {
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT) {
 		suspension_armed = false;
-		own_statement = false;
 	}
 }
 
@@ -343,28 +336,11 @@ InstallMaskingAuthorship() {
 void
 SuspendMasking() {
 	suspension_armed = true;
-	own_statement = true;
 }
 
 void
 ResumeMasking() {
 	suspension_armed = false;
-	own_statement = false;
-}
-
-bool
-MaskingSuspended() {
-	return own_statement;
-}
-
-void
-BeginOwnStatement() {
-	own_statement = true;
-}
-
-void
-EndOwnStatement() {
-	own_statement = false;
 }
 
 } // namespace privacy::pg

@@ -18,20 +18,6 @@ void InstallPlannerHook();
 void SuspendMasking();
 void ResumeMasking();
 
-// MaskingSuspended reports whether a statement pg_privacy runs on raw values
-// on purpose is executing, from SuspendMasking to ResumeMasking (the
-// write-back guard stands aside for the rows it writes; its planning
-// exemption ended with its first planner call).
-bool MaskingSuspended();
-
-// BeginOwnStatement / EndOwnStatement bracket the execution of a statement
-// pg_privacy planned with PlanUnmasked (its own anonymization or purge
-// write, run as the table owner): MaskingSuspended() is true in between, so
-// the write-back guard stands aside for the rows it writes. Call
-// EndOwnStatement in PG_FINALLY: an abort resets it, a caught error in a
-// subtransaction does not.
-void BeginOwnStatement();
-void EndOwnStatement();
 // PlanUnmasked plans one statement pg_privacy built itself (purge, erasure,
 // static anonymization) on raw values: masking is suspended for this one
 // planner call only, never for statements planned while it runs (functions

@@ -318,6 +318,23 @@ BEGIN
 			DETAIL = 'The table is owned by a superuser, and pg_privacy evaluates legal holds as the table''s owner.',
 			HINT = 'Make a role that is not a superuser own the table, or have a superuser place the hold.';
 	END IF;
+	-- the hold applies to the whole family, and a member's truncation, drop
+	-- or detach evaluates it as that member's owner: a family with a
+	-- superuser's member is a superuser's table (red-team 5 F3)
+	IF NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) privacy._outer_user()), false) THEN
+		SELECT m.f INTO root FROM (
+			SELECT privacy._family(r::regclass) AS f FROM privacy._hold_roots(tbl) AS r
+			UNION SELECT privacy._family(tbl)) m
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.f::oid
+		JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+		WHERE r.rolsuper ORDER BY m.f::oid LIMIT 1;
+		IF root IS NOT NULL THEN
+			RAISE EXCEPTION 'permission denied to place legal holds on %', tbl USING ERRCODE = 'insufficient_privilege',
+				DETAIL = pg_catalog.format('Its family has a member owned by a superuser, %s, and pg_privacy evaluates legal holds as each member''s owner.', root::regclass),
+				HINT = 'Make a role that is not a superuser own every table of the family, or have a superuser place the hold.';
+		END IF;
+		root := NULL;
+	END IF;
 	canonical := privacy._analyze_hold_condition(tbl, condition);
 	-- the hold applies to the whole family (issue 15): its condition must
 	-- compile on the family's roots, hence on every member

@@ -5703,3 +5703,95 @@ BEGIN
 	RETURN moved;
 END
 $$;
+
+-- red-team 5 F3: place_hold refuses an administrator's hold on a family with
+-- a superuser-owned member (its truncation, drop or detach evaluates the
+-- hold as that superuser)
+CREATE OR REPLACE FUNCTION privacy.place_hold(tbl regclass, condition text, reason text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	canonical text;
+	hold_id bigint;
+	root oid;
+BEGIN
+	PERFORM privacy._check_policy_admin('place legal holds', tbl);
+	IF tbl IS NULL OR condition IS NULL OR reason IS NULL THEN
+		RAISE EXCEPTION 'table, condition and reason of a legal hold must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF pg_catalog.btrim(reason) OPERATOR(pg_catalog.=) '' THEN
+		RAISE EXCEPTION 'a legal hold needs a reason' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) NOT IN ('r', 'p')
+	   OR (SELECT c.relpersistence FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) tbl) OPERATOR(pg_catalog.=) 't' THEN
+		RAISE EXCEPTION 'cannot place a legal hold on %', tbl USING ERRCODE = 'wrong_object_type';
+	END IF;
+	-- purges and erasures evaluate the hold as the table's owner: a
+	-- superuser's table runs only what superusers declared (issue 14)
+	IF (SELECT r.rolsuper FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+	    WHERE c.oid OPERATOR(pg_catalog.=) tbl)
+	   AND NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) privacy._outer_user()), false) THEN
+		RAISE EXCEPTION 'permission denied to place legal holds on %', tbl USING ERRCODE = 'insufficient_privilege',
+			DETAIL = 'The table is owned by a superuser, and pg_privacy evaluates legal holds as the table''s owner.',
+			HINT = 'Make a role that is not a superuser own the table, or have a superuser place the hold.';
+	END IF;
+	-- the hold applies to the whole family, and a member's truncation, drop
+	-- or detach evaluates it as that member's owner: a family with a
+	-- superuser's member is a superuser's table (red-team 5 F3)
+	IF NOT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) privacy._outer_user()), false) THEN
+		SELECT m.f INTO root FROM (
+			SELECT privacy._family(r::regclass) AS f FROM privacy._hold_roots(tbl) AS r
+			UNION SELECT privacy._family(tbl)) m
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.f::oid
+		JOIN pg_catalog.pg_roles r ON r.oid OPERATOR(pg_catalog.=) c.relowner
+		WHERE r.rolsuper ORDER BY m.f::oid LIMIT 1;
+		IF root IS NOT NULL THEN
+			RAISE EXCEPTION 'permission denied to place legal holds on %', tbl USING ERRCODE = 'insufficient_privilege',
+				DETAIL = pg_catalog.format('Its family has a member owned by a superuser, %s, and pg_privacy evaluates legal holds as each member''s owner.', root::regclass),
+				HINT = 'Make a role that is not a superuser own every table of the family, or have a superuser place the hold.';
+		END IF;
+		root := NULL;
+	END IF;
+	canonical := privacy._analyze_hold_condition(tbl, condition);
+	-- the hold applies to the whole family (issue 15): its condition must
+	-- compile on the family's roots, hence on every member
+	FOR root IN SELECT r FROM privacy._hold_roots(tbl) AS r WHERE r OPERATOR(pg_catalog.<>) tbl::oid ORDER BY 1 LOOP
+		BEGIN
+			PERFORM privacy._analyze_hold_condition(root::regclass, canonical);
+		EXCEPTION WHEN undefined_column THEN
+			RAISE EXCEPTION 'hold condition uses a column that % does not have', root::regclass
+				USING ERRCODE = 'undefined_column',
+				      DETAIL = pg_catalog.format('A hold on %s applies to its whole family, whose root is %s.', tbl, root::regclass),
+				      HINT = 'Use only columns of the root table in the condition.';
+		END;
+	END LOOP;
+	-- waits for running purge batches of the family's tables and keeps new
+	-- ones out until this transaction ends: a batch reads the holds after
+	-- this lock (a lock no other role can take)
+	PERFORM privacy._retention_lock(tbl, 1, false, false, true);
+	FOR root IN SELECT p.relid::oid FROM privacy._retention_policy p
+	            WHERE p.relid OPERATOR(pg_catalog.<>) tbl
+	              AND EXISTS (SELECT 1 FROM privacy._hold_roots(p.relid) a
+	                          WHERE a OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._hold_roots(tbl))))
+	            ORDER BY 1 LOOP
+		PERFORM privacy._retention_lock(root::regclass, 1, false, false, true);
+	END LOOP;
+	INSERT INTO privacy._legal_hold (relid, condition, declared_condition, reason, placed_by, placed_at)
+	VALUES (tbl, canonical, condition, reason, privacy._outer_user(), now())
+	RETURNING id INTO hold_id;
+	-- the stored form: what the condition uses cannot be dropped, renames follow
+	UPDATE privacy._legal_hold h
+	SET condition_function = privacy._create_stored_expression(tbl, NULL, canonical, 'hold condition',
+	                                                           format('hold %s of %s', hold_id, tbl))
+	WHERE h.id OPERATOR(pg_catalog.=) hold_id;
+	-- held rows cannot be updated out of the hold nor deleted (triggers on
+	-- every member of the family)
+	PERFORM privacy._sync_hold_triggers(tbl);
+	RETURN hold_id;
+END
+$$;
+COMMENT ON FUNCTION privacy.place_hold(regclass, text, text) IS
+'places a legal hold: rows of the table matching condition are never purged until the hold is released; returns its id';
