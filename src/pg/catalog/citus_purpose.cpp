@@ -51,6 +51,9 @@ constexpr size_t kProofBytes = 16;
 // PrivacyFunction returns the OID of privacy.<name>(args), or InvalidOid.
 Oid
 PrivacyFunction(const char *name, int nargs, const Oid *args) {
+	// schema privacy only when it is pg_privacy's (extension_schema.hpp)
+	if (!OidIsValid(PrivacySchema()))
+		return InvalidOid;
 	return LookupFuncName(list_make2(makeString(pstrdup("privacy")), makeString(pstrdup(name))),
 	                      nargs, args, true);
 }

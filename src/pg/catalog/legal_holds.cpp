@@ -15,6 +15,7 @@
 
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/extension_schema.hpp"
+#include "pg/catalog/policy_expressions.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -31,6 +32,7 @@ extern "C" {
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -49,6 +51,7 @@ struct Hold {
 	Oid relid;
 	char *reason;
 	char *condition;
+	char *placed_by;
 };
 
 // tables cleared by the utility hook for the running statement(s), in
@@ -99,6 +102,7 @@ ActiveHolds(int *count) {
 	AttrNumber a_reason = AttnumOf(desc, "reason");
 	AttrNumber a_condition = AttnumOf(desc, "condition");
 	AttrNumber a_released = AttnumOf(desc, "released_at");
+	AttrNumber a_placed_by = AttnumOf(desc, "placed_by");
 	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
 	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
 	int cap = 8;
@@ -118,6 +122,8 @@ ActiveHolds(int *count) {
 		h->relid = DatumGetObjectId(heap_getattr(tup, a_relid, desc, &isnull));
 		h->reason = TextDatumGetCString(heap_getattr(tup, a_reason, desc, &isnull));
 		h->condition = TextDatumGetCString(heap_getattr(tup, a_condition, desc, &isnull));
+		Datum placed_by = heap_getattr(tup, a_placed_by, desc, &isnull);
+		h->placed_by = isnull ? NULL : pstrdup(NameStr(*DatumGetName(placed_by)));
 	}
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
@@ -166,17 +172,74 @@ QualifiedName(Oid relid) {
 	                                  get_rel_name(relid));
 }
 
-// RowsMatch reports whether ONLY relid has a row for which condition (a
-// canonical hold condition) is true, read as the table's owner.
+// PlacedBySuperuser reports whether the role that placed hold h still
+// exists and is a superuser.
 bool
-RowsMatch(Oid relid, const char *condition) {
+PlacedBySuperuser(const Hold *h) {
+	Oid role = h->placed_by != NULL ? get_role_oid(h->placed_by, true) : InvalidOid;
+	return OidIsValid(role) && superuser_arg(role);
+}
+
+// OneExpression reports whether a stored hold condition is exactly one
+// expression. A syntax error (only a condition changed by hand has one) is
+// reported as false, not with the parser's message, which would quote the
+// condition: the caller raises its own error at once.
+bool
+OneExpression(const char *condition) {
+	MemoryContext cxt = CurrentMemoryContext;
+	volatile bool one = false;
+	PG_TRY();
+	{
+		bool with_clauses;
+		one = ParseSingleExpression(condition, &with_clauses) != NULL;
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		FlushErrorState();
+		one = false;
+	}
+	PG_END_TRY();
+	return one;
+}
+
+// RowsMatch reports whether ONLY relid has a row for which the condition of
+// hold h (its canonical text) is true, read as the table's owner.
+bool
+RowsMatch(Oid relid, const Hold *h) {
 	HeapTuple classtup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(classtup))
 		return false;
 	Oid owner = ((Form_pg_class)GETSTRUCT(classtup))->relowner;
 	ReleaseSysCache(classtup);
+	// A superuser's table would run the condition as that superuser: only
+	// a superuser's hold (as RunAsTableOwner requires for pg_privacy's other
+	// work on such a table). An administrator's condition - or a STABLE
+	// built-in it calls that reads other tables - must not run with
+	// superuser rights; the statement is refused instead, which keeps the
+	// rows.
+	if (superuser_arg(owner) && !PlacedBySuperuser(h))
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		         errmsg("cannot look for rows under legal hold %lld in table \"%s\": the table is "
+		                "owned by a superuser and the hold was placed by another role",
+		                (long long)h->id, get_rel_name(relid)),
+		         errdetail("pg_privacy looks for held rows as the owner of each table; it does not "
+		                   "run a condition placed by another role as a superuser."),
+		         errhint("Make a role that is not a superuser own the table, or have a superuser "
+		                 "place the hold.")));
+	// the text spliced below must be one expression, as place_hold stored
+	// it: never several statements or clauses of its own
+	if (!OneExpression(h->condition))
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		                errmsg("legal hold %lld has a condition that is not a single expression",
+		                       (long long)h->id),
+		                errdetail("pg_privacy stores hold conditions validated and canonical; "
+		                          "this one was changed outside privacy.place_hold()."),
+		                errhint("Release the hold with privacy.release_hold() and place it "
+		                        "again.")));
 	char *sql = psprintf("SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE (%s) IS TRUE)",
-	                     QualifiedName(relid), condition);
+	                     QualifiedName(relid), h->condition);
 
 	int level = RunWithFixedSearchPath();
 	Oid save_userid;
@@ -283,7 +346,7 @@ RefuseHeldRows(Oid relid, List *members, bool own_roots, List *roots, const Hold
 			continue;
 		List *applying = own_roots ? Roots(member) : roots;
 		for (int i = 0; i < nholds; i++) {
-			if (!Applies(&holds[i], applying) || !RowsMatch(member, holds[i].condition))
+			if (!Applies(&holds[i], applying) || !RowsMatch(member, &holds[i]))
 				continue;
 			ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
 			                errmsg(refusal.rows, get_rel_name(relid), get_rel_name(member),

@@ -244,12 +244,16 @@ TypeRunsUntrustedCode(Oid typid, int depth) {
 }
 
 // UntrustedWalker applies UntrustedFunction to every function of the tree,
-// and TypeRunsUntrustedCode to the types values are made or coerced into
-// (untrusted_type: the domain found).
+// sub-queries included (a sublink's subselect, a subquery in its range
+// table: declared expressions have none, but a stored body read back is
+// checked whole), and TypeRunsUntrustedCode to the types values are made or
+// coerced into (untrusted_type: the domain found).
 bool
 UntrustedWalker(Node *node, void *context) {
 	if (node == NULL)
 		return false;
+	if (IsA(node, Query))
+		return query_tree_walker((Query *)node, (bool (*)())UntrustedWalker, context, 0);
 	if (check_functions_in_node(node, UntrustedFunction, context))
 		return true;
 	switch (nodeTag(node)) {
@@ -274,6 +278,31 @@ UntrustedWalker(Node *node, void *context) {
 }
 
 } // namespace
+
+Node *
+ParseSingleExpression(const char *text, bool *with_clauses) {
+	*with_clauses = false;
+	// parsed as a PL/pgSQL expression (a target list with optional
+	// clauses): anything but a single bare target is refused
+	List *raw = raw_parser(text, RAW_PARSE_PLPGSQL_EXPR);
+	if (list_length(raw) != 1)
+		return NULL;
+	RawStmt *stmt = linitial_node(RawStmt, raw);
+	SelectStmt *select = (SelectStmt *)stmt->stmt;
+	if (!IsA(select, SelectStmt) || list_length(select->targetList) != 1 ||
+	    select->fromClause != NIL || select->whereClause != NULL || select->groupClause != NIL ||
+	    select->havingClause != NULL || select->windowClause != NIL || select->sortClause != NIL ||
+	    select->limitCount != NULL || select->limitOffset != NULL || select->lockingClause != NIL ||
+	    select->distinctClause != NIL || select->withClause != NULL || select->intoClause != NULL ||
+	    select->valuesLists != NIL || select->op != SETOP_NONE) {
+		*with_clauses = true;
+		return NULL;
+	}
+	ResTarget *target = linitial_node(ResTarget, select->targetList);
+	if (IsA(target->val, ColumnRef) && IsA(llast(((ColumnRef *)target->val)->fields), A_Star))
+		return NULL;
+	return target->val;
+}
 
 const ExpressionMessages &
 MessagesFor(const char *what) {
@@ -382,27 +411,12 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text,
 	int nest_level = use_fixed_search_path ? RunWithFixedSearchPath() : -1;
 	const ExpressionMessages &messages = MessagesFor(what);
 
-	// The text must be exactly one expression: parse it as a PL/pgSQL
-	// expression (a target list with optional clauses) and refuse anything
-	// but a single bare target.
-	List *raw = raw_parser(text, RAW_PARSE_PLPGSQL_EXPR);
-	if (list_length(raw) != 1)
-		ereport(ERROR,
-		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", _(messages.single))));
-	RawStmt *stmt = linitial_node(RawStmt, raw);
-	SelectStmt *select = (SelectStmt *)stmt->stmt;
-	if (!IsA(select, SelectStmt) || list_length(select->targetList) != 1 ||
-	    select->fromClause != NIL || select->whereClause != NULL || select->groupClause != NIL ||
-	    select->havingClause != NULL || select->windowClause != NIL || select->sortClause != NIL ||
-	    select->limitCount != NULL || select->limitOffset != NULL || select->lockingClause != NIL ||
-	    select->distinctClause != NIL || select->withClause != NULL || select->intoClause != NULL ||
-	    select->valuesLists != NIL || select->op != SETOP_NONE)
+	// The text must be exactly one expression
+	bool with_clauses = false;
+	Node *raw_expr = ParseSingleExpression(text, &with_clauses);
+	if (raw_expr == NULL)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", _(messages.single)),
-		                errdetail("%s", _(messages.single_detail))));
-	ResTarget *target = linitial_node(ResTarget, select->targetList);
-	if (IsA(target->val, ColumnRef) && IsA(llast(((ColumnRef *)target->val)->fields), A_Star))
-		ereport(ERROR,
-		        (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("%s", _(messages.single))));
+		                with_clauses ? errdetail("%s", _(messages.single_detail)) : 0));
 
 	Relation rel = relation_open(relid, AccessShareLock);
 	ParseState *pstate = make_parsestate(NULL);
@@ -411,7 +425,7 @@ AnalyzeRelationExpression(Oid relid, AttrNumber attnum, const char *text,
 	        addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, false);
 	addNSItemToQuery(pstate, nsitem, false, true, true);
 
-	Node *expr = transformExpr(pstate, target->val, EXPR_KIND_SELECT_TARGET);
+	Node *expr = transformExpr(pstate, raw_expr, EXPR_KIND_SELECT_TARGET);
 	if (pstate->p_hasSubLinks)
 		ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED), errmsg("%s", _(messages.subquery)),
 		                errhint("Read other tables in a STABLE function instead.")));

@@ -75,6 +75,13 @@ struct ExpressionMessages {
 	const char *untrusted_type;   // %s: the type
 };
 
+// ParseSingleExpression parses text (raw, not analyzed) and returns its
+// expression when it is exactly one bare expression: one statement, one
+// target, no FROM, WHERE or other clause, not `*`. Otherwise NULL,
+// with *with_clauses telling whether it was one statement with clauses or
+// more targets. Syntax errors are raised as the parser raises them.
+Node *ParseSingleExpression(const char *text, bool *with_clauses);
+
 // MessagesFor returns the messages of the kind `what` names.
 const ExpressionMessages &MessagesFor(const char *what);
 

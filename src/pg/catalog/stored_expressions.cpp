@@ -235,13 +235,12 @@ CollectColumns(Node *node, WrapperColumns *cols) {
 // without firing their link trigger).
 Oid
 PolicyTableOf(Oid funcid) {
-	Oid nsp = get_namespace_oid("privacy", true);
 	static const char *const tables[][2] = {{"_column_policy", "mask_function"},
 	                                        {"_row_policy", "condition_function"},
 	                                        {"_legal_hold", "condition_function"}};
 	Oid result = InvalidOid;
-	for (int t = 0; t < 3 && OidIsValid(nsp) && !OidIsValid(result); t++) {
-		Oid catalog = get_relname_relid(tables[t][0], nsp);
+	for (int t = 0; t < 3 && !OidIsValid(result); t++) {
+		Oid catalog = PrivacyTable(tables[t][0]);
 		if (!OidIsValid(catalog))
 			continue;
 		AttrNumber fn_att = get_attnum(catalog, tables[t][1]);
@@ -300,11 +299,25 @@ WrapperBody(Oid funcid, Oid *table) {
 	// RETURN expr is stored as one Query; BEGIN ATOMIC (not generated) as a list
 	if (!IsA(tree, Query))
 		return NULL;
+	// one bare expression, as pg_privacy generates it from a validated one:
+	// nothing it could not have declared (a subquery, an aggregate, a
+	// window or set-returning function, clauses), whoever wrote the body
 	Query *query = (Query *)tree;
-	if (query->rtable != NIL || list_length(query->targetList) != 1)
+	if (query->commandType != CMD_SELECT || query->rtable != NIL ||
+	    list_length(query->targetList) != 1 || query->hasSubLinks || query->hasAggs ||
+	    query->hasWindowFuncs || query->hasTargetSRFs || query->hasModifyingCTE ||
+	    query->cteList != NIL || query->setOperations != NULL || query->groupClause != NIL ||
+	    query->groupingSets != NIL || query->havingQual != NULL || query->windowClause != NIL ||
+	    query->distinctClause != NIL || query->sortClause != NIL || query->limitCount != NULL ||
+	    query->limitOffset != NULL || query->rowMarks != NIL ||
+	    (query->jointree != NULL &&
+	     (query->jointree->fromlist != NIL || query->jointree->quals != NULL)))
+		return NULL;
+	Node *body_expr = (Node *)linitial_node(TargetEntry, query->targetList)->expr;
+	if (checkExprHasSubLink(body_expr) || expression_returns_set(body_expr))
 		return NULL;
 	*table = cols.table;
-	Node *expr = ParamsToVars((Node *)linitial_node(TargetEntry, query->targetList)->expr, &cols);
+	Node *expr = ParamsToVars(body_expr, &cols);
 	// the collations as the parser derives them from the columns' (the body
 	// was parsed over arguments of their types' collations)
 	ParseState *pstate = make_parsestate(NULL);
@@ -574,7 +587,12 @@ CreateStoredExpression(Oid relid, AttrNumber attnum, const char *canonical, cons
 	}
 	relation_close(rel, AccessShareLock);
 
-	Oid nsp = get_namespace_oid(kExpressionSchema, false);
+	Oid nsp = ExpressionSchema();
+	if (!OidIsValid(nsp))
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		                errmsg("pg_privacy is not installed in this database"),
+		                errhint("Run CREATE EXTENSION pg_privacy, or ALTER EXTENSION pg_privacy "
+		                        "UPDATE.")));
 	char name[NAMEDATALEN];
 	int len = pg_mbcliplen(label, strlen(label), NAMEDATALEN - 1);
 	memcpy(name, label, len);

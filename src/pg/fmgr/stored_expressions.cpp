@@ -15,6 +15,7 @@
 //      wrapper's dependencies on its table, its columns and the extension,
 //      which pg_restore does not recreate.
 #include "pg/boundary/boundary.hpp"
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/stored_expressions.hpp"
 
 extern "C" {
@@ -41,7 +42,7 @@ MayReadHoldConditions(Oid held) {
 	Oid user = GetUserId();
 	if (superuser_arg(user) || pg_class_ownercheck(held, user))
 		return true;
-	Oid nsp = get_namespace_oid("privacy", true);
+	Oid nsp = PrivacySchema();
 	for (const char *view : {"legal_holds", "policies"}) {
 		Oid relid = OidIsValid(nsp) ? get_relname_relid(view, nsp) : InvalidOid;
 		if (OidIsValid(relid) && pg_class_aclcheck(relid, user, ACL_SELECT) == ACLCHECK_OK)

@@ -226,6 +226,9 @@ TraceOutput(Query *query, List *stack, AttrNumber attno, TraceContext *ctx) {
 // bootstrap superuser (see process_utility.cpp RunAsBootstrap).
 void
 RunAsBootstrapWith(const char *sql, int nargs, Oid *types, Datum *values) {
+	// only pg_privacy's own schema privacy (extension_schema.hpp)
+	if (!OidIsValid(PrivacySchema()))
+		return;
 	Oid save_userid;
 	int save_sec_context;
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);

@@ -26,6 +26,7 @@ extern "C" {
 #include "catalog/objectaccess.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_trigger.h"
 #include "access/xact.h"
 #include "miscadmin.h"
@@ -121,12 +122,17 @@ Unregister(Oid relid, const char *column) {
 	table_close(rel, RowExclusiveLock);
 }
 
-// PrivacyObjectAccess handles OAT_DROP of tables, columns and roles, and
-// OAT_POST_ALTER of columns (renames).
+// PrivacyObjectAccess handles OAT_DROP of tables, columns and roles,
+// OAT_POST_ALTER of columns (renames) and every event of an extension.
 void
 PrivacyObjectAccess(ObjectAccessType access, Oid class_id, Oid object_id, int sub_id, void *arg) {
 	if (prev_object_access != NULL)
 		prev_object_access(access, class_id, object_id, sub_id, arg);
+	// an extension created, altered (UPDATE, ADD/DROP of a member) or
+	// dropped: pg_privacy's catalog is found through its extension's
+	// members (extension_schema.hpp), which no catalog cache follows
+	if (class_id == ExtensionRelationId && IsTransactionState())
+		NoteExtensionChange();
 	// a renamed column: the stored policy expressions taking it keep its
 	// name for their argument (what pg_restore maps them by)
 	if (access == OAT_POST_ALTER && class_id == RelationRelationId && sub_id > 0 &&

@@ -360,6 +360,10 @@ NewFamilyMember(Node *stmt) {
 // running the DDL may own its tables but not pg_privacy's catalog.
 void
 RunAsBootstrap(const char *sql, int nargs, Oid arg1, Oid arg2) {
+	// the helpers are pg_privacy's only in its own schema: never run
+	// functions of a look-alike schema privacy as the bootstrap superuser
+	if (!OidIsValid(PrivacySchema()))
+		return;
 	Oid save_userid;
 	int save_sec_context;
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
