@@ -179,15 +179,17 @@ SELECT privacy.place_hold('la.held', 'id = 1', 'case 1') AS held_id \gset
 SELECT pg_temp.try('TRUNCATE la.held');
 SELECT count(*) AS held_rows FROM la.held;
 SELECT privacy.release_hold(:held_id);
--- a hold placed by an administrator on a family with a superuser's member:
--- its condition is not run as the superuser (the statement is refused)
+-- a hold placed by an administrator on a family that a superuser's member
+-- joins afterwards (placing it on a family that already has one is
+-- refused): its condition is not run as the superuser (the statement is
+-- refused)
 CREATE TABLE la.fam(id int);
 ALTER TABLE la.fam OWNER TO regress_la_owner;
-CREATE TABLE la.fam_su() INHERITS (la.fam);
-INSERT INTO la.fam_su VALUES (2);
 SET ROLE regress_la_admin;
 SELECT privacy.place_hold('la.fam', 'id = 1', 'case 2') AS fam_hold \gset
 RESET ROLE;
+CREATE TABLE la.fam_su() INHERITS (la.fam);
+INSERT INTO la.fam_su VALUES (2);
 SELECT pg_temp.try('TRUNCATE la.fam_su');
 SELECT count(*) AS fam_su_rows FROM la.fam_su;
 SELECT privacy.release_hold(:fam_hold);
