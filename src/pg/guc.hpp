@@ -45,6 +45,7 @@ extern int guc_purge_max_busy;          // privacy.purge_max_busy (percent)
 extern int guc_purge_max_replica_lag;   // privacy.purge_max_replica_lag (kB)
 extern int guc_purge_max_wal_rate;      // privacy.purge_max_wal_rate (kB/s)
 extern int guc_purge_max_workers;       // privacy.purge_max_workers
+extern int guc_citus_maintenance_interval; // privacy.citus_maintenance_interval (s)
 extern int guc_purge_naptime;           // privacy.purge_naptime (s)
 extern int guc_purge_nice;              // privacy.purge_nice (nice levels)
 extern int guc_purge_statement_timeout; // privacy.purge_statement_timeout (ms)
