@@ -108,6 +108,13 @@ check "the worker back: the coordinator logs it once" "1" \
 check "a worker that missed a generation while down is synchronized by the maintenance" "t" \
 	"$(su "$W2" citus_test "UPDATE privacy._citus_sync_state SET generation = generation - 1"
 	   poll "$C" '' "SELECT bool_and(in_sync) FROM privacy.citus_policy_status()" t)"
+# the maintenance applies a state only over the generation it read on the
+# worker: a push that reached the worker since is never overwritten
+g1=$(q "$W1" '' "SELECT generation FROM privacy._citus_sync_state")
+check "an apply naming a generation the worker no longer holds is refused and changes nothing" "ERROR:  the policy generation of this node changed since the maintenance read it|$g1" \
+	"$(q "$W1" '' "SELECT privacy._citus_apply_policies(jsonb_set(privacy._citus_payload(), '{generation}', '999999') || jsonb_build_object('expect', $g1 - 1))" | head -1)|$(q "$W1" '' "SELECT generation FROM privacy._citus_sync_state")"
+check "positive control: naming the generation it holds, the apply goes through" "t|$g1" \
+	"$(q "$W1" '' "SELECT privacy._citus_apply_policies(privacy._citus_payload() || jsonb_build_object('expect', $g1)) >= 0")|$(q "$W1" '' "SELECT generation FROM privacy._citus_sync_state")"
 su "$C" postgres "ALTER SYSTEM RESET privacy.citus_maintenance_interval"
 su "$C" postgres "ALTER SYSTEM RESET log_min_messages"
 su "$C" postgres "SELECT pg_reload_conf()"

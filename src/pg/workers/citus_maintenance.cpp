@@ -297,6 +297,8 @@ MaintenanceMain(Datum arg) {
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
 	pgstat_report_appname("pg_privacy citus maintenance");
+	// nothing a database's users created is looked up by name
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_OVERRIDE);
 	if (!Installed())
 		proc_exit(0);
 

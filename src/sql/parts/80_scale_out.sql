@@ -224,6 +224,21 @@ BEGIN
 		RAISE EXCEPTION 'policy payload must be a JSON object from privacy.citus_sync_policies()'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	-- one apply at a time on this node, ordered by this lock: a push from a
+	-- policy change waits for it; the maintenance worker's apply (which
+	-- names the generation it saw here, "expect") never waits and applies
+	-- only over that generation, so it never writes an older state over a
+	-- push that reached this node after it looked
+	IF payload OPERATOR(pg_catalog.?) 'expect' THEN
+		LOCK TABLE privacy._citus_sync_state IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+		IF coalesce((SELECT g.generation FROM privacy._citus_sync_state g), -1)
+		   OPERATOR(pg_catalog.<>) (payload OPERATOR(pg_catalog.->>) 'expect')::bigint THEN
+			RAISE EXCEPTION 'the policy generation of this node changed since the maintenance read it'
+				USING ERRCODE = 'object_not_in_prerequisite_state';
+		END IF;
+	ELSE
+		LOCK TABLE privacy._citus_sync_state IN SHARE ROW EXCLUSIVE MODE;
+	END IF;
 	-- a failing row is never echoed: the error says which table and
 	-- constraint refused it, not the values (they may be consent subjects
 	-- or secrets)
@@ -656,8 +671,8 @@ COMMENT ON FUNCTION privacy._citus_run_on(text, integer, text) IS
 REVOKE ALL ON FUNCTION privacy._citus_run_on(text, integer, text) FROM PUBLIC;
 
 -- privacy._citus_collect_audit_node(node_name, node_port, max_rows): steps
--- 1 and 2 above for one worker, in the caller's transaction (which holds the
--- collection lock); returns the number of records copied.
+-- 1 and 2 above for one worker, in the caller's transaction, under the
+-- collection lock; returns the number of records copied.
 CREATE FUNCTION privacy._citus_collect_audit_node(node_name text, node_port integer, max_rows integer)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -673,6 +688,8 @@ BEGIN
 	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
 		RAISE EXCEPTION 'only a superuser can collect the audit records of the Citus workers' USING ERRCODE = 'insufficient_privilege';
 	END IF;
+	-- one run at a time (held already by both callers)
+	LOCK TABLE privacy._citus_audit_collected IN SHARE ROW EXCLUSIVE MODE;
 	-- 1. records copied by an earlier run: deleted on the worker, then
 	-- their keys here
 	SELECT pg_catalog.array_agg(c.row_key) INTO keys FROM privacy._citus_audit_collected c
@@ -813,8 +830,11 @@ BEGIN
 				BEGIN
 					-- the payload is passed as a variable: no error context here
 					-- quotes it
+					-- applied only over the generation read above (a push that
+					-- reached the node since is not overwritten); never waits
 					PERFORM privacy._citus_run_on(w.node_name, w.node_port,
-						pg_catalog.format('SELECT privacy._citus_apply_policies(%L)', payload));
+						pg_catalog.format('SELECT privacy._citus_apply_policies(%L)',
+							payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('expect', theirs)));
 					action := 'synchronized';
 					n := mine;
 				EXCEPTION WHEN OTHERS THEN
