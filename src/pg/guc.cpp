@@ -233,7 +233,8 @@ RegisterGucs() {
 	        "background worker collects the workers' detokenization records into the audit log "
 	        "and copies the policy state to active workers that do not hold its generation; 0 "
 	        "turns it off.",
-	        &guc_citus_maintenance_interval, 10, 0, 86400, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL, NULL);
+	        &guc_citus_maintenance_interval, 10, 0, 86400, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL,
+	        NULL);
 
 	DefineCustomIntVariable("privacy.purge_naptime", "Time between purge cycles of a database.",
 	                        NULL, &guc_purge_naptime, 60, 1, 86400, PGC_SIGHUP, GUC_UNIT_S, NULL,

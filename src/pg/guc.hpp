@@ -45,12 +45,13 @@ extern int guc_purge_max_busy;          // privacy.purge_max_busy (percent)
 extern int guc_purge_max_replica_lag;   // privacy.purge_max_replica_lag (kB)
 extern int guc_purge_max_wal_rate;      // privacy.purge_max_wal_rate (kB/s)
 extern int guc_purge_max_workers;       // privacy.purge_max_workers
-extern int guc_citus_maintenance_interval; // privacy.citus_maintenance_interval (s)
 extern int guc_purge_naptime;           // privacy.purge_naptime (s)
 extern int guc_purge_nice;              // privacy.purge_nice (nice levels)
 extern int guc_purge_statement_timeout; // privacy.purge_statement_timeout (ms)
 // privacy.purge_partition_lock_timeout (ms)
 extern int guc_purge_partition_lock_timeout;
+// privacy.citus_maintenance_interval (s; 0: off)
+extern int guc_citus_maintenance_interval;
 
 // RegisterGucs defines every privacy.* setting and reserves the prefix.
 void RegisterGucs();

@@ -335,8 +335,8 @@ MaintenanceMain(Datum arg) {
 				continue;
 			}
 			if (MarkDown(dboid, node, false))
-				ereport(LOG, (errmsg("pg_privacy citus maintenance reaches Citus node %s again",
-				                     node)));
+				ereport(LOG,
+				        (errmsg("pg_privacy citus maintenance reaches Citus node %s again", node)));
 			if (strcmp(action, "synchronized") == 0)
 				ereport(LOG, (errmsg("pg_privacy citus maintenance copied the policy state "
 				                     "(generation %s) to Citus node %s",
@@ -361,12 +361,12 @@ MaintenanceMain(Datum arg) {
 		FlushErrorState();
 		AbortCurrentTransaction();
 		// the primary message only (details and contexts may quote values)
-		ereport(LOG, (errmsg("pg_privacy citus maintenance failed in database %u; it is retried "
-		                     "at the next interval",
-		                     dboid),
-		              errdetail_internal("%s: %s", unpack_sql_state(edata->sqlerrcode),
-		                                 edata->message != NULL ? edata->message
-		                                                        : "unknown error")));
+		ereport(LOG,
+		        (errmsg("pg_privacy citus maintenance failed in database %u; it is retried "
+		                "at the next interval",
+		                dboid),
+		         errdetail_internal("%s: %s", unpack_sql_state(edata->sqlerrcode),
+		                            edata->message != NULL ? edata->message : "unknown error")));
 		proc_exit(0);
 	}
 	PG_END_TRY();
