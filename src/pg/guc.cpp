@@ -27,6 +27,7 @@ namespace privacy::pg {
 
 char *guc_admin_role = NULL;
 int guc_audit_queue_size = 1024;
+int guc_citus_maintenance_interval = 10;
 char *guc_auditor_role = NULL;
 bool guc_masking = true;
 char *guc_master_key_command = NULL;
@@ -224,6 +225,16 @@ RegisterGucs() {
 	                        "One worker serves one database; they are dynamic background workers "
 	                        "and share max_worker_processes.",
 	                        &guc_purge_max_workers, 2, 0, 64, PGC_SIGHUP, 0, NULL, NULL, NULL);
+
+	DefineCustomIntVariable(
+	        "privacy.citus_maintenance_interval",
+	        "Time between two maintenance runs on a Citus coordinator.",
+	        "On the coordinator of every database where Citus and pg_privacy are installed, a "
+	        "background worker collects the workers' detokenization records into the audit log "
+	        "and copies the policy state to active workers that do not hold its generation; 0 "
+	        "turns it off.",
+	        &guc_citus_maintenance_interval, 10, 0, 86400, PGC_SIGHUP, GUC_UNIT_S, NULL, NULL,
+	        NULL);
 
 	DefineCustomIntVariable("privacy.purge_naptime", "Time between purge cycles of a database.",
 	                        NULL, &guc_purge_naptime, 60, 1, 86400, PGC_SIGHUP, GUC_UNIT_S, NULL,

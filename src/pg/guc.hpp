@@ -50,6 +50,8 @@ extern int guc_purge_nice;              // privacy.purge_nice (nice levels)
 extern int guc_purge_statement_timeout; // privacy.purge_statement_timeout (ms)
 // privacy.purge_partition_lock_timeout (ms)
 extern int guc_purge_partition_lock_timeout;
+// privacy.citus_maintenance_interval (s; 0: off)
+extern int guc_citus_maintenance_interval;
 
 // RegisterGucs defines every privacy.* setting and reserves the prefix.
 void RegisterGucs();

@@ -30,6 +30,7 @@
 #include "pg/hooks/row_security_restrictive.hpp"
 #include "pg/keys/key_cache.hpp"
 #include "pg/workers/audit_writer.hpp"
+#include "pg/workers/citus_maintenance.hpp"
 #include "pg/workers/purge_worker.hpp"
 #include "privacy/core/version.hpp"
 
@@ -92,8 +93,10 @@ _PG_init(void) {
 	// the durable disclosure audit: a queue in shared memory
 	privacy::pg::InstallAuditQueue();
 
-	// Background workers (preload only): the retention purge launcher and
-	// the audit launcher.
+	// Background workers (preload only): the retention purge launcher, the
+	// audit launcher, and (with Citus preloaded) the Citus maintenance
+	// launcher.
 	privacy::pg::RegisterPurgeLauncher();
 	privacy::pg::RegisterAuditLauncher();
+	privacy::pg::RegisterCitusMaintenanceLauncher();
 }

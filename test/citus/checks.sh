@@ -42,9 +42,10 @@ C=$CITUS_COORD_HOST
 W1=$CITUS_W1_HOST
 W2=$CITUS_W2_HOST
 W3=$CITUS_W3_HOST
+W4=$CITUS_W4_HOST
 
 # ---- the cluster -----------------------------------------------------------
-for h in "$C" "$W1" "$W2" "$W3"; do
+for h in "$C" "$W1" "$W2" "$W3" "$W4"; do
 	su "$h" postgres "CREATE DATABASE citus_test"
 	su "$h" citus_test "CREATE EXTENSION citus"
 done
@@ -77,3 +78,4 @@ check "distributed table has rows on both workers" "40" "$(q "$C" '' "SELECT cou
 . "$(dirname "$0")/checks_sync.sh"
 . "$(dirname "$0")/checks_done_when.sh"
 . "$(dirname "$0")/checks_nodes.sh"
+. "$(dirname "$0")/checks_maintenance.sh"

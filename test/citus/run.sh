@@ -28,8 +28,9 @@ trap cluster_destroy_all EXIT
 out=${CITUS_OUT:-$(mktemp -d /tmp/pg_privacy_citus.XXXXXX)}
 mkdir -p "$out"
 
-# w3 joins the cluster later, in checks_nodes.sh
-for node in coord w1 w2 w3; do
+# w3 joins the cluster later, in checks_nodes.sh, and w4 in
+# checks_maintenance.sh
+for node in coord w1 w2 w3 w4; do
 	cluster_create "$node" yes || { echo "citus: 0 passed, 1 failed"; exit 1; }
 	{
 		# Citus must be loaded first (it refuses to start otherwise)
@@ -37,18 +38,22 @@ for node in coord w1 w2 w3; do
 		echo "max_prepared_transactions = 20"
 		echo "citus.node_conninfo = 'sslmode=prefer'"
 		echo "log_min_messages = warning"
+		# the maintenance worker (collection, synchronization of stale
+		# workers) is off until checks_maintenance.sh turns it on: the
+		# checks before it prove the manual paths and the refusals
+		echo "privacy.citus_maintenance_interval = 0"
 		# Citus connects to its own node (reference table copies, shard
 		# moves) by this name: the node's socket directory
 		echo "citus.local_hostname = '${CLUSTER_DIR[$node]}/sock'"
 	} >>"${CLUSTER_DIR[$node]}/data/postgresql.conf"
 done
 # one master key on every node: wrapped data keys are then usable everywhere
-for node in w1 w2 w3; do
+for node in w1 w2 w3 w4; do
 	cp "${CLUSTER_DIR[coord]}/master.key" "${CLUSTER_DIR[$node]}/master.key"
 	chown "$(cluster_server_user)" "${CLUSTER_DIR[$node]}/master.key"
 	chmod 600 "${CLUSTER_DIR[$node]}/master.key"
 done
-for node in coord w1 w2 w3; do
+for node in coord w1 w2 w3 w4; do
 	cluster_start "$node" || { echo "citus: 0 passed, 1 failed"; exit 1; }
 done
 
@@ -56,10 +61,11 @@ export CITUS_COORD_HOST=${CLUSTER_DIR[coord]}/sock
 export CITUS_W1_HOST=${CLUSTER_DIR[w1]}/sock
 export CITUS_W2_HOST=${CLUSTER_DIR[w2]}/sock
 export CITUS_W3_HOST=${CLUSTER_DIR[w3]}/sock
+export CITUS_W4_HOST=${CLUSTER_DIR[w4]}/sock
 export PGPORT=$PRIVACY_PG_PORT PGUSER=$PRIVACY_TEST_SUPERUSER
 bash "$here/checks.sh" "$out"
 status=$?
-for node in coord w1 w2 w3; do
+for node in coord w1 w2 w3 w4; do
 	cp "$(cluster_log "$node")" "$out/server-$node.log" 2>/dev/null || true
 done
 # no node may log a crash

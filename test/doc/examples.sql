@@ -470,7 +470,7 @@ SELECT name, boot_val, unit, context FROM pg_settings WHERE name LIKE 'privacy.p
 -- ## Scale-out (Citus)
 
 -- @ privacy.citus_sync_policies()
--- # On a Citus coordinator it copies the policy state (masks, exemptions, row policies, purposes, consents, token formats, wrapped keys, detokenize grants, the masking secret) to every worker (doc/scale-out.md) and returns the number of workers. Changes are copied at commit anyway; run it after distributing a table that already has policies, or after adding a worker. Without Citus, as here, there is nothing to copy.
+-- # On a Citus coordinator it copies the policy state (masks, exemptions, row policies, purposes, consents, token formats, wrapped keys, detokenize grants, the masking secret) to every worker (doc/scale-out.md) and returns the number of workers. Changes are copied at commit anyway, and the maintenance worker gives the state to a worker added later or back from being down; run it after distributing a table that already has policies, or to synchronize at once. Without Citus, as here, there is nothing to copy.
 SELECT privacy.citus_sync_policies() AS workers;
 
 -- @ privacy.citus_policy_status()
@@ -482,8 +482,12 @@ SELECT node, in_sync FROM privacy.citus_policy_status();
 SELECT DISTINCT node FROM privacy.citus_audit_log(now() - interval '1 day');
 
 -- @ privacy.citus_collect_audit(integer)
--- # Moves the detokenization records of every Citus worker into the coordinator's privacy.audit_log, exactly once (at most max_rows per worker and run), and returns how many it copied: run it periodically on the coordinator. Without Citus, as here, nothing to move.
+-- # Moves the detokenization records of every Citus worker into the coordinator's privacy.audit_log, exactly once (at most max_rows per worker and run), and returns how many it copied. The coordinator's maintenance worker runs it every privacy.citus_maintenance_interval; call it to collect at once. Without Citus, as here, nothing to move.
 SELECT privacy.citus_collect_audit() AS copied;
+
+-- @ privacy.citus_maintenance_interval
+-- # On a Citus coordinator, a background worker collects the workers' detokenization records and synchronizes workers that do not hold the current policy generation at this interval (postgresql.conf or ALTER SYSTEM, and a reload; 0 turns it off):
+SELECT name, boot_val, unit, min_val, max_val, context FROM pg_settings WHERE name = 'privacy.citus_maintenance_interval';
 
 -- ## Compliance
 

@@ -224,6 +224,21 @@ BEGIN
 		RAISE EXCEPTION 'policy payload must be a JSON object from privacy.citus_sync_policies()'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	-- one apply at a time on this node, ordered by this lock: a push from a
+	-- policy change waits for it; the maintenance worker's apply (which
+	-- names the generation it saw here, "expect") never waits and applies
+	-- only over that generation, so it never writes an older state over a
+	-- push that reached this node after it looked
+	IF payload OPERATOR(pg_catalog.?) 'expect' THEN
+		LOCK TABLE privacy._citus_sync_state IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+		IF coalesce((SELECT g.generation FROM privacy._citus_sync_state g), -1)
+		   OPERATOR(pg_catalog.<>) (payload OPERATOR(pg_catalog.->>) 'expect')::bigint THEN
+			RAISE EXCEPTION 'the policy generation of this node changed since the maintenance read it'
+				USING ERRCODE = 'object_not_in_prerequisite_state';
+		END IF;
+	ELSE
+		LOCK TABLE privacy._citus_sync_state IN SHARE ROW EXCLUSIVE MODE;
+	END IF;
 	-- a failing row is never echoed: the error says which table and
 	-- constraint refused it, not the values (they may be consent subjects
 	-- or secrets)
@@ -655,6 +670,60 @@ COMMENT ON FUNCTION privacy._citus_run_on(text, integer, text) IS
 'runs a pg_privacy command on one Citus worker; raises when it fails there';
 REVOKE ALL ON FUNCTION privacy._citus_run_on(text, integer, text) FROM PUBLIC;
 
+-- privacy._citus_collect_audit_node(node_name, node_port, max_rows): steps
+-- 1 and 2 above for one worker, in the caller's transaction, under the
+-- collection lock; returns the number of records copied.
+CREATE FUNCTION privacy._citus_collect_audit_node(node_name text, node_port integer, max_rows integer)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	node_label text := node_name OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) node_port;
+	keys text[];
+	rows jsonb;
+	n bigint;
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		RAISE EXCEPTION 'only a superuser can collect the audit records of the Citus workers' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	-- one run at a time (held already by both callers)
+	LOCK TABLE privacy._citus_audit_collected IN SHARE ROW EXCLUSIVE MODE;
+	-- 1. records copied by an earlier run: deleted on the worker, then
+	-- their keys here
+	SELECT pg_catalog.array_agg(c.row_key) INTO keys FROM privacy._citus_audit_collected c
+		WHERE c.node OPERATOR(pg_catalog.=) node_label;
+	IF keys IS NOT NULL THEN
+		PERFORM privacy._citus_run_on(node_name, node_port,
+			pg_catalog.format('SELECT privacy._citus_audit_forget(%L::text[])', keys));
+		DELETE FROM privacy._citus_audit_collected c WHERE c.node OPERATOR(pg_catalog.=) node_label;
+	END IF;
+	-- 2. the records left: copied here with their keys
+	rows := privacy._citus_run_on(node_name, node_port,
+		pg_catalog.format('SELECT privacy._citus_audit_rows(%s)', max_rows))::jsonb;
+	WITH fresh AS (
+		SELECT r.logged_at, r.role_name, r.session_role, r.action, r.format, r.value_count, x.row_key
+		FROM pg_catalog.jsonb_array_elements(rows) e,
+		     pg_catalog.jsonb_populate_record(NULL::privacy.audit_log, e.value) r,
+		     LATERAL (SELECT e.value OPERATOR(pg_catalog.->>) 'row_key' AS row_key) x
+		WHERE NOT EXISTS (SELECT 1 FROM privacy._citus_audit_collected c
+		                  WHERE c.node OPERATOR(pg_catalog.=) node_label
+		                    AND c.row_key OPERATOR(pg_catalog.=) x.row_key)),
+	keyed AS (
+		INSERT INTO privacy._citus_audit_collected (node, row_key) SELECT node_label, f.row_key FROM fresh f)
+	INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, format, value_count, object)
+	SELECT f.logged_at, f.role_name, f.session_role, f.action, f.format, f.value_count,
+	       'citus node ' OPERATOR(pg_catalog.||) node_label
+	FROM fresh f;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION privacy._citus_collect_audit_node(text, integer, integer) IS
+'moves the detokenization records of one Citus worker into the coordinator''s audit log, exactly once (for privacy.citus_collect_audit and the maintenance worker)';
+REVOKE ALL ON FUNCTION privacy._citus_collect_audit_node(text, integer, integer) FROM PUBLIC;
+
 CREATE FUNCTION privacy.citus_collect_audit(max_rows integer DEFAULT 10000)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -663,11 +732,7 @@ SET TimeZone = 'UTC'
 AS $$
 DECLARE
 	w record;
-	node_label text;
-	keys text[];
-	rows jsonb;
 	collected bigint := 0;
-	n bigint;
 BEGIN
 	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
 		RAISE EXCEPTION 'only a superuser can collect the audit records of the Citus workers' USING ERRCODE = 'insufficient_privilege';
@@ -681,35 +746,8 @@ BEGIN
 	-- one run at a time (the keys of a node are read and written below)
 	LOCK TABLE privacy._citus_audit_collected IN SHARE ROW EXCLUSIVE MODE;
 	FOR w IN EXECUTE 'SELECT node_name, node_port FROM pg_catalog.master_get_active_worker_nodes() ORDER BY 1, 2' LOOP
-		node_label := w.node_name OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) w.node_port;
-		-- 1. records copied by an earlier run: deleted on the worker, then
-		-- their keys here
-		SELECT pg_catalog.array_agg(c.row_key) INTO keys FROM privacy._citus_audit_collected c
-			WHERE c.node OPERATOR(pg_catalog.=) node_label;
-		IF keys IS NOT NULL THEN
-			PERFORM privacy._citus_run_on(w.node_name, w.node_port::integer,
-				pg_catalog.format('SELECT privacy._citus_audit_forget(%L::text[])', keys));
-			DELETE FROM privacy._citus_audit_collected c WHERE c.node OPERATOR(pg_catalog.=) node_label;
-		END IF;
-		-- 2. the records left: copied here with their keys
-		rows := privacy._citus_run_on(w.node_name, w.node_port::integer,
-			pg_catalog.format('SELECT privacy._citus_audit_rows(%s)', max_rows))::jsonb;
-		WITH fresh AS (
-			SELECT r.logged_at, r.role_name, r.session_role, r.action, r.format, r.value_count, x.row_key
-			FROM pg_catalog.jsonb_array_elements(rows) e,
-			     pg_catalog.jsonb_populate_record(NULL::privacy.audit_log, e.value) r,
-			     LATERAL (SELECT e.value OPERATOR(pg_catalog.->>) 'row_key' AS row_key) x
-			WHERE NOT EXISTS (SELECT 1 FROM privacy._citus_audit_collected c
-			                  WHERE c.node OPERATOR(pg_catalog.=) node_label
-			                    AND c.row_key OPERATOR(pg_catalog.=) x.row_key)),
-		keyed AS (
-			INSERT INTO privacy._citus_audit_collected (node, row_key) SELECT node_label, f.row_key FROM fresh f)
-		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, format, value_count, object)
-		SELECT f.logged_at, f.role_name, f.session_role, f.action, f.format, f.value_count,
-		       'citus node ' OPERATOR(pg_catalog.||) node_label
-		FROM fresh f;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		collected := collected OPERATOR(pg_catalog.+) n;
+		collected := collected OPERATOR(pg_catalog.+)
+			privacy._citus_collect_audit_node(w.node_name::text, w.node_port::integer, max_rows);
 	END LOOP;
 	RETURN collected;
 END
@@ -717,3 +755,112 @@ $$;
 COMMENT ON FUNCTION privacy.citus_collect_audit(integer) IS
 'moves the detokenization records of every Citus worker into the coordinator''s audit log, exactly once; returns the number of records copied';
 REVOKE ALL ON FUNCTION privacy.citus_collect_audit(integer) FROM PUBLIC;
+
+-- privacy._citus_maintain(max_rows): what the Citus maintenance worker
+-- (src/pg/workers/citus_maintenance.cpp) runs on the coordinator every
+-- privacy.citus_maintenance_interval. For every active primary worker:
+-- whether it can be reached ('unreachable': skipped, retried next time);
+-- the policy state copied to it when it does not hold the coordinator's
+-- generation ('synchronized'); its detokenization records moved into the
+-- coordinator's log ('collected', as privacy.citus_collect_audit). Each
+-- node's work is a subtransaction: one node failing leaves the others
+-- done. Takes no lock a policy change waits for: the collection lock is
+-- taken with NOWAIT (a manual collection running: no collection this
+-- time). Returns nothing on a worker node and without Citus.
+CREATE FUNCTION privacy._citus_maintain(max_rows integer DEFAULT 10000)
+RETURNS TABLE (node text, action text, n bigint)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET TimeZone = 'UTC'
+AS $$
+DECLARE
+	w record;
+	label text;
+	is_coordinator boolean;
+	mine bigint;
+	theirs bigint;
+	payload jsonb;
+	collect boolean := true;
+	got bigint;
+BEGIN
+	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+		RAISE EXCEPTION 'only a superuser can run the Citus maintenance' USING ERRCODE = 'insufficient_privilege';
+	END IF;
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_local_group') IS NULL
+	   OR pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
+		RETURN;
+	END IF;
+	EXECUTE 'SELECT coalesce(min(groupid) OPERATOR(pg_catalog.=) 0, false) FROM pg_catalog.pg_dist_local_group'
+		INTO is_coordinator;
+	IF NOT is_coordinator THEN
+		RETURN;
+	END IF;
+	BEGIN
+		LOCK TABLE privacy._citus_audit_collected IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+	EXCEPTION WHEN lock_not_available THEN
+		collect := false;
+	END;
+	mine := coalesce((SELECT g.generation FROM privacy._citus_sync_state g), 0);
+	FOR w IN EXECUTE 'SELECT node_name::text AS node_name, node_port::integer AS node_port '
+		'FROM pg_catalog.master_get_active_worker_nodes() ORDER BY 1, 2' LOOP
+		label := w.node_name OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) w.node_port;
+		node := label;
+		-- the generation it holds (-1: none); a node down is skipped
+		BEGIN
+			theirs := privacy._citus_run_on(w.node_name, w.node_port,
+				'SELECT coalesce((SELECT g.generation FROM privacy._citus_sync_state g), -1)')::bigint;
+		EXCEPTION WHEN OTHERS THEN
+			action := 'unreachable';
+			n := NULL;
+			RETURN NEXT;
+			CONTINUE;
+		END;
+		action := 'reachable';
+		n := theirs;
+		RETURN NEXT;
+		IF theirs OPERATOR(pg_catalog.<>) mine THEN
+			-- the whole state, as citus_sync_policies sends it, without a new
+			-- generation (the other workers hold this one); built once, in one
+			-- snapshot with the generation it carries
+			IF payload IS NULL THEN
+				payload := privacy._citus_payload();
+				mine := (payload OPERATOR(pg_catalog.->>) 'generation')::bigint;
+			END IF;
+			IF theirs OPERATOR(pg_catalog.<>) mine THEN
+				BEGIN
+					-- the payload is passed as a variable: no error context here
+					-- quotes it
+					-- applied only over the generation read above (a push that
+					-- reached the node since is not overwritten); never waits
+					PERFORM privacy._citus_run_on(w.node_name, w.node_port,
+						pg_catalog.format('SELECT privacy._citus_apply_policies(%L)',
+							payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('expect', theirs)));
+					action := 'synchronized';
+					n := mine;
+				EXCEPTION WHEN OTHERS THEN
+					action := 'synchronization failed';
+					n := NULL;
+				END;
+				RETURN NEXT;
+			END IF;
+		END IF;
+		IF collect THEN
+			BEGIN
+				got := privacy._citus_collect_audit_node(w.node_name, w.node_port, max_rows);
+				IF got OPERATOR(pg_catalog.>) 0 THEN
+					action := 'collected';
+					n := got;
+					RETURN NEXT;
+				END IF;
+			EXCEPTION WHEN OTHERS THEN
+				action := 'audit collection failed';
+				n := NULL;
+				RETURN NEXT;
+			END;
+		END IF;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION privacy._citus_maintain(integer) IS
+'Citus maintenance on the coordinator: moves the workers'' detokenization records into the audit log and copies the policy state to reachable workers that do not hold its generation; one row per node and action';
+REVOKE ALL ON FUNCTION privacy._citus_maintain(integer) FROM PUBLIC;
