@@ -2610,6 +2610,21 @@ BEGIN
 		RAISE EXCEPTION 'policy payload must be a JSON object from privacy.citus_sync_policies()'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	-- one apply at a time on this node, ordered by this lock: a push from a
+	-- policy change waits for it; the maintenance worker's apply (which
+	-- names the generation it saw here, "expect") never waits and applies
+	-- only over that generation, so it never writes an older state over a
+	-- push that reached this node after it looked
+	IF payload OPERATOR(pg_catalog.?) 'expect' THEN
+		LOCK TABLE privacy._citus_sync_state IN SHARE ROW EXCLUSIVE MODE NOWAIT;
+		IF coalesce((SELECT g.generation FROM privacy._citus_sync_state g), -1)
+		   OPERATOR(pg_catalog.<>) (payload OPERATOR(pg_catalog.->>) 'expect')::bigint THEN
+			RAISE EXCEPTION 'the policy generation of this node changed since the maintenance read it'
+				USING ERRCODE = 'object_not_in_prerequisite_state';
+		END IF;
+	ELSE
+		LOCK TABLE privacy._citus_sync_state IN SHARE ROW EXCLUSIVE MODE;
+	END IF;
 	-- a failing row is never echoed: the error says which table and
 	-- constraint refused it, not the values (they may be consent subjects
 	-- or secrets)
@@ -4882,11 +4897,7 @@ SET TimeZone = 'UTC'
 AS $$
 DECLARE
 	w record;
-	node_label text;
-	keys text[];
-	rows jsonb;
 	collected bigint := 0;
-	n bigint;
 BEGIN
 	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
 		RAISE EXCEPTION 'only a superuser can collect the audit records of the Citus workers' USING ERRCODE = 'insufficient_privilege';
@@ -4900,35 +4911,8 @@ BEGIN
 	-- one run at a time (the keys of a node are read and written below)
 	LOCK TABLE privacy._citus_audit_collected IN SHARE ROW EXCLUSIVE MODE;
 	FOR w IN EXECUTE 'SELECT node_name, node_port FROM pg_catalog.master_get_active_worker_nodes() ORDER BY 1, 2' LOOP
-		node_label := w.node_name OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) w.node_port;
-		-- 1. records copied by an earlier run: deleted on the worker, then
-		-- their keys here
-		SELECT pg_catalog.array_agg(c.row_key) INTO keys FROM privacy._citus_audit_collected c
-			WHERE c.node OPERATOR(pg_catalog.=) node_label;
-		IF keys IS NOT NULL THEN
-			PERFORM privacy._citus_run_on(w.node_name, w.node_port::integer,
-				pg_catalog.format('SELECT privacy._citus_audit_forget(%L::text[])', keys));
-			DELETE FROM privacy._citus_audit_collected c WHERE c.node OPERATOR(pg_catalog.=) node_label;
-		END IF;
-		-- 2. the records left: copied here with their keys
-		rows := privacy._citus_run_on(w.node_name, w.node_port::integer,
-			pg_catalog.format('SELECT privacy._citus_audit_rows(%s)', max_rows))::jsonb;
-		WITH fresh AS (
-			SELECT r.logged_at, r.role_name, r.session_role, r.action, r.format, r.value_count, x.row_key
-			FROM pg_catalog.jsonb_array_elements(rows) e,
-			     pg_catalog.jsonb_populate_record(NULL::privacy.audit_log, e.value) r,
-			     LATERAL (SELECT e.value OPERATOR(pg_catalog.->>) 'row_key' AS row_key) x
-			WHERE NOT EXISTS (SELECT 1 FROM privacy._citus_audit_collected c
-			                  WHERE c.node OPERATOR(pg_catalog.=) node_label
-			                    AND c.row_key OPERATOR(pg_catalog.=) x.row_key)),
-		keyed AS (
-			INSERT INTO privacy._citus_audit_collected (node, row_key) SELECT node_label, f.row_key FROM fresh f)
-		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, format, value_count, object)
-		SELECT f.logged_at, f.role_name, f.session_role, f.action, f.format, f.value_count,
-		       'citus node ' OPERATOR(pg_catalog.||) node_label
-		FROM fresh f;
-		GET DIAGNOSTICS n = ROW_COUNT;
-		collected := collected OPERATOR(pg_catalog.+) n;
+		collected := collected OPERATOR(pg_catalog.+)
+			privacy._citus_collect_audit_node(w.node_name::text, w.node_port::integer, max_rows);
 	END LOOP;
 	RETURN collected;
 END
@@ -5401,121 +5385,6 @@ GRANT EXECUTE ON FUNCTION privacy._subject_export_plan(text) TO PUBLIC;
 -- and applies on a worker are ordered by a lock on privacy._citus_sync_state.
 -- privacy._citus_apply_policies(payload): replaces this node's state by the
 -- coordinator's (run on the workers).
-CREATE OR REPLACE FUNCTION privacy._citus_apply_policies(payload jsonb)
-RETURNS integer
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	changed bigint := 0;
-	n bigint;
-	failed_table text;
-	failed_constraint text;
-	citus_rows constant text := 'privacy._citus_table(t.relid)';
-BEGIN
-	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
-		RAISE EXCEPTION 'only a superuser can apply synchronized policies' USING ERRCODE = 'insufficient_privilege';
-	END IF;
-	-- the statement calling this holds the payload: neither a slow run nor
-	-- an error may log it (for this session, a Citus connection); Citus
-	-- must not propagate the local changes
-	PERFORM pg_catalog.set_config('log_min_duration_statement', '-1', false);
-	PERFORM pg_catalog.set_config('log_min_error_statement', 'panic', false);
-	PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
-	IF payload IS NULL OR pg_catalog.jsonb_typeof(payload) OPERATOR(pg_catalog.<>) 'object'
-	   OR NOT payload OPERATOR(pg_catalog.?&) ARRAY['column_policy', 'unmasked', 'governed_table', 'retention_policy',
-	       'purpose', 'purpose_role', 'row_policy', 'consent', 'token_format', 'token_format_version',
-	       'detokenize_grant', 'key', 'masking_secret', 'category_binding', 'category_unmasked', 'classification',
-	       'not_personal', 'new_column', 'default_deny_off', 'derived_column', 'generation'] THEN
-		RAISE EXCEPTION 'policy payload must be a JSON object from privacy.citus_sync_policies()'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	-- one apply at a time on this node, ordered by this lock: a push from a
-	-- policy change waits for it; the maintenance worker's apply (which
-	-- names the generation it saw here, "expect") never waits and applies
-	-- only over that generation, so it never writes an older state over a
-	-- push that reached this node after it looked
-	IF payload OPERATOR(pg_catalog.?) 'expect' THEN
-		LOCK TABLE privacy._citus_sync_state IN SHARE ROW EXCLUSIVE MODE NOWAIT;
-		IF coalesce((SELECT g.generation FROM privacy._citus_sync_state g), -1)
-		   OPERATOR(pg_catalog.<>) (payload OPERATOR(pg_catalog.->>) 'expect')::bigint THEN
-			RAISE EXCEPTION 'the policy generation of this node changed since the maintenance read it'
-				USING ERRCODE = 'object_not_in_prerequisite_state';
-		END IF;
-	ELSE
-		LOCK TABLE privacy._citus_sync_state IN SHARE ROW EXCLUSIVE MODE;
-	END IF;
-	-- a failing row is never echoed: the error says which table and
-	-- constraint refused it, not the values (they may be consent subjects
-	-- or secrets)
-	BEGIN
-		-- purposes first (consents and row policies refer to them); removed
-		-- purposes last
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'false');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose_role', payload OPERATOR(pg_catalog.->) 'purpose_role', 'true');
-		IF payload OPERATOR(pg_catalog.?) 'consent_ids' THEN
-			-- incremental: only the consent rows one transaction wrote, on
-			-- top of the state of generation "base", which this node must
-			-- hold (otherwise the coordinator sends the whole state)
-			IF coalesce((SELECT g.generation FROM privacy._citus_sync_state g), 0)
-			   OPERATOR(pg_catalog.<>) (payload OPERATOR(pg_catalog.->>) 'base')::bigint THEN
-				RAISE EXCEPTION 'this node does not hold the base of an incremental policy push'
-					USING ERRCODE = 'object_not_in_prerequisite_state';
-			END IF;
-			DELETE FROM privacy._consent c WHERE c.id OPERATOR(pg_catalog.=) ANY (ARRAY(
-				SELECT pg_catalog.jsonb_array_elements_text(payload OPERATOR(pg_catalog.->) 'consent_ids')::bigint));
-			GET DIAGNOSTICS n = ROW_COUNT;
-			changed := changed OPERATOR(pg_catalog.+) n;
-			INSERT INTO privacy._consent SELECT r.* FROM pg_catalog.jsonb_populate_recordset(NULL::privacy._consent,
-				payload OPERATOR(pg_catalog.->) 'consent') r;
-			GET DIAGNOSTICS n = ROW_COUNT;
-			changed := changed OPERATOR(pg_catalog.+) n;
-		ELSE
-			changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._consent', payload OPERATOR(pg_catalog.->) 'consent', 'true');
-		END IF;
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._row_policy', payload OPERATOR(pg_catalog.->) 'row_policy', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._retention_policy', payload OPERATOR(pg_catalog.->) 'retention_policy', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._governed_table', payload OPERATOR(pg_catalog.->) 'governed_table', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._column_policy', payload OPERATOR(pg_catalog.->) 'column_policy', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._unmasked', payload OPERATOR(pg_catalog.->) 'unmasked',
-			't.relid IS NULL OR ' OPERATOR(pg_catalog.||) citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._key', payload OPERATOR(pg_catalog.->) 'key', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._token_format', payload OPERATOR(pg_catalog.->) 'token_format', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._token_format_version', payload OPERATOR(pg_catalog.->) 'token_format_version', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._detokenize_grant', payload OPERATOR(pg_catalog.->) 'detokenize_grant', 'true');
-		IF pg_catalog.jsonb_array_length(payload OPERATOR(pg_catalog.->) 'masking_secret') OPERATOR(pg_catalog.=) 1 THEN
-			changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._masking_secret', payload OPERATOR(pg_catalog.->) 'masking_secret', 'true');
-		END IF;
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._category_binding', payload OPERATOR(pg_catalog.->) 'category_binding', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._category_unmasked', payload OPERATOR(pg_catalog.->) 'category_unmasked', 'true');
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._classification', payload OPERATOR(pg_catalog.->) 'classification', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._not_personal', payload OPERATOR(pg_catalog.->) 'not_personal', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._new_column', payload OPERATOR(pg_catalog.->) 'new_column', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._default_deny_off', payload OPERATOR(pg_catalog.->) 'default_deny_off', citus_rows);
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._derived_column', payload OPERATOR(pg_catalog.->) 'derived_column',
-			'privacy._citus_table(t.relid) AND privacy._citus_table(t.source_relid)');
-		-- purposes the coordinator no longer has
-		changed := changed OPERATOR(pg_catalog.+) privacy._citus_replace('privacy._purpose', payload OPERATOR(pg_catalog.->) 'purpose', 'true');
-		IF changed OPERATOR(pg_catalog.>) 0 THEN
-			PERFORM privacy._invalidate_policies(NULL);
-		END IF;
-		-- the generation this state belongs to (shard queries carrying
-		-- another one are refused here)
-		INSERT INTO privacy._citus_sync_state AS s (id, generation, synced_at)
-		VALUES (true, (payload OPERATOR(pg_catalog.->>) 'generation')::bigint, pg_catalog.now())
-		ON CONFLICT (id) DO UPDATE SET generation = excluded.generation, synced_at = excluded.synced_at;
-		PERFORM privacy._invalidate_policies('privacy._citus_sync_state');
-	EXCEPTION WHEN OTHERS THEN
-		GET STACKED DIAGNOSTICS failed_table = TABLE_NAME, failed_constraint = CONSTRAINT_NAME;
-		RAISE EXCEPTION 'could not apply synchronized policies: table %, constraint % (SQLSTATE %)',
-			coalesce(nullif(failed_table, ''), '-'), coalesce(nullif(failed_constraint, ''), '-'), SQLSTATE
-			USING ERRCODE = SQLSTATE;
-	END;
-	RETURN changed::integer;
-END
-$$;
-COMMENT ON FUNCTION privacy._citus_apply_policies(jsonb) IS
-'replaces this node''s policy state of the Citus tables and the database-wide policy state by a payload from privacy.citus_sync_policies()';
 REVOKE ALL ON FUNCTION privacy._citus_apply_policies(jsonb) FROM PUBLIC;
 
 -- privacy._citus_collect_audit_node(node_name, node_port, max_rows): steps
@@ -5572,36 +5441,6 @@ COMMENT ON FUNCTION privacy._citus_collect_audit_node(text, integer, integer) IS
 'moves the detokenization records of one Citus worker into the coordinator''s audit log, exactly once (for privacy.citus_collect_audit and the maintenance worker)';
 REVOKE ALL ON FUNCTION privacy._citus_collect_audit_node(text, integer, integer) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION privacy.citus_collect_audit(max_rows integer DEFAULT 10000)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-AS $$
-DECLARE
-	w record;
-	collected bigint := 0;
-BEGIN
-	IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
-		RAISE EXCEPTION 'only a superuser can collect the audit records of the Citus workers' USING ERRCODE = 'insufficient_privilege';
-	END IF;
-	IF max_rows IS NULL OR max_rows OPERATOR(pg_catalog.<) 1 THEN
-		RAISE EXCEPTION 'max_rows must be positive' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
-		RETURN 0;
-	END IF;
-	-- one run at a time (the keys of a node are read and written below)
-	LOCK TABLE privacy._citus_audit_collected IN SHARE ROW EXCLUSIVE MODE;
-	FOR w IN EXECUTE 'SELECT node_name, node_port FROM pg_catalog.master_get_active_worker_nodes() ORDER BY 1, 2' LOOP
-		collected := collected OPERATOR(pg_catalog.+)
-			privacy._citus_collect_audit_node(w.node_name::text, w.node_port::integer, max_rows);
-	END LOOP;
-	RETURN collected;
-END
-$$;
-COMMENT ON FUNCTION privacy.citus_collect_audit(integer) IS
-'moves the detokenization records of every Citus worker into the coordinator''s audit log, exactly once; returns the number of records copied';
 REVOKE ALL ON FUNCTION privacy.citus_collect_audit(integer) FROM PUBLIC;
 
 -- privacy._citus_maintain(max_rows): what the Citus maintenance worker
