@@ -5,6 +5,7 @@
 // caches, and SPI would re-enter the planner.
 #include "pg/catalog/policy_expressions.hpp"
 
+#include "pg/catalog/extension_schema.hpp"
 #include "pg/catalog/keyed_masks.hpp"
 #include "pg/catalog/privileges.hpp"
 #include "pg/search_path.hpp"
@@ -12,6 +13,7 @@
 extern "C" {
 #include "access/relation.h"
 #include "access/htup_details.h"
+#include "access/transam.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
@@ -65,7 +67,11 @@ const ExpressionMessages kMessages[3] = {
          gettext_noop("mask expression of relation \"%s\" was dropped with an object it used"),
          gettext_noop("mask expression calls function %s, which runs queries or views of any "
                       "role"),
-         gettext_noop("mask expression uses type %s, whose owner is not trusted")},
+         gettext_noop("mask expression uses type %s, whose owner is not trusted"),
+         gettext_noop("mask expression calls function %s, the stored form of another policy's "
+                      "expression"),
+         gettext_noop("mask expression converts a value of type %s, which is not built-in, to "
+                      "json")},
         {gettext_noop("row filter calls function %s, whose owner is not trusted"),
          gettext_noop("row filter must return boolean, not %s"),
          gettext_noop("row filter is of type %s but column \"%s\" is of type %s"),
@@ -89,7 +95,11 @@ const ExpressionMessages kMessages[3] = {
                       "it used"),
          gettext_noop("row filter of relation \"%s\" was dropped with an object it used"),
          gettext_noop("row filter calls function %s, which runs queries or views of any role"),
-         gettext_noop("row filter uses type %s, whose owner is not trusted")},
+         gettext_noop("row filter uses type %s, whose owner is not trusted"),
+         gettext_noop("row filter calls function %s, the stored form of another policy's "
+                      "expression"),
+         gettext_noop("row filter converts a value of type %s, which is not built-in, to "
+                      "json")},
         {gettext_noop("hold condition calls function %s, whose owner is not trusted"),
          gettext_noop("hold condition must return boolean, not %s"),
          gettext_noop("hold condition is of type %s but column \"%s\" is of type %s"),
@@ -114,7 +124,11 @@ const ExpressionMessages kMessages[3] = {
          gettext_noop("hold condition of relation \"%s\" was dropped with an object it used"),
          gettext_noop("hold condition calls function %s, which runs queries or views of any "
                       "role"),
-         gettext_noop("hold condition uses type %s, whose owner is not trusted")}};
+         gettext_noop("hold condition uses type %s, whose owner is not trusted"),
+         gettext_noop("hold condition calls function %s, the stored form of another policy's "
+                      "expression"),
+         gettext_noop("hold condition converts a value of type %s, which is not built-in, to "
+                      "json")}};
 
 // CheckMaskNode rejects Vars that are system columns or whole-row
 // references inside a declared expression (context: its name).
@@ -141,6 +155,7 @@ CheckMaskNode(Node *node, void *context) {
 // them (runs_queries), however they are labelled (red-team 5 F3).
 bool superuser_functions_only = false;
 bool runs_queries = false;
+bool stored_form = false;
 
 // the C symbols (prosrc) of the built-in functions that execute queries
 const char *const kQueryRunners[] = {"table_to_xml",
@@ -185,8 +200,19 @@ UntrustedFunction(Oid funcid, void *context) {
 		return false;
 	Form_pg_proc proc = (Form_pg_proc)GETSTRUCT(tup);
 	Oid owner = proc->proowner;
+	// pg_privacy's stored expressions (privacy_expr) are owned by the
+	// extension's owner but run another policy's expression, whose functions
+	// may be an administrator's: calling one would lend them the trust of
+	// their owner (red team 6 G1)
+	Oid expressions = ExpressionSchema();
+	bool wrapper = OidIsValid(expressions) && proc->pronamespace == expressions;
 	bool runner = RunsQueries(proc, tup);
 	ReleaseSysCache(tup);
+	if (wrapper) {
+		stored_form = true;
+		*(Oid *)context = funcid;
+		return true;
+	}
 	if (!runner && (superuser_functions_only ? superuser_arg(owner) : IsPolicyAdmin(owner)))
 		return false;
 	runs_queries = runner;
@@ -200,6 +226,124 @@ UntrustedFunction(Oid funcid, void *context) {
 // role the policy runs as. Looks through domains' base types, arrays'
 // elements, composites' attributes and ranges' subtypes (red-team 5 F3).
 Oid untrusted_type = InvalidOid;
+bool json_type = false;
+
+// TrustedOwner applies the rule of the expression being checked.
+bool
+TrustedOwner(Oid owner) {
+	return superuser_functions_only ? superuser_arg(owner) : IsPolicyAdmin(owner);
+}
+
+// UserDefinedType returns the first type in typid's structure (typid
+// itself, a domain's base, an array's element, a range's subtype, a
+// composite's attributes) that is not built-in, or InvalidOid.
+Oid
+UserDefinedType(Oid typid, int depth) {
+	if (!OidIsValid(typid) || depth > 16)
+		return InvalidOid;
+	if (typid >= FirstNormalObjectId)
+		return typid;
+	// a built-in type: only a built-in domain, array or range can lead to
+	// another type (a built-in composite, a system catalog's row type, holds
+	// built-in types)
+	HeapTuple tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
+	if (!HeapTupleIsValid(tup))
+		return InvalidOid;
+	Form_pg_type type = (Form_pg_type)GETSTRUCT(tup);
+	Oid base = type->typtype == TYPTYPE_DOMAIN ? type->typbasetype : InvalidOid;
+	Oid elem = IsTrueArrayType(type) ? type->typelem : InvalidOid;
+	bool range = type->typtype == TYPTYPE_RANGE;
+	ReleaseSysCache(tup);
+	if (OidIsValid(base))
+		return UserDefinedType(base, depth + 1);
+	if (OidIsValid(elem))
+		return UserDefinedType(elem, depth + 1);
+	if (range)
+		return UserDefinedType(get_range_subtype(typid), depth + 1);
+	return InvalidOid;
+}
+
+// UserDefinedValueWalker finds, anywhere in an expression, a value of a
+// type that is not built-in (a record built with ROW() is converted field by
+// field, so the fields count too).
+bool
+UserDefinedValueWalker(Node *node, Oid *found) {
+	if (node == NULL)
+		return false;
+	switch (nodeTag(node)) {
+	case T_Var:
+	case T_Const:
+	case T_Param:
+	case T_FuncExpr:
+	case T_OpExpr:
+	case T_RowExpr:
+	case T_CoerceViaIO:
+	case T_RelabelType:
+	case T_ArrayExpr:
+	case T_CaseExpr:
+	case T_CoalesceExpr:
+	case T_SubscriptingRef:
+	case T_FieldSelect:
+	case T_CoerceToDomain:
+	case T_ArrayCoerceExpr:
+	case T_ConvertRowtypeExpr:
+		*found = UserDefinedType(exprType(node), 0);
+		if (OidIsValid(*found))
+			return true;
+		break;
+	default:
+		break;
+	}
+	return expression_tree_walker(node, (bool (*)())UserDefinedValueWalker, (void *)found);
+}
+
+// the C symbols of the built-in functions that turn any value into json or
+// jsonb: for a type that is not built-in they call its cast to json, if
+// there is one, without naming it (red team 6 G2)
+const char *const kJsonConverters[] = {"to_json",
+                                       "to_jsonb",
+                                       "row_to_json",
+                                       "row_to_json_pretty",
+                                       "array_to_json",
+                                       "array_to_json_pretty",
+                                       "json_build_object",
+                                       "json_build_array",
+                                       "jsonb_build_object",
+                                       "jsonb_build_array"};
+
+// ConvertsToJson reports whether call is one of those converters applied to
+// a value of a type that is not built-in: the type's owner (or whoever owns
+// a cast from it) can add a cast to json at any time, which would run as
+// the role the policy runs as, so such a call is refused whoever owns the
+// type (untrusted_type: the type found).
+bool
+ConvertsToJson(FuncExpr *call) {
+	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(call->funcid));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	Form_pg_proc proc = (Form_pg_proc)GETSTRUCT(tup);
+	bool converter = false;
+	if (proc->prolang == INTERNALlanguageId) {
+		bool isnull;
+		Datum src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
+		if (!isnull) {
+			char *symbol = TextDatumGetCString(src);
+			for (const char *name : kJsonConverters)
+				if (strcmp(symbol, name) == 0)
+					converter = true;
+			pfree(symbol);
+		}
+	}
+	ReleaseSysCache(tup);
+	if (!converter)
+		return false;
+	Oid found = InvalidOid;
+	if (!UserDefinedValueWalker((Node *)call->args, &found))
+		return false;
+	untrusted_type = found;
+	json_type = true;
+	return true;
+}
 
 bool
 TypeRunsUntrustedCode(Oid typid, int depth) {
@@ -216,7 +360,7 @@ TypeRunsUntrustedCode(Oid typid, int depth) {
 	Oid typrelid = type->typrelid;
 	ReleaseSysCache(tup);
 	if (typtype == TYPTYPE_DOMAIN) {
-		if (!(superuser_functions_only ? superuser_arg(owner) : IsPolicyAdmin(owner))) {
+		if (!TrustedOwner(owner)) {
 			untrusted_type = typid;
 			return true;
 		}
@@ -255,6 +399,8 @@ UntrustedWalker(Node *node, void *context) {
 	if (IsA(node, Query))
 		return query_tree_walker((Query *)node, (bool (*)())UntrustedWalker, context, 0);
 	if (check_functions_in_node(node, UntrustedFunction, context))
+		return true;
+	if (IsA(node, FuncExpr) && ConvertsToJson((FuncExpr *)node))
 		return true;
 	switch (nodeTag(node)) {
 	case T_Const:
@@ -321,6 +467,8 @@ void
 CheckTrustedFunctions(Node *expr, const char *what) {
 	Oid untrusted = InvalidOid;
 	runs_queries = false;
+	stored_form = false;
+	json_type = false;
 	untrusted_type = InvalidOid;
 	// a hold condition runs only superusers' functions wherever it is
 	// loaded or compiled (stored form, hold triggers), not only when placed
@@ -333,6 +481,21 @@ CheckTrustedFunctions(Node *expr, const char *what) {
 	PG_FINALLY();
 	{ superuser_functions_only = saved; }
 	PG_END_TRY();
+	if (found && OidIsValid(untrusted_type) && json_type)
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		         errmsg(MessagesFor(what).json_type, format_type_be_qualified(untrusted_type)),
+		         errdetail("The conversion calls the type's cast to json, which its owner can add "
+		                   "at any time; it would run with the rights of the role the policy "
+		                   "runs as."),
+		         errhint("Convert a value of a built-in type instead (cast it to text first).")));
+	if (found && stored_form)
+		ereport(ERROR,
+		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+		         errmsg(MessagesFor(what).stored_form, format_procedure_qualified(untrusted)),
+		         errdetail("Its owner is the extension's, but the functions it calls are those of "
+		                   "the policy it belongs to."),
+		         errhint("Write the expression itself instead of calling its stored form.")));
 	if (found && OidIsValid(untrusted_type))
 		ereport(ERROR,
 		        (errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),

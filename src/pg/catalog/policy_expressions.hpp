@@ -73,6 +73,8 @@ struct ExpressionMessages {
 	const char *dropped;          // %s: the relation
 	const char *runs_queries;     // %s: the function
 	const char *untrusted_type;   // %s: the type
+	const char *stored_form;      // %s: the function
+	const char *json_type;        // %s: the type
 };
 
 // ParseSingleExpression parses text (raw, not analyzed) and returns its
