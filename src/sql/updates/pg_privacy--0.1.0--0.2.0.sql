@@ -315,7 +315,6 @@ ALTER FUNCTION privacy._release_row_security(regclass) SECURITY DEFINER;
 REVOKE ALL ON FUNCTION privacy._writeback_guard(), privacy._guard_writes(regclass) FROM PUBLIC;
 SELECT privacy._guard_writes(g.relid) FROM privacy._governed_table g ORDER BY g.relid::oid;
 
-
 -- issue 14: durable disclosure audit, no self-service exemptions, complete subject exports
 
 CREATE FUNCTION privacy._check_exemption_grantee(role regrole, action text)
@@ -325,7 +324,6 @@ LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION privacy._check_exemption_grantee(regrole, text) IS
 'raises 42501 when a non-superuser session would exempt itself: its role (or session user) is a member of the grantee or can make itself one';
 REVOKE ALL ON FUNCTION privacy._check_exemption_grantee(regrole, text) FROM PUBLIC;
-
 
 CREATE OR REPLACE FUNCTION privacy.grant_unmasked(role regrole, tbl regclass DEFAULT NULL, col name DEFAULT NULL)
 RETURNS void
@@ -355,7 +353,6 @@ $$;
 COMMENT ON FUNCTION privacy.grant_unmasked(regrole, regclass, name) IS
 'exempts a role (and its members) from masking: everywhere, on one table, or on one column';
 
-
 -- privacy.audit_wait(timeout): detokenizations and subject exports are
 -- recorded outside the disclosing transaction, through a queue in shared
 -- memory that the audit writer drains into privacy.audit_log; this waits
@@ -368,7 +365,6 @@ LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION privacy.audit_wait(interval) IS
 'waits (at most timeout) until the disclosure records of this database are written to privacy.audit_log; true when they are';
 GRANT EXECUTE ON FUNCTION privacy.audit_wait(interval) TO PUBLIC;
-
 
 CREATE OR REPLACE FUNCTION privacy.grant_detokenize(role regrole, format text)
 RETURNS void
@@ -391,7 +387,6 @@ END
 $$;
 COMMENT ON FUNCTION privacy.grant_detokenize(regrole, text) IS 'allows a role (and its members) to detokenize a format';
 
-
 CREATE OR REPLACE FUNCTION privacy.allow_purpose(role regrole, purpose text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -411,7 +406,6 @@ END
 $$;
 COMMENT ON FUNCTION privacy.allow_purpose(regrole, text) IS
 'lets a role (and its members) declare a purpose with SET privacy.purpose';
-
 
 -- privacy._export_rows(tbl, ids, subject, token_columns, token_formats): one
 -- table's part of export_subject. Reads the subject's rows as the table's
@@ -495,12 +489,10 @@ $$;
 COMMENT ON FUNCTION privacy.export_subject(text) IS
 'everything registered tables hold about a subject, one key per table searched; every row whatever row policies say, masked for the caller, detokenized only where allowed; audited durably';
 
-
 GRANT EXECUTE ON FUNCTION privacy._export_rows(regclass, tid[], text, text[], text[]) TO PUBLIC;
 
 COMMENT ON TABLE privacy.audit_log IS
 'append-only audit: detokenizations (format, value_count) and subject exports (object, value_count), recorded even when their transaction aborts, and policy changes (object, old and new definition); never a protected value';
-
 
 -- issue 15: table families and legal holds. Holds apply to the whole
 -- family of the table they name and protect records (hold triggers);
@@ -1633,7 +1625,6 @@ BEGIN
 END
 $$;
 
-
 -- issue 20: key versions that never collide, rotation for every format, raw FPE
 -- that cannot read formats' tokens (and is audited), per-version shredding
 CREATE TABLE privacy._token_format_version (
@@ -1983,7 +1974,6 @@ GRANT EXECUTE ON FUNCTION privacy.drop_key_version(text, integer, boolean), priv
 CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON privacy._token_format_version
 	FOR EACH ROW EXECUTE FUNCTION privacy._audit_policy_change();
 
-
 -- issue 14: privileged execution. Table work on someone's behalf runs as the
 -- table's owner, restricted (privacy._exec_as_owner/_value_as_owner); one
 -- validator for masks, filters and hold conditions; internal writers not
@@ -2243,8 +2233,6 @@ REVOKE ALL ON FUNCTION privacy._exec_as_owner(regclass, text), privacy._exec_as_
 	privacy._analyze_mask(regclass, name, text, boolean), privacy._erasure_condition(regclass),
 	privacy._store_column_policy(regclass, name, text, text), privacy._store_row_filter(regclass, text, text, text, regrole[])
 	FROM PUBLIC;
-
-
 
 CREATE OR REPLACE FUNCTION privacy.setup_roles(admin_role name DEFAULT 'privacy_admin', auditor_role name DEFAULT 'privacy_auditor')
 RETURNS void
@@ -2712,7 +2700,6 @@ $$;
 COMMENT ON FUNCTION privacy.citus_sync_policies() IS
 'copies the policy state (masks, exemptions, row policies, purposes, consents, formats, wrapped keys, masking secret) to every Citus worker, by name; returns the number of workers (0 without Citus)';
 REVOKE ALL ON FUNCTION privacy.citus_sync_policies() FROM PUBLIC;
-
 
 -- issue 19: consent gating at customer scale. The qual reads privacy._consent
 -- with the statement's snapshot (index probes, then a per-execution set for
@@ -3618,7 +3605,7 @@ REVOKE ALL ON FUNCTION privacy._citus_take_change() FROM PUBLIC;
 
 -- privacy._citus_payload(): this node's policy state, by name, in a
 -- canonical order (nodes in sync have equal payloads).
-CREATE FUNCTION privacy._citus_payload()
+CREATE FUNCTION privacy._citus_payload(consent_ids bigint[] DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -3651,21 +3638,43 @@ BEGIN
 			                 ELSE pg_catalog.jsonb_build_object('condition',
 			                     coalesce(privacy._stored_expression(r.condition_function), r.condition)) END AS j
 			      FROM privacy._row_policy r WHERE privacy._citus_table(r.relid)) x),
-		'consent', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY pg_catalog.to_jsonb(c)::text), '[]') FROM privacy._consent c),
+		'consent', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY pg_catalog.to_jsonb(c)::text), '[]') FROM privacy._consent c
+			WHERE consent_ids IS NULL OR c.id OPERATOR(pg_catalog.=) ANY (consent_ids)),
 		'token_format', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY pg_catalog.to_jsonb(f)::text), '[]') FROM privacy._token_format f),
 		'token_format_version', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY pg_catalog.to_jsonb(f)::text), '[]')
 			FROM privacy._token_format_version f),
 		'detokenize_grant', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(d) ORDER BY pg_catalog.to_jsonb(d)::text), '[]')
 			FROM privacy._detokenize_grant d),
 		'key', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(k) ORDER BY pg_catalog.to_jsonb(k)::text), '[]') FROM privacy._key k),
-		'masking_secret', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s) ORDER BY pg_catalog.to_jsonb(s)::text), '[]') FROM privacy._masking_secret s))
+		'masking_secret', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s) ORDER BY pg_catalog.to_jsonb(s)::text), '[]') FROM privacy._masking_secret s),
+		-- classification-driven protection (issue 18): the bindings and
+		-- exemptions of every category, the classifications, new columns,
+		-- default-deny switches and lineage of Citus tables
+		'category_binding', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(b) ORDER BY pg_catalog.to_jsonb(b)::text), '[]') FROM privacy._category_binding b),
+		'category_unmasked', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(u) ORDER BY pg_catalog.to_jsonb(u)::text), '[]') FROM privacy._category_unmasked u),
+		'classification', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY pg_catalog.to_jsonb(c)::text), '[]')
+			FROM privacy._classification c WHERE privacy._citus_table(c.relid)),
+		'not_personal', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(n) ORDER BY pg_catalog.to_jsonb(n)::text), '[]')
+			FROM privacy._not_personal n WHERE privacy._citus_table(n.relid)),
+		'new_column', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(n) ORDER BY pg_catalog.to_jsonb(n)::text), '[]')
+			FROM privacy._new_column n WHERE privacy._citus_table(n.relid)),
+		'default_deny_off', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(d) ORDER BY pg_catalog.to_jsonb(d)::text), '[]')
+			FROM privacy._default_deny_off d WHERE privacy._citus_table(d.relid)),
+		'derived_column', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(d) ORDER BY pg_catalog.to_jsonb(d)::text), '[]')
+			FROM privacy._derived_column d WHERE privacy._citus_table(d.relid) AND privacy._citus_table(d.source_relid)),
+		-- the synchronization generation (shard queries carry the planning
+		-- node's; a worker enforces only the state of that generation)
+		'generation', (SELECT coalesce(pg_catalog.max(g.generation), 0) FROM privacy._citus_sync_state g))
 	INTO payload;
+	IF consent_ids IS NOT NULL THEN
+		payload := payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('consent_ids', pg_catalog.to_jsonb(consent_ids));
+	END IF;
 	RETURN payload;
 END
 $$;
-COMMENT ON FUNCTION privacy._citus_payload() IS
+COMMENT ON FUNCTION privacy._citus_payload(bigint[]) IS
 'the policy state privacy.citus_sync_policies() copies to the Citus workers, by name (wrapped keys, the masking secret row as stored)';
-REVOKE ALL ON FUNCTION privacy._citus_payload() FROM PUBLIC;
+REVOKE ALL ON FUNCTION privacy._citus_payload(bigint[]) FROM PUBLIC;
 
 -- privacy._citus_replace(tbl, rows, scope): makes the rows of catalog table
 -- tbl within scope (an SQL condition over alias t) equal to rows: deletes
@@ -3705,7 +3714,7 @@ REVOKE ALL ON FUNCTION privacy._citus_apply_policies(jsonb) FROM PUBLIC;
 
 -- privacy._citus_push(): sends the payload to every active primary worker
 -- (from the coordinator); returns the number of workers.
-CREATE FUNCTION privacy._citus_push()
+CREATE FUNCTION privacy._citus_push(incremental boolean DEFAULT false)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
@@ -3715,9 +3724,45 @@ DECLARE
 	command text;
 	result record;
 	nodes integer := 0;
+	consent_ids bigint[];
+	base bigint;
+	stale boolean := false;
 BEGIN
+	-- the consents written since the last push (NULL: too many to list)
+	consent_ids := privacy._citus_take_consent_ids();
 	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
 		RETURN 0;
+	END IF;
+	-- every worker must be reachable before any applies the state: a
+	-- worker that applied a push whose transaction then fails here holds a
+	-- generation the coordinator never committed and refuses shard queries
+	-- until the next push (fails closed, but needlessly)
+	FOR result IN SELECT r.nodename, r.nodeport, r.success FROM pg_catalog.run_command_on_workers('SELECT 1') r LOOP
+		IF NOT result.success THEN
+			RAISE EXCEPTION 'could not synchronize policies to worker %:%', result.nodename, result.nodeport
+				USING ERRCODE = 'connection_failure', DETAIL = 'The worker cannot be reached.',
+				      HINT = 'Retry when it is back, or remove it with citus_disable_node and run privacy.citus_sync_policies() when it returns.';
+		END IF;
+	END LOOP;
+	-- a new generation: shard queries planned before it (cached plans
+	-- carry it) are planned again, and a worker that misses this push
+	-- refuses shard queries of the new one until it is synchronized
+	base := coalesce((SELECT g.generation FROM privacy._citus_sync_state g), 0);
+	INSERT INTO privacy._citus_sync_state AS s (id, generation, synced_at) VALUES (true, 1, pg_catalog.now())
+	ON CONFLICT (id) DO UPDATE SET generation = s.generation OPERATOR(pg_catalog.+) 1, synced_at = pg_catalog.now();
+	PERFORM privacy._invalidate_policies('privacy._citus_sync_state');
+	IF incremental AND consent_ids IS NOT NULL THEN
+		payload := privacy._citus_payload(consent_ids) OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('base', base);
+		command := format('SELECT privacy._citus_apply_policies(%L)', payload);
+		FOR result IN SELECT r.success FROM pg_catalog.run_command_on_workers(command) r LOOP
+			stale := stale OR NOT result.success;
+			nodes := nodes OPERATOR(pg_catalog.+) 1;
+		END LOOP;
+		IF NOT stale THEN
+			RETURN nodes;
+		END IF;
+		nodes := 0;
+		-- a worker that did not hold the base (or failed): the whole state
 	END IF;
 	payload := privacy._citus_payload();
 	-- one statement (run_command_on_workers reports on the first statement
@@ -3737,9 +3782,9 @@ BEGIN
 	RETURN nodes;
 END
 $$;
-COMMENT ON FUNCTION privacy._citus_push() IS
+COMMENT ON FUNCTION privacy._citus_push(boolean) IS
 'sends the coordinator''s policy state to every active primary Citus worker; returns the number of workers';
-REVOKE ALL ON FUNCTION privacy._citus_push() FROM PUBLIC;
+REVOKE ALL ON FUNCTION privacy._citus_push(boolean) FROM PUBLIC;
 REVOKE ALL ON FUNCTION privacy.citus_sync_policies() FROM PUBLIC;
 
 -- privacy.citus_audit_log(since): the audit log of every node, read on the
@@ -4963,153 +5008,6 @@ COMMENT ON FUNCTION privacy._citus_take_consent_ids() IS
 'the ids of the consent rows this transaction wrote since its last push to the Citus workers (NULL: too many), and forgets them';
 REVOKE ALL ON FUNCTION privacy._citus_take_consent_ids() FROM PUBLIC;
 
-DROP FUNCTION privacy._citus_payload();
-DROP FUNCTION privacy._citus_push();
-CREATE FUNCTION privacy._citus_payload(consent_ids bigint[] DEFAULT NULL)
-RETURNS jsonb
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-SET TimeZone = 'UTC'
-SET IntervalStyle = 'postgres'
-SET bytea_output = 'hex'
-AS $$
-DECLARE
-	payload jsonb;
-BEGIN
-	SELECT pg_catalog.jsonb_build_object(
-		-- stored expressions travel as the text they read as now (the
-		-- workers keep no stored form: they analyze the text, issue 17)
-		'column_policy', (SELECT coalesce(pg_catalog.jsonb_agg(x.j ORDER BY x.j::text), '[]')
-			FROM (SELECT (pg_catalog.to_jsonb(c) OPERATOR(pg_catalog.-) 'mask_function')
-			             OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('mask',
-			                 coalesce(privacy._stored_expression(c.mask_function), c.mask)) AS j
-			      FROM privacy._column_policy c WHERE privacy._citus_table(c.relid)) x),
-		'unmasked', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(u) ORDER BY pg_catalog.to_jsonb(u)::text), '[]')
-			FROM privacy._unmasked u WHERE u.relid IS NULL OR privacy._citus_table(u.relid)),
-		'governed_table', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(g) ORDER BY pg_catalog.to_jsonb(g)::text), '[]')
-			FROM privacy._governed_table g WHERE privacy._citus_table(g.relid)),
-		'retention_policy', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(r) ORDER BY pg_catalog.to_jsonb(r)::text), '[]')
-			FROM privacy._retention_policy r WHERE privacy._citus_table(r.relid)),
-		'purpose', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p) ORDER BY pg_catalog.to_jsonb(p)::text), '[]') FROM privacy._purpose p),
-		'purpose_role', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(p) ORDER BY pg_catalog.to_jsonb(p)::text), '[]') FROM privacy._purpose_role p),
-		'row_policy', (SELECT coalesce(pg_catalog.jsonb_agg(x.j ORDER BY x.j::text), '[]')
-			FROM (SELECT (pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.-) 'condition_function')
-			             OPERATOR(pg_catalog.||) CASE WHEN r.condition_function IS NULL THEN '{}'::pg_catalog.jsonb
-			                 ELSE pg_catalog.jsonb_build_object('condition',
-			                     coalesce(privacy._stored_expression(r.condition_function), r.condition)) END AS j
-			      FROM privacy._row_policy r WHERE privacy._citus_table(r.relid)) x),
-		'consent', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY pg_catalog.to_jsonb(c)::text), '[]') FROM privacy._consent c
-			WHERE consent_ids IS NULL OR c.id OPERATOR(pg_catalog.=) ANY (consent_ids)),
-		'token_format', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY pg_catalog.to_jsonb(f)::text), '[]') FROM privacy._token_format f),
-		'token_format_version', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(f) ORDER BY pg_catalog.to_jsonb(f)::text), '[]')
-			FROM privacy._token_format_version f),
-		'detokenize_grant', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(d) ORDER BY pg_catalog.to_jsonb(d)::text), '[]')
-			FROM privacy._detokenize_grant d),
-		'key', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(k) ORDER BY pg_catalog.to_jsonb(k)::text), '[]') FROM privacy._key k),
-		'masking_secret', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s) ORDER BY pg_catalog.to_jsonb(s)::text), '[]') FROM privacy._masking_secret s),
-		-- classification-driven protection (issue 18): the bindings and
-		-- exemptions of every category, the classifications, new columns,
-		-- default-deny switches and lineage of Citus tables
-		'category_binding', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(b) ORDER BY pg_catalog.to_jsonb(b)::text), '[]') FROM privacy._category_binding b),
-		'category_unmasked', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(u) ORDER BY pg_catalog.to_jsonb(u)::text), '[]') FROM privacy._category_unmasked u),
-		'classification', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(c) ORDER BY pg_catalog.to_jsonb(c)::text), '[]')
-			FROM privacy._classification c WHERE privacy._citus_table(c.relid)),
-		'not_personal', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(n) ORDER BY pg_catalog.to_jsonb(n)::text), '[]')
-			FROM privacy._not_personal n WHERE privacy._citus_table(n.relid)),
-		'new_column', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(n) ORDER BY pg_catalog.to_jsonb(n)::text), '[]')
-			FROM privacy._new_column n WHERE privacy._citus_table(n.relid)),
-		'default_deny_off', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(d) ORDER BY pg_catalog.to_jsonb(d)::text), '[]')
-			FROM privacy._default_deny_off d WHERE privacy._citus_table(d.relid)),
-		'derived_column', (SELECT coalesce(pg_catalog.jsonb_agg(pg_catalog.to_jsonb(d) ORDER BY pg_catalog.to_jsonb(d)::text), '[]')
-			FROM privacy._derived_column d WHERE privacy._citus_table(d.relid) AND privacy._citus_table(d.source_relid)),
-		-- the synchronization generation (shard queries carry the planning
-		-- node's; a worker enforces only the state of that generation)
-		'generation', (SELECT coalesce(pg_catalog.max(g.generation), 0) FROM privacy._citus_sync_state g))
-	INTO payload;
-	IF consent_ids IS NOT NULL THEN
-		payload := payload OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('consent_ids', pg_catalog.to_jsonb(consent_ids));
-	END IF;
-	RETURN payload;
-END
-$$;
-COMMENT ON FUNCTION privacy._citus_payload(bigint[]) IS
-'the policy state privacy.citus_sync_policies() copies to the Citus workers, by name (wrapped keys, the masking secret row as stored)';
-REVOKE ALL ON FUNCTION privacy._citus_payload(bigint[]) FROM PUBLIC;
-
-REVOKE ALL ON FUNCTION privacy._citus_apply_policies(jsonb) FROM PUBLIC;
-
-CREATE FUNCTION privacy._citus_push(incremental boolean DEFAULT false)
-RETURNS integer
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	payload jsonb;
-	command text;
-	result record;
-	nodes integer := 0;
-	consent_ids bigint[];
-	base bigint;
-	stale boolean := false;
-BEGIN
-	-- the consents written since the last push (NULL: too many to list)
-	consent_ids := privacy._citus_take_consent_ids();
-	IF pg_catalog.to_regclass('pg_catalog.pg_dist_node') IS NULL THEN
-		RETURN 0;
-	END IF;
-	-- every worker must be reachable before any applies the state: a
-	-- worker that applied a push whose transaction then fails here holds a
-	-- generation the coordinator never committed and refuses shard queries
-	-- until the next push (fails closed, but needlessly)
-	FOR result IN SELECT r.nodename, r.nodeport, r.success FROM pg_catalog.run_command_on_workers('SELECT 1') r LOOP
-		IF NOT result.success THEN
-			RAISE EXCEPTION 'could not synchronize policies to worker %:%', result.nodename, result.nodeport
-				USING ERRCODE = 'connection_failure', DETAIL = 'The worker cannot be reached.',
-				      HINT = 'Retry when it is back, or remove it with citus_disable_node and run privacy.citus_sync_policies() when it returns.';
-		END IF;
-	END LOOP;
-	-- a new generation: shard queries planned before it (cached plans
-	-- carry it) are planned again, and a worker that misses this push
-	-- refuses shard queries of the new one until it is synchronized
-	base := coalesce((SELECT g.generation FROM privacy._citus_sync_state g), 0);
-	INSERT INTO privacy._citus_sync_state AS s (id, generation, synced_at) VALUES (true, 1, pg_catalog.now())
-	ON CONFLICT (id) DO UPDATE SET generation = s.generation OPERATOR(pg_catalog.+) 1, synced_at = pg_catalog.now();
-	PERFORM privacy._invalidate_policies('privacy._citus_sync_state');
-	IF incremental AND consent_ids IS NOT NULL THEN
-		payload := privacy._citus_payload(consent_ids) OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('base', base);
-		command := format('SELECT privacy._citus_apply_policies(%L)', payload);
-		FOR result IN SELECT r.success FROM pg_catalog.run_command_on_workers(command) r LOOP
-			stale := stale OR NOT result.success;
-			nodes := nodes OPERATOR(pg_catalog.+) 1;
-		END LOOP;
-		IF NOT stale THEN
-			RETURN nodes;
-		END IF;
-		nodes := 0;
-		-- a worker that did not hold the base (or failed): the whole state
-	END IF;
-	payload := privacy._citus_payload();
-	-- one statement (run_command_on_workers reports on the first statement
-	-- of a command only). The payload holds consent subjects and wrapped
-	-- secrets: it is passed as a variable, so that no error context here
-	-- quotes it, and the worker's function keeps it out of its log
-	command := format('SELECT privacy._citus_apply_policies(%L)', payload);
-	FOR result IN SELECT r.nodename, r.nodeport, r.success, r.result
-		FROM pg_catalog.run_command_on_workers(command) r LOOP
-		IF NOT result.success THEN
-			RAISE EXCEPTION 'could not synchronize policies to worker %:%', result.nodename, result.nodeport
-				USING ERRCODE = 'connection_failure',
-				      DETAIL = pg_catalog.left(pg_catalog.regexp_replace(result.result, '\s+', ' ', 'g'), 200);
-		END IF;
-		nodes := nodes OPERATOR(pg_catalog.+) 1;
-	END LOOP;
-	RETURN nodes;
-END
-$$;
-COMMENT ON FUNCTION privacy._citus_push(boolean) IS
-'sends the coordinator''s policy state to every active primary Citus worker; returns the number of workers';
-REVOKE ALL ON FUNCTION privacy._citus_push(boolean) FROM PUBLIC;
-
 REVOKE ALL ON FUNCTION privacy._citus_autosync() FROM PUBLIC;
 
 DO $do$
@@ -5163,8 +5061,6 @@ $$;
 COMMENT ON FUNCTION privacy.revoke_consent(text, text) IS
 'revokes a subject''s standing consent for a purpose; true if there was one; effective from the next statement';
 
-
-
 -- issue 19: FF1 batch path in SQL, retokenize in one pass.
 -- privacy.tokenize(text[], format) tokenizes an array through the batch path
 -- (the fast path for INSERT ... SELECT); non-card retokenize computes its
@@ -5210,7 +5106,6 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._retokenize_needed(text, text, bigint) IS
 'retokenize: whether a token was made with another key version than the ticket''s (only with this transaction''s ticket)';
 
-
 REVOKE ALL ON FUNCTION privacy.tokenize(text[], text), privacy._retokenize_values(text[], text, integer, integer),
 	privacy._retokenize_ticket(text, integer) FROM PUBLIC;
 
@@ -5233,7 +5128,6 @@ CREATE TRIGGER link_stored_expressions AFTER INSERT ON privacy._legal_hold
 -- a partition for the next cycle (its lock was not available) ends skipped
 -- with the reason in its error; _purge_detach_failed (called by the worker
 -- since 0.2.0) is created here too.
-
 
 CREATE OR REPLACE FUNCTION privacy._purge_detach_failed(run_id bigint)
 RETURNS void
@@ -5367,8 +5261,6 @@ $$;
 COMMENT ON FUNCTION privacy._subject_export_plan(text) IS
 'row ids of a subject''s rows and token columns of every registered table (administrators only; used by export_subject)';
 GRANT EXECUTE ON FUNCTION privacy._subject_export_plan(text) TO PUBLIC;
-
-
 
 -- issue 19 (red team 5 F12a): retokenize refuses tables whose DO INSTEAD
 -- rule on UPDATE replaces the update of the tokens, and stops the card
