@@ -26,13 +26,10 @@
 #include "privacy/core/mask.hpp"
 
 extern "C" {
-#include "access/genam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
 #include "access/xlog.h"
 #include "catalog/pg_class.h"
-#include "catalog/pg_policy.h"
-#include "catalog/indexing.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -42,7 +39,8 @@ extern "C" {
 #include "utils/array.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
+#include "rewrite/rowsecurity.h"
+#include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
@@ -188,29 +186,22 @@ OwnerPoliciesMayHide(Oid relid, Oid reader) {
 		return false;
 	bool by_privacy = RowSecurityEnabledByPrivacy(relid);
 	bool hides = !by_privacy;
-	Relation rel = table_open(PolicyRelationId, AccessShareLock);
-	ScanKeyData key;
-	ScanKeyInit(&key, Anum_pg_policy_polrelid, BTEqualStrategyNumber, F_OIDEQ,
-	            ObjectIdGetDatum(relid));
-	SysScanDesc scan = systable_beginscan(rel, PolicyPolrelidPolnameIndexId, true, NULL, 1, &key);
-	HeapTuple tup;
-	while (!hides && (tup = systable_getnext(scan)) != NULL) {
-		Form_pg_policy policy = (Form_pg_policy)GETSTRUCT(tup);
+	// the owner's policies as the relcache holds them (RelationBuildRowSecurity)
+	Relation rel = table_open(relid, AccessShareLock);
+	ListCell *lc;
+	foreach (lc, rel->rd_rsdesc != NULL ? rel->rd_rsdesc->policies : NIL) {
+		RowSecurityPolicy *policy = (RowSecurityPolicy *)lfirst(lc);
+		if (hides)
+			break;
 		if (policy->polcmd != '*' && policy->polcmd != ACL_SELECT_CHR)
 			continue;
-		if (by_privacy && policy->polpermissive)
+		if (by_privacy && policy->permissive)
 			continue;
-		bool isnull;
-		Datum roles = heap_getattr(tup, Anum_pg_policy_polroles, RelationGetDescr(rel), &isnull);
-		if (isnull)
-			continue;
-		ArrayType *array = DatumGetArrayTypeP(roles);
-		Oid *role_oids = (Oid *)ARR_DATA_PTR(array);
-		int nroles = ArrayGetNItems(ARR_NDIM(array), ARR_DIMS(array));
+		Oid *role_oids = (Oid *)ARR_DATA_PTR(policy->roles);
+		int nroles = ArrayGetNItems(ARR_NDIM(policy->roles), ARR_DIMS(policy->roles));
 		for (int i = 0; i < nroles && !hides; i++)
 			hides = role_oids[i] == ACL_ID_PUBLIC || has_privs_of_role(reader, role_oids[i]);
 	}
-	systable_endscan(scan);
 	table_close(rel, AccessShareLock);
 	return hides;
 }
