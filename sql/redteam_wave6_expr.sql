@@ -7,7 +7,8 @@
 --     only) or a mask calling one would lend those functions the wrapper
 --     owner's trust. Refused.
 -- G2. to_json, to_jsonb, row_to_json, array_to_json and the json/jsonb
---     build functions call a type's cast to json without naming it: applied
+--     build functions (called directly or as an operator's function) call a
+--     type's cast to json without naming it: applied
 --     to a value of a type that is not built-in, whose owner can add such a
 --     cast at any time, they are refused. Built-in types are fine.
 -- Runs in a database of its own.
@@ -69,6 +70,7 @@ CREATE CAST (rt6.e6 AS json) WITH FUNCTION rt6.e6_json(rt6.e6);
 CREATE FUNCTION rt6.r6_json(v rt6.r6) RETURNS json LANGUAGE plpgsql AS $$
 BEGIN INSERT INTO rt6.loot VALUES (current_user, v::text); RETURN to_json(v::text); END $$;
 CREATE CAST (rt6.r6 AS json) WITH FUNCTION rt6.r6_json(rt6.r6);
+CREATE OPERATOR rt6.@@ (RIGHTARG = anyelement, FUNCTION = pg_catalog.to_jsonb);
 RESET ROLE;
 SET ROLE regress_rt6_dpo;
 \set ON_ERROR_STOP 0
@@ -82,8 +84,18 @@ SELECT privacy.mask_column('rt6.customers', 'ssn',
 SELECT privacy.mask_column('rt6.customers', 'ssn',
 	'pg_catalog.json_build_object(''v'', ''x''::rt6.e6)::text');
 \echo :LAST_ERROR_SQLSTATE
+-- the same conversion through an operator whose function is to_jsonb (red
+-- team 7): refused in a hold condition and in a mask
+SELECT privacy.place_hold('rt6.held', '(OPERATOR(rt6.@@) ''x''::rt6.e6) IS NOT NULL AND id = 1', 'op');
+\echo :LAST_ERROR_SQLSTATE
+SELECT privacy.mask_column('rt6.customers', 'ssn',
+	'(OPERATOR(rt6.@@) (''["'' || ssn || ''","'' || ssn || ''"]'')::rt6.r6) #>> ''{}''');
+\echo :LAST_ERROR_SQLSTATE
 \set ON_ERROR_STOP 1
--- positive controls: json of built-in types is accepted in both
+-- positive controls: json of built-in types is accepted in both (through
+-- the operator too)
+SELECT privacy.place_hold('rt6.held', '(OPERATOR(rt6.@@) id) IS NOT NULL AND id = 1', 'builtin op') > 0
+	AS builtin_operator_hold_placed;
 SELECT privacy.place_hold('rt6.held', 'pg_catalog.to_jsonb(id) IS NOT NULL AND id = 1', 'builtin') > 0
 	AS builtin_json_hold_placed;
 SELECT privacy.mask_column('rt6.customers', 'ssn', 'pg_catalog.to_jsonb(pg_catalog.length(ssn))::text');

@@ -311,14 +311,16 @@ const char *const kJsonConverters[] = {"to_json",
                                        "jsonb_build_object",
                                        "jsonb_build_array"};
 
-// ConvertsToJson reports whether call is one of those converters applied to
+// ConvertsToJson reports whether a call of funcid with args (a function
+// call, or an operator whose function it is) is one of those converters
+// applied to
 // a value of a type that is not built-in: the type's owner (or whoever owns
 // a cast from it) can add a cast to json at any time, which would run as
 // the role the policy runs as, so such a call is refused whoever owns the
 // type (untrusted_type: the type found).
 bool
-ConvertsToJson(FuncExpr *call) {
-	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(call->funcid));
+ConvertsToJson(Oid funcid, List *args) {
+	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
 	if (!HeapTupleIsValid(tup))
 		return false;
 	Form_pg_proc proc = (Form_pg_proc)GETSTRUCT(tup);
@@ -338,7 +340,7 @@ ConvertsToJson(FuncExpr *call) {
 	if (!converter)
 		return false;
 	Oid found = InvalidOid;
-	if (!UserDefinedValueWalker((Node *)call->args, &found))
+	if (!UserDefinedValueWalker((Node *)args, &found))
 		return false;
 	untrusted_type = found;
 	json_type = true;
@@ -400,8 +402,22 @@ UntrustedWalker(Node *node, void *context) {
 		return query_tree_walker((Query *)node, (bool (*)())UntrustedWalker, context, 0);
 	if (check_functions_in_node(node, UntrustedFunction, context))
 		return true;
-	if (IsA(node, FuncExpr) && ConvertsToJson((FuncExpr *)node))
+	// the converter may be called directly or as an operator's function (an
+	// operator over pg_catalog.to_jsonb: red team 7 H1)
+	if (IsA(node, FuncExpr) && ConvertsToJson(((FuncExpr *)node)->funcid, ((FuncExpr *)node)->args))
 		return true;
+	if (IsA(node, OpExpr) || IsA(node, DistinctExpr) || IsA(node, NullIfExpr)) {
+		OpExpr *op = (OpExpr *)node;
+		set_opfuncid(op);
+		if (ConvertsToJson(op->opfuncid, op->args))
+			return true;
+	}
+	if (IsA(node, ScalarArrayOpExpr)) {
+		ScalarArrayOpExpr *op = (ScalarArrayOpExpr *)node;
+		set_sa_opfuncid(op);
+		if (ConvertsToJson(op->opfuncid, op->args))
+			return true;
+	}
 	switch (nodeTag(node)) {
 	case T_Const:
 	case T_FuncExpr:
