@@ -54,3 +54,7 @@ SELECT privacy.grant_consent('c1', 'support') > 6 AS new_consent_id_is_fresh;
 SET ROLE upg_masked;
 SELECT id, body FROM app.notes ORDER BY id;
 RESET ROLE;
+-- issue 19: no hold trigger evaluates a condition in a WHEN clause (as the
+-- role running the DML); the guards carry the hold id only
+SELECT count(*) AS hold_triggers_with_when FROM pg_catalog.pg_trigger t
+WHERE t.tgname LIKE 'privacy\_hold\_%' AND t.tgqual IS NOT NULL;

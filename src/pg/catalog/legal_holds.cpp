@@ -13,9 +13,14 @@
 //    hold condition (conditions carry the values they match).
 #include "pg/catalog/legal_holds.hpp"
 
+#include "pg/catalog/cache_memory.hpp"
 #include "pg/catalog/column_policies.hpp"
 #include "pg/catalog/extension_schema.hpp"
+#include "pg/catalog/invalidation.hpp"
+#include "pg/catalog/owner_exec.hpp"
 #include "pg/catalog/policy_expressions.hpp"
+#include "pg/catalog/stored_expressions.hpp"
+#include "pg/search_path.hpp"
 
 extern "C" {
 #include "access/genam.h"
@@ -28,7 +33,14 @@ extern "C" {
 #include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
 #include "catalog/pg_trigger.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/optimizer.h"
+#include "storage/proc.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/timestamp.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
@@ -52,6 +64,7 @@ struct Hold {
 	char *reason;
 	char *condition;
 	char *placed_by;
+	Oid condition_function;
 };
 
 // tables cleared by the utility hook for the running statement(s), in
@@ -103,6 +116,7 @@ ActiveHolds(int *count) {
 	AttrNumber a_condition = AttnumOf(desc, "condition");
 	AttrNumber a_released = AttnumOf(desc, "released_at");
 	AttrNumber a_placed_by = AttnumOf(desc, "placed_by");
+	AttrNumber a_function = AttnumOf(desc, "condition_function");
 	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
 	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
 	int cap = 8;
@@ -124,6 +138,8 @@ ActiveHolds(int *count) {
 		h->condition = TextDatumGetCString(heap_getattr(tup, a_condition, desc, &isnull));
 		Datum placed_by = heap_getattr(tup, a_placed_by, desc, &isnull);
 		h->placed_by = isnull ? NULL : pstrdup(NameStr(*DatumGetName(placed_by)));
+		Datum function = heap_getattr(tup, a_function, desc, &isnull);
+		h->condition_function = isnull ? InvalidOid : DatumGetObjectId(function);
 	}
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
@@ -203,6 +219,95 @@ OneExpression(const char *condition) {
 	return one;
 }
 
+// IsInterruption reports whether an error caught while loading or
+// evaluating a hold condition must be raised again as it is (a cancel,
+// shutdown or lack of resources says nothing about the condition).
+bool
+IsInterruption(int sqlerrcode) {
+	int category = ERRCODE_TO_CATEGORY(sqlerrcode);
+	return category == ERRCODE_OPERATOR_INTERVENTION ||
+	       category == ERRCODE_INSUFFICIENT_RESOURCES || category == ERRCODE_PROGRAM_LIMIT_EXCEEDED ||
+	       category == ERRCODE_SYSTEM_ERROR || category == ERRCODE_INTERNAL_ERROR;
+}
+
+// WarnUnusable reports (WARNING) that hold `hold` cannot be evaluated on
+// relid and keeps its rows. It names the hold and the table, never the
+// condition (which carries the values it matches) nor the validator's
+// message (which may quote it).
+void
+WarnUnusable(int64 hold, Oid relid, const char *why) {
+	ereport(WARNING,
+	        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+	         errmsg("legal hold %lld cannot be evaluated on table \"%s\": %s", (long long)hold,
+	                get_rel_name(relid), why),
+	         errdetail("pg_privacy keeps every row of the table that the hold applies to "
+	                   "(fail closed) until the hold is released."),
+	         errhint("Release the hold with privacy.release_hold() and place it again.")));
+}
+
+// CheckedCondition returns the condition of hold `hold` over relid as
+// validated canonical text (ValidatePolicyExpression under the rules of hold
+// conditions: only superusers' functions, no query-running built-ins, no
+// untrusted types or JSON conversions of non-built-in types, no stored
+// forms), read from its stored form (condition_function) when it has one,
+// else from stored (the canonical text it was placed with, or the one a
+// Citus hold trigger carries). The validation runs as relid's owner inside
+// SECURITY_RESTRICTED_OPERATION, in a subtransaction: NULL (fail closed,
+// *why says why, in words without values) when the condition does not
+// validate any more, whatever the validator would have said.
+char *
+CheckedCondition(int64 hold, Oid condition_function, const char *stored, Oid relid,
+                 const char **why) {
+	*why = NULL;
+	Oid owner = TableOwner(relid);
+	MemoryContext cxt = CurrentMemoryContext;
+	ResourceOwner resowner = CurrentResourceOwner;
+	char *volatile canonical = NULL;
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(cxt);
+	PG_TRY();
+	{
+		Oid save_userid;
+		int save_sec_context;
+		GetUserIdAndSecContext(&save_userid, &save_sec_context);
+		SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+		                                      SECURITY_RESTRICTED_OPERATION);
+		int level = RunWithFixedSearchPath();
+		const char *text = OidIsValid(condition_function)
+		                           ? StoredExpressionText(condition_function)
+		                           : stored;
+		char *result = NULL;
+		if (text != NULL && OneExpression(text))
+			result = ValidatePolicyExpression(relid, InvalidAttrNumber, text, "hold condition",
+			                                  true, true);
+		RestoreSearchPath(level);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = resowner;
+		canonical = result == NULL ? NULL : pstrdup(result);
+		if (canonical == NULL)
+			*why = text == NULL ? "its stored form is missing"
+			                    : "its stored condition is not a single expression";
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		ErrorData *edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(cxt);
+		CurrentResourceOwner = resowner;
+		if (IsInterruption(edata->sqlerrcode))
+			ReThrowError(edata);
+		FreeErrorData(edata);
+		canonical = NULL;
+		*why = "its condition does not pass the checks of hold conditions any more";
+	}
+	PG_END_TRY();
+	return canonical;
+}
+
 // RowsMatch reports whether ONLY relid has a row for which the condition of
 // hold h (its canonical text) is true, read as the table's owner.
 bool
@@ -228,18 +333,19 @@ RowsMatch(Oid relid, const Hold *h) {
 		                   "run a condition placed by another role as a superuser."),
 		         errhint("Make a role that is not a superuser own the table, or have a superuser "
 		                 "place the hold.")));
-	// the text spliced below must be one expression, as place_hold stored
-	// it: never several statements or clauses of its own
-	if (!OneExpression(h->condition))
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-		                errmsg("legal hold %lld has a condition that is not a single expression",
-		                       (long long)h->id),
-		                errdetail("pg_privacy stores hold conditions validated and canonical; "
-		                          "this one was changed outside privacy.place_hold()."),
-		                errhint("Release the hold with privacy.release_hold() and place it "
-		                        "again.")));
+	// the text spliced below is the hold's stored condition validated
+	// again (a function it calls may have changed owner, the hold may
+	// predate a check): one validated expression, never several
+	// statements or clauses of its own. One that does not validate keeps
+	// every row (fail closed).
+	const char *why;
+	char *condition = CheckedCondition(h->id, h->condition_function, h->condition, relid, &why);
+	if (condition == NULL) {
+		WarnUnusable(h->id, relid, why);
+		return true;
+	}
 	char *sql = psprintf("SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE (%s) IS TRUE)",
-	                     QualifiedName(relid), h->condition);
+	                     QualifiedName(relid), condition);
 
 	int level = RunWithFixedSearchPath();
 	Oid save_userid;
@@ -278,9 +384,23 @@ IsHoldGuard(Oid funcoid) {
 
 } // namespace
 
+namespace {
+void ForgetRelation(Datum, Oid relid);
+void ForgetAll(Datum, int, uint32);
+} // namespace
+
 void
 InitLegalHolds() {
 	RegisterXactCallback(ResetOnXactEnd, NULL);
+	// the prepared hold conditions (HoldKeepsRow): a table's owner or
+	// triggers, a function's owner or body, a type, a cast to json, an
+	// operator, a role's superuser status
+	RegisterRelcacheInvalidation(ForgetRelation, (Datum)0);
+	RegisterSyscacheInvalidation(PROCOID, ForgetAll, (Datum)0);
+	RegisterSyscacheInvalidation(TYPEOID, ForgetAll, (Datum)0);
+	RegisterSyscacheInvalidation(CASTSOURCETARGET, ForgetAll, (Datum)0);
+	RegisterSyscacheInvalidation(OPEROID, ForgetAll, (Datum)0);
+	RegisterSyscacheInvalidation(AUTHOID, ForgetAll, (Datum)0);
 }
 
 bool
@@ -445,45 +565,31 @@ HasHoldTrigger(Oid relid, const char *name) {
 bool
 HoldTriggersUseColumn(Oid relid, const char *column) {
 	AttrNumber attnum = get_attnum(relid, column);
-	if (attnum == InvalidAttrNumber)
+	if (attnum == InvalidAttrNumber || !HasHoldTrigger(relid, NULL))
 		return false;
-	Relation dep = table_open(DependRelationId, AccessShareLock);
-	ScanKeyData keys[3];
-	ScanKeyInit(&keys[0], Anum_pg_depend_refclassid, BTEqualStrategyNumber, F_OIDEQ,
-	            ObjectIdGetDatum(RelationRelationId));
-	ScanKeyInit(&keys[1], Anum_pg_depend_refobjid, BTEqualStrategyNumber, F_OIDEQ,
-	            ObjectIdGetDatum(relid));
-	ScanKeyInit(&keys[2], Anum_pg_depend_refobjsubid, BTEqualStrategyNumber, F_INT4EQ,
-	            Int32GetDatum(attnum));
-	SysScanDesc scan = systable_beginscan(dep, DependReferenceIndexId, true, NULL, 3, keys);
-	List *triggers = NIL;
-	HeapTuple tup;
-	while ((tup = systable_getnext(scan)) != NULL) {
-		Form_pg_depend d = (Form_pg_depend)GETSTRUCT(tup);
-		if (d->classid == TriggerRelationId)
-			triggers = lappend_oid(triggers, d->objid);
+	// the triggers carry no condition (issue 19): the conditions of the
+	// active holds that apply to the table, validated again
+	int nholds;
+	Hold *holds = ActiveHolds(&nholds);
+	List *roots = Roots(relid);
+	for (int i = 0; i < nholds; i++) {
+		if (!Applies(&holds[i], roots))
+			continue;
+		const char *why;
+		char *condition = CheckedCondition(holds[i].id, holds[i].condition_function,
+		                                   holds[i].condition, relid, &why);
+		if (condition == NULL)
+			return true;
+		int level = RunWithFixedSearchPath();
+		Node *expr = AnalyzeRelationExpression(relid, InvalidAttrNumber, condition, true, NULL,
+		                                       "hold condition");
+		RestoreSearchPath(level);
+		Bitmapset *columns = NULL;
+		pull_varattnos(expr, 1, &columns);
+		if (bms_is_member(attnum - FirstLowInvalidHeapAttributeNumber, columns))
+			return true;
 	}
-	systable_endscan(scan);
-	table_close(dep, AccessShareLock);
-	if (triggers == NIL)
-		return false;
-	Relation trg = table_open(TriggerRelationId, AccessShareLock);
-	bool found = false;
-	ListCell *lc;
-	foreach (lc, triggers) {
-		ScanKeyData key;
-		ScanKeyInit(&key, Anum_pg_trigger_oid, BTEqualStrategyNumber, F_OIDEQ,
-		            ObjectIdGetDatum(lfirst_oid(lc)));
-		SysScanDesc tscan = systable_beginscan(trg, TriggerOidIndexId, true, NULL, 1, &key);
-		HeapTuple ttup = systable_getnext(tscan);
-		if (HeapTupleIsValid(ttup) && IsHoldGuard(((Form_pg_trigger)GETSTRUCT(ttup))->tgfoid))
-			found = true;
-		systable_endscan(tscan);
-		if (found)
-			break;
-	}
-	table_close(trg, AccessShareLock);
-	return found;
+	return false;
 }
 
 void
@@ -588,6 +694,272 @@ CheckFamilyRoot(Oid relid, const char *what) {
 	                   "of a table family."),
 	         errhint("Declare it on the root table %s: it applies to every partition and child.",
 	                 roots.data)));
+}
+
+
+// ---------------------------------------------------------------------------
+// The C hold guard (issue 19): hold conditions evaluated by pg_privacy as the
+// table's owner, not by PostgreSQL as the role running the DML (which a
+// trigger's WHEN clause would do).
+
+namespace {
+
+// HoldCondition is one hold's prepared condition over one table, cached
+// for this backend.
+struct HoldCondition {
+	HoldCondition *next;
+	int64 hold;
+	Oid relid;
+	bool valid;       // cleared by invalidations
+	MemoryContext cxt; // the expression state, its ExprContext
+	// what it was built from (compared with the hold's row each statement)
+	Oid condition_function;
+	char *stored;
+	char *placed_by;
+	bool from_trigger;
+	// the statement it was last checked for
+	LocalTransactionId lxid;
+	TimestampTz statement;
+	LocalTransactionId warned_lxid;
+	TimestampTz warned_statement;
+	// the verdict
+	bool released;
+	const char *unusable; // why the hold keeps every row (NULL: evaluate)
+	Oid owner;
+	bool pin_path; // the condition calls functions outside pg_catalog's own
+	ExprState *state;
+	ExprContext *econtext;
+};
+
+MemoryContext hold_cxt = NULL;
+HoldCondition *conditions = NULL;
+
+// ForgetRelation marks the conditions of relid (all for InvalidOid) stale.
+void
+ForgetRelation(Datum, Oid relid) {
+	for (HoldCondition *c = conditions; c != NULL; c = c->next)
+		if (!OidIsValid(relid) || c->relid == relid)
+			c->valid = false;
+}
+
+// ForgetAll marks every condition stale (a function, type, cast, operator
+// or role changed: an owner, a body, superuser status).
+void
+ForgetAll(Datum, int, uint32) {
+	for (HoldCondition *c = conditions; c != NULL; c = c->next)
+		c->valid = false;
+}
+
+// HoldRow is a hold's row of privacy._legal_hold.
+struct HoldRow {
+	bool found;
+	bool released;
+	Oid condition_function;
+	char *condition;
+	char *placed_by;
+};
+
+// ReadHold reads hold id's row (latest snapshot, a heap scan).
+HoldRow
+ReadHold(int64 id) {
+	HoldRow row = {false, false, InvalidOid, NULL, NULL};
+	Oid relid = PrivacyTable("_legal_hold");
+	if (!OidIsValid(relid))
+		return row;
+	Relation rel = table_open(relid, AccessShareLock);
+	TupleDesc desc = RelationGetDescr(rel);
+	AttrNumber a_id = AttnumOf(desc, "id");
+	AttrNumber a_condition = AttnumOf(desc, "condition");
+	AttrNumber a_released = AttnumOf(desc, "released_at");
+	AttrNumber a_placed_by = AttnumOf(desc, "placed_by");
+	AttrNumber a_function = AttnumOf(desc, "condition_function");
+	ScanKeyData key;
+	ScanKeyInit(&key, a_id, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
+	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 1, &key);
+	HeapTuple tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup)) {
+		bool isnull;
+		row.found = true;
+		(void)heap_getattr(tup, a_released, desc, &isnull);
+		row.released = !isnull;
+		Datum condition = heap_getattr(tup, a_condition, desc, &isnull);
+		row.condition = isnull ? NULL : TextDatumGetCString(condition);
+		Datum placed_by = heap_getattr(tup, a_placed_by, desc, &isnull);
+		row.placed_by = isnull ? NULL : pstrdup(NameStr(*DatumGetName(placed_by)));
+		Datum function = heap_getattr(tup, a_function, desc, &isnull);
+		row.condition_function = isnull ? InvalidOid : DatumGetObjectId(function);
+	}
+	systable_endscan(scan);
+	UnregisterSnapshot(snapshot);
+	table_close(rel, AccessShareLock);
+	return row;
+}
+
+bool
+SameText(const char *a, const char *b) {
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+// IsOwnFunction reports whether funcid is not one of PostgreSQL's own
+// functions (whose behaviour depends on no search_path).
+bool
+IsOwnFunction(Oid funcid, void *) {
+	return funcid >= FirstNormalObjectId;
+}
+
+// Prepare (re)builds c from the hold's row (or the trigger's condition).
+void
+Prepare(HoldCondition *c, const HoldRow &row, const char *fallback) {
+	if (c->cxt != NULL)
+		MemoryContextDelete(c->cxt);
+	c->cxt = AllocSetContextCreate(hold_cxt, "pg_privacy hold condition", ALLOCSET_SMALL_SIZES);
+	c->state = NULL;
+	c->econtext = NULL;
+	c->released = row.found && row.released;
+	c->from_trigger = !row.found;
+	c->condition_function = row.condition_function;
+	c->stored = row.found ? (row.condition == NULL ? NULL : MemoryContextStrdup(c->cxt, row.condition))
+	                      : (fallback == NULL ? NULL : MemoryContextStrdup(c->cxt, fallback));
+	c->placed_by = row.placed_by == NULL ? NULL : MemoryContextStrdup(c->cxt, row.placed_by);
+	c->owner = TableOwner(c->relid);
+	c->unusable = NULL;
+	c->pin_path = false;
+	if (c->released)
+		return;
+	if (!row.found && fallback == NULL) {
+		c->unusable = "it is not in privacy.legal_holds";
+		return;
+	}
+	// a superuser's table: only a superuser's hold runs there (the rule of
+	// all of pg_privacy's table work, RunAsTableOwner); a hold carried by a
+	// Citus trigger has no known author
+	Oid placer = c->placed_by != NULL ? get_role_oid(c->placed_by, true) : InvalidOid;
+	if (superuser_arg(c->owner) && !(OidIsValid(placer) && superuser_arg(placer))) {
+		c->unusable = "the table is owned by a superuser and the hold was not placed by one";
+		return;
+	}
+	const char *why;
+	char *canonical = CheckedCondition(c->hold, row.found ? row.condition_function : InvalidOid,
+	                                   c->stored, c->relid, &why);
+	if (canonical == NULL) {
+		c->unusable = why;
+		return;
+	}
+	// analyzed and prepared as the owner (EXECUTE on the functions is
+	// checked for the owner; constants are folded with the owner's rights)
+	Oid save_userid;
+	int save_sec_context;
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(c->owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+	                                         SECURITY_RESTRICTED_OPERATION);
+	int level = RunWithFixedSearchPath();
+	Node *expr = AnalyzeRelationExpression(c->relid, InvalidAttrNumber, canonical, true, NULL,
+	                                       "hold condition");
+	MemoryContext old = MemoryContextSwitchTo(c->cxt);
+	Expr *planned = expression_planner((Expr *)copyObject(expr));
+	c->pin_path = check_functions_in_node((Node *)planned, IsOwnFunction, NULL);
+	c->state = ExecInitExpr(planned, NULL);
+	c->econtext = CreateStandaloneExprContext();
+	MemoryContextSwitchTo(old);
+	RestoreSearchPath(level);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+}
+
+// Lookup returns the prepared condition of hold over relid, checked
+// against the hold's row once per statement.
+HoldCondition *
+Lookup(int64 hold, Oid relid, const char *fallback) {
+	(void)EnsureCacheContext(&hold_cxt, "pg_privacy hold conditions");
+	HoldCondition *c = conditions;
+	while (c != NULL && (c->hold != hold || c->relid != relid))
+		c = c->next;
+	if (c == NULL) {
+		c = (HoldCondition *)MemoryContextAllocZero(hold_cxt, sizeof(HoldCondition));
+		c->hold = hold;
+		c->relid = relid;
+		c->next = conditions;
+		conditions = c;
+	}
+	LocalTransactionId lxid = MyProc->lxid;
+	TimestampTz statement = GetCurrentStatementStartTimestamp();
+	if (c->valid && c->lxid == lxid && c->statement == statement)
+		return c;
+	HoldRow row = ReadHold(hold);
+	bool same = c->valid && c->from_trigger == !row.found &&
+	            c->released == (row.found && row.released) &&
+	            c->condition_function == row.condition_function &&
+	            SameText(row.found ? row.condition : fallback, c->stored) &&
+	            SameText(row.placed_by, c->placed_by);
+	c->lxid = InvalidLocalTransactionId;
+	if (!same) {
+		// valid again only once prepared (an error leaves it stale)
+		c->valid = false;
+		Prepare(c, row, fallback);
+		c->valid = true;
+	}
+	c->lxid = lxid;
+	c->statement = statement;
+	return c;
+}
+
+} // namespace
+
+bool
+HoldKeepsRow(int64 hold, Relation rel, TupleTableSlot *slot, const char *fallback) {
+	HoldCondition *c = Lookup(hold, RelationGetRelid(rel), fallback);
+	if (c->released)
+		return false;
+	if (c->unusable != NULL) {
+		// once per statement
+		if (c->warned_lxid != c->lxid || c->warned_statement != c->statement) {
+			c->warned_lxid = c->lxid;
+			c->warned_statement = c->statement;
+			WarnUnusable(hold, c->relid, c->unusable);
+		}
+		return true;
+	}
+	ExprContext *econtext = c->econtext;
+	econtext->ecxt_scantuple = slot;
+	Oid save_userid;
+	int save_sec_context;
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(c->owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+	                                         SECURITY_RESTRICTED_OPERATION);
+	int level = c->pin_path ? RunWithFixedSearchPath() : -1;
+	bool isnull = true;
+	Datum result = (Datum)0;
+	MemoryContext cxt = CurrentMemoryContext;
+	PG_TRY();
+	{
+		result = ExecEvalExprSwitchContext(c->state, econtext, &isnull);
+	}
+	PG_CATCH();
+	{
+		// the error may quote the condition's values or the row's: the row
+		// stays held, and the statement fails with the hold's own error
+		MemoryContextSwitchTo(cxt);
+		ErrorData *edata = CopyErrorData();
+		if (IsInterruption(edata->sqlerrcode))
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_IN_USE),
+		         errmsg("cannot change a row of %s.%s: legal hold %lld could not be evaluated for it",
+		                quote_identifier(get_namespace_name(RelationGetNamespace(rel))),
+		                quote_identifier(RelationGetRelationName(rel)), (long long)hold),
+		         errdetail("Evaluating the hold's condition failed with SQLSTATE %s; the row stays "
+		                   "held.",
+		                   unpack_sql_state(edata->sqlerrcode)),
+		         errhint("Release the hold with privacy.release_hold() and place it again.")));
+	}
+	PG_END_TRY();
+	bool held = !isnull && DatumGetBool(result);
+	ResetExprContext(econtext);
+	if (level >= 0)
+		RestoreSearchPath(level);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+	return held;
 }
 
 } // namespace privacy::pg

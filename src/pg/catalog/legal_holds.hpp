@@ -14,7 +14,9 @@
 #include "pg/postgres.hpp"
 
 extern "C" {
+#include "executor/tuptable.h"
 #include "storage/lockdefs.h"
+#include "utils/relcache.h"
 }
 
 namespace privacy::pg {
@@ -63,9 +65,26 @@ void SetHoldMaintenance(bool active);
 // or any when name is NULL).
 bool HasHoldTrigger(Oid relid, const char *name);
 
-// HoldTriggersUseColumn reports whether a hold trigger of relid uses the
-// named column (its WHEN clause references it).
+// HoldTriggersUseColumn reports whether an active hold that applies to
+// relid (which carries its triggers) uses the named column in its condition
+// (true too when the condition no longer validates: fail closed).
 bool HoldTriggersUseColumn(Oid relid, const char *column);
+
+// HoldKeepsRow reports whether legal hold `hold` keeps the row in slot (a
+// row of rel): its stored condition is TRUE for the row, evaluated as rel's
+// owner inside SECURITY_RESTRICTED_OPERATION (the C hold guard, issue 19).
+// The condition is read from privacy._legal_hold once per statement,
+// validated again (ValidatePolicyExpression, hold rules) when it is
+// (re)loaded, and its prepared expression cached per backend (dropped by
+// relcache, pg_proc, pg_type, pg_cast, pg_operator and pg_authid
+// invalidations). Fail closed (true, with a WARNING naming the hold id,
+// never the condition): a condition that no longer validates, a hold whose
+// stored form is gone, a superuser's table under a hold placed by another
+// role, an evaluation error. fallback: the canonical condition carried by
+// the trigger of a Citus table, used only where the hold's row is missing
+// (on the workers, which do not get privacy._legal_hold); a released hold
+// keeps nothing.
+bool HoldKeepsRow(int64 hold, Relation rel, TupleTableSlot *slot, const char *fallback);
 
 // CheckDropOfRelation and CheckDropOfTrigger are the object-access
 // backstop: a table a hold was placed on is never dropped; a table an active

@@ -27,6 +27,7 @@ extern "C" {
 #include "access/htup_details.h"
 #include "access/relation.h"
 #include "catalog/pg_proc.h"
+#include "commands/trigger.h"
 #include "miscadmin.h"
 #include "funcapi.h"
 #include "catalog/pg_type.h"
@@ -101,6 +102,57 @@ HoldTriggerQualsImpl(FunctionCallInfo fcinfo) {
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), values, nulls)));
 }
 
+// HoldGuardImpl implements privacy._hold_guard(hold_id [, condition]), the
+// AFTER UPDATE / AFTER DELETE row trigger of every ordinary table a legal
+// hold applies to (issue 19): the hold's condition is evaluated by
+// pg_privacy for OLD (and NEW) as the table's owner inside
+// SECURITY_RESTRICTED_OPERATION (HoldKeepsRow), never by PostgreSQL as the
+// role running the statement (a WHEN clause would be). A DELETE (or a move
+// to another partition) of a held row, or an UPDATE taking a row out of its
+// hold, fails with 55006.
+Datum
+HoldGuardImpl(FunctionCallInfo fcinfo) {
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("privacy._hold_guard() must be called as a trigger")));
+	TriggerData *trigdata = (TriggerData *)fcinfo->context;
+	TriggerEvent event = trigdata->tg_event;
+	Trigger *trigger = trigdata->tg_trigger;
+	if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_ROW(event) ||
+	    !(TRIGGER_FIRED_BY_DELETE(event) || TRIGGER_FIRED_BY_UPDATE(event)) ||
+	    trigger->tgnargs < 1 || trigger->tgnargs > 2)
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("privacy._hold_guard() must be an AFTER UPDATE or DELETE row "
+		                       "trigger with a hold id")));
+	char *end = NULL;
+	errno = 0;
+	long long hold = strtoll(trigger->tgargs[0], &end, 10);
+	if (errno != 0 || end == trigger->tgargs[0] || *end != '\0')
+		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+		                errmsg("privacy._hold_guard() must be an AFTER UPDATE or DELETE row "
+		                       "trigger with a hold id")));
+	const char *fallback = trigger->tgnargs == 2 ? trigger->tgargs[1] : NULL;
+	Relation rel = trigdata->tg_relation;
+	if (!HoldKeepsRow(hold, rel, trigdata->tg_trigslot, fallback))
+		return PointerGetDatum(NULL);
+	const char *schema = quote_identifier(get_namespace_name(RelationGetNamespace(rel)));
+	const char *table = quote_identifier(RelationGetRelationName(rel));
+	if (TRIGGER_FIRED_BY_DELETE(event))
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
+		                errmsg("cannot delete a row of %s.%s under legal hold %lld", schema, table,
+		                       hold),
+		                errhint("Rows under a legal hold cannot be deleted, nor moved to another "
+		                        "partition, until the hold is released.")));
+	if (HoldKeepsRow(hold, rel, trigdata->tg_newslot, fallback))
+		return PointerGetDatum(NULL);
+	ereport(ERROR,
+	        (errcode(ERRCODE_OBJECT_IN_USE),
+	         errmsg("cannot update a row of %s.%s out of legal hold %lld", schema, table, hold),
+	         errhint("A held row must keep matching its hold condition until the hold is "
+	                 "released.")));
+	return PointerGetDatum(NULL);
+}
+
 // CheckFamilyRootImpl implements privacy._check_family_root.
 Datum
 CheckFamilyRootImpl(FunctionCallInfo fcinfo) {
@@ -121,5 +173,6 @@ HoldMaintenanceImpl(FunctionCallInfo fcinfo) {
 
 PRIVACY_FUNCTION(_analyze_hold_condition, privacy::pg::AnalyzeHoldConditionImpl)
 PRIVACY_FUNCTION(_hold_trigger_quals, privacy::pg::HoldTriggerQualsImpl)
+PRIVACY_FUNCTION(_hold_guard, privacy::pg::HoldGuardImpl)
 PRIVACY_FUNCTION(_hold_maintenance, privacy::pg::HoldMaintenanceImpl)
 PRIVACY_FUNCTION(_check_family_root, privacy::pg::CheckFamilyRootImpl)

@@ -683,6 +683,21 @@ FamilyPrecheck(Node *stmt) {
 			CheckLeavingPolicies(relid, LostAncestors(parent), "remove the parent of");
 			break;
 		}
+		case AT_DropColumn: {
+			// a hold's condition names the column (its triggers no longer
+			// depend on it, issue 19): dropped with CASCADE, its stored
+			// form would go and the hold would keep every row
+			ListCell *mc;
+			foreach (mc, find_all_inheritors(relid, NoLock, NULL))
+				if (cmd->name != NULL && HoldTriggersUseColumn(lfirst_oid(mc), cmd->name))
+					ereport(ERROR,
+					        (errcode(ERRCODE_OBJECT_IN_USE),
+					         errmsg("cannot drop column \"%s\" of table \"%s\": a legal hold "
+					                "uses it",
+					                cmd->name, get_rel_name(relid)),
+					         errhint("Release the hold with privacy.release_hold() first.")));
+			break;
+		}
 		case AT_SetUnLogged:
 			// an unlogged table loses its rows in a crash and never reaches
 			// a standby: held rows would not survive either

@@ -466,34 +466,27 @@ COMMENT ON FUNCTION privacy._hold_predicate(regclass) IS
 -- Held rows are records, not only a predicate evaluated at purge time
 -- (issue 15): while a hold is active, every ordinary table of its family
 -- carries two row triggers, privacy_hold_<id>_update and
--- privacy_hold_<id>_delete, AFTER UPDATE / AFTER DELETE, whose WHEN clause is
--- the hold condition on OLD (and, for UPDATE, its negation on NEW). A
--- statement that deletes a held row, moves it to another partition (a
--- delete plus an insert) or updates it so that it no longer matches its hold
--- fails with 55006. AFTER triggers see the final row, whatever BEFORE
--- triggers did, and only rows that match cost more than the WHEN test.
--- Trigger and DDL guards in the hooks keep them from being dropped or
--- disabled while the hold is active (src/pg/catalog/legal_holds.cpp).
+-- privacy_hold_<id>_delete, AFTER UPDATE / AFTER DELETE, on
+-- privacy._hold_guard(<id>). The guard (C, issue 19) evaluates the hold's
+-- stored condition, validated again when loaded, for OLD (and, for UPDATE,
+-- NEW) as the table's owner inside a security-restricted operation - never
+-- as the role running the statement, as a WHEN clause would. A statement
+-- that deletes a held row, moves it to another partition (a delete plus an
+-- insert) or updates it so that it no longer matches its hold fails with
+-- 55006; a condition that no longer validates keeps every row (fail closed,
+-- a WARNING naming the hold). AFTER triggers see the final row, whatever
+-- BEFORE triggers did. The triggers carry no condition (pg_trigger shows
+-- the hold id only), except on Citus tables, whose shards' triggers run on
+-- the workers, which do not get privacy._legal_hold: there the canonical
+-- condition is the trigger's second argument. Trigger and DDL guards in the
+-- hooks keep them from being dropped or disabled while the hold is active
+-- (src/pg/catalog/legal_holds.cpp).
 CREATE FUNCTION privacy._hold_guard()
 RETURNS trigger
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-		RAISE EXCEPTION 'cannot delete a row of %.% under legal hold %',
-			pg_catalog.quote_ident(TG_TABLE_SCHEMA), pg_catalog.quote_ident(TG_TABLE_NAME), TG_ARGV[0]
-			USING ERRCODE = 'object_in_use',
-			      HINT = 'Rows under a legal hold cannot be deleted, nor moved to another partition, until the hold is released.';
-	END IF;
-	RAISE EXCEPTION 'cannot update a row of %.% out of legal hold %',
-		pg_catalog.quote_ident(TG_TABLE_SCHEMA), pg_catalog.quote_ident(TG_TABLE_NAME), TG_ARGV[0]
-		USING ERRCODE = 'object_in_use',
-		      HINT = 'A held row must keep matching its hold condition until the hold is released.';
-END
-$$;
+AS 'MODULE_PATHNAME', 'pg_privacy__hold_guard'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._hold_guard() IS
-'trigger: refuses deleting a row under a legal hold or updating it out of the hold (WHEN clauses select the rows)';
+'trigger: refuses deleting a row under a legal hold or updating it out of the hold (the hold''s condition evaluated as the table''s owner)';
 
 CREATE FUNCTION privacy._hold_trigger_quals(member regclass, condition text, OUT on_update text, OUT on_delete text)
 AS 'MODULE_PATHNAME', 'pg_privacy__hold_trigger_quals'
@@ -512,7 +505,10 @@ COMMENT ON FUNCTION privacy._hold_maintenance(boolean) IS
 -- ordinary table of tbl's families (and of tbl's own subtree, after a
 -- detach) match the active holds that apply to it. Called by place_hold,
 -- release_hold and, as the bootstrap superuser, by the utility hook after a
--- table joins or leaves a family.
+-- table joins or leaves a family. Every condition is validated again for
+-- every member (a WARNING naming the hold when it no longer validates: its
+-- guard then keeps every row); triggers of the older form (a WHEN clause
+-- evaluated as the role running the statement) are replaced.
 CREATE FUNCTION privacy._sync_hold_triggers(tbl regclass)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -521,9 +517,10 @@ AS $$
 DECLARE
 	member regclass;
 	wanted bigint[];
+	citus boolean;
 	t record;
 	h record;
-	quals record;
+	condition text;
 	kind text;
 BEGIN
 	PERFORM privacy._hold_maintenance(true);
@@ -535,18 +532,30 @@ BEGIN
 		WHERE c.relkind OPERATOR(pg_catalog.=) 'r' ORDER BY 1
 	LOOP
 		wanted := ARRAY(SELECT privacy._holds_applying(member));
+		citus := privacy._citus_table(member);
 		FOR t IN SELECT tg.tgname FROM pg_catalog.pg_trigger tg
 		         WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
 		           AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure
-		           AND NOT coalesce(pg_catalog.substring(tg.tgname, '^privacy_hold_([0-9]+)_')::bigint
-		                            OPERATOR(pg_catalog.=) ANY (wanted), false)
+		           AND (NOT coalesce(pg_catalog.substring(tg.tgname, '^privacy_hold_([0-9]+)_')::bigint
+		                             OPERATOR(pg_catalog.=) ANY (wanted), false)
+		                OR tg.tgqual IS NOT NULL OR tg.tgnargs OPERATOR(pg_catalog.<>) CASE WHEN citus THEN 2 ELSE 1 END)
 		         ORDER BY 1 LOOP
 			EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, member);
 		END LOOP;
-		FOR h IN SELECT l.id, privacy._current_expression(l.condition_function, l.condition) AS condition
+		FOR h IN SELECT l.id, l.condition_function, l.condition
 		         FROM privacy._legal_hold l
 		         WHERE l.id OPERATOR(pg_catalog.=) ANY (wanted) ORDER BY l.id LOOP
-			quals := NULL;
+			-- validated again on this member; one that does not validate
+			-- still gets its triggers, which keep every row (fail closed)
+			BEGIN
+				condition := privacy._analyze_hold_condition(member,
+					privacy._current_expression(h.condition_function, h.condition));
+			EXCEPTION WHEN OTHERS THEN
+				condition := NULL;
+				RAISE WARNING 'legal hold % cannot be evaluated on %: its condition does not pass the checks of hold conditions any more', h.id, member
+					USING DETAIL = 'pg_privacy keeps every row of the table that the hold applies to (fail closed) until the hold is released.',
+					      HINT = 'Release the hold with privacy.release_hold() and place it again.';
+			END;
 			FOREACH kind IN ARRAY ARRAY['update', 'delete'] LOOP
 				-- only pg_privacy can make triggers on privacy._hold_guard();
 				-- a trigger of the owner with the same name makes this fail
@@ -554,20 +563,15 @@ BEGIN
 				                      WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
 				                        AND tg.tgname OPERATOR(pg_catalog.=) format('privacy_hold_%s_%s', h.id, kind)
 				                        AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure);
-				IF quals IS NULL THEN
-					BEGIN
-						quals := privacy._hold_trigger_quals(member, h.condition);
-					EXCEPTION WHEN undefined_column THEN
-						-- a hold of 0.1.0 on a column its family's root lacks:
-						-- purges of this table fail (nothing is deleted) until
-						-- it is released
-						RAISE WARNING 'legal hold % cannot be enforced on %: its condition uses a column the table does not have', h.id, member;
-						EXIT;
-					END;
+				IF citus THEN
+					-- a shard's trigger runs on a worker, which has no
+					-- privacy._legal_hold: it carries the canonical condition
+					EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION privacy._hold_guard(%L, %L)',
+						format('privacy_hold_%s_%s', h.id, kind), upper(kind), member, h.id, coalesce(condition, 'true'));
+				ELSE
+					EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION privacy._hold_guard(%L)',
+						format('privacy_hold_%s_%s', h.id, kind), upper(kind), member, h.id);
 				END IF;
-				EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION privacy._hold_guard(%L)',
-					format('privacy_hold_%s_%s', h.id, kind), upper(kind), member,
-					CASE kind WHEN 'update' THEN quals.on_update ELSE quals.on_delete END, h.id);
 			END LOOP;
 		END LOOP;
 	END LOOP;
@@ -575,7 +579,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION privacy._sync_hold_triggers(regclass) IS
-'creates and drops the hold triggers of a table''s families so that they match the active legal holds';
+'creates and drops the hold triggers of a table''s families so that they match the active legal holds (conditions validated again, older WHEN-clause triggers replaced)';
 
 -- privacy._check_new_parent(child, parent): called by the utility hook
 -- before ALTER TABLE ... ATTACH PARTITION / INHERIT. A table that policies

@@ -5443,3 +5443,90 @@ $$;
 COMMENT ON FUNCTION privacy._citus_maintain(integer) IS
 'Citus maintenance on the coordinator: moves the workers'' detokenization records into the audit log and copies the policy state to reachable workers that do not hold its generation; one row per node and action';
 REVOKE ALL ON FUNCTION privacy._citus_maintain(integer) FROM PUBLIC;
+
+-- issue 19: legal-hold conditions evaluated by pg_privacy as the table owner.
+-- The hold guard becomes C: it evaluates the stored, validated condition as
+-- the table's owner (security-restricted) instead of a WHEN clause that
+-- PostgreSQL evaluates as the role running the DML; _sync_hold_triggers
+-- validates every condition again and replaces the WHEN-clause triggers of
+-- every active hold (below), so that an updated database enforces as a fresh
+-- install does.
+CREATE OR REPLACE FUNCTION privacy._hold_guard()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'pg_privacy__hold_guard'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._hold_guard() IS
+'trigger: refuses deleting a row under a legal hold or updating it out of the hold (the hold''s condition evaluated as the table''s owner)';
+CREATE OR REPLACE FUNCTION privacy._sync_hold_triggers(tbl regclass)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	member regclass;
+	wanted bigint[];
+	citus boolean;
+	t record;
+	h record;
+	condition text;
+	kind text;
+BEGIN
+	PERFORM privacy._hold_maintenance(true);
+	FOR member IN
+		SELECT DISTINCT m.f FROM (
+			SELECT privacy._family(r::regclass) AS f FROM privacy._hold_roots(tbl) AS r
+			UNION SELECT privacy._family(tbl)) m
+		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.f::oid
+		WHERE c.relkind OPERATOR(pg_catalog.=) 'r' ORDER BY 1
+	LOOP
+		wanted := ARRAY(SELECT privacy._holds_applying(member));
+		citus := privacy._citus_table(member);
+		FOR t IN SELECT tg.tgname FROM pg_catalog.pg_trigger tg
+		         WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
+		           AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure
+		           AND (NOT coalesce(pg_catalog.substring(tg.tgname, '^privacy_hold_([0-9]+)_')::bigint
+		                             OPERATOR(pg_catalog.=) ANY (wanted), false)
+		                OR tg.tgqual IS NOT NULL OR tg.tgnargs OPERATOR(pg_catalog.<>) CASE WHEN citus THEN 2 ELSE 1 END)
+		         ORDER BY 1 LOOP
+			EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, member);
+		END LOOP;
+		FOR h IN SELECT l.id, l.condition_function, l.condition
+		         FROM privacy._legal_hold l
+		         WHERE l.id OPERATOR(pg_catalog.=) ANY (wanted) ORDER BY l.id LOOP
+			-- validated again on this member; one that does not validate
+			-- still gets its triggers, which keep every row (fail closed)
+			BEGIN
+				condition := privacy._analyze_hold_condition(member,
+					privacy._current_expression(h.condition_function, h.condition));
+			EXCEPTION WHEN OTHERS THEN
+				condition := NULL;
+				RAISE WARNING 'legal hold % cannot be evaluated on %: its condition does not pass the checks of hold conditions any more', h.id, member
+					USING DETAIL = 'pg_privacy keeps every row of the table that the hold applies to (fail closed) until the hold is released.',
+					      HINT = 'Release the hold with privacy.release_hold() and place it again.';
+			END;
+			FOREACH kind IN ARRAY ARRAY['update', 'delete'] LOOP
+				-- only pg_privacy can make triggers on privacy._hold_guard();
+				-- a trigger of the owner with the same name makes this fail
+				CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg
+				                      WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
+				                        AND tg.tgname OPERATOR(pg_catalog.=) format('privacy_hold_%s_%s', h.id, kind)
+				                        AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure);
+				IF citus THEN
+					-- a shard's trigger runs on a worker, which has no
+					-- privacy._legal_hold: it carries the canonical condition
+					EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION privacy._hold_guard(%L, %L)',
+						format('privacy_hold_%s_%s', h.id, kind), upper(kind), member, h.id, coalesce(condition, 'true'));
+				ELSE
+					EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION privacy._hold_guard(%L)',
+						format('privacy_hold_%s_%s', h.id, kind), upper(kind), member, h.id);
+				END IF;
+			END LOOP;
+		END LOOP;
+	END LOOP;
+	PERFORM privacy._hold_maintenance(false);
+END
+$$;
+COMMENT ON FUNCTION privacy._sync_hold_triggers(regclass) IS
+'creates and drops the hold triggers of a table''s families so that they match the active legal holds (conditions validated again, older WHEN-clause triggers replaced)';
+SELECT privacy._sync_hold_triggers(r.relid)
+FROM (SELECT DISTINCT h.relid FROM privacy._legal_hold h WHERE h.released_at IS NULL) r;
