@@ -67,7 +67,7 @@ SELECT is(
 		'privacy._govern_categories(regclass) v called_on_null u - invoker search_path=pg_catalog, pg_temp',
 		'privacy._govern_family(regclass) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy._guard_writes(regclass) v called_on_null u - invoker search_path=pg_catalog, pg_temp',
-		'privacy._hold_guard() v called_on_null u - invoker search_path=pg_catalog, pg_temp',
+		'privacy._hold_guard() v called_on_null u - invoker -',
 		'privacy._hold_maintenance(boolean) v strict u - invoker -',
 		'privacy._hold_predicate(regclass) s called_on_null s - invoker search_path=pg_catalog, pg_temp',
 		'privacy._hold_roots(regclass) s called_on_null s - invoker search_path=pg_catalog, pg_temp',

@@ -101,6 +101,18 @@ AttnumOf(TupleDesc desc, const char *name) {
 	return InvalidAttrNumber;
 }
 
+// OptionalAttnumOf returns the attribute number of a column of
+// privacy._legal_hold that a 0.1.0 schema lacks (InvalidAttrNumber there).
+AttrNumber
+OptionalAttnumOf(TupleDesc desc, const char *name) {
+	for (int i = 0; i < desc->natts; i++) {
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return att->attnum;
+	}
+	return InvalidAttrNumber;
+}
+
 // ActiveHolds returns the active holds (palloc'd in the current context).
 Hold *
 ActiveHolds(int *count) {
@@ -116,7 +128,7 @@ ActiveHolds(int *count) {
 	AttrNumber a_condition = AttnumOf(desc, "condition");
 	AttrNumber a_released = AttnumOf(desc, "released_at");
 	AttrNumber a_placed_by = AttnumOf(desc, "placed_by");
-	AttrNumber a_function = AttnumOf(desc, "condition_function");
+	AttrNumber a_function = OptionalAttnumOf(desc, "condition_function");
 	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
 	SysScanDesc scan = systable_beginscan(rel, InvalidOid, false, snapshot, 0, NULL);
 	int cap = 8;
@@ -138,8 +150,11 @@ ActiveHolds(int *count) {
 		h->condition = TextDatumGetCString(heap_getattr(tup, a_condition, desc, &isnull));
 		Datum placed_by = heap_getattr(tup, a_placed_by, desc, &isnull);
 		h->placed_by = isnull ? NULL : pstrdup(NameStr(*DatumGetName(placed_by)));
-		Datum function = heap_getattr(tup, a_function, desc, &isnull);
-		h->condition_function = isnull ? InvalidOid : DatumGetObjectId(function);
+		Datum function = a_function == InvalidAttrNumber
+		                         ? (Datum)0
+		                         : heap_getattr(tup, a_function, desc, &isnull);
+		h->condition_function =
+		        a_function == InvalidAttrNumber || isnull ? InvalidOid : DatumGetObjectId(function);
 	}
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
@@ -226,8 +241,9 @@ bool
 IsInterruption(int sqlerrcode) {
 	int category = ERRCODE_TO_CATEGORY(sqlerrcode);
 	return category == ERRCODE_OPERATOR_INTERVENTION ||
-	       category == ERRCODE_INSUFFICIENT_RESOURCES || category == ERRCODE_PROGRAM_LIMIT_EXCEEDED ||
-	       category == ERRCODE_SYSTEM_ERROR || category == ERRCODE_INTERNAL_ERROR;
+	       category == ERRCODE_INSUFFICIENT_RESOURCES ||
+	       category == ERRCODE_PROGRAM_LIMIT_EXCEEDED || category == ERRCODE_SYSTEM_ERROR ||
+	       category == ERRCODE_INTERNAL_ERROR;
 }
 
 // WarnUnusable reports (WARNING) that hold `hold` cannot be evaluated on
@@ -236,13 +252,12 @@ IsInterruption(int sqlerrcode) {
 // message (which may quote it).
 void
 WarnUnusable(int64 hold, Oid relid, const char *why) {
-	ereport(WARNING,
-	        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-	         errmsg("legal hold %lld cannot be evaluated on table \"%s\": %s", (long long)hold,
-	                get_rel_name(relid), why),
-	         errdetail("pg_privacy keeps every row of the table that the hold applies to "
-	                   "(fail closed) until the hold is released."),
-	         errhint("Release the hold with privacy.release_hold() and place it again.")));
+	ereport(WARNING, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+	                  errmsg("legal hold %lld cannot be evaluated on table \"%s\": %s",
+	                         (long long)hold, get_rel_name(relid), why),
+	                  errdetail("pg_privacy keeps every row of the table that the hold applies to "
+	                            "(fail closed) until the hold is released."),
+	                  errhint("Release the hold with privacy.release_hold() and place it again.")));
 }
 
 // CheckedCondition returns the condition of hold `hold` over relid as
@@ -273,9 +288,8 @@ CheckedCondition(int64 hold, Oid condition_function, const char *stored, Oid rel
 		SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 		                                      SECURITY_RESTRICTED_OPERATION);
 		int level = RunWithFixedSearchPath();
-		const char *text = OidIsValid(condition_function)
-		                           ? StoredExpressionText(condition_function)
-		                           : stored;
+		const char *text =
+		        OidIsValid(condition_function) ? StoredExpressionText(condition_function) : stored;
 		char *result = NULL;
 		if (text != NULL && OneExpression(text))
 			result = ValidatePolicyExpression(relid, InvalidAttrNumber, text, "hold condition",
@@ -333,6 +347,16 @@ RowsMatch(Oid relid, const Hold *h) {
 		                   "run a condition placed by another role as a superuser."),
 		         errhint("Make a role that is not a superuser own the table, or have a superuser "
 		                 "place the hold.")));
+	// the canonical text it was placed with must be one expression, as
+	// place_hold stored it (a condition changed by hand is refused)
+	if (!OneExpression(h->condition))
+		ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+		                errmsg("legal hold %lld has a condition that is not a single expression",
+		                       (long long)h->id),
+		                errdetail("pg_privacy stores hold conditions validated and canonical; "
+		                          "this one was changed outside privacy.place_hold()."),
+		                errhint("Release the hold with privacy.release_hold() and place it "
+		                        "again.")));
 	// the text spliced below is the hold's stored condition validated
 	// again (a function it calls may have changed owner, the hold may
 	// predate a check): one validated expression, never several
@@ -696,7 +720,6 @@ CheckFamilyRoot(Oid relid, const char *what) {
 	                 roots.data)));
 }
 
-
 // ---------------------------------------------------------------------------
 // The C hold guard (issue 19): hold conditions evaluated by pg_privacy as the
 // table's owner, not by PostgreSQL as the role running the DML (which a
@@ -710,7 +733,7 @@ struct HoldCondition {
 	HoldCondition *next;
 	int64 hold;
 	Oid relid;
-	bool valid;       // cleared by invalidations
+	bool valid;        // cleared by invalidations
 	MemoryContext cxt; // the expression state, its ExprContext
 	// what it was built from (compared with the hold's row each statement)
 	Oid condition_function;
@@ -727,6 +750,8 @@ struct HoldCondition {
 	const char *unusable; // why the hold keeps every row (NULL: evaluate)
 	Oid owner;
 	bool pin_path; // the condition calls functions outside pg_catalog's own
+	int busy;      // evaluations running (a condition's function may change
+	               // the same table): their state is not freed under them
 	ExprState *state;
 	ExprContext *econtext;
 };
@@ -772,7 +797,7 @@ ReadHold(int64 id) {
 	AttrNumber a_condition = AttnumOf(desc, "condition");
 	AttrNumber a_released = AttnumOf(desc, "released_at");
 	AttrNumber a_placed_by = AttnumOf(desc, "placed_by");
-	AttrNumber a_function = AttnumOf(desc, "condition_function");
+	AttrNumber a_function = OptionalAttnumOf(desc, "condition_function");
 	ScanKeyData key;
 	ScanKeyInit(&key, a_id, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
 	Snapshot snapshot = RegisterSnapshot(GetLatestSnapshot());
@@ -787,8 +812,11 @@ ReadHold(int64 id) {
 		row.condition = isnull ? NULL : TextDatumGetCString(condition);
 		Datum placed_by = heap_getattr(tup, a_placed_by, desc, &isnull);
 		row.placed_by = isnull ? NULL : pstrdup(NameStr(*DatumGetName(placed_by)));
-		Datum function = heap_getattr(tup, a_function, desc, &isnull);
-		row.condition_function = isnull ? InvalidOid : DatumGetObjectId(function);
+		Datum function = a_function == InvalidAttrNumber
+		                         ? (Datum)0
+		                         : heap_getattr(tup, a_function, desc, &isnull);
+		row.condition_function =
+		        a_function == InvalidAttrNumber || isnull ? InvalidOid : DatumGetObjectId(function);
 	}
 	systable_endscan(scan);
 	UnregisterSnapshot(snapshot);
@@ -811,16 +839,20 @@ IsOwnFunction(Oid funcid, void *) {
 // Prepare (re)builds c from the hold's row (or the trigger's condition).
 void
 Prepare(HoldCondition *c, const HoldRow &row, const char *fallback) {
-	if (c->cxt != NULL)
+	// an evaluation still running further up the stack keeps its state
+	// (left to the cache's context, a rare leak rather than a dangling one)
+	if (c->cxt != NULL && c->busy == 0)
 		MemoryContextDelete(c->cxt);
+	c->busy = 0;
 	c->cxt = AllocSetContextCreate(hold_cxt, "pg_privacy hold condition", ALLOCSET_SMALL_SIZES);
 	c->state = NULL;
 	c->econtext = NULL;
 	c->released = row.found && row.released;
 	c->from_trigger = !row.found;
 	c->condition_function = row.condition_function;
-	c->stored = row.found ? (row.condition == NULL ? NULL : MemoryContextStrdup(c->cxt, row.condition))
-	                      : (fallback == NULL ? NULL : MemoryContextStrdup(c->cxt, fallback));
+	c->stored =
+	        row.found ? (row.condition == NULL ? NULL : MemoryContextStrdup(c->cxt, row.condition))
+	                  : (fallback == NULL ? NULL : MemoryContextStrdup(c->cxt, fallback));
 	c->placed_by = row.placed_by == NULL ? NULL : MemoryContextStrdup(c->cxt, row.placed_by);
 	c->owner = TableOwner(c->relid);
 	c->unusable = NULL;
@@ -837,6 +869,11 @@ Prepare(HoldCondition *c, const HoldRow &row, const char *fallback) {
 	Oid placer = c->placed_by != NULL ? get_role_oid(c->placed_by, true) : InvalidOid;
 	if (superuser_arg(c->owner) && !(OidIsValid(placer) && superuser_arg(placer))) {
 		c->unusable = "the table is owned by a superuser and the hold was not placed by one";
+		return;
+	}
+	// the canonical text it was placed with, changed by hand
+	if (c->stored == NULL || !OneExpression(c->stored)) {
+		c->unusable = "its stored condition is not a single expression";
 		return;
 	}
 	const char *why;
@@ -931,9 +968,7 @@ HoldKeepsRow(int64 hold, Relation rel, TupleTableSlot *slot, const char *fallbac
 	Datum result = (Datum)0;
 	MemoryContext cxt = CurrentMemoryContext;
 	PG_TRY();
-	{
-		result = ExecEvalExprSwitchContext(c->state, econtext, &isnull);
-	}
+	{ result = ExecEvalExprSwitchContext(c->state, econtext, &isnull); }
 	PG_CATCH();
 	{
 		// the error may quote the condition's values or the row's: the row
@@ -945,7 +980,8 @@ HoldKeepsRow(int64 hold, Relation rel, TupleTableSlot *slot, const char *fallbac
 		FlushErrorState();
 		ereport(ERROR,
 		        (errcode(ERRCODE_OBJECT_IN_USE),
-		         errmsg("cannot change a row of %s.%s: legal hold %lld could not be evaluated for it",
+		         errmsg("cannot change a row of %s.%s: legal hold %lld could not be evaluated for "
+		                "it",
 		                quote_identifier(get_namespace_name(RelationGetNamespace(rel))),
 		                quote_identifier(RelationGetRelationName(rel)), (long long)hold),
 		         errdetail("Evaluating the hold's condition failed with SQLSTATE %s; the row stays "
@@ -954,6 +990,8 @@ HoldKeepsRow(int64 hold, Relation rel, TupleTableSlot *slot, const char *fallbac
 		         errhint("Release the hold with privacy.release_hold() and place it again.")));
 	}
 	PG_END_TRY();
+	if (c->busy > 0)
+		c->busy--;
 	bool held = !isnull && DatumGetBool(result);
 	ResetExprContext(econtext);
 	if (level >= 0)

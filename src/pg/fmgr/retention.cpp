@@ -124,13 +124,27 @@ HoldGuardImpl(FunctionCallInfo fcinfo) {
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("privacy._hold_guard() must be an AFTER UPDATE or DELETE row "
 		                       "trigger with a hold id")));
-	char *end = NULL;
-	errno = 0;
-	long long hold = strtoll(trigger->tgargs[0], &end, 10);
-	if (errno != 0 || end == trigger->tgargs[0] || *end != '\0')
-		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-		                errmsg("privacy._hold_guard() must be an AFTER UPDATE or DELETE row "
-		                       "trigger with a hold id")));
+	// the hold id, parsed once per trigger and statement (fn_extra)
+	struct GuardArgs {
+		Oid tgoid;
+		long long hold;
+	};
+	GuardArgs *args = (GuardArgs *)fcinfo->flinfo->fn_extra;
+	if (args == NULL || args->tgoid != trigger->tgoid) {
+		char *end = NULL;
+		errno = 0;
+		long long parsed = strtoll(trigger->tgargs[0], &end, 10);
+		if (errno != 0 || end == trigger->tgargs[0] || *end != '\0')
+			ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+			                errmsg("privacy._hold_guard() must be an AFTER UPDATE or DELETE row "
+			                       "trigger with a hold id")));
+		if (args == NULL)
+			args = (GuardArgs *)MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(GuardArgs));
+		args->tgoid = trigger->tgoid;
+		args->hold = parsed;
+		fcinfo->flinfo->fn_extra = args;
+	}
+	long long hold = args->hold;
 	const char *fallback = trigger->tgnargs == 2 ? trigger->tgargs[1] : NULL;
 	Relation rel = trigdata->tg_relation;
 	if (!HoldKeepsRow(hold, rel, trigdata->tg_trigslot, fallback))
@@ -138,11 +152,11 @@ HoldGuardImpl(FunctionCallInfo fcinfo) {
 	const char *schema = quote_identifier(get_namespace_name(RelationGetNamespace(rel)));
 	const char *table = quote_identifier(RelationGetRelationName(rel));
 	if (TRIGGER_FIRED_BY_DELETE(event))
-		ereport(ERROR, (errcode(ERRCODE_OBJECT_IN_USE),
-		                errmsg("cannot delete a row of %s.%s under legal hold %lld", schema, table,
-		                       hold),
-		                errhint("Rows under a legal hold cannot be deleted, nor moved to another "
-		                        "partition, until the hold is released.")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_OBJECT_IN_USE),
+		         errmsg("cannot delete a row of %s.%s under legal hold %lld", schema, table, hold),
+		         errhint("Rows under a legal hold cannot be deleted, nor moved to another "
+		                 "partition, until the hold is released.")));
 	if (HoldKeepsRow(hold, rel, trigdata->tg_newslot, fallback))
 		return PointerGetDatum(NULL);
 	ereport(ERROR,

@@ -686,7 +686,10 @@ FamilyPrecheck(Node *stmt) {
 		case AT_DropColumn: {
 			// a hold's condition names the column (its triggers no longer
 			// depend on it, issue 19): dropped with CASCADE, its stored
-			// form would go and the hold would keep every row
+			// form would go and the hold would keep every row (without
+			// CASCADE, the stored form's dependency refuses it, 2BP01)
+			if (cmd->behavior != DROP_CASCADE)
+				break;
 			ListCell *mc;
 			foreach (mc, find_all_inheritors(relid, NoLock, NULL))
 				if (cmd->name != NULL && HoldTriggersUseColumn(lfirst_oid(mc), cmd->name))

@@ -506,9 +506,10 @@ COMMENT ON FUNCTION privacy._hold_maintenance(boolean) IS
 -- detach) match the active holds that apply to it. Called by place_hold,
 -- release_hold and, as the bootstrap superuser, by the utility hook after a
 -- table joins or leaves a family. Every condition is validated again for
--- every member (a WARNING naming the hold when it no longer validates: its
--- guard then keeps every row); triggers of the older form (a WHEN clause
--- evaluated as the role running the statement) are replaced.
+-- every member (the statement fails when one no longer validates; the
+-- guard, which validates again when it loads a condition, keeps every row
+-- meanwhile); triggers of the older form (a WHEN clause evaluated as the
+-- role running the statement) are replaced.
 CREATE FUNCTION privacy._sync_hold_triggers(tbl regclass)
 RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -545,14 +546,17 @@ BEGIN
 		FOR h IN SELECT l.id, l.condition_function, l.condition
 		         FROM privacy._legal_hold l
 		         WHERE l.id OPERATOR(pg_catalog.=) ANY (wanted) ORDER BY l.id LOOP
-			-- validated again on this member; one that does not validate
-			-- still gets its triggers, which keep every row (fail closed)
+			-- validated again on this member: one that no longer validates
+			-- refuses the statement (its message names functions and types,
+			-- never the condition's values); a hold of 0.1.0 on a column
+			-- the member lacks gets its triggers, which keep every row of
+			-- the member (fail closed)
 			BEGIN
 				condition := privacy._analyze_hold_condition(member,
 					privacy._current_expression(h.condition_function, h.condition));
-			EXCEPTION WHEN OTHERS THEN
+			EXCEPTION WHEN undefined_column THEN
 				condition := NULL;
-				RAISE WARNING 'legal hold % cannot be evaluated on %: its condition does not pass the checks of hold conditions any more', h.id, member
+				RAISE WARNING 'legal hold % cannot be evaluated on %: its condition uses a column the table does not have', h.id, member
 					USING DETAIL = 'pg_privacy keeps every row of the table that the hold applies to (fail closed) until the hold is released.',
 					      HINT = 'Release the hold with privacy.release_hold() and place it again.';
 			END;

@@ -5493,14 +5493,17 @@ BEGIN
 		FOR h IN SELECT l.id, l.condition_function, l.condition
 		         FROM privacy._legal_hold l
 		         WHERE l.id OPERATOR(pg_catalog.=) ANY (wanted) ORDER BY l.id LOOP
-			-- validated again on this member; one that does not validate
-			-- still gets its triggers, which keep every row (fail closed)
+			-- validated again on this member: one that no longer validates
+			-- refuses the statement (its message names functions and types,
+			-- never the condition's values); a hold of 0.1.0 on a column
+			-- the member lacks gets its triggers, which keep every row of
+			-- the member (fail closed)
 			BEGIN
 				condition := privacy._analyze_hold_condition(member,
 					privacy._current_expression(h.condition_function, h.condition));
-			EXCEPTION WHEN OTHERS THEN
+			EXCEPTION WHEN undefined_column THEN
 				condition := NULL;
-				RAISE WARNING 'legal hold % cannot be evaluated on %: its condition does not pass the checks of hold conditions any more', h.id, member
+				RAISE WARNING 'legal hold % cannot be evaluated on %: its condition uses a column the table does not have', h.id, member
 					USING DETAIL = 'pg_privacy keeps every row of the table that the hold applies to (fail closed) until the hold is released.',
 					      HINT = 'Release the hold with privacy.release_hold() and place it again.';
 			END;
@@ -5528,5 +5531,33 @@ END
 $$;
 COMMENT ON FUNCTION privacy._sync_hold_triggers(regclass) IS
 'creates and drops the hold triggers of a table''s families so that they match the active legal holds (conditions validated again, older WHEN-clause triggers replaced)';
-SELECT privacy._sync_hold_triggers(r.relid)
-FROM (SELECT DISTINCT h.relid FROM privacy._legal_hold h WHERE h.released_at IS NULL) r;
+-- existing holds get the new triggers; a hold whose condition no longer
+-- validates must not stop the update: its WHEN-clause triggers are replaced
+-- by guards that keep every row (fail closed) until it is released
+DO $convert$
+DECLARE
+	r record;
+	t record;
+BEGIN
+	FOR r IN SELECT DISTINCT h.relid FROM privacy._legal_hold h WHERE h.released_at IS NULL ORDER BY 1 LOOP
+		BEGIN
+			PERFORM privacy._sync_hold_triggers(r.relid);
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'the legal holds of % cannot be evaluated: a condition no longer passes the checks of hold conditions', r.relid
+				USING DETAIL = 'pg_privacy keeps every row they apply to (fail closed) until they are released.';
+		END;
+	END LOOP;
+	PERFORM privacy._hold_maintenance(true);
+	FOR t IN SELECT tg.tgrelid::regclass AS rel, tg.tgname,
+	                pg_catalog.substring(tg.tgname, '^privacy_hold_([0-9]+)_') AS hold,
+	                pg_catalog.upper(pg_catalog.substring(tg.tgname, '_(update|delete)$')) AS kind
+	         FROM pg_catalog.pg_trigger tg
+	         WHERE tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure
+	           AND tg.tgqual IS NOT NULL ORDER BY 1, 2 LOOP
+		EXECUTE pg_catalog.format('DROP TRIGGER %I ON %s', t.tgname, t.rel);
+		EXECUTE pg_catalog.format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION privacy._hold_guard(%L)',
+			t.tgname, t.kind, t.rel, t.hold);
+	END LOOP;
+	PERFORM privacy._hold_maintenance(false);
+END
+$convert$;
