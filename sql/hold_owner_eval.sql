@@ -43,7 +43,7 @@ CREATE TABLE ho.lit (case_id int);
 INSERT INTO ho.lit VALUES (2), (4), (4242);
 CREATE TABLE ho.cases (id int, note text, created timestamptz NOT NULL DEFAULT now() - interval '10 days');
 INSERT INTO ho.cases (id, note) VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd'), (5, 'e'), (6, 'f'), (4242, 'x');
-GRANT SELECT, UPDATE, DELETE, TRUNCATE ON ho.cases TO regress_ho_clerk;
+GRANT SELECT, INSERT, UPDATE, DELETE, TRUNCATE ON ho.cases TO regress_ho_clerk;
 GRANT SELECT ON ho.cases TO regress_ho_dpo;
 RESET ROLE;
 -- a superuser's litigation function reading a table only the owner reads
@@ -164,6 +164,28 @@ RESET ROLE;
 -- releasing the broken hold frees the rows
 SELECT privacy.release_hold(:h3);
 DELETE FROM ho.cases WHERE id = 9;
+
+-- the condition resolves names with pg_privacy's search_path, not with the
+-- one of the role running the statement: a temporary pg_class of the
+-- clerk's, first in its search_path, does not unhold the row
+SET ROLE regress_ho_dpo;
+SELECT privacy.place_hold('ho.cases', 'pg_catalog.to_regclass(note) = ''pg_catalog.pg_class''::pg_catalog.regclass', 'matter M-5') AS h5 \gset
+RESET ROLE;
+INSERT INTO ho.cases (id, note) VALUES (10, 'pg_class'), (11, 'pg_proc');
+SET ROLE regress_ho_clerk;
+CREATE TEMP TABLE pg_class (x int);
+SET search_path = pg_temp, pg_catalog;
+\set VERBOSITY sqlstate
+\set ON_ERROR_STOP 0
+DELETE FROM ho.cases WHERE id = 10;
+\set ON_ERROR_STOP 1
+\set VERBOSITY default
+DELETE FROM ho.cases WHERE id = 11;
+RESET search_path;
+DROP TABLE pg_temp.pg_class;
+RESET ROLE;
+SELECT privacy.release_hold(:h5);
+DELETE FROM ho.cases WHERE id = 10;
 
 -- families: a hold on a partitioned root, evaluated on each partition as
 -- its owner; moves to another partition are deletes

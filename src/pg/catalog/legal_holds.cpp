@@ -32,6 +32,7 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
@@ -749,7 +750,7 @@ struct HoldCondition {
 	bool released;
 	const char *unusable; // why the hold keeps every row (NULL: evaluate)
 	Oid owner;
-	bool pin_path; // the condition calls functions outside pg_catalog's own
+	bool pin_path; // the condition calls functions a search_path may change
 	int busy;      // evaluations running (a condition's function may change
 	               // the same table): their state is not freed under them
 	ExprState *state;
@@ -829,11 +830,25 @@ SameText(const char *a, const char *b) {
 	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
-// IsOwnFunction reports whether funcid is not one of PostgreSQL's own
-// functions (whose behaviour depends on no search_path).
+// DependsOnSearchPath reports whether funcid may behave differently under
+// another search_path: a function that is not PostgreSQL's own, or a
+// built-in that is not immutable (to_regclass, the reg* input functions
+// of a cast of a column: names resolved through the search_path of the
+// session that runs the statement).
 bool
-IsOwnFunction(Oid funcid, void *) {
-	return funcid >= FirstNormalObjectId;
+DependsOnSearchPath(Oid funcid, void *) {
+	return funcid >= FirstNormalObjectId || func_volatile(funcid) != PROVOLATILE_IMMUTABLE;
+}
+
+// NeedsPinnedPath reports whether a node of expr calls a function
+// DependsOnSearchPath.
+bool
+NeedsPinnedPath(Node *node, void *context) {
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, DependsOnSearchPath, context))
+		return true;
+	return expression_tree_walker(node, (bool (*)())NeedsPinnedPath, context);
 }
 
 // Prepare (re)builds c from the hold's row (or the trigger's condition).
@@ -895,7 +910,7 @@ Prepare(HoldCondition *c, const HoldRow &row, const char *fallback) {
 	                                       "hold condition");
 	MemoryContext old = MemoryContextSwitchTo(c->cxt);
 	Expr *planned = expression_planner((Expr *)copyObject(expr));
-	c->pin_path = check_functions_in_node((Node *)planned, IsOwnFunction, NULL);
+	c->pin_path = NeedsPinnedPath((Node *)planned, NULL);
 	c->state = ExecInitExpr(planned, NULL);
 	c->econtext = CreateStandaloneExprContext();
 	MemoryContextSwitchTo(old);
