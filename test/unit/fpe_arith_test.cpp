@@ -6,11 +6,10 @@
 // neighbours) and moduli radix^k for every radix class tokens use, plus random and extreme moduli
 // (2, 3, 2^32, 2^63, 2^64 - 1); Barrett96 (the rounds whose y takes 9 to 12 bytes) equals the
 // 128-bit remainder for y below 2^96 and every modulus in (2^32, 2^63) of that list; AES-NI
-// (AesEcb's own round keys, AES-128 and AES-256) gives the blocks EVP gives. FastMod64::ModSum
-// (FF1's c = (a + y) mod d in one reduction, d <= 2^32) equals the 128-bit (a + y) mod d, and
-// WordDigits' Read and Write (the numeral conversions at both ends of a value, parallel forms for
-// values below 2^64) agree with the schoolbook conversion for every radix class and length, both
-// orders, and refuse a numeral outside the radix.
+// (AesEcb's own round keys, AES-128 and AES-256) gives the blocks EVP gives. WordDigits' Read and
+// Write (the numeral conversions at both ends of a value, parallel forms for values below 2^64)
+// agree with the schoolbook conversion for every radix class and length, both orders, and refuse
+// a numeral outside the radix.
 #include "privacy/core/aes.hpp"
 
 #include "../../src/core/crypto/aes_ni.hpp"
@@ -195,35 +194,6 @@ TEST(FpeArith, AesNiMatchesEvp) {
 	EXPECT_EQ(0, std::memcmp(out, c128, 16));
 	AesEcb(key, 32).EncryptBlock(plain, out);
 	EXPECT_EQ(0, std::memcmp(out, c256, 16));
-}
-
-TEST(FpeArith, FastMod64ModSumIsExact) {
-	std::mt19937_64 rng(53);
-	int tested = 0;
-	for (const std::uint64_t d : Moduli()) {
-		if (d > (std::uint64_t{1} << 32))
-			continue;
-		++tested;
-		FastMod64 fast;
-		fast.Init(d);
-		const std::vector<std::uint64_t> as = {0, 1, d - 1, d / 2};
-		std::vector<std::uint64_t> ys = {0, 1, d - 1, d, ~std::uint64_t{0}, ~std::uint64_t{0} - d};
-		for (int i = 0; i < 300; ++i) {
-			ys.push_back(rng());
-			ys.push_back(rng() >> (rng() % 64));
-			ys.push_back((~std::uint64_t{0} / d) * d - (rng() % d));
-		}
-		for (const std::uint64_t y : ys) {
-			for (std::uint64_t a : as) {
-				const U128 expected = (U128{a} + y) % d;
-				ASSERT_EQ(fast.ModSum(y, fast.m * a), static_cast<std::uint64_t>(expected))
-				        << y << " + " << a << " mod " << d;
-			}
-			const std::uint64_t a = rng() % d;
-			ASSERT_EQ(fast.ModSum(y, fast.m * a), static_cast<std::uint64_t>((U128{a} + y) % d));
-		}
-	}
-	EXPECT_GT(tested, 30);
 }
 
 TEST(FpeArith, WordDigitsReadAndWriteMatchSchoolbook) {

@@ -274,17 +274,7 @@ RunWordsNi(const std::uint8_t *round_keys, const Ff1::Plan &plan, const std::uin
 		const __m128i r = aesni::Encrypt<kAesRounds>(block, rk);
 		const Word modulus = even ? radix_u : radix_v;
 		Word ym;
-		if constexpr (kY == 8 && encrypt) {
-			// c = (a + y) mod radix^m in one reduction (FastMod64::ModSum); m * a is computed
-			// while the AES rounds run
-			const fpe_detail::FastMod64 &fast = even ? fast_u : fast_v;
-			const U128 ma = fast.m * a;
-			const auto y = __builtin_bswap64(static_cast<std::uint64_t>(_mm_cvtsi128_si64(r)));
-			const Word c = fast.ModSum(y, ma);
-			a = b;
-			b = c;
-			continue;
-		} else if constexpr (kY == 8) {
+		if constexpr (kY == 8) {
 			const auto y = __builtin_bswap64(static_cast<std::uint64_t>(_mm_cvtsi128_si64(r)));
 			ym = (even ? fast_u : fast_v).Mod(y);
 		} else if constexpr (kY == 13) {

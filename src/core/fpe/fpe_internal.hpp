@@ -237,17 +237,6 @@ struct FastMod64 {
 		const U128 bottom = static_cast<U128>(static_cast<std::uint64_t>(low)) * d;
 		return static_cast<std::uint64_t>((top + (bottom >> 64)) >> 64);
 	}
-	// ModSum returns (y + a) mod d, given ma = m * a mod 2^128 (computed before y is known), for
-	// y < 2^64, a < 2^32 and d <= 2^32: the same formula with x = y + a < 2^65 (N = 65, F = 128 >=
-	// N + log2(d)), whose m * x mod 2^128 is m * y + ma. FF1's c = (NUM(A) + y) mod radix^m in one
-	// reduction, with no separate modular addition on the chain from one AES block to the next.
-	std::uint64_t
-	ModSum(std::uint64_t y, U128 ma) const noexcept {
-		const U128 low = m * y + ma; // mod 2^128
-		const U128 top = static_cast<U128>(static_cast<std::uint64_t>(low >> 64)) * d;
-		const U128 bottom = static_cast<U128>(static_cast<std::uint64_t>(low)) * d;
-		return static_cast<std::uint64_t>((top + (bottom >> 64)) >> 64);
-	}
 };
 
 // Barrett96 reduces values below 2^96 modulo a fixed 2^32 < d < 2^63 (Barrett reduction with mu =
