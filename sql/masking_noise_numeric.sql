@@ -23,6 +23,17 @@ SELECT count(*) AS values_checked,
 	count(*) FILTER (WHERE privacy.noise(x, r)::text
 		IS DISTINCT FROM round(privacy.noise(x::float8, r)::numeric, scale(x))::text) AS differences
 FROM nn, (VALUES (0.0::float8), (0.05), (0.1), (0.5), (3), (10)) AS ratios(r);
+-- The stored form too (issue 19, fpe3: the display scale is set in place instead of by
+-- numeric_round): the same bytes as the text path's numeric, header layout (short or long)
+-- included, for every scale 0..80, so across the short header's limit of 63.
+CREATE TEMP TABLE nn_scales(x numeric);
+INSERT INTO nn_scales SELECT round(g::numeric / 7, g % 81) FROM generate_series(-3000, 3000, 7) g;
+INSERT INTO nn_scales SELECT round((g::numeric / 7) * power(10::numeric, (g % 41) - 20), g % 81) FROM generate_series(1, 3000) g;
+INSERT INTO nn_scales SELECT round(0::numeric, g) FROM generate_series(0, 80) g;
+SELECT count(*) AS stored_checked,
+	count(*) FILTER (WHERE numeric_send(privacy.noise(x, r)) IS DISTINCT FROM numeric_send(round(privacy.noise(x::float8, r)::numeric, scale(x)))
+		OR pg_column_size(privacy.noise(x, r)) IS DISTINCT FROM pg_column_size(round(privacy.noise(x::float8, r)::numeric, scale(x)))) AS differences
+FROM nn_scales, (VALUES (0.0::float8), (0.1), (3)) AS ratios(r);
 -- Scales survive: a value keeps its scale, trailing zeros included.
 SELECT scale(privacy.noise(12.3400, 0.1)) AS scale_4, scale(privacy.noise(5::numeric, 0.1)) AS scale_0,
 	scale(privacy.noise(0.00, 0.1)) AS zero_scale_2, privacy.noise(-0.0, 0.5)::text AS negative_zero;

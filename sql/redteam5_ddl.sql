@@ -12,7 +12,9 @@
 --     check would run the domain owner's code on raw values); an ungoverned
 --     domain and a superuser may.
 -- F12a: a DO INSTEAD rule on UPDATE makes retokenize refuse (55000)
---     instead of looping until the statement timeout.
+--     instead of looping until the statement timeout; so does a trigger
+--     that skips the update of rows (returns NULL), which used to leave
+--     them with their old tokens silently.
 SET client_min_messages = warning;
 CREATE ROLE regress_rt5d_owner;
 CREATE ROLE regress_rt5d_sel;
@@ -178,6 +180,16 @@ BEGIN NEW.tok := OLD.tok; RETURN NEW; END $$;
 CREATE TRIGGER keep_tok BEFORE UPDATE ON rt5d.cards FOR EACH ROW EXECUTE FUNCTION rt5d.keep_tok();
 SELECT pg_temp.err($$SELECT privacy.retokenize('rt5d.cards', 'tok')$$) AS retokenize_no_progress;
 DROP TRIGGER keep_tok ON rt5d.cards;
+-- a trigger of the owner that skips the update (returns NULL): the pass
+-- moves nothing, and the row would keep its old token silently; refused
+-- (55000), with the row unchanged (fpe3)
+CREATE FUNCTION rt5d.skip_one() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN IF NEW.id = 1 THEN RETURN NULL; END IF; RETURN NEW; END $$;
+CREATE TRIGGER skip_one BEFORE UPDATE ON rt5d.cards FOR EACH ROW EXECUTE FUNCTION rt5d.skip_one();
+CREATE TEMP TABLE rt5d_before AS SELECT id, tok::text AS tok FROM rt5d.cards;
+SELECT pg_temp.err($$SELECT privacy.retokenize('rt5d.cards', 'tok')$$) AS retokenize_skipped_rows;
+SELECT count(*) AS unchanged FROM rt5d.cards c JOIN rt5d_before b USING (id) WHERE c.tok::text = b.tok;
+DROP TRIGGER skip_one ON rt5d.cards;
 -- control: without them the token moves
 
 SELECT privacy.retokenize('rt5d.cards', 'tok') AS moved;

@@ -82,6 +82,25 @@ SELECT pg_temp.err($$SELECT privacy.tokenize('4000000000000003', 'card')$$, '400
 SELECT pg_temp.err($$SELECT privacy.tokenize(ARRAY['123456789', '12345x789'], 'ssn')$$, '12345x789') AS bad_character;
 SELECT pg_temp.err($$SELECT privacy.tokenize(ARRAY['12'], 'digits')$$) AS too_short;
 SELECT pg_temp.err($$SELECT privacy.tokenize(ARRAY['123456789'], 'no_such_format')$$) AS unknown_format;
+-- the lane parser (issue 19, fpe3: values without separators parsed and
+-- rebuilt in place, runs of 16 digits read at once): empty, non-ASCII, too
+-- long and malformed elements among valid ones and NULLs fail the whole call
+-- as the scalar form fails on them, without the value; every shape of a
+-- valid element gives the scalar form's token, NULLs stay NULL
+SELECT pg_temp.err($$SELECT privacy.tokenize(ARRAY['4000000000000002', NULL, ''], 'card')$$) AS empty_element,
+       pg_temp.err($$SELECT privacy.tokenize('', 'card')$$) AS empty_scalar;
+SELECT pg_temp.err($$SELECT privacy.tokenize(ARRAY['4000000000000002', NULL, E'4000\u00a09999 0000 0002'], 'card')$$, '9999') AS non_ascii_element,
+       pg_temp.err($$SELECT privacy.tokenize(E'4000\u00a09999 0000 0002', 'card')$$, '9999') AS non_ascii_scalar;
+SELECT pg_temp.err($$SELECT privacy.tokenize(ARRAY[repeat('49', 35), '4000000000000002'], 'card')$$, '494949') AS too_long_element,
+       pg_temp.err($$SELECT privacy.tokenize(repeat('49', 35), 'card')$$, '494949') AS too_long_scalar;
+SELECT pg_temp.err($$SELECT privacy.tokenize(ARRAY['4000000000000002', '4000000000000002z'], 'card')$$, '0002z') AS letter_after_run,
+       pg_temp.err($$SELECT privacy.tokenize('4000000000000002z', 'card')$$, '0002z') AS letter_after_run_scalar;
+SELECT count(*) AS elements, count(*) FILTER (WHERE t IS NULL) AS nulls,
+       count(*) FILTER (WHERE t IS NOT DISTINCT FROM privacy.tokenize(v, 'card')) AS same_as_scalar
+FROM unnest(ARRAY['4000000000000002', NULL, '4000 0000 0000 0002', '-4000000000000002', '4000000000000002 ',
+                  '4000-0000-0000-0002', '4000000000000000006', '400000000000000000 6', '400000000002'],
+            privacy.tokenize(ARRAY['4000000000000002', NULL, '4000 0000 0000 0002', '-4000000000000002', '4000000000000002 ',
+                  '4000-0000-0000-0002', '4000000000000000006', '400000000000000000 6', '400000000002'], 'card')) AS e(v, t);
 
 -- privileges: as tokenize(text, text)
 GRANT EXECUTE ON FUNCTION privacy.tokenize(text[], text) TO regress_batch_app;

@@ -191,8 +191,25 @@ SELECT format('COPY (SELECT 1) TO PROGRAM %L', format('cat >/dev/null; (sleep 1;
 SELECT privacy.rotate_key('regress_m');
 \echo :SQLSTATE
 \set VERBOSITY default
--- no key command is left running (COPY fails if pgrep finds one)
-COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; ! pgrep -f "sleep 59\.[25]"';
+-- no key command is left running (COPY fails if it finds one). Only this
+-- cluster's: a key command runs in the data directory (the backend's working
+-- directory, kept by an orphan), so a process whose working directory is
+-- another cluster's (a parallel run of this test elsewhere on the machine)
+-- does not count; a machine-wide pgrep made this test fail for them (fpe3).
+\set no_key_command 'cat >/dev/null; here=$(pwd -P); for p in $(pgrep -f "sleep 59\\.[25]"); do [ "$(readlink /proc/$p/cwd)" = "$here" ] && exit 1; done; exit 0'
+SELECT format('COPY (SELECT 1) TO PROGRAM %L', :'no_key_command') AS no_key_command_copy \gset
+:no_key_command_copy;
+-- a decoy, as another cluster's key command would be (another working
+-- directory): ignored
+COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; (cd / && exec sleep 59.5) >/dev/null 2>&1 & echo $! > regress_decoy.pid';
+:no_key_command_copy;
+-- positive control: the same command left running in this cluster's data
+-- directory is found (38000)
+COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; (exec sleep 59.25) >/dev/null 2>&1 & echo $! > regress_own.pid';
+SELECT split_part(pg_temp.err(:'no_key_command_copy'), ' ', 1) AS own_leftover_found;
+-- stop the two processes this test started (by their pids), then nothing is left
+COPY (SELECT 1) TO PROGRAM 'cat >/dev/null; for p in $(cat regress_decoy.pid) $(cat regress_own.pid); do kill $p; i=0; while kill -0 $p 2>/dev/null && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done; done; rm -f regress_decoy.pid regress_own.pid';
+SELECT pg_temp.err(:'no_key_command_copy') AS after_cleanup;
 ALTER SYSTEM RESET privacy.master_key_command;
 ALTER SYSTEM RESET privacy.master_key_command_timeout;
 SELECT privacy.drop_key('regress_m');

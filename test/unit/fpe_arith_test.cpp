@@ -6,7 +6,10 @@
 // neighbours) and moduli radix^k for every radix class tokens use, plus random and extreme moduli
 // (2, 3, 2^32, 2^63, 2^64 - 1); Barrett96 (the rounds whose y takes 9 to 12 bytes) equals the
 // 128-bit remainder for y below 2^96 and every modulus in (2^32, 2^63) of that list; AES-NI
-// (AesEcb's own round keys, AES-128 and AES-256) gives the blocks EVP gives.
+// (AesEcb's own round keys, AES-128 and AES-256) gives the blocks EVP gives. WordDigits' Read and
+// Write (the numeral conversions at both ends of a value, parallel forms for values below 2^64)
+// agree with the schoolbook conversion for every radix class and length, both orders, and refuse
+// a numeral outside the radix.
 #include "privacy/core/aes.hpp"
 
 #include "../../src/core/crypto/aes_ni.hpp"
@@ -27,6 +30,7 @@ using privacy::core::fpe_detail::Barrett96Top;
 using privacy::core::fpe_detail::FastMod64;
 using privacy::core::fpe_detail::Reciprocal64;
 using privacy::core::fpe_detail::U128;
+using privacy::core::fpe_detail::WordDigits;
 
 std::vector<std::uint64_t>
 Moduli() {
@@ -190,6 +194,52 @@ TEST(FpeArith, AesNiMatchesEvp) {
 	EXPECT_EQ(0, std::memcmp(out, c128, 16));
 	AesEcb(key, 32).EncryptBlock(plain, out);
 	EXPECT_EQ(0, std::memcmp(out, c256, 16));
+}
+
+TEST(FpeArith, WordDigitsReadAndWriteMatchSchoolbook) {
+	std::mt19937_64 rng(59);
+	for (const std::uint32_t radix :
+	     {2u, 3u, 7u, 10u, 16u, 26u, 36u, 62u, 255u, 256u, 1000u, 65535u, 65536u}) {
+		WordDigits digits;
+		digits.Init(radix);
+		// every length whose values fit 96 bits (the word path), values random and extreme
+		for (std::size_t len = 1; len <= 96; ++len) {
+			U128 limit = 1; // radix^len, capped
+			bool fits = true;
+			for (std::size_t j = 0; j < len && fits; ++j) {
+				limit *= radix;
+				fits = limit <= (U128{1} << 96);
+			}
+			if (!fits)
+				break;
+			for (int i = 0; i < 60; ++i) {
+				std::vector<std::uint16_t> numerals(len);
+				for (auto &numeral : numerals)
+					numeral = static_cast<std::uint16_t>(
+					        i == 0 ? 0 : (i == 1 ? radix - 1 : rng() % radix));
+				U128 value = 0;
+				for (const std::uint16_t numeral : numerals)
+					value = value * radix + numeral;
+				SCOPED_TRACE(testing::Message() << "radix " << radix << " len " << len);
+				ASSERT_TRUE(digits.Read<false>(numerals.data(), len) == value);
+				std::vector<std::uint16_t> reversed(numerals.rbegin(), numerals.rend());
+				ASSERT_TRUE(digits.Read<true>(reversed.data(), len) == value);
+				std::vector<std::uint16_t> out(len + 1, 0xFFFF);
+				digits.Write<false>(value, len, out.data());
+				ASSERT_EQ(std::vector<std::uint16_t>(out.begin(), out.begin() + len), numerals);
+				ASSERT_EQ(out[len], 0xFFFF); // nothing written past the value
+				digits.Write<true>(value, len, out.data());
+				ASSERT_EQ(std::vector<std::uint16_t>(out.begin(), out.begin() + len), reversed);
+				// a numeral outside the radix, anywhere, is refused (not folded into the value)
+				if (radix < 65536) {
+					std::vector<std::uint16_t> bad = numerals;
+					bad[rng() % len] = static_cast<std::uint16_t>(radix);
+					EXPECT_THROW(digits.Read<false>(bad.data(), len), privacy::core::Error);
+					EXPECT_THROW(digits.Read<true>(bad.data(), len), privacy::core::Error);
+				}
+			}
+		}
+	}
 }
 
 } // namespace

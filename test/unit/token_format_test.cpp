@@ -282,5 +282,157 @@ TEST(TokenFormat, BatchErrorsAndWipes) {
 	EXPECT_THROW(card.RetokenizeMany(keys.data(), ff1, 2, views.data(), 1, ends.data()), Error);
 }
 
+// The lane parser of the batch forms (issue 19, fpe3): values without a passthrough character are
+// parsed without slots (numeral i is byte i) and rebuilt in place, runs of 16 digits are read with
+// SSE2, and everything else takes the per-byte or UTF-8 path. Every shape gives exactly the one
+// call per value results: digits only (12..19, so one SIMD run and a tail), separators before,
+// inside and after a run of 16, a separator first or last, alphabets that start with the digits
+// but have letters (the run stops at a letter), kept prefixes and suffixes, e-mail local parts
+// (dense or not, the domain copied), non-ASCII passthrough characters, and values longer than a
+// lane (over 64 alphabet characters: one by one).
+TEST(TokenFormat, LaneParsingMatchesOneCallPerValue) {
+	Ff1 key1(kKey, sizeof(kKey));
+	Ff1 key2(kKey2, sizeof(kKey2));
+	std::mt19937_64 rng(23);
+	{
+		TokenFormat card = Card();
+		std::vector<std::string> values;
+		for (int i = 0; i < 400; ++i) {
+			const std::size_t len = 12 + rng() % 8;
+			std::string digits;
+			for (std::size_t j = 0; j + 1 < len; ++j)
+				digits += static_cast<char>('0' + rng() % 10);
+			std::string value = LuhnComplete(digits);
+			switch (i % 6) {
+			case 1:
+				value.insert(rng() % (value.size() + 1), rng() % 2 == 0 ? " " : "-");
+				break;
+			case 2:
+				value = "-" + value;
+				break;
+			case 3:
+				value += " ";
+				break;
+			case 4:
+				if (value.size() > 16)
+					value.insert(16, " "); // after a SIMD run
+				break;
+			default:
+				break; // digits only
+			}
+			values.push_back(value);
+		}
+		std::vector<const Ff1 *> keys(values.size(), &key1);
+		std::vector<std::uint32_t> versions(values.size(), 3);
+		ExpectBatchMatches(card, values, keys, versions, key2, 4);
+	}
+	{
+		TokenFormatSpec spec;
+		spec.name = "hex";
+		spec.alphabet = "0123456789abcdef";
+		spec.passthrough = "-–"; // an ASCII and a non-ASCII (en dash) separator
+		spec.keep_prefix = 1;
+		spec.keep_suffix = 2;
+		TokenFormat hex(spec);
+		const char *alphabet = "0123456789abcdef";
+		std::vector<std::string> values;
+		for (int i = 0; i < 300; ++i) {
+			const std::size_t len = i % 25 == 0 ? 65 + rng() % 30 : 9 + rng() % 40;
+			std::string value;
+			for (std::size_t j = 0; j < len; ++j)
+				value += alphabet[i % 3 == 0 ? rng() % 10 : rng() % 16]; // some digits only
+			if (i % 5 == 1)
+				value.insert(rng() % value.size(), "-");
+			if (i % 11 == 2)
+				value.insert(rng() % value.size(), "–");
+			values.push_back(value);
+		}
+		std::vector<const Ff1 *> keys(values.size(), &key1);
+		std::vector<std::uint32_t> versions(values.size(), 1);
+		ExpectBatchMatches(hex, values, keys, versions, key2, 2);
+	}
+	{
+		TokenFormatSpec spec;
+		spec.name = "email";
+		spec.alphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
+		spec.passthrough = ".";
+		spec.email = true;
+		TokenFormat email(spec);
+		std::vector<std::string> values;
+		for (int i = 0; i < 200; ++i) {
+			std::string local;
+			const std::size_t len = 6 + rng() % 30;
+			for (std::size_t j = 0; j < len; ++j)
+				local += "0123456789abcdefghijklmnopqrstuvwxyz"[i % 2 == 0 ? rng() % 10
+				                                                           : rng() % 36];
+			if (i % 4 == 1)
+				local.insert(1 + rng() % (local.size() - 1), ".");
+			values.push_back(local + "@example" + std::to_string(i % 3) + ".com");
+		}
+		std::vector<const Ff1 *> keys(values.size(), &key1);
+		std::vector<std::uint32_t> versions(values.size(), 1);
+		ExpectBatchMatches(email, values, keys, versions, key2, 2);
+	}
+}
+
+// A batch with one bad value throws the error one call for that value throws, whatever its shape
+// and place (the first bad value decides), and never puts the value in the message: empty,
+// non-ASCII, too long (more alphabet characters than a lane, or than a card has), a letter
+// after a run of 16 digits, a character outside the format, Luhn-invalid.
+TEST(TokenFormat, LaneParsingErrorsMatchOneCallPerValue) {
+	Ff1 ff1(kKey, sizeof(kKey));
+	TokenFormat card = Card();
+	const std::string good = "4111111111111111";
+	const std::vector<std::string> bad = {
+	        "",
+	        "4111\xC2\xA0"
+	        "1111 1111 1111", // a no-break space
+	        std::string(70, '4'),
+	        "41111111111111111111", // 20 digits
+	        "4111111111111111x",    // a letter after a run of 16
+	        "4111*1111*1111*1111",
+	        "4111111111111112", // Luhn-invalid
+	        "\xFF\xFE",         // not UTF-8
+	};
+	for (const std::string &value : bad) {
+		std::string one;
+		ErrorKind expected = ErrorKind::kInternal;
+		try {
+			card.Tokenize(ff1, value, 1, one);
+			ADD_FAILURE() << "no error for a bad value";
+		} catch (const Error &e) {
+			expected = e.kind();
+		}
+		for (std::size_t place = 0; place < 3; ++place) {
+			std::vector<std::string> values(40, good);
+			values[place * 19] = value;
+			std::vector<std::string_view> views(values.begin(), values.end());
+			std::vector<const Ff1 *> keys(values.size(), &ff1);
+			std::vector<std::uint32_t> versions(values.size(), 1);
+			std::vector<std::size_t> ends(values.size());
+			try {
+				card.TokenizeMany(keys.data(), versions.data(), views.data(), values.size(),
+				                  ends.data());
+				ADD_FAILURE() << "no batch error at " << place;
+			} catch (const Error &e) {
+				EXPECT_EQ(e.kind(), expected) << place;
+				if (value.size() >= 8) {
+					// the part after the good-looking prefix never appears
+					EXPECT_EQ(std::string(e.message()).find(value.substr(4)), std::string::npos);
+				}
+			}
+		}
+	}
+	// the same batch without the bad value goes through
+	std::vector<std::string> values(40, good);
+	std::vector<std::string_view> views(values.begin(), values.end());
+	std::vector<const Ff1 *> keys(values.size(), &ff1);
+	std::vector<std::uint32_t> versions(values.size(), 1);
+	std::vector<std::size_t> ends(values.size());
+	EXPECT_NO_THROW(card.TokenizeMany(keys.data(), versions.data(), views.data(), values.size(),
+	                                  ends.data()));
+	card.Wipe();
+}
+
 } // namespace
 } // namespace privacy::core

@@ -330,13 +330,19 @@ struct Radix32 {
 
 // WordDigits converts between machine-word integers (< 2^96) and numeral strings in chunks of k
 // numerals, where radix^k <= 2^32: one reciprocal division per chunk and one multiplication per
-// numeral.
+// numeral. Values below 2^64 take shorter dependency chains (FF1's per-value latency: one value's
+// last conversion feeds the next value's first when a caller chains them): Read sums numeral *
+// radix^position in four independent accumulators, and Write computes every numeral of a chunk
+// from the chunk itself (floor(x / radix^j) by one multiplication each, all independent) instead
+// of dividing by the radix numeral after numeral.
 struct WordDigits {
 	std::uint32_t radix = 0;
 	unsigned chunk_digits = 0;
 	unsigned word_digits = 0;      // the largest k with radix^k <= 2^64
-	std::uint64_t powers[34] = {}; // radix^k for k <= word_digits / 2 + 1
+	std::uint64_t powers[66] = {}; // radix^k for k < word_digits (radix^word_digits may be 2^64)
 	std::uint64_t chunk_power = 0;
+	std::uint64_t digit_recip[33] = {}; // ceil(2^64 / radix^k) for 1 <= k <= chunk_digits
+	U128 split_recip[33] = {};          // ceil(2^128 / radix^k) for 1 <= k <= chunk_digits
 	Reciprocal64 chunk;
 	Radix32 numeral;
 
@@ -354,10 +360,39 @@ struct WordDigits {
 		word_digits = 0;
 		for (U128 power = r; power <= (U128{1} << 64); power *= r)
 			++word_digits;
-		std::uint64_t power = 1;
-		for (unsigned k = 0; k <= word_digits / 2 + 1 && k < 34; ++k) {
-			powers[k] = power;
+		U128 power = 1;
+		for (unsigned k = 0; k < word_digits && k < 66; ++k) {
+			powers[k] = static_cast<std::uint64_t>(power);
 			power *= r;
+		}
+		power = 1;
+		for (unsigned k = 1; k <= chunk_digits && k < 33; ++k) {
+			power *= r; // <= 2^32
+			digit_recip[k] = static_cast<std::uint64_t>((U128{1} << 64) / power) +
+			                 ((U128{1} << 64) % power != 0 ? 1 : 0);
+			split_recip[k] = ~U128{0} / power + 1;
+		}
+	}
+
+	// WriteChunk stores STR^len_radix(x) (kReversed: reversed) for x < radix^len <= 2^32: numeral
+	// j (from the least significant) is floor(x / radix^j) - radix * floor(x / radix^(j+1)), each
+	// quotient one multiplication by ceil(2^64 / radix^j) (exact for x < 2^32: Lemire, Kaser and
+	// Kurz 2019, N = 32, F = 64), so the numerals do not wait for one another.
+	template <bool kReversed>
+	void
+	WriteChunk(std::uint64_t x, std::size_t len, std::uint16_t *out) const noexcept {
+		std::uint64_t q = x; // floor(x / radix^j)
+		for (std::size_t j = 0; j < len; ++j) {
+			const std::uint64_t next =
+			        j + 1 < len ? static_cast<std::uint64_t>(
+			                              (static_cast<U128>(digit_recip[j + 1]) * x) >> 64)
+			                    : 0;
+			const auto digit = static_cast<std::uint16_t>(q - next * radix);
+			if (kReversed)
+				out[j] = digit;
+			else
+				out[len - 1 - j] = digit;
+			q = next;
 		}
 	}
 
@@ -368,28 +403,16 @@ struct WordDigits {
 	Read(const std::uint16_t *in, std::size_t len) const {
 		if (len <= word_digits) {
 			// radix^len <= 2^64 (card numbers, SSNs, phone numbers, 10 characters of radix 36):
-			// one multiply-add per numeral in one word, no division to find the first group;
-			// the two halves are two independent chains, joined by one multiplication.
-			const std::size_t half = len / 2;
-			std::uint64_t high = 0;
-			std::uint64_t low = 0;
-			for (std::size_t j = 0; j < half; ++j) {
-				const std::uint16_t high_j = kReversed ? in[len - 1 - j] : in[j];
-				const std::uint16_t low_j = kReversed ? in[len - 1 - half - j] : in[half + j];
-				if (high_j >= radix || low_j >= radix)
+			// the sum of numeral * radix^position, every product independent, summed in four
+			// accumulators (each partial sum is at most the value, so nothing wraps)
+			std::uint64_t sum[4] = {0, 0, 0, 0};
+			for (std::size_t j = 0; j < len; ++j) {
+				const std::uint16_t numeral_j = kReversed ? in[len - 1 - j] : in[j];
+				if (numeral_j >= radix)
 					ThrowNumeralOutOfRange();
-				high = high * radix + high_j;
-				low = low * radix + low_j;
+				sum[j & 3] += numeral_j * powers[len - 1 - j];
 			}
-			std::uint64_t low_power = powers[half];
-			if (len - half > half) {
-				const std::uint16_t last = kReversed ? in[0] : in[len - 1];
-				if (last >= radix)
-					ThrowNumeralOutOfRange();
-				low = low * radix + last;
-				low_power = powers[half + 1];
-			}
-			return high * low_power + low;
+			return (sum[0] + sum[1]) + (sum[2] + sum[3]);
 		}
 		U128 value = 0;
 		std::size_t done = 0;
@@ -418,6 +441,32 @@ struct WordDigits {
 	template <bool kReversed>
 	void
 	Write(U128 value, std::size_t len, std::uint16_t *out) const noexcept {
+		if (len <= chunk_digits) {
+			// value < radix^len <= 2^32: one chunk
+			WriteChunk<kReversed>(static_cast<std::uint64_t>(value), len, out);
+			return;
+		}
+		if (len <= word_digits && len - len / 2 <= chunk_digits) {
+			// value < 2^64 in two chunks: the high len / 2 numerals are floor(value / radix^low)
+			// (one multiplication by ceil(2^128 / radix^low), exact for 64-bit values: N = 64,
+			// F = 128), and the two chunks are written independently
+			const std::size_t low_len = len - len / 2;
+			const auto x = static_cast<std::uint64_t>(value);
+			const U128 m = split_recip[low_len];
+			const U128 t = static_cast<U128>(static_cast<std::uint64_t>(m)) * x;
+			const U128 high_part =
+			        static_cast<U128>(static_cast<std::uint64_t>(m >> 64)) * x + (t >> 64);
+			const auto high = static_cast<std::uint64_t>(high_part >> 64);
+			const std::uint64_t low = x - high * powers[low_len];
+			if (kReversed) {
+				WriteChunk<true>(low, low_len, out);
+				WriteChunk<true>(high, len / 2, out + low_len);
+			} else {
+				WriteChunk<false>(high, len / 2, out);
+				WriteChunk<false>(low, low_len, out + len / 2);
+			}
+			return;
+		}
 		std::size_t done = 0; // numerals written, least significant first
 		while (done < len) {
 			std::uint32_t part;

@@ -9,7 +9,12 @@
 #include "privacy/core/utf8.hpp"
 
 #include <algorithm>
+#include <cstring>
 #include <utility>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <openssl/crypto.h>
 
@@ -26,22 +31,48 @@ ThrowSyntax(const char *message, const char *detail = nullptr) {
 	throw Error(ErrorKind::kInvalidTextRepresentation, message, detail);
 }
 
-// LuhnDigitAt returns the digit that, placed at index at, makes digits[0..n) pass the Luhn check.
-// Branch-light: the doubled digits come from a table, the missing digit from the sum's remainder.
+// kLuhnWeight[doubled][d]: digit d's contribution to a Luhn sum, doubled (digit sum of 2d) or
+// not; 16 entries per row so that any 4-bit index stays inside the table.
+constexpr std::uint8_t kLuhnWeight[2][16] = {
+        {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 0, 0, 0, 0, 0},
+        {0, 2, 4, 6, 8, 1, 3, 5, 7, 9, 0, 0, 0, 0, 0, 0},
+};
+
+// LuhnSum returns the Luhn sum of digits[from..to) (every digit < 10) in a number of n digits: the
+// digits at an odd distance from the last one count doubled. One table lookup per digit, two
+// independent accumulators for the two parities, no division.
+unsigned
+LuhnSum(const std::uint16_t *digits, std::size_t from, std::size_t to, std::size_t n) noexcept {
+	const unsigned first = static_cast<unsigned>((n - 1 - from) & 1); // whether from is doubled
+	const std::uint8_t *even = kLuhnWeight[first];
+	const std::uint8_t *odd = kLuhnWeight[first ^ 1u];
+	unsigned sum_even = 0;
+	unsigned sum_odd = 0;
+	std::size_t i = from;
+	for (; i + 1 < to; i += 2) {
+		sum_even += even[digits[i] & 15u];
+		sum_odd += odd[digits[i + 1] & 15u];
+	}
+	if (i < to)
+		sum_even += even[digits[i] & 15u];
+	return sum_even + sum_odd;
+}
+
+// LuhnDigitFor returns the digit that, placed at index at of a number of n digits whose other
+// digits have the Luhn sum others, makes the number pass the Luhn check.
+std::uint16_t
+LuhnDigitFor(unsigned others, std::size_t n, std::size_t at) noexcept {
+	// kUndouble[v]: the digit d with kLuhnWeight[1][d] == v
+	static constexpr std::uint16_t kUndouble[10] = {0, 5, 1, 6, 2, 7, 3, 8, 4, 9};
+	const auto v = static_cast<std::uint16_t>((10 - others % 10) % 10);
+	return ((n - 1 - at) & 1) != 0 ? kUndouble[v] : v;
+}
+
+// LuhnDigitAt returns the digit that, placed at index at, makes digits[0..n) (every digit < 10)
+// pass the Luhn check.
 std::uint16_t
 LuhnDigitAt(const std::uint16_t *digits, std::size_t n, std::size_t at) noexcept {
-	static constexpr unsigned kDoubled[10] = {0, 2, 4, 6, 8, 1, 3, 5, 7, 9};
-	// kUndouble[v]: the digit d with kDoubled[d] == v
-	static constexpr std::uint16_t kUndouble[10] = {0, 5, 1, 6, 2, 7, 3, 8, 4, 9};
-	unsigned sum = 0;
-	for (std::size_t i = 0; i < n; ++i) {
-		if (i == at)
-			continue;
-		const unsigned d = digits[i] % 10;
-		sum += ((n - 1 - i) & 1) != 0 ? kDoubled[d] : d;
-	}
-	const auto v = static_cast<std::uint16_t>((10 - sum % 10) % 10);
-	return ((n - 1 - at) & 1) != 0 ? kUndouble[v] : v;
+	return LuhnDigitFor(LuhnSum(digits, 0, at, n) + LuhnSum(digits, at + 1, n, n), n, at);
 }
 
 // DecodePoints decodes UTF-8 text into sorted, distinct code points; throws kInvalidParameter
@@ -98,6 +129,71 @@ TokenFormat::TokenFormat(TokenFormatSpec spec) : spec_(std::move(spec)), alphabe
 		}
 		byte_class_[b] = cls;
 	}
+	digits_first_ = alphabet_.Characters().compare(0, 10, "0123456789") == 0;
+}
+
+// ParseLane is ParseAscii for a batch lane: slots are written only once the value has a
+// passthrough character; *dense says it has none before the end of its tokenized part (numeral
+// i is then byte i, and slots stay unwritten). Alphabets that start with 0123456789 read runs of
+// 16 digits with SSE2: one compare per 16 bytes instead of a lookup per byte.
+bool
+TokenFormat::ParseLane(std::string_view value, std::uint16_t *numerals, Slot *slots,
+                       std::size_t *count, bool *dense) const noexcept {
+	std::size_t end = value.size();
+	if (spec_.email) {
+		const std::size_t at = value.rfind('@');
+		if (at == std::string_view::npos || at == 0)
+			return false;
+		end = at;
+	}
+	const char *bytes = value.data();
+	std::size_t m = 0;
+	std::size_t pos = 0;
+	bool is_dense = true;
+#if defined(__SSE2__)
+	if (digits_first_) {
+		const __m128i zero_char = _mm_set1_epi8('0');
+		const __m128i nine = _mm_set1_epi8(9);
+		const __m128i zero = _mm_setzero_si128();
+		while (pos + 16 <= end && m + 16 <= kLaneNumerals) {
+			const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i *>(bytes + pos));
+			const __m128i digits = _mm_sub_epi8(chunk, zero_char); // '0'..'9' -> 0..9
+			// unsigned digits <= 9: min(digits, 9) == digits
+			const __m128i ok = _mm_cmpeq_epi8(_mm_min_epu8(digits, nine), digits);
+			if (_mm_movemask_epi8(ok) != 0xFFFF)
+				break; // a passthrough or other byte: the loop below decides
+			_mm_storeu_si128(reinterpret_cast<__m128i *>(numerals + m),
+			                 _mm_unpacklo_epi8(digits, zero));
+			_mm_storeu_si128(reinterpret_cast<__m128i *>(numerals + m + 8),
+			                 _mm_unpackhi_epi8(digits, zero));
+			m += 16;
+			pos += 16;
+		}
+	}
+#endif
+	for (; pos < end; ++pos) {
+		const std::int16_t cls = byte_class_[static_cast<unsigned char>(bytes[pos])];
+		if (cls >= 0) {
+			if (m == kLaneNumerals)
+				return false;
+			numerals[m] = static_cast<std::uint16_t>(cls);
+			if (!is_dense)
+				slots[m] = Slot{static_cast<std::uint32_t>(pos), 1};
+			++m;
+		} else if (cls == kBytePassthrough) {
+			if (is_dense) {
+				// numerals so far sat at bytes 0..m-1
+				for (std::size_t i = 0; i < m; ++i)
+					slots[i] = Slot{static_cast<std::uint32_t>(i), 1};
+				is_dense = false;
+			}
+		} else {
+			return false;
+		}
+	}
+	*count = m;
+	*dense = is_dense;
+	return true;
 }
 
 // ParseAscii is Parse for a value whose tokenized part is ASCII, writing straight into a batch
@@ -139,6 +235,8 @@ struct TokenFormat::Lanes {
 		std::size_t index;
 		std::size_t m;
 		std::uint32_t version;
+		unsigned luhn_kept; // card formats: the Luhn sum of the kept last digits
+		bool dense;         // numeral i is byte i of value (slots unwritten)
 		std::uint16_t numerals[kLaneNumerals];
 		Slot slots[kLaneNumerals];
 	};
@@ -385,12 +483,23 @@ TokenFormat::TransformMany(const Ff1 *const *keys, const std::uint32_t *versions
 			Lanes::Lane &lane = lanes.lane[k];
 			if (spec_.card) {
 				const std::size_t at = lane.m - kCardKeptDigits - 1;
-				const std::uint16_t valid = LuhnDigitAt(lane.numerals, lane.m, at);
+				const std::uint16_t valid = LuhnDigitFor(
+				        LuhnSum(lane.numerals, 0, at, lane.m) + lane.luhn_kept, lane.m, at);
 				lane.numerals[at] = encrypt ? static_cast<std::uint16_t>(
 				                                      (valid + 1 + SlotOf(lane.version)) % 10)
 				                            : valid;
 			}
-			RebuildAppend(alphabet_, lane.value, lane.slots, lane.numerals, lane.m, out);
+			if (lane.dense) {
+				// copy the value, then its first m bytes are the result's characters
+				const std::size_t base = out.size();
+				out.append(lane.value.data(), lane.value.size());
+				char *bytes = &out[base];
+				const char *characters = alphabet_.Characters().data();
+				for (std::size_t i = 0; i < lane.m; ++i)
+					bytes[i] = characters[lane.numerals[i]];
+			} else {
+				RebuildAppend(alphabet_, lane.value, lane.slots, lane.numerals, lane.m, out);
+			}
 			ends[lane.index] = out.size();
 		}
 	};
@@ -400,9 +509,11 @@ TokenFormat::TransformMany(const Ff1 *const *keys, const std::uint32_t *versions
 		if (lanes.used < group_count + 1)
 			lanes.used = group_count + 1;
 		std::size_t m = 0;
-		if (ParseAscii(values[i], lane.numerals, lane.slots, &m)) {
+		bool dense = false;
+		if (alphabet_.IsAscii() && ParseLane(values[i], lane.numerals, lane.slots, &m, &dense)) {
 			CheckCount(m);
 		} else {
+			dense = false;
 			Parse(values[i]);
 			m = numerals_.size();
 			if (m > kLaneNumerals) {
@@ -419,7 +530,10 @@ TokenFormat::TransformMany(const Ff1 *const *keys, const std::uint32_t *versions
 		if (spec_.card) {
 			// the Luhn check: a value must pass it, a token must fail it
 			const std::size_t at = m - kCardKeptDigits - 1;
-			const bool luhn = lane.numerals[at] == LuhnDigitAt(lane.numerals, m, at);
+			lane.luhn_kept = LuhnSum(lane.numerals, at + 1, m, m);
+			const bool luhn =
+			        lane.numerals[at] ==
+			        LuhnDigitFor(LuhnSum(lane.numerals, 0, at, m) + lane.luhn_kept, m, at);
 			if (encrypt && !luhn)
 				ThrowSyntax("value is not a valid card number",
 				            "Card numbers pass the Luhn check; use the format 'digits' for "
@@ -443,6 +557,7 @@ TokenFormat::TransformMany(const Ff1 *const *keys, const std::uint32_t *versions
 		target.index = i;
 		target.m = m;
 		target.version = version;
+		target.dense = dense;
 		group_key = keys[i];
 		group_len = len;
 		if (++group_count == Ff1::kBatchLanes)

@@ -75,12 +75,28 @@ constexpr int kSubkeySlots = 8;
 thread_local SubkeyEntry subkey_cache[kSubkeySlots];
 thread_local int subkey_next = 0;
 
+// SameKey compares two masking keys in constant time, a word at a time (sodium_memcmp goes byte
+// by byte through volatile accesses: a tenth of noise(numeric)'s time, since every call looks its
+// subkey up).
+bool
+SameKey(const std::uint8_t *a, const std::uint8_t *b) noexcept {
+	static_assert(kMaskKeyBytes % sizeof(std::uint64_t) == 0, "keys are whole words");
+	std::uint64_t diff = 0;
+	for (std::size_t i = 0; i < kMaskKeyBytes; i += sizeof(std::uint64_t)) {
+		std::uint64_t x;
+		std::uint64_t y;
+		std::memcpy(&x, a + i, sizeof(x));
+		std::memcpy(&y, b + i, sizeof(y));
+		diff |= x ^ y;
+	}
+	return diff == 0;
+}
+
 // Subkey returns the SipHash subkey of tag under key, deriving it on a miss.
 const std::uint8_t *
 Subkey(const std::uint8_t *key, std::string_view tag) noexcept {
 	for (SubkeyEntry &entry : subkey_cache)
-		if (entry.tag_data == tag.data() && entry.tag_size == tag.size() &&
-		    sodium_memcmp(entry.key, key, kMaskKeyBytes) == 0)
+		if (entry.tag_data == tag.data() && entry.tag_size == tag.size() && SameKey(entry.key, key))
 			return entry.subkey;
 	SubkeyEntry &entry = subkey_cache[subkey_next];
 	subkey_next = (subkey_next + 1) % kSubkeySlots;

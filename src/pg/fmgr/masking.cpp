@@ -397,8 +397,48 @@ constexpr uint16 kNumericSpecial = 0xC000;
 constexpr uint16 kNumericShortSignMask = 0x2000;
 constexpr uint16 kNumericShortWeightSignMask = 0x0040;
 constexpr uint16 kNumericShortWeightMask = 0x003F;
+constexpr uint16 kNumericShortDscaleMask = 0x1F80;
+constexpr int kNumericShortDscaleShift = 7;
+constexpr uint16 kNumericDscaleMask = 0x3FFF;
+constexpr int kNumericMaxResultScale = 2000; // numeric.c's NUMERIC_MAX_RESULT_SCALE
 static_assert(PG_VERSION_NUM >= 140000 && PG_VERSION_NUM < 190000,
               "numeric layout checked for PostgreSQL 14-18");
+
+// NumericScale returns the display scale of a finite numeric (numeric_scale) from its header.
+int32
+NumericScale(Numeric value) {
+	uint16 header;
+	std::memcpy(&header, VARDATA(value), sizeof(header));
+	if ((header & kNumericSignMask) == kNumericShort)
+		return (header & kNumericShortDscaleMask) >> kNumericShortDscaleShift;
+	return header & kNumericDscaleMask;
+}
+
+// SetNumericScale sets the display scale of result, a numeric just built by make_result (so
+// palloc'd by this call, and normalized) whose digits end at or left of scale, exactly as
+// numeric_round(result, scale) would build it: the same digits and weight, only the scale field
+// changes. False when numeric_round's result would take another layout (a short header cannot
+// hold scale) or scale is beyond what numeric_round keeps: the caller then calls it.
+bool
+SetNumericScale(Numeric result, int32 scale) {
+	if (scale < 0 || scale > kNumericMaxResultScale)
+		return false;
+	auto *data = reinterpret_cast<char *>(VARDATA(result));
+	uint16 header;
+	std::memcpy(&header, data, sizeof(header));
+	if ((header & kNumericSignMask) == kNumericSpecial)
+		return false;
+	if ((header & kNumericSignMask) == kNumericShort) {
+		if (scale > (kNumericShortDscaleMask >> kNumericShortDscaleShift))
+			return false;
+		header = static_cast<uint16>((header & ~kNumericShortDscaleMask) |
+		                             (scale << kNumericShortDscaleShift));
+	} else {
+		header = static_cast<uint16>((header & kNumericSignMask) | (scale & kNumericDscaleMask));
+	}
+	std::memcpy(data, &header, sizeof(header));
+	return true;
+}
 
 // FastNumericToDouble reads the sign, weight and digits of a finite numeric and rounds them once
 // (core::Base10000ToDouble); false for what that does not take.
@@ -469,12 +509,13 @@ NoiseNumericImpl(FunctionCallInfo fcinfo) {
 	if (std::isinf(d))
 		d = std::copysign(DBL_MAX, d);
 	double noised = core::NoiseDouble(d, ratio, key);
-	int32 scale = DatumGetInt32(DirectFunctionCall1(numeric_scale, NumericGetDatum(value)));
+	const int32 scale = NumericScale(value);
 	std::int64_t mantissa;
 	int log10_divisor;
 	if (core::DoubleToDecimal(noised, scale, &mantissa, &log10_divisor)) {
 		Numeric result = int64_div_fast_to_numeric(mantissa, log10_divisor);
-		if (log10_divisor == scale)
+		// digits that end left of the scale: numeric_round would only set the display scale
+		if (log10_divisor == scale || SetNumericScale(result, scale))
 			PG_RETURN_NUMERIC(result);
 		return DirectFunctionCall2(numeric_round, NumericGetDatum(result), Int32GetDatum(scale));
 	}

@@ -422,6 +422,7 @@ DECLARE
 	news text[];
 	ticket bigint;
 	last bigint;
+	stuck boolean := false;
 BEGIN
 	PERFORM privacy._check_policy_admin('retokenize');
 	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
@@ -546,6 +547,17 @@ BEGIN
 			               'WHERE t.ctid OPERATOR(pg_catalog.=) v.id AND t.%2$I::text OPERATOR(pg_catalog.=) v.old',
 			               rels[i]::regclass, atts[i], coltype),
 				ids, olds, news);
+			-- writers wait, so every row read above is still there: a row the
+			-- UPDATE did not write was skipped by the owner's BEFORE UPDATE
+			-- trigger (it returned NULL) or hidden by the owner's row security,
+			-- and would keep a token of the version the format no longer records
+			IF n <> pg_catalog.cardinality(ids) THEN
+				RAISE EXCEPTION 'cannot retokenize %: % of its % tokens were not updated', rels[i]::regclass,
+					pg_catalog.cardinality(ids) - n, pg_catalog.cardinality(ids)
+					USING ERRCODE = 'object_not_in_prerequisite_state',
+					      DETAIL = 'The update of their rows was skipped (a BEFORE UPDATE trigger of the table returned NULL) or they are hidden from the table''s owner by row security. Nothing was moved.',
+					      HINT = 'Let the table''s triggers pass this update (or disable them) and retokenize again.';
+			END IF;
 			moved := moved + n;
 		END LOOP;
 		PERFORM privacy._set_format_version(format, newest);
@@ -562,6 +574,12 @@ BEGIN
 	-- so it must report fewer: a pass that does not (a trigger of the owner
 	-- that keeps the old token, or reports rows it did not move) stops the
 	-- loop with an error instead of running until the statement timeout.
+	-- A pass that moves nothing ends the loop only if no row the owner sees
+	-- still holds a token of another version: rows whose update the owner's
+	-- BEFORE UPDATE (or INSTEAD OF) trigger skips by returning NULL would
+	-- otherwise be left behind silently. One more pass first, for a row
+	-- committed between the pass and the check; a second pass in a row that
+	-- moves nothing while rows are left is an error.
 	ticket := privacy._retokenize_ticket(format, newest);
 	last := NULL;
 	LOOP
@@ -570,7 +588,21 @@ BEGIN
 		               'WHERE t.%2$I IS NOT NULL AND privacy._retokenize_needed(t.%2$I::text, $1, $2)',
 		               tbl, col, coltype),
 			format, ticket);
-		EXIT WHEN n = 0;
+		IF n = 0 THEN
+			EXIT WHEN privacy._exec_as_owner(tbl, pg_catalog.format('SELECT FROM %1$s t '
+			               'WHERE t.%2$I IS NOT NULL AND privacy._retokenize_needed(t.%2$I::text, $1, $2) LIMIT 1',
+			               tbl, col),
+				format, ticket) = 0;
+			IF stuck THEN
+				RAISE EXCEPTION 'cannot retokenize %: the update of rows whose tokens must move was skipped', tbl
+					USING ERRCODE = 'object_not_in_prerequisite_state',
+					      DETAIL = 'A trigger of the table (BEFORE UPDATE, or INSTEAD OF UPDATE on a view) returned NULL for rows whose tokens must move, so they would keep their old tokens. Nothing was moved.',
+					      HINT = 'Let the table''s triggers pass this update (or disable them) and retokenize again.';
+			END IF;
+			stuck := true;
+			CONTINUE;
+		END IF;
+		stuck := false;
 		IF last IS NOT NULL AND n >= last THEN
 			RAISE EXCEPTION 'cannot retokenize %: its tokens do not move', tbl
 				USING ERRCODE = 'object_not_in_prerequisite_state',

@@ -5,12 +5,12 @@
 // (one PRF block per round), 8 for FF3-1.
 //
 // The ratios that matter (BM_Ff1VsFloor, BM_Ff1ManyVsFloor, BM_Ff1BatchVsFloor) are measured
-// interleaved: each of BENCH_ROUNDS rounds (default 15) times the floor and the FF1 work back to
-// back, alternating which goes first, and the ratio is taken within the round; the counters report
-// the median ratio and the min and max over the rounds. On a shared machine a floor measured once,
-// seconds before or after FF1, is what made two runs differ by 50%. The other benchmarks report
-// ns/op and a ratio to a floor measured once (x_floor), for scale. Benchmarks measure; they never
-// fail on timing.
+// interleaved: each of BENCH_ROUNDS rounds (default 15) times the floor and the FF1 work in 8
+// alternating slices of 1024 values each, and the ratio is taken within the round; the counters
+// report the median ratio and the min and max over the rounds. On a shared machine a floor measured
+// once, seconds before or after FF1, is what made two runs differ by 50%. The other benchmarks
+// report ns/op and a ratio to a floor measured once (x_floor), for scale. Benchmarks measure; they
+// never fail on timing.
 #include "privacy/core/aes.hpp"
 #include "privacy/core/fpe.hpp"
 #include "privacy/core/luhn.hpp"
@@ -129,9 +129,13 @@ FloorNsPerValue(const AesEcb &aes, int values, int blocks_per_value) {
 	return elapsed / values;
 }
 
-// Interleave runs Rounds() rounds of (floor, work) in alternating order; work(values) returns ns
-// per value. It sets ns_per_value and floor_ns (medians) and x_floor (median ratio), x_floor_min
-// and x_floor_max.
+// Interleave runs Rounds() rounds; each round alternates kSlices slices of the floor and of the
+// work (values each), switching which goes first from slice to slice, and takes the ratio of
+// their sums, so that a change of the machine's load within a round (other processes, the other
+// hyperthread of the core) weighs on both sides alike. work(values) returns ns per value. It sets
+// ns_per_value and floor_ns (medians) and x_floor (median ratio), x_floor_min and x_floor_max.
+constexpr int kSlices = 8;
+
 template <typename Work>
 void
 Interleave(benchmark::State &state, int values, Work &&work) {
@@ -144,15 +148,19 @@ Interleave(benchmark::State &state, int values, Work &&work) {
 		work(values); // warm-up: plan, caches, branch predictors
 		FloorNsPerValue(aes, values, 10);
 		for (int round = 0; round < rounds; ++round) {
-			double floor_ns;
-			double cost_ns;
-			if (round % 2 == 0) {
-				floor_ns = FloorNsPerValue(aes, values, 10);
-				cost_ns = work(values);
-			} else {
-				cost_ns = work(values);
-				floor_ns = FloorNsPerValue(aes, values, 10);
+			double floor_ns = 0;
+			double cost_ns = 0;
+			for (int slice = 0; slice < kSlices; ++slice) {
+				if ((round + slice) % 2 == 0) {
+					floor_ns += FloorNsPerValue(aes, values, 10);
+					cost_ns += work(values);
+				} else {
+					cost_ns += work(values);
+					floor_ns += FloorNsPerValue(aes, values, 10);
+				}
 			}
+			floor_ns /= kSlices;
+			cost_ns /= kSlices;
 			floors.push_back(floor_ns);
 			costs.push_back(cost_ns);
 			ratios.push_back(cost_ns / floor_ns);
@@ -171,7 +179,8 @@ Interleave(benchmark::State &state, int values, Work &&work) {
 	state.counters["rounds"] = static_cast<double>(ratios.size());
 }
 
-constexpr int kValuesPerRound = 4096;
+// values per slice: a multiple of the 1024-value batches below
+constexpr int kValuesPerRound = 1024;
 
 // FF1 per value (Ff1::Encrypt on numerals, chained through the value) against 10 one-block
 // encryptions.

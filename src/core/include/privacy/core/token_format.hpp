@@ -166,9 +166,12 @@ class TokenFormat {
 	void CheckCount(std::size_t m) const;
 	bool ParseAscii(std::string_view value, std::uint16_t *numerals, Slot *slots,
 	                std::size_t *count) const noexcept;
+	bool ParseLane(std::string_view value, std::uint16_t *numerals, Slot *slots, std::size_t *count,
+	               bool *dense) const noexcept;
 	static constexpr std::int16_t kBytePassthrough = -1;
 	static constexpr std::int16_t kByteOther = -2;
 	std::int16_t byte_class_[256]; // ASCII bytes: numeral, kBytePassthrough or kByteOther
+	bool digits_first_ = false;    // the alphabet starts with 0123456789 (numerals 0..9)
 	void BuildTweak() const;
 	void Rebuild(std::string_view value, std::string &out) const;
 	static void RebuildAppend(const Alphabet &alphabet, std::string_view value, const Slot *slots,
