@@ -5443,3 +5443,67 @@ $$;
 COMMENT ON FUNCTION privacy._citus_maintain(integer) IS
 'Citus maintenance on the coordinator: moves the workers'' detokenization records into the audit log and copies the policy state to reachable workers that do not hold its generation; one row per node and action';
 REVOKE ALL ON FUNCTION privacy._citus_maintain(integer) FROM PUBLIC;
+
+-- issue 19: bulk consent import. grant_consent(text[]) writes through
+-- privacy._grant_consents (C): deduplicated sorted subjects, one sorted pass
+-- over the standing index for the consents they supersede, rows inserted as
+-- COPY does.
+-- privacy._grant_consents(subjects, purpose, expires_at, who): the write
+-- side of grant_consent(text[]), in C (src/pg/fmgr/consent_import.cpp):
+-- sorts and deduplicates the subjects bytewise, finds the standing consents
+-- they supersede in one sorted pass over _consent_standing and revokes
+-- those by TID, then inserts the new rows as COPY does (heap multi-insert,
+-- index entries in key order, the column defaults, constraints, statement
+-- and AFTER row triggers) with session_replication_role = replica, so that
+-- the foreign key's per-row check is skipped (the purpose is checked and
+-- locked FOR KEY SHARE once) while the Citus sync triggers (ENABLE ALWAYS)
+-- fire. It trusts who: only grant_consent(text[]) calls it.
+CREATE FUNCTION privacy._grant_consents(subjects text[], purpose text, expires_at timestamptz, who name)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pg_privacy__grant_consents'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._grant_consents(text[], text, timestamptz, name) IS
+'bulk consent helper: records the consent of many subjects (deduplicated) for a purpose, superseding standing ones; called only by privacy.grant_consent(text[], ...)';
+REVOKE ALL ON FUNCTION privacy._grant_consents(text[], text, timestamptz, name) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION privacy.grant_consent(subjects text[], purpose text, expires_at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who name := privacy._outer_user();
+	granted bigint;
+	-- (rows are written by privacy._grant_consents)
+BEGIN
+	PERFORM privacy._check_policy_admin('record consent');
+	IF grant_consent.subjects IS NULL OR grant_consent.purpose IS NULL THEN
+		RAISE EXCEPTION 'subjects and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF pg_catalog.array_position(grant_consent.subjects, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'subjects must not contain null' USING ERRCODE = 'null_value_not_allowed',
+			HINT = 'Remove the null elements; nothing was recorded.';
+	END IF;
+	-- What the foreign key to privacy._purpose checks for every row, done
+	-- once: the purpose exists, and its row is locked against deletion (FOR
+	-- KEY SHARE, as the key check locks it) until this transaction ends.
+	PERFORM FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
+	END IF;
+	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
+		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- supersede the standing consents of these subjects, then record one
+	-- new grant per distinct subject (privacy._grant_consents)
+	granted := privacy._grant_consents(grant_consent.subjects, grant_consent.purpose, grant_consent.expires_at, who);
+	IF granted OPERATOR(pg_catalog.>) 0 THEN
+		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count, new_definition)
+		VALUES (now(), who, session_user, 'grant consent', 'purpose ' OPERATOR(pg_catalog.||) grant_consent.purpose,
+		        granted, pg_catalog.jsonb_build_object('subjects', granted, 'expires_at', grant_consent.expires_at)::text);
+	END IF;
+	RETURN granted;
+END
+$$;
+COMMENT ON FUNCTION privacy.grant_consent(text[], text, timestamptz) IS
+'records the consent of many subjects for a purpose in one statement (optionally until expires_at); returns how many; one audit row per call';
