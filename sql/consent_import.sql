@@ -10,7 +10,8 @@
 -- enabled ALWAYS (as the Citus sync's are) fire once per row, a BEFORE row
 -- trigger too (ordinary INSERT); session_replication_role is restored;
 -- who may call it (an administrator yes, an ordinary role no, the C helper
--- nobody but superusers), and a serializable transaction's supersede.
+-- nobody but superusers), read-only transactions, a serializable
+-- transaction's supersede, and erase_subject revoking a subject's consents.
 SET client_min_messages = warning;
 SELECT privacy.setup_roles();
 CREATE ROLE regress_ci_admin IN ROLE privacy_admin;
@@ -89,17 +90,26 @@ SELECT privacy.grant_consent(ARRAY['n1'], NULL);
 \echo :LAST_ERROR_SQLSTATE
 SELECT privacy.grant_consent(ARRAY['n1'], 'ci_bulk', now());
 \echo :LAST_ERROR_SQLSTATE
+-- a read-only transaction writes nothing (nor does the C helper in one)
+BEGIN READ ONLY;
+SELECT privacy.grant_consent(ARRAY['n1'], 'ci_bulk');
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
+BEGIN READ ONLY;
+SELECT privacy._grant_consents(ARRAY['n1'], 'ci_bulk', NULL, current_user);
+\echo :LAST_ERROR_SQLSTATE
+ROLLBACK;
 
 -- triggers on the registry enabled ALWAYS fire for the bulk path, like the
 -- Citus sync's: one statement trigger call, one row trigger call per row;
 -- an error one of them raises mid-array undoes the whole call
-CREATE TABLE ci_fired (kind text, subject text);
+CREATE TABLE ci_fired (kind text, subject text, id bigint);
 CREATE FUNCTION ci_row() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
 	IF NEW.subject = 'boom' THEN
 		RAISE EXCEPTION 'row trigger refused a subject' USING ERRCODE = 'check_violation';
 	END IF;
-	INSERT INTO public.ci_fired VALUES ('row', NEW.subject);
+	INSERT INTO public.ci_fired VALUES ('row', NEW.subject, NEW.id);
 	RETURN NULL;
 END $$;
 CREATE FUNCTION ci_stmt() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -107,12 +117,17 @@ BEGIN
 	INSERT INTO public.ci_fired VALUES ('statement ' || TG_WHEN, NULL);
 	RETURN NULL;
 END $$;
-CREATE TRIGGER ci_row AFTER INSERT ON privacy._consent FOR EACH ROW EXECUTE FUNCTION ci_row();
+-- with a WHEN clause, as the Citus sync's row triggers have
+CREATE TRIGGER ci_row AFTER INSERT ON privacy._consent FOR EACH ROW WHEN (NEW.subject <> 'quiet')
+	EXECUTE FUNCTION ci_row();
 CREATE TRIGGER ci_stmt BEFORE INSERT ON privacy._consent FOR EACH STATEMENT EXECUTE FUNCTION ci_stmt();
 ALTER TABLE privacy._consent ENABLE ALWAYS TRIGGER ci_row;
 ALTER TABLE privacy._consent ENABLE ALWAYS TRIGGER ci_stmt;
-SELECT privacy.grant_consent(ARRAY['t3', 't1', 't2', 't1'], 'ci_bulk') AS with_triggers;
-SELECT kind, subject FROM ci_fired ORDER BY kind, subject;
+SELECT privacy.grant_consent(ARRAY['t3', 't1', 'quiet', 't2', 't1'], 'ci_bulk') AS with_triggers;
+-- each row trigger call saw the row as written (its id, as the Citus sync reads it)
+SELECT f.kind, f.subject, f.id IS NOT DISTINCT FROM c.id AS row_id_seen
+FROM ci_fired f LEFT JOIN privacy._consent c ON c.purpose = 'ci_bulk' AND c.subject = f.subject
+ORDER BY f.kind, f.subject;
 DELETE FROM ci_fired;
 TRUNCATE ci_before;
 INSERT INTO ci_before SELECT (SELECT count(*) FROM privacy._consent), (SELECT count(*) FROM privacy.audit_log);
@@ -169,6 +184,19 @@ COMMIT;
 SELECT subject, count(*) FILTER (WHERE revoked_at IS NULL) AS standing FROM privacy._consent
 WHERE purpose = 'ci_bulk' AND subject IN ('s5', 'h7', 'w1') GROUP BY subject ORDER BY subject;
 
+-- erasure revokes the subject's standing consents for every purpose (it
+-- probes the standing index once per purpose instead of reading the
+-- registry)
+CREATE TABLE ci_people (email text);
+INSERT INTO ci_people VALUES ('erase-me'), ('keep-me');
+SELECT privacy.register_subject('ci_people', 'email');
+SELECT privacy.grant_consent(ARRAY['erase-me', 'keep-me'], p) FROM unnest(ARRAY['ci_bulk', 'ci_scalar', 'ci_bulk']) p;
+SELECT privacy.erase_subject('erase-me')->'consents_revoked' AS consents_revoked;
+SELECT subject, purpose, count(*) AS rows, count(*) FILTER (WHERE revoked_at IS NULL) AS standing
+FROM privacy._consent WHERE subject IN ('erase-me', 'keep-me') GROUP BY subject, purpose ORDER BY subject, purpose;
+SELECT email FROM ci_people;
+SELECT privacy.unregister_subject('ci_people');
+
 -- who may call it: an administrator (positive control), not an ordinary
 -- role; the C helper only superusers (it trusts its "who" argument)
 SET ROLE regress_ci_admin;
@@ -189,9 +217,9 @@ SELECT subject, granted_by = 'regress_ci_admin' AS by_admin FROM privacy._consen
 WHERE purpose = 'ci_bulk' AND subject IN ('adm1', 'adm2', 'ord1', 'forged') ORDER BY subject;
 
 SET client_min_messages = warning;
-DROP TABLE ci_fired, ci_before;
+DROP TABLE ci_fired, ci_before, ci_people;
 DROP FUNCTION ci_row(), ci_stmt(), ci_before_row();
-DELETE FROM privacy.audit_log WHERE object IN ('purpose ci_bulk', 'purpose ci_scalar');
+DELETE FROM privacy.audit_log WHERE object IN ('purpose ci_bulk', 'purpose ci_scalar') OR action = 'erase subject';
 DELETE FROM privacy._consent WHERE purpose IN ('ci_bulk', 'ci_scalar');
 DELETE FROM privacy._purpose WHERE name IN ('ci_bulk', 'ci_scalar');
 DROP OWNED BY privacy_admin, privacy_auditor;

@@ -377,8 +377,8 @@ Supersede(Relation rel, const Columns &cols, text *purpose, const Subject *subje
 	Datum values[3] = {PointerGetDatum(SubjectArray(subjects, count)), who, PointerGetDatum(purpose)};
 	RunSql("UPDATE privacy._consent c SET revoked_at = pg_catalog.now(), revoked_by = $2 "
 	       "FROM pg_catalog.unnest($1) AS n(subject) "
-	       "WHERE c.purpose COLLATE \"C\" OPERATOR(pg_catalog.=) $3 AND c.revoked_at IS NULL "
-	       "AND c.subject COLLATE \"C\" OPERATOR(pg_catalog.=) n.subject",
+	       "WHERE c.purpose COLLATE pg_catalog.\"C\" OPERATOR(pg_catalog.=) $3 AND c.revoked_at IS NULL "
+	       "AND c.subject COLLATE pg_catalog.\"C\" OPERATOR(pg_catalog.=) n.subject",
 	       3, types, values, NULL);
 }
 
@@ -512,6 +512,10 @@ GrantConsentsImpl(FunctionCallInfo fcinfo) {
 	bool expires_null = PG_ARGISNULL(2);
 	Datum expires_at = expires_null ? (Datum)0 : PG_GETARG_DATUM(2);
 	Datum who = PG_GETARG_DATUM(3);
+	// a direct write to the registry: the checks the executor makes for an
+	// INSERT
+	PreventCommandIfReadOnly("privacy.grant_consent()");
+	PreventCommandIfParallelMode("privacy.grant_consent()");
 	if (ARR_ELEMTYPE(array) != TEXTOID)
 		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("subjects must be an array of text")));
 	if (!expires_null && DatumGetTimestampTz(expires_at) <= GetCurrentTransactionStartTimestamp())
