@@ -24,8 +24,9 @@ SELECT privacy.create_purpose('ci_scalar', 'scalar path');
 BEGIN;
 -- the same starting history for both purposes: s1 standing, s2 revoked,
 -- s3 standing until tomorrow, s4 expired (written directly), s9 untouched
-SELECT privacy.grant_consent(s, p) FROM unnest(ARRAY['s1', 's2', 's3', 's9']) s, unnest(ARRAY['ci_bulk', 'ci_scalar']) p;
-SELECT privacy.revoke_consent('s2', p), privacy.grant_consent('s3', p, now() + interval '1 day')
+SELECT count(privacy.grant_consent(s, p)) AS granted
+FROM unnest(ARRAY['s1', 's2', 's3', 's9']) s, unnest(ARRAY['ci_bulk', 'ci_scalar']) p;
+SELECT privacy.revoke_consent('s2', p), privacy.grant_consent('s3', p, now() + interval '1 day') IS NOT NULL AS granted
 FROM unnest(ARRAY['ci_bulk', 'ci_scalar']) p;
 INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
 SELECT 's4', p, now() - interval '2 days', now() - interval '1 day', current_user FROM unnest(ARRAY['ci_bulk', 'ci_scalar']) p;

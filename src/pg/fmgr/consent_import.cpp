@@ -40,6 +40,7 @@ extern "C" {
 #include "catalog/index.h"
 #include "catalog/pg_am.h"
 #include "catalog/pg_collation.h"
+#include "catalog/pg_opfamily.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -108,10 +109,15 @@ StandingIndex(Relation rel, const Columns &cols) {
 	Relation index = try_index_open(index_oid, AccessShareLock);
 	if (index == NULL)
 		return NULL;
-	bool shaped = index->rd_index->indrelid == RelationGetRelid(rel) && index->rd_rel->relam == BTREE_AM_OID &&
-	              index->rd_index->indnkeyatts >= 2 && index->rd_index->indkey.values[0] == cols.purpose &&
-	              index->rd_index->indkey.values[1] == cols.subject && index->rd_index->indisvalid &&
-	              index->rd_indcollation[0] == C_COLLATION_OID && index->rd_indcollation[1] == C_COLLATION_OID;
+	bool shaped = index->rd_index->indrelid == RelationGetRelid(rel) &&
+	              index->rd_rel->relam == BTREE_AM_OID && index->rd_index->indnkeyatts >= 2 &&
+	              index->rd_index->indkey.values[0] == cols.purpose &&
+	              index->rd_index->indkey.values[1] == cols.subject &&
+	              index->rd_index->indisvalid && index->rd_indcollation[0] == C_COLLATION_OID &&
+	              index->rd_indcollation[1] == C_COLLATION_OID &&
+	              // text_ops in "C": the bytewise order the subjects are sorted in
+	              index->rd_opfamily[0] == TEXT_BTREE_FAM_OID &&
+	              index->rd_opfamily[1] == TEXT_BTREE_FAM_OID;
 	if (shaped) {
 		// the predicate must be exactly "revoked_at IS NULL": the index then
 		// holds every standing row, so a subject it lacks has none
@@ -157,15 +163,16 @@ AddCandidate(Candidate **list, int *count, int *capacity, ItemPointer tid, int s
 // ProbeIndexScan adds the index entries of (purpose, subjects[i]) found by
 // an ordinary index scan: the heap rows the snapshot sees.
 void
-ProbeIndexScan(Relation rel, Relation index, text *purpose, const Subject *subject, int i, Snapshot snapshot,
-               IndexScanDesc *scan, TupleTableSlot *slot, Candidate **list, int *count, int *capacity) {
+ProbeIndexScan(Relation rel, Relation index, text *purpose, const Subject *subject, int i,
+               Snapshot snapshot, IndexScanDesc *scan, TupleTableSlot *slot, Candidate **list,
+               int *count, int *capacity) {
 	ScanKeyData keys[2];
 	if (*scan == NULL)
 		*scan = index_beginscan(rel, index, snapshot, 2, 0);
-	ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid, C_COLLATION_OID, F_TEXTEQ,
-	                       PointerGetDatum(purpose));
-	ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid, C_COLLATION_OID, F_TEXTEQ,
-	                       subject->datum);
+	ScanKeyEntryInitialize(&keys[0], 0, 1, BTEqualStrategyNumber, InvalidOid, C_COLLATION_OID,
+	                       F_TEXTEQ, PointerGetDatum(purpose));
+	ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid, C_COLLATION_OID,
+	                       F_TEXTEQ, subject->datum);
 	index_rescan(*scan, keys, 2, NULL, 0);
 	// the heap rows' own TIDs (fetched again by TID below)
 	while (index_getnext_slot(*scan, ForwardScanDirection, slot))
@@ -275,8 +282,8 @@ FindSuperseded(Relation rel, const Columns &cols, text *purpose, const Subject *
 	for (int j = 0; j < nslow; j++) {
 		if ((j & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
-		ProbeIndexScan(rel, index, purpose, &subjects[slow[j]], slow[j], snapshot, &scan, slot, &list, &found,
-		               &capacity);
+		ProbeIndexScan(rel, index, purpose, &subjects[slow[j]], slow[j], snapshot, &scan, slot,
+		               &list, &found, &capacity);
 	}
 	if (scan != NULL)
 		index_endscan(scan);
@@ -304,7 +311,8 @@ FindSuperseded(Relation rel, const Columns &cols, text *purpose, const Subject *
 		Datum row_subject = slot_getattr(slot, cols.subject, &isnull_subject);
 		const Subject *subject = &subjects[list[c].subject];
 		// recheck on the heap row, as any lossy or partial index read does
-		if (!isnull_revoked || isnull_purpose || isnull_subject || !TextIs(row_purpose, purpose_bytes, purpose_len) ||
+		if (!isnull_revoked || isnull_purpose || isnull_subject ||
+		    !TextIs(row_purpose, purpose_bytes, purpose_len) ||
 		    !TextIs(row_subject, subject->bytes, subject->len))
 			continue;
 		(*tids)[(*ntids)++] = slot->tts_tid;
@@ -335,10 +343,13 @@ void
 LockPurpose(text *purpose) {
 	Oid types[1] = {TEXTOID};
 	Datum values[1] = {PointerGetDatum(purpose)};
-	if (RunSql("SELECT FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) $1 FOR KEY SHARE", 1, types,
-	           values, NULL) == 0)
-		ereport(ERROR, (errcode(ERRCODE_UNDEFINED_OBJECT), errmsg("purpose \"%s\" does not exist", text_to_cstring(purpose)),
-		                errhint("Create it first with privacy.create_purpose(name, description).")));
+	if (RunSql("SELECT FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) $1 FOR KEY "
+	           "SHARE",
+	           1, types, values, NULL) == 0)
+		ereport(ERROR,
+		        (errcode(ERRCODE_UNDEFINED_OBJECT),
+		         errmsg("purpose \"%s\" does not exist", text_to_cstring(purpose)),
+		         errhint("Create it first with privacy.create_purpose(name, description).")));
 }
 
 // SubjectArray builds a text[] of the subjects.
@@ -352,7 +363,8 @@ SubjectArray(const Subject *subjects, int count) {
 
 // Supersede revokes the standing consents of the subjects (now(), who).
 void
-Supersede(Relation rel, const Columns &cols, text *purpose, const Subject *subjects, int count, Datum who) {
+Supersede(Relation rel, const Columns &cols, text *purpose, const Subject *subjects, int count,
+          Datum who) {
 	ItemPointerData *tids;
 	int ntids;
 	if (FindSuperseded(rel, cols, purpose, subjects, count, GetActiveSnapshot(), &tids, &ntids)) {
@@ -361,7 +373,8 @@ Supersede(Relation rel, const Columns &cols, text *purpose, const Subject *subje
 		Datum *elems = (Datum *)palloc(sizeof(Datum) * ntids);
 		for (int i = 0; i < ntids; i++)
 			elems[i] = PointerGetDatum(&tids[i]);
-		ArrayType *array = construct_array(elems, ntids, TIDOID, sizeof(ItemPointerData), false, TYPALIGN_SHORT);
+		ArrayType *array = construct_array(elems, ntids, TIDOID, sizeof(ItemPointerData), false,
+		                                   TYPALIGN_SHORT);
 		// by TID (each found with this statement's snapshot); a row revoked
 		// meanwhile by another transaction no longer qualifies
 		Oid types[3] = {TIDARRAYOID, NAMEOID, TEXTOID};
@@ -374,10 +387,12 @@ Supersede(Relation rel, const Columns &cols, text *purpose, const Subject *subje
 	}
 	// no usable standing index: the statement of the scalar grant, once
 	Oid types[3] = {TEXTARRAYOID, NAMEOID, TEXTOID};
-	Datum values[3] = {PointerGetDatum(SubjectArray(subjects, count)), who, PointerGetDatum(purpose)};
+	Datum values[3] = {PointerGetDatum(SubjectArray(subjects, count)), who,
+	                   PointerGetDatum(purpose)};
 	RunSql("UPDATE privacy._consent c SET revoked_at = pg_catalog.now(), revoked_by = $2 "
 	       "FROM pg_catalog.unnest($1) AS n(subject) "
-	       "WHERE c.purpose COLLATE pg_catalog.\"C\" OPERATOR(pg_catalog.=) $3 AND c.revoked_at IS NULL "
+	       "WHERE c.purpose COLLATE pg_catalog.\"C\" OPERATOR(pg_catalog.=) $3 AND c.revoked_at IS "
+	       "NULL "
 	       "AND c.subject COLLATE pg_catalog.\"C\" OPERATOR(pg_catalog.=) n.subject",
 	       3, types, values, NULL);
 }
@@ -388,19 +403,24 @@ Supersede(Relation rel, const Columns &cols, text *purpose, const Subject *subje
 bool
 NeedsOrdinaryInsert(Relation rel) {
 	TriggerDesc *trig = rel->trigdesc;
-	return trig != NULL && (trig->trig_insert_before_row || trig->trig_insert_instead_row || trig->trig_insert_new_table);
+	return trig != NULL && (trig->trig_insert_before_row || trig->trig_insert_instead_row ||
+	                        trig->trig_insert_new_table);
 }
 
 // InsertOrdinary inserts the rows with one INSERT statement.
 uint64
-InsertOrdinary(const Subject *subjects, int count, text *purpose, Datum expires_at, bool expires_null, Datum who) {
+InsertOrdinary(const Subject *subjects, int count, text *purpose, Datum expires_at,
+               bool expires_null, Datum who) {
 	Oid types[4] = {TEXTARRAYOID, TEXTOID, TIMESTAMPTZOID, NAMEOID};
-	Datum values[4] = {PointerGetDatum(SubjectArray(subjects, count)), PointerGetDatum(purpose), expires_at, who};
+	Datum values[4] = {PointerGetDatum(SubjectArray(subjects, count)), PointerGetDatum(purpose),
+	                   expires_at, who};
 	char nulls[5] = {' ', ' ', expires_null ? 'n' : ' ', ' ', '\0'};
-	return RunSql("INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by) "
-	              "SELECT s.subject, $2, pg_catalog.now(), $3, $4 FROM pg_catalog.unnest($1) WITH ORDINALITY AS s(subject, n) "
-	              "ORDER BY s.n",
-	              4, types, values, nulls);
+	return RunSql(
+	        "INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by) "
+	        "SELECT s.subject, $2, pg_catalog.now(), $3, $4 FROM pg_catalog.unnest($1) WITH "
+	        "ORDINALITY AS s(subject, n) "
+	        "ORDER BY s.n",
+	        4, types, values, nulls);
 }
 
 constexpr int kBatchRows = 1000;
@@ -408,8 +428,8 @@ constexpr int kBatchRows = 1000;
 // InsertBulk inserts one row per subject as COPY does: batches of heap
 // tuples, then each row's index entries and AFTER row trigger events.
 uint64
-InsertBulk(Relation rel, const Columns &cols, const Subject *subjects, int count, text *purpose, Datum expires_at,
-           bool expires_null, Datum who) {
+InsertBulk(Relation rel, const Columns &cols, const Subject *subjects, int count, text *purpose,
+           Datum expires_at, bool expires_null, Datum who) {
 	TupleDesc desc = RelationGetDescr(rel);
 	int natts = desc->natts;
 	EState *estate = CreateExecutorState();
@@ -423,8 +443,8 @@ InsertBulk(Relation rel, const Columns &cols, const Subject *subjects, int count
 	for (int a = 0; a < natts; a++) {
 		Form_pg_attribute att = TupleDescAttr(desc, a);
 		AttrNumber attnum = (AttrNumber)(a + 1);
-		if (att->attisdropped || attnum == cols.subject || attnum == cols.purpose || attnum == cols.granted_at ||
-		    attnum == cols.expires_at || attnum == cols.granted_by)
+		if (att->attisdropped || attnum == cols.subject || attnum == cols.purpose ||
+		    attnum == cols.granted_at || attnum == cols.expires_at || attnum == cols.granted_by)
 			continue;
 		if (att->attgenerated)
 			ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -440,7 +460,8 @@ InsertBulk(Relation rel, const Columns &cols, const Subject *subjects, int count
 	BulkInsertState bistate = GetBulkInsertState();
 	CommandId cid = GetCurrentCommandId(true);
 	Datum granted_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	bool has_constraints = desc->constr != NULL && (desc->constr->has_not_null || desc->constr->num_check > 0);
+	bool has_constraints =
+	        desc->constr != NULL && (desc->constr->has_not_null || desc->constr->num_check > 0);
 	bool has_after_row = rel->trigdesc != NULL && rel->trigdesc->trig_insert_after_row;
 
 	AfterTriggerBeginQuery();
@@ -506,7 +527,8 @@ InsertBulk(Relation rel, const Columns &cols, const Subject *subjects, int count
 Datum
 GrantConsentsImpl(FunctionCallInfo fcinfo) {
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1) || PG_ARGISNULL(3))
-		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("subjects and purpose must not be null")));
+		ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+		                errmsg("subjects and purpose must not be null")));
 	ArrayType *array = PG_GETARG_ARRAYTYPE_P(0);
 	text *purpose = PG_GETARG_TEXT_PP(1);
 	bool expires_null = PG_ARGISNULL(2);
@@ -517,9 +539,11 @@ GrantConsentsImpl(FunctionCallInfo fcinfo) {
 	PreventCommandIfReadOnly("privacy.grant_consent()");
 	PreventCommandIfParallelMode("privacy.grant_consent()");
 	if (ARR_ELEMTYPE(array) != TEXTOID)
-		ereport(ERROR, (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("subjects must be an array of text")));
+		ereport(ERROR,
+		        (errcode(ERRCODE_DATATYPE_MISMATCH), errmsg("subjects must be an array of text")));
 	if (!expires_null && DatumGetTimestampTz(expires_at) <= GetCurrentTransactionStartTimestamp())
-		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("consent must expire in the future")));
+		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+		                errmsg("consent must expire in the future")));
 
 	Datum *elems;
 	bool *nulls;
@@ -528,7 +552,8 @@ GrantConsentsImpl(FunctionCallInfo fcinfo) {
 	Subject *subjects = (Subject *)palloc(sizeof(Subject) * Max(count, 1));
 	for (int i = 0; i < count; i++) {
 		if (nulls[i])
-			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("subjects must not contain null"),
+			ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+			                errmsg("subjects must not contain null"),
 			                errhint("Remove the null elements; nothing was recorded.")));
 		// array elements are never compressed or external, but may have a
 		// short header
@@ -571,15 +596,16 @@ GrantConsentsImpl(FunctionCallInfo fcinfo) {
 	// it with the transaction or subtransaction)
 	const char *role = GetConfigOption("session_replication_role", false, false);
 	char *saved_role = pstrdup(role != NULL ? role : "origin");
-	(void)set_config_option("session_replication_role", "replica", PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL, true,
-	                        0, false);
+	(void)set_config_option("session_replication_role", "replica", PGC_SUSET, PGC_S_SESSION,
+	                        GUC_ACTION_LOCAL, true, 0, false);
 	uint64 inserted;
 	if (NeedsOrdinaryInsert(rel))
 		inserted = InsertOrdinary(subjects, distinct, purpose, expires_at, expires_null, who);
 	else
-		inserted = InsertBulk(rel, cols, subjects, distinct, purpose, expires_at, expires_null, who);
-	(void)set_config_option("session_replication_role", saved_role, PGC_SUSET, PGC_S_SESSION, GUC_ACTION_LOCAL,
-	                        true, 0, false);
+		inserted =
+		        InsertBulk(rel, cols, subjects, distinct, purpose, expires_at, expires_null, who);
+	(void)set_config_option("session_replication_role", saved_role, PGC_SUSET, PGC_S_SESSION,
+	                        GUC_ACTION_LOCAL, true, 0, false);
 	table_close(rel, NoLock);
 	PG_RETURN_INT64((int64)inserted);
 }
