@@ -379,10 +379,18 @@ Supersede(Relation rel, const Columns &cols, text *purpose, const Subject *subje
 		// meanwhile by another transaction no longer qualifies
 		Oid types[3] = {TIDARRAYOID, NAMEOID, TEXTOID};
 		Datum values[3] = {PointerGetDatum(array), who, PointerGetDatum(purpose)};
+		// a TID scan, whatever the planner estimates: for many TIDs it
+		// prefers reading the whole registry (seconds at 10M rows)
+		int nest = NewGUCNestLevel();
+		(void)set_config_option("enable_seqscan", "off", PGC_USERSET, PGC_S_SESSION,
+		                        GUC_ACTION_SAVE, true, 0, false);
+		(void)set_config_option("enable_tidscan", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+		                        true, 0, false);
 		RunSql("UPDATE privacy._consent c SET revoked_at = pg_catalog.now(), revoked_by = $2 "
 		       "WHERE c.ctid OPERATOR(pg_catalog.=) ANY ($1) AND c.revoked_at IS NULL "
 		       "AND c.purpose OPERATOR(pg_catalog.=) $3",
 		       3, types, values, NULL);
+		AtEOXact_GUC(true, nest);
 		return;
 	}
 	// no usable standing index: the statement of the scalar grant, once
