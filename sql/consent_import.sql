@@ -74,6 +74,16 @@ SET enable_seqscan = off;
 SELECT count(*) AS standing_by_index FROM privacy._consent
 WHERE purpose COLLATE "C" = 'ci_bulk' AND subject COLLATE "C" LIKE 'h%' AND revoked_at IS NULL;
 RESET enable_seqscan;
+-- a 1 MB subject is too large for the standing index even compressed
+-- (54000, as for the scalar grant): nothing is recorded
+SELECT privacy.grant_consent(ARRAY[repeat('x', 1000000), 'y1'], 'ci_bulk') AS huge_subject;
+\echo :LAST_ERROR_SQLSTATE
+-- a 100 kB subject (stored compressed, also in the standing index):
+-- granted, then found and superseded by the next grant
+SELECT privacy.grant_consent(ARRAY[repeat('x', 100000), 'y1'], 'ci_bulk') AS large_subject;
+SELECT privacy.grant_consent(ARRAY['y2', repeat('x', 100000)], 'ci_bulk') AS large_subject_again;
+SELECT length(subject) AS len, count(*) AS rows, count(*) FILTER (WHERE revoked_at IS NULL) AS standing
+FROM privacy._consent WHERE purpose = 'ci_bulk' AND (subject LIKE 'x%' OR subject LIKE 'y_') GROUP BY 1 ORDER BY 1;
 -- an empty array records nothing, audits nothing
 SELECT privacy.grant_consent('{}'::text[], 'ci_bulk') AS empty;
 -- a two-dimensional array is refused (as before: 0A000), nothing recorded
