@@ -7,11 +7,12 @@
 // per distinct subject would write, in one pass:
 //   1. the subjects are sorted bytewise (the order of the standing index,
 //      collation "C") and deduplicated;
-//   2. the standing consents they supersede are found with one descent of
-//      the standing index per subject, in key order (the pages of
-//      neighbouring keys stay cached), with the caller's snapshot; only
-//      those are revoked, by TID, with one UPDATE (revoked_at = now(),
-//      revoked_by = who): its per-row triggers fire as for any UPDATE;
+//   2. the standing consents they supersede are found in one sorted pass
+//      over the standing index (FindSuperseded: a subject is looked for on
+//      the leaf of the previous one first), checked on the heap with the
+//      caller's snapshot; only those are revoked, by TID, with UPDATEs of
+//      10,000 TIDs (revoked_at = now(), revoked_by = who): their per-row
+//      triggers fire as for any UPDATE;
 //   3. the new rows are inserted like COPY does (heap_multi_insert with a
 //      BulkInsertState, then each row's index entries, in key order, so that
 //      the standing index's inserts land on neighbouring leaves), with the
@@ -20,9 +21,9 @@
 //      session_replication_role = replica: the foreign key's per-row check
 //      is skipped (the caller checked the purpose and locks it FOR KEY
 //      SHARE; this function checks and locks it again), the Citus sync
-//      triggers, enabled ALWAYS, fire. If the table has BEFORE or INSTEAD
-//      row triggers or transition tables that would fire, the rows go
-//      through an ordinary INSERT instead.
+//      triggers, enabled ALWAYS, fire. If the table has a BEFORE or
+//      INSTEAD OF row trigger or a transition table (whatever its enabling),
+//      the rows go through an ordinary INSERT instead.
 //
 // Never call it except from privacy.grant_consent(text[]): it trusts `who`.
 // PUBLIC has no EXECUTE on it.
@@ -361,6 +362,14 @@ SubjectArray(const Subject *subjects, int count) {
 	return construct_array(elems, count, TEXTOID, -1, false, TYPALIGN_INT);
 }
 
+constexpr int kRevokeChunk = 10000;
+
+// CompareTids orders TIDs in heap order.
+int
+CompareTids(const void *a, const void *b) {
+	return ItemPointerCompare((ItemPointer)a, (ItemPointer)b);
+}
+
 // Supersede revokes the standing consents of the subjects (now(), who).
 void
 Supersede(Relation rel, const Columns &cols, text *purpose, const Subject *subjects, int count,
@@ -370,15 +379,12 @@ Supersede(Relation rel, const Columns &cols, text *purpose, const Subject *subje
 	if (FindSuperseded(rel, cols, purpose, subjects, count, GetActiveSnapshot(), &tids, &ntids)) {
 		if (ntids == 0)
 			return;
-		Datum *elems = (Datum *)palloc(sizeof(Datum) * ntids);
-		for (int i = 0; i < ntids; i++)
-			elems[i] = PointerGetDatum(&tids[i]);
-		ArrayType *array = construct_array(elems, ntids, TIDOID, sizeof(ItemPointerData), false,
-		                                   TYPALIGN_SHORT);
-		// by TID (each found with this statement's snapshot); a row revoked
-		// meanwhile by another transaction no longer qualifies
-		Oid types[3] = {TIDARRAYOID, NAMEOID, TEXTOID};
-		Datum values[3] = {PointerGetDatum(array), who, PointerGetDatum(purpose)};
+		// by TID (each found with this statement's snapshot; a row revoked
+		// meanwhile by another transaction no longer qualifies), in heap
+		// order, kRevokeChunk at a time (so that a call of a million
+		// subjects does not plan and hold one statement of a million TIDs)
+		qsort(tids, ntids, sizeof(ItemPointerData), CompareTids);
+		Datum *elems = (Datum *)palloc(sizeof(Datum) * Min(ntids, kRevokeChunk));
 		// a TID scan, whatever the planner estimates: for many TIDs it
 		// prefers reading the whole registry (seconds at 10M rows)
 		int nest = NewGUCNestLevel();
@@ -386,10 +392,20 @@ Supersede(Relation rel, const Columns &cols, text *purpose, const Subject *subje
 		                        GUC_ACTION_SAVE, true, 0, false);
 		(void)set_config_option("enable_tidscan", "on", PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 		                        true, 0, false);
-		RunSql("UPDATE privacy._consent c SET revoked_at = pg_catalog.now(), revoked_by = $2 "
-		       "WHERE c.ctid OPERATOR(pg_catalog.=) ANY ($1) AND c.revoked_at IS NULL "
-		       "AND c.purpose OPERATOR(pg_catalog.=) $3",
-		       3, types, values, NULL);
+		for (int done = 0; done < ntids; done += kRevokeChunk) {
+			int n = Min(kRevokeChunk, ntids - done);
+			for (int i = 0; i < n; i++)
+				elems[i] = PointerGetDatum(&tids[done + i]);
+			ArrayType *array = construct_array(elems, n, TIDOID, sizeof(ItemPointerData), false,
+			                                   TYPALIGN_SHORT);
+			Oid types[3] = {TIDARRAYOID, NAMEOID, TEXTOID};
+			Datum values[3] = {PointerGetDatum(array), who, PointerGetDatum(purpose)};
+			RunSql("UPDATE privacy._consent c SET revoked_at = pg_catalog.now(), revoked_by = $2 "
+			       "WHERE c.ctid OPERATOR(pg_catalog.=) ANY ($1) AND c.revoked_at IS NULL "
+			       "AND c.purpose OPERATOR(pg_catalog.=) $3",
+			       3, types, values, NULL);
+			pfree(array);
+		}
 		AtEOXact_GUC(true, nest);
 		return;
 	}

@@ -266,7 +266,7 @@ COMMENT ON FUNCTION privacy.revoke_consent(text, text) IS
 -- side of grant_consent(text[]), in C (src/pg/fmgr/consent_import.cpp):
 -- sorts and deduplicates the subjects bytewise, finds the standing consents
 -- they supersede in one sorted pass over _consent_standing and revokes
--- those by TID, then inserts the new rows as COPY does (heap multi-insert,
+-- those by TID (10,000 per UPDATE), then inserts the new rows as COPY does (heap multi-insert,
 -- index entries in key order, the column defaults, constraints, statement
 -- and AFTER row triggers) with session_replication_role = replica, so that
 -- the foreign key's per-row check is skipped (the purpose is checked and
