@@ -66,6 +66,7 @@ SELECT is(
 		'privacy._forget_format_versions(text) v called_on_null u - definer search_path=pg_catalog, pg_temp',
 		'privacy._govern_categories(regclass) v called_on_null u - invoker search_path=pg_catalog, pg_temp',
 		'privacy._govern_family(regclass) v called_on_null u - definer search_path=pg_catalog, pg_temp',
+		'privacy._grant_consents(text[],text,timestamp with time zone,name) v called_on_null u - invoker -',
 		'privacy._guard_writes(regclass) v called_on_null u - invoker search_path=pg_catalog, pg_temp',
 		'privacy._hold_guard() v called_on_null u - invoker -',
 		'privacy._hold_maintenance(boolean) v strict u - invoker -',

@@ -262,6 +262,24 @@ COMMENT ON FUNCTION privacy.revoke_consent(text, text) IS
 -- same history as one call per subject (a grant supersedes the standing
 -- consent, revocation stamps it), and one audit row per call with the count
 -- (never the subjects).
+-- privacy._grant_consents(subjects, purpose, expires_at, who): the write
+-- side of grant_consent(text[]), in C (src/pg/fmgr/consent_import.cpp):
+-- sorts and deduplicates the subjects bytewise, finds the standing consents
+-- they supersede in one sorted pass over _consent_standing and revokes
+-- those by TID (10,000 per UPDATE), then inserts the new rows as COPY does (heap multi-insert,
+-- index entries in key order, the column defaults, constraints, statement
+-- and AFTER row triggers) with session_replication_role = replica, so that
+-- the foreign key's per-row check is skipped (the purpose is checked and
+-- locked FOR KEY SHARE once) while the Citus sync triggers (ENABLE ALWAYS)
+-- fire. It trusts who: only grant_consent(text[]) calls it.
+CREATE FUNCTION privacy._grant_consents(subjects text[], purpose text, expires_at timestamptz, who name)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pg_privacy__grant_consents'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._grant_consents(text[], text, timestamptz, name) IS
+'bulk consent helper: records the consent of many subjects (deduplicated) for a purpose, superseding standing ones; called only by privacy.grant_consent(text[], ...)';
+REVOKE ALL ON FUNCTION privacy._grant_consents(text[], text, timestamptz, name) FROM PUBLIC;
+
 CREATE FUNCTION privacy.grant_consent(subjects text[], purpose text, expires_at timestamptz DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
@@ -270,7 +288,7 @@ AS $$
 DECLARE
 	who name := privacy._outer_user();
 	granted bigint;
-	replication_role text;
+	-- (rows are written by privacy._grant_consents)
 BEGIN
 	PERFORM privacy._check_policy_admin('record consent');
 	IF grant_consent.subjects IS NULL OR grant_consent.purpose IS NULL THEN
@@ -290,28 +308,9 @@ BEGIN
 	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
 		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	-- new grants supersede standing ones (which stay in the history)
-	-- (a join, so that each subject is one descent of the standing index,
-	-- whatever the size of the registry; "= ANY" let the planner read the
-	-- purpose's whole range instead)
-	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = who
-	FROM (SELECT DISTINCT s.subject COLLATE "C" AS subject
-	      FROM pg_catalog.unnest(grant_consent.subjects) AS s(subject)) AS n
-	WHERE c.purpose COLLATE "C" OPERATOR(pg_catalog.=) grant_consent.purpose AND c.revoked_at IS NULL
-	  AND c.subject COLLATE "C" OPERATOR(pg_catalog.=) n.subject;
-	-- The rows all carry that one checked purpose, so the foreign key's
-	-- per-row check (a quarter of an import's time) is skipped for this
-	-- statement only: in replica mode ordinary triggers do not fire (the
-	-- Citus sync's row trigger is enabled ALWAYS and still fires). Restored
-	-- right after (an error aborts the transaction or subtransaction, which
-	-- restores it too).
-	replication_role := pg_catalog.current_setting('session_replication_role');
-	PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
-	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
-	SELECT DISTINCT s.subject COLLATE "C", grant_consent.purpose, now(), grant_consent.expires_at, who
-	FROM pg_catalog.unnest(grant_consent.subjects) AS s(subject);
-	GET DIAGNOSTICS granted = ROW_COUNT;
-	PERFORM pg_catalog.set_config('session_replication_role', replication_role, true);
+	-- supersede the standing consents of these subjects, then record one
+	-- new grant per distinct subject (privacy._grant_consents)
+	granted := privacy._grant_consents(grant_consent.subjects, grant_consent.purpose, grant_consent.expires_at, who);
 	IF granted OPERATOR(pg_catalog.>) 0 THEN
 		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count, new_definition)
 		VALUES (now(), who, session_user, 'grant consent', 'purpose ' OPERATOR(pg_catalog.||) grant_consent.purpose,

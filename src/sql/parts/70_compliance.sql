@@ -967,8 +967,15 @@ BEGIN
 		tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'error', 'not a table');
 	END LOOP;
 
-	FOR purpose IN SELECT DISTINCT c.purpose FROM privacy._consent c
-	               WHERE c.subject OPERATOR(pg_catalog.=) erase_subject.subject AND c.revoked_at IS NULL ORDER BY 1 LOOP
+	-- the subject's standing consents: one descent of the standing index
+	-- (purpose, subject) per declared purpose (every consent's purpose is
+	-- one: the foreign key), instead of reading the whole registry (issue 19)
+	FOR purpose IN SELECT p.name FROM privacy._purpose p
+	               WHERE EXISTS (SELECT FROM privacy._consent c
+	                             WHERE c.purpose COLLATE "C" OPERATOR(pg_catalog.=) p.name
+	                               AND c.subject COLLATE "C" OPERATOR(pg_catalog.=) erase_subject.subject
+	                               AND c.revoked_at IS NULL)
+	               ORDER BY 1 LOOP
 		IF privacy.revoke_consent(erase_subject.subject, purpose) THEN
 			revoked := revoked OPERATOR(pg_catalog.+) 1;
 		END IF;

@@ -5783,3 +5783,223 @@ END
 $$;
 COMMENT ON FUNCTION privacy.retokenize(regclass, name, text, integer) IS
 'moves tokens to the newest version of the format''s key and returns how many moved: card tokens of the column in one UPDATE as the table''s owner (batch_size is no longer used), other formats: every column classified with the format (the column must be one) and the format itself, in one transaction';
+
+-- issue 19: bulk consent import. grant_consent(text[]) writes through
+-- privacy._grant_consents (C): deduplicated sorted subjects, one sorted pass
+-- over the standing index for the consents they supersede, rows inserted as
+-- COPY does.
+-- privacy._grant_consents(subjects, purpose, expires_at, who): the write
+-- side of grant_consent(text[]), in C (src/pg/fmgr/consent_import.cpp):
+-- sorts and deduplicates the subjects bytewise, finds the standing consents
+-- they supersede in one sorted pass over _consent_standing and revokes
+-- those by TID (10,000 per UPDATE), then inserts the new rows as COPY does (heap multi-insert,
+-- index entries in key order, the column defaults, constraints, statement
+-- and AFTER row triggers) with session_replication_role = replica, so that
+-- the foreign key's per-row check is skipped (the purpose is checked and
+-- locked FOR KEY SHARE once) while the Citus sync triggers (ENABLE ALWAYS)
+-- fire. It trusts who: only grant_consent(text[]) calls it.
+CREATE FUNCTION privacy._grant_consents(subjects text[], purpose text, expires_at timestamptz, who name)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'pg_privacy__grant_consents'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION privacy._grant_consents(text[], text, timestamptz, name) IS
+'bulk consent helper: records the consent of many subjects (deduplicated) for a purpose, superseding standing ones; called only by privacy.grant_consent(text[], ...)';
+REVOKE ALL ON FUNCTION privacy._grant_consents(text[], text, timestamptz, name) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION privacy.grant_consent(subjects text[], purpose text, expires_at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	who name := privacy._outer_user();
+	granted bigint;
+	-- (rows are written by privacy._grant_consents)
+BEGIN
+	PERFORM privacy._check_policy_admin('record consent');
+	IF grant_consent.subjects IS NULL OR grant_consent.purpose IS NULL THEN
+		RAISE EXCEPTION 'subjects and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF pg_catalog.array_position(grant_consent.subjects, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'subjects must not contain null' USING ERRCODE = 'null_value_not_allowed',
+			HINT = 'Remove the null elements; nothing was recorded.';
+	END IF;
+	-- What the foreign key to privacy._purpose checks for every row, done
+	-- once: the purpose exists, and its row is locked against deletion (FOR
+	-- KEY SHARE, as the key check locks it) until this transaction ends.
+	PERFORM FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose FOR KEY SHARE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
+	END IF;
+	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
+		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- supersede the standing consents of these subjects, then record one
+	-- new grant per distinct subject (privacy._grant_consents)
+	granted := privacy._grant_consents(grant_consent.subjects, grant_consent.purpose, grant_consent.expires_at, who);
+	IF granted OPERATOR(pg_catalog.>) 0 THEN
+		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count, new_definition)
+		VALUES (now(), who, session_user, 'grant consent', 'purpose ' OPERATOR(pg_catalog.||) grant_consent.purpose,
+		        granted, pg_catalog.jsonb_build_object('subjects', granted, 'expires_at', grant_consent.expires_at)::text);
+	END IF;
+	RETURN granted;
+END
+$$;
+COMMENT ON FUNCTION privacy.grant_consent(text[], text, timestamptz) IS
+'records the consent of many subjects for a purpose in one statement (optionally until expires_at); returns how many; one audit row per call';
+
+-- issue 19: erase_subject finds a subject's standing consents with one
+-- descent of _consent_standing per purpose instead of reading the registry.
+CREATE OR REPLACE FUNCTION privacy.erase_subject(subject text, mode text DEFAULT 'delete')
+RETURNS jsonb
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	t record;
+	h record;
+	vc record;
+	pred text;
+	keep text;
+	set_list text;
+	affected bigint;
+	held bigint;
+	holds jsonb;
+	tables jsonb := '[]';
+	purpose text;
+	revoked integer := 0;
+	report jsonb;
+	links jsonb := '{}';
+	refs jsonb := '{}';
+BEGIN
+	PERFORM privacy._check_policy_admin('erase data subjects');
+	PERFORM privacy._check_subject_tables();
+	IF subject IS NULL OR mode IS NULL THEN
+		RAISE EXCEPTION 'subject and mode must not be null' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF mode OPERATOR(pg_catalog.<>) ALL (ARRAY['delete', 'anonymize']) THEN
+		RAISE EXCEPTION 'unknown erasure mode "%"', mode USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'Use delete or anonymize.';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM privacy._subject_table) THEN
+		RAISE EXCEPTION 'no subject table is registered' USING ERRCODE = 'object_not_in_prerequisite_state',
+			HINT = 'Register tables with privacy.register_subject().';
+	END IF;
+
+	-- parents first: the subject's rows of each table, and the values of its
+	-- columns that registered children reference
+	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
+	         FROM privacy._subject_tables() s ORDER BY s.depth, s.relid::text LOOP
+		FOR vc IN SELECT DISTINCT x.via_column FROM privacy._subject_table x
+		         WHERE x.via OPERATOR(pg_catalog.=) t.relid ORDER BY 1 LOOP
+			links := links OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
+				t.relid::oid::text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) vc.via_column,
+				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
+					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
+					vc.via_column, t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
+		END LOOP;
+	END LOOP;
+
+	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
+	         FROM privacy._subject_tables() s ORDER BY s.depth DESC, s.relid::text LOOP
+		pred := t.pred;
+		-- held rows: active holds of the table, and (when deleting) rows still
+		-- referenced by kept rows of registered children
+		holds := '[]';
+		held := 0;
+		-- (holds placed on any member of the table's family, issue 15)
+		FOR h IN SELECT lh.id, lh.reason, privacy._current_expression(lh.condition_function, lh.condition) AS condition
+		         FROM privacy._legal_hold lh
+		         WHERE lh.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(t.relid)))
+		         ORDER BY lh.id LOOP
+			affected := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)',
+				t.relid, pred, privacy._analyze_hold_condition(t.relid, h.condition)), subject, links, refs)::bigint;
+			IF affected OPERATOR(pg_catalog.>) 0 THEN
+				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('hold_id', h.id, 'reason', h.reason, 'rows', affected);
+			END IF;
+		END LOOP;
+		SELECT pg_catalog.concat_ws(' AND ', NULLIF(privacy._hold_predicate(t.relid), 'true'),
+			pg_catalog.string_agg(pg_catalog.format('NOT (%I OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.jsonb_array_elements_text($3 OPERATOR(pg_catalog.->) %L))::%s[]))',
+			                                        ch.via_column, ch.relid::oid::text,
+			                                        (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+			                                         WHERE a.attrelid OPERATOR(pg_catalog.=) t.relid AND a.attname OPERATOR(pg_catalog.=) ch.via_column)),
+			                      ' AND ' ORDER BY ch.relid::text))
+		INTO keep
+		FROM privacy._subject_table ch
+		WHERE ch.via OPERATOR(pg_catalog.=) t.relid AND mode OPERATOR(pg_catalog.=) 'delete';
+		IF keep OPERATOR(pg_catalog.<>) '' THEN
+			held := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND NOT (%s)', t.relid, pred, keep),
+				subject, links, refs)::bigint;
+			IF held OPERATOR(pg_catalog.>) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
+			                                 FROM pg_catalog.jsonb_array_elements(holds) x) THEN
+				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('reason', 'referenced by held rows of a child table',
+					'rows', held OPERATOR(pg_catalog.-) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
+					                                     FROM pg_catalog.jsonb_array_elements(holds) x));
+			END IF;
+			pred := '(' OPERATOR(pg_catalog.||) pred OPERATOR(pg_catalog.||) ') AND ' OPERATOR(pg_catalog.||) keep;
+		END IF;
+		IF mode OPERATOR(pg_catalog.=) 'delete' THEN
+			affected := privacy._exec_as_owner(t.relid, pg_catalog.format('DELETE FROM %s WHERE %s', t.relid, pred),
+				subject, links, refs);
+			tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'deleted', affected,
+				'held_back', held, 'holds', holds);
+		ELSE
+			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, privacy._current_expression(m.mask_function, m.mask), true)),
+			                             ', ' ORDER BY m.column_name)
+			INTO set_list FROM privacy._column_policy m
+			WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid));
+			IF set_list IS NULL THEN
+				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', 0,
+					'held_back', held, 'holds', holds, 'note', 'no masking policy: rows kept unchanged');
+			ELSE
+				-- the masks are canonical for the pinned search_path and read
+				-- raw values: the UPDATE is planned unmasked, and runs (with
+				-- everything it fires) as the table's owner
+				affected := privacy._exec_as_owner(t.relid, pg_catalog.format('UPDATE %s SET %s WHERE %s', t.relid, set_list, pred),
+					subject, links, refs);
+				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', affected,
+					'held_back', held, 'holds', holds);
+			END IF;
+		END IF;
+		-- the values of this table's subject rows that are still there keep
+		-- the parent rows they reference
+		IF mode OPERATOR(pg_catalog.=) 'delete' AND t.depth OPERATOR(pg_catalog.>) 0 THEN
+			refs := refs OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(t.relid::oid::text,
+				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
+					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
+					(SELECT x.subject_column FROM privacy._subject_table x WHERE x.relid OPERATOR(pg_catalog.=) t.relid),
+					t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
+		END IF;
+	END LOOP;
+
+	-- registered tables that are no longer tables (a view now) are not
+	-- touched, and reported
+	FOR t IN SELECT s.relid FROM privacy._subject_table s
+	         WHERE s.relid OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT x.relid FROM privacy._subject_tables() x))
+	         ORDER BY s.relid::text LOOP
+		tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'error', 'not a table');
+	END LOOP;
+
+	-- the subject's standing consents: one descent of the standing index
+	-- (purpose, subject) per declared purpose (every consent's purpose is
+	-- one: the foreign key), instead of reading the whole registry (issue 19)
+	FOR purpose IN SELECT p.name FROM privacy._purpose p
+	               WHERE EXISTS (SELECT FROM privacy._consent c
+	                             WHERE c.purpose COLLATE "C" OPERATOR(pg_catalog.=) p.name
+	                               AND c.subject COLLATE "C" OPERATOR(pg_catalog.=) erase_subject.subject
+	                               AND c.revoked_at IS NULL)
+	               ORDER BY 1 LOOP
+		IF privacy.revoke_consent(erase_subject.subject, purpose) THEN
+			revoked := revoked OPERATOR(pg_catalog.+) 1;
+		END IF;
+	END LOOP;
+
+	report := pg_catalog.jsonb_build_object('mode', mode, 'tables', tables, 'consents_revoked', revoked);
+	INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, new_definition)
+	VALUES (now(), privacy._outer_user(), session_user, 'erase subject',
+	        'subject ' OPERATOR(pg_catalog.||) privacy.pseudonym(subject, 'erasure'), report::text);
+	RETURN report;
+END
+$$;
+COMMENT ON FUNCTION privacy.erase_subject(text, text) IS
+'deletes or anonymizes a subject''s rows in every registered table (children first), keeping rows under legal holds; revokes consents; audited under a pseudonym';
