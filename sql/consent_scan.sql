@@ -141,7 +141,7 @@ EXECUTE gated_count;
 SELECT count(*) AS parallel_after_revoke FROM gs.people;
 SELECT count(*) FILTER (WHERE subject = 'p4') AS p4_rows FROM gs.people;
 RESET ROLE;
-SELECT privacy.grant_consent('p4', 'gs_mkt');
+SELECT privacy.grant_consent('p4', 'gs_mkt') IS NOT NULL AS granted;
 SET ROLE gs_reader;
 SELECT count(*) FILTER (WHERE subject = 'p4') AS p4_rows_again FROM gs.people;
 EXECUTE gated_count;

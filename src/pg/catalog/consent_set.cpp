@@ -343,7 +343,8 @@ ConsentSetContainsHashed(const ConsentSet *set, uint64 hash, const char *subject
 
 bool
 ConsentSetContains(const ConsentSet *set, const char *subject, size_t len) {
-	return ConsentSetContainsHashed(set, SubjectHash(set->seed, subject, len) & set->keep, subject, len);
+	return ConsentSetContainsHashed(set, SubjectHash(set->seed, subject, len) & set->keep, subject,
+	                                len);
 }
 
 } // namespace privacy::pg

@@ -90,9 +90,9 @@ IsConsentCheck(Expr *clause) {
 		return false;
 	Node *tbl = (Node *)linitial(call->args);
 	Node *purpose = (Node *)lsecond(call->args);
-	if (!IsA(tbl, Const) || ((Const *)tbl)->constisnull || ((Const *)tbl)->consttype != REGCLASSOID ||
-	    !IsA(purpose, Const) || ((Const *)purpose)->constisnull ||
-	    ((Const *)purpose)->consttype != TEXTOID ||
+	if (!IsA(tbl, Const) || ((Const *)tbl)->constisnull ||
+	    ((Const *)tbl)->consttype != REGCLASSOID || !IsA(purpose, Const) ||
+	    ((Const *)purpose)->constisnull || ((Const *)purpose)->consttype != TEXTOID ||
 	    exprType((Node *)lthird(call->args)) != TEXTOID)
 		return false;
 	Oid schema = PrivacySchema();
@@ -182,8 +182,8 @@ PrivacySetRelPathlist(PlannerInfo *root, RelOptInfo *rel, Index rti, RangeTblEnt
 // adjusts its Vars), every other qual in the plan's qual, the table's row
 // estimate in custom_private.
 Plan *
-PlanGatedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path, List *tlist,
-              List *clauses, List *custom_plans) {
+PlanGatedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path, List *tlist, List *clauses,
+              List *custom_plans) {
 	RestrictInfo *gate = (RestrictInfo *)linitial(best_path->custom_private);
 	List *quals = NIL;
 	ListCell *lc;
@@ -201,8 +201,8 @@ PlanGatedPath(PlannerInfo *root, RelOptInfo *rel, CustomPath *best_path, List *t
 	scan->scan.scanrelid = rel->relid;
 	scan->flags = best_path->flags;
 	scan->custom_exprs = list_make1(copyObject(gate->clause));
-	scan->custom_private =
-	        list_make1(makeString(psprintf("%.0f", rel->tuples > 0 ? rel->tuples : rel->pages * 100.0)));
+	scan->custom_private = list_make1(
+	        makeString(psprintf("%.0f", rel->tuples > 0 ? rel->tuples : rel->pages * 100.0)));
 	scan->methods = &scan_methods;
 	return &scan->scan.plan;
 }
