@@ -242,7 +242,24 @@ BuildConsentSet(const char *purpose, MemoryContext context, size_t limit) {
 	set->bloom = (uint64 *)MemoryContextAllocHuge(build, sizeof(uint64) * 8 * blocks);
 	memset(set->bloom, 0, sizeof(uint64) * 8 * blocks);
 	set->arena = c.arena.data;
+	// a second cursor runs 8 records ahead and prefetches what their
+	// insertion will touch, so that the random writes overlap
+	uint32 ahead = 0;
+	for (int k = 0; k < 8 && ahead < (uint32)c.arena.len; k++) {
+		uint32 ahead_len;
+		memcpy(&ahead_len, set->arena + ahead, sizeof(ahead_len));
+		ahead += kRecordHeader + ahead_len;
+	}
 	for (uint32 offset = 0; offset < (uint32)c.arena.len;) {
+		if (ahead < (uint32)c.arena.len) {
+			uint32 ahead_len;
+			memcpy(&ahead_len, set->arena + ahead, sizeof(ahead_len));
+			uint64 ahead_hash =
+			        SubjectHash(set->seed, set->arena + ahead + kRecordHeader, ahead_len) &
+			        set->keep;
+			ConsentSetPrefetch(set, ahead_hash);
+			ahead += kRecordHeader + ahead_len;
+		}
 		uint32 len;
 		TimestampTz until;
 		memcpy(&len, set->arena + offset, sizeof(len));
@@ -263,8 +280,10 @@ BuildConsentSet(const char *purpose, MemoryContext context, size_t limit) {
 				break;
 			}
 			char *other = set->arena + (slot & 0xFFFFFFFF) - 1;
-			uint32 other_len;
-			memcpy(&other_len, other, sizeof(other_len));
+			uint32 other_len = 0;
+			// the record only when the tag matches (another cache miss)
+			if ((slot >> 32) == tag)
+				memcpy(&other_len, other, sizeof(other_len));
 			if ((slot >> 32) == tag && other_len == len &&
 			    memcmp(other + kRecordHeader, subject, len) == 0) {
 				// two standing rows for one subject (direct DML): the later expiry wins
