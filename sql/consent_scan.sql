@@ -101,6 +101,29 @@ SELECT * FROM gs.ci_people WHERE subject = 'ann' ORDER BY id;
 SELECT id FROM gs.char_people ORDER BY id;
 -- a non-text subject through its text form
 SELECT id FROM gs.int_people ORDER BY id;
+-- tuple shapes the page-at-a-time reading must handle: NULLs before the
+-- subject, a varlena before it, and a subject column added after the rows
+-- (the old rows carry its default, 'p2', without storing it)
+RESET ROLE;
+CREATE TABLE gs.shapes (n int PRIMARY KEY, pre text);
+INSERT INTO gs.shapes SELECT n, CASE WHEN n % 3 = 0 THEN NULL ELSE repeat('x', n % 50) END
+FROM generate_series(1, 600) n;
+ALTER TABLE gs.shapes ADD COLUMN subject text DEFAULT 'p2';
+INSERT INTO gs.shapes SELECT n, CASE WHEN n % 3 = 0 THEN NULL ELSE 'y' END, 'p' || (n % 7)
+FROM generate_series(601, 1200) n;
+GRANT SELECT ON gs.shapes TO gs_reader;
+SELECT privacy.require_consent('gs.shapes', 'subject', 'gs_mkt');
+SET ROLE gs_reader;
+CREATE TEMP TABLE shapes_scan AS SELECT n FROM gs.shapes;
+SET enable_seqscan = off;
+SET enable_bitmapscan = off;
+CREATE TEMP TABLE shapes_function AS SELECT n FROM gs.shapes WHERE n > 0;
+RESET enable_seqscan;
+RESET enable_bitmapscan;
+SELECT (SELECT count(*) FROM shapes_scan) AS visible,
+       (SELECT count(*) FROM shapes_scan s FULL JOIN shapes_function f USING (n)
+        WHERE s.n IS NULL OR f.n IS NULL) AS disagreements;
+DROP TABLE shapes_scan, shapes_function;
 -- partitions: each partition's scan is gated
 EXPLAIN (COSTS OFF) SELECT count(*) FROM gs.parts;
 SELECT count(*) AS parts_visible FROM gs.parts;
