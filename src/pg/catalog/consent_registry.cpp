@@ -25,6 +25,9 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "catalog/pg_statistic.h"
+#include "catalog/pg_type.h"
 }
 
 namespace privacy::pg {
@@ -162,6 +165,32 @@ VisitInHeapOrder(Relation rel, Relation index, Snapshot snapshot, ScanKeyData *k
 	tbm_free(bitmap);
 }
 
+// LargeShare reports whether the registry's statistics (ANALYZE) say that
+// at least a fifth of its rows are of purpose (its most common values);
+// without statistics, no.
+bool
+LargeShare(Relation rel, const char *purpose, size_t purpose_len) {
+	constexpr AttrNumber kPurposeColumn = 3;
+	HeapTuple stats = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(RelationGetRelid(rel)),
+	                                  Int16GetDatum(kPurposeColumn), BoolGetDatum(false));
+	if (!HeapTupleIsValid(stats))
+		return false;
+	bool large = false;
+	AttStatsSlot slot;
+	if (get_attstatsslot(&slot, stats, STATISTIC_KIND_MCV, InvalidOid,
+	                     ATTSTATSSLOT_VALUES | ATTSTATSSLOT_NUMBERS)) {
+		if (slot.valuetype == TEXTOID)
+			for (int i = 0; i < slot.nvalues && i < slot.nnumbers; i++)
+				if (TextEquals(slot.values[i], purpose, purpose_len)) {
+					large = slot.numbers[i] >= 0.2;
+					break;
+				}
+		free_attstatsslot(&slot);
+	}
+	ReleaseSysCache(stats);
+	return large;
+}
+
 } // namespace
 
 // ScanStanding calls visit(subject, len, until, arg) for every standing
@@ -194,6 +223,13 @@ ScanStanding(const char *purpose, const char *subject, size_t subject_len, Stand
 	// one subject: a descent by (purpose, subject); every subject: the
 	// purpose's range
 	Relation index = OpenIndexIfShaped(table_oid, index_oid, BTREE_AM_OID, 2, 3, 2);
+	// a set of a purpose that holds a large share of the registry: reading
+	// the whole heap in order costs less than the index and a heap fetch
+	// per consent
+	if (index != NULL && subject == NULL && LargeShare(rel, purpose, purpose_len)) {
+		index_close(index, AccessShareLock);
+		index = NULL;
+	}
 	if (index != NULL) {
 		ScanKeyData keys[2];
 		int nkeys = subject != NULL ? 2 : 1;

@@ -340,6 +340,11 @@ ConsentSetContainsHashed(const ConsentSet *set, uint64 hash, const char *subject
 	for (int k = 0; k < 3; k++)
 		if ((words[bits[k] / 64] & (UINT64CONST(1) << (bits[k] % 64))) == 0)
 			return false;
+	return ConsentSetFind(set, hash, subject, len);
+}
+
+bool
+ConsentSetFind(const ConsentSet *set, uint64 hash, const char *subject, size_t len) {
 	uint64 tag = hash >> 32;
 	uint64 at = hash & set->mask;
 	for (;;) {

@@ -20,6 +20,9 @@ uint64 ConsentSetHash(const ConsentSet *set, const char *subject, size_t len);
 void ConsentSetPrefetch(const ConsentSet *set, uint64 hash);
 int ConsentSetMaybe(const ConsentSet *set, uint64 hash);
 bool ConsentSetContainsHashed(const ConsentSet *set, uint64 hash, const char *subject, size_t len);
+// ConsentSetFind is ConsentSetContainsHashed after ConsentSetMaybe said 1
+// (the Bloom filter already passed).
+bool ConsentSetFind(const ConsentSet *set, uint64 hash, const char *subject, size_t len);
 // FreeConsentSet releases a set (or a view of a flat image).
 void FreeConsentSet(ConsentSet *set);
 

@@ -368,10 +368,9 @@ GatePage(GatedScanState *state, HeapScanDesc scan) {
 			state->verdict[i] = 0;
 	for (int i = 0; i < n; i++)
 		if (state->verdict[i] == 3)
-			state->verdict[i] = ConsentSetContainsHashed(set, state->hashes[i], state->bytes[i],
-			                                             state->lengths[i])
-			                            ? 1
-			                            : 0;
+			state->verdict[i] =
+			        ConsentSetFind(set, state->hashes[i], state->bytes[i], state->lengths[i]) ? 1
+			                                                                                  : 0;
 }
 
 // Batched reports whether the gate can be decided a page at a time.
