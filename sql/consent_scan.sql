@@ -174,6 +174,16 @@ DECLARE after_revoke CURSOR FOR SELECT id FROM gs.people WHERE id IN (2, 4, 6) O
 FETCH ALL FROM before_revoke;
 FETCH ALL FROM after_revoke;
 COMMIT;
+-- scrollable and held cursors over the gated scan
+EXPLAIN (COSTS OFF) SELECT id FROM gs.people WHERE id + 0 < 7;
+BEGIN;
+DECLARE back SCROLL CURSOR FOR SELECT id FROM gs.people WHERE id + 0 < 7;
+FETCH 3 FROM back;
+FETCH BACKWARD 2 FROM back;
+DECLARE held CURSOR WITH HOLD FOR SELECT id FROM gs.people WHERE id + 0 < 9;
+COMMIT;
+FETCH ALL FROM held;
+CLOSE held;
 EXECUTE gated_count;
 SELECT count(*) AS parallel_after_revoke FROM gs.people;
 SELECT count(*) FILTER (WHERE subject = 'p4') AS p4_rows FROM gs.people;
