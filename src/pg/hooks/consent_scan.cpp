@@ -26,8 +26,13 @@
 //    image to the workers in the query's dynamic shared memory (bounded by
 //    work_mem * hash_mem_multiplier like a hashed subplan; beyond that every
 //    process probes the index);
+//  - with a set and a subject column, decides the visible tuples of each
+//    heap page together (GatePage), in passes that overlap the set's cache
+//    misses, and uses a verdict only for the tuple it was made for;
 //  - keeps nothing after the query.
 //
+// Heap tables only (the scan reads heap pages and uses heap slots); other
+// table access methods keep the Seq Scan and the function.
 // The carried form privacy._consent_allows_carried (Citus shards) is left to
 // the function. EXPLAIN shows "Custom Scan (ConsentGatedScan)" with the
 // check as "Consent Gate".
