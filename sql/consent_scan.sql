@@ -138,7 +138,17 @@ SELECT (SELECT count(*) FROM shapes_scan) AS visible,
        (SELECT count(*) FROM shapes_scan s FULL JOIN shapes_function f USING (n)
         WHERE s.n IS NULL OR f.n IS NULL) AS disagreements;
 DROP TABLE shapes_scan, shapes_function;
--- partitions: each partition's scan is gated
+-- partitions: each partition's scan is gated, also one whose subject is
+-- at another position (a dropped column, columns in another order)
+RESET ROLE;
+CREATE TABLE gs.parts_3 (pad int, subject varchar(20), id int);
+ALTER TABLE gs.parts_3 DROP COLUMN pad;
+INSERT INTO gs.parts_3 (id, subject) SELECT n, 'p' || (n % 300) FROM generate_series(2000, 2599) n;
+ALTER TABLE gs.parts ATTACH PARTITION gs.parts_3 FOR VALUES FROM (2000) TO (3000);
+ANALYZE gs.parts_3;
+SET ROLE gs_reader;
+SELECT count(*) AS parts_3_visible, count(*) FILTER (WHERE subject::text ~ '[13579]$') AS refused_seen
+FROM gs.parts WHERE id >= 2000;
 EXPLAIN (COSTS OFF) SELECT count(*) FROM gs.parts;
 SELECT count(*) AS parts_visible FROM gs.parts;
 
