@@ -163,9 +163,10 @@ SELECT id FROM cs.people WHERE id = 1;
 RESET ROLE;
 
 -- a point lookup is one descent of the standing btree by (purpose,
--- subject); a scan probes it for its first 64 rows, then reads the
--- purpose's range once into its set (scan counters within one transaction:
--- pending statistics are flushed only when idle)
+-- subject); a sequential scan expected to read more rows than probes
+-- would pay for (the gated scan, consent_scan.cpp) reads the purpose's range
+-- once into its set at its start, without probing (scan counters within one
+-- transaction: pending statistics are flushed only when idle)
 BEGIN;
 SELECT pg_stat_get_xact_numscans('privacy._consent_standing'::regclass) AS btree0 \gset
 SET LOCAL ROLE cs_reader;

@@ -34,6 +34,7 @@ char *guc_master_key_command = NULL;
 int guc_master_key_command_timeout = 10000;
 char *guc_master_key_file = NULL;
 bool guc_owners_may_declare = false;
+bool guc_debug_consent_collisions = false;
 char *guc_previous_master_key_command = NULL;
 char *guc_previous_master_key_file = NULL;
 char *guc_purpose = NULL;
@@ -156,6 +157,13 @@ RegisterGucs() {
 	        "64 hexadecimal characters; the file must be owned by the server user with mode 0600. "
 	        "Holds a path, never a key.",
 	        &guc_master_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("privacy.debug_consent_collisions",
+	                         "Testing only: every subject collides in the per-query consent sets.",
+	                         "Sets built while on give every subject the same hash, so each lookup "
+	                         "walks one chain and compares subjects exactly (consent_scan tests).",
+	                         &guc_debug_consent_collisions, false, PGC_SUSET,
+	                         GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("privacy.owners_may_declare",
 	                         "Lets table owners declare policies on their own tables.",

@@ -33,6 +33,10 @@ extern char *guc_previous_master_key_file;
 // policies on their own tables.
 extern bool guc_owners_may_declare;
 
+// privacy.debug_consent_collisions (superuser, hidden, testing only): the
+// consent sets built while on hash every subject alike (consent_set.cpp).
+extern bool guc_debug_consent_collisions;
+
 // privacy.purpose (user): the purpose the session declares.
 extern char *guc_purpose;
 

@@ -21,6 +21,7 @@
 #include "pg/catalog/row_policies.hpp"
 #include "pg/guc.hpp"
 #include "pg/hooks/caller_identity.hpp"
+#include "pg/hooks/consent_scan.hpp"
 #include "pg/hooks/executor_end.hpp"
 #include "pg/hooks/needs_fmgr.hpp"
 #include "pg/hooks/object_access.hpp"
@@ -90,6 +91,7 @@ _PG_init(void) {
 	privacy::pg::InstallPermissivePolicyHook();
 	privacy::pg::InstallRestrictivePolicyHook();
 	privacy::pg::InstallExecutorEndHook();
+	privacy::pg::InstallConsentScan();
 	// the durable disclosure audit: a queue in shared memory
 	privacy::pg::InstallAuditQueue();
 

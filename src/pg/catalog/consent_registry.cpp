@@ -14,6 +14,9 @@ extern "C" {
 #include "access/tableam.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "access/htup_details.h"
+#include "miscadmin.h"
+#include "nodes/tidbitmap.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
 #include "executor/tuptable.h"
@@ -22,6 +25,9 @@ extern "C" {
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "catalog/pg_statistic.h"
+#include "catalog/pg_type.h"
 }
 
 namespace privacy::pg {
@@ -121,6 +127,70 @@ VisitRow(TupleTableSlot *slot, const char *purpose, size_t purpose_len, const ch
 	             isnull[4] ? DT_NOEND : DatumGetTimestampTz(values[4]), arg);
 }
 
+// VisitInHeapOrder reads the TIDs of the purpose's range from the index
+// into a bitmap and visits their visible heap rows in block order, as a
+// bitmap heap scan does (each TID's HOT chain is followed with the
+// snapshot; a lossy page is read whole, every row rechecked by VisitRow).
+void
+VisitInHeapOrder(Relation rel, Relation index, Snapshot snapshot, ScanKeyData *keys,
+                 TupleTableSlot *slot, const char *purpose, size_t purpose_len,
+                 StandingVisitor visit, void *arg) {
+	IndexScanDesc scan = index_beginscan_bitmap(index, snapshot, 1);
+	index_rescan(scan, keys, 1, NULL, 0);
+	TIDBitmap *bitmap = tbm_create((long)work_mem * 1024L, NULL);
+	(void)index_getbitmap(scan, bitmap);
+	index_endscan(scan);
+	TBMIterator *iterator = tbm_begin_iterate(bitmap);
+	IndexFetchTableData *fetch = table_index_fetch_begin(rel);
+	bool more = true;
+	TBMIterateResult *page;
+	while (more && (page = tbm_iterate(iterator)) != NULL) {
+		int n = page->ntuples >= 0 ? page->ntuples : MaxHeapTuplesPerPage;
+		for (int i = 0; more && i < n; i++) {
+			ItemPointerData at;
+			ItemPointerSet(&at, page->blockno,
+			               page->ntuples >= 0 ? page->offsets[i] : (OffsetNumber)(i + 1));
+			bool call_again = false;
+			bool all_dead = false;
+			do {
+				if (!table_index_fetch_tuple(fetch, &at, snapshot, slot, &call_again, &all_dead))
+					break;
+				if (!VisitRow(slot, purpose, purpose_len, NULL, 0, visit, arg))
+					more = false;
+			} while (more && call_again);
+		}
+	}
+	table_index_fetch_end(fetch);
+	tbm_end_iterate(iterator);
+	tbm_free(bitmap);
+}
+
+// LargeShare reports whether the registry's statistics (ANALYZE) say that
+// at least a fifth of its rows are of purpose (its most common values);
+// without statistics, no.
+bool
+LargeShare(Relation rel, const char *purpose, size_t purpose_len) {
+	constexpr AttrNumber kPurposeColumn = 3;
+	HeapTuple stats = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(RelationGetRelid(rel)),
+	                                  Int16GetDatum(kPurposeColumn), BoolGetDatum(false));
+	if (!HeapTupleIsValid(stats))
+		return false;
+	bool large = false;
+	AttStatsSlot slot;
+	if (get_attstatsslot(&slot, stats, STATISTIC_KIND_MCV, InvalidOid,
+	                     ATTSTATSSLOT_VALUES | ATTSTATSSLOT_NUMBERS)) {
+		if (slot.valuetype == TEXTOID)
+			for (int i = 0; i < slot.nvalues && i < slot.nnumbers; i++)
+				if (TextEquals(slot.values[i], purpose, purpose_len)) {
+					large = slot.numbers[i] >= 0.2;
+					break;
+				}
+		free_attstatsslot(&slot);
+	}
+	ReleaseSysCache(stats);
+	return large;
+}
+
 } // namespace
 
 // ScanStanding calls visit(subject, len, until, arg) for every standing
@@ -153,6 +223,13 @@ ScanStanding(const char *purpose, const char *subject, size_t subject_len, Stand
 	// one subject: a descent by (purpose, subject); every subject: the
 	// purpose's range
 	Relation index = OpenIndexIfShaped(table_oid, index_oid, BTREE_AM_OID, 2, 3, 2);
+	// a set of a purpose that holds a large share of the registry: reading
+	// the whole heap in order costs less than the index and a heap fetch
+	// per consent
+	if (index != NULL && subject == NULL && LargeShare(rel, purpose, purpose_len)) {
+		index_close(index, AccessShareLock);
+		index = NULL;
+	}
 	if (index != NULL) {
 		ScanKeyData keys[2];
 		int nkeys = subject != NULL ? 2 : 1;
@@ -163,12 +240,19 @@ ScanStanding(const char *purpose, const char *subject, size_t subject_len, Stand
 			ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
 			                       index->rd_indcollation[1], F_TEXTEQ,
 			                       PointerGetDatum(subject_text));
-		IndexScanDesc scan = index_beginscan(rel, index, snapshot, nkeys, 0);
-		index_rescan(scan, keys, nkeys, NULL, 0);
-		while (index_getnext_slot(scan, ForwardScanDirection, slot))
-			if (!VisitRow(slot, purpose, purpose_len, subject, subject_len, visit, arg))
-				break;
-		index_endscan(scan);
+		if (subject != NULL) {
+			IndexScanDesc scan = index_beginscan(rel, index, snapshot, nkeys, 0);
+			index_rescan(scan, keys, nkeys, NULL, 0);
+			while (index_getnext_slot(scan, ForwardScanDirection, slot))
+				if (!VisitRow(slot, purpose, purpose_len, subject, subject_len, visit, arg))
+					break;
+			index_endscan(scan);
+		} else {
+			// a purpose's range (a set being built): the heap in block
+			// order, so that consecutive rows share their page (in subject
+			// order they hardly ever do)
+			VisitInHeapOrder(rel, index, snapshot, keys, slot, purpose, purpose_len, visit, arg);
+		}
 		index_close(index, AccessShareLock);
 	} else {
 		TableScanDesc scan = table_beginscan(rel, snapshot, 0, NULL);

@@ -135,11 +135,7 @@ GateFor(Oid relid, const char *purpose, const char *declared) {
 // statement (per process: a parallel worker has its own).
 struct ConsentCallCache {
 	int gate;
-	char purpose[NAMEDATALEN];
-	uint32 probes;    // index probes so far
-	uint32 threshold; // build the set after this many (0: not decided)
-	bool set_tried;   // a set was built (or found too large)
-	ConsentSet *set;  // the purpose's standing consents, for this execution
+	ConsentProbe probe;
 };
 
 // DeclaredPurpose returns the purpose this consent check is bound to: the
@@ -166,7 +162,8 @@ ConsentAllowsImpl(FunctionCallInfo fcinfo) {
 		cache = (ConsentCallCache *)MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
 		                                                   sizeof(ConsentCallCache));
 		cache->gate = gate;
-		strlcpy(cache->purpose, purpose, sizeof(cache->purpose));
+		strlcpy(cache->probe.purpose, purpose, sizeof(cache->probe.purpose));
+		cache->probe.context = fcinfo->flinfo->fn_mcxt;
 		fcinfo->flinfo->fn_extra = cache;
 	}
 	if (cache->gate != 2)
@@ -174,25 +171,7 @@ ConsentAllowsImpl(FunctionCallInfo fcinfo) {
 	if (PG_ARGISNULL(2))
 		PG_RETURN_BOOL(false);
 	text *subject = PG_GETARG_TEXT_PP(2);
-	const char *bytes = VARDATA_ANY(subject);
-	size_t len = VARSIZE_ANY_EXHDR(subject);
-	if (cache->set != NULL)
-		PG_RETURN_BOOL(ConsentSetContains(cache->set, bytes, len));
-	// after the first rows (64 when the set surely fits; a point lookup never
-	// gets there) read the purpose's standing consents once; bounded like a
-	// hashed subplan, larger registries keep probing
-	if (!cache->set_tried && ++cache->probes > 64) {
-		if (cache->threshold == 0)
-			cache->threshold = ProbesBeforeSet(get_hash_memory_limit());
-		if (cache->probes > cache->threshold) {
-			cache->set_tried = true;
-			cache->set = BuildConsentSet(cache->purpose, fcinfo->flinfo->fn_mcxt,
-			                             get_hash_memory_limit());
-		}
-	}
-	if (cache->set != NULL)
-		PG_RETURN_BOOL(ConsentSetContains(cache->set, bytes, len));
-	PG_RETURN_BOOL(ConsentStandsNow(cache->purpose, bytes, len));
+	PG_RETURN_BOOL(ConsentCheck(&cache->probe, VARDATA_ANY(subject), VARSIZE_ANY_EXHDR(subject)));
 }
 
 // ConsentChangedImpl implements the trigger privacy._consent_changed() of
@@ -222,6 +201,16 @@ RowExemptImpl(FunctionCallInfo fcinfo) {
 }
 
 } // namespace
+
+int
+ConsentGate(Oid relid, const char *purpose, const char *declared) {
+	return GateFor(relid, purpose, declared);
+}
+
+const char *
+SessionPurpose() {
+	return CurrentPurpose();
+}
 
 } // namespace privacy::pg
 

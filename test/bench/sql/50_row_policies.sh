@@ -73,6 +73,25 @@ done
 echo "consent-gated count(*), 1M rows, 100k subjects, half consenting ($visible rows visible), median of $rounds interleaved rounds [min-max]:"
 echo "  gated $(printf '%s\n' "${gs[@]}" | median_spread) ms, ungated $(printf '%s\n' "${us[@]}" | median_spread) ms, ratio gated / ungated = $(printf '%s\n' "${cr[@]}" | median_spread)   (target <= 1.5)"
 echo "  the floor of a per-row check, count(*) WHERE hashtext(subject) <> 0 / ungated = $(printf '%s\n' "${fr[@]}" | median_spread)"
+# load-independent: the backend's CPU time for serial count(*)s (no
+# parallel workers: all the work is the one backend's), gated and ungated
+# interleaved, 8 statements per round
+cpu_count() {
+	{
+		echo "SET max_parallel_workers_per_gather = 0;"
+		echo "SELECT split_part(s, ' ', 14)::bigint + split_part(s, ' ', 15)::bigint AS t0 FROM (SELECT pg_catalog.pg_read_file('/proc/' || pg_backend_pid() || '/stat') AS s) x \\gset"
+		echo "SET ROLE bench_marketer;"
+		for _ in 1 2 3 4 5 6 7 8; do echo "SELECT count(*) FROM bench.$1;"; done
+		echo "RESET ROLE;"
+		echo "SELECT (split_part(s, ' ', 14)::bigint + split_part(s, ' ', 15)::bigint - :t0) * 1000.0 / $(getconf CLK_TCK) / 8 FROM (SELECT pg_catalog.pg_read_file('/proc/' || pg_backend_pid() || '/stat') AS s) x;"
+	} | psql -X -q -At -U postgres | tail -1
+}
+ccr=() cgs=() cus=()
+for ((r = 1; r <= rounds; r++)); do
+	if ((r % 2)); then g=$(cpu_count gated); u=$(cpu_count ungated); else u=$(cpu_count ungated); g=$(cpu_count gated); fi
+	ccr+=("$(ratio "$g" "$u")") cgs+=("$g") cus+=("$u")
+done
+echo "  serial count(*), the backend's CPU time per statement: gated $(printf '%s\n' "${cgs[@]}" | median_spread) ms, ungated $(printf '%s\n' "${cus[@]}" | median_spread) ms, ratio = $(printf '%s\n' "${ccr[@]}" | median_spread)"
 short=$(( duration / 2 > 2 ? duration / 2 : 2 ))
 lr=()
 for ((r = 1; r <= rounds; r++)); do
