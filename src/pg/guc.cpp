@@ -33,6 +33,7 @@ bool guc_masking = true;
 char *guc_master_key_command = NULL;
 int guc_master_key_command_timeout = 10000;
 char *guc_master_key_file = NULL;
+bool guc_output_masking = true;
 bool guc_owners_may_declare = false;
 char *guc_previous_master_key_command = NULL;
 char *guc_previous_master_key_file = NULL;
@@ -156,6 +157,14 @@ RegisterGucs() {
 	        "64 hexadecimal characters; the file must be owned by the server user with mode 0600. "
 	        "Holds a path, never a key.",
 	        &guc_master_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
+
+	DefineCustomBoolVariable("privacy.output_masking",
+	                         "Masks the columns a SELECT only returns at its output.",
+	                         "When on, the masks of columns that a SELECT only returns (no "
+	                         "condition, join, sort or grouping reads them) are evaluated on its "
+	                         "result rows from a form compiled once per backend and role, instead "
+	                         "of being planned into the statement. Both ways mask the same values.",
+	                         &guc_output_masking, true, PGC_SUSET, 0, NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("privacy.owners_may_declare",
 	                         "Lets table owners declare policies on their own tables.",
