@@ -32,6 +32,7 @@ CREATE ROLE mo_exempt_group;
 SELECT privacy.grant_unmasked('mo_exempt_group', 'mo.t');
 GRANT USAGE ON SCHEMA mo TO mo_reader;
 GRANT SELECT ON mo.t, mo.k, mo.expected_k TO mo_reader;
+GRANT UPDATE (note) ON mo.t TO mo_reader;
 -- the email as a statement returns it, tested by the caller's function
 CREATE FUNCTION mo.email_of(int) RETURNS text LANGUAGE plpgsql STABLE AS
 	$$ DECLARE v text; BEGIN SELECT email INTO v FROM mo.t WHERE id = $1; RETURN v; END $$;
@@ -59,7 +60,7 @@ SELECT t.email, k.id FROM mo.t t, mo.k k WHERE t.id = k.id ORDER BY k.id LIMIT 1
 SELECT mo.email_of(1), mo.name_matches(1) AS keyed, mo.name_matches(2) AS keyed_null;
 -- a statement masked at its output running another one on the same column
 SELECT email, mo.email_of(2) AS nested FROM mo.t WHERE id = 1;
--- CREATE TABLE AS, cursors (a scrollable one is masked by substitution)
+-- CREATE TABLE AS; cursors keep the substitution (WHERE CURRENT OF)
 CREATE TEMP TABLE got AS SELECT id, name FROM mo.k;
 SELECT g.id, g.name IS NOT DISTINCT FROM e.name AS keyed_copy FROM got g JOIN mo.expected_k e USING (id) ORDER BY g.id;
 BEGIN;
@@ -69,7 +70,14 @@ CLOSE c;
 DECLARE s SCROLL CURSOR FOR SELECT id, email FROM mo.t ORDER BY id;
 FETCH LAST FROM s;
 FETCH PRIOR FROM s;
+-- a cursor without SCROLL: backward fetches and WHERE CURRENT OF still work
+DECLARE u CURSOR FOR SELECT id, email FROM mo.t WHERE id >= 2;
+FETCH NEXT FROM u;
+FETCH NEXT FROM u;
+FETCH PRIOR FROM u;
+UPDATE mo.t SET note = 'n2 seen' WHERE CURRENT OF u;
 COMMIT;
+SELECT id, note FROM mo.t ORDER BY id;
 -- shapes that compute on a masked column keep the substitution
 SELECT count(*) FROM mo.t WHERE email LIKE 'CANARY-%';
 SELECT email FROM mo.t ORDER BY email, id LIMIT 1;

@@ -185,8 +185,8 @@ HasOutputForm(const GovernedRel *rel, int index) {
 CompiledMask *
 Compile(const GovernedRel *rel, int index, const CompiledKey *key, uint64 generation) {
 	const MaskedColumn *col = &rel->columns[index];
-	MemoryContext context =
-	        AllocSetContextCreate(CurrentMemoryContext, "pg_privacy output mask", ALLOCSET_SMALL_SIZES);
+	MemoryContext context = AllocSetContextCreate(CurrentMemoryContext, "pg_privacy output mask",
+	                                              ALLOCSET_SMALL_SIZES);
 	MemoryContext old = MemoryContextSwitchTo(context);
 	CompiledMask *mask = (CompiledMask *)palloc0(sizeof(CompiledMask));
 	mask->key = *key;
@@ -197,6 +197,10 @@ Compile(const GovernedRel *rel, int index, const CompiledKey *key, uint64 genera
 	FormCheck check = {col->attnum, true};
 	(void)FormWalker((Node *)expr, &check);
 	mask->reusable = check.ok;
+	// the value replaces the column's in the row (masks are coerced to the
+	// column's type when declared; fail closed if one is not)
+	if (exprType((Node *)expr) != col->atttype)
+		elog(ERROR, "pg_privacy: mask of a different type than its column");
 	// ExecInitExpr checks EXECUTE on every function for GetUserId(), the
 	// key's user, as the substituted mask's executor startup would
 	mask->state = ExecInitExpr(expr, NULL);
@@ -288,8 +292,8 @@ void ReScan(CustomScanState *node);
 void Explain(CustomScanState *node, List *ancestors, ExplainState *es);
 
 CustomScanMethods plan_methods = {kNodeName, CreateState};
-CustomExecMethods exec_methods = {
-        kNodeName, Begin, Exec, End, ReScan, NULL, NULL, NULL, NULL, NULL, NULL, NULL, Explain};
+CustomExecMethods exec_methods = {kNodeName, Begin, Exec, End,  ReScan, NULL,   NULL,
+                                  NULL,      NULL,  NULL, NULL, NULL,   Explain};
 
 // statements planned while EXPLAIN runs are masked by substitution, so that
 // EXPLAIN shows the masks in the plan it prints (BeginExplain)
@@ -367,10 +371,9 @@ Begin(CustomScanState *node, EState *estate, int eflags) {
 			// evaluated here: the plan was made before the policy changed
 			// and no invalidation reached it (fail closed)
 			if (!HasOutputForm(rel, index))
-				ereport(ERROR,
-				        (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				         errmsg("masking policies changed after the statement was planned"),
-				         errhint("Run the statement again.")));
+				ereport(ERROR, (errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				                errmsg("masking policies changed after the statement was planned"),
+				                errhint("Run the statement again.")));
 			state->column[state->nmasks] = column;
 			state->masks[state->nmasks] = Acquire(rel, index, userid);
 			state->nmasks++;
@@ -459,8 +462,8 @@ MaskedRefWalker(Node *node, void *context) {
 	RefCheck *check = (RefCheck *)context;
 	if (IsA(node, Var)) {
 		Var *var = (Var *)node;
-		if (var->varlevelsup == 0 && (int)var->varno >= 1 && (int)var->varno <= check->level->nrtes &&
-		    check->level->rels[var->varno] != NULL &&
+		if (var->varlevelsup == 0 && (int)var->varno >= 1 &&
+		    (int)var->varno <= check->level->nrtes && check->level->rels[var->varno] != NULL &&
 		    (var->varattno == 0 || MaskedIndex(check->level, (int)var->varno, var->varattno) >= 0))
 			check->found = true;
 		return check->found;
@@ -476,24 +479,29 @@ MaskedRefWalker(Node *node, void *context) {
 
 OutputMasks *
 PlanOutputMasks(Query *parse, Oid userid, int cursor_options) {
+	// cursors (DECLARE, PL/pgSQL cursors: CURSOR_OPT_FAST_PLAN) keep the
+	// substitution: WHERE CURRENT OF looks for the scan at the plan's top
 	if (explain_depth > 0 || parse->commandType != CMD_SELECT || parse->utilityStmt != NULL ||
-	    (cursor_options & CURSOR_OPT_SCROLL) || parse->hasAggs || parse->hasWindowFuncs ||
-	    parse->hasTargetSRFs || parse->hasSubLinks || parse->hasDistinctOn || parse->hasRecursive ||
-	    parse->hasModifyingCTE || parse->hasForUpdate || parse->rowMarks != NIL ||
-	    parse->cteList != NIL || parse->setOperations != NULL || parse->groupClause != NIL ||
-	    parse->groupingSets != NIL || parse->havingQual != NULL || parse->distinctClause != NIL ||
-	    parse->windowClause != NIL || parse->returningList != NIL || parse->onConflict != NULL ||
-	    parse->mergeActionList != NIL || parse->withCheckOptions != NIL || parse->jointree == NULL ||
-	    parse->rtable == NIL)
+	    (cursor_options & (CURSOR_OPT_SCROLL | CURSOR_OPT_FAST_PLAN)) || parse->hasAggs ||
+	    parse->hasWindowFuncs || parse->hasTargetSRFs || parse->hasSubLinks ||
+	    parse->hasDistinctOn || parse->hasRecursive || parse->hasModifyingCTE ||
+	    parse->hasForUpdate || parse->rowMarks != NIL || parse->cteList != NIL ||
+	    parse->setOperations != NULL || parse->groupClause != NIL || parse->groupingSets != NIL ||
+	    parse->havingQual != NULL || parse->distinctClause != NIL || parse->windowClause != NIL ||
+	    parse->returningList != NIL || parse->onConflict != NULL || parse->mergeActionList != NIL ||
+	    parse->withCheckOptions != NIL || parse->jointree == NULL || parse->rtable == NIL)
 		return NULL;
 	// with Citus loaded, its plans keep their own shape (it looks for its
 	// node at the top)
 	if (CitusPreloaded())
 		return NULL;
+	// a relation's own policies see it raw; sublinks in them (of any
+	// relation) would reach other relations, which the substitution masks
 	ListCell *lc;
 	foreach (lc, parse->rtable) {
 		RangeTblEntry *rte = (RangeTblEntry *)lfirst(lc);
-		if (rte->rtekind != RTE_RELATION)
+		if (rte->rtekind != RTE_RELATION ||
+		    (rte->securityQuals != NIL && checkExprHasSubLink((Node *)rte->securityQuals)))
 			return NULL;
 	}
 	LevelInfo *level = BuildLevel(parse, userid, true);
@@ -502,10 +510,7 @@ PlanOutputMasks(Query *parse, Oid userid, int cursor_options) {
 		if (level->rels[rti] == NULL)
 			continue;
 		RangeTblEntry *rte = rt_fetch(rti, parse->rtable);
-		// the relation's own policies see it raw; sublinks in them would
-		// reach other relations, which the substitution masks
-		if ((rte->relkind != RELKIND_RELATION && rte->relkind != RELKIND_PARTITIONED_TABLE) ||
-		    (rte->securityQuals != NIL && checkExprHasSubLink((Node *)rte->securityQuals)))
+		if (rte->relkind != RELKIND_RELATION && rte->relkind != RELKIND_PARTITIONED_TABLE)
 			return NULL;
 		any = true;
 	}
@@ -579,7 +584,9 @@ WrapOutputMasks(PlannedStmt *stmt, OutputMasks *masks) {
 	}
 	plan->targetlist = tlist;
 	scan->scan.scanrelid = 0;
-	scan->flags = 0;
+	// rows come from the child in the executor's direction: backward when
+	// the child can
+	scan->flags = ExecSupportsBackwardScan(top) ? CUSTOMPATH_SUPPORT_BACKWARD_SCAN : 0;
 	scan->custom_plans = list_make1(top);
 	scan->custom_scan_tlist = masks->display;
 	scan->custom_private = masks->masked;
