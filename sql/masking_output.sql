@@ -82,6 +82,19 @@ SELECT id, note FROM mo.t ORDER BY id;
 SELECT count(*) FROM mo.t WHERE email LIKE 'CANARY-%';
 SELECT email FROM mo.t ORDER BY email, id LIMIT 1;
 SELECT t FROM mo.t t WHERE id = 1;
+RESET ROLE;
+-- another table's row-security policy reading a masked column sees it
+-- masked when a statement returns that column too
+CREATE TABLE mo.b (id int, owner_email text);
+INSERT INTO mo.b SELECT id, email FROM mo.t;
+ALTER TABLE mo.b ENABLE ROW LEVEL SECURITY;
+CREATE POLICY b_owner ON mo.b USING (EXISTS (SELECT 1 FROM mo.t x WHERE x.email = b.owner_email));
+GRANT SELECT ON mo.b TO mo_reader;
+SET ROLE mo_reader;
+SELECT t.email, b.id FROM mo.t t, mo.b b WHERE t.id = b.id ORDER BY b.id;
+RESET ROLE;
+SELECT count(*) AS rows_for_superuser FROM mo.b;
+SET ROLE mo_reader;
 -- EXPLAIN plans with the substitution (it prints the masks); a generic plan
 -- made outside EXPLAIN shows the node and the columns it masks
 EXPLAIN (VERBOSE, COSTS OFF) SELECT email, score FROM mo.t WHERE id = 1;
