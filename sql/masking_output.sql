@@ -1,6 +1,6 @@
 -- masking_output: a SELECT that only returns masked columns (bare columns of
 -- its target list) is planned unmasked and masked at its output by one plan
--- node with masks compiled once per backend and role (issue 19). It returns
+-- node with masks compiled once per backend and column (issue 19). It returns
 -- what the substituted masks return (privacy.output_masking off), in every
 -- shape it takes: column lists, implicit joins, LIMIT, ORDER BY other
 -- columns, NULLs, keyed masks, prepared statements, cursors, PL/pgSQL,
@@ -28,10 +28,12 @@ INSERT INTO mo.k VALUES (1, 'CANARY-' || 'AB03'), (2, NULL);
 SELECT privacy.mask_column('mo.k', 'name', 'privacy.pseudonym(name)');
 CREATE TABLE mo.expected_k AS SELECT id, privacy.pseudonym(name) AS name FROM mo.k;
 CREATE ROLE mo_reader;
+CREATE ROLE mo_other;
 CREATE ROLE mo_exempt_group;
 SELECT privacy.grant_unmasked('mo_exempt_group', 'mo.t');
-GRANT USAGE ON SCHEMA mo TO mo_reader;
+GRANT USAGE ON SCHEMA mo TO mo_reader, mo_other;
 GRANT SELECT ON mo.t, mo.k, mo.expected_k TO mo_reader;
+GRANT SELECT ON mo.t TO mo_other;
 GRANT UPDATE (note) ON mo.t TO mo_reader;
 -- the email as a statement returns it, tested by the caller's function
 CREATE FUNCTION mo.email_of(int) RETURNS text LANGUAGE plpgsql STABLE AS
@@ -119,7 +121,20 @@ SELECT email FROM mo.t WHERE id = 1;
 \echo :LAST_ERROR_SQLSTATE
 RESET ROLE;
 SET privacy.output_masking = on;
+-- one compiled form serves every role; each role's EXECUTE is checked
+GRANT EXECUTE ON FUNCTION privacy.redact(text) TO mo_reader;
+SET ROLE mo_reader;
+EXECUTE lookup(1);
+RESET ROLE;
+SET ROLE mo_other;
+SELECT email FROM mo.t WHERE id = 1;
+\echo :LAST_ERROR_SQLSTATE
+RESET ROLE;
+REVOKE EXECUTE ON FUNCTION privacy.redact(text) FROM mo_reader;
 GRANT EXECUTE ON FUNCTION privacy.redact(text) TO PUBLIC;
+SET ROLE mo_other;
+SELECT email FROM mo.t WHERE id = 1;
+RESET ROLE;
 SET ROLE mo_reader;
 EXECUTE lookup(1);
 RESET ROLE;
@@ -150,4 +165,4 @@ DEALLOCATE ALL;
 RESET plan_cache_mode;
 \c :regress_db
 DROP DATABASE masking_output;
-DROP ROLE mo_reader, mo_exempt_group;
+DROP ROLE mo_reader, mo_other, mo_exempt_group;

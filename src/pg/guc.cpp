@@ -162,7 +162,7 @@ RegisterGucs() {
 	                         "Masks the columns a SELECT only returns at its output.",
 	                         "When on, the masks of columns that a SELECT only returns (no "
 	                         "condition, join, sort or grouping reads them) are evaluated on its "
-	                         "result rows from a form compiled once per backend and role, instead "
+	                         "result rows from a form compiled once per backend and column, instead "
 	                         "of being planned into the statement. Both ways mask the same values.",
 	                         &guc_output_masking, true, PGC_SUSET, 0, NULL, NULL, NULL);
 

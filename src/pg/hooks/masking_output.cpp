@@ -16,6 +16,7 @@
 
 extern "C" {
 #include "access/htup_details.h"
+#include "catalog/objectaccess.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
@@ -30,6 +31,7 @@ extern "C" {
 #include "optimizer/optimizer.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/ruleutils.h"
@@ -54,9 +56,11 @@ const char *kNodeName = "PrivacyOutputMasks";
 
 // ---- compiled masks ------------------------------------------------------
 
+// one compiled form per masked column (not per role: a backend serving
+// many roles through SET ROLE keeps one per column); the EXECUTE checks are
+// made again whenever another role acquires it
 struct CompiledKey {
 	Oid relid;
-	Oid userid;
 	int32 attnum;
 };
 
@@ -66,9 +70,12 @@ struct CompiledMask {
 	ExprState *state;      // the mask, its Var reading attribute attnum of slot
 	TupleTableSlot *slot;  // attnum attributes; only the last is ever set
 	uint64 generation;
-	bool busy;     // held by an executor
-	bool cached;   // kept in the table (else private to one executor)
-	bool reusable; // its planned form passed FormWalker
+	Oid *functions; // what ExecInitExpr checked EXECUTE on
+	int nfunctions;
+	Oid checked_user; // the role the EXECUTE checks were last made for
+	bool busy;        // held by an executor
+	bool cached;      // kept in the table (else private to one executor)
+	bool reusable;    // its planned form passed FormWalker
 };
 
 struct CompiledEntry {
@@ -180,6 +187,36 @@ HasOutputForm(const GovernedRel *rel, int index) {
 	return col->output_form == 'y';
 }
 
+// FunctionWalker collects the functions of a compiled form.
+bool
+FunctionWalker(Node *node, void *context) {
+	if (node == NULL)
+		return false;
+	CompiledMask *mask = (CompiledMask *)context;
+	Oid funcid = InvalidOid;
+	if (IsA(node, FuncExpr))
+		funcid = ((FuncExpr *)node)->funcid;
+	else if (IsA(node, OpExpr))
+		funcid = ((OpExpr *)node)->opfuncid;
+	if (OidIsValid(funcid)) {
+		mask->functions = (Oid *)repalloc(mask->functions, sizeof(Oid) * (mask->nfunctions + 1));
+		mask->functions[mask->nfunctions++] = funcid;
+	}
+	return expression_tree_walker(node, (bool (*)())FunctionWalker, context);
+}
+
+// CheckExecute makes the EXECUTE checks ExecInitExpr made, for userid.
+void
+CheckExecute(CompiledMask *mask, Oid userid) {
+	for (int i = 0; i < mask->nfunctions; i++) {
+		AclResult result = pg_proc_aclcheck(mask->functions[i], userid, ACL_EXECUTE);
+		if (result != ACLCHECK_OK)
+			aclcheck_error(result, OBJECT_FUNCTION, get_func_name(mask->functions[i]));
+		InvokeFunctionExecuteHook(mask->functions[i]);
+	}
+	mask->checked_user = userid;
+}
+
 // Compile builds rel->columns[index]'s mask for the current user in a new
 // context under the current one (an error frees it with the caller's).
 CompiledMask *
@@ -204,6 +241,9 @@ Compile(const GovernedRel *rel, int index, const CompiledKey *key, uint64 genera
 	// ExecInitExpr checks EXECUTE on every function for GetUserId(), the
 	// key's user, as the substituted mask's executor startup would
 	mask->state = ExecInitExpr(expr, NULL);
+	mask->checked_user = GetUserId();
+	mask->functions = (Oid *)palloc(sizeof(Oid));
+	(void)FunctionWalker((Node *)expr, mask);
 	TupleDesc desc = CreateTemplateTupleDesc(col->attnum);
 	for (AttrNumber a = 1; a <= col->attnum; a++) {
 		if (a == col->attnum) {
@@ -227,7 +267,6 @@ Acquire(const GovernedRel *rel, int index, Oid userid) {
 	CompiledKey key;
 	memset(&key, 0, sizeof(key));
 	key.relid = rel->relid;
-	key.userid = userid;
 	key.attnum = rel->columns[index].attnum;
 	uint64 generation = MaskGeneration();
 	bool found;
@@ -237,6 +276,8 @@ Acquire(const GovernedRel *rel, int index, Oid userid) {
 	CompiledMask *mask = entry->mask;
 	if (mask != NULL && !mask->busy) {
 		if (mask->generation == generation) {
+			if (mask->checked_user != userid)
+				CheckExecute(mask, userid);
 			mask->busy = true;
 			return mask;
 		}

@@ -9,7 +9,8 @@
 // is nothing to compute on: the statement is planned unmasked and one
 // custom plan node on top replaces each masked output value by its mask.
 // The masks are evaluated from a per-backend compiled form (an ExprState
-// with its FmgrInfo, built once per user and mask) instead of being planned
+// with its FmgrInfo, built once per backend and masked column; EXECUTE
+// checked again for each role that uses it) instead of being planned
 // and set up as function nodes at every statement: PostgreSQL's planner and
 // executor-startup costs per function node were most of a masked point
 // lookup's overhead (doc/performance.md).
@@ -20,9 +21,10 @@
 //    it (GetUserId() at executor start), with the mask current then.
 //  * A compiled mask is used only within one MaskGeneration() (masks,
 //    exemptions, governed relations, pg_proc, role membership unchanged);
-//    it was built by ExecInitExpr as that user, so the EXECUTE check of
-//    every function it calls was made for that user in that generation
-//    (GRANT/REVOKE EXECUTE change pg_proc and so the generation).
+//    ExecInitExpr checked EXECUTE on every function it calls for the user
+//    who built it, and the same checks are made again whenever another
+//    user acquires it (GRANT/REVOKE EXECUTE change pg_proc and so the
+//    generation).
 //  * One executor at a time holds a compiled mask; another (a nested or
 //    concurrent statement) compiles a private one, as the substitution
 //    path would.
