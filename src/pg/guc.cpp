@@ -158,13 +158,13 @@ RegisterGucs() {
 	        "Holds a path, never a key.",
 	        &guc_master_key_file, "", PGC_SIGHUP, GUC_SUPERUSER_ONLY, NULL, NULL, NULL);
 
-	DefineCustomBoolVariable("privacy.output_masking",
-	                         "Masks the columns a SELECT only returns at its output.",
-	                         "When on, the masks of columns that a SELECT only returns (no "
-	                         "condition, join, sort or grouping reads them) are evaluated on its "
-	                         "result rows from a form compiled once per backend and column, instead "
-	                         "of being planned into the statement. Both ways mask the same values.",
-	                         &guc_output_masking, true, PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomBoolVariable(
+	        "privacy.output_masking", "Masks the columns a SELECT only returns at its output.",
+	        "When on, the masks of columns that a SELECT only returns (no "
+	        "condition, join, sort or grouping reads them) are evaluated on its "
+	        "result rows from a form compiled once per backend and column, instead "
+	        "of being planned into the statement. Both ways mask the same values.",
+	        &guc_output_masking, true, PGC_SUSET, 0, NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("privacy.owners_may_declare",
 	                         "Lets table owners declare policies on their own tables.",
