@@ -33,6 +33,7 @@ bool guc_masking = true;
 char *guc_master_key_command = NULL;
 int guc_master_key_command_timeout = 10000;
 char *guc_master_key_file = NULL;
+bool guc_output_masking = true;
 bool guc_owners_may_declare = false;
 bool guc_debug_consent_collisions = false;
 char *guc_previous_master_key_command = NULL;
@@ -164,6 +165,14 @@ RegisterGucs() {
 	                         "walks one chain and compares subjects exactly (consent_scan tests).",
 	                         &guc_debug_consent_collisions, false, PGC_SUSET,
 	                         GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+
+	DefineCustomBoolVariable(
+	        "privacy.output_masking", "Masks the columns a SELECT only returns at its output.",
+	        "When on, the masks of columns that a SELECT only returns (no "
+	        "condition, join, sort or grouping reads them) are evaluated on its "
+	        "result rows from a form compiled once per backend and column, instead "
+	        "of being planned into the statement. Both ways mask the same values.",
+	        &guc_output_masking, true, PGC_SUSET, 0, NULL, NULL, NULL);
 
 	DefineCustomBoolVariable("privacy.owners_may_declare",
 	                         "Lets table owners declare policies on their own tables.",

@@ -29,6 +29,11 @@ extern char *guc_master_key_file;
 extern char *guc_previous_master_key_command;
 extern char *guc_previous_master_key_file;
 
+// privacy.output_masking (superuser only): masks of columns a SELECT only
+// returns are evaluated at its output from a compiled form
+// (hooks/masking_output.hpp) instead of being substituted.
+extern bool guc_output_masking;
+
 // privacy.owners_may_declare (superuser only): table owners may declare
 // policies on their own tables.
 extern bool guc_owners_may_declare;

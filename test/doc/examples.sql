@@ -180,6 +180,10 @@ SELECT * FROM privacy.anonymize_database() ORDER BY 1;
 ROLLBACK;
 DROP TABLE shop.export;
 
+-- @ privacy.output_masking
+-- # On by default: the masks of columns a SELECT only returns are evaluated on its result rows from a compiled form (same values as the substituted masks; doc/column-policies.md).
+SHOW privacy.output_masking;
+
 -- @ privacy.owners_may_declare
 -- # Off by default: table owners may not declare or remove policies on their own tables unless this is on.
 SHOW privacy.owners_may_declare;

@@ -95,11 +95,13 @@ int nrls_owned = 0;
 Oid *rls_owned = NULL; // governed tables whose row security pg_privacy enabled
 Oid governed_table = InvalidOid;
 HTAB *rel_cache = NULL;
-uint64 role_epoch = 1; // bumped by every role membership or attribute change
+uint64 role_epoch = 1;      // bumped by every role membership or attribute change
+uint64 mask_generation = 1; // MaskGeneration()
 
 // ResetCache drops everything; only called with no pins.
 void
 ResetCache() {
+	mask_generation++;
 	if (cache_context != NULL)
 		MemoryContextReset(cache_context);
 	loaded = false;
@@ -134,6 +136,7 @@ RelcacheCallback(Datum arg, Oid relid) {
 		return;
 	if (!OidIsValid(relid) || !catalog_present || IsOwnTable(relid)) {
 		stale = true;
+		mask_generation++;
 		return;
 	}
 	if (rel_cache != NULL && hash_search(rel_cache, &relid, HASH_FIND, NULL) != NULL)
@@ -141,6 +144,8 @@ RelcacheCallback(Datum arg, Oid relid) {
 	for (int i = 0; i < npolicies; i++)
 		if (policies[i].relid == relid)
 			stale = true;
+	if (stale)
+		mask_generation++;
 }
 
 // RoleCallback forgets plans when role membership or attributes change:
@@ -149,6 +154,7 @@ RelcacheCallback(Datum arg, Oid relid) {
 void
 RoleCallback(Datum arg, int cacheid, uint32 hashvalue) {
 	role_epoch++; // per-user decisions are made again (MaskedColumnsFor)
+	mask_generation++;
 	if (loaded && catalog_present && (npolicies > 0 || CategoryPoliciesLoaded()))
 		ResetPlanCache();
 }
@@ -390,6 +396,8 @@ NullPreserving(Node *expr, AttrNumber attnum) {
 // changed owner (the trust check runs when a mask is loaded).
 void
 ProcCallback(Datum arg, int cacheid, uint32 hashvalue) {
+	// a function's definition, owner or EXECUTE privilege may have changed
+	mask_generation++;
 	if (loaded && catalog_present && npolicies > 0)
 		stale = true;
 }
@@ -489,6 +497,11 @@ bool
 AnyColumnPolicy() {
 	EnsureLoaded();
 	return catalog_present && (npolicies > 0 || CategoryPoliciesLoaded());
+}
+
+uint64
+MaskGeneration() {
+	return mask_generation;
 }
 
 void

@@ -46,6 +46,9 @@ struct MaskedColumn {
 	int nsources;
 	Oid *source_relids;
 	NameData *source_columns;
+	// issue 19 (masking_output.hpp): whether the mask can be evaluated at a
+	// statement's output from a per-backend compiled form; 0: not known yet
+	char output_form;
 };
 
 // GovernedRel describes the masking policies that apply to one relation.
@@ -132,6 +135,12 @@ List *InheritanceAncestors(Oid relid);
 // entries; an invalidated cache is only freed when nothing holds a pin.
 void PinColumnPolicyCache();
 void UnpinColumnPolicyCache();
+
+// MaskGeneration changes whenever a mask, an exemption, a governed
+// relation, a function or a role membership or attribute may have changed
+// (the events that make cached masking decisions stale): compiled masks
+// (masking_output.hpp) are reused only within one generation.
+uint64 MaskGeneration();
 
 // HoldColumnPolicyCache pins like PinColumnPolicyCache but never resets a
 // stale cache first: for use while a caller may hold entries without a pin

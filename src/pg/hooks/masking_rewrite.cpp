@@ -258,6 +258,18 @@ MaskMutator(Node *node, MaskContext *context) {
 	}
 	if (IsA(node, Query))
 		return (Node *)MaskQuery((Query *)node, context);
+	// a target entry holding a bare Var (SELECT *, a column list): what
+	// expression_tree_mutator would do, without its generic walks; an entry
+	// whose Var is not masked is kept as it is
+	if (IsA(node, TargetEntry) && ((TargetEntry *)node)->expr != NULL &&
+	    IsA(((TargetEntry *)node)->expr, Var)) {
+		TargetEntry *tle = (TargetEntry *)node;
+		if (!MayNeedMasking((Node *)tle->expr, context))
+			return node;
+		TargetEntry *copy = flatCopyTargetEntry(tle);
+		copy->expr = (Expr *)MaskMutator((Node *)tle->expr, context);
+		return (Node *)copy;
+	}
 	if (context->depth < 2 && !MayNeedMasking(node, context))
 		return node;
 	context->depth++;

@@ -12,6 +12,7 @@
 #include "pg/catalog/row_policies.hpp"
 #include "pg/guc.hpp"
 #include "pg/hooks/masking_authorship.hpp"
+#include "pg/hooks/masking_output.hpp"
 #include "pg/hooks/masking_rewrite.hpp"
 #include "pg/hooks/write_taint.hpp"
 #include "pg/postgres.hpp"
@@ -40,10 +41,16 @@ Oid masking_reader = InvalidOid;
 // *governed tells whether it touches a governed relation,
 // *raw whether it was left unmasked by an exemption (suspended: pg_privacy
 // armed one for this statement).
+//
+// *output is set instead of masking when the statement can be masked at its
+// output (masking_output.hpp): not for another reader (PlanMaskedFor; the
+// output node masks for the user running it).
 Query *
-GovernedAndMask(Query *parse, bool suspended, Oid reader, bool *governed, bool *raw) {
+GovernedAndMask(Query *parse, bool suspended, Oid reader, int cursor_options, bool *governed,
+                bool *raw, OutputMasks **output) {
 	*governed = false;
 	*raw = false;
+	*output = NULL;
 	if (IsBinaryUpgrade || !AnyColumnPolicy())
 		return parse;
 	// one walk decides both (an exempt user's statement is left untouched,
@@ -68,6 +75,11 @@ GovernedAndMask(Query *parse, bool suspended, Oid reader, bool *governed, bool *
 	if (HasModification(parse)) {
 		TaintContext taint = {context.userid, NIL};
 		RejectTaintedTargets(parse, &taint);
+	}
+	if (!OidIsValid(reader) && guc_output_masking) {
+		*output = PlanOutputMasks(parse, context.userid, cursor_options);
+		if (*output != NULL)
+			return parse;
 	}
 	return MaskQuery(parse, &context);
 }
@@ -165,6 +177,7 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options,
                ParamListInfo bound_params) {
 	volatile bool governed = false;
 	volatile bool raw = false;
+	OutputMasks *volatile output = NULL;
 	PlannedStmt *volatile result = NULL;
 	// consumed before anything can plan a nested statement
 	bool suspended = ConsumeMaskingSuspension();
@@ -179,9 +192,12 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options,
 	{
 		bool touched = false;
 		bool exempt = false;
-		Query *masked = GovernedAndMask(parse, suspended, reader, &touched, &exempt);
+		OutputMasks *at_output = NULL;
+		Query *masked = GovernedAndMask(parse, suspended, reader, cursor_options, &touched, &exempt,
+		                                &at_output);
 		governed = touched;
 		raw = exempt;
+		output = at_output;
 		citus_nest_level = AvoidCitusLocalFastPath(parse);
 		if (prev_planner != NULL)
 			result = prev_planner(masked, query_string, cursor_options, bound_params);
@@ -194,6 +210,8 @@ PrivacyPlanner(Query *parse, const char *query_string, int cursor_options,
 	if (citus_nest_level >= 0)
 		AtEOXact_GUC(true, citus_nest_level);
 
+	if (output != NULL)
+		WrapOutputMasks(result, output);
 	if (carried)
 		DependOnCitusState(result);
 	if (governed)
@@ -212,6 +230,7 @@ InstallPlannerHook() {
 	prev_planner = planner_hook;
 	planner_hook = PrivacyPlanner;
 	InstallMaskingAuthorship();
+	InstallOutputMasking();
 }
 
 PlannedStmt *

@@ -22,6 +22,7 @@
 //    a role that may run the statement (others get PostgreSQL's error and
 //    learn nothing about held rows).
 #include "pg/hooks/process_utility.hpp"
+#include "pg/hooks/masking_output.hpp"
 
 #include "pg/catalog/categories.hpp"
 #include "pg/catalog/citus.hpp"
@@ -824,6 +825,23 @@ RunCatalogCopy(PlannedStmt *pstmt, const char *query_string, bool read_only_tree
 	PG_END_TRY();
 }
 
+// RunExplain runs an EXPLAIN with output masking off (masking_output.hpp:
+// the plan it prints shows the masks), in its own frame like RunCatalogCopy.
+void
+RunExplain(PlannedStmt *pstmt, const char *query_string, bool read_only_tree,
+           ProcessUtilityContext context, ParamListInfo params, QueryEnvironment *query_env,
+           DestReceiver *dest, QueryCompletion *qc, int mark) {
+	BeginExplain();
+	PG_TRY();
+	{
+		CallNextProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env,
+		                       dest, qc, mark);
+	}
+	PG_FINALLY();
+	{ EndExplain(); }
+	PG_END_TRY();
+}
+
 // PrivacyProcessUtility is the hook body (C-style).
 void
 PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_only_tree,
@@ -852,6 +870,8 @@ PrivacyProcessUtility(PlannedStmt *pstmt, const char *query_string, bool read_on
 	if (IsSuperuserCatalogCopy(stmt))
 		RunCatalogCopy(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc,
 		               mark);
+	else if (IsA(stmt, ExplainStmt))
+		RunExplain(pstmt, query_string, read_only_tree, context, params, query_env, dest, qc, mark);
 	else
 		CallNextProcessUtility(pstmt, query_string, read_only_tree, context, params, query_env,
 		                       dest, qc, mark);
