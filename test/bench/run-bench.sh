@@ -16,6 +16,11 @@ bash scripts/install-deps.sh
 make -s >/dev/null
 if [ "$(id -u)" -ne 0 ]; then sudo make -s install >/dev/null; else make -s install >/dev/null; fi
 
+# the goals each benchmark measured, printed as one table at the end
+mkdir -p build/bench
+export BENCH_GOALS=$root/build/bench/goals.tsv
+: >"$BENCH_GOALS"
+
 if [ -z "${BENCH_SQL:-}" ]; then
 echo "== core benchmarks (Google Benchmark, release build)"
 cmake -S . -B build/bench -DCMAKE_BUILD_TYPE=Release -DPRIVACY_BUILD_TESTS=OFF >/dev/null
@@ -53,3 +58,10 @@ for f in test/bench/sql/*.sh; do
 	echo "-- $(basename "$f")"
 	env $(cluster_env bench) PGDATABASE=privacy_bench bash "$f"
 done
+
+# the goals SQL benchmarks recorded in the database, then the whole table
+cluster_psql bench -d privacy_bench -X -At -F $'\t' \
+	-c 'SELECT measure, result, goal FROM bench.goals ORDER BY seq' >>"$BENCH_GOALS"
+echo
+echo "== goals of this run (judged on the median; load average now $(cut -d' ' -f1-3 /proc/loadavg))"
+python3 test/bench/goals.py "$BENCH_GOALS"

@@ -16,7 +16,11 @@ END $$;
 -- bench.ratio times `measured` and `baseline` reps times each (after one
 -- warm-up run of each) and returns label, medians and measured/baseline,
 -- with the spread: the lowest and highest ratio of one round's pair.
+-- bench.goals: the goals of this run that SQL benchmarks measured
+-- (bench.ratio(..., goal => '<= 2')); run-bench.sh prints them last.
+CREATE TABLE bench.goals (seq serial, measure text, result text, goal text);
 CREATE FUNCTION bench.ratio(label text, measured text, baseline text, reps int DEFAULT 5,
+	goal text DEFAULT NULL,
 	OUT benchmark text, OUT measured_ms numeric, OUT baseline_ms numeric, OUT ratio numeric,
 	OUT spread text)
 LANGUAGE plpgsql AS $$
@@ -36,6 +40,9 @@ BEGIN
 	ratio := round(measured_ms / nullif(baseline_ms, 0), 2);
 	spread := (SELECT round(min(m[i] / nullif(b[i], 0))::numeric, 2) || '-' ||
 		round(max(m[i] / nullif(b[i], 0))::numeric, 2) FROM generate_subscripts(m, 1) i);
+	IF goal IS NOT NULL THEN
+		INSERT INTO bench.goals (measure, result, goal) VALUES (label, ratio || ' [' || spread || ']', goal);
+	END IF;
 END $$;
 
 -- bench.people: 1,000,000 rows of realistic personal data.

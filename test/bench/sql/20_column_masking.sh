@@ -12,6 +12,7 @@
 # Needs PGHOST/PGPORT/PGDATABASE of a cluster preloading pg_privacy, as the
 # superuser postgres.
 set -euo pipefail
+source test/bench/goals.sh
 duration=${BENCH_SECONDS:-10}
 psql -X -q -U postgres -v ON_ERROR_STOP=1 -o /dev/null <<'SQL'
 SET client_min_messages = warning;
@@ -110,6 +111,8 @@ echo "point lookup by primary key, pgbench 2 clients, $rounds interleaved rounds
 echo "  masked / exempt TPS, simple protocol   = $(stats "${simple[@]}")   (target >= 0.9)"
 echo "  masked / exempt TPS, -M prepared       = $(stats "${prepared[@]}")   (target >= 0.95)"
 echo "  masked / exempt typing the same masks, simple = $(stats "${typed[@]}")   (the mechanism's own cost)"
+bench_goal "masked point lookup TPS / exempt, simple protocol" "$(stats "${simple[@]}")" ">= 0.9"
+bench_goal "masked point lookup TPS / exempt, -M prepared" "$(stats "${prepared[@]}")" ">= 0.95"
 
 psql -X -q -U postgres -c "DROP TABLE bench.masked5" -c "REVOKE USAGE ON SCHEMA bench FROM bench_masked, bench_exempt" \
 	-c "DROP ROLE bench_masked" -c "DROP ROLE bench_exempt" >/dev/null

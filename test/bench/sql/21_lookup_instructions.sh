@@ -23,6 +23,7 @@ root=$(cd "$(dirname "$0")/../../.." && pwd)
 cd "$root"
 unset PGHOST PGPORT PGDATABASE PGUSER
 source test/harness/cluster.sh
+source test/bench/goals.sh
 trap cluster_destroy_all EXIT
 n=${BENCH_IR_LOOKUPS:-2000}
 rows=100000
@@ -105,3 +106,5 @@ echo "  exempt / masked instructions, prepared = $(ratio "$ep" "$mp")   (the TPS
 echo "  masked / exempt typing the same masks, simple = $(ratio "$ms" "$xs")   (the mechanism's own cost)"
 echo "  masked with privacy.output_masking off (masks substituted into the plan): simple $mss, prepared $mps"
 echo "  exempt / masked instructions with the substitution, simple = $(ratio "$es" "$mss"), prepared = $(ratio "$ep" "$mps")"
+bench_goal "  the same lookups in backend instructions, exempt / masked, simple (callgrind)" "$(ratio "$es" "$ms")" "-"
+bench_goal "  the same lookups in backend instructions, exempt / masked, prepared (callgrind)" "$(ratio "$ep" "$mp")" "-"

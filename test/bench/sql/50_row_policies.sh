@@ -60,6 +60,7 @@ median_spread() {
 	sort -n | awk '{ v[NR] = $1 } END { m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2;
 		printf "%.3f [%.3f-%.3f]", m, v[1], v[NR] }'
 }
+source test/bench/goals.sh
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg) (2 cores shared: ratios are medians of interleaved rounds)"
 visible=$(psql -X -At -U bench_marketer -c "SELECT count(*) FROM bench.gated")
 latency "$work/count_gated.sql" 2 >/dev/null
@@ -73,6 +74,8 @@ done
 echo "consent-gated count(*), 1M rows, 100k subjects, half consenting ($visible rows visible), median of $rounds interleaved rounds [min-max]:"
 echo "  gated $(printf '%s\n' "${gs[@]}" | median_spread) ms, ungated $(printf '%s\n' "${us[@]}" | median_spread) ms, ratio gated / ungated = $(printf '%s\n' "${cr[@]}" | median_spread)   (target <= 1.5)"
 echo "  the floor of a per-row check, count(*) WHERE hashtext(subject) <> 0 / ungated = $(printf '%s\n' "${fr[@]}" | median_spread)"
+bench_goal "consent-gated count(*) / ungated, 1M rows, 100k subjects" "$(printf '%s\n' "${cr[@]}" | median_spread)" "<= 1.5"
+bench_goal "  the floor of any per-row check (hashtext) / ungated" "$(printf '%s\n' "${fr[@]}" | median_spread)" "-"
 # load-independent: the backend's CPU time for serial count(*)s (no
 # parallel workers: all the work is the one backend's), gated and ungated
 # interleaved, 8 statements per round
@@ -101,6 +104,7 @@ for ((r = 1; r <= rounds; r++)); do
 done
 echo "point lookup by primary key, pgbench -M prepared, 2 clients, $rounds interleaved rounds of ${short}s each:"
 echo "  ratio gated / ungated TPS = $(printf '%s\n' "${lr[@]}" | median_spread)   (target >= 0.90)"
+bench_goal "consent-gated point lookup TPS / ungated (prepared)" "$(printf '%s\n' "${lr[@]}" | median_spread)" ">= 0.9"
 
 # ---- customer scale ----------------------------------------------------
 subjects=${BENCH_CONSENT_SUBJECTS:-200000}
@@ -139,6 +143,10 @@ clk_tck=$(getconf CLK_TCK)
 imported=$(psql -X -At -U postgres -c "SELECT count(*) FROM privacy._consent WHERE purpose = 'bench_marketing' AND subject LIKE 'customer%' AND revoked_at IS NULL")
 audit_rows=$(psql -X -At -U postgres -c "SELECT count(*) FROM privacy.audit_log WHERE action = 'grant consent' AND object = 'purpose bench_marketing'")
 psql -X -q -U postgres -c "ANALYZE privacy._consent" >/dev/null
+wall_rate=$(awk -v n="$imported" -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", n / (b - a) }')
+cpu_rate=$(awk -v n="$imported" -v t="$cpu_ticks" -v hz="$clk_tck" 'BEGIN { if (t > 0) printf "%.0f", n * hz / t; else print "n/a" }')
+bench_goal "bulk consent import, subjects/s of wall time ($imported subjects)" "$wall_rate" ">= 100000"
+bench_goal "  the same per second of the importing backend's CPU time" "$cpu_rate" "-"
 echo "customer scale: $subjects subjects, one row each, $imported consenting:"
 echo "  bulk import privacy.grant_consent(text[], ...) in calls of $chunk: $(awk -v n="$imported" -v a="$start" -v b="$end" 'BEGIN { printf "%.0f", n / (b - a) }') subjects/s of wall time, $(awk -v n="$imported" -v t="$cpu_ticks" -v hz="$clk_tck" 'BEGIN { if (t > 0) printf "%.0f", n * hz / t; else print "n/a" }') per second of the backend's CPU time, $audit_rows audit rows   (target >= 100000; load average $(cut -d' ' -f1-3 /proc/loadavg))"
 first() {
@@ -152,6 +160,7 @@ first() {
 fg=$(first scale_gated)
 fu=$(first scale_ungated)
 echo "  a fresh backend's first point lookup (median of 7 new sessions): gated ${fg} ms, ungated ${fu} ms   (target <= 5 ms)"
+bench_goal "a fresh backend's first gated point lookup, ms ($subjects subjects)" "$fg" "<= 5"
 # as the superuser (pg_backend_memory_contexts), gated through SET ROLE
 state=$(psql -X -At -U postgres <<'SQL' | tail -1
 SET ROLE bench_marketer;
@@ -163,6 +172,7 @@ SELECT coalesce(sum(total_bytes), 0) FROM pg_backend_memory_contexts WHERE name 
 SQL
 )
 echo "  consent state a backend holds after gated lookups and scans: ${state} bytes   (target <= 1 MB)"
+bench_goal "consent state a backend holds, bytes" "$state" "<= 1048576"
 printf '\\set id random(1, %s)\nSELECT * FROM bench.scale_gated WHERE id = :id;\n' "$subjects" >"$work/scale_gated.sql"
 printf '\\set id random(1, %s)\nSELECT * FROM bench.scale_ungated WHERE id = :id;\n' "$subjects" >"$work/scale_ungated.sql"
 # a steady stream of consent changes from another session while lookups run
@@ -191,6 +201,7 @@ done
 wait $stream
 changes=$(psql -X -At -U postgres -c "SELECT count(*) FROM privacy._consent WHERE purpose = 'bench_marketing' AND subject LIKE 'customer%' AND revoked_at IS NOT NULL")
 echo "  point lookups while consents change ($changes revocations in $((2 * rounds * short + 4)) s), $rounds interleaved rounds of ${short}s: ratio gated / ungated TPS = $(printf '%s\n' "${sr[@]}" | median_spread)   (target >= 0.90)"
+bench_goal "consent-gated point lookup TPS / ungated while consents change" "$(printf '%s\n' "${sr[@]}" | median_spread)" ">= 0.9"
 # scans of the customer table: the purpose's standing consents fit the
 # per-query set only with a larger work_mem; otherwise every row probes
 scan() {
