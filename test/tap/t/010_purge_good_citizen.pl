@@ -143,9 +143,10 @@ $locker->query_safe('COMMIT');
 $locker->quit;
 ok($node->poll_query_until('postgres', q{SELECT to_regclass('ev_old') IS NULL}),
 	'once the lock is released, a cycle drops the partition');
-is($node->safe_psql('postgres', q{SELECT status || ' / ' || partitions_dropped FROM privacy._purge_log
-		WHERE relid = 'ev'::regclass AND status <> 'running' ORDER BY id DESC LIMIT 1}),
-	'done / 1', 'that run is done');
+# the drop commits before the run's log row is closed: wait for the row
+ok($node->poll_query_until('postgres', q{SELECT status || ' / ' || partitions_dropped FROM privacy._purge_log
+		WHERE relid = 'ev'::regclass AND status <> 'running' ORDER BY id DESC LIMIT 1}, 'done / 1'),
+	'that run is done');
 is($node->safe_psql('postgres', q{SELECT string_agg(id::text, ',') FROM ev}), '0', 'the live row stays');
 # --- purge_now's plain DETACH locks the parent ACCESS EXCLUSIVE: behind a
 # reader it waits at most 20 ms per attempt (5 attempts), then deletes the
