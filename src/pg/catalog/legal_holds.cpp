@@ -853,7 +853,7 @@ NeedsPinnedPath(Node *node, void *context) {
 
 // Prepare (re)builds c from the hold's row (or the trigger's condition).
 void
-Prepare(HoldCondition *c, const HoldRow &row, const char *fallback) {
+Prepare(HoldCondition *c, const HoldRow &row, const char *fallback, const char *fallback_placer) {
 	// an evaluation still running further up the stack keeps its state
 	// (left to the cache's context, a rare leak rather than a dangling one)
 	if (c->cxt != NULL && c->busy == 0)
@@ -868,7 +868,9 @@ Prepare(HoldCondition *c, const HoldRow &row, const char *fallback) {
 	c->stored =
 	        row.found ? (row.condition == NULL ? NULL : MemoryContextStrdup(c->cxt, row.condition))
 	                  : (fallback == NULL ? NULL : MemoryContextStrdup(c->cxt, fallback));
-	c->placed_by = row.placed_by == NULL ? NULL : MemoryContextStrdup(c->cxt, row.placed_by);
+	// a Citus shard's trigger carries the hold's author with its condition
+	const char *placed_by = row.found ? row.placed_by : fallback_placer;
+	c->placed_by = placed_by == NULL ? NULL : MemoryContextStrdup(c->cxt, placed_by);
 	c->owner = TableOwner(c->relid);
 	c->unusable = NULL;
 	c->pin_path = false;
@@ -880,7 +882,7 @@ Prepare(HoldCondition *c, const HoldRow &row, const char *fallback) {
 	}
 	// a superuser's table: only a superuser's hold runs there (the rule of
 	// all of pg_privacy's table work, RunAsTableOwner); a hold carried by a
-	// Citus trigger has no known author
+	// Citus trigger names its author (a role Citus propagates to the nodes)
 	Oid placer = c->placed_by != NULL ? get_role_oid(c->placed_by, true) : InvalidOid;
 	if (superuser_arg(c->owner) && !(OidIsValid(placer) && superuser_arg(placer))) {
 		c->unusable = "the table is owned by a superuser and the hold was not placed by one";
@@ -921,7 +923,7 @@ Prepare(HoldCondition *c, const HoldRow &row, const char *fallback) {
 // Lookup returns the prepared condition of hold over relid, checked
 // against the hold's row once per statement.
 HoldCondition *
-Lookup(int64 hold, Oid relid, const char *fallback) {
+Lookup(int64 hold, Oid relid, const char *fallback, const char *fallback_placer) {
 	(void)EnsureCacheContext(&hold_cxt, "pg_privacy hold conditions");
 	HoldCondition *c = conditions;
 	while (c != NULL && (c->hold != hold || c->relid != relid))
@@ -942,12 +944,12 @@ Lookup(int64 hold, Oid relid, const char *fallback) {
 	            c->released == (row.found && row.released) &&
 	            c->condition_function == row.condition_function &&
 	            SameText(row.found ? row.condition : fallback, c->stored) &&
-	            SameText(row.placed_by, c->placed_by);
+	            SameText(row.found ? row.placed_by : fallback_placer, c->placed_by);
 	c->lxid = InvalidLocalTransactionId;
 	if (!same) {
 		// valid again only once prepared (an error leaves it stale)
 		c->valid = false;
-		Prepare(c, row, fallback);
+		Prepare(c, row, fallback, fallback_placer);
 		c->valid = true;
 	}
 	c->lxid = lxid;
@@ -958,8 +960,9 @@ Lookup(int64 hold, Oid relid, const char *fallback) {
 } // namespace
 
 bool
-HoldKeepsRow(int64 hold, Relation rel, TupleTableSlot *slot, const char *fallback) {
-	HoldCondition *c = Lookup(hold, RelationGetRelid(rel), fallback);
+HoldKeepsRow(int64 hold, Relation rel, TupleTableSlot *slot, const char *fallback,
+             const char *fallback_placer) {
+	HoldCondition *c = Lookup(hold, RelationGetRelid(rel), fallback, fallback_placer);
 	if (c->released)
 		return false;
 	if (c->unusable != NULL) {

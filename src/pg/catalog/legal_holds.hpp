@@ -84,7 +84,8 @@ bool HoldTriggersUseColumn(Oid relid, const char *column);
 // the trigger of a Citus table, used only where the hold's row is missing
 // (on the workers, which do not get privacy._legal_hold); a released hold
 // keeps nothing.
-bool HoldKeepsRow(int64 hold, Relation rel, TupleTableSlot *slot, const char *fallback);
+bool HoldKeepsRow(int64 hold, Relation rel, TupleTableSlot *slot, const char *fallback,
+                  const char *fallback_placer);
 
 // CheckDropOfRelation and CheckDropOfTrigger are the object-access
 // backstop: a table a hold was placed on is never dropped; a table an active

@@ -120,7 +120,7 @@ HoldGuardImpl(FunctionCallInfo fcinfo) {
 	Trigger *trigger = trigdata->tg_trigger;
 	if (!TRIGGER_FIRED_AFTER(event) || !TRIGGER_FIRED_FOR_ROW(event) ||
 	    !(TRIGGER_FIRED_BY_DELETE(event) || TRIGGER_FIRED_BY_UPDATE(event)) ||
-	    trigger->tgnargs < 1 || trigger->tgnargs > 2)
+	    trigger->tgnargs < 1 || trigger->tgnargs > 3)
 		ereport(ERROR, (errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 		                errmsg("privacy._hold_guard() must be an AFTER UPDATE or DELETE row "
 		                       "trigger with a hold id")));
@@ -145,9 +145,11 @@ HoldGuardImpl(FunctionCallInfo fcinfo) {
 		fcinfo->flinfo->fn_extra = args;
 	}
 	long long hold = args->hold;
-	const char *fallback = trigger->tgnargs == 2 ? trigger->tgargs[1] : NULL;
+	// a Citus shard's trigger carries the condition and the hold's author
+	const char *fallback = trigger->tgnargs >= 2 ? trigger->tgargs[1] : NULL;
+	const char *fallback_placer = trigger->tgnargs == 3 ? trigger->tgargs[2] : NULL;
 	Relation rel = trigdata->tg_relation;
-	if (!HoldKeepsRow(hold, rel, trigdata->tg_trigslot, fallback))
+	if (!HoldKeepsRow(hold, rel, trigdata->tg_trigslot, fallback, fallback_placer))
 		return PointerGetDatum(NULL);
 	const char *schema = quote_identifier(get_namespace_name(RelationGetNamespace(rel)));
 	const char *table = quote_identifier(RelationGetRelationName(rel));
@@ -157,7 +159,7 @@ HoldGuardImpl(FunctionCallInfo fcinfo) {
 		         errmsg("cannot delete a row of %s.%s under legal hold %lld", schema, table, hold),
 		         errhint("Rows under a legal hold cannot be deleted, nor moved to another "
 		                 "partition, until the hold is released.")));
-	if (HoldKeepsRow(hold, rel, trigdata->tg_newslot, fallback))
+	if (HoldKeepsRow(hold, rel, trigdata->tg_newslot, fallback, fallback_placer))
 		return PointerGetDatum(NULL);
 	ereport(ERROR,
 	        (errcode(ERRCODE_OBJECT_IN_USE),

@@ -5490,7 +5490,7 @@ BEGIN
 		         ORDER BY 1 LOOP
 			EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, member);
 		END LOOP;
-		FOR h IN SELECT l.id, l.condition_function, l.condition
+		FOR h IN SELECT l.id, l.condition_function, l.condition, l.placed_by
 		         FROM privacy._legal_hold l
 		         WHERE l.id OPERATOR(pg_catalog.=) ANY (wanted) ORDER BY l.id LOOP
 			-- validated again on this member: one that no longer validates
@@ -5517,8 +5517,9 @@ BEGIN
 				IF citus THEN
 					-- a shard's trigger runs on a worker, which has no
 					-- privacy._legal_hold: it carries the canonical condition
-					EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION privacy._hold_guard(%L, %L)',
-						format('privacy_hold_%s_%s', h.id, kind), upper(kind), member, h.id, coalesce(condition, 'true'));
+					-- and the hold's author (whether a superuser placed it)
+					EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION privacy._hold_guard(%L, %L, %L)',
+						format('privacy_hold_%s_%s', h.id, kind), upper(kind), member, h.id, coalesce(condition, 'true'), h.placed_by);
 				ELSE
 					EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION privacy._hold_guard(%L)',
 						format('privacy_hold_%s_%s', h.id, kind), upper(kind), member, h.id);
