@@ -288,7 +288,9 @@ CheckedCondition(int64 hold, Oid condition_function, const char *stored, Oid rel
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
 		SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 		                                      SECURITY_RESTRICTED_OPERATION);
-		int level = RunWithFixedSearchPath();
+		// deparsed (constants written) under the settings conditions are
+		// parsed and evaluated under (red-team 8 F1)
+		int level = RunWithFixedSettings();
 		const char *text =
 		        OidIsValid(condition_function) ? StoredExpressionText(condition_function) : stored;
 		char *result = NULL;
@@ -372,7 +374,9 @@ RowsMatch(Oid relid, const Hold *h) {
 	char *sql = psprintf("SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE (%s) IS TRUE)",
 	                     QualifiedName(relid), condition);
 
-	int level = RunWithFixedSearchPath();
+	// parsed and evaluated under the fixed settings of hold conditions, not
+	// the session's (red-team 8 F1: a TimeZone must not un-hold a row)
+	int level = RunWithFixedSettings();
 	Oid save_userid;
 	int save_sec_context;
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
@@ -383,7 +387,18 @@ RowsMatch(Oid relid, const Hold *h) {
 		PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	int rc = SPI_execute(sql, false, 1);
+	// read with a snapshot taken now, after the statement's lock (as RI
+	// checks do under REPEATABLE READ, red-team 8 F4): every row committed
+	// before the lock is seen, even by a REPEATABLE READ or SERIALIZABLE
+	// transaction whose own snapshot is older, and the statement removes
+	// those rows too (this transaction's own changes are seen: SPI copies
+	// the snapshot with the current command id)
+	SPIPlanPtr plan = SPI_prepare(sql, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "could not look for held rows: %s", SPI_result_code_string(SPI_result));
+	Snapshot latest = RegisterSnapshot(GetLatestSnapshot());
+	int rc = SPI_execute_snapshot(plan, NULL, NULL, latest, InvalidSnapshot, false, false, 1);
+	UnregisterSnapshot(latest);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not look for held rows: %s", SPI_result_code_string(rc));
 	bool isnull;
@@ -605,7 +620,7 @@ HoldTriggersUseColumn(Oid relid, const char *column) {
 		                                   holds[i].condition, relid, &why);
 		if (condition == NULL)
 			return true;
-		int level = RunWithFixedSearchPath();
+		int level = RunWithFixedSettings();
 		Node *expr = AnalyzeRelationExpression(relid, InvalidAttrNumber, condition, true, NULL,
 		                                       "hold condition");
 		RestoreSearchPath(level);
@@ -750,7 +765,8 @@ struct HoldCondition {
 	bool released;
 	const char *unusable; // why the hold keeps every row (NULL: evaluate)
 	Oid owner;
-	bool pin_path; // the condition calls functions a search_path may change
+	bool pin_path; // the condition calls functions a search_path or another
+	               // setting may change (evaluated under RunWithFixedSettings)
 	int busy;      // evaluations running (a condition's function may change
 	               // the same table): their state is not freed under them
 	ExprState *state;
@@ -848,6 +864,10 @@ NeedsPinnedPath(Node *node, void *context) {
 		return false;
 	if (check_functions_in_node(node, DependsOnSearchPath, context))
 		return true;
+	// an I/O conversion: output functions labeled immutable still follow
+	// settings (float8out extra_float_digits, interval_out IntervalStyle)
+	if (IsA(node, CoerceViaIO))
+		return true;
 	return expression_tree_walker(node, (bool (*)())NeedsPinnedPath, context);
 }
 
@@ -905,7 +925,8 @@ Prepare(HoldCondition *c, const HoldRow &row, const char *fallback) {
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(c->owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 	                                         SECURITY_RESTRICTED_OPERATION);
-	int level = RunWithFixedSearchPath();
+	// constants parsed under the fixed settings (red-team 8 F1)
+	int level = RunWithFixedSettings();
 	Node *expr = AnalyzeRelationExpression(c->relid, InvalidAttrNumber, canonical, true, NULL,
 	                                       "hold condition");
 	MemoryContext old = MemoryContextSwitchTo(c->cxt);
@@ -978,10 +999,18 @@ HoldKeepsRow(int64 hold, Relation rel, TupleTableSlot *slot, const char *fallbac
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(c->owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 	                                         SECURITY_RESTRICTED_OPERATION);
-	int level = c->pin_path ? RunWithFixedSearchPath() : -1;
+	// a condition whose result may depend on a setting runs under the fixed
+	// settings of hold conditions (red-team 8 F1: the DML session's
+	// TimeZone, DateStyle... must not decide which rows are held); one of
+	// immutable built-ins only needs none (no nest level per row)
+	int level = c->pin_path ? RunWithFixedSettings() : -1;
 	bool isnull = true;
 	Datum result = (Datum)0;
 	MemoryContext cxt = CurrentMemoryContext;
+	// a function of the condition may reach DML on the same table, whose
+	// guard may prepare this condition again (an invalidation meanwhile):
+	// Prepare leaves the state of a running evaluation alone (red-team 8 F3)
+	c->busy++;
 	PG_TRY();
 	{ result = ExecEvalExprSwitchContext(c->state, econtext, &isnull); }
 	PG_CATCH();
@@ -989,6 +1018,11 @@ HoldKeepsRow(int64 hold, Relation rel, TupleTableSlot *slot, const char *fallbac
 		// the error may quote the condition's values or the row's: the row
 		// stays held, and the statement fails with the hold's own error
 		MemoryContextSwitchTo(cxt);
+		if (c->busy > 0)
+			c->busy--;
+		if (level >= 0)
+			RestoreSearchPath(level);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
 		ErrorData *edata = CopyErrorData();
 		if (IsInterruption(edata->sqlerrcode))
 			PG_RE_THROW();
