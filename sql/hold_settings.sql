@@ -127,6 +127,35 @@ SELECT privacy.release_hold(:h2);
 SELECT privacy.release_hold(:h3);
 SELECT privacy.release_hold(:h4);
 
+-- purges (red-team reproduction 35): purge_now() from a Los Angeles session
+-- filters held rows in its own settings (the residual, retention.md "Fixed
+-- settings"), but the guard refuses the row the hold covers in UTC: the run
+-- fails and the row stays (it was purged before). Positive control: from a
+-- UTC session the held rows are skipped and the others purged.
+SET ROLE regress_hs_owner;
+CREATE TABLE hs.calls3 (id int PRIMARY KEY, made_at timestamptz, body text);
+INSERT INTO hs.calls3 VALUES (1, '2024-03-01 00:30:00+00', 'held (in UTC)'), (2, '2024-03-01 12:00:00+00', 'held'),
+                             (3, '2024-02-20 12:00:00+00', 'expired, not held');
+RESET ROLE;
+SET ROLE regress_hs_dpo;
+SELECT privacy.set_retention('hs.calls3', 'made_at', '30 days');
+SELECT privacy.place_hold('hs.calls3', $$made_at::date = '2024-03-01'$$, 'calls of 1 March') AS h5 \gset
+SET TimeZone = 'America/Los_Angeles';
+\set VERBOSITY sqlstate
+\set ON_ERROR_STOP 0
+SELECT table_name, status, rows_purged FROM privacy.purge_now('hs.calls3');
+\set ON_ERROR_STOP 1
+\set VERBOSITY default
+RESET ROLE;
+SELECT id FROM hs.calls3 ORDER BY id;
+SET ROLE regress_hs_dpo;
+SET TimeZone = 'UTC';
+SELECT table_name, status, rows_purged FROM privacy.purge_now('hs.calls3');
+RESET TimeZone;
+RESET ROLE;
+SELECT id FROM hs.calls3 ORDER BY id;
+SELECT privacy.release_hold(:h5);
+
 \c :regress_db
 SET client_min_messages = warning;
 DROP DATABASE regress_hold_settings;

@@ -18,7 +18,9 @@ void RestoreSearchPath(int nest_level);
 // on, array_nulls on, transform_null_equals off, xmloption content): the
 // settings legal-hold conditions are parsed and evaluated under, whoever
 // evaluates them (red-team 8 F1). A setting already at its fixed value is
-// left alone (cheap per row). Restore with RestoreSearchPath.
-int RunWithFixedSettings();
+// left alone (cheap per row). Restore with RestoreSearchPath. Without
+// text_search, default_text_search_config is left as it is (for an
+// expression known not to read it: setting it costs a catalog lookup).
+int RunWithFixedSettings(bool text_search = true);
 
 } // namespace privacy::pg

@@ -32,6 +32,7 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
 #include "executor/executor.h"
@@ -767,6 +768,7 @@ struct HoldCondition {
 	Oid owner;
 	bool pin_path; // the condition calls functions a search_path or another
 	               // setting may change (evaluated under RunWithFixedSettings)
+	bool text_search; // ... and may read default_text_search_config
 	int busy;      // evaluations running (a condition's function may change
 	               // the same table): their state is not freed under them
 	ExprState *state;
@@ -871,6 +873,45 @@ NeedsPinnedPath(Node *node, void *context) {
 	return expression_tree_walker(node, (bool (*)())NeedsPinnedPath, context);
 }
 
+// ReadsTextSearchConfig reports whether funcid may read
+// default_text_search_config: a function that is not PostgreSQL's own, one
+// not written in C, or a text-search built-in (to_tsvector(text),
+// to_tsquery(text), text @@ text, ts_headline, ... by the name of their C
+// function; those taking a configuration match too: conservative).
+bool
+ReadsTextSearchConfig(Oid funcid, void *) {
+	if (funcid >= FirstNormalObjectId)
+		return true;
+	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return true;
+	Form_pg_proc proc = (Form_pg_proc)GETSTRUCT(tup);
+	bool reads = proc->prolang != INTERNALlanguageId && proc->prolang != ClanguageId;
+	if (!reads) {
+		bool isnull;
+		Datum src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
+		char *name = isnull ? NULL : TextDatumGetCString(src);
+		static const char *const kTextSearch[] = {"tsvector", "tsquery", "ts_headline",
+		                                          "ts_match", "ts_config", "tsearch"};
+		reads = name == NULL;
+		for (const char *part : kTextSearch)
+			reads = reads || strstr(name, part) != NULL;
+	}
+	ReleaseSysCache(tup);
+	return reads;
+}
+
+// NeedsTextSearchConfig reports whether a node of expr calls a function
+// ReadsTextSearchConfig.
+bool
+NeedsTextSearchConfig(Node *node, void *context) {
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, ReadsTextSearchConfig, context))
+		return true;
+	return expression_tree_walker(node, (bool (*)())NeedsTextSearchConfig, context);
+}
+
 // Prepare (re)builds c from the hold's row (or the trigger's condition).
 void
 Prepare(HoldCondition *c, const HoldRow &row, const char *fallback) {
@@ -892,6 +933,7 @@ Prepare(HoldCondition *c, const HoldRow &row, const char *fallback) {
 	c->owner = TableOwner(c->relid);
 	c->unusable = NULL;
 	c->pin_path = false;
+	c->text_search = false;
 	if (c->released)
 		return;
 	if (!row.found && fallback == NULL) {
@@ -932,6 +974,7 @@ Prepare(HoldCondition *c, const HoldRow &row, const char *fallback) {
 	MemoryContext old = MemoryContextSwitchTo(c->cxt);
 	Expr *planned = expression_planner((Expr *)copyObject(expr));
 	c->pin_path = NeedsPinnedPath((Node *)planned, NULL);
+	c->text_search = c->pin_path && NeedsTextSearchConfig((Node *)planned, NULL);
 	c->state = ExecInitExpr(planned, NULL);
 	c->econtext = CreateStandaloneExprContext();
 	MemoryContextSwitchTo(old);
@@ -1003,7 +1046,7 @@ HoldKeepsRow(int64 hold, Relation rel, TupleTableSlot *slot, const char *fallbac
 	// settings of hold conditions (red-team 8 F1: the DML session's
 	// TimeZone, DateStyle... must not decide which rows are held); one of
 	// immutable built-ins only needs none (no nest level per row)
-	int level = c->pin_path ? RunWithFixedSettings() : -1;
+	int level = c->pin_path ? RunWithFixedSettings(c->text_search) : -1;
 	bool isnull = true;
 	Datum result = (Datum)0;
 	MemoryContext cxt = CurrentMemoryContext;
