@@ -32,8 +32,8 @@ namespace {
 // IsCLocale reports whether a locale name formats as C does.
 bool
 IsCLocale(const char *name) {
-	return name != NULL && (strcmp(name, "C") == 0 || strcmp(name, "POSIX") == 0 ||
-	                        strncmp(name, "C.", 2) == 0);
+	return name != NULL &&
+	       (strcmp(name, "C") == 0 || strcmp(name, "POSIX") == 0 || strncmp(name, "C.", 2) == 0);
 }
 
 } // namespace
@@ -57,8 +57,8 @@ RunWithFixedSettings(bool text_search) {
 	        {"extra_float_digits", "1", extra_float_digits == 1},
 	        {"bytea_output", "hex", bytea_output == BYTEA_OUTPUT_HEX},
 	        {"default_text_search_config", "pg_catalog.simple",
-	         !text_search ||
-	                 (TSCurrentConfig != NULL && strcmp(TSCurrentConfig, "pg_catalog.simple") == 0)},
+	         !text_search || (TSCurrentConfig != NULL &&
+	                          strcmp(TSCurrentConfig, "pg_catalog.simple") == 0)},
 	        {"lc_time", "C", IsCLocale(locale_time)},
 	        {"lc_numeric", "C", IsCLocale(locale_numeric)},
 	        {"lc_monetary", "C", IsCLocale(locale_monetary)},

@@ -766,11 +766,11 @@ struct HoldCondition {
 	bool released;
 	const char *unusable; // why the hold keeps every row (NULL: evaluate)
 	Oid owner;
-	bool pin_path; // the condition calls functions a search_path or another
-	               // setting may change (evaluated under RunWithFixedSettings)
+	bool pin_path;    // the condition calls functions a search_path or another
+	                  // setting may change (evaluated under RunWithFixedSettings)
 	bool text_search; // ... and may read default_text_search_config
-	int busy;      // evaluations running (a condition's function may change
-	               // the same table): their state is not freed under them
+	int busy;         // evaluations running (a condition's function may change
+	                  // the same table): their state is not freed under them
 	ExprState *state;
 	ExprContext *econtext;
 };
@@ -891,7 +891,7 @@ ReadsTextSearchConfig(Oid funcid, void *) {
 		bool isnull;
 		Datum src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
 		char *name = isnull ? NULL : TextDatumGetCString(src);
-		static const char *const kTextSearch[] = {"tsvector", "tsquery", "ts_headline",
+		static const char *const kTextSearch[] = {"tsvector", "tsquery",   "ts_headline",
 		                                          "ts_match", "ts_config", "tsearch"};
 		reads = name == NULL;
 		for (const char *part : kTextSearch)
