@@ -32,6 +32,7 @@ extern "C" {
 #include "catalog/pg_class.h"
 #include "catalog/pg_depend.h"
 #include "catalog/pg_inherits.h"
+#include "catalog/pg_language.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
 #include "executor/executor.h"
@@ -288,7 +289,9 @@ CheckedCondition(int64 hold, Oid condition_function, const char *stored, Oid rel
 		GetUserIdAndSecContext(&save_userid, &save_sec_context);
 		SetUserIdAndSecContext(owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 		                                      SECURITY_RESTRICTED_OPERATION);
-		int level = RunWithFixedSearchPath();
+		// deparsed (constants written) under the settings conditions are
+		// parsed and evaluated under (red-team 8 F1)
+		int level = RunWithFixedSettings();
 		const char *text =
 		        OidIsValid(condition_function) ? StoredExpressionText(condition_function) : stored;
 		char *result = NULL;
@@ -372,7 +375,9 @@ RowsMatch(Oid relid, const Hold *h) {
 	char *sql = psprintf("SELECT EXISTS (SELECT 1 FROM ONLY %s WHERE (%s) IS TRUE)",
 	                     QualifiedName(relid), condition);
 
-	int level = RunWithFixedSearchPath();
+	// parsed and evaluated under the fixed settings of hold conditions, not
+	// the session's (red-team 8 F1: a TimeZone must not un-hold a row)
+	int level = RunWithFixedSettings();
 	Oid save_userid;
 	int save_sec_context;
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
@@ -383,7 +388,18 @@ RowsMatch(Oid relid, const Hold *h) {
 		PushActiveSnapshot(GetTransactionSnapshot());
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	int rc = SPI_execute(sql, false, 1);
+	// read with a snapshot taken now, after the statement's lock (as RI
+	// checks do under REPEATABLE READ, red-team 8 F4): every row committed
+	// before the lock is seen, even by a REPEATABLE READ or SERIALIZABLE
+	// transaction whose own snapshot is older, and the statement removes
+	// those rows too (this transaction's own changes are seen: SPI copies
+	// the snapshot with the current command id)
+	SPIPlanPtr plan = SPI_prepare(sql, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "could not look for held rows: %s", SPI_result_code_string(SPI_result));
+	Snapshot latest = RegisterSnapshot(GetLatestSnapshot());
+	int rc = SPI_execute_snapshot(plan, NULL, NULL, latest, InvalidSnapshot, false, false, 1);
+	UnregisterSnapshot(latest);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not look for held rows: %s", SPI_result_code_string(rc));
 	bool isnull;
@@ -605,7 +621,7 @@ HoldTriggersUseColumn(Oid relid, const char *column) {
 		                                   holds[i].condition, relid, &why);
 		if (condition == NULL)
 			return true;
-		int level = RunWithFixedSearchPath();
+		int level = RunWithFixedSettings();
 		Node *expr = AnalyzeRelationExpression(relid, InvalidAttrNumber, condition, true, NULL,
 		                                       "hold condition");
 		RestoreSearchPath(level);
@@ -750,9 +766,11 @@ struct HoldCondition {
 	bool released;
 	const char *unusable; // why the hold keeps every row (NULL: evaluate)
 	Oid owner;
-	bool pin_path; // the condition calls functions a search_path may change
-	int busy;      // evaluations running (a condition's function may change
-	               // the same table): their state is not freed under them
+	bool pin_path;    // the condition calls functions a search_path or another
+	                  // setting may change (evaluated under RunWithFixedSettings)
+	bool text_search; // ... and may read default_text_search_config
+	int busy;         // evaluations running (a condition's function may change
+	                  // the same table): their state is not freed under them
 	ExprState *state;
 	ExprContext *econtext;
 };
@@ -848,7 +866,50 @@ NeedsPinnedPath(Node *node, void *context) {
 		return false;
 	if (check_functions_in_node(node, DependsOnSearchPath, context))
 		return true;
+	// an I/O conversion: output functions labeled immutable still follow
+	// settings (float8out extra_float_digits, interval_out IntervalStyle)
+	if (IsA(node, CoerceViaIO))
+		return true;
 	return expression_tree_walker(node, (bool (*)())NeedsPinnedPath, context);
+}
+
+// ReadsTextSearchConfig reports whether funcid may read
+// default_text_search_config: a function that is not PostgreSQL's own, one
+// not written in C, or a text-search built-in (to_tsvector(text),
+// to_tsquery(text), text @@ text, ts_headline, ... by the name of their C
+// function; those taking a configuration match too: conservative).
+bool
+ReadsTextSearchConfig(Oid funcid, void *) {
+	if (funcid >= FirstNormalObjectId)
+		return true;
+	HeapTuple tup = SearchSysCache1(PROCOID, ObjectIdGetDatum(funcid));
+	if (!HeapTupleIsValid(tup))
+		return true;
+	Form_pg_proc proc = (Form_pg_proc)GETSTRUCT(tup);
+	bool reads = proc->prolang != INTERNALlanguageId && proc->prolang != ClanguageId;
+	if (!reads) {
+		bool isnull;
+		Datum src = SysCacheGetAttr(PROCOID, tup, Anum_pg_proc_prosrc, &isnull);
+		char *name = isnull ? NULL : TextDatumGetCString(src);
+		static const char *const kTextSearch[] = {"tsvector", "tsquery",   "ts_headline",
+		                                          "ts_match", "ts_config", "tsearch"};
+		reads = name == NULL;
+		for (const char *part : kTextSearch)
+			reads = reads || strstr(name, part) != NULL;
+	}
+	ReleaseSysCache(tup);
+	return reads;
+}
+
+// NeedsTextSearchConfig reports whether a node of expr calls a function
+// ReadsTextSearchConfig.
+bool
+NeedsTextSearchConfig(Node *node, void *context) {
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, ReadsTextSearchConfig, context))
+		return true;
+	return expression_tree_walker(node, (bool (*)())NeedsTextSearchConfig, context);
 }
 
 // Prepare (re)builds c from the hold's row (or the trigger's condition).
@@ -874,6 +935,7 @@ Prepare(HoldCondition *c, const HoldRow &row, const char *fallback, const char *
 	c->owner = TableOwner(c->relid);
 	c->unusable = NULL;
 	c->pin_path = false;
+	c->text_search = false;
 	if (c->released)
 		return;
 	if (!row.found && fallback == NULL) {
@@ -907,12 +969,14 @@ Prepare(HoldCondition *c, const HoldRow &row, const char *fallback, const char *
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(c->owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 	                                         SECURITY_RESTRICTED_OPERATION);
-	int level = RunWithFixedSearchPath();
+	// constants parsed under the fixed settings (red-team 8 F1)
+	int level = RunWithFixedSettings();
 	Node *expr = AnalyzeRelationExpression(c->relid, InvalidAttrNumber, canonical, true, NULL,
 	                                       "hold condition");
 	MemoryContext old = MemoryContextSwitchTo(c->cxt);
 	Expr *planned = expression_planner((Expr *)copyObject(expr));
 	c->pin_path = NeedsPinnedPath((Node *)planned, NULL);
+	c->text_search = c->pin_path && NeedsTextSearchConfig((Node *)planned, NULL);
 	c->state = ExecInitExpr(planned, NULL);
 	c->econtext = CreateStandaloneExprContext();
 	MemoryContextSwitchTo(old);
@@ -981,10 +1045,18 @@ HoldKeepsRow(int64 hold, Relation rel, TupleTableSlot *slot, const char *fallbac
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(c->owner, save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
 	                                         SECURITY_RESTRICTED_OPERATION);
-	int level = c->pin_path ? RunWithFixedSearchPath() : -1;
+	// a condition whose result may depend on a setting runs under the fixed
+	// settings of hold conditions (red-team 8 F1: the DML session's
+	// TimeZone, DateStyle... must not decide which rows are held); one of
+	// immutable built-ins only needs none (no nest level per row)
+	int level = c->pin_path ? RunWithFixedSettings(c->text_search) : -1;
 	bool isnull = true;
 	Datum result = (Datum)0;
 	MemoryContext cxt = CurrentMemoryContext;
+	// a function of the condition may reach DML on the same table, whose
+	// guard may prepare this condition again (an invalidation meanwhile):
+	// Prepare leaves the state of a running evaluation alone (red-team 8 F3)
+	c->busy++;
 	PG_TRY();
 	{ result = ExecEvalExprSwitchContext(c->state, econtext, &isnull); }
 	PG_CATCH();
@@ -992,6 +1064,11 @@ HoldKeepsRow(int64 hold, Relation rel, TupleTableSlot *slot, const char *fallbac
 		// the error may quote the condition's values or the row's: the row
 		// stays held, and the statement fails with the hold's own error
 		MemoryContextSwitchTo(cxt);
+		if (c->busy > 0)
+			c->busy--;
+		if (level >= 0)
+			RestoreSearchPath(level);
+		SetUserIdAndSecContext(save_userid, save_sec_context);
 		ErrorData *edata = CopyErrorData();
 		if (IsInterruption(edata->sqlerrcode))
 			PG_RE_THROW();

@@ -557,7 +557,10 @@ SyncStoredExpressionNames(Oid relid, AttrNumber attnum) {
 Oid
 CreateStoredExpression(Oid relid, AttrNumber attnum, const char *canonical, const char *what,
                        const char *label) {
-	int level = RunWithFixedSearchPath();
+	// a hold condition's constants are parsed under the fixed settings
+	// holds are evaluated under (red-team 8 F1), whoever places it
+	bool hold = what != NULL && strcmp(what, "hold condition") == 0;
+	int level = hold ? RunWithFixedSettings() : RunWithFixedSearchPath();
 	// the reference tree: the canonical text analyzed as plan time used to
 	Node *declared = AnalyzeRelationExpression(relid, attnum, canonical, true, NULL, what);
 	// the arguments: the columns it reads, and a mask's own column
@@ -712,7 +715,10 @@ StoredExpressionText(Oid funcid) {
 	Node *expr = WrapperBody(funcid, &table);
 	if (expr == NULL)
 		return NULL;
-	int level = RunWithFixedSearchPath();
+	// a hold condition's constants are written under the fixed settings
+	// they are parsed under again (red-team 8 F1)
+	int level = OidIsValid(HoldExpressionTable(funcid)) ? RunWithFixedSettings()
+	                                                    : RunWithFixedSearchPath();
 	char *text =
 	        deparse_expression(expr, deparse_context_for(get_rel_name(table), table), false, false);
 	RestoreSearchPath(level);

@@ -65,8 +65,13 @@ AnalyzeHoldConditionImpl(FunctionCallInfo fcinfo) {
 	// the one validator, with the stricter trust of hold conditions: only
 	// superusers' functions, as an administrator could otherwise redefine
 	// which rows the hold protects
+	// parsed, and its canonical text written, under the fixed settings hold
+	// conditions are evaluated under (red-team 8 F1): a timestamptz literal
+	// without a zone is UTC whoever places the hold
+	int level = RunWithFixedSettings();
 	char *canonical = ValidatePolicyExpression(relid, InvalidAttrNumber, condition,
 	                                           "hold condition", true, true);
+	RestoreSearchPath(level);
 	PG_RETURN_TEXT_P(cstring_to_text(canonical));
 }
 
@@ -86,7 +91,7 @@ HoldTriggerQualsImpl(FunctionCallInfo fcinfo) {
 		elog(ERROR, "return type must be a row type");
 
 	Relation rel = relation_open(relid, AccessShareLock);
-	int level = RunWithFixedSearchPath();
+	int level = RunWithFixedSettings();
 	Node *expr = AnalyzeRelationExpression(relid, InvalidAttrNumber, condition, true, NULL,
 	                                       "hold condition");
 	char *on_old = deparse_expression(expr, deparse_context_for("old", relid), true, false);
