@@ -715,24 +715,10 @@ COMMENT ON FUNCTION privacy.release_hold(bigint) IS 'releases an active legal ho
 
 CREATE FUNCTION privacy._hold_guard()
 RETURNS trigger
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-		RAISE EXCEPTION 'cannot delete a row of %.% under legal hold %',
-			pg_catalog.quote_ident(TG_TABLE_SCHEMA), pg_catalog.quote_ident(TG_TABLE_NAME), TG_ARGV[0]
-			USING ERRCODE = 'object_in_use',
-			      HINT = 'Rows under a legal hold cannot be deleted, nor moved to another partition, until the hold is released.';
-	END IF;
-	RAISE EXCEPTION 'cannot update a row of %.% out of legal hold %',
-		pg_catalog.quote_ident(TG_TABLE_SCHEMA), pg_catalog.quote_ident(TG_TABLE_NAME), TG_ARGV[0]
-		USING ERRCODE = 'object_in_use',
-		      HINT = 'A held row must keep matching its hold condition until the hold is released.';
-END
-$$;
+AS 'MODULE_PATHNAME', 'pg_privacy__hold_guard'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION privacy._hold_guard() IS
-'trigger: refuses deleting a row under a legal hold or updating it out of the hold (WHEN clauses select the rows)';
+'trigger: refuses deleting a row under a legal hold or updating it out of the hold (the hold''s condition evaluated as the table''s owner)';
 
 CREATE FUNCTION privacy._hold_trigger_quals(member regclass, condition text, OUT on_update text, OUT on_delete text)
 AS 'MODULE_PATHNAME', 'pg_privacy__hold_trigger_quals'
@@ -754,9 +740,10 @@ AS $$
 DECLARE
 	member regclass;
 	wanted bigint[];
+	citus boolean;
 	t record;
 	h record;
-	quals record;
+	condition text;
 	kind text;
 BEGIN
 	PERFORM privacy._hold_maintenance(true);
@@ -768,18 +755,33 @@ BEGIN
 		WHERE c.relkind OPERATOR(pg_catalog.=) 'r' ORDER BY 1
 	LOOP
 		wanted := ARRAY(SELECT privacy._holds_applying(member));
+		citus := privacy._citus_table(member);
 		FOR t IN SELECT tg.tgname FROM pg_catalog.pg_trigger tg
 		         WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
 		           AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure
-		           AND NOT coalesce(pg_catalog.substring(tg.tgname, '^privacy_hold_([0-9]+)_')::bigint
-		                            OPERATOR(pg_catalog.=) ANY (wanted), false)
+		           AND (NOT coalesce(pg_catalog.substring(tg.tgname, '^privacy_hold_([0-9]+)_')::bigint
+		                             OPERATOR(pg_catalog.=) ANY (wanted), false)
+		                OR tg.tgqual IS NOT NULL OR tg.tgnargs OPERATOR(pg_catalog.<>) CASE WHEN citus THEN 2 ELSE 1 END)
 		         ORDER BY 1 LOOP
 			EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, member);
 		END LOOP;
-		FOR h IN SELECT l.id, privacy._current_expression(l.condition_function, l.condition) AS condition
+		FOR h IN SELECT l.id, l.condition_function, l.condition, l.placed_by
 		         FROM privacy._legal_hold l
 		         WHERE l.id OPERATOR(pg_catalog.=) ANY (wanted) ORDER BY l.id LOOP
-			quals := NULL;
+			-- validated again on this member: one that no longer validates
+			-- refuses the statement (its message names functions and types,
+			-- never the condition's values); a hold of 0.1.0 on a column
+			-- the member lacks gets its triggers, which keep every row of
+			-- the member (fail closed)
+			BEGIN
+				condition := privacy._analyze_hold_condition(member,
+					privacy._current_expression(h.condition_function, h.condition));
+			EXCEPTION WHEN undefined_column THEN
+				condition := NULL;
+				RAISE WARNING 'legal hold % cannot be evaluated on %: its condition uses a column the table does not have', h.id, member
+					USING DETAIL = 'pg_privacy keeps every row of the table that the hold applies to (fail closed) until the hold is released.',
+					      HINT = 'Release the hold with privacy.release_hold() and place it again.';
+			END;
 			FOREACH kind IN ARRAY ARRAY['update', 'delete'] LOOP
 				-- only pg_privacy can make triggers on privacy._hold_guard();
 				-- a trigger of the owner with the same name makes this fail
@@ -787,20 +789,16 @@ BEGIN
 				                      WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
 				                        AND tg.tgname OPERATOR(pg_catalog.=) format('privacy_hold_%s_%s', h.id, kind)
 				                        AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure);
-				IF quals IS NULL THEN
-					BEGIN
-						quals := privacy._hold_trigger_quals(member, h.condition);
-					EXCEPTION WHEN undefined_column THEN
-						-- a hold of 0.1.0 on a column its family's root lacks:
-						-- purges of this table fail (nothing is deleted) until
-						-- it is released
-						RAISE WARNING 'legal hold % cannot be enforced on %: its condition uses a column the table does not have', h.id, member;
-						EXIT;
-					END;
+				IF citus THEN
+					-- a shard's trigger runs on a worker, which has no
+					-- privacy._legal_hold: it carries the canonical condition
+					-- and the hold's author (whether a superuser placed it)
+					EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION privacy._hold_guard(%L, %L, %L)',
+						format('privacy_hold_%s_%s', h.id, kind), upper(kind), member, h.id, coalesce(condition, 'true'), h.placed_by);
+				ELSE
+					EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION privacy._hold_guard(%L)',
+						format('privacy_hold_%s_%s', h.id, kind), upper(kind), member, h.id);
 				END IF;
-				EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW WHEN (%s) EXECUTE FUNCTION privacy._hold_guard(%L)',
-					format('privacy_hold_%s_%s', h.id, kind), upper(kind), member,
-					CASE kind WHEN 'update' THEN quals.on_update ELSE quals.on_delete END, h.id);
 			END LOOP;
 		END LOOP;
 	END LOOP;
@@ -808,7 +806,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION privacy._sync_hold_triggers(regclass) IS
-'creates and drops the hold triggers of a table''s families so that they match the active legal holds';
+'creates and drops the hold triggers of a table''s families so that they match the active legal holds (conditions validated again, older WHEN-clause triggers replaced)';
 CREATE FUNCTION privacy._check_new_parent(child regclass, parent regclass)
 RETURNS void
 LANGUAGE plpgsql STABLE PARALLEL UNSAFE
@@ -1360,8 +1358,15 @@ BEGIN
 		tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'error', 'not a table');
 	END LOOP;
 
-	FOR purpose IN SELECT DISTINCT c.purpose FROM privacy._consent c
-	               WHERE c.subject OPERATOR(pg_catalog.=) erase_subject.subject AND c.revoked_at IS NULL ORDER BY 1 LOOP
+	-- the subject's standing consents: one descent of the standing index
+	-- (purpose, subject) per declared purpose (every consent's purpose is
+	-- one: the foreign key), instead of reading the whole registry (issue 19)
+	FOR purpose IN SELECT p.name FROM privacy._purpose p
+	               WHERE EXISTS (SELECT FROM privacy._consent c
+	                             WHERE c.purpose COLLATE "C" OPERATOR(pg_catalog.=) p.name
+	                               AND c.subject COLLATE "C" OPERATOR(pg_catalog.=) erase_subject.subject
+	                               AND c.revoked_at IS NULL)
+	               ORDER BY 1 LOOP
 		IF privacy.revoke_consent(erase_subject.subject, purpose) THEN
 			revoked := revoked OPERATOR(pg_catalog.+) 1;
 		END IF;
@@ -1802,6 +1807,7 @@ DECLARE
 	news text[];
 	ticket bigint;
 	last bigint;
+	stuck boolean := false;
 BEGIN
 	PERFORM privacy._check_policy_admin('retokenize');
 	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
@@ -1926,6 +1932,17 @@ BEGIN
 			               'WHERE t.ctid OPERATOR(pg_catalog.=) v.id AND t.%2$I::text OPERATOR(pg_catalog.=) v.old',
 			               rels[i]::regclass, atts[i], coltype),
 				ids, olds, news);
+			-- writers wait, so every row read above is still there: a row the
+			-- UPDATE did not write was skipped by the owner's BEFORE UPDATE
+			-- trigger (it returned NULL) or hidden by the owner's row security,
+			-- and would keep a token of the version the format no longer records
+			IF n <> pg_catalog.cardinality(ids) THEN
+				RAISE EXCEPTION 'cannot retokenize %: % of its % tokens were not updated', rels[i]::regclass,
+					pg_catalog.cardinality(ids) - n, pg_catalog.cardinality(ids)
+					USING ERRCODE = 'object_not_in_prerequisite_state',
+					      DETAIL = 'The update of their rows was skipped (a BEFORE UPDATE trigger of the table returned NULL) or they are hidden from the table''s owner by row security. Nothing was moved.',
+					      HINT = 'Let the table''s triggers pass this update (or disable them) and retokenize again.';
+			END IF;
 			moved := moved + n;
 		END LOOP;
 		PERFORM privacy._set_format_version(format, newest);
@@ -1942,6 +1959,12 @@ BEGIN
 	-- so it must report fewer: a pass that does not (a trigger of the owner
 	-- that keeps the old token, or reports rows it did not move) stops the
 	-- loop with an error instead of running until the statement timeout.
+	-- A pass that moves nothing ends the loop only if no row the owner sees
+	-- still holds a token of another version: rows whose update the owner's
+	-- BEFORE UPDATE (or INSTEAD OF) trigger skips by returning NULL would
+	-- otherwise be left behind silently. One more pass first, for a row
+	-- committed between the pass and the check; a second pass in a row that
+	-- moves nothing while rows are left is an error.
 	ticket := privacy._retokenize_ticket(format, newest);
 	last := NULL;
 	LOOP
@@ -1950,7 +1973,21 @@ BEGIN
 		               'WHERE t.%2$I IS NOT NULL AND privacy._retokenize_needed(t.%2$I::text, $1, $2)',
 		               tbl, col, coltype),
 			format, ticket);
-		EXIT WHEN n = 0;
+		IF n = 0 THEN
+			EXIT WHEN privacy._exec_as_owner(tbl, pg_catalog.format('SELECT FROM %1$s t '
+			               'WHERE t.%2$I IS NOT NULL AND privacy._retokenize_needed(t.%2$I::text, $1, $2) LIMIT 1',
+			               tbl, col),
+				format, ticket) = 0;
+			IF stuck THEN
+				RAISE EXCEPTION 'cannot retokenize %: the update of rows whose tokens must move was skipped', tbl
+					USING ERRCODE = 'object_not_in_prerequisite_state',
+					      DETAIL = 'A trigger of the table (BEFORE UPDATE, or INSTEAD OF UPDATE on a view) returned NULL for rows whose tokens must move, so they would keep their old tokens. Nothing was moved.',
+					      HINT = 'Let the table''s triggers pass this update (or disable them) and retokenize again.';
+			END IF;
+			stuck := true;
+			CONTINUE;
+		END IF;
+		stuck := false;
 		IF last IS NOT NULL AND n >= last THEN
 			RAISE EXCEPTION 'cannot retokenize %: its tokens do not move', tbl
 				USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -2719,7 +2756,7 @@ AS $$
 DECLARE
 	who name := privacy._outer_user();
 	granted bigint;
-	replication_role text;
+	-- (rows are written by privacy._grant_consents)
 BEGIN
 	PERFORM privacy._check_policy_admin('record consent');
 	IF grant_consent.subjects IS NULL OR grant_consent.purpose IS NULL THEN
@@ -2739,28 +2776,9 @@ BEGIN
 	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
 		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	-- new grants supersede standing ones (which stay in the history)
-	-- (a join, so that each subject is one descent of the standing index,
-	-- whatever the size of the registry; "= ANY" let the planner read the
-	-- purpose's whole range instead)
-	UPDATE privacy._consent c SET revoked_at = now(), revoked_by = who
-	FROM (SELECT DISTINCT s.subject COLLATE "C" AS subject
-	      FROM pg_catalog.unnest(grant_consent.subjects) AS s(subject)) AS n
-	WHERE c.purpose COLLATE "C" OPERATOR(pg_catalog.=) grant_consent.purpose AND c.revoked_at IS NULL
-	  AND c.subject COLLATE "C" OPERATOR(pg_catalog.=) n.subject;
-	-- The rows all carry that one checked purpose, so the foreign key's
-	-- per-row check (a quarter of an import's time) is skipped for this
-	-- statement only: in replica mode ordinary triggers do not fire (the
-	-- Citus sync's row trigger is enabled ALWAYS and still fires). Restored
-	-- right after (an error aborts the transaction or subtransaction, which
-	-- restores it too).
-	replication_role := pg_catalog.current_setting('session_replication_role');
-	PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
-	INSERT INTO privacy._consent (subject, purpose, granted_at, expires_at, granted_by)
-	SELECT DISTINCT s.subject COLLATE "C", grant_consent.purpose, now(), grant_consent.expires_at, who
-	FROM pg_catalog.unnest(grant_consent.subjects) AS s(subject);
-	GET DIAGNOSTICS granted = ROW_COUNT;
-	PERFORM pg_catalog.set_config('session_replication_role', replication_role, true);
+	-- supersede the standing consents of these subjects, then record one
+	-- new grant per distinct subject (privacy._grant_consents)
+	granted := privacy._grant_consents(grant_consent.subjects, grant_consent.purpose, grant_consent.expires_at, who);
 	IF granted OPERATOR(pg_catalog.>) 0 THEN
 		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count, new_definition)
 		VALUES (now(), who, session_user, 'grant consent', 'purpose ' OPERATOR(pg_catalog.||) grant_consent.purpose,
@@ -5451,87 +5469,6 @@ REVOKE ALL ON FUNCTION privacy._citus_maintain(integer) FROM PUBLIC;
 -- validates every condition again and replaces the WHEN-clause triggers of
 -- every active hold (below), so that an updated database enforces as a fresh
 -- install does.
-CREATE OR REPLACE FUNCTION privacy._hold_guard()
-RETURNS trigger
-AS 'MODULE_PATHNAME', 'pg_privacy__hold_guard'
-LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION privacy._hold_guard() IS
-'trigger: refuses deleting a row under a legal hold or updating it out of the hold (the hold''s condition evaluated as the table''s owner)';
-CREATE OR REPLACE FUNCTION privacy._sync_hold_triggers(tbl regclass)
-RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	member regclass;
-	wanted bigint[];
-	citus boolean;
-	t record;
-	h record;
-	condition text;
-	kind text;
-BEGIN
-	PERFORM privacy._hold_maintenance(true);
-	FOR member IN
-		SELECT DISTINCT m.f FROM (
-			SELECT privacy._family(r::regclass) AS f FROM privacy._hold_roots(tbl) AS r
-			UNION SELECT privacy._family(tbl)) m
-		JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) m.f::oid
-		WHERE c.relkind OPERATOR(pg_catalog.=) 'r' ORDER BY 1
-	LOOP
-		wanted := ARRAY(SELECT privacy._holds_applying(member));
-		citus := privacy._citus_table(member);
-		FOR t IN SELECT tg.tgname FROM pg_catalog.pg_trigger tg
-		         WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
-		           AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure
-		           AND (NOT coalesce(pg_catalog.substring(tg.tgname, '^privacy_hold_([0-9]+)_')::bigint
-		                             OPERATOR(pg_catalog.=) ANY (wanted), false)
-		                OR tg.tgqual IS NOT NULL OR tg.tgnargs OPERATOR(pg_catalog.<>) CASE WHEN citus THEN 2 ELSE 1 END)
-		         ORDER BY 1 LOOP
-			EXECUTE format('DROP TRIGGER %I ON %s', t.tgname, member);
-		END LOOP;
-		FOR h IN SELECT l.id, l.condition_function, l.condition, l.placed_by
-		         FROM privacy._legal_hold l
-		         WHERE l.id OPERATOR(pg_catalog.=) ANY (wanted) ORDER BY l.id LOOP
-			-- validated again on this member: one that no longer validates
-			-- refuses the statement (its message names functions and types,
-			-- never the condition's values); a hold of 0.1.0 on a column
-			-- the member lacks gets its triggers, which keep every row of
-			-- the member (fail closed)
-			BEGIN
-				condition := privacy._analyze_hold_condition(member,
-					privacy._current_expression(h.condition_function, h.condition));
-			EXCEPTION WHEN undefined_column THEN
-				condition := NULL;
-				RAISE WARNING 'legal hold % cannot be evaluated on %: its condition uses a column the table does not have', h.id, member
-					USING DETAIL = 'pg_privacy keeps every row of the table that the hold applies to (fail closed) until the hold is released.',
-					      HINT = 'Release the hold with privacy.release_hold() and place it again.';
-			END;
-			FOREACH kind IN ARRAY ARRAY['update', 'delete'] LOOP
-				-- only pg_privacy can make triggers on privacy._hold_guard();
-				-- a trigger of the owner with the same name makes this fail
-				CONTINUE WHEN EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg
-				                      WHERE tg.tgrelid OPERATOR(pg_catalog.=) member
-				                        AND tg.tgname OPERATOR(pg_catalog.=) format('privacy_hold_%s_%s', h.id, kind)
-				                        AND tg.tgfoid OPERATOR(pg_catalog.=) 'privacy._hold_guard()'::pg_catalog.regprocedure);
-				IF citus THEN
-					-- a shard's trigger runs on a worker, which has no
-					-- privacy._legal_hold: it carries the canonical condition
-					-- and the hold's author (whether a superuser placed it)
-					EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION privacy._hold_guard(%L, %L, %L)',
-						format('privacy_hold_%s_%s', h.id, kind), upper(kind), member, h.id, coalesce(condition, 'true'), h.placed_by);
-				ELSE
-					EXECUTE format('CREATE TRIGGER %I AFTER %s ON %s FOR EACH ROW EXECUTE FUNCTION privacy._hold_guard(%L)',
-						format('privacy_hold_%s_%s', h.id, kind), upper(kind), member, h.id);
-				END IF;
-			END LOOP;
-		END LOOP;
-	END LOOP;
-	PERFORM privacy._hold_maintenance(false);
-END
-$$;
-COMMENT ON FUNCTION privacy._sync_hold_triggers(regclass) IS
-'creates and drops the hold triggers of a table''s families so that they match the active legal holds (conditions validated again, older WHEN-clause triggers replaced)';
 -- existing holds get the new triggers; a hold whose condition no longer
 -- validates must not stop the update: its WHEN-clause triggers are replaced
 -- by guards that keep every row (fail closed) until it is released
@@ -5567,223 +5504,6 @@ $convert$;
 -- (fpe3). A BEFORE UPDATE trigger returning NULL used to leave card rows
 -- with their old tokens silently, and other formats' rows with tokens of a
 -- version the format no longer recorded; both are refused now (55000).
-CREATE OR REPLACE FUNCTION privacy.retokenize(tbl regclass, col name, format text DEFAULT 'card', batch_size integer DEFAULT 10000)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	moved bigint := 0;
-	n bigint;
-	newest integer;
-	key text;
-	kind text;
-	from_version integer;
-	coltype text;
-	rels oid[];
-	atts name[];
-	kinds text[];
-	ids tid[];
-	olds text[];
-	news text[];
-	ticket bigint;
-	last bigint;
-	stuck boolean := false;
-BEGIN
-	PERFORM privacy._check_policy_admin('retokenize');
-	IF tbl IS NULL OR col IS NULL OR format IS NULL OR batch_size IS NULL OR batch_size < 1 THEN
-		RAISE EXCEPTION 'table, column, format and a positive batch size are required'
-			USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	SELECT f.key_name, f.kind INTO key, kind FROM privacy._token_format f WHERE f.name = format;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'token format "%" does not exist', format USING ERRCODE = 'undefined_object';
-	END IF;
-	SELECT max(k.version) INTO newest FROM privacy._key k WHERE k.name = key;
-	IF newest IS NULL THEN
-		RAISE EXCEPTION 'data key "%" does not exist', key USING ERRCODE = 'undefined_object';
-	END IF;
-	SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
-	WHERE a.attrelid = tbl AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'column "%" of relation % does not exist', col, tbl USING ERRCODE = 'undefined_column';
-	END IF;
-	-- the tokens are read (cast to text) with pg_privacy's rights: only
-	-- built-in types and card_token, whose casts no role can redefine (a
-	-- type's owner could attach a cast to text that runs its own code)
-	IF EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = tbl AND a.attname = col
-	           AND a.atttypid >= 16384 AND a.atttypid <> 'privacy.card_token'::pg_catalog.regtype) THEN
-		RAISE EXCEPTION 'column "%" of relation % does not have a built-in type or privacy.card_token', col, tbl
-			USING ERRCODE = 'feature_not_supported', HINT = 'Keep tokens in text, varchar or privacy.card_token columns.';
-	END IF;
-	-- a DO INSTEAD rule on UPDATE replaces the UPDATE that moves the tokens
-	-- with the owner's action, whose row count would be taken for moved
-	-- tokens (red team 5 F12a: the card passes looped until the statement
-	-- timeout; other formats would record a version their tokens lack)
-	IF EXISTS (SELECT FROM pg_catalog.pg_rewrite r WHERE r.ev_class = tbl AND r.ev_type = '2' AND r.is_instead) THEN
-		RAISE EXCEPTION 'cannot retokenize %: a DO INSTEAD rule on UPDATE replaces the update of its tokens', tbl
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-			      HINT = 'Drop the rule (the table''s owner can) and retokenize, then create it again.';
-	END IF;
-	IF kind <> 'card' THEN
-		-- Tokens of this format do not carry their version: every column that
-		-- holds them moves in this transaction, together with the version the
-		-- format records. The columns are those classified with the format
-		-- (privacy.classify(..., token_format => format)), tbl.col among them.
-		-- the classification is the list of columns that move together: a
-		-- column not in it is refused (it may hold another format's tokens,
-		-- which a move would corrupt, and it would be missed next time)
-		IF NOT EXISTS (SELECT FROM privacy._classification c
-		               WHERE c.relid = tbl AND c.column_name = col AND c.token_format = retokenize.format) THEN
-			RAISE EXCEPTION 'column "%" of relation % is not classified as holding tokens of format "%"', col, tbl, format
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-				      DETAIL = 'Tokens of this format do not carry their key version: every column that holds them moves in one transaction, and the classification is the list of those columns.',
-				      HINT = format('Declare it with privacy.classify(%L, %L, category, token_format => %L).', tbl::text, col, format);
-		END IF;
-		PERFORM FROM privacy._key k WHERE k.name = key FOR UPDATE; -- no concurrent drop_key_version/rotate
-		SELECT coalesce((SELECT v.key_version FROM privacy._token_format_version v WHERE v.format = retokenize.format),
-		                (SELECT min(k.version) FROM privacy._key k WHERE k.name = key)) INTO from_version;
-		IF from_version = newest THEN
-			RETURN 0;
-		END IF;
-		IF NOT EXISTS (SELECT FROM privacy._key k WHERE k.name = key AND k.version = from_version) THEN
-			RAISE EXCEPTION 'data key "%" has no version %, which token format "%" uses', key, from_version, format
-				USING ERRCODE = 'undefined_object';
-		END IF;
-		-- Every token must move exactly once: a token moved twice is garbage.
-		-- Targets are expanded to the tables that store rows (partitions and
-		-- inheritance children), each updated ONLY once even when reached
-		-- through a parent and itself; views and foreign tables are refused
-		-- (their rows live elsewhere and could be reached twice).
-		IF pg_catalog.current_setting('transaction_isolation') <> 'read committed' THEN
-			RAISE EXCEPTION 'retokenize of format "%" needs READ COMMITTED', format
-				USING ERRCODE = 'feature_not_supported',
-				      DETAIL = 'Rows committed by writers it waited for must be visible to it.';
-		END IF;
-		WITH RECURSIVE named(relid, attname) AS (
-			SELECT tbl::oid, col
-			UNION
-			SELECT c.relid::oid, c.column_name FROM privacy._classification c WHERE c.token_format = retokenize.format
-		), tree(relid, attname) AS (
-			SELECT n.relid, n.attname FROM named n
-			UNION
-			SELECT i.inhrelid, t.attname FROM pg_catalog.pg_inherits i JOIN tree t ON i.inhparent = t.relid
-		)
-		SELECT array_agg(t.relid ORDER BY t.relid, t.attname), array_agg(t.attname ORDER BY t.relid, t.attname),
-		       array_agg(c.relkind::text ORDER BY t.relid, t.attname)
-		INTO rels, atts, kinds
-		FROM tree t JOIN pg_catalog.pg_class c ON c.oid = t.relid
-		JOIN pg_catalog.pg_attribute a ON a.attrelid = t.relid AND a.attname = t.attname AND a.attnum > 0 AND NOT a.attisdropped;
-		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
-			IF EXISTS (SELECT FROM pg_catalog.pg_attribute a WHERE a.attrelid = rels[i] AND a.attname = atts[i]
-			           AND a.atttypid >= 16384 AND a.atttypid <> 'privacy.card_token'::pg_catalog.regtype) THEN
-				RAISE EXCEPTION 'column "%" of relation % does not have a built-in type or privacy.card_token', atts[i], rels[i]::regclass
-					USING ERRCODE = 'feature_not_supported', HINT = 'Keep tokens in text, varchar or privacy.card_token columns.';
-			END IF;
-			IF EXISTS (SELECT FROM pg_catalog.pg_rewrite r WHERE r.ev_class = rels[i] AND r.ev_type = '2' AND r.is_instead) THEN
-				RAISE EXCEPTION 'cannot retokenize %: a DO INSTEAD rule on UPDATE replaces the update of its tokens', rels[i]::regclass
-					USING ERRCODE = 'object_not_in_prerequisite_state',
-					      HINT = 'Drop the rule (the table''s owner can) and retokenize, then create it again.';
-			END IF;
-			IF kinds[i] NOT IN ('r', 'p') THEN
-				RAISE EXCEPTION 'cannot retokenize format "%" through %', format, rels[i]::regclass
-					USING ERRCODE = 'wrong_object_type',
-					      HINT = 'Classify the columns of the tables that store the tokens, not of views or foreign tables.';
-			END IF;
-		END LOOP;
-		-- writers wait (parents too: an INSERT through a parent locks it before computing tokens)
-		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
-			EXECUTE format('LOCK TABLE %s IN EXCLUSIVE MODE', rels[i]::regclass);
-		END LOOP;
-		-- each storing table once: the new tokens are computed here (the values
-		-- never leave C), then written by one UPDATE ONLY run as the table's
-		-- owner (its triggers run with the owner's rights)
-		FOR i IN 1 .. coalesce(array_length(rels, 1), 0) LOOP
-			CONTINUE WHEN kinds[i] <> 'r';
-			SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) INTO coltype FROM pg_catalog.pg_attribute a
-			WHERE a.attrelid = rels[i] AND a.attname = atts[i];
-			EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(ctid), pg_catalog.array_agg(%1$I::text), '
-			               'privacy._retokenize_values(pg_catalog.array_agg(%1$I::text), $1, $2, $3) '
-			               'FROM ONLY %2$s WHERE %1$I IS NOT NULL', atts[i], rels[i]::regclass)
-				INTO ids, olds, news USING format, from_version, newest;
-			CONTINUE WHEN ids IS NULL;
-			n := privacy._exec_as_owner(rels[i]::regclass, pg_catalog.format('UPDATE ONLY %1$s t SET %2$I = v.new::%3$s '
-			               'FROM ROWS FROM (pg_catalog.unnest($1::pg_catalog.tid[]), pg_catalog.unnest($2::text[]), '
-			               'pg_catalog.unnest($3::text[])) AS v(id, old, new) '
-			               'WHERE t.ctid OPERATOR(pg_catalog.=) v.id AND t.%2$I::text OPERATOR(pg_catalog.=) v.old',
-			               rels[i]::regclass, atts[i], coltype),
-				ids, olds, news);
-			-- writers wait, so every row read above is still there: a row the
-			-- UPDATE did not write was skipped by the owner's BEFORE UPDATE
-			-- trigger (it returned NULL) or hidden by the owner's row security,
-			-- and would keep a token of the version the format no longer records
-			IF n <> pg_catalog.cardinality(ids) THEN
-				RAISE EXCEPTION 'cannot retokenize %: % of its % tokens were not updated', rels[i]::regclass,
-					pg_catalog.cardinality(ids) - n, pg_catalog.cardinality(ids)
-					USING ERRCODE = 'object_not_in_prerequisite_state',
-					      DETAIL = 'The update of their rows was skipped (a BEFORE UPDATE trigger of the table returned NULL) or they are hidden from the table''s owner by row security. Nothing was moved.',
-					      HINT = 'Let the table''s triggers pass this update (or disable them) and retokenize again.';
-			END IF;
-			moved := moved + n;
-		END LOOP;
-		PERFORM privacy._set_format_version(format, newest);
-		RETURN moved;
-	END IF;
-	-- Card tokens carry their version: one UPDATE, run as the table's owner
-	-- (its triggers run with the owner's rights), computes each new token
-	-- and writes it, reading every row once. The functions it calls work
-	-- only with this transaction's ticket, a bind parameter the owner's code
-	-- cannot read; the target version is the one the ticket names, even if
-	-- a rotation commits meanwhile. A row committed behind the statement's
-	-- snapshot is moved by the next pass, until a pass moves nothing. Each
-	-- pass after the first only sees rows committed during the one before,
-	-- so it must report fewer: a pass that does not (a trigger of the owner
-	-- that keeps the old token, or reports rows it did not move) stops the
-	-- loop with an error instead of running until the statement timeout.
-	-- A pass that moves nothing ends the loop only if no row the owner sees
-	-- still holds a token of another version: rows whose update the owner's
-	-- BEFORE UPDATE (or INSTEAD OF) trigger skips by returning NULL would
-	-- otherwise be left behind silently. One more pass first, for a row
-	-- committed between the pass and the check; a second pass in a row that
-	-- moves nothing while rows are left is an error.
-	ticket := privacy._retokenize_ticket(format, newest);
-	last := NULL;
-	LOOP
-		n := privacy._exec_as_owner(tbl, pg_catalog.format('UPDATE %1$s t SET %2$I = '
-		               'privacy._retokenize_in_place(t.%2$I::text, $1, $2)::%3$s '
-		               'WHERE t.%2$I IS NOT NULL AND privacy._retokenize_needed(t.%2$I::text, $1, $2)',
-		               tbl, col, coltype),
-			format, ticket);
-		IF n = 0 THEN
-			EXIT WHEN privacy._exec_as_owner(tbl, pg_catalog.format('SELECT FROM %1$s t '
-			               'WHERE t.%2$I IS NOT NULL AND privacy._retokenize_needed(t.%2$I::text, $1, $2) LIMIT 1',
-			               tbl, col),
-				format, ticket) = 0;
-			IF stuck THEN
-				RAISE EXCEPTION 'cannot retokenize %: the update of rows whose tokens must move was skipped', tbl
-					USING ERRCODE = 'object_not_in_prerequisite_state',
-					      DETAIL = 'A trigger of the table (BEFORE UPDATE, or INSTEAD OF UPDATE on a view) returned NULL for rows whose tokens must move, so they would keep their old tokens. Nothing was moved.',
-					      HINT = 'Let the table''s triggers pass this update (or disable them) and retokenize again.';
-			END IF;
-			stuck := true;
-			CONTINUE;
-		END IF;
-		stuck := false;
-		IF last IS NOT NULL AND n >= last THEN
-			RAISE EXCEPTION 'cannot retokenize %: its tokens do not move', tbl
-				USING ERRCODE = 'object_not_in_prerequisite_state',
-				      DETAIL = 'A pass reported as many rows as the one before: a trigger or rule of the table keeps the tokens from being updated.',
-				      HINT = 'Disable the table''s triggers and rules that change the update, or retry if writers were busy.';
-		END IF;
-		last := n;
-		moved := moved + n;
-	END LOOP;
-	PERFORM privacy._retokenize_ticket(format, 0); -- the ticket dies here
-	RETURN moved;
-END
-$$;
-COMMENT ON FUNCTION privacy.retokenize(regclass, name, text, integer) IS
-'moves tokens to the newest version of the format''s key and returns how many moved: card tokens of the column in one UPDATE as the table''s owner (batch_size is no longer used), other formats: every column classified with the format (the column must be one) and the format itself, in one transaction';
 
 -- issue 19: bulk consent import. grant_consent(text[]) writes through
 -- privacy._grant_consents (C): deduplicated sorted subjects, one sorted pass
@@ -5807,200 +5527,6 @@ COMMENT ON FUNCTION privacy._grant_consents(text[], text, timestamptz, name) IS
 'bulk consent helper: records the consent of many subjects (deduplicated) for a purpose, superseding standing ones; called only by privacy.grant_consent(text[], ...)';
 REVOKE ALL ON FUNCTION privacy._grant_consents(text[], text, timestamptz, name) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION privacy.grant_consent(subjects text[], purpose text, expires_at timestamptz DEFAULT NULL)
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	who name := privacy._outer_user();
-	granted bigint;
-	-- (rows are written by privacy._grant_consents)
-BEGIN
-	PERFORM privacy._check_policy_admin('record consent');
-	IF grant_consent.subjects IS NULL OR grant_consent.purpose IS NULL THEN
-		RAISE EXCEPTION 'subjects and purpose must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF pg_catalog.array_position(grant_consent.subjects, NULL) IS NOT NULL THEN
-		RAISE EXCEPTION 'subjects must not contain null' USING ERRCODE = 'null_value_not_allowed',
-			HINT = 'Remove the null elements; nothing was recorded.';
-	END IF;
-	-- What the foreign key to privacy._purpose checks for every row, done
-	-- once: the purpose exists, and its row is locked against deletion (FOR
-	-- KEY SHARE, as the key check locks it) until this transaction ends.
-	PERFORM FROM privacy._purpose p WHERE p.name OPERATOR(pg_catalog.=) grant_consent.purpose FOR KEY SHARE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'purpose "%" does not exist', grant_consent.purpose USING ERRCODE = 'undefined_object', HINT = 'Create it first with privacy.create_purpose(name, description).';
-	END IF;
-	IF grant_consent.expires_at IS NOT NULL AND grant_consent.expires_at OPERATOR(pg_catalog.<=) now() THEN
-		RAISE EXCEPTION 'consent must expire in the future' USING ERRCODE = 'invalid_parameter_value';
-	END IF;
-	-- supersede the standing consents of these subjects, then record one
-	-- new grant per distinct subject (privacy._grant_consents)
-	granted := privacy._grant_consents(grant_consent.subjects, grant_consent.purpose, grant_consent.expires_at, who);
-	IF granted OPERATOR(pg_catalog.>) 0 THEN
-		INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, value_count, new_definition)
-		VALUES (now(), who, session_user, 'grant consent', 'purpose ' OPERATOR(pg_catalog.||) grant_consent.purpose,
-		        granted, pg_catalog.jsonb_build_object('subjects', granted, 'expires_at', grant_consent.expires_at)::text);
-	END IF;
-	RETURN granted;
-END
-$$;
-COMMENT ON FUNCTION privacy.grant_consent(text[], text, timestamptz) IS
-'records the consent of many subjects for a purpose in one statement (optionally until expires_at); returns how many; one audit row per call';
 
 -- issue 19: erase_subject finds a subject's standing consents with one
 -- descent of _consent_standing per purpose instead of reading the registry.
-CREATE OR REPLACE FUNCTION privacy.erase_subject(subject text, mode text DEFAULT 'delete')
-RETURNS jsonb
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	t record;
-	h record;
-	vc record;
-	pred text;
-	keep text;
-	set_list text;
-	affected bigint;
-	held bigint;
-	holds jsonb;
-	tables jsonb := '[]';
-	purpose text;
-	revoked integer := 0;
-	report jsonb;
-	links jsonb := '{}';
-	refs jsonb := '{}';
-BEGIN
-	PERFORM privacy._check_policy_admin('erase data subjects');
-	PERFORM privacy._check_subject_tables();
-	IF subject IS NULL OR mode IS NULL THEN
-		RAISE EXCEPTION 'subject and mode must not be null' USING ERRCODE = 'null_value_not_allowed';
-	END IF;
-	IF mode OPERATOR(pg_catalog.<>) ALL (ARRAY['delete', 'anonymize']) THEN
-		RAISE EXCEPTION 'unknown erasure mode "%"', mode USING ERRCODE = 'invalid_parameter_value',
-			HINT = 'Use delete or anonymize.';
-	END IF;
-	IF NOT EXISTS (SELECT 1 FROM privacy._subject_table) THEN
-		RAISE EXCEPTION 'no subject table is registered' USING ERRCODE = 'object_not_in_prerequisite_state',
-			HINT = 'Register tables with privacy.register_subject().';
-	END IF;
-
-	-- parents first: the subject's rows of each table, and the values of its
-	-- columns that registered children reference
-	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
-	         FROM privacy._subject_tables() s ORDER BY s.depth, s.relid::text LOOP
-		FOR vc IN SELECT DISTINCT x.via_column FROM privacy._subject_table x
-		         WHERE x.via OPERATOR(pg_catalog.=) t.relid ORDER BY 1 LOOP
-			links := links OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(
-				t.relid::oid::text OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) vc.via_column,
-				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
-					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
-					vc.via_column, t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
-		END LOOP;
-	END LOOP;
-
-	FOR t IN SELECT s.relid, s.depth, privacy._erasure_condition(s.relid) AS pred
-	         FROM privacy._subject_tables() s ORDER BY s.depth DESC, s.relid::text LOOP
-		pred := t.pred;
-		-- held rows: active holds of the table, and (when deleting) rows still
-		-- referenced by kept rows of registered children
-		holds := '[]';
-		held := 0;
-		-- (holds placed on any member of the table's family, issue 15)
-		FOR h IN SELECT lh.id, lh.reason, privacy._current_expression(lh.condition_function, lh.condition) AS condition
-		         FROM privacy._legal_hold lh
-		         WHERE lh.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT privacy._holds_applying(t.relid)))
-		         ORDER BY lh.id LOOP
-			affected := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND (%s)',
-				t.relid, pred, privacy._analyze_hold_condition(t.relid, h.condition)), subject, links, refs)::bigint;
-			IF affected OPERATOR(pg_catalog.>) 0 THEN
-				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('hold_id', h.id, 'reason', h.reason, 'rows', affected);
-			END IF;
-		END LOOP;
-		SELECT pg_catalog.concat_ws(' AND ', NULLIF(privacy._hold_predicate(t.relid), 'true'),
-			pg_catalog.string_agg(pg_catalog.format('NOT (%I OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT pg_catalog.jsonb_array_elements_text($3 OPERATOR(pg_catalog.->) %L))::%s[]))',
-			                                        ch.via_column, ch.relid::oid::text,
-			                                        (SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
-			                                         WHERE a.attrelid OPERATOR(pg_catalog.=) t.relid AND a.attname OPERATOR(pg_catalog.=) ch.via_column)),
-			                      ' AND ' ORDER BY ch.relid::text))
-		INTO keep
-		FROM privacy._subject_table ch
-		WHERE ch.via OPERATOR(pg_catalog.=) t.relid AND mode OPERATOR(pg_catalog.=) 'delete';
-		IF keep OPERATOR(pg_catalog.<>) '' THEN
-			held := privacy._value_as_owner(t.relid, pg_catalog.format('SELECT count(*) FROM %s WHERE (%s) AND NOT (%s)', t.relid, pred, keep),
-				subject, links, refs)::bigint;
-			IF held OPERATOR(pg_catalog.>) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
-			                                 FROM pg_catalog.jsonb_array_elements(holds) x) THEN
-				holds := holds OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('reason', 'referenced by held rows of a child table',
-					'rows', held OPERATOR(pg_catalog.-) (SELECT coalesce(sum((x OPERATOR(pg_catalog.->>) 'rows')::bigint), 0)
-					                                     FROM pg_catalog.jsonb_array_elements(holds) x));
-			END IF;
-			pred := '(' OPERATOR(pg_catalog.||) pred OPERATOR(pg_catalog.||) ') AND ' OPERATOR(pg_catalog.||) keep;
-		END IF;
-		IF mode OPERATOR(pg_catalog.=) 'delete' THEN
-			affected := privacy._exec_as_owner(t.relid, pg_catalog.format('DELETE FROM %s WHERE %s', t.relid, pred),
-				subject, links, refs);
-			tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'deleted', affected,
-				'held_back', held, 'holds', holds);
-		ELSE
-			SELECT pg_catalog.string_agg(pg_catalog.format('%I = (%s)', m.column_name, privacy._analyze_mask(t.relid, m.column_name, privacy._current_expression(m.mask_function, m.mask), true)),
-			                             ', ' ORDER BY m.column_name)
-			INTO set_list FROM privacy._column_policy m
-			WHERE m.relid::oid OPERATOR(pg_catalog.=) ANY (SELECT privacy._lineage(t.relid));
-			IF set_list IS NULL THEN
-				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', 0,
-					'held_back', held, 'holds', holds, 'note', 'no masking policy: rows kept unchanged');
-			ELSE
-				-- the masks are canonical for the pinned search_path and read
-				-- raw values: the UPDATE is planned unmasked, and runs (with
-				-- everything it fires) as the table's owner
-				affected := privacy._exec_as_owner(t.relid, pg_catalog.format('UPDATE %s SET %s WHERE %s', t.relid, set_list, pred),
-					subject, links, refs);
-				tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'anonymized', affected,
-					'held_back', held, 'holds', holds);
-			END IF;
-		END IF;
-		-- the values of this table's subject rows that are still there keep
-		-- the parent rows they reference
-		IF mode OPERATOR(pg_catalog.=) 'delete' AND t.depth OPERATOR(pg_catalog.>) 0 THEN
-			refs := refs OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object(t.relid::oid::text,
-				coalesce(privacy._value_as_owner(t.relid, pg_catalog.format(
-					'SELECT pg_catalog.to_jsonb(pg_catalog.array_agg(DISTINCT %I::text)) FROM %s WHERE %s',
-					(SELECT x.subject_column FROM privacy._subject_table x WHERE x.relid OPERATOR(pg_catalog.=) t.relid),
-					t.relid, t.pred), subject, links, refs)::jsonb, '[]'::jsonb));
-		END IF;
-	END LOOP;
-
-	-- registered tables that are no longer tables (a view now) are not
-	-- touched, and reported
-	FOR t IN SELECT s.relid FROM privacy._subject_table s
-	         WHERE s.relid OPERATOR(pg_catalog.<>) ALL (ARRAY(SELECT x.relid FROM privacy._subject_tables() x))
-	         ORDER BY s.relid::text LOOP
-		tables := tables OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('table', t.relid::text, 'error', 'not a table');
-	END LOOP;
-
-	-- the subject's standing consents: one descent of the standing index
-	-- (purpose, subject) per declared purpose (every consent's purpose is
-	-- one: the foreign key), instead of reading the whole registry (issue 19)
-	FOR purpose IN SELECT p.name FROM privacy._purpose p
-	               WHERE EXISTS (SELECT FROM privacy._consent c
-	                             WHERE c.purpose COLLATE "C" OPERATOR(pg_catalog.=) p.name
-	                               AND c.subject COLLATE "C" OPERATOR(pg_catalog.=) erase_subject.subject
-	                               AND c.revoked_at IS NULL)
-	               ORDER BY 1 LOOP
-		IF privacy.revoke_consent(erase_subject.subject, purpose) THEN
-			revoked := revoked OPERATOR(pg_catalog.+) 1;
-		END IF;
-	END LOOP;
-
-	report := pg_catalog.jsonb_build_object('mode', mode, 'tables', tables, 'consents_revoked', revoked);
-	INSERT INTO privacy.audit_log (logged_at, role_name, session_role, action, object, new_definition)
-	VALUES (now(), privacy._outer_user(), session_user, 'erase subject',
-	        'subject ' OPERATOR(pg_catalog.||) privacy.pseudonym(subject, 'erasure'), report::text);
-	RETURN report;
-END
-$$;
-COMMENT ON FUNCTION privacy.erase_subject(text, text) IS
-'deletes or anonymizes a subject''s rows in every registered table (children first), keeping rows under legal holds; revokes consents; audited under a pseudonym';
